@@ -1,0 +1,10 @@
+import { z } from 'zod';
+import { listenSchema, section } from '../../config/common.ts';
+
+export const sflowSection = section({
+  enabled: z.boolean().default(true),
+  listen: listenSchema.default('0.0.0.0:6343'),
+  /** Requested SO_RCVBUF; the kernel may cap it (a warning names net.core.rmem_max). */
+  receiveBuffer: z.number().int().positive().default(32 * 1024 * 1024),
+  queueSize: z.number().int().positive().default(65_536),
+});

@@ -1,0 +1,27 @@
+// The whole config file: one strict section per component (DESIGN §2 fixes the top-level names).
+import { z } from 'zod';
+import { agentsSection, apiSection, authSection } from '../api/config.ts';
+import { storageSection, topologySection } from '../topology/config.ts';
+import { sflowSection } from '../collectors/sflow/config.ts';
+import { ipfixSection, netflowSection } from '../collectors/netflow/config.ts';
+import { snmpSection } from '../collectors/snmp/config.ts';
+import { ovsdbSection } from '../ovs/config.ts';
+import { k8sSection } from '../collectors/k8s/config.ts';
+
+export const configSchema = z
+  .object({
+    api: apiSection,
+    storage: storageSection,
+    sflow: sflowSection,
+    netflow: netflowSection,
+    ipfix: ipfixSection,
+    snmp: snmpSection,
+    ovsdb: ovsdbSection,
+    k8s: k8sSection,
+    auth: authSection,
+    topology: topologySection,
+    agents: agentsSection,
+  })
+  .strict();
+
+export type CanopyConfig = z.infer<typeof configSchema>;

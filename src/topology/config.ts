@@ -1,0 +1,16 @@
+import { z } from 'zod';
+import { durationSeconds, section } from '../config/common.ts';
+
+export const storageSection = section({
+  dataDir: z.string().min(1).default('./data'),
+  /** How long archived revisions and deleted elements are kept (DESIGN §3: 7 days). */
+  retention: durationSeconds.default(7 * 86400),
+  pruneInterval: durationSeconds.default(3600),
+});
+
+export const topologySection = section({
+  /** Static fabric DSL lines (DESIGN §9). */
+  fabric: z.array(z.string().min(1)).default([]),
+  /** Switch roles by name pattern (regular expressions), DESIGN §11. */
+  roles: z.record(z.string(), z.enum(['spine', 'leaf', 'border', 'switch'])).default({}),
+});
