@@ -1,0 +1,43 @@
+// Helpers over nested Metadata: dotted-path lookup, deep merge, and index-key extraction.
+import type { Metadata } from './types.ts';
+
+/** Value at a dotted path ("LLDP.ChassisID"); undefined when any segment is missing. */
+export function getPath(md: Metadata, path: string): unknown {
+  if (!path.includes('.')) return md[path];
+  let cur: unknown = md;
+  for (const seg of path.split('.')) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = (cur as Record<string, unknown>)[seg];
+  }
+  return cur;
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+/** Deep merge of plain objects; arrays and scalars from `patch` replace; null deletes a key. */
+export function deepMerge(base: Metadata, patch: Metadata): Metadata {
+  const out: Metadata = { ...base };
+  for (const [k, v] of Object.entries(patch)) {
+    if (v === null) delete out[k];
+    else if (isPlainObject(v) && isPlainObject(out[k])) out[k] = deepMerge(out[k] as Metadata, v);
+    else out[k] = v;
+  }
+  return out;
+}
+
+/** Scalar values to index for a key: a list contributes each scalar element. */
+export function indexValues(v: unknown): (string | number)[] {
+  if (typeof v === 'string' || typeof v === 'number') return [v];
+  if (typeof v === 'boolean') return [String(v)];
+  if (Array.isArray(v)) return v.filter((x): x is string | number => typeof x === 'string' || typeof x === 'number');
+  return [];
+}
+
+/** Has-style equality: scalars by value, lists match when any element equals. */
+export function valueMatches(actual: unknown, expected: unknown): boolean {
+  if (Array.isArray(actual)) return actual.some((a) => valueMatches(a, expected));
+  if (typeof expected === 'boolean' && typeof actual === 'string') return actual === String(expected);
+  return actual === expected;
+}
