@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { durationSeconds, section } from '../config/common.ts';
+import { parseFabricLine } from './fabric-dsl.ts';
 
 export const storageSection = section({
   dataDir: z.string().min(1).default('./data'),
@@ -10,7 +11,17 @@ export const storageSection = section({
 
 export const topologySection = section({
   /** Static fabric DSL lines (DESIGN §9). */
-  fabric: z.array(z.string().min(1)).default([]),
+  fabric: z
+    .array(
+      z.string().min(1).superRefine((line, ctx) => {
+        try {
+          parseFabricLine(line);
+        } catch (e) {
+          ctx.addIssue({ code: 'custom', message: (e as Error).message });
+        }
+      }),
+    )
+    .default([]),
   /** Switch roles by name pattern (regular expressions), DESIGN §11. */
   roles: z.record(z.string(), z.enum(['spine', 'leaf', 'border', 'switch'])).default({}),
 });

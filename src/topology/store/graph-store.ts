@@ -44,6 +44,8 @@ export interface GraphStore extends GraphReader {
   /** Subscribes to the change feed; returns an unsubscribe function. */
   subscribe(listener: GraphListener): () => void;
   resolveAlias(key: string): string | undefined;
+  /** IDs of live elements written by one origin (publisher Sync, DeleteOnDisconnect). */
+  idsByOrigin(origin: string): { nodes: string[]; edges: string[] };
   /** Removes archived revisions and deleted elements older than the cut-off (epoch ms). */
   prune(olderThan: number): { nodes: number; edges: number };
   close(): void;

@@ -213,6 +213,11 @@ export class SqliteGraphStore extends SqliteReader implements GraphStore, GraphT
     this.w.setAlias!.run(key, id, this.now());
   }
 
+  idsByOrigin(origin: string): { nodes: string[]; edges: string[] } {
+    const pluck = (sql: string) => (this.database.prepare(sql).pluck().all(origin) as string[]);
+    return { nodes: pluck('SELECT id FROM nodes WHERE origin = ?'), edges: pluck('SELECT id FROM edges WHERE origin = ?') };
+  }
+
   subscribe(listener: GraphListener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);

@@ -1,0 +1,123 @@
+// The HTTP API (DESIGN §7) as a Hono app; the server module adds WebSockets and listens.
+import { Hono, type Context, type MiddlewareHandler } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import type { Registry } from 'prom-client';
+import type { Logger } from '../util/log.ts';
+import type { GraphStore } from '../topology/store/graph-store.ts';
+import type { CanopyConfig } from '../config/schema.ts';
+import { Auth, cookieToken, type Principal } from './auth.ts';
+import { HttpProblem, json, problem } from './problem.ts';
+import { registerElementRoutes } from './routes/elements.ts';
+import { registerTopologyRoutes } from './routes/topology.ts';
+import { openApiDocument } from './openapi.ts';
+
+export type ApiEnv = { Variables: { principal: Principal } };
+export type ApiApp = Hono<ApiEnv>;
+
+/** Runs a Gremlin query; throws an error with `status` 400 (and `position`) for a bad query. */
+export type QueryRunner = (query: string) => unknown;
+
+export interface ApiDeps {
+  store: GraphStore;
+  auth: Auth;
+  registry: Registry;
+  log: Logger;
+  config: CanopyConfig;
+  query: QueryRunner;
+  status: () => Record<string, unknown>;
+  reload?: () => Promise<{ applied: boolean; error?: string }>;
+  /** Routes contributed by components (flows, devices, captures …). */
+  routes?: ((app: ApiApp) => void)[];
+}
+
+export function credentialsOf(c: Context) {
+  return {
+    cookie: cookieToken(c.req.header('cookie')),
+    authorization: c.req.header('authorization'),
+    xAuthToken: c.req.header('x-auth-token'),
+    queryToken: c.req.query('x-auth-token'),
+  };
+}
+
+export function requireAdmin(c: Context<ApiEnv>): void {
+  if (c.get('principal').role !== 'admin') throw new HttpProblem(403, 'Forbidden', 'this operation needs the admin role');
+}
+
+export function createApp(deps: ApiDeps): ApiApp {
+  const app = new Hono<ApiEnv>();
+  const { auth, log } = deps;
+
+  app.onError((err, c) => {
+    if (err instanceof HttpProblem) return problem(c, err.status, err.title, err.detail, err.extra);
+    log.error({ err, path: c.req.path }, 'API handler failed');
+    return problem(c, 500, 'Internal Server Error', 'see the collector log');
+  });
+  app.notFound((c) => problem(c, 404, 'Not Found', `no route for ${c.req.method} ${c.req.path}`));
+
+  app.use(
+    '*',
+    bodyLimit({
+      maxSize: deps.config.api.maxBodyBytes,
+      onError: (c) => problem(c, 413, 'Payload Too Large', `request bodies are limited to ${deps.config.api.maxBodyBytes} bytes`),
+    }),
+  );
+
+  const open = new Set(['/healthz', '/login', '/logout']);
+  const authenticate: MiddlewareHandler<ApiEnv> = async (c, next) => {
+    if (open.has(c.req.path) || c.req.path.startsWith('/ws/')) return next();
+    const p = auth.authenticate(credentialsOf(c));
+    if (!p) {
+      c.header('WWW-Authenticate', 'Basic realm="canopy"');
+      return problem(c, 401, 'Unauthorized', 'log in (POST /login) or send Basic, Bearer or X-Auth-Token credentials');
+    }
+    c.set('principal', p);
+    return next();
+  };
+  app.use('*', authenticate);
+
+  app.get('/healthz', (c) => json(c, { status: 'ok' }));
+
+  app.post('/login', async (c) => {
+    let username = '';
+    let password = '';
+    const ct = c.req.header('content-type') ?? '';
+    if (ct.includes('application/json')) {
+      const b = (await c.req.json().catch(() => ({}))) as Record<string, unknown>;
+      username = String(b.username ?? '');
+      password = String(b.password ?? '');
+    } else {
+      const form = await c.req.parseBody().catch(() => ({}) as Record<string, unknown>);
+      username = String(form.username ?? '');
+      password = String(form.password ?? '');
+    }
+    if (!auth.enabled) return json(c, { authtoken: '', user: 'anonymous', permissions: 'admin' });
+    const s = auth.login(username, password);
+    if (!s) return problem(c, 401, 'Unauthorized', 'bad username or password');
+    c.header('Set-Cookie', `authtoken=${s.token}; Path=/; HttpOnly; SameSite=Lax`);
+    return json(c, { authtoken: s.token, user: s.principal.name, permissions: s.principal.role });
+  });
+
+  app.post('/logout', (c) => {
+    const t = cookieToken(c.req.header('cookie'));
+    if (t) auth.logout(t);
+    c.header('Set-Cookie', 'authtoken=; Path=/; Max-Age=0');
+    return c.body(null, 204);
+  });
+
+  app.get('/metrics', async (c) => c.body(await deps.registry.metrics(), 200, { 'Content-Type': deps.registry.contentType }));
+  app.get('/api/status', (c) => json(c, deps.status()));
+  app.get('/api/openapi.json', (c) => json(c, openApiDocument()));
+
+  app.post('/api/config/reload', async (c) => {
+    requireAdmin(c);
+    if (!deps.reload) return problem(c, 501, 'Not Implemented', 'this collector has no config file to reload');
+    const r = await deps.reload();
+    if (!r.applied) return problem(c, 400, 'Bad Request', r.error ?? 'config rejected');
+    return json(c, { applied: true });
+  });
+
+  registerTopologyRoutes(app, deps);
+  registerElementRoutes(app, deps);
+  for (const r of deps.routes ?? []) r(app);
+  return app;
+}

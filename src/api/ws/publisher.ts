@@ -1,0 +1,129 @@
+// /ws/publisher and /ws/agent: an external process pushes its sub-graph under its own origin.
+// `Sync` replaces that origin's sub-graph; invalid elements are dropped and counted.
+import type { WebSocket } from 'ws';
+import type { Counter } from 'prom-client';
+import type { GraphStore, GraphTx } from '../../topology/store/graph-store.ts';
+import type { Logger } from '../../util/log.ts';
+import { RateLimitedLog } from '../../util/log.ts';
+import { ElementError, validateEdge, validateNode } from '../elements.ts';
+import { envelope, parseEnvelope } from './envelope.ts';
+
+export interface PublisherOptions {
+  origin: string;
+  host: string;
+  deleteOnDisconnect: boolean;
+  invalid: Counter<'reason'>;
+}
+
+export class Publisher {
+  private readonly warn: RateLimitedLog;
+
+  constructor(
+    private readonly ws: WebSocket,
+    private readonly store: GraphStore,
+    private readonly opts: PublisherOptions,
+    private readonly log: Logger,
+    onClose: () => void,
+  ) {
+    this.warn = new RateLimitedLog(log);
+    ws.on('message', (data) => this.onMessage(String(data)));
+    ws.on('close', () => {
+      if (opts.deleteOnDisconnect) this.removeOrigin();
+      onClose();
+    });
+  }
+
+  private drop(reason: string, detail: string): void {
+    this.opts.invalid.inc({ reason });
+    this.warn.warn(reason, { origin: this.opts.origin, detail }, 'publisher element dropped');
+  }
+
+  private node(tx: GraphTx, obj: unknown): string | undefined {
+    try {
+      const n = validateNode(obj, this.opts.origin, this.opts.host);
+      tx.upsertNode(n);
+      return n.ID;
+    } catch (e) {
+      if (e instanceof ElementError) this.drop('invalid_node', e.message);
+      else throw e;
+      return undefined;
+    }
+  }
+
+  private edge(tx: GraphTx, obj: unknown): string | undefined {
+    try {
+      const e = validateEdge(obj, this.opts.origin, tx, this.opts.host);
+      const existing = tx.getEdge(e.ID);
+      if (existing && existing.Origin !== this.opts.origin) {
+        this.drop('foreign_edge', `edge ${e.ID} belongs to ${existing.Origin}`);
+        return undefined;
+      }
+      tx.upsertEdge(e);
+      return e.ID;
+    } catch (err) {
+      if (err instanceof ElementError) this.drop('invalid_edge', err.message);
+      else throw err;
+      return undefined;
+    }
+  }
+
+  private onMessage(text: string): void {
+    const msg = parseEnvelope(text);
+    if (!msg) {
+      this.drop('bad_message', 'not a JSON envelope');
+      return;
+    }
+    const obj = msg.Obj as Record<string, unknown> | undefined;
+    try {
+      this.store.write((tx) => {
+        switch (msg.Type) {
+          case 'Sync':
+          case 'SyncReply': {
+            const nodes = Array.isArray(obj?.Nodes) ? obj.Nodes : [];
+            const edges = Array.isArray(obj?.Edges) ? obj.Edges : [];
+            const keepNodes = new Set(nodes.map((n) => this.node(tx, n)).filter(Boolean));
+            const keepEdges = new Set(edges.map((e) => this.edge(tx, e)).filter(Boolean));
+            const mine = this.store.idsByOrigin(this.opts.origin);
+            for (const id of mine.edges) if (!keepEdges.has(id)) tx.deleteEdge(id);
+            for (const id of mine.nodes) if (!keepNodes.has(id)) tx.deleteNode(id);
+            break;
+          }
+          case 'NodeAdded':
+          case 'NodeUpdated':
+            this.node(tx, obj);
+            break;
+          case 'EdgeAdded':
+          case 'EdgeUpdated':
+            this.edge(tx, obj);
+            break;
+          case 'NodeDeleted':
+          case 'EdgeDeleted': {
+            const id = typeof obj?.ID === 'string' ? obj.ID : '';
+            const el = msg.Type === 'NodeDeleted' ? tx.getNode(id) : tx.getEdge(id);
+            if (!el) break;
+            if (el.Origin !== this.opts.origin) {
+              this.drop('foreign_delete', `${id} belongs to ${el.Origin}`);
+              break;
+            }
+            if (msg.Type === 'NodeDeleted') tx.deleteNode(id);
+            else tx.deleteEdge(id);
+            break;
+          }
+          default:
+            this.drop('unknown_type', msg.Type);
+        }
+      });
+    } catch (e) {
+      this.log.error({ err: e, origin: this.opts.origin }, 'publisher message failed');
+      if (this.ws.readyState === this.ws.OPEN) this.ws.send(JSON.stringify(envelope('Error', (e as Error).message, { Status: 500 })));
+    }
+  }
+
+  private removeOrigin(): void {
+    const mine = this.store.idsByOrigin(this.opts.origin);
+    this.store.write((tx) => {
+      for (const id of mine.edges) tx.deleteEdge(id);
+      for (const id of mine.nodes) tx.deleteNode(id);
+    });
+  }
+}
