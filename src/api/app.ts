@@ -78,18 +78,12 @@ export function createApp(deps: ApiDeps): ApiApp {
   app.get('/healthz', (c) => json(c, { status: 'ok' }));
 
   app.post('/login', async (c) => {
-    let username = '';
-    let password = '';
     const ct = c.req.header('content-type') ?? '';
-    if (ct.includes('application/json')) {
-      const b = (await c.req.json().catch(() => ({}))) as Record<string, unknown>;
-      username = String(b.username ?? '');
-      password = String(b.password ?? '');
-    } else {
-      const form = await c.req.parseBody().catch(() => ({}) as Record<string, unknown>);
-      username = String(form.username ?? '');
-      password = String(form.password ?? '');
-    }
+    const fields: Record<string, unknown> = ct.includes('application/json')
+      ? ((await c.req.json().catch(() => ({}))) as Record<string, unknown>)
+      : await c.req.parseBody().catch(() => ({}));
+    const username = typeof fields.username === 'string' ? fields.username : '';
+    const password = typeof fields.password === 'string' ? fields.password : '';
     if (!auth.enabled) return json(c, { authtoken: '', user: 'anonymous', permissions: 'admin' });
     const s = auth.login(username, password);
     if (!s) return problem(c, 401, 'Unauthorized', 'bad username or password');

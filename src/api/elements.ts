@@ -1,7 +1,7 @@
 // Validation of elements written by publishers (REST and WebSocket), per Skydive's schema:
 // nodes need Metadata.Name and Metadata.Type (netns also Path, ovsport also UUID); edges need
 // existing Parent and Child and Metadata.RelationType.
-import type { EdgeInput, Metadata, NodeInput } from '../topology/types.ts';
+import type { EdgeInput, NodeInput } from '../topology/types.ts';
 import type { GraphReader } from '../topology/store/graph-store.ts';
 import { idFor } from '../topology/ids.ts';
 
@@ -25,8 +25,8 @@ function common(body: unknown, origin: string, host: string): NodeInput {
     throw new ElementError('ID must be a non-empty string');
   }
   const input: NodeInput = {
-    ID: (body.ID as string | undefined) ?? '',
-    Metadata: md as Metadata,
+    ID: (body.ID) ?? '',
+    Metadata: md,
     Host: typeof body.Host === 'string' && body.Host ? body.Host : host,
     Origin: origin,
   };

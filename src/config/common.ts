@@ -35,5 +35,6 @@ export function parseDuration(v: string): number {
 
 /** A strict object section whose missing keys take their defaults. */
 export function section<T extends z.ZodRawShape>(shape: T) {
-  return z.object(shape).strict().prefault({});
+  // prefault: a missing section is parsed from {} so its keys take their defaults.
+  return z.object(shape).strict().prefault({} as never);
 }

@@ -26,7 +26,7 @@ export interface LoadOptions {
 function shapeOf(schema: z.ZodType): Record<string, z.ZodType> | undefined {
   let s: z.ZodType = schema;
   for (let i = 0; i < 10; i++) {
-    if (s instanceof z.ZodObject) return s.shape as Record<string, z.ZodType>;
+    if (s instanceof z.ZodObject) return s.shape;
     const def = (s as unknown as { _zod: { def: { innerType?: z.ZodType; in?: z.ZodType } } })._zod.def;
     const next = def.innerType ?? def.in;
     if (!next) return undefined;
@@ -105,13 +105,13 @@ export function loadConfig(opts: LoadOptions = {}): CanopyConfig {
       problems.push({ path: name, reason: 'environment variable names no config key' });
       continue;
     }
-    let parsed: unknown = value;
+    // Parsed as YAML so numbers, booleans and lists work; text that is not YAML stays text.
+    let parsed: unknown;
     try {
       parsed = parseYaml(value);
     } catch {
       parsed = value;
     }
-    // A listen address like 127.0.0.1:0 is YAML-parsed fine as a string; numbers stay numbers.
     setPath(data, path, parsed);
   }
   for (const [k, v] of Object.entries(opts.overrides ?? {})) setPath(data, k.split('.'), v);

@@ -70,7 +70,7 @@ export class Fabric {
       try {
         return parseFabricLine(l);
       } catch (e) {
-        throw new Error(`topology.fabric.${i}: ${(e as Error).message}`);
+        throw new Error(`topology.fabric.${i}: ${(e as Error).message}`, { cause: e });
       }
     });
     const d = plan(parsed);

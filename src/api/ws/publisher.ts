@@ -73,6 +73,12 @@ export class Publisher {
       this.drop('bad_message', 'not a JSON envelope');
       return;
     }
+    // Skydive's publisher endpoint answers a SyncRequest with the whole graph, same UUID.
+    if (msg.Type === 'SyncRequest') {
+      const graph = { Nodes: [...this.store.allNodes()], Edges: [...this.store.allEdges()] };
+      if (this.ws.readyState === this.ws.OPEN) this.ws.send(JSON.stringify(envelope('SyncReply', graph, { UUID: msg.UUID, Status: 200 })));
+      return;
+    }
     const obj = msg.Obj as Record<string, unknown> | undefined;
     try {
       this.store.write((tx) => {

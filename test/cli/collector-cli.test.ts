@@ -1,0 +1,55 @@
+import { describe, it, expect } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parse } from 'yaml';
+
+const bin = resolve('bin/canopy.js');
+const dir = mkdtempSync(join(tmpdir(), 'canopy-cli-'));
+
+function canopy(args: string[], env: Record<string, string> = {}) {
+  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('CANOPY_')));
+  return spawnSync(process.execPath, [bin, ...args], { cwd: dir, env: { ...clean, ...env }, encoding: 'utf8', timeout: 60_000 });
+}
+
+describe('canopy collector CLI', () => {
+  it('--check accepts the defaults and a valid file', () => {
+    const r = canopy(['collector', '--check']);
+    expect(r.stdout).toContain('(defaults): config OK');
+    expect(r.status).toBe(0);
+  });
+
+  it('--print-config shows the effective config with env and flags applied', () => {
+    const f = join(dir, 'ok.yml');
+    writeFileSync(f, 'snmp:\n  retries: 4\n');
+    const r = canopy(['collector', '--config', f, '--data-dir', '/var/tmp/canopy-x', '--print-config'], { CANOPY_API_LISTEN: '127.0.0.1:9999' });
+    expect(r.status).toBe(0);
+    const c = parse(r.stdout) as { snmp: { retries: number }; storage: { dataDir: string }; api: { listen: string } };
+    expect(c.snmp.retries).toBe(4);
+    expect(c.storage.dataDir).toBe('/var/tmp/canopy-x');
+    expect(c.api.listen).toBe('127.0.0.1:9999');
+  });
+
+  it('a bad config exits non-zero naming file, key and reason', () => {
+    const f = join(dir, 'bad.yml');
+    writeFileSync(f, 'sflow:\n  listen: "nope"\n  bogus: 1\n');
+    const r = canopy(['collector', '--config', f, '--check']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain(`${f}: sflow.listen:`);
+    expect(r.stderr).toContain(`${f}: sflow.bogus: unknown key`);
+  });
+
+  it('refuses a non-loopback API without users, naming the fix', () => {
+    const r = canopy(['collector', '--check'], { CANOPY_API_LISTEN: '0.0.0.0:8082' });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/api\.listen: .*not loopback-only and no auth\.users or auth\.tokens.*add a user/);
+  });
+
+  it('unknown flags and commands are usage errors', () => {
+    expect(canopy(['collector', '--nope']).status).toBe(2);
+    const r = canopy(['frobnicate']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('unknown command "frobnicate"');
+  });
+});
