@@ -5,7 +5,7 @@ export default defineConfig({
     include: ['test/**/*.test.ts', 'src/**/*.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 120_000,
-    // Lab tests share kernel state (namespaces, ports); they serialise themselves via a lock file.
+    // Lab tests each get their own namespace prefix, subnets and state dir, so files may run in parallel.
     pool: 'forks',
     reporters: ['default', 'json'],
     outputFile: { json: '.ci/results.json' },

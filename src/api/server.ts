@@ -68,8 +68,9 @@ export async function startApiServer(listen: string | string[], deps: ApiServerD
     );
     if (!principal) return reject(socket, 401, 'Unauthorized', 'missing or bad credentials');
     if (kind === 'publisher' && principal.role !== 'admin') return reject(socket, 403, 'Forbidden', 'publishing needs the admin role or an agent token');
-    const clientType = param(req, url, 'x-client-type');
-    if (!clientType) return reject(socket, 400, 'Bad Request', 'X-Client-Type is required');
+    // Required, but Skydive's older Python client sends it empty by default and Skydive took that.
+    const clientType = param(req, url, 'x-client-type') ?? (req.headers['x-client-type'] === '' ? 'unknown' : undefined);
+    if (clientType === undefined) return reject(socket, 400, 'Bad Request', 'X-Client-Type is required');
     const protocol = param(req, url, 'x-client-protocol') ?? 'json';
     if (protocol !== 'json') return reject(socket, 400, 'Bad Request', `X-Client-Protocol ${protocol} is not supported (json only)`);
     const hostId = param(req, url, 'x-host-id') ?? `${clientType}-${req.socket.remoteAddress}:${req.socket.remotePort}`;

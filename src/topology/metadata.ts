@@ -1,13 +1,30 @@
 // Helpers over nested Metadata: dotted-path lookup, deep merge, and index-key extraction.
 import type { Metadata } from './types.ts';
 
-/** Value at a dotted path ("LLDP.ChassisID"); undefined when any segment is missing. */
+/**
+ * Value at a dotted path ("LLDP.ChassisID"); undefined when any segment is missing. A list met
+ * mid-path yields the rest of the path from each object in it, as Skydive does
+ * ("Sockets.LocalPort" over a list of sockets is the list of their ports).
+ */
 export function getPath(md: Metadata, path: string): unknown {
   if (!path.includes('.')) return md[path];
-  let cur: unknown = md;
-  for (const seg of path.split('.')) {
+  return walk(md, path.split('.'), 0);
+}
+
+function walk(start: unknown, parts: string[], from: number): unknown {
+  let cur = start;
+  for (let i = from; i < parts.length; i++) {
+    if (Array.isArray(cur)) {
+      const out: unknown[] = [];
+      for (const item of cur) {
+        if (item === null || typeof item !== 'object' || Array.isArray(item)) continue;
+        const v = walk(item, parts, i);
+        if (v !== undefined) out.push(v);
+      }
+      return out;
+    }
     if (cur === null || typeof cur !== 'object') return undefined;
-    cur = (cur as Record<string, unknown>)[seg];
+    cur = (cur as Record<string, unknown>)[parts[i]!];
   }
   return cur;
 }

@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { spawnSync } from 'node:child_process';
+import { spawnSync, execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -51,5 +51,37 @@ describe('canopy collector CLI', () => {
     const r = canopy(['frobnicate']);
     expect(r.status).toBe(2);
     expect(r.stderr).toContain('unknown command "frobnicate"');
+  });
+});
+
+/** Async variant: the in-process collector must keep serving while the CLI runs. */
+function canopyAsync(args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
+  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('CANOPY_')));
+  return new Promise((resolve) => {
+    execFile(process.execPath, [bin, ...args], { cwd: dir, env: clean, encoding: 'utf8', timeout: 60_000 }, (err, stdout, stderr) => {
+      resolve({ status: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+describe('canopy query CLI', () => {
+  it('queries a data dir read-only and a running collector, and reports bad queries', async () => {
+    const { startTestCollector } = await import('../api/helpers.ts');
+    const t = await startTestCollector();
+    try {
+      await fetch(t.base + '/api/node', { method: 'POST', body: JSON.stringify({ Metadata: { Name: 'q-host', Type: 'host' } }) });
+      const viaApi = await canopyAsync(['query', '--collector', t.base, "G.V().Has('Type','host').Values('Name')"]);
+      expect(viaApi.status).toBe(0);
+      expect(JSON.parse(viaApi.stdout)).toEqual(['q-host']);
+      const viaDir = canopy(['query', '--data-dir', t.dir, "G.V().Has('Name','q-host').Count()"]);
+      expect(viaDir.stdout.trim()).toBe('1');
+      const dot = canopy(['query', '--data-dir', t.dir, '--dot', 'G.V()']);
+      expect(dot.stdout).toContain('q-host');
+      const bad = await canopyAsync(['query', '--collector', t.base, 'G.V().Has(']);
+      expect(bad.status).toBe(1);
+      expect(bad.stderr).toMatch(/400: at \d+: expected/);
+    } finally {
+      await t.stop();
+    }
   });
 });
