@@ -40,6 +40,10 @@ export function migrate(db: Database): void {
     CREATE INDEX IF NOT EXISTS history_id ON history(id, valid_to);
     CREATE INDEX IF NOT EXISTS history_valid_to ON history(valid_to);
     CREATE INDEX IF NOT EXISTS history_valid_from ON history(kind, valid_from);
+    CREATE INDEX IF NOT EXISTS history_type ON history(type);
+    CREATE INDEX IF NOT EXISTS history_name ON history(name);
+    CREATE INDEX IF NOT EXISTS history_parent ON history(parent);
+    CREATE INDEX IF NOT EXISTS history_child ON history(child);
     CREATE TABLE IF NOT EXISTS aliases (key TEXT PRIMARY KEY, id TEXT NOT NULL, created_at INTEGER NOT NULL);
   `);
   db.prepare(`INSERT INTO meta(key, value) VALUES ('schema_version', ?) ON CONFLICT(key) DO NOTHING`).run(String(SCHEMA_VERSION));

@@ -11,7 +11,8 @@ import { INDEXED_KEYS } from './graph-store.ts';
 import { deepMerge, getPath, indexValues } from '../metadata.ts';
 import { migrate } from './sqlite-schema.ts';
 import { SqliteReader } from './sqlite-reader.ts';
-import { MemoryGraph, type RawRow } from './memory-graph.ts';
+import { type RawRow } from './memory-graph.ts';
+import { SqliteAtReader } from './sqlite-at-reader.ts';
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
@@ -66,6 +67,7 @@ export class SqliteGraphStore extends SqliteReader implements GraphStore, GraphT
         delKeys: p('DELETE FROM node_keys WHERE id = ?'),
         insKey: p('INSERT INTO node_keys(key, value, id) VALUES (?,?,?)'),
         alias: p('SELECT id FROM aliases WHERE key = ?'),
+        exists: p('SELECT 1 FROM nodes WHERE id = ?'),
         setAlias: p('INSERT INTO aliases(key, id, created_at) VALUES (?,?,?) ON CONFLICT(key) DO UPDATE SET id = excluded.id'),
         pruneHist: p('DELETE FROM history WHERE valid_to < ?'),
         pruneCount: p("SELECT kind, count(*) AS c FROM history WHERE valid_to < ? GROUP BY kind"),
@@ -90,7 +92,7 @@ export class SqliteGraphStore extends SqliteReader implements GraphStore, GraphT
   }
 
   private emit(ev: DistributiveOmit<GraphEvent, 'seq'>): void {
-    const e = { ...ev, seq: ++this.seq } as GraphEvent;
+    const e = { ...ev, seq: ++this.seq };
     if (this.pending) this.pending.push(e);
     else for (const l of this.listeners) l([e]);
   }
@@ -167,10 +169,14 @@ export class SqliteGraphStore extends SqliteReader implements GraphStore, GraphT
     return n;
   }
 
+  private nodeExists(id: string): boolean {
+    return this.w.exists!.get(id) !== undefined;
+  }
+
   upsertEdge(input: EdgeInput, opts: { merge?: boolean } = {}): GraphEdge | undefined {
     this.requireTx();
-    if (!this.getNode(input.Parent)) throw new GraphIntegrityError(`edge ${input.ID}: parent node ${input.Parent} does not exist`);
-    if (!this.getNode(input.Child)) throw new GraphIntegrityError(`edge ${input.ID}: child node ${input.Child} does not exist`);
+    if (!this.nodeExists(input.Parent)) throw new GraphIntegrityError(`edge ${input.ID}: parent node ${input.Parent} does not exist`);
+    if (!this.nodeExists(input.Child)) throw new GraphIntegrityError(`edge ${input.ID}: child node ${input.Child} does not exist`);
     const existing = this.getEdge(input.ID);
     const e = this.next<GraphEdge>(existing, input, opts.merge ?? false, { Parent: input.Parent, Child: input.Child });
     if (!e) return undefined;
@@ -225,23 +231,7 @@ export class SqliteGraphStore extends SqliteReader implements GraphStore, GraphT
 
   /** The graph at instant t: live rows unchanged since t, plus the history revision valid at t. */
   at(t: number): GraphReader {
-    const nodes = this.database
-      .prepare(
-        `SELECT id, type, name, host, origin, created_at, updated_at, revision, metadata, NULL AS deleted_at FROM nodes WHERE updated_at <= @t
-         UNION ALL
-         SELECT id, type, name, host, origin, created_at, updated_at, revision, metadata, NULL AS deleted_at FROM history
-           WHERE kind = 'n' AND valid_from <= @t AND valid_to > @t`,
-      )
-      .all({ t }) as RawRow[];
-    const edges = this.database
-      .prepare(
-        `SELECT id, parent, child, relation, host, origin, created_at, updated_at, revision, metadata FROM edges WHERE updated_at <= @t
-         UNION ALL
-         SELECT id, parent, child, relation, host, origin, created_at, updated_at, revision, metadata FROM history
-           WHERE kind = 'e' AND valid_from <= @t AND valid_to > @t`,
-      )
-      .all({ t }) as RawRow[];
-    return new MemoryGraph(nodes, edges);
+    return new SqliteAtReader(this.database, t);
   }
 
   /** Revisions of one element, oldest first, the live one last (DeletedAt on the final one when deleted). */

@@ -1,0 +1,71 @@
+// Query engine figures (parse + evaluate, no HTTP) on the seeded synthetic fabric: 4 spines,
+// 100 leaves × 48 ports, 4,000 hosts × 2 NICs, 8 containers per host, 100k nodes / 200k edges,
+// in a SQLite file. Also the store's insert rate while building it.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Bench, Emit } from './run.ts';
+import { openGraphStore } from '../src/topology/store/sqlite-store.ts';
+import { generateFabric, DEFAULT_FABRIC } from '../src/topology/synthetic.ts';
+import { runQuery } from '../src/topology/query/index.ts';
+
+const SEED = 42;
+const HOUR = 3_600_000;
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+/** Runs fn until maxRuns or budgetMs, after a warm-up; returns sorted durations in ms. */
+function time(fn: () => unknown, maxRuns: number, budgetMs: number): number[] {
+  for (let i = 0; i < 3; i++) fn();
+  const out: number[] = [];
+  const stop = performance.now() + budgetMs;
+  while (out.length < maxRuns && (out.length < 10 || performance.now() < stop)) {
+    const t = performance.now();
+    fn();
+    out.push(performance.now() - t);
+  }
+  return out.sort((a, b) => a - b);
+}
+
+async function run(emit: Emit): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'canopy-query-bench-'));
+  const start = Date.now() - 3 * HOUR;
+  let clock = start;
+  const store = openGraphStore({ path: join(dir, 'graph.db'), now: () => clock });
+  try {
+    const fab = generateFabric(store, { ...DEFAULT_FABRIC, seed: SEED });
+    emit({ bench: 'store.insert', value: Math.round(fab.nodes / (fab.nodeWriteMs / 1000)), unit: 'nodes/s', nodes: fab.nodes, batch: 5000 });
+    emit({ bench: 'store.insert_edges', value: Math.round(fab.edges / (fab.edgeWriteMs / 1000)), unit: 'edges/s', edges: fab.edges });
+
+    // History for At('-1h'): 90 minutes after the build, 2,000 leaf ports change state.
+    clock = start + 90 * 60_000;
+    const ports = store.findNodes('Type', 'port').slice(0, 2000);
+    store.write((tx) => {
+      for (const p of ports) tx.upsertNode({ ID: p.ID, Metadata: { ...p.Metadata, State: p.Metadata.State === 'UP' ? 'DOWN' : 'UP' } });
+    });
+    const now = start + 2 * HOUR;
+    clock = now;
+
+    const host = fab.sample.hostName;
+    const queries: [string, string, number][] = [
+      ['query.engine.host_out', `G.V().Has('Type','host').Has('Name','${host}').Out()`, 2000],
+      ['query.engine.mac', `G.V().Has('MAC','${fab.sample.hostMac}')`, 2000],
+      ['query.engine.shortest_path', `G.V().Has('Name','${host}').ShortestPathTo(Metadata('Name','${fab.sample.spineName}'))`, 500],
+      ['query.engine.at_1h', `G.At('-1h').V().Has('Type','host').Has('Name','${host}').Out()`, 20],
+    ];
+    for (const [bench, q, maxRuns] of queries) {
+      const opts = { now, timeoutMs: 120_000 }; // At() rebuilds the instant in the store: give it room
+      const result = runQuery(store, q, opts);
+      const size = Array.isArray(result.value) ? result.value.length : result.value;
+      const d = time(() => runQuery(store, q, opts), maxRuns, 10_000);
+      emit({ bench, value: +percentile(d, 50).toFixed(3), unit: 'ms', p99: +percentile(d, 99).toFixed(3), runs: d.length, results: size, query: q });
+    }
+  } finally {
+    store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export const benches: Bench[] = [{ name: 'query.engine', run }];

@@ -1,0 +1,71 @@
+// Query entry points: parseQuery (text → validated AST) and runQuery (parse + evaluate against a
+// GraphStore, live or at a past instant, within result/visit/time limits).
+import type { GraphReader, GraphStore } from '../store/graph-store.ts';
+import type { Ast } from './ast.ts';
+import { DEFAULT_LIMITS, EvalContext, type Limits } from './context.ts';
+import { QueryError } from './errors.ts';
+import { edgeJson, nodeJson, type QueryResult } from './json.ts';
+import { parseRaw } from './parser.ts';
+import { sourceEdges, sourceNodes } from './source.ts';
+import { applyStep, type State } from './steps.ts';
+import { resolveInstant } from './time-spec.ts';
+import { UnionReader } from './union-reader.ts';
+import { validate } from './validate.ts';
+
+export interface RunOptions {
+  /** "Now" for relative At() times (epoch ms); defaults to Date.now(). */
+  now?: number;
+  maxResults?: number;
+  maxVisited?: number;
+  timeoutMs?: number;
+}
+
+export function parseQuery(text: string): Ast {
+  return validate(parseRaw(text));
+}
+
+/** The reader a query runs against: live, one past instant, or a window (union of both ends). */
+export function readerFor(store: GraphStore, ast: Ast, now: number): GraphReader {
+  const spec = ast.time;
+  if (!spec) return store;
+  const at = (t: number): GraphReader => (t >= now ? store : store.at(t));
+  const t = resolveInstant(spec, now);
+  if (spec.durationMs === 0) return at(t);
+  return new UnionReader(at(t), at(t - spec.durationMs));
+}
+
+export function runQuery(store: GraphStore, query: string | Ast, opts: RunOptions = {}): QueryResult {
+  const startedAt = performance.now();
+  const ast = typeof query === 'string' ? parseQuery(query) : query;
+  const limits: Limits = {
+    maxResults: opts.maxResults ?? DEFAULT_LIMITS.maxResults,
+    maxVisited: opts.maxVisited ?? DEFAULT_LIMITS.maxVisited,
+    timeoutMs: opts.timeoutMs ?? DEFAULT_LIMITS.timeoutMs,
+  };
+  const now = opts.now ?? Date.now();
+  const ctx = new EvalContext(readerFor(store, ast, now), limits, startedAt);
+  let state: State = ast.source.kind === 'V' ? { kind: 'nodes', items: sourceNodes(ast, ctx) } : { kind: 'edges', items: sourceEdges(ast, ctx) };
+  for (const step of ast.steps) state = applyStep(ctx, state, step);
+  return shape(state, limits.maxResults);
+}
+
+function shape(s: State, maxResults: number): QueryResult {
+  const size = s.kind === 'count' ? 0 : s.kind === 'graph' ? s.nodes.length + s.edges.length : s.items.length;
+  if (size > maxResults) {
+    throw new QueryError('limit', `query returns ${size} elements; the limit is ${maxResults} (add Limit()/Range() or a more selective Has())`);
+  }
+  switch (s.kind) {
+    case 'nodes':
+      return { kind: 'nodes', value: s.items.map(nodeJson) };
+    case 'edges':
+      return { kind: 'edges', value: s.items.map(edgeJson) };
+    case 'count':
+      return { kind: 'count', value: s.value };
+    case 'values':
+      return { kind: 'values', value: s.items };
+    case 'paths':
+      return { kind: 'paths', value: s.items.map((p) => p.map(nodeJson)) };
+    case 'graph':
+      return { kind: 'graph', value: [{ Nodes: s.nodes.map(nodeJson), Edges: s.edges.map(edgeJson) }] };
+  }
+}

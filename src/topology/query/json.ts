@@ -1,0 +1,60 @@
+// Result shapes as Skydive's API returns them (DESIGN §7): nodes carry ID, Metadata, Host, Origin,
+// CreatedAt, UpdatedAt, Revision (DeletedAt when set); edges add Parent and Child.
+import type { GraphEdge, GraphNode, Metadata } from '../types.ts';
+
+export interface NodeJson {
+  ID: string;
+  Metadata: Metadata;
+  Host: string;
+  Origin: string;
+  CreatedAt: number;
+  UpdatedAt: number;
+  Revision: number;
+  DeletedAt?: number;
+}
+
+export interface EdgeJson extends NodeJson {
+  Parent: string;
+  Child: string;
+}
+
+export function nodeJson(n: GraphNode): NodeJson {
+  const o: NodeJson = {
+    ID: n.ID,
+    Metadata: n.Metadata,
+    Host: n.Host,
+    Origin: n.Origin,
+    CreatedAt: n.CreatedAt,
+    UpdatedAt: n.UpdatedAt,
+    Revision: n.Revision,
+  };
+  if (n.DeletedAt !== undefined && n.DeletedAt !== null) o.DeletedAt = n.DeletedAt;
+  return o;
+}
+
+export function edgeJson(e: GraphEdge): EdgeJson {
+  const o: EdgeJson = {
+    ID: e.ID,
+    Metadata: e.Metadata,
+    Parent: e.Parent,
+    Child: e.Child,
+    Host: e.Host,
+    Origin: e.Origin,
+    CreatedAt: e.CreatedAt,
+    UpdatedAt: e.UpdatedAt,
+    Revision: e.Revision,
+  };
+  if (e.DeletedAt !== undefined && e.DeletedAt !== null) o.DeletedAt = e.DeletedAt;
+  return o;
+}
+
+export type QueryResult =
+  | { kind: 'nodes'; value: NodeJson[] }
+  | { kind: 'edges'; value: EdgeJson[] }
+  | { kind: 'count'; value: number }
+  /** Values(k) and Keys(). */
+  | { kind: 'values'; value: unknown[] }
+  /** ShortestPathTo: one list of nodes per source that reaches a target, source first. */
+  | { kind: 'paths'; value: NodeJson[][] }
+  /** SubGraph: a one-element list holding {Nodes, Edges}, as Skydive marshals a graph. */
+  | { kind: 'graph'; value: [{ Nodes: NodeJson[]; Edges: EdgeJson[] }] };
