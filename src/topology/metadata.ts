@@ -38,7 +38,7 @@ export function deepMerge(base: Metadata, patch: Metadata): Metadata {
   const out: Metadata = { ...base };
   for (const [k, v] of Object.entries(patch)) {
     if (v === null) delete out[k];
-    else if (isPlainObject(v) && isPlainObject(out[k])) out[k] = deepMerge(out[k] as Metadata, v);
+    else if (isPlainObject(v) && isPlainObject(out[k])) out[k] = deepMerge(out[k], v);
     else out[k] = v;
   }
   return out;

@@ -12,12 +12,12 @@ export function makeQueryRunner(store: GraphStore, limits: { maxResults: number;
 
 function elements(r: QueryResult): { nodes: GraphNode[]; edges: GraphEdge[] } {
   switch (r.kind) {
-    case 'nodes': return { nodes: r.value as GraphNode[], edges: [] };
-    case 'edges': return { nodes: [], edges: r.value as GraphEdge[] };
-    case 'graph': return { nodes: r.value[0].Nodes as GraphNode[], edges: r.value[0].Edges as GraphEdge[] };
+    case 'nodes': return { nodes: r.value, edges: [] };
+    case 'edges': return { nodes: [], edges: r.value };
+    case 'graph': return { nodes: r.value[0].Nodes, edges: r.value[0].Edges };
     case 'paths': {
       const nodes = new Map<string, GraphNode>();
-      for (const p of r.value) for (const n of p) nodes.set(n.ID, n as GraphNode);
+      for (const p of r.value) for (const n of p) nodes.set(n.ID, n);
       return { nodes: [...nodes.values()], edges: [] };
     }
     default: return { nodes: [], edges: [] };
