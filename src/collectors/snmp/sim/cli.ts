@@ -1,0 +1,100 @@
+// `canopy snmp-sim --dir DIR --listen ADDR:PORT [--port-per-device BASEPORT]`: serves walk files as
+// simulated devices until SIGINT/SIGTERM. Logs (JSON) each device and the bound ports.
+import { createLogger } from '../../../util/log.ts';
+import { parseFlags } from '../../../util/args.ts';
+import { startSimulator, type StartSimulatorOptions } from './server.ts';
+import type { AuthProtocol, PrivProtocol } from './usm.ts';
+
+const HELP = `usage: canopy snmp-sim --dir DIR [--listen ADDR:PORT] [--port-per-device BASEPORT]
+  --dir DIR                 walk files: *.snmprec (snmpsim), *.snmpwalk|*.walk|*.txt (snmpwalk -On);
+                            community (and v3 context) = file name without extension
+  --file FILE               a single walk file (repeatable)
+  --switches N              also serve N generated 48-port switches (sim-sw-0000…), LLDP ring
+  --fdb N                   FDB entries per generated switch (default 500)
+  --listen ADDR:PORT        default 127.0.0.1:1161; port 0 = ephemeral
+  --port-per-device BASE    device i on port BASE+i instead of one shared port (0 = ephemeral each)
+  --max-message-size N      largest response datagram (default 1472, max 65507)
+  --max-repetitions N       cap GETBULK max-repetitions
+  --v3-user NAME --v3-auth-proto md5|sha|sha224|sha256|sha384|sha512 --v3-auth-key KEY
+  [--v3-priv-proto aes|aes256b|aes256r --v3-priv-key KEY] [--engine-id HEX]
+`;
+
+export async function run(args: string[]): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseFlags(args, {
+      dir: { type: 'string' },
+      file: { type: 'string', multiple: true },
+      switches: { type: 'string' },
+      fdb: { type: 'string' },
+      listen: { type: 'string', default: '127.0.0.1:1161' },
+      'port-per-device': { type: 'string' },
+      'max-message-size': { type: 'string' },
+      'max-repetitions': { type: 'string' },
+      'v3-user': { type: 'string' },
+      'v3-auth-proto': { type: 'string', default: 'sha' },
+      'v3-auth-key': { type: 'string' },
+      'v3-priv-proto': { type: 'string' },
+      'v3-priv-key': { type: 'string' },
+      'engine-id': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    }));
+  } catch (e) {
+    process.stderr.write(`snmp-sim: ${(e as Error).message}\n${HELP}`);
+    return 2;
+  }
+  if (values.help) {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  const num = (v: string | undefined): number | undefined => (v === undefined ? undefined : Number(v));
+  const opts: StartSimulatorOptions = {
+    dir: values.dir,
+    files: values.file,
+    listen: values.listen,
+    portPerDevice: num(values['port-per-device']),
+    maxMessageSize: num(values['max-message-size']),
+    maxRepetitions: num(values['max-repetitions']),
+  };
+  if (values.switches) opts.switches = { count: Number(values.switches), fdbEntries: num(values.fdb) };
+  for (const [k, v] of Object.entries({ portPerDevice: opts.portPerDevice, maxMessageSize: opts.maxMessageSize, maxRepetitions: opts.maxRepetitions })) {
+    if (v !== undefined && !(Number.isInteger(v) && v >= 0)) {
+      process.stderr.write(`snmp-sim: ${k} must be a non-negative integer\n`);
+      return 2;
+    }
+  }
+  if (values['v3-user']) {
+    if (!values['v3-auth-key']) {
+      process.stderr.write('snmp-sim: --v3-user needs --v3-auth-key\n');
+      return 2;
+    }
+    opts.v3 = {
+      users: [
+        {
+          name: values['v3-user'],
+          authProtocol: values['v3-auth-proto'] as AuthProtocol,
+          authKey: values['v3-auth-key'],
+          privProtocol: values['v3-priv-proto'] as PrivProtocol | undefined,
+          privKey: values['v3-priv-key'],
+        },
+      ],
+      engineId: values['engine-id'],
+    };
+  }
+  if (!opts.dir && !opts.files?.length && !opts.switches) {
+    process.stderr.write(`snmp-sim: give --dir, --file or --switches\n${HELP}`);
+    return 2;
+  }
+  const log = createLogger();
+  opts.log = log;
+  const sim = await startSimulator(opts);
+  for (const d of sim.devices) log.info({ community: d.community, port: d.port, records: d.records, source: d.source, skips: d.skips }, 'snmp-sim device');
+  log.info({ address: sim.address, port: sim.port, devices: sim.devices.length, ports: [...new Set(sim.devices.map((d) => d.port))] }, 'snmp-sim ready');
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
+  });
+  log.info({ stats: sim.stats() }, 'snmp-sim stopping');
+  await sim.close();
+  return 0;
+}
