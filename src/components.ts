@@ -1,6 +1,26 @@
 // The components a collector runs by default; each is enabled by its own config section.
-import type { ComponentFactory } from './collector.ts';
+import type { ComponentContext, ComponentFactory } from './collector.ts';
+import { FlowPipeline } from './collectors/flows/pipeline.ts';
+import { registerFlowRoutes } from './collectors/flows/routes.ts';
+import { createSflowComponent } from './collectors/sflow/component.ts';
+import { createNetflowComponent } from './collectors/netflow/component.ts';
 
 export function defaultComponents(): ComponentFactory[] {
-  return [];
+  // One flow table, store and attribution shared by sFlow, NetFlow and IPFIX.
+  let pipeline: FlowPipeline | undefined;
+  const flows = (ctx: ComponentContext) => (pipeline ??= new FlowPipeline(ctx.config, ctx.store, ctx.registry, ctx.log.child({ component: 'flows' })));
+  return [
+    (ctx) => {
+      const p = flows(ctx);
+      return {
+        name: 'flows',
+        async start() {},
+        async stop() {},
+        status: () => ({ ...p.status([]), exporters: undefined }),
+        routes: (app) => registerFlowRoutes(app, p),
+      };
+    },
+    (ctx) => createSflowComponent(ctx, flows(ctx)),
+    (ctx) => createNetflowComponent(ctx, flows(ctx)),
+  ];
 }

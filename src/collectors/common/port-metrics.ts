@@ -1,0 +1,107 @@
+// Interface counters → `Metric` / `LastUpdateMetric` on port nodes plus a per-source time series
+// (DESIGN §8). Per port one source feeds Metric: sFlow counters while they keep arriving (seen
+// within two of their intervals), else SNMP; Metric.Source says which. Graph updates are
+// throttled per port (history would otherwise archive every counter sample); state changes are not.
+import type { Database, Statement } from 'better-sqlite3';
+import type { GraphStore } from '../../topology/store/graph-store.ts';
+import type { Metadata } from '../../topology/types.ts';
+
+export type CounterSource = 'sflow' | 'snmp' | 'netflow';
+
+export interface InterfaceCounters {
+  rxBytes: number;
+  txBytes: number;
+  rxPackets: number;
+  txPackets: number;
+  rxErrors: number;
+  txErrors: number;
+  rxDropped: number;
+  txDropped: number;
+}
+
+interface Last {
+  at: number;
+  c: InterfaceCounters;
+  graphAt: number;
+  /** Typical interval between this source's samples for this port (ms). */
+  interval: number;
+}
+
+const KEYS: [keyof InterfaceCounters, string][] = [
+  ['rxBytes', 'RxBytes'], ['txBytes', 'TxBytes'], ['rxPackets', 'RxPackets'], ['txPackets', 'TxPackets'],
+  ['rxErrors', 'RxErrors'], ['txErrors', 'TxErrors'], ['rxDropped', 'RxDropped'], ['txDropped', 'TxDropped'],
+];
+
+/** Difference of two counter readings, allowing one wrap of a 32- or 64-bit counter. */
+function delta(now: number, before: number): number {
+  if (now >= before) return now - before;
+  return before < 2 ** 32 ? now + 2 ** 32 - before : now;
+}
+
+export class PortMetrics {
+  private readonly last = new Map<string, Last>();
+  private readonly ins: Statement;
+
+  constructor(
+    private readonly store: GraphStore,
+    db: Database,
+    private readonly graphIntervalMs: number,
+  ) {
+    db.exec(`CREATE TABLE IF NOT EXISTS port_metrics (
+      node_id TEXT NOT NULL, source TEXT NOT NULL, start INTEGER NOT NULL, last INTEGER NOT NULL,
+      rx_bytes INTEGER, tx_bytes INTEGER, rx_packets INTEGER, tx_packets INTEGER,
+      rx_errors INTEGER, tx_errors INTEGER, rx_dropped INTEGER, tx_dropped INTEGER);
+      CREATE INDEX IF NOT EXISTS port_metrics_node ON port_metrics(node_id, last);`);
+    this.ins = db.prepare('INSERT INTO port_metrics VALUES (?,?,?,?,?,?,?,?,?,?,?,?)');
+  }
+
+  /**
+   * Records one reading. `extra` (Speed, State …) is merged into the node at the same time; a
+   * State change is written at once whatever the throttle says.
+   */
+  record(portId: string, source: CounterSource, c: InterfaceCounters, now: number, extra: Metadata = {}): void {
+    const key = `${portId}|${source}`;
+    const prev = this.last.get(key);
+    const node = this.store.getNode(portId);
+    if (!node) return;
+    const stateChanged = extra.State !== undefined && extra.State !== node.Metadata.State;
+    if (!prev) {
+      this.last.set(key, { at: now, c, graphAt: 0, interval: 0 });
+      if (stateChanged || Object.keys(extra).some((k) => node.Metadata[k] !== extra[k])) {
+        this.store.write((tx) => tx.upsertNode({ ID: portId, Metadata: extra }, { merge: true }));
+      }
+      return;
+    }
+    const d: Record<string, number> = {};
+    for (const [k, name] of KEYS) d[name] = delta(c[k], prev.c[k]);
+    this.ins.run(portId, source, prev.at, now, d.RxBytes, d.TxBytes, d.RxPackets, d.TxPackets, d.RxErrors, d.TxErrors, d.RxDropped, d.TxDropped);
+    const interval = prev.interval ? (prev.interval * 3 + (now - prev.at)) / 4 : now - prev.at;
+    const due = now - prev.graphAt >= this.graphIntervalMs;
+    const cur = node.Metadata.Metric as { Source?: string; Last?: number } | undefined;
+    // SNMP yields to sFlow counters that are still arriving.
+    const otherFresh =
+      source !== 'sflow' && cur?.Source === 'sflow' && typeof cur.Last === 'number' && now - cur.Last < 2 * Math.max(this.sflowInterval(portId), 1000);
+    const next: Last = { at: now, c, graphAt: prev.graphAt, interval };
+    if ((due && !otherFresh) || stateChanged) {
+      const md: Metadata = { ...extra };
+      if (!otherFresh) {
+        const metric: Record<string, unknown> = { Source: source, Start: prev.graphAt || prev.at, Last: now };
+        for (const [k, name] of KEYS) metric[name] = c[k];
+        md.Metric = metric;
+        md.LastUpdateMetric = { ...d, Start: prev.at, Last: now, Source: source };
+      }
+      this.store.write((tx) => tx.upsertNode({ ID: portId, Metadata: md }, { merge: true }));
+      next.graphAt = now;
+    }
+    this.last.set(key, next);
+  }
+
+  private sflowInterval(portId: string): number {
+    return this.last.get(`${portId}|sflow`)?.interval ?? 0;
+  }
+
+  /** Forget a port (deleted or merged). */
+  forget(portId: string): void {
+    for (const s of ['sflow', 'snmp', 'netflow']) this.last.delete(`${portId}|${s}`);
+  }
+}

@@ -1,0 +1,142 @@
+// What sFlow, NetFlow and IPFIX share once a datagram is decoded (DESIGN §8): attribution to
+// exporter → device → port nodes, the flow table and its flushes, port counters, per-exporter
+// accounting for /api/status, retention, and /api/flows.
+import type { Registry, Counter } from 'prom-client';
+import type { CanopyConfig } from '../../config/schema.ts';
+import type { SqliteGraphStore } from '../../topology/store/sqlite-store.ts';
+import type { Logger } from '../../util/log.ts';
+import { RateLimitedLog } from '../../util/log.ts';
+import { counter, flowMetrics } from '../../util/metrics.ts';
+import type { FlowRecord } from '../common/flow-record.ts';
+import { PortMetrics } from '../common/port-metrics.ts';
+import { Attribution } from './attribution.ts';
+import { FlowStore } from './flow-store.ts';
+import { FlowTable } from './flow-table.ts';
+
+export interface ExporterStats {
+  protocol: string;
+  address: string;
+  datagrams: number;
+  records: number;
+  decodeErrors: number;
+  sequenceGaps: number;
+  firstSeen: number;
+  lastSeen: number;
+  /** Datagrams per second, exponentially smoothed over about a minute. */
+  rate: number;
+  samplingRateMissing: number;
+}
+
+export class FlowPipeline {
+  readonly store: FlowStore;
+  readonly table: FlowTable;
+  readonly ports: PortMetrics;
+  readonly metrics: ReturnType<typeof flowMetrics>;
+  readonly gaps: Counter<'protocol' | 'exporter'>;
+  readonly samplingMissing: Counter<'protocol'>;
+  readonly warn: RateLimitedLog;
+  private readonly attributions = new Map<string, Attribution>();
+  private readonly exporters = new Map<string, ExporterStats>();
+  private timer: NodeJS.Timeout | undefined;
+  private starts = 0;
+  flushed = 0;
+  lastFlush = 0;
+
+  constructor(
+    readonly config: CanopyConfig,
+    readonly graph: SqliteGraphStore,
+    readonly registry: Registry,
+    readonly log: Logger,
+  ) {
+    this.store = new FlowStore(graph.database);
+    this.table = new FlowTable(config.storage.flowTableSize, (entries) => this.write(entries));
+    this.ports = new PortMetrics(graph, graph.database, config.storage.counterUpdateInterval * 1000);
+    this.metrics = flowMetrics(registry);
+    this.gaps = counter(registry, 'canopy_sequence_gaps_total', 'Datagrams (sFlow) or records (NetFlow/IPFIX) lost per the exporter sequence numbers', ['protocol', 'exporter']);
+    this.samplingMissing = counter(registry, 'canopy_sampling_rate_missing_total', 'Flow records stored with rate 1 because no sampling rate was known', ['protocol']);
+    counter(registry, 'canopy_flow_table_flushes_total', 'Flow-table flushes to SQLite');
+    this.warn = new RateLimitedLog(log);
+  }
+
+  attribution(origin: string): Attribution {
+    let a = this.attributions.get(origin);
+    if (!a) {
+      a = new Attribution(this.graph, origin, this.log);
+      a.onMerge = (from, to) => {
+        this.store.repointNode(from, to);
+        this.ports.forget(from);
+      };
+      this.attributions.set(origin, a);
+    }
+    return a;
+  }
+
+  exporter(protocol: string, address: string, now: number): ExporterStats {
+    const key = `${protocol}|${address}`;
+    let e = this.exporters.get(key);
+    if (!e) {
+      e = { protocol, address, datagrams: 0, records: 0, decodeErrors: 0, sequenceGaps: 0, firstSeen: now, lastSeen: now, rate: 0, samplingRateMissing: 0 };
+      this.exporters.set(key, e);
+    }
+    const dt = Math.max(1, now - e.lastSeen) / 1000;
+    const alpha = Math.min(1, dt / 60);
+    e.rate = e.rate * (1 - alpha) + (1 / dt) * alpha;
+    e.lastSeen = now;
+    e.datagrams++;
+    return e;
+  }
+
+  /** One flow record into the table; the caller resolved the rate (never silently 1). */
+  addFlow(origin: string, r: FlowRecord, rate: number, rateMissing: boolean, now: number): void {
+    const a = this.attribution(origin);
+    const dev = a.device(r.exporter, r.subAgentId ?? 0, now);
+    const at = { deviceId: dev.id, inPortId: a.port(dev, r.inIf), outPortId: a.port(dev, r.outIf) };
+    if (rateMissing) this.samplingMissing.inc({ protocol: r.protocol });
+    this.table.add(r, at, rate, rateMissing, now);
+  }
+
+  private write(entries: ReturnType<FlowTable['drain']>): void {
+    if (entries.length === 0) return;
+    try {
+      this.flushed += this.store.write(entries);
+      this.lastFlush = Date.now();
+      (this.registry.getSingleMetric('canopy_flow_table_flushes_total') as Counter | undefined)?.inc();
+    } catch (err) {
+      this.log.error({ err, entries: entries.length }, 'flow flush failed; entries dropped');
+    }
+  }
+
+  flush(): void {
+    this.write(this.table.drain());
+  }
+
+  /** Shared by several components: the first start() runs the timer, the last stop() flushes. */
+  start(): void {
+    if (this.starts++ > 0) return;
+    const every = this.config.storage.flowFlushInterval * 1000;
+    this.timer = setInterval(() => {
+      this.flush();
+      const now = Date.now();
+      this.store.prune(now - this.config.storage.flowWindow * 1000, now - this.config.storage.flowRollupRetention * 1000);
+    }, every);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (--this.starts > 0) return;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    this.flush();
+  }
+
+  windowStart(now = Date.now()): number {
+    return now - this.config.storage.flowWindow * 1000;
+  }
+
+  status(protocols: string[]): Record<string, unknown> {
+    return {
+      flowTable: { entries: this.table.size, earlyFlushes: this.table.earlyFlushes, flushed: this.flushed, lastFlush: this.lastFlush },
+      exporters: [...this.exporters.values()].filter((e) => protocols.includes(e.protocol)).map((e) => ({ ...e, rate: Math.round(e.rate * 100) / 100 })),
+    };
+  }
+}
