@@ -67,6 +67,12 @@ export class NetflowDecoder {
   /** `exporter|domain` → absolute ms of exporter boot, from IPFIX options (IE 160). */
   private readonly systemInit = new Map<string, number>();
   private readonly nextSeq = new Map<string, number>();
+  /**
+   * Key of template, pending-data and sequence state: the exporter address, plus the version for
+   * v5/v9. One host often runs several exporters (softflowd per version) whose v9 and IPFIX
+   * template IDs and sequence spaces would otherwise collide; IPFIX keeps the bare address.
+   */
+  private scope = '';
   private readonly ctx: DecodeContext = { protocol: 'netflow9', exporter: '', domain: 0, sequence: 0, exportMs: 0, uptimeBase: -1, next: 0 };
   private readonly items: TemplateItem[] = [];
   private optionsOut: OptionsRecord[] | undefined;
@@ -138,7 +144,7 @@ export class NetflowDecoder {
       if (f.proto === 1 || f.proto === 58) icmpFromPort(f);
     }
     this.stats.flows += h.count;
-    this.checkSequence(exporter, domain, h.sequence, h.count);
+    this.checkSequence(`${exporter}#v5`, domain, h.sequence, h.count);
   }
 
   private decodeV9(buf: Buffer, start: number, exporter: string, out: FlowRecord[], res: DecodeResult): void {
@@ -148,6 +154,7 @@ export class NetflowDecoder {
     const c = this.ctx;
     c.protocol = 'netflow9';
     c.exporter = exporter;
+    this.scope = `${exporter}#v9`;
     c.sequence = u32(buf, start + 12);
     c.domain = u32(buf, start + 16);
     c.exportMs = unixSecs * 1000;
@@ -158,7 +165,7 @@ export class NetflowDecoder {
     // RFC 3954: count = template + options + data records; some exporters (FortiOS) count flowsets.
     // A count matching neither is reported, not fatal: what could be decoded was.
     if (count !== seen && count !== this.setsInMessage && this.pendingInMessage === 0) res.errors.push(nfError('bad-count', 2, `header count ${count}, ${seen} records found`));
-    this.checkSequence(exporter, c.domain, c.sequence, 1);
+    this.checkSequence(this.scope, c.domain, c.sequence, 1);
   }
 
   private decodeIpfix(buf: Buffer, start: number, exporter: string, out: FlowRecord[], res: DecodeResult): void {
@@ -171,13 +178,14 @@ export class NetflowDecoder {
     const c = this.ctx;
     c.protocol = 'ipfix';
     c.exporter = exporter;
+    this.scope = exporter;
     c.exportMs = u32(buf, start + 4) * 1000;
     c.sequence = u32(buf, start + 8);
     c.domain = u32(buf, start + 12);
     c.uptimeBase = this.systemInit.get(`${exporter}|${c.domain}`) ?? -1;
     res.length = this.walkSets(buf, start, start + 16, start + len, 10, out, res);
     // IPFIX sequence counts data records, not messages.
-    this.checkSequence(exporter, c.domain, c.sequence, this.dataRecords);
+    this.checkSequence(this.scope, c.domain, c.sequence, this.dataRecords);
   }
 
   /** Walks sets/flowsets; returns the end offset reached relative to `msg` (v9 has no length field). */
@@ -212,12 +220,12 @@ export class NetflowDecoder {
         this.items.length = 0;
         const err = id === 0 ? parseV9Templates(buf, body, setEnd, msg, this.items) : parseV9OptionsTemplates(buf, body, setEnd, msg, this.items);
         this.templateRecords += this.items.length;
-        this.applyTemplates(c.exporter, c.domain, out, res);
+        this.applyTemplates(this.scope, c.domain, out, res);
         if (err) res.errors.push(err);
       } else if (version === 10 && (id === 2 || id === 3)) {
         this.items.length = 0;
         const err = parseIpfixTemplates(buf, body, setEnd, msg, id === 3, this.items);
-        this.applyTemplates(c.exporter, c.domain, out, res);
+        this.applyTemplates(this.scope, c.domain, out, res);
         if (err) res.errors.push(err);
       }
       // Other ids below 256 are reserved: skipped by length.
@@ -259,9 +267,9 @@ export class NetflowDecoder {
 
   private dataSet(buf: Buffer, msg: number, body: number, setEnd: number, id: number, out: FlowRecord[], res: DecodeResult): void {
     const c = this.ctx;
-    const t = this.templates.get(c.exporter, c.domain, id);
+    const t = this.templates.get(this.scope, c.domain, id);
     if (!t) {
-      this.pending.hold(c.exporter, c.domain, {
+      this.pending.hold(this.scope, c.domain, {
         templateId: id, data: Buffer.from(buf.subarray(body, setEnd)), sequence: c.sequence,
         exportMs: c.exportMs, uptimeBase: c.uptimeBase, version: c.protocol === 'ipfix' ? 10 : 9,
       });

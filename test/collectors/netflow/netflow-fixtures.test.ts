@@ -61,8 +61,8 @@ describe('NetFlow v9 (akvorado)', () => {
   it('options template → options data → template → data: 4 flows at sampling 30000', () => {
     const f = feed(['akvorado__options-template.pcap', 'akvorado__options-data.pcap', 'akvorado__template.pcap', 'akvorado__data.pcap']);
     expect(f.errors).toEqual([]);
-    expect(f.decoder.templates.get('192.0.2.100', 0, 257)?.template.options).toBe(true);
-    expect(f.decoder.templates.get('192.0.2.100', 0, 260)?.template.options).toBe(false);
+    expect(f.decoder.templates.get('192.0.2.100#v9', 0, 257)?.template.options).toBe(true);
+    expect(f.decoder.templates.get('192.0.2.100#v9', 0, 260)?.template.options).toBe(false);
     expect(f.flows).toHaveLength(4);
     for (const r of f.flows) expect(r.samplingRate).toBe(30000);
     // akvorado's "next hop" here is the BGP next hop (IE 18); we keep it apart from IE 15.
@@ -75,8 +75,8 @@ describe('NetFlow v9 (akvorado)', () => {
   it('one packet with options template 256, template 257 and data (source id 17170432)', () => {
     const f = feed(['akvorado__data+templates.pcap']);
     const ex = f.flows[0]?.exporter ?? f.options[0]!.exporter;
-    expect(f.decoder.templates.get(ex, 17170432, 256)?.template.options).toBe(true);
-    expect(f.decoder.templates.get(ex, 17170432, 257)?.template.options).toBe(false);
+    expect(f.decoder.templates.get(`${ex}#v9`, 17170432, 256)?.template.options).toBe(true);
+    expect(f.decoder.templates.get(`${ex}#v9`, 17170432, 257)?.template.options).toBe(false);
     expect(f.flows.length).toBeGreaterThan(0);
     expect(f.flows.every((r) => r.subAgentId === 17170432)).toBe(true);
   });
@@ -113,7 +113,7 @@ describe('NetFlow v9 (akvorado)', () => {
 describe('NetFlow v9 (goflow2, logstash)', () => {
   it('goflow2 template 260 (23 fields) then 21 data records', () => {
     const f = feed(['goflow2__netflow_test-nfv9-template260.bin', 'goflow2__netflow_test-nfv9-data260.bin']);
-    const t = f.decoder.templates.get('192.0.2.1', 256, 260)!.template;
+    const t = f.decoder.templates.get('192.0.2.1#v9', 256, 260)!.template;
     expect(t.fields.map((x) => `${x.id}/${x.length}`)).toEqual(['2/4', '1/4', '8/4', '12/4', '10/4', '14/4', '21/4', '22/4', '7/2', '11/2', '16/4', '17/4', '18/4', '9/1', '13/1', '4/1', '6/1', '5/1', '61/1', '89/1', '48/2', '234/4', '235/4']);
     expect(f.flows).toHaveLength(21);
     expect(f.flows[0]).toMatchObject({ sequence: 838987420, subAgentId: 256, packets: 1, bytes: 1500, srcAddr: '198.38.120.222', dstAddr: '88.121.217.208', inIf: 354, outIf: 304, srcPort: 443, dstPort: 15184, srcAs: 0 });

@@ -55,7 +55,7 @@ describe('TemplateStore', () => {
     feed(['akvorado__options-template.pcap'], a.decoder);
     const rows = a.db.prepare('SELECT template_id, options, scope_count FROM netflow_templates').all();
     expect(rows).toEqual([{ template_id: 257, options: 1, scope_count: 1 }]);
-    a.decoder.templates.withdraw('192.0.2.100', 0, 257);
+    a.decoder.templates.withdraw('192.0.2.100#v9', 0, 257);
     expect(a.db.prepare('SELECT count(*) AS n FROM netflow_templates').get()).toEqual({ n: 0 });
     a.db.close();
   });

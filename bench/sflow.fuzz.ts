@@ -1,0 +1,104 @@
+// `npm run fuzz`: the sFlow decoder on mutated real datagrams (every sFlow fixture and the Open
+// vSwitch capture) and on random bytes. A crash is any throw; typed errors are expected.
+import type { FuzzResult, FuzzTarget } from './fuzz.ts';
+import { decodeSflow } from '../src/collectors/sflow/decode.ts';
+import { allDatagrams } from '../test/collectors/sflow/fixtures.ts';
+
+/** Small deterministic PRNG (mulberry32), so a failing run can be replayed from its seed. */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const BOUNDARY = [0, 1, 3, 4, 7, 8, 0x3fffffff, 0x40000000, 0x7fffffff, 0x80000000, 0xffffffff];
+
+/** One mutation of a real datagram: bit flips, truncation, or a corrupted 32-bit (length/count) field. */
+export function mutate(src: Buffer, r: () => number): Buffer {
+  const kind = Math.floor(r() * 4);
+  const b = Buffer.from(src);
+  if (kind === 0) {
+    const flips = 1 + Math.floor(r() * 8);
+    for (let i = 0; i < flips; i++) {
+      const o = Math.floor(r() * b.length);
+      b[o] = b[o]! ^ (1 << Math.floor(r() * 8));
+    }
+    return b;
+  }
+  if (kind === 1) return b.subarray(0, Math.floor(r() * b.length));
+  if (b.length < 4) return b;
+  // sFlow is XDR: every length and count is a 4-aligned 32-bit word.
+  const o = Math.floor((r() * (b.length - 3)) / 4) * 4;
+  const v = kind === 2 ? BOUNDARY[Math.floor(r() * BOUNDARY.length)]! : Math.floor(r() * 4294967296);
+  b.writeUInt32BE(v >>> 0, o);
+  return b;
+}
+
+/** Decodes and checks the contract: no throw, records or typed errors, JSON-printable output. */
+export function checkOne(buf: Buffer): 'decoded' | 'error' {
+  const d = decodeSflow(buf);
+  for (const e of d.errors) {
+    if (typeof e.code !== 'string' || !(e.offset >= 0 && e.offset <= buf.length)) throw new Error(`bad error ${JSON.stringify(e)}`);
+  }
+  if (!d.ok && d.errors.length === 0) throw new Error('rejected without a typed error');
+  JSON.stringify(d.flows);
+  JSON.stringify(d.counters);
+  return d.errors.length > 0 ? 'error' : 'decoded';
+}
+
+export const fuzz: FuzzTarget[] = [
+  {
+    name: 'sflow.decode.mutated',
+    run(iterations, seed): FuzzResult {
+      const seeds = allDatagrams();
+      const r = rng(seed);
+      const res: FuzzResult = { iterations, crashes: 0, errors: 0, decoded: 0 };
+      for (let i = 0; i < iterations; i++) {
+        let buf = mutate(seeds[Math.floor(r() * seeds.length)]!, r);
+        if (r() < 0.3) buf = mutate(buf, r); // stacked mutations reach deeper states
+        try {
+          if (checkOne(buf) === 'error') res.errors++;
+          else res.decoded++;
+        } catch (e) {
+          res.crashes++;
+          if (res.crashes <= 5) process.stderr.write(`crash at iteration ${i}: ${(e as Error).stack}\ninput ${buf.toString('hex')}\n`);
+        }
+      }
+      return res;
+    },
+  },
+  {
+    name: 'sflow.decode.random',
+    run(iterations, seed): FuzzResult {
+      const r = rng(seed ^ 0x5f10);
+      const res: FuzzResult = { iterations, crashes: 0, errors: 0, decoded: 0 };
+      const n = Math.max(1, Math.floor(iterations / 10)); // random bytes rarely get past the header
+      res.iterations = n;
+      for (let i = 0; i < n; i++) {
+        const len = Math.floor(r() * 300);
+        const buf = Buffer.alloc(len);
+        for (let j = 0; j < len; j++) buf[j] = Math.floor(r() * 256);
+        // Half get a valid v5/IPv4 header and a small sample count, so the sample walkers see random bodies.
+        if (len >= 28 && r() < 0.5) {
+          buf.writeUInt32BE(5, 0);
+          buf.writeUInt32BE(1, 4);
+          buf.writeUInt32BE(1 + Math.floor(r() * 3), 24);
+          if (len >= 36 && r() < 0.7) buf.writeUInt32BE([1, 2, 3, 4, 5][Math.floor(r() * 5)]!, 28);
+        }
+        try {
+          if (checkOne(buf) === 'error') res.errors++;
+          else res.decoded++;
+        } catch (e) {
+          res.crashes++;
+          if (res.crashes <= 5) process.stderr.write(`crash at iteration ${i}: ${(e as Error).stack}\n`);
+        }
+      }
+      return res;
+    },
+  },
+];

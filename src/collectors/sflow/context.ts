@@ -1,0 +1,64 @@
+// Per-datagram decode state handed to the sample and record decoders (one object per datagram,
+// reused across its samples, so the hot path allocates only the records it returns).
+import type { CounterRecord, FlowRecord } from '../common/flow-record.ts';
+import type { SflowDecodeError, SflowDecodeStats, SflowErrorCode } from './errors.ts';
+
+export interface SflowDecodeOptions {
+  /** Replace VXLAN-encapsulated sampled packets by their inner frame (akvorado's decap option). */
+  decapVxlan?: boolean;
+  /** Cap on samples per datagram (default 1024). */
+  maxSamples?: number;
+  /** Cap on records per sample (default 256). */
+  maxRecords?: number;
+}
+
+export interface Ctx {
+  buf: Buffer;
+  agent: string;
+  subAgentId: number;
+  datagramSequence: number;
+  flows: FlowRecord[];
+  counters: CounterRecord[];
+  errors: SflowDecodeError[];
+  stats: SflowDecodeStats;
+  decapVxlan: boolean;
+  maxRecords: number;
+  /** Position for error contexts, built into text only when an error is reported. */
+  sampleName: string;
+  /** End of the current sample as its length field announces it (records may only pass it in the last sample). */
+  declaredEnd: number;
+  sampleIndex: number;
+  recordIndex: number;
+  // Scratch for the flow sample being merged: candidate byte counts, best first.
+  l3FromHeader: number;
+  l3FromSampledIp: number;
+  frameLength: number;
+  ethLength: number;
+}
+
+/** "flow sample 2 record 3" / "counter sample 1" for error contexts. */
+export function where(ctx: Ctx): string {
+  const s = `${ctx.sampleName} ${ctx.sampleIndex}`;
+  return ctx.recordIndex > 0 ? `${s} record ${ctx.recordIndex}` : s;
+}
+
+/** Reports once per sample that a record ran past the announced sample end. */
+export function checkDeclaredEnd(ctx: Ctx, recordEnd: number, offset: number): void {
+  if (recordEnd > ctx.declaredEnd) {
+    pushError(ctx, 'length-mismatch', offset, `${where(ctx)}: record ends at ${recordEnd}, sample length says ${ctx.declaredEnd}`);
+    ctx.declaredEnd = Infinity;
+  }
+}
+
+export function pushError(ctx: Ctx, code: SflowErrorCode, offset: number, context: string): void {
+  // A hostile datagram could announce thousands of broken records; keep the list bounded.
+  if (ctx.errors.length < 64) ctx.errors.push({ code, offset, context });
+}
+
+/** XDR string<>: length-prefixed, bounded by `end`; returns undefined when it does not fit. */
+export function readString(b: Buffer, o: number, end: number): { value: string; next: number } | undefined {
+  if (o + 4 > end) return undefined;
+  const n = b.readUInt32BE(o);
+  if (n > end - o - 4) return undefined;
+  return { value: b.toString('utf8', o + 4, o + 4 + n), next: o + 4 + ((n + 3) & ~3) };
+}

@@ -1,0 +1,123 @@
+// Test harness for the SNMP component: a real SQLite store in a temp dir, the real component
+// (timers off unless asked), and a walk-file reader independent of the poller.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig } from '../../../src/config/load.ts';
+import { openGraphStore, type SqliteGraphStore } from '../../../src/topology/store/sqlite-store.ts';
+import { createSnmpComponent, type SnmpComponent } from '../../../src/collectors/snmp/component.ts';
+import { silentLogger } from '../../../src/util/log.ts';
+import { createRegistry } from '../../../src/util/metrics.ts';
+import type { GraphNode } from '../../../src/topology/types.ts';
+
+export interface Harness {
+  store: SqliteGraphStore;
+  snmp: SnmpComponent;
+  dir: string;
+  stop(): Promise<void>;
+}
+
+export async function startHarness(snmp: Record<string, unknown>, opts: { schedule?: boolean } = {}): Promise<Harness> {
+  const dir = mkdtempSync(join(tmpdir(), 'canopy-snmp-'));
+  const config = loadConfig({ env: {}, overrides: { 'storage.dataDir': dir, 'snmp.traps.listen': '127.0.0.1:0', ...Object.fromEntries(Object.entries(snmp).map(([k, v]) => [`snmp.${k}`, v])) } });
+  const store = openGraphStore({ path: join(dir, 'canopy.db') });
+  const comp = createSnmpComponent({ config, store, registry: createRegistry(false), log: silentLogger() }, { schedule: opts.schedule ?? false });
+  await comp.start();
+  return {
+    store,
+    snmp: comp,
+    dir,
+    async stop() {
+      await comp.stop();
+      store.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export function portsOf(store: SqliteGraphStore, switchId: string): GraphNode[] {
+  return store
+    .edgesOf(switchId, 'out')
+    .filter((e) => e.Metadata.RelationType === 'ownership')
+    .map((e) => store.getNode(e.Child)!)
+    .filter((n) => n.Metadata.Type === 'port');
+}
+
+/** A minimal snmprec reader for expected values: OID → {type, value}, hex (4x) decoded to latin1. */
+export function readSnmprec(path: string): Map<string, { type: string; value: string; raw: Buffer }> {
+  const out = new Map<string, { type: string; value: string; raw: Buffer }>();
+  for (const line of readFileSync(path, 'latin1').split(/\r?\n/)) {
+    const m = /^([\d.]+)\|(\w+)\|(.*)$/.exec(line);
+    if (!m) continue;
+    const [, oid, type, value] = m as unknown as [string, string, string, string];
+    if (out.has(oid)) continue;
+    const raw = type.endsWith('x') ? Buffer.from(value, 'hex') : Buffer.from(value, 'latin1');
+    out.set(oid, { type: type.replace(/x$/, ''), value: type.endsWith('x') ? raw.toString('latin1') : value, raw });
+  }
+  return out;
+}
+
+/** Rows under a column: index suffix → value. */
+export function column(w: Map<string, { type: string; value: string; raw: Buffer }>, root: string): Map<string, { type: string; value: string; raw: Buffer }> {
+  const out = new Map<string, { type: string; value: string; raw: Buffer }>();
+  for (const [oid, v] of w) if (oid.startsWith(root + '.')) out.set(oid.slice(root.length + 1), v);
+  return out;
+}
+
+import { Collector } from '../../../src/collector.ts';
+import { snmpComponent } from '../../../src/collectors/snmp/component.ts';
+
+export interface ApiCollector {
+  collector: Collector;
+  base: string;
+  dir: string;
+  get(path: string, auth?: string): Promise<{ status: number; body: any }>;
+  send(method: string, path: string, body: unknown, auth?: string): Promise<{ status: number; body: any }>;
+  snmpStatus(): Promise<any>;
+  stop(): Promise<void>;
+}
+
+/** A real collector process-in-a-test: API on an ephemeral loopback port, SNMP component with timers. */
+export async function startApiCollector(overrides: Record<string, unknown>, keepDir?: string): Promise<ApiCollector> {
+  const dir = keepDir ?? mkdtempSync(join(tmpdir(), 'canopy-snmp-api-'));
+  const config = loadConfig({ env: {}, overrides: { 'api.listen': '127.0.0.1:0', 'storage.dataDir': dir, 'snmp.traps.listen': '127.0.0.1:0', ...overrides } });
+  const collector = new Collector({ config, log: silentLogger(), registry: createRegistry(false), components: [snmpComponent] });
+  await collector.start();
+  const base = `http://${collector.apiAddresses[0]!}`;
+  const call = async (method: string, path: string, body?: unknown, auth?: string) => {
+    const headers: Record<string, string> = {};
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    if (auth) headers.authorization = auth;
+    const r = await fetch(base + path, { method, headers, body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body) });
+    const text = await r.text();
+    let parsed: unknown = text;
+    try {
+      parsed = text ? JSON.parse(text) : null;
+    } catch {
+      /* not JSON */
+    }
+    return { status: r.status, body: parsed as any };
+  };
+  return {
+    collector,
+    base,
+    dir,
+    get: (p, auth) => call('GET', p, undefined, auth),
+    send: (m, p, b, auth) => call(m, p, b, auth),
+    snmpStatus: async () => (await call('GET', '/api/status')).body.components.snmp,
+    async stop() {
+      await collector.stop();
+      if (!keepDir) rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function waitFor<T>(fn: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 10_000, what = 'condition'): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
