@@ -4,6 +4,7 @@ import { FlowPipeline } from './collectors/flows/pipeline.ts';
 import { registerFlowRoutes } from './collectors/flows/routes.ts';
 import { createSflowComponent } from './collectors/sflow/component.ts';
 import { createNetflowComponent } from './collectors/netflow/component.ts';
+import { uiComponent } from './ui/component.ts';
 
 export function defaultComponents(): ComponentFactory[] {
   // One flow table, store and attribution shared by sFlow, NetFlow and IPFIX.
@@ -22,5 +23,6 @@ export function defaultComponents(): ComponentFactory[] {
     },
     (ctx) => createSflowComponent(ctx, flows(ctx)),
     (ctx) => createNetflowComponent(ctx, flows(ctx)),
+    uiComponent(),
   ];
 }

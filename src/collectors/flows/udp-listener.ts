@@ -68,10 +68,10 @@ export class UdpListener {
           'kernel capped the UDP receive buffer; raise net.core.rmem_max to avoid drops under bursts',
         );
       }
-      const localPort = (sock.address() as AddressInfo).port;
+      const localPort = (sock.address()).port;
       sock.on('message', (data, rinfo) => this.enqueue({ data, address: rinfo.address, port: rinfo.port, localPort, receivedAt: Date.now() }));
       this.sockets.push(sock);
-      const a = sock.address() as AddressInfo;
+      const a = sock.address();
       this.bound.push(formatListen({ host: a.address, port: a.port }));
     }
   }
