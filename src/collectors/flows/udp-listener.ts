@@ -2,7 +2,6 @@
 // a drain step decodes in batches off the event loop's receive path. A full queue drops and
 // counts; a receive buffer the kernel capped is reported once.
 import dgram from 'node:dgram';
-import type { AddressInfo } from 'node:net';
 import type { Counter } from 'prom-client';
 import type { Logger } from '../../util/log.ts';
 import { formatListen, listenList, parseListen } from '../../util/listen.ts';

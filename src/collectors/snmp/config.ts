@@ -71,6 +71,8 @@ export const snmpSection = section({
   traps: section({
     enabled: z.boolean().default(true),
     listen: listenSchema.default('0.0.0.0:9162'),
+    /** v1/v2c communities accepted on the trap port (devices' communities are added automatically). */
+    communities: z.array(z.string()).default(['public']),
     /** SNMPv3 users accepted on the trap port (devices' v3 users are added automatically). */
     users: z
       .array(z.object({ user: z.string().min(1), authProtocol: authProtocol.optional(), authKey: z.string().optional(), privProtocol: privProtocol.optional(), privKey: z.string().optional() }).strict())
