@@ -33,6 +33,8 @@ const KEYS: [keyof InterfaceCounters, string][] = [
 ];
 
 /** Difference of two counter readings, allowing one wrap of a 32- or 64-bit counter. */
+const MAX_SERIES_BUFFER = 50_000;
+
 function delta(now: number, before: number): number {
   if (now >= before) return now - before;
   return before < 2 ** 32 ? now + 2 ** 32 - before : now;
@@ -40,11 +42,14 @@ function delta(now: number, before: number): number {
 
 export class PortMetrics {
   private readonly last = new Map<string, Last>();
+  /** Last State written per port, to spot changes without reading the graph. */
+  private readonly states = new Map<string, unknown>();
+  private series: (string | number)[][] = [];
   private readonly ins: Statement;
 
   constructor(
     private readonly store: GraphStore,
-    db: Database,
+    private readonly db: Database,
     private readonly graphIntervalMs: number,
   ) {
     db.exec(`CREATE TABLE IF NOT EXISTS port_metrics (
@@ -62,26 +67,34 @@ export class PortMetrics {
   record(portId: string, source: CounterSource, c: InterfaceCounters, now: number, extra: Metadata = {}): void {
     const key = `${portId}|${source}`;
     const prev = this.last.get(key);
-    const node = this.store.getNode(portId);
-    if (!node) return;
-    const stateChanged = extra.State !== undefined && extra.State !== node.Metadata.State;
+    // The graph is read only when something is due to be written: counters arrive per port per
+    // interval from every exporter, and most readings only feed the time series.
+    const stateChanged = extra.State !== undefined && extra.State !== this.states.get(portId);
     if (!prev) {
+      const node = this.store.getNode(portId);
+      if (!node) return;
       this.last.set(key, { at: now, c, graphAt: 0, interval: 0 });
-      if (stateChanged || Object.keys(extra).some((k) => node.Metadata[k] !== extra[k])) {
+      if (Object.keys(extra).some((k) => node.Metadata[k] !== extra[k])) {
         this.store.write((tx) => tx.upsertNode({ ID: portId, Metadata: extra }, { merge: true }));
       }
+      if (extra.State !== undefined) this.states.set(portId, extra.State);
       return;
     }
     const d: Record<string, number> = {};
     for (const [k, name] of KEYS) d[name] = delta(c[k], prev.c[k]);
-    this.ins.run(portId, source, prev.at, now, d.RxBytes, d.TxBytes, d.RxPackets, d.TxPackets, d.RxErrors, d.TxErrors, d.RxDropped, d.TxDropped);
+    this.series.push([portId, source, prev.at, now, d.RxBytes!, d.TxBytes!, d.RxPackets!, d.TxPackets!, d.RxErrors!, d.TxErrors!, d.RxDropped!, d.TxDropped!]);
+    if (this.series.length >= MAX_SERIES_BUFFER) this.flushSeries();
     const interval = prev.interval ? (prev.interval * 3 + (now - prev.at)) / 4 : now - prev.at;
+    const next: Last = { at: now, c, graphAt: prev.graphAt, interval };
+    this.last.set(key, next);
     const due = now - prev.graphAt >= this.graphIntervalMs;
+    if (!due && !stateChanged) return;
+    const node = this.store.getNode(portId);
+    if (!node) return;
     const cur = node.Metadata.Metric as { Source?: string; Last?: number } | undefined;
     // SNMP yields to sFlow counters that are still arriving.
     const otherFresh =
       source !== 'sflow' && cur?.Source === 'sflow' && typeof cur.Last === 'number' && now - cur.Last < 2 * Math.max(this.sflowInterval(portId), 1000);
-    const next: Last = { at: now, c, graphAt: prev.graphAt, interval };
     if ((due && !otherFresh) || stateChanged) {
       const md: Metadata = { ...extra };
       if (!otherFresh) {
@@ -92,8 +105,18 @@ export class PortMetrics {
       }
       this.store.write((tx) => tx.upsertNode({ ID: portId, Metadata: md }, { merge: true }));
       next.graphAt = now;
+      if (extra.State !== undefined) this.states.set(portId, extra.State);
     }
-    this.last.set(key, next);
+  }
+
+  /** Writes buffered time-series rows in one transaction (the flow pipeline calls this on its timer). */
+  flushSeries(): void {
+    if (this.series.length === 0) return;
+    const rows = this.series;
+    this.series = [];
+    this.db.transaction(() => {
+      for (const r of rows) this.ins.run(...r);
+    })();
   }
 
   private sflowInterval(portId: string): number {
@@ -103,5 +126,6 @@ export class PortMetrics {
   /** Forget a port (deleted or merged). */
   forget(portId: string): void {
     for (const s of ['sflow', 'snmp', 'netflow']) this.last.delete(`${portId}|${s}`);
+    this.states.delete(portId);
   }
 }

@@ -17,7 +17,8 @@ export interface DeviceRef {
 
 export class Attribution {
   private readonly devices = new Map<string, DeviceRef>();
-  private readonly knownPorts = new Set<string>();
+  /** `${deviceId}|${ifIndex}` → port ID of ports known to exist (UUIDv5 is too slow per record). */
+  private readonly knownPorts = new Map<string, string>();
   private portsCheckedAt = 0;
   /** Called after an exporter node merged into a switch: flows must be re-pointed. */
   onMerge?: (from: string, to: string) => void;
@@ -81,7 +82,7 @@ export class Attribution {
       }
       tx.upsertNode({ ID: port.ID, Metadata: { MergedInto: target } }, { merge: true });
       tx.deleteNode(port.ID);
-      this.knownPorts.delete(port.ID);
+      this.knownPorts.clear();
       this.onMerge?.(port.ID, target);
     }
     tx.upsertNode({ ID: from, Metadata: { MergedInto: to } }, { merge: true });
@@ -93,14 +94,15 @@ export class Attribution {
   /** The port node for an ifIndex on a device; created on an exporter node, looked up on a switch. */
   port(dev: DeviceRef, ifIndex: number | undefined): string | null {
     if (ifIndex === undefined || ifIndex === 0) return null;
-    const id = ids.port(dev.id, ifIndex);
+    const key = `${dev.id}|${ifIndex}`;
+    const known = this.knownPorts.get(key);
     const now = Date.now();
     // Forget now and then, so a port deleted by another writer is recreated.
     if (now - this.portsCheckedAt > RECHECK_MS) {
       this.knownPorts.clear();
       this.portsCheckedAt = now;
-    }
-    if (this.knownPorts.has(id)) return id;
+    } else if (known) return known;
+    const id = ids.port(dev.id, ifIndex);
     const exists = this.store.getNode(id);
     if (!exists) {
       // Flows and counters may name ports SNMP has not seen yet: make them visible.
@@ -109,7 +111,7 @@ export class Attribution {
         tx.upsertEdge({ ID: ids.edge(dev.id, id, 'ownership'), Parent: dev.id, Child: id, Metadata: { RelationType: 'ownership' }, Origin: this.origin });
       });
     }
-    this.knownPorts.add(id);
+    this.knownPorts.set(key, id);
     return id;
   }
 }

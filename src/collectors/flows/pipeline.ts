@@ -10,8 +10,11 @@ import { counter, flowMetrics } from '../../util/metrics.ts';
 import type { FlowRecord } from '../common/flow-record.ts';
 import { PortMetrics } from '../common/port-metrics.ts';
 import { Attribution } from './attribution.ts';
-import { FlowStore } from './flow-store.ts';
+import { FlowStore, type FlowEntry } from './flow-store.ts';
 import { FlowTable } from './flow-table.ts';
+
+/** Entries per flush transaction (a few ms each). */
+const FLUSH_CHUNK = 5_000;
 
 export interface ExporterStats {
   protocol: string;
@@ -38,6 +41,8 @@ export class FlowPipeline {
   private readonly attributions = new Map<string, Attribution>();
   private readonly exporters = new Map<string, ExporterStats>();
   private timer: NodeJS.Timeout | undefined;
+  private readonly flushes: Counter;
+  private pendingChunks = 0;
   private starts = 0;
   flushed = 0;
   lastFlush = 0;
@@ -49,12 +54,12 @@ export class FlowPipeline {
     readonly log: Logger,
   ) {
     this.store = new FlowStore(graph.database);
-    this.table = new FlowTable(config.storage.flowTableSize, (entries) => this.write(entries));
+    this.table = new FlowTable(config.storage.flowTableSize, (entries) => this.flushInChunks(entries));
     this.ports = new PortMetrics(graph, graph.database, config.storage.counterUpdateInterval * 1000);
     this.metrics = flowMetrics(registry);
     this.gaps = counter(registry, 'canopy_sequence_gaps_total', 'Datagrams (sFlow) or records (NetFlow/IPFIX) lost per the exporter sequence numbers', ['protocol', 'exporter']);
     this.samplingMissing = counter(registry, 'canopy_sampling_rate_missing_total', 'Flow records stored with rate 1 because no sampling rate was known', ['protocol']);
-    counter(registry, 'canopy_flow_table_flushes_total', 'Flow-table flushes to SQLite');
+    this.flushes = counter(registry, 'canopy_flow_table_flushes_total', 'Flow-table flush transactions written to SQLite');
     this.warn = new RateLimitedLog(log);
   }
 
@@ -95,19 +100,37 @@ export class FlowPipeline {
     this.table.add(r, at, rate, rateMissing, now);
   }
 
-  private write(entries: ReturnType<FlowTable['drain']>): void {
+  private write(entries: FlowEntry[]): void {
     if (entries.length === 0) return;
     try {
       this.flushed += this.store.write(entries);
       this.lastFlush = Date.now();
-      (this.registry.getSingleMetric('canopy_flow_table_flushes_total') as Counter | undefined)?.inc();
+      this.flushes.inc();
     } catch (err) {
       this.log.error({ err, entries: entries.length }, 'flow flush failed; entries dropped');
     }
   }
 
+  /**
+   * Background flush: the table is drained at once but written in chunks, yielding between them,
+   * so a large flush never stalls the UDP receive path long enough to overflow socket buffers.
+   */
+  private flushInChunks(entries: FlowEntry[]): void {
+    const step = () => {
+      const chunk = entries.splice(0, FLUSH_CHUNK);
+      this.write(chunk);
+      if (entries.length > 0) setImmediate(step);
+      else this.pendingChunks--;
+    };
+    if (entries.length === 0) return;
+    this.pendingChunks++;
+    step();
+  }
+
+  /** Synchronous flush, for readers that must see everything (/api/flows) and for stop(). */
   flush(): void {
     this.write(this.table.drain());
+    this.ports.flushSeries();
   }
 
   /** Shared by several components: the first start() runs the timer, the last stop() flushes. */
@@ -115,7 +138,8 @@ export class FlowPipeline {
     if (this.starts++ > 0) return;
     const every = this.config.storage.flowFlushInterval * 1000;
     this.timer = setInterval(() => {
-      this.flush();
+      this.flushInChunks(this.table.drain());
+      this.ports.flushSeries();
       const now = Date.now();
       this.store.prune(now - this.config.storage.flowWindow * 1000, now - this.config.storage.flowRollupRetention * 1000);
     }, every);

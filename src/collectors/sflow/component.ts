@@ -41,13 +41,24 @@ export function createSflowComponent(ctx: ComponentContext, pipeline: FlowPipeli
   const perExporter = counter(ctx.registry, 'canopy_exporter_datagrams_total', 'Datagrams per exporter', ['protocol', 'exporter']);
   const lastSeq = new Map<string, number>();
   const portNames = new Map<string, string>();
+  /** Ports whose name we already settled (avoids a graph read per counter record). */
+  const named = new Set<string>();
+  // Label lookups cost more than the increments: bind the hot ones once.
+  const received = m.received.labels({ protocol: 'sflow' });
+  const flowRecords = m.records.labels({ protocol: 'sflow' });
+  const sampleCounts = { flow: samples.labels({ type: 'flow' }), counter: samples.labels({ type: 'counter' }), drop: samples.labels({ type: 'drop' }) };
+  const recordCounts = { flow: records.labels({ kind: 'flow' }), counter: records.labels({ kind: 'counter' }) };
+  const exporterCounters = new Map<string, ReturnType<typeof perExporter.labels>>();
 
   const handle = (d: Datagram) => {
     const now = d.receivedAt;
-    m.received.inc({ protocol: 'sflow' });
+    received.inc();
     const dg = decodeSflow(d.data);
-    const ex = pipeline.exporter('sflow', dg.agent || d.address, now);
-    perExporter.inc({ protocol: 'sflow', exporter: dg.agent || d.address });
+    const agent = dg.agent || d.address;
+    const ex = pipeline.exporter('sflow', agent, now);
+    let ec = exporterCounters.get(agent);
+    if (!ec) exporterCounters.set(agent, (ec = perExporter.labels({ protocol: 'sflow', exporter: agent })));
+    ec.inc();
     for (const e of dg.errors) {
       m.decodeErrors.inc({ protocol: 'sflow', code: e.code });
       ex.decodeErrors++;
@@ -66,14 +77,16 @@ export function createSflowComponent(ctx: ComponentContext, pipeline: FlowPipeli
       ex.sequenceGaps += lost;
     }
     lastSeq.set(key, dg.sequence);
-    samples.inc({ type: 'flow' }, dg.stats.flowSamples);
-    samples.inc({ type: 'counter' }, dg.stats.counterSamples);
-    samples.inc({ type: 'drop' }, dg.stats.dropSamples);
+    if (dg.stats.flowSamples) sampleCounts.flow.inc(dg.stats.flowSamples);
+    if (dg.stats.counterSamples) sampleCounts.counter.inc(dg.stats.counterSamples);
+    if (dg.stats.dropSamples) sampleCounts.drop.inc(dg.stats.dropSamples);
     if (dg.stats.unknownSamples) samples.inc({ type: 'unknown' }, dg.stats.unknownSamples);
     if (dg.stats.unknownRecords) records.inc({ kind: 'unknown' }, dg.stats.unknownRecords);
-    records.inc({ kind: 'flow' }, dg.flows.length);
-    records.inc({ kind: 'counter' }, dg.counters.length);
-    m.records.inc({ protocol: 'sflow' }, dg.flows.length);
+    if (dg.flows.length) {
+      recordCounts.flow.inc(dg.flows.length);
+      flowRecords.inc(dg.flows.length);
+    }
+    if (dg.counters.length) recordCounts.counter.inc(dg.counters.length);
     ex.records += dg.flows.length;
     for (const f of dg.flows) {
       const rate = f.samplingRate && f.samplingRate > 0 ? f.samplingRate : 1;
@@ -96,9 +109,12 @@ export function createSflowComponent(ctx: ComponentContext, pipeline: FlowPipeli
       const extra: Record<string, unknown> = { State: c.ifOperStatus === 1 ? 'UP' : 'DOWN' };
       if (typeof c.ifSpeed === 'number' && c.ifSpeed > 0) extra.Speed = c.ifSpeed;
       const name = portNames.get(`${c.exporter}|${c.ifIndex}`);
-      // Only name ports nobody else named (SNMP's ifName wins).
-      const node = ctx.store.getNode(portId);
-      if (name && node && String(node.Metadata.Name ?? '').startsWith('ifIndex ')) extra.Name = name;
+      if (name && !named.has(portId)) {
+        // Only name ports nobody else named (SNMP's ifName wins).
+        const node = ctx.store.getNode(portId);
+        if (node && String(node.Metadata.Name ?? '').startsWith('ifIndex ')) extra.Name = name;
+        named.add(portId);
+      }
       pipeline.ports.record(portId, 'sflow', genericCounters(c), now, extra);
     }
   };

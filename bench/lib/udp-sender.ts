@@ -1,0 +1,50 @@
+// Sender process for ingest benches: replays datagram templates to HOST:PORT at RATE datagrams/s
+// for SECONDS, rewriting IPv4 addresses and L4 ports inside each sampled header so the stream
+// carries many distinct flow keys. Prints {"sent": N, "seconds": S} on exit.
+// Usage: tsx bench/lib/udp-sender.ts FILE.json HOST PORT RATE SECONDS
+import dgram from 'node:dgram';
+import { readFileSync } from 'node:fs';
+
+interface Template { hex: string; rewrite: number[] }
+
+const [file, host, portText, rateText, secondsText] = process.argv.slice(2);
+const templates = (JSON.parse(readFileSync(file!, 'utf8')) as Template[]).map((t) => ({ buf: Buffer.from(t.hex, 'hex'), rewrite: t.rewrite }));
+const port = Number(portText);
+const rate = Number(rateText);
+const seconds = Number(secondsText);
+const sock = dgram.createSocket('udp4');
+sock.on('error', () => undefined);
+let sent = 0;
+let key = 0;
+const start = performance.now();
+const end = start + seconds * 1000;
+const TICK_MS = 2;
+
+function tick(): void {
+  const now = performance.now();
+  if (now >= end) {
+    sock.close();
+    process.stdout.write(JSON.stringify({ sent, seconds: (now - start) / 1000 }) + '\n');
+    return;
+  }
+  const due = Math.floor(((now - start) / 1000) * rate);
+  while (sent < due) {
+    const t = templates[sent % templates.length]!;
+    // Each offset points at an IPv4 source address; dst follows, then the L4 ports (offset in rewrite+1).
+    for (let i = 0; i < t.rewrite.length; i += 2) {
+      const a = t.rewrite[i]!;
+      const l4 = t.rewrite[i + 1]!;
+      key = (key + 1) % 200_003; // ≈ 200k distinct flow keys, cycled
+      t.buf.writeUInt32BE((0x0a000000 | (key & 0xffff)) >>> 0, a);
+      t.buf.writeUInt32BE((0x0b000000 | (key >>> 4)) >>> 0, a + 4);
+      if (l4 > 0) {
+        t.buf.writeUInt16BE(1024 + (key % 50_000), l4);
+        t.buf.writeUInt16BE(443, l4 + 2);
+      }
+    }
+    sock.send(t.buf, port, host);
+    sent++;
+  }
+  setTimeout(tick, TICK_MS);
+}
+tick();

@@ -1,0 +1,136 @@
+// The `snmp` collector component: poller + trap listener + /api/devices + observations.
+import type { Component, ComponentContext, ComponentFactory } from '../../collector.ts';
+import { counter } from '../../util/metrics.ts';
+import { listenList } from '../../util/listen.ts';
+import { v3User } from './client.ts';
+import type { DeviceSettings, PollContext } from './device-poller.ts';
+import { DeviceTable, toTarget, type Target } from './devices.ts';
+import { registerDeviceRoutes } from './devices-api.ts';
+import { writeLinkState } from './graph-writer.ts';
+import type { V3User } from './net-snmp.ts';
+import { SnmpObservations } from './observations.ts';
+import { SnmpPoller } from './poller.ts';
+import { deviceSchema, type DeviceConfig } from './config.ts';
+import { TrapListener, type Trap } from './traps.ts';
+
+export interface SnmpComponent extends Component {
+  readonly observations: SnmpObservations;
+  readonly poller: SnmpPoller;
+  /** The bound trap addresses ("host:port"). */
+  trapAddresses(): string[];
+}
+
+export function createSnmpComponent(ctx: ComponentContext, opts: { schedule?: boolean } = {}): SnmpComponent {
+  const cfg = ctx.config.snmp;
+  const log = ctx.log.child({ component: 'snmp' });
+  const db = ctx.store.database;
+  const observations = new SnmpObservations(db, cfg.missedPollsDown);
+  const table = new DeviceTable(db);
+  const polls = counter(ctx.registry, 'canopy_snmp_polls_total', 'SNMP poll tasks by result', ['result']);
+  const claims = new Map<string, string>();
+  const pctx: PollContext = { store: ctx.store, obs: observations, log, claims, countPoll: (r) => polls.inc({ result: r }) };
+  const s = (v: number | undefined, d: number) => (v ?? d) * 1000;
+  const settings = (t: Target): DeviceSettings => {
+    const d = t.config;
+    return {
+      counterMs: s(d.counterInterval, cfg.counterInterval), lldpMs: s(d.lldpInterval, cfg.lldpInterval), fdbMs: s(d.fdbInterval, cfg.fdbInterval),
+      rediscoverMs: s(d.rediscoverInterval, cfg.rediscoverInterval), timeoutMs: s(d.timeout, cfg.timeout), retries: d.retries ?? cfg.retries,
+      maxRepetitions: d.maxRepetitions ?? cfg.maxRepetitions, missedPollsDown: cfg.missedPollsDown, maxBackoffMs: cfg.maxBackoff * 1000,
+    };
+  };
+  const poller = new SnmpPoller(pctx, { concurrency: cfg.concurrency, settings, schedule: opts.schedule ?? true, initialSpreadMs: Math.min(2000, cfg.counterInterval * 1000) });
+  const apiErrors: string[] = [];
+
+  const targets = (): Target[] => {
+    const out = new Map<string, Target>();
+    for (const d of cfg.devices) {
+      const t = toTarget(d, cfg.credentials, 'config');
+      if (!out.has(t.id)) out.set(t.id, t);
+    }
+    for (const row of table.all()) {
+      const r = deviceSchema.safeParse(row.body);
+      if (!r.success) {
+        if (!apiErrors.includes(row.id)) apiErrors.push(row.id);
+        continue;
+      }
+      const t = toTarget(r.data, cfg.credentials, 'api');
+      if (!out.has(t.id)) out.set(t.id, t);
+    }
+    return [...out.values()];
+  };
+  let traps: TrapListener | undefined;
+  const sync = () => {
+    const ts = targets();
+    poller.setTargets(ts);
+    for (const t of ts) for (const c of t.communities) traps?.addCommunity(c);
+  };
+
+  const onTrap = (t: Trap): boolean => {
+    const devs = poller.byAddress(t.source);
+    if (devs.length === 0) return false;
+    for (const d of devs) {
+      if ((t.kind === 'linkDown' || t.kind === 'linkUp') && t.ifIndex !== null && d.switchId) {
+        const sid = d.switchId;
+        // The trap kind decides; ifOperStatus in the varbinds (DISMAN monitor sends it) agrees.
+        const state = t.operStatus !== null ? (t.operStatus === 1 ? 'UP' : 'DOWN') : t.kind === 'linkUp' ? 'UP' : 'DOWN';
+        const admin = t.adminStatus === null ? undefined : t.adminStatus === 1 ? 'UP' : 'DOWN';
+        const known = ctx.store.write((tx) => writeLinkState(tx, sid, t.ifIndex!, state, admin));
+        // A port we do not know yet: rediscover.
+        if (!known) poller.trigger(d.target.id, ['discover']);
+      } else if (t.kind === 'coldStart' || t.kind === 'warmStart') poller.trigger(d.target.id, ['discover', 'counters', 'lldp', 'fdb']);
+      else if (t.kind === 'lldpRemTablesChange') poller.trigger(d.target.id, ['lldp']);
+    }
+    return true;
+  };
+
+  const trapUsers = (): V3User[] => {
+    const users: V3User[] = cfg.traps.users.map((u) => v3User({ ...u, version: '3' } as unknown as Target));
+    for (const t of targets()) if (t.version === '3' && t.user && !users.some((u) => u.name === t.user)) users.push(v3User(t));
+    return users;
+  };
+  const trapCommunities = () => [...new Set([...cfg.traps.communities, ...targets().flatMap((t) => t.communities)])];
+  traps = cfg.traps.enabled ? new TrapListener(listenList(cfg.traps.listen), trapUsers(), trapCommunities(), onTrap, log) : undefined;
+
+  return {
+    name: 'snmp',
+    observations,
+    poller,
+    trapAddresses: () => traps?.stats.listen ?? [],
+    async start() {
+      if (traps) await traps.start();
+      sync();
+    },
+    async stop() {
+      await poller.stop();
+      await traps?.stop();
+    },
+    status() {
+      const devices: Record<string, unknown> = {};
+      for (const d of poller.devices()) devices[d.target.key] = d.status;
+      return {
+        devices,
+        deviceCount: poller.devices().length,
+        pollsInFlight: poller.inFlight,
+        ...(traps ? { traps: traps.stats } : {}),
+        ...(apiErrors.length ? { invalidStoredDevices: apiErrors } : {}),
+      };
+    },
+    routes(app) {
+      registerDeviceRoutes(app, {
+        targets,
+        status: (id) => poller.get(id)?.status as unknown as Record<string, unknown> | undefined,
+        put: (id: string, d: DeviceConfig) => {
+          table.put(id, d);
+          sync();
+        },
+        delete: (id) => {
+          const ok = table.delete(id);
+          sync();
+          return ok;
+        },
+      });
+    },
+  };
+}
+
+export const snmpComponent: ComponentFactory = (ctx) => (ctx.config.snmp.enabled ? createSnmpComponent(ctx) : undefined);

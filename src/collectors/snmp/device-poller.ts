@@ -1,0 +1,330 @@
+// Polls one device: discovery (system group, LLDP local chassis, ENTITY chassis, IF-MIB
+// inventory), counters/state, LLDP (+ CDP) neighbours and the FDB. Each task opens its own
+// session, so a slow or broken device only ever occupies its own slot.
+import type { GraphStore } from '../../topology/store/graph-store.ts';
+import type { Logger } from '../../util/log.ts';
+import { SnmpClient, SnmpError, type WalkResult } from './client.ts';
+import type { Target } from './devices.ts';
+import { writeLldpLinks, ageLinks } from './links.ts';
+import { O } from './oids.ts';
+import type { SnmpObservations, LldpInput } from './observations.ts';
+import { IF_COUNTER_COLUMNS, IF_INVENTORY_COLUMNS, parseInventory, parseState, type IfInventory } from './parse-if.ts';
+import { chassisEntity, parseBasePorts, parseCdp, parseFdb, parseFdbIds } from './parse-l2.ts';
+import { parseLocPorts, parseRemotes, renderChassisId } from './parse-lldp.ts';
+import { resolveLocalPort } from './resolve-port.ts';
+import { resolveSwitchId } from './identity.ts';
+import { isPort, writePorts, writeStates, writeSwitch, type CounterSample, type SwitchInfo } from './graph-writer.ts';
+import { Problems, bufOf, intOf, oidOf, strOf } from './values.ts';
+
+export type Task = 'discover' | 'counters' | 'lldp' | 'fdb';
+export const TASKS: readonly Task[] = ['discover', 'counters', 'lldp', 'fdb'];
+
+export interface DeviceSettings {
+  counterMs: number;
+  lldpMs: number;
+  fdbMs: number;
+  rediscoverMs: number;
+  timeoutMs: number;
+  retries: number;
+  maxRepetitions: number;
+  missedPollsDown: number;
+  maxBackoffMs: number;
+}
+
+export interface PollContext {
+  store: GraphStore;
+  obs: SnmpObservations;
+  log: Logger;
+  /** switch ID → target key of the device that owns it. */
+  claims: Map<string, string>;
+  countPoll(result: string): void;
+}
+
+export interface DeviceError {
+  code: string;
+  message: string;
+  task: Task;
+  at: number;
+}
+
+export interface DeviceStatusView {
+  id: string;
+  address: string;
+  port: number;
+  version: string;
+  source: string;
+  name?: string;
+  state: 'pending' | 'ok' | 'error';
+  switchId?: string;
+  sysName?: string | null;
+  lastPoll?: number;
+  lastSuccess?: number;
+  lastError?: DeviceError;
+  warnings?: string[];
+  consecutiveFailures: number;
+  identityConflicts?: string[];
+  counts: { ports: number; interfaces: number; lldp: number; fdb: number; cdp: number };
+  polls: number;
+  varbinds: number;
+  reboots: number;
+  lastDurationMs?: number;
+  tasks: Partial<Record<Task, { lastPoll: number; durationMs: number; ok: boolean }>>;
+}
+
+export class DevicePoller {
+  switchId: string | undefined;
+  private community: string | undefined;
+  private inventory = new Map<number, IfInventory>();
+  private basePorts = new Map<number, number>();
+  private uptime: number | null = null;
+  private readonly prevCounters = new Map<number, CounterSample>();
+  private readonly metricStarts = new Map<number, number>();
+  private readonly knownLinks = new Set<string>();
+  private entityIndex: number | null | undefined;
+  failures = 0;
+  readonly status: DeviceStatusView;
+
+  constructor(
+    readonly target: Target,
+    readonly settings: DeviceSettings,
+    private readonly ctx: PollContext,
+  ) {
+    this.community = target.communities[0];
+    this.status = {
+      id: target.id, address: target.address, port: target.port, version: target.version, source: target.source,
+      ...(target.config.name ? { name: target.config.name } : {}),
+      state: 'pending', consecutiveFailures: 0, counts: { ports: 0, interfaces: 0, lldp: 0, fdb: 0, cdp: 0 }, polls: 0, varbinds: 0, reboots: 0, tasks: {},
+    };
+  }
+
+  private client(community = this.community): SnmpClient {
+    const s = this.settings;
+    return new SnmpClient(this.target, community, { timeoutMs: s.timeoutMs, retries: s.retries, maxRepetitions: s.maxRepetitions });
+  }
+
+  /** Runs tasks in order on fresh sessions; returns false when the device failed. */
+  async run(tasks: readonly Task[]): Promise<boolean> {
+    const t0 = Date.now();
+    const problems = new Problems();
+    let problemTask: Task | undefined;
+    let ok = true;
+    // Nothing else can be polled before the device has an identity.
+    const list = !this.switchId && !tasks.includes('discover') ? (['discover', ...tasks] as Task[]) : tasks;
+    for (const task of list) {
+      const started = Date.now();
+      const client = this.client();
+      const before = problems.count;
+      try {
+        await this.runTask(task, client, problems);
+        if (problems.count > before) problemTask ??= task;
+        this.status.tasks[task] = { lastPoll: started, durationMs: Date.now() - started, ok: problems.count === before };
+        this.ctx.countPoll('ok');
+      } catch (e) {
+        ok = false;
+        const err = e instanceof SnmpError ? e : new SnmpError('internal', (e as Error).message);
+        this.status.lastError = { code: err.code, message: err.message, task, at: Date.now() };
+        this.status.tasks[task] = { lastPoll: started, durationMs: Date.now() - started, ok: false };
+        this.ctx.countPoll(err.code === 'timeout' ? 'timeout' : 'error');
+        this.ctx.log.debug({ device: this.target.key, task, code: err.code, err: err.message }, 'snmp poll failed');
+        // Without an identity nothing else can be written; an unreachable device would only time out again.
+        if (task === 'discover' || err.code === 'timeout') break;
+      } finally {
+        this.status.varbinds += client.varbinds;
+        client.close();
+      }
+    }
+    const now = Date.now();
+    this.status.polls++;
+    this.status.lastPoll = now;
+    this.status.lastDurationMs = now - t0;
+    if (problems.count) {
+      this.status.warnings = problems.list;
+      // Wrong types and the like are errors of the device even though the poll went on.
+      if (ok) this.status.lastError = { code: problems.list[0]!.split(':')[0]!, message: problems.list[0]!, task: problemTask ?? list[0]!, at: now };
+    } else delete this.status.warnings;
+    if (ok) {
+      this.failures = 0;
+      this.status.lastSuccess = now;
+    } else this.failures++;
+    this.status.consecutiveFailures = this.failures;
+    // The device is in error while any table's latest poll failed or had bad values.
+    this.status.state = Object.values(this.status.tasks).every((t) => t.ok) ? 'ok' : 'error';
+    return ok;
+  }
+
+  private async runTask(task: Task, c: SnmpClient, p: Problems): Promise<void> {
+    if (task === 'discover') return this.discover(c, p);
+    if (task === 'counters') return this.counters(c, p);
+    if (task === 'lldp') return this.lldp(c, p);
+    return this.fdb(c, p);
+  }
+
+  /** GET of the system group; with several v2c communities, the first that answers wins. */
+  private async system(c: SnmpClient): Promise<{ vbs: Awaited<ReturnType<SnmpClient['get']>>; client: SnmpClient }> {
+    const oids = [O.sysDescr, O.sysObjectID, O.sysUpTime, O.sysName];
+    const communities = this.target.version === '2c' ? [this.community, ...this.target.communities.filter((x) => x !== this.community)] : [undefined];
+    let last: unknown;
+    for (let i = 0; i < communities.length; i++) {
+      const client = i === 0 ? c : this.client(communities[i]);
+      try {
+        const vbs = await client.get(oids);
+        this.community = communities[i];
+        return { vbs, client };
+      } catch (e) {
+        last = e;
+        if (!(e instanceof SnmpError) || e.code !== 'timeout') throw e;
+      } finally {
+        if (client !== c) {
+          c.varbinds += client.varbinds;
+          client.close();
+        }
+      }
+    }
+    throw last;
+  }
+
+  private async discover(c0: SnmpClient, p: Problems): Promise<void> {
+    const { vbs } = await this.system(c0);
+    const c = this.client();
+    try {
+      const [descr, objId, up, name] = vbs;
+      if (!descr && !objId && !up && !name) throw new SnmpError('no-such-object', 'the system group (1.3.6.1.2.1.1) is absent: noSuchObject for sysDescr, sysObjectID, sysUpTime, sysName');
+      this.noteUptime(intOf(up, p));
+      const sysName = strOf(name, p);
+      let chassis: SwitchInfo['chassis'] = null;
+      for (const [sub, id] of [[O.lldpLocChassisIdSubtype, O.lldpLocChassisId], [O.lldpV2LocChassisIdSubtype, O.lldpV2LocChassisId]] as const) {
+        const [s, v] = await c.get([sub, id]);
+        const subtype = intOf(s, p);
+        const rendered = renderChassisId(subtype, bufOf(v, p));
+        if (subtype !== null && rendered) {
+          chassis = { subtype, id: rendered };
+          break;
+        }
+      }
+      const cols = await c.walkColumns([...IF_INVENTORY_COLUMNS, ...IF_COUNTER_COLUMNS]);
+      this.requireTable(cols.get(O.ifDescr)!, cols.get(O.ifType)!, 'ifTable');
+      this.inventory = parseInventory(cols, p);
+      const states = parseState(cols, p);
+      let model: string | null = null, serial: string | null = null, vendor: string | null = null;
+      if (this.entityIndex === undefined) this.entityIndex = chassisEntity((await c.walk(O.entPhysicalClass)), p);
+      if (this.entityIndex !== null) {
+        const i = this.entityIndex;
+        const [ser, mfg, mod] = await c.get([`${O.entPhysicalSerialNum}.${i}`, `${O.entPhysicalMfgName}.${i}`, `${O.entPhysicalModelName}.${i}`]);
+        serial = strOf(ser, p) || null;
+        vendor = strOf(mfg, p) || null;
+        model = strOf(mod, p) || null;
+      }
+      const info: SwitchInfo = { sysName, sysDescr: strOf(descr, p), sysObjectID: oidOf(objId, p), mgmtAddress: this.target.address, chassis, model, serial, vendor };
+      const now = Date.now();
+      this.ctx.store.write((tx) => {
+        const key = this.target.key;
+        const { id, conflicts } = resolveSwitchId(tx, { chassis, sysName, address: key }, (sid) => {
+          const owner = this.ctx.claims.get(sid);
+          return owner !== undefined && owner !== key;
+        });
+        if (conflicts.length) this.status.identityConflicts = conflicts;
+        else delete this.status.identityConflicts;
+        if (this.switchId && this.switchId !== id) this.ctx.claims.delete(this.switchId);
+        this.switchId = id;
+        this.ctx.claims.set(id, key);
+        writeSwitch(tx, id, info);
+        this.status.counts.ports = writePorts(tx, id, this.inventory, states);
+        writeStates(tx, id, states, this.prevCounters, this.metricStarts, now);
+      });
+      this.status.switchId = this.switchId;
+      this.status.sysName = sysName;
+      this.status.counts.interfaces = this.inventory.size;
+    } finally {
+      c0.varbinds += c.varbinds;
+      c.close();
+    }
+  }
+
+  /** An empty ifTable because the agent said endOfMibView/noSuchObject right away is the agent's fault. */
+  private requireTable(a: WalkResult, b: WalkResult, name: string): void {
+    if (a.varbinds.length === 0 && b.varbinds.length === 0 && a.end !== 'subtree') throw new SnmpError(a.end === 'endOfMibView' ? 'end-of-mib' : 'no-such-object', `${name}: the agent answered ${a.end} at the start of the table`);
+  }
+
+  private noteUptime(up: number | null): void {
+    if (up === null) return;
+    if (this.uptime !== null && up < this.uptime) {
+      // sysUpTime went backwards: the device rebooted; counter baselines are void.
+      this.status.reboots++;
+      this.prevCounters.clear();
+      this.metricStarts.clear();
+    }
+    this.uptime = up;
+  }
+
+  /** True when the last counters poll saw a reboot (the scheduler then rediscovers). */
+  rebooted = false;
+
+  private async counters(c: SnmpClient, p: Problems): Promise<void> {
+    const before = this.status.reboots;
+    const [up] = await c.get([O.sysUpTime]);
+    this.noteUptime(intOf(up, p));
+    this.rebooted = this.status.reboots > before;
+    const cols = await c.walkColumns(IF_COUNTER_COLUMNS);
+    const states = parseState(cols, p);
+    const id = this.switchId!;
+    const now = Date.now();
+    this.ctx.store.write((tx) => writeStates(tx, id, states, this.prevCounters, this.metricStarts, now));
+  }
+
+  private async lldp(c: SnmpClient, p: Problems): Promise<void> {
+    let v2 = false;
+    const [loc0, rem0, man0, base, cdpWalk] = await Promise.all([
+      c.walkColumns([O.lldpLocPortIdSubtype, O.lldpLocPortId, O.lldpLocPortDesc]),
+      c.walk(O.lldpRemEntry),
+      c.walk(`${O.lldpRemManAddrEntry}.3`),
+      c.walk(O.dot1dBasePortIfIndex),
+      c.walk(O.cdpCacheEntry),
+    ]);
+    let loc = loc0;
+    let rem = rem0;
+    let man: WalkResult | null = man0;
+    if (rem.varbinds.length === 0 && [...loc.values()].every((w) => w.varbinds.length === 0)) {
+      // LLDP-V2-MIB only where the 2005 MIB is absent.
+      const rem2 = await c.walk(O.lldpV2RemEntry);
+      if (rem2.varbinds.length > 0) {
+        v2 = true;
+        rem = rem2;
+        loc = await c.walkColumns([O.lldpV2LocPortIdSubtype, O.lldpV2LocPortId, O.lldpV2LocPortDesc]);
+        man = await c.walk(`${O.lldpV2RemManAddrEntry}.3`);
+      }
+    }
+    this.basePorts = parseBasePorts(base, p);
+    const cdp = parseCdp(cdpWalk, p);
+    const locPorts = parseLocPorts(loc, p, v2);
+    const remotes = parseRemotes(rem, man, p, v2);
+    const rows: LldpInput[] = remotes.map((r) => {
+      // LLDP-V2's local "port" is an ifIndex by definition.
+      const res = v2 && r.localPortNum !== null && this.inventory.has(r.localPortNum) ? { ifIndex: r.localPortNum, via: 'ifIndex' as const } : resolveLocalPort(r.localPortNum, locPorts, this.inventory, this.basePorts);
+      return { ...r, localIfIndex: res.ifIndex, localPortVia: res.via };
+    });
+    const id = this.switchId!;
+    const now = Date.now();
+    this.ctx.obs.recordLldp(this.target.key, id, rows, now);
+    this.ctx.obs.recordCdp(this.target.key, id, cdp, now);
+    this.status.counts.lldp = rows.length;
+    this.status.counts.cdp = cdp.length;
+    this.ctx.store.write((tx) => {
+      const asserted = writeLldpLinks(tx, id, rows, now);
+      ageLinks(tx, this.knownLinks, asserted, now - this.settings.missedPollsDown * this.settings.lldpMs);
+    });
+  }
+
+  private async fdb(c: SnmpClient, p: Problems): Promise<void> {
+    const [base, fidWalk, q, d] = await Promise.all([c.walk(O.dot1dBasePortIfIndex), c.walk(O.dot1qVlanFdbId), c.walk(O.dot1qTpFdbPort), c.walk(O.dot1dTpFdbPort)]);
+    this.basePorts = parseBasePorts(base, p);
+    const fids = parseFdbIds(fidWalk, p);
+    const entries = parseFdb(q, d, fids, p).map((e) => ({ ...e, ifIndex: this.basePorts.get(e.bridgePort) ?? null }));
+    this.ctx.obs.recordFdb(this.target.key, this.switchId!, entries);
+    this.status.counts.fdb = entries.length;
+  }
+
+  /** Ethernet-like interfaces from the last discovery (for tests and the trap path). */
+  ports(): IfInventory[] {
+    return [...this.inventory.values()].filter(isPort);
+  }
+}

@@ -1,0 +1,72 @@
+// /api/devices: SNMP targets, CRUD (DESIGN §7). Lists are objects keyed by ID like Skydive's;
+// config devices are listed read-only; writes need the admin role; secrets are never returned.
+import { z } from 'zod';
+import type { ApiApp } from '../../api/app.ts';
+import { requireAdmin } from '../../api/app.ts';
+import { HttpProblem, json, problem } from '../../api/problem.ts';
+import { deviceSchema, type DeviceConfig } from './config.ts';
+import { deviceId, publicView, type Target } from './devices.ts';
+
+export interface DeviceApiBackend {
+  targets(): Target[];
+  status(id: string): Record<string, unknown> | undefined;
+  put(id: string, d: DeviceConfig): void;
+  delete(id: string): boolean;
+}
+
+async function body(c: { req: { json(): Promise<unknown> } }): Promise<DeviceConfig> {
+  let raw: unknown;
+  try {
+    raw = await c.req.json();
+  } catch {
+    throw new HttpProblem(400, 'Bad Request', 'the body is not JSON');
+  }
+  if (raw && typeof raw === 'object' && !Array.isArray(raw)) {
+    // Skydive clients send the ID and our own read-only fields back; ignore them.
+    const { ID: _id, Source: _s, Status: _st, ...rest } = raw as Record<string, unknown>;
+    raw = rest;
+  }
+  const r = deviceSchema.safeParse(raw);
+  if (!r.success) throw new HttpProblem(400, 'Bad Request', z.prettifyError(r.error), { issues: r.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })) });
+  return r.data;
+}
+
+export function registerDeviceRoutes(app: ApiApp, b: DeviceApiBackend): void {
+  const view = (t: Target) => ({ ...publicView(t), Status: b.status(t.id) ?? null });
+  const find = (id: string) => b.targets().find((t) => t.id === id);
+
+  app.get('/api/devices', (c) => json(c, Object.fromEntries(b.targets().map((t) => [t.id, view(t)]))));
+  app.get('/api/devices/:id', (c) => {
+    const t = find(c.req.param('id'));
+    return t ? json(c, view(t)) : problem(c, 404, 'Not Found', `no device ${c.req.param('id')}`);
+  });
+  app.post('/api/devices', async (c) => {
+    requireAdmin(c);
+    const d = await body(c);
+    const id = deviceId(d.address, d.port);
+    const existing = find(id);
+    if (existing) return problem(c, 409, 'Conflict', `device ${d.address}:${d.port} exists (ID ${id}, from ${existing.source})`, { ID: id });
+    b.put(id, d);
+    return json(c, view(find(id)!), 201);
+  });
+  app.put('/api/devices/:id', async (c) => {
+    requireAdmin(c);
+    const id = c.req.param('id');
+    const existing = find(id);
+    if (!existing) return problem(c, 404, 'Not Found', `no device ${id} (create devices with POST /api/devices)`);
+    if (existing.source === 'config') return problem(c, 409, 'Conflict', `device ${id} is defined in the config file; edit it there`);
+    const d = await body(c);
+    if (deviceId(d.address, d.port) !== id) return problem(c, 400, 'Bad Request', 'address and port identify a device and cannot change; create a new device instead');
+    b.put(id, d);
+    return json(c, view(find(id)!));
+  });
+  app.delete('/api/devices/:id', (c) => {
+    requireAdmin(c);
+    const id = c.req.param('id');
+    const existing = find(id);
+    if (!existing) return problem(c, 404, 'Not Found', `no device ${id}`);
+    if (existing.source === 'config') return problem(c, 409, 'Conflict', `device ${id} is defined in the config file; remove it there`);
+    b.delete(id);
+    return c.body(null, 200);
+  });
+}

@@ -1,0 +1,100 @@
+// SNMP targets: from config (`snmp.devices`) and from /api/devices (persisted in SQLite), with
+// credentials filled in from `snmp.credentials` by subnet.
+import { BlockList, isIP } from 'node:net';
+import type { Database } from 'better-sqlite3';
+import { idFor } from '../../topology/ids.ts';
+import type { CredentialConfig, DeviceConfig } from './config.ts';
+
+export interface Target {
+  /** Stable device ID (UUID over address and port). */
+  id: string;
+  /** "address:port" — the key in /api/status. */
+  key: string;
+  address: string;
+  port: number;
+  version: '2c' | '3';
+  communities: string[];
+  user?: string;
+  authProtocol?: string;
+  authKey?: string;
+  privProtocol?: string;
+  privKey?: string;
+  source: 'config' | 'api';
+  config: DeviceConfig;
+}
+
+export function deviceId(address: string, port: number): string {
+  return idFor('snmp-device', address.toLowerCase(), port);
+}
+
+export function targetKey(address: string, port: number): string {
+  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
+}
+
+const list = (v: string | string[] | undefined): string[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
+
+function inSubnet(address: string, subnet: string | undefined): boolean {
+  if (!subnet) return true;
+  const [net, bits] = subnet.split('/');
+  const fam = isIP(net ?? '');
+  const afam = isIP(address);
+  if (!fam || fam !== afam) return false;
+  const bl = new BlockList();
+  try {
+    bl.addSubnet(net!, Number(bits ?? (fam === 4 ? 32 : 128)), fam === 4 ? 'ipv4' : 'ipv6');
+  } catch {
+    return false;
+  }
+  return bl.check(address, fam === 4 ? 'ipv4' : 'ipv6');
+}
+
+/** Subnet-scoped credentials are checked in config order; the device's own fields win. */
+export function toTarget(d: DeviceConfig, creds: readonly CredentialConfig[], source: 'config' | 'api'): Target {
+  const matching = creds.filter((c) => inSubnet(d.address, c.subnet));
+  const base = { id: deviceId(d.address, d.port), key: targetKey(d.address, d.port), address: d.address, port: d.port, source, config: d };
+  if (d.version === '3') {
+    const c = matching.find((x) => x.version === '3');
+    return {
+      ...base, version: '3', communities: [],
+      user: d.user ?? c?.user, authProtocol: d.authProtocol ?? c?.authProtocol, authKey: d.authKey ?? c?.authKey,
+      privProtocol: d.privProtocol ?? c?.privProtocol, privKey: d.privKey ?? c?.privKey,
+    };
+  }
+  const own = list(d.community);
+  if (own.length) return { ...base, version: '2c', communities: own };
+  // No community given: the first matching credential decides (it may be a v3 one).
+  const first = matching[0];
+  if (d.versionDefaulted && first?.version === '3') {
+    return { ...base, version: '3', communities: [], user: first.user, authProtocol: first.authProtocol, authKey: first.authKey, privProtocol: first.privProtocol, privKey: first.privKey };
+  }
+  const communities = matching.filter((c) => c.version === '2c').flatMap((c) => list(c.community));
+  return { ...base, version: '2c', communities: communities.length ? [...new Set(communities)] : ['public'] };
+}
+
+/** What /api/devices shows: the configured entry with secrets masked. */
+export function publicView(t: Target): Record<string, unknown> {
+  const { versionDefaulted: _v, ...cfg } = t.config;
+  const masked: Record<string, unknown> = { ...cfg };
+  for (const k of ['community', 'authKey', 'privKey'] as const) if (k in masked && masked[k] !== undefined) masked[k] = Array.isArray(masked[k]) ? masked[k].map(() => '***') : '***';
+  return { ID: t.id, ...masked, Source: t.source };
+}
+
+/** API-created devices, persisted. */
+export class DeviceTable {
+  constructor(private readonly db: Database) {
+    db.exec('CREATE TABLE IF NOT EXISTS snmp_devices (id TEXT PRIMARY KEY, body TEXT NOT NULL, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL)');
+  }
+
+  all(): { id: string; body: unknown }[] {
+    return (this.db.prepare('SELECT id, body FROM snmp_devices ORDER BY created_at, id').all() as { id: string; body: string }[]).map((r) => ({ id: r.id, body: JSON.parse(r.body) as unknown }));
+  }
+
+  put(id: string, body: DeviceConfig): void {
+    const now = Date.now();
+    this.db.prepare('INSERT INTO snmp_devices VALUES (?,?,?,?) ON CONFLICT(id) DO UPDATE SET body = excluded.body, updated_at = excluded.updated_at').run(id, JSON.stringify(body), now, now);
+  }
+
+  delete(id: string): boolean {
+    return this.db.prepare('DELETE FROM snmp_devices WHERE id = ?').run(id).changes > 0;
+  }
+}

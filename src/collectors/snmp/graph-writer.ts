@@ -1,0 +1,142 @@
+// Poll results → graph: the switch node, its port nodes (Ethernet-like ifTypes) with ownership
+// edges, port state and counters (Metric / LastUpdateMetric, Skydive field names).
+import { hostname } from 'node:os';
+import { ids } from '../../topology/ids.ts';
+import type { GraphTx } from '../../topology/store/graph-store.ts';
+import type { IfCounters, IfInventory, IfState } from './parse-if.ts';
+import { stateName } from './parse-if.ts';
+import { PORT_IF_TYPES } from './oids.ts';
+
+export const ORIGIN = 'snmp';
+export const HOST = hostname();
+
+export interface SwitchInfo {
+  sysName: string | null;
+  sysDescr: string | null;
+  sysObjectID: string | null;
+  mgmtAddress: string;
+  chassis: { subtype: number; id: string } | null;
+  model?: string | null;
+  serial?: string | null;
+  vendor?: string | null;
+}
+
+/** Enterprise numbers (1.3.6.1.4.1.N) of common switch vendors. */
+const VENDORS: Record<number, string> = {
+  9: 'Cisco', 11: 'HP', 43: '3Com', 171: 'D-Link', 259: 'Edgecore', 674: 'Dell', 890: 'Zyxel', 1916: 'Extreme Networks', 2011: 'Huawei',
+  2272: 'Extreme Networks', 2636: 'Juniper', 4413: 'Broadcom', 4526: 'Netgear', 6027: 'Dell', 6486: 'Alcatel-Lucent', 6527: 'Nokia',
+  8072: 'Net-SNMP', 11863: 'TP-Link', 14823: 'Aruba', 14988: 'MikroTik', 25506: 'H3C', 30065: 'Arista', 47196: 'HPE Aruba', 41112: 'Ubiquiti',
+};
+
+export function vendorOf(sysObjectID: string | null): string | null {
+  const m = sysObjectID ? /^1\.3\.6\.1\.4\.1\.(\d+)/.exec(sysObjectID) : null;
+  return m ? (VENDORS[Number(m[1])] ?? null) : null;
+}
+
+const CHASSIS_TYPES: Record<number, string> = { 1: 'chassisComponent', 2: 'interfaceAlias', 3: 'portComponent', 4: 'macAddress', 5: 'networkAddress', 6: 'interfaceName', 7: 'local' };
+
+export function writeSwitch(tx: GraphTx, id: string, s: SwitchInfo): void {
+  const md: Record<string, unknown> = {
+    Type: 'switch',
+    Name: s.sysName || s.mgmtAddress,
+    MgmtAddress: s.mgmtAddress,
+    Probe: 'snmp',
+  };
+  if (s.sysDescr !== null) md.SysDescr = s.sysDescr;
+  if (s.sysObjectID !== null) md.SysObjectID = s.sysObjectID;
+  const vendor = s.vendor ?? vendorOf(s.sysObjectID);
+  if (vendor) md.Vendor = vendor;
+  if (s.model) md.Model = s.model;
+  if (s.serial) md.SerialNumber = s.serial;
+  if (s.chassis) md.LLDP = { ChassisID: s.chassis.id, ChassisIDType: CHASSIS_TYPES[s.chassis.subtype] ?? String(s.chassis.subtype) };
+  tx.upsertNode({ ID: id, Metadata: md, Origin: ORIGIN, Host: HOST }, { merge: true });
+}
+
+export function isPort(i: IfInventory): boolean {
+  return i.type !== null && PORT_IF_TYPES.has(i.type);
+}
+
+/** Creates/updates port nodes + ownership edges; deletes this switch's SNMP ports that are gone. */
+export function writePorts(tx: GraphTx, switchId: string, inv: Map<number, IfInventory>, states: Map<number, IfState>): number {
+  const keep = new Set<string>();
+  for (const i of inv.values()) {
+    if (!isPort(i)) continue;
+    const id = ids.port(switchId, i.ifIndex);
+    keep.add(id);
+    const st = states.get(i.ifIndex);
+    const md: Record<string, unknown> = { Type: 'port', Name: i.name || i.descr || `ifIndex ${i.ifIndex}`, IfIndex: i.ifIndex, IfType: i.type };
+    if (i.alias) md.Alias = i.alias;
+    if (i.descr !== null) md.Description = i.descr;
+    if (i.mac) md.MAC = i.mac;
+    if (i.mtu !== null) md.MTU = i.mtu;
+    if (i.speed !== null) md.Speed = i.speed;
+    const oper = stateName(st?.oper ?? null);
+    const admin = stateName(st?.admin ?? null);
+    if (oper) md.State = oper;
+    if (admin) md.AdminState = admin;
+    tx.upsertNode({ ID: id, Metadata: md, Origin: ORIGIN, Host: HOST }, { merge: true });
+    tx.upsertEdge({ ID: ids.edge(switchId, id, 'ownership'), Parent: switchId, Child: id, Metadata: { RelationType: 'ownership' }, Origin: ORIGIN, Host: HOST }, { merge: true });
+  }
+  for (const e of tx.edgesOf(switchId, 'out')) {
+    if (e.Metadata.RelationType !== 'ownership' || e.Origin !== ORIGIN || keep.has(e.Child)) continue;
+    const child = tx.getNode(e.Child);
+    if (child && child.Metadata.Type === 'port') tx.deleteNode(child.ID);
+  }
+  return keep.size;
+}
+
+export interface CounterSample {
+  at: number;
+  counters: IfCounters;
+}
+
+/** Port state + counters from a counter poll; `prev` is updated in place. */
+export function writeStates(tx: GraphTx, switchId: string, states: Map<number, IfState>, prev: Map<number, CounterSample>, starts: Map<number, number>, now: number): number {
+  let n = 0;
+  for (const st of states.values()) {
+    const id = ids.port(switchId, st.ifIndex);
+    const node = tx.getNode(id);
+    if (!node) continue;
+    const md: Record<string, unknown> = {};
+    const oper = stateName(st.oper);
+    const admin = stateName(st.admin);
+    if (oper && node.Metadata.State !== oper) md.State = oper;
+    if (admin && node.Metadata.AdminState !== admin) md.AdminState = admin;
+    if (st.counters) {
+      const start = starts.get(st.ifIndex) ?? now;
+      starts.set(st.ifIndex, start);
+      md.Metric = { ...st.counters, Start: start, Last: now, Source: 'snmp' };
+      const p = prev.get(st.ifIndex);
+      if (p && p.at < now) {
+        const d = {} as Record<keyof IfCounters, number>;
+        for (const k of Object.keys(st.counters) as (keyof IfCounters)[]) {
+          const cur = st.counters[k];
+          // A counter that went down was reset (reboot, clear counters): count from zero.
+          d[k] = cur >= p.counters[k] ? cur - p.counters[k] : cur;
+        }
+        md.LastUpdateMetric = { ...d, Start: p.at, Last: now, Source: 'snmp' };
+        const speed = typeof node.Metadata.Speed === 'number' ? node.Metadata.Speed : 0;
+        if (speed > 0) {
+          const secs = (now - p.at) / 1000;
+          md.Utilization = { Rx: Math.min(1, (d.RxBytes * 8) / secs / speed), Tx: Math.min(1, (d.TxBytes * 8) / secs / speed) };
+        }
+      }
+      prev.set(st.ifIndex, { at: now, counters: st.counters });
+    }
+    if (Object.keys(md).length === 0) continue;
+    tx.upsertNode({ ID: id, Metadata: md, Origin: ORIGIN, Host: HOST }, { merge: true });
+    n++;
+  }
+  return n;
+}
+
+/** A trap's linkUp/linkDown: only State changes. Returns false when the port is unknown. */
+export function writeLinkState(tx: GraphTx, switchId: string, ifIndex: number, state: 'UP' | 'DOWN', admin?: 'UP' | 'DOWN'): boolean {
+  const id = ids.port(switchId, ifIndex);
+  const node = tx.getNode(id);
+  if (!node) return false;
+  const md: Record<string, unknown> = { State: state };
+  if (admin) md.AdminState = admin;
+  tx.upsertNode({ ID: id, Metadata: md, Origin: ORIGIN, Host: HOST }, { merge: true });
+  return true;
+}
