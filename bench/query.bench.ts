@@ -8,6 +8,14 @@ import type { Bench, Emit } from './run.ts';
 import { openGraphStore } from '../src/topology/store/sqlite-store.ts';
 import { generateFabric, DEFAULT_FABRIC } from '../src/topology/synthetic.ts';
 import { runQuery } from '../src/topology/query/index.ts';
+import { createApp } from '../src/api/app.ts';
+import { startApiServer } from '../src/api/server.ts';
+import { Auth } from '../src/api/auth.ts';
+import { defaultConfig } from '../src/config/load.ts';
+import { silentLogger } from '../src/util/log.ts';
+import { createRegistry } from '../src/util/metrics.ts';
+import { makeFilterCompiler, makeQueryRunner } from '../src/topology/query-adapters.ts';
+import type { SqliteGraphStore } from '../src/topology/store/sqlite-store.ts';
 
 const SEED = 42;
 const HOUR = 3_600_000;
@@ -62,9 +70,43 @@ async function run(emit: Emit): Promise<void> {
       const d = time(() => runQuery(store, q, opts), maxRuns, 10_000);
       emit({ bench, value: +percentile(d, 50).toFixed(3), unit: 'ms', p99: +percentile(d, 99).toFixed(3), runs: d.length, results: size, query: q });
     }
+    await endToEnd(store, queries, emit);
   } finally {
     store.close();
     rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The same queries as POST /api/topology over HTTP (keep-alive), through the real API server. */
+async function endToEnd(store: SqliteGraphStore, queries: [string, string, number][], emit: Emit): Promise<void> {
+  const config = defaultConfig();
+  const limits = { maxResults: config.api.queryMaxResults, timeoutMs: 120_000 };
+  const log = silentLogger();
+  const registry = createRegistry(false);
+  const auth = new Auth(config);
+  const app = createApp({ store, auth, registry, log, config, query: makeQueryRunner(store, limits), status: () => ({}) });
+  const server = await startApiServer('127.0.0.1:0', { app, store, auth, log, registry, compileFilter: makeFilterCompiler(store, limits) });
+  try {
+    for (const [name, q, maxRuns] of queries) {
+      const body = JSON.stringify({ GremlinQuery: q });
+      const post = async () => {
+        const r = await fetch(`http://${server.addresses[0]}/api/topology`, { method: 'POST', body, headers: { 'Content-Type': 'application/json' } });
+        if (r.status !== 200) throw new Error(`${q}: HTTP ${r.status}`);
+        await r.arrayBuffer();
+      };
+      for (let i = 0; i < 3; i++) await post();
+      const d: number[] = [];
+      const stop = performance.now() + 10_000;
+      while (d.length < maxRuns && (d.length < 10 || performance.now() < stop)) {
+        const t = performance.now();
+        await post();
+        d.push(performance.now() - t);
+      }
+      d.sort((a, b) => a - b);
+      emit({ bench: name.replace('query.engine', 'api.topology'), value: +percentile(d, 50).toFixed(3), unit: 'ms', p99: +percentile(d, 99).toFixed(3), runs: d.length, query: q });
+    }
+  } finally {
+    await server.close();
   }
 }
 
