@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { udpPayloads } from '../src/collectors/common/pcap.ts';
 import { decodeSflow } from '../src/collectors/sflow/decode.ts';
-import type { Bench } from './run.ts';
+import type { Bench, Emit } from './run.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const STEP = Number(process.env.BENCH_STEP_SECONDS ?? 60);
@@ -151,7 +151,23 @@ async function sfacctdRun(tplFile: string): Promise<{ rate: number; steps: objec
   return { rate: best, steps };
 }
 
-export const benches: (Bench & { measure?: (emit: Parameters<Bench['run']>[0]) => Promise<void> })[] = [
+async function measure(emit: Emit): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'ingest-tpl-'));
+  const tplFile = join(dir, 'templates.json');
+  const tpl = templates();
+  writeFileSync(tplFile, JSON.stringify(tpl));
+  const keysPerMinute = Math.min(200_003, RATES[0]! * 60 * (tpl.reduce((s, t) => s + t.rewrite.length / 2, 0) / tpl.length));
+  const ours = await canopyRun(tplFile);
+  const peer = await sfacctdRun(tplFile);
+  emit({
+    bench: 'sflow.ingest', value: ours.rate, unit: 'datagrams/s (loss-free)',
+    ...(peer ? { peer: 'sfacctd', peerValue: peer.rate, ratio: peer.rate ? +(ours.rate / peer.rate).toFixed(2) : null } : {}),
+    stepSeconds: STEP, distinctKeysPerMinute: Math.round(keysPerMinute), templates: tpl.length, steps: ours.steps, peerSteps: peer?.steps,
+  });
+  if (existsSync(dir)) rmSync(dir, { recursive: true, force: true });
+}
+
+export const benches: Bench[] = [
   {
     name: 'sflow.ingest',
     async run(emit) {
@@ -164,7 +180,7 @@ export const benches: (Bench & { measure?: (emit: Parameters<Bench['run']>[0]) =
         process.stderr.write('sflow.ingest: cannot raise net.core.rmem_max (not root); receivers keep the default buffer\n');
       }
       try {
-        await this.measure(emit);
+        await measure(emit);
       } finally {
         if (oldRmem !== undefined) {
           try {
@@ -174,21 +190,6 @@ export const benches: (Bench & { measure?: (emit: Parameters<Bench['run']>[0]) =
           }
         }
       }
-    },
-    async measure(emit: Parameters<Bench['run']>[0]) {
-      const dir = mkdtempSync(join(tmpdir(), 'ingest-tpl-'));
-      const tplFile = join(dir, 'templates.json');
-      const tpl = templates();
-      writeFileSync(tplFile, JSON.stringify(tpl));
-      const keysPerMinute = Math.min(200_003, RATES[0]! * 60 * (tpl.reduce((s, t) => s + t.rewrite.length / 2, 0) / tpl.length));
-      const ours = await canopyRun(tplFile);
-      const peer = await sfacctdRun(tplFile);
-      emit({
-        bench: 'sflow.ingest', value: ours.rate, unit: 'datagrams/s (loss-free)',
-        ...(peer ? { peer: 'sfacctd', peerValue: peer.rate, ratio: peer.rate ? +(ours.rate / peer.rate).toFixed(2) : null } : {}),
-        stepSeconds: STEP, distinctKeysPerMinute: Math.round(keysPerMinute), templates: tpl.length, steps: ours.steps, peerSteps: peer?.steps,
-      });
-      if (existsSync(dir)) rmSync(dir, { recursive: true, force: true });
     },
   },
 ];

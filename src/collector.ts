@@ -21,6 +21,8 @@ export interface Component {
   /** Shown under components.<name> in /api/status (bound ports, counts, errors …). */
   status(): Record<string, unknown>;
   routes?(app: ApiApp): void;
+  /** Requests this component serves without credentials. */
+  isPublic?(method: string, path: string): boolean;
 }
 
 export interface ComponentContext {
@@ -95,6 +97,7 @@ export class Collector {
       status: () => this.status(),
       reload: this.opts.configFile ? () => this.reload() : undefined,
       routes: this.components.map((c) => (a: ApiApp) => c.routes?.(a)),
+      isPublic: (method, path) => this.components.some((c) => c.isPublic?.(method, path) ?? false),
     });
     for (const c of this.components) {
       await c.start();

@@ -28,6 +28,8 @@ export interface ApiDeps {
   reload?: () => Promise<{ applied: boolean; error?: string }>;
   /** Routes contributed by components (flows, devices, captures …). */
   routes?: ((app: ApiApp) => void)[];
+  /** Requests that need no credentials (the UI's static files: the login page loads first). */
+  isPublic?: (method: string, path: string) => boolean;
 }
 
 export function credentialsOf(c: Context) {
@@ -64,10 +66,12 @@ export function createApp(deps: ApiDeps): ApiApp {
 
   const open = new Set(['/healthz', '/login', '/logout']);
   const authenticate: MiddlewareHandler<ApiEnv> = async (c, next) => {
-    if (open.has(c.req.path) || c.req.path.startsWith('/ws/')) return next();
+    if (open.has(c.req.path) || c.req.path.startsWith('/ws/') || deps.isPublic?.(c.req.method, c.req.path)) return next();
     const p = auth.authenticate(credentialsOf(c));
     if (!p) {
-      c.header('WWW-Authenticate', 'Basic realm="canopy"');
+      // A Basic challenge on a script's request makes browsers pop their own password dialog over
+      // the UI's login page; scripts say who they are with X-Requested-With, as usual.
+      if (c.req.header('x-requested-with') !== 'XMLHttpRequest') c.header('WWW-Authenticate', 'Basic realm="canopy"');
       return problem(c, 401, 'Unauthorized', 'log in (POST /login) or send Basic, Bearer or X-Auth-Token credentials');
     }
     c.set('principal', p);

@@ -1,0 +1,42 @@
+// The UI component: serves the built wall display (dist/ui) at `/`. Its files are public — the
+// login page must load before there is a session — while every API and WebSocket request stays
+// behind the API's auth.
+import type { ApiApp } from '../api/app.ts';
+import type { Component, ComponentFactory } from '../collector.ts';
+import { StaticUi } from './serve.ts';
+
+/** Paths that always belong to the API, never to the UI's files. */
+const API_PATHS = /^\/(api|ws)(\/|$)|^\/(login|logout|metrics|healthz)$/;
+
+export class UiComponent implements Component {
+  readonly name = 'ui';
+  private served = 0;
+
+  constructor(private readonly ui: StaticUi = new StaticUi()) {}
+
+  async start(): Promise<void> {}
+  async stop(): Promise<void> {}
+
+  status(): Record<string, unknown> {
+    return { dir: this.ui.dir, built: this.ui.built, served: this.served, ...(this.ui.built ? {} : { hint: 'npm run build:ui' }) };
+  }
+
+  isPublic(method: string, path: string): boolean {
+    return (method === 'GET' || method === 'HEAD') && !API_PATHS.test(path);
+  }
+
+  routes(app: ApiApp): void {
+    // Registered after the API's own routes, so it only sees what they did not answer.
+    app.use('*', async (c, next) => {
+      if (!this.isPublic(c.req.method, c.req.path)) return next();
+      const res = await this.ui.handle(c.req.raw);
+      if (!res) return next();
+      this.served++;
+      return res;
+    });
+  }
+}
+
+export function uiComponent(dir?: string): ComponentFactory {
+  return () => new UiComponent(dir === undefined ? undefined : new StaticUi(dir));
+}

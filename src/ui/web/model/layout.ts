@@ -1,0 +1,113 @@
+// Stable tiered placement (DESIGN §11). Every key keeps the slot it got the first time it was seen,
+// even after it disappears, so nothing already drawn moves when nodes come, go or come back.
+// The first batch is sorted by name, so the same graph always gets the same picture.
+
+export const LAYOUT = {
+  SPINE_Y: 0,
+  LEAF_Y: 320,
+  HOST_Y: 560,
+  LEAF_DX: 200,
+  HOST_COLS: 6,
+  HOST_DX: 30,
+  HOST_DY: 34,
+  /** Host rows reserved per TOR before the container tier starts. */
+  HOST_ROWS: 16,
+  CONTAINER_COLS: 8,
+  CONTAINER_DX: 22,
+  CONTAINER_DY: 22,
+  OTHER_DX: 60,
+  OTHER_COLS: 40,
+} as const;
+
+export const CONTAINER_Y = LAYOUT.HOST_Y + LAYOUT.HOST_DY * (LAYOUT.HOST_ROWS + 1) + 120;
+
+export class Slots {
+  private readonly byKey = new Map<string, number>();
+  private next = 0;
+
+  /** Gives the keys that have no slot yet the next free ones, in the order given. */
+  assign(keys: Iterable<string>): void {
+    for (const k of keys) if (!this.byKey.has(k)) this.byKey.set(k, this.next++);
+  }
+
+  slot(key: string): number {
+    return this.byKey.get(key) ?? -1;
+  }
+}
+
+/** Sorts new keys by their label (then key) before slotting, so a first load is deterministic. */
+export function assignSorted(slots: Slots, keys: string[], label: (k: string) => string): void {
+  const fresh = keys.filter((k) => slots.slot(k) < 0);
+  fresh.sort((a, b) => {
+    const la = label(a);
+    const lb = label(b);
+    return la < lb ? -1 : la > lb ? 1 : a < b ? -1 : a > b ? 1 : 0;
+  });
+  slots.assign(fresh);
+}
+
+export class TierLayout {
+  readonly spines = new Slots();
+  readonly leaves = new Slots();
+  readonly others = new Slots();
+  private readonly hosts = new Map<string, Slots>();
+  private readonly containers = new Map<string, Slots>();
+  /** Spine spacing and origin, fixed the first time spines and leaves are both present. */
+  private spineFrame: { x0: number; dx: number } | undefined;
+
+  hostSlots(tor: string): Slots {
+    let s = this.hosts.get(tor);
+    if (!s) this.hosts.set(tor, (s = new Slots()));
+    return s;
+  }
+
+  containerSlots(tor: string): Slots {
+    let s = this.containers.get(tor);
+    if (!s) this.containers.set(tor, (s = new Slots()));
+    return s;
+  }
+
+  /** Spreads spines over the leaf row once; later spines append with the same spacing. */
+  freezeSpines(spineCount: number, leafCount: number): void {
+    if (this.spineFrame || spineCount === 0 || leafCount === 0) return;
+    const span = (leafCount - 1) * LAYOUT.LEAF_DX;
+    if (spineCount === 1) this.spineFrame = { x0: span / 2, dx: LAYOUT.LEAF_DX };
+    else {
+      const dx = Math.max(LAYOUT.LEAF_DX, span / (spineCount - 1));
+      this.spineFrame = { x0: Math.max(0, (span - dx * (spineCount - 1)) / 2), dx };
+    }
+  }
+
+  spineXY(key: string): [number, number] {
+    const f = this.spineFrame ?? { x0: 0, dx: LAYOUT.LEAF_DX };
+    return [f.x0 + this.spines.slot(key) * f.dx, LAYOUT.SPINE_Y];
+  }
+
+  leafXY(key: string): [number, number] {
+    return [this.leaves.slot(key) * LAYOUT.LEAF_DX, LAYOUT.LEAF_Y];
+  }
+
+  groupXY(torX: number): [number, number] {
+    return [torX, LAYOUT.HOST_Y];
+  }
+
+  hostXY(torX: number, slot: number): [number, number] {
+    const col = slot % LAYOUT.HOST_COLS;
+    const row = Math.floor(slot / LAYOUT.HOST_COLS);
+    const w = (LAYOUT.HOST_COLS - 1) * LAYOUT.HOST_DX;
+    return [torX - w / 2 + col * LAYOUT.HOST_DX, LAYOUT.HOST_Y + row * LAYOUT.HOST_DY];
+  }
+
+  containerXY(torX: number, slot: number): [number, number] {
+    const col = slot % LAYOUT.CONTAINER_COLS;
+    const row = Math.floor(slot / LAYOUT.CONTAINER_COLS);
+    const w = (LAYOUT.CONTAINER_COLS - 1) * LAYOUT.CONTAINER_DX;
+    return [torX - w / 2 + col * LAYOUT.CONTAINER_DX, CONTAINER_Y + row * LAYOUT.CONTAINER_DY];
+  }
+
+  /** Devices with no TOR and no tier (exporters, unattached hosts …) fill rows below the rest. */
+  otherXY(key: string, baseY: number): [number, number] {
+    const s = this.others.slot(key);
+    return [(s % LAYOUT.OTHER_COLS) * LAYOUT.OTHER_DX, baseY + Math.floor(s / LAYOUT.OTHER_COLS) * LAYOUT.OTHER_DX];
+  }
+}

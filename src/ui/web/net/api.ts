@@ -1,0 +1,82 @@
+// REST calls the UI makes (same origin; the authtoken cookie rides along).
+import type { GNode } from '../model/types.ts';
+
+export class Unauthorized extends Error {}
+
+/** Marks our requests as a script's, so a 401 comes without a Basic challenge (no browser dialog). */
+const XHR = { 'X-Requested-With': 'XMLHttpRequest' };
+
+async function check(r: Response): Promise<Response> {
+  if (r.status === 401) throw new Unauthorized('login required');
+  if (!r.ok) {
+    let detail = `${r.status} ${r.statusText}`;
+    try {
+      const p = (await r.json()) as { detail?: string; title?: string };
+      detail = p.detail ?? p.title ?? detail;
+    } catch {
+      /* not JSON */
+    }
+    throw new Error(detail);
+  }
+  return r;
+}
+
+/** True when the API answers without credentials or with our cookie. */
+export async function authorized(): Promise<boolean> {
+  const r = await fetch('/api/status', { credentials: 'same-origin', headers: XHR });
+  return r.status !== 401;
+}
+
+export async function login(username: string, password: string): Promise<void> {
+  const body = new URLSearchParams({ username, password });
+  const r = await fetch('/login', { method: 'POST', body, credentials: 'same-origin', headers: XHR });
+  if (r.status === 401) throw new Error('bad username or password');
+  await check(r);
+}
+
+export async function gremlin(query: string): Promise<unknown> {
+  const r = await check(
+    await fetch('/api/topology', { method: 'POST', headers: { 'Content-Type': 'application/json', ...XHR }, body: JSON.stringify({ GremlinQuery: query }) }),
+  );
+  return r.status === 204 ? [] : r.json();
+}
+
+export async function node(id: string): Promise<GNode> {
+  return (await check(await fetch(`/api/node/${encodeURIComponent(id)}`, { headers: XHR }))).json() as Promise<GNode>;
+}
+
+export interface TopFlow {
+  srcAddr: string;
+  dstAddr: string;
+  proto: string | number;
+  srcPort?: number;
+  dstPort?: number;
+  bytes: number;
+  packets: number;
+}
+
+/** Top flows of a node; empty when the collector has no flow API (404) or no data. */
+export async function topFlows(id: string): Promise<TopFlow[]> {
+  const r = await fetch(`/api/flows?node=${encodeURIComponent(id)}&top=10`, { headers: XHR });
+  if (r.status === 404 || !r.ok) return [];
+  const j = (await r.json()) as unknown;
+  return Array.isArray(j) ? (j as TopFlow[]) : [];
+}
+
+/** Graph node IDs in a query result (node lists, edge lists, SubGraph objects). */
+export function idsIn(result: unknown): string[] {
+  const out: string[] = [];
+  const visit = (v: unknown, depth: number) => {
+    if (depth > 4 || v === null || typeof v !== 'object') return;
+    if (Array.isArray(v)) {
+      for (const x of v) visit(x, depth + 1);
+      return;
+    }
+    const o = v as Record<string, unknown>;
+    if (typeof o.ID === 'string' && typeof o.Parent === 'string' && typeof o.Child === 'string') out.push(o.Parent, o.Child);
+    else if (typeof o.ID === 'string') out.push(o.ID);
+    else for (const k of ['Nodes', 'Edges']) if (k in o) visit(o[k], depth + 1);
+  };
+  visit(result, 0);
+  return out;
+}

@@ -1,0 +1,130 @@
+// Side panel for the selected element: metadata, counters, ports/links with their state, and the
+// top flows (GET /api/flows?node=ID&top=10; "no flow data" when that is missing or empty).
+import type { GraphModel } from '../model/graph-model.ts';
+import { endState, errorRatio, linkState, utilisation } from '../model/state.ts';
+import { St, type Metadata } from '../model/types.ts';
+import type { VNode, ViewModel } from '../model/view-model.ts';
+import { topFlows } from '../net/api.ts';
+import { h } from './dom.ts';
+
+const STATE_NAME: Record<St, string> = { [St.Unknown]: 'unknown', [St.Up]: 'up', [St.Degraded]: 'degraded', [St.Down]: 'down' };
+const META_KEYS = ['Type', 'Name', 'Role', 'State', 'MAC', 'IPV4', 'IPV6', 'MgmtAddress', 'Vendor', 'Model', 'Speed', 'MTU', 'OS'];
+
+function fmt(v: unknown): string {
+  if (Array.isArray(v)) return v.join(', ');
+  if (typeof v === 'number' && v >= 1e6) return v >= 1e9 ? `${v / 1e9}G` : `${v / 1e6}M`;
+  if (v !== null && typeof v === 'object') return JSON.stringify(v);
+  return String(v);
+}
+
+function bytes(n: number): string {
+  const u = ['B', 'kB', 'MB', 'GB', 'TB'];
+  let i = 0;
+  while (n >= 1000 && i < u.length - 1) {
+    n /= 1000;
+    i++;
+  }
+  return `${n.toFixed(i ? 1 : 0)} ${u[i]}`;
+}
+
+const dot = (s: St) => h('span', { class: `dot s${s}`, title: STATE_NAME[s] });
+
+export class Panel {
+  private seq = 0;
+
+  constructor(
+    private readonly root: HTMLElement,
+    private readonly g: GraphModel,
+    private readonly vm: ViewModel,
+    private readonly actions: { expand(v: VNode): void; toggleContainers(gid: string): void; close(): void },
+  ) {}
+
+  clear(): void {
+    this.root.replaceChildren();
+    this.root.hidden = true;
+  }
+
+  show(v: VNode): void {
+    const seq = ++this.seq;
+    this.root.hidden = false;
+    const close = h('button', { class: 'close', title: 'close' }, '×');
+    close.onclick = () => this.actions.close();
+    const head = h('div', { class: 'phead' }, dot(v.state), h('h2', {}, v.kind === 'group' ? `${v.members?.length ?? 0} hosts` : v.label), close);
+    const body: Node[] = [head];
+    if (v.members) {
+      const tor = v.tor ? this.g.nodes.get(v.tor)?.Metadata.Name : undefined;
+      body.push(h('p', {}, `under ${String(tor ?? v.tor)}`));
+      const counts = new Map<St, number>();
+      for (const m of v.members) {
+        const s = this.vm.deviceState(m);
+        counts.set(s, (counts.get(s) ?? 0) + 1);
+      }
+      body.push(h('p', {}, ...[St.Down, St.Degraded, St.Up].map((s) => h('span', { class: 'count' }, dot(s), ` ${counts.get(s) ?? 0} ${STATE_NAME[s]} `))));
+      const b = h('button', {}, 'Expand hosts');
+      b.onclick = () => this.actions.expand(v);
+      body.push(b);
+      this.root.replaceChildren(...body);
+      return;
+    }
+    const gid = v.gid!;
+    const md = this.g.nodes.get(gid)?.Metadata ?? {};
+    body.push(this.metaTable(md));
+    if (v.kind === 'host' || md.Type === 'host') {
+      const b = h('button', {}, this.vm.expandedHosts.has(gid) ? 'Hide containers' : 'Show containers');
+      b.onclick = () => this.actions.toggleContainers(gid);
+      body.push(b);
+    }
+    body.push(this.counters(md));
+    body.push(this.ports(gid));
+    const flows = h('div', { class: 'flows' }, h('h3', {}, 'Top flows'), h('p', { class: 'muted' }, 'loading…'));
+    body.push(flows);
+    this.root.replaceChildren(...body);
+    void topFlows(gid).then((fl) => {
+      if (seq !== this.seq) return;
+      if (fl.length === 0) {
+        flows.replaceChildren(h('h3', {}, 'Top flows'), h('p', { class: 'muted' }, 'no flow data'));
+        return;
+      }
+      const rows = fl.map((f) =>
+        h('tr', {}, h('td', {}, `${f.srcAddr}${f.srcPort ? `:${f.srcPort}` : ''}`), h('td', {}, `${f.dstAddr}${f.dstPort ? `:${f.dstPort}` : ''}`), h('td', {}, String(f.proto)), h('td', { class: 'num' }, bytes(f.bytes))),
+      );
+      flows.replaceChildren(h('h3', {}, 'Top flows'), h('table', {}, h('tr', {}, h('th', {}, 'src'), h('th', {}, 'dst'), h('th', {}, 'proto'), h('th', {}, 'bytes')), ...rows));
+    });
+  }
+
+  private metaTable(md: Metadata): HTMLElement {
+    const rows = META_KEYS.filter((k) => md[k] !== undefined).map((k) => h('tr', {}, h('th', {}, k), h('td', {}, fmt(md[k]))));
+    return h('table', { class: 'meta' }, ...rows);
+  }
+
+  private counters(md: Metadata): HTMLElement {
+    const m = (md.Metric ?? md.LastUpdateMetric) as Metadata | undefined;
+    if (!m) return h('div');
+    const keys = ['RxBytes', 'TxBytes', 'RxPackets', 'TxPackets', 'RxErrors', 'TxErrors', 'RxDropped', 'TxDropped'];
+    return h('div', {}, h('h3', {}, 'Counters'), h('table', { class: 'meta' }, ...keys.filter((k) => m[k] !== undefined).map((k) => h('tr', {}, h('th', {}, k), h('td', { class: 'num' }, String(m[k]))))));
+  }
+
+  /** Ports/NICs that are wired, with their state, load and the peer at the other end. */
+  private ports(gid: string): HTMLElement {
+    const rows: HTMLElement[] = [];
+    const kids = [...(this.g.children.get(gid) ?? [])].filter((c) => this.g.wires.get(c)?.size);
+    kids.sort((a, b) => Number(this.g.nodes.get(a)?.Metadata.IfIndex ?? 0) - Number(this.g.nodes.get(b)?.Metadata.IfIndex ?? 0));
+    for (const c of kids.slice(0, 200)) {
+      const pm = this.g.nodes.get(c)?.Metadata;
+      for (const eid of this.g.wires.get(c) ?? []) {
+        const e = this.g.edges.get(eid);
+        if (!e) continue;
+        const peer = e.Parent === c ? e.Child : e.Parent;
+        const peerMd = this.g.nodes.get(peer)?.Metadata;
+        const peerTop = this.g.climb(peer).top;
+        const peerName = `${String(this.g.nodes.get(peerTop)?.Metadata.Name ?? peerTop)}${peerTop !== peer ? ` ${String(peerMd?.Name ?? '')}` : ''}`;
+        const ls = linkState(e.Metadata, pm, peerMd);
+        rows.push(
+          h('tr', {}, h('td', {}, dot(endState(pm)), ` ${String(pm?.Name ?? c)}`), h('td', {}, dot(ls), ` ${peerName}`), h('td', { class: 'num' }, `${(utilisation(pm) * 100).toFixed(0)}%`), h('td', { class: 'num' }, errorRatio(pm) > 0 ? `${(errorRatio(pm) * 100).toFixed(2)}% err` : '')),
+        );
+      }
+    }
+    if (rows.length === 0) return h('div');
+    return h('div', {}, h('h3', {}, 'Links'), h('table', { class: 'ports' }, h('tr', {}, h('th', {}, 'port'), h('th', {}, 'peer'), h('th', {}, 'load'), h('th', {}, '')), ...rows));
+  }
+}

@@ -1,0 +1,116 @@
+// The display's model without a browser: state rules (DESIGN §11), role inference, tiers, host
+// groups, link aggregation, stable positions and incremental state refresh.
+import { describe, expect, it } from 'vitest';
+import { GraphModel } from '../../src/ui/web/model/graph-model.ts';
+import { ViewModel } from '../../src/ui/web/model/view-model.ts';
+import { combine, linkState, utilisation } from '../../src/ui/web/model/state.ts';
+import { St, type GEdge } from '../../src/ui/web/model/types.ts';
+import { generateFabric } from '../../src/ui/demo/fabric.ts';
+
+const SPEC = { spines: 2, leaves: 3, hosts: 9, dualHomed: 0, containersPerHost: 1, omitRoles: true };
+
+function model(spec = SPEC) {
+  const fab = generateFabric(spec);
+  const g = new GraphModel();
+  g.reset(fab.nodes, fab.edges as GEdge[]);
+  const vm = new ViewModel(g);
+  vm.rebuild();
+  return { fab, g, vm };
+}
+
+describe('state rules', () => {
+  const up = { State: 'UP' };
+  const down = { State: 'DOWN' };
+  it('is DOWN when both ends are down or the only known end is, degraded when one end of two is', () => {
+    expect(linkState({}, down, down)).toBe(St.Down);
+    expect(linkState({}, down, {})).toBe(St.Down);
+    expect(linkState({}, down, up)).toBe(St.Degraded);
+    expect(linkState({}, up, up)).toBe(St.Up);
+    expect(linkState({ Conflict: true }, up, up)).toBe(St.Degraded);
+  });
+  it('degrades on errors above 0.1 % of packets and on utilisation above 90 %', () => {
+    const m = (rxErr: number) => ({ State: 'UP', LastUpdateMetric: { RxPackets: 10_000, TxPackets: 0, RxErrors: rxErr, TxErrors: 0 } });
+    expect(linkState({}, m(10), up)).toBe(St.Up);
+    expect(linkState({}, m(11), up)).toBe(St.Degraded);
+    const load = (bytes: number) => ({ State: 'UP', Speed: 10e9, LastUpdateMetric: { RxBytes: bytes, TxBytes: 0, Start: 0, Last: 1000 } });
+    expect(utilisation(load(1.25e9 * 0.5))).toBeCloseTo(0.5);
+    expect(linkState({}, load(1.25e9 * 0.89), up)).toBe(St.Up);
+    expect(linkState({}, load(1.25e9 * 0.91), up)).toBe(St.Degraded);
+  });
+  it('combines members: all down is down, some down is degraded', () => {
+    expect(combine([St.Down, St.Down])).toBe(St.Down);
+    expect(combine([St.Down, St.Up])).toBe(St.Degraded);
+    expect(combine([St.Up, St.Up])).toBe(St.Up);
+  });
+});
+
+describe('view model', () => {
+  it('infers roles, puts spines above leaves above host groups, and aggregates links', () => {
+    const { fab, vm } = model();
+    const kinds = vm.nodes.map((n) => n.kind).sort();
+    expect(kinds).toEqual(['group', 'group', 'group', 'leaf', 'leaf', 'leaf', 'spine', 'spine']);
+    const y = (id: string) => vm.nodes[vm.index.get(id)!]!.y;
+    expect(y(fab.spineIds[0]!)).toBeLessThan(y(fab.leafIds[0]!));
+    expect(y(fab.leafIds[0]!)).toBeLessThan(y(`group:${fab.leafIds[0]}`));
+    // 6 spine–leaf links + 3 leaf → group links (3 hosts each, aggregated).
+    expect(vm.links.length).toBe(9);
+    expect(vm.links.find((l) => l.id.includes('group:'))!.edges.length).toBe(3);
+    expect(vm.nodes[vm.index.get(`group:${fab.leafIds[0]}`)!]!.label).toBe('+3');
+  });
+
+  it('does not move anything already placed when hosts, leaves or spines appear', () => {
+    const { fab, g, vm } = model();
+    vm.expandAll = true;
+    vm.rebuild();
+    const before = new Map(vm.nodes.map((n) => [n.id, [n.x, n.y]]));
+    const out = { structural: false, touched: new Set<string>() };
+    // A new leaf named to sort first, a new spine and a host wired to an existing leaf.
+    g.apply('NodeAdded', { ID: 'sw:leaf-000', Metadata: { Type: 'switch', Name: 'leaf-000', Role: 'leaf' } }, out);
+    g.apply('NodeAdded', { ID: 'sw:spine-00', Metadata: { Type: 'switch', Name: 'spine-00', Role: 'spine' } }, out);
+    g.apply('NodeAdded', { ID: 'host:aaa', Metadata: { Type: 'host', Name: 'aaa' } }, out);
+    g.apply('NodeAdded', { ID: 'host:aaa.eth0', Metadata: { Type: 'device', Name: 'eth0' } }, out);
+    g.apply('EdgeAdded', { ID: 'o1', Parent: 'host:aaa', Child: 'host:aaa.eth0', Metadata: { RelationType: 'ownership' } }, out);
+    g.apply('EdgeAdded', { ID: 'w1', Parent: fab.wires.find((w) => w.tier === 'leaf-host')!.a, Child: 'host:aaa.eth0', Metadata: { RelationType: 'layer2' } }, out);
+    expect(out.structural).toBe(true);
+    vm.rebuild();
+    for (const [id, [x, y]] of before) expect([vm.nodes[vm.index.get(id)!]!.x, vm.nodes[vm.index.get(id)!]!.y]).toEqual([x, y]);
+    expect(vm.index.has('host:aaa')).toBe(true);
+  });
+
+  it('gives the same picture for the same graph, whatever order it arrives in', () => {
+    const a = model();
+    const fab = generateFabric(SPEC);
+    const g = new GraphModel();
+    g.reset([...fab.nodes].reverse(), [...fab.edges].reverse() as GEdge[]);
+    const vm = new ViewModel(g);
+    vm.rebuild();
+    for (const n of a.vm.nodes) expect(vm.nodes[vm.index.get(n.id)!]).toMatchObject({ x: n.x, y: n.y, kind: n.kind });
+  });
+
+  it('refreshes only touched elements: a port going DOWN reddens its link and ambers its switch', () => {
+    const { fab, g, vm } = model();
+    const w = fab.wires.find((x) => x.tier === 'spine-leaf')!;
+    const li = vm.links.findIndex((l) => l.edges.some((e) => g.edges.get(e)?.Parent === w.a));
+    const out = { structural: false, touched: new Set<string>() };
+    for (const id of [w.a, w.b]) g.apply('NodeUpdated', { ID: id, Metadata: { ...g.nodes.get(id)!.Metadata, State: 'DOWN' } }, out);
+    expect(out.structural).toBe(false);
+    const other = vm.links.findIndex((_, i) => i !== li);
+    vm.links[other]!.state = St.Unknown; // sentinel: an untouched link must not be recomputed
+    vm.refresh(out.touched);
+    expect(vm.links[li]!.state).toBe(St.Down);
+    expect(vm.links[other]!.state).toBe(St.Unknown);
+    expect(vm.nodes[vm.index.get(fab.spineIds[0]!)!]!.state).toBe(St.Degraded);
+  });
+
+  it('reveals a host hidden in a group, and its containers on their own tier', () => {
+    const { fab, vm } = model();
+    const h = fab.hosts[4]!;
+    expect(vm.displayOf(`${h.id}.eth0`)).toBe(`group:${h.tor}`);
+    expect(vm.reveal(`${h.id}.c0`)).toBe(true);
+    vm.rebuild();
+    expect(vm.displayOf(`${h.id}.eth0`)).toBe(h.id);
+    const c = vm.nodes[vm.index.get(`${h.id}.c0`)!]!;
+    expect(c.kind).toBe('container');
+    expect(c.y).toBeGreaterThan(vm.nodes[vm.index.get(h.id)!]!.y);
+  });
+});
