@@ -53,14 +53,14 @@ describe('config', () => {
   });
 
   it('names file, key and reason for bad values', () => {
-    const f = file('api:\n  listen: "127.0.0.1:99999"\nsnmp:\n  devices:\n    - address: 10.0.0.1\n      version: "3"\n');
+    const f = file('api:\n  listen: "127.0.0.1:99999"\nsnmp:\n  devices:\n    - address: 10.0.0.1\n      version: "3"\n      authProtocol: rot13\n');
     try {
       loadConfig({ env: {}, file: f });
       expect.unreachable();
     } catch (e) {
       const msg = (e as Error).message;
       expect(msg).toContain(`${f}: api.listen: "127.0.0.1:99999": port 99999 is out of range`);
-      expect(msg).toContain(`${f}: snmp.devices.0.user:`);
+      expect(msg).toContain(`${f}: snmp.devices.0.authProtocol:`);
     }
   });
 
