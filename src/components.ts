@@ -5,6 +5,7 @@ import { registerFlowRoutes } from './collectors/flows/routes.ts';
 import { createSflowComponent } from './collectors/sflow/component.ts';
 import { createNetflowComponent } from './collectors/netflow/component.ts';
 import { uiComponent } from './ui/component.ts';
+import { snmpComponent } from './collectors/snmp/component.ts';
 
 export function defaultComponents(): ComponentFactory[] {
   // One flow table, store and attribution shared by sFlow, NetFlow and IPFIX.
@@ -24,5 +25,6 @@ export function defaultComponents(): ComponentFactory[] {
     (ctx) => createSflowComponent(ctx, flows(ctx)),
     (ctx) => createNetflowComponent(ctx, flows(ctx)),
     uiComponent(),
+    snmpComponent,
   ];
 }

@@ -35,16 +35,20 @@ export interface WalkResult {
 const AUTH: Record<string, string> = { md5: 'md5', sha: 'sha', sha224: 'sha224', sha256: 'sha256', sha384: 'sha384', sha512: 'sha512' };
 const PRIV: Record<string, string> = { des: 'des', aes: 'aes', aes256b: 'aes256b', aes256r: 'aes256r' };
 
-/** Compares dotted OIDs arc by arc. */
+/** Compares dotted OIDs arc by arc (no allocation: this runs once per walked varbind). */
 export function compareOids(a: string, b: string): number {
-  const x = a.split('.');
-  const y = b.split('.');
-  const n = Math.min(x.length, y.length);
-  for (let i = 0; i < n; i++) {
-    const d = Number(x[i]) - Number(y[i]);
-    if (d !== 0) return d;
+  let i = 0;
+  let j = 0;
+  for (;;) {
+    if (i >= a.length || j >= b.length) return (i >= a.length ? 0 : 1) - (j >= b.length ? 0 : 1);
+    let x = 0;
+    let y = 0;
+    while (i < a.length && a.charCodeAt(i) !== 46) x = x * 10 + (a.charCodeAt(i++) - 48);
+    while (j < b.length && b.charCodeAt(j) !== 46) y = y * 10 + (b.charCodeAt(j++) - 48);
+    if (x !== y) return x - y;
+    i++;
+    j++;
   }
-  return x.length - y.length;
 }
 
 export function v3User(t: Target): V3User {

@@ -58,12 +58,6 @@ export function createSnmpComponent(ctx: ComponentContext, opts: { schedule?: bo
     }
     return [...out.values()];
   };
-  let traps: TrapListener | undefined;
-  const sync = () => {
-    const ts = targets();
-    poller.setTargets(ts);
-    for (const t of ts) for (const c of t.communities) traps?.addCommunity(c);
-  };
 
   const onTrap = (t: Trap): boolean => {
     const devs = poller.byAddress(t.source);
@@ -89,7 +83,12 @@ export function createSnmpComponent(ctx: ComponentContext, opts: { schedule?: bo
     return users;
   };
   const trapCommunities = () => [...new Set([...cfg.traps.communities, ...targets().flatMap((t) => t.communities)])];
-  traps = cfg.traps.enabled ? new TrapListener(listenList(cfg.traps.listen), trapUsers(), trapCommunities(), onTrap, log) : undefined;
+  const traps = cfg.traps.enabled ? new TrapListener(listenList(cfg.traps.listen), trapUsers(), trapCommunities(), onTrap, log) : undefined;
+  const sync = () => {
+    const ts = targets();
+    poller.setTargets(ts);
+    for (const t of ts) for (const c of t.communities) traps?.addCommunity(c);
+  };
 
   return {
     name: 'snmp',

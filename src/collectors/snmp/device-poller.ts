@@ -112,6 +112,11 @@ export class DevicePoller {
     const list = !this.switchId && !tasks.includes('discover') ? (['discover', ...tasks] as Task[]) : tasks;
     for (const task of list) {
       const started = Date.now();
+      // Discovery walked and wrote the counter columns a moment ago: do not walk them twice.
+      if (task === 'counters' && this.status.tasks.discover?.ok && this.status.tasks.discover.lastPoll >= t0) {
+        this.status.tasks.counters = { lastPoll: started, durationMs: 0, ok: true };
+        continue;
+      }
       const client = this.client();
       const before = problems.count;
       try {
@@ -315,12 +320,30 @@ export class DevicePoller {
   }
 
   private async fdb(c: SnmpClient, p: Problems): Promise<void> {
-    const [base, fidWalk, q, d] = await Promise.all([c.walk(O.dot1dBasePortIfIndex), c.walk(O.dot1qVlanFdbId), c.walk(O.dot1qTpFdbPort), c.walk(O.dot1dTpFdbPort)]);
+    const [base, fidWalk, q, d0] = await Promise.all([c.walk(O.dot1dBasePortIfIndex), c.walk(O.dot1qVlanFdbId), c.walk(O.dot1qTpFdbPort), c.walk(O.dot1dTpFdbPort)]);
+    const d = d0.end === 'subtree' ? d0 : await this.fdbPortsByGet(c, d0);
     this.basePorts = parseBasePorts(base, p);
     const fids = parseFdbIds(fidWalk, p);
     const entries = parseFdb(q, d, fids, p).map((e) => ({ ...e, ifIndex: this.basePorts.get(e.bridgePort) ?? null }));
     this.ctx.obs.recordFdb(this.target.key, this.switchId!, entries);
     this.status.counts.fdb = entries.length;
+  }
+
+  /**
+   * Some agents (Debian's snmp-bridge-mib) answer a GETNEXT inside dot1dTpFdbPort with
+   * noSuchInstance instead of the next row, which ends the walk early. The address column still
+   * walks; the ports of the rows the walk missed are then fetched with GETs.
+   */
+  private async fdbPortsByGet(c: SnmpClient, partial: WalkResult): Promise<WalkResult> {
+    const addrCol = '1.3.6.1.2.1.17.4.3.1.1';
+    const have = new Set(partial.varbinds.map((vb) => vb.oid.slice(O.dot1dTpFdbPort.length + 1)));
+    const missing = (await c.walk(addrCol)).varbinds.map((vb) => vb.oid.slice(addrCol.length + 1)).filter((i) => !have.has(i));
+    const out = [...partial.varbinds];
+    for (let i = 0; i < missing.length; i += 20) {
+      const vbs = await c.get(missing.slice(i, i + 20).map((x) => `${O.dot1dTpFdbPort}.${x}`));
+      for (const vb of vbs) if (vb) out.push(vb);
+    }
+    return { varbinds: out, end: 'subtree' };
   }
 
   /** Ethernet-like interfaces from the last discovery (for tests and the trap path). */

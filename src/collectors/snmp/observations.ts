@@ -1,7 +1,7 @@
 // What the poller saw that is not (yet) a graph element: LLDP neighbours, FDB entries and CDP
 // cache rows, in SQLite tables with first/last seen, for the stitcher (DESIGN §5). Rows not
 // re-seen count `missed` polls and go away once missed exceeds the configured limit.
-import type { Database } from 'better-sqlite3';
+import type { Database, Statement } from 'better-sqlite3';
 import type { LldpRemote } from './parse-lldp.ts';
 import type { CdpEntry, FdbEntry } from './parse-l2.ts';
 import type { ResolvedVia } from './resolve-port.ts';
@@ -111,6 +111,14 @@ function lldpKey(r: LldpRemote): string {
 
 export class SnmpObservations {
   private readonly listeners = new Set<(c: ObservationChange) => void>();
+  private readonly stmts = new Map<string, Statement>();
+
+  /** Statements are prepared once: a full poll of 1,000 switches writes 500,000 FDB rows. */
+  private st(sql: string): Statement {
+    let s = this.stmts.get(sql);
+    if (!s) this.stmts.set(sql, (s = this.db.prepare(sql)));
+    return s;
+  }
 
   constructor(
     private readonly db: Database,
@@ -152,12 +160,12 @@ export class SnmpObservations {
 
   /** Replaces one device's LLDP rows with this poll's (keeping first_seen of rows seen before). */
   recordLldp(device: string, switchId: string, rows: LldpInput[], now = Date.now()): void {
-    const up = this.db.prepare(`INSERT INTO snmp_lldp VALUES (@device,@key,@switchId,@rawIndex,@localPortNum,@localIfIndex,@localPortVia,@chassisIdSubtype,@chassisId,@portIdSubtype,@portId,@portDesc,@sysName,@sysDesc,@capS,@capE,@addrs,@mib,@now,@now,0)
+    const up = this.st(`INSERT INTO snmp_lldp VALUES (@device,@key,@switchId,@rawIndex,@localPortNum,@localIfIndex,@localPortVia,@chassisIdSubtype,@chassisId,@portIdSubtype,@portId,@portDesc,@sysName,@sysDesc,@capS,@capE,@addrs,@mib,@now,@now,0)
       ON CONFLICT(device,row_key) DO UPDATE SET switch_id=excluded.switch_id, raw_index=excluded.raw_index, local_if_index=excluded.local_if_index, local_port_via=excluded.local_port_via,
       port_desc=excluded.port_desc, sys_name=excluded.sys_name, sys_desc=excluded.sys_desc, cap_supported=excluded.cap_supported, cap_enabled=excluded.cap_enabled,
       man_addrs=excluded.man_addrs, mib=excluded.mib, last_seen=excluded.last_seen, missed=0`);
     this.db.transaction(() => {
-      this.db.prepare('UPDATE snmp_lldp SET missed = missed + 1 WHERE device = ?').run(device);
+      this.st('UPDATE snmp_lldp SET missed = missed + 1 WHERE device = ?').run(device);
       for (const r of rows) {
         up.run({
           device, key: lldpKey(r), switchId, rawIndex: r.rawIndex, localPortNum: r.localPortNum, localIfIndex: r.localIfIndex, localPortVia: r.localPortVia,
@@ -165,30 +173,30 @@ export class SnmpObservations {
           sysName: r.sysName, sysDesc: r.sysDesc, capS: JSON.stringify(r.capSupported), capE: JSON.stringify(r.capEnabled), addrs: JSON.stringify(r.managementAddresses), mib: r.mib, now,
         });
       }
-      this.db.prepare('DELETE FROM snmp_lldp WHERE device = ? AND missed > ?').run(device, this.keepMissed);
+      this.st('DELETE FROM snmp_lldp WHERE device = ? AND missed > ?').run(device, this.keepMissed);
     })();
     this.emit({ kind: 'lldp', device, switchId });
   }
 
   recordFdb(device: string, switchId: string, rows: FdbInput[], now = Date.now()): void {
-    const up = this.db.prepare(`INSERT INTO snmp_fdb VALUES (@device,@mib,@vlan,@mac,@switchId,@bridgePort,@ifIndex,@now,@now,0)
+    const up = this.st(`INSERT INTO snmp_fdb VALUES (@device,@mib,@vlan,@mac,@switchId,@bridgePort,@ifIndex,@now,@now,0)
       ON CONFLICT(device,mib,vlan,mac) DO UPDATE SET switch_id=excluded.switch_id, bridge_port=excluded.bridge_port, if_index=excluded.if_index, last_seen=excluded.last_seen, missed=0`);
     this.db.transaction(() => {
-      this.db.prepare('UPDATE snmp_fdb SET missed = missed + 1 WHERE device = ?').run(device);
+      this.st('UPDATE snmp_fdb SET missed = missed + 1 WHERE device = ?').run(device);
       for (const r of rows) up.run({ device, mib: r.mib, vlan: r.vlan ?? -1, mac: r.mac, switchId, bridgePort: r.bridgePort, ifIndex: r.ifIndex, now });
-      this.db.prepare('DELETE FROM snmp_fdb WHERE device = ? AND missed > ?').run(device, this.keepMissed);
+      this.st('DELETE FROM snmp_fdb WHERE device = ? AND missed > ?').run(device, this.keepMissed);
     })();
     this.emit({ kind: 'fdb', device, switchId });
   }
 
   recordCdp(device: string, switchId: string, rows: CdpEntry[], now = Date.now()): void {
-    const up = this.db.prepare(`INSERT INTO snmp_cdp VALUES (@device,@key,@switchId,@ifIndex,@deviceIndex,@deviceId,@devicePort,@platform,@address,@capabilities,@now,@now,0)
+    const up = this.st(`INSERT INTO snmp_cdp VALUES (@device,@key,@switchId,@ifIndex,@deviceIndex,@deviceId,@devicePort,@platform,@address,@capabilities,@now,@now,0)
       ON CONFLICT(device,row_key) DO UPDATE SET switch_id=excluded.switch_id, device_index=excluded.device_index, platform=excluded.platform, address=excluded.address,
       capabilities=excluded.capabilities, last_seen=excluded.last_seen, missed=0`);
     this.db.transaction(() => {
-      this.db.prepare('UPDATE snmp_cdp SET missed = missed + 1 WHERE device = ?').run(device);
+      this.st('UPDATE snmp_cdp SET missed = missed + 1 WHERE device = ?').run(device);
       for (const r of rows) up.run({ device, key: `${r.ifIndex}|${r.deviceId}|${r.devicePort}`, switchId, ...r, now });
-      this.db.prepare('DELETE FROM snmp_cdp WHERE device = ? AND missed > ?').run(device, this.keepMissed);
+      this.st('DELETE FROM snmp_cdp WHERE device = ? AND missed > ?').run(device, this.keepMissed);
     })();
     this.emit({ kind: 'cdp', device, switchId });
   }
