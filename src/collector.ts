@@ -9,6 +9,7 @@ import { createRegistry, gauge } from './util/metrics.ts';
 import { openGraphStore, type SqliteGraphStore } from './topology/store/sqlite-store.ts';
 import { Fabric } from './topology/fabric.ts';
 import { makeFilterCompiler, makeQueryRunner } from './topology/query-adapters.ts';
+import type { FlowSource } from './topology/query/context.ts';
 import { Auth } from './api/auth.ts';
 import { createApp, type ApiApp } from './api/app.ts';
 import { startApiServer, type ApiServer } from './api/server.ts';
@@ -23,6 +24,8 @@ export interface Component {
   routes?(app: ApiApp): void;
   /** Requests this component serves without credentials. */
   isPublic?(method: string, path: string): boolean;
+  /** Flow records for the query language's Flows() step (the flow pipeline provides it). */
+  flowSource?: FlowSource;
 }
 
 export interface ComponentContext {
@@ -93,7 +96,7 @@ export class Collector {
       registry: this.registry,
       log: log.child({ component: 'api' }),
       config,
-      query: makeQueryRunner(this.store, limits),
+      query: makeQueryRunner(this.store, limits, this.components.find((c) => c.flowSource)?.flowSource),
       status: () => this.status(),
       reload: this.opts.configFile ? () => this.reload() : undefined,
       routes: this.components.map((c) => (a: ApiApp) => c.routes?.(a)),

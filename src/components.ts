@@ -20,6 +20,17 @@ export function defaultComponents(): ComponentFactory[] {
         async stop() {},
         status: () => ({ ...p.status([]), exporters: undefined }),
         routes: (app) => registerFlowRoutes(app, p),
+        flowSource: (q) => {
+          p.flush();
+          const top = 100_000;
+          const ids = q.nodeIds;
+          // Short node lists go to SQL; long ones filter the window's flows here.
+          if (ids && ids.length <= 500) return p.store.query({ nodes: ids, top }, p.windowStart()) as unknown as Record<string, unknown>[];
+          const rows = p.store.query({ top }, p.windowStart());
+          if (!ids) return rows as unknown as Record<string, unknown>[];
+          const set = new Set(ids);
+          return rows.filter((r) => set.has(r.deviceId) || (r.inPortId !== null && set.has(r.inPortId)) || (r.outPortId !== null && set.has(r.outPortId))) as unknown as Record<string, unknown>[];
+        },
       };
     },
     (ctx) => createSflowComponent(ctx, flows(ctx)),

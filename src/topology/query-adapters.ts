@@ -4,10 +4,11 @@ import type { GraphStore } from './store/graph-store.ts';
 import type { GraphEdge, GraphNode } from './types.ts';
 import { compileElementFilter, parseQuery, runQuery } from './query/index.ts';
 import type { QueryResult } from './query/index.ts';
+import type { FlowSource } from './query/context.ts';
 import type { SubscriberFilter } from '../api/ws/filter.ts';
 
-export function makeQueryRunner(store: GraphStore, limits: { maxResults: number; timeoutMs: number }) {
-  return (q: string): unknown => runQuery(store, q, limits).value;
+export function makeQueryRunner(store: GraphStore, limits: { maxResults: number; timeoutMs: number }, flows?: FlowSource) {
+  return (q: string): unknown => runQuery(store, q, { ...limits, flows }).value;
 }
 
 function elements(r: QueryResult): { nodes: GraphNode[]; edges: GraphEdge[] } {

@@ -34,6 +34,8 @@ export interface FlowQuery {
   exporter?: string;
   /** A port, switch or exporter node: flows whose device or in/out port is it. */
   node?: string;
+  /** Several such nodes (the Flows() query step). */
+  nodes?: string[];
   addr?: string;
   port?: number;
   proto?: number;
@@ -153,6 +155,15 @@ export class FlowStore {
     const p: Record<string, unknown> = {};
     if (q.exporter) { where.push('exporter = @exporter'); p.exporter = q.exporter; }
     if (q.node) { where.push('(device_id = @node OR in_port_id = @node OR out_port_id = @node)'); p.node = q.node; }
+    if (q.nodes) {
+      if (q.nodes.length === 0) return [];
+      const names = q.nodes.map((id, i) => {
+        p[`n${i}`] = id;
+        return `@n${i}`;
+      });
+      const list = names.join(', ');
+      where.push(`(device_id IN (${list}) OR in_port_id IN (${list}) OR out_port_id IN (${list}))`);
+    }
     if (q.addr) { where.push('(src_addr = @addr OR dst_addr = @addr)'); p.addr = q.addr; }
     if (q.port !== undefined) { where.push('(src_port = @port OR dst_port = @port)'); p.port = q.port; }
     if (q.proto !== undefined) { where.push('proto = @proto'); p.proto = q.proto; }

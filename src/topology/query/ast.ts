@@ -45,7 +45,7 @@ export interface ElementFilter {
   terms: KeyFilter[];
 }
 
-export type StepKind = 'nodes' | 'edges' | 'values' | 'count' | 'paths' | 'graph';
+export type StepKind = 'nodes' | 'edges' | 'values' | 'count' | 'paths' | 'graph' | 'flows';
 
 export type Step =
   | { type: 'has'; filter: ElementFilter; pos: number }
@@ -61,6 +61,8 @@ export type Step =
   | { type: 'range'; from: number; to: number; pos: number }
   | { type: 'shortestPathTo'; target: ElementFilter; edgeFilter: ElementFilter | undefined; pos: number }
   | { type: 'subGraph'; pos: number }
+  /** Flows seen on the current nodes (or all flows as a source), optionally filtered like Has. */
+  | { type: 'flows'; filter: ElementFilter | undefined; pos: number }
   | { type: 'descendants' | 'ascendants'; depth: number; pos: number };
 
 /** Time context: At(t[, duration]) / Context(…). */
@@ -75,7 +77,7 @@ export interface TimeSpec {
 export interface Ast {
   text: string;
   time: TimeSpec | undefined;
-  source: { kind: 'V' | 'E'; id: string | undefined; pos: number };
+  source: { kind: 'V' | 'E' | 'F'; id: string | undefined; pos: number };
   steps: Step[];
   /** What the last step yields, decided statically by validate.ts. */
   resultKind: StepKind;

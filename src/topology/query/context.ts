@@ -10,6 +10,13 @@ export interface Limits {
   timeoutMs: number;
 }
 
+/**
+ * Flow records for Flows(): those seen on the given nodes (a device, or a port as in or out
+ * interface), or every flow when nodeIds is undefined. Rows are plain objects (canopy decode /
+ * /api/flows field names).
+ */
+export type FlowSource = (q: { nodeIds?: string[] }) => Record<string, unknown>[];
+
 export const DEFAULT_LIMITS: Limits = { maxResults: 250_000, maxVisited: 2_000_000, timeoutMs: 5_000 };
 
 export class EvalContext {
@@ -23,6 +30,8 @@ export class EvalContext {
     readonly limits: Limits,
     /** When the query started (performance.now()); building a past-instant reader counts too. */
     startedAt = performance.now(),
+    /** Where Flows() reads from; absent when no flow collection runs. */
+    readonly flowSource?: FlowSource,
   ) {
     this.deadline = startedAt + limits.timeoutMs;
   }

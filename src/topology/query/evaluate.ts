@@ -2,12 +2,12 @@
 // GraphStore, live or at a past instant, within result/visit/time limits).
 import type { GraphReader, GraphStore } from '../store/graph-store.ts';
 import type { Ast } from './ast.ts';
-import { DEFAULT_LIMITS, EvalContext, type Limits } from './context.ts';
+import { DEFAULT_LIMITS, EvalContext, type FlowSource, type Limits } from './context.ts';
 import { QueryError } from './errors.ts';
 import { edgeJson, nodeJson, type QueryResult } from './json.ts';
 import { parseRaw } from './parser.ts';
 import { sourceEdges, sourceNodes } from './source.ts';
-import { applyStep, type State } from './steps.ts';
+import { applyStep, flowsOf, type State } from './steps.ts';
 import { resolveInstant } from './time-spec.ts';
 import { UnionReader } from './union-reader.ts';
 import { validate } from './validate.ts';
@@ -18,6 +18,8 @@ export interface RunOptions {
   maxResults?: number;
   maxVisited?: number;
   timeoutMs?: number;
+  /** Where Flows() reads from (the collector's flow store). */
+  flows?: FlowSource;
 }
 
 export function parseQuery(text: string): Ast {
@@ -43,8 +45,13 @@ export function runQuery(store: GraphStore, query: string | Ast, opts: RunOption
     timeoutMs: opts.timeoutMs ?? DEFAULT_LIMITS.timeoutMs,
   };
   const now = opts.now ?? Date.now();
-  const ctx = new EvalContext(readerFor(store, ast, now), limits, startedAt);
-  let state: State = ast.source.kind === 'V' ? { kind: 'nodes', items: sourceNodes(ast, ctx) } : { kind: 'edges', items: sourceEdges(ast, ctx) };
+  const ctx = new EvalContext(readerFor(store, ast, now), limits, startedAt, opts.flows);
+  let state: State =
+    ast.source.kind === 'V'
+      ? { kind: 'nodes', items: sourceNodes(ast, ctx) }
+      : ast.source.kind === 'E'
+        ? { kind: 'edges', items: sourceEdges(ast, ctx) }
+        : { kind: 'flows', items: flowsOf(ctx, undefined, ast.source.pos) };
   for (const step of ast.steps) state = applyStep(ctx, state, step);
   return shape(state, limits.maxResults);
 }
@@ -67,5 +74,7 @@ function shape(s: State, maxResults: number): QueryResult {
       return { kind: 'paths', value: s.items.map((p) => p.map(nodeJson)) };
     case 'graph':
       return { kind: 'graph', value: [{ Nodes: s.nodes.map(nodeJson), Edges: s.edges.map(edgeJson) }] };
+    case 'flows':
+      return { kind: 'flows', value: s.items.map((f) => f.Metadata) };
   }
 }

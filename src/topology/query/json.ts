@@ -57,4 +57,6 @@ export type QueryResult =
   /** ShortestPathTo: one list of nodes per source that reaches a target, source first. */
   | { kind: 'paths'; value: NodeJson[][] }
   /** SubGraph: a one-element list holding {Nodes, Edges}, as Skydive marshals a graph. */
-  | { kind: 'graph'; value: [{ Nodes: NodeJson[]; Edges: EdgeJson[] }] };
+  | { kind: 'graph'; value: [{ Nodes: NodeJson[]; Edges: EdgeJson[] }] }
+  /** Flows(): flow rows (the /api/flows shape). */
+  | { kind: 'flows'; value: Record<string, unknown>[] };

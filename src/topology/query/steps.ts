@@ -4,6 +4,7 @@ import type { Direction, GraphEdge, GraphNode } from '../types.ts';
 import type { ElementFilter, Step } from './ast.ts';
 import type { EvalContext } from './context.ts';
 import { compileFilter, compileHasNot, fieldGetter, type ElementMatcher } from './match.ts';
+import { QueryError } from './errors.ts';
 
 export type State =
   | { kind: 'nodes'; items: GraphNode[] }
@@ -11,7 +12,31 @@ export type State =
   | { kind: 'values'; items: unknown[] }
   | { kind: 'count'; value: number }
   | { kind: 'paths'; items: GraphNode[][] }
-  | { kind: 'graph'; nodes: GraphNode[]; edges: GraphEdge[] };
+  | { kind: 'graph'; nodes: GraphNode[]; edges: GraphEdge[] }
+  /** Flow rows wrapped as pseudo-nodes (Metadata = the row) so Has/Sort/Dedup/Values apply as is. */
+  | { kind: 'flows'; items: GraphNode[] };
+
+let flowSeq = 0;
+/** Wraps flow rows so the element matchers and sorters work on them. */
+export function flowItems(rows: Record<string, unknown>[]): GraphNode[] {
+  return rows.map((r) => ({
+    ID: `flow-${++flowSeq}`,
+    Metadata: r,
+    Host: String(r.exporter ?? ''),
+    Origin: String(r.protocol ?? ''),
+    CreatedAt: typeof r.first === 'number' ? r.first : 0,
+    UpdatedAt: typeof r.last === 'number' ? r.last : 0,
+    Revision: 0,
+  }));
+}
+
+/** The flows of the current nodes, from the context's flow source. */
+export function flowsOf(ctx: EvalContext, nodeIds: string[] | undefined, pos: number): GraphNode[] {
+  if (!ctx.flowSource) throw new QueryError('unsupported', 'Flows() needs flow collection (sFlow/NetFlow/IPFIX) running in this collector', pos);
+  const rows = ctx.flowSource({ nodeIds });
+  ctx.tick(rows.length);
+  return flowItems(rows);
+}
 
 const ALWAYS: ElementMatcher = () => true;
 const matcherOf = (f: ElementFilter | undefined): ElementMatcher => (f ? compileFilter(f) : ALWAYS);
@@ -199,11 +224,17 @@ export function applyStep(ctx: EvalContext, s: State, step: Step): State {
   switch (step.type) {
     case 'has': {
       const m = compileFilter(step.filter);
+      if (s.kind === 'flows') return { kind: 'flows', items: s.items.filter(m) };
       return s.kind === 'edges' ? { kind: 'edges', items: s.items.filter(m) } : { kind: 'nodes', items: (s as { items: GraphNode[] }).items.filter(m) };
     }
     case 'hasNot': {
       const m = compileHasNot(step.key);
+      if (s.kind === 'flows') return { kind: 'flows', items: s.items.filter(m) };
       return s.kind === 'edges' ? { kind: 'edges', items: s.items.filter(m) } : { kind: 'nodes', items: (s as { items: GraphNode[] }).items.filter(m) };
+    }
+    case 'flows': {
+      const items = flowsOf(ctx, nodesOf(s).map((n) => n.ID), step.pos);
+      return { kind: 'flows', items: step.filter ? items.filter(compileFilter(step.filter)) : items };
     }
     case 'out':
     case 'in':
@@ -228,6 +259,7 @@ export function applyStep(ctx: EvalContext, s: State, step: Step): State {
       }
       if (s.kind === 'paths') return { kind: 'nodes', items: dedup(s.items.flat(), step.keys) };
       if (s.kind === 'edges') return { kind: 'edges', items: dedup(s.items, step.keys) };
+      if (s.kind === 'flows') return { kind: 'flows', items: dedup(s.items, step.keys) };
       return { kind: 'nodes', items: dedup(nodesOf(s), step.keys) };
     case 'count':
       return { kind: 'count', value: (s as { items: unknown[] }).items.length };
@@ -236,6 +268,7 @@ export function applyStep(ctx: EvalContext, s: State, step: Step): State {
     case 'keys':
       return { kind: 'values', items: keys((s as { items: GraphNode[] }).items) };
     case 'sort':
+      if (s.kind === 'flows') return { kind: 'flows', items: sortBy(s.items, step.key, step.order) };
       return s.kind === 'edges'
         ? { kind: 'edges', items: sortBy(s.items, step.key, step.order) }
         : { kind: 'nodes', items: sortBy(nodesOf(s), step.key, step.order) };

@@ -137,7 +137,7 @@ function metadataArg(v: RawValue | undefined, pos: number): ElementFilter {
 /** Which input kinds each step accepts, and what it yields. */
 function stepOf(s: RawStep): { step: Step; accepts: StepKind[]; yields: (k: StepKind) => StepKind } {
   const same = (k: StepKind) => k;
-  const el: StepKind[] = ['nodes', 'edges'];
+  const el: StepKind[] = ['nodes', 'edges', 'flows'];
   const p = s.pos;
   switch (s.name) {
     case 'Has':
@@ -169,12 +169,12 @@ function stepOf(s: RawStep): { step: Step; accepts: StepKind[]; yields: (k: Step
     case 'Dedup':
       return {
         step: { type: 'dedup', keys: s.args.map((a) => str(a, p, 'Dedup() key')), pos: p },
-        accepts: ['nodes', 'edges', 'values', 'paths'],
+        accepts: ['nodes', 'edges', 'values', 'paths', 'flows'],
         yields: (k) => (k === 'paths' ? 'nodes' : k),
       };
     case 'Count':
       arity(s, 0, 0);
-      return { step: { type: 'count', pos: p }, accepts: ['nodes', 'edges', 'values', 'paths'], yields: () => 'count' };
+      return { step: { type: 'count', pos: p }, accepts: ['nodes', 'edges', 'values', 'paths', 'flows'], yields: () => 'count' };
     case 'Values':
       arity(s, 1, 1);
       return { step: { type: 'values', key: str(s.args[0], p, 'Values() key'), pos: p }, accepts: el, yields: () => 'values' };
@@ -198,13 +198,13 @@ function stepOf(s: RawStep): { step: Step; accepts: StepKind[]; yields: (k: Step
       const from = int(s.args[0], p, 'Range() start', MAX_RANGE);
       const to = int(s.args[1], p, 'Range() end', MAX_RANGE);
       if (to < from) bad(s.args[1]!.pos, `Range() end ${to} is before its start ${from}`);
-      return { step: { type: 'range', from, to, pos: p }, accepts: ['nodes', 'edges', 'values', 'paths'], yields: same };
+      return { step: { type: 'range', from, to, pos: p }, accepts: ['nodes', 'edges', 'values', 'paths', 'flows'], yields: same };
     }
     case 'Limit':
       arity(s, 1, 1);
       return {
         step: { type: 'range', from: 0, to: int(s.args[0], p, 'Limit() count', MAX_RANGE), pos: p },
-        accepts: ['nodes', 'edges', 'values', 'paths'],
+        accepts: ['nodes', 'edges', 'values', 'paths', 'flows'],
         yields: same,
       };
     case 'ShortestPathTo':
@@ -227,8 +227,9 @@ function stepOf(s: RawStep): { step: Step; accepts: StepKind[]; yields: (k: Step
         yields: () => 'nodes',
       };
     case 'Flows':
+      return { step: { type: 'flows', filter: optionalFilter(s), pos: p }, accepts: ['nodes'], yields: () => 'flows' };
     case 'Sockets':
-      throw new QueryError('unsupported', `${s.name}() is not available yet (it comes with flow collection)`, p);
+      throw new QueryError('unsupported', 'Sockets() is not available yet (it comes with the host agent)', p);
     case 'At':
     case 'Context':
       return bad(p, `${s.name}() must come right after G`);
@@ -247,6 +248,7 @@ const KIND_NAME: Record<StepKind, string> = {
   count: 'a count',
   paths: 'paths',
   graph: 'a sub-graph',
+  flows: 'flows',
 };
 
 export function validate(raw: RawQuery): Ast {
@@ -259,18 +261,21 @@ export function validate(raw: RawQuery): Ast {
     i++;
   }
   const src = steps[i];
-  if (!src || (src.name !== 'V' && src.name !== 'E')) {
-    return bad(src?.pos ?? raw.text.length, `expected V() or E() after G${time ? '.At(…)' : ''}`);
+  if (!src || (src.name !== 'V' && src.name !== 'E' && src.name !== 'Flows')) {
+    return bad(src?.pos ?? raw.text.length, `expected V(), E() or Flows() after G${time ? '.At(…)' : ''}`);
   }
   i++;
   let id: string | undefined;
   const out: Step[] = [];
-  if (src.args.length === 1) id = str(src.args[0], src.pos, `${src.name}() ID`);
+  if (src.name === 'Flows') {
+    // G.Flows(k, v, …): every flow, filtered like Has.
+    if (src.args.length > 0) out.push({ type: 'has', filter: keyValues(src.args, src.pos, 'and', 'Flows'), pos: src.pos });
+  } else if (src.args.length === 1) id = str(src.args[0], src.pos, `${src.name}() ID`);
   else if (src.args.length > 1) {
     // Skydive accepts G.V(k, v, …) as G.V().Has(k, v, …).
     out.push({ type: 'has', filter: keyValues(src.args, src.pos, 'and', src.name), pos: src.pos });
   }
-  let kind: StepKind = src.name === 'V' ? 'nodes' : 'edges';
+  let kind: StepKind = src.name === 'V' ? 'nodes' : src.name === 'E' ? 'edges' : 'flows';
   for (; i < steps.length; i++) {
     const s = steps[i]!;
     const { step, accepts, yields } = stepOf(s);
@@ -278,5 +283,6 @@ export function validate(raw: RawQuery): Ast {
     out.push(step);
     kind = yields(kind);
   }
-  return { text: raw.text, time, source: { kind: src.name, id, pos: src.pos }, steps: out, resultKind: kind };
+  const sourceKind = src.name === 'Flows' ? 'F' : src.name;
+  return { text: raw.text, time, source: { kind: sourceKind, id, pos: src.pos }, steps: out, resultKind: kind };
 }

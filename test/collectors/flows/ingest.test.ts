@@ -144,3 +144,23 @@ describe('NetFlow/IPFIX ingest', () => {
     expect(flows.every((f) => f.packets % 10 === 0)).toBe(true);
   });
 });
+
+describe('Flows() in the query language', () => {
+  it('reads the flow store: G.Flows(), flows of nodes, Has/Sort/Limit/Count/Values on flows', async () => {
+    t = await startTestCollector();
+    await send(portOf(t, 'sflow'), pcap('akvorado__data-1140.pcap'));
+    const q = async (g: string) => {
+      const r = await fetch(t!.base + '/api/topology', { method: 'POST', body: JSON.stringify({ GremlinQuery: g }) });
+      expect(r.status, g).toBe(200);
+      return r.json();
+    };
+    await expect.poll(() => q('G.Flows().Count()'), { timeout: 5000 }).toBe(3);
+    expect(await q("G.Flows('dstPort', 22).Values('bytes')")).toEqual([3 * 1500 * 1024]);
+    const dev = ids.exporter('172.16.0.3', 0);
+    expect(await q(`G.V('${dev}').Flows().Sort(DESC, 'bytes').Limit(1).Values('srcPort')`)).toEqual([46026]);
+    // Flows of one port (as in or out interface): port 28 carries the SSH flow (out) and flow 4 (in).
+    expect(await q(`G.V('${dev}').Out().Has('IfIndex', 28).Flows().Count()`)).toBe(2);
+    expect(await q(`G.V('${dev}').Out().Has('IfIndex', 28).Flows().Has('proto', 6).Dedup('srcAddr').Count()`)).toBe(2);
+    expect(await q("G.Flows().Has('srcAddr', Regex('104\\\\..*')).Values('dstAddr')")).toEqual(['45.90.161.46']);
+  });
+});

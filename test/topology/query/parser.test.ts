@@ -114,7 +114,7 @@ describe('parser', () => {
     ["G.V().ShortestPathTo('x')", 21, 'ShortestPathTo() takes Metadata(k, v, …) arguments'],
     ["G.At('yesterday-ish').V()", 5, "At() time 'yesterday-ish' is neither RFC 1123, ISO 8601, a duration like '-5m' nor NOW"],
     ['G.At(NOW, -5).V()', 10, 'At() duration must be between 0 and 100 years'],
-    ['G.At(NOW)', 9, 'expected V() or E() after G.At(…)'],
+    ['G.At(NOW)', 9, 'expected V(), E() or Flows() after G.At(…)'],
     ["G.V().Sort('a', 'b')", 11, 'Sort() takes ASC or DESC before the key'],
   ])('invalid query %s', (q, pos, msg) => {
     const e = errorOf(q);
@@ -123,9 +123,12 @@ describe('parser', () => {
     expect(e.message.startsWith(`at ${pos}: ${msg}`)).toBe(true);
   });
 
-  it('refuses Flows()/Sockets() as not available yet', () => {
-    const e = errorOf("G.V().Has('Type', 'host').Flows()");
-    expect(e).toMatchObject({ code: 'unsupported', position: 26, status: 400 });
+  it('parses Flows() after nodes and as a source; refuses Sockets() until agents exist; Flows() after edges is invalid', () => {
+    expect(parseQuery("G.V().Has('Type', 'host').Flows('proto', 6).Sort(DESC, 'bytes').Limit(5)").resultKind).toBe('flows');
+    expect(parseQuery("G.Flows('dstPort', 22).Count()").source.kind).toBe('F');
+    expect(errorOf("G.V().Flows().Sockets()")).toMatchObject({ code: 'unsupported', position: 14, status: 400 });
+    expect(errorOf("G.E().Flows()")).toMatchObject({ code: 'invalid', position: 6 });
+    expect(errorOf("G.Flows().Out()")).toMatchObject({ code: 'invalid' });
   });
 
   it('refuses regexes that backtrack catastrophically', () => {
