@@ -85,3 +85,40 @@ describe('canopy query CLI', () => {
     }
   });
 });
+
+describe('canopy collector process', () => {
+  it('starts with no config, serves the API, applies the fabric again on SIGHUP and stops on SIGTERM', async () => {
+    const { spawn } = await import('node:child_process');
+    const cfg = join(dir, 'hup.yml');
+    const listen = ['api: { listen: "127.0.0.1:0" }', 'sflow: { listen: "127.0.0.1:0" }', 'netflow: { listen: "127.0.0.1:0" }', 'ipfix: { listen: "127.0.0.1:0" }', 'snmp: { traps: { listen: "127.0.0.1:0" } }', `storage: { dataDir: "${join(dir, 'hup-data')}" }`];
+    writeFileSync(cfg, [...listen, 'topology:', '  fabric:', '    - "SW1[Name=sw1] -> P1[Name=p1]"'].join('\n'));
+    const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('CANOPY_')));
+    const child = spawn(process.execPath, [bin, 'collector', '--config', cfg], { cwd: dir, env: clean, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += String(d)));
+    try {
+      const api = await new Promise<string>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no start: ${out}`)), 30_000);
+        child.stdout.on('data', () => {
+          const m = /"api":\["([^"]+)"\]/.exec(out);
+          if (m) {
+            clearTimeout(timer);
+            resolve(m[1]!);
+          }
+        });
+      });
+      const names = async () =>
+        (await (await fetch(`http://${api}/api/topology`, { method: 'POST', body: JSON.stringify({ GremlinQuery: "G.V().Has('Probe','fabric').Values('Name')" }) })).json()) as string[];
+      expect((await names()).sort()).toEqual(['p1', 'sw1']);
+      writeFileSync(cfg, [...listen, 'topology:', '  fabric:', '    - "SW1[Name=sw1] -> P2[Name=p2]"'].join('\n'));
+      child.kill('SIGHUP');
+      await expect.poll(async () => (await names()).sort(), { timeout: 10_000 }).toEqual(['p2', 'sw1']);
+      child.kill('SIGTERM');
+      const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+      expect(code).toBe(0);
+      expect(out).toContain('"msg":"config reloaded"');
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
+  });
+});
