@@ -1,0 +1,79 @@
+// One reporter's neighbour rows → claims. Local port: the node ID given, else ids.port(reporter,
+// ifIndex), else the reporter itself (a host interface reporting what it sees). Remote end: known
+// devices first; a neighbour only a placeholder matches is kept as (or becomes) a placeholder; a
+// known device found for a neighbour that has a placeholder folds the placeholder into it.
+import type { GraphTx } from '../store/graph-store.ts';
+import type { GraphNode } from '../types.ts';
+import { idFor, ids } from '../ids.ts';
+import { mergeNodes } from '../merge.ts';
+import type { Claim, NeighbourRow, NeighbourSource } from './types.ts';
+import { isCurrent } from './rows.ts';
+import { isPlaceholder, ownerOf, resolveRemote } from './resolve.ts';
+import { ensurePlaceholderDevice, ensurePlaceholderPort, existingPlaceholder, neighbourKeys } from './placeholders.ts';
+
+export interface NeighbourOutcome {
+  claims: Claim[];
+  /** Rows whose local port is not in the graph (yet). */
+  unresolved: number;
+  /** Some far end is a placeholder: re-resolve when the graph learns new identities. */
+  placeholders: boolean;
+  /** Nodes folded away by merges in this pass (other inputs touching them need re-resolving). */
+  merged: string[];
+  /** LAG membership the neighbours advertise (member port → aggregate port). */
+  lag: [string, string][];
+}
+
+/** The placeholder port ID a neighbour row would get on a switch (to find it after the real port appears). */
+function placeholderPortOf(tx: GraphTx, device: GraphNode, r: NeighbourRow): GraphNode | undefined {
+  if (device.Metadata.Type === 'host') return undefined;
+  const n = tx.getNode(idFor('lldp-port', device.ID, r.portIdSubtype ?? '', r.portId ?? r.portDesc ?? r.portId ?? 'unknown'));
+  return n && isPlaceholder(n) ? n : undefined;
+}
+
+export function resolveNeighbours(tx: GraphTx, input: string, source: NeighbourSource, reporter: string, rows: NeighbourRow[], limit: number, now: number): NeighbourOutcome {
+  const out: NeighbourOutcome = { claims: [], unresolved: 0, placeholders: false, merged: [], lag: [] };
+  for (const r of rows) {
+    const local = r.localPortId ?? (r.localIfIndex !== null && r.localIfIndex !== undefined ? ids.port(reporter, r.localIfIndex) : reporter);
+    if (!tx.getNode(local)) {
+      out.unresolved++;
+      continue;
+    }
+    const self = ownerOf(tx, local)?.ID ?? reporter;
+    const remote = resolveRemote(tx, r, self, false);
+    let far: GraphNode;
+    let device: GraphNode;
+    if (remote) {
+      device = remote.device;
+      const keys = neighbourKeys(r, local);
+      const ph = existingPlaceholder(tx, keys);
+      if (ph && isPlaceholder(ph) && ph.ID !== device.ID) {
+        const res = mergeNodes(tx, ph.ID, device.ID, keys);
+        out.merged.push(...res.merged.keys());
+      }
+      if (remote.port) {
+        far = remote.port;
+        const php = placeholderPortOf(tx, device, r);
+        if (php && php.ID !== far.ID) out.merged.push(...mergeNodes(tx, php.ID, far.ID).merged.keys());
+      } else {
+        far = ensurePlaceholderPort(tx, device, r);
+        out.placeholders = true;
+      }
+    } else {
+      device = ensurePlaceholderDevice(tx, r, local);
+      far = ensurePlaceholderPort(tx, device, r);
+      out.placeholders = true;
+    }
+    if (far.ID === local) continue;
+    const lastSeen = r.lastSeen ?? now;
+    const [a, b] = local < far.ID ? [local, far.ID] : [far.ID, local];
+    out.claims.push({
+      input, a, b, side: local, source, reporter, firstSeen: r.firstSeen ?? lastSeen, lastSeen,
+      current: isCurrent(r, limit, now), fresh: isCurrent(r, limit, now) && (r.missed ?? 0) === 0, farIsSwitch: device.Metadata.Type === 'switch',
+    });
+    if (r.linkAggregation?.enabled && device.Metadata.Type === 'switch') {
+      const agg = ids.port(device.ID, r.linkAggregation.portId);
+      if (agg !== far.ID && tx.getNode(agg)) out.lag.push([far.ID, agg]);
+    }
+  }
+  return out;
+}

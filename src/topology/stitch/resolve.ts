@@ -1,0 +1,146 @@
+// Remote-end resolution of a neighbour row against the graph (DESIGN §5): the device by chassis ID
+// (subtype 4 MAC → switch chassis or any interface/port MAC; 5 network address → MgmtAddress),
+// then management addresses, then sysName with / without domain — unique matches only; the port by
+// port-ID subtype (3 MAC; 5 ifName / 1 ifAlias / 7 local → Name, Alias, IfIndex), then portDesc.
+import type { GraphReader } from '../store/graph-store.ts';
+import type { GraphNode } from '../types.ts';
+import type { NeighbourRow } from './types.ts';
+import { normMac, shortName } from './rows.ts';
+
+export const STITCH_ORIGIN = 'stitch';
+
+export const isPlaceholder = (n: GraphNode): boolean => n.Origin === STITCH_ORIGIN;
+const isDevice = (n: GraphNode): boolean => n.Metadata.Type === 'switch' || n.Metadata.Type === 'host';
+
+export function ownerOf(g: GraphReader, id: string): GraphNode | undefined {
+  for (const e of g.edgesOf(id, 'in')) if (e.Metadata.RelationType === 'ownership') return g.getNode(e.Parent);
+  return undefined;
+}
+
+export function childrenOf(g: GraphReader, id: string): GraphNode[] {
+  const out: GraphNode[] = [];
+  for (const e of g.edgesOf(id, 'out')) {
+    if (e.Metadata.RelationType !== 'ownership') continue;
+    const c = g.getNode(e.Child);
+    if (c) out.push(c);
+  }
+  return out;
+}
+
+export interface Remote {
+  device: GraphNode;
+  /** Set when the device was found through one of its interfaces (that interface is a port candidate). */
+  via?: GraphNode;
+  port: GraphNode | null;
+}
+
+interface Ctx {
+  g: GraphReader;
+  /** The reporter's own device: never its own neighbour. */
+  self: string | undefined;
+  placeholders: boolean;
+}
+
+function uniqueDevice(ctx: Ctx, nodes: GraphNode[]): { device: GraphNode; via?: GraphNode } | null {
+  const found = new Map<string, { device: GraphNode; via?: GraphNode }>();
+  for (const n of nodes) {
+    let hit: { device: GraphNode; via?: GraphNode } | null = null;
+    if (isDevice(n)) hit = { device: n };
+    else {
+      const o = ownerOf(ctx.g, n.ID);
+      if (o && isDevice(o)) hit = { device: o, via: n };
+    }
+    if (!hit || hit.device.ID === ctx.self) continue;
+    if (!ctx.placeholders && isPlaceholder(hit.device)) continue;
+    const prev = found.get(hit.device.ID);
+    // Several interfaces of one device with the same MAC (bond + slaves) still name one device.
+    if (!prev) found.set(hit.device.ID, hit);
+    else if (prev.via && hit.via && prev.via.ID !== hit.via.ID) delete prev.via;
+  }
+  return found.size === 1 ? found.values().next().value! : null;
+}
+
+export function findDevice(ctx: Ctx, r: NeighbourRow): { device: GraphNode; via?: GraphNode } | null {
+  const { g } = ctx;
+  if (r.chassisId) {
+    if (r.chassisIdSubtype === 4) {
+      const m = normMac(r.chassisId);
+      if (m) {
+        const hit = uniqueDevice(ctx, g.findNodes('LLDP.ChassisID', m)) ?? uniqueDevice(ctx, g.findNodes('MAC', m));
+        if (hit) return hit;
+      }
+    } else if (r.chassisIdSubtype === 5) {
+      const hit = uniqueDevice(ctx, g.findNodes('MgmtAddress', r.chassisId));
+      if (hit) return hit;
+    } else {
+      const hit = uniqueDevice(ctx, g.findNodes('LLDP.ChassisID', r.chassisId));
+      if (hit) return hit;
+    }
+  }
+  for (const a of r.managementAddresses ?? []) {
+    const hit = uniqueDevice(ctx, g.findNodes('MgmtAddress', a));
+    if (hit) return hit;
+  }
+  if (r.sysName) {
+    const names = r.sysName.includes('.') ? [r.sysName, shortName(r.sysName)] : [r.sysName];
+    for (const n of names) {
+      const hit = uniqueDevice(ctx, g.findNodes('Name', n).filter(isDevice));
+      if (hit) return hit;
+    }
+  }
+  return null;
+}
+
+/** Remote port among the device's children, by port-ID subtype, then port description. */
+export function findPort(g: GraphReader, device: GraphNode, r: NeighbourRow): GraphNode | null {
+  const kids = childrenOf(g, device.ID);
+  const one = (pred: (n: GraphNode) => boolean) => {
+    let hit: GraphNode | null = null;
+    for (const k of kids) {
+      if (!pred(k)) continue;
+      if (hit) return null;
+      hit = k;
+    }
+    return hit;
+  };
+  const id = r.portId;
+  if (id) {
+    if (r.portIdSubtype === 3) {
+      const m = normMac(id);
+      // A bond and its slaves share a MAC: the description (lldpd puts the ifname there) decides.
+      const byMac = m ? kids.filter((k) => k.Metadata.MAC === m) : [];
+      if (byMac.length === 1) return byMac[0]!;
+      if (byMac.length > 1 && r.portDesc) {
+        const d = byMac.filter((k) => k.Metadata.Name === r.portDesc);
+        if (d.length === 1) return d[0]!;
+      }
+    }
+    if (r.portIdSubtype === 7 && /^\d+$/.test(id)) {
+      const hit = one((n) => n.Metadata.IfIndex === Number(id));
+      if (hit) return hit;
+    }
+    if (r.portIdSubtype !== 3) {
+      const keys = r.portIdSubtype === 1 ? ['Alias', 'Name', 'Description'] : ['Name', 'Alias', 'Description'];
+      for (const k of keys) {
+        const hit = one((n) => n.Metadata[k] === id);
+        if (hit) return hit;
+      }
+    }
+  }
+  if (r.portDesc) {
+    for (const k of ['Description', 'Name']) {
+      const hit = one((n) => n.Metadata[k] === r.portDesc);
+      if (hit) return hit;
+    }
+  }
+  return null;
+}
+
+export function resolveRemote(g: GraphReader, r: NeighbourRow, self: string | undefined, placeholders: boolean): Remote | null {
+  const d = findDevice({ g, self, placeholders }, r);
+  if (!d) return null;
+  let port = findPort(g, d.device, r);
+  // Found through an interface MAC equal to the port ID: that interface is the port.
+  if (!port && d.via && r.portIdSubtype === 3 && normMac(r.portId) === d.via.Metadata.MAC) port = d.via;
+  return { device: d.device, via: d.via, port };
+}
