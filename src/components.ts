@@ -5,12 +5,17 @@ import { registerFlowRoutes } from './collectors/flows/routes.ts';
 import { createSflowComponent } from './collectors/sflow/component.ts';
 import { createNetflowComponent } from './collectors/netflow/component.ts';
 import { uiComponent } from './ui/component.ts';
-import { snmpComponent } from './collectors/snmp/component.ts';
+import { createSnmpComponent, type SnmpComponent } from './collectors/snmp/component.ts';
+import { feedStitcher } from './collectors/snmp/stitch-feed.ts';
+import { Stitcher } from './topology/stitch/stitcher.ts';
 
 export function defaultComponents(): ComponentFactory[] {
   // One flow table, store and attribution shared by sFlow, NetFlow and IPFIX.
   let pipeline: FlowPipeline | undefined;
   const flows = (ctx: ComponentContext) => (pipeline ??= new FlowPipeline(ctx.config, ctx.store, ctx.registry, ctx.log.child({ component: 'flows' })));
+  // The stitcher reads the SNMP poller's observations; both are built once per collector.
+  let snmp: SnmpComponent | undefined | null;
+  const snmpOf = (ctx: ComponentContext) => (snmp === undefined ? (snmp = ctx.config.snmp.enabled ? createSnmpComponent(ctx) : null) : snmp) ?? undefined;
   return [
     (ctx) => {
       const p = flows(ctx);
@@ -35,7 +40,25 @@ export function defaultComponents(): ComponentFactory[] {
     },
     (ctx) => createSflowComponent(ctx, flows(ctx)),
     (ctx) => createNetflowComponent(ctx, flows(ctx)),
+    (ctx) => {
+      const stitcher = new Stitcher(ctx.store, { missedPollsDown: ctx.config.snmp.missedPollsDown, retentionMs: ctx.config.topology.linkRetention * 1000 }, ctx.registry);
+      let unfeed: (() => void) | undefined;
+      return {
+        name: 'stitch',
+        // Started before the poller so no observation is missed.
+        async start() {
+          stitcher.start();
+          const s = snmpOf(ctx);
+          if (s) unfeed = feedStitcher(s.observations, stitcher);
+        },
+        async stop() {
+          unfeed?.();
+          stitcher.stop();
+        },
+        status: () => stitcher.status() as unknown as Record<string, unknown>,
+      };
+    },
+    (ctx) => snmpOf(ctx),
     uiComponent(),
-    snmpComponent,
   ];
 }

@@ -32,6 +32,8 @@ export const topologySection = section({
       }),
     )
     .default([]),
+  /** Links DOWN for this long are removed (DESIGN §5: aged out, never on the first missed poll). */
+  linkRetention: durationSeconds.default(86400),
   /** Switch roles by name pattern (regular expressions), DESIGN §11. */
   roles: z.record(z.string(), z.enum(['spine', 'leaf', 'border', 'switch'])).default({}),
 });

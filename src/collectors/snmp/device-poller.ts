@@ -5,7 +5,6 @@ import type { GraphStore } from '../../topology/store/graph-store.ts';
 import type { Logger } from '../../util/log.ts';
 import { SnmpClient, SnmpError, type WalkResult } from './client.ts';
 import type { Target } from './devices.ts';
-import { writeLldpLinks, ageLinks } from './links.ts';
 import { O } from './oids.ts';
 import type { SnmpObservations, LldpInput } from './observations.ts';
 import { IF_COUNTER_COLUMNS, IF_INVENTORY_COLUMNS, parseInventory, parseState, type IfInventory } from './parse-if.ts';
@@ -79,7 +78,6 @@ export class DevicePoller {
   private uptime: number | null = null;
   private readonly prevCounters = new Map<number, CounterSample>();
   private readonly metricStarts = new Map<number, number>();
-  private readonly knownLinks = new Set<string>();
   private entityIndex: number | null | undefined;
   failures = 0;
   readonly status: DeviceStatusView;
@@ -313,14 +311,15 @@ export class DevicePoller {
     this.ctx.obs.recordCdp(this.target.key, id, cdp, now);
     this.status.counts.lldp = rows.length;
     this.status.counts.cdp = cdp.length;
-    this.ctx.store.write((tx) => {
-      const asserted = writeLldpLinks(tx, id, rows, now);
-      ageLinks(tx, this.knownLinks, asserted, now - this.settings.missedPollsDown * this.settings.lldpMs);
-    });
+    // Links are the stitcher's: it reads these rows through the observation tables' change feed.
   }
 
   private async fdb(c: SnmpClient, p: Problems): Promise<void> {
-    const [base, fidWalk, q, d0] = await Promise.all([c.walk(O.dot1dBasePortIfIndex), c.walk(O.dot1qVlanFdbId), c.walk(O.dot1qTpFdbPort), c.walk(O.dot1dTpFdbPort)]);
+    const [base, fidWalk, q, entry] = await Promise.all([c.walk(O.dot1dBasePortIfIndex), c.walk(O.dot1qVlanFdbId), c.walk(O.dot1qTpFdbPort), c.walk(O.dot1dTpFdbEntry)]);
+    // The whole entry, not the port column: Debian's snmp-bridge-mib answers a GETNEXT that starts
+    // inside the port column with noSuchInstance, while a walk of the entry passes through it.
+    const prefix = `${O.dot1dTpFdbPort}.`;
+    const d0: WalkResult = { ...entry, varbinds: entry.varbinds.filter((vb) => vb.oid.startsWith(prefix)) };
     const d = d0.end === 'subtree' ? d0 : await this.fdbPortsByGet(c, d0);
     this.basePorts = parseBasePorts(base, p);
     const fids = parseFdbIds(fidWalk, p);

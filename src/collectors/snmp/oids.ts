@@ -47,6 +47,7 @@ export const O = {
 
   // BRIDGE-MIB / Q-BRIDGE-MIB
   dot1dBasePortIfIndex: '1.3.6.1.2.1.17.1.4.1.2',
+  dot1dTpFdbEntry: '1.3.6.1.2.1.17.4.3.1',
   dot1dTpFdbPort: '1.3.6.1.2.1.17.4.3.1.2',
   dot1qTpFdbPort: '1.3.6.1.2.1.17.7.1.2.2.1.2',
   dot1qVlanFdbId: '1.3.6.1.2.1.17.7.1.4.2.1.3',

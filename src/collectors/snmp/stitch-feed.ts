@@ -1,0 +1,19 @@
+// Feeds what the SNMP poller observed (LLDP neighbours, FDB, CDP) into the topology stitcher,
+// which owns every layer2 link (DESIGN §5). Collectors write through the topology; the stitcher
+// knows nothing of SNMP.
+import type { Stitcher } from '../../topology/stitch/stitcher.ts';
+import type { ObservationKind, SnmpObservations } from './observations.ts';
+
+export function feedStitcher(obs: SnmpObservations, stitcher: Stitcher): () => void {
+  const push = (kind: ObservationKind, switchId: string) => {
+    const now = Date.now();
+    if (kind === 'lldp') stitcher.replaceNeighbours(switchId, 'lldp-snmp', obs.lldpRows({ switchId }), now);
+    else if (kind === 'fdb') stitcher.replaceMacs(switchId, obs.fdbRows({ switchId }), now);
+    else stitcher.replaceCdp(switchId, obs.cdpRows({ switchId }), now);
+  };
+  // What is already in the tables (a restart) goes in first; the stitcher keeps its own inputs
+  // too, so this only refreshes them.
+  const switches = new Set([...obs.lldpRows(), ...obs.fdbRows(), ...obs.cdpRows()].map((r) => r.switchId));
+  for (const id of switches) for (const k of ['lldp', 'fdb', 'cdp'] as const) push(k, id);
+  return obs.onChange((c) => push(c.kind, c.switchId));
+}
