@@ -1,13 +1,14 @@
 // Sender process for ingest benches: replays datagram templates to HOST:PORT at RATE datagrams/s
 // for SECONDS, rewriting IPv4 addresses and L4 ports inside each sampled header so the stream
-// carries many distinct flow keys. Prints {"sent": N, "seconds": S} on exit.
-// Usage: tsx bench/lib/udp-sender.ts FILE.json HOST PORT RATE SECONDS
+// carries KEYS_PER_MINUTE distinct flow keys per minute (a new key every so many records, as
+// real traffic mixes long and short flows). Prints {"sent": N, "seconds": S, "keys": K} on exit.
+// Usage: tsx bench/lib/udp-sender.ts FILE.json HOST PORT RATE SECONDS [KEYS_PER_MINUTE]
 import dgram from 'node:dgram';
 import { readFileSync } from 'node:fs';
 
 interface Template { hex: string; rewrite: number[] }
 
-const [file, host, portText, rateText, secondsText] = process.argv.slice(2);
+const [file, host, portText, rateText, secondsText, keysText] = process.argv.slice(2);
 const templates = (JSON.parse(readFileSync(file!, 'utf8')) as Template[]).map((t) => ({ buf: Buffer.from(t.hex, 'hex'), rewrite: t.rewrite }));
 const port = Number(portText);
 const rate = Number(rateText);
@@ -16,6 +17,11 @@ const sock = dgram.createSocket('udp4');
 sock.on('error', () => undefined);
 let sent = 0;
 let key = 0;
+let records = 0;
+const keysPerMinute = Number(keysText ?? 120_000);
+const perRecord = templates.reduce((s, t) => s + t.rewrite.length / 2, 0) / templates.length;
+/** Records per distinct key so that keysPerMinute keys appear each minute at this rate. */
+const recordsPerKey = Math.max(1, Math.floor((rate * perRecord * 60) / keysPerMinute));
 const start = performance.now();
 const end = start + seconds * 1000;
 const TICK_MS = 2;
@@ -24,7 +30,7 @@ function tick(): void {
   const now = performance.now();
   if (now >= end) {
     sock.close();
-    process.stdout.write(JSON.stringify({ sent, seconds: (now - start) / 1000 }) + '\n');
+    process.stdout.write(JSON.stringify({ sent, seconds: (now - start) / 1000, keys: key + 1 }) + '\n');
     return;
   }
   const due = Math.floor(((now - start) / 1000) * rate);
@@ -34,7 +40,7 @@ function tick(): void {
     for (let i = 0; i < t.rewrite.length; i += 2) {
       const a = t.rewrite[i]!;
       const l4 = t.rewrite[i + 1]!;
-      key = (key + 1) % 200_003; // ≈ 200k distinct flow keys, cycled
+      if (++records % recordsPerKey === 0) key = (key + 1) % 16_000_000;
       t.buf.writeUInt32BE((0x0a000000 | (key & 0xffff)) >>> 0, a);
       t.buf.writeUInt32BE((0x0b000000 | (key >>> 4)) >>> 0, a + 4);
       if (l4 > 0) {

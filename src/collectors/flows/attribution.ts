@@ -17,8 +17,8 @@ export interface DeviceRef {
 
 export class Attribution {
   private readonly devices = new Map<string, DeviceRef>();
-  /** `${deviceId}|${ifIndex}` → port ID of ports known to exist (UUIDv5 is too slow per record). */
-  private readonly knownPorts = new Map<string, string>();
+  /** deviceId → ifIndex → port ID of ports known to exist (UUIDv5 is too slow per record). */
+  private readonly knownPorts = new Map<string, Map<number, string>>();
   private portsCheckedAt = 0;
   /** Called after an exporter node merged into a switch: flows must be re-pointed. */
   onMerge?: (from: string, to: string) => void;
@@ -94,12 +94,13 @@ export class Attribution {
   /** The port node for an ifIndex on a device; created on an exporter node, looked up on a switch. */
   port(dev: DeviceRef, ifIndex: number | undefined): string | null {
     if (ifIndex === undefined || ifIndex === 0) return null;
-    const key = `${dev.id}|${ifIndex}`;
-    const known = this.knownPorts.get(key);
+    let byIf = this.knownPorts.get(dev.id);
+    const known = byIf?.get(ifIndex);
     const now = Date.now();
     // Forget now and then, so a port deleted by another writer is recreated.
     if (now - this.portsCheckedAt > RECHECK_MS) {
       this.knownPorts.clear();
+      byIf = undefined;
       this.portsCheckedAt = now;
     } else if (known) return known;
     const id = ids.port(dev.id, ifIndex);
@@ -111,7 +112,8 @@ export class Attribution {
         tx.upsertEdge({ ID: ids.edge(dev.id, id, 'ownership'), Parent: dev.id, Child: id, Metadata: { RelationType: 'ownership' }, Origin: this.origin });
       });
     }
-    this.knownPorts.set(key, id);
+    if (!byIf) this.knownPorts.set(dev.id, (byIf = new Map()));
+    byIf.set(ifIndex, id);
     return id;
   }
 }

@@ -69,6 +69,7 @@ const KEY_COLS = 'protocol, exporter, device_id, in_if, out_if, in_port_id, out_
 
 export class FlowStore {
   private readonly ins: Statement;
+  private readonly maxRowid: Statement;
   private readonly roll: Statement;
   private readonly pruneWindow: Statement;
   private readonly pruneRollup: Statement;
@@ -101,10 +102,11 @@ export class FlowStore {
       CREATE INDEX IF NOT EXISTS flows_1m_device ON flows_1m(device_id, minute);
     `);
     this.ins = db.prepare(`INSERT INTO flows(first, last, ${KEY_COLS}, bytes, packets, flows, sampling_rate, sampling_missing)
-      VALUES (@first, @last, @protocol, @exporter, @deviceId, @inIf, @outIf, @inPortId, @outPortId, @vlan, @srcAddr, @dstAddr, @proto, @srcPort, @dstPort,
-              @bytes, @packets, @flows, @samplingRate, @samplingMissing)`);
+      VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`);
+    this.maxRowid = db.prepare('SELECT max(rowid) AS r FROM flows');
+    // "WHERE true" keeps SQLite's upsert parser from reading ON CONFLICT as a join constraint.
     this.roll = db.prepare(`INSERT INTO flows_1m(minute, ${KEY_COLS}, bytes, packets, flows)
-      VALUES (@minute, @protocol, @exporter, @deviceId, @inIf, @outIf, @inPortId, @outPortId, @vlan, @srcAddr, @dstAddr, @proto, @srcPort, @dstPort, @bytes, @packets, @flows)
+      SELECT (last / 60000) * 60000, ${KEY_COLS}, bytes, packets, flows FROM flows WHERE rowid > ? AND true
       ON CONFLICT DO UPDATE SET bytes = bytes + excluded.bytes, packets = packets + excluded.packets, flows = flows + excluded.flows,
         device_id = excluded.device_id, in_port_id = excluded.in_port_id, out_port_id = excluded.out_port_id`);
     this.pruneWindow = db.prepare('DELETE FROM flows WHERE last < ?');
@@ -119,16 +121,17 @@ export class FlowStore {
     ];
   }
 
-  /** One transaction per flush. */
+  /** One transaction per flush; the rollup is folded in by one statement over the new rows. */
   write(entries: Iterable<FlowEntry>): number {
     let n = 0;
     this.db.transaction(() => {
+      const from = (this.maxRowid.get() as { r: number | null }).r ?? 0;
       for (const e of entries) {
-        const row = { ...e, samplingMissing: e.samplingMissing ? 1 : 0 };
-        this.ins.run(row);
-        this.roll.run({ ...row, minute: Math.floor(e.last / 60_000) * 60_000 });
+        this.ins.run(e.first, e.last, e.protocol, e.exporter, e.deviceId, e.inIf, e.outIf, e.inPortId, e.outPortId, e.vlan, e.srcAddr, e.dstAddr,
+          e.proto, e.srcPort, e.dstPort, e.bytes, e.packets, e.flows, e.samplingRate, e.samplingMissing ? 1 : 0);
         n++;
       }
+      this.roll.run(from);
     })();
     return n;
   }

@@ -8,6 +8,9 @@ import { ClaimIndex, SOURCE_RANK, pairEnds } from './claim-index.ts';
 import type { Claim, ConflictClaim, ConflictInfo, EvidenceSource } from './types.ts';
 import { STITCH_ORIGIN } from './resolve.ts';
 
+/** Granularity of Evidence LastSeen updates. */
+const LAST_SEEN_STEP_MS = 60_000;
+
 interface EvidenceEntry {
   FirstSeen: number;
   LastSeen?: number;
@@ -133,7 +136,10 @@ export class LinkWriter {
     for (const [src, cs] of bySource) {
       const prev = ev[src];
       const first = Math.min(prev?.FirstSeen ?? Infinity, ...cs.map((c) => c.firstSeen));
-      const last = Math.max(prev?.LastSeen ?? 0, ...cs.map((c) => c.lastSeen));
+      let last = Math.max(prev?.LastSeen ?? 0, ...cs.map((c) => c.lastSeen));
+      // LastSeen moves in steps: rewriting it on every poll would archive a revision of every link
+      // per poll (history) and wake every subscriber.
+      if (prev?.LastSeen !== undefined && last - prev.LastSeen < LAST_SEEN_STEP_MS) last = prev.LastSeen;
       ev[src] = { FirstSeen: first, LastSeen: last, Reporters: [...new Set(cs.map((c) => c.reporter))].sort() };
     }
     for (const e of Object.values(ev)) lastSeen = Math.max(lastSeen, e.LastSeen ?? e.FirstSeen ?? 0);
