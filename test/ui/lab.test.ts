@@ -1,0 +1,165 @@
+// The wall display end to end on the lab twin of containerlab/fabric.clab.yml: a collector in
+// the lab's management namespace polls the switches (SNMP + LLDP, traps) and the stitcher cables
+// hosts to TOR ports; Debian's Chromium, run inside the same namespace, draws it. The fabric
+// appears on its tiers with its links, a port taken down in the lab turns the link red within
+// 2 s, search finds a host by MAC, and kiosk mode reconnects after the collector restarts.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { labSkipReason, startLab, type LabChild, type TestLab } from '../lab/lab-fixture.ts';
+import { CHROMIUM, chromiumMissing } from './browser.ts';
+import { ensureUiBuilt } from '../../src/ui/build.ts';
+import { screenshot, waitForGraph } from './helpers.ts';
+
+const skip = labSkipReason() ?? chromiumMissing ?? null;
+const FILE = 'containerlab/fabric.clab.yml';
+const PORT = 18092;
+const BASE = `http://127.0.0.1:${PORT}`;
+
+describe.skipIf(skip !== null)(`wall display on the lab fabric${skip ? ` (skipped: ${skip})` : ''}`, () => {
+  let lab: TestLab;
+  let collector: LabChild;
+  let browser: Browser;
+  let cfg: string;
+
+  const ready = async () => {
+    const until = Date.now() + 30_000;
+    for (;;) {
+      const r = await lab.exec(lab.mgmtNs, 'curl', ['-s', '--max-time', '2', `${BASE}/healthz`], { allowFail: true });
+      if (r.stdout.includes('ok')) return;
+      if (Date.now() > until) throw new Error(`collector did not start: ${collector.stderr()}`);
+      await new Promise((res) => setTimeout(res, 250));
+    }
+  };
+  const start = async () => {
+    collector = lab.spawnInMgmt(process.execPath, ['bin/canopy.js', 'collector', '--config', cfg], { env: { ...process.env, CANOPY_LOG_LEVEL: 'warn' } });
+    await ready();
+  };
+  const open = async (path: string, size = { width: 1600, height: 900 }): Promise<Page> => {
+    const page = await browser.newPage({ viewport: size });
+    await page.goto(`${BASE}${path}`);
+    return page;
+  };
+  /** Waits until the page shows the four switches and the TOR-to-host links the stitcher made. */
+  const fabricDrawn = async (page: Page) => {
+    await waitForGraph(page, 4, 30_000);
+    await page.waitForFunction(() => {
+      const k = (globalThis as any).__canopy.stats().kinds;
+      return k.spine === 2 && k.leaf === 2 && (k.group ?? 0) + (k.host ?? 0) >= 2;
+    }, undefined, { timeout: 45_000 });
+  };
+
+  beforeAll(async () => {
+    await ensureUiBuilt();
+    lab = await startLab(FILE, { trapPort: 19164 });
+    const dir = join(lab.stateDir, 'collector-ui');
+    mkdirSync(dir, { recursive: true });
+    cfg = join(dir, 'canopy.yml');
+    const devices = Object.values(lab.switches).map((s) => ({ address: s.snmp.host, port: s.snmp.port, version: '2c', community: s.snmp.community }));
+    writeFileSync(cfg, JSON.stringify({
+      api: { listen: `127.0.0.1:${PORT}` },
+      storage: { dataDir: join(dir, 'data') },
+      sflow: { listen: '127.0.0.1:0' }, netflow: { listen: '127.0.0.1:0' }, ipfix: { listen: '127.0.0.1:0' },
+      snmp: { devices, counterInterval: 2, lldpInterval: 2, fdbInterval: 2, timeout: 1, retries: 1, traps: { listen: `${lab.collector.address}:19164` } },
+    }));
+    await start();
+    // Chromium must reach 127.0.0.1 of the management namespace: run it there (the DevTools pipe
+    // survives `ip netns exec`).
+    const wrapper = join(dir, 'chromium-in-mgmt.sh');
+    writeFileSync(wrapper, `#!/bin/sh\nexec ip netns exec ${lab.mgmtNs} ${CHROMIUM} "$@"\n`);
+    chmodSync(wrapper, 0o755);
+    browser = await chromium.launch({
+      executablePath: wrapper,
+      headless: true,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+    });
+  }, 150_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await collector?.stop();
+    await lab?.stop();
+  }, 30_000);
+
+  it('draws the lab fabric on its tiers: spines above leaves above the host groups, with the cabled links', async () => {
+    const page = await open('/');
+    await fabricDrawn(page);
+    const pos = await page.evaluate(() => {
+      const c = (globalThis as any).__canopy;
+      const at = (label: string) => c.node(c.byLabel(label));
+      return { spine1: at('spine1'), spine2: at('spine2'), leaf1: at('leaf1'), leaf2: at('leaf2'), groups: c.app.vm.nodes.filter((n: any) => n.kind === 'group').map((n: any) => n.y) };
+    });
+    expect(pos.spine1.kind).toBe('spine');
+    expect(pos.leaf1.kind).toBe('leaf');
+    expect(Math.max(pos.spine1.y, pos.spine2.y)).toBeLessThan(Math.min(pos.leaf1.y, pos.leaf2.y));
+    for (const y of pos.groups) expect(y).toBeGreaterThan(Math.max(pos.leaf1.y, pos.leaf2.y));
+    // Every spine is cabled to every leaf in fabric.clab.yml.
+    for (const s of ['spine1', 'spine2']) {
+      for (const l of ['leaf1', 'leaf2']) {
+        const link = await page.evaluate(([a, b]) => {
+          const c = (globalThis as any).__canopy;
+          return c.link(c.byLabel(a), c.byLabel(b));
+        }, [s, l]);
+        expect(link, `${s}–${l}`).not.toBeNull();
+      }
+    }
+    await page.click('#fit');
+    await page.waitForTimeout(600);
+    await screenshot(page, 'ui-lab-fabric.png');
+    await page.close();
+  }, 90_000);
+
+  it('turns a spine–leaf link red within 2 s of the port going down in the lab (trap), and back', async () => {
+    const page = await open('/');
+    await fabricDrawn(page);
+    const St = await page.evaluate(() => (globalThis as any).__canopy.St);
+    const state = () => page.evaluate(() => {
+      const c = (globalThis as any).__canopy;
+      return c.link(c.byLabel('spine2'), c.byLabel('leaf2'))?.state;
+    });
+    await page.waitForFunction((up) => {
+      const c = (globalThis as any).__canopy;
+      return c.link(c.byLabel('spine2'), c.byLabel('leaf2'))?.state === up;
+    }, St.Up, { timeout: 15_000 });
+    // leaf2's port towards spine2 goes down (both ends, as an unplugged cable).
+    const t0 = Date.now();
+    await lab.exec(lab.namespaces.leaf2!, 'ip', ['link', 'set', 'eth2', 'down']);
+    await lab.exec(lab.namespaces.spine2!, 'ip', ['link', 'set', 'eth2', 'down']);
+    // The cable counts as pulled once both ends are down: red within 2 s of that.
+    await page.waitForFunction((down) => {
+      const c = (globalThis as any).__canopy;
+      return c.link(c.byLabel('spine2'), c.byLabel('leaf2'))?.state === down;
+    }, St.Down, { timeout: 2000 });
+    console.log(`[lab] link red on the wall ${Date.now() - t0} ms after ip link set down`);
+    expect(await state()).toBe(St.Down);
+    await lab.exec(lab.namespaces.leaf2!, 'ip', ['link', 'set', 'eth2', 'up']);
+    await lab.exec(lab.namespaces.spine2!, 'ip', ['link', 'set', 'eth2', 'up']);
+    await page.close();
+  }, 90_000);
+
+  it('finds a lab host by the MAC of its NIC', async () => {
+    const mac = (JSON.parse((await lab.exec(lab.namespaces.h4!, 'ip', ['-j', 'link', 'show', 'eth1'])).stdout) as { address: string }[])[0]!.address;
+    const page = await open('/');
+    await fabricDrawn(page);
+    await page.fill('#search', mac.toUpperCase());
+    await page.waitForSelector('#results:not([hidden]) div', { timeout: 10_000 });
+    await page.press('#search', 'Enter');
+    await page.waitForSelector('#panel:not([hidden]) h2');
+    expect(await page.textContent('#panel h2')).toBe('h4');
+    await page.close();
+  }, 60_000);
+
+  it('kiosk mode shows the banner while the collector restarts and reconnects by itself', async () => {
+    const page = await open('/?kiosk=1&cycle=60', { width: 1920, height: 1080 });
+    await fabricDrawn(page);
+    await collector.stop();
+    await page.waitForSelector('#disconnected', { state: 'visible', timeout: 10_000 });
+    await start();
+    await page.waitForSelector('#disconnected', { state: 'hidden', timeout: 30_000 });
+    await fabricDrawn(page);
+    expect(await page.evaluate(() => (globalThis as any).__canopy.stats().connected)).toBe(true);
+    await screenshot(page, 'ui-lab-kiosk.png');
+    await page.close();
+  }, 90_000);
+});
