@@ -1,7 +1,6 @@
-// `npm run demo` (or `canopy demo`): a collector on 127.0.0.1:8082 with a generated leaf/spine
-// fabric, live counter changes and link flaps, and a replayed sFlow capture, so a newcomer sees
-// the wall display working in seconds. The fabric is written through the graph store (as the
-// SNMP poller will once it lands); see src/ui/README.md.
+// `npm run demo` (or `canopy demo`): a collector on 127.0.0.1:8082 polling a simulated leaf/spine
+// fabric over SNMP (canopy snmp-sim), hosts cabled by the stitcher from LLDP, link flaps with
+// traps, and a replayed sFlow capture, so a newcomer sees the wall display working in seconds.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createSocket } from 'node:dgram';
 import { tmpdir } from 'node:os';
@@ -14,14 +13,24 @@ import { ids } from '../topology/ids.ts';
 import { udpPayloads } from '../collectors/common/pcap.ts';
 import { createLogger } from '../util/log.ts';
 import { parseFlags } from '../util/args.ts';
-import { generateFabric, type FabricIds, type FabricSpec, PERF_SPEC } from './demo/fabric.ts';
-import { startChurn } from './demo/churn.ts';
+import type { FabricIds } from './demo/fabric.ts';
+import { simFabric, type SimFabricSpec, type SimSwitch } from './demo/sim-fabric.ts';
+import { startSimulator } from '../collectors/snmp/sim/server.ts';
+import type { SimDevice } from '../collectors/snmp/sim/device.ts';
+import { createRequire } from 'node:module';
 
-export const SIZES: Record<string, FabricSpec> = {
-  small: { spines: 2, leaves: 6, hosts: 60, dualHomed: 12, containersPerHost: 4 },
-  medium: { spines: 4, leaves: 32, hosts: 900, dualHomed: 200, containersPerHost: 4 },
-  perf: PERF_SPEC,
+/** The few net-snmp calls the demo makes to send the traps a real switch would (it ships no types). */
+interface TrapSession {
+  trap(type: number, varbinds: object[], cb: (err: Error | null) => void): void;
+  close(): void;
+}
+const snmp = createRequire(import.meta.url)('net-snmp') as {
+  createSession(host: string, community: string, opts: object): TrapSession;
+  Version2c: number;
+  TrapType: { LinkDown: number; LinkUp: number };
+  ObjectType: { Integer: number };
 };
+
 
 /** DESIGN §4 IDs, so demo elements look like the ones real sources produce. */
 export const canopyIds: FabricIds = {
@@ -35,6 +44,16 @@ export const canopyIds: FabricIds = {
 
 const SFLOW_PCAP = fileURLToPath(new URL('../../fixtures/pcaps/akvorado__data-sflow-ipv4-data.pcap', import.meta.url));
 
+export const SIM_SIZES: Record<string, SimFabricSpec> = {
+  small: { spines: 2, leaves: 4, hostsPerLeaf: 6, dualHomedPerLeaf: 2 },
+  medium: { spines: 4, leaves: 16, hostsPerLeaf: 24, dualHomedPerLeaf: 4 },
+};
+
+/**
+ * `canopy demo`: simulated switches (`canopy snmp-sim` walks of a leaf/spine fabric, one loopback
+ * address each), the real collector polling them over SNMP and stitching hosts to TOR ports from
+ * LLDP, host ports flapping with linkDown/linkUp traps, and a replayed sFlow capture.
+ */
 export async function run(args: string[]): Promise<number> {
   const { values } = parseFlags(args, {
     listen: { type: 'string', default: '127.0.0.1:8082' },
@@ -42,40 +61,72 @@ export async function run(args: string[]): Promise<number> {
     help: { type: 'boolean', default: false },
   });
   if (values.help) {
-    process.stdout.write('usage: canopy demo [--listen 127.0.0.1:8082] [--size small|medium|perf]\n');
+    process.stdout.write('usage: canopy demo [--listen 127.0.0.1:8082] [--size small|medium]\n');
     return 0;
   }
-  const spec = SIZES[values.size];
+  const spec = SIM_SIZES[values.size];
   if (!spec) {
-    process.stderr.write(`demo: --size must be one of ${Object.keys(SIZES).join(', ')}\n`);
+    process.stderr.write(`demo: --size must be one of ${Object.keys(SIM_SIZES).join(', ')}\n`);
     return 2;
   }
   const dir = mkdtempSync(join(tmpdir(), 'canopy-demo-'));
-  const log = createLogger();
+  const log = createLogger(process.env.CANOPY_LOG_LEVEL ?? 'warn');
+  const fabric = simFabric(spec);
+  const sims = await Promise.all(fabric.map((sw) => startSimulator({ devices: [{ community: sw.community, records: sw.records }], listen: `${sw.address}:0` })));
+  const devices = fabric.map((sw, i) => ({ address: sw.address, port: sims[i]!.port, version: '2c', community: sw.community }));
   const config = loadConfig({
     env: {},
-    overrides: { 'api.listen': values.listen, 'storage.dataDir': dir, 'sflow.listen': '127.0.0.1:0', 'netflow.listen': '127.0.0.1:0', 'ipfix.listen': '127.0.0.1:0' },
+    overrides: {
+      'api.listen': values.listen, 'storage.dataDir': dir,
+      'sflow.listen': '127.0.0.1:0', 'netflow.listen': '127.0.0.1:0', 'ipfix.listen': '127.0.0.1:0',
+      'snmp.devices': devices, 'snmp.counterInterval': 5, 'snmp.lldpInterval': 5, 'snmp.fdbInterval': 30, 'snmp.traps.listen': '127.0.0.1:0',
+    },
   });
   const collector = new Collector({ config, log, components: defaultComponents() });
   await collector.start();
-  const fab = generateFabric(spec, canopyIds);
-  collector.store.write((tx) => {
-    for (const n of fab.nodes) tx.upsertNode({ ID: n.ID, Metadata: n.Metadata, Host: 'demo', Origin: 'demo' });
-    for (const e of fab.edges) tx.upsertEdge({ ID: e.ID, Parent: e.Parent!, Child: e.Child!, Metadata: e.Metadata, Host: 'demo', Origin: 'demo' });
-  });
-  const churn = startChurn(collector.store, fab);
+  const snmpStatus = collector.status().components as Record<string, { traps?: { listen?: string[] } }>;
+  const trapPort = Number(snmpStatus.snmp?.traps?.listen?.[0]?.split(':').pop());
+  const stopChurn = flapHostPorts(fabric, sims, trapPort);
   const stopFlows = replayFlows(collector);
   const url = `http://${collector.apiAddresses[0]}/`;
-  process.stdout.write(`\nCanopy demo: ${fab.nodes.length} nodes, ${fab.edges.length} edges (${values.size})\n  wall display: ${url}\n  kiosk mode:   ${url}?kiosk=1\n  Ctrl-C to stop\n\n`);
+  const hosts = spec.leaves * spec.hostsPerLeaf;
+  process.stdout.write(`\nCanopy demo: ${spec.spines} spines, ${spec.leaves} leaves and ${hosts} hosts simulated over SNMP (${values.size})\n  wall display: ${url}\n  kiosk mode:   ${url}?kiosk=1\n  Ctrl-C to stop\n\n`);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
   });
-  churn.stop();
+  stopChurn();
   stopFlows();
   await collector.stop();
+  await Promise.all(sims.map((s) => s.close()));
   rmSync(dir, { recursive: true, force: true });
   return 0;
+}
+
+/** Every few seconds a host port goes down (or comes back) in its simulated switch, with the trap a switch sends. */
+function flapHostPorts(fabric: SimSwitch[], sims: { agent: { devices: readonly SimDevice[] } }[], trapPort: number): () => void {
+  const down = new Map<string, number>();
+  let n = 0;
+  const timer = setInterval(() => {
+    const leaves = fabric.map((sw, i) => ({ sw, i })).filter((x) => x.sw.hostPorts.length > 0);
+    const pick = leaves[n++ % leaves.length]!;
+    const back = down.get(pick.sw.name);
+    const port = back ?? pick.sw.hostPorts[(n * 7) % pick.sw.hostPorts.length]!;
+    const up = back !== undefined;
+    if (up) down.delete(pick.sw.name);
+    else down.set(pick.sw.name, port);
+    sims[pick.i]!.agent.devices[0]!.setInteger(`1.3.6.1.2.1.2.2.1.8.${port}`, up ? 1 : 2);
+    if (!trapPort) return;
+    const session = snmp.createSession('127.0.0.1', pick.sw.community, { version: snmp.Version2c, trapPort, sourceAddress: pick.sw.address });
+    const vbs = [
+      { oid: `1.3.6.1.2.1.2.2.1.1.${port}`, type: snmp.ObjectType.Integer, value: port },
+      { oid: `1.3.6.1.2.1.2.2.1.7.${port}`, type: snmp.ObjectType.Integer, value: 1 },
+      { oid: `1.3.6.1.2.1.2.2.1.8.${port}`, type: snmp.ObjectType.Integer, value: up ? 1 : 2 },
+    ];
+    session.trap(up ? snmp.TrapType.LinkUp : snmp.TrapType.LinkDown, vbs, () => session.close());
+  }, 4000);
+  timer.unref();
+  return () => clearInterval(timer);
 }
 
 /** Replays an sFlow capture to the collector's own sFlow port every 2 s (skipped if absent). */

@@ -73,6 +73,22 @@ export class SimDevice {
   }
 
   /** Index of the exact OID, or -1. */
+  /**
+   * Changes an INTEGER value in place (same encoded length), so a running simulation can flip a
+   * port's ifOperStatus for demos. Returns false when the OID is absent or the value would not fit.
+   */
+  setInteger(oidText: string, value: number): boolean {
+    const oid = encodeOidText(oidText);
+    if (!oid) return false;
+    const i = this.find(oid, 0, oid.length);
+    if (i < 0 || this.valueTag[i] !== TAG.integer) return false;
+    const end = this.vbStart[i + 1]!;
+    const valueOff = this.oidOff[i]! + this.oidLen[i]! + 2; // tag + one-byte length
+    if (end - valueOff !== 1 || value < 0 || value > 127) return false;
+    this.data[valueOff] = value;
+    return true;
+  }
+
   find(buf: Uint8Array, off: number, len: number): number {
     const i = this.search(buf, off, len, false);
     return i < this.size && compareOid(this.data, this.oidOff[i]!, this.oidLen[i]!, buf, off, len) === 0 ? i : -1;
