@@ -164,3 +164,20 @@ describe('Flows() in the query language', () => {
     expect(await q("G.Flows().Has('srcAddr', Regex('104\\\\..*')).Values('dstAddr')")).toEqual(['45.90.161.46']);
   });
 });
+
+describe('exporters mapped to polled switches', () => {
+  it('flows from an agent whose address is a switch management address land on that switch and its ports', async () => {
+    t = await startTestCollector();
+    const post = async (path: string, body: unknown) => (await (await fetch(t!.base + path, { method: 'POST', body: JSON.stringify(body) })).json()) as { ID: string };
+    // What the SNMP poller writes for a polled switch (identity by chassis, MgmtAddress = polled address).
+    const sw = await post('/api/node', { ID: ids.switchByChassis(4, '02:00:00:00:00:aa'), Metadata: { Type: 'switch', Name: 'edge-rtr', MgmtAddress: '172.16.0.3' } });
+    const p27 = await post('/api/node', { ID: ids.port(sw.ID, 27), Metadata: { Type: 'port', Name: 'xe-0/0/27', IfIndex: 27 } });
+    await post('/api/edge', { Parent: sw.ID, Child: p27.ID, Metadata: { RelationType: 'ownership' } });
+    await send(portOf(t, 'sflow'), pcap('akvorado__data-1140.pcap'));
+    const flows = await expect.poll(() => get<Flow[]>('/api/flows?exporter=172.16.0.3'), { timeout: 5000 }).toHaveLength(3).then(() => get<Flow[]>('/api/flows?exporter=172.16.0.3'));
+    for (const f of flows) expect(f.deviceId).toBe(sw.ID);
+    expect(flows.find((f) => f.dstPort === 22)!.inPortId).toBe(p27.ID);
+    // No exporter node was made for an address a switch already answers on.
+    expect((await fetch(`${t.base}/api/node/${ids.exporter('172.16.0.3', 0)}`)).status).toBe(404);
+  });
+});
