@@ -25,18 +25,9 @@ export function seedMessages(): Buffer[] {
   return out;
 }
 
-/** xorshift32: reproducible from the seed. */
-export function rng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s / 4294967296;
-  };
-}
+import { prng as rng } from '../src/util/prng.ts';
+
+export { rng };
 
 const INTERESTING = [0, 1, 2, 3, 4, 0x7f, 0x80, 0xff, 0xfe];
 const INTERESTING16 = [0, 1, 4, 255, 256, 0x7fff, 0x8000, 0xffff, 0xfffe];

@@ -4,17 +4,9 @@ import type { FuzzResult, FuzzTarget } from './fuzz.ts';
 import { decodeSflow } from '../src/collectors/sflow/decode.ts';
 import { allDatagrams } from '../test/collectors/sflow/fixtures.ts';
 
-/** Small deterministic PRNG (mulberry32), so a failing run can be replayed from its seed. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng as rng } from '../src/util/prng.ts';
+
+export { rng };
 
 const BOUNDARY = [0, 1, 3, 4, 7, 8, 0x3fffffff, 0x40000000, 0x7fffffff, 0x80000000, 0xffffffff];
 

@@ -5,6 +5,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { prng as rng } from '../src/util/prng.ts';
 import type { Bench } from './run.ts';
 import { openGraphStore } from '../src/topology/store/sqlite-store.ts';
 import { ids } from '../src/topology/ids.ts';
@@ -14,10 +15,6 @@ import type { MacRow, NeighbourRow } from '../src/topology/stitch/types.ts';
 const SWITCHES = Number(process.env.STITCH_BENCH_SWITCHES ?? 2000);
 const HOSTS = Number(process.env.STITCH_BENCH_HOSTS ?? 50000);
 
-function rng(seed: number) {
-  let s = seed >>> 0;
-  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
-}
 const mac = (kind: number, n: number) => [0x02, kind, (n >> 24) & 255, (n >> 16) & 255, (n >> 8) & 255, n & 255].map((x) => x.toString(16).padStart(2, '0')).join(':');
 
 async function run(emit: Parameters<Bench['run']>[0]): Promise<void> {

@@ -45,17 +45,9 @@ export interface FabricSummary {
   sample: { hostName: string; hostMac: string; spineName: string; leafName: string };
 }
 
-/** mulberry32: tiny, fast, good enough for test data. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from '../util/prng.ts';
+
+export { prng };
 
 const VENDORS = [
   { Vendor: 'Arista', Model: 'DCS-7050SX3-48YC8' },

@@ -44,20 +44,7 @@ export interface FlowQuery {
   top?: number;
 }
 
-export interface FlowRow {
-  protocol: string;
-  exporter: string;
-  deviceId: string;
-  inIf: number;
-  outIf: number;
-  inPortId: string | null;
-  outPortId: string | null;
-  vlan: number;
-  srcAddr: string;
-  dstAddr: string;
-  proto: number;
-  srcPort: number;
-  dstPort: number;
+export interface FlowRow extends FlowKey {
   bytes: number;
   packets: number;
   flows: number;

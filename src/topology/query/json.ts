@@ -1,22 +1,10 @@
 // Result shapes as Skydive's API returns them (DESIGN §7): nodes carry ID, Metadata, Host, Origin,
 // CreatedAt, UpdatedAt, Revision (DeletedAt when set); edges add Parent and Child.
-import type { GraphEdge, GraphNode, Metadata } from '../types.ts';
+import type { GraphEdge, GraphNode } from '../types.ts';
 
-export interface NodeJson {
-  ID: string;
-  Metadata: Metadata;
-  Host: string;
-  Origin: string;
-  CreatedAt: number;
-  UpdatedAt: number;
-  Revision: number;
-  DeletedAt?: number;
-}
-
-export interface EdgeJson extends NodeJson {
-  Parent: string;
-  Child: string;
-}
+/** The element's own fields only (readers may hand out richer objects). */
+export type NodeJson = GraphNode;
+export type EdgeJson = GraphEdge;
 
 export function nodeJson(n: GraphNode): NodeJson {
   const o: NodeJson = {

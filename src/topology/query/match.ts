@@ -1,5 +1,6 @@
 // Element matching shared by the evaluator and the subscriber filter: field access (Skydive's
 // special fields, else a dotted Metadata path), predicates, list values matching any element.
+import { getPath } from '../metadata.ts';
 import type { GraphElement } from '../types.ts';
 import type { ElementFilter, Literal, Predicate } from './ast.ts';
 import { parseIpv4 } from './validate.ts';
@@ -14,28 +15,9 @@ export function fieldGetter(key: string): FieldGetter {
   if (SPECIAL.has(key)) return (el) => (el as unknown as Record<string, unknown>)[key];
   const parts = key.split('.');
   if (parts.length === 1) return (el) => el.Metadata[key];
-  return (el) => walk(el.Metadata, parts, 0);
+  return (el) => getPath(el.Metadata, key);
 }
 
-/** Skydive's GetMapField: a list met mid-path yields the rest of the path from each object in it
- * ('Sockets.LocalPort' over a list of sockets is the list of their ports). */
-function walk(start: unknown, parts: string[], from: number): unknown {
-  let cur = start;
-  for (let i = from; i < parts.length; i++) {
-    if (Array.isArray(cur)) {
-      const out: unknown[] = [];
-      for (const item of cur) {
-        if (item === null || typeof item !== 'object' || Array.isArray(item)) continue;
-        const v = walk(item, parts, i);
-        if (v !== undefined) out.push(v);
-      }
-      return out;
-    }
-    if (cur === null || typeof cur !== 'object') return undefined;
-    cur = (cur as Record<string, unknown>)[parts[i]!];
-  }
-  return cur;
-}
 
 export function getField(el: GraphElement, key: string): unknown {
   return fieldGetter(key)(el);
