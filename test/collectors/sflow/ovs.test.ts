@@ -1,10 +1,8 @@
 // A real Open vSwitch 3.1 export (fixtures/pcaps/ovs-sflow.pcap, made by make-ovs-capture.sh):
 // every datagram decodes cleanly, and tshark's dissection agrees with ours sample by sample.
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { udpPayloads } from '../../../src/collectors/common/pcap.ts';
 import { decodeSflow } from '../../../src/collectors/sflow/decode.ts';
 import { datagrams, PCAPS } from './fixtures.ts';
 
