@@ -6,7 +6,7 @@ import type { Direction, GraphEdge, GraphNode } from '../types.ts';
 import type { GraphReader } from './graph-store.ts';
 import { INDEXED_KEYS } from './graph-store.ts';
 import { getPath, valueMatches } from '../metadata.ts';
-import { rowToEdge, rowToNode, type RawRow } from './memory-graph.ts';
+import { rowToEdge, rowToNode, type RawRow } from './rows.ts';
 
 const N_COLS = 'id, type, name, host, origin, created_at, updated_at, revision, metadata';
 const E_COLS = 'id, parent, child, relation, host, origin, created_at, updated_at, revision, metadata';

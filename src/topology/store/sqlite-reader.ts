@@ -4,7 +4,7 @@ import type { Direction, GraphEdge, GraphNode } from '../types.ts';
 import type { GraphReader } from './graph-store.ts';
 import { INDEXED_KEYS } from './graph-store.ts';
 import { getPath, valueMatches } from '../metadata.ts';
-import { rowToEdge, rowToNode, type RawRow } from './memory-graph.ts';
+import { rowToEdge, rowToNode, type RawRow } from './rows.ts';
 
 const indexed = new Set<string>(INDEXED_KEYS);
 

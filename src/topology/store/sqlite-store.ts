@@ -11,7 +11,7 @@ import { INDEXED_KEYS } from './graph-store.ts';
 import { deepMerge, getPath, indexValues } from '../metadata.ts';
 import { migrate } from './sqlite-schema.ts';
 import { SqliteReader } from './sqlite-reader.ts';
-import { type RawRow } from './memory-graph.ts';
+import { type RawRow } from './rows.ts';
 import { SqliteAtReader } from './sqlite-at-reader.ts';
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
