@@ -17,6 +17,8 @@ export class FlowTable {
   constructor(
     private readonly maxEntries: number,
     private readonly onFull: (entries: FlowEntry[]) => void,
+    /** Device and port nodes of a record; asked only when the record opens a new entry. */
+    private readonly attribute: (origin: string, r: FlowRecord, now: number) => Attributed,
   ) {}
 
   get size(): number {
@@ -27,7 +29,7 @@ export class FlowTable {
    * Adds one decoded record. `rate` is the sampling rate already resolved by the protocol
    * (never silently 1: `rateMissing` says when no rate was known).
    */
-  add(r: FlowRecord, at: Attributed, rate: number, rateMissing: boolean, now: number): void {
+  add(origin: string, r: FlowRecord, rate: number, rateMissing: boolean, now: number): void {
     const inIf = r.inIf ?? 0;
     const outIf = r.outIf ?? 0;
     const vlan = r.srcVlan ?? r.dstVlan ?? 0;
@@ -52,6 +54,7 @@ export class FlowTable {
       this.earlyFlushes++;
       this.onFull(this.drain());
     }
+    const at = this.attribute(origin, r, now);
     this.entries.set(key, {
       protocol: r.protocol, exporter: r.exporter, deviceId: at.deviceId, inIf, outIf, inPortId: at.inPortId, outPortId: at.outPortId,
       vlan, srcAddr: src, dstAddr: dst, proto, srcPort: sp, dstPort: dp,

@@ -54,7 +54,11 @@ export class FlowPipeline {
     readonly log: Logger,
   ) {
     this.store = new FlowStore(graph.database);
-    this.table = new FlowTable(config.storage.flowTableSize, (entries) => this.flushInChunks(entries));
+    this.table = new FlowTable(config.storage.flowTableSize, (entries) => this.flushInChunks(entries), (origin, r, now) => {
+      const a = this.attribution(origin);
+      const dev = a.device(r.exporter, r.subAgentId ?? 0, now);
+      return { deviceId: dev.id, inPortId: a.port(dev, r.inIf), outPortId: a.port(dev, r.outIf) };
+    });
     this.ports = new PortMetrics(graph, graph.database, config.storage.counterUpdateInterval * 1000);
     this.metrics = flowMetrics(registry);
     this.gaps = counter(registry, 'canopy_sequence_gaps_total', 'Datagrams (sFlow) or records (NetFlow/IPFIX) lost per the exporter sequence numbers', ['protocol', 'exporter']);
@@ -91,13 +95,13 @@ export class FlowPipeline {
     return e;
   }
 
-  /** One flow record into the table; the caller resolved the rate (never silently 1). */
+  /**
+   * One flow record into the table; the caller resolved the rate (never silently 1). Attribution
+   * to device and port nodes happens once per table entry, not per record.
+   */
   addFlow(origin: string, r: FlowRecord, rate: number, rateMissing: boolean, now: number): void {
-    const a = this.attribution(origin);
-    const dev = a.device(r.exporter, r.subAgentId ?? 0, now);
-    const at = { deviceId: dev.id, inPortId: a.port(dev, r.inIf), outPortId: a.port(dev, r.outIf) };
     if (rateMissing) this.samplingMissing.inc({ protocol: r.protocol });
-    this.table.add(r, at, rate, rateMissing, now);
+    this.table.add(origin, r, rate, rateMissing, now);
   }
 
   private write(entries: FlowEntry[]): void {
