@@ -44,10 +44,36 @@ describe.skipIf(skip !== null)(`wall display on the lab fabric${skip ? ` (skippe
   /** Waits until the page shows the four switches and the TOR-to-host links the stitcher made. */
   const fabricDrawn = async (page: Page) => {
     await waitForGraph(page, 4, 30_000);
-    await page.waitForFunction(() => {
-      const k = (globalThis as any).__canopy.stats().kinds;
-      return k.spine === 2 && k.leaf === 2 && (k.group ?? 0) + (k.host ?? 0) >= 2;
-    }, undefined, { timeout: 45_000 });
+    try {
+      await page.waitForFunction(() => {
+        const k = (globalThis as any).__canopy.stats().kinds;
+        return k.spine === 2 && k.leaf === 2 && (k.group ?? 0) + (k.host ?? 0) >= 2;
+      }, undefined, { timeout: 45_000 });
+    } catch (e) {
+      // Say what the page and the collector had, so a failure here can be diagnosed.
+      const st = await page.evaluate(() => {
+        const c = (globalThis as any).__canopy;
+        const g = c.app.vm.g;
+        const md = (id: string) => g.nodes.get(id)?.Metadata ?? {};
+        const wired: string[] = [];
+        for (const e of g.edges.values()) {
+          if (e.Metadata.RelationType === 'ownership') continue;
+          const a = c.app.vm.topOf.get(e.Parent);
+          const b = c.app.vm.topOf.get(e.Child);
+          wired.push(`${md(a).Type}:${md(a).Name}(${md(e.Parent).Type}:${md(e.Parent).Name})-${md(b).Type}:${md(b).Name}(${md(e.Child).Type}:${md(e.Child).Name}) ${e.Metadata.RelationType}`);
+        }
+        return { ...c.stats(), wired };
+      });
+      const graph = (await lab.exec(lab.mgmtNs, 'curl', ['-s', '--max-time', '5', `${BASE}/api/topology`], { allowFail: true })).stdout;
+      let summary = graph.slice(0, 200);
+      try {
+        const g = JSON.parse(graph) as { Nodes: { Metadata: { Type: string; Name: string } }[]; Edges: { Metadata: { RelationType: string; State?: string } }[] };
+        summary = JSON.stringify({ nodes: g.Nodes.filter((n) => n.Metadata.Type !== 'port').map((n) => `${n.Metadata.Type}:${n.Metadata.Name}`), layer2: g.Edges.filter((x) => x.Metadata.RelationType === 'layer2').map((x) => x.Metadata.State) });
+      } catch {
+        // not JSON: keep the raw start
+      }
+      throw new Error(`fabric not drawn: page ${JSON.stringify(st)}; graph ${summary}; collector stderr ${collector.stderr().slice(-500)}`, { cause: e });
+    }
   };
 
   beforeAll(async () => {

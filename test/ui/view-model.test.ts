@@ -114,3 +114,22 @@ describe('view model', () => {
     expect(c.y).toBeGreaterThan(vm.nodes[vm.index.get(h.id)!]!.y);
   });
 });
+
+describe('identity merges in the change feed', () => {
+  it('a port briefly owned by a placeholder (stitcher merge) keeps its switch as owner afterwards', () => {
+    const node = (ID: string, Type: string, Name: string) => ({ ID, Metadata: { Type, Name }, Host: '', Origin: '', CreatedAt: 0, UpdatedAt: 0, Revision: 1 });
+    const own = (ID: string, Parent: string, Child: string) => ({ ...node(ID, '', ''), Parent, Child, Metadata: { RelationType: 'ownership' } }) as GEdge;
+    const g = new GraphModel();
+    g.reset([node('leaf', 'switch', 'leaf1'), node('p1', 'port', 'eth1'), node('ph', 'switch', 'leaf1?')], [own('o1', 'leaf', 'p1')]);
+    const out = { structural: false, touched: new Set<string>() };
+    // What a merge of the placeholder into the switch sends: a re-pointed ownership edge, then the
+    // placeholder's edges and the placeholder itself deleted.
+    g.apply('EdgeAdded', own('o2', 'ph', 'p1'), out);
+    g.apply('EdgeDeleted', own('o2', 'ph', 'p1'), out);
+    expect(g.owner.get('p1')).toBe('leaf');
+    g.apply('EdgeAdded', own('o3', 'ph', 'p1'), out);
+    g.apply('NodeDeleted', node('ph', 'switch', 'leaf1?'), out);
+    expect(g.owner.get('p1')).toBe('leaf');
+    expect(g.climb('p1').top).toBe('leaf');
+  });
+});

@@ -18,6 +18,8 @@ export class GraphModel {
   readonly owner = new Map<string, string>();
   readonly children = new Map<string, Set<string>>();
   readonly wires = new Map<string, Set<string>>();
+  /** Every ownership edge naming a child: an identity merge briefly gives a child two owners. */
+  private readonly ownerEdges = new Map<string, Set<string>>();
 
   reset(nodes: GNode[], edges: GEdge[]): void {
     this.nodes.clear();
@@ -25,6 +27,7 @@ export class GraphModel {
     this.owner.clear();
     this.children.clear();
     this.wires.clear();
+    this.ownerEdges.clear();
     for (const n of nodes) this.nodes.set(n.ID, n);
     for (const e of edges) this.addEdge(e);
   }
@@ -41,9 +44,22 @@ export class GraphModel {
     if (rel === 'ownership') {
       this.owner.set(e.Child, e.Parent);
       GraphModel.addTo(this.children, e.Parent, e.Child);
+      GraphModel.addTo(this.ownerEdges, e.Child, e.ID);
     } else if (typeof rel === 'string' && WIRE_RELATIONS.has(rel)) {
       GraphModel.addTo(this.wires, e.Parent, e.ID);
       GraphModel.addTo(this.wires, e.Child, e.ID);
+    }
+  }
+
+  /** The child's owner after its current one went away: another ownership edge still naming it, if any. */
+  private reown(child: string, gone?: string): void {
+    this.owner.delete(child);
+    for (const eid of this.ownerEdges.get(child) ?? []) {
+      const e = this.edges.get(eid);
+      if (e && e.Parent !== gone && this.nodes.has(e.Parent)) {
+        this.owner.set(child, e.Parent);
+        return;
+      }
     }
   }
 
@@ -52,8 +68,9 @@ export class GraphModel {
     if (!e) return undefined;
     this.edges.delete(id);
     if (e.Metadata.RelationType === 'ownership') {
-      if (this.owner.get(e.Child) === e.Parent) this.owner.delete(e.Child);
+      this.ownerEdges.get(e.Child)?.delete(id);
       this.children.get(e.Parent)?.delete(e.Child);
+      if (this.owner.get(e.Child) === e.Parent) this.reown(e.Child);
     } else {
       this.wires.get(e.Parent)?.delete(id);
       this.wires.get(e.Child)?.delete(id);
@@ -79,12 +96,13 @@ export class GraphModel {
         // The collector deletes a node's edges with it and sends those events too; drop ours now
         // so the indices never point at a missing node.
         for (const id of [...(this.wires.get(obj.ID) ?? [])]) this.removeEdge(id);
-        for (const c of [...(this.children.get(obj.ID) ?? [])]) this.owner.delete(c);
+        for (const c of [...(this.children.get(obj.ID) ?? [])]) if (this.owner.get(c) === obj.ID) this.reown(c, obj.ID);
         const p = this.owner.get(obj.ID);
         if (p) this.children.get(p)?.delete(obj.ID);
         this.owner.delete(obj.ID);
         this.children.delete(obj.ID);
         this.wires.delete(obj.ID);
+        this.ownerEdges.delete(obj.ID);
         out.structural = true;
         break;
       }
