@@ -6,31 +6,19 @@ import type { LldpRemote } from './parse-lldp.ts';
 import type { CdpEntry, FdbEntry } from './parse-l2.ts';
 import type { ResolvedVia } from './resolve-port.ts';
 
-export interface LldpObservation {
+/** An lldpRemTable row as stored: what the agent said, where it resolves locally, and when. */
+export type LldpObservation = Omit<LldpRemote, 'timeMark' | 'remIndex'> & {
   /** Poll target key ("address:port"). */
   device: string;
   /** Graph ID of the switch that reported the neighbour. */
   switchId: string;
-  rawIndex: string;
-  localPortNum: number | null;
   localIfIndex: number | null;
   localPortVia: ResolvedVia | null;
-  chassisIdSubtype: number | null;
-  chassisId: string | null;
-  portIdSubtype: number | null;
-  portId: string | null;
-  portDesc: string | null;
-  sysName: string | null;
-  sysDesc: string | null;
-  capSupported: string[];
-  capEnabled: string[];
-  managementAddresses: string[];
-  mib: 'lldp' | 'lldp-v2';
   firstSeen: number;
   lastSeen: number;
   /** LLDP polls of this device since the row was last seen (0 = in the latest poll). */
   missed: number;
-}
+};
 
 export interface FdbObservation {
   device: string;

@@ -21,19 +21,7 @@ export function nodeJson(n: GraphNode): NodeJson {
 }
 
 export function edgeJson(e: GraphEdge): EdgeJson {
-  const o: EdgeJson = {
-    ID: e.ID,
-    Metadata: e.Metadata,
-    Parent: e.Parent,
-    Child: e.Child,
-    Host: e.Host,
-    Origin: e.Origin,
-    CreatedAt: e.CreatedAt,
-    UpdatedAt: e.UpdatedAt,
-    Revision: e.Revision,
-  };
-  if (e.DeletedAt !== undefined && e.DeletedAt !== null) o.DeletedAt = e.DeletedAt;
-  return o;
+  return { ...nodeJson(e), Parent: e.Parent, Child: e.Child };
 }
 
 export type QueryResult =
