@@ -2,6 +2,7 @@
 // reused across its samples, so the hot path allocates only the records it returns).
 import type { CounterRecord, FlowRecord } from '../common/flow-record.ts';
 import type { SflowDecodeError, SflowDecodeStats, SflowErrorCode } from './errors.ts';
+import { u32 } from '../common/packet-bytes.ts';
 
 export interface SflowDecodeOptions {
   /** Replace VXLAN-encapsulated sampled packets by their inner frame (akvorado's decap option). */
@@ -48,6 +49,45 @@ export function checkDeclaredEnd(ctx: Ctx, recordEnd: number, offset: number): v
     pushError(ctx, 'length-mismatch', offset, `${where(ctx)}: record ends at ${recordEnd}, sample length says ${ctx.declaredEnd}`);
     ctx.declaredEnd = Infinity;
   }
+}
+
+/**
+ * Walks the records of one sample (count, then format/length headers), checking every bound
+ * and the count cap, and hands each record's body to `visit`; records of an unknown enterprise
+ * or format (visit returns false) are counted and skipped by their length.
+ */
+export function walkRecords(
+  ctx: Ctx,
+  p: number,
+  end: number,
+  visit: (enterprise: number, format: number, body: number, bodyEnd: number) => boolean,
+): void {
+  const b = ctx.buf;
+  const n = u32(b, p);
+  p += 4;
+  // Each record takes at least 8 bytes: a larger count cannot be honest.
+  if (n > ctx.maxRecords || n > (end - p) / 8) pushError(ctx, 'count-cap', p - 4, `${where(ctx)}: ${n} records announced`);
+  const count = Math.min(n, ctx.maxRecords);
+  for (let i = 0; i < count; i++) {
+    ctx.recordIndex = i + 1;
+    if (p + 8 > end) {
+      pushError(ctx, 'truncated-record', p, `${where(ctx)}: record header past sample end`);
+      break;
+    }
+    const df = u32(b, p);
+    const len = u32(b, p + 4);
+    const body = p + 8;
+    if (len > end - body) {
+      pushError(ctx, 'truncated-record', p + 4, `${where(ctx)} (format ${df >>> 12}:${df & 0xfff}): length ${len} > ${end - body} left`);
+      break;
+    }
+    checkDeclaredEnd(ctx, body + len, p + 4);
+    ctx.stats.records++;
+    if (!visit(df >>> 12, df & 0xfff, body, body + len)) ctx.stats.unknownRecords++;
+    const next = body + ((len + 3) & ~3);
+    p = next > end ? end : next;
+  }
+  ctx.recordIndex = 0;
 }
 
 export function pushError(ctx: Ctx, code: SflowErrorCode, offset: number, context: string): void {

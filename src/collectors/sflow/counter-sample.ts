@@ -2,7 +2,7 @@
 // sample's source so the collector can attach it to the right port node.
 import type { CounterRecord } from '../common/flow-record.ts';
 import { u32 } from '../common/packet-bytes.ts';
-import { checkDeclaredEnd, type Ctx, pushError, where } from './context.ts';
+import { type Ctx, pushError, walkRecords, where } from './context.ts';
 import { COUNTER_NAMES, decodeCounterRecord, isKnownCounterFormat } from './counter-records.ts';
 
 export function decodeCounterSample(ctx: Ctx, format: number, o: number, end: number): void {
@@ -26,43 +26,18 @@ export function decodeCounterSample(ctx: Ctx, format: number, o: number, end: nu
     srcIndex = u32(b, o + 8);
     p = o + 12;
   }
-  const n = u32(b, p);
-  p += 4;
-  if (n > ctx.maxRecords || n > (end - p) / 8) pushError(ctx, 'count-cap', p - 4, `${where(ctx)}: ${n} records announced`);
-  const count = Math.min(n, ctx.maxRecords);
-  for (let i = 0; i < count; i++) {
-    ctx.recordIndex = i + 1;
-    if (p + 8 > end) {
-      pushError(ctx, 'truncated-record', p, `${where(ctx)}: record header past sample end`);
-      break;
-    }
-    const df = u32(b, p);
-    const len = u32(b, p + 4);
-    const body = p + 8;
-    if (len > end - body) {
-      pushError(ctx, 'truncated-record', p + 4, `${where(ctx)} (format ${df >>> 12}:${df & 0xfff}): length ${len} > ${end - body} left`);
-      break;
-    }
-    checkDeclaredEnd(ctx, body + len, p + 4);
-    ctx.stats.records++;
-    const enterprise = df >>> 12;
-    const rf = df & 0xfff;
-    if (enterprise !== 0 || !isKnownCounterFormat(rf)) {
-      ctx.stats.unknownRecords++;
-    } else {
-      const rec: CounterRecord = {
-        type: 'counter', protocol: 'sflow', exporter: ctx.agent, subAgentId: ctx.subAgentId,
-        sequence, datagramSequence: ctx.datagramSequence, sourceIdType: srcType, sourceIdIndex: srcIndex,
-        format: rf, name: COUNTER_NAMES[rf],
-        // The port a record describes: the sample's source when it is an ifIndex (type 0);
-        // the generic interface record overwrites it with its own ifIndex.
-        ifIndex: srcType === 0 ? srcIndex : undefined,
-      };
-      if (decodeCounterRecord(ctx, rf, body, body + len, rec)) ctx.counters.push(rec);
-      else pushError(ctx, 'short-body', body, `${where(ctx)} (format 0:${rf}): ${len} bytes is too short`);
-    }
-    const next = body + ((len + 3) & ~3);
-    p = next > end ? end : next;
-  }
-  ctx.recordIndex = 0;
+  walkRecords(ctx, p, end, (enterprise, rf, body, bodyEnd) => {
+    if (enterprise !== 0 || !isKnownCounterFormat(rf)) return false;
+    const rec: CounterRecord = {
+      type: 'counter', protocol: 'sflow', exporter: ctx.agent, subAgentId: ctx.subAgentId,
+      sequence, datagramSequence: ctx.datagramSequence, sourceIdType: srcType, sourceIdIndex: srcIndex,
+      format: rf, name: COUNTER_NAMES[rf],
+      // The port a record describes: the sample's source when it is an ifIndex (type 0);
+      // the generic interface record overwrites it with its own ifIndex.
+      ifIndex: srcType === 0 ? srcIndex : undefined,
+    };
+    if (decodeCounterRecord(ctx, rf, body, bodyEnd, rec)) ctx.counters.push(rec);
+    else pushError(ctx, 'short-body', body, `${where(ctx)} (format 0:${rf}): ${bodyEnd - body} bytes is too short`);
+    return true;
+  });
 }

@@ -2,7 +2,7 @@
 // interface encodings (DESIGN §8), then every record merged into ONE FlowRecord.
 import type { FlowRecord, IfFormat } from '../common/flow-record.ts';
 import { u32 } from '../common/packet-bytes.ts';
-import { checkDeclaredEnd, type Ctx, pushError, where } from './context.ts';
+import { type Ctx, pushError, walkRecords, where } from './context.ts';
 import { decodeFlowRecord, FLOW_RECORD_FORMATS } from './flow-records.ts';
 
 const INTERNAL_IF = 0x3fffffff;
@@ -114,7 +114,7 @@ export function decodeFlowSample(ctx: Ctx, format: number, o: number, end: numbe
   }
   ctx.l3FromHeader = ctx.l3FromSampledIp = 0;
   ctx.frameLength = ctx.ethLength = -1;
-  walkRecords(ctx, rec, p, end);
+  flowRecords(ctx, rec, p, end);
   rec.bytes =
     ctx.l3FromHeader > 0 ? ctx.l3FromHeader
     : ctx.l3FromSampledIp > 0 ? ctx.l3FromSampledIp
@@ -124,38 +124,12 @@ export function decodeFlowSample(ctx: Ctx, format: number, o: number, end: numbe
   ctx.flows.push(rec);
 }
 
-function walkRecords(ctx: Ctx, rec: FlowRecord, p: number, end: number): void {
-  const b = ctx.buf;
-  const n = u32(b, p);
-  p += 4;
-  // Each record takes at least 8 bytes: a larger count cannot be honest.
-  if (n > ctx.maxRecords || n > (end - p) / 8) {
-    pushError(ctx, 'count-cap', p - 4, `${where(ctx)}: ${n} records announced`);
-  }
-  const count = Math.min(n, ctx.maxRecords);
-  for (let i = 0; i < count; i++) {
-    ctx.recordIndex = i + 1;
-    if (p + 8 > end) {
-      pushError(ctx, 'truncated-record', p, `${where(ctx)}: record header past sample end`);
-      return;
+function flowRecords(ctx: Ctx, rec: FlowRecord, p: number, end: number): void {
+  walkRecords(ctx, p, end, (enterprise, format, body, bodyEnd) => {
+    if (enterprise !== 0 || !FLOW_RECORD_FORMATS.has(format)) return false;
+    if (!decodeFlowRecord(ctx, format, body, bodyEnd, rec)) {
+      pushError(ctx, 'short-body', body, `${where(ctx)} (format 0:${format}): ${bodyEnd - body} bytes is too short`);
     }
-    const df = u32(b, p);
-    const len = u32(b, p + 4);
-    const body = p + 8;
-    if (len > end - body) {
-      pushError(ctx, 'truncated-record', p + 4, `${where(ctx)} (format ${df >>> 12}:${df & 0xfff}): length ${len} > ${end - body} left`);
-      return;
-    }
-    checkDeclaredEnd(ctx, body + len, p + 4);
-    ctx.stats.records++;
-    const enterprise = df >>> 12;
-    const format = df & 0xfff;
-    if (enterprise !== 0 || !FLOW_RECORD_FORMATS.has(format)) {
-      ctx.stats.unknownRecords++;
-    } else if (!decodeFlowRecord(ctx, format, body, body + len, rec)) {
-      pushError(ctx, 'short-body', body, `${where(ctx)} (format 0:${format}): ${len} bytes is too short`);
-    }
-    p = body + ((len + 3) & ~3) > end ? end : body + ((len + 3) & ~3);
-  }
-  ctx.recordIndex = 0;
+    return true;
+  });
 }
