@@ -75,7 +75,7 @@ export function createNetflowComponent(ctx: ComponentContext, pipeline: FlowPipe
   };
 
   const mk = (protocol: string, c: { listen: string | string[] }) =>
-    new UdpListener({ protocol, listen: c.listen, receiveBuffer: netflow.receiveBuffer, queueSize: netflow.queueSize, dropped: m.dropped, log, handle });
+    new UdpListener({ protocol, listen: c.listen, receiveBuffer: netflow.receiveBuffer, queueSize: netflow.queueSize, receiver: netflow.receiver, dropped: m.dropped, log, handle });
   const listeners = [...(netflow.enabled ? [mk('netflow', netflow)] : []), ...(ipfix.enabled ? [mk('ipfix', ipfix)] : [])];
 
   return {
@@ -83,7 +83,7 @@ export function createNetflowComponent(ctx: ComponentContext, pipeline: FlowPipe
     async start() {
       pipeline.start();
       for (const l of listeners) await l.start();
-      log.info({ listen: listeners.flatMap((l) => l.bound), templatesLoaded: loaded }, 'NetFlow/IPFIX listening');
+      log.info({ listen: listeners.flatMap((l) => l.bound), receiver: listeners[0]?.mode, templatesLoaded: loaded }, 'NetFlow/IPFIX listening');
     },
     async stop() {
       for (const l of listeners) await l.stop();
@@ -92,7 +92,10 @@ export function createNetflowComponent(ctx: ComponentContext, pipeline: FlowPipe
     status() {
       return {
         listen: listeners.flatMap((l) => l.bound),
+        receiver: listeners[0]?.mode,
         queueDrops: listeners.reduce((s, l) => s + l.queueDrops, 0),
+        socketOverflows: listeners.reduce((s, l) => s + l.socketOverflows, 0),
+        truncated: listeners.reduce((s, l) => s + l.truncated, 0),
         templates: templates.size,
         templatesLoaded: loaded,
         samplingRateMissing: decoder.samplingRateMissing,
