@@ -9,8 +9,23 @@ export interface Attributed {
   outPortId: string | null;
 }
 
+/** A table entry and the next one whose key hashed alike. */
+interface Slot extends FlowEntry {
+  subAgentId: number;
+  next: Slot | undefined;
+}
+
+/**
+ * Entries are found by a 32-bit hash of the key fields in a Map of numbers, chained on collision
+ * and compared field by field: cheaper per record than building, flattening and hashing a string
+ * key. Strings (protocol, exporter, addresses) enter the hash through small ids interned for the
+ * table's lifetime (the decoders hand out the same string objects for repeated addresses, so the
+ * lookups hit V8's cached string hashes).
+ */
 export class FlowTable {
-  private entries = new Map<string, FlowEntry>();
+  private buckets = new Map<number, Slot>();
+  private ids = new Map<string, number>();
+  private count = 0;
   /** Flushes forced because the table was full. */
   earlyFlushes = 0;
 
@@ -22,7 +37,16 @@ export class FlowTable {
   ) {}
 
   get size(): number {
-    return this.entries.size;
+    return this.count;
+  }
+
+  private id(s: string): number {
+    let n = this.ids.get(s);
+    if (n === undefined) {
+      n = this.ids.size + 1;
+      this.ids.set(s, n);
+    }
+    return n;
   }
 
   /**
@@ -30,6 +54,7 @@ export class FlowTable {
    * (never silently 1: `rateMissing` says when no rate was known).
    */
   add(origin: string, r: FlowRecord, rate: number, rateMissing: boolean, now: number): void {
+    const sub = r.subAgentId ?? 0;
     const inIf = r.inIf ?? 0;
     const outIf = r.outIf ?? 0;
     const vlan = r.srcVlan ?? r.dstVlan ?? 0;
@@ -38,34 +63,54 @@ export class FlowTable {
     const proto = r.proto ?? 0;
     const sp = r.srcPort ?? 0;
     const dp = r.dstPort ?? 0;
-    const key = `${r.protocol}|${r.exporter}|${r.subAgentId ?? 0}|${inIf}|${outIf}|${vlan}|${src}|${dst}|${proto}|${sp}|${dp}`;
+    let h = Math.imul(this.id(r.exporter) ^ (this.id(r.protocol) << 24), 0x9e3779b1);
+    h = Math.imul(h ^ this.id(src), 0x85ebca6b);
+    h = Math.imul(h ^ this.id(dst), 0xc2b2ae35);
+    h = Math.imul(h ^ ((sp << 16) | dp), 0x27d4eb2f);
+    h = Math.imul(h ^ inIf, 0x165667b1);
+    h = Math.imul(h ^ outIf ^ (proto << 24), 0x9e3779b1);
+    h = Math.imul(h ^ vlan ^ (sub << 12), 0x85ebca6b);
+    h ^= h >>> 15;
     const bytes = (r.bytes ?? 0) * rate;
     const packets = (r.packets ?? 1) * rate;
-    const e = this.entries.get(key);
-    if (e) {
-      e.bytes += bytes;
-      e.packets += packets;
-      e.flows++;
-      e.last = now;
-      if (rateMissing) e.samplingMissing = true;
-      return;
+    const first = this.buckets.get(h);
+    for (let e = first; e !== undefined; e = e.next) {
+      if (e.srcAddr === src && e.dstAddr === dst && e.srcPort === sp && e.dstPort === dp && e.inIf === inIf && e.outIf === outIf &&
+        e.proto === proto && e.vlan === vlan && e.subAgentId === sub && e.exporter === r.exporter && e.protocol === r.protocol) {
+        e.bytes += bytes;
+        e.packets += packets;
+        e.flows++;
+        e.last = now;
+        if (rateMissing) e.samplingMissing = true;
+        return;
+      }
     }
-    if (this.entries.size >= this.maxEntries) {
+    if (this.count >= this.maxEntries) {
       this.earlyFlushes++;
       this.onFull(this.drain());
+      this.add(origin, r, rate, rateMissing, now);
+      return;
     }
     const at = this.attribute(origin, r, now);
-    this.entries.set(key, {
+    const slot: Slot = {
       protocol: r.protocol, exporter: r.exporter, deviceId: at.deviceId, inIf, outIf, inPortId: at.inPortId, outPortId: at.outPortId,
       vlan, srcAddr: src, dstAddr: dst, proto, srcPort: sp, dstPort: dp,
       first: now, last: now, bytes, packets, flows: 1, samplingRate: rate, samplingMissing: rateMissing,
-    });
+      subAgentId: sub, next: first,
+    };
+    this.buckets.set(h, slot);
+    this.count++;
   }
 
   /** Takes every entry out (for a flush). */
   drain(): FlowEntry[] {
-    const out = [...this.entries.values()];
-    this.entries = new Map();
+    const out: FlowEntry[] = [];
+    for (const head of this.buckets.values()) {
+      for (let e: Slot | undefined = head; e !== undefined; e = e.next) out.push(e);
+    }
+    this.buckets = new Map();
+    this.ids = new Map();
+    this.count = 0;
     return out;
   }
 }

@@ -4,12 +4,15 @@ import type { Component, ComponentContext } from '../../collector.ts';
 import type { ApiApp } from '../../api/app.ts';
 import { counter } from '../../util/metrics.ts';
 import { UdpListener, type Datagram } from '../flows/udp-listener.ts';
-import type { FlowPipeline } from '../flows/pipeline.ts';
+import type { ExporterStats, FlowPipeline } from '../flows/pipeline.ts';
+import type { Counter } from 'prom-client';
 import type { CounterRecord } from '../common/flow-record.ts';
 import { decodeSflow, formatError } from './decode.ts';
 import type { InterfaceCounters } from '../common/port-metrics.ts';
 
 const ORIGIN = 'sflow';
+/** Counter readings of one port closer together than this are skipped (see applyCounters). */
+const MIN_COUNTER_STEP_MS = 1000;
 
 /** A counter value; sFlow's "unknown" (all ones, 32 or 64 bits) counts as 0. */
 function num(v: unknown): number {
@@ -31,34 +34,71 @@ export function genericCounters(c: CounterRecord): InterfaceCounters {
   };
 }
 
-export function createSflowComponent(ctx: ComponentContext, pipeline: FlowPipeline): Component | undefined {
-  const cfg = ctx.config.sflow;
-  if (!cfg.enabled) return undefined;
-  const log = ctx.log.child({ component: 'sflow' });
+/** Per agent: exporter accounting, its Prometheus child, datagram sequences per sub-agent. */
+interface AgentState {
+  ex: ExporterStats;
+  datagrams: Counter<'protocol' | 'exporter'> extends { labels(...a: never[]): infer C } ? C : never;
+  pending: number;
+  seq: Map<number, number>;
+}
+
+export interface SflowHandler {
+  handle: (d: Datagram) => void;
+  /** Adds the counts gathered since the last call to the Prometheus counters (once per drain turn). */
+  flushMetrics: () => void;
+}
+
+/** Decode → accounting → flow table and port counters, for one datagram (the listener's handler). */
+export function createSflowHandler(ctx: ComponentContext, pipeline: FlowPipeline): SflowHandler {
   const m = pipeline.metrics;
   const samples = counter(ctx.registry, 'canopy_sflow_samples_total', 'sFlow samples by type', ['type']);
   const records = counter(ctx.registry, 'canopy_sflow_records_total', 'sFlow flow and counter records by kind', ['kind']);
   const perExporter = counter(ctx.registry, 'canopy_exporter_datagrams_total', 'Datagrams per exporter', ['protocol', 'exporter']);
-  const lastSeq = new Map<string, number>();
   const portNames = new Map<string, string>();
   /** Ports whose name we already settled (avoids a graph read per counter record). */
   const named = new Set<string>();
-  // Label lookups cost more than the increments: bind the hot ones once.
+  /** Last counter reading applied per exporter|sub-agent|ifIndex: our time, the agent's uptime, oper status. */
+  const lastCounters = new Map<string, { at: number; uptime: number; status: unknown }>();
+  const agents = new Map<string, AgentState>();
+  // prom-client's inc() costs more than decoding a sample: counts gather in plain numbers and
+  // reach the registry once per drain turn.
   const received = m.received.labels({ protocol: 'sflow' });
   const flowRecords = m.records.labels({ protocol: 'sflow' });
   const sampleCounts = { flow: samples.labels({ type: 'flow' }), counter: samples.labels({ type: 'counter' }), drop: samples.labels({ type: 'drop' }) };
   const recordCounts = { flow: records.labels({ kind: 'flow' }), counter: records.labels({ kind: 'counter' }) };
-  const exporterCounters = new Map<string, ReturnType<typeof perExporter.labels>>();
+  const n = { received: 0, flowSamples: 0, counterSamples: 0, dropSamples: 0, flows: 0, counters: 0 };
+  const touched: AgentState[] = [];
+
+  const flushMetrics = () => {
+    if (n.received) received.inc(n.received);
+    if (n.flowSamples) sampleCounts.flow.inc(n.flowSamples);
+    if (n.counterSamples) sampleCounts.counter.inc(n.counterSamples);
+    if (n.dropSamples) sampleCounts.drop.inc(n.dropSamples);
+    if (n.flows) {
+      recordCounts.flow.inc(n.flows);
+      flowRecords.inc(n.flows);
+    }
+    if (n.counters) recordCounts.counter.inc(n.counters);
+    n.received = n.flowSamples = n.counterSamples = n.dropSamples = n.flows = n.counters = 0;
+    for (const a of touched) {
+      a.datagrams.inc(a.pending);
+      a.pending = 0;
+    }
+    touched.length = 0;
+  };
 
   const handle = (d: Datagram) => {
     const now = d.receivedAt;
-    received.inc();
+    n.received++;
     const dg = decodeSflow(d.data);
     const agent = dg.agent || d.address;
-    const ex = pipeline.exporter('sflow', agent, now);
-    let ec = exporterCounters.get(agent);
-    if (!ec) exporterCounters.set(agent, (ec = perExporter.labels({ protocol: 'sflow', exporter: agent })));
-    ec.inc();
+    let st = agents.get(agent);
+    if (!st) {
+      st = { ex: pipeline.exporter('sflow', agent, now), datagrams: perExporter.labels({ protocol: 'sflow', exporter: agent }), pending: 0, seq: new Map() };
+      agents.set(agent, st);
+    } else pipeline.touchExporter(st.ex, now);
+    if (st.pending++ === 0) touched.push(st);
+    const ex = st.ex;
     for (const e of dg.errors) {
       m.decodeErrors.inc({ protocol: 'sflow', code: e.code });
       ex.decodeErrors++;
@@ -69,33 +109,30 @@ export function createSflowComponent(ctx: ComponentContext, pipeline: FlowPipeli
       return;
     }
     // Lost datagrams per agent + sub-agent, from the datagram sequence (resets restart it).
-    const key = `${dg.agent}|${dg.subAgentId}`;
-    const prev = lastSeq.get(key);
+    const prev = st.seq.get(dg.subAgentId);
     if (prev !== undefined && dg.sequence > prev + 1 && dg.sequence - prev < 2 ** 31) {
       const lost = dg.sequence - prev - 1;
       pipeline.gaps.inc({ protocol: 'sflow', exporter: dg.agent }, lost);
       ex.sequenceGaps += lost;
     }
-    lastSeq.set(key, dg.sequence);
-    if (dg.stats.flowSamples) sampleCounts.flow.inc(dg.stats.flowSamples);
-    if (dg.stats.counterSamples) sampleCounts.counter.inc(dg.stats.counterSamples);
-    if (dg.stats.dropSamples) sampleCounts.drop.inc(dg.stats.dropSamples);
-    if (dg.stats.unknownSamples) samples.inc({ type: 'unknown' }, dg.stats.unknownSamples);
-    if (dg.stats.unknownRecords) records.inc({ kind: 'unknown' }, dg.stats.unknownRecords);
-    if (dg.flows.length) {
-      recordCounts.flow.inc(dg.flows.length);
-      flowRecords.inc(dg.flows.length);
-    }
-    if (dg.counters.length) recordCounts.counter.inc(dg.counters.length);
+    st.seq.set(dg.subAgentId, dg.sequence);
+    const stats = dg.stats;
+    n.flowSamples += stats.flowSamples;
+    n.counterSamples += stats.counterSamples;
+    n.dropSamples += stats.dropSamples;
+    if (stats.unknownSamples) samples.inc({ type: 'unknown' }, stats.unknownSamples);
+    if (stats.unknownRecords) records.inc({ kind: 'unknown' }, stats.unknownRecords);
+    n.flows += dg.flows.length;
+    n.counters += dg.counters.length;
     ex.records += dg.flows.length;
     for (const f of dg.flows) {
       const rate = f.samplingRate && f.samplingRate > 0 ? f.samplingRate : 1;
       pipeline.addFlow(ORIGIN, f, rate, !(f.samplingRate && f.samplingRate > 0), now);
     }
-    if (dg.counters.length) applyCounters(dg.counters, now);
+    if (dg.counters.length) applyCounters(dg.counters, dg.uptime, now);
   };
 
-  const applyCounters = (counters: CounterRecord[], now: number) => {
+  const applyCounters = (counters: CounterRecord[], uptime: number, now: number) => {
     const a = pipeline.attribution(ORIGIN);
     // Port names (OVS record 1005) arrive beside the generic counters of the same sample.
     for (const c of counters) {
@@ -103,6 +140,17 @@ export function createSflowComponent(ctx: ComponentContext, pipeline: FlowPipeli
     }
     for (const c of counters) {
       if (c.format !== 1 || !c.ifIndex) continue;
+      // A reading less than a second after the last one, by our clock and by the agent's, adds
+      // nothing to a rate series (exporters send every 10–30 s) and would flood it; a capture
+      // replayed fast still passes (its uptimes advance), and a status change always does.
+      const key = `${c.exporter}|${c.subAgentId ?? 0}|${c.ifIndex}`;
+      const last = lastCounters.get(key);
+      if (last && now - last.at < MIN_COUNTER_STEP_MS && uptime - last.uptime >= 0 && uptime - last.uptime < MIN_COUNTER_STEP_MS && last.status === c.ifOperStatus) continue;
+      if (last) {
+        last.at = now;
+        last.uptime = uptime;
+        last.status = c.ifOperStatus;
+      } else lastCounters.set(key, { at: now, uptime, status: c.ifOperStatus });
       const dev = a.device(c.exporter, c.subAgentId ?? 0, now);
       const portId = a.port(dev, c.ifIndex);
       if (!portId) continue;
@@ -118,15 +166,24 @@ export function createSflowComponent(ctx: ComponentContext, pipeline: FlowPipeli
       pipeline.ports.record(portId, 'sflow', genericCounters(c), now, extra);
     }
   };
+  return { handle, flushMetrics };
+}
 
+export function createSflowComponent(ctx: ComponentContext, pipeline: FlowPipeline): Component | undefined {
+  const cfg = ctx.config.sflow;
+  if (!cfg.enabled) return undefined;
+  const log = ctx.log.child({ component: 'sflow' });
+  const { handle, flushMetrics } = createSflowHandler(ctx, pipeline);
   const listener = new UdpListener({
     protocol: 'sflow',
     listen: cfg.listen,
     receiveBuffer: cfg.receiveBuffer,
     queueSize: cfg.queueSize,
-    dropped: m.dropped,
+    receiver: cfg.receiver,
+    dropped: pipeline.metrics.dropped,
     log,
     handle,
+    afterBatch: flushMetrics,
   });
 
   return {
@@ -134,14 +191,17 @@ export function createSflowComponent(ctx: ComponentContext, pipeline: FlowPipeli
     async start() {
       pipeline.start();
       await listener.start();
-      log.info({ listen: listener.bound, receiveBuffer: listener.receiveBufferBytes }, 'sFlow listening');
+      log.info({ listen: listener.bound, receiver: listener.mode, receiveBuffer: listener.receiveBufferBytes }, 'sFlow listening');
     },
     async stop() {
       await listener.stop();
       pipeline.stop();
     },
     status() {
-      return { listen: listener.bound, queued: listener.queued, queueDrops: listener.queueDrops, receiveBuffer: listener.receiveBufferBytes, ...pipeline.status(['sflow']) };
+      return {
+        listen: listener.bound, receiver: listener.mode, queued: listener.queued, queueDrops: listener.queueDrops,
+        socketOverflows: listener.socketOverflows, truncated: listener.truncated, receiveBuffer: listener.receiveBufferBytes, ...pipeline.status(['sflow']),
+      };
     },
     routes(_app: ApiApp) {},
   };
