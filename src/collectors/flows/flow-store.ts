@@ -96,8 +96,9 @@ export class FlowStore {
       SELECT (last / 60000) * 60000, ${KEY_COLS}, bytes, packets, flows FROM flows WHERE rowid > ? AND true
       ON CONFLICT DO UPDATE SET bytes = bytes + excluded.bytes, packets = packets + excluded.packets, flows = flows + excluded.flows,
         device_id = excluded.device_id, in_port_id = excluded.in_port_id, out_port_id = excluded.out_port_id`);
-    this.pruneWindow = db.prepare('DELETE FROM flows WHERE last < ?');
-    this.pruneRollup = db.prepare('DELETE FROM flows_1m WHERE minute < ?');
+    // Bounded deletes: a window's worth of rows removed at once would stall the receive path.
+    this.pruneWindow = db.prepare('DELETE FROM flows WHERE rowid IN (SELECT rowid FROM flows WHERE last < ? LIMIT ?)');
+    this.pruneRollup = db.prepare('DELETE FROM flows_1m WHERE rowid IN (SELECT rowid FROM flows_1m WHERE minute < ? LIMIT ?)');
     this.repoint = [
       db.prepare('UPDATE flows SET device_id = @to WHERE device_id = @from'),
       db.prepare('UPDATE flows SET in_port_id = @to WHERE in_port_id = @from'),
@@ -108,19 +109,33 @@ export class FlowStore {
     ];
   }
 
-  /** One transaction per flush; the rollup is folded in by one statement over the new rows. */
-  write(entries: Iterable<FlowEntry>): number {
-    let n = 0;
+  /** One transaction; the rollup is folded in by one statement over the new rows. */
+  write(entries: readonly FlowEntry[]): number {
+    return this.writeSome(entries, 0, Infinity);
+  }
+
+  /**
+   * Writes entries from `start` in one transaction until they run out or `deadline`
+   * (performance.now()) passes; returns the index after the last row written.
+   */
+  writeSome(entries: readonly FlowEntry[], start: number, deadline: number): number {
+    let i = start;
+    if (i >= entries.length) return i;
     this.db.transaction(() => {
       const from = (this.maxRowid.get() as { r: number | null }).r ?? 0;
-      for (const e of entries) {
+      for (; i < entries.length; i++) {
+        const e = entries[i]!;
         this.ins.run(e.first, e.last, e.protocol, e.exporter, e.deviceId, e.inIf, e.outIf, e.inPortId, e.outPortId, e.vlan, e.srcAddr, e.dstAddr,
           e.proto, e.srcPort, e.dstPort, e.bytes, e.packets, e.flows, e.samplingRate, e.samplingMissing ? 1 : 0);
-        n++;
+        // Checking the clock every row would cost more than it saves.
+        if ((i & 31) === 31 && performance.now() > deadline) {
+          i++;
+          break;
+        }
       }
       this.roll.run(from);
     })();
-    return n;
+    return i;
   }
 
   /** Flows recorded against one node ID are moved to another (identity merge, DESIGN §4). */
@@ -130,9 +145,11 @@ export class FlowStore {
     })();
   }
 
-  prune(windowCut: number, rollupCut: number): void {
-    this.pruneWindow.run(windowCut);
-    this.pruneRollup.run(rollupCut);
+  /** Deletes up to `limit` rows older than the cuts; returns how many went (0: nothing left). */
+  prune(windowCut: number, rollupCut: number, limit = Number.MAX_SAFE_INTEGER): number {
+    const a = this.pruneWindow.run(windowCut, limit).changes;
+    const b = this.pruneRollup.run(rollupCut, limit).changes;
+    return a + b;
   }
 
   /** Flows aggregated over the key, biggest first. Uses rollups for ranges beyond the window. */

@@ -10,11 +10,9 @@ import { counter, flowMetrics } from '../../util/metrics.ts';
 import type { FlowRecord } from '../common/flow-record.ts';
 import { PortMetrics } from '../common/port-metrics.ts';
 import { Attribution } from './attribution.ts';
-import { FlowStore, type FlowEntry } from './flow-store.ts';
+import { FlowStore } from './flow-store.ts';
 import { FlowTable } from './flow-table.ts';
-
-/** Entries per flush transaction (a few ms each). */
-const FLUSH_CHUNK = 5_000;
+import { FlowWriter } from './flow-writer.ts';
 
 export interface ExporterStats {
   protocol: string;
@@ -41,11 +39,8 @@ export class FlowPipeline {
   private readonly attributions = new Map<string, Attribution>();
   private readonly exporters = new Map<string, ExporterStats>();
   private timer: NodeJS.Timeout | undefined;
-  private readonly flushes: Counter;
-  private pendingChunks = 0;
+  readonly writer: FlowWriter;
   private starts = 0;
-  flushed = 0;
-  lastFlush = 0;
 
   constructor(
     readonly config: CanopyConfig,
@@ -54,7 +49,8 @@ export class FlowPipeline {
     readonly log: Logger,
   ) {
     this.store = new FlowStore(graph.database);
-    this.table = new FlowTable(config.storage.flowTableSize, (entries) => this.flushInChunks(entries), (origin, r, now) => {
+    this.writer = new FlowWriter(this.store, log);
+    this.table = new FlowTable(config.storage.flowTableSize, (entries) => this.writer.enqueue(entries), (origin, r, now) => {
       const a = this.attribution(origin);
       const dev = a.device(r.exporter, r.subAgentId ?? 0, now);
       return { deviceId: dev.id, inPortId: a.port(dev, r.inIf), outPortId: a.port(dev, r.outIf) };
@@ -63,7 +59,8 @@ export class FlowPipeline {
     this.metrics = flowMetrics(registry);
     this.gaps = counter(registry, 'canopy_sequence_gaps_total', 'Datagrams (sFlow) or records (NetFlow/IPFIX) lost per the exporter sequence numbers', ['protocol', 'exporter']);
     this.samplingMissing = counter(registry, 'canopy_sampling_rate_missing_total', 'Flow records stored with rate 1 because no sampling rate was known', ['protocol']);
-    this.flushes = counter(registry, 'canopy_flow_table_flushes_total', 'Flow-table flush transactions written to SQLite');
+    const flushes = counter(registry, 'canopy_flow_table_flushes_total', 'Flow-table flush transactions written to SQLite');
+    this.writer.onTransaction = () => flushes.inc();
     this.warn = new RateLimitedLog(log);
   }
 
@@ -87,12 +84,17 @@ export class FlowPipeline {
       e = { protocol, address, datagrams: 0, records: 0, decodeErrors: 0, sequenceGaps: 0, firstSeen: now, lastSeen: now, rate: 0, samplingRateMissing: 0 };
       this.exporters.set(key, e);
     }
+    this.touchExporter(e, now);
+    return e;
+  }
+
+  /** One more datagram from this exporter: counts and the smoothed rate. */
+  touchExporter(e: ExporterStats, now: number): void {
     const dt = Math.max(1, now - e.lastSeen) / 1000;
     const alpha = Math.min(1, dt / 60);
     e.rate = e.rate * (1 - alpha) + (1 / dt) * alpha;
     e.lastSeen = now;
     e.datagrams++;
-    return e;
   }
 
   /**
@@ -104,36 +106,10 @@ export class FlowPipeline {
     this.table.add(origin, r, rate, rateMissing, now);
   }
 
-  private write(entries: FlowEntry[]): void {
-    if (entries.length === 0) return;
-    try {
-      this.flushed += this.store.write(entries);
-      this.lastFlush = Date.now();
-      this.flushes.inc();
-    } catch (err) {
-      this.log.error({ err, entries: entries.length }, 'flow flush failed; entries dropped');
-    }
-  }
-
-  /**
-   * Background flush: the table is drained at once but written in chunks, yielding between them,
-   * so a large flush never stalls the UDP receive path long enough to overflow socket buffers.
-   */
-  private flushInChunks(entries: FlowEntry[]): void {
-    const step = () => {
-      const chunk = entries.splice(0, FLUSH_CHUNK);
-      this.write(chunk);
-      if (entries.length > 0) setImmediate(step);
-      else this.pendingChunks--;
-    };
-    if (entries.length === 0) return;
-    this.pendingChunks++;
-    step();
-  }
-
   /** Synchronous flush, for readers that must see everything (/api/flows) and for stop(). */
   flush(): void {
-    this.write(this.table.drain());
+    this.writer.enqueue(this.table.drain());
+    this.writer.flushAll();
     this.ports.flushSeries();
   }
 
@@ -142,10 +118,10 @@ export class FlowPipeline {
     if (this.starts++ > 0) return;
     const every = this.config.storage.flowFlushInterval * 1000;
     this.timer = setInterval(() => {
-      this.flushInChunks(this.table.drain());
+      this.writer.enqueue(this.table.drain());
       this.ports.flushSeries();
       const now = Date.now();
-      this.store.prune(now - this.config.storage.flowWindow * 1000, now - this.config.storage.flowRollupRetention * 1000);
+      this.writer.pruneBefore(now - this.config.storage.flowWindow * 1000, now - this.config.storage.flowRollupRetention * 1000);
     }, every);
     this.timer.unref();
   }
@@ -154,7 +130,9 @@ export class FlowPipeline {
     if (--this.starts > 0) return;
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
-    this.flush();
+    this.writer.enqueue(this.table.drain());
+    this.writer.stop();
+    this.ports.flushSeries();
   }
 
   windowStart(now = Date.now()): number {
@@ -163,7 +141,7 @@ export class FlowPipeline {
 
   status(protocols: string[]): Record<string, unknown> {
     return {
-      flowTable: { entries: this.table.size, earlyFlushes: this.table.earlyFlushes, flushed: this.flushed, lastFlush: this.lastFlush },
+      flowTable: { entries: this.table.size, earlyFlushes: this.table.earlyFlushes, flushed: this.writer.written, pendingWrites: this.writer.pending, lastFlush: this.writer.lastWrite },
       exporters: [...this.exporters.values()].filter((e) => protocols.includes(e.protocol)).map((e) => ({ ...e, rate: Math.round(e.rate * 100) / 100 })),
     };
   }
