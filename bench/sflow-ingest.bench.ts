@@ -79,11 +79,12 @@ async function warmUp(tplFile: string, port: number): Promise<void> {
   await sleep(1000);
 }
 
-async function canopyRun(tplFile: string): Promise<{ rate: number; steps: object[] }> {
+async function canopyRun(tplFile: string): Promise<{ rate: number; steps: object[]; receiver: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'canopy-ingest-'));
   const sport = 26343;
   const aport = 28082;
-  const env = { ...process.env, CANOPY_LOG_LEVEL: 'warn', CANOPY_API_LISTEN: `127.0.0.1:${aport}`, CANOPY_SFLOW_LISTEN: `127.0.0.1:${sport}`, CANOPY_NETFLOW_ENABLED: 'false', CANOPY_IPFIX_ENABLED: 'false', CANOPY_SNMP_TRAPS_LISTEN: '127.0.0.1:0', CANOPY_STORAGE_DATADIR: dir };
+  // BENCH_INGEST_RECEIVER=dgram measures the node:dgram fallback instead of recvmmsg.
+  const env = { ...process.env, CANOPY_SFLOW_RECEIVER: process.env.BENCH_INGEST_RECEIVER ?? 'auto', CANOPY_LOG_LEVEL: 'warn', CANOPY_API_LISTEN: `127.0.0.1:${aport}`, CANOPY_SFLOW_LISTEN: `127.0.0.1:${sport}`, CANOPY_NETFLOW_ENABLED: 'false', CANOPY_IPFIX_ENABLED: 'false', CANOPY_SNMP_TRAPS_LISTEN: '127.0.0.1:0', CANOPY_STORAGE_DATADIR: dir };
   const c = pinned(0, process.execPath, [join(ROOT, 'bin/canopy.js'), 'collector'], { env, stdio: 'ignore' });
   const base = `http://127.0.0.1:${aport}`;
   for (let i = 0; i < 100; i++) {
@@ -92,16 +93,18 @@ async function canopyRun(tplFile: string): Promise<{ rate: number; steps: object
   }
   const steps: object[] = [];
   let best = 0;
+  let receiver: string;
   try {
+    receiver = String(((await (await fetch(`${base}/api/status`)).json()) as { components: { sflow: { receiver: string } } }).components.sflow.receiver);
     await warmUp(tplFile, sport);
     for (const rate of RATES) {
       const r0 = await metric(base, /^canopy_datagrams_received_total\{protocol="sflow"\} (\d+)/);
-      const d0 = await metric(base, /^canopy_datagrams_dropped_total\{protocol="sflow",reason="queue_full"\} (\d+)/);
+      const d0 = await metric(base, /^canopy_datagrams_dropped_total\{protocol="sflow",reason="(?:queue_full|socket_overflow)"\} (\d+)/);
       const k0 = rcvbufErrors();
       const sent = await sendStep(tplFile, sport, rate);
       await sleep(2000); // let the queue drain
       const received = (await metric(base, /^canopy_datagrams_received_total\{protocol="sflow"\} (\d+)/)) - r0;
-      const dropped = (await metric(base, /^canopy_datagrams_dropped_total\{protocol="sflow",reason="queue_full"\} (\d+)/)) - d0;
+      const dropped = (await metric(base, /^canopy_datagrams_dropped_total\{protocol="sflow",reason="(?:queue_full|socket_overflow)"\} (\d+)/)) - d0;
       const kernel = rcvbufErrors() - k0;
       const loss = sent - received;
       steps.push({ rate, sent, received, loss, queueDrops: dropped, kernelRcvbufErrors: kernel });
@@ -114,7 +117,7 @@ async function canopyRun(tplFile: string): Promise<{ rate: number; steps: object
     await new Promise((r) => c.on('exit', r));
     rmSync(dir, { recursive: true, force: true });
   }
-  return { rate: best, steps };
+  return { rate: best, steps, receiver };
 }
 
 async function sfacctdRun(tplFile: string): Promise<{ rate: number; steps: object[] } | undefined> {
@@ -164,7 +167,7 @@ async function measure(emit: Emit): Promise<void> {
   emit({
     bench: 'sflow.ingest', value: ours.rate, unit: 'datagrams/s (loss-free)',
     ...(peer ? { peer: 'sfacctd', peerValue: peer.rate, ratio: peer.rate ? +(ours.rate / peer.rate).toFixed(2) : null } : {}),
-    stepSeconds: STEP, distinctKeysPerMinute: KEYS_PER_MINUTE, templates: tpl.length, steps: ours.steps, peerSteps: peer?.steps,
+    receiver: ours.receiver, stepSeconds: STEP, distinctKeysPerMinute: KEYS_PER_MINUTE, templates: tpl.length, steps: ours.steps, peerSteps: peer?.steps,
   });
   if (existsSync(dir)) rmSync(dir, { recursive: true, force: true });
 }
