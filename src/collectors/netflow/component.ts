@@ -4,7 +4,7 @@
 import type { Component, ComponentContext } from '../../collector.ts';
 import { counter } from '../../util/metrics.ts';
 import { UdpListener, type Datagram } from '../flows/udp-listener.ts';
-import type { FlowPipeline } from '../flows/pipeline.ts';
+import type { ExporterStats, FlowPipeline } from '../flows/pipeline.ts';
 import type { FlowRecord } from '../common/flow-record.ts';
 import { NetflowDecoder, type OptionsRecord } from './decoder.ts';
 import { TemplateCache } from './template-cache.ts';
@@ -28,6 +28,20 @@ export function createNetflowComponent(ctx: ComponentContext, pipeline: FlowPipe
   const decoder = new NetflowDecoder({ templates, sampling });
   const flows: FlowRecord[] = [];
   const options: OptionsRecord[] = [];
+  // Counts gather in plain numbers per (protocol, exporter) and reach Prometheus once per drain
+  // turn: prom-client's inc() with label lookups costs more than decoding a small datagram.
+  interface Pending { ex: ExporterStats; protocol: string; datagrams: number; records: number }
+  const perSource = new Map<string, Pending>();
+  const touched: Pending[] = [];
+  const flushMetrics = () => {
+    for (const p of touched) {
+      m.received.inc({ protocol: p.protocol }, p.datagrams);
+      perExporter.inc({ protocol: p.protocol, exporter: p.ex.address }, p.datagrams);
+      if (p.records) m.records.inc({ protocol: p.protocol }, p.records);
+      p.datagrams = p.records = 0;
+    }
+    touched.length = 0;
+  };
   let learned = decoder.stats.templatesLearned;
 
   decoder.interfaceNames.onChange = (exporter, ifIndex, v) => {
@@ -50,9 +64,13 @@ export function createNetflowComponent(ctx: ComponentContext, pipeline: FlowPipe
     const results = decoder.decodeAll(d.data, d.address, flows, options);
     const version = results[0]?.version ?? 0;
     const protocol = PROTOCOL[version] ?? 'netflow9';
-    m.received.inc({ protocol });
-    perExporter.inc({ protocol, exporter: d.address });
-    const ex = pipeline.exporter(protocol, d.address, now);
+    const key = `${protocol}|${d.address}`;
+    let p = perSource.get(key);
+    if (!p) perSource.set(key, (p = { ex: pipeline.exporter(protocol, d.address, now), protocol, datagrams: 0, records: 0 }));
+    else pipeline.touchExporter(p.ex, now);
+    if (p.datagrams++ === 0) touched.push(p);
+    p.records += flows.length;
+    const ex = p.ex;
     for (const r of results) {
       for (const e of r.errors) {
         m.decodeErrors.inc({ protocol, code: e.code });
@@ -65,7 +83,6 @@ export function createNetflowComponent(ctx: ComponentContext, pipeline: FlowPipe
       templatesGauge.inc(decoder.stats.templatesLearned - learned);
       learned = decoder.stats.templatesLearned;
     }
-    m.records.inc({ protocol }, flows.length);
     ex.records += flows.length;
     for (const f of flows) {
       const missing = f.samplingRateMissing === true;
@@ -75,7 +92,7 @@ export function createNetflowComponent(ctx: ComponentContext, pipeline: FlowPipe
   };
 
   const mk = (protocol: string, c: { listen: string | string[] }) =>
-    new UdpListener({ protocol, listen: c.listen, receiveBuffer: netflow.receiveBuffer, queueSize: netflow.queueSize, receiver: netflow.receiver, dropped: m.dropped, log, handle });
+    new UdpListener({ protocol, listen: c.listen, receiveBuffer: netflow.receiveBuffer, queueSize: netflow.queueSize, receiver: netflow.receiver, dropped: m.dropped, log, handle, afterBatch: flushMetrics });
   const listeners = [...(netflow.enabled ? [mk('netflow', netflow)] : []), ...(ipfix.enabled ? [mk('ipfix', ipfix)] : [])];
 
   return {
