@@ -80,6 +80,8 @@ export class NetflowDecoder {
   private templateRecords = 0;
   /** Data sets of this message held for a missing template (their record count is unknown). */
   private pendingInMessage = 0;
+  /** Templates learned in the message being walked whose held data waits for the message end. */
+  private readonly replays: { exporter: string; domain: number; id: number; entry: CachedTemplate }[] = [];
   private setsInMessage = 0;
 
   constructor(opts: NetflowDecoderOptions = {}) {
@@ -190,6 +192,12 @@ export class NetflowDecoder {
 
   /** Walks sets/flowsets; returns the end offset reached relative to `msg` (v9 has no length field). */
   private walkSets(buf: Buffer, msg: number, off: number, end: number, version: 9 | 10, out: FlowRecord[], res: DecodeResult): number {
+    const reached = this.walkMessage(buf, msg, off, end, version, out, res);
+    if (this.replays.length) this.replayHeld(out, res);
+    return reached;
+  }
+
+  private walkMessage(buf: Buffer, msg: number, off: number, end: number, version: 9 | 10, out: FlowRecord[], res: DecodeResult): number {
     this.dataRecords = 0;
     this.templateRecords = 0;
     this.pendingInMessage = 0;
@@ -252,17 +260,27 @@ export class NetflowDecoder {
         continue;
       }
       if (entry.plan.minLength === 0) continue;
-      for (const p of this.pending.take(exporter, domain, it.template.id)) {
-        const c = this.ctx;
+      // Held data is replayed once the whole message is walked: options data later in the same
+      // message (softflowd sends the sampling interval right after its templates) must set the
+      // rate before the held flows are resolved.
+      this.replays.push({ exporter, domain, id: it.template.id, entry });
+    }
+  }
+
+  private replayHeld(out: FlowRecord[], res: DecodeResult): void {
+    const c = this.ctx;
+    for (const r of this.replays) {
+      for (const p of this.pending.take(r.exporter, r.domain, r.id)) {
         const saved = [c.sequence, c.exportMs, c.uptimeBase, this.dataRecords] as const;
         c.sequence = p.sequence;
         c.exportMs = p.exportMs;
         c.uptimeBase = p.uptimeBase;
-        this.decodeRecords(p.data, 0, 0, p.data.length, entry.template.options, entry.plan, it.template.id, out, res);
+        this.decodeRecords(p.data, 0, 0, p.data.length, r.entry.template.options, r.entry.plan, r.id, out, res);
         [c.sequence, c.exportMs, c.uptimeBase, this.dataRecords] = saved;
         this.stats.pendingReplayed++;
       }
     }
+    this.replays.length = 0;
   }
 
   private dataSet(buf: Buffer, msg: number, body: number, setEnd: number, id: number, out: FlowRecord[], res: DecodeResult): void {

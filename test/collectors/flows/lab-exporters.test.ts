@@ -100,7 +100,7 @@ describe.skipIf(reason !== null)(`real exporters → collector${reason ? ` — S
     // rely on it): reported as bad-count, everything else must decode cleanly.
     const errors = collector.stdout().split('\n').filter((l) => l.includes('decode error') && !l.includes('bad-count'));
     expect(errors, errors.join('\n')).toEqual([]);
-    expect(st.components.netflow.samplingRateMissing).toBe(0);
+    expect(st.components.netflow.samplingRateMissing, JSON.stringify((st.components.netflow as any).exporters) + JSON.stringify((st.components.netflow as any).decoder)).toBe(0);
   });
 
   it('Open vSwitch IPFIX and NetFlow v5 export land on leaf1; tshark decodes the same capture the same way', async () => {

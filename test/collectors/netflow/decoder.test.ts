@@ -30,6 +30,19 @@ describe('IPFIX', () => {
     expect(d.stats.pendingReplayed).toBe(1);
   });
 
+  it('replays held data after the whole message, so options data in it sets the sampling rate first', () => {
+    // Options template 301: scope observationDomainId, then samplingInterval (IE 34) = 100.
+    const opt301 = set(3, [...u16(301), ...u16(2), ...u16(1), ...ipfixField(149, 4), ...ipfixField(34, 4)]);
+    const optData = set(301, [...u32(7), ...u32(100)]);
+    const d = new NetflowDecoder();
+    decode(d, ipfixMessage(7, 1, [data300]));
+    const b = decode(d, ipfixMessage(7, 2, [tpl300, opt301, optData]));
+    expect(b.flows).toHaveLength(1);
+    expect(b.flows[0]).toMatchObject({ srcAddr: '10.0.0.1', samplingRate: 100 });
+    expect(b.flows[0]!.samplingRateMissing).toBeUndefined();
+    expect(d.samplingRateMissing).toBe(0);
+  });
+
   it('counts evicted pending sets when the per-exporter buffer is full', () => {
     const d = new NetflowDecoder();
     for (let i = 0; i < 40; i++) decode(d, ipfixMessage(7, i, [data300]));
