@@ -54,26 +54,48 @@ function fieldSize(k: Kind): number {
   return k === 'u64' || k === 'mac8' ? 8 : 4;
 }
 
-/** Minimum body length of a fixed layout: trailing fields (e.g. newer host_cpu ones) may be absent. */
-function minLength(l: Layout, format: number): number {
-  let n = 0;
+type LayoutReader = (b: Buffer, o: number, end: number, rec: CounterRecord) => void;
+interface CompiledLayout { minLength: number; read: LayoutReader }
+
+/**
+ * Each table becomes straight-line code at load time: `rec.name = u32(b, o + k)` per field, each
+ * guarded by the body end (trailing fields may be absent). A generic loop writing `rec[name]`
+ * is a megamorphic keyed store per field, several times slower. The generated source holds only
+ * the table's field names and offsets, never input bytes.
+ */
+function compileLayout(l: Layout, format: number): CompiledLayout {
+  let src = '"use strict";';
+  let off = 0;
+  for (const [name, kind] of l) {
+    const size = fieldSize(kind);
+    src += `if(o+${off + size}>e)return;r.${name}=${kind}(b,o+${off});`;
+    off += size;
+  }
+  // Trailing fields newer host_cpu records have may be absent.
   const required = format === 2003 ? l.length - 3 : l.length;
-  for (let i = 0; i < required; i++) n += fieldSize(l[i]![1]);
-  return n;
+  let minLength = 0;
+  for (let i = 0; i < required; i++) minLength += fieldSize(l[i]![1]);
+  // eslint-disable-next-line @typescript-eslint/no-implied-eval
+  const make = new Function('u32', 'u64', 'f32', 'mac8', `return function readLayout(b,o,e,r){${src}}`) as
+    (u32r: typeof u32, u64r: typeof u64, f32r: typeof f32, mac: typeof macStr) => LayoutReader;
+  return { minLength, read: make(u32, u64, f32, macStr) };
 }
 
-const MIN_LENGTH: Record<number, number> = {};
-for (const [f, l] of Object.entries(LAYOUTS)) MIN_LENGTH[Number(f)] = minLength(l, Number(f));
+/** Per counter record format (12 bits on the wire, so a dense array: no hashing per lookup). */
+const NAMES: (string | undefined)[] = new Array<string | undefined>(4096).fill(undefined);
+const READERS: (CompiledLayout | undefined)[] = new Array<CompiledLayout | undefined>(4096).fill(undefined);
+for (const [f, n] of Object.entries(COUNTER_NAMES)) NAMES[Number(f)] = n;
+for (const [f, l] of Object.entries(LAYOUTS)) READERS[Number(f)] = compileLayout(l, Number(f));
 
-export function isKnownCounterFormat(format: number): boolean {
-  return format in COUNTER_NAMES;
+/** Record name of a known enterprise-0 counter record format (`format` < 4096), else undefined. */
+export function counterName(format: number): string | undefined {
+  return NAMES[format];
 }
 
 /** Fills `rec` from the record body [o, end); false when the body is shorter than required. */
 export function decodeCounterRecord(ctx: Ctx, format: number, o: number, end: number, rec: CounterRecord): boolean {
   const b = ctx.buf;
-  // The two records every switch sends each polling interval get straight-line code: the
-  // table walk below writes properties by computed name, which is several times slower.
+  // The two records every switch sends each polling interval are checked first.
   if (format === 1) return genericInterface(b, o, end, rec);
   if (format === 2) return ethernetInterface(b, o, end, rec);
   if (format === 1004) {
@@ -83,16 +105,10 @@ export function decodeCounterRecord(ctx: Ctx, format: number, o: number, end: nu
     rec.openflowPort = u32(b, o + 8);
     return true;
   }
-  const layout = LAYOUTS[format];
+  const layout = READERS[format];
   if (layout) {
-    if (end - o < MIN_LENGTH[format]!) return false;
-    let p = o;
-    for (const [name, kind] of layout) {
-      const size = fieldSize(kind);
-      if (p + size > end) break;
-      rec[name] = kind === 'u32' ? u32(b, p) : kind === 'u64' ? u64(b, p) : kind === 'f32' ? f32(b, p) : macStr(b, p);
-      p += size;
-    }
+    if (end - o < layout.minLength) return false;
+    layout.read(b, o, end, rec);
     return true;
   }
   switch (format) {

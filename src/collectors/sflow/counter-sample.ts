@@ -3,7 +3,7 @@
 import type { CounterRecord } from '../common/flow-record.ts';
 import { u32 } from '../common/packet-bytes.ts';
 import { type Ctx, pushError, walkRecords, where } from './context.ts';
-import { COUNTER_NAMES, decodeCounterRecord, isKnownCounterFormat } from './counter-records.ts';
+import { counterName, decodeCounterRecord } from './counter-records.ts';
 
 export function decodeCounterSample(ctx: Ctx, format: number, o: number, end: number): void {
   const b = ctx.buf;
@@ -27,11 +27,12 @@ export function decodeCounterSample(ctx: Ctx, format: number, o: number, end: nu
     p = o + 12;
   }
   walkRecords(ctx, p, end, (enterprise, rf, body, bodyEnd) => {
-    if (enterprise !== 0 || !isKnownCounterFormat(rf)) return false;
+    const name = enterprise === 0 ? counterName(rf) : undefined;
+    if (name === undefined) return false;
     const rec: CounterRecord = {
       type: 'counter', protocol: 'sflow', exporter: ctx.agent, subAgentId: ctx.subAgentId,
       sequence, datagramSequence: ctx.datagramSequence, sourceIdType: srcType, sourceIdIndex: srcIndex,
-      format: rf, name: COUNTER_NAMES[rf],
+      format: rf, name,
       // The port a record describes: the sample's source when it is an ifIndex (type 0);
       // the generic interface record overwrites it with its own ifIndex.
       ifIndex: srcType === 0 ? srcIndex : undefined,

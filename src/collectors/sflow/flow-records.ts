@@ -7,7 +7,10 @@ import { ipv4Str, ipv6Str, macStr, u32 } from '../common/packet-bytes.ts';
 import { type Ctx, pushError, readString, where } from './context.ts';
 
 /** Flow record formats this module decodes (others are skipped by length and counted). */
-export const FLOW_RECORD_FORMATS = new Set([1, 2, 3, 4, 1001, 1002, 1003, 1004, 1005, 1036, 1037, 1038]);
+export function isFlowRecordFormat(format: number): boolean {
+  // A comparison chain, not a Set: Set#has hashes the number on every record.
+  return (format >= 1 && format <= 4) || (format >= 1001 && format <= 1005) || (format >= 1036 && format <= 1038);
+}
 
 const HEADER_PROTOCOLS: Record<number, PacketProto> = { 1: 'ethernet', 11: 'ipv4', 12: 'ipv6' };
 const MAX_AS_PATH = 512;
@@ -71,8 +74,11 @@ export function decodeFlowRecord(ctx: Ctx, format: number, o: number, end: numbe
       return true;
     }
     case 1002: { // extended router
-      const p = readAddress(ctx, o, end, rec, 'nextHop');
-      if (p < 0 || p + 8 > end) return false;
+      const n = addressLength(b, o, end);
+      if (n < 0) return false;
+      if (n > 4) rec.nextHop = addressText(b, o, n);
+      const p = o + n;
+      if (p + 8 > end) return false;
       rec.srcMask = u32(b, p);
       rec.dstMask = u32(b, p + 4);
       return true;
@@ -124,29 +130,30 @@ export function decodeFlowRecord(ctx: Ctx, format: number, o: number, end: numbe
   return true;
 }
 
-/** sFlow `address`: type (1 IPv4, 2 IPv6, 0 unknown) + bytes. Returns the next offset or -1. */
-function readAddress(ctx: Ctx, o: number, end: number, rec: FlowRecord, field: 'nextHop' | 'bgpNextHop'): number {
-  const b = ctx.buf;
+/**
+ * Bytes taken by the sFlow `address` at `o` (type 1 IPv4: 8, type 2 IPv6: 20, type 0 unknown: 4),
+ * or -1 when it does not fit before `end` or its type is not one of these.
+ */
+function addressLength(b: Buffer, o: number, end: number): number {
   if (o + 4 > end) return -1;
   const t = u32(b, o);
-  if (t === 1) {
-    if (o + 8 > end) return -1;
-    rec[field] = ipv4Str(b, o + 4);
-    return o + 8;
-  }
-  if (t === 2) {
-    if (o + 20 > end) return -1;
-    rec[field] = ipv6Str(b, o + 4);
-    return o + 20;
-  }
-  return t === 0 ? o + 4 : -1;
+  const n = t === 1 ? 8 : t === 2 ? 20 : t === 0 ? 4 : -1;
+  return n < 0 || o + n > end ? -1 : n;
+}
+
+/** Text of an address whose `addressLength` n is > 4. Callers assign it to a named field (a `rec[field]` store is megamorphic). */
+function addressText(b: Buffer, o: number, n: number): string {
+  return n === 8 ? ipv4Str(b, o + 4) : ipv6Str(b, o + 4);
 }
 
 /** Extended gateway (1003): BGP next hop, AS numbers, AS path segments, communities, local pref. */
 function gateway(ctx: Ctx, o: number, end: number, rec: FlowRecord): boolean {
   const b = ctx.buf;
-  let p = readAddress(ctx, o, end, rec, 'bgpNextHop');
-  if (p < 0 || p + 16 > end) return false;
+  const n = addressLength(b, o, end);
+  if (n < 0) return false;
+  if (n > 4) rec.bgpNextHop = addressText(b, o, n);
+  let p = o + n;
+  if (p + 16 > end) return false;
   // akvorado's reading (manifest values): the router's own AS stands in for an unset source AS
   // and for the destination AS when the path is empty.
   const as = u32(b, p);

@@ -3,7 +3,7 @@
 import type { FlowRecord, IfFormat } from '../common/flow-record.ts';
 import { u32 } from '../common/packet-bytes.ts';
 import { type Ctx, pushError, walkRecords, where } from './context.ts';
-import { decodeFlowRecord, FLOW_RECORD_FORMATS } from './flow-records.ts';
+import { decodeFlowRecord, isFlowRecordFormat } from './flow-records.ts';
 
 const INTERNAL_IF = 0x3fffffff;
 const IF_FORMATS: IfFormat[] = ['ifindex', 'discard', 'multiple'];
@@ -126,7 +126,7 @@ export function decodeFlowSample(ctx: Ctx, format: number, o: number, end: numbe
 
 function flowRecords(ctx: Ctx, rec: FlowRecord, p: number, end: number): void {
   walkRecords(ctx, p, end, (enterprise, format, body, bodyEnd) => {
-    if (enterprise !== 0 || !FLOW_RECORD_FORMATS.has(format)) return false;
+    if (enterprise !== 0 || !isFlowRecordFormat(format)) return false;
     if (!decodeFlowRecord(ctx, format, body, bodyEnd, rec)) {
       pushError(ctx, 'short-body', body, `${where(ctx)} (format 0:${format}): ${bodyEnd - body} bytes is too short`);
     }
