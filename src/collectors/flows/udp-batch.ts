@@ -4,6 +4,7 @@
 // Linux): `loadUdpBatch()` returns undefined and the listener uses node:dgram.
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { ipv6Str } from '../common/packet-bytes.ts';
 
@@ -91,7 +92,7 @@ export class BatchSocket {
     const n = loadUdpBatch();
     if (!n) throw new Error(`batched UDP receive unavailable: ${udpBatchLoadError()}`);
     this.native = n;
-    const family = opts.host.includes(':') ? 6 : 4;
+    const family = isIP(opts.host) === 6 ? 6 : 4;
     const [fd, port, granted] = n.open(opts.host, opts.port, family, opts.receiveBuffer);
     this.port = port;
     this.receiveBufferBytes = granted;

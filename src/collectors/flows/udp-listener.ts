@@ -4,6 +4,8 @@
 // Otherwise node:dgram's callback only copies into a bounded queue drained the same way, and a
 // full queue drops and counts. Either way a receive buffer the kernel capped is reported once.
 import dgram from 'node:dgram';
+import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
 import type { Counter } from 'prom-client';
 import type { Logger } from '../../util/log.ts';
 import { formatListen, listenList, parseListen } from '../../util/listen.ts';
@@ -66,7 +68,8 @@ export class UdpListener {
     for (const l of listenList(this.opts.listen)) {
       const { host, port } = parseListen(l);
       if (this.mode === 'recvmmsg') {
-        this.startBatch(host, port);
+        // The native socket binds address literals only: names (localhost) are resolved here.
+        this.startBatch(isIP(host) ? host : (await lookup(host)).address, port);
         continue;
       }
       const sock = dgram.createSocket({ type: host.includes(':') ? 'udp6' : 'udp4', reuseAddr: false });

@@ -142,4 +142,18 @@ describe('UDP listener receive paths', () => {
       }
     });
   }
+
+  it('binds a listen address given by name', async () => {
+    const l = new UdpListener({
+      protocol: 'test', listen: 'localhost:0', receiveBuffer: 1 << 16, queueSize: 16,
+      dropped: new Counter({ name: 't_dropped_name', help: 'x', labelNames: ['protocol', 'reason'], registers: [new Registry()] }),
+      log: silentLogger(), handle: () => undefined,
+    });
+    await l.start();
+    try {
+      expect(l.bound[0]).toMatch(/^(127\.0\.0\.1|\[::1\]):\d+$/);
+    } finally {
+      await l.stop();
+    }
+  });
 });
