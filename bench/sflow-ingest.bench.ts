@@ -15,7 +15,7 @@ import type { Bench, Emit } from './run.ts';
 const ROOT = resolve(import.meta.dirname, '..');
 const STEP = Number(process.env.BENCH_STEP_SECONDS ?? 60);
 const KEYS_PER_MINUTE = 120_000;
-const RATES = (process.env.BENCH_INGEST_RATES ?? '25000,50000,100000,150000,200000,250000').split(',').map(Number);
+const RATES = (process.env.BENCH_INGEST_RATES ?? '50000,100000,125000,150000,175000,200000,250000').split(',').map(Number);
 
 /** Real flow-sample datagrams with the offsets of each sampled IPv4 header's addresses and ports. */
 export function templates(): { hex: string; rewrite: number[] }[] {
