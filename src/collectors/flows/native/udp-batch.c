@@ -263,19 +263,19 @@ static napi_value js_start(napi_env env, napi_callback_info info) {
   r->ctl = ctl;
   r->slot_size = (size_t)slot_size;
   r->slots = slots;
+  uv_loop_t *loop;
+  if (napi_get_uv_event_loop(env, &loop) != napi_ok || uv_poll_init(loop, &r->poll, fd) != 0) {
+    free(r);
+    napi_throw_error(env, NULL, "udp-batch: cannot poll the socket");
+    return NULL;
+  }
+  // Held until close(): the ring, the shared counters and the callback outlive this call.
   napi_create_reference(env, argv[1], 1, &r->data_ref);
   napi_create_reference(env, argv[3], 1, &r->ctl_ref);
   napi_create_reference(env, argv[4], 1, &r->cb_ref);
   napi_value name;
   napi_create_string_utf8(env, "canopy:udp-batch", NAPI_AUTO_LENGTH, &name);
   napi_async_init(env, NULL, name, &r->async_ctx);
-  uv_loop_t *loop;
-  CHECK(env, napi_get_uv_event_loop(env, &loop));
-  if (uv_poll_init(loop, &r->poll, fd) != 0) {
-    free(r);
-    napi_throw_error(env, NULL, "udp-batch: uv_poll_init failed");
-    return NULL;
-  }
   r->poll.data = r;
   uv_poll_start(&r->poll, UV_READABLE, on_readable);
   napi_value handle;
