@@ -37,7 +37,7 @@ export function genericCounters(c: CounterRecord): InterfaceCounters {
 /** Per agent: exporter accounting, its Prometheus child, datagram sequences per sub-agent. */
 interface AgentState {
   ex: ExporterStats;
-  datagrams: Counter<'protocol' | 'exporter'> extends { labels(...a: never[]): infer C } ? C : never;
+  datagrams: ReturnType<Counter<'protocol' | 'exporter'>['labels']>;
   pending: number;
   seq: Map<number, number>;
 }
