@@ -78,11 +78,7 @@ export class FlowWriter {
         if (n === 0) this.prune = undefined;
       }
     } catch (err) {
-      // A failing database must not take the collector down; what could not be written is dropped.
-      this.log.error({ err, rows: this.pendingRows }, 'flow write failed; pending entries dropped');
-      this.batches.length = 0;
-      this.at = 0;
-      this.pendingRows = 0;
+      this.dropPending(err);
       this.prune = undefined;
     }
     if (this.batches.length > 0 || this.prune) this.schedule();
@@ -106,6 +102,7 @@ export class FlowWriter {
   /** Writes everything pending now (readers that must see every flow, and stop()). */
   flushAll(): void {
     if (this.timer) {
+      // Either kind: clearTimeout and clearImmediate each ignore the other's handle.
       clearTimeout(this.timer as NodeJS.Timeout);
       clearImmediate(this.timer as NodeJS.Immediate);
       this.timer = undefined;
@@ -113,21 +110,22 @@ export class FlowWriter {
     try {
       while (this.batches.length > 0) this.writeFrom(Infinity);
     } catch (err) {
-      this.log.error({ err, rows: this.pendingRows }, 'flow write failed; pending entries dropped');
-      this.batches.length = 0;
-      this.at = 0;
-      this.pendingRows = 0;
+      this.dropPending(err);
     }
     if (this.prune) this.schedule();
   }
 
+  /** Writes what is pending; pruning waits for the next start. */
   stop(): void {
-    this.flushAll();
-    if (this.timer) {
-      clearTimeout(this.timer as NodeJS.Timeout);
-      clearImmediate(this.timer as NodeJS.Immediate);
-      this.timer = undefined;
-    }
     this.prune = undefined;
+    this.flushAll();
+  }
+
+  /** A failing database must not take the collector down: what could not be written is dropped. */
+  private dropPending(err: unknown): void {
+    this.log.error({ err, rows: this.pendingRows }, 'flow write failed; pending entries dropped');
+    this.batches.length = 0;
+    this.at = 0;
+    this.pendingRows = 0;
   }
 }

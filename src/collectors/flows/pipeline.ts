@@ -130,9 +130,8 @@ export class FlowPipeline {
     if (--this.starts > 0) return;
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
-    this.writer.enqueue(this.table.drain());
     this.writer.stop();
-    this.ports.flushSeries();
+    this.flush();
   }
 
   windowStart(now = Date.now()): number {
