@@ -2,10 +2,14 @@
 // tests can read the same credentials and addresses.
 import type { LabState, NodeState } from './state.ts';
 
+/** Write community for snmpd's cache timeouts only, from the switch's own loopback. */
+export const CACHE_COMMUNITY = 'canopy-lab-cache';
+
 /**
  * snmpd for one switch: v2c + v3 authPriv, AgentX master for lldpd (LLDP-MIB) and
  * snmp-bridge-mib (BRIDGE-MIB), and a DISMAN monitor polling ifOperStatus every second so
- * linkUp/linkDown traps leave within ~1 s (linkUpDownNotifications only polls every 60 s).
+ * linkUp/linkDown traps leave within ~1 s (linkUpDownNotifications only polls every 60 s; the
+ * ifTable cache that monitor reads is shortened at start-up, see shortenIfTableCache).
  */
 export function snmpdConf(s: LabState, n: NodeState): string {
   const v3 = s.snmp.v3;
@@ -17,6 +21,9 @@ export function snmpdConf(s: LabState, n: NodeState): string {
     'sysContact lab@example.invalid',
     `sysDescr canopy lab ${n.switchKind === 'ovs' ? 'Open vSwitch (netdev)' : 'Linux bridge'} switch ${n.name}`,
     `rocommunity ${s.snmp.community} default`,
+    // Write access to NET-SNMP-AGENT-MIB's cache timeouts only, from the switch itself: the lab
+    // shortens the ifTable cache (3 s by default) so the 1 s link monitor sees a change within ~1 s.
+    `rwcommunity ${CACHE_COMMUNITY} 127.0.0.1 .1.3.6.1.4.1.8072.1.5.3.1.2`,
     `createUser ${v3.user} ${v3.authProtocol} "${v3.authKey}" ${v3.privProtocol} "${v3.privKey}"`,
     `rouser ${v3.user} authpriv`,
     'createUser _internal SHA "internalpass1"',

@@ -3,7 +3,7 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { lldpdConf, snmpdConf } from './configs.ts';
+import { CACHE_COMMUNITY, lldpdConf, snmpdConf } from './configs.ts';
 import { run, startDaemon, type TrackedProc } from './procs.ts';
 import type { LabState } from './state.ts';
 import type { TopoNode } from './topology.ts';
@@ -28,6 +28,23 @@ export async function startSnmpd(n: TopoNode, s: LabState, track: Track): Promis
 export async function waitAgentx(n: TopoNode, s: LabState): Promise<void> {
   const node = s.nodes[n.name]!;
   await waitFor(`snmpd AgentX socket in ${node.ns} (${node.agentxSocket})`, 10_000, () => existsSync(node.agentxSocket!));
+}
+
+// NET-SNMP-AGENT-MIB::nsCacheTimeout for ifTable (1.3.6.1.2.1.2.2).
+const IFTABLE_CACHE_TIMEOUT = '1.3.6.1.4.1.8072.1.5.3.1.2.1.3.6.1.2.1.2.2';
+
+/**
+ * snmpd caches ifTable for 3 s, and its DISMAN link monitor reads that cache: a link change
+ * then left as a trap 0.1–2.7 s after `ip link set` (4 s at worst). A 1 s cache keeps it near
+ * 1 s, as the issue's "≤ 3 s of the command" needs even on a loaded machine. snmpd.conf has no
+ * directive for it, so it is set over SNMP from the switch's own loopback.
+ */
+export async function shortenIfTableCache(n: TopoNode, s: LabState): Promise<void> {
+  const node = s.nodes[n.name]!;
+  await waitFor(`snmpd in ${node.ns} to accept the ifTable cache timeout (snmpset on 127.0.0.1:${s.snmp.port})`, 10_000, async () => {
+    const r = await run(node.ns, 'snmpset', ['-v2c', '-c', CACHE_COMMUNITY, '-t', '1', '-r', '0', `127.0.0.1:${s.snmp.port}`, IFTABLE_CACHE_TIMEOUT, 'i', '1'], { allowFail: true });
+    return r.code === 0;
+  });
 }
 
 /** BRIDGE-MIB (dot1dBase/dot1dTpFdb) for a Linux bridge, served by Debian's Perl AgentX subagent. */

@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 
 const COMMANDS: [string, string][] = [
   ['ip', 'iproute2'], ['ethtool', 'ethtool'], ['ping', 'iputils-ping'],
-  ['lldpd', 'lldpd'], ['lldpcli', 'lldpd'], ['snmpd', 'snmpd'], ['snmpwalk', 'snmp'], ['snmp-bridge-mib', 'snmp'],
+  ['lldpd', 'lldpd'], ['lldpcli', 'lldpd'], ['snmpd', 'snmpd'], ['snmpwalk', 'snmp'], ['snmpset', 'snmp'], ['snmp-bridge-mib', 'snmp'],
   ['ovsdb-server', 'openvswitch-switch'], ['ovs-vswitchd', 'openvswitch-switch'], ['ovs-vsctl', 'openvswitch-common'],
   ['ovsdb-tool', 'openvswitch-common'], ['softflowd', 'softflowd'], ['softflowctl', 'softflowd'], ['gcc', 'build-essential'],
 ];

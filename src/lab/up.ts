@@ -3,7 +3,7 @@
 // prefix/state dir); on failure it tears down what it built unless keepOnError is set.
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { buildPcapShim, startBridgeMib, startLldpd, startSnmpd, startSoftflowd, softflowdCtls, waitAgentx } from './daemons.ts';
+import { buildPcapShim, startBridgeMib, startLldpd, startSnmpd, startSoftflowd, softflowdCtls, shortenIfTableCache, waitAgentx } from './daemons.ts';
 import { labDown } from './down.ts';
 import { addRoutes, buildLinks, buildLinuxBridges, buildManagement, configureInterfaces } from './net.ts';
 import { configureOvs, startOvs } from './ovs.ts';
@@ -68,6 +68,7 @@ export async function labUp(file: string, opts: LabOptions = {}): Promise<LabSta
     for (const n of topo.nodes) await addRoutes(n, state);
     say(`waiting for snmpd AgentX sockets on ${switches.map((n) => n.name).join(', ')}`);
     await Promise.all(switches.map((n) => waitAgentx(n, state)));
+    await Promise.all(switches.map((n) => shortenIfTableCache(n, state)));
     for (const n of switches) if (n.switchKind === 'bridge') startBridgeMib(n, state, track);
     mark('snmpd');
     for (const n of topo.nodes) startLldpd(n, state, track);
