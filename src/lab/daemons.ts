@@ -36,7 +36,7 @@ const IFTABLE_CACHE_TIMEOUT = '1.3.6.1.4.1.8072.1.5.3.1.2.1.3.6.1.2.1.2.2';
 /**
  * snmpd caches ifTable for 3 s, and its DISMAN link monitor reads that cache: a link change
  * then left as a trap 0.1–2.7 s after `ip link set` (4 s at worst). A 1 s cache keeps it near
- * 1 s, as the issue's "≤ 3 s of the command" needs even on a loaded machine. snmpd.conf has no
+ * 1 s, inside the SNMP lab test's "≤ 3 s of the command" even on a loaded machine. snmpd.conf has no
  * directive for it, so it is set over SNMP from the switch's own loopback.
  */
 export async function shortenIfTableCache(n: TopoNode, s: LabState): Promise<void> {
