@@ -1,16 +1,22 @@
 import { defineConfig } from 'vitest/config';
 
+// Files that bring up a namespace lab or a browser, or time real peers (a trap in the graph within a
+// second, a link red on the wall within two). They run one at a time, after the rest, so their timed
+// checks never share the two cores with another test file.
+const PEERS = ['test/lab/**/*.test.ts', '**/*lab*.test.ts', 'test/ui/browser.test.ts', 'test/ui/perf.test.ts'];
+const ALL = ['test/**/*.test.ts', 'src/**/*.test.ts'];
+
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts', 'src/**/*.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 120_000,
-    // One file at a time: lab files could share the machine (each has its own namespace prefix,
-    // subnets and state dir), but their timed checks (a trap in the graph within a second, a link
-    // red on the wall within two) must not compete with another lab for two cores.
     pool: 'forks',
-    fileParallelism: false,
-    reporters: ['default', 'json'],
+    reporters: ['default', 'json', './test/support/slowest-files.ts'],
     outputFile: { json: '.ci/results.json' },
+    projects: [
+      // Everything else: one file per core, in parallel.
+      { extends: true, test: { name: 'unit', include: ALL, exclude: PEERS, sequence: { groupOrder: 0 } } },
+      { extends: true, test: { name: 'peers', include: PEERS, fileParallelism: false, sequence: { groupOrder: 1 } } },
+    ],
   },
 });

@@ -1,9 +1,12 @@
 // The UI component: serves the built wall display (dist/ui) at `/`. Its files are public — the
 // login page must load before there is a session — while every API and WebSocket request stays
 // behind the API's auth.
+import { existsSync } from 'node:fs';
 import type { ApiApp } from '../api/app.ts';
 import type { Component, ComponentFactory } from '../collector.ts';
-import { StaticUi } from './serve.ts';
+import type { Logger } from '../util/log.ts';
+import { ensureUiBuilt, UI_SOURCES } from './build.ts';
+import { DEFAULT_UI_DIR, StaticUi } from './serve.ts';
 
 /** Paths that always belong to the API, never to the UI's files. */
 const API_PATHS = /^\/(api|ws)(\/|$)|^\/(login|logout|metrics|healthz)$/;
@@ -12,9 +15,25 @@ export class UiComponent implements Component {
   readonly name = 'ui';
   private served = 0;
 
-  constructor(private readonly ui: StaticUi = new StaticUi()) {}
+  constructor(
+    private readonly ui: StaticUi = new StaticUi(),
+    private readonly log?: Logger,
+    private readonly buildOnStart: boolean = ui.dir === DEFAULT_UI_DIR,
+  ) {}
 
-  async start(): Promise<void> {}
+  /**
+   * Started from a checkout (UI sources beside the code), the default UI folder is built when it is
+   * missing or older than its sources, so every way of starting the collector serves the wall, not
+   * only `npm start`. A failed build leaves the API up and the 503 page naming the fix.
+   */
+  async start(): Promise<void> {
+    if (!this.buildOnStart || !existsSync(UI_SOURCES)) return;
+    try {
+      await ensureUiBuilt((line) => this.log?.info(line), this.ui.dir);
+    } catch (e) {
+      this.log?.warn({ err: (e as Error).message }, 'could not build the web UI; run npm run build:ui');
+    }
+  }
   async stop(): Promise<void> {}
 
   status(): Record<string, unknown> {
@@ -38,5 +57,5 @@ export class UiComponent implements Component {
 }
 
 export function uiComponent(dir?: string): ComponentFactory {
-  return () => new UiComponent(dir === undefined ? undefined : new StaticUi(dir));
+  return (ctx) => new UiComponent(dir === undefined ? undefined : new StaticUi(dir), ctx.log.child({ component: 'ui' }));
 }

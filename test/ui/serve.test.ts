@@ -1,9 +1,10 @@
 // Static serving of the built UI: types, caching, ETags, the 503 page, traversal, and auth:
 // the UI loads without a session while the API stays closed.
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { UiComponent } from '../../src/ui/component.ts';
 import { StaticUi } from '../../src/ui/serve.ts';
 import { startUiCollector } from './helpers.ts';
 
@@ -41,6 +42,22 @@ describe('StaticUi', () => {
     expect(r.status).toBe(503);
     expect(await r.text()).toContain('npm run build:ui');
   });
+});
+
+describe('UI component started from a checkout without a build', () => {
+  it('builds the missing UI folder at start, so every way of starting serves the wall', async () => {
+    const out = join(dir, 'fresh-build');
+    const ui = new StaticUi(out);
+    expect((await get(ui, '/'))!.status).toBe(503);
+    await new UiComponent(ui, undefined, true).start();
+    const r = (await get(ui, '/'))!;
+    expect(r.status).toBe(200);
+    expect(await r.text()).toContain('<title>Canopy</title>');
+    // Current now: a second start does not build again.
+    const before = statSync(join(out, 'index.html')).mtimeMs;
+    await new UiComponent(ui, undefined, true).start();
+    expect(statSync(join(out, 'index.html')).mtimeMs).toBe(before);
+  }, 60_000);
 });
 
 describe('UI component in a collector with auth on', () => {

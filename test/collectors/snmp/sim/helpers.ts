@@ -3,7 +3,7 @@
 // a typed handle on the npm net-snmp client.
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { mkdirSync, chmodSync, existsSync } from 'node:fs';
+import { chmodSync, cpSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -167,32 +167,81 @@ export interface Snmpsimd {
   stop(): Promise<void>;
 }
 
-/** Starts Debian's snmpsimd (0.4.x) on a loopback port, serving `dataDir`; resolves once it answers. */
-export async function startSnmpsimd(dataDir: string, port: number, community: string, extra: string[] = []): Promise<Snmpsimd> {
-  // A persistent cache keeps snmpsimd's per-file index between runs (building it takes ~20 s).
-  const cache = join(tmpdir(), 'canopy-snmpsim-cache');
-  if (!existsSync(cache)) mkdirSync(cache, { recursive: true });
+/**
+ * What snmpsimd may read once it has dropped to nobody: a copy of `dataDir` in a world-readable
+ * temporary folder. The checkout itself may sit in a 0700 home directory that nobody cannot enter.
+ */
+function readableCopy(dataDir: string): { dir: string; remove(): void } {
+  const dir = mkdtempSync(join(tmpdir(), 'canopy-snmpsim-data-'));
+  cpSync(dataDir, dir, { recursive: true });
+  const open = (p: string): void => {
+    const isDir = statSync(p).isDirectory();
+    chmodSync(p, isDir ? 0o755 : 0o644);
+    if (isDir) for (const e of readdirSync(p)) open(join(p, e));
+  };
+  open(dir);
+  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** Lines snmpsimd logs when it cannot serve what it was asked to: fail at once, not after the wait. */
+function snmpsimdFailure(log: string, dataDir: string): string | null {
+  if (log.includes(`Directory "${dataDir}" does not exist`)) return `cannot read its data directory ${dataDir}`;
+  const m = /^.*(ERROR|Traceback|Permission denied).*$/m.exec(log);
+  return m ? m[0] : null;
+}
+
+/**
+ * Starts Debian's snmpsimd (0.4.x) on a loopback port, serving a readable copy of `dataDir`;
+ * resolves once it answers. When it cannot start it rejects within seconds with its own log.
+ */
+export async function startSnmpsimd(
+  dataDir: string,
+  port: number,
+  community: string,
+  extra: string[] = [],
+  opts: { copy?: boolean } = {},
+): Promise<Snmpsimd> {
+  // `copy: false` serves dataDir in place (the test of the failure path uses it).
+  const data = opts.copy === false ? { dir: dataDir, remove: () => undefined } : readableCopy(dataDir);
+  const cache = mkdtempSync(join(tmpdir(), 'canopy-snmpsim-cache-'));
   chmodSync(cache, 0o777);
-  const args = [`--data-dir=${dataDir}`, `--cache-dir=${cache}`, `--agent-udpv4-endpoint=127.0.0.1:${port}`, '--logging-method=null', ...extra];
+  const args = [`--data-dir=${data.dir}`, `--cache-dir=${cache}`, `--agent-udpv4-endpoint=127.0.0.1:${port}`, '--logging-method=stderr', ...extra];
   if (process.getuid?.() === 0) args.push('--process-user=nobody', '--process-group=nogroup');
   const child = spawn('snmpsimd', args, { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  let log = '';
+  child.stderr.on('data', (d: Buffer) => {
+    // Keep the start of the log (the configuration and any failure) and not the per-request lines.
+    if (log.length < 64 * 1024) log += d.toString();
+  });
+  const spawnError = new Promise<Error>((r) => child.once('error', r));
   const stop = async (): Promise<void> => {
-    if (child.exitCode !== null || child.pid === undefined) return;
-    const exited = new Promise((r) => child.once('exit', r));
-    process.kill(child.pid, 'SIGTERM');
-    await Promise.race([exited, new Promise((r) => setTimeout(r, 3000))]);
-    if (child.exitCode === null && child.signalCode === null) process.kill(child.pid, 'SIGKILL');
+    try {
+      if (child.exitCode !== null || child.pid === undefined) return;
+      const exited = new Promise((r) => child.once('exit', r));
+      process.kill(child.pid, 'SIGTERM');
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 3000))]);
+      if (child.exitCode === null && child.signalCode === null) process.kill(child.pid, 'SIGKILL');
+    } finally {
+      data.remove();
+      rmSync(cache, { recursive: true, force: true });
+    }
+  };
+  const fail = async (why: string): Promise<never> => {
+    await stop();
+    throw new Error(`snmpsimd ${why}; its log:\n${log.slice(-4000)}`);
   };
   const probe = buildRequest({ version: 1, community, pdu: 0xa1, requestId: 7, oids: ['1.3.6.1.2.1.1'] });
-  const deadline = Date.now() + 110_000;
+  // It answers within a second or two here; the wait ends at once on a logged failure.
+  const deadline = Date.now() + 30_000;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`snmpsimd exited ${child.exitCode}: ${stderr}`);
+    const err = await Promise.race([spawnError, new Promise<null>((r) => setImmediate(() => r(null)))]);
+    if (err) return fail(`could not be started (${err.message})`);
+    if (child.exitCode !== null) return fail(`exited with code ${child.exitCode}`);
+    const why = snmpsimdFailure(log, data.dir);
+    if (why) return fail(why);
     if (await exchange(port, probe, 500)) return { port, child, stop };
   }
-  await stop();
-  throw new Error(`snmpsimd did not answer on ${port}: ${stderr}`);
+  return fail(`did not answer on 127.0.0.1:${port} within 30 s`);
 }
 
 /** The npm net-snmp client, typed for what the tests use. */

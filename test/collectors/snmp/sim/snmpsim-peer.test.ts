@@ -3,7 +3,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listWalkFiles } from '../../../../src/collectors/snmp/sim/load.ts';
 import { startSimulator, type RunningSimulator } from '../../../../src/collectors/snmp/sim/server.ts';
-import { basename } from 'node:path';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
 import { FIXTURE_DIR, SUBTREES, freeUdpPort, getP, netSnmp, rawWalk, startSnmpsimd, subtreeP, type Snmpsimd } from './helpers.ts';
 
 const communities = listWalkFiles(FIXTURE_DIR).map((f) => basename(f, '.snmprec'));
@@ -59,4 +61,31 @@ describe('snmp-sim vs snmpsimd (reference)', () => {
       }
     }
   }, 60_000);
+});
+
+// A checkout in a 0700 home directory is unreadable to snmpsimd once it drops to nobody: served in
+// place, it must fail within seconds and show its own log, not wait out the start-up deadline.
+describe.runIf(process.getuid?.() === 0)('snmpsimd that cannot read its data', () => {
+  it('fails within seconds with its log in the message', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'canopy-0700-'));
+    try {
+      chmodSync(home, 0o700);
+      const dir = join(home, 'walks');
+      mkdirSync(dir);
+      copyFileSync(join(FIXTURE_DIR, `${communities[0]!}.snmprec`), join(dir, `${communities[0]!}.snmprec`));
+      const t0 = Date.now();
+      const err = await startSnmpsimd(dir, await freeUdpPort(), communities[0]!, [], { copy: false }).then(
+        async (s) => {
+          await s.stop();
+          return null;
+        },
+        (e: Error) => e,
+      );
+      expect(err?.message).toMatch(/cannot read its data directory/);
+      expect(err?.message).toMatch(/Scanning ".*walks" directory/);
+      expect(Date.now() - t0).toBeLessThan(10_000);
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
+  }, 20_000);
 });
