@@ -26,7 +26,21 @@ export function planNamespaces(file: string, opts: LabOptions): { stateDir: stri
   return { stateDir: state.stateDir, namespaces: [state.mgmtNs, ...Object.values(state.nodes).map((n) => n.ns)] };
 }
 
+/**
+ * The lab's daemons drop privileges (lldpd to _lldpd, snmpsim-like peers to nobody) and must read the
+ * files and sockets it writes, whatever umask the caller has (077 in many root shells and CI): the
+ * folders, configs and daemons of the lab are made with 022.
+ */
 export async function labUp(file: string, opts: LabOptions = {}): Promise<LabState> {
+  const umask = process.umask(0o022);
+  try {
+    return await buildLab(file, opts);
+  } finally {
+    process.umask(umask);
+  }
+}
+
+async function buildLab(file: string, opts: LabOptions): Promise<LabState> {
   const t0 = Date.now();
   const say = opts.progress ?? (() => {});
   const mark = (what: string) => {
