@@ -1,6 +1,7 @@
 // NetFlow v5 / v9 / IPFIX message decoder with per-exporter state (templates, pending data sets,
 // options-learned sampling rates and interface names). Never throws on input: problems come back as
 // typed errors in the result and decoding continues with the next set where that is safe.
+import { u16, u32 } from '../common/packet-bytes.ts';
 import type { FlowRecord } from '../common/flow-record.ts';
 import { reverseRecord } from './biflow.ts';
 import { nfError, type NetflowError } from './errors.ts';
@@ -52,8 +53,6 @@ export interface NetflowDecoderOptions {
   pending?: PendingSets;
 }
 
-const u16 = (b: Buffer, o: number) => (b[o]! << 8) | b[o + 1]!;
-const u32 = (b: Buffer, o: number) => b[o]! * 16777216 + ((b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!);
 
 export class NetflowDecoder {
   readonly templates: TemplateCache;

@@ -1,5 +1,6 @@
 // Template and options-template records of NetFlow v9 (flowsets 0/1, RFC 3954 §5.2, §6.1) and
 // IPFIX (sets 2/3, RFC 7011 §3.4). Offsets in errors are relative to the message start.
+import { u16 } from '../common/packet-bytes.ts';
 import { nfError, type NetflowError } from './errors.ts';
 import { VARIABLE_LENGTH, type Template, type TemplateField } from './plan.ts';
 
@@ -10,7 +11,6 @@ export type TemplateItem =
   | { kind: 'template'; template: Template }
   | { kind: 'withdraw'; templateId: number; options: boolean };
 
-const u16 = (b: Buffer, o: number) => (b[o]! << 8) | b[o + 1]!;
 
 /** v9 flowset 0: records of templateId, fieldCount, (type, length)… */
 export function parseV9Templates(b: Buffer, off: number, end: number, msg: number, out: TemplateItem[]): NetflowError | null {

@@ -1,5 +1,6 @@
 // NetFlow v5: 24-byte header + count × 48-byte records. Header sampling field: top 2 bits mode,
 // low 14 bits interval (0 = not sampled).
+import { u16, u32 } from '../common/packet-bytes.ts';
 import type { FlowRecord } from '../common/flow-record.ts';
 import { nfError, type NetflowError } from './errors.ts';
 import { ip4 } from './read.ts';
@@ -21,8 +22,6 @@ export interface V5Header {
   samplingInterval: number;
 }
 
-const u16 = (b: Buffer, o: number) => (b[o]! << 8) | b[o + 1]!;
-const u32 = (b: Buffer, o: number) => b[o]! * 16777216 + ((b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!);
 
 export function readV5Header(b: Buffer, start: number): V5Header | NetflowError {
   if (b.length - start < V5_HEADER) return nfError('short-header', 0, `v5 header needs ${V5_HEADER} bytes, have ${b.length - start}`);
