@@ -68,11 +68,6 @@ export function text(b: Buffer, s: number, e: number): string {
   return b.toString('utf8', s, e);
 }
 
-/** Identifier rendering for textual-or-opaque fields (chassis component, locally assigned …). */
-export function textOrHex(b: Buffer, s: number, e: number): string {
-  return isPrintable(b, s, e) ? text(b, s, e) : hex(b, s, e, ':');
-}
-
 /** BER-encoded OID (no tag/length) to dotted form; null when malformed. */
 export function berOid(b: Buffer, s: number, e: number): string | null {
   if (e <= s) return null;

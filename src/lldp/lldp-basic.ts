@@ -1,5 +1,6 @@
 // 802.1AB basic TLVs (types 1–8). Each function gets the value range [s, e) already inside the buffer.
-import { addressText, berOid, bitNames, familyName, hex, mac, text, textOrHex, type ErrorSink } from './format.ts';
+import { addressText, berOid, bitNames, familyName, text, type ErrorSink } from './format.ts';
+import { lldpIdText } from './id.ts';
 import type { LldpRecord } from './types.ts';
 
 export const CHASSIS_SUBTYPES = ['', 'chassis-component', 'interface-alias', 'port-component', 'mac-address', 'network-address', 'interface-name', 'local'] as const;
@@ -21,19 +22,10 @@ function idValue(b: Buffer, s: number, e: number, names: readonly string[], macS
   const subtype = b[s]!;
   const name = names[subtype] || `reserved-${subtype}`;
   const v = s + 1;
-  if (subtype === macSub) {
-    if (e - v !== 6) sink.add('bad-length', s, ctx, `MAC id of ${e - v} bytes`);
-    return { id: e - v === 6 ? mac(b, v) : hex(b, v, e, ':'), subtype, name };
-  }
-  if (subtype === netSub) {
-    if (e - v < 2) {
-      sink.add('bad-length', s, ctx, 'network-address id without address');
-      return { id: hex(b, v, e, ':'), subtype, name };
-    }
-    const fam = b[v]!;
-    return { id: addressText(fam, b, v + 1, e), subtype, name, family: fam };
-  }
-  return { id: textOrHex(b, v, e), subtype, name };
+  if (subtype === macSub && e - v !== 6) sink.add('bad-length', s, ctx, `MAC id of ${e - v} bytes`);
+  if (subtype === netSub && e - v < 2) sink.add('bad-length', s, ctx, 'network-address id without address');
+  const id = lldpIdText(subtype, b, v, e, macSub, netSub);
+  return subtype === netSub && e - v >= 2 ? { id, subtype, name, family: b[v]! } : { id, subtype, name };
 }
 
 export function chassisTlv(b: Buffer, s: number, e: number, rec: LldpRecord, sink: ErrorSink): void {

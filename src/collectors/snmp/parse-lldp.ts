@@ -1,8 +1,9 @@
 // LLDP-MIB (and LLDP-V2-MIB) tables → local chassis, local ports and remote rows.
 import { T, type Varbind } from './net-snmp.ts';
+import { chassisIdText, portIdText } from '../../lldp/id.ts';
 import { O } from './oids.ts';
 import type { WalkResult } from './client.ts';
-import { Problems, bufOf, byIndex, indexOf, intOf, ipFromBytes, isPrintable, mac, normaliseMacText, text } from './values.ts';
+import { Problems, bufOf, byIndex, indexOf, intOf, ipFromBytes, text } from './values.ts';
 
 export interface LldpLocPort {
   portNum: number;
@@ -41,28 +42,13 @@ export function capabilities(b: Buffer | null): string[] {
   return out;
 }
 
-/** Chassis/port ID rendering by subtype: MACs as aa:bb:…, network addresses as IPs, text otherwise. */
-export function renderId(subtype: number | null, b: Buffer | null, macSubtype: number, addrSubtype: number): string | null {
-  if (!b) return null;
-  if (subtype === macSubtype) {
-    if (b.length === 6) return mac(b);
-    const m = normaliseMacText(text(b));
-    if (m) return m;
-  }
-  if (subtype === addrSubtype && b.length >= 5) {
-    const ip = ipFromBytes(b.subarray(1));
-    if (ip) return ip;
-  }
-  if (isPrintable(b)) return text(b);
-  return b.length === 6 ? mac(b) : b.toString('hex');
-}
-
+/** Chassis/port ID text: the same rendering as the LLDP frame decoder's (src/lldp/id.ts). */
 export function renderChassisId(subtype: number | null, b: Buffer | null): string | null {
-  return renderId(subtype, b, 4, 5);
+  return b ? chassisIdText(subtype, b) : null;
 }
 
 export function renderPortId(subtype: number | null, b: Buffer | null): string | null {
-  return renderId(subtype, b, 3, 4);
+  return b ? portIdText(subtype, b) : null;
 }
 
 export function parseLocPorts(cols: Map<string, WalkResult>, p: Problems, v2 = false): Map<number, LldpLocPort> {

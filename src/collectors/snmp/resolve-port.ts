@@ -4,7 +4,7 @@
 // dot1dBasePortIfIndex (port number as a bridge port), else the number itself when it is an ifIndex.
 import type { IfInventory } from './parse-if.ts';
 import type { LldpLocPort } from './parse-lldp.ts';
-import { normaliseMacText } from './values.ts';
+import { macFromText } from '../../lldp/id.ts';
 
 export type ResolvedVia = 'lldpLocPortId' | 'lldpLocPortDesc' | 'dot1dBasePort' | 'ifIndex';
 
@@ -30,7 +30,7 @@ function unique(ifs: Iterable<IfInventory>, key: Key, value: string): number | n
 function firstUnique(ifs: Map<number, IfInventory>, keys: Key[], value: string | null): number | null {
   if (!value) return null;
   for (const k of keys) {
-    const v = k === 'mac' ? normaliseMacText(value) : value;
+    const v = k === 'mac' ? macFromText(value) : value;
     if (v === null) continue;
     const hit = unique(ifs.values(), k, v);
     if (hit !== null) return hit;

@@ -67,12 +67,6 @@ export function mac(b: Uint8Array): string {
   return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join(':');
 }
 
-/** "B8:69:F4:7F:41:70", "b869.f47f.4170", "B869F47F4170" → "b8:69:f4:7f:41:70"; else null. */
-export function normaliseMacText(s: string): string | null {
-  const hex = s.replace(/[:.\- ]/g, '');
-  return /^[0-9a-fA-F]{12}$/.test(hex) ? hex.toLowerCase().replace(/(..)(?!$)/g, '$1:') : null;
-}
-
 export function isPrintable(b: Buffer): boolean {
   if (b.length === 0) return true;
   const s = text(b);
