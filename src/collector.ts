@@ -22,6 +22,8 @@ export interface Component {
   /** Shown under components.<name> in /api/status (bound ports, counts, errors …). */
   status(): Record<string, unknown>;
   routes?(app: ApiApp): void;
+  /** OpenAPI path items of the routes this component adds (merged into /api/openapi.json). */
+  openapi?(): Record<string, object>;
   /** Requests this component serves without credentials. */
   isPublic?(method: string, path: string): boolean;
   /** Flow records for the query language's Flows() step (the flow pipeline provides it). */
@@ -100,6 +102,7 @@ export class Collector {
       status: () => this.status(),
       reload: this.opts.configFile ? () => this.reload() : undefined,
       routes: this.components.map((c) => (a: ApiApp) => c.routes?.(a)),
+      openapiPaths: () => Object.assign({}, ...this.components.map((c) => c.openapi?.() ?? {})) as Record<string, object>,
       isPublic: (method, path) => this.components.some((c) => c.isPublic?.(method, path) ?? false),
     });
     for (const c of this.components) {

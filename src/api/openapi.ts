@@ -21,7 +21,8 @@ function crud(kind: 'node' | 'edge') {
   };
 }
 
-export function openApiDocument(): object {
+/** `extraPaths`: path items of routes components add (flows, devices …), described where they are served. */
+export function openApiDocument(extraPaths: Record<string, object> = {}): object {
   const element = {
     type: 'object',
     required: ['Metadata'],
@@ -51,12 +52,13 @@ export function openApiDocument(): object {
       '/metrics': { get: { responses: { 200: { description: 'Prometheus text format' } } } },
       '/ws/subscriber': { get: { summary: 'WebSocket: SyncRequest → SyncReply, then graph events' } },
       '/ws/publisher': { get: { summary: 'WebSocket: publish a sub-graph (Sync replaces the origin)' } },
+      ...extraPaths,
     },
     components: {
       schemas: {
         Node: element,
         Edge: { ...element, required: ['Metadata', 'Parent', 'Child'], properties: { ...element.properties, Parent: { type: 'string' }, Child: { type: 'string' } } },
-        Problem: { type: 'object', properties: { type: { type: 'string' }, title: { type: 'string' }, status: { type: 'integer' }, detail: { type: 'string' } } },
+        Problem: { type: 'object', properties: { type: { type: 'string' }, title: { type: 'string' }, status: { type: 'integer' }, detail: { type: 'string' }, parameter: { type: 'string', description: 'the query parameter a 400 is about' } } },
       },
     },
   };
