@@ -6,6 +6,7 @@ import type { CanopyConfig } from './config/schema.ts';
 import { loadConfig } from './config/load.ts';
 import type { Logger } from './util/log.ts';
 import { createRegistry, gauge } from './util/metrics.ts';
+import { gitCommit, packageVersion } from './util/version.ts';
 import { openGraphStore, type SqliteGraphStore } from './topology/store/sqlite-store.ts';
 import { Fabric } from './topology/fabric.ts';
 import { makeFilterCompiler, makeQueryRunner } from './topology/query-adapters.ts';
@@ -71,6 +72,9 @@ export class Collector {
     const { config, log } = this;
     const dbPath = join(resolve(config.storage.dataDir), 'canopy.db');
     this.store = openGraphStore({ path: dbPath });
+    // Constant 1; the labels say what runs (join on it: * on (instance) group_left(version) canopy_build_info).
+    gauge(this.registry, 'canopy_build_info', 'Canopy build: version, Node.js version, git commit (empty when unknown)', ['version', 'node_version', 'commit'])
+      .set({ version: packageVersion(), node_version: process.version, commit: gitCommit() ?? '' }, 1);
     const nodes = gauge(this.registry, 'canopy_graph_nodes', 'Live nodes in the graph');
     const edges = gauge(this.registry, 'canopy_graph_edges', 'Live edges in the graph');
     nodes.set(this.store.nodeCount());
@@ -151,7 +155,7 @@ export class Collector {
     };
     for (const c of this.components) components[c.name] = c.status();
     return {
-      version: '0.1.0',
+      version: packageVersion(),
       startedAt: this.startedAt,
       uptimeSeconds: Math.round((Date.now() - this.startedAt) / 1000),
       components,

@@ -1,4 +1,5 @@
 // A compact OpenAPI 3.1 description of the API, served at /api/openapi.json.
+import { packageVersion } from '../util/version.ts';
 
 const problem = { description: 'problem details (RFC 9457)', content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } };
 const ok = (description: string, schema: object = { type: 'object' }) => ({ description, content: { 'application/json': { schema } } });
@@ -33,7 +34,7 @@ export function openApiDocument(extraPaths: Record<string, object> = {}): object
   };
   return {
     openapi: '3.1.0',
-    info: { title: 'Canopy API', version: '0.1.0', license: { name: 'Apache-2.0' } },
+    info: { title: 'Canopy API', version: packageVersion(), license: { name: 'Apache-2.0' } },
     paths: {
       '/api/topology': {
         get: { summary: 'whole graph {Nodes, Edges}, or ?q=GREMLIN', parameters: [{ name: 'q', in: 'query', schema: { type: 'string' } }], responses: { 200: ok('graph or query result'), 400: problem } },
