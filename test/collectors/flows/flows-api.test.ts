@@ -173,8 +173,10 @@ describe('parameters', () => {
   });
 
   it('since is from (relative times included); a time range in the future finds nothing', async () => {
+    // Rows of equal bytes come in no fixed order (another filter, another plan): compare as sets.
+    const sorted = (rs: Row[]) => rs.map((r) => JSON.stringify(r)).sort();
     const all = await get('/api/flows?top=10000');
-    expect(await get('/api/flows?since=-1h&top=10000')).toEqual(all);
+    expect(sorted(await get('/api/flows?since=-1h&top=10000'))).toEqual(sorted(all));
     expect(await get(`/api/flows?since=${Math.floor(Date.now() / 1000) + 3600}`)).toEqual([]);
     expect((await get<{ parameter: string }>('/api/flows?since=yesterday', 400)).parameter).toBe('since');
     expect((await get<{ detail: string }>('/api/flows?since=-1h&from=-2h', 400)).detail).toMatch(/^since: .*one of them/);
