@@ -1,5 +1,7 @@
 // `canopy <command>`: each sub-command lives in its own module and is loaded on demand, so a
 // CLI tool never pays for the collector's start-up.
+import { errorText, watchOutput } from './cli/output.ts';
+import { packageVersion } from './util/version.ts';
 
 type Runner = (args: string[]) => Promise<number>;
 
@@ -9,29 +11,53 @@ const commands: Record<string, { help: string; load: () => Promise<{ run: Runner
   decode: { help: 'decode sFlow/NetFlow/IPFIX/LLDP/CDP from a pcap or raw file to JSON lines', load: () => import('./cli/decode.ts') },
   'snmp-sim': { help: 'serve SNMP walk files as simulated devices', load: () => import('./collectors/snmp/sim/cli.ts') },
   demo: { help: 'start a collector with a simulated fabric and live changes (the wall display demo)', load: () => import('./ui/demo.ts') },
-  lab: { help: 'bring a containerlab topology up/down as network namespaces', load: () => import('./lab/cli.ts') },
+  lab: { help: 'bring a containerlab topology up/down as network namespaces (needs root)', load: () => import('./lab/cli.ts') },
 };
 
 export function usage(): string {
   const lines = ['usage: canopy <command> [options]', '', 'commands:'];
   for (const [name, c] of Object.entries(commands)) lines.push(`  ${name.padEnd(10)} ${c.help}`);
-  lines.push('', 'canopy <command> --help for its options');
+  lines.push(`  ${'version'.padEnd(10)} print the version`);
+  lines.push(
+    '',
+    'options:',
+    '  -h, --help     this help; canopy <command> --help for the options of a command',
+    '  -V, --version  print the version',
+    '',
+    'exit status:',
+    '  0  success (also when the reader of the output goes away, e.g. `canopy decode x.pcap | head`)',
+    '  1  runtime error: unreadable input, nothing decodable, unreachable collector, failed query',
+    '  2  usage error: unknown command or option, missing argument, invalid config',
+    '',
+    'Errors are one line on stderr; CANOPY_DEBUG=1 adds the stack trace of unexpected ones.',
+  );
   return lines.join('\n');
 }
 
 export async function main(argv: string[]): Promise<number> {
+  watchOutput();
   const [cmd, ...rest] = argv;
   if (!cmd || cmd === '--help' || cmd === '-h' || cmd === 'help') {
     process.stdout.write(usage() + '\n');
     return cmd ? 0 : 2;
+  }
+  if (cmd === '--version' || cmd === '-V' || cmd === 'version') {
+    process.stdout.write(`canopy ${packageVersion()}\n`);
+    return 0;
   }
   const c = commands[cmd];
   if (!c) {
     process.stderr.write(`canopy: unknown command "${cmd}"\n${usage()}\n`);
     return 2;
   }
-  const mod = await c.load();
-  return mod.run(rest);
+  try {
+    const mod = await c.load();
+    return await mod.run(rest);
+  } catch (e) {
+    process.stderr.write(`canopy ${cmd}: ${errorText(e)}\n`);
+    if (process.env.CANOPY_DEBUG && e instanceof Error && e.stack) process.stderr.write(`${e.stack}\n`);
+    return 1;
+  }
 }
 
 // Allow `tsx src/cli.ts …` as well as bin/canopy.js.

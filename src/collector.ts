@@ -6,6 +6,7 @@ import type { CanopyConfig } from './config/schema.ts';
 import { loadConfig } from './config/load.ts';
 import type { Logger } from './util/log.ts';
 import { createRegistry, gauge } from './util/metrics.ts';
+import { gitCommit, packageVersion } from './util/version.ts';
 import { openGraphStore, type SqliteGraphStore } from './topology/store/sqlite-store.ts';
 import { Fabric } from './topology/fabric.ts';
 import { makeFilterCompiler, makeQueryRunner } from './topology/query-adapters.ts';
@@ -22,6 +23,8 @@ export interface Component {
   /** Shown under components.<name> in /api/status (bound ports, counts, errors …). */
   status(): Record<string, unknown>;
   routes?(app: ApiApp): void;
+  /** OpenAPI path items of the routes this component adds (merged into /api/openapi.json). */
+  openapi?(): Record<string, object>;
   /** Requests this component serves without credentials. */
   isPublic?(method: string, path: string): boolean;
   /** Flow records for the query language's Flows() step (the flow pipeline provides it). */
@@ -69,6 +72,9 @@ export class Collector {
     const { config, log } = this;
     const dbPath = join(resolve(config.storage.dataDir), 'canopy.db');
     this.store = openGraphStore({ path: dbPath });
+    // Constant 1; the labels say what runs (join on it: * on (instance) group_left(version) canopy_build_info).
+    gauge(this.registry, 'canopy_build_info', 'Canopy build: version, Node.js version, git commit (empty when unknown)', ['version', 'node_version', 'commit'])
+      .set({ version: packageVersion(), node_version: process.version, commit: gitCommit() ?? '' }, 1);
     const nodes = gauge(this.registry, 'canopy_graph_nodes', 'Live nodes in the graph');
     const edges = gauge(this.registry, 'canopy_graph_edges', 'Live edges in the graph');
     nodes.set(this.store.nodeCount());
@@ -100,6 +106,7 @@ export class Collector {
       status: () => this.status(),
       reload: this.opts.configFile ? () => this.reload() : undefined,
       routes: this.components.map((c) => (a: ApiApp) => c.routes?.(a)),
+      openapiPaths: () => Object.assign({}, ...this.components.map((c) => c.openapi?.() ?? {})) as Record<string, object>,
       isPublic: (method, path) => this.components.some((c) => c.isPublic?.(method, path) ?? false),
     });
     for (const c of this.components) {
@@ -148,7 +155,7 @@ export class Collector {
     };
     for (const c of this.components) components[c.name] = c.status();
     return {
-      version: '0.1.0',
+      version: packageVersion(),
       startedAt: this.startedAt,
       uptimeSeconds: Math.round((Date.now() - this.startedAt) / 1000),
       components,

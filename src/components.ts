@@ -1,7 +1,7 @@
 // The components a collector runs by default; each is enabled by its own config section.
 import type { ComponentContext, ComponentFactory } from './collector.ts';
 import { FlowPipeline } from './collectors/flows/pipeline.ts';
-import { registerFlowRoutes } from './collectors/flows/routes.ts';
+import { flowsOfNodes, flowsOpenApi, registerFlowRoutes } from './collectors/flows/routes.ts';
 import { createSflowComponent } from './collectors/sflow/component.ts';
 import { createNetflowComponent } from './collectors/netflow/component.ts';
 import { uiComponent } from './ui/component.ts';
@@ -25,17 +25,8 @@ export function defaultComponents(): ComponentFactory[] {
         async stop() {},
         status: () => ({ ...p.status([]), exporters: undefined }),
         routes: (app) => registerFlowRoutes(app, p),
-        flowSource: (q) => {
-          p.flush();
-          const top = 100_000;
-          const ids = q.nodeIds;
-          // Short node lists go to SQL; long ones filter the window's flows here.
-          if (ids && ids.length <= 500) return p.store.query({ nodes: ids, top }, p.windowStart()) as unknown as Record<string, unknown>[];
-          const rows = p.store.query({ top }, p.windowStart());
-          if (!ids) return rows as unknown as Record<string, unknown>[];
-          const set = new Set(ids);
-          return rows.filter((r) => set.has(r.deviceId) || (r.inPortId !== null && set.has(r.inPortId)) || (r.outPortId !== null && set.has(r.outPortId))) as unknown as Record<string, unknown>[];
-        },
+        openapi: flowsOpenApi,
+        flowSource: (q) => flowsOfNodes(p, q.nodeIds, 100_000) as unknown as Record<string, unknown>[],
       };
     },
     (ctx) => createSflowComponent(ctx, flows(ctx)),

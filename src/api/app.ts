@@ -28,6 +28,8 @@ export interface ApiDeps {
   reload?: () => Promise<{ applied: boolean; error?: string }>;
   /** Routes contributed by components (flows, devices, captures …). */
   routes?: ((app: ApiApp) => void)[];
+  /** OpenAPI path items of those routes. */
+  openapiPaths?: () => Record<string, object>;
   /** Requests that need no credentials (the UI's static files: the login page loads first). */
   isPublic?: (method: string, path: string) => boolean;
 }
@@ -104,7 +106,7 @@ export function createApp(deps: ApiDeps): ApiApp {
 
   app.get('/metrics', async (c) => c.body(await deps.registry.metrics(), 200, { 'Content-Type': deps.registry.contentType }));
   app.get('/api/status', (c) => json(c, deps.status()));
-  app.get('/api/openapi.json', (c) => json(c, openApiDocument()));
+  app.get('/api/openapi.json', (c) => json(c, openApiDocument(deps.openapiPaths?.() ?? {})));
 
   app.post('/api/config/reload', async (c) => {
     requireAdmin(c);

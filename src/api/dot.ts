@@ -2,14 +2,17 @@
 import type { GraphEdge, GraphNode } from '../topology/types.ts';
 import { isEdge } from '../topology/types.ts';
 
-const q = (s: unknown) => `"${String(s).replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+/** Text inside a DOT quoted string: backslash and quote escaped, line breaks as DOT's \n escape. */
+const esc = (s: unknown) => String(s).replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\r?\n/g, '\\n');
+const q = (s: unknown) => `"${esc(s)}"`;
 
 export function toDot(nodes: GraphNode[], edges: GraphEdge[]): string {
   const lines = ['digraph canopy {', '  node [shape=box];'];
   const ids = new Set(nodes.map((n) => n.ID));
   for (const n of nodes) {
     const md = n.Metadata;
-    lines.push(`  ${q(n.ID)} [label=${q(`${String(md.Name ?? n.ID)}\\n${String(md.Type ?? '')}`)}];`);
+    // Name and type on two lines: the \n escape goes in after escaping, or it would be doubled.
+    lines.push(`  ${q(n.ID)} [label="${esc(md.Name ?? n.ID)}\\n${esc(md.Type ?? '')}"];`);
   }
   for (const e of edges) {
     if (!ids.has(e.Parent) || !ids.has(e.Child)) continue;

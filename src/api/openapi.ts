@@ -1,4 +1,5 @@
 // A compact OpenAPI 3.1 description of the API, served at /api/openapi.json.
+import { packageVersion } from '../util/version.ts';
 
 const problem = { description: 'problem details (RFC 9457)', content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } };
 const ok = (description: string, schema: object = { type: 'object' }) => ({ description, content: { 'application/json': { schema } } });
@@ -21,7 +22,8 @@ function crud(kind: 'node' | 'edge') {
   };
 }
 
-export function openApiDocument(): object {
+/** `extraPaths`: path items of routes components add (flows, devices …), described where they are served. */
+export function openApiDocument(extraPaths: Record<string, object> = {}): object {
   const element = {
     type: 'object',
     required: ['Metadata'],
@@ -32,7 +34,7 @@ export function openApiDocument(): object {
   };
   return {
     openapi: '3.1.0',
-    info: { title: 'Canopy API', version: '0.1.0', license: { name: 'Apache-2.0' } },
+    info: { title: 'Canopy API', version: packageVersion(), license: { name: 'Apache-2.0' } },
     paths: {
       '/api/topology': {
         get: { summary: 'whole graph {Nodes, Edges}, or ?q=GREMLIN', parameters: [{ name: 'q', in: 'query', schema: { type: 'string' } }], responses: { 200: ok('graph or query result'), 400: problem } },
@@ -51,12 +53,13 @@ export function openApiDocument(): object {
       '/metrics': { get: { responses: { 200: { description: 'Prometheus text format' } } } },
       '/ws/subscriber': { get: { summary: 'WebSocket: SyncRequest → SyncReply, then graph events' } },
       '/ws/publisher': { get: { summary: 'WebSocket: publish a sub-graph (Sync replaces the origin)' } },
+      ...extraPaths,
     },
     components: {
       schemas: {
         Node: element,
         Edge: { ...element, required: ['Metadata', 'Parent', 'Child'], properties: { ...element.properties, Parent: { type: 'string' }, Child: { type: 'string' } } },
-        Problem: { type: 'object', properties: { type: { type: 'string' }, title: { type: 'string' }, status: { type: 'integer' }, detail: { type: 'string' } } },
+        Problem: { type: 'object', properties: { type: { type: 'string' }, title: { type: 'string' }, status: { type: 'integer' }, detail: { type: 'string' }, parameter: { type: 'string', description: 'the query parameter a 400 is about' } } },
       },
     },
   };

@@ -7,12 +7,12 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import type { GraphStore } from '../topology/store/graph-store.ts';
 import type { Logger } from '../util/log.ts';
 import type { Registry } from 'prom-client';
-import { counter, gauge } from '../util/metrics.ts';
+import { counter, gauge, preset } from '../util/metrics.ts';
 import { listenList, parseListen, formatListen } from '../util/listen.ts';
 import type { ApiApp } from './app.ts';
 import { Auth, cookieToken } from './auth.ts';
 import { Subscriber } from './ws/subscriber.ts';
-import { Publisher } from './ws/publisher.ts';
+import { PUBLISHER_DROP_REASONS, Publisher } from './ws/publisher.ts';
 import type { FilterCompiler } from './ws/filter.ts';
 
 export interface ApiServerDeps {
@@ -49,7 +49,9 @@ export async function startApiServer(listen: string | string[], deps: ApiServerD
   const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 * 1024 });
   const connected = new Map<string, Set<string>>([['subscriber', new Set()], ['publisher', new Set()]]);
   const wsClients = gauge(deps.registry, 'canopy_ws_clients', 'Connected WebSocket clients', ['endpoint']);
+  for (const endpoint of ['subscriber', 'publisher']) wsClients.inc({ endpoint }, 0);
   const invalid = counter(deps.registry, 'canopy_ws_invalid_elements_total', 'Elements from publishers dropped as invalid', ['reason']);
+  preset(invalid, { reason: PUBLISHER_DROP_REASONS });
   const sockets = new Set<WebSocket>();
 
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {

@@ -5,6 +5,8 @@ export interface CliDecodeResult {
   records: object[];
   /** Problems found in this payload (typed decode errors rendered as text, with offset). */
   errors: string[];
+  /** Data sets this payload held back for a template not seen yet (NetFlow v9/IPFIX). */
+  held?: number;
 }
 
 export interface CliDecoder {
@@ -13,4 +15,6 @@ export interface CliDecoder {
   detect(payload: Buffer, kind: 'udp' | 'frame', dstPort?: number): boolean;
   /** Decoders may keep state between calls (NetFlow v9/IPFIX templates). */
   decode(payload: Buffer, exporter: string): CliDecodeResult;
+  /** Notes once every input was read (e.g. data that never met its template), one line each. */
+  finish?(): string[];
 }

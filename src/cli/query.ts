@@ -5,12 +5,14 @@ import { parseFlags } from '../util/args.ts';
 import { openGraphStore } from '../topology/store/sqlite-store.ts';
 import { runQuery, isQueryError } from '../topology/query/index.ts';
 import { elementsOf, toDot } from '../api/dot.ts';
+import { reason } from './output.ts';
 
 const HELP = `usage: canopy query [options] "G.V().Has('Type','switch')"
   --collector URL   ask a running collector (default http://127.0.0.1:8082)
   --data-dir DIR    or read the SQLite store directly (read-only)
   --user NAME --password PW | --token T   credentials for a collector with auth on
-  --dot             print Graphviz DOT instead of JSON`;
+  --dot             print Graphviz DOT instead of JSON
+exit status: 0 ok, 1 query error or no collector/store reachable, 2 usage error`;
 
 export async function run(args: string[]): Promise<number> {
   let parsed;
@@ -60,7 +62,10 @@ export async function run(args: string[]): Promise<number> {
     try {
       res = await fetch(`${base}/api/topology`, { method: 'POST', headers, body: JSON.stringify({ GremlinQuery: query }) });
     } catch (e) {
-      process.stderr.write(`canopy query: cannot reach ${base}: ${(e as Error).message}\n`);
+      // fetch says "fetch failed"; the cause says why (connection refused, name not found …).
+      const why = reason((e as { cause?: unknown }).cause ?? e);
+      const local = existsSync(join('data', 'canopy.db')) ? ' (./data has one)' : '';
+      process.stderr.write(`canopy query: cannot reach a collector at ${base}: ${why}; start one (canopy collector), point --collector at it, or read a collector's data dir offline with --data-dir DIR${local}\n`);
       return 1;
     }
     const text = await res.text();

@@ -5,6 +5,7 @@ import { readState, type LabOptions } from './state.ts';
 import { labUp, planNamespaces } from './up.ts';
 
 const HELP = `usage: canopy lab up|down|status FILE [options]
+Needs root (sudo): it creates network namespaces, veth links, OVS bridges and runs snmpd/lldpd in them.
 
   up      build FILE as network namespaces (idempotent: an existing instance is removed first)
   down    stop every process the lab started (by PID) and delete its namespaces

@@ -1,6 +1,6 @@
 // Canopy's own Prometheus metrics. Components get the registry injected; names are fixed by
 // DESIGN §2 (scripts rely on them), so every component creates them through here.
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 export function createRegistry(defaults = true): Registry {
   const r = new Registry();
@@ -19,6 +19,22 @@ export function gauge<L extends string>(reg: Registry, name: string, help: strin
   const existing = reg.getSingleMetric(name);
   if (existing) return existing as Gauge<L>;
   return new Gauge({ name, help, labelNames, registers: [reg] });
+}
+
+export function histogram<L extends string>(reg: Registry, name: string, help: string, labelNames: readonly L[], buckets: number[]): Histogram<L> {
+  const existing = reg.getSingleMetric(name);
+  if (existing) return existing as Histogram<L>;
+  return new Histogram({ name, help, labelNames, buckets, registers: [reg] });
+}
+
+/**
+ * Creates every combination of the given label values at 0, so that alert rules and rate()
+ * have a series to match before the first event (a counter without series matches nothing).
+ */
+export function preset<L extends string>(c: Counter<L>, values: { [K in L]: readonly string[] }): void {
+  let sets: Partial<Record<L, string>>[] = [{}];
+  for (const k of Object.keys(values) as L[]) sets = sets.flatMap((s) => values[k].map((v) => ({ ...s, [k]: v })));
+  for (const s of sets) c.inc(s, 0);
 }
 
 /** The fixed flow-protocol metrics of DESIGN §2. */

@@ -8,6 +8,10 @@ import { RateLimitedLog } from '../../util/log.ts';
 import { ElementError, validateEdge, validateNode } from '../elements.ts';
 import { envelope, parseEnvelope } from './envelope.ts';
 
+/** Why a publisher's element or message is dropped (the `reason` of canopy_ws_invalid_elements_total). */
+export const PUBLISHER_DROP_REASONS = ['invalid_node', 'invalid_edge', 'foreign_edge', 'foreign_delete', 'bad_message', 'unknown_type'] as const;
+export type PublisherDropReason = (typeof PUBLISHER_DROP_REASONS)[number];
+
 export interface PublisherOptions {
   origin: string;
   host: string;
@@ -33,7 +37,7 @@ export class Publisher {
     });
   }
 
-  private drop(reason: string, detail: string): void {
+  private drop(reason: PublisherDropReason, detail: string): void {
     this.opts.invalid.inc({ reason });
     this.warn.warn(reason, { origin: this.opts.origin, detail }, 'publisher element dropped');
   }

@@ -1,6 +1,7 @@
 // Flow storage in the collector's SQLite database (DESIGN §8): flow-table flushes for a short
 // window, 1-minute rollups for longer, both written in one transaction per flush.
 import type { Database, Statement } from 'better-sqlite3';
+import { etherTypeName, ipProtocolName } from '../common/protocol-names.ts';
 
 export interface FlowKey {
   protocol: string;
@@ -16,6 +17,10 @@ export interface FlowKey {
   proto: number;
   srcPort: number;
   dstPort: number;
+  /** L2 header of the sampled frame ('' / 0 when the source does not report it, e.g. most NetFlow). */
+  srcMac: string;
+  dstMac: string;
+  etherType: number;
 }
 
 export interface FlowEntry extends FlowKey {
@@ -30,13 +35,30 @@ export interface FlowEntry extends FlowKey {
   samplingMissing: boolean;
 }
 
+/**
+ * What makes a flow a host's (or a host interface's): seen on one of its TOR ports with one of its
+ * MACs or addresses; with no TOR port known, any flow with one of its addresses.
+ */
+export interface HostScope {
+  ports: string[];
+  macs: string[];
+  addrs: string[];
+}
+
 export interface FlowQuery {
   exporter?: string;
   /** A port, switch or exporter node: flows whose device or in/out port is it. */
   node?: string;
-  /** Several such nodes (the Flows() query step). */
+  /** Several such nodes (the Flows() query step); OR-ed with `hosts`. */
   nodes?: string[];
+  /** Hosts (or host interfaces) by their scope; OR-ed with `nodes`. */
+  hosts?: HostScope[];
+  /** An IP address or MAC as source or destination. */
   addr?: string;
+  /** An IP address or MAC as source. */
+  src?: string;
+  /** An IP address or MAC as destination. */
+  dst?: string;
   port?: number;
   proto?: number;
   from?: number;
@@ -45,6 +67,10 @@ export interface FlowQuery {
 }
 
 export interface FlowRow extends FlowKey {
+  /** IANA keyword of `proto` ('' when no IP protocol was seen). */
+  protoName: string;
+  /** Name of `etherType` ('' when none was seen). */
+  etherTypeName: string;
   bytes: number;
   packets: number;
   flows: number;
@@ -52,7 +78,35 @@ export interface FlowRow extends FlowKey {
   last: number;
 }
 
-const KEY_COLS = 'protocol, exporter, device_id, in_if, out_if, in_port_id, out_port_id, vlan, src_addr, dst_addr, proto, src_port, dst_port';
+const KEY_COLS = 'protocol, exporter, device_id, in_if, out_if, in_port_id, out_port_id, vlan, src_addr, dst_addr, proto, src_port, dst_port, src_mac, dst_mac, ether_type';
+const L2_COLS = `src_mac TEXT NOT NULL DEFAULT '', dst_mac TEXT NOT NULL DEFAULT '', ether_type INTEGER NOT NULL DEFAULT 0`;
+const MAC = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/;
+
+/** Stores made before the L2 columns existed get them (the rollup's key changes: it is rebuilt). */
+function migrate(db: Database): void {
+  const has = (table: string, col: string) => db.prepare(`SELECT 1 FROM pragma_table_info('${table}') WHERE name = ?`).get(col) !== undefined;
+  const exists = (table: string) => db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?`).get(table) !== undefined;
+  db.transaction(() => {
+    if (exists('flows') && !has('flows', 'src_mac')) {
+      for (const c of L2_COLS.split(', ')) db.exec(`ALTER TABLE flows ADD COLUMN ${c}`);
+    }
+    if (exists('flows_1m') && !has('flows_1m', 'src_mac')) {
+      db.exec('DROP INDEX IF EXISTS flows_1m_device; ALTER TABLE flows_1m RENAME TO flows_1m_pre_l2');
+      db.exec(ROLLUP_TABLE);
+      const old = 'protocol, exporter, device_id, in_if, out_if, in_port_id, out_port_id, vlan, src_addr, dst_addr, proto, src_port, dst_port';
+      db.exec(`INSERT INTO flows_1m(minute, ${old}, bytes, packets, flows) SELECT minute, ${old}, bytes, packets, flows FROM flows_1m_pre_l2; DROP TABLE flows_1m_pre_l2`);
+    }
+  })();
+}
+
+const ROLLUP_TABLE = `CREATE TABLE IF NOT EXISTS flows_1m (
+        minute INTEGER NOT NULL,
+        protocol TEXT NOT NULL, exporter TEXT NOT NULL, device_id TEXT NOT NULL, in_if INTEGER NOT NULL, out_if INTEGER NOT NULL,
+        in_port_id TEXT, out_port_id TEXT, vlan INTEGER NOT NULL, src_addr TEXT NOT NULL, dst_addr TEXT NOT NULL,
+        proto INTEGER NOT NULL, src_port INTEGER NOT NULL, dst_port INTEGER NOT NULL, ${L2_COLS},
+        bytes INTEGER NOT NULL, packets INTEGER NOT NULL, flows INTEGER NOT NULL,
+        PRIMARY KEY (minute, protocol, exporter, in_if, out_if, vlan, src_addr, dst_addr, proto, src_port, dst_port, src_mac, dst_mac, ether_type)
+      );`;
 
 export class FlowStore {
   private readonly ins: Statement;
@@ -63,12 +117,13 @@ export class FlowStore {
   private readonly repoint: Statement[];
 
   constructor(private readonly db: Database) {
+    migrate(db);
     db.exec(`
       CREATE TABLE IF NOT EXISTS flows (
         first INTEGER NOT NULL, last INTEGER NOT NULL,
         protocol TEXT NOT NULL, exporter TEXT NOT NULL, device_id TEXT NOT NULL, in_if INTEGER NOT NULL, out_if INTEGER NOT NULL,
         in_port_id TEXT, out_port_id TEXT, vlan INTEGER NOT NULL, src_addr TEXT NOT NULL, dst_addr TEXT NOT NULL,
-        proto INTEGER NOT NULL, src_port INTEGER NOT NULL, dst_port INTEGER NOT NULL,
+        proto INTEGER NOT NULL, src_port INTEGER NOT NULL, dst_port INTEGER NOT NULL, ${L2_COLS},
         bytes INTEGER NOT NULL, packets INTEGER NOT NULL, flows INTEGER NOT NULL,
         sampling_rate INTEGER NOT NULL, sampling_missing INTEGER NOT NULL
       );
@@ -78,18 +133,11 @@ export class FlowStore {
       CREATE INDEX IF NOT EXISTS flows_out_port ON flows(out_port_id, last);
       CREATE INDEX IF NOT EXISTS flows_src ON flows(src_addr, last);
       CREATE INDEX IF NOT EXISTS flows_dst ON flows(dst_addr, last);
-      CREATE TABLE IF NOT EXISTS flows_1m (
-        minute INTEGER NOT NULL,
-        protocol TEXT NOT NULL, exporter TEXT NOT NULL, device_id TEXT NOT NULL, in_if INTEGER NOT NULL, out_if INTEGER NOT NULL,
-        in_port_id TEXT, out_port_id TEXT, vlan INTEGER NOT NULL, src_addr TEXT NOT NULL, dst_addr TEXT NOT NULL,
-        proto INTEGER NOT NULL, src_port INTEGER NOT NULL, dst_port INTEGER NOT NULL,
-        bytes INTEGER NOT NULL, packets INTEGER NOT NULL, flows INTEGER NOT NULL,
-        PRIMARY KEY (minute, protocol, exporter, in_if, out_if, vlan, src_addr, dst_addr, proto, src_port, dst_port)
-      );
+      ${ROLLUP_TABLE}
       CREATE INDEX IF NOT EXISTS flows_1m_device ON flows_1m(device_id, minute);
     `);
     this.ins = db.prepare(`INSERT INTO flows(first, last, ${KEY_COLS}, bytes, packets, flows, sampling_rate, sampling_missing)
-      VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`);
+      VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`);
     this.maxRowid = db.prepare('SELECT max(rowid) AS r FROM flows');
     // "WHERE true" keeps SQLite's upsert parser from reading ON CONFLICT as a join constraint.
     this.roll = db.prepare(`INSERT INTO flows_1m(minute, ${KEY_COLS}, bytes, packets, flows)
@@ -126,7 +174,7 @@ export class FlowStore {
       for (; i < entries.length; i++) {
         const e = entries[i]!;
         this.ins.run(e.first, e.last, e.protocol, e.exporter, e.deviceId, e.inIf, e.outIf, e.inPortId, e.outPortId, e.vlan, e.srcAddr, e.dstAddr,
-          e.proto, e.srcPort, e.dstPort, e.bytes, e.packets, e.flows, e.samplingRate, e.samplingMissing ? 1 : 0);
+          e.proto, e.srcPort, e.dstPort, e.srcMac, e.dstMac, e.etherType, e.bytes, e.packets, e.flows, e.samplingRate, e.samplingMissing ? 1 : 0);
         // Checking the clock every row would cost more than it saves.
         if ((i & 31) === 31 && performance.now() > deadline) {
           i++;
@@ -160,18 +208,53 @@ export class FlowStore {
     const tLast = useRollup ? 'minute' : 'last';
     const where: string[] = [];
     const p: Record<string, unknown> = {};
+    let n = 0;
+    /** A bound list "@v0, @v1 …" of values. */
+    const list = (vals: readonly string[]) => vals.map((v) => {
+      const k = `v${n++}`;
+      p[k] = v;
+      return `@${k}`;
+    }).join(', ');
+    /** An address or MAC as source, destination or either. */
+    const endpoint = (v: string, side: 'src' | 'dst' | 'any') => {
+      const col = MAC.test(v) ? 'mac' : 'addr';
+      const k = `v${n++}`;
+      p[k] = v;
+      return side === 'any' ? `(src_${col} = @${k} OR dst_${col} = @${k})` : `${side}_${col} = @${k}`;
+    };
     if (q.exporter) { where.push('exporter = @exporter'); p.exporter = q.exporter; }
     if (q.node) { where.push('(device_id = @node OR in_port_id = @node OR out_port_id = @node)'); p.node = q.node; }
-    if (q.nodes) {
-      if (q.nodes.length === 0) return [];
-      const names = q.nodes.map((id, i) => {
-        p[`n${i}`] = id;
-        return `@n${i}`;
-      });
-      const list = names.join(', ');
-      where.push(`(device_id IN (${list}) OR in_port_id IN (${list}) OR out_port_id IN (${list}))`);
+    if (q.nodes || q.hosts) {
+      const any: string[] = [];
+      if (q.nodes?.length) {
+        const l = list(q.nodes);
+        any.push(`device_id IN (${l}) OR in_port_id IN (${l}) OR out_port_id IN (${l})`);
+      }
+      for (const h of q.hosts ?? []) {
+        const who: string[] = [];
+        if (h.macs.length) {
+          const l = list(h.macs);
+          who.push(`src_mac IN (${l}) OR dst_mac IN (${l})`);
+        }
+        if (h.addrs.length) {
+          const l = list(h.addrs);
+          who.push(`src_addr IN (${l}) OR dst_addr IN (${l})`);
+        }
+        if (who.length === 0) continue;
+        if (h.ports.length === 0) {
+          // Without a known TOR port only addresses place a flow (a MAC is seen on every L2 hop).
+          if (h.addrs.length) any.push(who[who.length - 1]!);
+          continue;
+        }
+        const l = list(h.ports);
+        any.push(`(in_port_id IN (${l}) OR out_port_id IN (${l})) AND (${who.join(' OR ')})`);
+      }
+      if (any.length === 0) return [];
+      where.push(`(${any.map((c) => `(${c})`).join(' OR ')})`);
     }
-    if (q.addr) { where.push('(src_addr = @addr OR dst_addr = @addr)'); p.addr = q.addr; }
+    if (q.addr) where.push(endpoint(q.addr, 'any'));
+    if (q.src) where.push(endpoint(q.src, 'src'));
+    if (q.dst) where.push(endpoint(q.dst, 'dst'));
     if (q.port !== undefined) { where.push('(src_port = @port OR dst_port = @port)'); p.port = q.port; }
     if (q.proto !== undefined) { where.push('proto = @proto'); p.proto = q.proto; }
     if (q.from !== undefined) { where.push(`${tLast} >= @from`); p.from = useRollup ? Math.floor(q.from / 60_000) * 60_000 : q.from; }
@@ -179,10 +262,16 @@ export class FlowStore {
     p.top = q.top ?? 100;
     const sql = `SELECT protocol, exporter, device_id AS deviceId, in_if AS inIf, out_if AS outIf, in_port_id AS inPortId, out_port_id AS outPortId,
         vlan, src_addr AS srcAddr, dst_addr AS dstAddr, proto, src_port AS srcPort, dst_port AS dstPort,
+        src_mac AS srcMac, dst_mac AS dstMac, ether_type AS etherType,
         sum(bytes) AS bytes, sum(packets) AS packets, sum(flows) AS flows, min(${tFirst}) AS first, max(${tLast}) AS last
       FROM ${table} ${where.length ? 'WHERE ' + where.join(' AND ') : ''}
-      GROUP BY protocol, exporter, in_if, out_if, vlan, src_addr, dst_addr, proto, src_port, dst_port
+      GROUP BY protocol, exporter, in_if, out_if, vlan, src_addr, dst_addr, proto, src_port, dst_port, src_mac, dst_mac, ether_type
       ORDER BY bytes DESC LIMIT @top`;
-    return this.db.prepare(sql).all(p) as FlowRow[];
+    const rows = this.db.prepare(sql).all(p) as FlowRow[];
+    for (const r of rows) {
+      r.protoName = ipProtocolName(r.proto);
+      r.etherTypeName = etherTypeName(r.etherType);
+    }
+    return rows;
   }
 }

@@ -1,5 +1,7 @@
 // The bounded in-memory flow table (DESIGN §8): records aggregated by (exporter, in/out ifIndex,
-// VLAN, L3 src/dst, protocol, L4 ports), scaled by their sampling rate, flushed in batches.
+// VLAN, L3 src/dst, protocol, L4 ports, and the L2 MACs and EtherType), scaled by their sampling
+// rate, flushed in batches. The MACs are part of the key so that non-IP traffic (ARP, LLDP, LACP …)
+// between different stations stays apart and a host's flows can be found by its MAC.
 import type { FlowRecord } from '../common/flow-record.ts';
 import type { FlowEntry } from './flow-store.ts';
 
@@ -63,20 +65,27 @@ export class FlowTable {
     const proto = r.proto ?? 0;
     const sp = r.srcPort ?? 0;
     const dp = r.dstPort ?? 0;
+    const smac = r.srcMac ?? '';
+    const dmac = r.dstMac ?? '';
+    const et = r.etherType ?? 0;
     let h = Math.imul(this.id(r.exporter) ^ (this.id(r.protocol) << 24), 0x9e3779b1);
     h = Math.imul(h ^ this.id(src), 0x85ebca6b);
     h = Math.imul(h ^ this.id(dst), 0xc2b2ae35);
     h = Math.imul(h ^ ((sp << 16) | dp), 0x27d4eb2f);
     h = Math.imul(h ^ inIf, 0x165667b1);
     h = Math.imul(h ^ outIf ^ (proto << 24), 0x9e3779b1);
-    h = Math.imul(h ^ vlan ^ (sub << 12), 0x85ebca6b);
+    h = Math.imul(h ^ vlan ^ (sub << 12) ^ (et << 16), 0x85ebca6b);
+    // IP records are told apart by their addresses already; the MACs enter the hash only when there
+    // are none (they are still compared below), which keeps two map lookups off the common path.
+    if (src === '' && dst === '') h = Math.imul(h ^ this.id(smac) ^ (this.id(dmac) << 16), 0x27d4eb2f);
     h ^= h >>> 15;
     const bytes = (r.bytes ?? 0) * rate;
     const packets = (r.packets ?? 1) * rate;
     const first = this.buckets.get(h);
     for (let e = first; e !== undefined; e = e.next) {
       if (e.srcAddr === src && e.dstAddr === dst && e.srcPort === sp && e.dstPort === dp && e.inIf === inIf && e.outIf === outIf &&
-        e.proto === proto && e.vlan === vlan && e.subAgentId === sub && e.exporter === r.exporter && e.protocol === r.protocol) {
+        e.proto === proto && e.vlan === vlan && e.subAgentId === sub && e.exporter === r.exporter && e.protocol === r.protocol &&
+        e.srcMac === smac && e.dstMac === dmac && e.etherType === et) {
         e.bytes += bytes;
         e.packets += packets;
         e.flows++;
@@ -94,7 +103,7 @@ export class FlowTable {
     const at = this.attribute(origin, r, now);
     const slot: Slot = {
       protocol: r.protocol, exporter: r.exporter, deviceId: at.deviceId, inIf, outIf, inPortId: at.inPortId, outPortId: at.outPortId,
-      vlan, srcAddr: src, dstAddr: dst, proto, srcPort: sp, dstPort: dp,
+      vlan, srcAddr: src, dstAddr: dst, proto, srcPort: sp, dstPort: dp, srcMac: smac, dstMac: dmac, etherType: et,
       first: now, last: now, bytes, packets, flows: 1, samplingRate: rate, samplingMissing: rateMissing,
       subAgentId: sub, next: first,
     };

@@ -9,6 +9,7 @@ import { isIP } from 'node:net';
 import type { Counter } from 'prom-client';
 import type { Logger } from '../../util/log.ts';
 import { formatListen, listenList, parseListen } from '../../util/listen.ts';
+import { preset } from '../../util/metrics.ts';
 import { BatchSocket, loadUdpBatch, udpBatchLoadError } from './udp-batch.ts';
 
 export type ReceiverMode = 'auto' | 'recvmmsg' | 'dgram';
@@ -41,6 +42,9 @@ export interface UdpListenerOptions {
   afterBatch?: () => void;
 }
 
+/** Why a listener drops datagrams (the `reason` of canopy_datagrams_dropped_total it counts). */
+export const LISTENER_DROP_REASONS = ['socket_overflow', 'truncated', 'handler_error', 'queue_full'] as const;
+
 export class UdpListener {
   private readonly sockets: dgram.Socket[] = [];
   private readonly batchSockets: BatchSocket[] = [];
@@ -58,6 +62,7 @@ export class UdpListener {
 
   constructor(private readonly opts: UdpListenerOptions) {
     this.queue = new Array<Datagram | undefined>(opts.queueSize);
+    preset(opts.dropped, { protocol: [opts.protocol], reason: LISTENER_DROP_REASONS });
   }
 
   async start(): Promise<void> {

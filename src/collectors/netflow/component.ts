@@ -2,7 +2,7 @@
 // ipfix.listen (:4739), both accepting any version, one decoder whose templates persist in SQLite,
 // the shared flow table and attribution, interface names from options data onto port nodes.
 import type { Component, ComponentContext } from '../../collector.ts';
-import { counter } from '../../util/metrics.ts';
+import { counter, preset } from '../../util/metrics.ts';
 import { UdpListener, type Datagram } from '../flows/udp-listener.ts';
 import type { ExporterStats, FlowPipeline } from '../flows/pipeline.ts';
 import type { FlowRecord } from '../common/flow-record.ts';
@@ -10,7 +10,7 @@ import { NetflowDecoder, type OptionsRecord } from './decoder.ts';
 import { TemplateCache } from './template-cache.ts';
 import { TemplateStore } from './template-store.ts';
 import { SamplingResolver } from './sampling.ts';
-import { formatNetflowError } from './errors.ts';
+import { NETFLOW_ERROR_CODES, formatNetflowError } from './errors.ts';
 
 const ORIGIN = 'netflow';
 const PROTOCOL: Record<number, 'netflow5' | 'netflow9' | 'ipfix'> = { 5: 'netflow5', 9: 'netflow9', 10: 'ipfix' };
@@ -22,6 +22,12 @@ export function createNetflowComponent(ctx: ComponentContext, pipeline: FlowPipe
   const m = pipeline.metrics;
   const perExporter = counter(ctx.registry, 'canopy_exporter_datagrams_total', 'Datagrams per exporter', ['protocol', 'exporter']);
   const templatesGauge = counter(ctx.registry, 'canopy_netflow_templates_learned_total', 'NetFlow v9/IPFIX templates learned');
+  // Either listener takes any version: every protocol's series exist from the start.
+  const protocols = Object.values(PROTOCOL);
+  for (const c of [m.received, m.records, pipeline.samplingMissing]) preset(c, { protocol: protocols });
+  preset(m.decodeErrors, { protocol: protocols, code: NETFLOW_ERROR_CODES });
+  // Datagrams of no known version are counted under netflow9 (see handle()).
+  preset(m.dropped, { protocol: ['netflow9'], reason: ['malformed'] });
   const templates = new TemplateCache();
   const loaded = new TemplateStore(ctx.store.database).attach(templates);
   const sampling = new SamplingResolver({ samplingOverrides: netflow.samplingOverrides, samplingDefaults: netflow.samplingDefaults });

@@ -59,4 +59,11 @@ export class PendingSets {
     for (const q of this.byKey.values()) n += q.length;
     return n;
   }
+
+  /** Sets still waiting for their template, counted by template ID (what `canopy decode` reports). */
+  waitingByTemplate(): Map<number, number> {
+    const out = new Map<number, number>();
+    for (const q of this.byKey.values()) for (const p of q) out.set(p.templateId, (out.get(p.templateId) ?? 0) + 1);
+    return out;
+  }
 }

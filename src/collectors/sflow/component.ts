@@ -2,12 +2,13 @@
 // flow table (scaled by sampling rate) and port counters on the exporter's port nodes.
 import type { Component, ComponentContext } from '../../collector.ts';
 import type { ApiApp } from '../../api/app.ts';
-import { counter } from '../../util/metrics.ts';
+import { counter, preset } from '../../util/metrics.ts';
 import { UdpListener, type Datagram } from '../flows/udp-listener.ts';
 import type { ExporterStats, FlowPipeline } from '../flows/pipeline.ts';
 import type { Counter } from 'prom-client';
 import type { CounterRecord } from '../common/flow-record.ts';
 import { decodeSflow, formatError } from './decode.ts';
+import { SFLOW_ERROR_CODES } from './errors.ts';
 import type { InterfaceCounters } from '../common/port-metrics.ts';
 
 const ORIGIN = 'sflow';
@@ -54,6 +55,11 @@ export function createSflowHandler(ctx: ComponentContext, pipeline: FlowPipeline
   const samples = counter(ctx.registry, 'canopy_sflow_samples_total', 'sFlow samples by type', ['type']);
   const records = counter(ctx.registry, 'canopy_sflow_records_total', 'sFlow flow and counter records by kind', ['kind']);
   const perExporter = counter(ctx.registry, 'canopy_exporter_datagrams_total', 'Datagrams per exporter', ['protocol', 'exporter']);
+  for (const c of [m.received, m.records, pipeline.samplingMissing]) preset(c, { protocol: ['sflow'] });
+  preset(m.dropped, { protocol: ['sflow'], reason: ['malformed'] });
+  preset(m.decodeErrors, { protocol: ['sflow'], code: SFLOW_ERROR_CODES });
+  preset(samples, { type: ['flow', 'counter', 'drop', 'unknown'] });
+  preset(records, { kind: ['flow', 'counter', 'unknown'] });
   const portNames = new Map<string, string>();
   /** Ports whose name we already settled (avoids a graph read per counter record). */
   const named = new Set<string>();
@@ -96,6 +102,8 @@ export function createSflowHandler(ctx: ComponentContext, pipeline: FlowPipeline
     if (!st) {
       st = { ex: pipeline.exporter('sflow', agent, now), datagrams: perExporter.labels({ protocol: 'sflow', exporter: agent }), pending: 0, seq: new Map() };
       agents.set(agent, st);
+      // A new exporter's loss series starts at 0, not at its first gap.
+      pipeline.gaps.inc({ protocol: 'sflow', exporter: agent }, 0);
     } else pipeline.touchExporter(st.ex, now);
     if (st.pending++ === 0) touched.push(st);
     const ex = st.ex;

@@ -1,9 +1,9 @@
 // The `snmp` collector component: poller + trap listener + /api/devices + observations.
 import type { Component, ComponentContext, ComponentFactory } from '../../collector.ts';
-import { counter } from '../../util/metrics.ts';
 import { listenList } from '../../util/listen.ts';
 import { v3User } from './client.ts';
-import type { DeviceSettings, PollContext } from './device-poller.ts';
+import type { DevicePoller, DeviceSettings, PollContext } from './device-poller.ts';
+import { SnmpMetrics } from './metrics.ts';
 import { DeviceTable, toTarget, type Target } from './devices.ts';
 import { registerDeviceRoutes } from './devices-api.ts';
 import { writeLinkState } from './graph-writer.ts';
@@ -26,9 +26,9 @@ export function createSnmpComponent(ctx: ComponentContext, opts: { schedule?: bo
   const db = ctx.store.database;
   const observations = new SnmpObservations(db, cfg.missedPollsDown);
   const table = new DeviceTable(db);
-  const polls = counter(ctx.registry, 'canopy_snmp_polls_total', 'SNMP poll tasks by result', ['result']);
+  const metrics = new SnmpMetrics(ctx.registry);
   const claims = new Map<string, string>();
-  const pctx: PollContext = { store: ctx.store, obs: observations, log, claims, countPoll: (r) => polls.inc({ result: r }) };
+  const pctx: PollContext = { store: ctx.store, obs: observations, log, claims, countPoll: (r) => metrics.countPoll(r) };
   const s = (v: number | undefined, d: number) => (v ?? d) * 1000;
   const settings = (t: Target): DeviceSettings => {
     const d = t.config;
@@ -38,7 +38,8 @@ export function createSnmpComponent(ctx: ComponentContext, opts: { schedule?: bo
       maxRepetitions: d.maxRepetitions ?? cfg.maxRepetitions, missedPollsDown: cfg.missedPollsDown, maxBackoffMs: cfg.maxBackoff * 1000,
     };
   };
-  const poller = new SnmpPoller(pctx, { concurrency: cfg.concurrency, settings, schedule: opts.schedule ?? true, initialSpreadMs: Math.min(2000, cfg.counterInterval * 1000) });
+  const onPolled = (p: DevicePoller, ok: boolean, ms: number) => metrics.polled(p.target.key, ms / 1000, ok ? undefined : p.status.lastError?.code);
+  const poller = new SnmpPoller(pctx, { concurrency: cfg.concurrency, settings, schedule: opts.schedule ?? true, initialSpreadMs: Math.min(2000, cfg.counterInterval * 1000), onPolled });
   const apiErrors: string[] = [];
 
   const targets = (): Target[] => {
@@ -61,8 +62,12 @@ export function createSnmpComponent(ctx: ComponentContext, opts: { schedule?: bo
 
   const onTrap = (t: Trap): boolean => {
     const devs = poller.byAddress(t.source);
-    if (devs.length === 0) return false;
+    if (devs.length === 0) {
+      metrics.trapDropped('unknown_source');
+      return false;
+    }
     for (const d of devs) {
+      metrics.trap(d.target.key, t.kind);
       if ((t.kind === 'linkDown' || t.kind === 'linkUp') && t.ifIndex !== null && d.switchId) {
         const sid = d.switchId;
         // The trap kind decides; ifOperStatus in the varbinds (DISMAN monitor sends it) agrees.
@@ -84,9 +89,11 @@ export function createSnmpComponent(ctx: ComponentContext, opts: { schedule?: bo
   };
   const trapCommunities = () => [...new Set([...cfg.traps.communities, ...targets().flatMap((t) => t.communities)])];
   const traps = cfg.traps.enabled ? new TrapListener(listenList(cfg.traps.listen), trapUsers(), trapCommunities(), onTrap, log) : undefined;
+  if (traps) traps.onBad = (reason) => metrics.trapDropped(reason);
   const sync = () => {
     const ts = targets();
     poller.setTargets(ts);
+    metrics.setDevices(ts.map((t) => t.key));
     for (const t of ts) for (const c of t.communities) traps?.addCommunity(c);
   };
 

@@ -21,6 +21,8 @@ export interface PollerOptions {
   initialSpreadMs?: number;
   /** false: no timers, polls only via pollNow() (benchmarks, tests). */
   schedule?: boolean;
+  /** After each poll of a device: whether it succeeded and how long it took (metrics). */
+  onPolled?: (p: DevicePoller, ok: boolean, ms: number) => void;
 }
 
 export class SnmpPoller {
@@ -126,7 +128,9 @@ export class SnmpPoller {
         const now = Date.now();
         const tasks = TASKS.filter((t) => e.due[t] <= now + 50);
         if (tasks.length === 0 && !force) return;
+        const started = performance.now();
         const ok = await e.poller.run(tasks);
+        this.opts.onPolled?.(e.poller, ok, performance.now() - started);
         const done = Date.now();
         for (const t of tasks) e.due[t] = done + jitter(this.interval(e.poller, t));
         if (!e.poller.switchId) e.due.discover = done + jitter(e.poller.settings.counterMs);

@@ -72,6 +72,8 @@ export function interpret(n: TrapNotification, now = Date.now()): Trap {
 export class TrapListener {
   private receivers: SnmpReceiver[] = [];
   private sockets: Socket[] = [];
+  /** A notification that could not be used: not accepted (community/user) or not readable. */
+  onBad?: (reason: 'auth' | 'malformed') => void;
   readonly stats: TrapStats = { listen: [], received: 0, byKind: { linkDown: 0, linkUp: 0, coldStart: 0, warmStart: 0, lldpRemTablesChange: 0, other: 0 }, unknownSources: 0, unknownSourceAddresses: [], errors: 0 };
 
   constructor(
@@ -115,6 +117,8 @@ export class TrapListener {
     if (err || !n) {
       this.stats.errors++;
       this.stats.lastError = err?.message ?? 'empty notification';
+      // net-snmp's RequestFailedError: unknown community or user, failed authentication.
+      this.onBad?.(err?.name === 'RequestFailedError' ? 'auth' : 'malformed');
       return;
     }
     try {
@@ -129,6 +133,7 @@ export class TrapListener {
     } catch (e) {
       this.stats.errors++;
       this.stats.lastError = (e as Error).message;
+      this.onBad?.('malformed');
       this.log.warn({ err: e }, 'trap handling failed');
     }
   }

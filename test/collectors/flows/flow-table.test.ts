@@ -47,6 +47,20 @@ describe('flow table', () => {
     expect(t.drain().every((e) => e.flows === 2)).toBe(true);
   });
 
+  it('keeps non-IP frames apart by MACs and EtherType, and carries them into the entry', () => {
+    const { t } = table();
+    const l2 = (o: Partial<FlowRecord>) => rec({ srcAddr: undefined, dstAddr: undefined, proto: undefined, srcPort: undefined, dstPort: undefined, srcMac: '02:00:00:00:00:01', dstMac: 'ff:ff:ff:ff:ff:ff', etherType: 0x0806, ...o });
+    const variants: Partial<FlowRecord>[] = [{}, { srcMac: '02:00:00:00:00:02' }, { dstMac: '02:00:00:00:00:03' }, { etherType: 0x88cc }, { srcMac: 'ff:ff:ff:ff:ff:ff', dstMac: '02:00:00:00:00:01' }];
+    for (const v of variants) t.add('sflow', l2(v), 1, false, 1);
+    for (const v of variants) t.add('sflow', l2(v), 1, false, 2);
+    // An IP record with the same MACs is yet another entry.
+    t.add('sflow', rec({ srcMac: '02:00:00:00:00:01', dstMac: 'ff:ff:ff:ff:ff:ff', etherType: 0x0800 }), 1, false, 3);
+    expect(t.size).toBe(variants.length + 1);
+    const out = t.drain();
+    expect(out.find((e) => e.etherType === 0x88cc)).toMatchObject({ srcMac: '02:00:00:00:00:01', dstMac: 'ff:ff:ff:ff:ff:ff', srcAddr: '', flows: 2 });
+    expect(out.filter((e) => e.srcAddr === '').every((e) => e.flows === 2)).toBe(true);
+  });
+
   it('survives many keys (hash collisions chain) and flushes early when full', () => {
     const { t, flushed } = table(50_000);
     for (let i = 0; i < 60_000; i++) t.add('sflow', rec({ srcAddr: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`, srcPort: i & 0xffff }), 1, false, i);
@@ -61,7 +75,7 @@ describe('flow table', () => {
 function entries(n: number, last = 1_000): FlowEntry[] {
   return Array.from({ length: n }, (_, i) => ({
     protocol: 'sflow', exporter: '10.0.0.1', deviceId: 'dev', inIf: 1, outIf: 2, inPortId: null, outPortId: null, vlan: 0,
-    srcAddr: `10.0.${(i >> 8) & 255}.${i & 255}`, dstAddr: '10.1.0.1', proto: 6, srcPort: i & 0xffff, dstPort: 443,
+    srcAddr: `10.0.${(i >> 8) & 255}.${i & 255}`, dstAddr: '10.1.0.1', proto: 6, srcPort: i & 0xffff, dstPort: 443, srcMac: '', dstMac: '', etherType: 0x0800,
     first: last, last, bytes: 10, packets: 1, flows: 1, samplingRate: 1, samplingMissing: false,
   }));
 }
