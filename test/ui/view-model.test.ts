@@ -5,6 +5,8 @@ import { GraphModel } from '../../src/ui/web/model/graph-model.ts';
 import { ViewModel } from '../../src/ui/web/model/view-model.ts';
 import { combine, linkState, utilisation } from '../../src/ui/web/model/state.ts';
 import { St, type GEdge } from '../../src/ui/web/model/types.ts';
+import { LAYOUT } from '../../src/ui/web/model/layout.ts';
+import { linkSummary } from '../../src/ui/web/ui/summary.ts';
 import { generateFabric } from '../../src/ui/demo/fabric.ts';
 
 const SPEC = { spines: 2, leaves: 3, hosts: 9, dualHomed: 0, containersPerHost: 1, omitRoles: true };
@@ -112,6 +114,79 @@ describe('view model', () => {
     const c = vm.nodes[vm.index.get(`${h.id}.c0`)!]!;
     expect(c.kind).toBe('container');
     expect(c.y).toBeGreaterThan(vm.nodes[vm.index.get(h.id)!]!.y);
+  });
+});
+
+describe('tiers', () => {
+  /** An sFlow exporter no polled switch answers for, as flow attribution creates it (with a port). */
+  function withExporter() {
+    const m = model();
+    const out = { structural: false, touched: new Set<string>() };
+    m.g.apply('NodeAdded', { ID: 'exp', Metadata: { Type: 'exporter', Name: '192.0.2.200', MgmtAddress: '192.0.2.200' } }, out);
+    m.g.apply('NodeAdded', { ID: 'exp.p3', Metadata: { Type: 'port', Name: 'ifIndex 3', IfIndex: 3 } }, out);
+    m.g.apply('EdgeAdded', { ID: 'o-exp', Parent: 'exp', Child: 'exp.p3', Metadata: { RelationType: 'ownership' } }, out);
+    m.vm.rebuild();
+    return m;
+  }
+
+  it('puts an exporter with no switch in a corner block, not on a tier of its own below the hosts', () => {
+    const { vm } = withExporter();
+    const exp = vm.nodes[vm.index.get('exp')!]!;
+    const fabric = vm.nodes.filter((n) => n.id !== 'exp');
+    expect(exp.y).toBeLessThan(LAYOUT.LEAF_Y);
+    expect(exp.x).toBeLessThan(Math.min(...fabric.map((n) => n.x)) - 100);
+    // Nothing lies below the host tier: the fabric is not stretched by an empty row.
+    expect(Math.max(...vm.nodes.map((n) => n.y))).toBe(LAYOUT.HOST_Y);
+    expect(vm.tiers.map((t) => t.text)).toEqual(['SPINE', 'LEAF / TOR', 'HOSTS', 'UNATTACHED']);
+  });
+
+  it('has a container tier only while containers are shown, just below the deepest host row', () => {
+    const { fab, vm } = model();
+    expect(vm.tiers.map((t) => t.text)).not.toContain('CONTAINERS');
+    const h = fab.hosts[4]!;
+    vm.reveal(`${h.id}.c0`);
+    vm.rebuild();
+    const hostYs = vm.nodes.filter((n) => n.kind === 'host').map((n) => n.y);
+    const c = vm.nodes[vm.index.get(`${h.id}.c0`)!]!;
+    expect(c.y).toBeGreaterThan(Math.max(...hostYs));
+    expect(c.y - Math.max(...hostYs)).toBeLessThanOrEqual(LAYOUT.HOST_DY + LAYOUT.CONTAINER_GAP);
+    expect(vm.tiers.find((t) => t.text === 'CONTAINERS')?.y).toBe(c.y);
+    vm.expandedHosts.clear();
+    vm.rebuild();
+    expect(vm.tiers.map((t) => t.text)).not.toContain('CONTAINERS');
+  });
+});
+
+describe('header counts', () => {
+  it('counts links down in the graph whatever is collapsed, and updates them incrementally', () => {
+    const { fab, g, vm } = model({ ...SPEC, hosts: 12 });
+    const hostWires = fab.wires.filter((w) => w.tier === 'leaf-host').slice(0, 3);
+    const out = { structural: false, touched: new Set<string>() };
+    const set = (id: string, State: string) => g.apply('NodeUpdated', { ID: id, Metadata: { ...g.nodes.get(id)!.Metadata, State } }, out);
+    for (const w of hostWires) {
+      set(w.a, 'DOWN');
+      set(w.b, 'DOWN');
+    }
+    vm.refresh(out.touched);
+    // The host groups are collapsed: what is drawn is a degraded group link, but 3 links are down.
+    expect(vm.nodes.some((n) => n.kind === 'host')).toBe(false);
+    expect(vm.links.filter((l) => l.state === St.Down)).toHaveLength(0);
+    expect(vm.counts).toMatchObject({ down: 3, degraded: 0 });
+    expect(linkSummary(vm.counts).down).toBe('3 links down');
+    // One cable back: one end up is "degraded" (DESIGN §11), the other two stay down.
+    const back = { structural: false, touched: new Set<string>() };
+    g.apply('NodeUpdated', { ID: hostWires[0]!.a, Metadata: { ...g.nodes.get(hostWires[0]!.a)!.Metadata, State: 'UP' } }, back);
+    vm.refresh(back.touched);
+    expect(vm.counts).toMatchObject({ down: 2, degraded: 1 });
+    vm.expandAll = true;
+    vm.rebuild();
+    expect(vm.counts).toMatchObject({ down: 2, degraded: 1 });
+    expect(vm.counts.total).toBe(fab.wires.length);
+  });
+
+  it('words the counts for one and for many', () => {
+    expect(linkSummary({ down: 1, degraded: 1, total: 9 })).toEqual({ down: '1 link down', degraded: '1 link degraded' });
+    expect(linkSummary({ down: 0, degraded: 3, total: 9 })).toEqual({ down: '0 links down', degraded: '3 links degraded' });
   });
 });
 
