@@ -157,6 +157,48 @@ describe('tiers', () => {
   });
 });
 
+describe('spines over the leaves', () => {
+  it('re-centres the spines when start-up placeholders that widened the leaf row are merged away', () => {
+    // What a page opened while the collector starts sees: the four lab switches, two already
+    // wired, and LLDP neighbours not yet resolved kept as switches of their own (on the leaf tier).
+    const sw = (ID: string) => ({ ID, Metadata: { Type: 'switch', Name: ID } });
+    const port = (ID: string) => ({ ID, Metadata: { Type: 'port', Name: ID } });
+    const own = (p: string, c: string) => ({ ID: `o:${c}`, Parent: p, Child: c, Metadata: { RelationType: 'ownership' } }) as GEdge;
+    const wire = (a: string, b: string) => ({ ID: `w:${a}:${b}`, Parent: a, Child: b, Metadata: { RelationType: 'layer2' } }) as GEdge;
+    const placeholders = ['lldp-1', 'lldp-2', 'lldp-3', 'lldp-4', 'lldp-5'];
+    const g = new GraphModel();
+    g.reset(
+      [
+        ...['spine1', 'spine2', 'leaf1', 'leaf2', ...placeholders].map(sw),
+        ...['s1p1', 's1p2', 's2p1', 'l1p1', 'l1p2', 'l2p1', 'l2p2', 'l2p3', 'h1e', 'h2e'].map(port),
+        { ID: 'h1', Metadata: { Type: 'host', Name: 'h1' } },
+        { ID: 'h2', Metadata: { Type: 'host', Name: 'h2' } },
+      ],
+      [
+        ...[['spine1', 's1p1'], ['spine1', 's1p2'], ['spine2', 's2p1'], ['leaf1', 'l1p1'], ['leaf1', 'l1p2'], ['leaf2', 'l2p1'], ['leaf2', 'l2p2'], ['leaf2', 'l2p3'], ['h1', 'h1e'], ['h2', 'h2e']].map(([p, c]) => own(p!, c!)),
+        wire('s1p1', 'l1p1'), wire('s2p1', 'l2p1'), wire('s1p2', 'l2p2'), wire('l1p2', 'h1e'), wire('l2p3', 'h2e'),
+      ],
+    );
+    const vm = new ViewModel(g);
+    vm.rebuild();
+    const x = (id: string) => vm.nodes[vm.index.get(id)!]!.x;
+    expect(vm.nodes[vm.index.get('spine1')!]!.kind).toBe('spine');
+    const out = { structural: false, touched: new Set<string>() };
+    for (const p of placeholders) g.apply('NodeDeleted', sw(p), out);
+    vm.rebuild();
+    const leafXs = [x('leaf1'), x('leaf2')];
+    for (const s of ['spine1', 'spine2']) {
+      expect(x(s), s).toBeGreaterThanOrEqual(Math.min(...leafXs) - LAYOUT.LEAF_DX);
+      expect(x(s), s).toBeLessThanOrEqual(Math.max(...leafXs) + LAYOUT.LEAF_DX);
+    }
+    // Leaves did not move, and a further rebuild moves nothing.
+    expect(leafXs).toEqual([0, LAYOUT.LEAF_DX]);
+    const before = vm.nodes.map((n) => [n.id, n.x, n.y]);
+    vm.rebuild();
+    expect(vm.nodes.map((n) => [n.id, n.x, n.y])).toEqual(before);
+  });
+});
+
 describe('header counts', () => {
   it('counts links down in the graph whatever is collapsed, and updates them incrementally', () => {
     const { fab, g, vm } = model({ ...SPEC, hosts: 12 });

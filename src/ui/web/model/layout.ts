@@ -80,15 +80,24 @@ export class TierLayout {
     return s;
   }
 
-  /** Spreads spines over the leaf row once; later spines append with the same spacing. */
-  freezeSpines(spineCount: number, leafCount: number): void {
-    if (this.spineFrame || spineCount === 0 || leafCount === 0) return;
-    const span = (leafCount - 1) * LAYOUT.LEAF_DX;
-    if (spineCount === 1) this.spineFrame = { x0: span / 2, dx: LAYOUT.LEAF_DX };
-    else {
-      const dx = Math.max(LAYOUT.LEAF_DX, span / (spineCount - 1));
-      this.spineFrame = { x0: Math.max(0, (span - dx * (spineCount - 1)) / 2), dx };
-    }
+  /**
+   * Spreads the spines over the leaf row. The frame is fixed the first time spines and leaves are
+   * both present (later spines append with the same spacing, so nothing moves), and set again only
+   * when the spine row ends up clearly off the leaf row: a first snapshot taken while the collector
+   * starts (LLDP placeholders counted as leaves, then merged away) would otherwise leave the spines
+   * hanging off to one side for as long as the page stays open.
+   */
+  frameSpines(spines: string[], leafXs: number[]): void {
+    if (spines.length === 0 || leafXs.length === 0) return;
+    const lo = Math.min(...leafXs);
+    const hi = Math.max(...leafXs);
+    const slots = spines.map((k) => this.spines.slot(k));
+    const smin = Math.min(...slots);
+    const smax = Math.max(...slots);
+    const f = this.spineFrame;
+    if (f && Math.abs(f.x0 + ((smin + smax) / 2) * f.dx - (lo + hi) / 2) <= (hi - lo) / 2 + LAYOUT.LEAF_DX) return;
+    const dx = smax === smin ? LAYOUT.LEAF_DX : Math.max(LAYOUT.LEAF_DX, (hi - lo) / (smax - smin));
+    this.spineFrame = { x0: (lo + hi) / 2 - ((smin + smax) / 2) * dx, dx };
   }
 
   spineXY(key: string): [number, number] {

@@ -141,7 +141,7 @@ export class ViewModel {
     const L = this.layout;
     assignSorted(L.spines, spines, byName);
     assignSorted(L.leaves, leaves, (k) => `${this.roleOf.get(k) === 'border' ? '~' : ''}${this.name(k)}`);
-    L.freezeSpines(spines.length, leaves.length);
+    L.frameSpines(spines, leaves.map((l) => L.leafXY(l)[0]));
 
     // Each host sits under one TOR: the first (by name) switch it is wired to, leaves first.
     const hostsByTor = new Map<string, string[]>();
