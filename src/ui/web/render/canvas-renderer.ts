@@ -147,8 +147,8 @@ export class CanvasRenderer {
       cam = fitCamera(b, this.w, this.h, {
         top: chrome.top + half + 8,
         bottom: chrome.bottom + half + 26 * fs,
-        left: chrome.left + captions + Math.max(half, left) + 8,
-        right: chrome.right + Math.max(half, right) + 8,
+        left: chrome.left + captions + Math.max(half, left) + 12,
+        right: chrome.right + Math.max(half, right) + 12,
       });
     }
     return cam;
