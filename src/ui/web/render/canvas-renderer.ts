@@ -5,6 +5,7 @@ import { St } from '../model/types.ts';
 import type { Tier, VLink, VNode } from '../model/view-model.ts';
 import { LAYOUT } from '../model/layout.ts';
 import { fitCamera, lerpCam, scales, MAX_ZOOM, type Box, type Cam, type Insets } from './camera.ts';
+import { bindPanZoom } from './input.ts';
 import { BG, LABEL_SIZE, LINK_WIDTH, MUTED, NODE_FILL, NODE_SIZE, TEXT, linkColour, utilLevel } from './palette.ts';
 
 export interface Scene {
@@ -57,7 +58,7 @@ export class CanvasRenderer {
     if (!ctx) throw new Error('no 2D canvas context');
     this.ctx = ctx;
     this.resize();
-    this.bindInput();
+    bindPanZoom(this);
   }
 
   onAfterRender(cb: (ms: number) => void): void {
@@ -379,42 +380,5 @@ export class CanvasRenderer {
       }
     }
     this.captionsDrawn = drawn;
-  }
-
-  private bindInput(): void {
-    const c = this.canvas;
-    let drag: { x: number; y: number; cam: Cam; moved: boolean } | undefined;
-    c.addEventListener('pointerdown', (e) => {
-      drag = { x: e.clientX, y: e.clientY, cam: { ...this.cam }, moved: false };
-      c.setPointerCapture(e.pointerId);
-    });
-    c.addEventListener('pointermove', (e) => {
-      if (!drag) return;
-      const dx = e.clientX - drag.x;
-      const dy = e.clientY - drag.y;
-      if (Math.abs(dx) + Math.abs(dy) > 3) drag.moved = true;
-      const { kx, ky } = scales(this.cam);
-      if (drag.moved) this.setCamera({ ...this.cam, x: drag.cam.x - dx / kx, y: drag.cam.y - dy / ky });
-    });
-    c.addEventListener('pointerup', (e) => {
-      const d = drag;
-      drag = undefined;
-      if (d && !d.moved) c.dispatchEvent(new CustomEvent('node-click', { detail: { index: this.hit(e.offsetX, e.offsetY), dbl: false } }));
-    });
-    c.addEventListener('dblclick', (e) => {
-      c.dispatchEvent(new CustomEvent('node-click', { detail: { index: this.hit(e.offsetX, e.offsetY), dbl: true } }));
-    });
-    c.addEventListener(
-      'wheel',
-      (e) => {
-        e.preventDefault();
-        const [wx, wy] = this.toWorld(e.offsetX, e.offsetY);
-        const k = Math.min(8, Math.max(0.002, this.cam.k * Math.exp(-e.deltaY * 0.0015)));
-        const { kx, ky } = scales({ ...this.cam, k });
-        // Keep the world point under the cursor fixed while zooming.
-        this.setCamera({ ...this.cam, x: wx - (e.offsetX - this.w / 2) / kx, y: wy - (e.offsetY - this.h / 2) / ky, k });
-      },
-      { passive: false },
-    );
   }
 }
