@@ -13,6 +13,7 @@ import { createRegistry } from '../../src/util/metrics.ts';
 import { uiComponent } from '../../src/ui/component.ts';
 import { ensureUiBuilt } from '../../src/ui/build.ts';
 import type { Fabric } from '../../src/ui/demo/fabric.ts';
+import type { ComponentFactory } from '../../src/collector.ts';
 
 export interface UiCollector {
   collector: Collector;
@@ -24,11 +25,12 @@ export interface UiCollector {
   stop(): Promise<void>;
 }
 
-export async function startUiCollector(overrides: Record<string, unknown> = {}, dir?: string): Promise<UiCollector> {
+/** `components` replaces the UI-only default (e.g. defaultComponents() for a collector with flow listeners). */
+export async function startUiCollector(overrides: Record<string, unknown> = {}, dir?: string, components: ComponentFactory[] = [uiComponent()]): Promise<UiCollector> {
   await ensureUiBuilt();
   const dataDir = dir ?? mkdtempSync(join(tmpdir(), 'canopy-ui-'));
   const config = loadConfig({ env: {}, overrides: { 'api.listen': '127.0.0.1:0', 'storage.dataDir': dataDir, ...overrides } });
-  const collector = new Collector({ config, log: silentLogger(), registry: createRegistry(false), components: [uiComponent()] });
+  const collector = new Collector({ config, log: silentLogger(), registry: createRegistry(false), components });
   await collector.start();
   const addr = collector.apiAddresses[0]!;
   let halted = false;

@@ -2,7 +2,9 @@
 // the lab's management namespace polls the switches (SNMP + LLDP, traps) and the stitcher cables
 // hosts to TOR ports; Debian's Chromium, run inside the same namespace, draws it. The fabric
 // appears on its tiers with its links, a port taken down in the lab turns the link red within
-// 2 s, search finds a host by MAC, and kiosk mode reconnects after the collector restarts.
+// 2 s and the header counts what /api/status counts, search finds a host by MAC and its panel
+// shows that MAC, a switch's panel shows the sysDescr its snmpd answers, and kiosk mode fills
+// the screen and reconnects after the collector restarts.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -33,7 +35,9 @@ describe.skipIf(skip !== null)(`wall display on the lab fabric${skip ? ` (skippe
     }
   };
   const start = async () => {
-    collector = lab.spawnInMgmt(process.execPath, ['bin/canopy.js', 'collector', '--config', cfg], { env: { ...process.env, CANOPY_LOG_LEVEL: 'warn' } });
+    // The collector reads CANOPY_* variables as config keys: the tests' own switch is not one.
+    const { CANOPY_UPDATE_SCREENSHOTS: _shots, ...env } = process.env;
+    collector = lab.spawnInMgmt(process.execPath, ['bin/canopy.js', 'collector', '--config', cfg], { env: { ...env, CANOPY_LOG_LEVEL: 'warn' } });
     await ready();
   };
   const open = async (path: string, size = { width: 1600, height: 900 }): Promise<Page> => {
@@ -130,8 +134,12 @@ describe.skipIf(skip !== null)(`wall display on the lab fabric${skip ? ` (skippe
         expect(link, `${s}–${l}`).not.toBeNull();
       }
     }
+    // The live page kept the slots the start-up snapshot gave (stable layout); a reload shows the
+    // picture a newcomer gets, sorted by name.
+    await page.reload();
+    await fabricDrawn(page);
     await page.click('#fit');
-    await page.waitForTimeout(600);
+    await page.waitForTimeout(900);
     await screenshot(page, 'ui-lab-fabric.png');
     await page.close();
   }, 90_000);
@@ -159,6 +167,11 @@ describe.skipIf(skip !== null)(`wall display on the lab fabric${skip ? ` (skippe
     }, St.Down, { timeout: 2000 });
     console.log(`[lab] link red on the wall ${Date.now() - t0} ms after ip link set down`);
     expect(await state()).toBe(St.Down);
+    // The header says what the collector says: as many links down as /api/status counts.
+    const status = JSON.parse((await lab.exec(lab.mgmtNs, 'curl', ['-s', '--max-time', '5', `${BASE}/api/status`])).stdout) as { components: { stitch: { links: Record<string, number> } } };
+    const down = status.components.stitch.links.DOWN ?? 0;
+    expect(down).toBeGreaterThanOrEqual(1);
+    await page.waitForFunction((n) => (globalThis as any).document.querySelector('#bar-summary')?.textContent.startsWith(`${n} ${n === 1 ? 'link' : 'links'} down`), down, { timeout: 5000 });
     await lab.exec(lab.namespaces.leaf2!, 'ip', ['link', 'set', 'eth2', 'up']);
     await lab.exec(lab.namespaces.spine2!, 'ip', ['link', 'set', 'eth2', 'up']);
     await page.close();
@@ -173,6 +186,25 @@ describe.skipIf(skip !== null)(`wall display on the lab fabric${skip ? ` (skippe
     await page.press('#search', 'Enter');
     await page.waitForSelector('#panel:not([hidden]) h2');
     expect(await page.textContent('#panel h2')).toBe('h4');
+    // The host's panel shows the MAC it was found by (its NIC's, learnt from LLDP).
+    const macRow = await page.$$eval('#panel table.meta tr', (trs) => trs.find((tr) => tr.querySelector('th')?.textContent === 'MAC')?.querySelector('td')?.textContent ?? '');
+    expect(macRow.toLowerCase()).toContain(mac.toLowerCase());
+    await page.close();
+  }, 60_000);
+
+  it("shows a switch's sysDescr, as its snmpd answers it, in the side panel", async () => {
+    const sw = lab.switches.leaf1!;
+    const descr = (await lab.exec(lab.mgmtNs, 'snmpget', ['-v2c', '-c', sw.snmp.community, '-Oqv', `${sw.snmp.host}:${sw.snmp.port}`, '1.3.6.1.2.1.1.1.0'])).stdout.trim().replace(/^"|"$/g, '');
+    expect(descr.length).toBeGreaterThan(0);
+    const page = await open('/');
+    await fabricDrawn(page);
+    await page.fill('#search', 'leaf1');
+    await page.press('#search', 'Enter');
+    await page.waitForFunction(() => (globalThis as any).document.querySelector('#panel h2')?.textContent === 'leaf1');
+    const sysDescr = await page.$$eval('#panel table.meta tr', (trs) => trs.find((tr) => tr.querySelector('th')?.textContent === 'SysDescr')?.querySelector('td')?.textContent ?? '');
+    expect(sysDescr).toBe(descr);
+    const heads = await page.$$eval('#panel table.ports tr:first-child th', (ths) => ths.map((t) => t.textContent?.trim() ?? ''));
+    expect(heads).toEqual(['port', 'peer', 'load', 'errors']);
     await page.close();
   }, 60_000);
 
@@ -185,6 +217,20 @@ describe.skipIf(skip !== null)(`wall display on the lab fabric${skip ? ` (skippe
     await page.waitForSelector('#disconnected', { state: 'hidden', timeout: 30_000 });
     await fabricDrawn(page);
     expect(await page.evaluate(() => (globalThis as any).__canopy.stats().connected)).toBe(true);
+    await page.waitForTimeout(1000);
+    // The two-leaf lab is tall and narrow; the wall still fills most of the screen both ways.
+    const fill = await page.evaluate(() => {
+      const c = (globalThis as any).__canopy;
+      const doc = (globalThis as any).document;
+      const pts = c.app.vm.nodes.map((v: any) => c.node(v.id).screen as [number, number]);
+      const xs = pts.map((p: [number, number]) => p[0]);
+      const ys = pts.map((p: [number, number]) => p[1]);
+      const top = doc.getElementById('kiosk-head').getBoundingClientRect().bottom;
+      const bottom = doc.getElementById('legend').getBoundingClientRect().top;
+      return { fx: (Math.max(...xs) - Math.min(...xs)) / (globalThis as any).innerWidth, fy: (Math.max(...ys) - Math.min(...ys)) / (bottom - top) };
+    });
+    expect(fill.fx, JSON.stringify(fill)).toBeGreaterThan(0.6);
+    expect(fill.fy, JSON.stringify(fill)).toBeGreaterThan(0.75);
     await screenshot(page, 'ui-lab-kiosk.png');
     await page.close();
   }, 90_000);

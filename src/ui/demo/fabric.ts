@@ -30,6 +30,8 @@ export interface FabricSpec {
   /** Leave Metadata.Role out so the display has to infer it. */
   omitRoles?: boolean;
   speed?: number;
+  /** Host names (default host-0001 …). */
+  hostName?: (i: number) => string;
 }
 
 export interface Element {
@@ -84,7 +86,7 @@ export function generateFabric(spec: FabricSpec, ids: FabricIds = plainIds): Fab
   for (let l = 0; l < spec.leaves; l++) f.leafIds.push(sw(`leaf-${String(l + 1).padStart(3, '0')}`, 'leaf', spec.spines + l));
   for (const l of f.leafIds) for (const s of f.spineIds) wire(port(s), port(l), 'spine-leaf');
   for (let h = 0; h < spec.hosts; h++) {
-    const name = `host-${String(h + 1).padStart(4, '0')}`;
+    const name = spec.hostName?.(h) ?? `host-${String(h + 1).padStart(4, '0')}`;
     const id = ids.host(name);
     f.nodes.push({ ID: id, Metadata: { Type: 'host', Name: name, OS: 'linux' } });
     const nics = h < spec.dualHomed ? 2 : 1;

@@ -3,7 +3,6 @@
 import { GraphModel, type ChangeSummary } from './model/graph-model.ts';
 import { St, type GEdge, type GNode } from './model/types.ts';
 import { ViewModel, type VNode } from './model/view-model.ts';
-import { CONTAINER_Y, LAYOUT } from './model/layout.ts';
 import { CanvasRenderer } from './render/canvas-renderer.ts';
 import { SubscriberClient } from './net/subscriber.ts';
 import { Unauthorized, gremlin, idsIn } from './net/api.ts';
@@ -11,6 +10,7 @@ import { SearchIndex } from './ui/search.ts';
 import { Panel } from './ui/panel.ts';
 import { $, h } from './ui/dom.ts';
 import { BUILTIN_VIEWS, fitFilter, loadViews, saveView, type SavedView } from './ui/views.ts';
+import { linkSummary } from './ui/summary.ts';
 
 /** Time-travel slider stops, seconds into the past (the last one is "now"). */
 const STEPS = [7 * 86400, 3 * 86400, 86400, 12 * 3600, 6 * 3600, 3600, 1800, 900, 300, 60, 0];
@@ -49,12 +49,7 @@ export class App {
       document.body.classList.add('kiosk');
       this.r.fontScale = 1.8;
     }
-    this.r.captions = [
-      { y: LAYOUT.SPINE_Y, text: 'SPINE' },
-      { y: LAYOUT.LEAF_Y, text: 'LEAF / TOR' },
-      { y: LAYOUT.HOST_Y, text: 'HOSTS' },
-      { y: CONTAINER_Y, text: 'CONTAINERS' },
-    ];
+    this.r.insets = () => this.chromeInsets();
     this.r.onAfterRender(() => {
       if (this.firstRenderAt < 0 && this.synced) this.firstRenderAt = performance.now();
     });
@@ -133,25 +128,42 @@ export class App {
     this.updateCounts();
   }
 
+  /** Links down/degraded in the whole graph (not the folded display), in the header and the bar. */
   private updateCounts(): void {
-    let down = 0;
-    let deg = 0;
-    for (const l of this.vm.links) {
-      if (l.state === St.Down) down++;
-      else if (l.state === St.Degraded) deg++;
+    const c = this.vm.counts;
+    const text = linkSummary(c);
+    $('counts').textContent = `${this.vm.nodes.length} nodes · ${this.vm.links.length} links shown`;
+    for (const el of document.querySelectorAll('.summary')) {
+      el.replaceChildren(h('span', { class: c.down ? 'down' : '' }, text.down), h('span', { class: 'sep' }, ' · '), h('span', { class: c.degraded ? 'deg' : '' }, text.degraded));
     }
-    $('counts').textContent = `${this.vm.nodes.length} nodes · ${this.vm.links.length} links`;
-    const sum = $('summary');
-    sum.replaceChildren(h('span', { class: down ? 'down' : '' }, `${down} links down`), '   ', h('span', { class: deg ? 'deg' : '' }, `${deg} degraded`));
   }
 
-  select(id: string | undefined): void {
+  /** Screen room covered by the page's chrome: fit() keeps the fabric clear of it. */
+  private chromeInsets(): { top: number; right: number; bottom: number; left: number } {
+    const box = (id: string) => {
+      const el = document.getElementById(id);
+      return el && el.offsetParent !== null ? el.getBoundingClientRect() : undefined;
+    };
+    const head = box(this.opts.kiosk ? 'kiosk-head' : 'bar');
+    const legend = box('legend');
+    const panel = box('panel');
+    const { w, h: height } = this.r.size;
+    return {
+      top: head ? head.bottom + 6 : 0,
+      bottom: legend ? height - legend.top + 6 : 0,
+      right: panel ? w - panel.left : 0,
+      left: 0,
+    };
+  }
+
+  /** Selects a displayed element; `focus` is the graph node inside it that was asked for (a port found by search). */
+  select(id: string | undefined, focus?: string): void {
     this.selectedId = id;
     const i = id === undefined ? -1 : (this.vm.index.get(id) ?? -1);
     this.r.selected = i;
     this.r.invalidate();
     if (i < 0 || this.opts.kiosk) this.panel.clear();
-    else this.panel.show(this.vm.nodes[i]!);
+    else this.panel.show(this.vm.nodes[i]!, focus);
   }
 
   private onClick({ index, dbl }: { index: number; dbl: boolean }): void {
@@ -176,8 +188,8 @@ export class App {
     const i = d === undefined ? undefined : this.vm.index.get(d);
     if (i === undefined) return undefined;
     const v = this.vm.nodes[i]!;
-    this.select(v.id);
-    this.r.flyTo({ x: v.x, y: v.y, k: Math.max(this.r.cam.k, 2.2) });
+    this.select(v.id, gid);
+    this.r.flyTo({ ...this.r.cam, x: v.x, y: v.y, k: Math.max(this.r.cam.k, 2.2) });
     return v;
   }
 

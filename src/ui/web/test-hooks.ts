@@ -34,6 +34,18 @@ export function installTestHooks(app: App): void {
       return l ? { state: l.state, util: l.util, edges: l.edges.length } : null;
     },
     byLabel: (label: string) => app.vm.nodes.find((n) => n.label === label)?.id ?? null,
+    /** Every displayed node with its screen box (square of its glyph), for layout checks. */
+    screenNodes: () =>
+      app.vm.nodes.map((v) => {
+        const [x, y] = app.r.toScreen(v.x, v.y);
+        return { id: v.id, kind: v.kind, label: v.label, x, y };
+      }),
+    /** IDs of the displayed nodes whose label the last frame drew, and the tier captions drawn. */
+    labelled: () => app.r.labelled.map((i) => app.vm.nodes[i]?.id),
+    captions: () => [...app.r.captionsDrawn],
+    /** Link counts behind the header (the whole graph, whatever is collapsed). */
+    counts: () => ({ ...app.vm.counts }),
+    canvas: () => ({ ...app.r.size }),
     St: { Unknown: St.Unknown, Up: St.Up, Degraded: St.Degraded, Down: St.Down },
     /** Scripted pan/zoom over the whole scene; frames are the renderer's after-render count. */
     panZoom: async (ms: number): Promise<PanZoomResult> => {
@@ -47,7 +59,7 @@ export function installTestHooks(app: App): void {
       await new Promise<void>((done) => {
         const step = (t: number) => {
           const p = (t - start) / ms;
-          r.setCamera({ x: fit.x + (Math.sin(p * 2 * Math.PI) * span) / 3, y: fit.y, k: fit.k * 2 ** (1.5 * Math.abs(Math.sin(p * Math.PI))) });
+          r.setCamera({ ...fit, x: fit.x + (Math.sin(p * 2 * Math.PI) * span) / 3, k: fit.k * 2 ** (1.5 * Math.abs(Math.sin(p * Math.PI))) });
           if (p < 1) requestAnimationFrame(step);
           else done();
         };

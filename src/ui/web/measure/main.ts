@@ -52,7 +52,7 @@ if (which === 'sigma') {
   r.fit(undefined, false);
   const fit = { ...r.cam };
   const b = r.bounds()!;
-  setView = (p) => r.setCamera({ x: fit.x + (Math.sin(p * 2 * Math.PI) * (b.x1 - b.x0)) / 3, y: fit.y, k: fit.k * 2 ** (1.5 * Math.abs(Math.sin(p * Math.PI))) });
+  setView = (p) => r.setCamera({ ...fit, x: fit.x + (Math.sin(p * 2 * Math.PI) * (b.x1 - b.x0)) / 3, k: fit.k * 2 ** (1.5 * Math.abs(Math.sin(p * Math.PI))) });
   setState = (i, s) => {
     vm.nodes[i]!.state = s;
     r.invalidate();

@@ -2,7 +2,7 @@
 // containers under an expanded host, and links aggregated between whatever is displayed.
 // Structure is rebuilt only when the graph's shape changes; state changes recompute just the
 // elements they touch (DESIGN §11: a change is drawn without a full redraw of the world).
-import { CONTAINER_Y, LAYOUT, TierLayout, assignSorted } from './layout.ts';
+import { LAYOUT, TierLayout, assignSorted, containerY } from './layout.ts';
 import type { GraphModel } from './graph-model.ts';
 import { combine, endState, linkState, linkUtil, ownState } from './state.ts';
 import { St, type Metadata } from './types.ts';
@@ -25,6 +25,20 @@ export interface VNode {
   tor: string | undefined;
   role: Role | undefined;
   dim: boolean;
+}
+
+/** A caption for a tier that has something on it; `x` set for a block's caption, drawn above its first node. */
+export interface Tier {
+  text: string;
+  y: number;
+  x?: number;
+}
+
+/** Wired links of the whole graph by state, whatever the display folds together. */
+export interface LinkCounts {
+  down: number;
+  degraded: number;
+  total: number;
 }
 
 export interface VLink {
@@ -53,6 +67,11 @@ export class ViewModel {
   expandAll = false;
   highlight: Set<string> | null = null;
   readonly layout = new TierLayout();
+  /** Tiers that have something on them, top to bottom (captions). */
+  tiers: Tier[] = [];
+  /** State of every wire between two devices (graph edge ID → state), for the header counts. */
+  private readonly wireState = new Map<string, St>();
+  readonly counts: LinkCounts = { down: 0, degraded: 0, total: 0 };
 
   constructor(private readonly g: GraphModel) {}
 
@@ -122,7 +141,7 @@ export class ViewModel {
     const L = this.layout;
     assignSorted(L.spines, spines, byName);
     assignSorted(L.leaves, leaves, (k) => `${this.roleOf.get(k) === 'border' ? '~' : ''}${this.name(k)}`);
-    L.freezeSpines(spines.length, leaves.length);
+    L.frameSpines(spines, leaves.map((l) => L.leafXY(l)[0]));
 
     // Each host sits under one TOR: the first (by name) switch it is wired to, leaves first.
     const hostsByTor = new Map<string, string[]>();
@@ -153,6 +172,7 @@ export class ViewModel {
       add({ ...base, id: s, kind: 'leaf', label: this.name(s), x, y, gid: s, role: this.roleOf.get(s) });
     }
     const shownHosts: { host: string; tor: string | undefined; x: number }[] = [];
+    let hostRows = 0;
     for (const [tor, hosts] of hostsByTor) {
       const tx = torX.get(tor) ?? L.spineXY(tor)[0];
       const slots = L.hostSlots(tor);
@@ -160,22 +180,27 @@ export class ViewModel {
       if (!this.torExpanded(tor)) {
         const [x, y] = L.groupXY(tx);
         add({ id: `group:${tor}`, kind: 'group', label: `+${hosts.length}`, x, y, gid: undefined, members: hosts, tor, role: undefined });
+        hostRows = Math.max(hostRows, 1);
         continue;
       }
+      let maxSlot = 0;
       for (const h of hosts) {
-        const [x, y] = L.hostXY(tx, slots.slot(h));
+        const slot = slots.slot(h);
+        maxSlot = Math.max(maxSlot, slot);
+        const [x, y] = L.hostXY(tx, slot);
         add({ ...base, id: h, kind: 'host', label: this.name(h), x, y, gid: h, tor });
         shownHosts.push({ host: h, tor, x: tx });
       }
+      hostRows = Math.max(hostRows, TierLayout.hostRows(maxSlot + 1));
     }
-    const otherY = CONTAINER_Y + 8 * LAYOUT.CONTAINER_DY + 200;
     assignSorted(L.others, loose, byName);
     for (const t of loose) {
-      const [x, y] = L.otherXY(t, otherY);
+      const [x, y] = L.unattachedXY(t);
       add({ ...base, id: t, kind: type(t) === 'host' ? 'host' : 'other', label: this.name(t), x, y, gid: t });
       if (type(t) === 'host') shownHosts.push({ host: t, tor: undefined, x });
     }
-    // Containers/pods of expanded hosts, on their own tier under the TOR.
+    // Containers/pods of expanded hosts, on their own tier just below the deepest host row shown.
+    const cY = containerY(hostRows);
     const ownLinks: [string, string][] = [];
     for (const { host, tor, x } of shownHosts) {
       if (!this.expandedHosts.has(host)) continue;
@@ -183,10 +208,21 @@ export class ViewModel {
       const slots = L.containerSlots(tor ?? `loose:${host}`);
       assignSorted(slots, kids, byName);
       for (const c of kids) {
-        const [cx, cy] = tor !== undefined ? L.containerXY(x, slots.slot(c)) : [x + slots.slot(c) * LAYOUT.CONTAINER_DX, otherY + LAYOUT.OTHER_DX * 0.6];
+        const [cx, cy] = L.containerXY(x, slots.slot(c), cY);
         add({ ...base, id: c, kind: 'container', label: this.name(c), x: cx, y: cy, gid: c, tor });
         ownLinks.push([host, c]);
       }
+    }
+    // Captions only for tiers with something on them: no empty rows.
+    const has = (k: VKind) => nodes.some((n) => n.kind === k);
+    this.tiers = [];
+    if (spines.length) this.tiers.push({ text: 'SPINE', y: LAYOUT.SPINE_Y });
+    if (leaves.length) this.tiers.push({ text: 'LEAF / TOR', y: LAYOUT.LEAF_Y });
+    if (hostsByTor.size) this.tiers.push({ text: 'HOSTS', y: LAYOUT.HOST_Y });
+    if (has('container')) this.tiers.push({ text: 'CONTAINERS', y: cY });
+    if (loose.length) {
+      const [x, y] = L.unattachedOrigin();
+      this.tiers.push({ text: 'UNATTACHED', y, x });
     }
     this.nodes = nodes;
     this.index.clear();
@@ -224,6 +260,31 @@ export class ViewModel {
     for (let i = 0; i < nodes.length; i++) this.refreshNodeAt(i);
     for (let i = 0; i < links.length; i++) this.refreshLinkAt(i);
     this.applyHighlight();
+    // The header counts every wire between two devices, collapsed into a group or not.
+    this.wireState.clear();
+    this.counts.down = this.counts.degraded = this.counts.total = 0;
+    for (const e of g.edges.values()) {
+      if (!g.wires.get(e.Parent)?.has(e.ID)) continue;
+      const a = this.topOf.get(e.Parent);
+      const b = this.topOf.get(e.Child);
+      if (a === undefined || b === undefined || a === b) continue;
+      this.wireState.set(e.ID, St.Unknown);
+      this.counts.total++;
+      this.refreshWire(e.ID);
+    }
+  }
+
+  private refreshWire(eid: string): void {
+    const old = this.wireState.get(eid);
+    const e = this.g.edges.get(eid);
+    if (old === undefined || !e) return;
+    const s = linkState(e.Metadata, this.md(e.Parent), this.md(e.Child));
+    if (s === old) return;
+    if (old === St.Down) this.counts.down--;
+    else if (old === St.Degraded) this.counts.degraded--;
+    if (s === St.Down) this.counts.down++;
+    else if (s === St.Degraded) this.counts.degraded++;
+    this.wireState.set(eid, s);
   }
 
   /** A device's state: DOWN when it says so; degraded by its own load/errors or a bad wired port. */
@@ -277,6 +338,7 @@ export class ViewModel {
       for (const eid of this.g.wires.get(id) ?? []) {
         const li = this.edgeLink.get(eid);
         if (li !== undefined) this.refreshLinkAt(li);
+        this.refreshWire(eid);
       }
     }
   }

@@ -1,5 +1,6 @@
 // REST calls the UI makes (same origin; the authtoken cookie rides along).
 import type { GNode } from '../model/types.ts';
+import type { FlowRow } from '../ui/describe.ts';
 
 export class Unauthorized extends Error {}
 
@@ -45,22 +46,26 @@ export async function node(id: string): Promise<GNode> {
   return (await check(await fetch(`/api/node/${encodeURIComponent(id)}`, { headers: XHR }))).json() as Promise<GNode>;
 }
 
-export interface TopFlow {
-  srcAddr: string;
-  dstAddr: string;
-  proto: string | number;
-  srcPort?: number;
-  dstPort?: number;
-  bytes: number;
-  packets: number;
-}
+export type FlowAnswer =
+  | { kind: 'rows'; rows: FlowRow[] }
+  /** The collector runs no flow listener (no /api/flows). */
+  | { kind: 'no-api' }
+  | { kind: 'error'; message: string };
 
-/** Top flows of a node; empty when the collector has no flow API (404) or no data. */
-export async function topFlows(id: string): Promise<TopFlow[]> {
-  const r = await fetch(`/api/flows?node=${encodeURIComponent(id)}&top=10`, { headers: XHR });
-  if (r.status === 404 || !r.ok) return [];
-  const j = (await r.json()) as unknown;
-  return Array.isArray(j) ? (j as TopFlow[]) : [];
+/**
+ * Top flows of a node (a switch, port or host: the collector answers a host with the flows seen
+ * for it on its TOR port). An empty list is an answer too: "no flow data".
+ */
+export async function topFlows(id: string): Promise<FlowAnswer> {
+  try {
+    const r = await fetch(`/api/flows?node=${encodeURIComponent(id)}&top=10`, { headers: XHR });
+    if (r.status === 404) return { kind: 'no-api' };
+    await check(r);
+    const j = (await r.json()) as unknown;
+    return Array.isArray(j) ? { kind: 'rows', rows: j as FlowRow[] } : { kind: 'error', message: 'unexpected answer' };
+  } catch (e) {
+    return { kind: 'error', message: (e as Error).message };
+  }
 }
 
 /** Graph node IDs in a query result (node lists, edge lists, SubGraph objects). */

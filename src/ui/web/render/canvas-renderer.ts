@@ -2,28 +2,45 @@
 // when something changed (camera, state, scene), batches links and nodes into one path per
 // colour/width bucket, culls what is off screen and shows labels only where they are legible.
 import { St } from '../model/types.ts';
-import type { VLink, VNode } from '../model/view-model.ts';
-import { fitCamera, lerpCam, type Box, type Cam } from './camera.ts';
+import type { Tier, VLink, VNode } from '../model/view-model.ts';
+import { LAYOUT } from '../model/layout.ts';
+import { fitCamera, lerpCam, scales, MAX_ZOOM, type Box, type Cam, type Insets } from './camera.ts';
+import { bindPanZoom } from './input.ts';
 import { BG, LABEL_SIZE, LINK_WIDTH, MUTED, NODE_FILL, NODE_SIZE, TEXT, linkColour, utilLevel } from './palette.ts';
 
 export interface Scene {
   nodes: VNode[];
   links: VLink[];
-}
-
-export interface TierCaption {
-  y: number;
-  text: string;
+  /** Captions of the tiers present (see ViewModel.tiers). */
+  tiers?: Tier[];
 }
 
 const MAX_LABELS = 600;
+/** Average glyph width of the label font over its size: enough to tell whether a label fits. */
+const CHAR_W = 0.58;
+/** Labels smaller than this are not drawn at all. */
+const MIN_LABEL_PX = 8;
+/** Horizontal room a label may take, in world units, by kind: the spacing of its row. */
+const CELL: Record<VNode['kind'], number> = {
+  spine: LAYOUT.LEAF_DX,
+  leaf: LAYOUT.LEAF_DX,
+  group: LAYOUT.LEAF_DX,
+  host: LAYOUT.HOST_DX,
+  container: LAYOUT.CONTAINER_DX,
+  other: LAYOUT.UNATTACHED_DX,
+};
+const NO_INSETS: Insets = { top: 0, right: 0, bottom: 0, left: 0 };
 
 export class CanvasRenderer {
   readonly ctx: CanvasRenderingContext2D;
   cam: Cam = { x: 0, y: 0, k: 1 };
   scene: Scene = { nodes: [], links: [] };
-  captions: TierCaption[] = [];
   selected = -1;
+  /** Screen room the page's chrome covers (bar, panel, legend); fit() keeps nodes out of it. */
+  insets: () => Insets = () => NO_INSETS;
+  /** Node indices labelled and tier captions drawn in the last frame (tests read them). */
+  labelled: number[] = [];
+  captionsDrawn: string[] = [];
   /** Kiosk mode multiplies type sizes so labels read from across the room. */
   fontScale = 1;
   /** Frames actually drawn (the after-render hook's count). */
@@ -41,7 +58,7 @@ export class CanvasRenderer {
     if (!ctx) throw new Error('no 2D canvas context');
     this.ctx = ctx;
     this.resize();
-    this.bindInput();
+    bindPanZoom(this);
   }
 
   onAfterRender(cb: (ms: number) => void): void {
@@ -98,34 +115,108 @@ export class CanvasRenderer {
     return b;
   }
 
+  /** The camera that shows these nodes (all by default) filling the room the chrome leaves. */
+  fitCam(filter?: (n: VNode) => boolean): Cam | undefined {
+    const shown = filter ? this.scene.nodes.filter(filter) : this.scene.nodes;
+    if (shown.length === 0) return undefined;
+    const b: Box = { x0: Infinity, y0: Infinity, x1: -Infinity, y1: -Infinity };
+    const grow = (x: number, y: number) => {
+      b.x0 = Math.min(b.x0, x);
+      b.y0 = Math.min(b.y0, y);
+      b.x1 = Math.max(b.x1, x);
+      b.y1 = Math.max(b.y1, y);
+    };
+    for (const n of shown) grow(n.x, n.y);
+    const fs = this.fontScale;
+    const chrome = this.insets();
+    const captions = this.captionWidth();
+    // Glyphs and labels reach past the node centres by amounts that depend on the zoom the fit
+    // lands on: start from a guess and refine (it settles in a couple of passes).
+    let cam: Cam = { x: 0, y: 0, k: 1, s: 1 };
+    // A block caption (the unattached corner) sits above its first node: room for it on top.
+    const blockCaption = !filter && (this.scene.tiers ?? []).some((t) => t.x !== undefined);
+    for (let pass = 0; pass < 3; pass++) {
+      const { kx } = scales(cam);
+      const half = Math.max((NODE_SIZE.spine / 2) * cam.k, blockCaption ? this.blockCaptionRise(cam.k) : 0);
+      let left = 0;
+      let right = 0;
+      for (const n of shown) {
+        const lw = (CHAR_W * this.labelPx(n, cam.k, kx, false) * n.label.length) / 2;
+        left = Math.max(left, lw - (n.x - b.x0) * kx);
+        right = Math.max(right, lw - (b.x1 - n.x) * kx);
+      }
+      cam = fitCamera(b, this.w, this.h, {
+        top: chrome.top + half + 8,
+        bottom: chrome.bottom + half + 26 * fs,
+        left: chrome.left + captions + Math.max(half, left) + 12,
+        right: chrome.right + Math.max(half, right) + 12,
+      });
+    }
+    return cam;
+  }
+
+  /** Label size in px a node gets at this zoom (0: no label). */
+  private labelPx(n: VNode, k: number, kx: number, selected: boolean): number {
+    const fs = this.fontScale;
+    const isGroup = n.kind === 'group';
+    // Switch names and group badges keep a legible minimum; hosts and unattached devices a
+    // smaller one; containers appear only when zoomed in.
+    const min = isGroup || n.kind === 'spine' || n.kind === 'leaf' ? 11 * fs : n.kind === 'host' || n.kind === 'other' ? 10 * fs : 0;
+    let px = Math.min(28 * fs, Math.max(LABEL_SIZE[n.kind] * k * fs, min));
+    // A label never runs into its neighbour's: it shrinks to its cell, or is left out when that
+    // would make it too small to read (the selected node always keeps its label).
+    if (!isGroup) {
+      const room = CELL[n.kind] * kx * 0.94;
+      if (CHAR_W * px * n.label.length > room) px = Math.max(selected ? 10 : 0, room / (CHAR_W * n.label.length));
+    }
+    return px < MIN_LABEL_PX ? 0 : px;
+  }
+
   fit(filter?: (n: VNode) => boolean, animate = true): void {
-    const b = this.bounds(filter);
-    if (!b) return;
-    // Room on the left for the tier captions, and below for host labels.
-    const c = fitCamera({ ...b, x0: b.x0 - 90 * this.fontScale, y1: b.y1 + 30 }, this.w, this.h, 40 * this.fontScale);
+    const c = this.fitCam(filter);
+    if (!c) return;
     if (animate) this.flyTo(c);
     else this.setCamera(c);
   }
 
+  /** Width of the caption column at the left edge (0 when no tier has a caption there). */
+  private captionWidth(): number {
+    const fixed = (this.scene.tiers ?? []).filter((t) => t.x === undefined);
+    if (fixed.length === 0) return 0;
+    this.ctx.font = this.captionFont();
+    return 12 + Math.max(...fixed.map((t) => this.ctx.measureText(t.text).width)) + 16;
+  }
+
+  /** How far above its block's first node a block caption is drawn, in px. */
+  private blockCaptionRise(k: number): number {
+    return (NODE_SIZE.other / 2) * k + 16 * this.fontScale;
+  }
+
+  private captionFont(): string {
+    return `600 ${(13 * this.fontScale).toFixed(0)}px system-ui, sans-serif`;
+  }
+
   toScreen(x: number, y: number): [number, number] {
-    return [(x - this.cam.x) * this.cam.k + this.w / 2, (y - this.cam.y) * this.cam.k + this.h / 2];
+    const { kx, ky } = scales(this.cam);
+    return [(x - this.cam.x) * kx + this.w / 2, (y - this.cam.y) * ky + this.h / 2];
   }
 
   toWorld(sx: number, sy: number): [number, number] {
-    return [(sx - this.w / 2) / this.cam.k + this.cam.x, (sy - this.h / 2) / this.cam.k + this.cam.y];
+    const { kx, ky } = scales(this.cam);
+    return [(sx - this.w / 2) / kx + this.cam.x, (sy - this.h / 2) / ky + this.cam.y];
   }
 
   /** The node under a screen point (within its square, or 8 px for tiny ones), or -1. */
-  hit(sx: number, sy: number): number {
-    const [wx, wy] = this.toWorld(sx, sy);
+  hit(px: number, py: number): number {
     let best = -1;
     let bestD = Infinity;
     const nodes = this.scene.nodes;
     for (let i = 0; i < nodes.length; i++) {
       const n = nodes[i]!;
-      const r = Math.max(NODE_SIZE[n.kind] / 2, 8 / this.cam.k);
-      const dx = Math.abs(n.x - wx);
-      const dy = Math.abs(n.y - wy);
+      const r = Math.max((NODE_SIZE[n.kind] * this.cam.k) / 2, 8);
+      const [x, y] = this.toScreen(n.x, n.y);
+      const dx = Math.abs(x - px);
+      const dy = Math.abs(y - py);
       if (dx <= r && dy <= r && dx + dy < bestD) {
         bestD = dx + dy;
         best = i;
@@ -161,10 +252,11 @@ export class CanvasRenderer {
     ctx.fillStyle = BG;
     ctx.fillRect(0, 0, w, h);
     const k = cam.k;
-    const ox = w / 2 - cam.x * k;
-    const oy = h / 2 - cam.y * k;
-    const sx = (x: number) => x * k + ox;
-    const sy = (y: number) => y * k + oy;
+    const { kx, ky } = scales(cam);
+    const ox = w / 2 - cam.x * kx;
+    const oy = h / 2 - cam.y * ky;
+    const sx = (x: number) => x * kx + ox;
+    const sy = (y: number) => y * ky + oy;
 
     // Links: 4 states × 5 load levels, plus dimmed and ownership buckets.
     const buckets: number[][] = Array.from({ length: 22 }, () => []);
@@ -247,24 +339,19 @@ export class CanvasRenderer {
   private drawLabels(sx: (x: number) => number, sy: (y: number) => number): void {
     const { ctx, w, h } = this;
     const k = this.cam.k;
-    const fs = this.fontScale;
+    const { kx } = scales(this.cam);
     ctx.textAlign = 'center';
     ctx.textBaseline = 'top';
-    let drawn = 0;
-    const sel = this.scene.nodes[this.selected];
-    for (const n of this.scene.nodes) {
-      if (drawn >= MAX_LABELS) break;
+    const labelled: number[] = [];
+    const nodes = this.scene.nodes;
+    for (let i = 0; i < nodes.length && labelled.length < MAX_LABELS; i++) {
+      const n = nodes[i]!;
       const isGroup = n.kind === 'group';
-      // Group badges and switch names keep a legible minimum; hosts appear only when zoomed in.
-      const min = isGroup || n.kind === 'spine' || n.kind === 'leaf' ? 11 * fs : 0;
-      const px = Math.min(28 * fs, Math.max(LABEL_SIZE[n.kind] * k * fs, min));
-      if (px < 9) continue;
       const x = sx(n.x);
       const y = sy(n.y);
       if (x < -200 || x > w + 200 || y < -50 || y > h + 50) continue;
-      // Crowded rows: skip labels that would overlap their neighbours.
-      if (n.kind === 'leaf' && 200 * k < px * 3.2) continue;
-      if ((n.kind === 'host' || n.kind === 'container') && n !== sel && (n.kind === 'host' ? 30 : 22) * k < px * 0.58 * n.label.length) continue;
+      const px = this.labelPx(n, k, kx, i === this.selected);
+      if (px === 0) continue;
       ctx.font = `${isGroup ? 700 : 500} ${px.toFixed(1)}px system-ui, sans-serif`;
       ctx.fillStyle = n.dim ? '#3b4550' : isGroup ? BG : TEXT;
       const r = Math.max(1.5, (NODE_SIZE[n.kind] * k) / 2);
@@ -276,50 +363,22 @@ export class CanvasRenderer {
         } else ctx.fillText(n.label, x, y);
         ctx.textBaseline = 'top';
       } else ctx.fillText(n.label, x, y + r + 3);
-      drawn++;
+      labelled.push(i);
     }
-    ctx.textAlign = 'left';
+    this.labelled = labelled;
     ctx.textBaseline = 'middle';
-    ctx.font = `600 ${(13 * fs).toFixed(0)}px system-ui, sans-serif`;
+    ctx.font = this.captionFont();
     ctx.fillStyle = MUTED;
-    for (const c of this.captions) {
-      const y = sy(c.y);
-      if (y > 0 && y < h) ctx.fillText(c.text, 12, y);
+    const drawn: string[] = [];
+    for (const c of this.scene.tiers ?? []) {
+      const y = c.x === undefined ? sy(c.y) : sy(c.y) - this.blockCaptionRise(this.cam.k);
+      const x = c.x === undefined ? 12 : sx(c.x) - (NODE_SIZE.other / 2) * this.cam.k;
+      ctx.textAlign = 'left';
+      if (y > 0 && y < h && x < w) {
+        ctx.fillText(c.text, Math.max(12, x), y);
+        drawn.push(c.text);
+      }
     }
-  }
-
-  private bindInput(): void {
-    const c = this.canvas;
-    let drag: { x: number; y: number; cam: Cam; moved: boolean } | undefined;
-    c.addEventListener('pointerdown', (e) => {
-      drag = { x: e.clientX, y: e.clientY, cam: { ...this.cam }, moved: false };
-      c.setPointerCapture(e.pointerId);
-    });
-    c.addEventListener('pointermove', (e) => {
-      if (!drag) return;
-      const dx = e.clientX - drag.x;
-      const dy = e.clientY - drag.y;
-      if (Math.abs(dx) + Math.abs(dy) > 3) drag.moved = true;
-      if (drag.moved) this.setCamera({ x: drag.cam.x - dx / this.cam.k, y: drag.cam.y - dy / this.cam.k, k: this.cam.k });
-    });
-    c.addEventListener('pointerup', (e) => {
-      const d = drag;
-      drag = undefined;
-      if (d && !d.moved) c.dispatchEvent(new CustomEvent('node-click', { detail: { index: this.hit(e.offsetX, e.offsetY), dbl: false } }));
-    });
-    c.addEventListener('dblclick', (e) => {
-      c.dispatchEvent(new CustomEvent('node-click', { detail: { index: this.hit(e.offsetX, e.offsetY), dbl: true } }));
-    });
-    c.addEventListener(
-      'wheel',
-      (e) => {
-        e.preventDefault();
-        const [wx, wy] = this.toWorld(e.offsetX, e.offsetY);
-        const k = Math.min(8, Math.max(0.005, this.cam.k * Math.exp(-e.deltaY * 0.0015)));
-        // Keep the world point under the cursor fixed while zooming.
-        this.setCamera({ x: wx - (e.offsetX - this.w / 2) / k, y: wy - (e.offsetY - this.h / 2) / k, k });
-      },
-      { passive: false },
-    );
+    this.captionsDrawn = drawn;
   }
 }

@@ -1,21 +1,15 @@
-// Side panel for the selected element: metadata, counters, ports/links with their state, and the
-// top flows (GET /api/flows?node=ID&top=10; "no flow data" when that is missing or empty).
+// Side panel for the selected element: metadata (a host's MACs and addresses, a switch's
+// SysDescr and uptime), counters, ports/links with their state, and the top flows
+// (GET /api/flows?node=ID&top=10: "no flow data" only when that answers an empty list).
 import type { GraphModel } from '../model/graph-model.ts';
 import { endState, errorRatio, linkState, utilisation } from '../model/state.ts';
 import { St, type Metadata } from '../model/types.ts';
 import type { VNode, ViewModel } from '../model/view-model.ts';
-import { topFlows } from '../net/api.ts';
+import { topFlows, type FlowAnswer } from '../net/api.ts';
+import { describeFlow, describeNode } from './describe.ts';
 import { h } from './dom.ts';
 
 const STATE_NAME: Record<St, string> = { [St.Unknown]: 'unknown', [St.Up]: 'up', [St.Degraded]: 'degraded', [St.Down]: 'down' };
-const META_KEYS = ['Type', 'Name', 'Role', 'State', 'MAC', 'IPV4', 'IPV6', 'MgmtAddress', 'Vendor', 'Model', 'Speed', 'MTU', 'OS'];
-
-function fmt(v: unknown): string {
-  if (Array.isArray(v)) return v.join(', ');
-  if (typeof v === 'number' && v >= 1e6) return v >= 1e9 ? `${v / 1e9}G` : `${v / 1e6}M`;
-  if (v !== null && typeof v === 'object') return JSON.stringify(v);
-  return String(v);
-}
 
 function bytes(n: number): string {
   const u = ['B', 'kB', 'MB', 'GB', 'TB'];
@@ -44,7 +38,11 @@ export class Panel {
     this.root.hidden = true;
   }
 
-  show(v: VNode): void {
+  /**
+   * Shows a displayed element. `focus` is the graph node that was asked for (search): when it is
+   * one of a switch's ports, the panel adds that port and its flows instead of the whole switch's.
+   */
+  show(v: VNode, focus?: string): void {
     const seq = ++this.seq;
     this.root.hidden = false;
     const close = h('button', { class: 'close', title: 'close' }, '×');
@@ -68,33 +66,38 @@ export class Panel {
     }
     const gid = v.gid!;
     const md = this.g.nodes.get(gid)?.Metadata ?? {};
-    body.push(this.metaTable(md));
+    body.push(this.metaTable(gid));
     if (v.kind === 'host' || md.Type === 'host') {
       const b = h('button', {}, this.vm.expandedHosts.has(gid) ? 'Hide containers' : 'Show containers');
       b.onclick = () => this.actions.toggleContainers(gid);
       body.push(b);
     }
-    body.push(this.counters(md));
+    const port = focus !== undefined && focus !== gid && this.g.owner.get(focus) === gid && this.g.nodes.get(focus)?.Metadata.Type === 'port' ? focus : undefined;
+    if (port !== undefined) body.push(h('div', { class: 'port' }, h('h3', {}, `Port ${String(this.g.nodes.get(port)?.Metadata.Name ?? port)}`), this.metaTable(port)));
+    body.push(this.counters(port !== undefined ? (this.g.nodes.get(port)?.Metadata ?? {}) : md));
     body.push(this.ports(gid));
-    const flows = h('div', { class: 'flows' }, h('h3', {}, 'Top flows'), h('p', { class: 'muted' }, 'loading…'));
+    const title = port !== undefined ? `Top flows on ${String(this.g.nodes.get(port)?.Metadata.Name ?? port)}` : 'Top flows';
+    const flows = h('div', { class: 'flows' }, h('h3', {}, title), h('p', { class: 'muted' }, 'loading…'));
     body.push(flows);
     this.root.replaceChildren(...body);
-    void topFlows(gid).then((fl) => {
-      if (seq !== this.seq) return;
-      if (fl.length === 0) {
-        flows.replaceChildren(h('h3', {}, 'Top flows'), h('p', { class: 'muted' }, 'no flow data'));
-        return;
-      }
-      const rows = fl.map((f) =>
-        h('tr', {}, h('td', {}, `${f.srcAddr}${f.srcPort ? `:${f.srcPort}` : ''}`), h('td', {}, `${f.dstAddr}${f.dstPort ? `:${f.dstPort}` : ''}`), h('td', {}, String(f.proto)), h('td', { class: 'num' }, bytes(f.bytes))),
-      );
-      flows.replaceChildren(h('h3', {}, 'Top flows'), h('table', {}, h('tr', {}, h('th', {}, 'src'), h('th', {}, 'dst'), h('th', {}, 'proto'), h('th', {}, 'bytes')), ...rows));
+    void topFlows(port ?? gid).then((a) => {
+      if (seq === this.seq) flows.replaceChildren(h('h3', {}, title), this.flowTable(a));
     });
   }
 
-  private metaTable(md: Metadata): HTMLElement {
-    const rows = META_KEYS.filter((k) => md[k] !== undefined).map((k) => h('tr', {}, h('th', {}, k), h('td', {}, fmt(md[k]))));
-    return h('table', { class: 'meta' }, ...rows);
+  private flowTable(a: FlowAnswer): HTMLElement {
+    if (a.kind === 'no-api') return h('p', { class: 'muted' }, 'no flow data (this collector has no flow listener)');
+    if (a.kind === 'error') return h('p', { class: 'err' }, `flows unavailable: ${a.message}`);
+    if (a.rows.length === 0) return h('p', { class: 'muted' }, 'no flow data');
+    const rows = a.rows.map((f) => {
+      const d = describeFlow(f);
+      return h('tr', {}, h('td', {}, d.src), h('td', {}, d.dst), h('td', { title: f.proto !== undefined ? `protocol ${f.proto}` : '' }, d.proto), h('td', { class: 'num' }, bytes(f.bytes)));
+    });
+    return h('table', { class: 'flow-rows' }, h('tr', {}, h('th', {}, 'src'), h('th', {}, 'dst'), h('th', {}, 'proto'), h('th', { class: 'num' }, 'bytes')), ...rows);
+  }
+
+  private metaTable(gid: string): HTMLElement {
+    return h('table', { class: 'meta' }, ...describeNode(this.g, gid).map(([k, v]) => h('tr', {}, h('th', {}, k), h('td', {}, v))));
   }
 
   private counters(md: Metadata): HTMLElement {
@@ -120,11 +123,11 @@ export class Panel {
         const peerName = `${String(this.g.nodes.get(peerTop)?.Metadata.Name ?? peerTop)}${peerTop !== peer ? ` ${String(peerMd?.Name ?? '')}` : ''}`;
         const ls = linkState(e.Metadata, pm, peerMd);
         rows.push(
-          h('tr', {}, h('td', {}, dot(endState(pm)), ` ${String(pm?.Name ?? c)}`), h('td', {}, dot(ls), ` ${peerName}`), h('td', { class: 'num' }, `${(utilisation(pm) * 100).toFixed(0)}%`), h('td', { class: 'num' }, errorRatio(pm) > 0 ? `${(errorRatio(pm) * 100).toFixed(2)}% err` : '')),
+          h('tr', {}, h('td', {}, dot(endState(pm)), ` ${String(pm?.Name ?? c)}`), h('td', {}, dot(ls), ` ${peerName}`), h('td', { class: 'num' }, `${(utilisation(pm) * 100).toFixed(0)}%`), h('td', { class: 'num' }, errorRatio(pm) > 0 ? `${(errorRatio(pm) * 100).toFixed(2)}%` : '0%')),
         );
       }
     }
     if (rows.length === 0) return h('div');
-    return h('div', {}, h('h3', {}, 'Links'), h('table', { class: 'ports' }, h('tr', {}, h('th', {}, 'port'), h('th', {}, 'peer'), h('th', {}, 'load'), h('th', {}, '')), ...rows));
+    return h('div', {}, h('h3', {}, 'Links'), h('table', { class: 'ports' }, h('tr', {}, h('th', {}, 'port'), h('th', {}, 'peer'), h('th', { class: 'num' }, 'load'), h('th', { class: 'num' }, 'errors')), ...rows));
   }
 }
