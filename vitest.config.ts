@@ -3,7 +3,7 @@ import { defineConfig } from 'vitest/config';
 // Files that bring up a namespace lab or a browser, or time real peers (a trap in the graph within a
 // second, a link red on the wall within two). They run one at a time, after the rest, so their timed
 // checks never share the two cores with another test file.
-const PEERS = ['test/lab/**/*.test.ts', '**/*lab*.test.ts', 'test/ui/browser.test.ts', 'test/ui/perf.test.ts'];
+const PEERS = ['test/lab/**/*.test.ts', '**/*lab*.test.ts', 'test/ui/{browser,wall,perf}.test.ts'];
 const ALL = ['test/**/*.test.ts', 'src/**/*.test.ts'];
 
 export default defineConfig({
