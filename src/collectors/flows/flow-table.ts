@@ -1,7 +1,7 @@
 // The bounded in-memory flow table (DESIGN §8): records aggregated by (exporter, in/out ifIndex,
 // VLAN, L3 src/dst, protocol, L4 ports), scaled by their sampling rate, flushed in batches.
 import type { FlowRecord } from '../common/flow-record.ts';
-import type { FlowEntry } from './flow-store.ts';
+import { repointEntry, type FlowEntry } from './flow-store.ts';
 
 export interface Attributed {
   deviceId: string;
@@ -100,6 +100,13 @@ export class FlowTable {
     };
     this.buckets.set(h, slot);
     this.count++;
+  }
+
+  /** Entries naming a node merged away name where it lives now (merges are rare: one pass). */
+  repoint(moved: ReadonlyMap<string, string>): void {
+    for (const head of this.buckets.values()) {
+      for (let e: Slot | undefined = head; e !== undefined; e = e.next) repointEntry(e, moved);
+    }
   }
 
   /** Takes every entry out (for a flush). */

@@ -4,6 +4,7 @@
 import type { Registry, Counter } from 'prom-client';
 import type { CanopyConfig } from '../../config/schema.ts';
 import type { SqliteGraphStore } from '../../topology/store/sqlite-store.ts';
+import type { GraphEvent } from '../../topology/types.ts';
 import type { Logger } from '../../util/log.ts';
 import { RateLimitedLog } from '../../util/log.ts';
 import { counter, flowMetrics } from '../../util/metrics.ts';
@@ -11,7 +12,7 @@ import type { FlowRecord } from '../common/flow-record.ts';
 import { PortMetrics } from '../common/port-metrics.ts';
 import { Attribution } from './attribution.ts';
 import { FlowStore } from './flow-store.ts';
-import { FlowTable } from './flow-table.ts';
+import { FlowTable, type Attributed } from './flow-table.ts';
 import { FlowWriter } from './flow-writer.ts';
 
 export interface ExporterStats {
@@ -50,11 +51,7 @@ export class FlowPipeline {
   ) {
     this.store = new FlowStore(graph.database);
     this.writer = new FlowWriter(this.store, log);
-    this.table = new FlowTable(config.storage.flowTableSize, (entries) => this.writer.enqueue(entries), (origin, r, now) => {
-      const a = this.attribution(origin);
-      const dev = a.device(r.exporter, r.subAgentId ?? 0, now);
-      return { deviceId: dev.id, inPortId: a.port(dev, r.inIf), outPortId: a.port(dev, r.outIf) };
-    });
+    this.table = new FlowTable(config.storage.flowTableSize, (entries) => this.writer.enqueue(entries), (origin, r, now) => this.attribute(origin, r, now));
     this.ports = new PortMetrics(graph, graph.database, config.storage.counterUpdateInterval * 1000);
     this.metrics = flowMetrics(registry);
     this.gaps = counter(registry, 'canopy_sequence_gaps_total', 'Datagrams (sFlow) or records (NetFlow/IPFIX) lost per the exporter sequence numbers', ['protocol', 'exporter']);
@@ -62,19 +59,52 @@ export class FlowPipeline {
     const flushes = counter(registry, 'canopy_flow_table_flushes_total', 'Flow-table flush transactions written to SQLite');
     this.writer.onTransaction = () => flushes.inc();
     this.warn = new RateLimitedLog(log);
+    graph.subscribe((evs) => this.onGraphEvents(evs));
   }
 
   attribution(origin: string): Attribution {
     let a = this.attributions.get(origin);
     if (!a) {
       a = new Attribution(this.graph, origin, this.log);
-      a.onMerge = (from, to) => {
-        this.store.repointNode(from, to);
-        this.ports.forget(from);
-      };
       this.attributions.set(origin, a);
     }
     return a;
+  }
+
+  /** Device and port nodes of a new flow-table entry. */
+  private attribute(origin: string, r: FlowRecord, now: number): Attributed {
+    return this.attribution(origin).attribute(r.exporter, r.subAgentId ?? 0, r.inIf, r.outIf, now);
+  }
+
+  /**
+   * Deleted nodes from the change feed: caches forget them; for nodes merged away (Metadata.
+   * MergedInto), flows in the table, flows waiting to be written, stored flows and counter series
+   * move to the canonical node, so nothing is counted against an ID that no longer exists.
+   */
+  private onGraphEvents(evs: readonly GraphEvent[]): void {
+    let gone: Set<string> | undefined;
+    let moved: Map<string, string> | undefined;
+    for (const ev of evs) {
+      if (ev.type !== 'NodeDeleted') continue;
+      (gone ??= new Set()).add(ev.node.ID);
+      const into = ev.node.Metadata.MergedInto;
+      if (typeof into === 'string') (moved ??= new Map()).set(ev.node.ID, into);
+    }
+    if (!gone) return;
+    // We run inside another writer's commit notification: whatever fails here must not reach it.
+    try {
+      for (const a of this.attributions.values()) a.forget(gone);
+      if (moved) {
+        const to = canonical(moved);
+        this.table.repoint(to);
+        this.writer.repoint(to);
+        this.store.repointNodes(to);
+        this.ports.repoint(to);
+      }
+      for (const id of gone) if (!moved?.has(id)) this.ports.forget(id);
+    } catch (err) {
+      this.log.error({ err }, 'following merged nodes failed');
+    }
   }
 
   exporter(protocol: string, address: string, now: number): ExporterStats {
@@ -144,4 +174,15 @@ export class FlowPipeline {
       exporters: [...this.exporters.values()].filter((e) => protocols.includes(e.protocol)).map((e) => ({ ...e, rate: Math.round(e.rate * 100) / 100 })),
     };
   }
+}
+
+/** Merges of one batch may chain (a port into a port that is merged in turn): map each to the end. */
+function canonical(moved: Map<string, string>): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const [from, first] of moved) {
+    let to = first;
+    for (let i = 0; i < 8 && moved.has(to); i++) to = moved.get(to)!;
+    out.set(from, to);
+  }
+  return out;
 }

@@ -45,9 +45,7 @@ export function createNetflowComponent(ctx: ComponentContext, pipeline: FlowPipe
   let learned = decoder.stats.templatesLearned;
 
   decoder.interfaceNames.onChange = (exporter, ifIndex, v) => {
-    const a = pipeline.attribution(ORIGIN);
-    const dev = a.device(exporter, 0, Date.now());
-    const portId = a.port(dev, ifIndex);
+    const portId = pipeline.attribution(ORIGIN).portOf(exporter, 0, ifIndex, Date.now());
     if (!portId) return;
     const node = ctx.store.getNode(portId);
     const md: Record<string, unknown> = {};
