@@ -5,6 +5,7 @@ import type { Registry, Counter } from 'prom-client';
 import type { CanopyConfig } from '../../config/schema.ts';
 import type { SqliteGraphStore } from '../../topology/store/sqlite-store.ts';
 import type { GraphEvent } from '../../topology/types.ts';
+import { ids } from '../../topology/ids.ts';
 import type { Logger } from '../../util/log.ts';
 import { RateLimitedLog } from '../../util/log.ts';
 import { counter, flowMetrics } from '../../util/metrics.ts';
@@ -14,6 +15,13 @@ import { Attribution } from './attribution.ts';
 import { FlowStore } from './flow-store.ts';
 import { FlowTable, type Attributed } from './flow-table.ts';
 import { FlowWriter } from './flow-writer.ts';
+
+/** What a failed graph write cost, per kind of record. */
+const FAILED = {
+  flow: 'flow attribution failed; flow kept without its port nodes',
+  counter: 'counter attribution failed; reading skipped',
+  interface: 'interface name attribution failed; name skipped',
+} as const;
 
 export interface ExporterStats {
   protocol: string;
@@ -37,6 +45,8 @@ export class FlowPipeline {
   readonly gaps: Counter<'protocol' | 'exporter'>;
   readonly samplingMissing: Counter<'protocol'>;
   readonly warn: RateLimitedLog;
+  /** Records whose graph write failed (kept without their node references). */
+  readonly attributionFailures: Counter<'protocol' | 'kind'>;
   private readonly attributions = new Map<string, Attribution>();
   private readonly exporters = new Map<string, ExporterStats>();
   private timer: NodeJS.Timeout | undefined;
@@ -59,6 +69,7 @@ export class FlowPipeline {
     const flushes = counter(registry, 'canopy_flow_table_flushes_total', 'Flow-table flush transactions written to SQLite');
     this.writer.onTransaction = () => flushes.inc();
     this.warn = new RateLimitedLog(log);
+    this.attributionFailures = counter(registry, 'canopy_flow_attribution_failures_total', 'Records whose device/port graph write failed (flows are kept without their port nodes)', ['protocol', 'kind']);
     graph.subscribe((evs) => this.onGraphEvents(evs));
   }
 
@@ -71,9 +82,23 @@ export class FlowPipeline {
     return a;
   }
 
-  /** Device and port nodes of a new flow-table entry. */
+  /**
+   * Device and port nodes of a new flow-table entry. A failing graph write costs this record its
+   * node references, not its bytes, and not the rest of its datagram.
+   */
   private attribute(origin: string, r: FlowRecord, now: number): Attributed {
-    return this.attribution(origin).attribute(r.exporter, r.subAgentId ?? 0, r.inIf, r.outIf, now);
+    try {
+      return this.attribution(origin).attribute(r.exporter, r.subAgentId ?? 0, r.inIf, r.outIf, now);
+    } catch (err) {
+      this.recordFailed(r.protocol, r.exporter, 'flow', err);
+      return { deviceId: ids.exporter(r.exporter, r.subAgentId ?? 0), inPortId: null, outPortId: null };
+    }
+  }
+
+  /** Counts and rate-limit logs one record whose graph write failed. */
+  recordFailed(protocol: string, exporter: string, kind: keyof typeof FAILED, err: unknown): void {
+    this.attributionFailures.inc({ protocol, kind });
+    this.warn.error(`attribution:${protocol}:${exporter}:${kind}`, { err, exporter, protocol }, FAILED[kind]);
   }
 
   /**

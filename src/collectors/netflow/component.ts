@@ -45,14 +45,19 @@ export function createNetflowComponent(ctx: ComponentContext, pipeline: FlowPipe
   let learned = decoder.stats.templatesLearned;
 
   decoder.interfaceNames.onChange = (exporter, ifIndex, v) => {
-    const portId = pipeline.attribution(ORIGIN).portOf(exporter, 0, ifIndex, Date.now());
-    if (!portId) return;
-    const node = ctx.store.getNode(portId);
-    const md: Record<string, unknown> = {};
-    // SNMP's ifName wins; options data names ports nobody else named.
-    if (v.name && node && String(node.Metadata.Name ?? '').startsWith('ifIndex ')) md.Name = v.name;
-    if (v.description) md.Description = v.description;
-    if (Object.keys(md).length) ctx.store.write((tx) => tx.upsertNode({ ID: portId, Metadata: md }, { merge: true }));
+    // Called from inside the decoder: a failing graph write must not cost the datagram its flows.
+    try {
+      const portId = pipeline.attribution(ORIGIN).portOf(exporter, 0, ifIndex, Date.now());
+      if (!portId) return;
+      const node = ctx.store.getNode(portId);
+      const md: Record<string, unknown> = {};
+      // SNMP's ifName wins; options data names ports nobody else named.
+      if (v.name && node && String(node.Metadata.Name ?? '').startsWith('ifIndex ')) md.Name = v.name;
+      if (v.description) md.Description = v.description;
+      if (Object.keys(md).length) ctx.store.write((tx) => tx.upsertNode({ ID: portId, Metadata: md }, { merge: true }));
+    } catch (err) {
+      pipeline.recordFailed('netflow', exporter, 'interface', err);
+    }
   };
 
   const handle = (d: Datagram) => {

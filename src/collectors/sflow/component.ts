@@ -152,7 +152,12 @@ export function createSflowHandler(ctx: ComponentContext, pipeline: FlowPipeline
         last.uptime = uptime;
         last.status = c.ifOperStatus;
       } else lastCounters.set(key, { at: now, uptime, status: c.ifOperStatus });
-      applyCounter(a, c, now);
+      // One record's failing graph write costs only that record.
+      try {
+        applyCounter(a, c, now);
+      } catch (err) {
+        pipeline.recordFailed('sflow', c.exporter, 'counter', err);
+      }
     }
   };
 
