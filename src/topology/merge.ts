@@ -30,17 +30,30 @@ function isOwnership(e: GraphEdge): boolean {
   return e.Metadata.RelationType === 'ownership';
 }
 
-/** A child of `into` that is the same thing as `child`: same Name, or same MAC. */
+function ifIndexOf(n: GraphNode): number | undefined {
+  return n.Metadata.Type === 'port' && typeof n.Metadata.IfIndex === 'number' ? n.Metadata.IfIndex : undefined;
+}
+
+/**
+ * A child of `into` that is the same thing as `child`: a port with the same ifIndex (a device has
+ * one port per ifIndex; flows and counters name ports only by it), else same Name, else same MAC.
+ */
 function matchChild(tx: GraphTx, into: string, child: GraphNode): GraphNode | undefined {
+  const ifIndex = ifIndexOf(child);
+  let byName: GraphNode | undefined;
   let byMac: GraphNode | undefined;
   for (const e of tx.edgesOf(into, 'out')) {
     if (!isOwnership(e)) continue;
     const c = tx.getNode(e.Child);
     if (!c || c.ID === child.ID) continue;
-    if (child.Metadata.Name !== undefined && c.Metadata.Name === child.Metadata.Name) return c;
+    const other = ifIndexOf(c);
+    if (ifIndex !== undefined && other === ifIndex) return c;
+    // Two ports with different ifIndexes are two ports, whatever their names say.
+    if (ifIndex !== undefined && other !== undefined) continue;
+    if (child.Metadata.Name !== undefined && c.Metadata.Name === child.Metadata.Name) byName ??= c;
     if (child.Metadata.MAC !== undefined && c.Metadata.MAC === child.Metadata.MAC) byMac ??= c;
   }
-  return byMac;
+  return byName ?? byMac;
 }
 
 function repoint(tx: GraphTx, e: GraphEdge, from: string, into: string, res: MergeResult): void {

@@ -7,6 +7,7 @@ import type { GraphStore } from '../../topology/store/graph-store.ts';
 import type { Metadata } from '../../topology/types.ts';
 
 export type CounterSource = 'sflow' | 'snmp' | 'netflow';
+const SOURCES: CounterSource[] = ['sflow', 'snmp', 'netflow'];
 
 export interface InterfaceCounters {
   rxBytes: number;
@@ -46,6 +47,7 @@ export class PortMetrics {
   private readonly states = new Map<string, unknown>();
   private series: (string | number)[][] = [];
   private readonly ins: Statement;
+  private readonly moveRows: Statement;
 
   constructor(
     private readonly store: GraphStore,
@@ -58,6 +60,8 @@ export class PortMetrics {
       rx_errors INTEGER, tx_errors INTEGER, rx_dropped INTEGER, tx_dropped INTEGER);
       CREATE INDEX IF NOT EXISTS port_metrics_node ON port_metrics(node_id, last);`);
     this.ins = db.prepare('INSERT INTO port_metrics VALUES (?,?,?,?,?,?,?,?,?,?,?,?)');
+    this.moveRows = db.prepare(`UPDATE port_metrics SET node_id = (SELECT value FROM json_each(@moved) WHERE key = port_metrics.node_id)
+      WHERE node_id IN (SELECT key FROM json_each(@moved))`);
   }
 
   /**
@@ -123,9 +127,32 @@ export class PortMetrics {
     return this.last.get(`${portId}|sflow`)?.interval ?? 0;
   }
 
-  /** Forget a port (deleted or merged). */
+  /** Forget a port (deleted). */
   forget(portId: string): void {
-    for (const s of ['sflow', 'snmp', 'netflow']) this.last.delete(`${portId}|${s}`);
+    for (const s of SOURCES) this.last.delete(`${portId}|${s}`);
     this.states.delete(portId);
+  }
+
+  /**
+   * Ports merged away (old ID → canonical ID): their last readings continue on the canonical port
+   * (unless it has its own from that source), so the next delta spans the merge and no byte
+   * counted by the device is lost; buffered and stored series rows follow.
+   */
+  repoint(moved: ReadonlyMap<string, string>): void {
+    if (moved.size === 0) return;
+    for (const [from, to] of moved) {
+      for (const s of SOURCES) {
+        const l = this.last.get(`${from}|${s}`);
+        if (!l) continue;
+        this.last.delete(`${from}|${s}`);
+        if (!this.last.has(`${to}|${s}`)) this.last.set(`${to}|${s}`, l);
+      }
+      if (this.states.has(from)) {
+        if (!this.states.has(to)) this.states.set(to, this.states.get(from));
+        this.states.delete(from);
+      }
+    }
+    for (const r of this.series) r[0] = moved.get(r[0] as string) ?? r[0]!;
+    this.moveRows.run({ moved: JSON.stringify(Object.fromEntries(moved)) });
   }
 }

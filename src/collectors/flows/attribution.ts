@@ -2,9 +2,19 @@
 // whose management address it is, else an `exporter` node of its own) → port node by ifIndex.
 // Later discriminators go into the alias table; when a polled switch turns up for an exporter
 // node, the exporter merges into it.
+//
+// Identities move while flows stream in: the stitcher folds a placeholder switch into the polled
+// one, SNMP folds a flow-made port into its own, we fold an exporter node into its switch. The
+// pipeline hands every deleted node from the change feed to forget(), so the caches never give out
+// a merged-away ID; a write that still meets one (deleted between two feeds) re-resolves through
+// the alias table and is retried once. Lookups stay in memory on the hot path: SQLite is asked only
+// on a cache miss.
 import type { GraphStore, GraphTx } from '../../topology/store/graph-store.ts';
+import { GraphIntegrityError } from '../../topology/store/sqlite-store.ts';
+import { canonicalId, mergeNodes } from '../../topology/merge.ts';
 import { ids } from '../../topology/ids.ts';
 import type { Logger } from '../../util/log.ts';
+import type { Attributed } from './flow-table.ts';
 
 const RECHECK_MS = 30_000;
 
@@ -20,8 +30,6 @@ export class Attribution {
   /** deviceId → ifIndex → port ID of ports known to exist (UUIDv5 is too slow per record). */
   private readonly knownPorts = new Map<string, Map<number, string>>();
   private portsCheckedAt = 0;
-  /** Called after an exporter node merged into a switch: flows must be re-pointed. */
-  onMerge?: (from: string, to: string) => void;
 
   constructor(
     private readonly store: GraphStore,
@@ -33,6 +41,53 @@ export class Attribution {
     return `exporter:${addr}:${sub}`;
   }
 
+  /** Device and in/out port nodes of one flow (the flow table asks once per entry). */
+  attribute(addr: string, sub: number, inIf: number | undefined, outIf: number | undefined, now: number): Attributed {
+    let dev: DeviceRef;
+    let inPortId: string | null;
+    let outPortId: string | null;
+    try {
+      dev = this.device(addr, sub, now);
+      inPortId = this.port(dev, inIf);
+      outPortId = this.port(dev, outIf);
+    } catch (err) {
+      this.stale(addr, sub, err);
+      dev = this.device(addr, sub, now);
+      inPortId = this.port(dev, inIf);
+      outPortId = this.port(dev, outIf);
+    }
+    return { deviceId: dev.id, inPortId, outPortId };
+  }
+
+  /** The port node counters or interface names of an exporter's ifIndex go to (null for 0). */
+  portOf(addr: string, sub: number, ifIndex: number | undefined, now: number): string | null {
+    try {
+      return this.port(this.device(addr, sub, now), ifIndex);
+    } catch (err) {
+      this.stale(addr, sub, err);
+      return this.port(this.device(addr, sub, now), ifIndex);
+    }
+  }
+
+  /**
+   * A write met a node deleted under the caches (before the change feed said so): forget the
+   * device so the retry resolves it again through the alias table. Other errors are not ours.
+   */
+  private stale(addr: string, sub: number, err: unknown): void {
+    if (!(err instanceof GraphIntegrityError)) throw err;
+    const dev = this.devices.get(`${addr}|${sub}`);
+    if (dev) this.forget(new Set([dev.id]));
+  }
+
+  /** Nodes deleted (merged away or not): no cached reference to them survives. */
+  forget(gone: ReadonlySet<string>): void {
+    for (const [k, d] of this.devices) if (gone.has(d.id)) this.devices.delete(k);
+    for (const [dev, byIf] of this.knownPorts) {
+      if (gone.has(dev)) this.knownPorts.delete(dev);
+      else for (const [i, p] of byIf) if (gone.has(p)) byIf.delete(i);
+    }
+  }
+
   /** A polled switch answering at this address, if any. */
   private switchFor(tx: GraphTx, addr: string): string | undefined {
     const byMgmt = tx.findNodes('MgmtAddress', addr).filter((n) => n.Metadata.Type === 'switch');
@@ -40,7 +95,7 @@ export class Attribution {
     return undefined;
   }
 
-  device(addr: string, sub: number, now: number): DeviceRef {
+  private device(addr: string, sub: number, now: number): DeviceRef {
     const key = `${addr}|${sub}`;
     const cached = this.devices.get(key);
     if (cached && (!cached.exporterOnly || now - cached.checkedAt < RECHECK_MS)) return cached;
@@ -50,12 +105,19 @@ export class Attribution {
   }
 
   private resolve(tx: GraphTx, addr: string, sub: number, now: number, cached: DeviceRef | undefined): DeviceRef {
-    const alias = tx.resolveAlias(this.aliasKey(addr, sub));
-    if (alias && tx.getNode(alias) && tx.getNode(alias)!.Metadata.Type !== 'exporter') return { id: alias, exporterOnly: false, checkedAt: now };
+    const key = this.aliasKey(addr, sub);
+    const aliased = tx.resolveAlias(key);
+    // The device this address named may have been merged since: follow it to where it lives now.
+    const alias = aliased === undefined ? undefined : canonicalId(tx, aliased);
+    const node = alias === undefined ? undefined : tx.getNode(alias);
+    if (node && node.Metadata.Type !== 'exporter') {
+      if (alias !== aliased) tx.setAlias(key, node.ID);
+      return { id: node.ID, exporterOnly: false, checkedAt: now };
+    }
     const sw = this.switchFor(tx, addr);
     const exporterId = ids.exporter(addr, sub);
     if (sw) {
-      tx.setAlias(this.aliasKey(addr, sub), sw);
+      tx.setAlias(key, sw);
       if (tx.getNode(exporterId)) this.merge(tx, exporterId, sw);
       return { id: sw, exporterOnly: false, checkedAt: now };
     }
@@ -64,35 +126,32 @@ export class Attribution {
         { ID: exporterId, Metadata: { Type: 'exporter', Name: sub ? `${addr}/${sub}` : addr, MgmtAddress: addr, Probe: this.origin }, Origin: this.origin, Host: addr },
         { merge: true },
       );
-      tx.setAlias(this.aliasKey(addr, sub), exporterId);
+      tx.setAlias(key, exporterId);
     }
     return { id: exporterId, exporterOnly: true, checkedAt: now };
   }
 
-  /** Moves what the exporter node knew onto the switch and retires it (history keeps it). */
+  /**
+   * Folds the exporter node into the switch (history keeps it): its ports merge into the switch's
+   * port of the same ifIndex (their last counters carried over) or move under the switch. Flows
+   * and counter series follow through the change feed (the pipeline re-points them).
+   */
   private merge(tx: GraphTx, from: string, to: string): void {
     for (const e of tx.edgesOf(from, 'out')) {
       const port = tx.getNode(e.Child);
       if (!port || port.Metadata.Type !== 'port' || typeof port.Metadata.IfIndex !== 'number') continue;
       const target = ids.port(to, port.Metadata.IfIndex);
-      if (tx.getNode(target)) {
-        const carry: Record<string, unknown> = {};
-        for (const k of ['Metric', 'LastUpdateMetric']) if (port.Metadata[k] !== undefined) carry[k] = port.Metadata[k];
-        if (Object.keys(carry).length) tx.upsertNode({ ID: target, Metadata: carry }, { merge: true });
-      }
-      tx.upsertNode({ ID: port.ID, Metadata: { MergedInto: target } }, { merge: true });
-      tx.deleteNode(port.ID);
-      this.knownPorts.clear();
-      this.onMerge?.(port.ID, target);
+      if (!tx.getNode(target)) continue;
+      const carry: Record<string, unknown> = {};
+      for (const k of ['Metric', 'LastUpdateMetric']) if (port.Metadata[k] !== undefined) carry[k] = port.Metadata[k];
+      if (Object.keys(carry).length) tx.upsertNode({ ID: target, Metadata: carry }, { merge: true });
     }
-    tx.upsertNode({ ID: from, Metadata: { MergedInto: to } }, { merge: true });
-    tx.deleteNode(from);
-    this.onMerge?.(from, to);
+    mergeNodes(tx, from, to);
     this.log.info({ from, to }, 'exporter merged into the polled switch at its address');
   }
 
-  /** The port node for an ifIndex on a device; created on an exporter node, looked up on a switch. */
-  port(dev: DeviceRef, ifIndex: number | undefined): string | null {
+  /** The port node for an ifIndex on a device; created when the device has none. */
+  private port(dev: DeviceRef, ifIndex: number | undefined): string | null {
     if (ifIndex === undefined || ifIndex === 0) return null;
     let byIf = this.knownPorts.get(dev.id);
     const known = byIf?.get(ifIndex);
@@ -103,17 +162,31 @@ export class Attribution {
       byIf = undefined;
       this.portsCheckedAt = now;
     } else if (known) return known;
-    const id = ids.port(dev.id, ifIndex);
-    const exists = this.store.getNode(id);
-    if (!exists) {
-      // Flows and counters may name ports SNMP has not seen yet: make them visible.
-      this.store.write((tx) => {
-        tx.upsertNode({ ID: id, Metadata: { Type: 'port', Name: `ifIndex ${ifIndex}`, IfIndex: ifIndex, Probe: this.origin }, Origin: this.origin, Host: dev.id });
-        tx.upsertEdge({ ID: ids.edge(dev.id, id, 'ownership'), Parent: dev.id, Child: id, Metadata: { RelationType: 'ownership' }, Origin: this.origin });
-      });
-    }
+    const id = this.findPort(dev.id, ifIndex) ?? this.createPort(dev.id, ifIndex);
     if (!byIf) this.knownPorts.set(dev.id, (byIf = new Map()));
     byIf.set(ifIndex, id);
+    return id;
+  }
+
+  /** The device's port of this ifIndex: SNMP's (ids.port), else one a merge moved under it. */
+  private findPort(devId: string, ifIndex: number): string | undefined {
+    const id = ids.port(devId, ifIndex);
+    if (this.store.getNode(id)) return id;
+    for (const e of this.store.edgesOf(devId, 'out')) {
+      if (e.Metadata.RelationType !== 'ownership') continue;
+      const n = this.store.getNode(e.Child);
+      if (n && n.Metadata.Type === 'port' && n.Metadata.IfIndex === ifIndex) return n.ID;
+    }
+    return undefined;
+  }
+
+  /** Flows and counters may name ports SNMP has not seen yet: make them visible. */
+  private createPort(devId: string, ifIndex: number): string {
+    const id = ids.port(devId, ifIndex);
+    this.store.write((tx) => {
+      tx.upsertNode({ ID: id, Metadata: { Type: 'port', Name: `ifIndex ${ifIndex}`, IfIndex: ifIndex, Probe: this.origin }, Origin: this.origin, Host: devId });
+      tx.upsertEdge({ ID: ids.edge(devId, id, 'ownership'), Parent: devId, Child: id, Metadata: { RelationType: 'ownership' }, Origin: this.origin });
+    });
     return id;
   }
 }

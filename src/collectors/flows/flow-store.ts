@@ -78,6 +78,13 @@ export interface FlowRow extends FlowKey {
   last: number;
 }
 
+/** One entry's node references after merges (old ID → canonical ID). */
+export function repointEntry(e: FlowKey, moved: ReadonlyMap<string, string>): void {
+  e.deviceId = moved.get(e.deviceId) ?? e.deviceId;
+  if (e.inPortId !== null) e.inPortId = moved.get(e.inPortId) ?? e.inPortId;
+  if (e.outPortId !== null) e.outPortId = moved.get(e.outPortId) ?? e.outPortId;
+}
+
 const KEY_COLS = 'protocol, exporter, device_id, in_if, out_if, in_port_id, out_port_id, vlan, src_addr, dst_addr, proto, src_port, dst_port, src_mac, dst_mac, ether_type';
 const L2_COLS = `src_mac TEXT NOT NULL DEFAULT '', dst_mac TEXT NOT NULL DEFAULT '', ether_type INTEGER NOT NULL DEFAULT 0`;
 const MAC = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/;
@@ -147,14 +154,9 @@ export class FlowStore {
     // Bounded deletes: a window's worth of rows removed at once would stall the receive path.
     this.pruneWindow = db.prepare('DELETE FROM flows WHERE rowid IN (SELECT rowid FROM flows WHERE last < ? LIMIT ?)');
     this.pruneRollup = db.prepare('DELETE FROM flows_1m WHERE rowid IN (SELECT rowid FROM flows_1m WHERE minute < ? LIMIT ?)');
-    this.repoint = [
-      db.prepare('UPDATE flows SET device_id = @to WHERE device_id = @from'),
-      db.prepare('UPDATE flows SET in_port_id = @to WHERE in_port_id = @from'),
-      db.prepare('UPDATE flows SET out_port_id = @to WHERE out_port_id = @from'),
-      db.prepare('UPDATE flows_1m SET device_id = @to WHERE device_id = @from'),
-      db.prepare('UPDATE flows_1m SET in_port_id = @to WHERE in_port_id = @from'),
-      db.prepare('UPDATE flows_1m SET out_port_id = @to WHERE out_port_id = @from'),
-    ];
+    // @moved is a JSON object old ID → canonical ID: one statement per column whatever the count.
+    this.repoint = ['flows', 'flows_1m'].flatMap((t) => ['device_id', 'in_port_id', 'out_port_id'].map((c) => db.prepare(
+      `UPDATE ${t} SET ${c} = (SELECT value FROM json_each(@moved) WHERE key = ${t}.${c}) WHERE ${c} IN (SELECT key FROM json_each(@moved))`)));
   }
 
   /** One transaction; the rollup is folded in by one statement over the new rows. */
@@ -186,10 +188,12 @@ export class FlowStore {
     return i;
   }
 
-  /** Flows recorded against one node ID are moved to another (identity merge, DESIGN §4). */
-  repointNode(from: string, to: string): void {
+  /** Flows recorded against merged-away node IDs are moved to the canonical ones (DESIGN §4). */
+  repointNodes(moved: ReadonlyMap<string, string>): void {
+    if (moved.size === 0) return;
+    const json = JSON.stringify(Object.fromEntries(moved));
     this.db.transaction(() => {
-      for (const s of this.repoint) s.run({ from, to });
+      for (const s of this.repoint) s.run({ moved: json });
     })();
   }
 

@@ -3,7 +3,7 @@
 // rate, flushed in batches. The MACs are part of the key so that non-IP traffic (ARP, LLDP, LACP …)
 // between different stations stays apart and a host's flows can be found by its MAC.
 import type { FlowRecord } from '../common/flow-record.ts';
-import type { FlowEntry } from './flow-store.ts';
+import { repointEntry, type FlowEntry } from './flow-store.ts';
 
 export interface Attributed {
   deviceId: string;
@@ -109,6 +109,13 @@ export class FlowTable {
     };
     this.buckets.set(h, slot);
     this.count++;
+  }
+
+  /** Entries naming a node merged away name where it lives now (merges are rare: one pass). */
+  repoint(moved: ReadonlyMap<string, string>): void {
+    for (const head of this.buckets.values()) {
+      for (let e: Slot | undefined = head; e !== undefined; e = e.next) repointEntry(e, moved);
+    }
   }
 
   /** Takes every entry out (for a flush). */

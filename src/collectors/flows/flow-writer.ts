@@ -4,7 +4,7 @@
 // receive path for over a second, and the kernel dropped datagrams). A backlog that keeps growing
 // is written in longer steps; readers that must see everything call `flushAll()`.
 import type { Logger } from '../../util/log.ts';
-import type { FlowEntry, FlowStore } from './flow-store.ts';
+import { repointEntry, type FlowEntry, type FlowStore } from './flow-store.ts';
 
 export interface FlowWriterOptions {
   /** Longest single write step (ms). */
@@ -51,6 +51,13 @@ export class FlowWriter {
     this.batches.push(entries);
     this.pendingRows += entries.length;
     this.schedule();
+  }
+
+  /** Rows not written yet that name a node merged away name where it lives now. */
+  repoint(moved: ReadonlyMap<string, string>): void {
+    this.batches.forEach((b, n) => {
+      for (let i = n === 0 ? this.at : 0; i < b.length; i++) repointEntry(b[i]!, moved);
+    });
   }
 
   /** Rows older than the cuts go, a bounded number per step. */

@@ -4,15 +4,24 @@
 import type { Registry, Counter } from 'prom-client';
 import type { CanopyConfig } from '../../config/schema.ts';
 import type { SqliteGraphStore } from '../../topology/store/sqlite-store.ts';
+import type { GraphEvent } from '../../topology/types.ts';
+import { ids } from '../../topology/ids.ts';
 import type { Logger } from '../../util/log.ts';
 import { RateLimitedLog } from '../../util/log.ts';
-import { counter, flowMetrics } from '../../util/metrics.ts';
+import { counter, flowMetrics, preset } from '../../util/metrics.ts';
 import type { FlowRecord } from '../common/flow-record.ts';
 import { PortMetrics } from '../common/port-metrics.ts';
 import { Attribution } from './attribution.ts';
 import { FlowStore } from './flow-store.ts';
-import { FlowTable } from './flow-table.ts';
+import { FlowTable, type Attributed } from './flow-table.ts';
 import { FlowWriter } from './flow-writer.ts';
+
+/** What a failed graph write cost, per kind of record. */
+const FAILED = {
+  flow: 'flow attribution failed; flow kept without its port nodes',
+  counter: 'counter attribution failed; reading skipped',
+  interface: 'interface name attribution failed; name skipped',
+} as const;
 
 export interface ExporterStats {
   protocol: string;
@@ -36,6 +45,8 @@ export class FlowPipeline {
   readonly gaps: Counter<'protocol' | 'exporter'>;
   readonly samplingMissing: Counter<'protocol'>;
   readonly warn: RateLimitedLog;
+  /** Records whose graph write failed (kept without their node references). */
+  readonly attributionFailures: Counter<'protocol' | 'kind'>;
   private readonly attributions = new Map<string, Attribution>();
   private readonly exporters = new Map<string, ExporterStats>();
   private timer: NodeJS.Timeout | undefined;
@@ -50,11 +61,7 @@ export class FlowPipeline {
   ) {
     this.store = new FlowStore(graph.database);
     this.writer = new FlowWriter(this.store, log);
-    this.table = new FlowTable(config.storage.flowTableSize, (entries) => this.writer.enqueue(entries), (origin, r, now) => {
-      const a = this.attribution(origin);
-      const dev = a.device(r.exporter, r.subAgentId ?? 0, now);
-      return { deviceId: dev.id, inPortId: a.port(dev, r.inIf), outPortId: a.port(dev, r.outIf) };
-    });
+    this.table = new FlowTable(config.storage.flowTableSize, (entries) => this.writer.enqueue(entries), (origin, r, now) => this.attribute(origin, r, now));
     this.ports = new PortMetrics(graph, graph.database, config.storage.counterUpdateInterval * 1000);
     this.metrics = flowMetrics(registry);
     this.gaps = counter(registry, 'canopy_sequence_gaps_total', 'Datagrams (sFlow) or records (NetFlow/IPFIX) lost per the exporter sequence numbers', ['protocol', 'exporter']);
@@ -62,19 +69,72 @@ export class FlowPipeline {
     const flushes = counter(registry, 'canopy_flow_table_flushes_total', 'Flow-table flush transactions written to SQLite');
     this.writer.onTransaction = () => flushes.inc();
     this.warn = new RateLimitedLog(log);
+    this.attributionFailures = counter(registry, 'canopy_flow_attribution_failures_total', 'Records whose device/port graph write failed (flows are kept without their port nodes)', ['protocol', 'kind']);
+    graph.subscribe((evs) => this.onGraphEvents(evs));
   }
 
   attribution(origin: string): Attribution {
     let a = this.attributions.get(origin);
     if (!a) {
       a = new Attribution(this.graph, origin, this.log);
-      a.onMerge = (from, to) => {
-        this.store.repointNode(from, to);
-        this.ports.forget(from);
-      };
       this.attributions.set(origin, a);
     }
     return a;
+  }
+
+  /**
+   * Device and port nodes of a new flow-table entry. A failing graph write costs this record its
+   * node references, not its bytes, and not the rest of its datagram.
+   */
+  private attribute(origin: string, r: FlowRecord, now: number): Attributed {
+    try {
+      return this.attribution(origin).attribute(r.exporter, r.subAgentId ?? 0, r.inIf, r.outIf, now);
+    } catch (err) {
+      this.recordFailed(r.protocol, r.exporter, 'flow', err);
+      return { deviceId: ids.exporter(r.exporter, r.subAgentId ?? 0), inPortId: null, outPortId: null };
+    }
+  }
+
+  /** The failure counter's series at 0 for a protocol, so alert rules have them from the start. */
+  presetFailures(protocols: readonly string[]): void {
+    preset(this.attributionFailures, { protocol: protocols, kind: Object.keys(FAILED) });
+  }
+
+  /** Counts and rate-limit logs one record whose graph write failed. */
+  recordFailed(protocol: string, exporter: string, kind: keyof typeof FAILED, err: unknown): void {
+    this.attributionFailures.inc({ protocol, kind });
+    this.warn.error(`attribution:${protocol}:${exporter}:${kind}`, { err, exporter, protocol }, FAILED[kind]);
+  }
+
+  /**
+   * Deleted nodes from the change feed: caches forget them; for nodes merged away (Metadata.
+   * MergedInto), flows in the table, flows waiting to be written, stored flows and counter series
+   * move to the canonical node, so nothing is counted against an ID that no longer exists.
+   */
+  private onGraphEvents(evs: readonly GraphEvent[]): void {
+    let gone: Set<string> | undefined;
+    let moved: Map<string, string> | undefined;
+    for (const ev of evs) {
+      if (ev.type !== 'NodeDeleted') continue;
+      (gone ??= new Set()).add(ev.node.ID);
+      const into = ev.node.Metadata.MergedInto;
+      if (typeof into === 'string') (moved ??= new Map()).set(ev.node.ID, into);
+    }
+    if (!gone) return;
+    // We run inside another writer's commit notification: whatever fails here must not reach it.
+    try {
+      for (const a of this.attributions.values()) a.forget(gone);
+      if (moved) {
+        const to = canonical(moved);
+        this.table.repoint(to);
+        this.writer.repoint(to);
+        this.store.repointNodes(to);
+        this.ports.repoint(to);
+      }
+      for (const id of gone) if (!moved?.has(id)) this.ports.forget(id);
+    } catch (err) {
+      this.log.error({ err }, 'following merged nodes failed');
+    }
   }
 
   exporter(protocol: string, address: string, now: number): ExporterStats {
@@ -144,4 +204,15 @@ export class FlowPipeline {
       exporters: [...this.exporters.values()].filter((e) => protocols.includes(e.protocol)).map((e) => ({ ...e, rate: Math.round(e.rate * 100) / 100 })),
     };
   }
+}
+
+/** Merges of one batch may chain (a port into a port that is merged in turn): map each to the end. */
+function canonical(moved: Map<string, string>): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const [from, first] of moved) {
+    let to = first;
+    for (let i = 0; i < 8 && moved.has(to); i++) to = moved.get(to)!;
+    out.set(from, to);
+  }
+  return out;
 }

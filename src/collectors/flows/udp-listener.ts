@@ -7,7 +7,7 @@ import dgram from 'node:dgram';
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import type { Counter } from 'prom-client';
-import type { Logger } from '../../util/log.ts';
+import { RateLimitedLog, type Logger } from '../../util/log.ts';
 import { formatListen, listenList, parseListen } from '../../util/listen.ts';
 import { preset } from '../../util/metrics.ts';
 import { BatchSocket, loadUdpBatch, udpBatchLoadError } from './udp-batch.ts';
@@ -60,9 +60,12 @@ export class UdpListener {
   receiveBufferBytes = 0;
   queueDrops = 0;
 
+  private readonly failures: RateLimitedLog;
+
   constructor(private readonly opts: UdpListenerOptions) {
     this.queue = new Array<Datagram | undefined>(opts.queueSize);
     preset(opts.dropped, { protocol: [opts.protocol], reason: LISTENER_DROP_REASONS });
+    this.failures = new RateLimitedLog(opts.log);
   }
 
   async start(): Promise<void> {
@@ -154,8 +157,9 @@ export class UdpListener {
     try {
       this.opts.handle(d);
     } catch (err) {
-      // Decoders never throw; this guards the process against a bug in what follows them.
-      this.opts.log.error({ err, from: d.address }, 'datagram handler failed');
+      // Decoders never throw; this guards the process against a bug in what follows them. A bug
+      // hit by every datagram must not turn into a line per datagram.
+      this.failures.error(`${this.opts.protocol}:${(err as Error | undefined)?.name ?? 'Error'}`, { err, from: d.address }, 'datagram handler failed');
       this.opts.dropped.inc({ protocol: this.opts.protocol, reason: 'handler_error' });
     }
   }

@@ -25,6 +25,7 @@ export function createNetflowComponent(ctx: ComponentContext, pipeline: FlowPipe
   // Either listener takes any version: every protocol's series exist from the start.
   const protocols = Object.values(PROTOCOL);
   for (const c of [m.received, m.records, pipeline.samplingMissing]) preset(c, { protocol: protocols });
+  pipeline.presetFailures(protocols);
   preset(m.decodeErrors, { protocol: protocols, code: NETFLOW_ERROR_CODES });
   // Datagrams of no known version are counted under netflow9 (see handle()).
   preset(m.dropped, { protocol: ['netflow9'], reason: ['malformed'] });
@@ -51,16 +52,19 @@ export function createNetflowComponent(ctx: ComponentContext, pipeline: FlowPipe
   let learned = decoder.stats.templatesLearned;
 
   decoder.interfaceNames.onChange = (exporter, ifIndex, v) => {
-    const a = pipeline.attribution(ORIGIN);
-    const dev = a.device(exporter, 0, Date.now());
-    const portId = a.port(dev, ifIndex);
-    if (!portId) return;
-    const node = ctx.store.getNode(portId);
-    const md: Record<string, unknown> = {};
-    // SNMP's ifName wins; options data names ports nobody else named.
-    if (v.name && node && String(node.Metadata.Name ?? '').startsWith('ifIndex ')) md.Name = v.name;
-    if (v.description) md.Description = v.description;
-    if (Object.keys(md).length) ctx.store.write((tx) => tx.upsertNode({ ID: portId, Metadata: md }, { merge: true }));
+    // Called from inside the decoder: a failing graph write must not cost the datagram its flows.
+    try {
+      const portId = pipeline.attribution(ORIGIN).portOf(exporter, 0, ifIndex, Date.now());
+      if (!portId) return;
+      const node = ctx.store.getNode(portId);
+      const md: Record<string, unknown> = {};
+      // SNMP's ifName wins; options data names ports nobody else named.
+      if (v.name && node && String(node.Metadata.Name ?? '').startsWith('ifIndex ')) md.Name = v.name;
+      if (v.description) md.Description = v.description;
+      if (Object.keys(md).length) ctx.store.write((tx) => tx.upsertNode({ ID: portId, Metadata: md }, { merge: true }));
+    } catch (err) {
+      pipeline.recordFailed('netflow', exporter, 'interface', err);
+    }
   };
 
   const handle = (d: Datagram) => {

@@ -10,6 +10,7 @@ import type { CounterRecord } from '../common/flow-record.ts';
 import { decodeSflow, formatError } from './decode.ts';
 import { SFLOW_ERROR_CODES } from './errors.ts';
 import type { InterfaceCounters } from '../common/port-metrics.ts';
+import type { Attribution } from '../flows/attribution.ts';
 
 const ORIGIN = 'sflow';
 /** Counter readings of one port closer together than this are skipped (see applyCounters). */
@@ -56,6 +57,7 @@ export function createSflowHandler(ctx: ComponentContext, pipeline: FlowPipeline
   const records = counter(ctx.registry, 'canopy_sflow_records_total', 'sFlow flow and counter records by kind', ['kind']);
   const perExporter = counter(ctx.registry, 'canopy_exporter_datagrams_total', 'Datagrams per exporter', ['protocol', 'exporter']);
   for (const c of [m.received, m.records, pipeline.samplingMissing]) preset(c, { protocol: ['sflow'] });
+  pipeline.presetFailures(['sflow']);
   preset(m.dropped, { protocol: ['sflow'], reason: ['malformed'] });
   preset(m.decodeErrors, { protocol: ['sflow'], code: SFLOW_ERROR_CODES });
   preset(samples, { type: ['flow', 'counter', 'drop', 'unknown'] });
@@ -159,20 +161,28 @@ export function createSflowHandler(ctx: ComponentContext, pipeline: FlowPipeline
         last.uptime = uptime;
         last.status = c.ifOperStatus;
       } else lastCounters.set(key, { at: now, uptime, status: c.ifOperStatus });
-      const dev = a.device(c.exporter, c.subAgentId ?? 0, now);
-      const portId = a.port(dev, c.ifIndex);
-      if (!portId) continue;
-      const extra: Record<string, unknown> = { State: c.ifOperStatus === 1 ? 'UP' : 'DOWN' };
-      if (typeof c.ifSpeed === 'number' && c.ifSpeed > 0) extra.Speed = c.ifSpeed;
-      const name = portNames.get(`${c.exporter}|${c.ifIndex}`);
-      if (name && !named.has(portId)) {
-        // Only name ports nobody else named (SNMP's ifName wins).
-        const node = ctx.store.getNode(portId);
-        if (node && String(node.Metadata.Name ?? '').startsWith('ifIndex ')) extra.Name = name;
-        named.add(portId);
+      // One record's failing graph write costs only that record.
+      try {
+        applyCounter(a, c, now);
+      } catch (err) {
+        pipeline.recordFailed('sflow', c.exporter, 'counter', err);
       }
-      pipeline.ports.record(portId, 'sflow', genericCounters(c), now, extra);
     }
+  };
+
+  const applyCounter = (a: Attribution, c: CounterRecord, now: number) => {
+    const portId = a.portOf(c.exporter, c.subAgentId ?? 0, c.ifIndex, now);
+    if (!portId) return;
+    const extra: Record<string, unknown> = { State: c.ifOperStatus === 1 ? 'UP' : 'DOWN' };
+    if (typeof c.ifSpeed === 'number' && c.ifSpeed > 0) extra.Speed = c.ifSpeed;
+    const name = portNames.get(`${c.exporter}|${c.ifIndex}`);
+    if (name && !named.has(portId)) {
+      // Only name ports nobody else named (SNMP's ifName wins).
+      const node = ctx.store.getNode(portId);
+      if (node && String(node.Metadata.Name ?? '').startsWith('ifIndex ')) extra.Name = name;
+      named.add(portId);
+    }
+    pipeline.ports.record(portId, 'sflow', genericCounters(c), now, extra);
   };
   return { handle, flushMetrics };
 }

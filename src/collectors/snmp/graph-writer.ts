@@ -2,6 +2,7 @@
 // edges, port state and counters (Metric / LastUpdateMetric, Skydive field names).
 import { hostname } from 'node:os';
 import { ids } from '../../topology/ids.ts';
+import { mergeNodes } from '../../topology/merge.ts';
 import type { GraphTx } from '../../topology/store/graph-store.ts';
 import type { IfCounters, IfInventory, IfState } from './parse-if.ts';
 import { stateName } from './parse-if.ts';
@@ -56,7 +57,11 @@ export function isPort(i: IfInventory): boolean {
   return i.type !== null && PORT_IF_TYPES.has(i.type);
 }
 
-/** Creates/updates port nodes + ownership edges; deletes this switch's SNMP ports that are gone. */
+/**
+ * Creates/updates port nodes + ownership edges; deletes this switch's SNMP ports that are gone.
+ * A port another source made under this switch for an ifIndex SNMP now lists (flows or counters
+ * seen first, moved here by a merge) is folded into SNMP's port: one port per ifIndex.
+ */
 export function writePorts(tx: GraphTx, switchId: string, inv: Map<number, IfInventory>, states: Map<number, IfState>): number {
   const keep = new Set<string>();
   for (const i of inv.values()) {
@@ -78,9 +83,13 @@ export function writePorts(tx: GraphTx, switchId: string, inv: Map<number, IfInv
     tx.upsertEdge({ ID: ids.edge(switchId, id, 'ownership'), Parent: switchId, Child: id, Metadata: { RelationType: 'ownership' }, Origin: ORIGIN, Host: HOST }, { merge: true });
   }
   for (const e of tx.edgesOf(switchId, 'out')) {
-    if (e.Metadata.RelationType !== 'ownership' || e.Origin !== ORIGIN || keep.has(e.Child)) continue;
+    if (e.Metadata.RelationType !== 'ownership' || keep.has(e.Child)) continue;
     const child = tx.getNode(e.Child);
-    if (child && child.Metadata.Type === 'port') tx.deleteNode(child.ID);
+    if (!child || child.Metadata.Type !== 'port') continue;
+    if (e.Origin === ORIGIN) tx.deleteNode(child.ID);
+    else if (typeof child.Metadata.IfIndex === 'number' && keep.has(ids.port(switchId, child.Metadata.IfIndex))) {
+      mergeNodes(tx, child.ID, ids.port(switchId, child.Metadata.IfIndex));
+    }
   }
   return keep.size;
 }

@@ -3,6 +3,7 @@
 // seen is recorded in the alias table so other writers find the same node.
 import { ids } from '../../topology/ids.ts';
 import type { GraphTx } from '../../topology/store/graph-store.ts';
+import { canonicalId } from '../../topology/merge.ts';
 
 export interface Discriminators {
   chassis?: { subtype: number; id: string } | null;
@@ -51,6 +52,8 @@ export function resolveSwitchId(tx: GraphTx, d: Discriminators, claimedByOther: 
     }
   }
   if (!id) id = cands.find((c) => !claimedByOther(c.id))?.id ?? cands[cands.length - 1]!.id;
+  // An ID folded into another node since it was recorded: write where that node lives now.
+  id = canonicalId(tx, id);
   tx.setAlias(own, id);
   const conflicts: string[] = [];
   for (const c of cands) {

@@ -52,6 +52,31 @@ describe('stitcher: identities', () => {
     expect(st.status().placeholders).toBe(0);
   });
 
+  it('folds the ports flows made under a placeholder into the polled switch\'s ports of the same ifIndex', () => {
+    const { store, st } = env();
+    const leaf = addSwitch(store, leafSpec);
+    st.start();
+    const row = lldpRow(4, { chassisId: '02:00:00:00:0e:01', portIdSubtype: 5, portId: 'Ethernet1', sysName: 'edge1', capEnabled: ['bridge'], managementAddresses: ['10.0.0.77'] });
+    st.replaceNeighbours(leaf, 'lldp-snmp', [row]);
+    const ph = store.resolveAlias('chassis:4:02:00:00:00:0e:01')!;
+    // sFlow from edge1 (attributed to the placeholder at its address) named ports 3 and 9 by ifIndex
+    // only, 9 also by an OVS-style port-name record that differs from the switch's ifName.
+    store.write((tx) => {
+      for (const [i, name] of [[3, 'ifIndex 3'], [9, 'xe9']] as const) {
+        const id = ids.port(ph, i);
+        tx.upsertNode({ ID: id, Origin: 'sflow', Host: '10.0.0.77', Metadata: { Type: 'port', Name: name, IfIndex: i } });
+        tx.upsertEdge({ ID: ids.edge(ph, id, 'ownership'), Parent: ph, Child: id, Origin: 'sflow', Metadata: { RelationType: 'ownership' } });
+      }
+    });
+    const edge1 = addSwitch(store, { name: 'edge1', chassis: '02:00:00:00:0e:01', mgmt: '10.0.0.77', ports: [1, 3, 9].map((i) => ({ ifIndex: i, name: `Ethernet${i}` })) });
+    st.replaceNeighbours(leaf, 'lldp-snmp', [row]);
+    expect(store.getNode(ph)).toBeUndefined();
+    const ifIndexes = store.edgesOf(edge1, 'out').filter((e) => e.Metadata.RelationType === 'ownership').map((e) => store.getNode(e.Child)?.Metadata.IfIndex);
+    expect(ifIndexes.sort()).toEqual([1, 3, 9]);
+    for (const i of [3, 9]) expect(store.historyOf(ids.port(ph, i)).at(-1)?.Metadata.MergedInto).toBe(ids.port(edge1, i));
+    expect(between(store, ids.port(leaf, 4), ids.port(edge1, 1))?.Metadata.State).toBe('UP');
+  });
+
   it('gives a host first seen as an LLDP neighbour ids.host(short name), so an agent falling back to its hostname converges', async () => {
     const { store, st } = env();
     const leaf = addSwitch(store, leafSpec);
