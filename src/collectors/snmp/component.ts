@@ -12,6 +12,7 @@ import { SnmpObservations } from './observations.ts';
 import { SnmpPoller } from './poller.ts';
 import { deviceSchema, type DeviceConfig } from './config.ts';
 import { TrapListener, type Trap } from './traps.ts';
+import { TrapWatch } from './trap-watch.ts';
 
 export interface SnmpComponent extends Component {
   readonly observations: SnmpObservations;
@@ -68,6 +69,7 @@ export function createSnmpComponent(ctx: ComponentContext, opts: { schedule?: bo
         // The trap kind decides; ifOperStatus in the varbinds (DISMAN monitor sends it) agrees.
         const state = t.operStatus !== null ? (t.operStatus === 1 ? 'UP' : 'DOWN') : t.kind === 'linkUp' ? 'UP' : 'DOWN';
         const admin = t.adminStatus === null ? undefined : t.adminStatus === 1 ? 'UP' : 'DOWN';
+        watch?.trap(d.target.key, t.ifIndex, state, t.receivedAt);
         const known = ctx.store.write((tx) => writeLinkState(tx, sid, t.ifIndex!, state, admin));
         // A port we do not know yet: rediscover.
         if (!known) poller.trigger(d.target.id, ['discover']);
@@ -84,9 +86,19 @@ export function createSnmpComponent(ctx: ComponentContext, opts: { schedule?: bo
   };
   const trapCommunities = () => [...new Set([...cfg.traps.communities, ...targets().flatMap((t) => t.communities)])];
   const traps = cfg.traps.enabled ? new TrapListener(listenList(cfg.traps.listen), trapUsers(), trapCommunities(), onTrap, log) : undefined;
+  // Only with a listener: without one, link changes reach the graph by polling as configured.
+  const watch = cfg.traps.enabled && cfg.traps.expectWithin > 0
+    ? new TrapWatch({
+      log, expectWithinMs: cfg.traps.expectWithin * 1000,
+      metric: counter(ctx.registry, 'canopy_snmp_traps_not_received_total', 'Link changes seen by polling for which no linkUp/linkDown trap arrived', ['device']),
+      listener: () => ({ listen: traps?.stats.listen ?? [], unknownSourceAddresses: traps?.stats.unknownSourceAddresses ?? [] }),
+    })
+    : undefined;
+  if (watch) pctx.onLinkChange = (device, ifIndex, state, since, at) => watch.polledChange(device, ifIndex, state, since, at);
   const sync = () => {
     const ts = targets();
     poller.setTargets(ts);
+    watch?.known(ts.map((t) => t.key));
     for (const t of ts) for (const c of t.communities) traps?.addCommunity(c);
   };
 
@@ -100,6 +112,7 @@ export function createSnmpComponent(ctx: ComponentContext, opts: { schedule?: bo
       sync();
     },
     async stop() {
+      watch?.stop();
       await poller.stop();
       await traps?.stop();
     },
@@ -111,6 +124,7 @@ export function createSnmpComponent(ctx: ComponentContext, opts: { schedule?: bo
         deviceCount: poller.devices().length,
         pollsInFlight: poller.inFlight,
         ...(traps ? { traps: traps.stats } : {}),
+        ...(watch ? { trapsNotReceived: Object.fromEntries(watch.missed) } : {}),
         ...(apiErrors.length ? { invalidStoredDevices: apiErrors } : {}),
       };
     },

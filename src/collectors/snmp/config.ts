@@ -77,6 +77,8 @@ export const snmpSection = section({
     users: z
       .array(z.object({ user: z.string().min(1), authProtocol: authProtocol.optional(), authKey: z.string().optional(), privProtocol: privProtocol.optional(), privKey: z.string().optional() }).strict())
       .default([]),
+    /** A link change seen by polling with no linkUp/linkDown trap for that port within this long counts as a trap not received (0 = no check). */
+    expectWithin: durationSeconds.default(5),
   }),
   counterInterval: durationSeconds.default(60),
   lldpInterval: durationSeconds.default(300),
