@@ -52,6 +52,8 @@ export interface TransferResult {
   captureDropped: number;
   /** Frames the kernel passed dumpcap's filter; the file must hold as many (else the capture was cut short). */
   captureReceived: number;
+  /** The capture holds the sender's SYN and both FINs: it saw the connection from start to end. */
+  captureWhole: boolean;
   /** Frames tshark marks as TCP retransmissions: sent twice on the sender's wire, usually dropped in between. */
   retransmissions: number;
   /** dumpcap's closing lines (captured/received/dropped), for the record. */
@@ -95,7 +97,10 @@ export async function measuredTransfer(lab: TestLab, from: string, to: string, b
     await rx.waitForOutput(/LISTENING/);
     // Headers only (-s 128): frame.len keeps the length on the wire, the file stays small.
     const cap = lab.spawnIn(lab.namespaces[from]!, 'dumpcap', ['-i', iface, '-f', `tcp and host ${dst} and port ${dstPort}`, '-s', '128', '-B', '64', '-P', '-w', pcap]);
-    await waitUntil(() => (/Capturing on/.test(cap.stderr()) ? true : undefined), 10_000, `dumpcap on ${from} ${iface}: ${cap.stderr()}`);
+    await waitUntil(() => (/Capturing on/.test(cap.stderr()) ? true : undefined), 10_000, `dumpcap on ${from} ${iface}`);
+    // dumpcap says "Capturing on" a moment before its socket takes packets: a fast transfer started
+    // at once lost its first ~1,300 frames (uncounted by the kernel). The capture must hold the SYN.
+    await new Promise((r) => setTimeout(r, 500));
     const t0 = Date.now();
     const tx = lab.spawnIn(lab.namespaces[from]!, process.execPath, ['-e', SENDER, dst, String(dstPort), String(bytes)]);
     const { localPort } = await waitUntil(() => json<{ localPort: number }>(tx), 60_000, `the sender on ${from}`);
@@ -108,12 +113,13 @@ export async function measuredTransfer(lab: TestLab, from: string, to: string, b
     cap.child.kill('SIGINT');
     await waitUntil(() => (cap.child.exitCode !== null || cap.child.signalCode !== null ? true : undefined), 10_000, 'dumpcap to stop');
     const drops = /received\/dropped on interface '[^']*': (\d+)\/(\d+)/.exec(cap.stderr());
-    const out = await lab.exec(lab.namespaces[from]!, 'tshark', ['-r', pcap, '-T', 'fields', '-E', 'separator=,', '-e', 'ip.src', '-e', 'tcp.srcport', '-e', 'frame.len', '-e', 'ip.len', '-e', 'tcp.analysis.retransmission']);
+    const out = await lab.exec(lab.namespaces[from]!, 'tshark', ['-r', pcap, '-T', 'fields', '-E', 'separator=,', '-e', 'ip.src', '-e', 'tcp.srcport', '-e', 'frame.len', '-e', 'ip.len', '-e', 'tcp.analysis.retransmission', '-e', 'tcp.flags.syn', '-e', 'tcp.flags.fin']);
     const frames = { fwd: { bytes: 0, packets: 0 }, rev: { bytes: 0, packets: 0 } };
     const ipBytes = { fwd: 0, rev: 0 };
     let retransmissions = 0;
+    let syn = false, fins = 0;
     for (const line of out.stdout.split('\n')) {
-      const [s, sport, flen, ilen, retrans] = line.split(',');
+      const [s, sport, flen, ilen, retrans, synFlag, finFlag] = line.split(',');
       if (!s || !flen || !ilen) continue;
       const d = s === src && Number(sport) === localPort ? 'fwd' : s === dst && Number(sport) === dstPort ? 'rev' : null;
       if (!d) continue;
@@ -121,8 +127,10 @@ export async function measuredTransfer(lab: TestLab, from: string, to: string, b
       frames[d].packets++;
       ipBytes[d] += Number(ilen);
       if (retrans) retransmissions++;
+      if (d === 'fwd' && (synFlag === '1' || synFlag === 'True')) syn = true;
+      if (finFlag === '1' || finFlag === 'True') fins++;
     }
-    return { src, dst, srcPort: localPort, dstPort, sent: bytes, received, frames, ipBytes, captureDropped: drops ? Number(drops[2]) : -1, captureReceived: drops ? Number(drops[1]) : -1, retransmissions, captureStats: cap.stderr().split('\n').filter((l) => /^Packets/.test(l)).join('; '), transferMs };
+    return { src, dst, srcPort: localPort, dstPort, sent: bytes, received, frames, ipBytes, captureDropped: drops ? Number(drops[2]) : -1, captureReceived: drops ? Number(drops[1]) : -1, captureWhole: syn && fins >= 2, retransmissions, captureStats: cap.stderr().split('\n').filter((l) => /^Packets/.test(l)).join('; '), transferMs };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
