@@ -26,8 +26,9 @@ export interface TrapWatchDeps {
   warnEveryMs?: number;
 }
 
-// A trap can reach the collector a moment before the poll that saw the change is stamped.
-const SLACK_MS = 1000;
+// The poll that still saw the old state may have read an agent's cache (net-snmp keeps ifTable for
+// 3 s by default): a trap up to this long before that poll can still be the one for this change.
+const SLACK_MS = 10_000;
 
 export class TrapWatch {
   private readonly traps = new Map<string, Map<number, { state: LinkState; at: number }>>();
