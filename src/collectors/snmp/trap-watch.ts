@@ -33,6 +33,7 @@ const SLACK_MS = 10_000;
 export class TrapWatch {
   private readonly traps = new Map<string, Map<number, { state: LinkState; at: number }>>();
   private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly devices = new Set<string>();
   readonly missed = new Map<string, TrapsNotReceived>();
   private readonly warn: RateLimitedLog;
 
@@ -40,9 +41,21 @@ export class TrapWatch {
     this.warn = new RateLimitedLog(deps.log, deps.warnEveryMs ?? 3_600_000, 1);
   }
 
-  /** Devices the collector polls: their series exist (at 0) before anything is missed. */
+  /** Devices the collector polls now: their series exist (at 0) before anything is missed; gone ones are forgotten. */
   known(devices: string[]): void {
-    for (const d of devices) this.deps.metric.inc({ device: d }, 0);
+    const want = new Set(devices);
+    for (const d of this.devices) {
+      if (want.has(d)) continue;
+      this.devices.delete(d);
+      this.deps.metric.remove({ device: d });
+      this.missed.delete(d);
+      this.traps.delete(d);
+    }
+    for (const d of want) {
+      if (this.devices.has(d)) continue;
+      this.devices.add(d);
+      this.deps.metric.inc({ device: d }, 0);
+    }
   }
 
   trap(device: string, ifIndex: number, state: LinkState, at = Date.now()): void {
@@ -68,6 +81,7 @@ export class TrapWatch {
   }
 
   private notReceived(device: string, ifIndex: number, state: LinkState, polledAt: number): void {
+    if (!this.devices.has(device)) return; // removed while its grace time ran
     const now = Date.now();
     const prev = this.missed.get(device);
     this.missed.set(device, { count: (prev?.count ?? 0) + 1, firstAt: prev?.firstAt ?? now, lastAt: now, last: { ifIndex, state, polledAt } });

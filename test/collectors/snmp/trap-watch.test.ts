@@ -9,7 +9,8 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type RunningSimulator } from '../../../src/collectors/snmp/sim/server.ts';
 import { ids } from '../../../src/topology/ids.ts';
-import { createRegistry } from '../../../src/util/metrics.ts';
+import { counter, createRegistry } from '../../../src/util/metrics.ts';
+import { TrapWatch } from '../../../src/collectors/snmp/trap-watch.ts';
 import { startHarness, waitFor, type Harness } from './helpers.ts';
 
 const run = promisify(execFile);
@@ -88,5 +89,26 @@ describe('SNMP traps not received', () => {
     expect(await metric()).toBe(2);
     expect(warnings()).toHaveLength(1);
     setOper(4, 1);
+  });
+});
+
+describe('TrapWatch bookkeeping', () => {
+  it('keeps a series per configured device and drops a removed device\'s series and count', async () => {
+    const registry = createRegistry(false);
+    const metric = counter(registry, 'canopy_snmp_traps_not_received_total', 'test', ['device']);
+    const w = new TrapWatch({ log: pino({ level: 'silent' }), metric, expectWithinMs: 20, listener: () => ({ listen: ['0.0.0.0:9162'], unknownSourceAddresses: [] }) });
+    const series = async () => Object.fromEntries((await metric.get()).values.map((v) => [v.labels.device, v.value]));
+    w.known(['a:161', 'b:161']);
+    expect(await series()).toEqual({ 'a:161': 0, 'b:161': 0 });
+    w.polledChange('b:161', 3, 'DOWN', Date.now() - 1000);
+    w.trap('a:161', 3, 'DOWN');
+    w.polledChange('a:161', 3, 'DOWN', Date.now() - 1000);
+    await new Promise((r) => setTimeout(r, 60));
+    expect(await series()).toEqual({ 'a:161': 0, 'b:161': 1 });
+    expect([...w.missed.keys()]).toEqual(['b:161']);
+    w.known(['a:161']);
+    expect(await series()).toEqual({ 'a:161': 0 });
+    expect(w.missed.size).toBe(0);
+    w.stop();
   });
 });
