@@ -58,6 +58,8 @@ export interface LabState {
   mgmtSubnet: string;
   collector: { address: string; sflowPort: number; netflowPort: number; ipfixPort: number; trapPort: number };
   snmp: SnmpCreds;
+  /** The collector config written for this lab (`canopy collector --config` it in the mgmt namespace). */
+  collectorConfig?: string;
   nodes: Record<string, NodeState>;
   /** Namespaces in creation order (the mgmt namespace first). */
   namespaces: string[];
@@ -65,7 +67,10 @@ export interface LabState {
   timings: Record<string, number>;
 }
 
-export const DEFAULT_PORTS = { sflowPort: 6343, netflowPort: 2055, ipfixPort: 4739, trapPort: 162 };
+// Traps: the collector's own default (snmp.traps.listen, 9162), not 162 — 162 needs privileges the
+// collector does not have by default, and a lab whose traps go to a port nobody listens on is worse
+// than none (see docs/getting-started.md, "Traps on port 162").
+export const DEFAULT_PORTS = { sflowPort: 6343, netflowPort: 2055, ipfixPort: 4739, trapPort: 9162 };
 
 export function defaultPrefix(topo: Topology): string {
   return `${topo.name}-`;

@@ -3,6 +3,7 @@
 // prefix/state dir); on failure it tears down what it built unless keepOnError is set.
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { writeLabCollectorConfig } from './collector-config.ts';
 import { buildPcapShim, startBridgeMib, startLldpd, startSnmpd, startSoftflowd, softflowdCtls, shortenIfTableCache, waitAgentx } from './daemons.ts';
 import { labDown } from './down.ts';
 import { addRoutes, buildLinks, buildLinuxBridges, buildManagement, configureInterfaces } from './net.ts';
@@ -57,6 +58,8 @@ async function buildLab(file: string, opts: LabOptions): Promise<LabState> {
   const prev = await labDown(state.stateDir, [state.mgmtNs, ...Object.values(state.nodes).map((n) => n.ns)]);
   if (prev.namespaces.length || prev.stopped) say(`removed previous instance (${prev.namespaces.length} namespaces, ${prev.stopped} processes)`);
   for (const d of ['run', 'log', 'bin']) mkdirSync(join(state.stateDir, d), { recursive: true });
+  // Written first, from the same state the daemons' configs come from: a failed up keeps it for inspection.
+  state.collectorConfig = writeLabCollectorConfig(state, topo);
   writeState(state);
   const track = (p: TrackedProc) => {
     state.procs.push(p);

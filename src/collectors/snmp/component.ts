@@ -1,6 +1,7 @@
 // The `snmp` collector component: poller + trap listener + /api/devices + observations.
 import type { Component, ComponentContext, ComponentFactory } from '../../collector.ts';
 import { listenList } from '../../util/listen.ts';
+import { counter } from '../../util/metrics.ts';
 import { v3User } from './client.ts';
 import type { DevicePoller, DeviceSettings, PollContext } from './device-poller.ts';
 import { SnmpMetrics } from './metrics.ts';
@@ -12,6 +13,7 @@ import { SnmpObservations } from './observations.ts';
 import { SnmpPoller } from './poller.ts';
 import { deviceSchema, type DeviceConfig } from './config.ts';
 import { TrapListener, type Trap } from './traps.ts';
+import { TrapWatch } from './trap-watch.ts';
 
 export interface SnmpComponent extends Component {
   readonly observations: SnmpObservations;
@@ -73,6 +75,7 @@ export function createSnmpComponent(ctx: ComponentContext, opts: { schedule?: bo
         // The trap kind decides; ifOperStatus in the varbinds (DISMAN monitor sends it) agrees.
         const state = t.operStatus !== null ? (t.operStatus === 1 ? 'UP' : 'DOWN') : t.kind === 'linkUp' ? 'UP' : 'DOWN';
         const admin = t.adminStatus === null ? undefined : t.adminStatus === 1 ? 'UP' : 'DOWN';
+        watch?.trap(d.target.key, t.ifIndex, state, t.receivedAt);
         const known = ctx.store.write((tx) => writeLinkState(tx, sid, t.ifIndex!, state, admin));
         // A port we do not know yet: rediscover.
         if (!known) poller.trigger(d.target.id, ['discover']);
@@ -90,10 +93,20 @@ export function createSnmpComponent(ctx: ComponentContext, opts: { schedule?: bo
   const trapCommunities = () => [...new Set([...cfg.traps.communities, ...targets().flatMap((t) => t.communities)])];
   const traps = cfg.traps.enabled ? new TrapListener(listenList(cfg.traps.listen), trapUsers(), trapCommunities(), onTrap, log) : undefined;
   if (traps) traps.onBad = (reason) => metrics.trapDropped(reason);
+  // Only with a listener: without one, link changes reach the graph by polling as configured.
+  const watch = cfg.traps.enabled && cfg.traps.expectWithin > 0
+    ? new TrapWatch({
+      log, expectWithinMs: cfg.traps.expectWithin * 1000,
+      metric: counter(ctx.registry, 'canopy_snmp_traps_not_received_total', 'Link changes seen by polling for which no linkUp/linkDown trap arrived', ['device']),
+      listener: () => ({ listen: traps?.stats.listen ?? [], unknownSourceAddresses: traps?.stats.unknownSourceAddresses ?? [] }),
+    })
+    : undefined;
+  if (watch) pctx.onLinkChange = (device, ifIndex, state, since, at) => watch.polledChange(device, ifIndex, state, since, at);
   const sync = () => {
     const ts = targets();
     poller.setTargets(ts);
     metrics.setDevices(ts.map((t) => t.key));
+    watch?.known(ts.map((t) => t.key));
     for (const t of ts) for (const c of t.communities) traps?.addCommunity(c);
   };
 
@@ -107,6 +120,7 @@ export function createSnmpComponent(ctx: ComponentContext, opts: { schedule?: bo
       sync();
     },
     async stop() {
+      watch?.stop();
       await poller.stop();
       await traps?.stop();
     },
@@ -118,6 +132,7 @@ export function createSnmpComponent(ctx: ComponentContext, opts: { schedule?: bo
         deviceCount: poller.devices().length,
         pollsInFlight: poller.inFlight,
         ...(traps ? { traps: traps.stats } : {}),
+        ...(watch ? { trapsNotReceived: Object.fromEntries(watch.missed) } : {}),
         ...(apiErrors.length ? { invalidStoredDevices: apiErrors } : {}),
       };
     },

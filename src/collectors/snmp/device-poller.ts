@@ -7,7 +7,7 @@ import { SnmpClient, SnmpError, type WalkResult } from './client.ts';
 import type { Target } from './devices.ts';
 import { O } from './oids.ts';
 import type { SnmpObservations, LldpInput } from './observations.ts';
-import { IF_COUNTER_COLUMNS, IF_INVENTORY_COLUMNS, parseInventory, parseState, type IfInventory } from './parse-if.ts';
+import { IF_COUNTER_COLUMNS, IF_INVENTORY_COLUMNS, parseInventory, parseState, type IfInventory, type IfState } from './parse-if.ts';
 import { chassisEntity, parseBasePorts, parseCdp, parseFdb, parseFdbIds } from './parse-l2.ts';
 import { parseLocPorts, parseRemotes, renderChassisId } from './parse-lldp.ts';
 import { resolveLocalPort } from './resolve-port.ts';
@@ -37,6 +37,8 @@ export interface PollContext {
   /** switch ID → target key of the device that owns it. */
   claims: Map<string, string>;
   countPoll(result: string): void;
+  /** Polling saw a port's oper status cross up↔down since the poll that read it at `since` (the trap watch). */
+  onLinkChange?(device: string, ifIndex: number, state: 'UP' | 'DOWN', since: number, at: number): void;
 }
 
 export interface DeviceError {
@@ -79,6 +81,9 @@ export class DevicePoller {
   private readonly prevCounters = new Map<number, CounterSample>();
   private readonly metricStarts = new Map<number, number>();
   private entityIndex: number | null | undefined;
+  // Oper status per ifIndex as polling last read it (the graph's State is also written by traps).
+  private readonly polledOper = new Map<number, number>();
+  private polledAt = 0;
   failures = 0;
   readonly status: DeviceStatusView;
 
@@ -204,10 +209,12 @@ export class DevicePoller {
           break;
         }
       }
+      const readAt = Date.now();
       const cols = await c.walkColumns([...IF_INVENTORY_COLUMNS, ...IF_COUNTER_COLUMNS]);
       this.requireTable(cols.get(O.ifDescr)!, cols.get(O.ifType)!, 'ifTable');
       this.inventory = parseInventory(cols, p);
       const states = parseState(cols, p);
+      this.noteLinks(states, readAt);
       let model: string | null = null, serial: string | null = null, vendor: string | null = null;
       if (this.entityIndex === undefined) this.entityIndex = chassisEntity((await c.walk(O.entPhysicalClass)), p);
       if (this.entityIndex !== null) {
@@ -243,6 +250,22 @@ export class DevicePoller {
     }
   }
 
+  /** Reports ports whose oper status crossed up↔down (lowerLayerDown counts as down) since the previous read. */
+  private noteLinks(states: Map<number, IfState>, readAt: number): void {
+    const since = this.polledAt;
+    const up = (x: number) => x === 1;
+    const down = (x: number) => x === 2 || x === 7;
+    for (const st of states.values()) {
+      const inv = this.inventory.get(st.ifIndex);
+      if (st.oper === null || !inv || !isPort(inv)) continue;
+      const before = this.polledOper.get(st.ifIndex);
+      this.polledOper.set(st.ifIndex, st.oper);
+      if (before === undefined || since === 0) continue;
+      if ((up(before) && down(st.oper)) || (down(before) && up(st.oper))) this.ctx.onLinkChange?.(this.target.key, st.ifIndex, up(st.oper) ? 'UP' : 'DOWN', since, Date.now());
+    }
+    this.polledAt = readAt;
+  }
+
   /** An empty ifTable because the agent said endOfMibView/noSuchObject right away is the agent's fault. */
   private requireTable(a: WalkResult, b: WalkResult, name: string): void {
     if (a.varbinds.length === 0 && b.varbinds.length === 0 && a.end !== 'subtree') throw new SnmpError(a.end === 'endOfMibView' ? 'end-of-mib' : 'no-such-object', `${name}: the agent answered ${a.end} at the start of the table`);
@@ -267,8 +290,10 @@ export class DevicePoller {
     const [up] = await c.get([O.sysUpTime]);
     this.noteUptime(intOf(up, p));
     this.rebooted = this.status.reboots > before;
+    const readAt = Date.now();
     const cols = await c.walkColumns(IF_COUNTER_COLUMNS);
     const states = parseState(cols, p);
+    this.noteLinks(states, readAt);
     const id = this.switchId!;
     const now = Date.now();
     this.ctx.store.write((tx) => writeStates(tx, id, states, this.prevCounters, this.metricStarts, now));

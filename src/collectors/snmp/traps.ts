@@ -32,6 +32,8 @@ export interface TrapStats {
   lastError?: string;
   /** The latest notification, for latency checks (receivedAt is epoch ms). */
   lastTrap?: { kind: TrapKind; source: string; ifIndex: number | null; receivedAt: number };
+  /** The latest linkUp/linkDown: lldpd's lldpRemTablesChange often follows one at once and takes lastTrap. */
+  lastLinkTrap?: { kind: TrapKind; source: string; ifIndex: number | null; receivedAt: number };
 }
 
 const KIND_BY_OID: Record<string, TrapKind> = {
@@ -126,6 +128,7 @@ export class TrapListener {
       this.stats.received++;
       this.stats.byKind[t.kind]++;
       this.stats.lastTrap = { kind: t.kind, source: t.source, ifIndex: t.ifIndex, receivedAt: t.receivedAt };
+      if (t.kind === 'linkUp' || t.kind === 'linkDown') this.stats.lastLinkTrap = this.stats.lastTrap;
       if (!this.onTrap(t)) {
         this.stats.unknownSources++;
         if (!this.stats.unknownSourceAddresses.includes(t.source) && this.stats.unknownSourceAddresses.length < 20) this.stats.unknownSourceAddresses.push(t.source);

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { loadConfig } from '../../../src/config/load.ts';
 import { openGraphStore, type SqliteGraphStore } from '../../../src/topology/store/sqlite-store.ts';
 import { createSnmpComponent, type SnmpComponent } from '../../../src/collectors/snmp/component.ts';
-import { silentLogger } from '../../../src/util/log.ts';
+import { silentLogger, type Logger } from '../../../src/util/log.ts';
+import type { Registry } from 'prom-client';
 import { createRegistry } from '../../../src/util/metrics.ts';
 import type { GraphNode } from '../../../src/topology/types.ts';
 
@@ -17,11 +18,11 @@ export interface Harness {
   stop(): Promise<void>;
 }
 
-export async function startHarness(snmp: Record<string, unknown>, opts: { schedule?: boolean } = {}): Promise<Harness> {
+export async function startHarness(snmp: Record<string, unknown>, opts: { schedule?: boolean; log?: Logger; registry?: Registry } = {}): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'canopy-snmp-'));
   const config = loadConfig({ env: {}, overrides: { 'storage.dataDir': dir, 'snmp.traps.listen': '127.0.0.1:0', ...Object.fromEntries(Object.entries(snmp).map(([k, v]) => [`snmp.${k}`, v])) } });
   const store = openGraphStore({ path: join(dir, 'canopy.db') });
-  const comp = createSnmpComponent({ config, store, registry: createRegistry(false), log: silentLogger() }, { schedule: opts.schedule ?? false });
+  const comp = createSnmpComponent({ config, store, registry: opts.registry ?? createRegistry(false), log: opts.log ?? silentLogger() }, { schedule: opts.schedule ?? false });
   await comp.start();
   return {
     store,
