@@ -21,7 +21,10 @@ function ns(...args: string[]) {
 
 /** Starts the collector as nobody (optionally with an ambient capability); resolves with its output once it listens or exits. */
 function collector(cfg: string, caps: string[] = []): Promise<{ listening: boolean; out: string; stop: () => Promise<void> }> {
-  const setpriv = ['setpriv', `--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', ...caps.flatMap((c) => [`--inh-caps=+${c}`, `--ambient-caps=+${c}`])];
+  // dac_read_search stands for an install nobody can read (a checkout may sit in a 0700 home
+  // directory); it grants no port. The capabilities under test come on top of it.
+  const all = ['dac_read_search', ...caps].map((c) => `+${c}`).join(',');
+  const setpriv = ['setpriv', `--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', `--inh-caps=${all}`, `--ambient-caps=${all}`];
   const env = { PATH: process.env.PATH, HOME: '/tmp', CANOPY_LOG_LEVEL: 'info' };
   const child = spawn('ip', ['netns', 'exec', NS, ...setpriv, process.execPath, 'bin/canopy.js', 'collector', '--config', cfg], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';

@@ -6,6 +6,9 @@
 # FACTS.json so tests compare decoded values with what was configured, not with decoder output.
 # Needs root, lldpd, tcpdump. Removes its namespaces and stops only the PIDs it started.
 set -euo pipefail
+# lldpd reads its config after dropping privileges: what this script writes must be readable
+# whatever umask the caller runs with.
+umask 022
 out=${1:?usage: capture-lldpd.sh OUT.pcap [FACTS.json]}
 facts=${2:-${out%.pcap}.json}
 id="$$"
