@@ -5,14 +5,16 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readableInstall, type ReadableInstall } from '../../support/readable-install.ts';
 
-const ROOT = resolve(import.meta.dirname, '../../..');
 const have = (c: string) => spawnSync('which', [c]).status === 0;
 const skip = process.getuid?.() !== 0 ? 'needs root (network namespace, setpriv)' : !have('snmptrap') ? 'snmptrap missing (Debian package snmp)' : !have('setpriv') ? 'setpriv missing' : null;
 const NS = `t162-${process.pid}`;
 const NOBODY = 65534;
+/** The collector as nobody can read it, whatever the checkout's location and modes. */
+let install: ReadableInstall;
 
 function ns(...args: string[]) {
   const r = spawnSync('ip', ['netns', 'exec', NS, ...args], { encoding: 'utf8', timeout: 20_000 });
@@ -21,12 +23,9 @@ function ns(...args: string[]) {
 
 /** Starts the collector as nobody (optionally with an ambient capability); resolves with its output once it listens or exits. */
 function collector(cfg: string, caps: string[] = []): Promise<{ listening: boolean; out: string; stop: () => Promise<void> }> {
-  // dac_read_search stands for an install nobody can read (a checkout may sit in a 0700 home
-  // directory); it grants no port. The capabilities under test come on top of it.
-  const all = ['dac_read_search', ...caps].map((c) => `+${c}`).join(',');
-  const setpriv = ['setpriv', `--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', `--inh-caps=${all}`, `--ambient-caps=${all}`];
+  const setpriv = ['setpriv', `--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', ...caps.flatMap((c) => [`--inh-caps=+${c}`, `--ambient-caps=+${c}`])];
   const env = { PATH: process.env.PATH, HOME: '/tmp', CANOPY_LOG_LEVEL: 'info' };
-  const child = spawn('ip', ['netns', 'exec', NS, ...setpriv, process.execPath, 'bin/canopy.js', 'collector', '--config', cfg], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn('ip', ['netns', 'exec', NS, ...setpriv, process.execPath, 'bin/canopy.js', 'collector', '--config', cfg], { cwd: install.dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout.on('data', (b: Buffer) => (out += b.toString()));
   child.stderr.on('data', (b: Buffer) => (out += b.toString()));
@@ -60,6 +59,7 @@ describe.skipIf(skip !== null)(`traps on port 162 without root${skip ? ` (skippe
     spawnSync('ip', ['netns', 'del', NS]);
     expect(spawnSync('ip', ['netns', 'add', NS]).status).toBe(0);
     expect(ns('ip', 'link', 'set', 'lo', 'up').code).toBe(0);
+    install = readableInstall();
     dir = mkdtempSync(join(tmpdir(), 'canopy-162-'));
     chmodSync(dir, 0o755);
     const data = join(dir, 'data');
@@ -72,11 +72,13 @@ describe.skipIf(skip !== null)(`traps on port 162 without root${skip ? ` (skippe
       'sflow: { enabled: false }', 'netflow: { enabled: false }', 'ipfix: { enabled: false }',
       'snmp: { traps: { listen: "127.0.0.1:162" } }',
     ].join('\n'));
+    chmodSync(cfg, 0o644);
   });
 
   afterAll(() => {
     spawnSync('ip', ['netns', 'del', NS]);
     if (dir) rmSync(dir, { recursive: true, force: true });
+    install?.remove();
   });
 
   const trapReceived = async () => {
