@@ -175,12 +175,14 @@ describe.skipIf(skip !== null)(`the lab with only the collector config \`lab up\
     const [l1e5, l2e3, l2e5] = [await idOf('leaf1', 'eth5'), await idOf('leaf2', 'eth3'), await idOf('leaf2', 'eth5')];
     const leaf1 = ((await run.gremlin("G.V().Has('Type', 'switch', 'Name', 'leaf1').Values('ID')")) as string[])[0]!;
     await waitFor(async () => ((await run.gremlin("G.V().Has('Type', 'host', 'Name', 'h3').Out().Both().Has('Type', 'port')")) as unknown[]).length === 2, 20_000, 'h3 cabled to both leaves');
+    // h3 resolves h2 again (an ARP exchange the recipes find among h3's non-IP flows).
+    await lab.exec(lab.namespaces.h3!, 'ip', ['neigh', 'flush', 'all']);
     const t = await measuredTransfer(lab, 'h3', 'h2', 5_000_000, 5002);
     const stored = await settledStored(lab, API, lab.nodes.leaf1!.mgmtIp, t);
     expect(stored.fwd.bytes).toBeGreaterThan(5_000_000);
     expect(flowsOnVanishedNodes(collectorDataDir(lab.state)), 'stored flow rows whose device/port node is not in the graph').toEqual({ rows: 0, ids: [] });
     const h3 = t.src, h2 = t.dst;
-    type Row = { srcAddr: string; dstAddr: string; dstPort: number; proto: number; bytes: number };
+    type Row = { srcAddr: string; dstAddr: string; dstPort: number; proto: number; protoName: string; bytes: number };
     const leafRows = async () => JSON.parse((await lab.exec(lab.mgmtNs, 'curl', ['-sf', `${API}/api/flows?node=${leaf1}&top=10000`])).stdout) as unknown[];
     const leafCount = { before: -1, after: -1 };
     const checks: Record<string, (out: any) => void> = {
@@ -211,6 +213,22 @@ describe.skipIf(skip !== null)(`the lab with only the collector config \`lab up\
       },
       'flows-filter': (o) => expect(o).toEqual([h3]),
       'flows-of-host': (o) => expect(o).toEqual([h2]),
+      'host-flows': (o: string) => {
+        const lines = o.trim().split('\n');
+        expect(lines[0]).toMatch(new RegExp(`^${h3}:${t.srcPort} -> ${h2}:5002 TCP \\d{7,} bytes$`));
+        for (const l of lines) expect(l).toMatch(new RegExp(`(^|-> )${h3.replaceAll('.', '\\.')}:\\d+ `));
+      },
+      'host-flows-gremlin': (o: Row[]) => {
+        expect(o).toHaveLength(1);
+        expect(o[0]).toMatchObject({ srcAddr: h3, dstAddr: h2, dstPort: 5002, proto: 6, protoName: 'TCP' });
+        expect(o[0]!.bytes).toBeGreaterThan(5_000_000);
+      },
+      'flows-of-mac': (o: { etherTypeName: string; srcMac: string; dstMac: string }[]) => {
+        expect(o.length).toBeGreaterThan(0);
+        for (const r of o) expect(r.srcMac).toBe(h3Mac);
+        expect(o.map((r) => r.etherTypeName)).toEqual(expect.arrayContaining(['ARP', 'IPv4']));
+        expect(o).toContainEqual({ etherTypeName: 'ARP', srcMac: h3Mac, dstMac: 'ff:ff:ff:ff:ff:ff' });
+      },
       'api-flows': (o: string) => {
         const first = o.split('\n')[0]!;
         expect(first).toMatch(new RegExp(`^${h3}:${t.srcPort} -> ${h2}:5002 \\d+ bytes \\d+ packets$`));
