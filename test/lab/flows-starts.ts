@@ -2,12 +2,13 @@
 // containerlab/fabric.clab.yml, then N times in a row a fresh collector (empty data dir) started
 // with only the config `lab up` wrote, a 20 MB TCP transfer h1 → h2 (both on leaf1) right after
 // it starts listening, and leaf1's stored bytes for the 5-tuple (both directions) compared with
-// what tshark counts on h1's interface. One JSON line per start, a summary at the end; exit 1 if
-// any start is off by more than 1 % or logged `datagram handler failed`.
+// what tshark counts on h1's interface, and stored flow rows whose device/port node is not in the
+// graph. One JSON line per start, a summary at the end; exit 1 if any start is off by more than
+// 1 %, logged `datagram handler failed` or stored a flow row on a vanished node.
 import { rmSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { labSkipReason, startLab } from './lab-fixture.ts';
-import { firstLogError, logLines, measuredTransfer, settledStored } from './transfer.ts';
+import { firstLogError, flowsOnVanishedNodes, logLines, measuredTransfer, settledStored } from './transfer.ts';
 import { collectorDataDir } from '../../src/lab/collector-config.ts';
 
 const { values } = parseArgs({ options: { starts: { type: 'string', default: '5' }, bytes: { type: 'string', default: '20000000' } } });
@@ -46,6 +47,7 @@ try {
       const stored = s.fwd.bytes + s.rev.bytes;
       // Where the rows point once SNMP knows leaf1: the polled switch, or a node merged away since.
       const attributed = await attribution(t.src, t.srcPort);
+      const vanished = flowsOnVanishedNodes(collectorDataDir(lab.state));
       const ip = t.ipBytes.fwd + t.ipBytes.rev;
       const frames = t.frames.fwd.bytes + t.frames.rev.bytes;
       const asFrames = stored + 14 * (s.fwd.packets + s.rev.packets);
@@ -53,10 +55,10 @@ try {
         start: i, sent: t.sent, received: t.received, transferMs: t.transferMs, captureDropped: t.captureDropped, captureComplete: t.frames.fwd.packets + t.frames.rev.packets === t.captureReceived && t.captureWhole,
         tsharkFrameBytes: frames, tsharkIpBytes: ip, storedBytes: stored, storedPackets: s.fwd.packets + s.rev.packets, tsharkPackets: t.frames.fwd.packets + t.frames.rev.packets,
         storedVsIpPct: +(100 * (stored - ip) / ip).toFixed(3), storedFramesVsFramesPct: +(100 * (asFrames - frames) / frames).toFixed(3), storedVsFramesPct: +(100 * (stored - frames) / frames).toFixed(3),
-        rowsOnPolledSwitch: attributed,
+        rowsOnPolledSwitch: attributed, rowsOnVanishedNodes: vanished.rows, vanishedNodes: vanished.ids,
         handlerFailedLines: logLines(c, 'datagram handler failed'), firstHandlerError: firstLogError(c, 'datagram handler failed'), settledAfterMs: s.waitedMs,
       };
-      const ok = Math.abs(r.storedFramesVsFramesPct) <= 1 && Math.abs(r.storedVsIpPct) <= 1 && r.handlerFailedLines === 0 && r.captureDropped === 0 && r.captureComplete;
+      const ok = Math.abs(r.storedFramesVsFramesPct) <= 1 && Math.abs(r.storedVsIpPct) <= 1 && r.handlerFailedLines === 0 && r.rowsOnVanishedNodes === 0 && r.captureDropped === 0 && r.captureComplete;
       if (!ok) failed++;
       results.push(r);
       process.stdout.write(`${JSON.stringify({ ...r, ok })}\n`);
@@ -67,5 +69,5 @@ try {
 } finally {
   await lab.stop();
 }
-process.stdout.write(`${JSON.stringify({ summary: true, starts: results.length, failed, storedVsIpPct: results.map((r) => r.storedVsIpPct), handlerFailedLines: results.map((r) => r.handlerFailedLines) })}\n`);
+process.stdout.write(`${JSON.stringify({ summary: true, starts: results.length, failed, storedVsIpPct: results.map((r) => r.storedVsIpPct), handlerFailedLines: results.map((r) => r.handlerFailedLines), rowsOnVanishedNodes: results.map((r) => r.rowsOnVanishedNodes) })}\n`);
 process.exit(failed ? 1 : 0);

@@ -5,6 +5,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import type { LabChild, TestLab } from './lab-fixture.ts';
 
 const RECEIVER = `
@@ -179,5 +180,30 @@ export function firstLogError(c: LabChild, msg: string): string | undefined {
     return j.err?.message ?? l.slice(0, 300);
   } catch {
     return l.slice(0, 300);
+  }
+}
+
+/**
+ * Stored flow rows (raw and 1-minute rollups) whose device or port node is not a live node of the
+ * graph in the same database: what the start-up race left behind (flows stored against a switch
+ * node merged away a moment later). Read from the collector's SQLite file, read-only, after
+ * /api/flows has flushed the flow table.
+ */
+export function flowsOnVanishedNodes(dataDir: string): { rows: number; ids: string[] } {
+  const db = new Database(join(dataDir, 'canopy.db'), { readonly: true, fileMustExist: true });
+  try {
+    let rows = 0;
+    const ids = new Set<string>();
+    for (const t of ['flows', 'flows_1m']) {
+      const gone = (col: string) => `(${col} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM nodes n WHERE n.id = ${col}))`;
+      const where = ['device_id', 'in_port_id', 'out_port_id'].map(gone).join(' OR ');
+      rows += (db.prepare(`SELECT count(*) AS n FROM ${t} WHERE ${where}`).get() as { n: number }).n;
+      for (const col of ['device_id', 'in_port_id', 'out_port_id']) {
+        for (const id of db.prepare(`SELECT DISTINCT ${col} AS id FROM ${t} WHERE ${gone(col)}`).pluck().all() as string[]) ids.add(id);
+      }
+    }
+    return { rows, ids: [...ids] };
+  } finally {
+    db.close();
   }
 }

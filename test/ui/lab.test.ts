@@ -3,8 +3,8 @@
 // hosts to TOR ports; Debian's Chromium, run inside the same namespace, draws it. The fabric
 // appears on its tiers with its links, a port taken down in the lab turns the link red within
 // 2 s and the header counts what /api/status counts, search finds a host by MAC and its panel
-// shows that MAC, a switch's panel shows the sysDescr its snmpd answers, and kiosk mode fills
-// the screen and reconnects after the collector restarts.
+// shows that MAC, a switch's panel shows the sysDescr its snmpd answers and the uptime its
+// sysUpTime gives, and kiosk mode fills the screen and reconnects after the collector restarts.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -192,7 +192,7 @@ describe.skipIf(skip !== null)(`wall display on the lab fabric${skip ? ` (skippe
     await page.close();
   }, 60_000);
 
-  it("shows a switch's sysDescr, as its snmpd answers it, in the side panel", async () => {
+  it("shows a switch's sysDescr and uptime, as its snmpd answers them, in the side panel", async () => {
     const sw = lab.switches.leaf1!;
     const descr = (await lab.exec(lab.mgmtNs, 'snmpget', ['-v2c', '-c', sw.snmp.community, '-Oqv', `${sw.snmp.host}:${sw.snmp.port}`, '1.3.6.1.2.1.1.1.0'])).stdout.trim().replace(/^"|"$/g, '');
     expect(descr.length).toBeGreaterThan(0);
@@ -203,6 +203,20 @@ describe.skipIf(skip !== null)(`wall display on the lab fabric${skip ? ` (skippe
     await page.waitForFunction(() => (globalThis as any).document.querySelector('#panel h2')?.textContent === 'leaf1');
     const sysDescr = await page.$$eval('#panel table.meta tr', (trs) => trs.find((tr) => tr.querySelector('th')?.textContent === 'SysDescr')?.querySelector('td')?.textContent ?? '');
     expect(sysDescr).toBe(descr);
+    // And the uptime its sysUpTime gives (snmpd counts from its start with the lab): "N s" or
+    // "N min", then "(since YYYY-MM-DD HH:MM UTC)".
+    const ticks = Number((await lab.exec(lab.mgmtNs, 'snmpget', ['-v2c', '-c', sw.snmp.community, '-Oqvt', `${sw.snmp.host}:${sw.snmp.port}`, '1.3.6.1.2.1.1.3.0'])).stdout.trim());
+    const boot = Date.now() - ticks * 10;
+    const uptime = await page.$$eval('#panel table.meta tr', (trs) => trs.find((tr) => tr.querySelector('th')?.textContent === 'Uptime')?.querySelector('td')?.textContent ?? '');
+    const m = /^(\d+) (s|min) \(since (\d{4}-\d\d-\d\d \d\d:\d\d) UTC\)$/.exec(uptime);
+    expect(m, `Uptime row: "${uptime}" (snmpd up ${ticks / 100} s)`).not.toBeNull();
+    const shownS = Number(m![1]) * (m![2] === 'min' ? 60 : 1);
+    const expectS = (Date.now() - boot) / 1000;
+    expect(shownS, uptime).toBeLessThanOrEqual(expectS + 5);
+    expect(shownS, uptime).toBeGreaterThan(expectS - (m![2] === 'min' ? 65 : 5));
+    const since = Date.parse(`${m![3]!.replace(' ', 'T')}:00Z`);
+    expect(since, uptime).toBeLessThanOrEqual(boot + 5000);
+    expect(since, uptime).toBeGreaterThan(boot - 65_000);
     const heads = await page.$$eval('#panel table.ports tr:first-child th', (ths) => ths.map((t) => t.textContent?.trim() ?? ''));
     expect(heads).toEqual(['port', 'peer', 'load', 'errors']);
     await page.close();

@@ -88,6 +88,15 @@ export class Attribution {
     }
   }
 
+  /**
+   * A switch now answers at this address (the change feed saw it written): an exporter node cached
+   * for the address is looked up again on its next record, which folds it into the switch, instead
+   * of up to RECHECK_MS later — until then its flows would sit on ports no host or query expects.
+   */
+  switchAt(addr: string): void {
+    for (const [k, d] of this.devices) if (d.exporterOnly && k.slice(0, k.lastIndexOf('|')) === addr) this.devices.delete(k);
+  }
+
   /** A polled switch answering at this address, if any. */
   private switchFor(tx: GraphTx, addr: string): string | undefined {
     const byMgmt = tx.findNodes('MgmtAddress', addr).filter((n) => n.Metadata.Type === 'switch');

@@ -107,19 +107,28 @@ export class FlowPipeline {
   }
 
   /**
-   * Deleted nodes from the change feed: caches forget them; for nodes merged away (Metadata.
-   * MergedInto), flows in the table, flows waiting to be written, stored flows and counter series
-   * move to the canonical node, so nothing is counted against an ID that no longer exists.
+   * The change feed. A switch written with a management address: an exporter node cached for that
+   * address is resolved again (and folded into the switch) on its next record. Deleted nodes:
+   * caches forget them; for nodes merged away (Metadata.MergedInto), flows in the table, flows
+   * waiting to be written, stored flows and counter series move to the canonical node, so nothing
+   * is counted against an ID that no longer exists.
    */
   private onGraphEvents(evs: readonly GraphEvent[]): void {
     let gone: Set<string> | undefined;
     let moved: Map<string, string> | undefined;
+    let switches: Set<string> | undefined;
     for (const ev of evs) {
+      if (ev.type === 'NodeAdded' || ev.type === 'NodeUpdated') {
+        const md = ev.node.Metadata;
+        if (md.Type === 'switch' && typeof md.MgmtAddress === 'string') (switches ??= new Set()).add(md.MgmtAddress);
+        continue;
+      }
       if (ev.type !== 'NodeDeleted') continue;
       (gone ??= new Set()).add(ev.node.ID);
       const into = ev.node.Metadata.MergedInto;
       if (typeof into === 'string') (moved ??= new Map()).set(ev.node.ID, into);
     }
+    if (switches) for (const a of this.attributions.values()) for (const addr of switches) a.switchAt(addr);
     if (!gone) return;
     // We run inside another writer's commit notification: whatever fails here must not reach it.
     try {

@@ -193,11 +193,13 @@ export class DevicePoller {
 
   private async discover(c0: SnmpClient, p: Problems): Promise<void> {
     const { vbs } = await this.system(c0);
+    const upAt = Date.now();
     const c = this.client();
     try {
       const [descr, objId, up, name] = vbs;
       if (!descr && !objId && !up && !name) throw new SnmpError('no-such-object', 'the system group (1.3.6.1.2.1.1) is absent: noSuchObject for sysDescr, sysObjectID, sysUpTime, sysName');
-      this.noteUptime(intOf(up, p));
+      const ticks = intOf(up, p);
+      this.noteUptime(ticks);
       const sysName = strOf(name, p);
       let chassis: SwitchInfo['chassis'] = null;
       for (const [sub, id] of [[O.lldpLocChassisIdSubtype, O.lldpLocChassisId], [O.lldpV2LocChassisIdSubtype, O.lldpV2LocChassisId]] as const) {
@@ -224,7 +226,10 @@ export class DevicePoller {
         vendor = strOf(mfg, p) || null;
         model = strOf(mod, p) || null;
       }
-      const info: SwitchInfo = { sysName, sysDescr: strOf(descr, p), sysObjectID: oidOf(objId, p), mgmtAddress: this.target.address, chassis, model, serial, vendor };
+      const info: SwitchInfo = {
+        sysName, sysDescr: strOf(descr, p), sysObjectID: oidOf(objId, p), mgmtAddress: this.target.address, chassis, model, serial, vendor,
+        uptime: ticks === null ? null : { ticks, at: upAt },
+      };
       const now = Date.now();
       this.ctx.store.write((tx) => {
         const key = this.target.key;

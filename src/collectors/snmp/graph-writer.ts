@@ -20,6 +20,8 @@ export interface SwitchInfo {
   model?: string | null;
   serial?: string | null;
   vendor?: string | null;
+  /** sysUpTime (TimeTicks, 1/100 s) and when its answer arrived (epoch ms): Metadata.BootTime. */
+  uptime?: { ticks: number; at: number } | null;
 }
 
 /** Enterprise numbers (1.3.6.1.4.1.N) of common switch vendors. */
@@ -36,6 +38,28 @@ export function vendorOf(sysObjectID: string | null): string | null {
 
 const CHASSIS_TYPES: Record<number, string> = { 1: 'chassisComponent', 2: 'interfaceAlias', 3: 'portComponent', 4: 'macAddress', 5: 'networkAddress', 6: 'interfaceName', 7: 'local' };
 
+/** sysUpTime is a 32-bit count of 1/100 s: it wraps after 497.1 days. */
+export const UPTIME_WRAP_MS = 2 ** 32 * 10;
+/** How far a reading may put the boot from the stored BootTime and still be the same boot. */
+const BOOT_SLACK_MS = 5000;
+
+/**
+ * Metadata.BootTime (epoch ms) for a switch whose sysUpTime read `ticks` at `at`, or undefined to
+ * keep the stored one. Each metadata change is a history revision, so the stored value stays
+ * unless the reading says the device booted again: it must be off by more than a few seconds
+ * (response delay; clock drift, allowed at 0.01 % of the uptime), also after any number of
+ * 497-day wraps of the counter. A device first polled after a wrap gets a BootTime too recent by a
+ * multiple of 497 days (only the counter's wraps are known, not how many happened).
+ */
+export function bootTimeUpdate(stored: unknown, ticks: number, at: number): number | undefined {
+  const boot = at - ticks * 10;
+  if (typeof stored !== 'number' || !Number.isFinite(stored)) return boot;
+  const up = at - stored;
+  const wraps = Math.max(0, Math.round((up - ticks * 10) / UPTIME_WRAP_MS));
+  const slack = Math.max(BOOT_SLACK_MS, up * 1e-4);
+  return Math.abs(up - ticks * 10 - wraps * UPTIME_WRAP_MS) <= slack ? undefined : boot;
+}
+
 export function writeSwitch(tx: GraphTx, id: string, s: SwitchInfo): void {
   const md: Record<string, unknown> = {
     Type: 'switch',
@@ -50,6 +74,10 @@ export function writeSwitch(tx: GraphTx, id: string, s: SwitchInfo): void {
   if (s.model) md.Model = s.model;
   if (s.serial) md.SerialNumber = s.serial;
   if (s.chassis) md.LLDP = { ChassisID: s.chassis.id, ChassisIDType: CHASSIS_TYPES[s.chassis.subtype] ?? String(s.chassis.subtype) };
+  if (s.uptime) {
+    const boot = bootTimeUpdate(tx.getNode(id)?.Metadata.BootTime, s.uptime.ticks, s.uptime.at);
+    if (boot !== undefined) md.BootTime = boot;
+  }
   tx.upsertNode({ ID: id, Metadata: md, Origin: ORIGIN, Host: HOST }, { merge: true });
 }
 

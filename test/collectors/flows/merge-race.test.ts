@@ -91,6 +91,30 @@ describe('an exporter node merged into the switch polled at its address', () => 
   });
 });
 
+describe('an exporter node and the switch SNMP polls at its address a moment later', () => {
+  it("is folded into the switch by the exporter's next datagram, not 30 s later", () => {
+    const e = env();
+    const { handle } = createSflowHandler(e.ctx, e.pipeline);
+    const dgs = ovsDatagrams();
+    const feed = (d: { data: Buffer; at: number }) => handle({ data: d.data, address: AGENT, port: 6343, localPort: 6343, receivedAt: d.at });
+    for (const d of dgs.slice(0, 6)) feed(d);
+    const exporter = ids.exporter(AGENT, 0);
+    expect(e.store.getNode(exporter)?.Metadata.Type).toBe('exporter');
+    e.pipeline.flush();
+    const sw = poll(e, { address: AGENT, sysName: 'sw', chassis: CHASSIS, ports: OVS_PORTS });
+    // The capture's next datagram, at its own time (well inside the 30 s re-check).
+    const next = dgs[6]!;
+    expect(next.at - dgs[0]!.at).toBeLessThan(30_000);
+    feed(next);
+    expect(e.store.getNode(exporter), 'exporter folded into the switch').toBeUndefined();
+    expect(e.store.historyOf(exporter).at(-1)?.Metadata.MergedInto).toBe(sw);
+    for (const d of dgs.slice(7)) feed(d);
+    // Every flow, stored before the poll or after, is on the switch and the ports SNMP listed.
+    expectAllOnSwitch(e, sw, flowTotals(dgs.flatMap((d) => decodeSflow(d.data).flows)));
+    expectNoFailures(e);
+  });
+});
+
 describe('attribution told nothing of a merge', () => {
   it('follows the merged alias and retries when a write meets the merged-away node', async () => {
     const e = env();

@@ -9,13 +9,13 @@ import { startHarness } from './helpers.ts';
 
 const communities = listWalkFiles(FIXTURE_DIR).map((f) => basename(f, '.snmprec'));
 
-// Timestamps differ between two polls; everything else must not.
+// Timestamps differ between two polls (BootTime too: poll time − sysUpTime); everything else must not.
 function normalise(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(normalise);
   if (v && typeof v === 'object') {
     const out: Record<string, unknown> = {};
     for (const [k, x] of Object.entries(v)) {
-      if (['CreatedAt', 'UpdatedAt', 'Revision', 'Start', 'Last', 'FirstSeen', 'LastSeen', 'firstSeen', 'lastSeen', 'device', 'Host'].includes(k)) continue;
+      if (['CreatedAt', 'UpdatedAt', 'BootTime', 'Revision', 'Start', 'Last', 'FirstSeen', 'LastSeen', 'firstSeen', 'lastSeen', 'device', 'Host'].includes(k)) continue;
       out[k] = normalise(x);
     }
     return out;
