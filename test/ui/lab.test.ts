@@ -1,23 +1,21 @@
-// The wall display end to end on the lab twin of containerlab/fabric.clab.yml: a collector in
-// the lab's management namespace polls the switches (SNMP + LLDP, traps) and the stitcher cables
-// hosts to TOR ports; Debian's Chromium, run inside the same namespace, draws it. The fabric
+// The wall display end to end on the lab twin of containerlab/fabric.clab.yml: a collector on
+// only the config `lab up` wrote polls the switches from the management namespace (SNMP + LLDP,
+// traps) and the stitcher cables hosts to TOR ports; Debian's Chromium, run inside the same namespace, draws it. The fabric
 // appears on its tiers with its links, a port taken down in the lab turns the link red within
 // 2 s and the header counts what /api/status counts, search finds a host by MAC and its panel
 // shows that MAC, a switch's panel shows the sysDescr its snmpd answers and the uptime its
 // sysUpTime gives, and kiosk mode fills the screen and reconnects after the collector restarts.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { labSkipReason, startLab, type LabChild, type TestLab } from '../lab/lab-fixture.ts';
-import { CHROMIUM, chromiumMissing } from './browser.ts';
+import { chromiumMissing, launchChromiumIn } from './browser.ts';
 import { ensureUiBuilt } from '../../src/ui/build.ts';
 import { screenshot, waitForGraph } from './helpers.ts';
 
 const skip = labSkipReason() ?? chromiumMissing ?? null;
 const FILE = 'containerlab/fabric.clab.yml';
-const PORT = 18092;
-const BASE = `http://127.0.0.1:${PORT}`;
+// The API address the lab's collector config gives (127.0.0.1 of the management namespace).
+const BASE = 'http://127.0.0.1:8082';
 
 describe.skipIf(skip !== null)(`wall display on the lab fabric${skip ? ` (skipped: ${skip})` : ''}`, () => {
   let lab: TestLab;
@@ -36,8 +34,8 @@ describe.skipIf(skip !== null)(`wall display on the lab fabric${skip ? ` (skippe
   };
   const start = async () => {
     // The collector reads CANOPY_* variables as config keys: the tests' own switch is not one.
-    const { CANOPY_UPDATE_SCREENSHOTS: _shots, ...env } = process.env;
-    collector = lab.spawnInMgmt(process.execPath, ['bin/canopy.js', 'collector', '--config', cfg], { env: { ...env, CANOPY_LOG_LEVEL: 'warn' } });
+    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('CANOPY_')));
+    collector = lab.spawnInMgmt(process.execPath, ['bin/canopy.js', 'collector', '--config', cfg], { env });
     await ready();
   };
   const open = async (path: string, size = { width: 1600, height: 900 }): Promise<Page> => {
@@ -82,28 +80,11 @@ describe.skipIf(skip !== null)(`wall display on the lab fabric${skip ? ` (skippe
 
   beforeAll(async () => {
     await ensureUiBuilt();
-    lab = await startLab(FILE, { trapPort: 19164 });
-    const dir = join(lab.stateDir, 'collector-ui');
-    mkdirSync(dir, { recursive: true });
-    cfg = join(dir, 'canopy.yml');
-    const devices = Object.values(lab.switches).map((s) => ({ address: s.snmp.host, port: s.snmp.port, version: '2c', community: s.snmp.community }));
-    writeFileSync(cfg, JSON.stringify({
-      api: { listen: `127.0.0.1:${PORT}` },
-      storage: { dataDir: join(dir, 'data') },
-      sflow: { listen: '127.0.0.1:0' }, netflow: { listen: '127.0.0.1:0' }, ipfix: { listen: '127.0.0.1:0' },
-      snmp: { devices, counterInterval: 2, lldpInterval: 2, fdbInterval: 2, timeout: 1, retries: 1, traps: { listen: `${lab.collector.address}:19164` } },
-    }));
+    // Nothing but what `canopy lab up` hands out: its default ports and the collector config it wrote.
+    lab = await startLab(FILE);
+    cfg = lab.state.collectorConfig!;
     await start();
-    // Chromium must reach 127.0.0.1 of the management namespace: run it there (the DevTools pipe
-    // survives `ip netns exec`).
-    const wrapper = join(dir, 'chromium-in-mgmt.sh');
-    writeFileSync(wrapper, `#!/bin/sh\nexec ip netns exec ${lab.mgmtNs} ${CHROMIUM} "$@"\n`);
-    chmodSync(wrapper, 0o755);
-    browser = await chromium.launch({
-      executablePath: wrapper,
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
-    });
+    browser = (await launchChromiumIn(lab.mgmtNs, lab.stateDir))!;
   }, 150_000);
 
   afterAll(async () => {
