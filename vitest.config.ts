@@ -1,9 +1,16 @@
 import { defineConfig } from 'vitest/config';
 
-// Files that bring up a namespace lab or a browser, or time real peers (a trap in the graph within a
-// second, a link red on the wall within two). They run one at a time, after the rest, so their timed
-// checks never share the two cores with another test file.
-const PEERS = ['test/lab/**/*.test.ts', '**/*lab*.test.ts', 'test/ui/{browser,wall,perf}.test.ts'];
+// Files whose checks are timed against real peers (a trap in the graph within a second, a link
+// red on the wall within two, frames per second): one at a time, after the rest, so that no other
+// test file competes with them for the two cores. Labs and browsers without a timed check run with
+// the rest.
+const PEERS = [
+  'test/lab/acceptance.test.ts',
+  'test/lab/fabric.test.ts',
+  'test/topology/stitch-lab.test.ts',
+  'test/collectors/**/lab*.test.ts',
+  'test/ui/{browser,lab,perf}.test.ts',
+];
 const ALL = ['test/**/*.test.ts', 'src/**/*.test.ts'];
 
 export default defineConfig({
