@@ -18,6 +18,7 @@ import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitForValue } from '../../src/lab/wait.ts';
 import { parse, stringify } from 'yaml';
 import { startForward } from '../../src/lab/forward.ts';
 import { labSkipReason, startLab, type LabChild, type TestLab } from './lab-fixture.ts';
@@ -40,15 +41,8 @@ describe.skipIf(skip !== null)(`the lab with only the collector config \`lab up\
   const get = async (base: string, path: string): Promise<any> => JSON.parse((await lab.exec(lab.mgmtNs, 'curl', ['-sf', '--max-time', '5', `${base}${path}`])).stdout);
   const gremlin = async (base: string, q: string): Promise<any[]> =>
     JSON.parse((await lab.exec(lab.mgmtNs, 'curl', ['-sf', '--max-time', '5', '-XPOST', `${base}/api/topology`, '-d', JSON.stringify({ GremlinQuery: q })])).stdout) as any[];
-  const waitFor = async <T>(fn: () => Promise<T | undefined | false>, ms: number, what: string): Promise<T> => {
-    const end = Date.now() + ms;
-    for (;;) {
-      const v = await fn().catch(() => undefined);
-      if (v) return v;
-      if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  };
+  // Errors count as not yet: the collector may still be starting.
+  const waitFor = <T>(fn: () => Promise<T | undefined | false>, ms: number, what: string): Promise<T> => waitForValue(what, ms, () => fn().catch(() => undefined));
   const allPolled = (base: string, n: number) => waitFor(async () => {
     const devs: any[] = Object.values((await get(base, '/api/status')).components.snmp.devices);
     return devs.length === n && devs.every((d) => d.state === 'ok' && d.tasks.counters?.ok) ? devs : undefined;

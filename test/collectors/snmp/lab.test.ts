@@ -3,6 +3,7 @@
 // receiving the switches' traps), one over v3 authPriv; the test reads their API with curl
 // from inside the namespace and compares with what `ip link` says in each switch namespace.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitForValue } from '../../../src/lab/wait.ts';
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
@@ -24,15 +25,8 @@ describe.skipIf(skip !== null)(`SNMP poller against real agents in the lab${skip
     const r = await lab.exec(lab.mgmtNs, 'curl', ['-s', '--max-time', '5', `${c.api}${path}`]);
     return JSON.parse(r.stdout);
   };
-  const waitFor = async <T>(fn: () => Promise<T | undefined | false>, ms: number, what: string): Promise<T> => {
-    const end = Date.now() + ms;
-    for (;;) {
-      const v = await fn().catch(() => undefined);
-      if (v) return v;
-      if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  };
+  // Errors count as not yet: the collector may still be starting.
+  const waitFor = <T>(fn: () => Promise<T | undefined | false>, ms: number, what: string): Promise<T> => waitForValue(what, ms, () => fn().catch(() => undefined));
 
   beforeAll(async () => {
     lab = await startLab(FILE, { trapPort: TRAP_PORT });
