@@ -51,7 +51,6 @@ export class FlowPipeline {
   private readonly exporters = new Map<string, ExporterStats>();
   private timer: NodeJS.Timeout | undefined;
   readonly writer: FlowWriter;
-  private starts = 0;
 
   constructor(
     readonly config: CanopyConfig,
@@ -173,9 +172,9 @@ export class FlowPipeline {
     this.ports.flushSeries();
   }
 
-  /** Shared by several components: the first start() runs the timer, the last stop() flushes. */
+  /** Runs the flush timer; the flows component starts it before the listeners that feed it. */
   start(): void {
-    if (this.starts++ > 0) return;
+    if (this.timer) return;
     const every = this.config.storage.flowFlushInterval * 1000;
     this.timer = setInterval(() => {
       this.writer.enqueue(this.table.drain());
@@ -187,7 +186,6 @@ export class FlowPipeline {
   }
 
   stop(): void {
-    if (--this.starts > 0) return;
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
     this.writer.stop();

@@ -1,7 +1,7 @@
 // NetFlow v5/v9 and IPFIX collection (DESIGN §8): listeners on netflow.listen (:2055) and
 // ipfix.listen (:4739), both accepting any version, one decoder whose templates persist in SQLite,
 // the shared flow table and attribution, interface names from options data onto port nodes.
-import type { Component, ComponentContext } from '../../collector.ts';
+import type { Component, ComponentContext } from '../../component/contract.ts';
 import { counter, preset } from '../../util/metrics.ts';
 import { UdpListener, type Datagram } from '../flows/udp-listener.ts';
 import type { ExporterStats, FlowPipeline } from '../flows/pipeline.ts';
@@ -107,14 +107,13 @@ export function createNetflowComponent(ctx: ComponentContext, pipeline: FlowPipe
 
   return {
     name: 'netflow',
+    // The flow pipeline is a component of its own, started before this one and stopped after.
     async start() {
-      pipeline.start();
       for (const l of listeners) await l.start();
       log.info({ listen: listeners.flatMap((l) => l.bound), receiver: listeners[0]?.mode, templatesLoaded: loaded }, 'NetFlow/IPFIX listening');
     },
     async stop() {
       for (const l of listeners) await l.stop();
-      pipeline.stop();
     },
     status() {
       return {

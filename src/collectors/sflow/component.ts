@@ -1,7 +1,6 @@
 // The sFlow collector (DESIGN §8): UDP listener → decode → per-agent sequence accounting →
 // flow table (scaled by sampling rate) and port counters on the exporter's port nodes.
-import type { Component, ComponentContext } from '../../collector.ts';
-import type { ApiApp } from '../../api/app.ts';
+import type { Component, ComponentContext } from '../../component/contract.ts';
 import { counter, preset } from '../../util/metrics.ts';
 import { UdpListener, type Datagram } from '../flows/udp-listener.ts';
 import type { ExporterStats, FlowPipeline } from '../flows/pipeline.ts';
@@ -206,14 +205,13 @@ export function createSflowComponent(ctx: ComponentContext, pipeline: FlowPipeli
 
   return {
     name: 'sflow',
+    // The flow pipeline is a component of its own, started before this one and stopped after.
     async start() {
-      pipeline.start();
       await listener.start();
       log.info({ listen: listener.bound, receiver: listener.mode, receiveBuffer: listener.receiveBufferBytes }, 'sFlow listening');
     },
     async stop() {
       await listener.stop();
-      pipeline.stop();
     },
     status() {
       return {
@@ -221,6 +219,5 @@ export function createSflowComponent(ctx: ComponentContext, pipeline: FlowPipeli
         socketOverflows: listener.socketOverflows, truncated: listener.truncated, receiveBuffer: listener.receiveBufferBytes, ...pipeline.status(['sflow']),
       };
     },
-    routes(_app: ApiApp) {},
   };
 }

@@ -121,3 +121,10 @@ export interface StitchStatus {
   lastRecomputeMs: number | null;
   inputs: number;
 }
+
+/** The stitcher's input: what sources tell it per reporting switch (each call replaces that switch's rows). */
+export interface StitchInput {
+  replaceNeighbours(reporterId: string, source: NeighbourSource, rows: NeighbourRow[], now?: number): void;
+  replaceCdp(reporterId: string, rows: CdpRow[], now?: number): void;
+  replaceMacs(reporterId: string, rows: MacRow[], now?: number): void;
+}
