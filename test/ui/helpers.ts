@@ -12,7 +12,7 @@ import { silentLogger } from '../../src/util/log.ts';
 import { createRegistry } from '../../src/util/metrics.ts';
 import { uiComponent } from '../../src/ui/component.ts';
 import { ensureUiBuilt } from '../../src/ui/build.ts';
-import type { Fabric } from '../../src/ui/demo/fabric.ts';
+import type { Fabric } from '../../src/ui/web/fabric.ts';
 import type { ComponentSpec } from '../../src/component/contract.ts';
 
 export interface UiCollector {

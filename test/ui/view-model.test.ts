@@ -7,7 +7,7 @@ import { combine, linkState, utilisation } from '../../src/ui/web/model/state.ts
 import { St, type GEdge } from '../../src/ui/web/model/types.ts';
 import { LAYOUT } from '../../src/ui/web/model/layout.ts';
 import { linkSummary } from '../../src/ui/web/ui/summary.ts';
-import { generateFabric } from '../../src/ui/demo/fabric.ts';
+import { generateFabric } from '../../src/ui/web/fabric.ts';
 
 const SPEC = { spines: 2, leaves: 3, hosts: 9, dualHomed: 0, containersPerHost: 1, omitRoles: true };
 
