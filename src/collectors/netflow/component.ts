@@ -12,6 +12,7 @@ import { TemplateCache } from './template-cache.ts';
 import { TemplateStore } from './template-store.ts';
 import { SamplingResolver } from './sampling.ts';
 import { NETFLOW_ERROR_CODES, formatNetflowError } from './errors.ts';
+import { mayName } from '../common/port-name.ts';
 
 const ORIGIN = 'netflow';
 const PROTOCOL: Record<number, 'netflow5' | 'netflow9' | 'ipfix'> = { 5: 'netflow5', 9: 'netflow9', 10: 'ipfix' };
@@ -49,7 +50,10 @@ export function createNetflowComponent(ctx: ComponentContext, pipeline: FlowPipe
       const node = ctx.store.getNode(portId);
       const md: Record<string, unknown> = {};
       // SNMP's ifName wins; options data names ports nobody else named.
-      if (v.name && node && String(node.Metadata.Name ?? '').startsWith('ifIndex ')) md.Name = v.name;
+      if (v.name && node && mayName(node.Metadata, 'netflow')) {
+        md.Name = v.name;
+        md.NameSource = 'netflow';
+      }
       if (v.description) md.Description = v.description;
       if (Object.keys(md).length) ctx.store.write((tx) => tx.upsertNode({ ID: portId, Metadata: md }, { merge: true }));
     } catch (err) {

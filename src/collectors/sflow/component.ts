@@ -10,6 +10,7 @@ import { decodeSflow, formatError } from './decode.ts';
 import { SFLOW_ERROR_CODES } from './errors.ts';
 import type { InterfaceCounters } from '../common/port-metrics.ts';
 import type { Attribution } from '../flows/attribution.ts';
+import { mayName } from '../common/port-name.ts';
 
 const ORIGIN = 'sflow';
 /** Counter readings of one port closer together than this are skipped (see applyCounters). */
@@ -139,7 +140,10 @@ export function createSflowHandler(ctx: ComponentContext, pipeline: FlowPipeline
     if (name && !named.has(portId)) {
       // Only name ports nobody else named (SNMP's ifName wins).
       const node = ctx.store.getNode(portId);
-      if (node && String(node.Metadata.Name ?? '').startsWith('ifIndex ')) extra.Name = name;
+      if (node && mayName(node.Metadata, 'sflow')) {
+        extra.Name = name;
+        extra.NameSource = 'sflow';
+      }
       named.add(portId);
     }
     pipeline.ports.record(portId, 'sflow', genericCounters(c), now, extra);
