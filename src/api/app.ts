@@ -1,4 +1,4 @@
-// The HTTP API (DESIGN §7) as a Hono app; the server module adds WebSockets and listens.
+// The HTTP API (docs/architecture.md#http-api) as a Hono app; the server module adds WebSockets and listens.
 import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { Registry } from 'prom-client';

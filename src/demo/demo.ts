@@ -32,7 +32,7 @@ const snmp = createRequire(import.meta.url)('net-snmp') as {
 };
 
 
-/** DESIGN §4 IDs, so demo elements look like the ones real sources produce. */
+/** Canopy's own IDs (docs/architecture.md#identity), so demo elements look like the ones real sources produce. */
 export const canopyIds: FabricIds = {
   switch: (n) => ids.switchBySysName(n),
   port: (s, i) => ids.port(s, i),

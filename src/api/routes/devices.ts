@@ -1,4 +1,4 @@
-// /api/devices: SNMP targets, CRUD (DESIGN §7). Lists are objects keyed by ID like Skydive's;
+// /api/devices: SNMP targets, CRUD (docs/architecture.md#http-api). Lists are objects keyed by ID like Skydive's;
 // config devices are listed read-only; writes need the admin role; secrets are never returned.
 // The SNMP component exposes the device table as a DeviceAdmin; this module is only HTTP.
 import { z } from 'zod';

@@ -1,4 +1,4 @@
-// Flow and counter attribution (DESIGN §4, §8): exporter address → device node (a polled switch
+// Flow and counter attribution (docs/architecture.md#identity, #flows): exporter address → device node (a polled switch
 // whose management address it is, else an `exporter` node of its own) → port node by ifIndex.
 // Later discriminators go into the alias table; when a polled switch turns up for an exporter
 // node, the exporter merges into it.

@@ -1,4 +1,4 @@
-// What sFlow, NetFlow and IPFIX share once a datagram is decoded (DESIGN §8): attribution to
+// What sFlow, NetFlow and IPFIX share once a datagram is decoded (docs/architecture.md#flows): attribution to
 // exporter → device → port nodes, the flow table and its flushes, port counters, per-exporter
 // accounting for /api/status, retention, and /api/flows.
 import type { Registry, Counter } from 'prom-client';

@@ -1,4 +1,4 @@
-// NetFlow v5/v9 and IPFIX collection (DESIGN §8): listeners on netflow.listen (:2055) and
+// NetFlow v5/v9 and IPFIX collection (docs/architecture.md#flows): listeners on netflow.listen (:2055) and
 // ipfix.listen (:4739), both accepting any version, one decoder whose templates persist in SQLite,
 // the shared flow table and attribution, interface names from options data onto port nodes.
 import type { Component, ComponentContext } from '../../component/contract.ts';

@@ -1,4 +1,4 @@
-// The sFlow collector (DESIGN §8): UDP listener → decode → per-agent sequence accounting →
+// The sFlow collector (docs/architecture.md#flows): UDP listener → decode → per-agent sequence accounting →
 // flow table (scaled by sampling rate) and port counters on the exporter's port nodes.
 import type { Component, ComponentContext } from '../../component/contract.ts';
 import { counter, preset } from '../../util/metrics.ts';

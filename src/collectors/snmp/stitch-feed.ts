@@ -1,5 +1,5 @@
 // Feeds what the SNMP poller observed (LLDP neighbours, FDB, CDP) into the topology stitcher,
-// which owns every layer2 link (DESIGN §5). Collectors write through the topology; the stitcher
+// which owns every layer2 link (docs/architecture.md#stitching). Collectors write through the topology; the stitcher
 // knows nothing of SNMP.
 import type { StitchInput } from '../../topology/stitch/types.ts';
 import type { ObservationKind, SnmpObservations } from './observations.ts';

@@ -1,4 +1,4 @@
-// What collectors push into the stitcher (DESIGN §5) and what it reports back. The row shapes are
+// What collectors push into the stitcher (docs/architecture.md#stitching) and what it reports back. The row shapes are
 // structurally compatible with the SNMP poller's LldpObservation / FdbObservation / CdpObservation
 // so an adapter can pass them through unchanged; src/topology imports no collector.
 
