@@ -66,7 +66,12 @@ describe('import rules (dependency-cruiser)', () => {
       'src/topology/store/graph-store.ts': 'export interface GraphStore { n: number }\n',
       'src/topology/stitch/stitcher.ts': 'export class Stitcher {}\n',
       'src/util/log.ts': 'export const log = 1;\n',
-      'src/ui/web/ok.ts': 'export const ok = 1;\n',
+      'src/ui/web/ok.ts': "import Sigma from 'sigma';\nexport const ok = Sigma;\n",
+      // A browser package, and one the browser must not bundle.
+      'node_modules/sigma/package.json': '{"name": "sigma", "main": "index.js"}\n',
+      'node_modules/sigma/index.js': 'module.exports = 1;\n',
+      'node_modules/pino/package.json': '{"name": "pino", "main": "index.js"}\n',
+      'node_modules/pino/index.js': 'module.exports = 1;\n',
       // One violation per rule.
       'src/uses-test.ts': "import { h } from '../test/helper.ts';\nexport const x = h;\n",
       'src/collectors/types-from-api.ts': "import type { ApiApp } from '../api/app.ts';\nexport type X = ApiApp;\n",
@@ -74,7 +79,7 @@ describe('import rules (dependency-cruiser)', () => {
       'src/collectors/imports-wiring.ts': "import { wiring } from '../collector.ts';\nexport const x = wiring;\n",
       'src/topology/imports-collector.ts': "import { ok } from '../collectors/allowed.ts';\nexport const x = ok;\n",
       'src/api/reads-stitcher.ts': "import { Stitcher } from '../topology/stitch/stitcher.ts';\nexport const x = Stitcher;\n",
-      'src/ui/web/server-code.ts': "import { log } from '../../util/log.ts';\nimport { readFileSync } from 'node:fs';\nimport { ok } from './ok.ts';\nexport const x = [log, readFileSync, ok];\n",
+      'src/ui/web/server-code.ts': "import { log } from '../../util/log.ts';\nimport { readFileSync } from 'node:fs';\nimport pino from 'pino';\nimport { ok } from './ok.ts';\nexport const x = [log, readFileSync, pino, ok];\n",
       'src/unresolved.ts': "import { gone } from './gone.ts';\nexport const x = gone;\n",
       // Allowed directions.
       'src/collectors/allowed.ts': "import { ids } from '../topology/ids.ts';\nimport type { GraphStore } from '../topology/store/graph-store.ts';\nexport const ok = ids;\nexport type G = GraphStore;\n",
@@ -85,6 +90,7 @@ describe('import rules (dependency-cruiser)', () => {
     expect(got).toEqual([
       'api-reads-topology: src/api/reads-stitcher.ts → src/topology/stitch/stitcher.ts',
       'browser-no-node: src/ui/web/server-code.ts → fs',
+      'browser-only-browser: src/ui/web/server-code.ts → node_modules/pino/index.js',
       'browser-only-browser: src/ui/web/server-code.ts → src/util/log.ts',
       'collectors-not-api: src/collectors/types-from-api.ts → src/api/app.ts',
       'collectors-write-topology: src/collectors/reads-query.ts → src/topology/query/index.ts',
