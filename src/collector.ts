@@ -17,7 +17,8 @@ import { startApiServer, type ApiServer } from './api/server.ts';
 import { makeFilterCompiler } from './api/ws/compile-filter.ts';
 import type { ComponentContext, ComponentSpec } from './component/contract.ts';
 import { ComponentSet, type LifecycleHooks } from './component/lifecycle.ts';
-import { DEVICE_ADMIN, FLOWS_READER, UI_FILES } from './component/provisions.ts';
+import { DEVICE_ADMIN, FLOWS_READER, GRAPH_STORE, UI_FILES } from './component/provisions.ts';
+import { give } from './component/contract.ts';
 
 export interface CollectorOptions {
   config: CanopyConfig;
@@ -84,7 +85,8 @@ export class Collector {
 
     const auth = new Auth(config, log);
     const ctx: ComponentContext = { config, store: this.store, registry: this.registry, log };
-    const components = (this.components = new ComponentSet(this.opts.components ?? [], ctx));
+    // The stores are the collector's to give: components declare the ones they need.
+    const components = (this.components = new ComponentSet(this.opts.components ?? [], ctx, [give(GRAPH_STORE, this.store)]));
 
     this.fabric = new Fabric(this.store, log.child({ component: 'fabric' }));
     this.fabric.apply(config.topology.fabric);

@@ -2,7 +2,7 @@
 // says what it needs and provides; the wiring (src/component/lifecycle.ts) derives the start order.
 import type { Component, ComponentContext, ComponentSpec } from './component/contract.ts';
 import { give } from './component/contract.ts';
-import { FLOW_PIPELINE, FLOWS_READER, STITCH_INPUT } from './component/provisions.ts';
+import { FLOW_PIPELINE, FLOWS_READER, GRAPH_STORE, STITCH_INPUT } from './component/provisions.ts';
 import { FlowPipeline } from './collectors/flows/pipeline.ts';
 import { flowsReader } from './collectors/flows/flows-reader.ts';
 import { createSflowComponent } from './collectors/sflow/component.ts';
@@ -14,9 +14,10 @@ import { Stitcher } from './topology/stitch/stitcher.ts';
 /** One flow table, store and attribution shared by sFlow, NetFlow and IPFIX; flows for readers. */
 export const flowsComponent: ComponentSpec = {
   name: 'flows',
+  needs: [GRAPH_STORE],
   provides: [FLOW_PIPELINE, FLOWS_READER],
-  create(ctx) {
-    const p = new FlowPipeline(ctx.config, ctx.store, ctx.registry, ctx.log.child({ component: 'flows' }));
+  create(ctx, provided) {
+    const p = new FlowPipeline(ctx.config, provided.get(GRAPH_STORE), ctx.registry, ctx.log.child({ component: 'flows' }));
     const component: Component = {
       name: 'flows',
       async start() {
@@ -52,9 +53,10 @@ export const netflowComponent = flowListener('netflow', (c) => c.netflow.enabled
 /** The topology stitcher: owns every layer2 link; sources (SNMP) feed its input. */
 export const stitchComponent: ComponentSpec = {
   name: 'stitch',
+  needs: [GRAPH_STORE],
   provides: [STITCH_INPUT],
-  create(ctx) {
-    const stitcher = new Stitcher(ctx.store, { missedPollsDown: ctx.config.snmp.missedPollsDown, retentionMs: ctx.config.topology.linkRetention * 1000 }, ctx.registry);
+  create(ctx, provided) {
+    const stitcher = new Stitcher(provided.get(GRAPH_STORE), { missedPollsDown: ctx.config.snmp.missedPollsDown, retentionMs: ctx.config.topology.linkRetention * 1000 }, ctx.registry);
     const component: Component = {
       name: 'stitch',
       async start() {

@@ -37,6 +37,14 @@ export function provision<T>(id: string): Provision<T> {
   return { id };
 }
 
+/**
+ * Another component, by name: every enabled component provides itself under this provision, so a
+ * spec that must start after a component (and stop before it) can say so without a typed provision.
+ */
+export function componentNamed(name: string): Provision<Component> {
+  return provision<Component>(`component:${name}`);
+}
+
 /** A provided value, tagged with its provision (see `give`). */
 export interface Given<T = unknown> {
   readonly provision: Provision<T>;
@@ -47,7 +55,7 @@ export function give<T>(p: Provision<T>, value: T): Given<T> {
   return { provision: p, value };
 }
 
-/** The provisions a component may read while it is built. */
+/** The provisions a component may read while it is built (declared ones only). */
 export interface Provided {
   /** A provision the component declared in `needs` (always there). */
   get<T>(p: Provision<T>): T;
@@ -67,7 +75,10 @@ export interface Built {
  */
 export interface ComponentSpec {
   readonly name: string;
-  /** Provisions that must be there; a missing provider stops the start-up with an error naming both. */
+  /**
+   * Provisions that must be there: from another component, or given by the collector itself (the
+   * stores). A missing provider stops the start-up with an error naming both.
+   */
   readonly needs?: readonly Provision<unknown>[];
   /** Provisions used when some enabled component provides them (SNMP feeds the stitcher when there is one). */
   readonly uses?: readonly Provision<unknown>[];

@@ -1,7 +1,7 @@
 // Builds, starts and stops components in the order their declarations give (docs/architecture.md,
 // "Components"): providers before the components that need them, the reverse on stop. A start
 // that throws stops exactly the components already started, in reverse.
-import type { Built, Component, ComponentContext, ComponentSpec, Given, Provided, Provision } from './contract.ts';
+import { componentNamed, type Built, type Component, type ComponentContext, type ComponentSpec, type Given, type Provided, type Provision } from './contract.ts';
 
 /** A wiring mistake found before anything starts: a missing provider, a cycle, a duplicate. */
 export class WiringError extends Error {}
@@ -15,19 +15,18 @@ export class ComponentStartError extends Error {
 
 /**
  * The enabled specs in start order (a stable topological sort: among independent components the
- * list order stays). Throws WiringError for a missing provider of a need, two providers of one
- * provision, two components of one name, or a cycle (named in the message).
+ * list order stays). `root`: ids of the provisions the collector itself gives (the stores). Throws
+ * WiringError for a missing provider of a need, two providers of one provision, two components of
+ * one name, or a cycle (named in the message).
  */
-export function startOrder(specs: readonly ComponentSpec[], ctx: Pick<ComponentContext, 'config'>): ComponentSpec[] {
+export function startOrder(specs: readonly ComponentSpec[], ctx: Pick<ComponentContext, 'config'>, root: readonly string[] = []): ComponentSpec[] {
   const on = specs.filter((s) => s.enabled?.(ctx.config) ?? true);
-  const names = new Set<string>();
   const providerOf = new Map<string, ComponentSpec>();
   for (const s of on) {
-    if (names.has(s.name)) throw new WiringError(`two components are named ${s.name}`);
-    names.add(s.name);
-    for (const p of s.provides ?? []) {
+    for (const p of [componentNamed(s.name), ...(s.provides ?? [])]) {
       const other = providerOf.get(p.id);
-      if (other) throw new WiringError(`${p.id} is provided by both ${other.name} and ${s.name}`);
+      if (other) throw new WiringError(other.name === s.name ? `two components are named ${s.name}` : `${p.id} is provided by both ${other.name} and ${s.name}`);
+      if (root.includes(p.id)) throw new WiringError(`${p.id} is provided by both the collector and ${s.name}`);
       providerOf.set(p.id, s);
     }
   }
@@ -35,6 +34,7 @@ export function startOrder(specs: readonly ComponentSpec[], ctx: Pick<ComponentC
   for (const s of on) {
     const deps: ComponentSpec[] = [];
     for (const p of s.needs ?? []) {
+      if (root.includes(p.id)) continue;
       const by = providerOf.get(p.id);
       if (!by) throw new WiringError(`component ${s.name} needs ${p.id}, which no enabled component provides`);
       deps.push(by);
@@ -66,9 +66,13 @@ export class ComponentSet {
   private started: Component[] = [];
   private readonly values = new Map<string, unknown>();
 
-  /** Builds every enabled component in dependency order; throws WiringError before building anything. */
-  constructor(specs: readonly ComponentSpec[], ctx: ComponentContext) {
-    const order = startOrder(specs, ctx);
+  /**
+   * Builds every enabled component in dependency order; throws WiringError before building
+   * anything. `root`: what the collector itself provides (the stores).
+   */
+  constructor(specs: readonly ComponentSpec[], ctx: ComponentContext, root: readonly Given[] = []) {
+    for (const g of root) this.values.set(g.provision.id, g.value);
+    const order = startOrder(specs, ctx, root.map((g) => g.provision.id));
     for (const s of order) {
       const declared = (list: readonly Provision<unknown>[] | undefined, p: Provision<unknown>) => list?.some((d) => d.id === p.id) ?? false;
       const provided: Provided = {
@@ -87,6 +91,7 @@ export class ComponentSet {
         if (!g) throw new WiringError(`component ${s.name} declares ${p.id} but did not provide it`);
         this.values.set(p.id, g.value);
       }
+      this.values.set(componentNamed(s.name).id, b.component);
       this.built.push(b.component);
     }
   }

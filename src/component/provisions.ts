@@ -6,7 +6,11 @@ import type { FlowsReader } from '../collectors/flows/flows-reader.ts';
 import type { DeviceAdmin } from '../collectors/snmp/device-admin.ts';
 import type { StitchInput } from '../topology/stitch/types.ts';
 import type { UiFiles } from '../ui/component.ts';
+import type { SqliteGraphStore } from '../topology/store/sqlite-store.ts';
 import { provision } from './contract.ts';
+
+/** The graph store; the collector gives it (and, with the storage seam, the other stores). */
+export const GRAPH_STORE = provision<SqliteGraphStore>('graph-store');
 
 /** The flow table, store and attribution sFlow, NetFlow and IPFIX share. */
 export const FLOW_PIPELINE = provision<FlowPipeline>('flow-pipeline');

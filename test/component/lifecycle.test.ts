@@ -6,9 +6,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createSocket } from 'node:dgram';
 import { loadConfig } from '../../src/config/load.ts';
-import { give, provision, type Component, type ComponentContext, type ComponentSpec, type Provided, type Provision } from '../../src/component/contract.ts';
+import { componentNamed, give, provision, type Component, type ComponentContext, type ComponentSpec, type Provided, type Provision } from '../../src/component/contract.ts';
 import { ComponentSet, ComponentStartError, startOrder, WiringError } from '../../src/component/lifecycle.ts';
 import { defaultComponents } from '../../src/components.ts';
+import { GRAPH_STORE } from '../../src/component/provisions.ts';
 import { Collector } from '../../src/collector.ts';
 import { createRegistry } from '../../src/util/metrics.ts';
 
@@ -51,7 +52,7 @@ describe('component start order', () => {
 
   it('of the default components: the stitcher before SNMP, the flow pipeline before its listeners, whatever the list order', () => {
     for (const specs of [defaultComponents(), defaultComponents().reverse()]) {
-      const names = startOrder(specs, ctx).map((s) => s.name);
+      const names = startOrder(specs, ctx, [GRAPH_STORE.id]).map((s) => s.name);
       expect(names.indexOf('stitch')).toBeLessThan(names.indexOf('snmp'));
       expect(names.indexOf('flows')).toBeLessThan(names.indexOf('sflow'));
       expect(names.indexOf('flows')).toBeLessThan(names.indexOf('netflow'));
@@ -59,11 +60,28 @@ describe('component start order', () => {
     }
   });
 
+  it('another component by name, and what the collector itself gives (the stores), are needs too', () => {
+    const log: string[] = [];
+    const order = startOrder([spec('after-b', log, { needs: [componentNamed('b')] }), spec('store-user', log, { needs: [A] }), spec('b', log)], ctx, [A.id]);
+    expect(order.map((s) => s.name)).toEqual(['b', 'after-b', 'store-user']);
+    const got: unknown[] = [];
+    const set = new ComponentSet(
+      [{ name: 'reader', needs: [A, componentNamed('b')], create: (_c, p) => (got.push(p.get(A), p.get(componentNamed('b')).name), { component: { name: 'reader', start: async () => {}, stop: async () => {}, status: () => ({}) } }) }, spec('b', log)],
+      ctx,
+      [give(A, 'the store')],
+    );
+    expect(set.components.map((c) => c.name)).toEqual(['b', 'reader']);
+    expect(got).toEqual(['the store', 'b']);
+    expect(() => startOrder([spec('x', log, { provides: [A] })], ctx, [A.id])).toThrow('a is provided by both the collector and x');
+    expect(() => startOrder([spec('x', log, { needs: [componentNamed('y')] })], ctx)).toThrow('component x needs component:y, which no enabled component provides');
+  });
+
   it('a missing provider, a cycle, or two providers of one thing is a clear error before anything is built', () => {
     const log: string[] = [];
     expect(() => startOrder([spec('consumer', log, { needs: [A] })], ctx)).toThrow(new WiringError('component consumer needs a, which no enabled component provides'));
     expect(() => startOrder([spec('x', log, { needs: [A], provides: [B] }), spec('y', log, { needs: [B], provides: [A] })], ctx)).toThrow(/cycle: x → y → x/);
     expect(() => startOrder([spec('x', log, { provides: [A] }), spec('y', log, { provides: [A] })], ctx)).toThrow('a is provided by both x and y');
+    expect(() => startOrder([spec('x', log), spec('x', log)], ctx)).toThrow('two components are named x');
     // An optional use of something nobody provides is fine.
     expect(startOrder([spec('x', log, { uses: [A] })], ctx).map((s) => s.name)).toEqual(['x']);
   });
