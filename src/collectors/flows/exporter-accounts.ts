@@ -5,6 +5,7 @@
 import type { Counter, Registry } from 'prom-client';
 import { counter } from '../../util/metrics.ts';
 import type { ExporterStats, FlowPipeline } from './pipeline.ts';
+import { lostBetween } from '../common/sequence.ts';
 
 type Child = ReturnType<Counter<'protocol' | 'exporter'>['labels']>;
 type ProtocolChild = ReturnType<Counter<'protocol'>['labels']>;
@@ -25,8 +26,8 @@ export interface ExporterAccount {
 
 export interface ExporterAccountsOptions {
   /**
-   * The source numbers its datagrams (sFlow): a new exporter's canopy_sequence_gaps_total series
-   * starts at 0 rather than at its first gap.
+   * The source numbers what it exports (every flow protocol does): a new exporter's
+   * canopy_sequence_gaps_total series starts at 0 rather than at its first gap.
    */
   sequenced: boolean;
 }
@@ -69,17 +70,21 @@ export class ExporterAccounts {
   }
 
   /**
-   * The datagram sequence number in one sequence space of the exporter: a jump forward counts the
-   * datagrams in between as lost; a step back or a jump of 2^31 or more is a restart, not a loss.
+   * The datagram sequence number in one sequence space of the exporter (sFlow: per sub-agent): a
+   * jump forward counts the datagrams in between as lost; a step back or a jump of 2^31 or more is
+   * a restart, not a loss (common/sequence.ts).
    */
   sequence(a: ExporterAccount, space: number, seq: number): void {
     const prev = a.seq.get(space);
-    if (prev !== undefined && seq > prev + 1 && seq - prev < 2 ** 31) {
-      const lost = seq - prev - 1;
-      this.pipeline.gaps.inc({ protocol: a.protocol, exporter: a.address }, lost);
-      a.stats.sequenceGaps += lost;
-    }
+    if (prev !== undefined) this.lost(a, lostBetween(prev + 1, seq));
     a.seq.set(space, seq);
+  }
+
+  /** Lost per the exporter's sequence numbers, as its decoder counted them (NetFlow, IPFIX). */
+  lost(a: ExporterAccount, n: number): void {
+    if (n <= 0) return;
+    this.pipeline.gaps.inc({ protocol: a.protocol, exporter: a.address }, n);
+    a.stats.sequenceGaps += n;
   }
 
   /** Adds the counts gathered since the last call to Prometheus (once per drain turn). */

@@ -37,8 +37,8 @@ export function createNetflowComponent(ctx: ComponentContext, pipeline: FlowPipe
   const flows: FlowRecord[] = [];
   const options: OptionsRecord[] = [];
   // Datagrams and records per (protocol, exporter); counted in Prometheus once per drain turn.
-  // The decoder follows NetFlow/IPFIX sequence numbers itself (per observation domain).
-  const accounts = new ExporterAccounts(pipeline, ctx.registry, { sequenced: false });
+  // The decoder follows the sequence numbers itself (per observation domain) and reports the loss.
+  const accounts = new ExporterAccounts(pipeline, ctx.registry, { sequenced: true });
   const flushMetrics = () => accounts.flush();
   let learned = decoder.stats.templatesLearned;
 
@@ -72,6 +72,7 @@ export function createNetflowComponent(ctx: ComponentContext, pipeline: FlowPipe
     const ex = acc.stats;
     for (const r of results) {
       for (const e of r.errors) accounts.decodeError(acc, e.code, 'netflow', d.address, formatNetflowError(e), 'NetFlow/IPFIX decode error');
+      accounts.lost(acc, r.lost);
     }
     if (version === 0) m.dropped.inc({ protocol, reason: 'malformed' });
     if (decoder.stats.templatesLearned > learned) {
