@@ -96,13 +96,15 @@ export function parseFlowParams(p: Record<string, string>, g: GraphReader, now =
 export function registerFlowRoutes(app: ApiApp, flows: FlowsReader, graph: GraphReader): void {
   app.get('/api/flows', (c) => {
     let q: FlowQuery;
+    // One clock reading for the relative times and the window's start (see FlowsReader.query).
+    const now = Date.now();
     try {
-      q = parseFlowParams(c.req.query(), graph);
+      q = parseFlowParams(c.req.query(), graph, now);
     } catch (e) {
       if (e instanceof BadParam) return problem(c, 400, 'Bad Request', e.message, { parameter: e.param });
       throw e;
     }
-    return json(c, flows.query(q));
+    return json(c, flows.query(q, now));
   });
 }
 

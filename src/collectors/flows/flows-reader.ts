@@ -5,18 +5,22 @@ import type { FlowQuery, FlowRow, HostScope } from './flow-store.ts';
 import { hostScope, isFlowNode } from './host-scope.ts';
 
 export interface FlowsReader {
-  /** Flow rows in the flow window (and rollups past it) matching q; flows still in the table count. */
-  query(q: FlowQuery): FlowRow[];
+  /**
+   * Flow rows in the flow window (and rollups past it) matching q; flows still in the table count.
+   * `now`: the instant q's relative times were read at, so a range starting exactly at the window's
+   * start ("since=-1h" with a one-hour window) is answered from the window.
+   */
+  query(q: FlowQuery, now?: number): FlowRow[];
   /** Flows of graph nodes: hosts by their scope, devices and ports directly; all flows without ids. */
   ofNodes(ids: string[] | undefined, top: number): FlowRow[];
 }
 
 export function flowsReader(pipeline: FlowPipeline): FlowsReader {
   return {
-    query(q) {
+    query(q, now = Date.now()) {
       // Flows still in the table are part of the answer.
       pipeline.flush();
-      return pipeline.store.query(q, pipeline.windowStart());
+      return pipeline.store.query(q, pipeline.windowStart(now));
     },
     ofNodes: (ids, top) => flowsOfNodes(pipeline, ids, top),
   };
