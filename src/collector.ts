@@ -1,5 +1,6 @@
-// The collector process: config → store → API/WebSocket → fabric, plus the components that
-// write observations. Start/stop in order; SIGHUP and POST /api/config/reload re-apply config.
+// The collector process: config → store → components → API/WebSocket, plus the static fabric.
+// Components start in the order their declarations give (component/lifecycle.ts) and stop in
+// reverse; SIGHUP and POST /api/config/reload re-apply config.
 import { join, resolve } from 'node:path';
 import type { Registry } from 'prom-client';
 import type { CanopyConfig } from './config/schema.ts';
@@ -15,10 +16,9 @@ import { Auth } from './api/auth.ts';
 import { createApp } from './api/app.ts';
 import { startApiServer, type ApiServer } from './api/server.ts';
 import { makeFilterCompiler } from './api/ws/compile-filter.ts';
-import type { ComponentContext, ComponentSpec } from './component/contract.ts';
+import { give, type ComponentContext, type ComponentSpec } from './component/contract.ts';
 import { ComponentSet, type LifecycleHooks } from './component/lifecycle.ts';
 import { DEVICE_ADMIN, FLOWS_READER, GRAPH_STORE, UI_FILES } from './component/provisions.ts';
-import { give } from './component/contract.ts';
 
 export interface CollectorOptions {
   config: CanopyConfig;
