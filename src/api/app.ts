@@ -14,7 +14,7 @@ import { registerDeviceRoutes } from './routes/devices.ts';
 import { registerUiRoutes } from './routes/ui.ts';
 import type { FlowsReader } from '../collectors/flows/flows-reader.ts';
 import type { DeviceAdmin } from '../collectors/snmp/device-admin.ts';
-import type { UiFiles } from '../ui/component.ts';
+import type { UiFiles } from '../ui/files.ts';
 import { openApiDocument } from './openapi.ts';
 
 export type ApiEnv = { Variables: { principal: Principal } };

@@ -5,7 +5,7 @@ import type { FlowPipeline } from '../collectors/flows/pipeline.ts';
 import type { FlowsReader } from '../collectors/flows/flows-reader.ts';
 import type { DeviceAdmin } from '../collectors/snmp/device-admin.ts';
 import type { StitchInput } from '../topology/stitch/types.ts';
-import type { UiFiles } from '../ui/component.ts';
+import type { UiFiles } from '../ui/files.ts';
 import type { SqliteGraphStore } from '../topology/store/sqlite-store.ts';
 import { provision } from './contract.ts';
 

@@ -5,20 +5,13 @@ import { existsSync } from 'node:fs';
 import type { Component, ComponentSpec } from '../component/contract.ts';
 import { give } from '../component/contract.ts';
 import { UI_FILES } from '../component/provisions.ts';
+import type { UiFiles } from './files.ts';
 import type { Logger } from '../util/log.ts';
 import { ensureUiBuilt, UI_SOURCES } from './build.ts';
 import { DEFAULT_UI_DIR, StaticUi } from './serve.ts';
 
 /** Paths that always belong to the API, never to the UI's files. */
 const API_PATHS = /^\/(api|ws)(\/|$)|^\/(login|logout|metrics|healthz)$/;
-
-/** The wall display's files as the HTTP API serves them. */
-export interface UiFiles {
-  /** Requests the UI answers without credentials (the login page must load before a session). */
-  isPublic(method: string, path: string): boolean;
-  /** The file's response, or undefined to let the API answer. */
-  serve(req: Request): Promise<Response | undefined>;
-}
 
 export class UiComponent implements Component, UiFiles {
   readonly name = 'ui';
