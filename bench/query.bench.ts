@@ -14,7 +14,8 @@ import { Auth } from '../src/api/auth.ts';
 import { defaultConfig } from '../src/config/load.ts';
 import { silentLogger } from '../src/util/log.ts';
 import { createRegistry } from '../src/util/metrics.ts';
-import { makeFilterCompiler, makeQueryRunner } from '../src/topology/query-adapters.ts';
+import { makeQueryRunner } from '../src/topology/query-adapters.ts';
+import { makeFilterCompiler } from '../src/api/ws/compile-filter.ts';
 import type { SqliteGraphStore } from '../src/topology/store/sqlite-store.ts';
 
 const SEED = 42;

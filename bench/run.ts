@@ -1,5 +1,5 @@
 // `npm run bench [-- --filter NAME]`: runs every bench/*.bench.ts module and prints one JSON line
-// per figure (DESIGN §2): {"bench", "value", "unit", "peer"?, "peerValue"?, ...}.
+// per figure (docs/architecture.md#configuration-and-metrics): {"bench", "value", "unit", "peer"?, "peerValue"?, ...}.
 import { readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';

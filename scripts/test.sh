@@ -7,5 +7,6 @@ phase() { local name=$1; shift; local t0=$SECONDS; echo "== phase: $name"; "$@";
 
 phase "system packages" bash scripts/install-test-deps.sh || exit 1
 phase "typecheck" npx tsc -p tsconfig.json --noEmit || exit 1
-phase "lint" npx eslint src test bench || exit 1
+# eslint, then the import rules (dependency-cruiser, docs/architecture.md "Rules").
+phase "lint" npm run lint || exit 1
 phase "vitest" npx vitest run "$@"

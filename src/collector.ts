@@ -1,5 +1,6 @@
-// The collector process: config → store → API/WebSocket → fabric, plus the components that
-// write observations. Start/stop in order; SIGHUP and POST /api/config/reload re-apply config.
+// The collector process: config → store → components → API/WebSocket, plus the static fabric.
+// Components start in the order their declarations give (component/lifecycle.ts) and stop in
+// reverse; SIGHUP and POST /api/config/reload re-apply config.
 import { join, resolve } from 'node:path';
 import type { Registry } from 'prom-client';
 import type { CanopyConfig } from './config/schema.ts';
@@ -9,43 +10,23 @@ import { createRegistry, gauge } from './util/metrics.ts';
 import { gitCommit, packageVersion } from './util/version.ts';
 import { openGraphStore, type SqliteGraphStore } from './topology/store/sqlite-store.ts';
 import { Fabric } from './topology/fabric.ts';
-import { makeFilterCompiler, makeQueryRunner } from './topology/query-adapters.ts';
+import { makeQueryRunner } from './topology/query-adapters.ts';
 import type { FlowSource } from './topology/query/context.ts';
 import { Auth } from './api/auth.ts';
-import { createApp, type ApiApp } from './api/app.ts';
+import { createApp } from './api/app.ts';
 import { startApiServer, type ApiServer } from './api/server.ts';
-
-/** What every component of the collector looks like from here. */
-export interface Component {
-  name: string;
-  start(): Promise<void>;
-  stop(): Promise<void>;
-  /** Shown under components.<name> in /api/status (bound ports, counts, errors …). */
-  status(): Record<string, unknown>;
-  routes?(app: ApiApp): void;
-  /** OpenAPI path items of the routes this component adds (merged into /api/openapi.json). */
-  openapi?(): Record<string, object>;
-  /** Requests this component serves without credentials. */
-  isPublic?(method: string, path: string): boolean;
-  /** Flow records for the query language's Flows() step (the flow pipeline provides it). */
-  flowSource?: FlowSource;
-}
-
-export interface ComponentContext {
-  config: CanopyConfig;
-  store: SqliteGraphStore;
-  registry: Registry;
-  log: Logger;
-}
-
-export type ComponentFactory = (ctx: ComponentContext) => Component | undefined;
+import { makeFilterCompiler } from './api/ws/compile-filter.ts';
+import { give, type ComponentContext, type ComponentSpec } from './component/contract.ts';
+import { ComponentSet, type LifecycleHooks } from './component/lifecycle.ts';
+import { DEVICE_ADMIN, FLOWS_READER, GRAPH_STORE, UI_FILES } from './component/provisions.ts';
 
 export interface CollectorOptions {
   config: CanopyConfig;
   configFile?: string;
   log: Logger;
   registry?: Registry;
-  components?: ComponentFactory[];
+  /** The components to run (see src/components.ts); their declarations order start and stop. */
+  components?: ComponentSpec[];
 }
 
 export class Collector {
@@ -54,7 +35,7 @@ export class Collector {
   store!: SqliteGraphStore;
   private api: ApiServer | undefined;
   private fabric: Fabric | undefined;
-  private components: Component[] = [];
+  private components: ComponentSet | undefined;
   private pruneTimer: NodeJS.Timeout | undefined;
   private readonly startedAt = Date.now();
   private lastReload: { at: number; applied: boolean; error?: string } | undefined;
@@ -68,7 +49,21 @@ export class Collector {
     return this.api?.addresses ?? [];
   }
 
+  /**
+   * Opens the store, builds the components, starts them in dependency order, then the API. When
+   * any of it throws, what had started is stopped again (components in reverse) before the error
+   * (a ComponentStartError names the component) reaches the caller.
+   */
   async start(): Promise<void> {
+    try {
+      await this.startAll();
+    } catch (e) {
+      await this.stop();
+      throw e;
+    }
+  }
+
+  private async startAll(): Promise<void> {
     const { config, log } = this;
     const dbPath = join(resolve(config.storage.dataDir), 'canopy.db');
     this.store = openGraphStore({ path: dbPath });
@@ -90,29 +85,29 @@ export class Collector {
 
     const auth = new Auth(config, log);
     const ctx: ComponentContext = { config, store: this.store, registry: this.registry, log };
-    this.components = (this.opts.components ?? []).map((f) => f(ctx)).filter((c): c is Component => c !== undefined);
+    // The stores are the collector's to give: components declare the ones they need.
+    const components = (this.components = new ComponentSet(this.opts.components ?? [], ctx, [give(GRAPH_STORE, this.store)]));
 
     this.fabric = new Fabric(this.store, log.child({ component: 'fabric' }));
     this.fabric.apply(config.topology.fabric);
 
     const limits = { maxResults: config.api.queryMaxResults, timeoutMs: config.api.queryTimeoutMs };
+    const flows = components.find(FLOWS_READER);
+    const flowSource: FlowSource | undefined = flows && ((q) => flows.ofNodes(q.nodeIds, 100_000) as unknown as Record<string, unknown>[]);
     const app = createApp({
       store: this.store,
       auth,
       registry: this.registry,
       log: log.child({ component: 'api' }),
       config,
-      query: makeQueryRunner(this.store, limits, this.components.find((c) => c.flowSource)?.flowSource),
+      query: makeQueryRunner(this.store, limits, flowSource),
       status: () => this.status(),
       reload: this.opts.configFile ? () => this.reload() : undefined,
-      routes: this.components.map((c) => (a: ApiApp) => c.routes?.(a)),
-      openapiPaths: () => Object.assign({}, ...this.components.map((c) => c.openapi?.() ?? {})) as Record<string, object>,
-      isPublic: (method, path) => this.components.some((c) => c.isPublic?.(method, path) ?? false),
+      flows,
+      devices: components.find(DEVICE_ADMIN),
+      ui: components.find(UI_FILES),
     });
-    for (const c of this.components) {
-      await c.start();
-      log.info({ component: c.name, ...c.status() }, 'component started');
-    }
+    await components.start(this.hooks);
     this.api = await startApiServer(config.api.listen, {
       app,
       store: this.store,
@@ -153,7 +148,7 @@ export class Collector {
       api: { listen: this.api?.addresses ?? [] },
       graph: { nodes: this.store.nodeCount(), edges: this.store.edgeCount(), dataDir: this.config.storage.dataDir },
     };
-    for (const c of this.components) components[c.name] = c.status();
+    for (const c of this.components?.components ?? []) components[c.name] = c.status();
     return {
       version: packageVersion(),
       startedAt: this.startedAt,
@@ -163,15 +158,25 @@ export class Collector {
     };
   }
 
+  private readonly hooks: LifecycleHooks = {
+    started: (c) => this.log.info({ component: c.name, ...c.status() }, 'component started'),
+    stopped: (c) => this.log.info({ component: c.name }, 'component stopped'),
+    stopFailed: (c, e) => this.log.error({ err: e, component: c.name }, 'stop failed'),
+  };
+
   private get log(): Logger {
     return this.opts.log;
   }
 
   async stop(): Promise<void> {
     if (this.pruneTimer) clearInterval(this.pruneTimer);
+    this.pruneTimer = undefined;
     await this.api?.close();
-    for (const c of [...this.components].reverse()) await c.stop().catch((e: unknown) => this.log.error({ err: e, component: c.name }, 'stop failed'));
+    this.api = undefined;
+    // Only the components that started, in reverse.
+    await this.components?.stop(this.hooks);
     this.fabric?.stop();
+    this.fabric = undefined;
     this.store?.close();
   }
 }

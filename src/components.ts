@@ -1,55 +1,76 @@
-// The components a collector runs by default; each is enabled by its own config section.
-import type { ComponentContext, ComponentFactory } from './collector.ts';
+// The components a collector runs by default; each is enabled by its own config section. Each spec
+// says what it needs and provides; the wiring (src/component/lifecycle.ts) derives the start order.
+import type { Component, ComponentContext, ComponentSpec } from './component/contract.ts';
+import { give } from './component/contract.ts';
+import { FLOW_PIPELINE, FLOWS_READER, GRAPH_STORE, STITCH_INPUT } from './component/provisions.ts';
 import { FlowPipeline } from './collectors/flows/pipeline.ts';
-import { flowsOfNodes, flowsOpenApi, registerFlowRoutes } from './collectors/flows/routes.ts';
+import { flowsReader } from './collectors/flows/flows-reader.ts';
 import { createSflowComponent } from './collectors/sflow/component.ts';
 import { createNetflowComponent } from './collectors/netflow/component.ts';
+import { snmpComponent } from './collectors/snmp/component.ts';
 import { uiComponent } from './ui/component.ts';
-import { createSnmpComponent, type SnmpComponent } from './collectors/snmp/component.ts';
-import { feedStitcher } from './collectors/snmp/stitch-feed.ts';
 import { Stitcher } from './topology/stitch/stitcher.ts';
 
-export function defaultComponents(): ComponentFactory[] {
-  // One flow table, store and attribution shared by sFlow, NetFlow and IPFIX.
-  let pipeline: FlowPipeline | undefined;
-  const flows = (ctx: ComponentContext) => (pipeline ??= new FlowPipeline(ctx.config, ctx.store, ctx.registry, ctx.log.child({ component: 'flows' })));
-  // The stitcher reads the SNMP poller's observations; both are built once per collector.
-  let snmp: SnmpComponent | undefined | null;
-  const snmpOf = (ctx: ComponentContext) => (snmp === undefined ? (snmp = ctx.config.snmp.enabled ? createSnmpComponent(ctx) : null) : snmp) ?? undefined;
-  return [
-    (ctx) => {
-      const p = flows(ctx);
-      return {
-        name: 'flows',
-        async start() {},
-        async stop() {},
-        status: () => ({ ...p.status([]), exporters: undefined }),
-        routes: (app) => registerFlowRoutes(app, p),
-        openapi: flowsOpenApi,
-        flowSource: (q) => flowsOfNodes(p, q.nodeIds, 100_000) as unknown as Record<string, unknown>[],
-      };
+/** One flow table, store and attribution shared by sFlow, NetFlow and IPFIX; flows for readers. */
+export const flowsComponent: ComponentSpec = {
+  name: 'flows',
+  needs: [GRAPH_STORE],
+  provides: [FLOW_PIPELINE, FLOWS_READER],
+  create(ctx, provided) {
+    const p = new FlowPipeline(ctx.config, provided.get(GRAPH_STORE), ctx.registry, ctx.log.child({ component: 'flows' }));
+    const component: Component = {
+      name: 'flows',
+      async start() {
+        p.start();
+      },
+      async stop() {
+        p.stop();
+      },
+      // Exporters are listed under the listener that received them.
+      status: () => ({ ...p.status([]), exporters: undefined }),
+    };
+    return { component, provides: [give(FLOW_PIPELINE, p), give(FLOWS_READER, flowsReader(p))] };
+  },
+};
+
+/** A flow listener: needs the flow pipeline, so it starts after it and stops before it. */
+function flowListener(name: string, enabled: ComponentSpec['enabled'], create: (ctx: ComponentContext, p: FlowPipeline) => Component | undefined): ComponentSpec {
+  return {
+    name,
+    enabled,
+    needs: [FLOW_PIPELINE],
+    create(ctx, provided) {
+      const component = create(ctx, provided.get(FLOW_PIPELINE));
+      if (!component) throw new Error(`${name} is enabled but built nothing`);
+      return { component };
     },
-    (ctx) => createSflowComponent(ctx, flows(ctx)),
-    (ctx) => createNetflowComponent(ctx, flows(ctx)),
-    (ctx) => {
-      const stitcher = new Stitcher(ctx.store, { missedPollsDown: ctx.config.snmp.missedPollsDown, retentionMs: ctx.config.topology.linkRetention * 1000 }, ctx.registry);
-      let unfeed: (() => void) | undefined;
-      return {
-        name: 'stitch',
-        // Started before the poller so no observation is missed.
-        async start() {
-          stitcher.start();
-          const s = snmpOf(ctx);
-          if (s) unfeed = feedStitcher(s.observations, stitcher);
-        },
-        async stop() {
-          unfeed?.();
-          stitcher.stop();
-        },
-        status: () => stitcher.status() as unknown as Record<string, unknown>,
-      };
-    },
-    (ctx) => snmpOf(ctx),
-    uiComponent(),
-  ];
+  };
+}
+
+export const sflowComponent = flowListener('sflow', (c) => c.sflow.enabled, createSflowComponent);
+export const netflowComponent = flowListener('netflow', (c) => c.netflow.enabled || c.ipfix.enabled, createNetflowComponent);
+
+/** The topology stitcher: owns every layer2 link; sources (SNMP) feed its input. */
+export const stitchComponent: ComponentSpec = {
+  name: 'stitch',
+  needs: [GRAPH_STORE],
+  provides: [STITCH_INPUT],
+  create(ctx, provided) {
+    const stitcher = new Stitcher(provided.get(GRAPH_STORE), { missedPollsDown: ctx.config.snmp.missedPollsDown, retentionMs: ctx.config.topology.linkRetention * 1000 }, ctx.registry);
+    const component: Component = {
+      name: 'stitch',
+      async start() {
+        stitcher.start();
+      },
+      async stop() {
+        stitcher.stop();
+      },
+      status: () => ({ ...stitcher.status() }),
+    };
+    return { component, provides: [give(STITCH_INPUT, stitcher)] };
+  },
+};
+
+export function defaultComponents(): ComponentSpec[] {
+  return [flowsComponent, sflowComponent, netflowComponent, stitchComponent, snmpComponent, uiComponent()];
 }

@@ -1,4 +1,4 @@
-// The HTTP API (DESIGN §7) as a Hono app; the server module adds WebSockets and listens.
+// The HTTP API (docs/architecture.md#http-api) as a Hono app; the server module adds WebSockets and listens.
 import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { Registry } from 'prom-client';
@@ -9,6 +9,12 @@ import { Auth, cookieToken, type Principal } from './auth.ts';
 import { HttpProblem, json, problem } from './problem.ts';
 import { registerElementRoutes } from './routes/elements.ts';
 import { registerTopologyRoutes } from './routes/topology.ts';
+import { flowsOpenApi, registerFlowRoutes } from './routes/flows.ts';
+import { registerDeviceRoutes } from './routes/devices.ts';
+import { registerUiRoutes } from './routes/ui.ts';
+import type { FlowsReader } from '../collectors/flows/flows-reader.ts';
+import type { DeviceAdmin } from '../collectors/snmp/device-admin.ts';
+import type { UiFiles } from '../ui/files.ts';
 import { openApiDocument } from './openapi.ts';
 
 export type ApiEnv = { Variables: { principal: Principal } };
@@ -26,12 +32,13 @@ export interface ApiDeps {
   query: QueryRunner;
   status: () => Record<string, unknown>;
   reload?: () => Promise<{ applied: boolean; error?: string }>;
-  /** Routes contributed by components (flows, devices, captures …). */
-  routes?: ((app: ApiApp) => void)[];
-  /** OpenAPI path items of those routes. */
-  openapiPaths?: () => Record<string, object>;
-  /** Requests that need no credentials (the UI's static files: the login page loads first). */
-  isPublic?: (method: string, path: string) => boolean;
+  // What components expose; each one present adds its routes (docs/architecture.md, "Components").
+  /** Flows (the flow pipeline): GET /api/flows. */
+  flows?: FlowsReader;
+  /** The SNMP device table: /api/devices. */
+  devices?: DeviceAdmin;
+  /** The wall display's files at /; its public paths need no credentials (the login page loads first). */
+  ui?: UiFiles;
 }
 
 export function credentialsOf(c: Context) {
@@ -68,7 +75,7 @@ export function createApp(deps: ApiDeps): ApiApp {
 
   const open = new Set(['/healthz', '/login', '/logout']);
   const authenticate: MiddlewareHandler<ApiEnv> = async (c, next) => {
-    if (open.has(c.req.path) || c.req.path.startsWith('/ws/') || deps.isPublic?.(c.req.method, c.req.path)) return next();
+    if (open.has(c.req.path) || c.req.path.startsWith('/ws/') || deps.ui?.isPublic(c.req.method, c.req.path)) return next();
     const p = auth.authenticate(credentialsOf(c));
     if (!p) {
       // A Basic challenge on a script's request makes browsers pop their own password dialog over
@@ -106,7 +113,7 @@ export function createApp(deps: ApiDeps): ApiApp {
 
   app.get('/metrics', async (c) => c.body(await deps.registry.metrics(), 200, { 'Content-Type': deps.registry.contentType }));
   app.get('/api/status', (c) => json(c, deps.status()));
-  app.get('/api/openapi.json', (c) => json(c, openApiDocument(deps.openapiPaths?.() ?? {})));
+  app.get('/api/openapi.json', (c) => json(c, openApiDocument(deps.flows ? flowsOpenApi() : {})));
 
   app.post('/api/config/reload', async (c) => {
     requireAdmin(c);
@@ -118,6 +125,9 @@ export function createApp(deps: ApiDeps): ApiApp {
 
   registerTopologyRoutes(app, deps);
   registerElementRoutes(app, deps);
-  for (const r of deps.routes ?? []) r(app);
+  if (deps.flows) registerFlowRoutes(app, deps.flows, deps.store);
+  if (deps.devices) registerDeviceRoutes(app, deps.devices);
+  // Last: the UI only sees what no API route answered.
+  if (deps.ui) registerUiRoutes(app, deps.ui);
   return app;
 }

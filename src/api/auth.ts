@@ -1,4 +1,4 @@
-// Authentication (DESIGN §7): users with bcrypt hashes, bearer tokens, login sessions.
+// Authentication (docs/architecture.md#http-api): users with bcrypt hashes, bearer tokens, login sessions.
 // Off only when nothing is configured and the API listens on loopback.
 import bcrypt from 'bcryptjs';
 import { randomBytes, timingSafeEqual } from 'node:crypto';

@@ -7,6 +7,7 @@ import { createLogger } from '../util/log.ts';
 import { parseFlags } from '../util/args.ts';
 import { Auth } from '../api/auth.ts';
 import { defaultComponents } from '../components.ts';
+import { ComponentStartError } from '../component/lifecycle.ts';
 
 const HELP = `usage: canopy collector [--config FILE] [--data-dir DIR] [--check] [--print-config]
   --config FILE    YAML config (default: $CANOPY_CONFIG, else built-in defaults)
@@ -57,10 +58,12 @@ export async function run(args: string[]): Promise<number> {
   const log = createLogger();
   const collector = new Collector({ config, configFile: file, log, components: defaultComponents() });
   try {
+    // A failed start has already stopped what had started, in reverse.
     await collector.start();
   } catch (e) {
-    log.fatal({ err: e }, 'collector failed to start');
-    await collector.stop().catch(() => undefined);
+    const component = e instanceof ComponentStartError ? e.component : undefined;
+    log.fatal({ err: e, ...(component ? { component } : {}) }, 'collector failed to start');
+    process.stderr.write(`canopy: ${(e as Error).message}\n`);
     return 1;
   }
   process.on('SIGHUP', () => void collector.reload());

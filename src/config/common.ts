@@ -11,7 +11,7 @@ export const listenString = z.string().superRefine((v, ctx) => {
   }
 });
 
-/** `*.listen`: one address or a list (DESIGN §2). */
+/** `*.listen`: one address or a list (docs/architecture.md#configuration-and-metrics). */
 export const listenSchema = z.union([listenString, z.array(listenString).min(1)]);
 
 /** Durations: seconds as a number, or "30s", "5m", "2h", "7d". Parsed to seconds. */

@@ -1,4 +1,4 @@
-// The whole config file: one strict section per component (DESIGN §2 fixes the top-level names).
+// The whole config file: one strict section per component; the top-level names are fixed (docs/architecture.md#configuration-and-metrics).
 import { z } from 'zod';
 import { agentsSection, apiSection, authSection } from '../api/config.ts';
 import { storageSection, topologySection } from '../topology/config.ts';

@@ -1,4 +1,4 @@
-// Parser for the static fabric DSL (DESIGN §9, Skydive-compatible):
+// Parser for the static fabric DSL (docs/architecture.md#static-fabric, Skydive-compatible):
 //   TOR1[Name=tor1] -> TOR1_PORT1[Name=port1, MTU=1500]    ownership + layer2
 //   A --> B                                                layer2 only
 //   TOR1_PORT1 --> *[Type=host,Name=web1]/eth0             the eth0 of a matching host, now or later

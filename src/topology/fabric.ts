@@ -1,4 +1,4 @@
-// Applies the static fabric (DESIGN §9) to the graph under origin "fabric": on start, on reload
+// Applies the static fabric (docs/architecture.md#static-fabric) to the graph under origin "fabric": on start, on reload
 // (changes applied, removed lines deleted) and whenever a host matching a wildcard appears.
 import type { GraphStore, GraphTx } from './store/graph-store.ts';
 import type { GraphEvent, GraphNode, Metadata } from './types.ts';

@@ -1,4 +1,4 @@
-// Deterministic identities (DESIGN §4): UUIDv5 over discriminating fields, so every source that
+// Deterministic identities (docs/architecture.md#identity): UUIDv5 over discriminating fields, so every source that
 // sees the same thing names it the same way and restarts create no duplicates.
 import { createHash } from 'node:crypto';
 

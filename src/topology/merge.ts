@@ -1,4 +1,4 @@
-// Node merge (DESIGN §4): when two IDs turn out to be one thing, the later-identified one is folded
+// Node merge (docs/architecture.md#identity): when two IDs turn out to be one thing, the later-identified one is folded
 // into the canonical one. Its edges are re-pointed, its children merged by Name / MAC (or moved),
 // it is marked `Metadata.MergedInto` and then deleted, so history before the merge stays
 // queryable; `merged:<old ID>` (and any alias keys given) resolve to the canonical ID afterwards.

@@ -1,4 +1,4 @@
-// Graph element shapes (Skydive-compatible JSON field names, DESIGN §3).
+// Graph element shapes (Skydive-compatible JSON field names, docs/architecture.md#the-graph).
 
 export type Metadata = Record<string, unknown>;
 

@@ -2,8 +2,10 @@
 // login page must load before there is a session — while every API and WebSocket request stays
 // behind the API's auth.
 import { existsSync } from 'node:fs';
-import type { ApiApp } from '../api/app.ts';
-import type { Component, ComponentFactory } from '../collector.ts';
+import type { Component, ComponentSpec } from '../component/contract.ts';
+import { give } from '../component/contract.ts';
+import { UI_FILES } from '../component/provisions.ts';
+import type { UiFiles } from './files.ts';
 import type { Logger } from '../util/log.ts';
 import { ensureUiBuilt, UI_SOURCES } from './build.ts';
 import { DEFAULT_UI_DIR, StaticUi } from './serve.ts';
@@ -11,7 +13,7 @@ import { DEFAULT_UI_DIR, StaticUi } from './serve.ts';
 /** Paths that always belong to the API, never to the UI's files. */
 const API_PATHS = /^\/(api|ws)(\/|$)|^\/(login|logout|metrics|healthz)$/;
 
-export class UiComponent implements Component {
+export class UiComponent implements Component, UiFiles {
   readonly name = 'ui';
   private served = 0;
 
@@ -44,18 +46,20 @@ export class UiComponent implements Component {
     return (method === 'GET' || method === 'HEAD') && !API_PATHS.test(path);
   }
 
-  routes(app: ApiApp): void {
-    // Registered after the API's own routes, so it only sees what they did not answer.
-    app.use('*', async (c, next) => {
-      if (!this.isPublic(c.req.method, c.req.path)) return next();
-      const res = await this.ui.handle(c.req.raw);
-      if (!res) return next();
-      this.served++;
-      return res;
-    });
+  async serve(req: Request): Promise<Response | undefined> {
+    const res = await this.ui.handle(req);
+    if (res) this.served++;
+    return res;
   }
 }
 
-export function uiComponent(dir?: string): ComponentFactory {
-  return (ctx) => new UiComponent(dir === undefined ? undefined : new StaticUi(dir), ctx.log.child({ component: 'ui' }));
+export function uiComponent(dir?: string): ComponentSpec {
+  return {
+    name: 'ui',
+    provides: [UI_FILES],
+    create(ctx) {
+      const ui = new UiComponent(dir === undefined ? undefined : new StaticUi(dir), ctx.log.child({ component: 'ui' }));
+      return { component: ui, provides: [give(UI_FILES, ui)] };
+    },
+  };
 }

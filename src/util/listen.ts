@@ -1,4 +1,4 @@
-// `*.listen` values (DESIGN §2): one address or a list, "host:port", "[v6]:port" or ":port";
+// `*.listen` values (docs/architecture.md#configuration-and-metrics): one address or a list, "host:port", "[v6]:port" or ":port";
 // port 0 means an ephemeral port.
 
 export interface ListenAddress {

@@ -1,5 +1,5 @@
 // Canopy's own Prometheus metrics. Components get the registry injected; names are fixed by
-// DESIGN §2 (scripts rely on them), so every component creates them through here.
+// docs/architecture.md#configuration-and-metrics (scripts rely on them), so every component creates them through here.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 export function createRegistry(defaults = true): Registry {
@@ -37,7 +37,7 @@ export function preset<L extends string>(c: Counter<L>, values: { [K in L]: read
   for (const s of sets) c.inc(s, 0);
 }
 
-/** The fixed flow-protocol metrics of DESIGN §2. */
+/** The fixed flow-protocol metrics of docs/architecture.md#configuration-and-metrics. */
 export function flowMetrics(reg: Registry) {
   return {
     received: counter(reg, 'canopy_datagrams_received_total', 'Datagrams received', ['protocol']),

@@ -122,3 +122,28 @@ describe('canopy collector process', () => {
     }
   });
 });
+
+describe('canopy collector start-up failure', () => {
+  it('a component that cannot start: the ones before it stop in reverse, the later ones never start, the exit is non-zero naming it', async () => {
+    const { createSocket } = await import('node:dgram');
+    // The trap port is taken, so the SNMP component's start throws.
+    const taken = createSocket('udp4');
+    await new Promise<void>((r) => taken.bind(0, '127.0.0.1', r));
+    try {
+      const cfg = join(dir, 'taken.yml');
+      writeFileSync(cfg, [
+        'api: { listen: "127.0.0.1:0" }', 'sflow: { listen: "127.0.0.1:0" }', 'netflow: { listen: "127.0.0.1:0" }', 'ipfix: { listen: "127.0.0.1:0" }',
+        `snmp: { traps: { listen: "127.0.0.1:${taken.address().port}" } }`, `storage: { dataDir: "${join(dir, 'taken-data')}" }`,
+      ].join('\n'));
+      const r = await canopyAsync(['collector', '--config', cfg]);
+      expect(r.status).toBe(1);
+      expect(r.stderr).toMatch(/^canopy: component snmp failed to start: .*EADDRINUSE/m);
+      const events = r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { msg: string; component?: string })
+        .filter((l) => l.msg === 'component started' || l.msg === 'component stopped').map((l) => `${l.msg.split(' ')[1]} ${l.component}`);
+      expect(events).toEqual(['started flows', 'started sflow', 'started netflow', 'started stitch', 'stopped stitch', 'stopped netflow', 'stopped sflow', 'stopped flows']);
+      expect(r.stdout).toContain('"component":"snmp","msg":"collector failed to start"');
+    } finally {
+      taken.close();
+    }
+  });
+});

@@ -21,7 +21,7 @@ function problems(fn: () => unknown): { path: string; reason: string }[] {
 }
 
 describe('config', () => {
-  it('has the DESIGN §2 defaults with no file at all', () => {
+  it('has the documented defaults (docs/architecture.md#configuration-and-metrics) with no file at all', () => {
     const c = defaultConfig();
     expect(c.api.listen).toBe('127.0.0.1:8082');
     expect(c.storage.dataDir).toBe('./data');

@@ -148,5 +148,5 @@ describe('skydive-flow-matrix queries', () => {
     }
   });
 
-  it.todo("--use-flows: G.Flows().Has('Transport', NE('')).Sockets() answers [ {flowID: [socket, …]} ] (recorded/flow-matrix-flow-sockets.json): Flows()/Sockets() come with flows (DESIGN §8)");
+  it.todo("--use-flows: G.Flows().Has('Transport', NE('')).Sockets() answers [ {flowID: [socket, …]} ] (recorded/flow-matrix-flow-sockets.json): Flows()/Sockets() come with flows (docs/architecture.md#flows)");
 });

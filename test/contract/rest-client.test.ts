@@ -22,7 +22,7 @@ async function replay(name: string, extra: Vars = {}): Promise<unknown> {
   const value = await client.request(ex.request!);
   const exp = ex.expect;
   if (exp.contentType) {
-    // What the client compares (split at ';'), and the exact header DESIGN §7 promises.
+    // What the client compares (split at ';'), and the exact header docs/architecture.md#http-api promises.
     expect(client.lastResponse().headers.get('content-type')).toBe('application/json; charset=UTF-8');
   }
   checkExpect(value, exp, name);

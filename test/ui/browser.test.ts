@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { chromiumMissing, launchChromium } from './browser.ts';
 import { openPage, publishFabric, screenshot, setState, startUiCollector, waitForGraph, type UiCollector } from './helpers.ts';
-import { generateFabric } from '../../src/ui/demo/fabric.ts';
+import { generateFabric } from '../../src/ui/web/fabric.ts';
 
 const SPEC = { spines: 2, leaves: 4, hosts: 24, dualHomed: 4, containersPerHost: 2, omitRoles: true };
 const fab = generateFabric(SPEC);

@@ -12,8 +12,8 @@ import { silentLogger } from '../../src/util/log.ts';
 import { createRegistry } from '../../src/util/metrics.ts';
 import { uiComponent } from '../../src/ui/component.ts';
 import { ensureUiBuilt } from '../../src/ui/build.ts';
-import type { Fabric } from '../../src/ui/demo/fabric.ts';
-import type { ComponentFactory } from '../../src/collector.ts';
+import type { Fabric } from '../../src/ui/web/fabric.ts';
+import type { ComponentSpec } from '../../src/component/contract.ts';
 
 export interface UiCollector {
   collector: Collector;
@@ -26,7 +26,7 @@ export interface UiCollector {
 }
 
 /** `components` replaces the UI-only default (e.g. defaultComponents() for a collector with flow listeners). */
-export async function startUiCollector(overrides: Record<string, unknown> = {}, dir?: string, components: ComponentFactory[] = [uiComponent()]): Promise<UiCollector> {
+export async function startUiCollector(overrides: Record<string, unknown> = {}, dir?: string, components: ComponentSpec[] = [uiComponent()]): Promise<UiCollector> {
   await ensureUiBuilt();
   const dataDir = dir ?? mkdtempSync(join(tmpdir(), 'canopy-ui-'));
   const config = loadConfig({ env: {}, overrides: { 'api.listen': '127.0.0.1:0', 'storage.dataDir': dataDir, ...overrides } });

@@ -1,7 +1,7 @@
 // The performance fabric (PERF_SPEC: 5,000 displayed nodes, 8,000 links) in a real collector,
 // plus a driver that flips port states at a given rate through the store's change feed.
-import { generateFabric, PERF_SPEC, type Fabric } from '../../src/ui/demo/fabric.ts';
-import { canopyIds } from '../../src/ui/demo.ts';
+import { generateFabric, PERF_SPEC, type Fabric } from '../../src/ui/web/fabric.ts';
+import { canopyIds } from '../../src/demo/demo.ts';
 import { startUiCollector, type UiCollector } from './helpers.ts';
 
 export interface PerfFabric {

@@ -1,4 +1,4 @@
-// The display's model without a browser: state rules (DESIGN §11), role inference, tiers, host
+// The display's model without a browser: state rules (docs/architecture.md#wall-display), role inference, tiers, host
 // groups, link aggregation, stable positions and incremental state refresh.
 import { describe, expect, it } from 'vitest';
 import { GraphModel } from '../../src/ui/web/model/graph-model.ts';
@@ -7,7 +7,7 @@ import { combine, linkState, utilisation } from '../../src/ui/web/model/state.ts
 import { St, type GEdge } from '../../src/ui/web/model/types.ts';
 import { LAYOUT } from '../../src/ui/web/model/layout.ts';
 import { linkSummary } from '../../src/ui/web/ui/summary.ts';
-import { generateFabric } from '../../src/ui/demo/fabric.ts';
+import { generateFabric } from '../../src/ui/web/fabric.ts';
 
 const SPEC = { spines: 2, leaves: 3, hosts: 9, dualHomed: 0, containersPerHost: 1, omitRoles: true };
 
@@ -215,7 +215,7 @@ describe('header counts', () => {
     expect(vm.links.filter((l) => l.state === St.Down)).toHaveLength(0);
     expect(vm.counts).toMatchObject({ down: 3, degraded: 0 });
     expect(linkSummary(vm.counts).down).toBe('3 links down');
-    // One cable back: one end up is "degraded" (DESIGN §11), the other two stay down.
+    // One cable back: one end up is "degraded" (docs/architecture.md#wall-display), the other two stay down.
     const back = { structural: false, touched: new Set<string>() };
     g.apply('NodeUpdated', { ID: hostWires[0]!.a, Metadata: { ...g.nodes.get(hostWires[0]!.a)!.Metadata, State: 'UP' } }, back);
     vm.refresh(back.touched);

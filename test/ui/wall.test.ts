@@ -9,8 +9,8 @@ import { createSocket } from 'node:dgram';
 import type { Browser, Page } from 'playwright-core';
 import { chromiumMissing, launchChromium } from './browser.ts';
 import { openPage, publishFabric, screenshot, setState, startUiCollector, waitForGraph, type UiCollector } from './helpers.ts';
-import { generateFabric, type Element } from '../../src/ui/demo/fabric.ts';
-import { canopyIds } from '../../src/ui/demo.ts';
+import { generateFabric, type Element } from '../../src/ui/web/fabric.ts';
+import { canopyIds } from '../../src/demo/demo.ts';
 import { defaultComponents } from '../../src/components.ts';
 import { datagrams } from '../collectors/sflow/fixtures.ts';
 

@@ -1,5 +1,5 @@
 // Interface counters → `Metric` / `LastUpdateMetric` on port nodes plus a per-source time series
-// (DESIGN §8). Per port one source feeds Metric: sFlow counters while they keep arriving (seen
+// (docs/architecture.md#flows). Per port one source feeds Metric: sFlow counters while they keep arriving (seen
 // within two of their intervals), else SNMP; Metric.Source says which. Graph updates are
 // throttled per port (history would otherwise archive every counter sample); state changes are not.
 import type { Database, Statement } from 'better-sqlite3';

@@ -1,4 +1,4 @@
-// Flow and counter attribution (DESIGN §4, §8): exporter address → device node (a polled switch
+// Flow and counter attribution (docs/architecture.md#identity, #flows): exporter address → device node (a polled switch
 // whose management address it is, else an `exporter` node of its own) → port node by ifIndex.
 // Later discriminators go into the alias table; when a polled switch turns up for an exporter
 // node, the exporter merges into it.
@@ -10,6 +10,7 @@
 // the alias table and is retried once. Lookups stay in memory on the hot path: SQLite is asked only
 // on a cache miss.
 import type { GraphStore, GraphTx } from '../../topology/store/graph-store.ts';
+import { placeholderName, type NameSource } from '../common/port-name.ts';
 import { GraphIntegrityError } from '../../topology/store/sqlite-store.ts';
 import { canonicalId, mergeNodes } from '../../topology/merge.ts';
 import { ids } from '../../topology/ids.ts';
@@ -193,7 +194,7 @@ export class Attribution {
   private createPort(devId: string, ifIndex: number): string {
     const id = ids.port(devId, ifIndex);
     this.store.write((tx) => {
-      tx.upsertNode({ ID: id, Metadata: { Type: 'port', Name: `ifIndex ${ifIndex}`, IfIndex: ifIndex, Probe: this.origin }, Origin: this.origin, Host: devId });
+      tx.upsertNode({ ID: id, Metadata: { Type: 'port', Name: placeholderName(ifIndex), NameSource: 'placeholder' satisfies NameSource, IfIndex: ifIndex, Probe: this.origin }, Origin: this.origin, Host: devId });
       tx.upsertEdge({ ID: ids.edge(devId, id, 'ownership'), Parent: devId, Child: id, Metadata: { RelationType: 'ownership' }, Origin: this.origin });
     });
     return id;

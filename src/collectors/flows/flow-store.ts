@@ -1,4 +1,4 @@
-// Flow storage in the collector's SQLite database (DESIGN §8): flow-table flushes for a short
+// Flow storage in the collector's SQLite database (docs/architecture.md#flows): flow-table flushes for a short
 // window, 1-minute rollups for longer, both written in one transaction per flush.
 import type { Database, Statement } from 'better-sqlite3';
 import { etherTypeName, ipProtocolName } from '../common/protocol-names.ts';
@@ -188,7 +188,7 @@ export class FlowStore {
     return i;
   }
 
-  /** Flows recorded against merged-away node IDs are moved to the canonical ones (DESIGN §4). */
+  /** Flows recorded against merged-away node IDs are moved to the canonical ones (docs/architecture.md#identity). */
   repointNodes(moved: ReadonlyMap<string, string>): void {
     if (moved.size === 0) return;
     const json = JSON.stringify(Object.fromEntries(moved));

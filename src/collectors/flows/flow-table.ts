@@ -1,4 +1,4 @@
-// The bounded in-memory flow table (DESIGN §8): records aggregated by (exporter, in/out ifIndex,
+// The bounded in-memory flow table (docs/architecture.md#flows): records aggregated by (exporter, in/out ifIndex,
 // VLAN, L3 src/dst, protocol, L4 ports, and the L2 MACs and EtherType), scaled by their sampling
 // rate, flushed in batches. The MACs are part of the key so that non-IP traffic (ARP, LLDP, LACP …)
 // between different stations stays apart and a host's flows can be found by its MAC.

@@ -1,4 +1,4 @@
-// Which flows belong to a host (DESIGN §5, §8): a host is not a flow source, so its flows are the
+// Which flows belong to a host (docs/architecture.md#stitching, #flows): a host is not a flow source, so its flows are the
 // ones its TOR port saw for its MACs (the host node's and its interfaces', on the stitched link
 // host NIC ↔ switch port), and for its addresses once a source reports them (IPV4/IPV6 metadata).
 import type { GraphReader } from '../../topology/store/graph-store.ts';

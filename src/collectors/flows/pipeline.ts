@@ -1,4 +1,4 @@
-// What sFlow, NetFlow and IPFIX share once a datagram is decoded (DESIGN §8): attribution to
+// What sFlow, NetFlow and IPFIX share once a datagram is decoded (docs/architecture.md#flows): attribution to
 // exporter → device → port nodes, the flow table and its flushes, port counters, per-exporter
 // accounting for /api/status, retention, and /api/flows.
 import type { Registry, Counter } from 'prom-client';
@@ -51,7 +51,6 @@ export class FlowPipeline {
   private readonly exporters = new Map<string, ExporterStats>();
   private timer: NodeJS.Timeout | undefined;
   readonly writer: FlowWriter;
-  private starts = 0;
 
   constructor(
     readonly config: CanopyConfig,
@@ -182,9 +181,9 @@ export class FlowPipeline {
     this.ports.flushSeries();
   }
 
-  /** Shared by several components: the first start() runs the timer, the last stop() flushes. */
+  /** Runs the flush timer; the flows component starts it before the listeners that feed it. */
   start(): void {
-    if (this.starts++ > 0) return;
+    if (this.timer) return;
     const every = this.config.storage.flowFlushInterval * 1000;
     this.timer = setInterval(() => {
       this.writer.enqueue(this.table.drain());
@@ -196,7 +195,6 @@ export class FlowPipeline {
   }
 
   stop(): void {
-    if (--this.starts > 0) return;
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
     this.writer.stop();

@@ -1,16 +1,18 @@
-// NetFlow v5/v9 and IPFIX collection (DESIGN §8): listeners on netflow.listen (:2055) and
+// NetFlow v5/v9 and IPFIX collection (docs/architecture.md#flows): listeners on netflow.listen (:2055) and
 // ipfix.listen (:4739), both accepting any version, one decoder whose templates persist in SQLite,
 // the shared flow table and attribution, interface names from options data onto port nodes.
-import type { Component, ComponentContext } from '../../collector.ts';
+import type { Component, ComponentContext } from '../../component/contract.ts';
 import { counter, preset } from '../../util/metrics.ts';
 import { UdpListener, type Datagram } from '../flows/udp-listener.ts';
-import type { ExporterStats, FlowPipeline } from '../flows/pipeline.ts';
+import type { FlowPipeline } from '../flows/pipeline.ts';
+import { ExporterAccounts } from '../flows/exporter-accounts.ts';
 import type { FlowRecord } from '../common/flow-record.ts';
 import { NetflowDecoder, type OptionsRecord } from './decoder.ts';
 import { TemplateCache } from './template-cache.ts';
 import { TemplateStore } from './template-store.ts';
 import { SamplingResolver } from './sampling.ts';
 import { NETFLOW_ERROR_CODES, formatNetflowError } from './errors.ts';
+import { mayName } from '../common/port-name.ts';
 
 const ORIGIN = 'netflow';
 const PROTOCOL: Record<number, 'netflow5' | 'netflow9' | 'ipfix'> = { 5: 'netflow5', 9: 'netflow9', 10: 'ipfix' };
@@ -20,7 +22,6 @@ export function createNetflowComponent(ctx: ComponentContext, pipeline: FlowPipe
   if (!netflow.enabled && !ipfix.enabled) return undefined;
   const log = ctx.log.child({ component: 'netflow' });
   const m = pipeline.metrics;
-  const perExporter = counter(ctx.registry, 'canopy_exporter_datagrams_total', 'Datagrams per exporter', ['protocol', 'exporter']);
   const templatesGauge = counter(ctx.registry, 'canopy_netflow_templates_learned_total', 'NetFlow v9/IPFIX templates learned');
   // Either listener takes any version: every protocol's series exist from the start.
   const protocols = Object.values(PROTOCOL);
@@ -35,20 +36,10 @@ export function createNetflowComponent(ctx: ComponentContext, pipeline: FlowPipe
   const decoder = new NetflowDecoder({ templates, sampling });
   const flows: FlowRecord[] = [];
   const options: OptionsRecord[] = [];
-  // Counts gather in plain numbers per (protocol, exporter) and reach Prometheus once per drain
-  // turn: prom-client's inc() with label lookups costs more than decoding a small datagram.
-  interface Pending { ex: ExporterStats; protocol: string; datagrams: number; records: number }
-  const perSource = new Map<string, Pending>();
-  const touched: Pending[] = [];
-  const flushMetrics = () => {
-    for (const p of touched) {
-      m.received.inc({ protocol: p.protocol }, p.datagrams);
-      perExporter.inc({ protocol: p.protocol, exporter: p.ex.address }, p.datagrams);
-      if (p.records) m.records.inc({ protocol: p.protocol }, p.records);
-      p.datagrams = p.records = 0;
-    }
-    touched.length = 0;
-  };
+  // Datagrams and records per (protocol, exporter); counted in Prometheus once per drain turn.
+  // The decoder follows the sequence numbers itself (per observation domain) and reports the loss.
+  const accounts = new ExporterAccounts(pipeline, ctx.registry, { sequenced: true });
+  const flushMetrics = () => accounts.flush();
   let learned = decoder.stats.templatesLearned;
 
   decoder.interfaceNames.onChange = (exporter, ifIndex, v) => {
@@ -59,7 +50,10 @@ export function createNetflowComponent(ctx: ComponentContext, pipeline: FlowPipe
       const node = ctx.store.getNode(portId);
       const md: Record<string, unknown> = {};
       // SNMP's ifName wins; options data names ports nobody else named.
-      if (v.name && node && String(node.Metadata.Name ?? '').startsWith('ifIndex ')) md.Name = v.name;
+      if (v.name && node && mayName(node.Metadata, 'netflow')) {
+        md.Name = v.name;
+        md.NameSource = 'netflow';
+      }
       if (v.description) md.Description = v.description;
       if (Object.keys(md).length) ctx.store.write((tx) => tx.upsertNode({ ID: portId, Metadata: md }, { merge: true }));
     } catch (err) {
@@ -74,26 +68,18 @@ export function createNetflowComponent(ctx: ComponentContext, pipeline: FlowPipe
     const results = decoder.decodeAll(d.data, d.address, flows, options);
     const version = results[0]?.version ?? 0;
     const protocol = PROTOCOL[version] ?? 'netflow9';
-    const key = `${protocol}|${d.address}`;
-    let p = perSource.get(key);
-    if (!p) perSource.set(key, (p = { ex: pipeline.exporter(protocol, d.address, now), protocol, datagrams: 0, records: 0 }));
-    else pipeline.touchExporter(p.ex, now);
-    if (p.datagrams++ === 0) touched.push(p);
-    p.records += flows.length;
-    const ex = p.ex;
+    const acc = accounts.datagram(protocol, d.address, now);
+    const ex = acc.stats;
     for (const r of results) {
-      for (const e of r.errors) {
-        m.decodeErrors.inc({ protocol, code: e.code });
-        ex.decodeErrors++;
-        pipeline.warn.warn(`netflow:${d.address}:${e.code}`, { from: d.address, error: formatNetflowError(e) }, 'NetFlow/IPFIX decode error');
-      }
+      for (const e of r.errors) accounts.decodeError(acc, e.code, 'netflow', d.address, formatNetflowError(e), 'NetFlow/IPFIX decode error');
+      accounts.lost(acc, r.lost);
     }
     if (version === 0) m.dropped.inc({ protocol, reason: 'malformed' });
     if (decoder.stats.templatesLearned > learned) {
       templatesGauge.inc(decoder.stats.templatesLearned - learned);
       learned = decoder.stats.templatesLearned;
     }
-    ex.records += flows.length;
+    accounts.records(acc, flows.length);
     for (const f of flows) {
       const missing = f.samplingRateMissing === true;
       if (missing) ex.samplingRateMissing++;
@@ -107,14 +93,13 @@ export function createNetflowComponent(ctx: ComponentContext, pipeline: FlowPipe
 
   return {
     name: 'netflow',
+    // The flow pipeline is a component of its own, started before this one and stopped after.
     async start() {
-      pipeline.start();
       for (const l of listeners) await l.start();
       log.info({ listen: listeners.flatMap((l) => l.bound), receiver: listeners[0]?.mode, templatesLoaded: loaded }, 'NetFlow/IPFIX listening');
     },
     async stop() {
       for (const l of listeners) await l.stop();
-      pipeline.stop();
     },
     status() {
       return {

@@ -2,6 +2,7 @@
 // options-learned sampling rates and interface names). Never throws on input: problems come back as
 // typed errors in the result and decoding continues with the next set where that is safe.
 import { u16, u32 } from '../common/packet-bytes.ts';
+import { lostBetween, nextSequence } from '../common/sequence.ts';
 import type { FlowRecord } from '../common/flow-record.ts';
 import { reverseRecord } from './biflow.ts';
 import { nfError, type NetflowError } from './errors.ts';
@@ -30,6 +31,8 @@ export interface DecodeResult {
   /** Bytes this message occupied (so concatenated messages can be split); 0 when unknown. */
   length: number;
   errors: NetflowError[];
+  /** Lost before this message per its sequence number: records (v5, IPFIX) or packets (v9). */
+  lost: number;
 }
 
 export interface NetflowStats {
@@ -101,7 +104,7 @@ export class NetflowDecoder {
    */
   decode(buf: Buffer, exporter: string, out: FlowRecord[], optionsOut?: OptionsRecord[], start = 0): DecodeResult {
     this.optionsOut = optionsOut;
-    const res: DecodeResult = { version: 0, length: 0, errors: [] };
+    const res: DecodeResult = { version: 0, length: 0, errors: [], lost: 0 };
     if (buf.length - start < 4) {
       res.errors.push(nfError('short-header', 0, `message of ${buf.length - start} bytes`));
     } else {
@@ -145,7 +148,7 @@ export class NetflowDecoder {
       if (f.proto === 1 || f.proto === 58) icmpFromPort(f);
     }
     this.stats.flows += h.count;
-    this.checkSequence(`${exporter}#v5`, domain, h.sequence, h.count);
+    this.checkSequence(res, `${exporter}#v5`, domain, h.sequence, h.count);
   }
 
   private decodeV9(buf: Buffer, start: number, exporter: string, out: FlowRecord[], res: DecodeResult): void {
@@ -166,7 +169,7 @@ export class NetflowDecoder {
     // RFC 3954: count = template + options + data records; some exporters (FortiOS) count flowsets.
     // A count matching neither is reported, not fatal: what could be decoded was.
     if (count !== seen && count !== this.setsInMessage && this.pendingInMessage === 0) res.errors.push(nfError('bad-count', 2, `header count ${count}, ${seen} records found`));
-    this.checkSequence(this.scope, c.domain, c.sequence, 1);
+    this.checkSequence(res, this.scope, c.domain, c.sequence, 1);
   }
 
   private decodeIpfix(buf: Buffer, start: number, exporter: string, out: FlowRecord[], res: DecodeResult): void {
@@ -186,7 +189,7 @@ export class NetflowDecoder {
     c.uptimeBase = this.systemInit.get(`${exporter}|${c.domain}`) ?? -1;
     res.length = this.walkSets(buf, start, start + 16, start + len, 10, out, res);
     // IPFIX sequence counts data records, not messages.
-    this.checkSequence(this.scope, c.domain, c.sequence, this.dataRecords);
+    this.checkSequence(res, this.scope, c.domain, c.sequence, this.dataRecords);
   }
 
   /** Walks sets/flowsets; returns the end offset reached relative to `msg` (v9 has no length field). */
@@ -352,12 +355,15 @@ export class NetflowDecoder {
     }
   }
 
-  private checkSequence(exporter: string, domain: number, seq: number, advance: number): void {
+  private checkSequence(res: DecodeResult, exporter: string, domain: number, seq: number, advance: number): void {
     const key = `${exporter}|${domain}`;
     const want = this.nextSeq.get(key);
-    if (want !== undefined && want !== seq) this.stats.sequenceGaps++;
+    if (want !== undefined && want !== seq) {
+      this.stats.sequenceGaps++;
+      res.lost += lostBetween(want, seq);
+    }
     if (want === undefined && this.nextSeq.size >= 65_536) this.nextSeq.clear();
-    this.nextSeq.set(key, (seq + advance) % 4294967296);
+    this.nextSeq.set(key, nextSequence(seq, advance));
   }
 }
 

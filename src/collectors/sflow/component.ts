@@ -1,16 +1,16 @@
-// The sFlow collector (DESIGN §8): UDP listener → decode → per-agent sequence accounting →
+// The sFlow collector (docs/architecture.md#flows): UDP listener → decode → per-agent sequence accounting →
 // flow table (scaled by sampling rate) and port counters on the exporter's port nodes.
-import type { Component, ComponentContext } from '../../collector.ts';
-import type { ApiApp } from '../../api/app.ts';
+import type { Component, ComponentContext } from '../../component/contract.ts';
 import { counter, preset } from '../../util/metrics.ts';
 import { UdpListener, type Datagram } from '../flows/udp-listener.ts';
-import type { ExporterStats, FlowPipeline } from '../flows/pipeline.ts';
-import type { Counter } from 'prom-client';
+import type { FlowPipeline } from '../flows/pipeline.ts';
+import { ExporterAccounts } from '../flows/exporter-accounts.ts';
 import type { CounterRecord } from '../common/flow-record.ts';
 import { decodeSflow, formatError } from './decode.ts';
 import { SFLOW_ERROR_CODES } from './errors.ts';
 import type { InterfaceCounters } from '../common/port-metrics.ts';
 import type { Attribution } from '../flows/attribution.ts';
+import { mayName } from '../common/port-name.ts';
 
 const ORIGIN = 'sflow';
 /** Counter readings of one port closer together than this are skipped (see applyCounters). */
@@ -36,14 +36,6 @@ export function genericCounters(c: CounterRecord): InterfaceCounters {
   };
 }
 
-/** Per agent: exporter accounting, its Prometheus child, datagram sequences per sub-agent. */
-interface AgentState {
-  ex: ExporterStats;
-  datagrams: ReturnType<Counter<'protocol' | 'exporter'>['labels']>;
-  pending: number;
-  seq: Map<number, number>;
-}
-
 export interface SflowHandler {
   handle: (d: Datagram) => void;
   /** Adds the counts gathered since the last call to the Prometheus counters (once per drain turn). */
@@ -55,7 +47,6 @@ export function createSflowHandler(ctx: ComponentContext, pipeline: FlowPipeline
   const m = pipeline.metrics;
   const samples = counter(ctx.registry, 'canopy_sflow_samples_total', 'sFlow samples by type', ['type']);
   const records = counter(ctx.registry, 'canopy_sflow_records_total', 'sFlow flow and counter records by kind', ['kind']);
-  const perExporter = counter(ctx.registry, 'canopy_exporter_datagrams_total', 'Datagrams per exporter', ['protocol', 'exporter']);
   for (const c of [m.received, m.records, pipeline.samplingMissing]) preset(c, { protocol: ['sflow'] });
   pipeline.presetFailures(['sflow']);
   preset(m.dropped, { protocol: ['sflow'], reason: ['malformed'] });
@@ -67,65 +58,35 @@ export function createSflowHandler(ctx: ComponentContext, pipeline: FlowPipeline
   const named = new Set<string>();
   /** Last counter reading applied per exporter|sub-agent|ifIndex: our time, the agent's uptime, oper status. */
   const lastCounters = new Map<string, { at: number; uptime: number; status: unknown }>();
-  const agents = new Map<string, AgentState>();
+  // Datagrams, records and their sequence per agent; counted in Prometheus once per drain turn.
+  const accounts = new ExporterAccounts(pipeline, ctx.registry, { sequenced: true });
   // prom-client's inc() costs more than decoding a sample: counts gather in plain numbers and
   // reach the registry once per drain turn.
-  const received = m.received.labels({ protocol: 'sflow' });
-  const flowRecords = m.records.labels({ protocol: 'sflow' });
   const sampleCounts = { flow: samples.labels({ type: 'flow' }), counter: samples.labels({ type: 'counter' }), drop: samples.labels({ type: 'drop' }) };
   const recordCounts = { flow: records.labels({ kind: 'flow' }), counter: records.labels({ kind: 'counter' }) };
-  const n = { received: 0, flowSamples: 0, counterSamples: 0, dropSamples: 0, flows: 0, counters: 0 };
-  const touched: AgentState[] = [];
+  const n = { flowSamples: 0, counterSamples: 0, dropSamples: 0, flows: 0, counters: 0 };
 
   const flushMetrics = () => {
-    if (n.received) received.inc(n.received);
+    accounts.flush();
     if (n.flowSamples) sampleCounts.flow.inc(n.flowSamples);
     if (n.counterSamples) sampleCounts.counter.inc(n.counterSamples);
     if (n.dropSamples) sampleCounts.drop.inc(n.dropSamples);
-    if (n.flows) {
-      recordCounts.flow.inc(n.flows);
-      flowRecords.inc(n.flows);
-    }
+    if (n.flows) recordCounts.flow.inc(n.flows);
     if (n.counters) recordCounts.counter.inc(n.counters);
-    n.received = n.flowSamples = n.counterSamples = n.dropSamples = n.flows = n.counters = 0;
-    for (const a of touched) {
-      a.datagrams.inc(a.pending);
-      a.pending = 0;
-    }
-    touched.length = 0;
+    n.flowSamples = n.counterSamples = n.dropSamples = n.flows = n.counters = 0;
   };
 
   const handle = (d: Datagram) => {
     const now = d.receivedAt;
-    n.received++;
     const dg = decodeSflow(d.data);
-    const agent = dg.agent || d.address;
-    let st = agents.get(agent);
-    if (!st) {
-      st = { ex: pipeline.exporter('sflow', agent, now), datagrams: perExporter.labels({ protocol: 'sflow', exporter: agent }), pending: 0, seq: new Map() };
-      agents.set(agent, st);
-      // A new exporter's loss series starts at 0, not at its first gap.
-      pipeline.gaps.inc({ protocol: 'sflow', exporter: agent }, 0);
-    } else pipeline.touchExporter(st.ex, now);
-    if (st.pending++ === 0) touched.push(st);
-    const ex = st.ex;
-    for (const e of dg.errors) {
-      m.decodeErrors.inc({ protocol: 'sflow', code: e.code });
-      ex.decodeErrors++;
-      pipeline.warn.warn(`sflow:${d.address}:${e.code}`, { from: d.address, error: formatError(e) }, 'sFlow decode error');
-    }
+    const acc = accounts.datagram('sflow', dg.agent || d.address, now);
+    for (const e of dg.errors) accounts.decodeError(acc, e.code, 'sflow', d.address, formatError(e), 'sFlow decode error');
     if (!dg.ok) {
       m.dropped.inc({ protocol: 'sflow', reason: 'malformed' });
       return;
     }
     // Lost datagrams per agent + sub-agent, from the datagram sequence (resets restart it).
-    const prev = st.seq.get(dg.subAgentId);
-    if (prev !== undefined && dg.sequence > prev + 1 && dg.sequence - prev < 2 ** 31) {
-      const lost = dg.sequence - prev - 1;
-      pipeline.gaps.inc({ protocol: 'sflow', exporter: dg.agent }, lost);
-      ex.sequenceGaps += lost;
-    }
-    st.seq.set(dg.subAgentId, dg.sequence);
+    accounts.sequence(acc, dg.subAgentId, dg.sequence);
     const stats = dg.stats;
     n.flowSamples += stats.flowSamples;
     n.counterSamples += stats.counterSamples;
@@ -134,7 +95,7 @@ export function createSflowHandler(ctx: ComponentContext, pipeline: FlowPipeline
     if (stats.unknownRecords) records.inc({ kind: 'unknown' }, stats.unknownRecords);
     n.flows += dg.flows.length;
     n.counters += dg.counters.length;
-    ex.records += dg.flows.length;
+    accounts.records(acc, dg.flows.length);
     for (const f of dg.flows) {
       const rate = f.samplingRate && f.samplingRate > 0 ? f.samplingRate : 1;
       pipeline.addFlow(ORIGIN, f, rate, !(f.samplingRate && f.samplingRate > 0), now);
@@ -179,7 +140,10 @@ export function createSflowHandler(ctx: ComponentContext, pipeline: FlowPipeline
     if (name && !named.has(portId)) {
       // Only name ports nobody else named (SNMP's ifName wins).
       const node = ctx.store.getNode(portId);
-      if (node && String(node.Metadata.Name ?? '').startsWith('ifIndex ')) extra.Name = name;
+      if (node && mayName(node.Metadata, 'sflow')) {
+        extra.Name = name;
+        extra.NameSource = 'sflow';
+      }
       named.add(portId);
     }
     pipeline.ports.record(portId, 'sflow', genericCounters(c), now, extra);
@@ -206,14 +170,13 @@ export function createSflowComponent(ctx: ComponentContext, pipeline: FlowPipeli
 
   return {
     name: 'sflow',
+    // The flow pipeline is a component of its own, started before this one and stopped after.
     async start() {
-      pipeline.start();
       await listener.start();
       log.info({ listen: listener.bound, receiver: listener.mode, receiveBuffer: listener.receiveBufferBytes }, 'sFlow listening');
     },
     async stop() {
       await listener.stop();
-      pipeline.stop();
     },
     status() {
       return {
@@ -221,6 +184,5 @@ export function createSflowComponent(ctx: ComponentContext, pipeline: FlowPipeli
         socketOverflows: listener.socketOverflows, truncated: listener.truncated, receiveBuffer: listener.receiveBufferBytes, ...pipeline.status(['sflow']),
       };
     },
-    routes(_app: ApiApp) {},
   };
 }

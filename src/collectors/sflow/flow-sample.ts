@@ -1,5 +1,5 @@
 // Flow samples (formats 1 and 3) and discarded-packet samples (format 5): sample header,
-// interface encodings (DESIGN §8), then every record merged into ONE FlowRecord.
+// interface encodings (docs/architecture.md#flows), then every record merged into ONE FlowRecord.
 import type { FlowRecord, IfFormat } from '../common/flow-record.ts';
 import { u32 } from '../common/packet-bytes.ts';
 import { type Ctx, pushError, walkRecords, where } from './context.ts';

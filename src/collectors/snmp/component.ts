@@ -1,12 +1,15 @@
-// The `snmp` collector component: poller + trap listener + /api/devices + observations.
-import type { Component, ComponentContext, ComponentFactory } from '../../collector.ts';
+// The `snmp` collector component: poller + trap listener + the device table + observations.
+import type { Component, ComponentContext, ComponentSpec } from '../../component/contract.ts';
+import { give } from '../../component/contract.ts';
+import { DEVICE_ADMIN, STITCH_INPUT } from '../../component/provisions.ts';
 import { listenList } from '../../util/listen.ts';
 import { counter } from '../../util/metrics.ts';
 import { v3User } from './client.ts';
 import type { DevicePoller, DeviceSettings, PollContext } from './device-poller.ts';
 import { SnmpMetrics } from './metrics.ts';
 import { DeviceTable, toTarget, type Target } from './devices.ts';
-import { registerDeviceRoutes } from './devices-api.ts';
+import type { DeviceAdmin } from './device-admin.ts';
+import { feedStitcher } from './stitch-feed.ts';
 import { writeLinkState } from './graph-writer.ts';
 import type { V3User } from './net-snmp.ts';
 import { SnmpObservations } from './observations.ts';
@@ -18,6 +21,8 @@ import { TrapWatch } from './trap-watch.ts';
 export interface SnmpComponent extends Component {
   readonly observations: SnmpObservations;
   readonly poller: SnmpPoller;
+  /** The device table as /api/devices reads and writes it. */
+  readonly devices: DeviceAdmin;
   /** The bound trap addresses ("host:port"). */
   trapAddresses(): string[];
 }
@@ -110,10 +115,25 @@ export function createSnmpComponent(ctx: ComponentContext, opts: { schedule?: bo
     for (const t of ts) for (const c of t.communities) traps?.addCommunity(c);
   };
 
+  const devices: DeviceAdmin = {
+    targets,
+    status: (id) => poller.get(id)?.status as unknown as Record<string, unknown> | undefined,
+    put: (id: string, d: DeviceConfig) => {
+      table.put(id, d);
+      sync();
+    },
+    delete: (id) => {
+      const ok = table.delete(id);
+      sync();
+      return ok;
+    },
+  };
+
   return {
     name: 'snmp',
     observations,
     poller,
+    devices,
     trapAddresses: () => traps?.stats.listen ?? [],
     async start() {
       if (traps) await traps.start();
@@ -136,22 +156,40 @@ export function createSnmpComponent(ctx: ComponentContext, opts: { schedule?: bo
         ...(apiErrors.length ? { invalidStoredDevices: apiErrors } : {}),
       };
     },
-    routes(app) {
-      registerDeviceRoutes(app, {
-        targets,
-        status: (id) => poller.get(id)?.status as unknown as Record<string, unknown> | undefined,
-        put: (id: string, d: DeviceConfig) => {
-          table.put(id, d);
-          sync();
-        },
-        delete: (id) => {
-          const ok = table.delete(id);
-          sync();
-          return ok;
-        },
-      });
-    },
   };
 }
 
-export const snmpComponent: ComponentFactory = (ctx) => (ctx.config.snmp.enabled ? createSnmpComponent(ctx) : undefined);
+/**
+ * The SNMP component as the collector wires it: it provides the device table, and feeds what it
+ * observes into the stitcher when one runs (so the stitcher starts first and misses nothing).
+ */
+export const snmpComponent: ComponentSpec = {
+  name: 'snmp',
+  enabled: (config) => config.snmp.enabled,
+  uses: [STITCH_INPUT],
+  provides: [DEVICE_ADMIN],
+  create(ctx, provided) {
+    const snmp = createSnmpComponent(ctx);
+    const stitch = provided.find(STITCH_INPUT);
+    let unfeed: (() => void) | undefined;
+    const component: Component = {
+      name: snmp.name,
+      async start() {
+        if (stitch) unfeed = feedStitcher(snmp.observations, stitch);
+        try {
+          await snmp.start();
+        } catch (e) {
+          unfeed?.();
+          throw e;
+        }
+      },
+      async stop() {
+        await snmp.stop();
+        unfeed?.();
+        unfeed = undefined;
+      },
+      status: () => snmp.status(),
+    };
+    return { component, provides: [give(DEVICE_ADMIN, snmp.devices)] };
+  },
+};

@@ -4,7 +4,7 @@ import { durationSeconds, listenSchema, section } from '../../config/common.ts';
 const authProtocol = z.enum(['md5', 'sha', 'sha224', 'sha256', 'sha384', 'sha512']).describe('SNMPv3 authentication protocol (`sha` = SHA-1).');
 const privProtocol = z.enum(['des', 'aes', 'aes256b', 'aes256r']).describe('SNMPv3 privacy protocol (`aes` = AES-128; `aes256b`/`aes256r`: AES-256 with Blumenthal/Reeder key extension).');
 
-/** Per-device overrides of the section-wide schedule and transport settings (DESIGN §2). */
+/** Per-device overrides of the section-wide schedule and transport settings (docs/architecture.md#configuration-and-metrics). */
 const perDevice = {
   name: z.string().optional().describe('Free text shown in /api/status and /api/devices.'),
   counterInterval: durationSeconds.optional().describe('This device\'s `snmp.counterInterval`.'),

@@ -7,6 +7,7 @@ import type { GraphTx } from '../../topology/store/graph-store.ts';
 import type { IfCounters, IfInventory, IfState } from './parse-if.ts';
 import { stateName } from './parse-if.ts';
 import { PORT_IF_TYPES } from './oids.ts';
+import { placeholderName, type NameSource } from '../common/port-name.ts';
 
 export const ORIGIN = 'snmp';
 export const HOST = hostname();
@@ -97,7 +98,9 @@ export function writePorts(tx: GraphTx, switchId: string, inv: Map<number, IfInv
     const id = ids.port(switchId, i.ifIndex);
     keep.add(id);
     const st = states.get(i.ifIndex);
-    const md: Record<string, unknown> = { Type: 'port', Name: i.name || i.descr || `ifIndex ${i.ifIndex}`, IfIndex: i.ifIndex, IfType: i.type };
+    const named = i.name || i.descr;
+    const source: NameSource = named ? 'snmp' : 'placeholder';
+    const md: Record<string, unknown> = { Type: 'port', Name: named || placeholderName(i.ifIndex), NameSource: source, IfIndex: i.ifIndex, IfType: i.type };
     if (i.alias) md.Alias = i.alias;
     if (i.descr !== null) md.Description = i.descr;
     if (i.mac) md.MAC = i.mac;

@@ -1,4 +1,4 @@
-// Switch identity (DESIGN §4): LLDP local chassis ID, else sysName, else the polled address. The
+// Switch identity (docs/architecture.md#identity): LLDP local chassis ID, else sysName, else the polled address. The
 // first ID a device gets stays its ID (alias `snmp-device:<address:port>`); every discriminator
 // seen is recorded in the alias table so other writers find the same node.
 import { ids } from '../../topology/ids.ts';

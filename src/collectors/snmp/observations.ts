@@ -1,5 +1,5 @@
 // What the poller saw that is not (yet) a graph element: LLDP neighbours, FDB entries and CDP
-// cache rows, in SQLite tables with first/last seen, for the stitcher (DESIGN §5). Rows not
+// cache rows, in SQLite tables with first/last seen, for the stitcher (docs/architecture.md#stitching). Rows not
 // re-seen count `missed` polls and go away once missed exceeds the configured limit.
 import type { Database, Statement } from 'better-sqlite3';
 import type { LldpRemote } from './parse-lldp.ts';

@@ -1,4 +1,4 @@
-// LLDP local port → ifIndex (DESIGN §5): lldpRemLocalPortNum is an LLDP port number, not
+// LLDP local port → ifIndex (docs/architecture.md#stitching): lldpRemLocalPortNum is an LLDP port number, not
 // necessarily an ifIndex (Dell OS10 numbers ports 516, 520 …; MikroTik has none). Resolve via
 // lldpLocPortTable (its PortId/PortDesc matched to ifName/ifDescr/ifAlias/MAC by subtype), else
 // dot1dBasePortIfIndex (port number as a bridge port), else the number itself when it is an ifIndex.

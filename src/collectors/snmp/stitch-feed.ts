@@ -1,10 +1,10 @@
 // Feeds what the SNMP poller observed (LLDP neighbours, FDB, CDP) into the topology stitcher,
-// which owns every layer2 link (DESIGN §5). Collectors write through the topology; the stitcher
+// which owns every layer2 link (docs/architecture.md#stitching). Collectors write through the topology; the stitcher
 // knows nothing of SNMP.
-import type { Stitcher } from '../../topology/stitch/stitcher.ts';
+import type { StitchInput } from '../../topology/stitch/types.ts';
 import type { ObservationKind, SnmpObservations } from './observations.ts';
 
-export function feedStitcher(obs: SnmpObservations, stitcher: Stitcher): () => void {
+export function feedStitcher(obs: SnmpObservations, stitcher: StitchInput): () => void {
   const push = (kind: ObservationKind, switchId: string) => {
     const now = Date.now();
     if (kind === 'lldp') stitcher.replaceNeighbours(switchId, 'lldp-snmp', obs.lldpRows({ switchId }), now);

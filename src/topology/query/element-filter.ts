@@ -1,4 +1,4 @@
-// The WebSocket subscriber filter (DESIGN §7 X-Gremlin-Filter): when a filter is only G.V()/G.E()
+// The WebSocket subscriber filter (docs/architecture.md#http-api, X-Gremlin-Filter): when a filter is only G.V()/G.E()
 // plus Has/HasKey/HasNot/HasEither, each changed element can be tested on its own. Anything with
 // traversal steps needs the graph around the element; the caller re-evaluates or debounces those.
 import type { GraphElement } from '../types.ts';

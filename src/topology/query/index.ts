@@ -1,4 +1,4 @@
-// Public surface of the query engine (DESIGN §6).
+// Public surface of the query engine (docs/architecture.md#queries).
 export { parseQuery, runQuery, readerFor, type RunOptions } from './evaluate.ts';
 export { QueryError, isQueryError, type QueryErrorCode } from './errors.ts';
 export { compileElementFilter, type CompiledElementFilter } from './element-filter.ts';

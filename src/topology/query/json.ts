@@ -1,4 +1,4 @@
-// Result shapes as Skydive's API returns them (DESIGN §7): nodes carry ID, Metadata, Host, Origin,
+// Result shapes as Skydive's API returns them (docs/architecture.md#http-api): nodes carry ID, Metadata, Host, Origin,
 // CreatedAt, UpdatedAt, Revision (DeletedAt when set); edges add Parent and Child.
 import type { GraphEdge, GraphNode } from '../types.ts';
 

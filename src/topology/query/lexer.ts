@@ -1,4 +1,4 @@
-// Tokeniser for the Gremlin subset (DESIGN §6). Iterative, no regex backtracking on user text;
+// Tokeniser for the Gremlin subset (docs/architecture.md#queries). Iterative, no regex backtracking on user text;
 // every token carries its 0-based start offset for error messages.
 import { QueryError } from './errors.ts';
 

@@ -1,4 +1,4 @@
-// At(t[, duration]) / Context(…) arguments (DESIGN §6): t is epoch seconds (ms when > 2^31), an
+// At(t[, duration]) / Context(…) arguments (docs/architecture.md#queries): t is epoch seconds (ms when > 2^31), an
 // RFC 1123 / ISO 8601 string, a relative Go-style duration ('-5m', '-1h30m') or NOW.
 import type { RawValue, TimeSpec } from './ast.ts';
 import { QueryError } from './errors.ts';

@@ -8,7 +8,7 @@ export const pairEnds = (pk: string): [string, string] => {
   return [pk.slice(0, i), pk.slice(i + 1)];
 };
 
-/** Strength order of DESIGN §5: LLDP (either side) and CDP, then the static fabric, then FDB. */
+/** Strength order of docs/architecture.md#stitching: LLDP (either side) and CDP, then the static fabric, then FDB. */
 export const SOURCE_RANK: Record<EvidenceSource, number> = { 'lldp-snmp': 3, 'lldp-agent': 3, cdp: 3, lag: 3, fabric: 2, fdb: 1 };
 
 export class ClaimIndex {

@@ -1,4 +1,4 @@
-// FDB evidence (DESIGN §5.3): a host MAC learned on exactly one *edge* port across the fabric
+// FDB evidence (docs/architecture.md#stitching): a host MAC learned on exactly one *edge* port across the fabric
 // (no LLDP/CDP switch neighbour, not a LAG or uplink) places the host interface with that MAC on
 // that port. Never creates nodes; a MAC no host interface carries is ignored.
 import type { GraphReader } from '../store/graph-store.ts';

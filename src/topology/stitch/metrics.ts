@@ -1,4 +1,4 @@
-// canopy_stitch_* metrics on an injected registry (fixed names, DESIGN §2).
+// canopy_stitch_* metrics on an injected registry (fixed names, docs/architecture.md#configuration-and-metrics).
 import { Histogram, type Registry } from 'prom-client';
 import { gauge } from '../../util/metrics.ts';
 

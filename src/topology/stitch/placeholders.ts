@@ -1,4 +1,4 @@
-// Unknown neighbours (DESIGN §5): a neighbour no known device matches is kept as a node of its own
+// Unknown neighbours (docs/architecture.md#stitching): a neighbour no known device matches is kept as a node of its own
 // (`Type` switch when it says bridge/router, else host; `Probe: 'lldp'`) with a port/interface
 // child, so the map shows "something unknown is on port X". Its discriminators go to the alias
 // table; a host gets ids.host(short hostname) so an agent falling back to its hostname converges.

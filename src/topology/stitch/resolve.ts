@@ -1,4 +1,4 @@
-// Remote-end resolution of a neighbour row against the graph (DESIGN §5): the device by chassis ID
+// Remote-end resolution of a neighbour row against the graph (docs/architecture.md#stitching): the device by chassis ID
 // (subtype 4 MAC → switch chassis or any interface/port MAC; 5 network address → MgmtAddress),
 // then management addresses, then sysName with / without domain — unique matches only; the port by
 // port-ID subtype (3 MAC; 5 ifName / 1 ifAlias / 7 local → Name, Alias, IfIndex), then portDesc.

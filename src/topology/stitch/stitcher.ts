@@ -1,4 +1,4 @@
-// The stitcher (DESIGN §5): observations in, `layer2` links with evidence out, one transaction per
+// The stitcher (docs/architecture.md#stitching): observations in, `layer2` links with evidence out, one transaction per
 // change. Inputs are kept per (source, reporter), each call replacing that reporter's previous set;
 // claims are indexed by endpoint pair so a change rewrites only the links it touches.
 import type { Registry } from 'prom-client';

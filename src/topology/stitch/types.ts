@@ -1,4 +1,4 @@
-// What collectors push into the stitcher (DESIGN §5) and what it reports back. The row shapes are
+// What collectors push into the stitcher (docs/architecture.md#stitching) and what it reports back. The row shapes are
 // structurally compatible with the SNMP poller's LldpObservation / FdbObservation / CdpObservation
 // so an adapter can pass them through unchanged; src/topology imports no collector.
 
@@ -120,4 +120,11 @@ export interface StitchStatus {
   placeholders: number;
   lastRecomputeMs: number | null;
   inputs: number;
+}
+
+/** The stitcher's input: what sources tell it per reporting switch (each call replaces that switch's rows). */
+export interface StitchInput {
+  replaceNeighbours(reporterId: string, source: NeighbourSource, rows: NeighbourRow[], now?: number): void;
+  replaceCdp(reporterId: string, rows: CdpRow[], now?: number): void;
+  replaceMacs(reporterId: string, rows: MacRow[], now?: number): void;
 }

@@ -29,7 +29,7 @@ export interface GraphTx extends GraphReader {
   /** Deletes a node and every edge touching it. Returns false when unknown. */
   deleteNode(id: string, at?: number): boolean;
   deleteEdge(id: string, at?: number): boolean;
-  /** Alias table (DESIGN §4): alias key → canonical ID, persistent. */
+  /** Alias table (docs/architecture.md#identity): alias key → canonical ID, persistent. */
   resolveAlias(key: string): string | undefined;
   setAlias(key: string, id: string): void;
 }

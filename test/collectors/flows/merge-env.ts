@@ -18,7 +18,7 @@ import { resolveSwitchId } from '../../../src/collectors/snmp/identity.ts';
 import { writePorts, writeStates, writeSwitch } from '../../../src/collectors/snmp/graph-writer.ts';
 import type { IfInventory, IfState } from '../../../src/collectors/snmp/parse-if.ts';
 import { createRegistry } from '../../../src/util/metrics.ts';
-import type { Component, ComponentContext } from '../../../src/collector.ts';
+import type { Component, ComponentContext } from '../../../src/component/contract.ts';
 
 export const PCAPS = 'fixtures/pcaps';
 /** The Open vSwitch capture's agent, and the chassis ID its LLDP would carry. */

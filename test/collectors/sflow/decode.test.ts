@@ -36,7 +36,7 @@ describe('akvorado fixtures (expected values of outlet/flow/decoder/sflow/root_t
     });
   });
 
-  it('local, discard and multiple output interfaces (DESIGN §8 encodings)', () => {
+  it('local, discard and multiple output interfaces (docs/architecture.md#flows, interface encodings)', () => {
     const local = one('akvorado__data-local-interface.pcap').flows[0];
     expect(local).toMatchObject({ ...FLOW1, outIf: 0, outIfFormat: 'internal' });
     const discard = one('akvorado__data-discard-interface.pcap').flows[0];

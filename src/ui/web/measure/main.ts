@@ -1,6 +1,6 @@
 // Renderer comparison page (not shipped): the same 5,000-node / 8,000-link fabric drawn by the
 // Canvas2D renderer or by sigma.js (WebGL), with a scripted pan/zoom and optional state churn.
-// src/ui/measure-renderers.ts drives it in headless Chromium and prints the figures.
+// bench/measure-renderers.ts drives it in headless Chromium and prints the figures.
 import Graph from 'graphology';
 import Sigma from 'sigma';
 import { GraphModel } from '../model/graph-model.ts';
@@ -8,7 +8,7 @@ import { ViewModel } from '../model/view-model.ts';
 import { CanvasRenderer } from '../render/canvas-renderer.ts';
 import { NODE_FILL } from '../render/palette.ts';
 import { St, type GEdge, type GNode } from '../model/types.ts';
-import { PERF_SPEC, generateFabric } from '../../demo/fabric.ts';
+import { PERF_SPEC, generateFabric } from '../fabric.ts';
 
 const t0 = performance.now();
 const which = new URLSearchParams(location.search).get('r') ?? 'canvas';

@@ -1,4 +1,4 @@
-// Stable tiered placement (DESIGN §11). Every key keeps the slot it got the first time it was seen,
+// Stable tiered placement (docs/architecture.md#wall-display). Every key keeps the slot it got the first time it was seen,
 // even after it disappears, so nothing already drawn moves when nodes come, go or come back.
 // The first batch is sorted by name, so the same graph always gets the same picture. Tiers sit a
 // fixed distance apart; the container tier follows the deepest host grid shown, and devices with

@@ -1,4 +1,4 @@
-// State rules of the wall display (DESIGN §11): UP neutral, DOWN red, degraded amber when one end
+// State rules of the wall display (docs/architecture.md#wall-display): UP neutral, DOWN red, degraded amber when one end
 // is DOWN, errors exceed 0.1 % of packets in the last interval, utilisation exceeds 90 %, or the
 // link's evidence conflicts. Pure functions so the Node tests can check them without a browser.
 import { St, type Metadata } from './types.ts';

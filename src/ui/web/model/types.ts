@@ -1,4 +1,4 @@
-// The graph JSON the collector sends (DESIGN §3), as far as the display reads it.
+// The graph JSON the collector sends (docs/architecture.md#the-graph), as far as the display reads it.
 export type Metadata = Record<string, unknown>;
 
 export interface GNode {

@@ -1,7 +1,7 @@
 // From the raw graph to what the wall shows: devices on tiers, host groups under their TOR,
 // containers under an expanded host, and links aggregated between whatever is displayed.
 // Structure is rebuilt only when the graph's shape changes; state changes recompute just the
-// elements they touch (DESIGN §11: a change is drawn without a full redraw of the world).
+// elements they touch (docs/architecture.md#wall-display: a change is drawn without a full redraw of the world).
 import { LAYOUT, TierLayout, assignSorted, containerY } from './layout.ts';
 import type { GraphModel } from './graph-model.ts';
 import { combine, endState, linkState, linkUtil, ownState } from './state.ts';

@@ -1,18 +1,13 @@
-// /api/devices: SNMP targets, CRUD (DESIGN §7). Lists are objects keyed by ID like Skydive's;
+// /api/devices: SNMP targets, CRUD (docs/architecture.md#http-api). Lists are objects keyed by ID like Skydive's;
 // config devices are listed read-only; writes need the admin role; secrets are never returned.
+// The SNMP component exposes the device table as a DeviceAdmin; this module is only HTTP.
 import { z } from 'zod';
-import type { ApiApp } from '../../api/app.ts';
-import { requireAdmin } from '../../api/app.ts';
-import { HttpProblem, json, problem } from '../../api/problem.ts';
-import { deviceSchema, type DeviceConfig } from './config.ts';
-import { deviceId, publicView, type Target } from './devices.ts';
-
-export interface DeviceApiBackend {
-  targets(): Target[];
-  status(id: string): Record<string, unknown> | undefined;
-  put(id: string, d: DeviceConfig): void;
-  delete(id: string): boolean;
-}
+import type { ApiApp } from '../app.ts';
+import { requireAdmin } from '../app.ts';
+import { HttpProblem, json, problem } from '../problem.ts';
+import { deviceSchema, type DeviceConfig } from '../../collectors/snmp/config.ts';
+import { deviceId, publicView, type Target } from '../../collectors/snmp/devices.ts';
+import type { DeviceAdmin } from '../../collectors/snmp/device-admin.ts';
 
 async function body(c: { req: { json(): Promise<unknown> } }): Promise<DeviceConfig> {
   let raw: unknown;
@@ -31,7 +26,7 @@ async function body(c: { req: { json(): Promise<unknown> } }): Promise<DeviceCon
   return r.data;
 }
 
-export function registerDeviceRoutes(app: ApiApp, b: DeviceApiBackend): void {
+export function registerDeviceRoutes(app: ApiApp, b: DeviceAdmin): void {
   const view = (t: Target) => ({ ...publicView(t), Status: b.status(t.id) ?? null });
   const find = (id: string) => b.targets().find((t) => t.id === id);
 

@@ -1,13 +1,13 @@
-// `npx tsx src/ui/measure-renderers.ts [canvas,sigma,sigma&labels=0]`: serves the measurement page with Vite and drives it in
+// `npx tsx bench/measure-renderers.ts [canvas,sigma,sigma&labels=0]`: serves the measurement page with Vite and drives it in
 // headless Chromium; prints JSON lines {renderer, firstRenderMs, fpsPanZoom, fpsUpdates}.
 import { fileURLToPath } from 'node:url';
 import { createServer } from 'vite';
-import { launchChromium } from '../../test/ui/browser.ts';
+import { launchChromium } from '../test/ui/browser.ts';
 
 /** What the measurement page exposes on window. */
 type Measure = { ready?: boolean; measure(ms: number, rate: number): Promise<{ fps: number; firstRender: number; drawMs: number }> };
 
-const root = fileURLToPath(new URL('./web/measure/', import.meta.url));
+const root = fileURLToPath(new URL('../src/ui/web/measure/', import.meta.url));
 const server = await createServer({ root, logLevel: 'error', server: { host: '127.0.0.1', port: 0 } });
 await server.listen();
 const addr = server.httpServer!.address() as { port: number };

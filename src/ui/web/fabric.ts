@@ -1,6 +1,6 @@
 // A generated leaf/spine fabric with hosts (and optionally containers), as graph JSON. Used by
 // the demo, the browser tests, the renderer measurement page and the UI bench. Pure: IDs come
-// from the caller, so the collector side uses DESIGN §4's UUIDv5 IDs and the browser plain ones.
+// from the caller, so the collector side uses the UUIDv5 IDs of docs/architecture.md#identity and the browser plain ones.
 
 export interface FabricIds {
   switch(name: string): string;

@@ -13,8 +13,8 @@ import { ids } from '../topology/ids.ts';
 import { udpPayloads } from '../collectors/common/pcap.ts';
 import { createLogger } from '../util/log.ts';
 import { parseFlags } from '../util/args.ts';
-import type { FabricIds } from './demo/fabric.ts';
-import { simFabric, type SimFabricSpec, type SimSwitch } from './demo/sim-fabric.ts';
+import type { FabricIds } from '../ui/web/fabric.ts';
+import { simFabric, type SimFabricSpec, type SimSwitch } from './sim-fabric.ts';
 import { startSimulator } from '../collectors/snmp/sim/server.ts';
 import type { SimDevice } from '../collectors/snmp/sim/device.ts';
 import { createRequire } from 'node:module';
@@ -32,7 +32,7 @@ const snmp = createRequire(import.meta.url)('net-snmp') as {
 };
 
 
-/** DESIGN §4 IDs, so demo elements look like the ones real sources produce. */
+/** Canopy's own IDs (docs/architecture.md#identity), so demo elements look like the ones real sources produce. */
 export const canopyIds: FabricIds = {
   switch: (n) => ids.switchBySysName(n),
   port: (s, i) => ids.port(s, i),

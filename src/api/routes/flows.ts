@@ -1,12 +1,13 @@
 // GET /api/flows — its parameters are declared once here: the handler validates against the list,
 // the 400 for an unknown one names them all, and /api/openapi.json describes them from it.
-import type { ApiApp } from '../../api/app.ts';
-import { json, problem } from '../../api/problem.ts';
+// The rows come from the flows reader the flow pipeline component exposes.
+import type { ApiApp } from '../app.ts';
+import { json, problem } from '../problem.ts';
 import type { GraphReader } from '../../topology/store/graph-store.ts';
-import { ipProtocolNames, ipProtocolNumber } from '../common/protocol-names.ts';
-import type { FlowPipeline } from './pipeline.ts';
-import type { FlowQuery, FlowRow, HostScope } from './flow-store.ts';
-import { hostScope, isFlowNode, normAddr, normMac } from './host-scope.ts';
+import { ipProtocolNames, ipProtocolNumber } from '../../collectors/common/protocol-names.ts';
+import type { FlowQuery } from '../../collectors/flows/flow-store.ts';
+import type { FlowsReader } from '../../collectors/flows/flows-reader.ts';
+import { hostScope, isFlowNode, normAddr, normMac } from '../../collectors/flows/host-scope.ts';
 
 const INT = /^\d+$/;
 
@@ -92,59 +93,18 @@ export function parseFlowParams(p: Record<string, string>, g: GraphReader, now =
   return q;
 }
 
-/** Flows of graph nodes for the Flows() query step: hosts by their scope, devices and ports directly. */
-export function flowsOfNodes(pipeline: FlowPipeline, ids: string[] | undefined, top: number): FlowRow[] {
-  pipeline.flush();
-  if (!ids) return pipeline.store.query({ top }, pipeline.windowStart());
-  const nodes: string[] = [];
-  const hosts: HostScope[] = [];
-  for (const id of new Set(ids)) {
-    const n = pipeline.graph.getNode(id);
-    if (n && !isFlowNode(n)) hosts.push(hostScope(pipeline.graph, n));
-    else nodes.push(id);
-  }
-  // Long lists would make one huge statement: the window's flows are filtered here instead.
-  if (nodes.length + hosts.length <= 200) return pipeline.store.query({ nodes, hosts, top }, pipeline.windowStart());
-  const match = rowMatcher(nodes, hosts);
-  return pipeline.store.query({ top }, pipeline.windowStart()).filter(match);
-}
-
-/** The SQL conditions of FlowStore.query for nodes and hosts, as a function of a row (indexed: O(1) per row). */
-function rowMatcher(nodes: string[], hosts: HostScope[]): (r: FlowRow) => boolean {
-  const nodeSet = new Set(nodes);
-  const byPort = new Map<string, { macs: Set<string>; addrs: Set<string> }[]>();
-  const anywhere = new Set<string>();
-  for (const h of hosts) {
-    if (h.ports.length === 0) {
-      for (const a of h.addrs) anywhere.add(a);
-      continue;
-    }
-    const who = { macs: new Set(h.macs), addrs: new Set(h.addrs) };
-    for (const p of h.ports) {
-      let l = byPort.get(p);
-      if (!l) byPort.set(p, (l = []));
-      l.push(who);
-    }
-  }
-  const onPort = (port: string | null, r: FlowRow) =>
-    port !== null && (byPort.get(port)?.some((w) => w.macs.has(r.srcMac) || w.macs.has(r.dstMac) || w.addrs.has(r.srcAddr) || w.addrs.has(r.dstAddr)) ?? false);
-  return (r) =>
-    nodeSet.has(r.deviceId) || (r.inPortId !== null && nodeSet.has(r.inPortId)) || (r.outPortId !== null && nodeSet.has(r.outPortId)) ||
-    onPort(r.inPortId, r) || onPort(r.outPortId, r) || anywhere.has(r.srcAddr) || anywhere.has(r.dstAddr);
-}
-
-export function registerFlowRoutes(app: ApiApp, pipeline: FlowPipeline): void {
+export function registerFlowRoutes(app: ApiApp, flows: FlowsReader, graph: GraphReader): void {
   app.get('/api/flows', (c) => {
     let q: FlowQuery;
+    // One clock reading for the relative times and the window's start (see FlowsReader.query).
+    const now = Date.now();
     try {
-      q = parseFlowParams(c.req.query(), pipeline.graph);
+      q = parseFlowParams(c.req.query(), graph, now);
     } catch (e) {
       if (e instanceof BadParam) return problem(c, 400, 'Bad Request', e.message, { parameter: e.param });
       throw e;
     }
-    // Flows still in the table are part of the answer.
-    pipeline.flush();
-    return json(c, pipeline.store.query(q, pipeline.windowStart()));
+    return json(c, flows.query(q, now));
   });
 }
 

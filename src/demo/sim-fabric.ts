@@ -2,7 +2,7 @@
 // ports and LLDP-MIB neighbours (the other switches, and hosts as lldpd advertises them: chassis
 // and port ID = MAC, sysName, port description = interface name). Served by `canopy snmp-sim`,
 // polled by the real poller and cabled by the stitcher, so the demo runs the real pipeline.
-import { rec, type WalkRecord } from '../../collectors/snmp/sim/records.ts';
+import { rec, type WalkRecord } from '../collectors/snmp/sim/records.ts';
 
 export interface SimFabricSpec {
   spines: number;

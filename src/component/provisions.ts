@@ -1,0 +1,24 @@
+// What the collector's components provide one another and the HTTP API (docs/architecture.md,
+// "Components"). A component lists these in its spec's needs/uses/provides; the wiring orders
+// start and stop from them.
+import type { FlowPipeline } from '../collectors/flows/pipeline.ts';
+import type { FlowsReader } from '../collectors/flows/flows-reader.ts';
+import type { DeviceAdmin } from '../collectors/snmp/device-admin.ts';
+import type { StitchInput } from '../topology/stitch/types.ts';
+import type { UiFiles } from '../ui/files.ts';
+import type { SqliteGraphStore } from '../topology/store/sqlite-store.ts';
+import { provision } from './contract.ts';
+
+/** The graph store; the collector gives it (and, with the storage seam, the other stores). */
+export const GRAPH_STORE = provision<SqliteGraphStore>('graph-store');
+
+/** The flow table, store and attribution sFlow, NetFlow and IPFIX share. */
+export const FLOW_PIPELINE = provision<FlowPipeline>('flow-pipeline');
+/** Flows as readers see them (/api/flows, the query language's Flows()). */
+export const FLOWS_READER = provision<FlowsReader>('flows-reader');
+/** The stitcher's input: neighbour, MAC-table and CDP observations per switch. */
+export const STITCH_INPUT = provision<StitchInput>('stitch-input');
+/** The SNMP device table (/api/devices). */
+export const DEVICE_ADMIN = provision<DeviceAdmin>('device-admin');
+/** The wall display's static files (served at /). */
+export const UI_FILES = provision<UiFiles>('ui-files');
