@@ -7,7 +7,9 @@ import { loadConfig } from './config/load.ts';
 import type { Logger } from './util/log.ts';
 import { createRegistry, gauge } from './util/metrics.ts';
 import { gitCommit, packageVersion } from './util/version.ts';
-import { openGraphStore, type SqliteGraphStore } from './topology/store/sqlite-store.ts';
+import type { SqliteGraphStore } from './topology/store/sqlite-store.ts';
+import { openSqliteStorage, type SqliteStorage } from './topology/store/sqlite-storage.ts';
+import type { Storage } from './topology/store/storage.ts';
 import { Fabric } from './topology/fabric.ts';
 import { makeFilterCompiler, makeQueryRunner } from './topology/query-adapters.ts';
 import type { FlowSource } from './topology/query/context.ts';
@@ -34,6 +36,8 @@ export interface Component {
 export interface ComponentContext {
   config: CanopyConfig;
   store: SqliteGraphStore;
+  /** Every persistent table; `store` is its graph. */
+  storage: Storage;
   registry: Registry;
   log: Logger;
 }
@@ -52,6 +56,7 @@ export class Collector {
   readonly config: CanopyConfig;
   readonly registry: Registry;
   store!: SqliteGraphStore;
+  storage!: SqliteStorage;
   private api: ApiServer | undefined;
   private fabric: Fabric | undefined;
   private components: Component[] = [];
@@ -71,7 +76,8 @@ export class Collector {
   async start(): Promise<void> {
     const { config, log } = this;
     const dbPath = join(resolve(config.storage.dataDir), 'canopy.db');
-    this.store = openGraphStore({ path: dbPath });
+    this.storage = openSqliteStorage({ path: dbPath });
+    this.store = this.storage.graph;
     // Constant 1; the labels say what runs (join on it: * on (instance) group_left(version) canopy_build_info).
     gauge(this.registry, 'canopy_build_info', 'Canopy build: version, Node.js version, git commit (empty when unknown)', ['version', 'node_version', 'commit'])
       .set({ version: packageVersion(), node_version: process.version, commit: gitCommit() ?? '' }, 1);
@@ -89,7 +95,7 @@ export class Collector {
     });
 
     const auth = new Auth(config, log);
-    const ctx: ComponentContext = { config, store: this.store, registry: this.registry, log };
+    const ctx: ComponentContext = { config, store: this.store, storage: this.storage, registry: this.registry, log };
     this.components = (this.opts.components ?? []).map((f) => f(ctx)).filter((c): c is Component => c !== undefined);
 
     this.fabric = new Fabric(this.store, log.child({ component: 'fabric' }));

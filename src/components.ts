@@ -12,7 +12,7 @@ import { Stitcher } from './topology/stitch/stitcher.ts';
 export function defaultComponents(): ComponentFactory[] {
   // One flow table, store and attribution shared by sFlow, NetFlow and IPFIX.
   let pipeline: FlowPipeline | undefined;
-  const flows = (ctx: ComponentContext) => (pipeline ??= new FlowPipeline(ctx.config, ctx.store, ctx.registry, ctx.log.child({ component: 'flows' })));
+  const flows = (ctx: ComponentContext) => (pipeline ??= new FlowPipeline(ctx.config, ctx.storage, ctx.registry, ctx.log.child({ component: 'flows' })));
   // The stitcher reads the SNMP poller's observations; both are built once per collector.
   let snmp: SnmpComponent | undefined | null;
   const snmpOf = (ctx: ComponentContext) => (snmp === undefined ? (snmp = ctx.config.snmp.enabled ? createSnmpComponent(ctx) : null) : snmp) ?? undefined;
@@ -32,7 +32,7 @@ export function defaultComponents(): ComponentFactory[] {
     (ctx) => createSflowComponent(ctx, flows(ctx)),
     (ctx) => createNetflowComponent(ctx, flows(ctx)),
     (ctx) => {
-      const stitcher = new Stitcher(ctx.store, { missedPollsDown: ctx.config.snmp.missedPollsDown, retentionMs: ctx.config.topology.linkRetention * 1000 }, ctx.registry);
+      const stitcher = new Stitcher(ctx.store, ctx.storage.stitchInputs, { missedPollsDown: ctx.config.snmp.missedPollsDown, retentionMs: ctx.config.topology.linkRetention * 1000 }, ctx.registry);
       let unfeed: (() => void) | undefined;
       return {
         name: 'stitch',

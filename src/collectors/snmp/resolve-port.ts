@@ -6,7 +6,9 @@ import type { IfInventory } from './parse-if.ts';
 import type { LldpLocPort } from './parse-lldp.ts';
 import { macFromText } from '../../lldp/id.ts';
 
-export type ResolvedVia = 'lldpLocPortId' | 'lldpLocPortDesc' | 'dot1dBasePort' | 'ifIndex';
+import type { ResolvedVia } from '../../topology/store/snmp-rows.ts';
+
+export type { ResolvedVia };
 
 export interface PortResolution {
   ifIndex: number | null;
