@@ -2,9 +2,9 @@
 import { O } from './oids.ts';
 import type { WalkResult } from './client.ts';
 import { Problems, bufOf, indexOf, intOf, ipFromBytes, isPrintable, text } from './values.ts';
-
 import type { CdpEntry, FdbEntry } from '../../topology/store/snmp-rows.ts';
 
+/** Moved to the storage module, which keeps these rows. */
 export type { CdpEntry, FdbEntry };
 
 // MacAddress is a fixed-length index, but some agents (and walks) prefix it with its length 6.

@@ -4,6 +4,7 @@ import { chassisIdText, portIdText } from '../../lldp/id.ts';
 import { O } from './oids.ts';
 import type { WalkResult } from './client.ts';
 import { Problems, bufOf, byIndex, indexOf, intOf, ipFromBytes, text } from './values.ts';
+import type { LldpRemote } from '../../topology/store/snmp-rows.ts';
 
 export interface LldpLocPort {
   portNum: number;
@@ -12,8 +13,7 @@ export interface LldpLocPort {
   desc: string | null;
 }
 
-import type { LldpRemote } from '../../topology/store/snmp-rows.ts';
-
+/** Moved to the storage module, which keeps these rows. */
 export type { LldpRemote };
 
 const CAPS = ['other', 'repeater', 'bridge', 'wlanAccessPoint', 'router', 'telephone', 'docsisCableDevice', 'stationOnly', 'cVLAN', 'sVLAN', 'twoPortMACRelay'];

@@ -5,9 +5,9 @@
 import type { IfInventory } from './parse-if.ts';
 import type { LldpLocPort } from './parse-lldp.ts';
 import { macFromText } from '../../lldp/id.ts';
-
 import type { ResolvedVia } from '../../topology/store/snmp-rows.ts';
 
+/** Moved to the storage module, which keeps these rows. */
 export type { ResolvedVia };
 
 export interface PortResolution {
