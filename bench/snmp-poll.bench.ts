@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { loadConfig } from '../src/config/load.ts';
 import { createSnmpComponent } from '../src/collectors/snmp/component.ts';
-import { openGraphStore } from '../src/topology/store/sqlite-store.ts';
+import { openSqliteStorage } from '../src/topology/store/sqlite-storage.ts';
 import { silentLogger } from '../src/util/log.ts';
 import { createRegistry } from '../src/util/metrics.ts';
 import type { Bench, Emit } from './run.ts';
@@ -71,8 +71,9 @@ async function pollOnce(n: number, emit: Emit): Promise<void> {
   try {
     const devices = [...sim.ports].map(([community, port]) => ({ address: '127.0.0.1', port, version: '2c', community }));
     const config = loadConfig({ env: {}, overrides: { 'storage.dataDir': dir, 'snmp.devices': devices, 'snmp.maxRepetitions': 25, 'snmp.concurrency': CONCURRENCY, 'snmp.traps.enabled': false, 'snmp.timeout': 5, 'snmp.retries': 2 } });
-    const store = openGraphStore({ path: join(dir, 'canopy.db') });
-    const comp = createSnmpComponent({ config, store, registry: createRegistry(false), log: silentLogger() }, { schedule: false });
+    const storage = openSqliteStorage({ path: join(dir, 'canopy.db') });
+    const store = storage.graph;
+    const comp = createSnmpComponent({ config, store, storage, registry: createRegistry(false), log: silentLogger() }, { schedule: false });
     await comp.start();
     const simCpu0 = procCpuSeconds(sim.pid);
     const cpu0 = process.cpuUsage();

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { prng as rng } from '../src/util/prng.ts';
 import type { Bench } from './run.ts';
-import { openGraphStore } from '../src/topology/store/sqlite-store.ts';
+import { openSqliteStorage } from '../src/topology/store/sqlite-storage.ts';
 import { ids } from '../src/topology/ids.ts';
 import { Stitcher } from '../src/topology/stitch/stitcher.ts';
 import type { MacRow, NeighbourRow } from '../src/topology/stitch/types.ts';
@@ -19,7 +19,8 @@ const mac = (kind: number, n: number) => [0x02, kind, (n >> 24) & 255, (n >> 16)
 
 async function run(emit: Parameters<Bench['run']>[0]): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'canopy-stitch-bench-'));
-  const store = openGraphStore({ path: join(dir, 'graph.db') });
+  const storage = openSqliteStorage({ path: join(dir, 'graph.db') });
+  const store = storage.graph;
   try {
     const rand = rng(7);
     const spines = Math.max(2, Math.round(SWITCHES / 50));
@@ -70,7 +71,7 @@ async function run(emit: Parameters<Bench['run']>[0]): Promise<void> {
       for (let j = 0; j < 50; j++) rows.push({ mac: mac(0xc, Math.floor(rand() * HOSTS)), ifIndex: 49 + (j & 1), vlan: 10 });
       return rows;
     };
-    const st = new Stitcher(store, { sweepIntervalMs: 0 });
+    const st = new Stitcher(store, storage.stitchInputs, { sweepIntervalMs: 0 });
     st.start();
     const tFeed = performance.now();
     for (let s = 0; s < spines; s++) {

@@ -8,7 +8,8 @@ import { loadConfig } from './config/load.ts';
 import type { Logger } from './util/log.ts';
 import { createRegistry, gauge } from './util/metrics.ts';
 import { gitCommit, packageVersion } from './util/version.ts';
-import { openGraphStore, type SqliteGraphStore } from './topology/store/sqlite-store.ts';
+import type { SqliteGraphStore } from './topology/store/sqlite-store.ts';
+import { openSqliteStorage, type SqliteStorage } from './topology/store/sqlite-storage.ts';
 import { Fabric } from './topology/fabric.ts';
 import { makeQueryRunner } from './topology/query-adapters.ts';
 import type { FlowSource } from './topology/query/context.ts';
@@ -33,6 +34,7 @@ export class Collector {
   readonly config: CanopyConfig;
   readonly registry: Registry;
   store!: SqliteGraphStore;
+  storage!: SqliteStorage;
   private api: ApiServer | undefined;
   private fabric: Fabric | undefined;
   private components: ComponentSet | undefined;
@@ -66,7 +68,8 @@ export class Collector {
   private async startAll(): Promise<void> {
     const { config, log } = this;
     const dbPath = join(resolve(config.storage.dataDir), 'canopy.db');
-    this.store = openGraphStore({ path: dbPath });
+    this.storage = openSqliteStorage({ path: dbPath });
+    this.store = this.storage.graph;
     // Constant 1; the labels say what runs (join on it: * on (instance) group_left(version) canopy_build_info).
     gauge(this.registry, 'canopy_build_info', 'Canopy build: version, Node.js version, git commit (empty when unknown)', ['version', 'node_version', 'commit'])
       .set({ version: packageVersion(), node_version: process.version, commit: gitCommit() ?? '' }, 1);
@@ -84,7 +87,7 @@ export class Collector {
     });
 
     const auth = new Auth(config, log);
-    const ctx: ComponentContext = { config, store: this.store, registry: this.registry, log };
+    const ctx: ComponentContext = { config, store: this.store, storage: this.storage, registry: this.registry, log };
     // The stores are the collector's to give: components declare the ones they need.
     const components = (this.components = new ComponentSet(this.opts.components ?? [], ctx, [give(GRAPH_STORE, this.store)]));
 

@@ -14,10 +14,10 @@ import { Stitcher } from './topology/stitch/stitcher.ts';
 /** One flow table, store and attribution shared by sFlow, NetFlow and IPFIX; flows for readers. */
 export const flowsComponent: ComponentSpec = {
   name: 'flows',
-  needs: [GRAPH_STORE],
+  // Its stores (graph, flows, port series) come with the context's storage.
   provides: [FLOW_PIPELINE, FLOWS_READER],
-  create(ctx, provided) {
-    const p = new FlowPipeline(ctx.config, provided.get(GRAPH_STORE), ctx.registry, ctx.log.child({ component: 'flows' }));
+  create(ctx) {
+    const p = new FlowPipeline(ctx.config, ctx.storage, ctx.registry, ctx.log.child({ component: 'flows' }));
     const component: Component = {
       name: 'flows',
       async start() {
@@ -56,7 +56,7 @@ export const stitchComponent: ComponentSpec = {
   needs: [GRAPH_STORE],
   provides: [STITCH_INPUT],
   create(ctx, provided) {
-    const stitcher = new Stitcher(provided.get(GRAPH_STORE), { missedPollsDown: ctx.config.snmp.missedPollsDown, retentionMs: ctx.config.topology.linkRetention * 1000 }, ctx.registry);
+    const stitcher = new Stitcher(provided.get(GRAPH_STORE), ctx.storage.stitchInputs, { missedPollsDown: ctx.config.snmp.missedPollsDown, retentionMs: ctx.config.topology.linkRetention * 1000 }, ctx.registry);
     const component: Component = {
       name: 'stitch',
       async start() {

@@ -3,6 +3,7 @@
 // wiring (./lifecycle.ts) orders start and stop from these declarations, never from list position.
 import type { Registry } from 'prom-client';
 import type { CanopyConfig } from '../config/schema.ts';
+import type { Storage } from '../topology/store/storage.ts';
 import type { SqliteGraphStore } from '../topology/store/sqlite-store.ts';
 import type { Logger } from '../util/log.ts';
 
@@ -19,6 +20,8 @@ export interface Component {
 export interface ComponentContext {
   config: CanopyConfig;
   store: SqliteGraphStore;
+  /** Every persistent table; `store` is its graph. */
+  storage: Storage;
   registry: Registry;
   log: Logger;
 }

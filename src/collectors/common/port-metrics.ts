@@ -2,8 +2,8 @@
 // (docs/architecture.md#flows). Per port one source feeds Metric: sFlow counters while they keep arriving (seen
 // within two of their intervals), else SNMP; Metric.Source says which. Graph updates are
 // throttled per port (history would otherwise archive every counter sample); state changes are not.
-import type { Database, Statement } from 'better-sqlite3';
 import type { GraphStore } from '../../topology/store/graph-store.ts';
+import type { PortSeriesRow, PortSeriesStore } from '../../topology/store/port-series.ts';
 import type { Metadata } from '../../topology/types.ts';
 
 export type CounterSource = 'sflow' | 'snmp' | 'netflow';
@@ -45,24 +45,13 @@ export class PortMetrics {
   private readonly last = new Map<string, Last>();
   /** Last State written per port, to spot changes without reading the graph. */
   private readonly states = new Map<string, unknown>();
-  private series: (string | number)[][] = [];
-  private readonly ins: Statement;
-  private readonly moveRows: Statement;
+  private series: PortSeriesRow[] = [];
 
   constructor(
     private readonly store: GraphStore,
-    private readonly db: Database,
+    private readonly stored: PortSeriesStore,
     private readonly graphIntervalMs: number,
-  ) {
-    db.exec(`CREATE TABLE IF NOT EXISTS port_metrics (
-      node_id TEXT NOT NULL, source TEXT NOT NULL, start INTEGER NOT NULL, last INTEGER NOT NULL,
-      rx_bytes INTEGER, tx_bytes INTEGER, rx_packets INTEGER, tx_packets INTEGER,
-      rx_errors INTEGER, tx_errors INTEGER, rx_dropped INTEGER, tx_dropped INTEGER);
-      CREATE INDEX IF NOT EXISTS port_metrics_node ON port_metrics(node_id, last);`);
-    this.ins = db.prepare('INSERT INTO port_metrics VALUES (?,?,?,?,?,?,?,?,?,?,?,?)');
-    this.moveRows = db.prepare(`UPDATE port_metrics SET node_id = (SELECT value FROM json_each(@moved) WHERE key = port_metrics.node_id)
-      WHERE node_id IN (SELECT key FROM json_each(@moved))`);
-  }
+  ) {}
 
   /**
    * Records one reading. `extra` (Speed, State …) is merged into the node at the same time; a
@@ -86,7 +75,10 @@ export class PortMetrics {
     }
     const d: Record<string, number> = {};
     for (const [k, name] of KEYS) d[name] = delta(c[k], prev.c[k]);
-    this.series.push([portId, source, prev.at, now, d.RxBytes!, d.TxBytes!, d.RxPackets!, d.TxPackets!, d.RxErrors!, d.TxErrors!, d.RxDropped!, d.TxDropped!]);
+    this.series.push({
+      nodeId: portId, source, start: prev.at, last: now, rxBytes: d.RxBytes!, txBytes: d.TxBytes!, rxPackets: d.RxPackets!, txPackets: d.TxPackets!,
+      rxErrors: d.RxErrors!, txErrors: d.TxErrors!, rxDropped: d.RxDropped!, txDropped: d.TxDropped!,
+    });
     if (this.series.length >= MAX_SERIES_BUFFER) this.flushSeries();
     const interval = prev.interval ? (prev.interval * 3 + (now - prev.at)) / 4 : now - prev.at;
     const next: Last = { at: now, c, graphAt: prev.graphAt, interval };
@@ -118,9 +110,7 @@ export class PortMetrics {
     if (this.series.length === 0) return;
     const rows = this.series;
     this.series = [];
-    this.db.transaction(() => {
-      for (const r of rows) this.ins.run(...r);
-    })();
+    this.stored.append(rows);
   }
 
   private sflowInterval(portId: string): number {
@@ -152,7 +142,7 @@ export class PortMetrics {
         this.states.delete(from);
       }
     }
-    for (const r of this.series) r[0] = moved.get(r[0] as string) ?? r[0]!;
-    this.moveRows.run({ moved: JSON.stringify(Object.fromEntries(moved)) });
+    for (const r of this.series) r.nodeId = moved.get(r.nodeId) ?? r.nodeId;
+    this.stored.repoint(moved);
   }
 }

@@ -3,7 +3,8 @@
 // accounting for /api/status, retention, and /api/flows.
 import type { Registry, Counter } from 'prom-client';
 import type { CanopyConfig } from '../../config/schema.ts';
-import type { SqliteGraphStore } from '../../topology/store/sqlite-store.ts';
+import type { GraphStore } from '../../topology/store/graph-store.ts';
+import type { Storage } from '../../topology/store/storage.ts';
 import type { GraphEvent } from '../../topology/types.ts';
 import { ids } from '../../topology/ids.ts';
 import type { Logger } from '../../util/log.ts';
@@ -51,17 +52,19 @@ export class FlowPipeline {
   private readonly exporters = new Map<string, ExporterStats>();
   private timer: NodeJS.Timeout | undefined;
   readonly writer: FlowWriter;
+  readonly graph: GraphStore;
 
   constructor(
     readonly config: CanopyConfig,
-    readonly graph: SqliteGraphStore,
+    storage: Pick<Storage, 'graph' | 'flows' | 'portSeries'>,
     readonly registry: Registry,
     readonly log: Logger,
   ) {
-    this.store = new FlowStore(graph.database);
+    const graph = (this.graph = storage.graph);
+    this.store = new FlowStore(storage.flows);
     this.writer = new FlowWriter(this.store, log);
     this.table = new FlowTable(config.storage.flowTableSize, (entries) => this.writer.enqueue(entries), (origin, r, now) => this.attribute(origin, r, now));
-    this.ports = new PortMetrics(graph, graph.database, config.storage.counterUpdateInterval * 1000);
+    this.ports = new PortMetrics(graph, storage.portSeries, config.storage.counterUpdateInterval * 1000);
     this.metrics = flowMetrics(registry);
     this.gaps = counter(registry, 'canopy_sequence_gaps_total', 'Datagrams (sFlow) or records (NetFlow/IPFIX) lost per the exporter sequence numbers', ['protocol', 'exporter']);
     this.samplingMissing = counter(registry, 'canopy_sampling_rate_missing_total', 'Flow records stored with rate 1 because no sampling rate was known', ['protocol']);

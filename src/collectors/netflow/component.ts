@@ -31,7 +31,7 @@ export function createNetflowComponent(ctx: ComponentContext, pipeline: FlowPipe
   // Datagrams of no known version are counted under netflow9 (see handle()).
   preset(m.dropped, { protocol: ['netflow9'], reason: ['malformed'] });
   const templates = new TemplateCache();
-  const loaded = new TemplateStore(ctx.store.database).attach(templates);
+  const loaded = new TemplateStore(ctx.storage.templates).attach(templates);
   const sampling = new SamplingResolver({ samplingOverrides: netflow.samplingOverrides, samplingDefaults: netflow.samplingDefaults });
   const decoder = new NetflowDecoder({ templates, sampling });
   const flows: FlowRecord[] = [];

@@ -6,26 +6,14 @@ import type { FlowRecord } from '../common/flow-record.ts';
 import { parsePacket } from '../common/packet.ts';
 import { ieDef, v9ScopeDef, type FieldDef } from './fields.ts';
 import * as R from './read.ts';
+import type { Template, TemplateField } from '../../topology/store/templates.ts';
 
 export const VARIABLE_LENGTH = 65535;
 /** RFC 5103 reverse information elements: PEN 29305, element id = the forward IE's id. */
 export const REVERSE_PEN = 29305;
 
-export interface TemplateField {
-  id: number;
-  length: number;
-  /** IPFIX private enterprise number; 0 for IANA IEs and all NetFlow v9 fields. */
-  pen: number;
-}
-
-export interface Template {
-  version: 9 | 10;
-  id: number;
-  /** Options templates: the first `scopeCount` fields are scope fields. */
-  scopeCount: number;
-  options: boolean;
-  fields: TemplateField[];
-}
+/** Moved to the storage module, which keeps these rows. */
+export type { Template, TemplateField };
 
 /** Per-message values the generated decoder reads. Mutated in place, one per decoder. */
 export interface DecodeContext {

@@ -7,7 +7,7 @@ import { counter } from '../../util/metrics.ts';
 import { v3User } from './client.ts';
 import type { DevicePoller, DeviceSettings, PollContext } from './device-poller.ts';
 import { SnmpMetrics } from './metrics.ts';
-import { DeviceTable, toTarget, type Target } from './devices.ts';
+import { toTarget, type Target } from './devices.ts';
 import type { DeviceAdmin } from './device-admin.ts';
 import { feedStitcher } from './stitch-feed.ts';
 import { writeLinkState } from './graph-writer.ts';
@@ -30,9 +30,8 @@ export interface SnmpComponent extends Component {
 export function createSnmpComponent(ctx: ComponentContext, opts: { schedule?: boolean } = {}): SnmpComponent {
   const cfg = ctx.config.snmp;
   const log = ctx.log.child({ component: 'snmp' });
-  const db = ctx.store.database;
-  const observations = new SnmpObservations(db, cfg.missedPollsDown);
-  const table = new DeviceTable(db);
+  const observations = new SnmpObservations(ctx.storage.snmpObservations, cfg.missedPollsDown);
+  const table = ctx.storage.snmpDevices;
   const metrics = new SnmpMetrics(ctx.registry);
   const claims = new Map<string, string>();
   const pctx: PollContext = { store: ctx.store, obs: observations, log, claims, countPoll: (r) => metrics.countPoll(r) };

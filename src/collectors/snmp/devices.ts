@@ -1,7 +1,6 @@
-// SNMP targets: from config (`snmp.devices`) and from /api/devices (persisted in SQLite), with
+// SNMP targets: from config (`snmp.devices`) and from /api/devices (persisted in storage), with
 // credentials filled in from `snmp.credentials` by subnet.
 import { BlockList, isIP } from 'node:net';
-import type { Database } from 'better-sqlite3';
 import { idFor } from '../../topology/ids.ts';
 import type { CredentialConfig, DeviceConfig } from './config.ts';
 
@@ -77,24 +76,4 @@ export function publicView(t: Target): Record<string, unknown> {
   const masked: Record<string, unknown> = { ...cfg };
   for (const k of ['community', 'authKey', 'privKey'] as const) if (k in masked && masked[k] !== undefined) masked[k] = Array.isArray(masked[k]) ? masked[k].map(() => '***') : '***';
   return { ID: t.id, ...masked, Source: t.source };
-}
-
-/** API-created devices, persisted. */
-export class DeviceTable {
-  constructor(private readonly db: Database) {
-    db.exec('CREATE TABLE IF NOT EXISTS snmp_devices (id TEXT PRIMARY KEY, body TEXT NOT NULL, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL)');
-  }
-
-  all(): { id: string; body: unknown }[] {
-    return (this.db.prepare('SELECT id, body FROM snmp_devices ORDER BY created_at, id').all() as { id: string; body: string }[]).map((r) => ({ id: r.id, body: JSON.parse(r.body) as unknown }));
-  }
-
-  put(id: string, body: DeviceConfig): void {
-    const now = Date.now();
-    this.db.prepare('INSERT INTO snmp_devices VALUES (?,?,?,?) ON CONFLICT(id) DO UPDATE SET body = excluded.body, updated_at = excluded.updated_at').run(id, JSON.stringify(body), now, now);
-  }
-
-  delete(id: string): boolean {
-    return this.db.prepare('DELETE FROM snmp_devices WHERE id = ?').run(id).changes > 0;
-  }
 }

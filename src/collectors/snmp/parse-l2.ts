@@ -2,24 +2,10 @@
 import { O } from './oids.ts';
 import type { WalkResult } from './client.ts';
 import { Problems, bufOf, indexOf, intOf, ipFromBytes, isPrintable, text } from './values.ts';
+import type { CdpEntry, FdbEntry } from '../../topology/store/snmp-rows.ts';
 
-export interface FdbEntry {
-  /** VLAN ID (Q-BRIDGE: the FDB ID mapped through dot1qVlanFdbId when present); null for dot1dTpFdb. */
-  vlan: number | null;
-  mac: string;
-  bridgePort: number;
-  mib: 'qbridge' | 'bridge';
-}
-
-export interface CdpEntry {
-  ifIndex: number;
-  deviceIndex: number;
-  deviceId: string | null;
-  devicePort: string | null;
-  platform: string | null;
-  address: string | null;
-  capabilities: number | null;
-}
+/** Moved to the storage module, which keeps these rows. */
+export type { CdpEntry, FdbEntry };
 
 // MacAddress is a fixed-length index, but some agents (and walks) prefix it with its length 6.
 function macFromArcs(arcs: number[]): string | null {

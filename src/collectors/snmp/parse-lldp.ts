@@ -4,6 +4,7 @@ import { chassisIdText, portIdText } from '../../lldp/id.ts';
 import { O } from './oids.ts';
 import type { WalkResult } from './client.ts';
 import { Problems, bufOf, byIndex, indexOf, intOf, ipFromBytes, text } from './values.ts';
+import type { LldpRemote } from '../../topology/store/snmp-rows.ts';
 
 export interface LldpLocPort {
   portNum: number;
@@ -12,25 +13,8 @@ export interface LldpLocPort {
   desc: string | null;
 }
 
-export interface LldpRemote {
-  /** Index exactly as the agent gave it ("timeMark.localPortNum.remIndex", or shorter). */
-  rawIndex: string;
-  timeMark: number | null;
-  /** lldpRemLocalPortNum (v1) or lldpV2RemLocalIfIndex (v2); null when the index has no such arc. */
-  localPortNum: number | null;
-  remIndex: number | null;
-  chassisIdSubtype: number | null;
-  chassisId: string | null;
-  portIdSubtype: number | null;
-  portId: string | null;
-  portDesc: string | null;
-  sysName: string | null;
-  sysDesc: string | null;
-  capSupported: string[];
-  capEnabled: string[];
-  managementAddresses: string[];
-  mib: 'lldp' | 'lldp-v2';
-}
+/** Moved to the storage module, which keeps these rows. */
+export type { LldpRemote };
 
 const CAPS = ['other', 'repeater', 'bridge', 'wlanAccessPoint', 'router', 'telephone', 'docsisCableDevice', 'stationOnly', 'cVLAN', 'sVLAN', 'twoPortMACRelay'];
 

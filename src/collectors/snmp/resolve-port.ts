@@ -5,8 +5,10 @@
 import type { IfInventory } from './parse-if.ts';
 import type { LldpLocPort } from './parse-lldp.ts';
 import { macFromText } from '../../lldp/id.ts';
+import type { ResolvedVia } from '../../topology/store/snmp-rows.ts';
 
-export type ResolvedVia = 'lldpLocPortId' | 'lldpLocPortDesc' | 'dot1dBasePort' | 'ifIndex';
+/** Moved to the storage module, which keeps these rows. */
+export type { ResolvedVia };
 
 export interface PortResolution {
   ifIndex: number | null;

@@ -11,7 +11,7 @@ import { ClaimIndex, pairEnds, pairKey } from './claim-index.ts';
 import { LinkWriter } from './link-writer.ts';
 import { FdbIndex, fdbInput } from './fdb.ts';
 import { LagIndex, lagDerivedInput } from './lag.ts';
-import { InputsTable, inputKey, type InputSource } from './inputs-table.ts';
+import type { InputSource, StitchInputStore } from '../store/stitch-inputs.ts';
 import { carryMissed, cdpToNeighbour, frameToNeighbour, macKey, neighbourKey } from './rows.ts';
 import { resolveNeighbours } from './neighbours.ts';
 import { STITCH_ORIGIN } from './resolve.ts';
@@ -19,6 +19,7 @@ import { stitchMetrics, type StitchMetrics } from './metrics.ts';
 import { Dirty, isFabricCable, onGraphEvents } from './events.ts';
 
 const DAY = 24 * 3600 * 1000;
+const inputKey = (source: string, reporter: string) => `${source}\u001f${reporter}`;
 
 interface Input {
   source: InputSource;
@@ -40,7 +41,6 @@ export class Stitcher {
   /** Last `Metadata.LLDP` seen per host interface (publisher / agent), to skip unchanged updates. */
   readonly agentLldp = new Map<string, string>();
   readonly endpointState = new Map<string, unknown>();
-  private readonly table: InputsTable;
   private readonly limit: number;
   private readonly retention: number;
   private readonly now: () => number;
@@ -52,14 +52,15 @@ export class Stitcher {
   private placeholderCount = 0;
 
   constructor(
-    readonly store: GraphStore & { database: import('better-sqlite3').Database },
+    readonly store: GraphStore,
+    /** Where the inputs are kept across restarts. */
+    private readonly table: StitchInputStore,
     private readonly opts: StitcherOptions = {},
     registry?: Registry,
   ) {
     this.limit = Math.max(2, opts.missedPollsDown ?? 2);
     this.retention = opts.retentionMs ?? DAY;
     this.now = opts.now ?? Date.now;
-    this.table = new InputsTable(store.database);
     this.metrics = registry ? stitchMetrics(registry, () => this.links.counts(), () => this.links.conflicts.size) : undefined;
   }
 

@@ -41,6 +41,8 @@ export interface GraphStore extends GraphReader {
   write<T>(fn: (tx: GraphTx) => T): T;
   /** The graph as it was at instant t (epoch ms). */
   at(t: number): GraphReader;
+  /** Revisions of one element within retention, oldest first, the live one last (DeletedAt on the final one when deleted). */
+  historyOf(id: string): (GraphNode | GraphEdge)[];
   /** Subscribes to the change feed; returns an unsubscribe function. */
   subscribe(listener: GraphListener): () => void;
   resolveAlias(key: string): string | undefined;

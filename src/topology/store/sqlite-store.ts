@@ -9,7 +9,7 @@ import type { EdgeInput, GraphEdge, GraphEvent, GraphNode, NodeInput, Metadata }
 import type { GraphListener, GraphReader, GraphStore, GraphTx } from './graph-store.ts';
 import { INDEXED_KEYS } from './graph-store.ts';
 import { deepMerge, getPath, indexValues } from '../metadata.ts';
-import { migrate } from './sqlite-schema.ts';
+import { checkVersion, migrate } from './sqlite-migrations.ts';
 import { SqliteReader } from './sqlite-reader.ts';
 import { type RawRow } from './rows.ts';
 import { SqliteAtReader } from './sqlite-at-reader.ts';
@@ -26,11 +26,23 @@ export interface SqliteStoreOptions {
   readonly?: boolean;
 }
 
-export function openGraphStore(opts: SqliteStoreOptions): SqliteGraphStore {
+/** Opens the file, refusing one from a newer Canopy and migrating an older one (unless read-only). */
+export function openSqliteDatabase(opts: SqliteStoreOptions): Db {
   if (opts.path !== ':memory:' && !opts.readonly) mkdirSync(dirname(opts.path), { recursive: true });
   const db = new Database(opts.path, { readonly: opts.readonly ?? false });
-  if (!opts.readonly) migrate(db);
-  return new SqliteGraphStore(db, opts.now ?? Date.now);
+  try {
+    if (opts.readonly) checkVersion(db, opts.path);
+    else migrate(db, opts.path);
+  } catch (e) {
+    db.close();
+    throw e;
+  }
+  return db;
+}
+
+/** The graph store alone (the other stores of the same file: openSqliteStorage). */
+export function openGraphStore(opts: SqliteStoreOptions): SqliteGraphStore {
+  return new SqliteGraphStore(openSqliteDatabase(opts), opts.now ?? Date.now);
 }
 
 function str(v: unknown): string | null {

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../../src/config/load.ts';
-import { openGraphStore, type SqliteGraphStore } from '../../../src/topology/store/sqlite-store.ts';
+import { openSqliteStorage } from '../../../src/topology/store/sqlite-storage.ts';
 import { FlowPipeline } from '../../../src/collectors/flows/pipeline.ts';
 import { ExporterAccounts } from '../../../src/collectors/flows/exporter-accounts.ts';
 import { createRegistry } from '../../../src/util/metrics.ts';
@@ -21,12 +21,12 @@ afterEach(() => {
 function setup(): { pipeline: FlowPipeline; registry: Registry } {
   const dir = mkdtempSync(join(tmpdir(), 'canopy-accounts-'));
   const config = loadConfig({ env: {}, overrides: { 'storage.dataDir': dir } });
-  const store: SqliteGraphStore = openGraphStore({ path: join(dir, 'graph.db') });
+  const storage = openSqliteStorage({ path: join(dir, 'graph.db') });
   const registry = createRegistry(false);
-  const pipeline = new FlowPipeline(config, store, registry, silentLogger());
+  const pipeline = new FlowPipeline(config, storage, registry, silentLogger());
   cleanup = () => {
     pipeline.stop();
-    store.close();
+    storage.close();
     rmSync(dir, { recursive: true, force: true });
   };
   return { pipeline, registry };

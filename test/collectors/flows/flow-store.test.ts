@@ -1,7 +1,11 @@
 // A data dir written before flows had L2 columns opens, keeps its rows, and takes new ones.
 import { describe, it, expect } from 'vitest';
 import Database from 'better-sqlite3';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { FlowStore, type FlowEntry } from '../../../src/collectors/flows/flow-store.ts';
+import { openSqliteStorage } from '../../../src/topology/store/sqlite-storage.ts';
 
 // The flow tables as releases before the L2 columns created them.
 const OLD_SCHEMA = `
@@ -33,11 +37,15 @@ const entry = (o: Partial<FlowEntry>): FlowEntry => ({
 
 describe('flow store schema upgrade', () => {
   it('adds the MAC/EtherType columns to an old store, keeps its rows and rollups, and keys rollups by them', () => {
-    const db = new Database(':memory:');
+    const dir = mkdtempSync(join(tmpdir(), 'canopy-flows-old-'));
+    const path = join(dir, 'canopy.db');
+    const db = new Database(path);
     db.exec(OLD_SCHEMA);
     db.prepare(`INSERT INTO flows VALUES (120000, 120000, 'sflow', '10.0.0.1', 'dev', 1, 2, 'p1', 'p2', 0, '192.0.2.1', '192.0.2.2', 6, 1000, 22, 500, 5, 1, 1, 0)`).run();
     db.prepare(`INSERT INTO flows_1m VALUES (120000, 'sflow', '10.0.0.1', 'dev', 1, 2, 'p1', 'p2', 0, '192.0.2.1', '192.0.2.2', 6, 1000, 22, 500, 5, 1)`).run();
-    const store = new FlowStore(db);
+    db.close();
+    let storage = openSqliteStorage({ path });
+    let store = new FlowStore(storage.flows);
     expect(store.query({}, 0)).toEqual([expect.objectContaining({ srcAddr: '192.0.2.1', protoName: 'TCP', srcMac: '', dstMac: '', etherType: 0, etherTypeName: '', bytes: 500 })]);
     expect(store.query({ from: 60_000 }, 1e12)).toEqual([expect.objectContaining({ srcAddr: '192.0.2.1', bytes: 500 })]);
     // Two ARP stations in the same minute: two rollup rows, not one (the rollup key has the MACs).
@@ -46,8 +54,11 @@ describe('flow store schema upgrade', () => {
     expect(rolled.map((r) => r.srcMac).sort()).toEqual(['02:00:00:00:00:01', '02:00:00:00:00:02']);
     expect(rolled[0]).toMatchObject({ etherTypeName: 'ARP', bytes: 100 });
     // Opening it again changes nothing.
-    new FlowStore(db);
+    storage.close();
+    storage = openSqliteStorage({ path });
+    store = new FlowStore(storage.flows);
     expect(store.query({}, 0)).toHaveLength(3);
-    db.close();
+    storage.close();
+    rmSync(dir, { recursive: true, force: true });
   });
 });

@@ -1,6 +1,6 @@
 // The flow table's aggregation key and the paced SQLite writer behind it.
 import { describe, it, expect } from 'vitest';
-import Database from 'better-sqlite3';
+import { openSqliteStorage } from '../../../src/topology/store/sqlite-storage.ts';
 import type { FlowRecord } from '../../../src/collectors/common/flow-record.ts';
 import { FlowTable } from '../../../src/collectors/flows/flow-table.ts';
 import { FlowStore, type FlowEntry } from '../../../src/collectors/flows/flow-store.ts';
@@ -82,8 +82,10 @@ function entries(n: number, last = 1_000): FlowEntry[] {
 
 describe('paced flow writer', () => {
   const setup = (opts = {}) => {
-    const db = new Database(':memory:');
-    const store = new FlowStore(db);
+    const storage = openSqliteStorage({ path: ':memory:' });
+    // Counts and the failure injection below are SQLite-specific.
+    const db = storage.graph.database;
+    const store = new FlowStore(storage.flows);
     const count = (table = 'flows') => (db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
     return { db, store, count, w: new FlowWriter(store, silentLogger(), opts) };
   };

@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { loadConfig } from '../../../src/config/load.ts';
-import { openGraphStore, type SqliteGraphStore } from '../../../src/topology/store/sqlite-store.ts';
+import type { SqliteGraphStore } from '../../../src/topology/store/sqlite-store.ts';
+import { openSqliteStorage } from '../../../src/topology/store/sqlite-storage.ts';
 import { Stitcher } from '../../../src/topology/stitch/stitcher.ts';
 import { FlowPipeline } from '../../../src/collectors/flows/pipeline.ts';
 import { decodeSflow } from '../../../src/collectors/sflow/decode.ts';
@@ -62,13 +63,14 @@ export function env(overrides: Record<string, unknown> = {}): Env {
       ...overrides,
     },
   });
-  const store = openGraphStore({ path: join(dir, 'graph.db') });
+  const storage = openSqliteStorage({ path: join(dir, 'graph.db') });
+  const store = storage.graph;
   const lines: LogLine[] = [];
   const log = pino({ level: 'debug' }, { write: (s: string) => void lines.push(JSON.parse(s) as LogLine) });
   const registry = createRegistry(false);
-  const ctx: ComponentContext = { config, store, registry, log };
-  const pipeline = new FlowPipeline(config, store, registry, log.child({ component: 'flows' }));
-  const stitcher = new Stitcher(store, { sweepIntervalMs: 0 });
+  const ctx: ComponentContext = { config, store, storage, registry, log };
+  const pipeline = new FlowPipeline(config, storage, registry, log.child({ component: 'flows' }));
+  const stitcher = new Stitcher(store, storage.stitchInputs, { sweepIntervalMs: 0 });
   stitcher.start();
   const e = { dir, store, pipeline, stitcher, ctx, lines, components: [] };
   envs.push(e);

@@ -1,5 +1,5 @@
 // Templates survive a collector restart: learned → persisted in SQLite → reloaded by a new decoder.
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { NetflowDecoder } from '../../../src/collectors/netflow/decoder.ts';
 import { TemplateCache } from '../../../src/collectors/netflow/template-cache.ts';
 import { TemplateStore } from '../../../src/collectors/netflow/template-store.ts';
+import { openSqliteStorage } from '../../../src/topology/store/sqlite-storage.ts';
 import { feed, payloads } from './helpers.ts';
 
 const dirs: string[] = [];
@@ -21,9 +22,11 @@ function dbPath(): string {
 }
 
 function decoderWithStore(path: string): { decoder: NetflowDecoder; db: Database.Database; loaded: number } {
-  const db = new Database(path);
+  const storage = openSqliteStorage({ path });
+  // SQLite-specific checks below read the table itself.
+  const db = storage.graph.database;
   const templates = new TemplateCache();
-  const loaded = new TemplateStore(db).attach(templates);
+  const loaded = new TemplateStore(storage.templates).attach(templates);
   return { decoder: new NetflowDecoder({ templates }), db, loaded };
 }
 

@@ -4,7 +4,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../../src/config/load.ts';
-import { openGraphStore, type SqliteGraphStore } from '../../../src/topology/store/sqlite-store.ts';
+import type { SqliteGraphStore } from '../../../src/topology/store/sqlite-store.ts';
+import { openSqliteStorage } from '../../../src/topology/store/sqlite-storage.ts';
 import { createSnmpComponent, type SnmpComponent } from '../../../src/collectors/snmp/component.ts';
 import { silentLogger, type Logger } from '../../../src/util/log.ts';
 import type { Registry } from 'prom-client';
@@ -21,8 +22,9 @@ export interface Harness {
 export async function startHarness(snmp: Record<string, unknown>, opts: { schedule?: boolean; log?: Logger; registry?: Registry } = {}): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'canopy-snmp-'));
   const config = loadConfig({ env: {}, overrides: { 'storage.dataDir': dir, 'snmp.traps.listen': '127.0.0.1:0', ...Object.fromEntries(Object.entries(snmp).map(([k, v]) => [`snmp.${k}`, v])) } });
-  const store = openGraphStore({ path: join(dir, 'canopy.db') });
-  const comp = createSnmpComponent({ config, store, registry: opts.registry ?? createRegistry(false), log: opts.log ?? silentLogger() }, { schedule: opts.schedule ?? false });
+  const storage = openSqliteStorage({ path: join(dir, 'canopy.db') });
+  const store = storage.graph;
+  const comp = createSnmpComponent({ config, store, storage, registry: opts.registry ?? createRegistry(false), log: opts.log ?? silentLogger() }, { schedule: opts.schedule ?? false });
   await comp.start();
   return {
     store,

@@ -18,7 +18,7 @@ const between = (store: SqliteGraphStore, x: string, y: string) => layer2(store)
 function env() {
   const e = tempStore();
   stores.push(e.store);
-  const st = new Stitcher(e.store, { sweepIntervalMs: 0, now: () => e.clock.now });
+  const st = new Stitcher(e.store, e.storage.stitchInputs, { sweepIntervalMs: 0, now: () => e.clock.now });
   stops.push(() => st.stop());
   return { ...e, st };
 }

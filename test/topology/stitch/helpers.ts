@@ -4,13 +4,14 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openGraphStore, type SqliteGraphStore } from '../../../src/topology/store/sqlite-store.ts';
+import type { SqliteGraphStore } from '../../../src/topology/store/sqlite-store.ts';
+import { openSqliteStorage, type SqliteStorage } from '../../../src/topology/store/sqlite-storage.ts';
 import { ids } from '../../../src/topology/ids.ts';
 import type { NeighbourRow } from '../../../src/topology/stitch/types.ts';
 
-export function tempStore(dir = mkdtempSync(join(tmpdir(), 'canopy-stitch-')), t = { now: 1_700_000_000_000 }): { store: SqliteGraphStore; dir: string; clock: { now: number } } {
-  const store = openGraphStore({ path: join(dir, 'graph.db'), now: () => t.now });
-  return { store, dir, clock: t };
+export function tempStore(dir = mkdtempSync(join(tmpdir(), 'canopy-stitch-')), t = { now: 1_700_000_000_000 }): { store: SqliteGraphStore; storage: SqliteStorage; dir: string; clock: { now: number } } {
+  const storage = openSqliteStorage({ path: join(dir, 'graph.db'), now: () => t.now });
+  return { store: storage.graph, storage, dir, clock: t };
 }
 
 export interface SwitchSpec {

@@ -18,7 +18,7 @@ const tick = () => new Promise((r) => setTimeout(r, 0));
 function env(dir?: string) {
   const e = tempStore(dir);
   stores.push(e.store);
-  const st = new Stitcher(e.store, { sweepIntervalMs: 0, now: () => e.clock.now, retentionMs: 3_600_000 });
+  const st = new Stitcher(e.store, e.storage.stitchInputs, { sweepIntervalMs: 0, now: () => e.clock.now, retentionMs: 3_600_000 });
   stitchers.push(st);
   return { ...e, st };
 }

@@ -25,7 +25,7 @@ function fabric() {
   const web2 = addHost(store, 'web2', [{ name: 'eth0', mac: '52:54:00:00:02:01' }]);
   const db1 = addHost(store, 'db1', [{ name: 'eth0', mac: '52:54:00:00:03:01' }]);
   const reg = new Registry();
-  const st = new Stitcher(store, { sweepIntervalMs: 0, now: () => clock.now }, reg);
+  const st = new Stitcher(store, env.storage.stitchInputs, { sweepIntervalMs: 0, now: () => clock.now }, reg);
   stitchers.push(st);
   st.start();
   return { store, clock, spine, leaf, web1, web2, db1, st, reg, dir: env.dir };
