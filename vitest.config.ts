@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
 
 // Files whose checks are timed against real peers (a trap in the graph within a second, a link
@@ -21,8 +22,8 @@ export default defineConfig({
     reporters: ['default', 'json', './test/support/slowest-files.ts'],
     outputFile: { json: '.ci/results.json' },
     projects: [
-      // Everything else: one file per core, in parallel.
-      { extends: true, test: { name: 'unit', include: ALL, exclude: PEERS, sequence: { groupOrder: 0 } } },
+      // Everything else: one file per core, in parallel (vitest's default leaves one core idle).
+      { extends: true, test: { name: 'unit', include: ALL, exclude: PEERS, maxWorkers: Math.max(2, availableParallelism()), sequence: { groupOrder: 0 } } },
       { extends: true, test: { name: 'peers', include: PEERS, fileParallelism: false, sequence: { groupOrder: 1 } } },
     ],
   },
