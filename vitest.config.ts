@@ -23,7 +23,10 @@ export default defineConfig({
     outputFile: { json: '.ci/results.json' },
     projects: [
       // Everything else: one file per core, in parallel (vitest's default leaves one core idle).
-      { extends: true, test: { name: 'unit', include: ALL, exclude: PEERS, maxWorkers: Math.max(2, availableParallelism()), sequence: { groupOrder: 0 } } },
+      {
+        extends: true,
+        test: { name: 'unit', include: ALL, exclude: PEERS, maxWorkers: Math.max(2, availableParallelism()), sequence: { groupOrder: 0 } },
+      },
       { extends: true, test: { name: 'peers', include: PEERS, fileParallelism: false, sequence: { groupOrder: 1 } } },
     ],
   },

@@ -28,7 +28,9 @@ const runs = Number(values.runs ?? 1_000_000);
 const seed = Number(values.seed ?? 42);
 const here = dirname(fileURLToPath(import.meta.url));
 let crashes = 0;
-for (const f of readdirSync(here).filter((x) => x.endsWith('.fuzz.ts')).sort()) {
+for (const f of readdirSync(here)
+  .filter((x) => x.endsWith('.fuzz.ts'))
+  .sort()) {
   const mod = (await import(pathToFileURL(join(here, f)).href)) as { fuzz: FuzzTarget[] };
   for (const t of mod.fuzz) {
     if (values.filter && !t.name.includes(values.filter)) continue;

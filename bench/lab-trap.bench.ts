@@ -19,15 +19,20 @@ const p = (xs: number[], q: number): number => {
 };
 
 async function linkState(page: Page, want: number, timeoutMs: number): Promise<void> {
-  await page.waitForFunction((w) => {
-    const c = (globalThis as any).__canopy;
-    return c.link(c.byLabel('spine2'), c.byLabel('leaf2'))?.state === w;
-  }, want, { timeout: timeoutMs, polling: 'raf' });
+  await page.waitForFunction(
+    (w) => {
+      const c = (globalThis as any).__canopy;
+      return c.link(c.byLabel('spine2'), c.byLabel('leaf2'))?.state === w;
+    },
+    want,
+    { timeout: timeoutMs, polling: 'raf' },
+  );
 }
 
 async function lastLinkTrapAt(lab: TestLab): Promise<number | undefined> {
   const r = await lab.exec(lab.mgmtNs, 'curl', ['-sf', '--max-time', '5', `${API}/api/status`]);
-  return (JSON.parse(r.stdout) as { components: { snmp: { traps: { lastLinkTrap?: { kind: string; receivedAt: number } } } } }).components.snmp.traps.lastLinkTrap?.receivedAt;
+  return (JSON.parse(r.stdout) as { components: { snmp: { traps: { lastLinkTrap?: { kind: string; receivedAt: number } } } } }).components
+    .snmp.traps.lastLinkTrap?.receivedAt;
 }
 
 async function run(emit: Emit): Promise<void> {

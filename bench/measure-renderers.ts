@@ -21,7 +21,15 @@ try {
     await page.waitForTimeout(500);
     const pz = await page.evaluate(() => (globalThis as unknown as Measure).measure(5000, 0));
     const up = await page.evaluate(() => (globalThis as unknown as Measure).measure(5000, 100));
-    console.log(JSON.stringify({ renderer: r, firstRenderMs: Math.round(pz.firstRender), fpsPanZoom: +pz.fps.toFixed(1), fpsUpdates: +up.fps.toFixed(1), meanDrawMs: +pz.drawMs.toFixed(1) }));
+    console.log(
+      JSON.stringify({
+        renderer: r,
+        firstRenderMs: Math.round(pz.firstRender),
+        fpsPanZoom: +pz.fps.toFixed(1),
+        fpsUpdates: +up.fps.toFixed(1),
+        meanDrawMs: +pz.drawMs.toFixed(1),
+      }),
+    );
     await page.close();
   }
 } finally {

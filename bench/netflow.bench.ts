@@ -31,9 +31,30 @@ const pcap = (n: string) => [...udpPayloads(raw(n))].map((u) => u.payload);
 
 function cases(): Case[] {
   return [
-    { bench: 'netflow5.decode', setup: [], message: pcap('akvorado__nfv5.pcap')[0]!, records: 29, peer: true, note: 'akvorado nfv5.pcap, 29 records' },
-    { bench: 'netflow9.decode', setup: [raw('goflow2__netflow_test-nfv9-template260.bin')], message: raw('goflow2__netflow_test-nfv9-data260.bin'), records: 21, peer: true, note: 'goflow2 template 260, 21 records of 65 B' },
-    { bench: 'ipfix.decode', setup: [raw('logstash-codec-netflow__ipfix_test_openbsd_pflow_tpl.dat')], message: raw('logstash-codec-netflow__ipfix_test_openbsd_pflow_data.dat'), records: 26, peer: false, note: 'OpenBSD pflow, 26 records' },
+    {
+      bench: 'netflow5.decode',
+      setup: [],
+      message: pcap('akvorado__nfv5.pcap')[0]!,
+      records: 29,
+      peer: true,
+      note: 'akvorado nfv5.pcap, 29 records',
+    },
+    {
+      bench: 'netflow9.decode',
+      setup: [raw('goflow2__netflow_test-nfv9-template260.bin')],
+      message: raw('goflow2__netflow_test-nfv9-data260.bin'),
+      records: 21,
+      peer: true,
+      note: 'goflow2 template 260, 21 records of 65 B',
+    },
+    {
+      bench: 'ipfix.decode',
+      setup: [raw('logstash-codec-netflow__ipfix_test_openbsd_pflow_tpl.dat')],
+      message: raw('logstash-codec-netflow__ipfix_test_openbsd_pflow_data.dat'),
+      records: 26,
+      peer: false,
+      note: 'OpenBSD pflow, 26 records',
+    },
   ];
 }
 
@@ -46,7 +67,10 @@ function ours(c: Case): number {
   if (out.length !== c.records) throw new Error(`${c.bench}: decoded ${out.length} records, expected ${c.records}`);
   let records = 0;
   const warm = performance.now();
-  while (performance.now() - warm < 500) { out.length = 0; d.decode(c.message, '192.0.2.1', out); }
+  while (performance.now() - warm < 500) {
+    out.length = 0;
+    d.decode(c.message, '192.0.2.1', out);
+  }
   const c0 = process.cpuUsage();
   const t0 = performance.now();
   while (performance.now() - t0 < SECONDS * 1000) {
@@ -85,7 +109,12 @@ console.log(JSON.stringify({ value: records / ((cpu.user + cpu.system) / 1e6) })
 
 function peer(c: Case): number | string {
   try {
-    const input = JSON.stringify({ setup: c.setup.map((b) => b.toString('hex')), message: c.message.toString('hex'), records: c.records, seconds: SECONDS });
+    const input = JSON.stringify({
+      setup: c.setup.map((b) => b.toString('hex')),
+      message: c.message.toString('hex'),
+      records: c.records,
+      seconds: SECONDS,
+    });
     const out = execFileSync(process.execPath, ['-e', PEER, join(HERE, '..')], { input, encoding: 'utf8', timeout: (SECONDS + 30) * 1000 });
     const r = JSON.parse(out.trim().split('\n').pop() ?? '{}') as { value?: number; error?: string };
     return r.value ?? r.error ?? 'no result';
@@ -102,7 +131,16 @@ async function runCase(c: Case, emit: Emit): Promise<void> {
     return;
   }
   const p = peer(c);
-  if (typeof p === 'number') emit({ bench: c.bench, value, unit: 'records/s', peer: 'node-netflowv9', peerValue: Math.round(p), ratio: +(value / p).toFixed(2), note: c.note });
+  if (typeof p === 'number')
+    emit({
+      bench: c.bench,
+      value,
+      unit: 'records/s',
+      peer: 'node-netflowv9',
+      peerValue: Math.round(p),
+      ratio: +(value / p).toFixed(2),
+      note: c.note,
+    });
   else emit({ bench: c.bench, value, unit: 'records/s', peer: 'node-netflowv9', peerError: p, note: c.note });
 }
 

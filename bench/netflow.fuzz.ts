@@ -84,8 +84,9 @@ export function runFuzz(iterations: number, seed: number, onCrash?: (input: Buff
 export const fuzz: FuzzTarget[] = [
   {
     name: 'netflow.decode',
-    run: (iterations, seed) => runFuzz(iterations, seed, (input, e) => {
-      process.stderr.write(`crash: ${(e as Error).stack}\ninput: ${input.toString('hex')}\n`);
-    }),
+    run: (iterations, seed) =>
+      runFuzz(iterations, seed, (input, e) => {
+        process.stderr.write(`crash: ${(e as Error).stack}\ninput: ${input.toString('hex')}\n`);
+      }),
   },
 ];

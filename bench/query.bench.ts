@@ -45,7 +45,13 @@ async function run(emit: Emit): Promise<void> {
   const store = openGraphStore({ path: join(dir, 'graph.db'), now: () => clock });
   try {
     const fab = generateFabric(store, { ...DEFAULT_FABRIC, seed: SEED });
-    emit({ bench: 'store.insert', value: Math.round(fab.nodes / (fab.nodeWriteMs / 1000)), unit: 'nodes/s', nodes: fab.nodes, batch: 5000 });
+    emit({
+      bench: 'store.insert',
+      value: Math.round(fab.nodes / (fab.nodeWriteMs / 1000)),
+      unit: 'nodes/s',
+      nodes: fab.nodes,
+      batch: 5000,
+    });
     emit({ bench: 'store.insert_edges', value: Math.round(fab.edges / (fab.edgeWriteMs / 1000)), unit: 'edges/s', edges: fab.edges });
 
     // History for At('-1h'): 90 minutes after the build, 2,000 leaf ports change state.
@@ -69,7 +75,15 @@ async function run(emit: Emit): Promise<void> {
       const result = runQuery(store, q, opts);
       const size = Array.isArray(result.value) ? result.value.length : result.value;
       const d = time(() => runQuery(store, q, opts), maxRuns, 10_000);
-      emit({ bench, value: +percentile(d, 50).toFixed(3), unit: 'ms', p99: +percentile(d, 99).toFixed(3), runs: d.length, results: size, query: q });
+      emit({
+        bench,
+        value: +percentile(d, 50).toFixed(3),
+        unit: 'ms',
+        p99: +percentile(d, 99).toFixed(3),
+        runs: d.length,
+        results: size,
+        query: q,
+      });
     }
     await endToEnd(store, queries, emit);
   } finally {
@@ -91,7 +105,11 @@ async function endToEnd(store: SqliteGraphStore, queries: [string, string, numbe
     for (const [name, q, maxRuns] of queries) {
       const body = JSON.stringify({ GremlinQuery: q });
       const post = async () => {
-        const r = await fetch(`http://${server.addresses[0]}/api/topology`, { method: 'POST', body, headers: { 'Content-Type': 'application/json' } });
+        const r = await fetch(`http://${server.addresses[0]}/api/topology`, {
+          method: 'POST',
+          body,
+          headers: { 'Content-Type': 'application/json' },
+        });
         if (r.status !== 200) throw new Error(`${q}: HTTP ${r.status}`);
         await r.arrayBuffer();
       };
@@ -104,7 +122,14 @@ async function endToEnd(store: SqliteGraphStore, queries: [string, string, numbe
         d.push(performance.now() - t);
       }
       d.sort((a, b) => a - b);
-      emit({ bench: name.replace('query.engine', 'api.topology'), value: +percentile(d, 50).toFixed(3), unit: 'ms', p99: +percentile(d, 99).toFixed(3), runs: d.length, query: q });
+      emit({
+        bench: name.replace('query.engine', 'api.topology'),
+        value: +percentile(d, 50).toFixed(3),
+        unit: 'ms',
+        p99: +percentile(d, 99).toFixed(3),
+        runs: d.length,
+        query: q,
+      });
     }
   } finally {
     await server.close();

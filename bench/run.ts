@@ -25,7 +25,9 @@ export interface Bench {
 const { values } = parseFlags(process.argv.slice(2), { filter: { type: 'string' } });
 const filter = values.filter;
 const here = dirname(fileURLToPath(import.meta.url));
-const files = readdirSync(here).filter((f) => f.endsWith('.bench.ts')).sort();
+const files = readdirSync(here)
+  .filter((f) => f.endsWith('.bench.ts'))
+  .sort();
 let ran = 0;
 for (const f of files) {
   const mod = (await import(pathToFileURL(join(here, f)).href)) as { benches: Bench[] };

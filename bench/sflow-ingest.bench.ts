@@ -40,7 +40,9 @@ export function templates(): { hex: string; rewrite: number[] }[] {
 }
 
 function rcvbufErrors(): number {
-  const lines = readFileSync('/proc/net/snmp', 'utf8').split('\n').filter((l) => l.startsWith('Udp:'));
+  const lines = readFileSync('/proc/net/snmp', 'utf8')
+    .split('\n')
+    .filter((l) => l.startsWith('Udp:'));
   const names = lines[0]!.split(/\s+/);
   const vals = lines[1]!.split(/\s+/);
   return Number(vals[names.indexOf('RcvbufErrors')]);
@@ -52,9 +54,24 @@ function pinned(core: number, cmd: string, args: string[], opts: Parameters<type
 }
 
 async function sendStep(tplFile: string, port: number, rate: number, seconds = STEP): Promise<number> {
-  const p = pinned(1, process.execPath, ['--import', 'tsx', join(ROOT, 'bench/lib/udp-sender.ts'), tplFile, '127.0.0.1', String(port), String(rate), String(seconds), String(KEYS_PER_MINUTE)], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const p = pinned(
+    1,
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      join(ROOT, 'bench/lib/udp-sender.ts'),
+      tplFile,
+      '127.0.0.1',
+      String(port),
+      String(rate),
+      String(seconds),
+      String(KEYS_PER_MINUTE),
+    ],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   let out = '';
   p.stdout!.on('data', (d: Buffer) => (out += String(d)));
   await new Promise((r) => p.on('exit', r));
@@ -84,18 +101,36 @@ async function canopyRun(tplFile: string): Promise<{ rate: number; steps: object
   const sport = 26343;
   const aport = 28082;
   // BENCH_INGEST_RECEIVER=dgram measures the node:dgram fallback instead of recvmmsg.
-  const env = { ...process.env, CANOPY_SFLOW_RECEIVER: process.env.BENCH_INGEST_RECEIVER ?? 'auto', CANOPY_LOG_LEVEL: 'warn', CANOPY_API_LISTEN: `127.0.0.1:${aport}`, CANOPY_SFLOW_LISTEN: `127.0.0.1:${sport}`, CANOPY_NETFLOW_ENABLED: 'false', CANOPY_IPFIX_ENABLED: 'false', CANOPY_SNMP_TRAPS_LISTEN: '127.0.0.1:0', CANOPY_STORAGE_DATADIR: dir };
+  const env = {
+    ...process.env,
+    CANOPY_SFLOW_RECEIVER: process.env.BENCH_INGEST_RECEIVER ?? 'auto',
+    CANOPY_LOG_LEVEL: 'warn',
+    CANOPY_API_LISTEN: `127.0.0.1:${aport}`,
+    CANOPY_SFLOW_LISTEN: `127.0.0.1:${sport}`,
+    CANOPY_NETFLOW_ENABLED: 'false',
+    CANOPY_IPFIX_ENABLED: 'false',
+    CANOPY_SNMP_TRAPS_LISTEN: '127.0.0.1:0',
+    CANOPY_STORAGE_DATADIR: dir,
+  };
   const c = pinned(0, process.execPath, [join(ROOT, 'bin/canopy.js'), 'collector'], { env, stdio: 'ignore' });
   const base = `http://127.0.0.1:${aport}`;
   for (let i = 0; i < 100; i++) {
-    if (await fetch(`${base}/healthz`).then((r) => r.ok, () => false)) break;
+    if (
+      await fetch(`${base}/healthz`).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      break;
     await sleep(200);
   }
   const steps: object[] = [];
   let best = 0;
   let receiver: string;
   try {
-    receiver = String(((await (await fetch(`${base}/api/status`)).json()) as { components: { sflow: { receiver: string } } }).components.sflow.receiver);
+    receiver = String(
+      ((await (await fetch(`${base}/api/status`)).json()) as { components: { sflow: { receiver: string } } }).components.sflow.receiver,
+    );
     await warmUp(tplFile, sport);
     for (const rate of RATES) {
       const r0 = await metric(base, /^canopy_datagrams_received_total\{protocol="sflow"\} (\d+)/);
@@ -104,7 +139,8 @@ async function canopyRun(tplFile: string): Promise<{ rate: number; steps: object
       const sent = await sendStep(tplFile, sport, rate);
       await sleep(2000); // let the queue drain
       const received = (await metric(base, /^canopy_datagrams_received_total\{protocol="sflow"\} (\d+)/)) - r0;
-      const dropped = (await metric(base, /^canopy_datagrams_dropped_total\{protocol="sflow",reason="(?:queue_full|socket_overflow)"\} (\d+)/)) - d0;
+      const dropped =
+        (await metric(base, /^canopy_datagrams_dropped_total\{protocol="sflow",reason="(?:queue_full|socket_overflow)"\} (\d+)/)) - d0;
       const kernel = rcvbufErrors() - k0;
       const loss = sent - received;
       steps.push({ rate, sent, received, loss, queueDrops: dropped, kernelRcvbufErrors: kernel });
@@ -125,14 +161,23 @@ async function sfacctdRun(tplFile: string): Promise<{ rate: number; steps: objec
   const dir = mkdtempSync(join(tmpdir(), 'sfacctd-ingest-'));
   const port = 26344;
   const conf = join(dir, 'sfacctd.conf');
-  writeFileSync(conf, [
-    'daemonize: false', 'sfacctd_ip: 127.0.0.1', `sfacctd_port: ${port}`, 'plugins: print[out]',
-    'aggregate[out]: peer_src_ip, in_iface, out_iface, src_host, dst_host, proto, src_port, dst_port',
-    'print_output[out]: csv', `print_output_file[out]: ${join(dir, 'out.csv')}`, 'print_refresh_time[out]: 10',
-    'plugin_buffer_size: 102400', 'plugin_pipe_size: 10240000',
-    // Same 32 MiB socket buffer Canopy asks for (sfacctd keeps the kernel default otherwise).
-    'sfacctd_pipe_size: 33554432',
-  ].join('\n'));
+  writeFileSync(
+    conf,
+    [
+      'daemonize: false',
+      'sfacctd_ip: 127.0.0.1',
+      `sfacctd_port: ${port}`,
+      'plugins: print[out]',
+      'aggregate[out]: peer_src_ip, in_iface, out_iface, src_host, dst_host, proto, src_port, dst_port',
+      'print_output[out]: csv',
+      `print_output_file[out]: ${join(dir, 'out.csv')}`,
+      'print_refresh_time[out]: 10',
+      'plugin_buffer_size: 102400',
+      'plugin_pipe_size: 10240000',
+      // Same 32 MiB socket buffer Canopy asks for (sfacctd keeps the kernel default otherwise).
+      'sfacctd_pipe_size: 33554432',
+    ].join('\n'),
+  );
   const p = pinned(0, 'sfacctd', ['-f', conf], { stdio: 'ignore' });
   await sleep(1500);
   const steps: object[] = [];
@@ -165,9 +210,16 @@ async function measure(emit: Emit): Promise<void> {
   const ours = await canopyRun(tplFile);
   const peer = await sfacctdRun(tplFile);
   emit({
-    bench: 'sflow.ingest', value: ours.rate, unit: 'datagrams/s (loss-free)',
+    bench: 'sflow.ingest',
+    value: ours.rate,
+    unit: 'datagrams/s (loss-free)',
     ...(peer ? { peer: 'sfacctd', peerValue: peer.rate, ratio: peer.rate ? +(ours.rate / peer.rate).toFixed(2) : null } : {}),
-    receiver: ours.receiver, stepSeconds: STEP, distinctKeysPerMinute: KEYS_PER_MINUTE, templates: tpl.length, steps: ours.steps, peerSteps: peer?.steps,
+    receiver: ours.receiver,
+    stepSeconds: STEP,
+    distinctKeysPerMinute: KEYS_PER_MINUTE,
+    templates: tpl.length,
+    steps: ours.steps,
+    peerSteps: peer?.steps,
   });
   if (existsSync(dir)) rmSync(dir, { recursive: true, force: true });
 }

@@ -29,7 +29,13 @@ function hashStr(h: number, s: string | undefined): number {
   return h;
 }
 
-interface Rate { samplesPerSec: number; nsPerDatagram: number; checksum: number; datagrams: number; samples: number }
+interface Rate {
+  samplesPerSec: number;
+  nsPerDatagram: number;
+  checksum: number;
+  datagrams: number;
+  samples: number;
+}
 
 /**
  * Decodes `set` round-robin for about TARGET_MS; checksum over (srcAddr, dstAddr, bytes, inIf).
@@ -74,7 +80,12 @@ function timeOurs(set: Buffer[], cold = false): Rate {
   };
 }
 
-interface PeerResult { survived: number[]; failed: number; samplesPerSec: number; nsPerDatagram: number }
+interface PeerResult {
+  survived: number[];
+  failed: number;
+  samplesPerSec: number;
+  nsPerDatagram: number;
+}
 
 /** Child-process side: node-sflow on every datagram (one at a time to find its crashes), then timed. */
 async function runPeerChild(): Promise<void> {
@@ -82,16 +93,23 @@ async function runPeerChild(): Promise<void> {
   const Packet = require('node-sflow/lib/packet') as new (b: Buffer) => { on(ev: string, cb: (p: { flows: unknown[] }) => void): void };
   const set = allDatagrams();
   const state = { crashed: false };
-  process.on('uncaughtException', () => { state.crashed = true; });
+  process.on('uncaughtException', () => {
+    state.crashed = true;
+  });
   const tick = () => new Promise<void>((r) => setImmediate(r));
   const survived: number[] = [];
   let samplesPerRound = 0;
   for (let i = 0; i < set.length; i++) {
     state.crashed = false;
     let n = -1;
-    new Packet(set[i]!).on('done', (p) => { n = p.flows.length; });
+    new Packet(set[i]!).on('done', (p) => {
+      n = p.flows.length;
+    });
     await tick();
-    if (!state.crashed && n >= 0) { survived.push(i); samplesPerRound += n; }
+    if (!state.crashed && n >= 0) {
+      survived.push(i);
+      samplesPerRound += n;
+    }
   }
   const ok = survived.map((i) => set[i]!);
   for (let i = 0; i < 2000; i++) for (const d of ok) new Packet(d);
@@ -109,8 +127,10 @@ async function runPeerChild(): Promise<void> {
     best = Math.min(best, cpuSeconds(c0) / rounds);
   }
   const res: PeerResult = {
-    survived, failed: set.length - survived.length,
-    samplesPerSec: samplesPerRound / best, nsPerDatagram: (best * 1e9) / Math.max(1, ok.length),
+    survived,
+    failed: set.length - survived.length,
+    samplesPerSec: samplesPerRound / best,
+    nsPerDatagram: (best * 1e9) / Math.max(1, ok.length),
   };
   process.stdout.write(JSON.stringify(res) + '\n');
 }
@@ -140,9 +160,15 @@ export const benches: Bench[] = [
       const cold = timeOurs(set, true);
       const peer = runPeer();
       const base = {
-        bench: 'sflow.decode', unit: 'samples/s', timeBase: 'process CPU seconds (per core)', nsPerDatagram: +ours.nsPerDatagram.toFixed(1),
-        datagrams: ours.datagrams, samplesPerRound: ours.samples, checksum: ours.checksum,
-        valueColdAddressCache: Math.round(cold.samplesPerSec), nsPerDatagramColdAddressCache: +cold.nsPerDatagram.toFixed(1),
+        bench: 'sflow.decode',
+        unit: 'samples/s',
+        timeBase: 'process CPU seconds (per core)',
+        nsPerDatagram: +ours.nsPerDatagram.toFixed(1),
+        datagrams: ours.datagrams,
+        samplesPerRound: ours.samples,
+        checksum: ours.checksum,
+        valueColdAddressCache: Math.round(cold.samplesPerSec),
+        nsPerDatagramColdAddressCache: +cold.nsPerDatagram.toFixed(1),
         undecodable: set.filter((d) => !decodeSflow(d).ok).length,
       };
       if ('error' in peer) {
@@ -152,9 +178,14 @@ export const benches: Bench[] = [
       // Ours again on exactly the datagrams node-sflow survives, for a like-for-like ratio.
       const subset = timeOurs(peer.survived.map((i) => set[i]!));
       emit({
-        ...base, value: Math.round(ours.samplesPerSec), peer: 'node-sflow', peerValue: Math.round(peer.samplesPerSec),
-        peerNsPerDatagram: +peer.nsPerDatagram.toFixed(1), peerFailedDatagrams: peer.failed,
-        valueOnPeerSubset: Math.round(subset.samplesPerSec), ratioOnPeerSubset: +(subset.samplesPerSec / peer.samplesPerSec).toFixed(2),
+        ...base,
+        value: Math.round(ours.samplesPerSec),
+        peer: 'node-sflow',
+        peerValue: Math.round(peer.samplesPerSec),
+        peerNsPerDatagram: +peer.nsPerDatagram.toFixed(1),
+        peerFailedDatagrams: peer.failed,
+        valueOnPeerSubset: Math.round(subset.samplesPerSec),
+        ratioOnPeerSubset: +(subset.samplesPerSec / peer.samplesPerSec).toFixed(2),
         peerNote: 'node-sflow only slices sample/record headers (no L2-L4 parse); timed on the datagrams it survives',
       });
     },

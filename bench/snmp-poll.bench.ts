@@ -33,9 +33,15 @@ interface SimProcess {
 }
 
 async function startSimProcess(n: number): Promise<SimProcess> {
-  const child = spawn(process.execPath, ['bin/canopy.js', 'snmp-sim', '--switches', String(n), '--fdb', '500', '--listen', '127.0.0.1:0', '--port-per-device', '0'], {
-    cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CANOPY_LOG_LEVEL: 'info' },
-  });
+  const child = spawn(
+    process.execPath,
+    ['bin/canopy.js', 'snmp-sim', '--switches', String(n), '--fdb', '500', '--listen', '127.0.0.1:0', '--port-per-device', '0'],
+    {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, CANOPY_LOG_LEVEL: 'info' },
+    },
+  );
   let out = '';
   const ports = new Map<string, number>();
   child.stdout.on('data', (b: Buffer) => (out += b.toString()));
@@ -59,7 +65,9 @@ async function startSimProcess(n: number): Promise<SimProcess> {
       child.kill('SIGTERM');
       await exited;
       const line = out.split('\n').find((l) => l.includes('"snmp-sim stopping"'));
-      const stats = line ? (JSON.parse(line) as { stats: { varbinds: number; responses: number; truncated: number } }).stats : { varbinds: NaN, responses: NaN, truncated: NaN };
+      const stats = line
+        ? (JSON.parse(line) as { stats: { varbinds: number; responses: number; truncated: number } }).stats
+        : { varbinds: NaN, responses: NaN, truncated: NaN };
       return stats;
     },
   };
@@ -70,7 +78,18 @@ async function pollOnce(n: number, emit: Emit): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'canopy-snmp-bench-'));
   try {
     const devices = [...sim.ports].map(([community, port]) => ({ address: '127.0.0.1', port, version: '2c', community }));
-    const config = loadConfig({ env: {}, overrides: { 'storage.dataDir': dir, 'snmp.devices': devices, 'snmp.maxRepetitions': 25, 'snmp.concurrency': CONCURRENCY, 'snmp.traps.enabled': false, 'snmp.timeout': 5, 'snmp.retries': 2 } });
+    const config = loadConfig({
+      env: {},
+      overrides: {
+        'storage.dataDir': dir,
+        'snmp.devices': devices,
+        'snmp.maxRepetitions': 25,
+        'snmp.concurrency': CONCURRENCY,
+        'snmp.traps.enabled': false,
+        'snmp.timeout': 5,
+        'snmp.retries': 2,
+      },
+    });
     const storage = openSqliteStorage({ path: join(dir, 'canopy.db') });
     const store = storage.graph;
     const comp = createSnmpComponent({ config, store, storage, registry: createRegistry(false), log: silentLogger() }, { schedule: false });
@@ -96,9 +115,26 @@ async function pollOnce(n: number, emit: Emit): Promise<void> {
     emit({ bench: `snmp.poll.${n}.seconds`, value: +secs.toFixed(2), unit: 's', goalSeconds: n === 1000 ? 60 : undefined, ...extra });
     emit({ bench: `snmp.poll.${n}.polls`, value: +(n / secs).toFixed(1), unit: 'devices/s' });
     emit({ bench: `snmp.poll.${n}.poller-varbinds`, value: Math.round(pollerVarbinds / secs), unit: 'varbinds/s', total: pollerVarbinds });
-    emit({ bench: `snmp.poll.${n}.sim-varbinds`, value: Math.round(simStats.varbinds / secs), unit: 'varbinds/s', total: simStats.varbinds, responses: simStats.responses, truncated: simStats.truncated });
-    emit({ bench: `snmp.poll.${n}.poller-cpu`, value: +(((cpu.user + cpu.system) / 1000) / n).toFixed(2), unit: 'ms CPU/device', cpuSeconds: +((cpu.user + cpu.system) / 1e6).toFixed(2) });
-    emit({ bench: `snmp.poll.${n}.sim-cpu`, value: +((simCpu * 1000) / n).toFixed(2), unit: 'ms CPU/device', cpuSeconds: +simCpu.toFixed(2) });
+    emit({
+      bench: `snmp.poll.${n}.sim-varbinds`,
+      value: Math.round(simStats.varbinds / secs),
+      unit: 'varbinds/s',
+      total: simStats.varbinds,
+      responses: simStats.responses,
+      truncated: simStats.truncated,
+    });
+    emit({
+      bench: `snmp.poll.${n}.poller-cpu`,
+      value: +((cpu.user + cpu.system) / 1000 / n).toFixed(2),
+      unit: 'ms CPU/device',
+      cpuSeconds: +((cpu.user + cpu.system) / 1e6).toFixed(2),
+    });
+    emit({
+      bench: `snmp.poll.${n}.sim-cpu`,
+      value: +((simCpu * 1000) / n).toFixed(2),
+      unit: 'ms CPU/device',
+      cpuSeconds: +simCpu.toFixed(2),
+    });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -31,11 +31,16 @@ async function walker(port: number, community: string, seconds: number): Promise
   const one = () =>
     new Promise<void>((res, rej) => {
       const s = snmp.createSession('127.0.0.1', community, { port, version: snmp.Version2c, timeout: 5000, retries: 1 });
-      s.walk('1.0', 25, (vbs: unknown[]) => void (varbinds += vbs.length), (err: Error | null) => {
-        s.close();
-        if (err) rej(err);
-        else res();
-      });
+      s.walk(
+        '1.0',
+        25,
+        (vbs: unknown[]) => void (varbinds += vbs.length),
+        (err: Error | null) => {
+          s.close();
+          if (err) rej(err);
+          else res();
+        },
+      );
     });
   await Promise.all(
     Array.from({ length: 4 }, async () => {
@@ -66,7 +71,11 @@ async function freePort(): Promise<number> {
 }
 
 async function startOurs(): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'snmp-sim', '--dir', FIXTURES, '--listen', '127.0.0.1:0', '--max-message-size', '65507'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'src/cli.ts', 'snmp-sim', '--dir', FIXTURES, '--listen', '127.0.0.1:0', '--max-message-size', '65507'],
+    { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   const port = await new Promise<number>((res, rej) => {
     let buf = '';
     child.stdout.on('data', (d: Buffer) => {
@@ -103,7 +112,11 @@ async function startSnmpsimd(): Promise<{ child: ChildProcess; port: number }> {
 
 function runWalker(port: number, seconds: number): Promise<WalkResult> {
   return new Promise((res, rej) => {
-    const c = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--walker', String(port), COMMUNITY, String(seconds)], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const c = spawn(
+      process.execPath,
+      ['--import', 'tsx', fileURLToPath(import.meta.url), '--walker', String(port), COMMUNITY, String(seconds)],
+      { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let out = '';
     let err = '';
     c.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -126,8 +139,25 @@ export const benches: Bench[] = [
         const pcpu0 = cpuSeconds(peer.child.pid!);
         const b = await runWalker(peer.port, SECONDS);
         const pcpu = cpuSeconds(peer.child.pid!) - pcpu0;
-        emit({ bench: 'snmp.sim', value: a.varbinds / a.seconds, unit: 'varbinds/s', peer: 'snmpsimd', peerValue: b.varbinds / b.seconds, device: COMMUNITY, maxRepetitions: 25, concurrentWalks: 4, walks: a.walks, peerWalks: b.walks });
-        emit({ bench: 'snmp.sim.cpu', value: a.varbinds / Math.max(cpu, 0.01), unit: 'varbinds/cpu-s', peer: 'snmpsimd', peerValue: b.varbinds / Math.max(pcpu, 0.01) });
+        emit({
+          bench: 'snmp.sim',
+          value: a.varbinds / a.seconds,
+          unit: 'varbinds/s',
+          peer: 'snmpsimd',
+          peerValue: b.varbinds / b.seconds,
+          device: COMMUNITY,
+          maxRepetitions: 25,
+          concurrentWalks: 4,
+          walks: a.walks,
+          peerWalks: b.walks,
+        });
+        emit({
+          bench: 'snmp.sim.cpu',
+          value: a.varbinds / Math.max(cpu, 0.01),
+          unit: 'varbinds/cpu-s',
+          peer: 'snmpsimd',
+          peerValue: b.varbinds / Math.max(pcpu, 0.01),
+        });
       } finally {
         kill(ours.child);
         if (peer) kill(peer.child);

@@ -21,7 +21,12 @@ export const benches: Bench[] = [
         const page = await openPage(browser, `${p.c.base}/?expand=all`, { width: 1920, height: 1080 });
         await waitForGraph(page, 5000, 60_000);
         const st = await page.evaluate(() => (globalThis as any).__canopy.stats());
-        const graph = { graphNodes: p.c.collector.store.nodeCount(), graphEdges: p.c.collector.store.edgeCount(), drawnNodes: st.nodes, drawnLinks: st.links };
+        const graph = {
+          graphNodes: p.c.collector.store.nodeCount(),
+          graphEdges: p.c.collector.store.edgeCount(),
+          drawnNodes: st.nodes,
+          drawnLinks: st.links,
+        };
         // From navigation start to the first frame drawn with the synced graph.
         emit({ bench: 'ui.first_render', value: Math.round(st.firstRenderMs), unit: 'ms', target: 2000, ...graph });
         await page.waitForTimeout(500);
@@ -33,7 +38,15 @@ export const benches: Bench[] = [
         churn.stop();
         await page.waitForTimeout(500);
         const applied = (await page.evaluate(() => (globalThis as any).__canopy.stats())).events - e0;
-        emit({ bench: 'ui.fps_updates', value: +up.fps.toFixed(1), unit: 'frames/s', frames: up.frames, stateChanges: churn.sent(), applied, target: 30 });
+        emit({
+          bench: 'ui.fps_updates',
+          value: +up.fps.toFixed(1),
+          unit: 'frames/s',
+          frames: up.frames,
+          stateChanges: churn.sent(),
+          applied,
+          target: 30,
+        });
       } finally {
         await browser.close();
         await p.stop();

@@ -10,7 +10,10 @@ const commands: Record<string, { help: string; load: () => Promise<{ run: Runner
   query: { help: 'run a Gremlin query against a collector or a data dir', load: () => import('./cli/query.ts') },
   decode: { help: 'decode sFlow/NetFlow/IPFIX/LLDP/CDP from a pcap or raw file to JSON lines', load: () => import('./cli/decode.ts') },
   'snmp-sim': { help: 'serve SNMP walk files as simulated devices', load: () => import('./collectors/snmp/sim/cli.ts') },
-  demo: { help: 'start a collector with a simulated fabric and live changes (the wall display demo)', load: () => import('./demo/demo.ts') },
+  demo: {
+    help: 'start a collector with a simulated fabric and live changes (the wall display demo)',
+    load: () => import('./demo/demo.ts'),
+  },
   lab: { help: 'bring a containerlab topology up/down as network namespaces (needs root)', load: () => import('./lab/cli.ts') },
 };
 

@@ -71,8 +71,11 @@ export class Collector {
     this.storage = openSqliteStorage({ path: dbPath });
     this.store = this.storage.graph;
     // Constant 1; the labels say what runs (join on it: * on (instance) group_left(version) canopy_build_info).
-    gauge(this.registry, 'canopy_build_info', 'Canopy build: version, Node.js version, git commit (empty when unknown)', ['version', 'node_version', 'commit'])
-      .set({ version: packageVersion(), node_version: process.version, commit: gitCommit() ?? '' }, 1);
+    gauge(this.registry, 'canopy_build_info', 'Canopy build: version, Node.js version, git commit (empty when unknown)', [
+      'version',
+      'node_version',
+      'commit',
+    ]).set({ version: packageVersion(), node_version: process.version, commit: gitCommit() ?? '' }, 1);
     const nodes = gauge(this.registry, 'canopy_graph_nodes', 'Live nodes in the graph');
     const edges = gauge(this.registry, 'canopy_graph_edges', 'Live edges in the graph');
     nodes.set(this.store.nodeCount());

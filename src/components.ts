@@ -34,7 +34,11 @@ export const flowsComponent: ComponentSpec = {
 };
 
 /** A flow listener: needs the flow pipeline, so it starts after it and stops before it. */
-function flowListener(name: string, enabled: ComponentSpec['enabled'], create: (ctx: ComponentContext, p: FlowPipeline) => Component | undefined): ComponentSpec {
+function flowListener(
+  name: string,
+  enabled: ComponentSpec['enabled'],
+  create: (ctx: ComponentContext, p: FlowPipeline) => Component | undefined,
+): ComponentSpec {
   return {
     name,
     enabled,
@@ -56,7 +60,12 @@ export const stitchComponent: ComponentSpec = {
   needs: [GRAPH_STORE],
   provides: [STITCH_INPUT],
   create(ctx, provided) {
-    const stitcher = new Stitcher(provided.get(GRAPH_STORE), ctx.storage.stitchInputs, { missedPollsDown: ctx.config.snmp.missedPollsDown, retentionMs: ctx.config.topology.linkRetention * 1000 }, ctx.registry);
+    const stitcher = new Stitcher(
+      provided.get(GRAPH_STORE),
+      ctx.storage.stitchInputs,
+      { missedPollsDown: ctx.config.snmp.missedPollsDown, retentionMs: ctx.config.topology.linkRetention * 1000 },
+      ctx.registry,
+    );
     const component: Component = {
       name: 'stitch',
       async start() {

@@ -6,10 +6,16 @@
 import dgram from 'node:dgram';
 import { readFileSync } from 'node:fs';
 
-interface Template { hex: string; rewrite: number[] }
+interface Template {
+  hex: string;
+  rewrite: number[];
+}
 
 const [file, host, portText, rateText, secondsText, keysText] = process.argv.slice(2);
-const templates = (JSON.parse(readFileSync(file!, 'utf8')) as Template[]).map((t) => ({ buf: Buffer.from(t.hex, 'hex'), rewrite: t.rewrite }));
+const templates = (JSON.parse(readFileSync(file!, 'utf8')) as Template[]).map((t) => ({
+  buf: Buffer.from(t.hex, 'hex'),
+  rewrite: t.rewrite,
+}));
 const port = Number(portText);
 const rate = Number(rateText);
 const seconds = Number(secondsText);

@@ -52,7 +52,8 @@ export class Auth {
       );
     }
     this.enabled = hasCredentials || !loopbackOnly;
-    for (const u of this.users) if (u.password) log?.warn({ user: u.name }, 'auth.users entry has a plain-text password; use passwordHash (bcrypt)');
+    for (const u of this.users)
+      if (u.password) log?.warn({ user: u.name }, 'auth.users entry has a plain-text password; use passwordHash (bcrypt)');
   }
 
   /** Checks a name/password pair (login form or Basic auth). */

@@ -2,30 +2,58 @@ import { z } from 'zod';
 import { listenSchema, section } from '../config/common.ts';
 
 export const apiSection = section({
-  listen: listenSchema.default('127.0.0.1:8082').describe('REST/WebSocket API and the wall display (`/`). A non-loopback address needs `auth.users` or `auth.tokens`.'),
-  maxBodyBytes: z.number().int().positive().default(8 * 1024 * 1024).describe('Request bodies above this are refused with 413.'),
+  listen: listenSchema
+    .default('127.0.0.1:8082')
+    .describe('REST/WebSocket API and the wall display (`/`). A non-loopback address needs `auth.users` or `auth.tokens`.'),
+  maxBodyBytes: z
+    .number()
+    .int()
+    .positive()
+    .default(8 * 1024 * 1024)
+    .describe('Request bodies above this are refused with 413.'),
   queryMaxResults: z.number().int().positive().default(200_000).describe('Upper bound on elements a single query may return or visit.'),
-  queryTimeoutMs: z.number().int().positive().default(10_000).describe('A Gremlin query running longer than this (milliseconds) is stopped with an error.'),
+  queryTimeoutMs: z
+    .number()
+    .int()
+    .positive()
+    .default(10_000)
+    .describe('A Gremlin query running longer than this (milliseconds) is stopped with an error.'),
 }).describe('The HTTP API (`/api/*`, `/ws/*`, `/metrics`, `/healthz`) and the UI it serves.');
 
 const user = z
   .object({
     name: z.string().min(1).describe('Login name.'),
-    passwordHash: z.string().regex(/^\$2[aby]\$\d\d\$/, 'expected a bcrypt hash').optional().describe('bcrypt hash of the password (e.g. `htpasswd -nbB user pass`); give this or `password`.'),
+    passwordHash: z
+      .string()
+      .regex(/^\$2[aby]\$\d\d\$/, 'expected a bcrypt hash')
+      .optional()
+      .describe('bcrypt hash of the password (e.g. `htpasswd -nbB user pass`); give this or `password`.'),
     password: z.string().min(1).optional().describe('Plain-text password (tests, labs); give this or `passwordHash`.'),
-    role: z.enum(['admin', 'viewer']).default('viewer').describe('`viewer` reads; `admin` may also write (node/edge CRUD, devices, config reload).'),
+    role: z
+      .enum(['admin', 'viewer'])
+      .default('viewer')
+      .describe('`viewer` reads; `admin` may also write (node/edge CRUD, devices, config reload).'),
   })
   .strict()
   .refine((u) => (u.passwordHash ? 1 : 0) + (u.password ? 1 : 0) === 1, 'give exactly one of passwordHash or password');
 
 export const authSection = section({
   users: z.array(user).default([]).describe('Accounts for `POST /login` (session cookie) and HTTP Basic.'),
-  tokens: z.array(z.object({
-    token: z.string().min(8).describe('Sent as `Authorization: Bearer <token>`.'),
-    role: z.enum(['admin', 'viewer']).default('viewer').describe('As for users.'),
-  }).strict()).default([]).describe('Static bearer tokens (scripts, Prometheus).'),
+  tokens: z
+    .array(
+      z
+        .object({
+          token: z.string().min(8).describe('Sent as `Authorization: Bearer <token>`.'),
+          role: z.enum(['admin', 'viewer']).default('viewer').describe('As for users.'),
+        })
+        .strict(),
+    )
+    .default([])
+    .describe('Static bearer tokens (scripts, Prometheus).'),
   sessionTtl: z.number().int().positive().default(86_400).describe('Lifetime in seconds of the session token set by `POST /login`.'),
-}).describe('Who may use the API. With no users, tokens or agent tokens the API is open (every caller is admin) and `api.listen` must be loopback only; with any of them every request must authenticate.');
+}).describe(
+  'Who may use the API. With no users, tokens or agent tokens the API is open (every caller is admin) and `api.listen` must be loopback only; with any of them every request must authenticate.',
+);
 
 export const agentsSection = section({
   tokens: z.array(z.string().min(8)).default([]).describe('Tokens agents present on `/ws/publisher`.'),

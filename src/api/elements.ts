@@ -25,7 +25,7 @@ function common(body: unknown, origin: string, host: string): NodeInput {
     throw new ElementError('ID must be a non-empty string');
   }
   const input: NodeInput = {
-    ID: (body.ID) ?? '',
+    ID: body.ID ?? '',
     Metadata: md,
     Host: typeof body.Host === 'string' && body.Host ? body.Host : host,
     Origin: origin,

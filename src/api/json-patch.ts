@@ -10,7 +10,10 @@ export class PatchError extends Error {}
 function parsePointer(p: string): string[] {
   if (p === '') return [];
   if (!p.startsWith('/')) throw new PatchError(`"${p}" is not a JSON pointer`);
-  return p.slice(1).split('/').map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+  return p
+    .slice(1)
+    .split('/')
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
 }
 
 type Container = Record<string, unknown> | unknown[];
@@ -71,7 +74,13 @@ function remove(doc: unknown, path: string): unknown {
 }
 
 export function isPatch(v: unknown): v is PatchOp[] {
-  return Array.isArray(v) && v.every((o) => o && typeof o === 'object' && typeof (o as { op?: unknown }).op === 'string' && typeof (o as { path?: unknown }).path === 'string');
+  return (
+    Array.isArray(v) &&
+    v.every(
+      (o) =>
+        o && typeof o === 'object' && typeof (o as { op?: unknown }).op === 'string' && typeof (o as { path?: unknown }).path === 'string',
+    )
+  );
 }
 
 /** Applies ops to a deep copy of doc; throws PatchError on any failing op (atomic). */
@@ -79,10 +88,18 @@ export function applyPatch<T>(doc: T, ops: PatchOp[]): T {
   let out: unknown = structuredClone(doc);
   for (const op of ops) {
     switch (op.op) {
-      case 'add': out = put(out, op.path, structuredClone(op.value), 'add'); break;
-      case 'replace': out = put(out, op.path, structuredClone(op.value), 'replace'); break;
-      case 'remove': out = remove(out, op.path); break;
-      case 'copy': out = put(out, op.path, structuredClone(get(out, op.from)), 'add'); break;
+      case 'add':
+        out = put(out, op.path, structuredClone(op.value), 'add');
+        break;
+      case 'replace':
+        out = put(out, op.path, structuredClone(op.value), 'replace');
+        break;
+      case 'remove':
+        out = remove(out, op.path);
+        break;
+      case 'copy':
+        out = put(out, op.path, structuredClone(get(out, op.from)), 'add');
+        break;
       case 'move': {
         const v = get(out, op.from);
         if (v === undefined) throw new PatchError(`path ${op.from} does not exist`);

@@ -1,7 +1,10 @@
 // A compact OpenAPI 3.1 description of the API, served at /api/openapi.json.
 import { packageVersion } from '../util/version.ts';
 
-const problem = { description: 'problem details (RFC 9457)', content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } };
+const problem = {
+  description: 'problem details (RFC 9457)',
+  content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
+};
 const ok = (description: string, schema: object = { type: 'object' }) => ({ description, content: { 'application/json': { schema } } });
 const idParam = [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }];
 
@@ -9,15 +12,32 @@ function crud(kind: 'node' | 'edge') {
   const ref = { $ref: `#/components/schemas/${kind === 'node' ? 'Node' : 'Edge'}` };
   return {
     [`/api/${kind}`]: {
-      get: { summary: `all ${kind}s, keyed by ID`, responses: { 200: ok('map ID → element', { type: 'object', additionalProperties: ref }) } },
-      post: { summary: `create or update a ${kind} (origin api)`, requestBody: { content: { 'application/json': { schema: ref } } }, responses: { 201: ok('created', ref), 200: ok('updated', ref), 400: problem, 403: problem } },
+      get: {
+        summary: `all ${kind}s, keyed by ID`,
+        responses: { 200: ok('map ID → element', { type: 'object', additionalProperties: ref }) },
+      },
+      post: {
+        summary: `create or update a ${kind} (origin api)`,
+        requestBody: { content: { 'application/json': { schema: ref } } },
+        responses: { 201: ok('created', ref), 200: ok('updated', ref), 400: problem, 403: problem },
+      },
     },
     [`/api/${kind}/{id}`]: {
       parameters: idParam,
       get: { responses: { 200: ok(kind, ref), 404: problem } },
-      put: { requestBody: { content: { 'application/json': { schema: ref } } }, responses: { 200: ok('updated', ref), 201: ok('created', ref), 400: problem } },
-      patch: { summary: 'RFC 6902 JSON Patch', requestBody: { content: { 'application/json-patch+json': { schema: { type: 'array' } } } }, responses: { 200: ok('patched', ref), 400: problem, 404: problem } },
-      delete: { summary: kind === 'node' ? 'delete a node and its edges' : 'delete an edge', responses: { 200: { description: 'deleted' }, 404: problem } },
+      put: {
+        requestBody: { content: { 'application/json': { schema: ref } } },
+        responses: { 200: ok('updated', ref), 201: ok('created', ref), 400: problem },
+      },
+      patch: {
+        summary: 'RFC 6902 JSON Patch',
+        requestBody: { content: { 'application/json-patch+json': { schema: { type: 'array' } } } },
+        responses: { 200: ok('patched', ref), 400: problem, 404: problem },
+      },
+      delete: {
+        summary: kind === 'node' ? 'delete a node and its edges' : 'delete an edge',
+        responses: { 200: { description: 'deleted' }, 404: problem },
+      },
     },
   };
 }
@@ -28,8 +48,14 @@ export function openApiDocument(extraPaths: Record<string, object> = {}): object
     type: 'object',
     required: ['Metadata'],
     properties: {
-      ID: { type: 'string' }, Metadata: { type: 'object' }, Host: { type: 'string' }, Origin: { type: 'string' },
-      CreatedAt: { type: 'integer' }, UpdatedAt: { type: 'integer' }, DeletedAt: { type: 'integer' }, Revision: { type: 'integer' },
+      ID: { type: 'string' },
+      Metadata: { type: 'object' },
+      Host: { type: 'string' },
+      Origin: { type: 'string' },
+      CreatedAt: { type: 'integer' },
+      UpdatedAt: { type: 'integer' },
+      DeletedAt: { type: 'integer' },
+      Revision: { type: 'integer' },
     },
   };
   return {
@@ -37,18 +63,28 @@ export function openApiDocument(extraPaths: Record<string, object> = {}): object
     info: { title: 'Canopy API', version: packageVersion(), license: { name: 'Apache-2.0' } },
     paths: {
       '/api/topology': {
-        get: { summary: 'whole graph {Nodes, Edges}, or ?q=GREMLIN', parameters: [{ name: 'q', in: 'query', schema: { type: 'string' } }], responses: { 200: ok('graph or query result'), 400: problem } },
+        get: {
+          summary: 'whole graph {Nodes, Edges}, or ?q=GREMLIN',
+          parameters: [{ name: 'q', in: 'query', schema: { type: 'string' } }],
+          responses: { 200: ok('graph or query result'), 400: problem },
+        },
         post: {
           summary: 'run a Gremlin query (Accept: text/vnd.graphviz for DOT)',
-          requestBody: { content: { 'application/json': { schema: { type: 'object', properties: { GremlinQuery: { type: 'string' } } } } } },
+          requestBody: {
+            content: { 'application/json': { schema: { type: 'object', properties: { GremlinQuery: { type: 'string' } } } } },
+          },
           responses: { 200: ok('query result'), 204: { description: 'empty query' }, 400: problem },
         },
       },
       ...crud('node'),
       ...crud('edge'),
       '/api/status': { get: { responses: { 200: ok('components, bound ports, devices, exporters') } } },
-      '/api/config/reload': { post: { summary: 're-read the config file and apply the fabric', responses: { 200: ok('applied'), 400: problem } } },
-      '/login': { post: { summary: 'form fields username, password; sets the authtoken cookie', responses: { 200: ok('logged in'), 401: problem } } },
+      '/api/config/reload': {
+        post: { summary: 're-read the config file and apply the fabric', responses: { 200: ok('applied'), 400: problem } },
+      },
+      '/login': {
+        post: { summary: 'form fields username, password; sets the authtoken cookie', responses: { 200: ok('logged in'), 401: problem } },
+      },
       '/healthz': { get: { responses: { 200: ok('alive') } } },
       '/metrics': { get: { responses: { 200: { description: 'Prometheus text format' } } } },
       '/ws/subscriber': { get: { summary: 'WebSocket: SyncRequest → SyncReply, then graph events' } },
@@ -58,8 +94,21 @@ export function openApiDocument(extraPaths: Record<string, object> = {}): object
     components: {
       schemas: {
         Node: element,
-        Edge: { ...element, required: ['Metadata', 'Parent', 'Child'], properties: { ...element.properties, Parent: { type: 'string' }, Child: { type: 'string' } } },
-        Problem: { type: 'object', properties: { type: { type: 'string' }, title: { type: 'string' }, status: { type: 'integer' }, detail: { type: 'string' }, parameter: { type: 'string', description: 'the query parameter a 400 is about' } } },
+        Edge: {
+          ...element,
+          required: ['Metadata', 'Parent', 'Child'],
+          properties: { ...element.properties, Parent: { type: 'string' }, Child: { type: 'string' } },
+        },
+        Problem: {
+          type: 'object',
+          properties: {
+            type: { type: 'string' },
+            title: { type: 'string' },
+            status: { type: 'integer' },
+            detail: { type: 'string' },
+            parameter: { type: 'string', description: 'the query parameter a 400 is about' },
+          },
+        },
       },
     },
   };

@@ -47,7 +47,10 @@ function param(req: IncomingMessage, url: URL, name: string): string | undefined
 export async function startApiServer(listen: string | string[], deps: ApiServerDeps): Promise<ApiServer> {
   const { log, store, auth } = deps;
   const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 * 1024 });
-  const connected = new Map<string, Set<string>>([['subscriber', new Set()], ['publisher', new Set()]]);
+  const connected = new Map<string, Set<string>>([
+    ['subscriber', new Set()],
+    ['publisher', new Set()],
+  ]);
   const wsClients = gauge(deps.registry, 'canopy_ws_clients', 'Connected WebSocket clients', ['endpoint']);
   for (const endpoint of ['subscriber', 'publisher']) wsClients.inc({ endpoint }, 0);
   const invalid = counter(deps.registry, 'canopy_ws_invalid_elements_total', 'Elements from publishers dropped as invalid', ['reason']);
@@ -57,7 +60,8 @@ export async function startApiServer(listen: string | string[], deps: ApiServerD
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const endpoint = url.pathname.replace(/\/+$/, '');
-    if (!['/ws/subscriber', '/ws/publisher', '/ws/agent'].includes(endpoint)) return reject(socket, 404, 'Not Found', `no WebSocket at ${url.pathname}`);
+    if (!['/ws/subscriber', '/ws/publisher', '/ws/agent'].includes(endpoint))
+      return reject(socket, 404, 'Not Found', `no WebSocket at ${url.pathname}`);
     const kind = endpoint === '/ws/subscriber' ? 'subscriber' : 'publisher';
     const principal = auth.authenticate(
       {
@@ -69,7 +73,8 @@ export async function startApiServer(listen: string | string[], deps: ApiServerD
       { allowAgentToken: endpoint === '/ws/agent' },
     );
     if (!principal) return reject(socket, 401, 'Unauthorized', 'missing or bad credentials');
-    if (kind === 'publisher' && principal.role !== 'admin') return reject(socket, 403, 'Forbidden', 'publishing needs the admin role or an agent token');
+    if (kind === 'publisher' && principal.role !== 'admin')
+      return reject(socket, 403, 'Forbidden', 'publishing needs the admin role or an agent token');
     // Required, but Skydive's older Python client sends it empty by default and Skydive took that.
     const clientType = param(req, url, 'x-client-type') ?? (req.headers['x-client-type'] === '' ? 'unknown' : undefined);
     if (clientType === undefined) return reject(socket, 400, 'Bad Request', 'X-Client-Type is required');

@@ -76,7 +76,8 @@ export function decodeFiles(paths: string[], exporterOverride?: string): DecodeO
           feed(u.payload, 'udp', exporterOverride ?? u.srcAddr, `${path} packet ${u.index}`, u.dstPort);
         }
         for (const f of readPcap(buf)) {
-          if (!udpFrames.has(f.index) && f.linkType === 1) feed(f.data, 'frame', exporterOverride ?? '0.0.0.0', `${path} packet ${f.index}`);
+          if (!udpFrames.has(f.index) && f.linkType === 1)
+            feed(f.data, 'frame', exporterOverride ?? '0.0.0.0', `${path} packet ${f.index}`);
         }
       } catch (e) {
         out.errors.push(`${path}: ${(e as Error).message}`);

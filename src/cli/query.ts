@@ -65,7 +65,9 @@ export async function run(args: string[]): Promise<number> {
       // fetch says "fetch failed"; the cause says why (connection refused, name not found …).
       const why = reason((e as { cause?: unknown }).cause ?? e);
       const local = existsSync(join('data', 'canopy.db')) ? ' (./data has one)' : '';
-      process.stderr.write(`canopy query: cannot reach a collector at ${base}: ${why}; start one (canopy collector), point --collector at it, or read a collector's data dir offline with --data-dir DIR${local}\n`);
+      process.stderr.write(
+        `canopy query: cannot reach a collector at ${base}: ${why}; start one (canopy collector), point --collector at it, or read a collector's data dir offline with --data-dir DIR${local}\n`,
+      );
       return 1;
     }
     const text = await res.text();

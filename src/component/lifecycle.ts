@@ -1,14 +1,26 @@
 // Builds, starts and stops components in the order their declarations give (docs/architecture.md,
 // "Components"): providers before the components that need them, the reverse on stop. A start
 // that throws stops exactly the components already started, in reverse.
-import { componentNamed, type Built, type Component, type ComponentContext, type ComponentSpec, type Given, type Provided, type Provision } from './contract.ts';
+import {
+  componentNamed,
+  type Built,
+  type Component,
+  type ComponentContext,
+  type ComponentSpec,
+  type Given,
+  type Provided,
+  type Provision,
+} from './contract.ts';
 
 /** A wiring mistake found before anything starts: a missing provider, a cycle, a duplicate. */
 export class WiringError extends Error {}
 
 /** A component's start threw; what had started was stopped again. */
 export class ComponentStartError extends Error {
-  constructor(readonly component: string, cause: unknown) {
+  constructor(
+    readonly component: string,
+    cause: unknown,
+  ) {
     super(`component ${component} failed to start: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
   }
 }
@@ -19,13 +31,20 @@ export class ComponentStartError extends Error {
  * WiringError for a missing provider of a need, two providers of one provision, two components of
  * one name, or a cycle (named in the message).
  */
-export function startOrder(specs: readonly ComponentSpec[], ctx: Pick<ComponentContext, 'config'>, root: readonly string[] = []): ComponentSpec[] {
+export function startOrder(
+  specs: readonly ComponentSpec[],
+  ctx: Pick<ComponentContext, 'config'>,
+  root: readonly string[] = [],
+): ComponentSpec[] {
   const on = specs.filter((s) => s.enabled?.(ctx.config) ?? true);
   const providerOf = new Map<string, ComponentSpec>();
   for (const s of on) {
     for (const p of [componentNamed(s.name), ...(s.provides ?? [])]) {
       const other = providerOf.get(p.id);
-      if (other) throw new WiringError(other.name === s.name ? `two components are named ${s.name}` : `${p.id} is provided by both ${other.name} and ${s.name}`);
+      if (other)
+        throw new WiringError(
+          other.name === s.name ? `two components are named ${s.name}` : `${p.id} is provided by both ${other.name} and ${s.name}`,
+        );
       if (root.includes(p.id)) throw new WiringError(`${p.id} is provided by both the collector and ${s.name}`);
       providerOf.set(p.id, s);
     }
@@ -43,14 +62,18 @@ export function startOrder(specs: readonly ComponentSpec[], ctx: Pick<ComponentC
       const by = providerOf.get(p.id);
       if (by) deps.push(by);
     }
-    after.set(s, deps.filter((d) => d !== s));
+    after.set(
+      s,
+      deps.filter((d) => d !== s),
+    );
   }
   const order: ComponentSpec[] = [];
   const state = new Map<ComponentSpec, 'visiting' | 'done'>();
   const visit = (s: ComponentSpec, path: string[]) => {
     const st = state.get(s);
     if (st === 'done') return;
-    if (st === 'visiting') throw new WiringError(`components depend on each other in a cycle: ${[...path.slice(path.indexOf(s.name)), s.name].join(' → ')}`);
+    if (st === 'visiting')
+      throw new WiringError(`components depend on each other in a cycle: ${[...path.slice(path.indexOf(s.name)), s.name].join(' → ')}`);
     state.set(s, 'visiting');
     for (const d of after.get(s) ?? []) visit(d, [...path, s.name]);
     state.set(s, 'done');
@@ -72,16 +95,23 @@ export class ComponentSet {
    */
   constructor(specs: readonly ComponentSpec[], ctx: ComponentContext, root: readonly Given[] = []) {
     for (const g of root) this.values.set(g.provision.id, g.value);
-    const order = startOrder(specs, ctx, root.map((g) => g.provision.id));
+    const order = startOrder(
+      specs,
+      ctx,
+      root.map((g) => g.provision.id),
+    );
     for (const s of order) {
-      const declared = (list: readonly Provision<unknown>[] | undefined, p: Provision<unknown>) => list?.some((d) => d.id === p.id) ?? false;
+      const declared = (list: readonly Provision<unknown>[] | undefined, p: Provision<unknown>) =>
+        list?.some((d) => d.id === p.id) ?? false;
       const provided: Provided = {
         get: <T>(p: Provision<T>): T => {
-          if (!declared(s.needs, p) || !this.values.has(p.id)) throw new WiringError(`component ${s.name} reads ${p.id} without declaring it in needs`);
+          if (!declared(s.needs, p) || !this.values.has(p.id))
+            throw new WiringError(`component ${s.name} reads ${p.id} without declaring it in needs`);
           return this.values.get(p.id) as T;
         },
         find: <T>(p: Provision<T>): T | undefined => {
-          if (!declared(s.uses, p) && !declared(s.needs, p)) throw new WiringError(`component ${s.name} reads ${p.id} without declaring it in uses`);
+          if (!declared(s.uses, p) && !declared(s.needs, p))
+            throw new WiringError(`component ${s.name} reads ${p.id} without declaring it in uses`);
           return this.values.get(p.id) as T | undefined;
         },
       };

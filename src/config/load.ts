@@ -37,7 +37,10 @@ function shapeOf(schema: z.ZodType): Record<string, z.ZodType> | undefined {
 
 /** Maps CANOPY_SNMP_TRAPS_LISTEN to ['snmp','traps','listen'] by walking the schema, case-insensitively. */
 export function envPath(name: string): string[] | undefined {
-  const parts = name.replace(/^CANOPY_/, '').split('_').filter(Boolean);
+  const parts = name
+    .replace(/^CANOPY_/, '')
+    .split('_')
+    .filter(Boolean);
   const out: string[] = [];
   let shape = shapeOf(configSchema);
   let i = 0;

@@ -70,7 +70,9 @@ function isObject(s: z.ZodType): boolean {
 }
 
 function bounds(d: Def): string {
-  let lo: { v: number; incl: boolean } | undefined, hi: { v: number; incl: boolean } | undefined, int = false;
+  let lo: { v: number; incl: boolean } | undefined,
+    hi: { v: number; incl: boolean } | undefined,
+    int = false;
   for (const c of d.checks ?? []) {
     const cd = c._zod.def;
     if (cd.check === 'number_format' && (cd.format === 'safeint' || cd.format === 'int32')) int = true;
@@ -93,28 +95,43 @@ export function typeName(schema: z.ZodType): string {
   if (core === listenSchema) return 'address(es)';
   const d = defOf(core);
   switch (d.type) {
-    case 'string': return 'string';
-    case 'number': return bounds(d);
-    case 'boolean': return 'boolean';
+    case 'string':
+      return 'string';
+    case 'number':
+      return bounds(d);
+    case 'boolean':
+      return 'boolean';
     case 'enum': {
       // Object key order puts integer-like names ("3") first; the declared order is lost, so sort those.
       const vals = Object.values(d.entries ?? {});
       return (vals.some((v) => /^\d+$/.test(v)) ? [...vals].sort() : vals).map((v) => `\`${v}\``).join(' | ');
     }
-    case 'literal': return (d.values ?? []).map((v) => `\`${String(v)}\``).join(' | ');
+    case 'literal':
+      return (d.values ?? []).map((v) => `\`${String(v)}\``).join(' | ');
     case 'array': {
       const el = peel(d.element!).core;
-      return isObject(el) || defOf(el).type === 'union' && (defOf(el).options ?? []).every(isObject) ? 'list of mappings' : `list of ${typeName(d.element!)}`;
+      return isObject(el) || (defOf(el).type === 'union' && (defOf(el).options ?? []).every(isObject))
+        ? 'list of mappings'
+        : `list of ${typeName(d.element!)}`;
     }
-    case 'union': return (d.options ?? []).map(typeName).join(' or ');
-    case 'record': return `mapping of name → ${typeName(d.valueType!)}`;
-    case 'object': return 'mapping';
-    default: return d.type;
+    case 'union':
+      return (d.options ?? []).map(typeName).join(' or ');
+    case 'record':
+      return `mapping of name → ${typeName(d.valueType!)}`;
+    case 'object':
+      return 'mapping';
+    default:
+      return d.type;
   }
 }
 
 function human(seconds: number): string {
-  for (const [unit, n] of [['d', 86400], ['h', 3600], ['m', 60]] as const) if (seconds >= n && seconds % n === 0) return `${seconds / n}${unit}`;
+  for (const [unit, n] of [
+    ['d', 86400],
+    ['h', 3600],
+    ['m', 60],
+  ] as const)
+    if (seconds >= n && seconds % n === 0) return `${seconds / n}${unit}`;
   return `${seconds}s`;
 }
 
@@ -226,8 +243,11 @@ export function renderConfigReference(): string {
 /** Keys whose schema carries no description (the reference test lists them). */
 export function undocumentedKeys(): string[] {
   const top = defOf(configSchema).shape ?? {};
-  const missing = Object.entries(top).filter(([, s]) => !peel(s).description).map(([n]) => n);
-  for (const [name, section] of Object.entries(top)) for (const k of keysOf(section, name)) if (!k.description.replace(/^\([^)]*\) /, '')) missing.push(k.path);
+  const missing = Object.entries(top)
+    .filter(([, s]) => !peel(s).description)
+    .map(([n]) => n);
+  for (const [name, section] of Object.entries(top))
+    for (const k of keysOf(section, name)) if (!k.description.replace(/^\([^)]*\) /, '')) missing.push(k.path);
   return missing;
 }
 

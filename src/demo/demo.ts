@@ -31,7 +31,6 @@ const snmp = createRequire(import.meta.url)('net-snmp') as {
   ObjectType: { Integer: number };
 };
 
-
 /** Canopy's own IDs (docs/architecture.md#identity), so demo elements look like the ones real sources produce. */
 export const canopyIds: FabricIds = {
   switch: (n) => ids.switchBySysName(n),
@@ -72,14 +71,23 @@ export async function run(args: string[]): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), 'canopy-demo-'));
   const log = createLogger(process.env.CANOPY_LOG_LEVEL ?? 'warn');
   const fabric = simFabric(spec);
-  const sims = await Promise.all(fabric.map((sw) => startSimulator({ devices: [{ community: sw.community, records: sw.records }], listen: `${sw.address}:0` })));
+  const sims = await Promise.all(
+    fabric.map((sw) => startSimulator({ devices: [{ community: sw.community, records: sw.records }], listen: `${sw.address}:0` })),
+  );
   const devices = fabric.map((sw, i) => ({ address: sw.address, port: sims[i]!.port, version: '2c', community: sw.community }));
   const config = loadConfig({
     env: {},
     overrides: {
-      'api.listen': values.listen, 'storage.dataDir': dir,
-      'sflow.listen': '127.0.0.1:0', 'netflow.listen': '127.0.0.1:0', 'ipfix.listen': '127.0.0.1:0',
-      'snmp.devices': devices, 'snmp.counterInterval': 5, 'snmp.lldpInterval': 5, 'snmp.fdbInterval': 30, 'snmp.traps.listen': '127.0.0.1:0',
+      'api.listen': values.listen,
+      'storage.dataDir': dir,
+      'sflow.listen': '127.0.0.1:0',
+      'netflow.listen': '127.0.0.1:0',
+      'ipfix.listen': '127.0.0.1:0',
+      'snmp.devices': devices,
+      'snmp.counterInterval': 5,
+      'snmp.lldpInterval': 5,
+      'snmp.fdbInterval': 30,
+      'snmp.traps.listen': '127.0.0.1:0',
     },
   });
   const collector = new Collector({ config, log, components: defaultComponents() });
@@ -90,7 +98,9 @@ export async function run(args: string[]): Promise<number> {
   const stopFlows = replayFlows(collector);
   const url = `http://${collector.apiAddresses[0]}/`;
   const hosts = spec.leaves * spec.hostsPerLeaf;
-  process.stdout.write(`\nCanopy demo: ${spec.spines} spines, ${spec.leaves} leaves and ${hosts} hosts simulated over SNMP (${values.size})\n  wall display: ${url}\n  kiosk mode:   ${url}?kiosk=1\n  Ctrl-C to stop\n\n`);
+  process.stdout.write(
+    `\nCanopy demo: ${spec.spines} spines, ${spec.leaves} leaves and ${hosts} hosts simulated over SNMP (${values.size})\n  wall display: ${url}\n  kiosk mode:   ${url}?kiosk=1\n  Ctrl-C to stop\n\n`,
+  );
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
@@ -117,7 +127,11 @@ function flapHostPorts(fabric: SimSwitch[], sims: { agent: { devices: readonly S
     else down.set(pick.sw.name, port);
     sims[pick.i]!.agent.devices[0]!.setInteger(`1.3.6.1.2.1.2.2.1.8.${port}`, up ? 1 : 2);
     if (!trapPort) return;
-    const session = snmp.createSession('127.0.0.1', pick.sw.community, { version: snmp.Version2c, trapPort, sourceAddress: pick.sw.address });
+    const session = snmp.createSession('127.0.0.1', pick.sw.community, {
+      version: snmp.Version2c,
+      trapPort,
+      sourceAddress: pick.sw.address,
+    });
     const vbs = [
       { oid: `1.3.6.1.2.1.2.2.1.1.${port}`, type: snmp.ObjectType.Integer, value: port },
       { oid: `1.3.6.1.2.1.2.2.1.7.${port}`, type: snmp.ObjectType.Integer, value: 1 },

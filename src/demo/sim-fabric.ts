@@ -104,13 +104,27 @@ export function simFabric(spec: SimFabricSpec): SimSwitch[] {
   const BRIDGE = 0x04;
   const STATION = 0x80;
   const switchNb = (port: number, remote: number, remotePort: number, name: string): Neighbour => ({
-    port, chassis: switchMac(remote), chassisSubtype: 4, portSubtype: 5, portId: Buffer.from(`Ethernet${remotePort}`), portDesc: `Ethernet${remotePort}`, sysName: name, caps: BRIDGE, mgmt: addr(remote),
+    port,
+    chassis: switchMac(remote),
+    chassisSubtype: 4,
+    portSubtype: 5,
+    portId: Buffer.from(`Ethernet${remotePort}`),
+    portDesc: `Ethernet${remotePort}`,
+    sysName: name,
+    caps: BRIDGE,
+    mgmt: addr(remote),
   });
   const out: SimSwitch[] = [];
   for (let s = 0; s < spines; s++) {
     // Spine port l+1 → leaf l's uplink port s+1.
     const nbs = Array.from({ length: leaves }, (_, l) => switchNb(l + 1, spines + l, s + 1, leafName(l)));
-    out.push({ name: spineName(s), community: spineName(s), address: addr(s), records: walk(s, spineName(s), addr(s), 'spine', leaves + 2, nbs), hostPorts: [] });
+    out.push({
+      name: spineName(s),
+      community: spineName(s),
+      address: addr(s),
+      records: walk(s, spineName(s), addr(s), 'spine', leaves + 2, nbs),
+      hostPorts: [],
+    });
   }
   for (let l = 0; l < leaves; l++) {
     const index = spines + l;
@@ -118,14 +132,29 @@ export function simFabric(spec: SimFabricSpec): SimSwitch[] {
     const hostPorts: number[] = [];
     let port = spines + 1;
     const hostOn = (h: number, nic: number) => {
-      nbs.push({ port, chassis: hostMac(h, 1), chassisSubtype: 4, portSubtype: 3, portId: hostMac(h, nic), portDesc: `eth${nic}`, sysName: `host-${String(h).padStart(3, '0')}`, caps: STATION });
+      nbs.push({
+        port,
+        chassis: hostMac(h, 1),
+        chassisSubtype: 4,
+        portSubtype: 3,
+        portId: hostMac(h, nic),
+        portDesc: `eth${nic}`,
+        sysName: `host-${String(h).padStart(3, '0')}`,
+        caps: STATION,
+      });
       hostPorts.push(port++);
     };
     for (let k = 0; k < hostsPerLeaf; k++) hostOn(l * hostsPerLeaf + k, 1);
     // The first hosts of the previous leaf have their second NIC here.
     const prev = (l - 1 + leaves) % leaves;
     if (leaves > 1) for (let k = 0; k < dualHomedPerLeaf; k++) hostOn(prev * hostsPerLeaf + k, 2);
-    out.push({ name: leafName(l), community: leafName(l), address: addr(index), records: walk(index, leafName(l), addr(index), 'leaf', port + 1, nbs), hostPorts });
+    out.push({
+      name: leafName(l),
+      community: leafName(l),
+      address: addr(index),
+      records: walk(index, leafName(l), addr(index), 'leaf', port + 1, nbs),
+      hostPorts,
+    });
   }
   return out;
 }

@@ -50,10 +50,19 @@ export async function run(args: string[]): Promise<number> {
   let flags;
   try {
     flags = parseFlags(args, {
-      prefix: { type: 'string' }, 'subnet-base': { type: 'string' }, collector: { type: 'string' },
-      'sflow-port': { type: 'string' }, 'netflow-port': { type: 'string' }, 'ipfix-port': { type: 'string' },
-      'trap-port': { type: 'string' }, 'state-dir': { type: 'string' }, 'keep-on-error': { type: 'boolean' },
-      'fail-after': { type: 'string' }, quiet: { type: 'boolean' }, listen: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+      prefix: { type: 'string' },
+      'subnet-base': { type: 'string' },
+      collector: { type: 'string' },
+      'sflow-port': { type: 'string' },
+      'netflow-port': { type: 'string' },
+      'ipfix-port': { type: 'string' },
+      'trap-port': { type: 'string' },
+      'state-dir': { type: 'string' },
+      'keep-on-error': { type: 'boolean' },
+      'fail-after': { type: 'string' },
+      quiet: { type: 'boolean' },
+      listen: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
     });
   } catch (e) {
     process.stderr.write(`canopy lab: ${(e as Error).message}\n${HELP}`);
@@ -67,20 +76,35 @@ export async function run(args: string[]): Promise<number> {
   const v = flags.values;
   try {
     const opts: LabOptions = {
-      prefix: v.prefix, subnetBase: v['subnet-base'], collector: v.collector, stateDir: v['state-dir'],
-      sflowPort: port(v['sflow-port'], '--sflow-port'), netflowPort: port(v['netflow-port'], '--netflow-port'),
-      ipfixPort: port(v['ipfix-port'], '--ipfix-port'), trapPort: port(v['trap-port'], '--trap-port'),
-      failAfter: v['fail-after'], keepOnError: v['keep-on-error'] ?? false,
+      prefix: v.prefix,
+      subnetBase: v['subnet-base'],
+      collector: v.collector,
+      stateDir: v['state-dir'],
+      sflowPort: port(v['sflow-port'], '--sflow-port'),
+      netflowPort: port(v['netflow-port'], '--netflow-port'),
+      ipfixPort: port(v['ipfix-port'], '--ipfix-port'),
+      trapPort: port(v['trap-port'], '--trap-port'),
+      failAfter: v['fail-after'],
+      keepOnError: v['keep-on-error'] ?? false,
       progress: v.quiet ? undefined : (l: string) => process.stderr.write(`lab: ${l}\n`),
     };
     const plan = planNamespaces(file, opts);
     if (action === 'up') {
       const st = await labUp(file, opts);
-      process.stdout.write(`${JSON.stringify({ stateDir: st.stateDir, mgmtNs: st.mgmtNs, collector: st.collector, collectorConfig: st.collectorConfig, upMs: st.timings.ready })}\n`);
-      if (!v.quiet) process.stderr.write(labHints(st, file, sameOptions(v)).map((l) => `lab: ${l}\n`).join(''));
+      process.stdout.write(
+        `${JSON.stringify({ stateDir: st.stateDir, mgmtNs: st.mgmtNs, collector: st.collector, collectorConfig: st.collectorConfig, upMs: st.timings.ready })}\n`,
+      );
+      if (!v.quiet)
+        process.stderr.write(
+          labHints(st, file, sameOptions(v))
+            .map((l) => `lab: ${l}\n`)
+            .join(''),
+        );
     } else if (action === 'down') {
       const r = await labDown(plan.stateDir, plan.namespaces);
-      process.stderr.write(`lab: down in ${r.ms} ms (${r.stopped} processes, ${r.namespaces.length} namespaces${r.forced.length ? `, SIGKILLed ${r.forced.join(' ')}` : ''})\n`);
+      process.stderr.write(
+        `lab: down in ${r.ms} ms (${r.stopped} processes, ${r.namespaces.length} namespaces${r.forced.length ? `, SIGKILLed ${r.forced.join(' ')}` : ''})\n`,
+      );
     } else if (action === 'forward') {
       const st = readState(plan.stateDir);
       if (!st) {

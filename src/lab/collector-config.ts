@@ -41,7 +41,15 @@ export function labCollectorConfig(s: LabState, topo: Topology): Record<string, 
       retries: 1,
       // The lab's snmpd answers both; devices below use v3, the v2c entry is there for `version: "2c"`.
       credentials: [
-        { subnet: s.mgmtSubnet, version: '3', user: v3.user, authProtocol: v3.authProtocol.toLowerCase(), authKey: v3.authKey, privProtocol: v3.privProtocol.toLowerCase(), privKey: v3.privKey },
+        {
+          subnet: s.mgmtSubnet,
+          version: '3',
+          user: v3.user,
+          authProtocol: v3.authProtocol.toLowerCase(),
+          authKey: v3.authKey,
+          privProtocol: v3.privProtocol.toLowerCase(),
+          privKey: v3.privKey,
+        },
         { subnet: s.mgmtSubnet, version: '2c', community: s.snmp.community },
       ],
       devices: switches.map((n) => ({ address: n.mgmtIp, port: s.snmp.port, version: '3', name: n.name })),
@@ -54,13 +62,19 @@ export function labCollectorConfig(s: LabState, topo: Topology): Record<string, 
 export function labCollectorConfigText(s: LabState, topo: Topology): string {
   const exporters = topo.nodes.flatMap((n) => [
     ...(n.sflow ? [`${n.name} sFlow → ${s.collector.address}:${s.collector.sflowPort}`] : []),
-    ...(n.netflow?.versions ?? []).map((v) => `${n.name} ${v === 10 ? 'IPFIX' : `NetFlow v${v}`} → ${s.collector.address}:${v === 10 ? s.collector.ipfixPort : s.collector.netflowPort}`),
+    ...(n.netflow?.versions ?? []).map(
+      (v) =>
+        `${n.name} ${v === 10 ? 'IPFIX' : `NetFlow v${v}`} → ${s.collector.address}:${v === 10 ? s.collector.ipfixPort : s.collector.netflowPort}`,
+    ),
   ]);
   const head = [
     `Canopy collector config for lab "${s.name}" (namespaces ${s.prefix}*), written by \`canopy lab up\`.`,
     `Start it in the lab's management namespace, where every switch and exporter is reachable:`,
     `  ${startCommand(s)}`,
-    `Switches (SNMP v3 authPriv and v2c, traps v2c to ${s.collector.address}:${s.collector.trapPort}): ${Object.values(s.nodes).filter((n) => n.role === 'switch').map((n) => `${n.name} ${n.mgmtIp}`).join(', ')}`,
+    `Switches (SNMP v3 authPriv and v2c, traps v2c to ${s.collector.address}:${s.collector.trapPort}): ${Object.values(s.nodes)
+      .filter((n) => n.role === 'switch')
+      .map((n) => `${n.name} ${n.mgmtIp}`)
+      .join(', ')}`,
     `Exporters: ${exporters.join('; ') || 'none'}`,
     `Reference of every key: docs/configuration.md`,
   ];

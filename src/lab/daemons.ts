@@ -21,8 +21,13 @@ export async function startSnmpd(n: TopoNode, s: LabState, track: Track): Promis
   const persist = join(d.run, `snmp-persist-${n.name}`);
   mkdirSync(persist, { recursive: true });
   writeFileSync(conf, snmpdConf(s, node));
-  track(startDaemon(`snmpd-${n.name}`, node.ns, 'snmpd', ['-f', '-Lo', '-C', '-m', 'none', '-c', conf],
-    join(d.log, `snmpd-${n.name}.log`), { ...process.env, SNMP_PERSISTENT_DIR: persist, MIBS: '' }));
+  track(
+    startDaemon(`snmpd-${n.name}`, node.ns, 'snmpd', ['-f', '-Lo', '-C', '-m', 'none', '-c', conf], join(d.log, `snmpd-${n.name}.log`), {
+      ...process.env,
+      SNMP_PERSISTENT_DIR: persist,
+      MIBS: '',
+    }),
+  );
 }
 
 export async function waitAgentx(n: TopoNode, s: LabState): Promise<void> {
@@ -42,7 +47,12 @@ const IFTABLE_CACHE_TIMEOUT = '1.3.6.1.4.1.8072.1.5.3.1.2.1.3.6.1.2.1.2.2';
 export async function shortenIfTableCache(n: TopoNode, s: LabState): Promise<void> {
   const node = s.nodes[n.name]!;
   await waitFor(`snmpd in ${node.ns} to accept the ifTable cache timeout (snmpset on 127.0.0.1:${s.snmp.port})`, 10_000, async () => {
-    const r = await run(node.ns, 'snmpset', ['-v2c', '-c', CACHE_COMMUNITY, '-t', '1', '-r', '0', `127.0.0.1:${s.snmp.port}`, IFTABLE_CACHE_TIMEOUT, 'i', '1'], { allowFail: true });
+    const r = await run(
+      node.ns,
+      'snmpset',
+      ['-v2c', '-c', CACHE_COMMUNITY, '-t', '1', '-r', '0', `127.0.0.1:${s.snmp.port}`, IFTABLE_CACHE_TIMEOUT, 'i', '1'],
+      { allowFail: true },
+    );
     return r.code === 0;
   });
 }
@@ -54,8 +64,13 @@ export function startBridgeMib(n: TopoNode, s: LabState, track: Track): void {
   const confDir = join(d.run, `bridge-mib-${n.name}`);
   mkdirSync(confDir, { recursive: true });
   writeFileSync(join(confDir, 'dot1qbridge.conf'), `agentXSocket ${node.agentxSocket}\n`);
-  track(startDaemon(`snmp-bridge-mib-${n.name}`, node.ns, 'snmp-bridge-mib', ['br0'],
-    join(d.log, `snmp-bridge-mib-${n.name}.log`), { ...process.env, SNMPCONFPATH: confDir, MIBS: '' }));
+  track(
+    startDaemon(`snmp-bridge-mib-${n.name}`, node.ns, 'snmp-bridge-mib', ['br0'], join(d.log, `snmp-bridge-mib-${n.name}.log`), {
+      ...process.env,
+      SNMPCONFPATH: confDir,
+      MIBS: '',
+    }),
+  );
 }
 
 export function startLldpd(n: TopoNode, s: LabState, track: Track): void {
@@ -90,11 +105,45 @@ export function startSoftflowd(n: TopoNode, s: LabState, shim: string, track: Tr
   for (const v of n.netflow.versions) {
     const port = v === 10 ? c.ipfixPort : c.netflowPort;
     const tag = `softflowd-v${v}-${n.name}`;
-    track(startDaemon(tag, node.ns, 'env', [
-      `LD_PRELOAD=${shim}`, 'softflowd', '-d', '-i', n.netflow.iface, '-v', String(v), '-n', `${c.address}:${port}`,
-      '-t', 'maxlife=10', '-t', 'expint=1', '-t', 'icmp=2', '-t', 'udp=3', '-t', 'tcp=10', '-t', 'tcp.rst=2', '-t', 'tcp.fin=2', '-t', 'general=5',
-      '-p', join(d.run, `${tag}.pid`), '-c', join(d.run, `${tag}.ctl`),
-    ], join(d.log, `${tag}.log`)));
+    track(
+      startDaemon(
+        tag,
+        node.ns,
+        'env',
+        [
+          `LD_PRELOAD=${shim}`,
+          'softflowd',
+          '-d',
+          '-i',
+          n.netflow.iface,
+          '-v',
+          String(v),
+          '-n',
+          `${c.address}:${port}`,
+          '-t',
+          'maxlife=10',
+          '-t',
+          'expint=1',
+          '-t',
+          'icmp=2',
+          '-t',
+          'udp=3',
+          '-t',
+          'tcp=10',
+          '-t',
+          'tcp.rst=2',
+          '-t',
+          'tcp.fin=2',
+          '-t',
+          'general=5',
+          '-p',
+          join(d.run, `${tag}.pid`),
+          '-c',
+          join(d.run, `${tag}.ctl`),
+        ],
+        join(d.log, `${tag}.log`),
+      ),
+    );
   }
 }
 

@@ -4,7 +4,12 @@ import { existsSync, rmSync } from 'node:fs';
 import { pidsInNamespaces, run, stopPids } from './procs.ts';
 import { readState } from './state.ts';
 
-export interface DownResult { ms: number; stopped: number; namespaces: string[]; forced: number[] }
+export interface DownResult {
+  ms: number;
+  stopped: number;
+  namespaces: string[];
+  forced: number[];
+}
 
 export async function labDown(stateDir: string, namespaces: string[] = []): Promise<DownResult> {
   const t0 = Date.now();

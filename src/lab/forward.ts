@@ -51,7 +51,9 @@ export async function startForward(s: LabState, listen: string, target = LAB_API
   const to = parseListen(target);
   const from = parseListen(listen, '127.0.0.1');
   const sock = join(s.stateDir, 'run', `forward-${process.pid}.sock`);
-  const relay = spawn('ip', ['netns', 'exec', s.mgmtNs, process.execPath, '-e', RELAY, sock, to.host, String(to.port)], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const relay = spawn('ip', ['netns', 'exec', s.mgmtNs, process.execPath, '-e', RELAY, sock, to.host, String(to.port)], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   let err = '';
   relay.stderr.on('data', (b: Buffer) => (err += b.toString()));
   await new Promise<void>((resolve, reject) => {
@@ -64,7 +66,8 @@ export async function startForward(s: LabState, listen: string, target = LAB_API
         resolve();
       }
     };
-    const onExit = (code: number | null) => reject(new Error(`the relay in namespace ${s.mgmtNs} exited (${code}): ${err.trim() || 'no output'}`));
+    const onExit = (code: number | null) =>
+      reject(new Error(`the relay in namespace ${s.mgmtNs} exited (${code}): ${err.trim() || 'no output'}`));
     relay.stdout.on('data', onData);
     relay.once('exit', onExit);
   });

@@ -1,7 +1,14 @@
 // Parses `lldpcli show neighbors -f json0` (the stable JSON layout: every value is an array).
 import { run } from './procs.ts';
 
-export interface LldpNeighbour { localIf: string; sysName: string; chassisId: string; portIdType: string; portId: string; portDescr: string }
+export interface LldpNeighbour {
+  localIf: string;
+  sysName: string;
+  chassisId: string;
+  portIdType: string;
+  portId: string;
+  portDescr: string;
+}
 
 type J = Record<string, unknown>;
 const arr = (x: unknown): J[] => (Array.isArray(x) ? (x as J[]) : []);
@@ -13,11 +20,16 @@ export function parseLldpJson0(text: string): LldpNeighbour[] {
   const out: LldpNeighbour[] = [];
   for (const lldp of arr(doc.lldp)) {
     for (const i of arr(lldp.interface)) {
-      const ch = first(i.chassis), port = first(i.port);
+      const ch = first(i.chassis),
+        port = first(i.port);
       const pid = first(port.id);
       out.push({
-        localIf: String(i.name ?? ''), sysName: val(ch.name), chassisId: val(ch.id),
-        portIdType: String(pid.type ?? ''), portId: String(pid.value ?? ''), portDescr: val(port.descr),
+        localIf: String(i.name ?? ''),
+        sysName: val(ch.name),
+        chassisId: val(ch.id),
+        portIdType: String(pid.type ?? ''),
+        portId: String(pid.value ?? ''),
+        portDescr: val(port.descr),
       });
     }
   }

@@ -40,7 +40,8 @@ export async function buildLinks(topo: Topology, s: LabState): Promise<void> {
       done.add(key);
       const peerNode = topo.nodes.find((x) => x.name === i.peer.node)!;
       const peerIf = peerNode.ifaces.find((x) => x.name === i.peer.iface)!;
-      const a = s.nodes[n.name]!.ns, b = s.nodes[peerNode.name]!.ns;
+      const a = s.nodes[n.name]!.ns,
+        b = s.nodes[peerNode.name]!.ns;
       const args = ['link', 'add', 'name', i.name];
       if (i.mac) args.push('address', i.mac);
       args.push('netns', a, 'type', 'veth', 'peer', 'name', peerIf.name);

@@ -3,10 +3,22 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 
 const COMMANDS: [string, string][] = [
-  ['ip', 'iproute2'], ['ethtool', 'ethtool'], ['ping', 'iputils-ping'],
-  ['lldpd', 'lldpd'], ['lldpcli', 'lldpd'], ['snmpd', 'snmpd'], ['snmpwalk', 'snmp'], ['snmpset', 'snmp'], ['snmp-bridge-mib', 'snmp'],
-  ['ovsdb-server', 'openvswitch-switch'], ['ovs-vswitchd', 'openvswitch-switch'], ['ovs-vsctl', 'openvswitch-common'],
-  ['ovsdb-tool', 'openvswitch-common'], ['softflowd', 'softflowd'], ['softflowctl', 'softflowd'], ['gcc', 'build-essential'],
+  ['ip', 'iproute2'],
+  ['ethtool', 'ethtool'],
+  ['ping', 'iputils-ping'],
+  ['lldpd', 'lldpd'],
+  ['lldpcli', 'lldpd'],
+  ['snmpd', 'snmpd'],
+  ['snmpwalk', 'snmp'],
+  ['snmpset', 'snmp'],
+  ['snmp-bridge-mib', 'snmp'],
+  ['ovsdb-server', 'openvswitch-switch'],
+  ['ovs-vswitchd', 'openvswitch-switch'],
+  ['ovs-vsctl', 'openvswitch-common'],
+  ['ovsdb-tool', 'openvswitch-common'],
+  ['softflowd', 'softflowd'],
+  ['softflowctl', 'softflowd'],
+  ['gcc', 'build-essential'],
 ];
 
 function onPath(cmd: string): boolean {

@@ -14,7 +14,11 @@ export class LabStepError extends Error {
   }
 }
 
-export interface RunResult { stdout: string; stderr: string; code: number }
+export interface RunResult {
+  stdout: string;
+  stderr: string;
+  code: number;
+}
 
 function quote(a: string): string {
   return /^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`;
@@ -25,18 +29,28 @@ export function cmdline(cmd: string, args: string[]): string {
 }
 
 /** Runs CMD (inside NS when given) and resolves with its output; rejects with a LabStepError naming ns + command. */
-export function run(ns: string | null, cmd: string, args: string[], opts: { allowFail?: boolean; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<RunResult> {
+export function run(
+  ns: string | null,
+  cmd: string,
+  args: string[],
+  opts: { allowFail?: boolean; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+): Promise<RunResult> {
   const [file, argv] = ns ? ['ip', ['netns', 'exec', ns, cmd, ...args]] : [cmd, args];
   return new Promise((resolve, reject) => {
-    execFile(file, argv, { env: opts.env ?? process.env, timeout: opts.timeoutMs ?? 20_000, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
-      const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
-      if (err && !opts.allowFail) {
-        const why = (stderr.trim() || err.message).split('\n').slice(-3).join(' | ');
-        reject(new LabStepError(ns, cmdline(cmd, args), `exit ${code}: ${why}`));
-        return;
-      }
-      resolve({ stdout, stderr, code });
-    });
+    execFile(
+      file,
+      argv,
+      { env: opts.env ?? process.env, timeout: opts.timeoutMs ?? 20_000, maxBuffer: 16 << 20 },
+      (err, stdout, stderr) => {
+        const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
+        if (err && !opts.allowFail) {
+          const why = (stderr.trim() || err.message).split('\n').slice(-3).join(' | ');
+          reject(new LabStepError(ns, cmdline(cmd, args), `exit ${code}: ${why}`));
+          return;
+        }
+        resolve({ stdout, stderr, code });
+      },
+    );
   });
 }
 
@@ -56,7 +70,14 @@ export function isAlive(pid: number): boolean {
   return st !== null && st.state !== 'Z' && st.state !== 'X';
 }
 
-export interface TrackedProc { name: string; ns: string; pid: number; start: string; cmd: string; log: string }
+export interface TrackedProc {
+  name: string;
+  ns: string;
+  pid: number;
+  start: string;
+  cmd: string;
+  log: string;
+}
 
 /**
  * Starts a long-running daemon (in the foreground mode of the daemon) inside NS, detached from

@@ -16,31 +16,57 @@ async function walkCount(s: LabState, host: string, oid: string): Promise<number
 }
 
 export async function waitRoutes(topo: Topology, s: LabState, timeoutMs: number): Promise<void> {
-  await Promise.all(topo.nodes.flatMap((n) => {
-    const ns = s.nodes[n.name]!.ns;
-    const gws = [...new Set(n.routes.flatMap((r) => r.via))];
-    return gws.map((gw) => waitFor(`ping ${gw} from ${ns}`, timeoutMs,
-      async () => (await run(ns, 'ping', ['-c1', '-W1', '-q', gw], { allowFail: true })).code === 0, 200));
-  }));
+  await Promise.all(
+    topo.nodes.flatMap((n) => {
+      const ns = s.nodes[n.name]!.ns;
+      const gws = [...new Set(n.routes.flatMap((r) => r.via))];
+      return gws.map((gw) =>
+        waitFor(
+          `ping ${gw} from ${ns}`,
+          timeoutMs,
+          async () => (await run(ns, 'ping', ['-c1', '-W1', '-q', gw], { allowFail: true })).code === 0,
+          200,
+        ),
+      );
+    }),
+  );
 }
 
 export async function waitLldp(topo: Topology, s: LabState, timeoutMs: number): Promise<void> {
-  await Promise.all(topo.nodes.map((n) => {
-    const node = s.nodes[n.name]!;
-    const want = n.ifaces.length;
-    return waitFor(`${want} LLDP neighbours in ${node.ns} (lldpcli -u ${node.lldpSocket} show neighbors)`, timeoutMs, async () =>
-      existsSync(node.lldpSocket) && new Set((await lldpNeighbours(node.lldpSocket)).map((x) => x.localIf)).size >= want, 200);
-  }));
+  await Promise.all(
+    topo.nodes.map((n) => {
+      const node = s.nodes[n.name]!;
+      const want = n.ifaces.length;
+      return waitFor(
+        `${want} LLDP neighbours in ${node.ns} (lldpcli -u ${node.lldpSocket} show neighbors)`,
+        timeoutMs,
+        async () => existsSync(node.lldpSocket) && new Set((await lldpNeighbours(node.lldpSocket)).map((x) => x.localIf)).size >= want,
+        200,
+      );
+    }),
+  );
 }
 
 export async function waitSnmp(topo: Topology, s: LabState, timeoutMs: number): Promise<void> {
-  await Promise.all(topo.nodes.filter((n) => n.role === 'switch').map(async (n) => {
-    const node = s.nodes[n.name]!;
-    await waitFor(`lldpRemTable rows of ${node.name} via SNMP (snmpwalk ${node.mgmtIp} from ${s.mgmtNs})`, timeoutMs,
-      async () => (await walkCount(s, node.mgmtIp, LLDP_REM_SYSNAME)) >= n.ifaces.length, 250);
-    if (n.switchKind === 'bridge') {
-      await waitFor(`BRIDGE-MIB dot1dBasePortTable of ${node.name} (snmp-bridge-mib)`, timeoutMs,
-        async () => (await walkCount(s, node.mgmtIp, DOT1D_BASE_PORT_IFINDEX)) >= n.bridgePorts.length, 250);
-    }
-  }));
+  await Promise.all(
+    topo.nodes
+      .filter((n) => n.role === 'switch')
+      .map(async (n) => {
+        const node = s.nodes[n.name]!;
+        await waitFor(
+          `lldpRemTable rows of ${node.name} via SNMP (snmpwalk ${node.mgmtIp} from ${s.mgmtNs})`,
+          timeoutMs,
+          async () => (await walkCount(s, node.mgmtIp, LLDP_REM_SYSNAME)) >= n.ifaces.length,
+          250,
+        );
+        if (n.switchKind === 'bridge') {
+          await waitFor(
+            `BRIDGE-MIB dot1dBasePortTable of ${node.name} (snmp-bridge-mib)`,
+            timeoutMs,
+            async () => (await walkCount(s, node.mgmtIp, DOT1D_BASE_PORT_IFINDEX)) >= n.bridgePorts.length,
+            250,
+          );
+        }
+      }),
+  );
 }

@@ -127,8 +127,13 @@ export function planLab(topo: Topology, file: string, opts: LabOptions): { topo:
     for (let k = 0; used.has(peer); k++) peer = `m${k}-${n.name}`.slice(0, 15);
     used.add(peer);
     const ns: NodeState = {
-      name: n.name, ns: `${prefix}${n.name}`, role: n.role, mgmtIp: n.mgmtIpv4, mgmtPeer: peer,
-      ifaces: n.ifaces, lldpSocket: join(run, `lldpd-${n.name}.sock`),
+      name: n.name,
+      ns: `${prefix}${n.name}`,
+      role: n.role,
+      mgmtIp: n.mgmtIpv4,
+      mgmtPeer: peer,
+      ifaces: n.ifaces,
+      lldpSocket: join(run, `lldpd-${n.name}.sock`),
     };
     if (n.switchKind) ns.switchKind = n.switchKind;
     if (n.bridgeIpv4) ns.bridgeIpv4 = n.bridgeIpv4;
@@ -140,8 +145,16 @@ export function planLab(topo: Topology, file: string, opts: LabOptions): { topo:
     nodes[n.name] = ns;
   }
   const state: LabState = {
-    version: 1, file, name: t.name, prefix, stateDir, ownerPid: process.pid, status: 'starting',
-    mgmtNs: `${prefix}mgmt`, mgmtBridge: 'mgmt0', mgmtSubnet: t.mgmtSubnet,
+    version: 1,
+    file,
+    name: t.name,
+    prefix,
+    stateDir,
+    ownerPid: process.pid,
+    status: 'starting',
+    mgmtNs: `${prefix}mgmt`,
+    mgmtBridge: 'mgmt0',
+    mgmtSubnet: t.mgmtSubnet,
     collector: {
       address: collector,
       sflowPort: opts.sflowPort ?? DEFAULT_PORTS.sflowPort,
@@ -150,10 +163,14 @@ export function planLab(topo: Topology, file: string, opts: LabOptions): { topo:
       trapPort: opts.trapPort ?? DEFAULT_PORTS.trapPort,
     },
     snmp: {
-      port: 161, community: 'public',
+      port: 161,
+      community: 'public',
       v3: { user: 'canopy', level: 'authPriv', authProtocol: 'SHA', authKey: 'canopyauth1', privProtocol: 'AES', privKey: 'canopypriv1' },
     },
-    nodes, namespaces: [], procs: [], timings: {},
+    nodes,
+    namespaces: [],
+    procs: [],
+    timings: {},
   };
   if (nodes.mgmt) throw new Error('a node may not be called "mgmt" (the management namespace uses that name)');
   return { topo: t, state };

@@ -4,7 +4,16 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { writeLabCollectorConfig } from './collector-config.ts';
-import { buildPcapShim, startBridgeMib, startLldpd, startSnmpd, startSoftflowd, softflowdCtls, shortenIfTableCache, waitAgentx } from './daemons.ts';
+import {
+  buildPcapShim,
+  startBridgeMib,
+  startLldpd,
+  startSnmpd,
+  startSoftflowd,
+  softflowdCtls,
+  shortenIfTableCache,
+  waitAgentx,
+} from './daemons.ts';
 import { labDown } from './down.ts';
 import { addRoutes, buildLinks, buildLinuxBridges, buildManagement, configureInterfaces } from './net.ts';
 import { configureOvs, startOvs } from './ovs.ts';
@@ -56,7 +65,8 @@ async function buildLab(file: string, opts: LabOptions): Promise<LabState> {
 
   // Idempotent: whatever a previous up with this prefix/state dir left is removed first.
   const prev = await labDown(state.stateDir, [state.mgmtNs, ...Object.values(state.nodes).map((n) => n.ns)]);
-  if (prev.namespaces.length || prev.stopped) say(`removed previous instance (${prev.namespaces.length} namespaces, ${prev.stopped} processes)`);
+  if (prev.namespaces.length || prev.stopped)
+    say(`removed previous instance (${prev.namespaces.length} namespaces, ${prev.stopped} processes)`);
   for (const d of ['run', 'log', 'bin']) mkdirSync(join(state.stateDir, d), { recursive: true });
   // Written first, from the same state the daemons' configs come from: a failed up keeps it for inspection.
   state.collectorConfig = writeLabCollectorConfig(state, topo);

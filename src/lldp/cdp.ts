@@ -6,8 +6,19 @@ import type { CdpRecord, DecodeResult } from './types.ts';
 export const MAX_CDP_TLVS = 256;
 const MAX_ADDRS = 64;
 const MAX_UNKNOWN = 128;
-const CDP_CAPS = ['router', 'trans-bridge', 'source-route-bridge', 'switch', 'host', 'igmp', 'repeater', 'phone', 'remote',
-  'cvta', 'mac-relay'];
+const CDP_CAPS = [
+  'router',
+  'trans-bridge',
+  'source-route-bridge',
+  'switch',
+  'host',
+  'igmp',
+  'repeater',
+  'phone',
+  'remote',
+  'cvta',
+  'mac-relay',
+];
 const IPV6_SNAP = 'aaaa0300000086dd';
 
 /**
@@ -45,14 +56,23 @@ function addressList(b: Buffer, s: number, e: number, sink: ErrorSink, ctx: stri
       sink.add('too-many', o, ctx, `more than ${MAX_ADDRS} addresses`);
       break;
     }
-    if (o + 2 > e) { sink.add('truncated', o, ctx, `address ${k + 1} of ${count} missing`); break; }
+    if (o + 2 > e) {
+      sink.add('truncated', o, ctx, `address ${k + 1} of ${count} missing`);
+      break;
+    }
     const pt = b[o]!;
     const pl = b[o + 1]!;
     const ps = o + 2;
-    if (ps + pl + 2 > e) { sink.add('truncated', o, ctx, `address ${k + 1}: protocol runs past the TLV`); break; }
+    if (ps + pl + 2 > e) {
+      sink.add('truncated', o, ctx, `address ${k + 1}: protocol runs past the TLV`);
+      break;
+    }
     const al = b.readUInt16BE(ps + pl);
     const as = ps + pl + 2;
-    if (as + al > e) { sink.add('truncated', o, ctx, `address ${k + 1}: address runs past the TLV`); break; }
+    if (as + al > e) {
+      sink.add('truncated', o, ctx, `address ${k + 1}: address runs past the TLV`);
+      break;
+    }
     const proto = hex(b, ps, ps + pl);
     if (pt === 1 && proto === 'cc' && al === 4) out.push(ipv4(b, as));
     else if (pt === 2 && proto === IPV6_SNAP && al === 16) out.push(ipv6(b, as));
@@ -81,17 +101,27 @@ function cdpTlv(t: number, b: Buffer, s: number, e: number, off: number, rec: Cd
     return false;
   };
   switch (t) {
-    case 0x01: rec.deviceId = text(b, s, e); return;
-    case 0x02: rec.addresses.push(...addressList(b, s, e, sink, ctx)); return;
-    case 0x03: rec.portId = text(b, s, e); return;
+    case 0x01:
+      rec.deviceId = text(b, s, e);
+      return;
+    case 0x02:
+      rec.addresses.push(...addressList(b, s, e, sink, ctx));
+      return;
+    case 0x03:
+      rec.portId = text(b, s, e);
+      return;
     case 0x04:
       if (need(4)) {
         rec.capabilitiesMask = b.readUInt32BE(s);
         rec.capabilities = bitNames(rec.capabilitiesMask, CDP_CAPS);
       }
       return;
-    case 0x05: rec.softwareVersion = text(b, s, e); return;
-    case 0x06: rec.platform = text(b, s, e); return;
+    case 0x05:
+      rec.softwareVersion = text(b, s, e);
+      return;
+    case 0x06:
+      rec.platform = text(b, s, e);
+      return;
     case 0x07: {
       const list: string[] = [];
       for (let o = s; o + 5 <= e && list.length < MAX_ADDRS; o += 5) list.push(`${ipv4(b, o)}/${b[o + 4]}`);
@@ -101,15 +131,33 @@ function cdpTlv(t: number, b: Buffer, s: number, e: number, off: number, rec: Cd
     case 0x08:
       if (need(5)) rec.protocolHello = { oui: hex(b, s, s + 3, '-'), protocolId: b.readUInt16BE(s + 3), hex: hex(b, s + 5, e) };
       return;
-    case 0x09: rec.vtpDomain = text(b, s, e); return;
-    case 0x0a: if (need(2)) rec.nativeVlan = b.readUInt16BE(s); return;
-    case 0x0b: if (need(1)) rec.duplex = b[s] ? 'full' : 'half'; return;
-    case 0x0e: if (need(3)) rec.voipVlan = b.readUInt16BE(s + 1); return;
-    case 0x10: if (need(2)) rec.powerConsumptionMw = b.readUInt16BE(s); return;
-    case 0x11: if (need(4)) rec.mtu = b.readUInt32BE(s); return;
-    case 0x12: if (need(1)) rec.trustBitmap = b[s]!; return;
-    case 0x13: if (need(1)) rec.untrustedCos = b[s]!; return;
-    case 0x14: rec.sysName = text(b, s, e); return;
+    case 0x09:
+      rec.vtpDomain = text(b, s, e);
+      return;
+    case 0x0a:
+      if (need(2)) rec.nativeVlan = b.readUInt16BE(s);
+      return;
+    case 0x0b:
+      if (need(1)) rec.duplex = b[s] ? 'full' : 'half';
+      return;
+    case 0x0e:
+      if (need(3)) rec.voipVlan = b.readUInt16BE(s + 1);
+      return;
+    case 0x10:
+      if (need(2)) rec.powerConsumptionMw = b.readUInt16BE(s);
+      return;
+    case 0x11:
+      if (need(4)) rec.mtu = b.readUInt32BE(s);
+      return;
+    case 0x12:
+      if (need(1)) rec.trustBitmap = b[s]!;
+      return;
+    case 0x13:
+      if (need(1)) rec.untrustedCos = b[s]!;
+      return;
+    case 0x14:
+      rec.sysName = text(b, s, e);
+      return;
     case 0x15: {
       // Either a raw BER OID body or a full BER TLV (tag 0x06, short length).
       const full = n >= 2 && b[s] === 0x06 && b[s + 1] === n - 2;
@@ -118,10 +166,22 @@ function cdpTlv(t: number, b: Buffer, s: number, e: number, off: number, rec: Cd
       else rec.sysObjectId = oid;
       return;
     }
-    case 0x16: rec.mgmtAddresses.push(...addressList(b, s, e, sink, ctx)); return;
-    case 0x17: if (need(1)) rec.location = text(b, s + 1, e); return;
-    case 0x19: { const p = power(b, s, e, sink, ctx); if (p) rec.powerRequested = p; return; }
-    case 0x1a: { const p = power(b, s, e, sink, ctx); if (p) rec.powerAvailable = p; return; }
+    case 0x16:
+      rec.mgmtAddresses.push(...addressList(b, s, e, sink, ctx));
+      return;
+    case 0x17:
+      if (need(1)) rec.location = text(b, s + 1, e);
+      return;
+    case 0x19: {
+      const p = power(b, s, e, sink, ctx);
+      if (p) rec.powerRequested = p;
+      return;
+    }
+    case 0x1a: {
+      const p = power(b, s, e, sink, ctx);
+      if (p) rec.powerAvailable = p;
+      return;
+    }
     default:
       if (rec.unknownTlvs.length < MAX_UNKNOWN) rec.unknownTlvs.push({ type: t, offset: off, length: n, hex: hex(b, s, e) });
       else sink.add('too-many', off, ctx, `more than ${MAX_UNKNOWN} unknown TLVs`);

@@ -27,11 +27,17 @@ export function ipv6(b: Buffer, s: number): string {
   for (let i = 0; i < 8; i++) g.push((b[s + i * 2]! << 8) | b[s + i * 2 + 1]!);
   let best = -1;
   let bestLen = 1;
-  for (let i = 0; i < 8; ) {
-    if (g[i] !== 0) { i++; continue; }
+  for (let i = 0; i < 8;) {
+    if (g[i] !== 0) {
+      i++;
+      continue;
+    }
     let j = i;
     while (j < 8 && g[j] === 0) j++;
-    if (j - i > bestLen) { best = i; bestLen = j - i; }
+    if (j - i > bestLen) {
+      best = i;
+      bestLen = j - i;
+    }
     i = j;
   }
   const part = (a: number[]) => a.map((x) => x.toString(16)).join(':');

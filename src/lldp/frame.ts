@@ -33,7 +33,13 @@ export function locateDiscovery(b: Buffer): DiscoveryFrameInfo | null {
   if (et <= 1500 && o + 10 <= b.length) {
     const l = o + 2;
     // LLC AA-AA-03, SNAP OUI 00-00-0C, PID 0x2000
-    if (b[l] === 0xaa && b[l + 1] === 0xaa && b[l + 2] === 0x03 && b.readUIntBE(l + 3, 3) === 0x00000c && b.readUInt16BE(l + 6) === 0x2000) {
+    if (
+      b[l] === 0xaa &&
+      b[l + 1] === 0xaa &&
+      b[l + 2] === 0x03 &&
+      b.readUIntBE(l + 3, 3) === 0x00000c &&
+      b.readUInt16BE(l + 6) === 0x2000
+    ) {
       // The 802.3 length counts LLC+SNAP+PDU; anything after it is Ethernet padding.
       return { kind: 'cdp', ...base, start: l + 8, end: Math.min(b.length, l + et) };
     }

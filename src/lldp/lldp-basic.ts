@@ -3,18 +3,61 @@ import { addressText, berOid, bitNames, familyName, text, type ErrorSink } from 
 import { lldpIdText } from './id.ts';
 import type { LldpRecord } from './types.ts';
 
-export const CHASSIS_SUBTYPES = ['', 'chassis-component', 'interface-alias', 'port-component', 'mac-address', 'network-address', 'interface-name', 'local'] as const;
-export const PORT_SUBTYPES = ['', 'interface-alias', 'port-component', 'mac-address', 'network-address', 'interface-name', 'agent-circuit-id', 'local'] as const;
-export const SYSTEM_CAPS = ['other', 'repeater', 'bridge', 'wlan-ap', 'router', 'telephone', 'docsis', 'station', 'c-vlan', 's-vlan', 'tpmr'] as const;
+export const CHASSIS_SUBTYPES = [
+  '',
+  'chassis-component',
+  'interface-alias',
+  'port-component',
+  'mac-address',
+  'network-address',
+  'interface-name',
+  'local',
+] as const;
+export const PORT_SUBTYPES = [
+  '',
+  'interface-alias',
+  'port-component',
+  'mac-address',
+  'network-address',
+  'interface-name',
+  'agent-circuit-id',
+  'local',
+] as const;
+export const SYSTEM_CAPS = [
+  'other',
+  'repeater',
+  'bridge',
+  'wlan-ap',
+  'router',
+  'telephone',
+  'docsis',
+  'station',
+  'c-vlan',
+  's-vlan',
+  'tpmr',
+] as const;
 const IF_SUBTYPES = ['', 'unknown', 'ifindex', 'system-port'];
 
 /** Caps on repeated TLVs per LLDPDU (a 1500-byte PDU holds at most ~170 minimal management addresses). */
 export const MAX_MGMT = 32;
 
-interface IdValue { id: string; subtype: number; name: string; family?: number }
+interface IdValue {
+  id: string;
+  subtype: number;
+  name: string;
+  family?: number;
+}
 
-function idValue(b: Buffer, s: number, e: number, names: readonly string[], macSub: number, netSub: number,
-  sink: ErrorSink, ctx: string): IdValue | null {
+function idValue(
+  b: Buffer,
+  s: number,
+  e: number,
+  names: readonly string[],
+  macSub: number,
+  netSub: number,
+  sink: ErrorSink,
+  ctx: string,
+): IdValue | null {
   if (e - s < 2) {
     sink.add('bad-length', s, ctx, `id TLV value of ${e - s} bytes, need ≥2`);
     return null;

@@ -5,21 +5,65 @@ import type { LldpRecord, MedCivicElement, MedInfo, MedLocation } from './types.
 
 const MED_CAPS = ['capabilities', 'network-policy', 'location', 'extended-power-pse', 'extended-power-pd', 'inventory'];
 const DEVICE_TYPES = ['not defined', 'endpoint class I', 'endpoint class II', 'endpoint class III', 'network connectivity'];
-const APP_TYPES = ['reserved', 'voice', 'voice-signaling', 'guest-voice', 'guest-voice-signaling', 'softphone-voice',
-  'video-conferencing', 'streaming-video', 'video-signaling'];
+const APP_TYPES = [
+  'reserved',
+  'voice',
+  'voice-signaling',
+  'guest-voice',
+  'guest-voice-signaling',
+  'softphone-voice',
+  'video-conferencing',
+  'streaming-video',
+  'video-signaling',
+];
 // 802.1Q-2005 Table G-2 traffic types by PCP (lldpd uses the same names).
-const PCP_NAMES = ['best-effort', 'background', 'excellent-effort', 'critical-applications', 'video', 'voice',
-  'internetwork-control', 'network-control'];
+const PCP_NAMES = [
+  'best-effort',
+  'background',
+  'excellent-effort',
+  'critical-applications',
+  'video',
+  'voice',
+  'internetwork-control',
+  'network-control',
+];
 const POWER_PRIORITY = ['unknown', 'critical', 'high', 'low'];
 const PSE_SOURCE = ['unknown', 'primary', 'backup', 'reserved'];
 const PD_SOURCE = ['unknown', 'pse', 'local', 'pse-and-local'];
 // RFC 4776 civic address CAtypes.
 const CA_NAMES: Record<number, string> = {
-  0: 'language', 1: 'country-subdivision', 2: 'county', 3: 'city', 4: 'city-division', 5: 'neighborhood', 6: 'street-group',
-  16: 'leading-street-direction', 17: 'trailing-street-suffix', 18: 'street-suffix', 19: 'house-number', 20: 'house-number-suffix',
-  21: 'landmark', 22: 'additional-location', 23: 'name', 24: 'postal-code', 25: 'building', 26: 'unit', 27: 'floor', 28: 'room',
-  29: 'place-type', 30: 'postal-community', 31: 'po-box', 32: 'additional-code', 33: 'seat', 34: 'street', 35: 'street-section',
-  36: 'branch-road', 37: 'sub-branch-road', 38: 'street-name-pre-modifier', 39: 'street-name-post-modifier', 128: 'script',
+  0: 'language',
+  1: 'country-subdivision',
+  2: 'county',
+  3: 'city',
+  4: 'city-division',
+  5: 'neighborhood',
+  6: 'street-group',
+  16: 'leading-street-direction',
+  17: 'trailing-street-suffix',
+  18: 'street-suffix',
+  19: 'house-number',
+  20: 'house-number-suffix',
+  21: 'landmark',
+  22: 'additional-location',
+  23: 'name',
+  24: 'postal-code',
+  25: 'building',
+  26: 'unit',
+  27: 'floor',
+  28: 'room',
+  29: 'place-type',
+  30: 'postal-community',
+  31: 'po-box',
+  32: 'additional-code',
+  33: 'seat',
+  34: 'street',
+  35: 'street-section',
+  36: 'branch-road',
+  37: 'sub-branch-road',
+  38: 'street-name-pre-modifier',
+  39: 'street-name-post-modifier',
+  128: 'script',
 };
 const MAX_POLICIES = 16;
 const MAX_LOCATIONS = 8;
@@ -74,11 +118,20 @@ function location(b: Buffer, s: number, e: number, sink: ErrorSink, ctx: string)
     const end = Math.min(e, v + 1 + lciLen);
     let o = v + 4;
     while (o < end) {
-      if (o + 2 > end) { bad(o, 'civic address element header truncated'); break; }
+      if (o + 2 > end) {
+        bad(o, 'civic address element header truncated');
+        break;
+      }
       const t = b[o]!;
       const l = b[o + 1]!;
-      if (o + 2 + l > end) { bad(o, `civic address element ${t} of ${l} bytes runs past the LCI`); break; }
-      if (civic.elements.length >= MAX_CIVIC) { sink.add('too-many', o, ctx, 'civic element cap reached'); break; }
+      if (o + 2 + l > end) {
+        bad(o, `civic address element ${t} of ${l} bytes runs past the LCI`);
+        break;
+      }
+      if (civic.elements.length >= MAX_CIVIC) {
+        sink.add('too-many', o, ctx, 'civic element cap reached');
+        break;
+      }
       civic.elements.push({ type: t, name: CA_NAMES[t] ?? `catype-${t}`, value: text(b, o + 2, o + 2 + l) });
       o += 2 + l;
     }
@@ -157,7 +210,13 @@ export function decodeMed(sub: number, b: Buffer, s: number, e: number, rec: Lld
       };
       return true;
     }
-    case 5: case 6: case 7: case 8: case 9: case 10: case 11: {
+    case 5:
+    case 6:
+    case 7:
+    case 8:
+    case 9:
+    case 10:
+    case 11: {
       const inv = (med(rec).inventory ??= {});
       const v = text(b, s, e);
       if (sub === 5) inv.hardwareRevision = v;

@@ -25,7 +25,8 @@ export function decodeDot1(sub: number, b: Buffer, s: number, e: number, rec: Ll
     case 1: // Port VLAN ID
       if (!short(2)) vlan(rec).pvid = b.readUInt16BE(s);
       return true;
-    case 2: { // Port and protocol VLAN ID
+    case 2: {
+      // Port and protocol VLAN ID
       if (short(3)) return true;
       const v = vlan(rec);
       const list = (v.ppvids ??= []);
@@ -33,7 +34,8 @@ export function decodeDot1(sub: number, b: Buffer, s: number, e: number, rec: Ll
       else list.push({ id: b.readUInt16BE(s + 1), supported: (b[s]! & 2) !== 0, enabled: (b[s]! & 4) !== 0 });
       return true;
     }
-    case 3: { // VLAN name
+    case 3: {
+      // VLAN name
       if (short(3)) return true;
       const len = b[s + 2]!;
       if (s + 3 + len > e) {
@@ -45,7 +47,8 @@ export function decodeDot1(sub: number, b: Buffer, s: number, e: number, rec: Ll
       else list.push({ id: b.readUInt16BE(s), name: text(b, s + 3, s + 3 + len) });
       return true;
     }
-    case 4: { // Protocol identity: length + raw protocol bytes
+    case 4: {
+      // Protocol identity: length + raw protocol bytes
       if (short(1)) return true;
       const len = b[s]!;
       if (s + 1 + len > e) {
@@ -63,13 +66,21 @@ export function decodeDot1(sub: number, b: Buffer, s: number, e: number, rec: Ll
     case 6: // Management VID
       if (!short(2)) vlan(rec).mgmtVid = b.readUInt16BE(s);
       return true;
-    case 7: { // Link aggregation (802.1AX form)
+    case 7: {
+      // Link aggregation (802.1AX form)
       if (short(5)) return true;
       const st = b[s]!;
-      rec.linkAggregation = { source: '802.1', supported: (st & 1) !== 0, enabled: (st & 2) !== 0, portType: (st >> 2) & 3, portId: b.readUInt32BE(s + 1) };
+      rec.linkAggregation = {
+        source: '802.1',
+        supported: (st & 1) !== 0,
+        enabled: (st & 2) !== 0,
+        portType: (st >> 2) & 3,
+        portId: b.readUInt32BE(s + 1),
+      };
       return true;
     }
-    case 12: { // DCBX application priority: reserved(1) then 3-byte entries
+    case 12: {
+      // DCBX application priority: reserved(1) then 3-byte entries
       if (short(1)) return true;
       const list = (rec.appPriority ??= []);
       for (let o = s + 1; o + 3 <= e; o += 3) {
@@ -88,24 +99,74 @@ export function decodeDot1(sub: number, b: Buffer, s: number, e: number, rec: Ll
 }
 
 // RFC 3636 ifMauAutoNegCapAdvertisedBits; BITS encoding puts bit 0 in the most significant position.
-const PMD_BITS = ['other', '10base-t', '10base-t-fd', '100base-t4', '100base-tx', '100base-tx-fd', '100base-t2', '100base-t2-fd',
-  'fdx-pause', 'fdx-apause', 'fdx-spause', 'fdx-bpause', '1000base-x', '1000base-x-fd', '1000base-t', '1000base-t-fd'];
+const PMD_BITS = [
+  'other',
+  '10base-t',
+  '10base-t-fd',
+  '100base-t4',
+  '100base-tx',
+  '100base-tx-fd',
+  '100base-t2',
+  '100base-t2-fd',
+  'fdx-pause',
+  'fdx-apause',
+  'fdx-spause',
+  'fdx-bpause',
+  '1000base-x',
+  '1000base-x-fd',
+  '1000base-t',
+  '1000base-t-fd',
+];
 
 // IANA-MAU-MIB dot3MauType (the common ones); unknown values keep only the number.
 const MAU_TYPES: Record<number, string> = {
-  5: '10BaseT', 10: '10BaseTHD', 11: '10BaseTFD', 14: '100BaseT4', 15: '100BaseTXHD', 16: '100BaseTXFD',
-  17: '100BaseFXHD', 18: '100BaseFXFD', 21: '1000BaseXHD', 22: '1000BaseXFD', 23: '1000BaseLXHD', 24: '1000BaseLXFD',
-  25: '1000BaseSXHD', 26: '1000BaseSXFD', 27: '1000BaseCXHD', 28: '1000BaseCXFD', 29: '1000BaseTHD', 30: '1000BaseTFD',
-  31: '10GbaseX', 32: '10GbaseLX4', 33: '10GbaseR', 34: '10GbaseER', 35: '10GbaseLR', 36: '10GbaseSR', 41: '10GbaseCX4',
-  54: '10GbaseT', 55: '10GbaseLRM', 56: '1000BaseKX', 57: '10GbaseKX4', 58: '10GbaseKR', 73: '40GbaseKR4', 74: '40GbaseCR4',
-  75: '40GbaseSR4', 76: '40GbaseFR', 77: '40GbaseLR4', 78: '100GbaseCR10', 79: '100GbaseSR10', 80: '100GbaseLR4', 81: '100GbaseER4',
+  5: '10BaseT',
+  10: '10BaseTHD',
+  11: '10BaseTFD',
+  14: '100BaseT4',
+  15: '100BaseTXHD',
+  16: '100BaseTXFD',
+  17: '100BaseFXHD',
+  18: '100BaseFXFD',
+  21: '1000BaseXHD',
+  22: '1000BaseXFD',
+  23: '1000BaseLXHD',
+  24: '1000BaseLXFD',
+  25: '1000BaseSXHD',
+  26: '1000BaseSXFD',
+  27: '1000BaseCXHD',
+  28: '1000BaseCXFD',
+  29: '1000BaseTHD',
+  30: '1000BaseTFD',
+  31: '10GbaseX',
+  32: '10GbaseLX4',
+  33: '10GbaseR',
+  34: '10GbaseER',
+  35: '10GbaseLR',
+  36: '10GbaseSR',
+  41: '10GbaseCX4',
+  54: '10GbaseT',
+  55: '10GbaseLRM',
+  56: '1000BaseKX',
+  57: '10GbaseKX4',
+  58: '10GbaseKR',
+  73: '40GbaseKR4',
+  74: '40GbaseCR4',
+  75: '40GbaseSR4',
+  76: '40GbaseFR',
+  77: '40GbaseLR4',
+  78: '100GbaseCR10',
+  79: '100GbaseSR10',
+  80: '100GbaseLR4',
+  81: '100GbaseER4',
 };
 
 export function decodeDot3(sub: number, b: Buffer, s: number, e: number, rec: LldpRecord, sink: ErrorSink): boolean {
   const n = e - s;
   const ctx = `lldp 802.3 subtype ${sub}`;
   switch (sub) {
-    case 1: { // MAC/PHY configuration/status
+    case 1: {
+      // MAC/PHY configuration/status
       if (n < 5) {
         sink.add('bad-length', s, ctx, `value of ${n} bytes, need 5`);
         return true;
@@ -114,7 +175,13 @@ export function decodeDot3(sub: number, b: Buffer, s: number, e: number, rec: Ll
       const names: string[] = [];
       for (let i = 0; i < 16; i++) if (adv & (0x8000 >> i)) names.push(PMD_BITS[i]!);
       const mau = b.readUInt16BE(s + 3);
-      rec.macPhy = { autonegSupported: (b[s]! & 1) !== 0, autonegEnabled: (b[s]! & 2) !== 0, advertised: adv, advertisedNames: names, mauType: mau };
+      rec.macPhy = {
+        autonegSupported: (b[s]! & 1) !== 0,
+        autonegEnabled: (b[s]! & 2) !== 0,
+        advertised: adv,
+        advertisedNames: names,
+        mauType: mau,
+      };
       const mauName = MAU_TYPES[mau];
       if (mauName) rec.macPhy.mauTypeName = mauName;
       return true;
@@ -124,7 +191,8 @@ export function decodeDot3(sub: number, b: Buffer, s: number, e: number, rec: Ll
       if (p) rec.power = p;
       return true;
     }
-    case 3: { // Link aggregation, deprecated 802.3 form
+    case 3: {
+      // Link aggregation, deprecated 802.3 form
       if (n < 5) {
         sink.add('bad-length', s, ctx, `value of ${n} bytes, need 5`);
         return true;
@@ -149,4 +217,3 @@ export function decodeIana(sub: number, b: Buffer, s: number, e: number, rec: Ll
   rec.mudUrl = text(b, s, e);
   return true;
 }
-

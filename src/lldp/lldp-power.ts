@@ -8,8 +8,16 @@ const PD_SOURCE = ['unknown', 'pse', 'reserved', 'pse-and-local'];
 const PSE_STATUS = ['unknown', '2-pair powering', '4-pair powering single-signature PD', '4-pair powering dual-signature PD'];
 const PD_STATUS = ['unknown', 'powered single-signature PD', '2-pair powered dual-signature PD', '4-pair powered dual-signature PD'];
 const PAIRS_EXT = ['unknown', 'alternative A', 'alternative B', 'both alternatives'];
-const TYPE_EXT = ['Type 3 PSE', 'Type 4 PSE', 'Type 3 single-signature PD', 'Type 3 dual-signature PD',
-  'Type 4 single-signature PD', 'Type 4 dual-signature PD', 'reserved', 'reserved'];
+const TYPE_EXT = [
+  'Type 3 PSE',
+  'Type 4 PSE',
+  'Type 3 single-signature PD',
+  'Type 3 dual-signature PD',
+  'Type 4 single-signature PD',
+  'Type 4 dual-signature PD',
+  'reserved',
+  'reserved',
+];
 
 function classModeName(v: number): string {
   if (v === 0) return 'unknown';

@@ -95,14 +95,31 @@ export function decodeLldpRange(buf: Buffer, start: number, end: number, sink = 
     } else {
       seen.add(type);
       switch (type) {
-        case 1: chassisTlv(buf, vs, ve, rec, sink); break;
-        case 2: portTlv(buf, vs, ve, rec, sink); break;
-        case 3: ttlTlv(buf, vs, ve, rec, sink); break;
-        case 4: case 5: case 6: stringTlv(type, buf, vs, ve, rec); break;
-        case 7: capsTlv(buf, vs, ve, rec, sink); break;
-        case 8: mgmtTlv(buf, vs, ve, rec, sink); break;
-        case 127: orgTlv(buf, vs, ve, o, rec, sink); break;
-        default: keepUnknown(rec, sink, { type, offset: o, length: len, hex: hex(buf, vs, ve) });
+        case 1:
+          chassisTlv(buf, vs, ve, rec, sink);
+          break;
+        case 2:
+          portTlv(buf, vs, ve, rec, sink);
+          break;
+        case 3:
+          ttlTlv(buf, vs, ve, rec, sink);
+          break;
+        case 4:
+        case 5:
+        case 6:
+          stringTlv(type, buf, vs, ve, rec);
+          break;
+        case 7:
+          capsTlv(buf, vs, ve, rec, sink);
+          break;
+        case 8:
+          mgmtTlv(buf, vs, ve, rec, sink);
+          break;
+        case 127:
+          orgTlv(buf, vs, ve, o, rec, sink);
+          break;
+        default:
+          keepUnknown(rec, sink, { type, offset: o, length: len, hex: hex(buf, vs, ve) });
       }
     }
     index++;
@@ -112,7 +129,11 @@ export function decodeLldpRange(buf: Buffer, start: number, end: number, sink = 
     if (sink.list.length === 0) sink.add('truncated', start, 'lldp', 'empty LLDPDU');
     return { record: null, errors: sink.list };
   }
-  for (const [t, name] of [[1, 'chassis ID'], [2, 'port ID'], [3, 'TTL']] as const) {
+  for (const [t, name] of [
+    [1, 'chassis ID'],
+    [2, 'port ID'],
+    [3, 'TTL'],
+  ] as const) {
     if (!seen.has(t)) sink.add('missing-mandatory', start, 'lldp', `no ${name} TLV`);
   }
   return { record: rec, errors: sink.list };

@@ -3,29 +3,51 @@ import { durationSeconds, section } from '../config/common.ts';
 import { parseFabricLine } from './fabric-dsl.ts';
 
 export const storageSection = section({
-  dataDir: z.string().min(1).default('./data').describe('Directory of the SQLite database (`canopy.db`: graph, history, flows, SNMP observations, NetFlow templates).'),
-  retention: durationSeconds.default(7 * 86400).describe('How long archived revisions and deleted elements are kept (history for `At()` and time travel).'),
+  dataDir: z
+    .string()
+    .min(1)
+    .default('./data')
+    .describe('Directory of the SQLite database (`canopy.db`: graph, history, flows, SNMP observations, NetFlow templates).'),
+  retention: durationSeconds
+    .default(7 * 86400)
+    .describe('How long archived revisions and deleted elements are kept (history for `At()` and time travel).'),
   pruneInterval: durationSeconds.default(3600).describe('How often history and flows past their retention are deleted.'),
-  flowFlushInterval: durationSeconds.default(10).describe('The in-memory flow table is written to SQLite this often (`/api/flows` also flushes it before answering).'),
+  flowFlushInterval: durationSeconds
+    .default(10)
+    .describe('The in-memory flow table is written to SQLite this often (`/api/flows` also flushes it before answering).'),
   flowTableSize: z.number().int().positive().default(200_000).describe('Entries the in-memory flow table holds before it flushes early.'),
-  flowWindow: durationSeconds.default(3600).describe('How long flushed flow-table entries (10 s resolution) are kept; older ranges are answered from the 1-minute rollups.'),
+  flowWindow: durationSeconds
+    .default(3600)
+    .describe('How long flushed flow-table entries (10 s resolution) are kept; older ranges are answered from the 1-minute rollups.'),
   flowRollupRetention: durationSeconds.default(7 * 86400).describe('How long 1-minute flow rollups are kept.'),
-  counterUpdateInterval: durationSeconds.default(10).describe('Port counters from flow exporters (sFlow counter samples) update the graph at most this often per port.'),
+  counterUpdateInterval: durationSeconds
+    .default(10)
+    .describe('Port counters from flow exporters (sFlow counter samples) update the graph at most this often per port.'),
 }).describe('Where and for how long the graph, its history and the flows are kept.');
 
 export const topologySection = section({
   fabric: z
     .array(
-      z.string().min(1).superRefine((line, ctx) => {
-        try {
-          parseFabricLine(line);
-        } catch (e) {
-          ctx.addIssue({ code: 'custom', message: (e as Error).message });
-        }
-      }),
+      z
+        .string()
+        .min(1)
+        .superRefine((line, ctx) => {
+          try {
+            parseFabricLine(line);
+          } catch (e) {
+            ctx.addIssue({ code: 'custom', message: (e as Error).message });
+          }
+        }),
     )
     .default([])
-    .describe('Static fabric in the Skydive fabric DSL, one statement per line (`"TOR1[Name=tor1] -> TOR1_PORT1[Name=port1]"`, `"TOR1_PORT1 --> *[Type=host,Name=web1]/eth0"`); reloaded on SIGHUP or `POST /api/config/reload`.'),
+    .describe(
+      'Static fabric in the Skydive fabric DSL, one statement per line (`"TOR1[Name=tor1] -> TOR1_PORT1[Name=port1]"`, `"TOR1_PORT1 --> *[Type=host,Name=web1]/eth0"`); reloaded on SIGHUP or `POST /api/config/reload`.',
+    ),
   linkRetention: durationSeconds.default(86400).describe('Links DOWN for this long are removed (never on the first missed poll).'),
-  roles: z.record(z.string(), z.enum(['spine', 'leaf', 'border', 'switch'])).default({}).describe('Switch roles by name pattern (regular expression → role). Accepted but not applied yet: the wall takes a switch\'s `Role` metadata (set it with `topology.fabric`) and otherwise infers spine/leaf from the cabling.'),
+  roles: z
+    .record(z.string(), z.enum(['spine', 'leaf', 'border', 'switch']))
+    .default({})
+    .describe(
+      "Switch roles by name pattern (regular expression → role). Accepted but not applied yet: the wall takes a switch's `Role` metadata (set it with `topology.fabric`) and otherwise infers spine/leaf from the cabling.",
+    ),
 }).describe('What is not discovered: static fabric statements, link ageing, switch roles.');

@@ -83,6 +83,7 @@ export function parseFabricLine(line: string): FabricLine {
   const from = parseRef(line.slice(0, m.index), 0);
   const to = parseRef(line.slice(m.index + m[0].length), m.index + m[0].length);
   if (from.kind === 'wildcard') throw new FabricSyntaxError('a wildcard can only be the target of a link', 0);
-  if (to.kind === 'wildcard' && m[1] === '->') throw new FabricSyntaxError('a wildcard target takes a layer2 link (-->), not ownership', m.index);
+  if (to.kind === 'wildcard' && m[1] === '->')
+    throw new FabricSyntaxError('a wildcard target takes a layer2 link (-->), not ownership', m.index);
   return { from, to, arrow: m[1] as '->' | '-->' };
 }

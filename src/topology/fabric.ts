@@ -106,7 +106,10 @@ export class Fabric {
   private link(tx: GraphTx, parent: string, child: string, rel: 'ownership' | 'layer2'): string {
     const id = idFor('fabric-edge', parent, child, rel);
     const existing = tx.getEdge(id);
-    const md: Metadata = rel === 'layer2' ? { RelationType: rel, Evidence: existing?.Metadata.Evidence ?? { fabric: { FirstSeen: Date.now() } } } : { RelationType: rel };
+    const md: Metadata =
+      rel === 'layer2'
+        ? { RelationType: rel, Evidence: existing?.Metadata.Evidence ?? { fabric: { FirstSeen: Date.now() } } }
+        : { RelationType: rel };
     tx.upsertEdge({ ID: id, Parent: parent, Child: child, Metadata: md, Origin: FABRIC_ORIGIN, Host: 'fabric' });
     return id;
   }
@@ -131,7 +134,9 @@ export class Fabric {
   private onEvents(evs: readonly GraphEvent[]): void {
     if (this.desired.wildcards.length === 0) return;
     const relevant = evs.some(
-      (e) => (e.type === 'NodeAdded' && e.node.Origin !== FABRIC_ORIGIN) || (e.type === 'EdgeAdded' && e.edge.Metadata.RelationType === 'ownership' && e.edge.Origin !== FABRIC_ORIGIN),
+      (e) =>
+        (e.type === 'NodeAdded' && e.node.Origin !== FABRIC_ORIGIN) ||
+        (e.type === 'EdgeAdded' && e.edge.Metadata.RelationType === 'ownership' && e.edge.Origin !== FABRIC_ORIGIN),
     );
     if (!relevant) return;
     // Deferred: we are inside another writer's change notification.

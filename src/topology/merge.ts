@@ -69,7 +69,10 @@ function repoint(tx: GraphTx, e: GraphEdge, from: string, into: string, res: Mer
   const id = ids.edge(parent, child, rel);
   tx.deleteEdge(e.ID);
   const existing = tx.getEdge(id);
-  tx.upsertEdge({ ID: id, Parent: parent, Child: child, Metadata: e.Metadata, Origin: existing?.Origin ?? e.Origin, Host: existing?.Host ?? e.Host }, { merge: true });
+  tx.upsertEdge(
+    { ID: id, Parent: parent, Child: child, Metadata: e.Metadata, Origin: existing?.Origin ?? e.Origin, Host: existing?.Host ?? e.Host },
+    { merge: true },
+  );
   res.repointed.set(e.ID, id);
 }
 
@@ -77,7 +80,13 @@ function repoint(tx: GraphTx, e: GraphEdge, from: string, into: string, res: Mer
  * Folds `from` into `into` inside the caller's transaction. `aliasKeys` are re-pointed to `into`
  * (the caller knows which discriminators named `from`). Returns what moved.
  */
-export function mergeNodes(tx: GraphTx, from: string, into: string, aliasKeys: string[] = [], res: MergeResult = { merged: new Map(), repointed: new Map() }): MergeResult {
+export function mergeNodes(
+  tx: GraphTx,
+  from: string,
+  into: string,
+  aliasKeys: string[] = [],
+  res: MergeResult = { merged: new Map(), repointed: new Map() },
+): MergeResult {
   if (from === into) return res;
   const src = tx.getNode(from);
   if (!src || !tx.getNode(into)) return res;

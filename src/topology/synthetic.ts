@@ -70,21 +70,39 @@ export function generateFabric(store: GraphStore, options: Partial<FabricOptions
   let macSeq = o.seed * 1_000_003;
   const node = (ID: string, Metadata: Metadata) => (nodes.push({ ID, Metadata, Host: 'synthetic', Origin: origin }), ID);
   const edge = (Parent: string, Child: string, RelationType: string, extra: Metadata = {}) =>
-    edges.push({ ID: ids.edge(Parent, Child, RelationType), Parent, Child, Metadata: { RelationType, ...extra }, Host: 'synthetic', Origin: origin });
+    edges.push({
+      ID: ids.edge(Parent, Child, RelationType),
+      Parent,
+      Child,
+      Metadata: { RelationType, ...extra },
+      Host: 'synthetic',
+      Origin: origin,
+    });
 
   const switchNode = (name: string, role: 'spine' | 'leaf', i: number) => {
     const id = ids.switchBySysName(name);
     const chassis = mac(++macSeq, 0x0a);
     node(id, {
-      Type: 'switch', Name: name, Role: role, MAC: chassis, MgmtAddress: `192.168.${role === 'spine' ? 0 : 1 + (i >> 8)}.${i & 0xff}`,
-      ...pick(VENDORS), LLDP: { ChassisID: chassis, ChassisIDType: 'mac_address' }, State: 'UP',
+      Type: 'switch',
+      Name: name,
+      Role: role,
+      MAC: chassis,
+      MgmtAddress: `192.168.${role === 'spine' ? 0 : 1 + (i >> 8)}.${i & 0xff}`,
+      ...pick(VENDORS),
+      LLDP: { ChassisID: chassis, ChassisIDType: 'mac_address' },
+      State: 'UP',
     });
     return id;
   };
   const port = (sw: string, ifIndex: number, up: boolean) =>
     node(ids.port(sw, ifIndex), {
-      Type: 'port', Name: `Ethernet${ifIndex}`, IfIndex: ifIndex, MAC: mac(++macSeq), MTU: 9216,
-      Speed: pick([10e9, 25e9, 25e9, 100e9]), State: up ? 'UP' : 'DOWN',
+      Type: 'port',
+      Name: `Ethernet${ifIndex}`,
+      IfIndex: ifIndex,
+      MAC: mac(++macSeq),
+      MTU: 9216,
+      Speed: pick([10e9, 25e9, 25e9, 100e9]),
+      State: up ? 'UP' : 'DOWN',
     });
 
   const spines = Array.from({ length: o.spines }, (_, s) => switchNode(`spine-${s + 1}`, 'spine', s));
@@ -114,7 +132,12 @@ export function generateFabric(store: GraphStore, options: Partial<FabricOptions
     for (let i = 0; i < o.ifacesPerHost; i++) {
       const ifName = `eth${i}`;
       const ifId = node(ids.hostInterface(id, ifName), {
-        Type: 'device', Name: ifName, MAC: mac(++macSeq), IfIndex: i + 2, MTU: 1500, State: 'UP',
+        Type: 'device',
+        Name: ifName,
+        MAC: mac(++macSeq),
+        IfIndex: i + 2,
+        MTU: 1500,
+        State: 'UP',
         IPV4: [`10.${(i * 64 + (h >> 16)) & 0xff}.${(h >> 8) & 0xff}.${h & 0xff}/16`],
       });
       hosts[h]!.ifaces.push(ifId);
@@ -124,7 +147,11 @@ export function generateFabric(store: GraphStore, options: Partial<FabricOptions
       if (l >= 0 && nextFree[l]! < hostPorts) edge(leafPorts[l]![nextFree[l]!++]!, ifId, 'layer2', { Evidence: ['lldp-agent', 'fdb'] });
     }
     for (let c = 0; c < o.containersPerHost; c++) {
-      const cid = node(idFor('container', id, c), { Type: 'container', Name: `${name}-c${c}`, Container: { Runtime: 'docker', Image: pick(['nginx:1.27', 'redis:7', 'postgres:16', 'app:latest']) } });
+      const cid = node(idFor('container', id, c), {
+        Type: 'container',
+        Name: `${name}-c${c}`,
+        Container: { Runtime: 'docker', Image: pick(['nginx:1.27', 'redis:7', 'postgres:16', 'app:latest']) },
+      });
       edge(id, cid, 'ownership');
     }
   }
@@ -134,7 +161,13 @@ export function generateFabric(store: GraphStore, options: Partial<FabricOptions
   for (let c = 0; c < o.containersPerHost && room > 0; c++) {
     for (let h = 0; h < o.hosts && room > 0; h++, room--) {
       const host = hosts[h]!;
-      const v = node(ids.hostInterface(host.id, `veth${c}`), { Type: 'veth', Name: `veth${c}`, MAC: mac(++macSeq), MTU: 1500, State: 'UP' });
+      const v = node(ids.hostInterface(host.id, `veth${c}`), {
+        Type: 'veth',
+        Name: `veth${c}`,
+        MAC: mac(++macSeq),
+        MTU: 1500,
+        State: 'UP',
+      });
       edge(host.id, v, 'ownership');
       edge(v, idFor('container', host.id, c), 'layer2');
       host.extra.push(v);
@@ -167,7 +200,14 @@ export function generateFabric(store: GraphStore, options: Partial<FabricOptions
     const a = pick(pool);
     const b = pick(pool);
     if (a === b) continue;
-    const e: EdgeInput = { ID: ids.edge(a, b, 'layer2'), Parent: a, Child: b, Metadata: { RelationType: 'layer2' }, Host: 'synthetic', Origin: origin };
+    const e: EdgeInput = {
+      ID: ids.edge(a, b, 'layer2'),
+      Parent: a,
+      Child: b,
+      Metadata: { RelationType: 'layer2' },
+      Host: 'synthetic',
+      Origin: origin,
+    };
     if (seen.has(e.ID) || seen.has(ids.edge(b, a, 'layer2'))) continue;
     seen.add(e.ID);
     all.push(e);

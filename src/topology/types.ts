@@ -41,13 +41,7 @@ export interface EdgeInput extends NodeInput {
   Child: string;
 }
 
-export type GraphEventType =
-  | 'NodeAdded'
-  | 'NodeUpdated'
-  | 'NodeDeleted'
-  | 'EdgeAdded'
-  | 'EdgeUpdated'
-  | 'EdgeDeleted';
+export type GraphEventType = 'NodeAdded' | 'NodeUpdated' | 'NodeDeleted' | 'EdgeAdded' | 'EdgeUpdated' | 'EdgeDeleted';
 
 export type GraphEvent =
   | { type: 'NodeAdded' | 'NodeUpdated' | 'NodeDeleted'; seq: number; node: GraphNode }

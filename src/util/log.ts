@@ -36,7 +36,11 @@ export class RateLimitedLog {
     const now = Date.now();
     let c = this.counts.get(key);
     if (!c || now - c.windowStart >= this.intervalMs) {
-      if (c && c.suppressed > 0) this.log[level]({ key, suppressed: c.suppressed }, level === 'warn' ? 'suppressed repeated warnings' : 'suppressed repeated errors');
+      if (c && c.suppressed > 0)
+        this.log[level](
+          { key, suppressed: c.suppressed },
+          level === 'warn' ? 'suppressed repeated warnings' : 'suppressed repeated errors',
+        );
       c = { windowStart: now, n: 0, suppressed: 0 };
       this.counts.set(key, c);
     }

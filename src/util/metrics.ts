@@ -21,7 +21,13 @@ export function gauge<L extends string>(reg: Registry, name: string, help: strin
   return new Gauge({ name, help, labelNames, registers: [reg] });
 }
 
-export function histogram<L extends string>(reg: Registry, name: string, help: string, labelNames: readonly L[], buckets: number[]): Histogram<L> {
+export function histogram<L extends string>(
+  reg: Registry,
+  name: string,
+  help: string,
+  labelNames: readonly L[],
+  buckets: number[],
+): Histogram<L> {
   const existing = reg.getSingleMetric(name);
   if (existing) return existing as Histogram<L>;
   return new Histogram({ name, help, labelNames, buckets, registers: [reg] });

@@ -21,7 +21,14 @@ export function gitCommit(): string | null {
   const env = process.env.CANOPY_COMMIT?.trim();
   if (env) return (commit = env);
   try {
-    const [top, hash] = execFileSync('git', ['rev-parse', '--show-toplevel', '--short=12', 'HEAD'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'ignore'], timeout: 2000, encoding: 'utf8' }).trim().split('\n');
+    const [top, hash] = execFileSync('git', ['rev-parse', '--show-toplevel', '--short=12', 'HEAD'], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'ignore'],
+      timeout: 2000,
+      encoding: 'utf8',
+    })
+      .trim()
+      .split('\n');
     // Only Canopy's own checkout: installed inside another project's repository, that one's HEAD is not ours.
     commit = top && hash && realpathSync(top) === realpathSync(ROOT) && /^[0-9a-f]{7,40}$/.test(hash) ? hash : null;
   } catch {

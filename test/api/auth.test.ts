@@ -13,7 +13,10 @@ beforeAll(async () => {
       { name: 'admin', passwordHash: adminHash, role: 'admin' },
       { name: 'viewer', password: 'view-only-pw', role: 'viewer' },
     ],
-    'auth.tokens': [{ token: 'tok-admin-123456', role: 'admin' }, { token: 'tok-view-123456', role: 'viewer' }],
+    'auth.tokens': [
+      { token: 'tok-admin-123456', role: 'admin' },
+      { token: 'tok-view-123456', role: 'viewer' },
+    ],
     'agents.tokens': ['agent-token-123456'],
   });
 });
@@ -28,7 +31,10 @@ describe('auth rules', () => {
     expect(new Auth(c).enabled).toBe(false);
     expect(() => new Auth({ ...c, api: { ...c.api, listen: '0.0.0.0:8082' } })).toThrow(AuthConfigError);
     expect(() => new Auth({ ...c, api: { ...c.api, listen: ['127.0.0.1:1', '10.0.0.1:2'] } })).toThrow(/not loopback-only/);
-    expect(new Auth({ ...c, api: { ...c.api, listen: '0.0.0.0:8082' }, auth: { ...c.auth, tokens: [{ token: 'abcdefgh12', role: 'viewer' }] } }).enabled).toBe(true);
+    expect(
+      new Auth({ ...c, api: { ...c.api, listen: '0.0.0.0:8082' }, auth: { ...c.auth, tokens: [{ token: 'abcdefgh12', role: 'viewer' }] } })
+        .enabled,
+    ).toBe(true);
     expect(new Auth({ ...c, agents: { tokens: ['abcdefgh12'] } }).enabled).toBe(true);
   });
 
@@ -54,7 +60,10 @@ describe('auth rules', () => {
   it('POST /login sets an authtoken cookie the API accepts; bad credentials get 401', async () => {
     const bad = await fetch(t.base + '/login', { method: 'POST', body: new URLSearchParams({ username: 'admin', password: 'x' }) });
     expect(bad.status).toBe(401);
-    const ok = await fetch(t.base + '/login', { method: 'POST', body: new URLSearchParams({ username: 'admin', password: 's3cret-admin' }) });
+    const ok = await fetch(t.base + '/login', {
+      method: 'POST',
+      body: new URLSearchParams({ username: 'admin', password: 's3cret-admin' }),
+    });
     expect(ok.status).toBe(200);
     const cookie = ok.headers.get('set-cookie')!;
     expect(cookie).toMatch(/^authtoken=[0-9a-f]{48}; Path=\//);
@@ -66,7 +75,11 @@ describe('auth rules', () => {
   });
 
   it('viewers read, admins write', async () => {
-    const v = await fetch(t.base + '/api/node', { method: 'POST', body: node, headers: { Authorization: basic('viewer', 'view-only-pw') } });
+    const v = await fetch(t.base + '/api/node', {
+      method: 'POST',
+      body: node,
+      headers: { Authorization: basic('viewer', 'view-only-pw') },
+    });
     expect(v.status).toBe(403);
     const a = await fetch(t.base + '/api/node', { method: 'POST', body: node, headers: { Authorization: 'Bearer tok-admin-123456' } });
     expect(a.status).toBe(201);

@@ -32,7 +32,13 @@ export async function startTestCollector(overrides: Record<string, unknown> = {}
       'storage.dataDir': dir,
     },
   });
-  const collector = new Collector({ config, configFile, log: silentLogger(), registry: createRegistry(false), components: defaultComponents() });
+  const collector = new Collector({
+    config,
+    configFile,
+    log: silentLogger(),
+    registry: createRegistry(false),
+    components: defaultComponents(),
+  });
   await collector.start();
   const addr = collector.apiAddresses[0]!;
   return {

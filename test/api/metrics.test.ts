@@ -57,7 +57,10 @@ beforeAll(async () => {
       // Nothing listens there: polls time out.
       { address: '127.0.0.2', port: deadPort, version: '2c', community: 'public', timeout: 1, retries: 0 },
     ],
-    'snmp.counterInterval': 3600, 'snmp.lldpInterval': 3600, 'snmp.fdbInterval': 3600, 'snmp.rediscoverInterval': 3600,
+    'snmp.counterInterval': 3600,
+    'snmp.lldpInterval': 3600,
+    'snmp.fdbInterval': 3600,
+    'snmp.rediscoverInterval': 3600,
   });
   const st = t.collector.status() as { components: { snmp: { traps: { listen: string[] } } } };
   trapPort = Number(st.components.snmp.traps.listen[0]!.split(':').pop());
@@ -93,7 +96,8 @@ describe('/metrics', () => {
       `canopy_snmp_traps_received_total{device="${simKey}",type="linkDown"}`,
       `canopy_snmp_traps_received_total{device="${deadKey}",type="coldStart"}`,
       'canopy_ws_invalid_elements_total{reason="invalid_node"}',
-    ]) expect(m.samples.get(s), s).toBe(0);
+    ])
+      expect(m.samples.get(s), s).toBe(0);
     expect(m.has('canopy_snmp_device_up')).toBe(true);
     expect(m.samples.has(`canopy_snmp_poll_duration_seconds_count{device="${deadKey}"}`)).toBe(true);
     // No counter family is left without series, except those keyed by exporters not seen yet.
@@ -103,8 +107,15 @@ describe('/metrics', () => {
   });
 
   it('says per device whether it answers, and how long its polls take', async () => {
-    await expect.poll(async () => (await scrape()).samples.get(`canopy_snmp_device_up{device="${simKey}"}`), { timeout: 15_000, interval: 200 }).toBe(1);
-    await expect.poll(async () => (await scrape()).samples.get(`canopy_snmp_poll_duration_seconds_count{device="${deadKey}"}`), { timeout: 15_000, interval: 200 }).toBeGreaterThanOrEqual(1);
+    await expect
+      .poll(async () => (await scrape()).samples.get(`canopy_snmp_device_up{device="${simKey}"}`), { timeout: 15_000, interval: 200 })
+      .toBe(1);
+    await expect
+      .poll(async () => (await scrape()).samples.get(`canopy_snmp_poll_duration_seconds_count{device="${deadKey}"}`), {
+        timeout: 15_000,
+        interval: 200,
+      })
+      .toBeGreaterThanOrEqual(1);
     const m = await scrape();
     expect(m.samples.get(`canopy_snmp_device_up{device="${deadKey}"}`)).toBe(0);
     expect(m.samples.get(`canopy_snmp_poll_duration_seconds_count{device="${simKey}"}`)).toBeGreaterThanOrEqual(1);
@@ -116,7 +127,10 @@ describe('/metrics', () => {
 
   it('counts traps by device and type, and dropped ones by reason', async () => {
     const linkDown = ['1.3.6.1.6.3.1.1.5.3', '1.3.6.1.2.1.2.2.1.1.2', 'i', '2'];
-    const trap = (extra: string[], community = 'public') => run('snmptrap', ['-On', '-m', '', '-v', '2c', '-c', community, ...extra, `127.0.0.1:${trapPort}`, '', ...linkDown], { timeout: 5000 });
+    const trap = (extra: string[], community = 'public') =>
+      run('snmptrap', ['-On', '-m', '', '-v', '2c', '-c', community, ...extra, `127.0.0.1:${trapPort}`, '', ...linkDown], {
+        timeout: 5000,
+      });
     await trap([]);
     await trap([]);
     await trap([], 'not-a-known-community');
@@ -125,8 +139,14 @@ describe('/metrics', () => {
     const s = dgram.createSocket('udp4');
     await new Promise<void>((r, j) => s.send(Buffer.from('definitely not BER'), trapPort, '127.0.0.1', (e) => (e ? j(e) : r())));
     s.close();
-    await expect.poll(async () => (await scrape()).samples.get(`canopy_snmp_traps_received_total{device="${simKey}",type="linkDown"}`), { timeout: 5000 }).toBe(2);
-    await expect.poll(async () => (await scrape()).samples.get('canopy_snmp_traps_dropped_total{reason="malformed"}'), { timeout: 5000 }).toBe(1);
+    await expect
+      .poll(async () => (await scrape()).samples.get(`canopy_snmp_traps_received_total{device="${simKey}",type="linkDown"}`), {
+        timeout: 5000,
+      })
+      .toBe(2);
+    await expect
+      .poll(async () => (await scrape()).samples.get('canopy_snmp_traps_dropped_total{reason="malformed"}'), { timeout: 5000 })
+      .toBe(1);
     const m = await scrape();
     expect(m.samples.get('canopy_snmp_traps_dropped_total{reason="auth"}')).toBe(1);
     expect(m.samples.get('canopy_snmp_traps_dropped_total{reason="unknown_source"}')).toBe(1);
@@ -134,7 +154,10 @@ describe('/metrics', () => {
   });
 
   it('a device added through the API gets its series at once; deleted, they go', async () => {
-    const r = await fetch(t.base + '/api/devices', { method: 'POST', body: JSON.stringify({ address: '127.0.0.4', port: 16161, version: '2c', timeout: 1, retries: 0 }) });
+    const r = await fetch(t.base + '/api/devices', {
+      method: 'POST',
+      body: JSON.stringify({ address: '127.0.0.4', port: 16161, version: '2c', timeout: 1, retries: 0 }),
+    });
     expect(r.status).toBe(201);
     const key = '127.0.0.4:16161';
     let m = await scrape();

@@ -8,7 +8,11 @@ beforeAll(async () => {
 afterAll(async () => t.stop());
 
 const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
-  fetch(t.base + path, { method: 'POST', body: typeof body === 'string' ? body : JSON.stringify(body), headers: { 'Content-Type': 'application/json', ...headers } });
+  fetch(t.base + path, {
+    method: 'POST',
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+    headers: { 'Content-Type': 'application/json', ...headers },
+  });
 
 async function makeNode(Name: string, Type: string, extra: Record<string, unknown> = {}) {
   const r = await post('/api/node', { Metadata: { Name, Type, ...extra } });
@@ -49,7 +53,10 @@ describe('REST API (auth off on loopback)', () => {
     const patched = await fetch(t.base + '/api/node/h1', {
       method: 'PATCH',
       headers: { 'Content-Type': 'application/json-patch+json' },
-      body: JSON.stringify([{ op: 'add', path: '/Metadata/State', value: 'DOWN' }, { op: 'replace', path: '/Metadata/Name', value: 'web1.example.com' }]),
+      body: JSON.stringify([
+        { op: 'add', path: '/Metadata/State', value: 'DOWN' },
+        { op: 'replace', path: '/Metadata/Name', value: 'web1.example.com' },
+      ]),
     });
     expect(patched.status).toBe(200);
     expect(await patched.json()).toMatchObject({ Revision: 2, Metadata: { State: 'DOWN', Name: 'web1.example.com' } });
@@ -103,8 +110,18 @@ describe('REST API (auth off on loopback)', () => {
     expect((await fetch(t.base + '/api/node/unknown-id')).status).toBe(404);
     expect((await fetch(t.base + '/api/edge/unknown-id', { method: 'DELETE' })).status).toBe(404);
     expect((await fetch(t.base + `/api/node/${n.ID}`, { method: 'PATCH', body: '{"op":"add"}' })).status).toBe(400);
-    expect((await fetch(t.base + `/api/node/${n.ID}`, { method: 'PATCH', body: JSON.stringify([{ op: 'remove', path: '/Metadata/Nope' }]) })).status).toBe(400);
-    expect((await fetch(t.base + `/api/node/${n.ID}`, { method: 'PATCH', body: JSON.stringify([{ op: 'replace', path: '/ID', value: 'other' }]) })).status).toBe(400);
+    expect(
+      (await fetch(t.base + `/api/node/${n.ID}`, { method: 'PATCH', body: JSON.stringify([{ op: 'remove', path: '/Metadata/Nope' }]) }))
+        .status,
+    ).toBe(400);
+    expect(
+      (
+        await fetch(t.base + `/api/node/${n.ID}`, {
+          method: 'PATCH',
+          body: JSON.stringify([{ op: 'replace', path: '/ID', value: 'other' }]),
+        })
+      ).status,
+    ).toBe(400);
     const huge = await post('/api/node', JSON.stringify({ Metadata: { Name: 'big', Type: 'host', Blob: 'x'.repeat(9 * 1024 * 1024) } }));
     expect(huge.status).toBe(413);
     expect((await fetch(t.base + '/api/nothing')).status).toBe(404);

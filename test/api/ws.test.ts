@@ -8,7 +8,13 @@ beforeAll(async () => {
 });
 afterAll(async () => t.stop());
 
-interface Msg { Namespace: string; Type: string; UUID?: string; Status?: number; Obj: any }
+interface Msg {
+  Namespace: string;
+  Type: string;
+  UUID?: string;
+  Status?: number;
+  Obj: any;
+}
 
 /** A real ws client that queues every message and lets tests wait for one matching a predicate. */
 class Client {
@@ -44,7 +50,8 @@ class Client {
   }
 }
 
-const post = (path: string, body: unknown) => fetch(t.base + path, { method: 'POST', body: JSON.stringify(body) }).then((r) => r.json() as Promise<{ ID: string }>);
+const post = (path: string, body: unknown) =>
+  fetch(t.base + path, { method: 'POST', body: JSON.stringify(body) }).then((r) => r.json() as Promise<{ ID: string }>);
 const closed = (c: Client) => new Promise((r) => (c.ws.readyState === WebSocket.CLOSED ? r(null) : c.ws.once('close', r)));
 
 describe('/ws/subscriber', () => {
@@ -141,7 +148,10 @@ describe('/ws/publisher', () => {
       { ID: 'pa-i', Metadata: { Name: 'eth0', Type: 'device' } },
       { ID: 'pa-bad', Metadata: { Type: 'device' } },
     ];
-    pub.send({ Type: 'Sync', Obj: { Nodes: nodes, Edges: [{ ID: 'pa-e', Parent: 'pa-h', Child: 'pa-i', Metadata: { RelationType: 'ownership' } }] } });
+    pub.send({
+      Type: 'Sync',
+      Obj: { Nodes: nodes, Edges: [{ ID: 'pa-e', Parent: 'pa-h', Child: 'pa-i', Metadata: { RelationType: 'ownership' } }] },
+    });
     await expect.poll(async () => (await fetch(`${t.base}/api/node/pa-e`)).status).toBe(404);
     await expect.poll(async () => (await fetch(`${t.base}/api/edge/pa-e`)).status).toBe(200);
     const h = (await (await fetch(`${t.base}/api/node/pa-h`)).json()) as { Origin: string; Host: string; Metadata: { Sockets: unknown } };
@@ -153,7 +163,9 @@ describe('/ws/publisher', () => {
     expect(metrics).toMatch(/canopy_ws_invalid_elements_total\{reason="invalid_node"\} 1/);
 
     pub.send({ Type: 'NodeUpdated', Obj: { ID: 'pa-i', Metadata: { Name: 'eth0', Type: 'device', State: 'DOWN' } } });
-    await expect.poll(async () => ((await (await fetch(`${t.base}/api/node/pa-i`)).json()) as { Metadata: { State?: string } }).Metadata.State).toBe('DOWN');
+    await expect
+      .poll(async () => ((await (await fetch(`${t.base}/api/node/pa-i`)).json()) as { Metadata: { State?: string } }).Metadata.State)
+      .toBe('DOWN');
     // A new Sync without pa-i removes it (and its edge).
     pub.send({ Type: 'Sync', Obj: { Nodes: [nodes[0]], Edges: [] } });
     await expect.poll(async () => (await fetch(`${t.base}/api/node/pa-i`)).status).toBe(404);
@@ -171,7 +183,11 @@ describe('/ws/publisher', () => {
   });
 
   it('DeleteOnDisconnect removes the origin when the connection closes', async () => {
-    const pub = new Client('/ws/publisher', { 'X-Client-Type': 'test', 'X-Host-ID': 'pub-b', 'X-Persistence-Policy': 'DeleteOnDisconnect' });
+    const pub = new Client('/ws/publisher', {
+      'X-Client-Type': 'test',
+      'X-Host-ID': 'pub-b',
+      'X-Persistence-Policy': 'DeleteOnDisconnect',
+    });
     await pub.opened;
     pub.send({ Type: 'NodeAdded', Obj: { ID: 'pb-h', Metadata: { Name: 'pb-host', Type: 'host' } } });
     await expect.poll(async () => (await fetch(`${t.base}/api/node/pb-h`)).status).toBe(200);

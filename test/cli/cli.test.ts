@@ -36,7 +36,14 @@ describe('canopy CLI', () => {
   it('`decode … | head` ends with status 0 and nothing on stderr when the reader closes', () => {
     // Far more output than a pipe buffers (the same capture 60 times ≈ 2 MB), so writes do meet the closed pipe.
     const files = Array.from({ length: 60 }, () => join(PCAPS, 'ovs-sflow.pcap'));
-    const r = spawnSync('bash', ['-c', `"${process.execPath}" "${bin}" decode ${files.map((f) => `"${f}"`).join(' ')} | head -n 2 >/dev/null; echo "status=\${PIPESTATUS[0]}"`], { cwd: dir, encoding: 'utf8', timeout: 60_000 });
+    const r = spawnSync(
+      'bash',
+      [
+        '-c',
+        `"${process.execPath}" "${bin}" decode ${files.map((f) => `"${f}"`).join(' ')} | head -n 2 >/dev/null; echo "status=\${PIPESTATUS[0]}"`,
+      ],
+      { cwd: dir, encoding: 'utf8', timeout: 60_000 },
+    );
     expect(r.stdout.trim()).toBe('status=0');
     expect(r.stderr).toBe('');
   });
@@ -87,7 +94,9 @@ describe('canopy CLI', () => {
     const tpl = join(PCAPS, 'goflow2__netflow_test-nfv9-template260.bin');
     const alone = canopy(['decode', data]);
     expect(alone.stdout).toBe('');
-    expect(alone.stderr).toBe("canopy decode: 1 data set skipped: no template (template ID 260) — capture the exporter's template packets too, or give the template file first\n");
+    expect(alone.stderr).toBe(
+      "canopy decode: 1 data set skipped: no template (template ID 260) — capture the exporter's template packets too, or give the template file first\n",
+    );
     expect(alone.status).toBe(1);
     // Two exporters' data, two templates missing.
     const two = canopy(['decode', data, join(PCAPS, 'akvorado__multiplesamplingrates-data.pcap')]);
@@ -116,15 +125,17 @@ describe('canopy CLI', () => {
     store.close();
     const r = canopy(['query', '--data-dir', dataDir, '--dot', 'G.V().SubGraph()']);
     expect(r.status).toBe(0);
-    expect(r.stdout).toBe([
-      'digraph canopy {',
-      '  node [shape=box];',
-      '  "sw-1" [label="leaf \\"A\\"\\nswitch"];',
-      '  "p-1" [label="C:\\\\eth1\\nport"];',
-      '  "sw-1" -> "p-1" [label="ownership" style=dashed];',
-      '}',
-      '',
-    ].join('\n'));
+    expect(r.stdout).toBe(
+      [
+        'digraph canopy {',
+        '  node [shape=box];',
+        '  "sw-1" [label="leaf \\"A\\"\\nswitch"];',
+        '  "p-1" [label="C:\\\\eth1\\nport"];',
+        '  "sw-1" -> "p-1" [label="ownership" style=dashed];',
+        '}',
+        '',
+      ].join('\n'),
+    );
     if (hasDot()) {
       const svg = execFileSync('dot', ['-Tsvg'], { input: r.stdout, encoding: 'utf8' });
       const texts = [...svg.matchAll(/<text[^>]*>([^<]*)<\/text>/g)].map((m) => m[1]);

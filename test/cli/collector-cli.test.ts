@@ -23,7 +23,9 @@ describe('canopy collector CLI', () => {
   it('--print-config shows the effective config with env and flags applied', () => {
     const f = join(dir, 'ok.yml');
     writeFileSync(f, 'snmp:\n  retries: 4\n');
-    const r = canopy(['collector', '--config', f, '--data-dir', '/var/tmp/canopy-x', '--print-config'], { CANOPY_API_LISTEN: '127.0.0.1:9999' });
+    const r = canopy(['collector', '--config', f, '--data-dir', '/var/tmp/canopy-x', '--print-config'], {
+      CANOPY_API_LISTEN: '127.0.0.1:9999',
+    });
     expect(r.status).toBe(0);
     const c = parse(r.stdout) as { snmp: { retries: number }; storage: { dataDir: string }; api: { listen: string } };
     expect(c.snmp.retries).toBe(4);
@@ -90,7 +92,14 @@ describe('canopy collector process', () => {
   it('starts with no config, serves the API, applies the fabric again on SIGHUP and stops on SIGTERM', async () => {
     const { spawn } = await import('node:child_process');
     const cfg = join(dir, 'hup.yml');
-    const listen = ['api: { listen: "127.0.0.1:0" }', 'sflow: { listen: "127.0.0.1:0" }', 'netflow: { listen: "127.0.0.1:0" }', 'ipfix: { listen: "127.0.0.1:0" }', 'snmp: { traps: { listen: "127.0.0.1:0" } }', `storage: { dataDir: "${join(dir, 'hup-data')}" }`];
+    const listen = [
+      'api: { listen: "127.0.0.1:0" }',
+      'sflow: { listen: "127.0.0.1:0" }',
+      'netflow: { listen: "127.0.0.1:0" }',
+      'ipfix: { listen: "127.0.0.1:0" }',
+      'snmp: { traps: { listen: "127.0.0.1:0" } }',
+      `storage: { dataDir: "${join(dir, 'hup-data')}" }`,
+    ];
     writeFileSync(cfg, [...listen, 'topology:', '  fabric:', '    - "SW1[Name=sw1] -> P1[Name=p1]"'].join('\n'));
     const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('CANOPY_')));
     const child = spawn(process.execPath, [bin, 'collector', '--config', cfg], { cwd: dir, env: clean, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -108,7 +117,12 @@ describe('canopy collector process', () => {
         });
       });
       const names = async () =>
-        (await (await fetch(`http://${api}/api/topology`, { method: 'POST', body: JSON.stringify({ GremlinQuery: "G.V().Has('Probe','fabric').Values('Name')" }) })).json()) as string[];
+        (await (
+          await fetch(`http://${api}/api/topology`, {
+            method: 'POST',
+            body: JSON.stringify({ GremlinQuery: "G.V().Has('Probe','fabric').Values('Name')" }),
+          })
+        ).json()) as string[];
       expect((await names()).sort()).toEqual(['p1', 'sw1']);
       writeFileSync(cfg, [...listen, 'topology:', '  fabric:', '    - "SW1[Name=sw1] -> P2[Name=p2]"'].join('\n'));
       child.kill('SIGHUP');
@@ -131,16 +145,36 @@ describe('canopy collector start-up failure', () => {
     await new Promise<void>((r) => taken.bind(0, '127.0.0.1', r));
     try {
       const cfg = join(dir, 'taken.yml');
-      writeFileSync(cfg, [
-        'api: { listen: "127.0.0.1:0" }', 'sflow: { listen: "127.0.0.1:0" }', 'netflow: { listen: "127.0.0.1:0" }', 'ipfix: { listen: "127.0.0.1:0" }',
-        `snmp: { traps: { listen: "127.0.0.1:${taken.address().port}" } }`, `storage: { dataDir: "${join(dir, 'taken-data')}" }`,
-      ].join('\n'));
+      writeFileSync(
+        cfg,
+        [
+          'api: { listen: "127.0.0.1:0" }',
+          'sflow: { listen: "127.0.0.1:0" }',
+          'netflow: { listen: "127.0.0.1:0" }',
+          'ipfix: { listen: "127.0.0.1:0" }',
+          `snmp: { traps: { listen: "127.0.0.1:${taken.address().port}" } }`,
+          `storage: { dataDir: "${join(dir, 'taken-data')}" }`,
+        ].join('\n'),
+      );
       const r = await canopyAsync(['collector', '--config', cfg]);
       expect(r.status).toBe(1);
       expect(r.stderr).toMatch(/^canopy: component snmp failed to start: .*EADDRINUSE/m);
-      const events = r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { msg: string; component?: string })
-        .filter((l) => l.msg === 'component started' || l.msg === 'component stopped').map((l) => `${l.msg.split(' ')[1]} ${l.component}`);
-      expect(events).toEqual(['started flows', 'started sflow', 'started netflow', 'started stitch', 'stopped stitch', 'stopped netflow', 'stopped sflow', 'stopped flows']);
+      const events = r.stdout
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as { msg: string; component?: string })
+        .filter((l) => l.msg === 'component started' || l.msg === 'component stopped')
+        .map((l) => `${l.msg.split(' ')[1]} ${l.component}`);
+      expect(events).toEqual([
+        'started flows',
+        'started sflow',
+        'started netflow',
+        'started stitch',
+        'stopped stitch',
+        'stopped netflow',
+        'stopped sflow',
+        'stopped flows',
+      ]);
       expect(r.stdout).toContain('"component":"snmp","msg":"collector failed to start"');
     } finally {
       taken.close();

@@ -6,7 +6,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createSocket } from 'node:dgram';
 import { loadConfig } from '../../src/config/load.ts';
-import { componentNamed, give, provision, type Component, type ComponentContext, type ComponentSpec, type Provided, type Provision } from '../../src/component/contract.ts';
+import {
+  componentNamed,
+  give,
+  provision,
+  type Component,
+  type ComponentContext,
+  type ComponentSpec,
+  type Provided,
+  type Provision,
+} from '../../src/component/contract.ts';
 import { ComponentSet, ComponentStartError, startOrder, WiringError } from '../../src/component/lifecycle.ts';
 import { defaultComponents } from '../../src/components.ts';
 import { GRAPH_STORE } from '../../src/component/provisions.ts';
@@ -17,7 +26,11 @@ const config = loadConfig({ env: {} });
 const ctx = { config } as ComponentContext;
 
 /** A component that records its start and stop in `log`, and throws in start when told to. */
-function spec(name: string, log: string[], decl: { needs?: Provision<unknown>[]; uses?: Provision<unknown>[]; provides?: Provision<unknown>[]; fail?: boolean } = {}): ComponentSpec {
+function spec(
+  name: string,
+  log: string[],
+  decl: { needs?: Provision<unknown>[]; uses?: Provision<unknown>[]; provides?: Provision<unknown>[]; fail?: boolean } = {},
+): ComponentSpec {
   return {
     name,
     needs: decl.needs,
@@ -46,7 +59,15 @@ const B = provision<string>('b');
 describe('component start order', () => {
   it('comes from needs and uses, not from list position', () => {
     const log: string[] = [];
-    const order = startOrder([spec('consumer', log, { needs: [A], uses: [B] }), spec('b', log, { provides: [B] }), spec('a', log, { provides: [A] }), spec('free', log)], ctx);
+    const order = startOrder(
+      [
+        spec('consumer', log, { needs: [A], uses: [B] }),
+        spec('b', log, { provides: [B] }),
+        spec('a', log, { provides: [A] }),
+        spec('free', log),
+      ],
+      ctx,
+    );
     expect(order.map((s) => s.name)).toEqual(['a', 'b', 'consumer', 'free']);
   });
 
@@ -62,25 +83,47 @@ describe('component start order', () => {
 
   it('another component by name, and what the collector itself gives (the stores), are needs too', () => {
     const log: string[] = [];
-    const order = startOrder([spec('after-b', log, { needs: [componentNamed('b')] }), spec('store-user', log, { needs: [A] }), spec('b', log)], ctx, [A.id]);
+    const order = startOrder(
+      [spec('after-b', log, { needs: [componentNamed('b')] }), spec('store-user', log, { needs: [A] }), spec('b', log)],
+      ctx,
+      [A.id],
+    );
     expect(order.map((s) => s.name)).toEqual(['b', 'after-b', 'store-user']);
     const got: unknown[] = [];
     const set = new ComponentSet(
-      [{ name: 'reader', needs: [A, componentNamed('b')], create: (_c, p) => (got.push(p.get(A), p.get(componentNamed('b')).name), { component: { name: 'reader', start: async () => {}, stop: async () => {}, status: () => ({}) } }) }, spec('b', log)],
+      [
+        {
+          name: 'reader',
+          needs: [A, componentNamed('b')],
+          create: (_c, p) => (
+            got.push(p.get(A), p.get(componentNamed('b')).name),
+            { component: { name: 'reader', start: async () => {}, stop: async () => {}, status: () => ({}) } }
+          ),
+        },
+        spec('b', log),
+      ],
       ctx,
       [give(A, 'the store')],
     );
     expect(set.components.map((c) => c.name)).toEqual(['b', 'reader']);
     expect(got).toEqual(['the store', 'b']);
     expect(() => startOrder([spec('x', log, { provides: [A] })], ctx, [A.id])).toThrow('a is provided by both the collector and x');
-    expect(() => startOrder([spec('x', log, { needs: [componentNamed('y')] })], ctx)).toThrow('component x needs component:y, which no enabled component provides');
+    expect(() => startOrder([spec('x', log, { needs: [componentNamed('y')] })], ctx)).toThrow(
+      'component x needs component:y, which no enabled component provides',
+    );
   });
 
   it('a missing provider, a cycle, or two providers of one thing is a clear error before anything is built', () => {
     const log: string[] = [];
-    expect(() => startOrder([spec('consumer', log, { needs: [A] })], ctx)).toThrow(new WiringError('component consumer needs a, which no enabled component provides'));
-    expect(() => startOrder([spec('x', log, { needs: [A], provides: [B] }), spec('y', log, { needs: [B], provides: [A] })], ctx)).toThrow(/cycle: x → y → x/);
-    expect(() => startOrder([spec('x', log, { provides: [A] }), spec('y', log, { provides: [A] })], ctx)).toThrow('a is provided by both x and y');
+    expect(() => startOrder([spec('consumer', log, { needs: [A] })], ctx)).toThrow(
+      new WiringError('component consumer needs a, which no enabled component provides'),
+    );
+    expect(() => startOrder([spec('x', log, { needs: [A], provides: [B] }), spec('y', log, { needs: [B], provides: [A] })], ctx)).toThrow(
+      /cycle: x → y → x/,
+    );
+    expect(() => startOrder([spec('x', log, { provides: [A] }), spec('y', log, { provides: [A] })], ctx)).toThrow(
+      'a is provided by both x and y',
+    );
     expect(() => startOrder([spec('x', log), spec('x', log)], ctx)).toThrow('two components are named x');
     // An optional use of something nobody provides is fine.
     expect(startOrder([spec('x', log, { uses: [A] })], ctx).map((s) => s.name)).toEqual(['x']);
@@ -106,7 +149,9 @@ describe('component start order', () => {
     new ComponentSet([spec('a', [], { provides: [A] }), reader('r', (p) => p.get(A), { needs: [A] })], ctx);
     new ComponentSet([reader('r', (p) => p.find(B), { uses: [B] })], ctx);
     expect(got).toEqual(['a', undefined]);
-    expect(() => new ComponentSet([spec('a', [], { provides: [A] }), reader('r', (p) => p.get(A), {})], ctx)).toThrow('component r reads a without declaring it in needs');
+    expect(() => new ComponentSet([spec('a', [], { provides: [A] }), reader('r', (p) => p.get(A), {})], ctx)).toThrow(
+      'component r reads a without declaring it in needs',
+    );
   });
 });
 
@@ -114,7 +159,12 @@ describe('a failed start', () => {
   it('stops the components started before it, in reverse; the later ones never start; the error names it', async () => {
     const log: string[] = [];
     const set = new ComponentSet(
-      [spec('late', log, { needs: [B] }), spec('first', log, { provides: [A] }), spec('second', log, { needs: [A], provides: [B] }), spec('broken', log, { needs: [B], fail: true })],
+      [
+        spec('late', log, { needs: [B] }),
+        spec('first', log, { provides: [A] }),
+        spec('second', log, { needs: [A], provides: [B] }),
+        spec('broken', log, { needs: [B], fail: true }),
+      ],
       ctx,
     );
     const err = await set.start().catch((e: unknown) => e);
@@ -138,12 +188,26 @@ describe('a failed start', () => {
     try {
       const cfg = loadConfig({
         env: {},
-        overrides: { 'storage.dataDir': dir, 'api.listen': '127.0.0.1:0', 'sflow.listen': '127.0.0.1:0', 'netflow.listen': `127.0.0.1:${port}`, 'ipfix.enabled': false, 'snmp.traps.listen': '127.0.0.1:0' },
+        overrides: {
+          'storage.dataDir': dir,
+          'api.listen': '127.0.0.1:0',
+          'sflow.listen': '127.0.0.1:0',
+          'netflow.listen': `127.0.0.1:${port}`,
+          'ipfix.enabled': false,
+          'snmp.traps.listen': '127.0.0.1:0',
+        },
       });
-      const collector = new Collector({ config: cfg, log, registry: createRegistry(false), components: defaultComponents().filter((s) => s.name !== 'ui') });
+      const collector = new Collector({
+        config: cfg,
+        log,
+        registry: createRegistry(false),
+        components: defaultComponents().filter((s) => s.name !== 'ui'),
+      });
       const err = await collector.start().catch((e: unknown) => e);
       expect((err as ComponentStartError).component).toBe('netflow');
-      const events = lines.filter((l) => l.msg === 'component started' || l.msg === 'component stopped').map((l) => `${l.msg.split(' ')[1]} ${l.component}`);
+      const events = lines
+        .filter((l) => l.msg === 'component started' || l.msg === 'component stopped')
+        .map((l) => `${l.msg.split(' ')[1]} ${l.component}`);
       expect(events).toEqual(['started flows', 'started sflow', 'stopped sflow', 'stopped flows']);
       expect(collector.apiAddresses).toEqual([]);
       // Stopping after the failure (what a caller may do) finds nothing left to stop.

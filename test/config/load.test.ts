@@ -39,7 +39,12 @@ describe('config', () => {
   });
 
   it('reads a file, parses durations and keeps unspecified keys at defaults', () => {
-    const c = loadConfig({ env: {}, file: file('storage:\n  retention: 2d\nsnmp:\n  counterInterval: 30s\n  devices:\n    - address: 10.0.0.1\n      community: [private, public]\n') });
+    const c = loadConfig({
+      env: {},
+      file: file(
+        'storage:\n  retention: 2d\nsnmp:\n  counterInterval: 30s\n  devices:\n    - address: 10.0.0.1\n      community: [private, public]\n',
+      ),
+    });
     expect(c.storage.retention).toBe(172800);
     expect(c.snmp.counterInterval).toBe(30);
     expect(c.snmp.devices[0]).toMatchObject({ address: '10.0.0.1', port: 161, version: '2c', community: ['private', 'public'] });
@@ -53,7 +58,9 @@ describe('config', () => {
   });
 
   it('names file, key and reason for bad values', () => {
-    const f = file('api:\n  listen: "127.0.0.1:99999"\nsnmp:\n  devices:\n    - address: 10.0.0.1\n      version: "3"\n      authProtocol: rot13\n');
+    const f = file(
+      'api:\n  listen: "127.0.0.1:99999"\nsnmp:\n  devices:\n    - address: 10.0.0.1\n      version: "3"\n      authProtocol: rot13\n',
+    );
     try {
       loadConfig({ env: {}, file: f });
       expect.unreachable();
@@ -79,7 +86,13 @@ describe('config', () => {
     expect(envPath('CANOPY_STORAGE_DATADIR')).toEqual(['storage', 'dataDir']);
     expect(envPath('CANOPY_NOPE_X')).toBeUndefined();
     const c = loadConfig({
-      env: { CANOPY_API_LISTEN: '127.0.0.1:0', CANOPY_STORAGE_DATADIR: '/tmp/x', CANOPY_SNMP_RETRIES: '5', CANOPY_SFLOW_LISTEN: '["127.0.0.1:1", "127.0.0.1:2"]', PATH: '/bin' },
+      env: {
+        CANOPY_API_LISTEN: '127.0.0.1:0',
+        CANOPY_STORAGE_DATADIR: '/tmp/x',
+        CANOPY_SNMP_RETRIES: '5',
+        CANOPY_SFLOW_LISTEN: '["127.0.0.1:1", "127.0.0.1:2"]',
+        PATH: '/bin',
+      },
       file: file('snmp:\n  retries: 1\n'),
     });
     expect(c.api.listen).toBe('127.0.0.1:0');
@@ -89,7 +102,10 @@ describe('config', () => {
   });
 
   it('rejects env variables that name no key, and bad env values', () => {
-    expect(problems(() => loadConfig({ env: { CANOPY_API_LISTN: 'x' } }))[0]).toEqual({ path: 'CANOPY_API_LISTN', reason: 'environment variable names no config key' });
+    expect(problems(() => loadConfig({ env: { CANOPY_API_LISTN: 'x' } }))[0]).toEqual({
+      path: 'CANOPY_API_LISTN',
+      reason: 'environment variable names no config key',
+    });
     expect(problems(() => loadConfig({ env: { CANOPY_SNMP_RETRIES: 'many' } }))[0]!.path).toBe('snmp.retries');
   });
 
@@ -100,7 +116,9 @@ describe('config', () => {
   });
 
   it('validates users: one of passwordHash or password, a bcrypt hash', () => {
-    const p = problems(() => loadConfig({ env: {}, file: file('auth:\n  users:\n    - {name: a, passwordHash: nothash}\n    - {name: b}\n') }));
+    const p = problems(() =>
+      loadConfig({ env: {}, file: file('auth:\n  users:\n    - {name: a, passwordHash: nothash}\n    - {name: b}\n') }),
+    );
     expect(p.map((x) => x.path)).toEqual(['auth.users.0.passwordHash', 'auth.users.1']);
   });
 });

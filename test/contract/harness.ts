@@ -112,7 +112,10 @@ export function cookiesOf(res: RawResponse): Map<string, string> {
 }
 
 export class BadRequest extends Error {
-  constructor(readonly status: number, readonly body: string) {
+  constructor(
+    readonly status: number,
+    readonly body: string,
+  ) {
     super(`HTTP ${status}: ${body.slice(0, 200)}`);
   }
 }

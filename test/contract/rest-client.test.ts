@@ -1,7 +1,19 @@
 // skydive-client's RESTClient against a real Canopy with auth on: the exact requests it sends
 // (recorded/*.json) and exactly what it reads from the answers.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN, BadRequest, PyRestClient, checkExpect, cookiesOf, fill, loadExchange, send, startCanopy, type Canopy, type Vars } from './harness.ts';
+import {
+  ADMIN,
+  BadRequest,
+  PyRestClient,
+  checkExpect,
+  cookiesOf,
+  fill,
+  loadExchange,
+  send,
+  startCanopy,
+  type Canopy,
+  type Vars,
+} from './harness.ts';
 
 let canopy: Canopy;
 let client: PyRestClient;
@@ -50,7 +62,11 @@ describe('login (Authenticate.login)', () => {
     // The cookie jar only sends it back to /api/... when its Path covers them.
     expect(line).toMatch(/;\s*Path=\/(;|$)/i);
     // And it is what authenticates the next request (no Basic, no header token).
-    const withCookie = await send(canopy.endpoint, fill(loadExchange('node-list'), { ...vars, node_id: '' }).request!, `authtoken=${token}`);
+    const withCookie = await send(
+      canopy.endpoint,
+      fill(loadExchange('node-list'), { ...vars, node_id: '' }).request!,
+      `authtoken=${token}`,
+    );
     expect(withCookie.status).toBe(200);
     const without = await send(canopy.endpoint, fill(loadExchange('node-list'), { ...vars, node_id: '' }).request!);
     expect(without.status).toBe(401);

@@ -38,15 +38,34 @@ describe.skipIf(skip !== null)(`the lab with only the collector config \`lab up\
   let b: LabChild | undefined;
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('CANOPY_')));
 
-  const get = async (base: string, path: string): Promise<any> => JSON.parse((await lab.exec(lab.mgmtNs, 'curl', ['-sf', '--max-time', '5', `${base}${path}`])).stdout);
+  const get = async (base: string, path: string): Promise<any> =>
+    JSON.parse((await lab.exec(lab.mgmtNs, 'curl', ['-sf', '--max-time', '5', `${base}${path}`])).stdout);
   const gremlin = async (base: string, q: string): Promise<any[]> =>
-    JSON.parse((await lab.exec(lab.mgmtNs, 'curl', ['-sf', '--max-time', '5', '-XPOST', `${base}/api/topology`, '-d', JSON.stringify({ GremlinQuery: q })])).stdout) as any[];
+    JSON.parse(
+      (
+        await lab.exec(lab.mgmtNs, 'curl', [
+          '-sf',
+          '--max-time',
+          '5',
+          '-XPOST',
+          `${base}/api/topology`,
+          '-d',
+          JSON.stringify({ GremlinQuery: q }),
+        ])
+      ).stdout,
+    ) as any[];
   // Errors count as not yet: the collector may still be starting.
-  const waitFor = <T>(fn: () => Promise<T | undefined | false>, ms: number, what: string): Promise<T> => waitForValue(what, ms, () => fn().catch(() => undefined));
-  const allPolled = (base: string, n: number) => waitFor(async () => {
-    const devs: any[] = Object.values((await get(base, '/api/status')).components.snmp.devices);
-    return devs.length === n && devs.every((d) => d.state === 'ok' && d.tasks.counters?.ok) ? devs : undefined;
-  }, 30_000, `${base}: every switch polled`);
+  const waitFor = <T>(fn: () => Promise<T | undefined | false>, ms: number, what: string): Promise<T> =>
+    waitForValue(what, ms, () => fn().catch(() => undefined));
+  const allPolled = (base: string, n: number) =>
+    waitFor(
+      async () => {
+        const devs: any[] = Object.values((await get(base, '/api/status')).components.snmp.devices);
+        return devs.length === n && devs.every((d) => d.state === 'ok' && d.tasks.counters?.ok) ? devs : undefined;
+      },
+      30_000,
+      `${base}: every switch polled`,
+    );
 
   beforeAll(async () => {
     lab = await startLab(FILE);
@@ -64,7 +83,10 @@ describe.skipIf(skip !== null)(`the lab with only the collector config \`lab up\
     const t = await measuredTransfer(lab, 'h1', 'h2', 20_000_000);
     expect(t.received).toBe(t.sent);
     expect(t.captureDropped, 'dumpcap dropped frames: the reference count is incomplete').toBe(0);
-    expect(t.frames.fwd.packets + t.frames.rev.packets, `the capture file holds fewer frames than the kernel passed to dumpcap (${t.captureStats})`).toBe(t.captureReceived);
+    expect(
+      t.frames.fwd.packets + t.frames.rev.packets,
+      `the capture file holds fewer frames than the kernel passed to dumpcap (${t.captureStats})`,
+    ).toBe(t.captureReceived);
     expect(t.captureWhole, 'the capture lacks the SYN or a FIN: it did not see the whole connection').toBe(true);
     const s = await settledStored(lab, API, lab.nodes.leaf1!.mgmtIp, t);
     const stored = s.fwd.bytes + s.rev.bytes;
@@ -75,9 +97,10 @@ describe.skipIf(skip !== null)(`the lab with only the collector config \`lab up\
     const asFrames = stored + 14 * storedPackets;
     const pct = (x: number, ref: number) => (100 * (x - ref)) / ref;
     const failed = logLines(a, 'datagram handler failed');
-    const line = `stored ${stored} B / ${storedPackets} pkts (fwd ${s.fwd.bytes}, rev ${s.rev.bytes}); tshark frames ${frames} B / ${t.frames.fwd.packets + t.frames.rev.packets} pkts, IP ${ip} B; `
-      + `stored vs IP ${pct(stored, ip).toFixed(3)} %, as frames vs frames ${pct(asFrames, frames).toFixed(3)} %, raw vs frames ${pct(stored, frames).toFixed(3)} %; `
-      + `${t.retransmissions} retransmissions, transfer ${t.transferMs} ms, settled after ${s.waitedMs} ms, ${failed} 'datagram handler failed' lines${failed ? ` (first: ${firstLogError(a, 'datagram handler failed')})` : ''}`;
+    const line =
+      `stored ${stored} B / ${storedPackets} pkts (fwd ${s.fwd.bytes}, rev ${s.rev.bytes}); tshark frames ${frames} B / ${t.frames.fwd.packets + t.frames.rev.packets} pkts, IP ${ip} B; ` +
+      `stored vs IP ${pct(stored, ip).toFixed(3)} %, as frames vs frames ${pct(asFrames, frames).toFixed(3)} %, raw vs frames ${pct(stored, frames).toFixed(3)} %; ` +
+      `${t.retransmissions} retransmissions, transfer ${t.transferMs} ms, settled after ${s.waitedMs} ms, ${failed} 'datagram handler failed' lines${failed ? ` (first: ${firstLogError(a, 'datagram handler failed')})` : ''}`;
     const vanished = flowsOnVanishedNodes(collectorDataDir(lab.state));
     process.stderr.write(`[lab acceptance] ${line}; ${vanished.rows} stored flow rows on nodes not in the graph\n`);
     expect(failed, line).toBe(0);
@@ -104,14 +127,19 @@ describe.skipIf(skip !== null)(`the lab with only the collector config \`lab up\
     await allPolled(API, switches);
     const devsB = await allPolled(API_B, switches);
     // B has a reading of every port to compare the next one with.
-    await waitFor(async () => Object.values<any>((await get(API_B, '/api/status')).components.snmp.devices).every((d) => d.polls >= 2), 10_000, 'B: two polls');
+    await waitFor(
+      async () => Object.values<any>((await get(API_B, '/api/status')).components.snmp.devices).every((d) => d.polls >= 2),
+      10_000,
+      'B: two polls',
+    );
     expect(devsB).toHaveLength(switches);
 
     const sw = lab.switches.leaf2!;
     const dev = `${sw.mgmtIp}:161`;
     const ifname = 'eth3';
     const ifIndex = (JSON.parse((await lab.exec(sw.ns, 'ip', ['-j', 'link', 'show', ifname])).stdout) as { ifindex: number }[])[0]!.ifindex;
-    const port = async (base: string) => (await gremlin(base, `G.V().Has('Type','switch','Name','leaf2').Out().Has('Type','port','IfIndex',${ifIndex})`))[0];
+    const port = async (base: string) =>
+      (await gremlin(base, `G.V().Has('Type','switch','Name','leaf2').Out().Has('Type','port','IfIndex',${ifIndex})`))[0];
     expect((await port(API)).Metadata.State).toBe('UP');
 
     const linkDownsBefore = (await get(API, '/api/status')).components.snmp.traps.byKind.linkDown as number;
@@ -132,10 +160,17 @@ describe.skipIf(skip !== null)(`the lab with only the collector config \`lab up\
       expect(down.UpdatedAt - t0, timing).toBeLessThan(3000);
 
       // B only learns it by polling, and says the trap did not come.
-      const missed = await waitFor(async () => (await get(API_B, '/api/status')).components.snmp.trapsNotReceived?.[dev], 15_000, 'B: trapsNotReceived');
+      const missed = await waitFor(
+        async () => (await get(API_B, '/api/status')).components.snmp.trapsNotReceived?.[dev],
+        15_000,
+        'B: trapsNotReceived',
+      );
       expect(missed).toMatchObject({ count: 1, last: { ifIndex, state: 'DOWN' } });
       expect((await port(API_B)).Metadata.State).toBe('DOWN');
-      const warn = b.stdout().split('\n').filter((l) => l.includes('snmpTrapsNotReceived'));
+      const warn = b
+        .stdout()
+        .split('\n')
+        .filter((l) => l.includes('snmpTrapsNotReceived'));
       expect(warn).toHaveLength(1);
       expect(warn[0]).toContain(`${lab.collector.address}:19999`);
       const metrics = (await lab.exec(lab.mgmtNs, 'curl', ['-sf', `${API_B}/metrics`])).stdout;
@@ -149,10 +184,14 @@ describe.skipIf(skip !== null)(`the lab with only the collector config \`lab up\
     expect(up.UpdatedAt - tUp).toBeLessThan(3000);
     // A polled the port in both states (counters every 10 s) with the traps in hand: nothing missed,
     // given the 5 s grace after its poll of the DOWN state.
-    await waitFor(async () => {
-      const d = (await get(API, '/api/status')).components.snmp.devices[dev];
-      return d.tasks.counters.lastPoll > tUp && Date.now() - d.tasks.counters.lastPoll > 5500;
-    }, 25_000, 'A: a counter poll after the cable came back, plus the grace time');
+    await waitFor(
+      async () => {
+        const d = (await get(API, '/api/status')).components.snmp.devices[dev];
+        return d.tasks.counters.lastPoll > tUp && Date.now() - d.tasks.counters.lastPoll > 5500;
+      },
+      25_000,
+      'A: a counter poll after the cable came back, plus the grace time',
+    );
     expect((await get(API, '/api/status')).components.snmp.trapsNotReceived).toEqual({});
     expect(a.stdout()).not.toContain('snmpTrapsNotReceived');
   }, 90_000);
@@ -163,24 +202,44 @@ describe.skipIf(skip !== null)(`the lab with only the collector config \`lab up\
     // The collector of the first test, never restarted: the flows of its first seconds (stored
     // while the stitcher merged placeholders) are part of what the recipes read.
     await allPolled(API, Object.keys(lab.switches).length);
-    const h3Mac = (JSON.parse((await lab.exec(lab.namespaces.h3!, 'ip', ['-j', 'link', 'show', 'eth1'])).stdout) as { address: string }[])[0]!.address;
+    const h3Mac = (
+      JSON.parse((await lab.exec(lab.namespaces.h3!, 'ip', ['-j', 'link', 'show', 'eth1'])).stdout) as { address: string }[]
+    )[0]!.address;
     const run = cookbookRunner(lab, API, h3Mac);
-    const idOf = async (sw: string, port: string) => ((await run.gremlin(`G.V().Has('Type', 'switch', 'Name', '${sw}').Out().Has('Type', 'port', 'Name', '${port}').Values('ID')`)) as string[])[0]!;
+    const idOf = async (sw: string, port: string) =>
+      (
+        (await run.gremlin(
+          `G.V().Has('Type', 'switch', 'Name', '${sw}').Out().Has('Type', 'port', 'Name', '${port}').Values('ID')`,
+        )) as string[]
+      )[0]!;
     const [l1e5, l2e3, l2e5] = [await idOf('leaf1', 'eth5'), await idOf('leaf2', 'eth3'), await idOf('leaf2', 'eth5')];
     const leaf1 = ((await run.gremlin("G.V().Has('Type', 'switch', 'Name', 'leaf1').Values('ID')")) as string[])[0]!;
-    await waitFor(async () => ((await run.gremlin("G.V().Has('Type', 'host', 'Name', 'h3').Out().Both().Has('Type', 'port')")) as unknown[]).length === 2, 20_000, 'h3 cabled to both leaves');
+    await waitFor(
+      async () =>
+        ((await run.gremlin("G.V().Has('Type', 'host', 'Name', 'h3').Out().Both().Has('Type', 'port')")) as unknown[]).length === 2,
+      20_000,
+      'h3 cabled to both leaves',
+    );
     // h3 resolves h2 again (an ARP exchange the recipes find among h3's non-IP flows).
     await lab.exec(lab.namespaces.h3!, 'ip', ['neigh', 'flush', 'all']);
     const t = await measuredTransfer(lab, 'h3', 'h2', 5_000_000, 5002);
     const stored = await settledStored(lab, API, lab.nodes.leaf1!.mgmtIp, t);
     expect(stored.fwd.bytes).toBeGreaterThan(5_000_000);
-    expect(flowsOnVanishedNodes(collectorDataDir(lab.state)), 'stored flow rows whose device/port node is not in the graph').toEqual({ rows: 0, ids: [] });
-    const h3 = t.src, h2 = t.dst;
+    expect(flowsOnVanishedNodes(collectorDataDir(lab.state)), 'stored flow rows whose device/port node is not in the graph').toEqual({
+      rows: 0,
+      ids: [],
+    });
+    const h3 = t.src,
+      h2 = t.dst;
     type Row = { srcAddr: string; dstAddr: string; dstPort: number; proto: number; protoName: string; bytes: number };
-    const leafRows = async () => JSON.parse((await lab.exec(lab.mgmtNs, 'curl', ['-sf', `${API}/api/flows?node=${leaf1}&top=10000`])).stdout) as unknown[];
+    const leafRows = async () =>
+      JSON.parse((await lab.exec(lab.mgmtNs, 'curl', ['-sf', `${API}/api/flows?node=${leaf1}&top=10000`])).stdout) as unknown[];
     const leafCount = { before: -1, after: -1 };
     const checks: Record<string, (out: any) => void> = {
-      'port-of-host': (o) => expect(o.map((n: any) => `${n.ID} ${n.Metadata.Type} ${n.Metadata.Name}`).sort()).toEqual([`${l1e5} port eth5`, `${l2e3} port eth3`].sort()),
+      'port-of-host': (o) =>
+        expect(o.map((n: any) => `${n.ID} ${n.Metadata.Type} ${n.Metadata.Name}`).sort()).toEqual(
+          [`${l1e5} port eth5`, `${l2e3} port eth3`].sort(),
+        ),
       'switch-of-host': (o) => expect([...o].sort()).toEqual(['leaf1', 'leaf2']),
       'port-of-mac': (o) => expect(o).toEqual(['eth5']),
       'port-of-ip': (o) => expect(o.trim().split('\n')).toEqual([`leaf1 port ${l1e5}`]),
@@ -191,7 +250,8 @@ describe.skipIf(skip !== null)(`the lab with only the collector config \`lab up\
         expect(o[0]).toMatchObject({ srcAddr: h3, dstAddr: h2, dstPort: 5002, proto: 6 });
         expect(o[0]!.bytes).toBeGreaterThan(5_000_000);
       },
-      'top-flows-rest': (o: string) => expect(o.split('\n')[0]).toMatch(new RegExp(`^${h3}:${t.srcPort} -> ${h2}:5002 proto 6 \\d{7,} bytes$`)),
+      'top-flows-rest': (o: string) =>
+        expect(o.split('\n')[0]).toMatch(new RegExp(`^${h3}:${t.srcPort} -> ${h2}:5002 proto 6 \\d{7,} bytes$`)),
       'top-talkers': (o) => {
         expect(o[0].src).toBe(h3);
         expect(o[0].bytes).toBeGreaterThan(5_000_000);
@@ -239,7 +299,11 @@ describe.skipIf(skip !== null)(`the lab with only the collector config \`lab up\
     await new Promise((r) => setTimeout(r, 1000));
     await lab.exec(lab.namespaces.h4!, 'ip', ['link', 'set', 'eth2', 'down']);
     try {
-      await waitFor(async () => ((await run.gremlin(`G.V('${l2e5}').Values('State')`)) as string[])[0] === 'DOWN', 15_000, 'leaf2 eth5 DOWN');
+      await waitFor(
+        async () => ((await run.gremlin(`G.V('${l2e5}').Values('State')`)) as string[])[0] === 'DOWN',
+        15_000,
+        'leaf2 eth5 DOWN',
+      );
       const ago = `${Math.ceil((Date.now() - before) / 1000) + 1}s`;
       for (const blk of blocks) {
         if (blk.id === 'flows-count') leafCount.before = (await leafRows()).length;
@@ -249,14 +313,20 @@ describe.skipIf(skip !== null)(`the lab with only the collector config \`lab up\
         try {
           checks[blk.id]!(parsed);
         } catch (e) {
-          throw new Error(`docs/query-cookbook.md line ${blk.line} (check ${blk.id}) answered ${JSON.stringify(parsed).slice(0, 600)}`, { cause: e });
+          throw new Error(`docs/query-cookbook.md line ${blk.line} (check ${blk.id}) answered ${JSON.stringify(parsed).slice(0, 600)}`, {
+            cause: e,
+          });
         }
       }
     } finally {
       await lab.exec(lab.namespaces.h4!, 'ip', ['link', 'set', 'eth2', 'up']);
     }
     // The CLI the doc names gives the API's answer.
-    const cli = await lab.exec(lab.mgmtNs, process.execPath, ['bin/canopy.js', 'query', blocks.find((x) => x.id === 'switch-of-host')!.code]);
+    const cli = await lab.exec(lab.mgmtNs, process.execPath, [
+      'bin/canopy.js',
+      'query',
+      blocks.find((x) => x.id === 'switch-of-host')!.code,
+    ]);
     expect((JSON.parse(cli.stdout) as string[]).sort()).toEqual(['leaf1', 'leaf2']);
   }, 120_000);
 

@@ -31,7 +31,10 @@ const trapSink = (conf: string) => /^trap2sink (\S+):(\d+) (\S+)$/m.exec(conf);
 describe('the collector config written by canopy lab up', () => {
   it('passes `canopy collector --config F --check` (the real CLI)', () => {
     const { file } = plan();
-    const out = execFileSync(process.execPath, ['bin/canopy.js', 'collector', '--config', file, '--check'], { encoding: 'utf8', env: { PATH: process.env.PATH } });
+    const out = execFileSync(process.execPath, ['bin/canopy.js', 'collector', '--config', file, '--check'], {
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH },
+    });
     expect(out).toContain('config OK');
   });
 
@@ -46,7 +49,10 @@ describe('the collector config written by canopy lab up', () => {
 
   it.each([
     ['defaults', {}],
-    ['--collector and every port moved', { collector: '10.77.255.9', sflowPort: 16343, netflowPort: 12055, ipfixPort: 14739, trapPort: 19162 }],
+    [
+      '--collector and every port moved',
+      { collector: '10.77.255.9', sflowPort: 16343, netflowPort: 12055, ipfixPort: 14739, trapPort: 19162 },
+    ],
     ['--subnet-base', { subnetBase: '10.123' }],
   ] as [string, LabOptions][])('listeners, devices and credentials agree with the lab daemons (%s)', (_name, opts) => {
     const { state, file } = plan(opts);
@@ -58,7 +64,9 @@ describe('the collector config written by canopy lab up', () => {
     expect(cfg.api.listen).toBe('127.0.0.1:8082');
     expect(cfg.storage.dataDir.startsWith(state.stateDir)).toBe(true);
     const switches = Object.values(state.nodes).filter((n) => n.role === 'switch');
-    expect(cfg.snmp.devices.map((d) => `${d.name}@${d.address}:${d.port}/${d.version}`)).toEqual(switches.map((n) => `${n.name}@${n.mgmtIp}:161/3`));
+    expect(cfg.snmp.devices.map((d) => `${d.name}@${d.address}:${d.port}/${d.version}`)).toEqual(
+      switches.map((n) => `${n.name}@${n.mgmtIp}:161/3`),
+    );
     for (const n of switches) {
       const conf = snmpdConf(state, n);
       // Every switch's snmpd targets the trap listener with a community the listener accepts.
@@ -67,7 +75,9 @@ describe('the collector config written by canopy lab up', () => {
       expect(cfg.snmp.traps.communities).toContain(sink[3]);
       // and answers the credentials the devices will be polled with.
       const v3 = cfg.snmp.credentials.find((x) => x.version === '3')!;
-      expect(conf).toContain(`createUser ${v3.user} ${v3.authProtocol!.toUpperCase()} "${v3.authKey}" ${v3.privProtocol!.toUpperCase()} "${v3.privKey}"`);
+      expect(conf).toContain(
+        `createUser ${v3.user} ${v3.authProtocol!.toUpperCase()} "${v3.authKey}" ${v3.privProtocol!.toUpperCase()} "${v3.privKey}"`,
+      );
       const v2 = cfg.snmp.credentials.find((x) => x.version === '2c')!;
       expect(conf).toContain(`rocommunity ${v2.community} default`);
       expect(conf).toContain(`agentaddress udp:${n.mgmtIp}:161`);
@@ -76,8 +86,14 @@ describe('the collector config written by canopy lab up', () => {
   });
 
   it('a lab without flow exporters gets no flow listeners', () => {
-    const { topo, state } = planLab(parseTopology(readFileSync('containerlab/ovs.clab.yml', 'utf8')), 'containerlab/ovs.clab.yml', { stateDir: join(dir, 'ovs') });
-    const cfg = parse(labCollectorConfigText(state, topo)) as { sflow: { enabled: boolean }; netflow: { enabled: boolean }; ipfix: { enabled: boolean } };
+    const { topo, state } = planLab(parseTopology(readFileSync('containerlab/ovs.clab.yml', 'utf8')), 'containerlab/ovs.clab.yml', {
+      stateDir: join(dir, 'ovs'),
+    });
+    const cfg = parse(labCollectorConfigText(state, topo)) as {
+      sflow: { enabled: boolean };
+      netflow: { enabled: boolean };
+      ipfix: { enabled: boolean };
+    };
     expect([cfg.sflow.enabled, cfg.netflow.enabled, cfg.ipfix.enabled]).toEqual([topo.nodes.some((n) => n.sflow), false, false]);
   });
 

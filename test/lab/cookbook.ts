@@ -10,7 +10,12 @@ export const COOKBOOK = resolve(import.meta.dirname, '../../docs/query-cookbook.
 /** The example MAC the doc uses for h1's NIC. */
 export const DOC_MAC = '52:54:00:12:34:56';
 
-export interface CookbookBlock { id: string; lang: 'gremlin' | 'sh'; code: string; line: number }
+export interface CookbookBlock {
+  id: string;
+  lang: 'gremlin' | 'sh';
+  code: string;
+  line: number;
+}
 
 /** The checked blocks, and the fenced query/shell blocks that have no check (which the test rejects). */
 export function cookbookBlocks(md = readFileSync(COOKBOOK, 'utf8')): { blocks: CookbookBlock[]; unchecked: number[] } {
@@ -23,7 +28,8 @@ export function cookbookBlocks(md = readFileSync(COOKBOOK, 'utf8')): { blocks: C
     let end = i + 1;
     while (end < lines.length && lines[end] !== '```') end++;
     const check = /^<!-- check: ([\w-]+) -->$/.exec(lines[i - 1] ?? '');
-    if (check) blocks.push({ id: check[1]!, lang: open[1] === 'gremlin' ? 'gremlin' : 'sh', code: lines.slice(i + 1, end).join('\n'), line: i + 1 });
+    if (check)
+      blocks.push({ id: check[1]!, lang: open[1] === 'gremlin' ? 'gremlin' : 'sh', code: lines.slice(i + 1, end).join('\n'), line: i + 1 });
     else unchecked.push(i + 1);
     i = end;
   }
@@ -43,7 +49,15 @@ export function cookbookRunner(lab: TestLab, api: string, h1Mac: string): Cookbo
   return {
     subst,
     async gremlin(query) {
-      const r = await lab.exec(lab.mgmtNs, 'curl', ['-s', '--max-time', '10', '-XPOST', `${api}/api/topology`, '-d', JSON.stringify({ GremlinQuery: subst(query) })]);
+      const r = await lab.exec(lab.mgmtNs, 'curl', [
+        '-s',
+        '--max-time',
+        '10',
+        '-XPOST',
+        `${api}/api/topology`,
+        '-d',
+        JSON.stringify({ GremlinQuery: subst(query) }),
+      ]);
       try {
         return JSON.parse(r.stdout) as unknown;
       } catch {
@@ -51,7 +65,12 @@ export function cookbookRunner(lab: TestLab, api: string, h1Mac: string): Cookbo
       }
     },
     async sh(script, env = {}) {
-      const r = await lab.exec(lab.mgmtNs, 'env', [...Object.entries(env).map(([k, v]) => `${k}=${v}`), 'bash', '-euo', 'pipefail', '-c', subst(script)], { allowFail: true });
+      const r = await lab.exec(
+        lab.mgmtNs,
+        'env',
+        [...Object.entries(env).map(([k, v]) => `${k}=${v}`), 'bash', '-euo', 'pipefail', '-c', subst(script)],
+        { allowFail: true },
+      );
       if (r.code !== 0) throw new Error(`recipe failed (exit ${r.code}): ${r.stderr.slice(0, 500)}\n${script}`);
       return r.stdout;
     },

@@ -42,7 +42,10 @@ describe.skipIf(reason !== null)(`fabric.clab.yml as namespaces${reason ? ` — 
     lab = await startLab(FILE);
     console.log(`[lab] fabric bring-up ${lab.upMs} ms (prefix ${lab.prefix})`);
     for (const n of topo.nodes.filter((x) => x.role === 'host')) {
-      const links = JSON.parse((await lab.exec(lab.namespaces[n.name]!, 'ip', ['-j', 'link', 'show'])).stdout) as { ifname: string; address: string }[];
+      const links = JSON.parse((await lab.exec(lab.namespaces[n.name]!, 'ip', ['-j', 'link', 'show'])).stdout) as {
+        ifname: string;
+        address: string;
+      }[];
       for (const l of links) macs.set(`${n.name}:${l.ifname}`, l.address);
     }
   });
@@ -53,11 +56,13 @@ describe.skipIf(reason !== null)(`fabric.clab.yml as namespaces${reason ? ` — 
   /** What each switch port should see: the peer's name and port id (ifName for switches, MAC for hosts). */
   function expectedNeighbours(sw: string): { localIf: string; sysName: string; portId: string }[] {
     const node = topo.nodes.find((n) => n.name === sw)!;
-    return node.ifaces.map((i) => {
-      const peer = topo.nodes.find((n) => n.name === i.peer.node)!;
-      const portId = peer.role === 'switch' ? i.peer.iface : macs.get(`${peer.name}:${i.peer.iface}`)!;
-      return { localIf: i.name, sysName: peer.name, portId };
-    }).sort((a, b) => a.localIf.localeCompare(b.localIf));
+    return node.ifaces
+      .map((i) => {
+        const peer = topo.nodes.find((n) => n.name === i.peer.node)!;
+        const portId = peer.role === 'switch' ? i.peer.iface : macs.get(`${peer.name}:${i.peer.iface}`)!;
+        return { localIf: i.name, sysName: peer.name, portId };
+      })
+      .sort((a, b) => a.localIf.localeCompare(b.localIf));
   }
 
   it('lldpcli in every switch namespace shows the expected neighbours', async () => {
@@ -75,19 +80,24 @@ describe.skipIf(reason !== null)(`fabric.clab.yml as namespaces${reason ? ` — 
     const auth = v3
       ? ['-v3', '-l', 'authPriv', '-u', s.v3.user, '-a', s.v3.authProtocol, '-A', s.v3.authKey, '-x', s.v3.privProtocol, '-X', s.v3.privKey]
       : ['-v2c', '-c', s.community];
-    const walk = async (oid: string) => parseWalk((await lab.exec(lab.mgmtNs, 'snmpwalk', [...auth, '-On', '-Ox', s.host, oid])).stdout, oid);
+    const walk = async (oid: string) =>
+      parseWalk((await lab.exec(lab.mgmtNs, 'snmpwalk', [...auth, '-On', '-Ox', s.host, oid])).stdout, oid);
     const loc = await walk(LLDP_LOC_PORT_ID);
-    const sub = await walk(LLDP_REM_PORT_SUBTYPE), pid = await walk(LLDP_REM_PORT_ID), name = await walk(LLDP_REM_SYSNAME);
+    const sub = await walk(LLDP_REM_PORT_SUBTYPE),
+      pid = await walk(LLDP_REM_PORT_ID),
+      name = await walk(LLDP_REM_SYSNAME);
     // Index is timeMark.localPortNum.remIndex; key on the values, never on the index (LAB.md).
-    return [...name.entries()].map(([idx, sysName]) => {
-      const localPort = idx.split('.')[1]!;
-      const portId = pid.get(idx) as Buffer;
-      return {
-        localIf: (loc.get(localPort) as Buffer).toString(),
-        sysName: (sysName as Buffer).toString(),
-        portId: sub.get(idx) === 3 ? macOf(portId) : portId.toString(),
-      };
-    }).sort((a, b) => a.localIf.localeCompare(b.localIf));
+    return [...name.entries()]
+      .map(([idx, sysName]) => {
+        const localPort = idx.split('.')[1]!;
+        const portId = pid.get(idx) as Buffer;
+        return {
+          localIf: (loc.get(localPort) as Buffer).toString(),
+          sysName: (sysName as Buffer).toString(),
+          portId: sub.get(idx) === 3 ? macOf(portId) : portId.toString(),
+        };
+      })
+      .sort((a, b) => a.localIf.localeCompare(b.localIf));
   }
 
   it('snmpwalk of every switch returns lldpRemTable rows naming the expected hosts and ports (v2c and v3)', async () => {
@@ -101,9 +111,15 @@ describe.skipIf(reason !== null)(`fabric.clab.yml as namespaces${reason ? ` — 
   it('serves BRIDGE-MIB on Linux-bridge switches, FDB learning h4 on leaf2', async () => {
     await lab.exec(lab.namespaces.h1!, 'ping', ['-c2', '-i0.2', '-W1', '-q', lab.nodes.h4!.ifaces[0]!.ipv4[0]!.split('/')[0]!]);
     const s = lab.switches.leaf2!.snmp;
-    const ports = parseWalk((await lab.exec(lab.mgmtNs, 'snmpwalk', ['-v2c', '-c', s.community, '-On', '-Ox', s.host, '1.3.6.1.2.1.17.1.4.1.2'])).stdout, '1.3.6.1.2.1.17.1.4.1.2');
+    const ports = parseWalk(
+      (await lab.exec(lab.mgmtNs, 'snmpwalk', ['-v2c', '-c', s.community, '-On', '-Ox', s.host, '1.3.6.1.2.1.17.1.4.1.2'])).stdout,
+      '1.3.6.1.2.1.17.1.4.1.2',
+    );
     expect(ports.size).toBe(3);
-    const fdb = parseWalk((await lab.exec(lab.mgmtNs, 'snmpwalk', ['-v2c', '-c', s.community, '-On', '-Ox', s.host, '1.3.6.1.2.1.17.4.3.1.1'])).stdout, '1.3.6.1.2.1.17.4.3.1.1');
+    const fdb = parseWalk(
+      (await lab.exec(lab.mgmtNs, 'snmpwalk', ['-v2c', '-c', s.community, '-On', '-Ox', s.host, '1.3.6.1.2.1.17.4.3.1.1'])).stdout,
+      '1.3.6.1.2.1.17.4.3.1.1',
+    );
     expect([...fdb.values()].map((b) => macOf(b as Buffer))).toContain(macs.get('h4:eth1'));
   });
 
@@ -130,7 +146,11 @@ describe.skipIf(reason !== null)(`fabric.clab.yml as namespaces${reason ? ` — 
       await lab.exec(lab.namespaces.h1!, 'ping', ['-c3', '-i0.3', '-W1', '-q', lab.nodes.h4!.ifaces[0]!.ipv4[0]!.split('/')[0]!]);
       const from = lab.switches.leaf2!.mgmtIp;
       const version = (d: { hex: string }) => parseInt(d.hex.slice(0, 4), 16);
-      for (const [port, v] of [[c.netflowPort, 5], [c.netflowPort, 9], [c.ipfixPort, 10]] as const) {
+      for (const [port, v] of [
+        [c.netflowPort, 5],
+        [c.netflowPort, 9],
+        [c.ipfixPort, 10],
+      ] as const) {
         const d = await l.waitFor((x) => x.port === port && x.from === from && version(x) === v);
         expect(version(d)).toBe(v);
       }

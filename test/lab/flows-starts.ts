@@ -24,14 +24,24 @@ let failed = 0;
 
 /** "yes" when leaf1's rows of the transfer name the polled leaf1 switch as their device, else what they name. */
 async function attribution(src: string, srcPort: number): Promise<string> {
-  const get = async (args: string[]) => JSON.parse((await lab.exec(lab.mgmtNs, 'curl', ['-sf', '--max-time', '5', ...args])).stdout) as unknown;
+  const get = async (args: string[]) =>
+    JSON.parse((await lab.exec(lab.mgmtNs, 'curl', ['-sf', '--max-time', '5', ...args])).stdout) as unknown;
   const end = Date.now() + 20_000;
   let sw: string | undefined;
   while (!sw && Date.now() < end) {
-    sw = ((await get(['-XPOST', `${api}/api/topology`, '-d', JSON.stringify({ GremlinQuery: "G.V().Has('Type', 'switch', 'Name', 'leaf1').Has('Probe', 'snmp').Values('ID')" })])) as string[])[0];
+    sw = (
+      (await get([
+        '-XPOST',
+        `${api}/api/topology`,
+        '-d',
+        JSON.stringify({ GremlinQuery: "G.V().Has('Type', 'switch', 'Name', 'leaf1').Has('Probe', 'snmp').Values('ID')" }),
+      ])) as string[]
+    )[0];
     if (!sw) await new Promise((r) => setTimeout(r, 500));
   }
-  const rows = (await get([`${api}/api/flows?exporter=${lab.nodes.leaf1!.mgmtIp}&addr=${src}&port=${srcPort}&top=100`])) as { deviceId: string }[];
+  const rows = (await get([`${api}/api/flows?exporter=${lab.nodes.leaf1!.mgmtIp}&addr=${src}&port=${srcPort}&top=100`])) as {
+    deviceId: string;
+  }[];
   const other = [...new Set(rows.map((r) => r.deviceId).filter((d) => d !== sw))];
   return other.length === 0 ? 'yes' : `no: ${other.join(',')} (leaf1 is ${sw ?? 'not polled yet'})`;
 }
@@ -52,13 +62,34 @@ try {
       const frames = t.frames.fwd.bytes + t.frames.rev.bytes;
       const asFrames = stored + 14 * (s.fwd.packets + s.rev.packets);
       const r = {
-        start: i, sent: t.sent, received: t.received, transferMs: t.transferMs, captureDropped: t.captureDropped, captureComplete: t.frames.fwd.packets + t.frames.rev.packets === t.captureReceived && t.captureWhole,
-        tsharkFrameBytes: frames, tsharkIpBytes: ip, storedBytes: stored, storedPackets: s.fwd.packets + s.rev.packets, tsharkPackets: t.frames.fwd.packets + t.frames.rev.packets,
-        storedVsIpPct: +(100 * (stored - ip) / ip).toFixed(3), storedFramesVsFramesPct: +(100 * (asFrames - frames) / frames).toFixed(3), storedVsFramesPct: +(100 * (stored - frames) / frames).toFixed(3),
-        rowsOnPolledSwitch: attributed, rowsOnVanishedNodes: vanished.rows, vanishedNodes: vanished.ids,
-        handlerFailedLines: logLines(c, 'datagram handler failed'), firstHandlerError: firstLogError(c, 'datagram handler failed'), settledAfterMs: s.waitedMs,
+        start: i,
+        sent: t.sent,
+        received: t.received,
+        transferMs: t.transferMs,
+        captureDropped: t.captureDropped,
+        captureComplete: t.frames.fwd.packets + t.frames.rev.packets === t.captureReceived && t.captureWhole,
+        tsharkFrameBytes: frames,
+        tsharkIpBytes: ip,
+        storedBytes: stored,
+        storedPackets: s.fwd.packets + s.rev.packets,
+        tsharkPackets: t.frames.fwd.packets + t.frames.rev.packets,
+        storedVsIpPct: +((100 * (stored - ip)) / ip).toFixed(3),
+        storedFramesVsFramesPct: +((100 * (asFrames - frames)) / frames).toFixed(3),
+        storedVsFramesPct: +((100 * (stored - frames)) / frames).toFixed(3),
+        rowsOnPolledSwitch: attributed,
+        rowsOnVanishedNodes: vanished.rows,
+        vanishedNodes: vanished.ids,
+        handlerFailedLines: logLines(c, 'datagram handler failed'),
+        firstHandlerError: firstLogError(c, 'datagram handler failed'),
+        settledAfterMs: s.waitedMs,
       };
-      const ok = Math.abs(r.storedFramesVsFramesPct) <= 1 && Math.abs(r.storedVsIpPct) <= 1 && r.handlerFailedLines === 0 && r.rowsOnVanishedNodes === 0 && r.captureDropped === 0 && r.captureComplete;
+      const ok =
+        Math.abs(r.storedFramesVsFramesPct) <= 1 &&
+        Math.abs(r.storedVsIpPct) <= 1 &&
+        r.handlerFailedLines === 0 &&
+        r.rowsOnVanishedNodes === 0 &&
+        r.captureDropped === 0 &&
+        r.captureComplete;
       if (!ok) failed++;
       results.push(r);
       process.stdout.write(`${JSON.stringify({ ...r, ok })}\n`);
@@ -69,5 +100,7 @@ try {
 } finally {
   await lab.stop();
 }
-process.stdout.write(`${JSON.stringify({ summary: true, starts: results.length, failed, storedVsIpPct: results.map((r) => r.storedVsIpPct), handlerFailedLines: results.map((r) => r.handlerFailedLines), rowsOnVanishedNodes: results.map((r) => r.rowsOnVanishedNodes) })}\n`);
+process.stdout.write(
+  `${JSON.stringify({ summary: true, starts: results.length, failed, storedVsIpPct: results.map((r) => r.storedVsIpPct), handlerFailedLines: results.map((r) => r.handlerFailedLines), rowsOnVanishedNodes: results.map((r) => r.rowsOnVanishedNodes) })}\n`,
+);
 process.exit(failed ? 1 : 0);

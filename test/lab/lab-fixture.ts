@@ -32,7 +32,15 @@ export interface StartLabOptions {
   verbose?: boolean;
 }
 
-export interface LabSwitch { name: string; ns: string; kind: 'bridge' | 'ovs'; mgmtIp: string; snmp: SnmpCreds & { host: string }; lldpSocket: string; ovsdbSocket?: string }
+export interface LabSwitch {
+  name: string;
+  ns: string;
+  kind: 'bridge' | 'ovs';
+  mgmtIp: string;
+  snmp: SnmpCreds & { host: string };
+  lldpSocket: string;
+  ovsdbSocket?: string;
+}
 
 export interface LabChild {
   pid: number;
@@ -45,8 +53,17 @@ export interface LabChild {
   stop(): Promise<void>;
 }
 
-export interface UdpDatagram { port: number; from: string; len: number; hex: string }
-export interface UdpListener { datagrams(port?: number): UdpDatagram[]; waitFor(pred: (d: UdpDatagram) => boolean, timeoutMs?: number): Promise<UdpDatagram>; stop(): Promise<void> }
+export interface UdpDatagram {
+  port: number;
+  from: string;
+  len: number;
+  hex: string;
+}
+export interface UdpListener {
+  datagrams(port?: number): UdpDatagram[];
+  waitFor(pred: (d: UdpDatagram) => boolean, timeoutMs?: number): Promise<UdpDatagram>;
+  stop(): Promise<void>;
+}
 
 export interface TestLab {
   state: LabState;
@@ -109,28 +126,52 @@ export async function startLab(file: string, opts: StartLabOptions = {}): Promis
   let stopped: Promise<DownResult | null> | null = null;
 
   const spawnIn = (ns: string, cmd: string, args: string[], o: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): LabChild => {
-    const child = spawn('ip', ['netns', 'exec', ns, cmd, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: o.env ?? process.env, cwd: o.cwd ?? ROOT });
+    const child = spawn('ip', ['netns', 'exec', ns, cmd, ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: o.env ?? process.env,
+      cwd: o.cwd ?? ROOT,
+    });
     const pid = child.pid;
     if (pid === undefined) throw new Error(`could not start ${cmd} in ${ns}`);
     const start = procStat(pid)?.start ?? '';
-    let out = '', err = '';
+    let out = '',
+      err = '';
     child.stdout.on('data', (b: Buffer) => (out += b.toString()));
     child.stderr.on('data', (b: Buffer) => (err += b.toString()));
     const lc: LabChild = {
-      pid, child, stdout: () => out, stderr: () => err,
-      waitForOutput: (re, timeoutMs = 10_000) => new Promise((res, rej) => {
-        const check = () => {
-          const m = re.exec(out);
-          if (m) { done(); res(m[0]); }
-        };
-        const onExit = () => { done(); rej(new Error(`${cmd} in ${ns} exited before printing ${re}: ${err.slice(-500)}`)); };
-        const timer = setTimeout(() => { done(); rej(new Error(`timeout waiting for ${re} from ${cmd} in ${ns}; stderr: ${err.slice(-500)}`)); }, timeoutMs);
-        const done = () => { clearTimeout(timer); child.stdout.off('data', check); child.off('exit', onExit); };
-        child.stdout.on('data', check);
-        child.on('exit', onExit);
-        check();
-      }),
-      stop: async () => { await stopPids([{ pid, start }], 2000); },
+      pid,
+      child,
+      stdout: () => out,
+      stderr: () => err,
+      waitForOutput: (re, timeoutMs = 10_000) =>
+        new Promise((res, rej) => {
+          const check = () => {
+            const m = re.exec(out);
+            if (m) {
+              done();
+              res(m[0]);
+            }
+          };
+          const onExit = () => {
+            done();
+            rej(new Error(`${cmd} in ${ns} exited before printing ${re}: ${err.slice(-500)}`));
+          };
+          const timer = setTimeout(() => {
+            done();
+            rej(new Error(`timeout waiting for ${re} from ${cmd} in ${ns}; stderr: ${err.slice(-500)}`));
+          }, timeoutMs);
+          const done = () => {
+            clearTimeout(timer);
+            child.stdout.off('data', check);
+            child.off('exit', onExit);
+          };
+          child.stdout.on('data', check);
+          child.on('exit', onExit);
+          check();
+        }),
+      stop: async () => {
+        await stopPids([{ pid, start }], 2000);
+      },
     };
     children.push(lc);
     return lc;
@@ -139,13 +180,27 @@ export async function startLab(file: string, opts: StartLabOptions = {}): Promis
   const switches: Record<string, LabSwitch> = {};
   for (const n of Object.values(state.nodes)) {
     if (n.role !== 'switch' || !n.switchKind) continue;
-    const sw: LabSwitch = { name: n.name, ns: n.ns, kind: n.switchKind, mgmtIp: n.mgmtIp, snmp: { ...state.snmp, host: n.mgmtIp }, lldpSocket: n.lldpSocket };
+    const sw: LabSwitch = {
+      name: n.name,
+      ns: n.ns,
+      kind: n.switchKind,
+      mgmtIp: n.mgmtIp,
+      snmp: { ...state.snmp, host: n.mgmtIp },
+      lldpSocket: n.lldpSocket,
+    };
     if (n.ovsdbSocket) sw.ovsdbSocket = n.ovsdbSocket;
     switches[n.name] = sw;
   }
 
   const lab: TestLab = {
-    state, prefix, stateDir: state.stateDir, mgmtNs: state.mgmtNs, collector: state.collector, nodes: state.nodes, switches, upMs,
+    state,
+    prefix,
+    stateDir: state.stateDir,
+    mgmtNs: state.mgmtNs,
+    collector: state.collector,
+    nodes: state.nodes,
+    switches,
+    upMs,
     namespaces: Object.fromEntries(Object.values(state.nodes).map((n) => [n.name, n.ns])),
     exec: (ns, cmd, args, o = {}) => run(ns, cmd, args, o),
     spawnIn,
@@ -153,7 +208,12 @@ export async function startLab(file: string, opts: StartLabOptions = {}): Promis
     async listenUdp(ports, host = state.collector.address) {
       const c = spawnIn(state.mgmtNs, process.execPath, ['-e', UDP_LISTENER, host, ...ports.map(String)]);
       await c.waitForOutput(/LISTENING/);
-      const all = () => c.stdout().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as UdpDatagram);
+      const all = () =>
+        c
+          .stdout()
+          .split('\n')
+          .filter((l) => l.startsWith('{'))
+          .map((l) => JSON.parse(l) as UdpDatagram);
       return {
         datagrams: (port) => all().filter((d) => port === undefined || d.port === port),
         async waitFor(pred, timeoutMs = 15_000) {

@@ -26,7 +26,10 @@ function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr:
   });
 }
 
-const ourNamespaces = () => execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' }).split('\n').filter((l) => l.startsWith(prefix));
+const ourNamespaces = () =>
+  execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' })
+    .split('\n')
+    .filter((l) => l.startsWith(prefix));
 
 describe.skipIf(reason !== null)(`canopy lab up/down lifecycle${reason ? ` — SKIPPED: ${reason}` : ''}`, () => {
   afterAll(async () => {
@@ -49,7 +52,10 @@ describe.skipIf(reason !== null)(`canopy lab up/down lifecycle${reason ? ` — S
     const ping = execFileSync('ip', ['netns', 'exec', `${prefix}vm1`, 'ping', '-c2', '-W1', '10.250.200.2'], { encoding: 'utf8' });
     expect(ping).toMatch(/2 received/);
     // Live port counters of the tunnel port (the OVSDB statistics column only refreshes every 5 s).
-    const stats = execFileSync('ovs-ofctl', ['dump-ports', 'br-tun', 'vxlan0'], { encoding: 'utf8', env: { ...process.env, OVS_RUNDIR: st.nodes.hv1!.ovsRun } });
+    const stats = execFileSync('ovs-ofctl', ['dump-ports', 'br-tun', 'vxlan0'], {
+      encoding: 'utf8',
+      env: { ...process.env, OVS_RUNDIR: st.nodes.hv1!.ovsRun },
+    });
     expect(Number(/tx pkts=(\d+)/.exec(stats)?.[1])).toBeGreaterThanOrEqual(2);
     const t0 = Date.now();
     const down = await cli('down', 'containerlab/ovs.clab.yml', ...common);

@@ -31,7 +31,12 @@ describe('containerlab topology files', () => {
   it('fabric: 2 spines, 2 leaves, 4 hosts; h3 dual-homed to both leaves, h4 twice to leaf2', () => {
     const t = parseTopology(readFileSync('containerlab/fabric.clab.yml', 'utf8'));
     const by = Object.fromEntries(t.nodes.map((n) => [n.name, n]));
-    expect(t.nodes.filter((n) => n.role === 'switch').map((n) => `${n.name}:${n.switchKind}`)).toEqual(['spine1:ovs', 'spine2:bridge', 'leaf1:ovs', 'leaf2:bridge']);
+    expect(t.nodes.filter((n) => n.role === 'switch').map((n) => `${n.name}:${n.switchKind}`)).toEqual([
+      'spine1:ovs',
+      'spine2:bridge',
+      'leaf1:ovs',
+      'leaf2:bridge',
+    ]);
     expect(t.nodes.filter((n) => n.role === 'host').map((n) => n.name)).toEqual(['h1', 'h2', 'h3', 'h4']);
     expect(by.h3!.ifaces.map((i) => i.peer.node)).toEqual(['leaf1', 'leaf2']);
     expect(by.h4!.ifaces.map((i) => `${i.peer.node}:${i.peer.iface}`)).toEqual(['leaf2:eth4', 'leaf2:eth5']);
@@ -60,7 +65,8 @@ describe('containerlab topology files', () => {
   });
 
   it('reports broken files with the node or link at fault', () => {
-    const base = 'name: x\nmgmt: { ipv4-subnet: 10.1.2.0/24 }\ntopology:\n  nodes:\n    a: { kind: linux, mgmt-ipv4: 10.1.2.5, labels: { canopy.role: host } }\n';
+    const base =
+      'name: x\nmgmt: { ipv4-subnet: 10.1.2.0/24 }\ntopology:\n  nodes:\n    a: { kind: linux, mgmt-ipv4: 10.1.2.5, labels: { canopy.role: host } }\n';
     expect(() => parseTopology(base + '  links:\n    - endpoints: ["a:eth1", "b:eth1"]\n')).toThrow(/link #1: unknown node "b"/);
     expect(() => parseTopology(base.replace('host', 'router'))).toThrow(/node a: label canopy.role/);
     expect(() => parseTopology('name: x\ntopology: {}\n')).toThrow(TopologyError);

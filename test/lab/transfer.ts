@@ -37,7 +37,10 @@ const s = net.connect(port, host, () => {
 });
 s.on('data', () => {});`;
 
-export interface Side { bytes: number; packets: number }
+export interface Side {
+  bytes: number;
+  packets: number;
+}
 
 export interface TransferResult {
   src: string;
@@ -75,7 +78,10 @@ async function waitUntil<T>(fn: () => T | undefined, ms: number, what: string): 
 }
 
 const json = <T>(c: LabChild): T | undefined => {
-  const l = c.stdout().split('\n').find((x) => x.startsWith('{'));
+  const l = c
+    .stdout()
+    .split('\n')
+    .find((x) => x.startsWith('{'));
   return l ? (JSON.parse(l) as T) : undefined;
 };
 
@@ -87,8 +93,16 @@ const json = <T>(c: LabChild): T | undefined => {
  * sender's wire were dropped before OVS saw them and sent again — so the sender's capture would
  * count frames that never crossed the switch.
  */
-export async function measuredTransfer(lab: TestLab, from: string, to: string, bytes: number, dstPort = 5001, rcvWindow = 65_536): Promise<TransferResult> {
-  const src = ipOf(lab, from), dst = ipOf(lab, to);
+export async function measuredTransfer(
+  lab: TestLab,
+  from: string,
+  to: string,
+  bytes: number,
+  dstPort = 5001,
+  rcvWindow = 65_536,
+): Promise<TransferResult> {
+  const src = ipOf(lab, from),
+    dst = ipOf(lab, to);
   const iface = lab.nodes[from]!.ifaces[0]!.name;
   const dir = mkdtempSync(join(tmpdir(), 'canopy-transfer-'));
   const pcap = join(dir, 'sender.pcap');
@@ -97,7 +111,19 @@ export async function measuredTransfer(lab: TestLab, from: string, to: string, b
     const rx = lab.spawnIn(lab.namespaces[to]!, process.execPath, ['-e', RECEIVER, String(dstPort), dst]);
     await rx.waitForOutput(/LISTENING/);
     // Headers only (-s 128): frame.len keeps the length on the wire, the file stays small.
-    const cap = lab.spawnIn(lab.namespaces[from]!, 'dumpcap', ['-i', iface, '-f', `tcp and host ${dst} and port ${dstPort}`, '-s', '128', '-B', '64', '-P', '-w', pcap]);
+    const cap = lab.spawnIn(lab.namespaces[from]!, 'dumpcap', [
+      '-i',
+      iface,
+      '-f',
+      `tcp and host ${dst} and port ${dstPort}`,
+      '-s',
+      '128',
+      '-B',
+      '64',
+      '-P',
+      '-w',
+      pcap,
+    ]);
     await waitUntil(() => (/Capturing on/.test(cap.stderr()) ? true : undefined), 10_000, `dumpcap on ${from} ${iface}`);
     // dumpcap says "Capturing on" a moment before its socket takes packets: a fast transfer started
     // at once lost its first ~1,300 frames (uncounted by the kernel). The capture must hold the SYN.
@@ -114,11 +140,33 @@ export async function measuredTransfer(lab: TestLab, from: string, to: string, b
     cap.child.kill('SIGINT');
     await waitUntil(() => (cap.child.exitCode !== null || cap.child.signalCode !== null ? true : undefined), 10_000, 'dumpcap to stop');
     const drops = /received\/dropped on interface '[^']*': (\d+)\/(\d+)/.exec(cap.stderr());
-    const out = await lab.exec(lab.namespaces[from]!, 'tshark', ['-r', pcap, '-T', 'fields', '-E', 'separator=,', '-e', 'ip.src', '-e', 'tcp.srcport', '-e', 'frame.len', '-e', 'ip.len', '-e', 'tcp.analysis.retransmission', '-e', 'tcp.flags.syn', '-e', 'tcp.flags.fin']);
+    const out = await lab.exec(lab.namespaces[from]!, 'tshark', [
+      '-r',
+      pcap,
+      '-T',
+      'fields',
+      '-E',
+      'separator=,',
+      '-e',
+      'ip.src',
+      '-e',
+      'tcp.srcport',
+      '-e',
+      'frame.len',
+      '-e',
+      'ip.len',
+      '-e',
+      'tcp.analysis.retransmission',
+      '-e',
+      'tcp.flags.syn',
+      '-e',
+      'tcp.flags.fin',
+    ]);
     const frames = { fwd: { bytes: 0, packets: 0 }, rev: { bytes: 0, packets: 0 } };
     const ipBytes = { fwd: 0, rev: 0 };
     let retransmissions = 0;
-    let syn = false, fins = 0;
+    let syn = false,
+      fins = 0;
     for (const line of out.stdout.split('\n')) {
       const [s, sport, flen, ilen, retrans, synFlag, finFlag] = line.split(',');
       if (!s || !flen || !ilen) continue;
@@ -131,13 +179,41 @@ export async function measuredTransfer(lab: TestLab, from: string, to: string, b
       if (d === 'fwd' && (synFlag === '1' || synFlag === 'True')) syn = true;
       if (finFlag === '1' || finFlag === 'True') fins++;
     }
-    return { src, dst, srcPort: localPort, dstPort, sent: bytes, received, frames, ipBytes, captureDropped: drops ? Number(drops[2]) : -1, captureReceived: drops ? Number(drops[1]) : -1, captureWhole: syn && fins >= 2, retransmissions, captureStats: cap.stderr().split('\n').filter((l) => /^Packets/.test(l)).join('; '), transferMs };
+    return {
+      src,
+      dst,
+      srcPort: localPort,
+      dstPort,
+      sent: bytes,
+      received,
+      frames,
+      ipBytes,
+      captureDropped: drops ? Number(drops[2]) : -1,
+      captureReceived: drops ? Number(drops[1]) : -1,
+      captureWhole: syn && fins >= 2,
+      retransmissions,
+      captureStats: cap
+        .stderr()
+        .split('\n')
+        .filter((l) => /^Packets/.test(l))
+        .join('; '),
+      transferMs,
+    };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-export interface FlowRow { exporter: string; srcAddr: string; dstAddr: string; srcPort: number; dstPort: number; proto: number; bytes: number; packets: number }
+export interface FlowRow {
+  exporter: string;
+  srcAddr: string;
+  dstAddr: string;
+  srcPort: number;
+  dstPort: number;
+  proto: number;
+  bytes: number;
+  packets: number;
+}
 
 /** The exporter's stored rows for the transfer's 5-tuple, both directions, summed. */
 export function storedFor(rows: FlowRow[], t: TransferResult): { fwd: Side; rev: Side } {
@@ -149,12 +225,23 @@ export function storedFor(rows: FlowRow[], t: TransferResult): { fwd: Side; rev:
 }
 
 /** Polls the exporter's stored rows for the transfer until they stop growing (flows are flushed on read). */
-export async function settledStored(lab: TestLab, api: string, exporter: string, t: TransferResult, maxMs = 20_000): Promise<{ fwd: Side; rev: Side; waitedMs: number }> {
+export async function settledStored(
+  lab: TestLab,
+  api: string,
+  exporter: string,
+  t: TransferResult,
+  maxMs = 20_000,
+): Promise<{ fwd: Side; rev: Side; waitedMs: number }> {
   const t0 = Date.now();
   let last = -1;
   let same = 0;
   for (;;) {
-    const r = await lab.exec(lab.mgmtNs, 'curl', ['-sf', '--max-time', '5', `${api}/api/flows?exporter=${exporter}&addr=${t.src}&port=${t.srcPort}&proto=6&top=1000`], { allowFail: true });
+    const r = await lab.exec(
+      lab.mgmtNs,
+      'curl',
+      ['-sf', '--max-time', '5', `${api}/api/flows?exporter=${exporter}&addr=${t.src}&port=${t.srcPort}&proto=6&top=1000`],
+      { allowFail: true },
+    );
     const s = storedFor(r.code === 0 ? (JSON.parse(r.stdout) as FlowRow[]) : [], t);
     const total = s.fwd.bytes + s.rev.bytes;
     same = total === last && total > 0 ? same + 1 : 0;
@@ -173,7 +260,10 @@ export function logLines(c: LabChild, msg: string): number {
 
 /** The error message of the first log line whose msg is `msg` (for reports), or undefined. */
 export function firstLogError(c: LabChild, msg: string): string | undefined {
-  const l = c.stdout().split('\n').find((x) => x.includes(`"msg":"${msg}"`));
+  const l = c
+    .stdout()
+    .split('\n')
+    .find((x) => x.includes(`"msg":"${msg}"`));
   if (!l) return undefined;
   try {
     const j = JSON.parse(l) as { err?: { message?: string } };
@@ -199,7 +289,11 @@ export function flowsOnVanishedNodes(dataDir: string): { rows: number; ids: stri
       const where = ['device_id', 'in_port_id', 'out_port_id'].map(gone).join(' OR ');
       rows += (db.prepare(`SELECT count(*) AS n FROM ${t} WHERE ${where}`).get() as { n: number }).n;
       for (const col of ['device_id', 'in_port_id', 'out_port_id']) {
-        for (const id of db.prepare(`SELECT DISTINCT ${col} AS id FROM ${t} WHERE ${gone(col)}`).pluck().all() as string[]) ids.add(id);
+        for (const id of db
+          .prepare(`SELECT DISTINCT ${col} AS id FROM ${t} WHERE ${gone(col)}`)
+          .pluck()
+          .all() as string[])
+          ids.add(id);
       }
     }
     return { rows, ids: [...ids] };

@@ -14,17 +14,36 @@ export function org(oui: string, subtype: number, info: Buffer | string): Buffer
   return tlv(127, Buffer.concat([h(oui), Buffer.from([subtype]), typeof info === 'string' ? Buffer.from(info) : info]));
 }
 
-export const u16 = (n: number) => { const b = Buffer.alloc(2); b.writeUInt16BE(n); return b; };
-export const u32 = (n: number) => { const b = Buffer.alloc(4); b.writeUInt32BE(n); return b; };
+export const u16 = (n: number) => {
+  const b = Buffer.alloc(2);
+  b.writeUInt16BE(n);
+  return b;
+};
+export const u32 = (n: number) => {
+  const b = Buffer.alloc(4);
+  b.writeUInt32BE(n);
+  return b;
+};
 
 /** Chassis MAC, port ifname, TTL — the mandatory head. */
 export function mandatory(chassisMac = '02:00:00:00:00:01', port = 'eth1', ttl = 120): Buffer[] {
-  return [tlv(1, Buffer.concat([Buffer.from([4]), h(chassisMac)])), tlv(2, Buffer.concat([Buffer.from([5]), Buffer.from(port)])), tlv(3, u16(ttl))];
+  return [
+    tlv(1, Buffer.concat([Buffer.from([4]), h(chassisMac)])),
+    tlv(2, Buffer.concat([Buffer.from([5]), Buffer.from(port)])),
+    tlv(3, u16(ttl)),
+  ];
 }
 
 export function lldpFrame(tlvs: Buffer[], opts: { vlans?: number[]; end?: boolean } = {}): Buffer {
   const tags = (opts.vlans ?? []).map((v) => Buffer.concat([u16(0x8100), u16(v)]));
-  return Buffer.concat([h('0180c200000e'), h('020000000001'), ...tags, u16(0x88cc), ...tlvs, opts.end === false ? Buffer.alloc(0) : tlv(0, Buffer.alloc(0))]);
+  return Buffer.concat([
+    h('0180c200000e'),
+    h('020000000001'),
+    ...tags,
+    u16(0x88cc),
+    ...tlvs,
+    opts.end === false ? Buffer.alloc(0) : tlv(0, Buffer.alloc(0)),
+  ]);
 }
 
 export function inetChecksum(b: Buffer): number {

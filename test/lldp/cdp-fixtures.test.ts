@@ -11,7 +11,8 @@ function cdp(frame: Buffer): { rec: CdpRecord; errors: DiscoveryError[] } {
   return { rec: r.record as CdpRecord, errors: r.errors };
 }
 
-const quoted = (lines: string[], label: string) => grab(lines, new RegExp(`^\\s*${label} \\(0x[0-9a-f]{4}\\), value length: \\d+ bytes?: '(.*)'$`));
+const quoted = (lines: string[], label: string) =>
+  grab(lines, new RegExp(`^\\s*${label} \\(0x[0-9a-f]{4}\\), value length: \\d+ bytes?: '(.*)'$`));
 
 describe('tcpdump 3560_CDP.pcap vs tcpdump__cdp-v.out', () => {
   const fs = frames('tcpdump__3560_CDP.pcap');

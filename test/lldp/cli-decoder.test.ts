@@ -44,8 +44,19 @@ describe('canopy decode (src/cli/decode.ts) on the LLDP/CDP fixtures', () => {
   it('pcaps: one record per frame, LLDP and CDP', () => {
     const out = decodeFiles([join(FIXTURES, 'tcpdump__lldp_mudurl.pcap'), join(FIXTURES, 'tcpdump__3560_CDP.pcap')]);
     expect(out.records.map((r) => (r as { type: string }).type)).toEqual(['lldp', 'lldp', 'cdp', 'cdp', 'cdp']);
-    expect(out.records[0]).toMatchObject({ type: 'lldp', chassisId: '00:23:54:c2:57:02', chassisIdSubtype: 4, sysName: 'upstairs.ofcourseimright.com' });
-    expect(out.records[2]).toMatchObject({ type: 'cdp', deviceId: 'Switch', portId: 'GigabitEthernet0/5', nativeVlan: 1, vtpDomain: 'Lab' });
+    expect(out.records[0]).toMatchObject({
+      type: 'lldp',
+      chassisId: '00:23:54:c2:57:02',
+      chassisIdSubtype: 4,
+      sysName: 'upstairs.ofcourseimright.com',
+    });
+    expect(out.records[2]).toMatchObject({
+      type: 'cdp',
+      deviceId: 'Switch',
+      portId: 'GigabitEthernet0/5',
+      nativeVlan: 1,
+      vtpDomain: 'Lab',
+    });
     expect(out.errors).toEqual([]);
     expect(out.decodedPackets).toBe(5);
   });
@@ -56,7 +67,13 @@ describe('canopy decode (src/cli/decode.ts) on the LLDP/CDP fixtures', () => {
       join(FIXTURES, 'scapy__cdp_uts-CDPv2-dissection1.cdp-pdu.bin'),
       join(FIXTURES, 'lldpd__check_cdp-recv_cdpv1-cisco1601.bin'),
     ]);
-    expect(out.records).toMatchObject([{ type: 'lldp', sysName: 'Switch1' }, { type: 'cdp', deviceId: 'myswitch' }, { type: 'cdp', deviceId: 'R1' }]);
-    expect(out.errors).toEqual([expect.stringMatching(/lldpd__check_cdp-recv_cdpv1-cisco1601\.bin packet 1: lldp: bad-checksum at offset 24/)]);
+    expect(out.records).toMatchObject([
+      { type: 'lldp', sysName: 'Switch1' },
+      { type: 'cdp', deviceId: 'myswitch' },
+      { type: 'cdp', deviceId: 'R1' },
+    ]);
+    expect(out.errors).toEqual([
+      expect.stringMatching(/lldpd__check_cdp-recv_cdpv1-cisco1601\.bin packet 1: lldp: bad-checksum at offset 24/),
+    ]);
   });
 });

@@ -42,14 +42,29 @@ describe('LLDP framing', () => {
 describe('802.1AB basic TLVs', () => {
   it('chassis/port ID subtypes: text, MAC, IPv6 network address, binary agent circuit ID', () => {
     const ipv6 = h('20010db8000000000000000000000001');
-    const { rec, errors } = lldp(lldpFrame([
-      tlv(1, Buffer.concat([Buffer.from([5, 2]), ipv6])),
-      tlv(2, Buffer.concat([Buffer.from([6]), h('0001ff')])),
-      tlv(3, u16(0)),
-    ]));
+    const { rec, errors } = lldp(
+      lldpFrame([
+        tlv(1, Buffer.concat([Buffer.from([5, 2]), ipv6])),
+        tlv(2, Buffer.concat([Buffer.from([6]), h('0001ff')])),
+        tlv(3, u16(0)),
+      ]),
+    );
     expect(errors).toEqual([]);
-    expect(rec).toMatchObject({ chassisIdSubtype: 5, chassisIdFamily: 2, chassisId: '2001:db8::1', portIdSubtypeName: 'agent-circuit-id', portId: '00:01:ff', ttl: 0 });
-    for (const [sub, name] of [[1, 'chassis-component'], [2, 'interface-alias'], [3, 'port-component'], [6, 'interface-name'], [7, 'local']] as const) {
+    expect(rec).toMatchObject({
+      chassisIdSubtype: 5,
+      chassisIdFamily: 2,
+      chassisId: '2001:db8::1',
+      portIdSubtypeName: 'agent-circuit-id',
+      portId: '00:01:ff',
+      ttl: 0,
+    });
+    for (const [sub, name] of [
+      [1, 'chassis-component'],
+      [2, 'interface-alias'],
+      [3, 'port-component'],
+      [6, 'interface-name'],
+      [7, 'local'],
+    ] as const) {
       const r = lldp(lldpFrame([tlv(1, Buffer.concat([Buffer.from([sub]), Buffer.from('Gi0/1')])), ...mandatory().slice(1)]));
       expect(r.rec).toMatchObject({ chassisId: 'Gi0/1', chassisIdSubtype: sub, chassisIdSubtypeName: name });
     }
@@ -76,8 +91,13 @@ describe('802.1AB basic TLVs', () => {
   });
 
   it('keeps unknown TLV types and unknown OUIs raw; a truncated TLV stops the walk with its offset', () => {
-    const { rec, errors } = lldp(lldpFrame([...mandatory(), tlv(9, h('beef')), org('aabbcc', 9, h('01')), h('0a10'), Buffer.from('x')], { end: false }));
-    expect(rec.unknownTlvs).toMatchObject([{ type: 9, hex: 'beef' }, { type: 127, oui: 'aa-bb-cc', subtype: 9, hex: '01' }]);
+    const { rec, errors } = lldp(
+      lldpFrame([...mandatory(), tlv(9, h('beef')), org('aabbcc', 9, h('01')), h('0a10'), Buffer.from('x')], { end: false }),
+    );
+    expect(rec.unknownTlvs).toMatchObject([
+      { type: 9, hex: 'beef' },
+      { type: 127, oui: 'aa-bb-cc', subtype: 9, hex: '01' },
+    ]);
     expect(errors).toHaveLength(1);
     expect(errors[0]).toMatchObject({ code: 'truncated', context: 'lldp tlv 5' });
   });
@@ -92,20 +112,27 @@ describe('802.1AB basic TLVs', () => {
 
 describe('802.1 and 802.3 org TLVs', () => {
   it('VLANs, protocol identity, management VID, VID digest, 802.1 link aggregation', () => {
-    const { rec, errors } = lldp(lldpFrame([
-      ...mandatory(),
-      org(DOT1, 1, u16(10)),
-      org(DOT1, 2, Buffer.concat([Buffer.from([6]), u16(20)])),
-      org(DOT1, 3, Buffer.concat([u16(30), Buffer.from([5]), Buffer.from('voice')])),
-      org(DOT1, 4, Buffer.concat([Buffer.from([2]), h('88cc')])),
-      org(DOT1, 5, u32(0xdeadbeef)),
-      org(DOT1, 6, u16(99)),
-      org(DOT1, 7, Buffer.concat([Buffer.from([0b1011]), u32(7)])),
-      org(DOT3, 3, Buffer.concat([Buffer.from([1]), u32(8)])), // deprecated form loses to the 802.1 one
-      org(DOT3, 4, u16(9216)),
-    ]));
+    const { rec, errors } = lldp(
+      lldpFrame([
+        ...mandatory(),
+        org(DOT1, 1, u16(10)),
+        org(DOT1, 2, Buffer.concat([Buffer.from([6]), u16(20)])),
+        org(DOT1, 3, Buffer.concat([u16(30), Buffer.from([5]), Buffer.from('voice')])),
+        org(DOT1, 4, Buffer.concat([Buffer.from([2]), h('88cc')])),
+        org(DOT1, 5, u32(0xdeadbeef)),
+        org(DOT1, 6, u16(99)),
+        org(DOT1, 7, Buffer.concat([Buffer.from([0b1011]), u32(7)])),
+        org(DOT3, 3, Buffer.concat([Buffer.from([1]), u32(8)])), // deprecated form loses to the 802.1 one
+        org(DOT3, 4, u16(9216)),
+      ]),
+    );
     expect(errors).toEqual([]);
-    expect(rec.vlan).toEqual({ pvid: 10, ppvids: [{ id: 20, supported: true, enabled: true }], names: [{ id: 30, name: 'voice' }], mgmtVid: 99 });
+    expect(rec.vlan).toEqual({
+      pvid: 10,
+      ppvids: [{ id: 20, supported: true, enabled: true }],
+      names: [{ id: 30, name: 'voice' }],
+      mgmtVid: 99,
+    });
     expect(rec.protocolIdentities).toEqual(['88cc']);
     expect(rec.vidUsageDigest).toBe(0xdeadbeef);
     expect(rec.linkAggregation).toEqual({ source: '802.1', supported: true, enabled: true, portType: 2, portId: 7 });
@@ -123,8 +150,20 @@ describe('802.1 and 802.3 org TLVs', () => {
     const { rec, errors } = lldp(lldpFrame([...mandatory(), org(DOT3, 2, info)]));
     expect(errors).toEqual([]);
     expect(rec.power).toEqual({
-      deviceType: 'PD', supported: true, enabled: false, pairControl: true, pairs: 2, pairsName: 'spare', class: 4,
-      powerType: 2, source: 1, sourceName: 'pse', priority: 1, priorityName: 'critical', requestedMw: 25500, allocatedMw: 25500,
+      deviceType: 'PD',
+      supported: true,
+      enabled: false,
+      pairControl: true,
+      pairs: 2,
+      pairsName: 'spare',
+      class: 4,
+      powerType: 2,
+      source: 1,
+      sourceName: 'pse',
+      priority: 1,
+      priorityName: 'critical',
+      requestedMw: 25500,
+      allocatedMw: 25500,
     });
   });
 });
@@ -144,35 +183,60 @@ describe('LLDP-MED', () => {
   it('policy, coordinate / civic / ELIN locations, extended power', () => {
     const policy = Buffer.from([1, 0, 0, 0]);
     policy.writeUIntBE((1 << 22) | (500 << 9) | (5 << 6) | 46, 1, 3); // tagged, VLAN 500, PCP 5, DSCP 46
-    const civic = Buffer.concat([Buffer.from([2, 1 + 2 + 6 + 2 + 5, 2]), Buffer.from('US'), Buffer.from([3, 4]), Buffer.from('Rose'), Buffer.from([0, 0]), Buffer.from([22, 3]), Buffer.from('2nd')]);
-    const { rec, errors } = lldp(lldpFrame([
-      ...mandatory(),
-      org(MED, 1, Buffer.concat([u16(0x1b), Buffer.from([1])])),
-      org(MED, 2, policy),
-      org(MED, 3, Buffer.concat([Buffer.from([1]), coord()])),
-      org(MED, 3, civic),
-      org(MED, 3, Buffer.concat([Buffer.from([3]), Buffer.from('911')])),
-      org(MED, 4, Buffer.concat([Buffer.from([0b0101_0010]), u16(130)])),
-    ]));
+    const civic = Buffer.concat([
+      Buffer.from([2, 1 + 2 + 6 + 2 + 5, 2]),
+      Buffer.from('US'),
+      Buffer.from([3, 4]),
+      Buffer.from('Rose'),
+      Buffer.from([0, 0]),
+      Buffer.from([22, 3]),
+      Buffer.from('2nd'),
+    ]);
+    const { rec, errors } = lldp(
+      lldpFrame([
+        ...mandatory(),
+        org(MED, 1, Buffer.concat([u16(0x1b), Buffer.from([1])])),
+        org(MED, 2, policy),
+        org(MED, 3, Buffer.concat([Buffer.from([1]), coord()])),
+        org(MED, 3, civic),
+        org(MED, 3, Buffer.concat([Buffer.from([3]), Buffer.from('911')])),
+        org(MED, 4, Buffer.concat([Buffer.from([0b0101_0010]), u16(130)])),
+      ]),
+    );
     expect(errors).toEqual([]);
     const m = rec.med!;
     expect(m.capabilities).toEqual(['capabilities', 'network-policy', 'extended-power-pse', 'extended-power-pd']);
     expect(m.deviceTypeName).toBe('endpoint class I');
-    expect(m.policies).toEqual([{ appType: 1, appTypeName: 'voice', defined: true, tagged: true, vlanId: 500, priority: 5, priorityName: 'voice', dscp: 46 }]);
+    expect(m.policies).toEqual([
+      { appType: 1, appTypeName: 'voice', defined: true, tagged: true, vlanId: 500, priority: 5, priorityName: 'voice', dscp: 46 },
+    ]);
     const [c, cv, elin] = m.locations!;
     expect(c!.coordinate!.latitude).toBeCloseTo(48.58667, 5);
     expect(c!.coordinate!.longitude).toBeCloseTo(-2.2014, 5);
     expect(c!.coordinate!.altitude).toBeCloseTo(117.47, 2);
     expect(c!.coordinate).toMatchObject({ altitudeType: 1, datum: 1 });
-    expect(cv!.civic).toEqual({ what: 2, country: 'US', elements: [
-      { type: 3, name: 'city', value: 'Rose' }, { type: 0, name: 'language', value: '' }, { type: 22, name: 'additional-location', value: '2nd' },
-    ] });
+    expect(cv!.civic).toEqual({
+      what: 2,
+      country: 'US',
+      elements: [
+        { type: 3, name: 'city', value: 'Rose' },
+        { type: 0, name: 'language', value: '' },
+        { type: 22, name: 'additional-location', value: '2nd' },
+      ],
+    });
     expect(elin!.elin).toBe('911');
     expect(m.power).toEqual({ deviceType: 'PD', source: 1, sourceName: 'pse', priority: 2, priorityName: 'high', powerMw: 13000 });
   });
 
   it('a civic element running past the LCI marks the location malformed and keeps what was read', () => {
-    const civic = Buffer.concat([Buffer.from([2, 9, 2]), Buffer.from('DE'), Buffer.from([3, 1]), Buffer.from('B'), Buffer.from([1, 40]), Buffer.from('x')]);
+    const civic = Buffer.concat([
+      Buffer.from([2, 9, 2]),
+      Buffer.from('DE'),
+      Buffer.from([3, 1]),
+      Buffer.from('B'),
+      Buffer.from([1, 40]),
+      Buffer.from('x'),
+    ]);
     const { rec, errors } = lldp(lldpFrame([...mandatory(), org(MED, 3, civic), tlv(5, 'after')]));
     expect(rec.med?.locations?.[0]).toMatchObject({ malformed: true, civic: { country: 'DE', elements: [{ type: 3, value: 'B' }] } });
     expect(errors).toMatchObject([{ code: 'bad-length' }]);
@@ -212,9 +276,21 @@ describe('CDP', () => {
     const rec = r.record as CdpRecord;
     expect(r.errors).toEqual([]);
     expect(rec).toMatchObject({
-      type: 'cdp', vlanTags: [42], checksumValid: true, deviceId: 'sw9', portId: 'Te1/0/1', addresses: ['10.1.2.3', 'fe80::1'],
-      capabilities: ['router', 'switch', 'igmp'], ipPrefixes: ['10.0.0.0/24'], duplex: 'half', powerConsumptionMw: 6300, mtu: 9000,
-      sysName: 'sw9.example', sysObjectId: '1.3.6.1.4.1.9', mgmtAddresses: ['192.0.2.9'], location: 'rack 4',
+      type: 'cdp',
+      vlanTags: [42],
+      checksumValid: true,
+      deviceId: 'sw9',
+      portId: 'Te1/0/1',
+      addresses: ['10.1.2.3', 'fe80::1'],
+      capabilities: ['router', 'switch', 'igmp'],
+      ipPrefixes: ['10.0.0.0/24'],
+      duplex: 'half',
+      powerConsumptionMw: 6300,
+      mtu: 9000,
+      sysName: 'sw9.example',
+      sysObjectId: '1.3.6.1.4.1.9',
+      mgmtAddresses: ['192.0.2.9'],
+      location: 'rack 4',
     });
     expect(rec.unknownTlvs).toMatchObject([{ type: 0x99, hex: 'abcd' }]);
   });

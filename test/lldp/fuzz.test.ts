@@ -15,10 +15,19 @@ const RUNS = Number(process.env.FUZZ_RUNS ?? 2000);
 const TIMEOUT = Math.max(30_000, RUNS * 5);
 
 const REAL = [
-  'tcpdump__lldp_mudurl.pcap', 'tcpdump__lldp-app-priority.pcap', 'tcpdump__lldp_8021_linkagg.pcap', 'lldpd__8023bt.pcap',
-  'lldpd__med-loc-malformed.pcap', 'lldpd__check_lldp-recv_min-nortel.bin', 'lldpd__check_lldp-recv_lldpd-linux.bin',
-  'gopacket__lldp_test-siemens-scalance-x212.bin', 'scapy__lldp_uts-cisco3560-chassis-netaddr.bin', 'tcpdump__3560_CDP.pcap',
-  'lldpd__check_cdp-recv_cdpv1-cisco1601.bin', 'lldpd__check_cdp-recv_cdpv2-cisco7206vxr.bin', 'lldpd-lab.pcap',
+  'tcpdump__lldp_mudurl.pcap',
+  'tcpdump__lldp-app-priority.pcap',
+  'tcpdump__lldp_8021_linkagg.pcap',
+  'lldpd__8023bt.pcap',
+  'lldpd__med-loc-malformed.pcap',
+  'lldpd__check_lldp-recv_min-nortel.bin',
+  'lldpd__check_lldp-recv_lldpd-linux.bin',
+  'gopacket__lldp_test-siemens-scalance-x212.bin',
+  'scapy__lldp_uts-cisco3560-chassis-netaddr.bin',
+  'tcpdump__3560_CDP.pcap',
+  'lldpd__check_cdp-recv_cdpv1-cisco1601.bin',
+  'lldpd__check_cdp-recv_cdpv2-cisco7206vxr.bin',
+  'lldpd-lab.pcap',
 ].flatMap(frames);
 const REAL_PDU = frames('scapy__cdp_uts-CDPv2-dissection1.cdp-pdu.bin')[0]!;
 
@@ -60,43 +69,80 @@ function mutate(src: Buffer, muts: { kind: 'flip' | 'cut' | 'insert'; at: number
 }
 
 describe('LLDP/CDP decoders never throw', () => {
-  it('on random bytes', () => {
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 1600 }), (a) => exercise(Buffer.from(a))), { numRuns: RUNS });
-  }, TIMEOUT);
+  it(
+    'on random bytes',
+    () => {
+      fc.assert(
+        fc.property(fc.uint8Array({ maxLength: 1600 }), (a) => exercise(Buffer.from(a))),
+        { numRuns: RUNS },
+      );
+    },
+    TIMEOUT,
+  );
 
-  it('on random bytes behind a valid LLDP / CDP Ethernet header', () => {
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 1500 }), fc.boolean(), (a, isCdp) => {
-      const body = Buffer.from(a);
-      exercise(isCdp ? cdpFrame(Buffer.concat([Buffer.from([2, 180]), body])) : lldpFrame([body], { end: false }));
-    }), { numRuns: RUNS });
-  }, TIMEOUT);
+  it(
+    'on random bytes behind a valid LLDP / CDP Ethernet header',
+    () => {
+      fc.assert(
+        fc.property(fc.uint8Array({ maxLength: 1500 }), fc.boolean(), (a, isCdp) => {
+          const body = Buffer.from(a);
+          exercise(isCdp ? cdpFrame(Buffer.concat([Buffer.from([2, 180]), body])) : lldpFrame([body], { end: false }));
+        }),
+        { numRuns: RUNS },
+      );
+    },
+    TIMEOUT,
+  );
 
-  it('on mutated real frames', () => {
-    const all = [...REAL, REAL_PDU];
-    fc.assert(fc.property(fc.integer({ min: 0, max: all.length - 1 }), fc.array(mutation, { minLength: 1, maxLength: 8 }),
-      (i, muts) => exercise(mutate(all[i]!, muts))), { numRuns: RUNS });
-  }, TIMEOUT);
+  it(
+    'on mutated real frames',
+    () => {
+      const all = [...REAL, REAL_PDU];
+      fc.assert(
+        fc.property(fc.integer({ min: 0, max: all.length - 1 }), fc.array(mutation, { minLength: 1, maxLength: 8 }), (i, muts) =>
+          exercise(mutate(all[i]!, muts)),
+        ),
+        { numRuns: RUNS },
+      );
+    },
+    TIMEOUT,
+  );
 
-  it('on well-framed LLDP TLVs with random contents for every known OUI and subtype', () => {
-    const oui = fc.constantFrom('0080c2', '00120f', '0012bb', '00005e', '000ecf');
-    const orgTlv = fc.tuple(oui, fc.integer({ min: 0, max: 15 }), fc.uint8Array({ maxLength: 40 }))
-      .map(([o, s, v]) => org(o, s, Buffer.from(v)));
-    const basic = fc.tuple(fc.integer({ min: 0, max: 12 }), fc.uint8Array({ maxLength: 40 })).map(([t, v]) => tlv(t, Buffer.from(v)));
-    fc.assert(fc.property(fc.array(fc.oneof(orgTlv, basic), { maxLength: 30 }), (tlvs) => {
-      const r = decodeDiscoveryFrame(lldpFrame([...mandatory(), ...tlvs]));
-      expect(r.record?.type).toBe('lldp'); // the mandatory head always survives
-      exercise(lldpFrame([...mandatory(), ...tlvs]));
-    }), { numRuns: RUNS });
-  }, TIMEOUT);
+  it(
+    'on well-framed LLDP TLVs with random contents for every known OUI and subtype',
+    () => {
+      const oui = fc.constantFrom('0080c2', '00120f', '0012bb', '00005e', '000ecf');
+      const orgTlv = fc
+        .tuple(oui, fc.integer({ min: 0, max: 15 }), fc.uint8Array({ maxLength: 40 }))
+        .map(([o, s, v]) => org(o, s, Buffer.from(v)));
+      const basic = fc.tuple(fc.integer({ min: 0, max: 12 }), fc.uint8Array({ maxLength: 40 })).map(([t, v]) => tlv(t, Buffer.from(v)));
+      fc.assert(
+        fc.property(fc.array(fc.oneof(orgTlv, basic), { maxLength: 30 }), (tlvs) => {
+          const r = decodeDiscoveryFrame(lldpFrame([...mandatory(), ...tlvs]));
+          expect(r.record?.type).toBe('lldp'); // the mandatory head always survives
+          exercise(lldpFrame([...mandatory(), ...tlvs]));
+        }),
+        { numRuns: RUNS },
+      );
+    },
+    TIMEOUT,
+  );
 
-  it('on well-framed CDP TLVs with random contents for every type', () => {
-    const t = fc.tuple(fc.integer({ min: 0, max: 0x1c }), fc.uint8Array({ maxLength: 40 })).map(([ty, v]) => cdpTlv(ty, Buffer.from(v)));
-    fc.assert(fc.property(fc.array(t, { maxLength: 30 }), (tlvs) => {
-      const pdu = cdpPdu(tlvs);
-      const r = decodeCdpPdu(pdu);
-      expect(r.record?.checksumValid).toBe(true);
-      exercise(cdpFrame(pdu));
-      exercise(pdu);
-    }), { numRuns: RUNS });
-  }, TIMEOUT);
+  it(
+    'on well-framed CDP TLVs with random contents for every type',
+    () => {
+      const t = fc.tuple(fc.integer({ min: 0, max: 0x1c }), fc.uint8Array({ maxLength: 40 })).map(([ty, v]) => cdpTlv(ty, Buffer.from(v)));
+      fc.assert(
+        fc.property(fc.array(t, { maxLength: 30 }), (tlvs) => {
+          const pdu = cdpPdu(tlvs);
+          const r = decodeCdpPdu(pdu);
+          expect(r.record?.checksumValid).toBe(true);
+          exercise(cdpFrame(pdu));
+          exercise(pdu);
+        }),
+        { numRuns: RUNS },
+      );
+    },
+    TIMEOUT,
+  );
 });

@@ -9,7 +9,12 @@ const cases: { what: string; subtype: number; bytes: Buffer; text: string }[] = 
   { what: 'MAC', subtype: 4, bytes: h('020000001101'), text: '02:00:00:00:11:01' },
   { what: 'MAC given as text', subtype: 4, bytes: Buffer.from('B869.F47F.4170'), text: 'b8:69:f4:7f:41:70' },
   { what: 'IPv4 address', subtype: 5, bytes: Buffer.from([1, 10, 99, 255, 11]), text: '10.99.255.11' },
-  { what: 'IPv6 address', subtype: 5, bytes: Buffer.concat([Buffer.from([2]), h('20010db8000000000000000000000001')]), text: '2001:db8::1' },
+  {
+    what: 'IPv6 address',
+    subtype: 5,
+    bytes: Buffer.concat([Buffer.from([2]), h('20010db8000000000000000000000001')]),
+    text: '2001:db8::1',
+  },
   { what: 'name padded with NULs', subtype: 7, bytes: Buffer.from('leaf1\0\0'), text: 'leaf1' },
   { what: 'opaque local ID', subtype: 7, bytes: h('0001fe02ff'), text: '00:01:fe:02:ff' },
 ];

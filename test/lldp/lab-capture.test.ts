@@ -40,7 +40,13 @@ function checkFacts(recs: LldpRecord[], facts: Facts): void {
   expect(sw!.mgmtAddresses.map((a) => a.address)).toEqual([facts.switch.mgmt]);
   expect(sw!.ttl).toBeGreaterThan(0);
   // lldpd's defaults on the host side: port ID subtype MAC (LAB.md).
-  expect(host).toMatchObject({ chassisId: facts.host.mac, portIdSubtype: 3, portId: facts.host.mac, sysName: facts.host.sysName, portDescr: facts.host.ifname });
+  expect(host).toMatchObject({
+    chassisId: facts.host.mac,
+    portIdSubtype: 3,
+    portId: facts.host.mac,
+    sysName: facts.host.sysName,
+    portDescr: facts.host.ifname,
+  });
   expect(host!.mgmtAddresses.map((a) => a.address)).toEqual([facts.host.mgmt]);
 }
 
@@ -50,7 +56,10 @@ const num = (s: string) => (s === '' ? undefined : Number(s));
 function compareWithTshark(recs: LldpRecord[], rows: TsharkRow[]): number {
   expect(rows).toHaveLength(recs.length);
   let n = 0;
-  const eq = (a: unknown, b: unknown) => { expect(a).toEqual(b); n++; };
+  const eq = (a: unknown, b: unknown) => {
+    expect(a).toEqual(b);
+    n++;
+  };
   recs.forEach((r, i) => {
     const t = rows[i]!;
     eq(r.srcMac, t['eth.src']);
@@ -67,7 +76,11 @@ function compareWithTshark(recs: LldpRecord[], rows: TsharkRow[]): number {
     if (t['lldp.tlv.enable_system_cap']) eq(r.enabledCapabilitiesMask, num(t['lldp.tlv.enable_system_cap']));
     const addrs = [t['lldp.mgn.addr.ip4'], t['lldp.mgn.addr.ip6']].filter(Boolean).join(',');
     if (addrs) eq(r.mgmtAddresses.map((a) => a.address).sort(), addrs.split(',').sort());
-    if (t['lldp.mgn.interface.number']) eq(r.mgmtAddresses.map((a) => a.ifNumber), t['lldp.mgn.interface.number'].split(',').map(Number));
+    if (t['lldp.mgn.interface.number'])
+      eq(
+        r.mgmtAddresses.map((a) => a.ifNumber),
+        t['lldp.mgn.interface.number'].split(',').map(Number),
+      );
     if (t['lldp.ieee.802_3.pmd_mau_type']) eq(r.macPhy?.mauType, num(t['lldp.ieee.802_3.pmd_mau_type']));
     if (t['lldp.ieee.802_3.max_frame_size']) eq(r.maxFrameSize, num(t['lldp.ieee.802_3.max_frame_size']));
     if (t['lldp.ieee.802_1.port_vlan.id']) eq(r.vlan?.pvid, num(t['lldp.ieee.802_1.port_vlan.id']));
@@ -93,8 +106,14 @@ describe.skipIf(!HAVE_TSHARK)('every shared LLDP fixture agrees with tshark (ski
   const tmp = mkdtempSync(join(tmpdir(), 'llx-tshark-'));
   afterAll(() => rmSync(tmp, { recursive: true, force: true }));
   it.each([
-    'tcpdump__lldp_mudurl.pcap', 'tcpdump__lldp-app-priority.pcap', 'lldpd__8023bt.pcap', 'lldpd__med-loc-malformed.pcap', 'lldpd__check_lldp-recv_min-nortel.bin',
-    'lldpd__check_lldp-recv_lldpd-linux.bin', 'gopacket__lldp_test-siemens-scalance-x212.bin', 'scapy__lldp_uts-cisco3560-chassis-netaddr.bin',
+    'tcpdump__lldp_mudurl.pcap',
+    'tcpdump__lldp-app-priority.pcap',
+    'lldpd__8023bt.pcap',
+    'lldpd__med-loc-malformed.pcap',
+    'lldpd__check_lldp-recv_min-nortel.bin',
+    'lldpd__check_lldp-recv_lldpd-linux.bin',
+    'gopacket__lldp_test-siemens-scalance-x212.bin',
+    'scapy__lldp_uts-cisco3560-chassis-netaddr.bin',
   ])('%s', (name) => {
     const fs = frames(name);
     const path = join(tmp, `${name}.pcap`);
@@ -104,14 +123,18 @@ describe.skipIf(!HAVE_TSHARK)('every shared LLDP fixture agrees with tshark (ski
   });
 });
 
-const canRunPeers = process.getuid?.() === 0 && ['lldpd', 'tcpdump'].every((c) => spawnSync('which', [c], { stdio: 'ignore' }).status === 0);
+const canRunPeers =
+  process.getuid?.() === 0 && ['lldpd', 'tcpdump'].every((c) => spawnSync('which', [c], { stdio: 'ignore' }).status === 0);
 
 describe.skipIf(!canRunPeers)('fresh capture from lldpd in two namespaces (skipped: needs root, lldpd, tcpdump)', () => {
   it('captures and decodes lldpd frames with the configured values', () => {
     const tmp = mkdtempSync(join(tmpdir(), 'llx-cap-'));
     try {
       const pcap = join(tmp, 'cap.pcap');
-      const res = spawnSync('bash', [join(import.meta.dirname, 'lab/capture-lldpd.sh'), pcap, join(tmp, 'facts.json')], { encoding: 'utf8', timeout: 25_000 });
+      const res = spawnSync('bash', [join(import.meta.dirname, 'lab/capture-lldpd.sh'), pcap, join(tmp, 'facts.json')], {
+        encoding: 'utf8',
+        timeout: 25_000,
+      });
       expect(res.status, res.stderr).toBe(0);
       const recs = decodeAll([...readPcap(readFileSync(pcap))].map((f) => Buffer.from(f.data)));
       checkFacts(recs, JSON.parse(readFileSync(join(tmp, 'facts.json'), 'utf8')) as Facts);

@@ -45,8 +45,14 @@ function compareWithTcpdump(rec: LldpRecord, lines: string[]): number {
   const mgmt = grabAll(lines, /Management Address length \d+, AFI \S+ \((\d+)\): (\S+)/);
   const ifnums = grabAll(lines, /Interface Numbering \((\d+)\): (\d+)/);
   if (mgmt.length) {
-    eq(rec.mgmtAddresses.map((a) => [a.family, a.address]), mgmt.map((m) => [Number(m[1]), m[2]]));
-    eq(rec.mgmtAddresses.map((a) => [a.ifSubtype, a.ifNumber]), ifnums.map((m) => [Number(m[1]), Number(m[2])]));
+    eq(
+      rec.mgmtAddresses.map((a) => [a.family, a.address]),
+      mgmt.map((m) => [Number(m[1]), m[2]]),
+    );
+    eq(
+      rec.mgmtAddresses.map((a) => [a.ifSubtype, a.ifNumber]),
+      ifnums.map((m) => [Number(m[1]), Number(m[2])]),
+    );
   }
   const agg = /aggregation status \[([^\]]*)\], aggregation port ID (\d+)/.exec(lines.join('\n'));
   if (agg) {
@@ -64,12 +70,20 @@ function compareWithTcpdump(rec: LldpRecord, lines: string[]): number {
   const mau = grab(lines, /MAU type .*\((0x[0-9a-f]+)\)/);
   if (mau) eq(rec.macPhy?.mauType, Number(mau));
   const app = grabAll(lines, /Priority: (\d+), RES: \d+, Sel: (\d+), Protocol ID: (\d+)/);
-  if (app.length) eq(rec.appPriority, app.map((m) => ({ priority: Number(m[1]), selector: Number(m[2]), protocol: Number(m[3]) })));
+  if (app.length)
+    eq(
+      rec.appPriority,
+      app.map((m) => ({ priority: Number(m[1]), selector: Number(m[2]), protocol: Number(m[3]) })),
+    );
   const mud = grab(lines, /MUD-URL=(.*)$/);
   if (mud) eq(rec.mudUrl, mud);
   // OUIs tcpdump does not know must be kept by the decoder as unknown TLVs, in order.
   const unknownOuis = grabAll(lines, /OUI Unknown \(0x([0-9a-f]{6})\)/).map((m) => m[1]!.replace(/(..)(..)(..)/, '$1-$2-$3'));
-  if (unknownOuis.length) eq(rec.unknownTlvs.filter((u) => unknownOuis.includes(u.oui ?? '')).map((u) => u.oui), unknownOuis);
+  if (unknownOuis.length)
+    eq(
+      rec.unknownTlvs.filter((u) => unknownOuis.includes(u.oui ?? '')).map((u) => u.oui),
+      unknownOuis,
+    );
   return checked;
 }
 
@@ -123,11 +137,28 @@ describe('lldpd fixtures', () => {
     const { rec, errors } = lldp(frames('lldpd__8023bt.pcap')[0]!);
     expect(errors).toEqual([]);
     expect(rec.power).toMatchObject({
-      deviceType: 'PSE', supported: true, enabled: true, pairControl: true, pairsName: 'signal', class: 4,
-      powerType: 2, priorityName: 'low', requestedMw: 71000, allocatedMw: 51000,
-      requestedAMw: 35500, requestedBMw: 35500, allocatedAMw: 25500, allocatedBMw: 25500,
-      pdStatus: 'unknown', pairsExt: 'both alternatives', classExtA: 'class 4', classExtB: 'class 4',
-      classExt: 'dual-signature PD', powerTypeExt: 'Type 3 PSE', pdLoad: false, maxPowerMw: 51000,
+      deviceType: 'PSE',
+      supported: true,
+      enabled: true,
+      pairControl: true,
+      pairsName: 'signal',
+      class: 4,
+      powerType: 2,
+      priorityName: 'low',
+      requestedMw: 71000,
+      allocatedMw: 51000,
+      requestedAMw: 35500,
+      requestedBMw: 35500,
+      allocatedAMw: 25500,
+      allocatedBMw: 25500,
+      pdStatus: 'unknown',
+      pairsExt: 'both alternatives',
+      classExtA: 'class 4',
+      classExtB: 'class 4',
+      classExt: 'dual-signature PD',
+      powerTypeExt: 'Type 3 PSE',
+      pdLoad: false,
+      maxPowerMw: 51000,
     });
     // Power status 0xce4f: bits 15:14 = 3, which IEEE 802.3bt (and scapy, Wireshark's raw "3") name
     // "4-pair powering dual-signature PD"; lldpd's table swaps 2 and 3. See fixtures/README.md.
@@ -139,7 +170,9 @@ describe('lldpd fixtures', () => {
     expect(rec.med?.deviceType).toBe(3);
     expect(rec.med?.deviceTypeName).toBe('endpoint class III');
     expect(rec.med?.capabilities).toEqual(['capabilities', 'network-policy', 'location', 'inventory']);
-    expect(rec.med?.policies).toEqual([{ appType: 1, appTypeName: 'voice', defined: true, tagged: false, vlanId: 0, priority: 0, priorityName: 'best-effort', dscp: 0 }]);
+    expect(rec.med?.policies).toEqual([
+      { appType: 1, appTypeName: 'voice', defined: true, tagged: false, vlanId: 0, priority: 0, priorityName: 'best-effort', dscp: 0 },
+    ]);
     const loc = rec.med?.locations?.[0];
     expect(loc?.formatName).toBe('civic');
     expect(loc?.malformed).toBe(true);
@@ -157,7 +190,13 @@ describe('lldpd fixtures', () => {
   it('minimal Nortel LLDPDU (check_lldp test_recv_min)', () => {
     const { rec, errors } = lldp(frames('lldpd__check_lldp-recv_min-nortel.bin')[0]!);
     expect(errors).toEqual([]);
-    expect(rec).toMatchObject({ chassisIdSubtype: 4, chassisId: '00:17:d1:a8:35:bf', portIdSubtype: 3, portId: '00:17:d1:a8:36:02', ttl: 120 });
+    expect(rec).toMatchObject({
+      chassisIdSubtype: 4,
+      chassisId: '00:17:d1:a8:35:bf',
+      portIdSubtype: 3,
+      portId: '00:17:d1:a8:36:02',
+      ttl: 120,
+    });
     expect(rec.sysName).toBeUndefined();
     expect(rec.sysDescr).toBeUndefined();
     expect(rec.portDescr).toBeUndefined();
@@ -173,8 +212,13 @@ describe('lldpd fixtures', () => {
     expect(rec.macPhy).toMatchObject({ autonegSupported: true, autonegEnabled: true, mauType: 16, mauTypeName: '100BaseTXFD' });
     expect(rec.maxFrameSize).toBe(1500);
     expect(rec.med?.inventory).toEqual({
-      hardwareRevision: 'ND991789702', firmwareRevision: '080012 ', softwareRevision: '2.6.29-2-amd64', serialNumber: '105820850009',
-      manufacturer: 'NEC Computers SAS', model: 'POWERMATE VL350', assetId: '100207120',
+      hardwareRevision: 'ND991789702',
+      firmwareRevision: '080012 ',
+      softwareRevision: '2.6.29-2-amd64',
+      serialNumber: '105820850009',
+      manufacturer: 'NEC Computers SAS',
+      model: 'POWERMATE VL350',
+      assetId: '100207120',
     });
   });
 });
@@ -188,8 +232,21 @@ describe('gopacket and scapy fixtures', () => {
     expect(rec.sysDescr).toBe('Siemens, SIMATIC NET, SCALANCE X212-2, 6GK5 212-2BB00-2AA3, HW: 7, FW: V4.02');
     expect(rec.capabilities).toEqual(['station']);
     expect(rec.enabledCapabilities).toEqual(['station']);
-    expect(rec.mgmtAddresses).toEqual([{ family: 1, familyName: 'ipv4', address: '141.81.0.190', ifSubtype: 2, ifSubtypeName: 'ifindex', ifNumber: 1, oid: '1.3.6.1.4.1.24686' }]);
-    expect(rec.unknownTlvs.map((u) => [u.oui, u.subtype, u.hex])).toEqual([['00-0e-cf', 2, '00000000'], ['00-0e-cf', 5, '001b1b02e61e']]);
+    expect(rec.mgmtAddresses).toEqual([
+      {
+        family: 1,
+        familyName: 'ipv4',
+        address: '141.81.0.190',
+        ifSubtype: 2,
+        ifSubtypeName: 'ifindex',
+        ifNumber: 1,
+        oid: '1.3.6.1.4.1.24686',
+      },
+    ]);
+    expect(rec.unknownTlvs.map((u) => [u.oui, u.subtype, u.hex])).toEqual([
+      ['00-0e-cf', 2, '00000000'],
+      ['00-0e-cf', 5, '001b1b02e61e'],
+    ]);
     // The 00-12-0f/1 TLV (info 03 6c00 0010) is the 802.3 MAC/PHY TLV.
     expect(rec.macPhy).toMatchObject({ autonegSupported: true, autonegEnabled: true, advertised: 0x6c00, mauType: 0x10 });
   });
@@ -198,7 +255,13 @@ describe('gopacket and scapy fixtures', () => {
     const { rec, errors } = lldp(frames('scapy__lldp_uts-cisco3560-chassis-netaddr.bin')[0]!);
     expect(errors).toEqual([]);
     expect(rec).toMatchObject({ chassisIdSubtype: 5, chassisIdSubtypeName: 'network-address', chassisIdFamily: 1, chassisId: '1.2.3.4' });
-    expect(rec).toMatchObject({ portIdSubtype: 1, portId: 'Uplink to S1', ttl: 120, sysName: 'S2.cisco.com', portDescr: 'GigabitEthernet0/13' });
+    expect(rec).toMatchObject({
+      portIdSubtype: 1,
+      portId: 'Uplink to S1',
+      ttl: 120,
+      sysName: 'S2.cisco.com',
+      portDescr: 'GigabitEthernet0/13',
+    });
     expect(rec.sysDescr?.startsWith('Cisco IOS Software, C3560')).toBe(true);
     expect(rec.sysDescr).toContain('12.2(44)SE');
     expect(rec.vlan?.pvid).toBe(1);

@@ -11,25 +11,40 @@ const CONFIG = resolve('.dependency-cruiser.cjs');
 const DEPCRUISE = resolve('node_modules/.bin/depcruise');
 const RULES = (createRequire(import.meta.url)(CONFIG) as { forbidden: { name: string }[] }).forbidden.map((r) => r.name);
 
-interface Violation { from: string; to: string; rule: { name: string } }
+interface Violation {
+  from: string;
+  to: string;
+  rule: { name: string };
+}
 
 /** The exit code of the check as `npm run lint:imports` runs it (text output). */
 function lintExit(cwd: string): Promise<number> {
   return new Promise((done) => {
-    execFile(DEPCRUISE, ['src', '--config', CONFIG], { cwd, timeout: 60_000 }, (err) => done(err ? ((err as { code?: number }).code ?? 1) : 0));
+    execFile(DEPCRUISE, ['src', '--config', CONFIG], { cwd, timeout: 60_000 }, (err) =>
+      done(err ? ((err as { code?: number }).code ?? 1) : 0),
+    );
   });
 }
 
 function cruise(cwd: string): Promise<{ code: number; violations: Violation[]; modules: number }> {
   return new Promise((done, fail) => {
-    execFile(DEPCRUISE, ['src', '--config', CONFIG, '--output-type', 'json'], { cwd, maxBuffer: 64 << 20, timeout: 60_000 }, (err, stdout, stderr) => {
-      try {
-        const j = JSON.parse(stdout) as { summary: { violations: Violation[]; totalCruised: number } };
-        done({ code: err ? ((err as { code?: number }).code ?? 1) : 0, violations: j.summary.violations, modules: j.summary.totalCruised });
-      } catch {
-        fail(new Error(`depcruise gave no JSON (${String(err)}): ${stderr}`));
-      }
-    });
+    execFile(
+      DEPCRUISE,
+      ['src', '--config', CONFIG, '--output-type', 'json'],
+      { cwd, maxBuffer: 64 << 20, timeout: 60_000 },
+      (err, stdout, stderr) => {
+        try {
+          const j = JSON.parse(stdout) as { summary: { violations: Violation[]; totalCruised: number } };
+          done({
+            code: err ? ((err as { code?: number }).code ?? 1) : 0,
+            violations: j.summary.violations,
+            modules: j.summary.totalCruised,
+          });
+        } catch {
+          fail(new Error(`depcruise gave no JSON (${String(err)}): ${stderr}`));
+        }
+      },
+    );
   });
 }
 
@@ -79,11 +94,14 @@ describe('import rules (dependency-cruiser)', () => {
       'src/collectors/imports-wiring.ts': "import { wiring } from '../collector.ts';\nexport const x = wiring;\n",
       'src/topology/imports-collector.ts': "import { ok } from '../collectors/allowed.ts';\nexport const x = ok;\n",
       'src/api/reads-stitcher.ts': "import { Stitcher } from '../topology/stitch/stitcher.ts';\nexport const x = Stitcher;\n",
-      'src/ui/web/server-code.ts': "import { log } from '../../util/log.ts';\nimport { readFileSync } from 'node:fs';\nimport pino from 'pino';\nimport { ok } from './ok.ts';\nexport const x = [log, readFileSync, pino, ok];\n",
+      'src/ui/web/server-code.ts':
+        "import { log } from '../../util/log.ts';\nimport { readFileSync } from 'node:fs';\nimport pino from 'pino';\nimport { ok } from './ok.ts';\nexport const x = [log, readFileSync, pino, ok];\n",
       'src/unresolved.ts': "import { gone } from './gone.ts';\nexport const x = gone;\n",
       // Allowed directions.
-      'src/collectors/allowed.ts': "import { ids } from '../topology/ids.ts';\nimport type { GraphStore } from '../topology/store/graph-store.ts';\nexport const ok = ids;\nexport type G = GraphStore;\n",
-      'src/api/allowed.ts': "import type { GraphStore } from '../topology/store/graph-store.ts';\nimport { runQuery } from '../topology/query/index.ts';\nexport const x = runQuery;\nexport type G = GraphStore;\n",
+      'src/collectors/allowed.ts':
+        "import { ids } from '../topology/ids.ts';\nimport type { GraphStore } from '../topology/store/graph-store.ts';\nexport const ok = ids;\nexport type G = GraphStore;\n",
+      'src/api/allowed.ts':
+        "import type { GraphStore } from '../topology/store/graph-store.ts';\nimport { runQuery } from '../topology/query/index.ts';\nexport const x = runQuery;\nexport type G = GraphStore;\n",
     });
     const r = await cruise(dir);
     const got = r.violations.map((v) => `${v.rule.name}: ${v.from} → ${v.to}`).sort();

@@ -14,7 +14,11 @@ describe('fabric DSL parser', () => {
       arrow: '->',
     });
     expect(parseFabricLine('A --> B').arrow).toBe('-->');
-    expect(parseFabricLine('TOR1_PORT1 --> *[Type=host,Name=web1]/eth0').to).toEqual({ kind: 'wildcard', match: { Type: 'host', Name: 'web1' }, iface: 'eth0' });
+    expect(parseFabricLine('TOR1_PORT1 --> *[Type=host,Name=web1]/eth0').to).toEqual({
+      kind: 'wildcard',
+      match: { Type: 'host', Name: 'web1' },
+      iface: 'eth0',
+    });
     expect(parseFabricLine('SPINE1[Role=spine]').from).toEqual({ kind: 'node', label: 'SPINE1', props: { Role: 'spine' } });
   });
 
@@ -43,9 +47,14 @@ describe('fabric applied by the collector', () => {
     );
     const t = await startTestCollector({}, cfg);
     try {
-      const q = async (g: string) => (await (await fetch(t.base + '/api/topology', { method: 'POST', body: JSON.stringify({ GremlinQuery: g }) })).json()) as any;
+      const q = async (g: string) =>
+        (await (await fetch(t.base + '/api/topology', { method: 'POST', body: JSON.stringify({ GremlinQuery: g }) })).json()) as any;
       const tor = (await q("G.V().Has('Name','tor1')"))[0];
-      expect(tor).toMatchObject({ ID: fabricNodeId('TOR1'), Origin: 'fabric', Metadata: { Type: 'switch', Role: 'leaf', Probe: 'fabric' } });
+      expect(tor).toMatchObject({
+        ID: fabricNodeId('TOR1'),
+        Origin: 'fabric',
+        Metadata: { Type: 'switch', Role: 'leaf', Probe: 'fabric' },
+      });
       const p1 = (await q("G.V().Has('Name','port1')"))[0];
       expect(p1.Metadata).toMatchObject({ Type: 'port', MTU: 1500 });
       expect(await q("G.V().Has('Name','tor1').Out().Has('Type','port').Dedup().Count()")).toBe(2);
@@ -53,7 +62,8 @@ describe('fabric applied by the collector', () => {
       expect(await q("G.V().Has('Name','port1').OutE().Has('RelationType','layer2').Count()")).toBe(0); // web1 not there yet
 
       // web1 appears later with its eth0: the wildcard link completes.
-      const post = (p: string, b: unknown) => fetch(t.base + p, { method: 'POST', body: JSON.stringify(b) }).then((r) => r.json() as Promise<{ ID: string }>);
+      const post = (p: string, b: unknown) =>
+        fetch(t.base + p, { method: 'POST', body: JSON.stringify(b) }).then((r) => r.json() as Promise<{ ID: string }>);
       const web1 = await post('/api/node', { Metadata: { Name: 'web1', Type: 'host' } });
       const eth0 = await post('/api/node', { Metadata: { Name: 'eth0', Type: 'device', MAC: '02:00:00:00:00:99' } });
       await post('/api/edge', { Parent: web1.ID, Child: eth0.ID, Metadata: { RelationType: 'ownership' } });
@@ -62,7 +72,15 @@ describe('fabric applied by the collector', () => {
       expect(link.Metadata.Evidence.fabric.FirstSeen).toBeGreaterThan(0);
 
       // Reload: port2 removed, a new port3; a bad file is rejected and changes nothing.
-      writeFileSync(cfg, ['topology:', '  fabric:', '    - "TOR1[Name=tor1, Role=leaf] -> TOR1_PORT1[Name=port1, MTU=9000]"', '    - "TOR1 -> TOR1_PORT3[Name=port3]"'].join('\n'));
+      writeFileSync(
+        cfg,
+        [
+          'topology:',
+          '  fabric:',
+          '    - "TOR1[Name=tor1, Role=leaf] -> TOR1_PORT1[Name=port1, MTU=9000]"',
+          '    - "TOR1 -> TOR1_PORT3[Name=port3]"',
+        ].join('\n'),
+      );
       const r = await fetch(t.base + '/api/config/reload', { method: 'POST' });
       expect(r.status).toBe(200);
       expect(await q("G.V().Has('Name','port2').Count()")).toBe(0);

@@ -14,14 +14,21 @@ const FILE = 'containerlab/fabric.clab.yml';
 const API = 'http://127.0.0.1:18090';
 
 type El = { ID: string; Parent: string; Child: string; Metadata: Record<string, any> };
-interface Endpoint { node: string; interface: string }
+interface Endpoint {
+  node: string;
+  interface: string;
+}
 
 describe.skipIf(skip !== null)(`stitching in the lab${skip ? ` (skipped: ${skip})` : ''}`, () => {
   let lab: TestLab;
   let child: LabChild;
   let cfgFile: string;
-  const cabled: Endpoint[][] = (parseYaml(readFileSync(FILE, 'utf8')) as { topology: { links: { endpoints: (string | Endpoint)[] }[] } }).topology.links.map((l) =>
-    l.endpoints.map((e) => (typeof e === 'string' ? { node: e.split(':')[0]!, interface: e.split(':')[1]! } : { node: e.node, interface: e.interface })),
+  const cabled: Endpoint[][] = (
+    parseYaml(readFileSync(FILE, 'utf8')) as { topology: { links: { endpoints: (string | Endpoint)[] }[] } }
+  ).topology.links.map((l) =>
+    l.endpoints.map((e) =>
+      typeof e === 'string' ? { node: e.split(':')[0]!, interface: e.split(':')[1]! } : { node: e.node, interface: e.interface },
+    ),
   );
 
   const curl = async (path: string, body?: string): Promise<any> => {
@@ -31,7 +38,9 @@ describe.skipIf(skip !== null)(`stitching in the lab${skip ? ` (skipped: ${skip}
   };
   const graph = async () => (await curl('/api/topology')) as { Nodes: El[]; Edges: El[] };
   const startCollector = async () => {
-    child = lab.spawnInMgmt(process.execPath, ['bin/canopy.js', 'collector', '--config', cfgFile], { env: { ...process.env, CANOPY_LOG_LEVEL: 'warn' } });
+    child = lab.spawnInMgmt(process.execPath, ['bin/canopy.js', 'collector', '--config', cfgFile], {
+      env: { ...process.env, CANOPY_LOG_LEVEL: 'warn' },
+    });
     // (expect.poll only works inside tests; this also runs in beforeAll.)
     const until = Date.now() + 30_000;
     while ((await curl('/healthz').catch(() => ({}))).status !== 'ok') {
@@ -44,24 +53,47 @@ describe.skipIf(skip !== null)(`stitching in the lab${skip ? ` (skipped: ${skip}
   const resolveEnd = (g: { Nodes: El[]; Edges: El[] }, e: Endpoint): El | undefined => {
     const owner = g.Nodes.find((n) => (n.Metadata.Type === 'switch' || n.Metadata.Type === 'host') && n.Metadata.Name === e.node);
     if (!owner) return undefined;
-    const kids = g.Edges.filter((x) => x.Parent === owner.ID && x.Metadata.RelationType === 'ownership').map((x) => g.Nodes.find((n) => n.ID === x.Child)!);
+    const kids = g.Edges.filter((x) => x.Parent === owner.ID && x.Metadata.RelationType === 'ownership').map((x) =>
+      g.Nodes.find((n) => n.ID === x.Child)!,
+    );
     return kids.find((k) => k && k.Metadata.Name === e.interface);
   };
   const linkOf = (g: { Nodes: El[]; Edges: El[] }, a: El, b: El) =>
-    g.Edges.find((x) => x.Metadata.RelationType === 'layer2' && ((x.Parent === a.ID && x.Child === b.ID) || (x.Parent === b.ID && x.Child === a.ID)));
+    g.Edges.find(
+      (x) => x.Metadata.RelationType === 'layer2' && ((x.Parent === a.ID && x.Child === b.ID) || (x.Parent === b.ID && x.Child === a.ID)),
+    );
 
   beforeAll(async () => {
     lab = await startLab(FILE, { trapPort: 19163 });
     const dir = join(lab.stateDir, 'collector-stitch');
     mkdirSync(dir, { recursive: true });
-    const devices = Object.values(lab.switches).map((s) => ({ address: s.snmp.host, port: s.snmp.port, version: '2c', community: s.snmp.community }));
-    cfgFile = join(dir, 'canopy.yml');
-    writeFileSync(cfgFile, JSON.stringify({
-      api: { listen: '127.0.0.1:18090' },
-      storage: { dataDir: dir },
-      sflow: { listen: '127.0.0.1:0' }, netflow: { listen: '127.0.0.1:0' }, ipfix: { listen: '127.0.0.1:0' },
-      snmp: { devices, counterInterval: 2, lldpInterval: 2, fdbInterval: 2, rediscoverInterval: 5, timeout: 1, retries: 1, traps: { listen: `${lab.collector.address}:19163` } },
+    const devices = Object.values(lab.switches).map((s) => ({
+      address: s.snmp.host,
+      port: s.snmp.port,
+      version: '2c',
+      community: s.snmp.community,
     }));
+    cfgFile = join(dir, 'canopy.yml');
+    writeFileSync(
+      cfgFile,
+      JSON.stringify({
+        api: { listen: '127.0.0.1:18090' },
+        storage: { dataDir: dir },
+        sflow: { listen: '127.0.0.1:0' },
+        netflow: { listen: '127.0.0.1:0' },
+        ipfix: { listen: '127.0.0.1:0' },
+        snmp: {
+          devices,
+          counterInterval: 2,
+          lldpInterval: 2,
+          fdbInterval: 2,
+          rediscoverInterval: 5,
+          timeout: 1,
+          retries: 1,
+          traps: { listen: `${lab.collector.address}:19163` },
+        },
+      }),
+    );
     await startCollector();
   }, 120_000);
 
@@ -73,26 +105,34 @@ describe.skipIf(skip !== null)(`stitching in the lab${skip ? ` (skipped: ${skip}
   it('holds exactly the cabled links, each between the right port and interface, and no duplicate nodes', async () => {
     let g = await graph();
     await expect
-      .poll(async () => {
-        g = await graph();
-        return cabled.filter(([a, b]) => {
-          const x = resolveEnd(g, a!);
-          const y = resolveEnd(g, b!);
-          return x && y && linkOf(g, x, y)?.Metadata.State === 'UP';
-        }).length;
-      }, { timeout: 40_000, interval: 1000 })
+      .poll(
+        async () => {
+          g = await graph();
+          return cabled.filter(([a, b]) => {
+            const x = resolveEnd(g, a!);
+            const y = resolveEnd(g, b!);
+            return x && y && linkOf(g, x, y)?.Metadata.State === 'UP';
+          }).length;
+        },
+        { timeout: 40_000, interval: 1000 },
+      )
       .toBe(cabled.length);
     const l2 = g.Edges.filter((e) => e.Metadata.RelationType === 'layer2');
     expect(l2).toHaveLength(cabled.length); // no extra links
     for (const e of l2) expect(Object.keys(e.Metadata.Evidence)).toContain('lldp-snmp');
     // No duplicates: one node per switch and per host name, one interface per host port.
-    const named = g.Nodes.filter((n) => n.Metadata.Type === 'switch' || n.Metadata.Type === 'host').map((n) => `${n.Metadata.Type}:${n.Metadata.Name}`);
+    const named = g.Nodes.filter((n) => n.Metadata.Type === 'switch' || n.Metadata.Type === 'host').map(
+      (n) => `${n.Metadata.Type}:${n.Metadata.Name}`,
+    );
     expect(new Set(named).size).toBe(named.length);
     expect(named.filter((n) => n.startsWith('switch:')).sort()).toEqual(['switch:leaf1', 'switch:leaf2', 'switch:spine1', 'switch:spine2']);
     expect(named.filter((n) => n.startsWith('host:')).sort()).toEqual(['host:h1', 'host:h2', 'host:h3', 'host:h4']);
     // The host interfaces carry the MACs the hosts really have.
     for (const h of ['h3', 'h4']) {
-      const links = JSON.parse((await lab.exec(lab.namespaces[h]!, 'ip', ['-j', 'link', 'show'])).stdout) as { ifname: string; address: string }[];
+      const links = JSON.parse((await lab.exec(lab.namespaces[h]!, 'ip', ['-j', 'link', 'show'])).stdout) as {
+        ifname: string;
+        address: string;
+      }[];
       for (const [a, b] of cabled.filter((l) => l.some((e) => e.node === h))) {
         const hostEnd = a!.node === h ? a! : b!;
         expect(resolveEnd(g, hostEnd)!.Metadata.MAC).toBe(links.find((l) => l.ifname === hostEnd.interface)!.address);
@@ -137,26 +177,37 @@ describe.skipIf(skip !== null)(`stitching in the lab${skip ? ` (skipped: ${skip}
     await lab.exec(leaf2, 'lldpcli', ['-u', lab.nodes.leaf2!.lldpSocket, 'configure', 'system', 'interface', 'pattern', 'eth*']);
     const newPort: Endpoint = { node: 'leaf2', interface: 'eth6' };
     await expect
-      .poll(async () => {
-        const g = await graph();
-        const p = resolveEnd(g, newPort);
-        const n = resolveEnd(g, nic);
-        return p && n ? linkOf(g, p, n)?.Metadata.State : undefined;
-      }, { timeout: 45_000, interval: 1000 })
+      .poll(
+        async () => {
+          const g = await graph();
+          const p = resolveEnd(g, newPort);
+          const n = resolveEnd(g, nic);
+          return p && n ? linkOf(g, p, n)?.Metadata.State : undefined;
+        },
+        { timeout: 45_000, interval: 1000 },
+      )
       .toBe('UP');
     // The old cable goes DOWN (missed LLDP polls, its port gone): only the new link stays UP.
     await expect
-      .poll(async () => {
-        const g = await graph();
-        const n = resolveEnd(g, nic)!;
-        return g.Edges.filter((e) => e.Metadata.RelationType === 'layer2' && e.Metadata.State === 'UP' && (e.Parent === n.ID || e.Child === n.ID)).length;
-      }, { timeout: 20_000, interval: 1000 })
+      .poll(
+        async () => {
+          const g = await graph();
+          const n = resolveEnd(g, nic)!;
+          return g.Edges.filter(
+            (e) => e.Metadata.RelationType === 'layer2' && e.Metadata.State === 'UP' && (e.Parent === n.ID || e.Child === n.ID),
+          ).length;
+        },
+        { timeout: 20_000, interval: 1000 },
+      )
       .toBe(1);
   }, 90_000);
 
   it('keeps every ID across a collector restart (no duplicates afterwards)', async () => {
     const before = await graph();
-    const idsOf = (g: { Nodes: El[] }) => g.Nodes.filter((n) => ['switch', 'host', 'port'].includes(n.Metadata.Type)).map((n) => n.ID).sort();
+    const idsOf = (g: { Nodes: El[] }) =>
+      g.Nodes.filter((n) => ['switch', 'host', 'port'].includes(n.Metadata.Type))
+        .map((n) => n.ID)
+        .sort();
     await child.stop();
     await startCollector();
     await new Promise((r) => setTimeout(r, 5000)); // a few poll rounds

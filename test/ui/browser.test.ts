@@ -42,7 +42,8 @@ describe.skipIf(chromiumMissing)('wall display in Chromium', () => {
     const ys = await page.evaluate((ids) => ids.map((id) => (globalThis as any).__canopy.node(id).y), [...fab.spineIds, ...fab.leafIds]);
     expect(Math.max(...ys.slice(0, 2))).toBeLessThan(Math.min(...ys.slice(2)));
     // Every spine–leaf wire is a link; host wires aggregate into leaf → host-group links.
-    for (const s of fab.spineIds) for (const l of fab.leafIds) expect(await page.evaluate(([a, b]) => (globalThis as any).__canopy.link(a, b), [s, l])).not.toBeNull();
+    for (const s of fab.spineIds)
+      for (const l of fab.leafIds) expect(await page.evaluate(([a, b]) => (globalThis as any).__canopy.link(a, b), [s, l])).not.toBeNull();
     const groupPairs = new Set<string>();
     for (const w of fab.wires.filter((x) => x.tier === 'leaf-host')) {
       const leaf = fab.leafIds.find((l) => w.a.startsWith(`${l}.`))!;
@@ -65,22 +66,29 @@ describe.skipIf(chromiumMissing)('wall display in Chromium', () => {
     expect(await linkState()).toBe(St.Up);
 
     await setState(c.base, w.b, 'DOWN');
-    await page.waitForFunction(([a, b, s]) => (globalThis as any).__canopy.link(a, b).state === s, [S, L, St.Degraded] as const, { timeout: 2000 });
+    await page.waitForFunction(([a, b, s]) => (globalThis as any).__canopy.link(a, b).state === s, [S, L, St.Degraded] as const, {
+      timeout: 2000,
+    });
 
     const t0 = Date.now();
     await setState(c.base, w.a, 'DOWN');
-    await page.waitForFunction(([a, b, s]) => (globalThis as any).__canopy.link(a, b).state === s, [S, L, St.Down] as const, { timeout: 2000 });
+    await page.waitForFunction(([a, b, s]) => (globalThis as any).__canopy.link(a, b).state === s, [S, L, St.Down] as const, {
+      timeout: 2000,
+    });
     const took = Date.now() - t0;
     expect(took).toBeLessThan(2000);
     // And it is what the canvas shows: the link's midpoint pixel is red.
     await page.waitForTimeout(100);
-    const px = await page.evaluate(([a, b]) => {
-      const cv = (globalThis as any).__canopy;
-      const [ax, ay] = cv.node(a).screen;
-      const [bx, by] = cv.node(b).screen;
-      const ctx = (globalThis as any).document.getElementById('graph').getContext('2d');
-      return [...ctx.getImageData(Math.round((ax + bx) / 2), Math.round((ay + by) / 2), 1, 1).data];
-    }, [S, L]);
+    const px = await page.evaluate(
+      ([a, b]) => {
+        const cv = (globalThis as any).__canopy;
+        const [ax, ay] = cv.node(a).screen;
+        const [bx, by] = cv.node(b).screen;
+        const ctx = (globalThis as any).document.getElementById('graph').getContext('2d');
+        return [...ctx.getImageData(Math.round((ax + bx) / 2), Math.round((ay + by) / 2), 1, 1).data];
+      },
+      [S, L],
+    );
     expect(px[0]).toBeGreaterThan(200);
     expect(px[1]).toBeLessThan(100);
     // The switches show the bad port as degraded.
@@ -95,7 +103,10 @@ describe.skipIf(chromiumMissing)('wall display in Chromium', () => {
     await page.fill('#search', target.mac.toUpperCase());
     await page.waitForSelector('#results:not([hidden]) div');
     await page.press('#search', 'Enter');
-    await page.waitForFunction((id) => (globalThis as any).__canopy.app.r.selected === (globalThis as any).__canopy.app.vm.index.get(id), target.id);
+    await page.waitForFunction(
+      (id) => (globalThis as any).__canopy.app.r.selected === (globalThis as any).__canopy.app.vm.index.get(id),
+      target.id,
+    );
     expect(await page.evaluate((id) => (globalThis as any).__canopy.node(id)?.kind, target.id)).toBe('host');
     await page.waitForSelector('#panel:not([hidden]) h2');
     expect(await page.textContent('#panel h2')).toBe(target.name);
@@ -162,7 +173,11 @@ describe.skipIf(chromiumMissing)('login', () => {
       const basic = { Authorization: `Basic ${Buffer.from('noc:wall-display-pw').toString('base64')}` };
       const ws = fab.nodes.slice(0, 3);
       for (const n of ws) {
-        const r = await fetch(`${c.base}/api/node`, { method: 'POST', headers: { 'Content-Type': 'application/json', ...basic }, body: JSON.stringify(n) });
+        const r = await fetch(`${c.base}/api/node`, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json', ...basic },
+          body: JSON.stringify(n),
+        });
         expect(r.status).toBe(201);
       }
       expect((await fetch(`${c.base}/api/status`)).status).toBe(401);

@@ -9,7 +9,16 @@ export const chromiumMissing = existsSync(CHROMIUM)
   ? undefined
   : `${CHROMIUM} not found: install Debian's chromium (apt-get install chromium) or set CHROMIUM_PATH`;
 
-const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
+const FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+];
 
 /**
  * A fresh headless Chromium, or undefined if missing. playwright's launch() gives every browser a
@@ -32,4 +41,3 @@ export async function launchChromiumIn(ns: string, dir: string): Promise<Browser
   chmodSync(wrapper, 0o755);
   return chromium.launch({ executablePath: wrapper, headless: true, args: FLAGS });
 }
-

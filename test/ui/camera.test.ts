@@ -15,7 +15,11 @@ function coverage(b: Box, w: number, h: number, inset = { top: 60, right: 20, bo
     cam,
     fx: (sx(b.x1) - sx(b.x0)) / aw,
     fy: (sy(b.y1) - sy(b.y0)) / ah,
-    inside: sx(b.x0) >= inset.left - 0.5 && sx(b.x1) <= w - inset.right + 0.5 && sy(b.y0) >= inset.top - 0.5 && sy(b.y1) <= h - inset.bottom + 0.5,
+    inside:
+      sx(b.x0) >= inset.left - 0.5 &&
+      sx(b.x1) <= w - inset.right + 0.5 &&
+      sy(b.y0) >= inset.top - 0.5 &&
+      sy(b.y1) <= h - inset.bottom + 0.5,
   };
 }
 
@@ -37,7 +41,11 @@ describe('fitCamera', () => {
   });
 
   it('fits portrait and small screens too, and a single row without dividing by zero', () => {
-    for (const [w, h] of [[1080, 1920], [1366, 768], [800, 600]] as const) {
+    for (const [w, h] of [
+      [1080, 1920],
+      [1366, 768],
+      [800, 600],
+    ] as const) {
       const c = coverage({ x0: -300, y0: -44, x1: 600, y1: 560 }, w, h);
       expect(c.inside, `${w}x${h}`).toBe(true);
       expect(Math.max(c.fx, c.fy), `${w}x${h}`).toBeGreaterThan(0.99);

@@ -26,7 +26,11 @@ export interface UiCollector {
 }
 
 /** `components` replaces the UI-only default (e.g. defaultComponents() for a collector with flow listeners). */
-export async function startUiCollector(overrides: Record<string, unknown> = {}, dir?: string, components: ComponentSpec[] = [uiComponent()]): Promise<UiCollector> {
+export async function startUiCollector(
+  overrides: Record<string, unknown> = {},
+  dir?: string,
+  components: ComponentSpec[] = [uiComponent()],
+): Promise<UiCollector> {
   await ensureUiBuilt();
   const dataDir = dir ?? mkdtempSync(join(tmpdir(), 'canopy-ui-'));
   const config = loadConfig({ env: {}, overrides: { 'api.listen': '127.0.0.1:0', 'storage.dataDir': dataDir, ...overrides } });
@@ -86,10 +90,14 @@ export async function openPage(browser: Browser, url: string, size = { width: 16
 
 /** Waits until the page has drawn a synced graph. */
 export async function waitForGraph(page: Page, minNodes = 1, timeout = 15_000): Promise<void> {
-  await page.waitForFunction((n) => {
-    const c = (globalThis as any).__canopy;
-    return c && c.stats().syncs > 0 && c.stats().nodes >= n && c.stats().frames > 0;
-  }, minNodes, { timeout });
+  await page.waitForFunction(
+    (n) => {
+      const c = (globalThis as any).__canopy;
+      return c && c.stats().syncs > 0 && c.stats().nodes >= n && c.stats().frames > 0;
+    },
+    minNodes,
+    { timeout },
+  );
 }
 
 export const ARTIFACTS = join(import.meta.dirname, '../../test-artifacts');

@@ -47,10 +47,14 @@ describe.skipIf(skip !== null)(`wall display on the lab fabric${skip ? ` (skippe
   const fabricDrawn = async (page: Page) => {
     await waitForGraph(page, 4, 30_000);
     try {
-      await page.waitForFunction(() => {
-        const k = (globalThis as any).__canopy.stats().kinds;
-        return k.spine === 2 && k.leaf === 2 && (k.group ?? 0) + (k.host ?? 0) >= 2;
-      }, undefined, { timeout: 45_000 });
+      await page.waitForFunction(
+        () => {
+          const k = (globalThis as any).__canopy.stats().kinds;
+          return k.spine === 2 && k.leaf === 2 && (k.group ?? 0) + (k.host ?? 0) >= 2;
+        },
+        undefined,
+        { timeout: 45_000 },
+      );
     } catch (e) {
       // Say what the page and the collector had, so a failure here can be diagnosed.
       const st = await page.evaluate(() => {
@@ -62,19 +66,30 @@ describe.skipIf(skip !== null)(`wall display on the lab fabric${skip ? ` (skippe
           if (e.Metadata.RelationType === 'ownership') continue;
           const a = c.app.vm.topOf.get(e.Parent);
           const b = c.app.vm.topOf.get(e.Child);
-          wired.push(`${md(a).Type}:${md(a).Name}(${md(e.Parent).Type}:${md(e.Parent).Name})-${md(b).Type}:${md(b).Name}(${md(e.Child).Type}:${md(e.Child).Name}) ${e.Metadata.RelationType}`);
+          wired.push(
+            `${md(a).Type}:${md(a).Name}(${md(e.Parent).Type}:${md(e.Parent).Name})-${md(b).Type}:${md(b).Name}(${md(e.Child).Type}:${md(e.Child).Name}) ${e.Metadata.RelationType}`,
+          );
         }
         return { ...c.stats(), wired };
       });
       const graph = (await lab.exec(lab.mgmtNs, 'curl', ['-s', '--max-time', '5', `${BASE}/api/topology`], { allowFail: true })).stdout;
       let summary = graph.slice(0, 200);
       try {
-        const g = JSON.parse(graph) as { Nodes: { Metadata: { Type: string; Name: string } }[]; Edges: { Metadata: { RelationType: string; State?: string } }[] };
-        summary = JSON.stringify({ nodes: g.Nodes.filter((n) => n.Metadata.Type !== 'port').map((n) => `${n.Metadata.Type}:${n.Metadata.Name}`), layer2: g.Edges.filter((x) => x.Metadata.RelationType === 'layer2').map((x) => x.Metadata.State) });
+        const g = JSON.parse(graph) as {
+          Nodes: { Metadata: { Type: string; Name: string } }[];
+          Edges: { Metadata: { RelationType: string; State?: string } }[];
+        };
+        summary = JSON.stringify({
+          nodes: g.Nodes.filter((n) => n.Metadata.Type !== 'port').map((n) => `${n.Metadata.Type}:${n.Metadata.Name}`),
+          layer2: g.Edges.filter((x) => x.Metadata.RelationType === 'layer2').map((x) => x.Metadata.State),
+        });
       } catch {
         // not JSON: keep the raw start
       }
-      throw new Error(`fabric not drawn: page ${JSON.stringify(st)}; graph ${summary}; collector stderr ${collector.stderr().slice(-500)}`, { cause: e });
+      throw new Error(
+        `fabric not drawn: page ${JSON.stringify(st)}; graph ${summary}; collector stderr ${collector.stderr().slice(-500)}`,
+        { cause: e },
+      );
     }
   };
 
@@ -99,7 +114,13 @@ describe.skipIf(skip !== null)(`wall display on the lab fabric${skip ? ` (skippe
     const pos = await page.evaluate(() => {
       const c = (globalThis as any).__canopy;
       const at = (label: string) => c.node(c.byLabel(label));
-      return { spine1: at('spine1'), spine2: at('spine2'), leaf1: at('leaf1'), leaf2: at('leaf2'), groups: c.app.vm.nodes.filter((n: any) => n.kind === 'group').map((n: any) => n.y) };
+      return {
+        spine1: at('spine1'),
+        spine2: at('spine2'),
+        leaf1: at('leaf1'),
+        leaf2: at('leaf2'),
+        groups: c.app.vm.nodes.filter((n: any) => n.kind === 'group').map((n: any) => n.y),
+      };
     });
     expect(pos.spine1.kind).toBe('spine');
     expect(pos.leaf1.kind).toBe('leaf');
@@ -108,10 +129,13 @@ describe.skipIf(skip !== null)(`wall display on the lab fabric${skip ? ` (skippe
     // Every spine is cabled to every leaf in fabric.clab.yml.
     for (const s of ['spine1', 'spine2']) {
       for (const l of ['leaf1', 'leaf2']) {
-        const link = await page.evaluate(([a, b]) => {
-          const c = (globalThis as any).__canopy;
-          return c.link(c.byLabel(a), c.byLabel(b));
-        }, [s, l]);
+        const link = await page.evaluate(
+          ([a, b]) => {
+            const c = (globalThis as any).__canopy;
+            return c.link(c.byLabel(a), c.byLabel(b));
+          },
+          [s, l],
+        );
         expect(link, `${s}–${l}`).not.toBeNull();
       }
     }
@@ -129,37 +153,53 @@ describe.skipIf(skip !== null)(`wall display on the lab fabric${skip ? ` (skippe
     const page = await open('/');
     await fabricDrawn(page);
     const St = await page.evaluate(() => (globalThis as any).__canopy.St);
-    const state = () => page.evaluate(() => {
-      const c = (globalThis as any).__canopy;
-      return c.link(c.byLabel('spine2'), c.byLabel('leaf2'))?.state;
-    });
-    await page.waitForFunction((up) => {
-      const c = (globalThis as any).__canopy;
-      return c.link(c.byLabel('spine2'), c.byLabel('leaf2'))?.state === up;
-    }, St.Up, { timeout: 15_000 });
+    const state = () =>
+      page.evaluate(() => {
+        const c = (globalThis as any).__canopy;
+        return c.link(c.byLabel('spine2'), c.byLabel('leaf2'))?.state;
+      });
+    await page.waitForFunction(
+      (up) => {
+        const c = (globalThis as any).__canopy;
+        return c.link(c.byLabel('spine2'), c.byLabel('leaf2'))?.state === up;
+      },
+      St.Up,
+      { timeout: 15_000 },
+    );
     // leaf2's port towards spine2 goes down (both ends, as an unplugged cable).
     const t0 = Date.now();
     await lab.exec(lab.namespaces.leaf2!, 'ip', ['link', 'set', 'eth2', 'down']);
     await lab.exec(lab.namespaces.spine2!, 'ip', ['link', 'set', 'eth2', 'down']);
     // The cable counts as pulled once both ends are down: red within 2 s of that.
-    await page.waitForFunction((down) => {
-      const c = (globalThis as any).__canopy;
-      return c.link(c.byLabel('spine2'), c.byLabel('leaf2'))?.state === down;
-    }, St.Down, { timeout: 2000 });
+    await page.waitForFunction(
+      (down) => {
+        const c = (globalThis as any).__canopy;
+        return c.link(c.byLabel('spine2'), c.byLabel('leaf2'))?.state === down;
+      },
+      St.Down,
+      { timeout: 2000 },
+    );
     console.log(`[lab] link red on the wall ${Date.now() - t0} ms after ip link set down`);
     expect(await state()).toBe(St.Down);
     // The header says what the collector says: as many links down as /api/status counts.
-    const status = JSON.parse((await lab.exec(lab.mgmtNs, 'curl', ['-s', '--max-time', '5', `${BASE}/api/status`])).stdout) as { components: { stitch: { links: Record<string, number> } } };
+    const status = JSON.parse((await lab.exec(lab.mgmtNs, 'curl', ['-s', '--max-time', '5', `${BASE}/api/status`])).stdout) as {
+      components: { stitch: { links: Record<string, number> } };
+    };
     const down = status.components.stitch.links.DOWN ?? 0;
     expect(down).toBeGreaterThanOrEqual(1);
-    await page.waitForFunction((n) => (globalThis as any).document.querySelector('#bar-summary')?.textContent.startsWith(`${n} ${n === 1 ? 'link' : 'links'} down`), down, { timeout: 5000 });
+    await page.waitForFunction(
+      (n) => (globalThis as any).document.querySelector('#bar-summary')?.textContent.startsWith(`${n} ${n === 1 ? 'link' : 'links'} down`),
+      down,
+      { timeout: 5000 },
+    );
     await lab.exec(lab.namespaces.leaf2!, 'ip', ['link', 'set', 'eth2', 'up']);
     await lab.exec(lab.namespaces.spine2!, 'ip', ['link', 'set', 'eth2', 'up']);
     await page.close();
   }, 90_000);
 
   it('finds a lab host by the MAC of its NIC', async () => {
-    const mac = (JSON.parse((await lab.exec(lab.namespaces.h4!, 'ip', ['-j', 'link', 'show', 'eth1'])).stdout) as { address: string }[])[0]!.address;
+    const mac = (JSON.parse((await lab.exec(lab.namespaces.h4!, 'ip', ['-j', 'link', 'show', 'eth1'])).stdout) as { address: string }[])[0]!
+      .address;
     const page = await open('/');
     await fabricDrawn(page);
     await page.fill('#search', mac.toUpperCase());
@@ -168,27 +208,58 @@ describe.skipIf(skip !== null)(`wall display on the lab fabric${skip ? ` (skippe
     await page.waitForSelector('#panel:not([hidden]) h2');
     expect(await page.textContent('#panel h2')).toBe('h4');
     // The host's panel shows the MAC it was found by (its NIC's, learnt from LLDP).
-    const macRow = await page.$$eval('#panel table.meta tr', (trs) => trs.find((tr) => tr.querySelector('th')?.textContent === 'MAC')?.querySelector('td')?.textContent ?? '');
+    const macRow = await page.$$eval(
+      '#panel table.meta tr',
+      (trs) => trs.find((tr) => tr.querySelector('th')?.textContent === 'MAC')?.querySelector('td')?.textContent ?? '',
+    );
     expect(macRow.toLowerCase()).toContain(mac.toLowerCase());
     await page.close();
   }, 60_000);
 
   it("shows a switch's sysDescr and uptime, as its snmpd answers them, in the side panel", async () => {
     const sw = lab.switches.leaf1!;
-    const descr = (await lab.exec(lab.mgmtNs, 'snmpget', ['-v2c', '-c', sw.snmp.community, '-Oqv', `${sw.snmp.host}:${sw.snmp.port}`, '1.3.6.1.2.1.1.1.0'])).stdout.trim().replace(/^"|"$/g, '');
+    const descr = (
+      await lab.exec(lab.mgmtNs, 'snmpget', [
+        '-v2c',
+        '-c',
+        sw.snmp.community,
+        '-Oqv',
+        `${sw.snmp.host}:${sw.snmp.port}`,
+        '1.3.6.1.2.1.1.1.0',
+      ])
+    ).stdout
+      .trim()
+      .replace(/^"|"$/g, '');
     expect(descr.length).toBeGreaterThan(0);
     const page = await open('/');
     await fabricDrawn(page);
     await page.fill('#search', 'leaf1');
     await page.press('#search', 'Enter');
     await page.waitForFunction(() => (globalThis as any).document.querySelector('#panel h2')?.textContent === 'leaf1');
-    const sysDescr = await page.$$eval('#panel table.meta tr', (trs) => trs.find((tr) => tr.querySelector('th')?.textContent === 'SysDescr')?.querySelector('td')?.textContent ?? '');
+    const sysDescr = await page.$$eval(
+      '#panel table.meta tr',
+      (trs) => trs.find((tr) => tr.querySelector('th')?.textContent === 'SysDescr')?.querySelector('td')?.textContent ?? '',
+    );
     expect(sysDescr).toBe(descr);
     // And the uptime its sysUpTime gives (snmpd counts from its start with the lab): "N s" or
     // "N min", then "(since YYYY-MM-DD HH:MM UTC)".
-    const ticks = Number((await lab.exec(lab.mgmtNs, 'snmpget', ['-v2c', '-c', sw.snmp.community, '-Oqvt', `${sw.snmp.host}:${sw.snmp.port}`, '1.3.6.1.2.1.1.3.0'])).stdout.trim());
+    const ticks = Number(
+      (
+        await lab.exec(lab.mgmtNs, 'snmpget', [
+          '-v2c',
+          '-c',
+          sw.snmp.community,
+          '-Oqvt',
+          `${sw.snmp.host}:${sw.snmp.port}`,
+          '1.3.6.1.2.1.1.3.0',
+        ])
+      ).stdout.trim(),
+    );
     const boot = Date.now() - ticks * 10;
-    const uptime = await page.$$eval('#panel table.meta tr', (trs) => trs.find((tr) => tr.querySelector('th')?.textContent === 'Uptime')?.querySelector('td')?.textContent ?? '');
+    const uptime = await page.$$eval(
+      '#panel table.meta tr',
+      (trs) => trs.find((tr) => tr.querySelector('th')?.textContent === 'Uptime')?.querySelector('td')?.textContent ?? '',
+    );
     const m = /^(\d+) (s|min) \(since (\d{4}-\d\d-\d\d \d\d:\d\d) UTC\)$/.exec(uptime);
     expect(m, `Uptime row: "${uptime}" (snmpd up ${ticks / 100} s)`).not.toBeNull();
     const shownS = Number(m![1]) * (m![2] === 'min' ? 60 : 1);
@@ -222,7 +293,10 @@ describe.skipIf(skip !== null)(`wall display on the lab fabric${skip ? ` (skippe
       const ys = pts.map((p: [number, number]) => p[1]);
       const top = doc.getElementById('kiosk-head').getBoundingClientRect().bottom;
       const bottom = doc.getElementById('legend').getBoundingClientRect().top;
-      return { fx: (Math.max(...xs) - Math.min(...xs)) / (globalThis as any).innerWidth, fy: (Math.max(...ys) - Math.min(...ys)) / (bottom - top) };
+      return {
+        fx: (Math.max(...xs) - Math.min(...xs)) / (globalThis as any).innerWidth,
+        fy: (Math.max(...ys) - Math.min(...ys)) / (bottom - top),
+      };
     });
     expect(fill.fx, JSON.stringify(fill)).toBeGreaterThan(0.6);
     expect(fill.fy, JSON.stringify(fill)).toBeGreaterThan(0.75);

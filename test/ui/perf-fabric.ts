@@ -17,7 +17,8 @@ export async function startPerfFabric(): Promise<PerfFabric> {
   const fab = generateFabric(PERF_SPEC, canopyIds);
   c.collector.store.write((tx) => {
     for (const n of fab.nodes) tx.upsertNode({ ID: n.ID, Metadata: n.Metadata, Host: 'perf', Origin: 'perf' });
-    for (const e of fab.edges) tx.upsertEdge({ ID: e.ID, Parent: e.Parent!, Child: e.Child!, Metadata: e.Metadata, Host: 'perf', Origin: 'perf' });
+    for (const e of fab.edges)
+      tx.upsertEdge({ ID: e.ID, Parent: e.Parent!, Child: e.Child!, Metadata: e.Metadata, Host: 'perf', Origin: 'perf' });
   });
   const store = c.collector.store;
   return {
@@ -33,7 +34,13 @@ export async function startPerfFabric(): Promise<PerfFabric> {
           for (; sent < due; sent++) {
             const w = fab.wires[(sent * 7919) % fab.wires.length]!;
             const n = tx.getNode(w.a);
-            if (n) tx.upsertNode({ ID: n.ID, Metadata: { ...n.Metadata, State: n.Metadata.State === 'DOWN' ? 'UP' : 'DOWN' }, Host: n.Host, Origin: n.Origin });
+            if (n)
+              tx.upsertNode({
+                ID: n.ID,
+                Metadata: { ...n.Metadata, State: n.Metadata.State === 'DOWN' ? 'UP' : 'DOWN' },
+                Host: n.Host,
+                Origin: n.Origin,
+              });
           }
         });
       }, 10);

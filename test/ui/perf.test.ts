@@ -33,7 +33,9 @@ describe.skipIf(chromiumMissing)('5,000 nodes / 8,000 links', () => {
     const up = await page.evaluate(() => (globalThis as any).__canopy.panZoom(1500));
     churn.stop();
     expect(up.frames).toBeGreaterThan(0);
-    await page.waitForFunction((n) => (globalThis as any).__canopy.stats().events >= n, e0 + Math.floor(churn.sent() * 0.9), { timeout: 10_000 });
+    await page.waitForFunction((n) => (globalThis as any).__canopy.stats().events >= n, e0 + Math.floor(churn.sent() * 0.9), {
+      timeout: 10_000,
+    });
     await page.close();
   }, 120_000);
 });

@@ -32,7 +32,16 @@ describe('StaticUi', () => {
     expect((await get(ui, '/assets/app-abc123.css'))!.headers.get('content-type')).toBe('text/css; charset=utf-8');
   });
   it('leaves API paths, unknown files and traversal attempts to the API (404 there)', async () => {
-    for (const p of ['/api/status', '/ws/subscriber', '/healthz', '/metrics', '/login', '/nope.js', '/../../etc/passwd', '/assets/%2e%2e/%2e%2e/package.json']) {
+    for (const p of [
+      '/api/status',
+      '/ws/subscriber',
+      '/healthz',
+      '/metrics',
+      '/login',
+      '/nope.js',
+      '/../../etc/passwd',
+      '/assets/%2e%2e/%2e%2e/package.json',
+    ]) {
       expect(await get(ui, p)).toBeUndefined();
     }
     expect(await ui.handle(new Request('http://x/', { method: 'POST' }))).toBeUndefined();
@@ -73,7 +82,9 @@ describe('UI component in a collector with auth on', () => {
       const xhr = await fetch(`${c.base}/api/status`, { headers: { 'X-Requested-With': 'XMLHttpRequest' } });
       expect(xhr.status).toBe(401);
       expect(xhr.headers.get('www-authenticate')).toBeNull();
-      const status = await fetch(`${c.base}/api/status`, { headers: { Authorization: `Basic ${Buffer.from('noc:wall-display-pw').toString('base64')}` } });
+      const status = await fetch(`${c.base}/api/status`, {
+        headers: { Authorization: `Basic ${Buffer.from('noc:wall-display-pw').toString('base64')}` },
+      });
       expect(((await status.json()) as any).components.ui.built).toBe(true);
     } finally {
       await c.stop();

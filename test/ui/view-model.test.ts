@@ -72,7 +72,11 @@ describe('view model', () => {
     g.apply('NodeAdded', { ID: 'host:aaa', Metadata: { Type: 'host', Name: 'aaa' } }, out);
     g.apply('NodeAdded', { ID: 'host:aaa.eth0', Metadata: { Type: 'device', Name: 'eth0' } }, out);
     g.apply('EdgeAdded', { ID: 'o1', Parent: 'host:aaa', Child: 'host:aaa.eth0', Metadata: { RelationType: 'ownership' } }, out);
-    g.apply('EdgeAdded', { ID: 'w1', Parent: fab.wires.find((w) => w.tier === 'leaf-host')!.a, Child: 'host:aaa.eth0', Metadata: { RelationType: 'layer2' } }, out);
+    g.apply(
+      'EdgeAdded',
+      { ID: 'w1', Parent: fab.wires.find((w) => w.tier === 'leaf-host')!.a, Child: 'host:aaa.eth0', Metadata: { RelationType: 'layer2' } },
+      out,
+    );
     expect(out.structural).toBe(true);
     vm.rebuild();
     for (const [id, [x, y]] of before) expect([vm.nodes[vm.index.get(id)!]!.x, vm.nodes[vm.index.get(id)!]!.y]).toEqual([x, y]);
@@ -175,8 +179,23 @@ describe('spines over the leaves', () => {
         { ID: 'h2', Metadata: { Type: 'host', Name: 'h2' } },
       ],
       [
-        ...[['spine1', 's1p1'], ['spine1', 's1p2'], ['spine2', 's2p1'], ['leaf1', 'l1p1'], ['leaf1', 'l1p2'], ['leaf2', 'l2p1'], ['leaf2', 'l2p2'], ['leaf2', 'l2p3'], ['h1', 'h1e'], ['h2', 'h2e']].map(([p, c]) => own(p!, c!)),
-        wire('s1p1', 'l1p1'), wire('s2p1', 'l2p1'), wire('s1p2', 'l2p2'), wire('l1p2', 'h1e'), wire('l2p3', 'h2e'),
+        ...[
+          ['spine1', 's1p1'],
+          ['spine1', 's1p2'],
+          ['spine2', 's2p1'],
+          ['leaf1', 'l1p1'],
+          ['leaf1', 'l1p2'],
+          ['leaf2', 'l2p1'],
+          ['leaf2', 'l2p2'],
+          ['leaf2', 'l2p3'],
+          ['h1', 'h1e'],
+          ['h2', 'h2e'],
+        ].map(([p, c]) => own(p!, c!)),
+        wire('s1p1', 'l1p1'),
+        wire('s2p1', 'l2p1'),
+        wire('s1p2', 'l2p2'),
+        wire('l1p2', 'h1e'),
+        wire('l2p3', 'h2e'),
       ],
     );
     const vm = new ViewModel(g);
@@ -234,8 +253,17 @@ describe('header counts', () => {
 
 describe('identity merges in the change feed', () => {
   it('a port briefly owned by a placeholder (stitcher merge) keeps its switch as owner afterwards', () => {
-    const node = (ID: string, Type: string, Name: string) => ({ ID, Metadata: { Type, Name }, Host: '', Origin: '', CreatedAt: 0, UpdatedAt: 0, Revision: 1 });
-    const own = (ID: string, Parent: string, Child: string) => ({ ...node(ID, '', ''), Parent, Child, Metadata: { RelationType: 'ownership' } }) as GEdge;
+    const node = (ID: string, Type: string, Name: string) => ({
+      ID,
+      Metadata: { Type, Name },
+      Host: '',
+      Origin: '',
+      CreatedAt: 0,
+      UpdatedAt: 0,
+      Revision: 1,
+    });
+    const own = (ID: string, Parent: string, Child: string) =>
+      ({ ...node(ID, '', ''), Parent, Child, Metadata: { RelationType: 'ownership' } }) as GEdge;
     const g = new GraphModel();
     g.reset([node('leaf', 'switch', 'leaf1'), node('p1', 'port', 'eth1'), node('ph', 'switch', 'leaf1?')], [own('o1', 'leaf', 'p1')]);
     const out = { structural: false, touched: new Set<string>() };

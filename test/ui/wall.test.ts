@@ -25,7 +25,12 @@ function wallFabric() {
   Object.assign(leaf.Metadata, { SysDescr: SYSDESCR, BootTime: BOOT });
   fab.nodes.push({ ID: 'exporter:192.0.2.200', Metadata: { Type: 'exporter', Name: '192.0.2.200', MgmtAddress: '192.0.2.200' } });
   fab.nodes.push({ ID: 'exporter:192.0.2.200.p3', Metadata: { Type: 'port', Name: 'ifIndex 3', IfIndex: 3 } });
-  fab.edges.push({ ID: 'own:exporter-p3', Parent: 'exporter:192.0.2.200', Child: 'exporter:192.0.2.200.p3', Metadata: { RelationType: 'ownership' } });
+  fab.edges.push({
+    ID: 'own:exporter-p3',
+    Parent: 'exporter:192.0.2.200',
+    Child: 'exporter:192.0.2.200.p3',
+    Metadata: { RelationType: 'ownership' },
+  });
   return fab;
 }
 
@@ -141,7 +146,13 @@ describe.skipIf(chromiumMissing)('the wall fills the screen and says what is tru
     await page.reload();
     await waitForGraph(page, 10);
     const tor = fab.leafIds[1]!;
-    const members = await page.evaluate((id) => (globalThis as any).__canopy.app.vm.nodes[(globalThis as any).__canopy.app.vm.index.get(id)].members.map((m: string) => (globalThis as any).__canopy.app.g.nodes.get(m).Metadata.Name), `group:${tor}`);
+    const members = await page.evaluate(
+      (id) =>
+        (globalThis as any).__canopy.app.vm.nodes[(globalThis as any).__canopy.app.vm.index.get(id)].members.map(
+          (m: string) => (globalThis as any).__canopy.app.g.nodes.get(m).Metadata.Name,
+        ),
+      `group:${tor}`,
+    );
     const at = await page.evaluate((id) => (globalThis as any).__canopy.node(id).screen, `group:${tor}`);
     await page.mouse.click(at[0], at[1]);
     await page.waitForFunction(() => (globalThis as any).__canopy.stats().kinds.host > 0);
@@ -181,7 +192,12 @@ describe.skipIf(chromiumMissing)('the wall fills the screen and says what is tru
     await page.fill('#search', host.name);
     await page.press('#search', 'Enter');
     await page.waitForSelector('#panel:not([hidden]) table.meta');
-    const meta = async () => Object.fromEntries(await page.$$eval('#panel table.meta tr', (trs) => trs.map((tr) => [tr.querySelector('th')?.textContent ?? '', tr.querySelector('td')?.textContent ?? ''])));
+    const meta = async () =>
+      Object.fromEntries(
+        await page.$$eval('#panel table.meta tr', (trs) =>
+          trs.map((tr) => [tr.querySelector('th')?.textContent ?? '', tr.querySelector('td')?.textContent ?? '']),
+        ),
+      );
     const hm = await meta();
     expect(hm.MAC).toBe(`${host.mac} (eth0)`);
     expect(hm.IPv4).toBe(`${host.ip}/24 (eth0)`);
@@ -205,9 +221,14 @@ describe.skipIf(chromiumMissing)('the wall fills the screen and says what is tru
     await waitForGraph(kiosk, 10);
     await waitForGraph(normal, 10);
     const sum = (p: Page, sel: string) => p.evaluate((s) => (globalThis as any).document.querySelector(s).textContent, sel);
-    const until = (p: Page, sel: string, text: string) => p.waitForFunction(([s, t]) => (globalThis as any).document.querySelector(s)?.textContent === t, [sel, text] as const, { timeout: 5000 }).catch(async () => {
-      throw new Error(`${sel}: "${await sum(p, sel)}", expected "${text}"`);
-    });
+    const until = (p: Page, sel: string, text: string) =>
+      p
+        .waitForFunction(([s, t]) => (globalThis as any).document.querySelector(s)?.textContent === t, [sel, text] as const, {
+          timeout: 5000,
+        })
+        .catch(async () => {
+          throw new Error(`${sel}: "${await sum(p, sel)}", expected "${text}"`);
+        });
     // Three cables pulled: both ends DOWN. Their hosts are folded into groups on the wall.
     const pulled = fab.wires.filter((w) => w.tier === 'leaf-host').slice(0, 3);
     for (const w of pulled) {
@@ -285,12 +306,17 @@ describe.skipIf(chromiumMissing)('flows in the side panel', () => {
       { ID: canopyIds.edge(portId, nicId, 'layer2'), Parent: portId, Child: nicId, Metadata: { RelationType: 'layer2' } },
     );
     browser = (await launchChromium())!;
-    c = await startUiCollector({ 'snmp.enabled': false, 'sflow.listen': '127.0.0.1:0', 'netflow.listen': '127.0.0.1:0', 'ipfix.listen': '127.0.0.1:0' }, undefined, defaultComponents());
+    c = await startUiCollector(
+      { 'snmp.enabled': false, 'sflow.listen': '127.0.0.1:0', 'netflow.listen': '127.0.0.1:0', 'ipfix.listen': '127.0.0.1:0' },
+      undefined,
+      defaultComponents(),
+    );
     await publishFabric(c, fab);
     const sflow = (c.collector.status().components as Record<string, { listen?: string[] }>).sflow!;
     const port = Number(sflow.listen![0]!.split(':').pop());
     const sock = createSocket('udp4');
-    for (const d of datagrams('akvorado__data-sflow-ipv4-data.pcap')) await new Promise<void>((r) => sock.send(d, port, '127.0.0.1', () => r()));
+    for (const d of datagrams('akvorado__data-sflow-ipv4-data.pcap'))
+      await new Promise<void>((r) => sock.send(d, port, '127.0.0.1', () => r()));
     sock.close();
     const deadline = Date.now() + 10_000;
     while (((await (await fetch(`${c.base}/api/flows?node=${portId}`)).json()) as unknown[]).length === 0) {
@@ -303,7 +329,10 @@ describe.skipIf(chromiumMissing)('flows in the side panel', () => {
     await c?.stop();
   });
 
-  const panelFlows = (page: Page) => page.$$eval('#panel .flows table.flow-rows tr', (trs) => trs.slice(1).map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent ?? '')));
+  const panelFlows = (page: Page) =>
+    page.$$eval('#panel .flows table.flow-rows tr', (trs) =>
+      trs.slice(1).map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent ?? '')),
+    );
 
   it('shows the top flows of a port found by search, with the protocol named', async () => {
     const page = await openPage(browser, `${c.base}/`);

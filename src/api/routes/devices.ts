@@ -22,7 +22,10 @@ async function body(c: { req: { json(): Promise<unknown> } }): Promise<DeviceCon
     raw = rest;
   }
   const r = deviceSchema.safeParse(raw);
-  if (!r.success) throw new HttpProblem(400, 'Bad Request', z.prettifyError(r.error), { issues: r.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })) });
+  if (!r.success)
+    throw new HttpProblem(400, 'Bad Request', z.prettifyError(r.error), {
+      issues: r.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
+    });
   return r.data;
 }
 
@@ -40,7 +43,8 @@ export function registerDeviceRoutes(app: ApiApp, b: DeviceAdmin): void {
     const d = await body(c);
     const id = deviceId(d.address, d.port);
     const existing = find(id);
-    if (existing) return problem(c, 409, 'Conflict', `device ${d.address}:${d.port} exists (ID ${id}, from ${existing.source})`, { ID: id });
+    if (existing)
+      return problem(c, 409, 'Conflict', `device ${d.address}:${d.port} exists (ID ${id}, from ${existing.source})`, { ID: id });
     b.put(id, d);
     return json(c, view(find(id)!), 201);
   });
@@ -51,7 +55,8 @@ export function registerDeviceRoutes(app: ApiApp, b: DeviceAdmin): void {
     if (!existing) return problem(c, 404, 'Not Found', `no device ${id} (create devices with POST /api/devices)`);
     if (existing.source === 'config') return problem(c, 409, 'Conflict', `device ${id} is defined in the config file; edit it there`);
     const d = await body(c);
-    if (deviceId(d.address, d.port) !== id) return problem(c, 400, 'Bad Request', 'address and port identify a device and cannot change; create a new device instead');
+    if (deviceId(d.address, d.port) !== id)
+      return problem(c, 400, 'Bad Request', 'address and port identify a device and cannot change; create a new device instead');
     b.put(id, d);
     return json(c, view(find(id)!));
   });

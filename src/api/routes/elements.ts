@@ -34,7 +34,9 @@ export function registerElementRoutes(app: ApiApp, deps: ApiDeps): void {
   for (const kind of ['node', 'edge'] as const) {
     const get = (id: string) => (kind === 'node' ? store.getNode(id) : store.getEdge(id));
     const validate = (body: unknown, c: Context<ApiEnv>) =>
-      kind === 'node' ? validateNode(body, ORIGIN, c.req.header('x-host-id') ?? host()) : validateEdge(body, ORIGIN, store, c.req.header('x-host-id') ?? host());
+      kind === 'node'
+        ? validateNode(body, ORIGIN, c.req.header('x-host-id') ?? host())
+        : validateEdge(body, ORIGIN, store, c.req.header('x-host-id') ?? host());
     const upsert = (input: ReturnType<typeof validate>) =>
       store.write((tx) => {
         if (kind === 'node') tx.upsertNode(input);

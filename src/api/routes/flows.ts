@@ -31,23 +31,48 @@ const ENDPOINT = 'an IPv4/IPv6 address or a MAC (aa:bb:cc:dd:ee:ff)';
 
 /** Every query parameter of GET /api/flows, in the order the API description lists them. */
 export const FLOW_PARAMS = [
-  { name: 'node', schema: { type: 'string' }, description: 'a graph node ID. A switch, exporter or port: flows that device exported or that crossed that port (in or out). A host or host interface: flows seen on its TOR port(s) — the switch ports its interfaces are linked to — with one of its MACs or IP addresses as source or destination; with no TOR port known, flows with one of its addresses anywhere.' },
+  {
+    name: 'node',
+    schema: { type: 'string' },
+    description:
+      'a graph node ID. A switch, exporter or port: flows that device exported or that crossed that port (in or out). A host or host interface: flows seen on its TOR port(s) — the switch ports its interfaces are linked to — with one of its MACs or IP addresses as source or destination; with no TOR port known, flows with one of its addresses anywhere.',
+  },
   { name: 'exporter', schema: { type: 'string' }, description: 'exporter address (sFlow agent, NetFlow/IPFIX source)' },
   { name: 'addr', schema: { type: 'string' }, description: `${ENDPOINT} as source or destination` },
   { name: 'src', schema: { type: 'string' }, description: `${ENDPOINT} as source` },
   { name: 'dst', schema: { type: 'string' }, description: `${ENDPOINT} as destination` },
   { name: 'port', schema: { type: 'integer', minimum: 0, maximum: 65535 }, description: 'L4 port as source or destination port' },
-  { name: 'proto', schema: { oneOf: [{ type: 'integer', minimum: 0, maximum: 255 }, { type: 'string', examples: ['tcp', 'udp', 'icmp', 'icmpv6'] }] }, description: 'IP protocol: a number (6) or a name (tcp, case-insensitive)' },
-  { name: 'from', schema: { type: 'string' }, description: `flows last seen at or after this time (${TIME}); older than the flow window, answers come from 1-minute rollups` },
+  {
+    name: 'proto',
+    schema: {
+      oneOf: [
+        { type: 'integer', minimum: 0, maximum: 255 },
+        { type: 'string', examples: ['tcp', 'udp', 'icmp', 'icmpv6'] },
+      ],
+    },
+    description: 'IP protocol: a number (6) or a name (tcp, case-insensitive)',
+  },
+  {
+    name: 'from',
+    schema: { type: 'string' },
+    description: `flows last seen at or after this time (${TIME}); older than the flow window, answers come from 1-minute rollups`,
+  },
   { name: 'since', schema: { type: 'string' }, description: 'the same as from' },
   { name: 'to', schema: { type: 'string' }, description: `flows first seen at or before this time (${TIME})` },
-  { name: 'top', schema: { type: 'integer', minimum: 0, maximum: 10_000, default: 100 }, description: 'at most this many rows, biggest (bytes) first' },
+  {
+    name: 'top',
+    schema: { type: 'integer', minimum: 0, maximum: 10_000, default: 100 },
+    description: 'at most this many rows, biggest (bytes) first',
+  },
 ] as const;
 
 const NAMES: readonly string[] = FLOW_PARAMS.map((p) => p.name);
 
 class BadParam extends Error {
-  constructor(readonly param: string, why: string) {
+  constructor(
+    readonly param: string,
+    why: string,
+  ) {
     super(`${param}: ${why}`);
   }
 }
@@ -112,29 +137,46 @@ const ROW_SCHEMA = {
   type: 'object',
   properties: {
     protocol: { type: 'string', description: 'flow source: sflow, netflow5, netflow9 or ipfix' },
-    exporter: { type: 'string' }, deviceId: { type: 'string', description: 'switch or exporter node' },
-    inIf: { type: 'integer' }, outIf: { type: 'integer', description: '0 when the record names no single ifIndex' },
-    inPortId: { type: ['string', 'null'] }, outPortId: { type: ['string', 'null'] }, vlan: { type: 'integer' },
-    srcAddr: { type: 'string', description: "'' for non-IP traffic" }, dstAddr: { type: 'string' },
-    proto: { type: 'integer', description: 'IP protocol number (0: none)' }, protoName: { type: 'string', description: "IANA keyword (TCP, UDP, ICMP …); '' when proto is 0" },
-    srcPort: { type: 'integer' }, dstPort: { type: 'integer' },
-    srcMac: { type: 'string', description: "MAC of the sampled frame; '' when the source does not report it" }, dstMac: { type: 'string' },
+    exporter: { type: 'string' },
+    deviceId: { type: 'string', description: 'switch or exporter node' },
+    inIf: { type: 'integer' },
+    outIf: { type: 'integer', description: '0 when the record names no single ifIndex' },
+    inPortId: { type: ['string', 'null'] },
+    outPortId: { type: ['string', 'null'] },
+    vlan: { type: 'integer' },
+    srcAddr: { type: 'string', description: "'' for non-IP traffic" },
+    dstAddr: { type: 'string' },
+    proto: { type: 'integer', description: 'IP protocol number (0: none)' },
+    protoName: { type: 'string', description: "IANA keyword (TCP, UDP, ICMP …); '' when proto is 0" },
+    srcPort: { type: 'integer' },
+    dstPort: { type: 'integer' },
+    srcMac: { type: 'string', description: "MAC of the sampled frame; '' when the source does not report it" },
+    dstMac: { type: 'string' },
     etherType: { type: 'integer', description: 'EtherType of the sampled frame (2048 IPv4, 2054 ARP, 34525 IPv6 …); 0 when unknown' },
     etherTypeName: { type: 'string', description: 'IPv4, ARP, LLDP, … (802.3 LLC for length fields)' },
-    bytes: { type: 'integer', description: 'scaled by the sampling rate' }, packets: { type: 'integer', description: 'scaled by the sampling rate' },
-    flows: { type: 'integer', description: 'records aggregated (not scaled)' }, first: { type: 'integer', description: 'epoch ms' }, last: { type: 'integer', description: 'epoch ms' },
+    bytes: { type: 'integer', description: 'scaled by the sampling rate' },
+    packets: { type: 'integer', description: 'scaled by the sampling rate' },
+    flows: { type: 'integer', description: 'records aggregated (not scaled)' },
+    first: { type: 'integer', description: 'epoch ms' },
+    last: { type: 'integer', description: 'epoch ms' },
   },
 };
 
 /** The OpenAPI path item of /api/flows. */
 export function flowsOpenApi(): Record<string, object> {
-  const problemRef = { description: 'problem details (RFC 9457); `parameter` names the bad parameter', content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } };
+  const problemRef = {
+    description: 'problem details (RFC 9457); `parameter` names the bad parameter',
+    content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
+  };
   return {
     '/api/flows': {
       get: {
         summary: 'flows aggregated over the flow key, biggest first (all filters AND-ed)',
         parameters: FLOW_PARAMS.map((p) => ({ name: p.name, in: 'query', required: false, description: p.description, schema: p.schema })),
-        responses: { 200: { description: 'flow rows', content: { 'application/json': { schema: { type: 'array', items: ROW_SCHEMA } } } }, 400: problemRef },
+        responses: {
+          200: { description: 'flow rows', content: { 'application/json': { schema: { type: 'array', items: ROW_SCHEMA } } } },
+          400: problemRef,
+        },
       },
     },
   };

@@ -8,15 +8,19 @@ import type { SubscriberFilter } from './filter.ts';
 
 function elements(r: QueryResult): { nodes: GraphNode[]; edges: GraphEdge[] } {
   switch (r.kind) {
-    case 'nodes': return { nodes: r.value, edges: [] };
-    case 'edges': return { nodes: [], edges: r.value };
-    case 'graph': return { nodes: r.value[0].Nodes, edges: r.value[0].Edges };
+    case 'nodes':
+      return { nodes: r.value, edges: [] };
+    case 'edges':
+      return { nodes: [], edges: r.value };
+    case 'graph':
+      return { nodes: r.value[0].Nodes, edges: r.value[0].Edges };
     case 'paths': {
       const nodes = new Map<string, GraphNode>();
       for (const p of r.value) for (const n of p) nodes.set(n.ID, n);
       return { nodes: [...nodes.values()], edges: [] };
     }
-    default: return { nodes: [], edges: [] };
+    default:
+      return { nodes: [], edges: [] };
   }
 }
 
@@ -28,7 +32,13 @@ export function makeFilterCompiler(store: GraphStore, limits: { maxResults: numb
     return {
       kind: 'query',
       evaluate: (time?: number) =>
-        elements(runQuery(store, time === undefined ? ast : { ...ast, time: { at: { kind: 'absolute', ms: time }, durationMs: 0, pos: 0 } }, limits)),
+        elements(
+          runQuery(
+            store,
+            time === undefined ? ast : { ...ast, time: { at: { kind: 'absolute', ms: time }, durationMs: 0, pos: 0 } },
+            limits,
+          ),
+        ),
     };
   };
 }

@@ -23,5 +23,11 @@ export function parseEnvelope(data: string): Envelope | undefined {
   if (!v || typeof v !== 'object' || Array.isArray(v)) return undefined;
   const o = v as Record<string, unknown>;
   if (typeof o.Type !== 'string') return undefined;
-  return { UUID: typeof o.UUID === 'string' ? o.UUID : undefined, Namespace: typeof o.Namespace === 'string' ? o.Namespace : 'Graph', Type: o.Type, Status: typeof o.Status === 'number' ? o.Status : undefined, Obj: o.Obj };
+  return {
+    UUID: typeof o.UUID === 'string' ? o.UUID : undefined,
+    Namespace: typeof o.Namespace === 'string' ? o.Namespace : 'Graph',
+    Type: o.Type,
+    Status: typeof o.Status === 'number' ? o.Status : undefined,
+    Obj: o.Obj,
+  };
 }

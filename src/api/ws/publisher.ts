@@ -9,7 +9,14 @@ import { ElementError, validateEdge, validateNode } from '../elements.ts';
 import { envelope, parseEnvelope } from './envelope.ts';
 
 /** Why a publisher's element or message is dropped (the `reason` of canopy_ws_invalid_elements_total). */
-export const PUBLISHER_DROP_REASONS = ['invalid_node', 'invalid_edge', 'foreign_edge', 'foreign_delete', 'bad_message', 'unknown_type'] as const;
+export const PUBLISHER_DROP_REASONS = [
+  'invalid_node',
+  'invalid_edge',
+  'foreign_edge',
+  'foreign_delete',
+  'bad_message',
+  'unknown_type',
+] as const;
 export type PublisherDropReason = (typeof PUBLISHER_DROP_REASONS)[number];
 
 export interface PublisherOptions {

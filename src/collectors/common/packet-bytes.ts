@@ -37,7 +37,10 @@ for (let m = 0; m < 256; m++) {
     if (m & (1 << i)) {
       if (runStart < 0) runStart = i;
       const len = i - runStart + 1;
-      if (len > bestLen) { bestLen = len; bestStart = runStart; }
+      if (len > bestLen) {
+        bestLen = len;
+        bestStart = runStart;
+      }
     } else runStart = -1;
   }
   RUN_START[m] = bestStart;
@@ -66,10 +69,20 @@ export function f32(b: Buffer, o: number): number {
 
 const CACHE_MAX = 8192;
 
-interface Entry { hi: number; lo: number; s: string }
+interface Entry {
+  hi: number;
+  lo: number;
+  s: string;
+}
 const macCache = new Map<number, Entry>();
 const v4Cache = new Map<number, string>();
-interface Entry6 { a: number; b: number; c: number; d: number; s: string }
+interface Entry6 {
+  a: number;
+  b: number;
+  c: number;
+  d: number;
+  s: string;
+}
 const v6Cache = new Map<number, Entry6>();
 
 let cacheOn = true;
@@ -126,20 +139,65 @@ export function ipv6Str(b: Buffer, o: number): string {
 function scratchText(n: number): string {
   const t = T;
   switch (n) {
-    case 7: return fromCodes(t[0]!, t[1]!, t[2]!, t[3]!, t[4]!, t[5]!, t[6]!);
-    case 8: return fromCodes(t[0]!, t[1]!, t[2]!, t[3]!, t[4]!, t[5]!, t[6]!, t[7]!);
-    case 9: return fromCodes(t[0]!, t[1]!, t[2]!, t[3]!, t[4]!, t[5]!, t[6]!, t[7]!, t[8]!);
-    case 10: return fromCodes(t[0]!, t[1]!, t[2]!, t[3]!, t[4]!, t[5]!, t[6]!, t[7]!, t[8]!, t[9]!);
-    case 11: return fromCodes(t[0]!, t[1]!, t[2]!, t[3]!, t[4]!, t[5]!, t[6]!, t[7]!, t[8]!, t[9]!, t[10]!);
-    case 12: return fromCodes(t[0]!, t[1]!, t[2]!, t[3]!, t[4]!, t[5]!, t[6]!, t[7]!, t[8]!, t[9]!, t[10]!, t[11]!);
-    case 13: return fromCodes(t[0]!, t[1]!, t[2]!, t[3]!, t[4]!, t[5]!, t[6]!, t[7]!, t[8]!, t[9]!, t[10]!, t[11]!, t[12]!);
-    case 14: return fromCodes(t[0]!, t[1]!, t[2]!, t[3]!, t[4]!, t[5]!, t[6]!, t[7]!, t[8]!, t[9]!, t[10]!, t[11]!, t[12]!, t[13]!);
-    case 15: return fromCodes(t[0]!, t[1]!, t[2]!, t[3]!, t[4]!, t[5]!, t[6]!, t[7]!, t[8]!, t[9]!, t[10]!, t[11]!, t[12]!, t[13]!, t[14]!);
+    case 7:
+      return fromCodes(t[0]!, t[1]!, t[2]!, t[3]!, t[4]!, t[5]!, t[6]!);
+    case 8:
+      return fromCodes(t[0]!, t[1]!, t[2]!, t[3]!, t[4]!, t[5]!, t[6]!, t[7]!);
+    case 9:
+      return fromCodes(t[0]!, t[1]!, t[2]!, t[3]!, t[4]!, t[5]!, t[6]!, t[7]!, t[8]!);
+    case 10:
+      return fromCodes(t[0]!, t[1]!, t[2]!, t[3]!, t[4]!, t[5]!, t[6]!, t[7]!, t[8]!, t[9]!);
+    case 11:
+      return fromCodes(t[0]!, t[1]!, t[2]!, t[3]!, t[4]!, t[5]!, t[6]!, t[7]!, t[8]!, t[9]!, t[10]!);
+    case 12:
+      return fromCodes(t[0]!, t[1]!, t[2]!, t[3]!, t[4]!, t[5]!, t[6]!, t[7]!, t[8]!, t[9]!, t[10]!, t[11]!);
+    case 13:
+      return fromCodes(t[0]!, t[1]!, t[2]!, t[3]!, t[4]!, t[5]!, t[6]!, t[7]!, t[8]!, t[9]!, t[10]!, t[11]!, t[12]!);
+    case 14:
+      return fromCodes(t[0]!, t[1]!, t[2]!, t[3]!, t[4]!, t[5]!, t[6]!, t[7]!, t[8]!, t[9]!, t[10]!, t[11]!, t[12]!, t[13]!);
+    case 15:
+      return fromCodes(t[0]!, t[1]!, t[2]!, t[3]!, t[4]!, t[5]!, t[6]!, t[7]!, t[8]!, t[9]!, t[10]!, t[11]!, t[12]!, t[13]!, t[14]!);
   }
   return fromCodes(
-    t[0]!, t[1]!, t[2]!, t[3]!, t[4]!, t[5]!, t[6]!, t[7]!, t[8]!, t[9]!, t[10]!, t[11]!, t[12]!,
-    t[13]!, t[14]!, t[15]!, t[16]!, t[17]!, t[18]!, t[19]!, t[20]!, t[21]!, t[22]!, t[23]!, t[24]!, t[25]!,
-    t[26]!, t[27]!, t[28]!, t[29]!, t[30]!, t[31]!, t[32]!, t[33]!, t[34]!, t[35]!, t[36]!, t[37]!, t[38]!,
+    t[0]!,
+    t[1]!,
+    t[2]!,
+    t[3]!,
+    t[4]!,
+    t[5]!,
+    t[6]!,
+    t[7]!,
+    t[8]!,
+    t[9]!,
+    t[10]!,
+    t[11]!,
+    t[12]!,
+    t[13]!,
+    t[14]!,
+    t[15]!,
+    t[16]!,
+    t[17]!,
+    t[18]!,
+    t[19]!,
+    t[20]!,
+    t[21]!,
+    t[22]!,
+    t[23]!,
+    t[24]!,
+    t[25]!,
+    t[26]!,
+    t[27]!,
+    t[28]!,
+    t[29]!,
+    t[30]!,
+    t[31]!,
+    t[32]!,
+    t[33]!,
+    t[34]!,
+    t[35]!,
+    t[36]!,
+    t[37]!,
+    t[38]!,
   ).slice(0, n);
 }
 
@@ -163,10 +221,30 @@ function formatIpv4(b: Buffer, o: number): string {
 }
 
 function formatMac(b: Buffer, o: number): string {
-  const b0 = b[o]!, b1 = b[o + 1]!, b2 = b[o + 2]!, b3 = b[o + 3]!, b4 = b[o + 4]!, b5 = b[o + 5]!;
+  const b0 = b[o]!,
+    b1 = b[o + 1]!,
+    b2 = b[o + 2]!,
+    b3 = b[o + 3]!,
+    b4 = b[o + 4]!,
+    b5 = b[o + 5]!;
   return fromCodes(
-    HEX_HI[b0]!, HEX_LO[b0]!, 58, HEX_HI[b1]!, HEX_LO[b1]!, 58, HEX_HI[b2]!, HEX_LO[b2]!, 58,
-    HEX_HI[b3]!, HEX_LO[b3]!, 58, HEX_HI[b4]!, HEX_LO[b4]!, 58, HEX_HI[b5]!, HEX_LO[b5]!,
+    HEX_HI[b0]!,
+    HEX_LO[b0]!,
+    58,
+    HEX_HI[b1]!,
+    HEX_LO[b1]!,
+    58,
+    HEX_HI[b2]!,
+    HEX_LO[b2]!,
+    58,
+    HEX_HI[b3]!,
+    HEX_LO[b3]!,
+    58,
+    HEX_HI[b4]!,
+    HEX_LO[b4]!,
+    58,
+    HEX_HI[b5]!,
+    HEX_LO[b5]!,
   );
 }
 

@@ -88,11 +88,17 @@ function ethernet(b: Buffer, o: number, end: number, out: FlowRecord, opts: Pack
       if (entry & 0x100) break; // bottom of stack
     }
     out.mplsLabels = labels;
-    if (o >= end) { out.etherType = et; return 0; }
+    if (o >= end) {
+      out.etherType = et;
+      return 0;
+    }
     const nibble = b[o]! >> 4;
     if (nibble === 4) et = 0x0800;
     else if (nibble === 6) et = 0x86dd;
-    else { out.etherType = et; return 0; }
+    else {
+      out.etherType = et;
+      return 0;
+    }
   }
   out.etherType = et;
   if (et === 0x0800) return ipv4(b, o, end, out, opts, depth);
@@ -137,17 +143,26 @@ function ipv6(b: Buffer, o: number, end: number, out: FlowRecord, opts: PacketOp
   let first = true;
   for (let i = 0; i < MAX_IPV6_EXT_HEADERS; i++) {
     if (nh === 0 || nh === 43 || nh === 60 || nh === 135) {
-      if (p + 2 > end) { out.proto = nh; return l3; }
+      if (p + 2 > end) {
+        out.proto = nh;
+        return l3;
+      }
       const next = b[p]!;
       p += (b[p + 1]! + 1) * 8;
       nh = next;
     } else if (nh === 51) {
-      if (p + 2 > end) { out.proto = nh; return l3; }
+      if (p + 2 > end) {
+        out.proto = nh;
+        return l3;
+      }
       const next = b[p]!;
       p += (b[p + 1]! + 2) * 4;
       nh = next;
     } else if (nh === 44) {
-      if (p + 8 > end) { out.proto = nh; return l3; }
+      if (p + 8 > end) {
+        out.proto = nh;
+        return l3;
+      }
       const fragOff = u16(b, p + 2) >> 3;
       out.fragmentOffset = fragOff;
       out.fragmentId = u32(b, p + 4);

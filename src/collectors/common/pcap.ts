@@ -17,9 +17,13 @@ export function* readPcap(buf: Buffer): Generator<PcapFrame> {
   let nanos = false;
   if (magic === 0xa1b2c3d4) le = true;
   else if (magic === 0xd4c3b2a1) le = false;
-  else if (magic === 0xa1b23c4d) { le = true; nanos = true; }
-  else if (magic === 0x4d3cb2a1) { le = false; nanos = true; }
-  else throw new PcapError(`not a pcap file (magic 0x${magic.toString(16)})`);
+  else if (magic === 0xa1b23c4d) {
+    le = true;
+    nanos = true;
+  } else if (magic === 0x4d3cb2a1) {
+    le = false;
+    nanos = true;
+  } else throw new PcapError(`not a pcap file (magic 0x${magic.toString(16)})`);
   const u32 = (o: number) => (le ? buf.readUInt32LE(o) : buf.readUInt32BE(o));
   const linkType = u32(20) & 0x0fffffff;
   let off = 24;
@@ -49,12 +53,19 @@ function ipv6ToString(b: Buffer, o: number): string {
   const parts: string[] = [];
   for (let i = 0; i < 8; i++) parts.push(b.readUInt16BE(o + i * 2).toString(16));
   // Compress the longest run of zeros (RFC 5952).
-  let best = -1, bestLen = 0;
-  for (let i = 0; i < 8; ) {
-    if (parts[i] !== '0') { i++; continue; }
+  let best = -1,
+    bestLen = 0;
+  for (let i = 0; i < 8;) {
+    if (parts[i] !== '0') {
+      i++;
+      continue;
+    }
     let j = i;
     while (j < 8 && parts[j] === '0') j++;
-    if (j - i > bestLen && j - i > 1) { best = i; bestLen = j - i; }
+    if (j - i > bestLen && j - i > 1) {
+      best = i;
+      bestLen = j - i;
+    }
     i = j;
   }
   if (best < 0) return parts.join(':');

@@ -29,8 +29,14 @@ interface Last {
 }
 
 const KEYS: [keyof InterfaceCounters, string][] = [
-  ['rxBytes', 'RxBytes'], ['txBytes', 'TxBytes'], ['rxPackets', 'RxPackets'], ['txPackets', 'TxPackets'],
-  ['rxErrors', 'RxErrors'], ['txErrors', 'TxErrors'], ['rxDropped', 'RxDropped'], ['txDropped', 'TxDropped'],
+  ['rxBytes', 'RxBytes'],
+  ['txBytes', 'TxBytes'],
+  ['rxPackets', 'RxPackets'],
+  ['txPackets', 'TxPackets'],
+  ['rxErrors', 'RxErrors'],
+  ['txErrors', 'TxErrors'],
+  ['rxDropped', 'RxDropped'],
+  ['txDropped', 'TxDropped'],
 ];
 
 /** Difference of two counter readings, allowing one wrap of a 32- or 64-bit counter. */
@@ -76,8 +82,18 @@ export class PortMetrics {
     const d: Record<string, number> = {};
     for (const [k, name] of KEYS) d[name] = delta(c[k], prev.c[k]);
     this.series.push({
-      nodeId: portId, source, start: prev.at, last: now, rxBytes: d.RxBytes!, txBytes: d.TxBytes!, rxPackets: d.RxPackets!, txPackets: d.TxPackets!,
-      rxErrors: d.RxErrors!, txErrors: d.TxErrors!, rxDropped: d.RxDropped!, txDropped: d.TxDropped!,
+      nodeId: portId,
+      source,
+      start: prev.at,
+      last: now,
+      rxBytes: d.RxBytes!,
+      txBytes: d.TxBytes!,
+      rxPackets: d.RxPackets!,
+      txPackets: d.TxPackets!,
+      rxErrors: d.RxErrors!,
+      txErrors: d.TxErrors!,
+      rxDropped: d.RxDropped!,
+      txDropped: d.TxDropped!,
     });
     if (this.series.length >= MAX_SERIES_BUFFER) this.flushSeries();
     const interval = prev.interval ? (prev.interval * 3 + (now - prev.at)) / 4 : now - prev.at;
@@ -90,7 +106,10 @@ export class PortMetrics {
     const cur = node.Metadata.Metric as { Source?: string; Last?: number } | undefined;
     // SNMP yields to sFlow counters that are still arriving.
     const otherFresh =
-      source !== 'sflow' && cur?.Source === 'sflow' && typeof cur.Last === 'number' && now - cur.Last < 2 * Math.max(this.sflowInterval(portId), 1000);
+      source !== 'sflow' &&
+      cur?.Source === 'sflow' &&
+      typeof cur.Last === 'number' &&
+      now - cur.Last < 2 * Math.max(this.sflowInterval(portId), 1000);
     if ((due && !otherFresh) || stateChanged) {
       const md: Metadata = { ...extra };
       if (!otherFresh) {

@@ -133,7 +133,12 @@ export class Attribution {
     }
     if (!cached || !tx.getNode(exporterId)) {
       tx.upsertNode(
-        { ID: exporterId, Metadata: { Type: 'exporter', Name: sub ? `${addr}/${sub}` : addr, MgmtAddress: addr, Probe: this.origin }, Origin: this.origin, Host: addr },
+        {
+          ID: exporterId,
+          Metadata: { Type: 'exporter', Name: sub ? `${addr}/${sub}` : addr, MgmtAddress: addr, Probe: this.origin },
+          Origin: this.origin,
+          Host: addr,
+        },
         { merge: true },
       );
       tx.setAlias(key, exporterId);
@@ -194,8 +199,25 @@ export class Attribution {
   private createPort(devId: string, ifIndex: number): string {
     const id = ids.port(devId, ifIndex);
     this.store.write((tx) => {
-      tx.upsertNode({ ID: id, Metadata: { Type: 'port', Name: placeholderName(ifIndex), NameSource: 'placeholder' satisfies NameSource, IfIndex: ifIndex, Probe: this.origin }, Origin: this.origin, Host: devId });
-      tx.upsertEdge({ ID: ids.edge(devId, id, 'ownership'), Parent: devId, Child: id, Metadata: { RelationType: 'ownership' }, Origin: this.origin });
+      tx.upsertNode({
+        ID: id,
+        Metadata: {
+          Type: 'port',
+          Name: placeholderName(ifIndex),
+          NameSource: 'placeholder' satisfies NameSource,
+          IfIndex: ifIndex,
+          Probe: this.origin,
+        },
+        Origin: this.origin,
+        Host: devId,
+      });
+      tx.upsertEdge({
+        ID: ids.edge(devId, id, 'ownership'),
+        Parent: devId,
+        Child: id,
+        Metadata: { RelationType: 'ownership' },
+        Origin: this.origin,
+      });
     });
     return id;
   }

@@ -38,7 +38,11 @@ export class ExporterAccounts {
   private readonly perExporter: Counter<'protocol' | 'exporter'>;
   private readonly received = new Map<string, { datagrams: ProtocolChild; records: ProtocolChild }>();
 
-  constructor(private readonly pipeline: FlowPipeline, registry: Registry, private readonly opts: ExporterAccountsOptions) {
+  constructor(
+    private readonly pipeline: FlowPipeline,
+    registry: Registry,
+    private readonly opts: ExporterAccountsOptions,
+  ) {
     this.perExporter = counter(registry, 'canopy_exporter_datagrams_total', 'Datagrams per exporter', ['protocol', 'exporter']);
   }
 
@@ -48,7 +52,15 @@ export class ExporterAccounts {
     if (!accounts) this.byProtocol.set(protocol, (accounts = new Map()));
     let a = accounts.get(address);
     if (!a) {
-      a = { protocol, address, stats: this.pipeline.exporter(protocol, address, now), datagrams: 0, records: 0, datagramsChild: this.perExporter.labels({ protocol, exporter: address }), seq: new Map() };
+      a = {
+        protocol,
+        address,
+        stats: this.pipeline.exporter(protocol, address, now),
+        datagrams: 0,
+        records: 0,
+        datagramsChild: this.perExporter.labels({ protocol, exporter: address }),
+        seq: new Map(),
+      };
       accounts.set(address, a);
       if (this.opts.sequenced) this.pipeline.gaps.inc({ protocol, exporter: address }, 0);
     } else this.pipeline.touchExporter(a.stats, now);

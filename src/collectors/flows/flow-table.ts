@@ -83,9 +83,22 @@ export class FlowTable {
     const packets = (r.packets ?? 1) * rate;
     const first = this.buckets.get(h);
     for (let e = first; e !== undefined; e = e.next) {
-      if (e.srcAddr === src && e.dstAddr === dst && e.srcPort === sp && e.dstPort === dp && e.inIf === inIf && e.outIf === outIf &&
-        e.proto === proto && e.vlan === vlan && e.subAgentId === sub && e.exporter === r.exporter && e.protocol === r.protocol &&
-        e.srcMac === smac && e.dstMac === dmac && e.etherType === et) {
+      if (
+        e.srcAddr === src &&
+        e.dstAddr === dst &&
+        e.srcPort === sp &&
+        e.dstPort === dp &&
+        e.inIf === inIf &&
+        e.outIf === outIf &&
+        e.proto === proto &&
+        e.vlan === vlan &&
+        e.subAgentId === sub &&
+        e.exporter === r.exporter &&
+        e.protocol === r.protocol &&
+        e.srcMac === smac &&
+        e.dstMac === dmac &&
+        e.etherType === et
+      ) {
         e.bytes += bytes;
         e.packets += packets;
         e.flows++;
@@ -102,10 +115,31 @@ export class FlowTable {
     }
     const at = this.attribute(origin, r, now);
     const slot: Slot = {
-      protocol: r.protocol, exporter: r.exporter, deviceId: at.deviceId, inIf, outIf, inPortId: at.inPortId, outPortId: at.outPortId,
-      vlan, srcAddr: src, dstAddr: dst, proto, srcPort: sp, dstPort: dp, srcMac: smac, dstMac: dmac, etherType: et,
-      first: now, last: now, bytes, packets, flows: 1, samplingRate: rate, samplingMissing: rateMissing,
-      subAgentId: sub, next: first,
+      protocol: r.protocol,
+      exporter: r.exporter,
+      deviceId: at.deviceId,
+      inIf,
+      outIf,
+      inPortId: at.inPortId,
+      outPortId: at.outPortId,
+      vlan,
+      srcAddr: src,
+      dstAddr: dst,
+      proto,
+      srcPort: sp,
+      dstPort: dp,
+      srcMac: smac,
+      dstMac: dmac,
+      etherType: et,
+      first: now,
+      last: now,
+      bytes,
+      packets,
+      flows: 1,
+      samplingRate: rate,
+      samplingMissing: rateMissing,
+      subAgentId: sub,
+      next: first,
     };
     this.buckets.set(h, slot);
     this.count++;

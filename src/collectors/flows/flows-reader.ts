@@ -61,8 +61,15 @@ function rowMatcher(nodes: string[], hosts: HostScope[]): (r: FlowRow) => boolea
     }
   }
   const onPort = (port: string | null, r: FlowRow) =>
-    port !== null && (byPort.get(port)?.some((w) => w.macs.has(r.srcMac) || w.macs.has(r.dstMac) || w.addrs.has(r.srcAddr) || w.addrs.has(r.dstAddr)) ?? false);
+    port !== null &&
+    (byPort.get(port)?.some((w) => w.macs.has(r.srcMac) || w.macs.has(r.dstMac) || w.addrs.has(r.srcAddr) || w.addrs.has(r.dstAddr)) ??
+      false);
   return (r) =>
-    nodeSet.has(r.deviceId) || (r.inPortId !== null && nodeSet.has(r.inPortId)) || (r.outPortId !== null && nodeSet.has(r.outPortId)) ||
-    onPort(r.inPortId, r) || onPort(r.outPortId, r) || anywhere.has(r.srcAddr) || anywhere.has(r.dstAddr);
+    nodeSet.has(r.deviceId) ||
+    (r.inPortId !== null && nodeSet.has(r.inPortId)) ||
+    (r.outPortId !== null && nodeSet.has(r.outPortId)) ||
+    onPort(r.inPortId, r) ||
+    onPort(r.outPortId, r) ||
+    anywhere.has(r.srcAddr) ||
+    anywhere.has(r.dstAddr);
 }

@@ -28,7 +28,8 @@ export function normMac(v: unknown): string | undefined {
 /** Canonical text of an IP address as the decoders write it (RFC 5952 for IPv6); undefined if not one. */
 export function normAddr(v: string): string | undefined {
   const a = v.trim();
-  if (/^\d{1,3}(\.\d{1,3}){3}$/.test(a)) return a.split('.').every((o) => Number(o) <= 255) ? a.split('.').map(Number).join('.') : undefined;
+  if (/^\d{1,3}(\.\d{1,3}){3}$/.test(a))
+    return a.split('.').every((o) => Number(o) <= 255) ? a.split('.').map(Number).join('.') : undefined;
   if (!a.includes(':')) return undefined;
   try {
     // The WHATWG URL parser writes IPv6 hosts in their compressed lower-case form.

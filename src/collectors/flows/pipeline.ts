@@ -63,15 +63,34 @@ export class FlowPipeline {
     const graph = (this.graph = storage.graph);
     this.store = new FlowStore(storage.flows);
     this.writer = new FlowWriter(this.store, log);
-    this.table = new FlowTable(config.storage.flowTableSize, (entries) => this.writer.enqueue(entries), (origin, r, now) => this.attribute(origin, r, now));
+    this.table = new FlowTable(
+      config.storage.flowTableSize,
+      (entries) => this.writer.enqueue(entries),
+      (origin, r, now) => this.attribute(origin, r, now),
+    );
     this.ports = new PortMetrics(graph, storage.portSeries, config.storage.counterUpdateInterval * 1000);
     this.metrics = flowMetrics(registry);
-    this.gaps = counter(registry, 'canopy_sequence_gaps_total', 'Datagrams (sFlow) or records (NetFlow/IPFIX) lost per the exporter sequence numbers', ['protocol', 'exporter']);
-    this.samplingMissing = counter(registry, 'canopy_sampling_rate_missing_total', 'Flow records stored with rate 1 because no sampling rate was known', ['protocol']);
+    this.gaps = counter(
+      registry,
+      'canopy_sequence_gaps_total',
+      'Datagrams (sFlow) or records (NetFlow/IPFIX) lost per the exporter sequence numbers',
+      ['protocol', 'exporter'],
+    );
+    this.samplingMissing = counter(
+      registry,
+      'canopy_sampling_rate_missing_total',
+      'Flow records stored with rate 1 because no sampling rate was known',
+      ['protocol'],
+    );
     const flushes = counter(registry, 'canopy_flow_table_flushes_total', 'Flow-table flush transactions written to SQLite');
     this.writer.onTransaction = () => flushes.inc();
     this.warn = new RateLimitedLog(log);
-    this.attributionFailures = counter(registry, 'canopy_flow_attribution_failures_total', 'Records whose device/port graph write failed (flows are kept without their port nodes)', ['protocol', 'kind']);
+    this.attributionFailures = counter(
+      registry,
+      'canopy_flow_attribution_failures_total',
+      'Records whose device/port graph write failed (flows are kept without their port nodes)',
+      ['protocol', 'kind'],
+    );
     graph.subscribe((evs) => this.onGraphEvents(evs));
   }
 
@@ -152,7 +171,18 @@ export class FlowPipeline {
     const key = `${protocol}|${address}`;
     let e = this.exporters.get(key);
     if (!e) {
-      e = { protocol, address, datagrams: 0, records: 0, decodeErrors: 0, sequenceGaps: 0, firstSeen: now, lastSeen: now, rate: 0, samplingRateMissing: 0 };
+      e = {
+        protocol,
+        address,
+        datagrams: 0,
+        records: 0,
+        decodeErrors: 0,
+        sequenceGaps: 0,
+        firstSeen: now,
+        lastSeen: now,
+        rate: 0,
+        samplingRateMissing: 0,
+      };
       this.exporters.set(key, e);
     }
     this.touchExporter(e, now);
@@ -210,8 +240,16 @@ export class FlowPipeline {
 
   status(protocols: string[]): Record<string, unknown> {
     return {
-      flowTable: { entries: this.table.size, earlyFlushes: this.table.earlyFlushes, flushed: this.writer.written, pendingWrites: this.writer.pending, lastFlush: this.writer.lastWrite },
-      exporters: [...this.exporters.values()].filter((e) => protocols.includes(e.protocol)).map((e) => ({ ...e, rate: Math.round(e.rate * 100) / 100 })),
+      flowTable: {
+        entries: this.table.size,
+        earlyFlushes: this.table.earlyFlushes,
+        flushed: this.writer.written,
+        pendingWrites: this.writer.pending,
+        lastFlush: this.writer.lastWrite,
+      },
+      exporters: [...this.exporters.values()]
+        .filter((e) => protocols.includes(e.protocol))
+        .map((e) => ({ ...e, rate: Math.round(e.rate * 100) / 100 })),
     };
   }
 }

@@ -70,9 +70,11 @@ export class UdpListener {
 
   async start(): Promise<void> {
     const want = this.opts.receiver ?? 'auto';
-    if (want === 'recvmmsg' && !loadUdpBatch()) throw new Error(`${this.opts.protocol}: receiver recvmmsg unavailable: ${udpBatchLoadError()}`);
+    if (want === 'recvmmsg' && !loadUdpBatch())
+      throw new Error(`${this.opts.protocol}: receiver recvmmsg unavailable: ${udpBatchLoadError()}`);
     this.mode = want !== 'dgram' && loadUdpBatch() ? 'recvmmsg' : 'dgram';
-    if (want === 'auto' && this.mode === 'dgram') this.opts.log.info({ reason: udpBatchLoadError() }, 'batched UDP receive not available; using node:dgram');
+    if (want === 'auto' && this.mode === 'dgram')
+      this.opts.log.info({ reason: udpBatchLoadError() }, 'batched UDP receive not available; using node:dgram');
     for (const l of listenList(this.opts.listen)) {
       const { host, port } = parseListen(l);
       if (this.mode === 'recvmmsg') {
@@ -96,8 +98,10 @@ export class UdpListener {
       }
       // Linux reports twice the usable size; compare against what we asked for.
       this.noteReceiveBuffer(sock.getRecvBufferSize());
-      const localPort = (sock.address()).port;
-      sock.on('message', (data, rinfo) => this.enqueue({ data, address: rinfo.address, port: rinfo.port, localPort, receivedAt: Date.now() }));
+      const localPort = sock.address().port;
+      sock.on('message', (data, rinfo) =>
+        this.enqueue({ data, address: rinfo.address, port: rinfo.port, localPort, receivedAt: Date.now() }),
+      );
       this.sockets.push(sock);
       const a = sock.address();
       this.bound.push(formatListen({ host: a.address, port: a.port }));
@@ -109,7 +113,11 @@ export class UdpListener {
     const dropped = this.opts.dropped;
     const protocol = this.opts.protocol;
     const sock = new BatchSocket({
-      host, port, receiveBuffer: this.opts.receiveBuffer, slots: Math.min(this.opts.queueSize, RING_SLOTS_MAX), batch: this.opts.batch ?? 512,
+      host,
+      port,
+      receiveBuffer: this.opts.receiveBuffer,
+      slots: Math.min(this.opts.queueSize, RING_SLOTS_MAX),
+      batch: this.opts.batch ?? 512,
       handle: (b, receivedAt) => {
         d.data = b.data;
         d.address = b.address;
@@ -159,7 +167,11 @@ export class UdpListener {
     } catch (err) {
       // Decoders never throw; this guards the process against a bug in what follows them. A bug
       // hit by every datagram must not turn into a line per datagram.
-      this.failures.error(`${this.opts.protocol}:${(err as Error | undefined)?.name ?? 'Error'}`, { err, from: d.address }, 'datagram handler failed');
+      this.failures.error(
+        `${this.opts.protocol}:${(err as Error | undefined)?.name ?? 'Error'}`,
+        { err, from: d.address },
+        'datagram handler failed',
+      );
       this.opts.dropped.inc({ protocol: this.opts.protocol, reason: 'handler_error' });
     }
   }

@@ -5,8 +5,13 @@ import { ieDef } from './fields.ts';
 
 const PREFIX = 'ie_29305_';
 const SWAPS: [string, string][] = [
-  ['srcAddr', 'dstAddr'], ['srcPort', 'dstPort'], ['inIf', 'outIf'], ['srcMac', 'dstMac'],
-  ['srcAs', 'dstAs'], ['srcMask', 'dstMask'], ['srcVlan', 'dstVlan'],
+  ['srcAddr', 'dstAddr'],
+  ['srcPort', 'dstPort'],
+  ['inIf', 'outIf'],
+  ['srcMac', 'dstMac'],
+  ['srcAs', 'dstAs'],
+  ['srcMask', 'dstMask'],
+  ['srcVlan', 'dstVlan'],
 ];
 
 /** The reverse-direction record, or null when the reverse direction saw no packets. */

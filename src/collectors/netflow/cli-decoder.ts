@@ -21,7 +21,9 @@ export function looksLikeNetflow(b: Buffer): boolean {
 
 // A file is read once, so data sets waiting for a template later in it are bounded by its size:
 // none are evicted, and every one still waiting at the end is reported.
-export function createNetflowCliDecoder(decoder = new NetflowDecoder({ pending: new PendingSets(Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER) })): CliDecoder {
+export function createNetflowCliDecoder(
+  decoder = new NetflowDecoder({ pending: new PendingSets(Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER) }),
+): CliDecoder {
   return {
     name: 'netflow',
     detect: (payload, kind) => kind === 'udp' && looksLikeNetflow(payload),
@@ -43,7 +45,9 @@ export function createNetflowCliDecoder(decoder = new NetflowDecoder({ pending: 
       if (n === 0) return [];
       const idList = [...waiting.keys()].sort((a, b) => a - b);
       const shown = idList.length > 10 ? `${idList.slice(0, 10).join(', ')} and ${idList.length - 10} more` : idList.join(', ');
-      return [`${n} data set${n === 1 ? '' : 's'} skipped: no template (template ID${idList.length === 1 ? '' : 's'} ${shown}) — capture the exporter's template packets too, or give the template file first`];
+      return [
+        `${n} data set${n === 1 ? '' : 's'} skipped: no template (template ID${idList.length === 1 ? '' : 's'} ${shown}) — capture the exporter's template packets too, or give the template file first`,
+      ];
     },
   };
 }

@@ -71,7 +71,8 @@ export function createNetflowComponent(ctx: ComponentContext, pipeline: FlowPipe
     const acc = accounts.datagram(protocol, d.address, now);
     const ex = acc.stats;
     for (const r of results) {
-      for (const e of r.errors) accounts.decodeError(acc, e.code, 'netflow', d.address, formatNetflowError(e), 'NetFlow/IPFIX decode error');
+      for (const e of r.errors)
+        accounts.decodeError(acc, e.code, 'netflow', d.address, formatNetflowError(e), 'NetFlow/IPFIX decode error');
       accounts.lost(acc, r.lost);
     }
     if (version === 0) m.dropped.inc({ protocol, reason: 'malformed' });
@@ -88,7 +89,17 @@ export function createNetflowComponent(ctx: ComponentContext, pipeline: FlowPipe
   };
 
   const mk = (protocol: string, c: { listen: string | string[] }) =>
-    new UdpListener({ protocol, listen: c.listen, receiveBuffer: netflow.receiveBuffer, queueSize: netflow.queueSize, receiver: netflow.receiver, dropped: m.dropped, log, handle, afterBatch: flushMetrics });
+    new UdpListener({
+      protocol,
+      listen: c.listen,
+      receiveBuffer: netflow.receiveBuffer,
+      queueSize: netflow.queueSize,
+      receiver: netflow.receiver,
+      dropped: m.dropped,
+      log,
+      handle,
+      afterBatch: flushMetrics,
+    });
   const listeners = [...(netflow.enabled ? [mk('netflow', netflow)] : []), ...(ipfix.enabled ? [mk('ipfix', ipfix)] : [])];
 
   return {
@@ -96,7 +107,10 @@ export function createNetflowComponent(ctx: ComponentContext, pipeline: FlowPipe
     // The flow pipeline is a component of its own, started before this one and stopped after.
     async start() {
       for (const l of listeners) await l.start();
-      log.info({ listen: listeners.flatMap((l) => l.bound), receiver: listeners[0]?.mode, templatesLoaded: loaded }, 'NetFlow/IPFIX listening');
+      log.info(
+        { listen: listeners.flatMap((l) => l.bound), receiver: listeners[0]?.mode, templatesLoaded: loaded },
+        'NetFlow/IPFIX listening',
+      );
     },
     async stop() {
       for (const l of listeners) await l.stop();

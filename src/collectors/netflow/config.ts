@@ -1,19 +1,42 @@
 import { z } from 'zod';
 import { listenSchema, section } from '../../config/common.ts';
 
-const samplingOverride = z.object({
-  exporter: z.string().min(1).describe('Exporter address (the datagram\'s source IP).'),
-  rate: z.number().int().positive().describe('1 in `rate` packets sampled.'),
-}).strict();
+const samplingOverride = z
+  .object({
+    exporter: z.string().min(1).describe("Exporter address (the datagram's source IP)."),
+    rate: z.number().int().positive().describe('1 in `rate` packets sampled.'),
+  })
+  .strict();
 
 export const netflowSection = section({
   enabled: z.boolean().default(true).describe('Listen on `netflow.listen` (either listener decodes v5, v9 and IPFIX alike).'),
   listen: listenSchema.default('0.0.0.0:2055').describe('UDP address(es) exporters send NetFlow v5/v9 to.'),
-  receiveBuffer: z.number().int().positive().default(32 * 1024 * 1024).describe('Requested SO_RCVBUF in bytes (capped at `net.core.rmem_max`); shared by the NetFlow and IPFIX sockets.'),
-  queueSize: z.number().int().positive().default(65_536).describe('Datagrams queued for decoding (with recvmmsg at most 1,024 are read ahead; the socket buffer holds the rest).'),
-  receiver: z.enum(['auto', 'recvmmsg', 'dgram']).default('auto').describe('`recvmmsg`: the native batched receiver (Linux, built by npm install); `dgram`: node:dgram; `auto`: recvmmsg when built.'),
-  samplingOverrides: z.array(samplingOverride).default([]).describe('Per-exporter sampling rate that wins over everything the exporter says (NetFlow and IPFIX).'),
-  samplingDefaults: z.array(samplingOverride).default([]).describe('Per-exporter sampling rate used only when the exporter says nothing; without one such records keep rate 1 and are flagged and counted (`samplingRateMissing` in /api/status).'),
+  receiveBuffer: z
+    .number()
+    .int()
+    .positive()
+    .default(32 * 1024 * 1024)
+    .describe('Requested SO_RCVBUF in bytes (capped at `net.core.rmem_max`); shared by the NetFlow and IPFIX sockets.'),
+  queueSize: z
+    .number()
+    .int()
+    .positive()
+    .default(65_536)
+    .describe('Datagrams queued for decoding (with recvmmsg at most 1,024 are read ahead; the socket buffer holds the rest).'),
+  receiver: z
+    .enum(['auto', 'recvmmsg', 'dgram'])
+    .default('auto')
+    .describe('`recvmmsg`: the native batched receiver (Linux, built by npm install); `dgram`: node:dgram; `auto`: recvmmsg when built.'),
+  samplingOverrides: z
+    .array(samplingOverride)
+    .default([])
+    .describe('Per-exporter sampling rate that wins over everything the exporter says (NetFlow and IPFIX).'),
+  samplingDefaults: z
+    .array(samplingOverride)
+    .default([])
+    .describe(
+      'Per-exporter sampling rate used only when the exporter says nothing; without one such records keep rate 1 and are flagged and counted (`samplingRateMissing` in /api/status).',
+    ),
 }).describe('NetFlow v5/v9 listener (templates persist across restarts; sampling never silently 1).');
 
 export const ipfixSection = section({

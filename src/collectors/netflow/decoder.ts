@@ -56,15 +56,21 @@ export interface NetflowDecoderOptions {
   pending?: PendingSets;
 }
 
-
 export class NetflowDecoder {
   readonly templates: TemplateCache;
   readonly sampling: SamplingResolver;
   readonly interfaceNames: InterfaceNames;
   readonly pending: PendingSets;
   readonly stats: NetflowStats = {
-    messages: 0, flows: 0, optionsRecords: 0, templatesLearned: 0, templatesWithdrawn: 0,
-    pendingHeld: 0, pendingReplayed: 0, errors: 0, sequenceGaps: 0,
+    messages: 0,
+    flows: 0,
+    optionsRecords: 0,
+    templatesLearned: 0,
+    templatesWithdrawn: 0,
+    pendingHeld: 0,
+    pendingReplayed: 0,
+    errors: 0,
+    sequenceGaps: 0,
   };
   /** `exporter|domain` → absolute ms of exporter boot, from IPFIX options (IE 160). */
   private readonly systemInit = new Map<string, number>();
@@ -75,7 +81,15 @@ export class NetflowDecoder {
    * template IDs and sequence spaces would otherwise collide; IPFIX keeps the bare address.
    */
   private scope = '';
-  private readonly ctx: DecodeContext = { protocol: 'netflow9', exporter: '', domain: 0, sequence: 0, exportMs: 0, uptimeBase: -1, next: 0 };
+  private readonly ctx: DecodeContext = {
+    protocol: 'netflow9',
+    exporter: '',
+    domain: 0,
+    sequence: 0,
+    exportMs: 0,
+    uptimeBase: -1,
+    next: 0,
+  };
   private readonly items: TemplateItem[] = [];
   private optionsOut: OptionsRecord[] | undefined;
   private dataRecords = 0;
@@ -136,7 +150,10 @@ export class NetflowDecoder {
 
   private decodeV5(buf: Buffer, start: number, exporter: string, out: FlowRecord[], res: DecodeResult): void {
     const h = readV5Header(buf, start);
-    if ('code' in h) { res.errors.push(h); return; }
+    if ('code' in h) {
+      res.errors.push(h);
+      return;
+    }
     const first = out.length;
     res.length = decodeV5Records(buf, start, h, exporter, out);
     // v5 records carry no sampling fields: the override, else the header (interval 0 = unsampled).
@@ -152,7 +169,10 @@ export class NetflowDecoder {
   }
 
   private decodeV9(buf: Buffer, start: number, exporter: string, out: FlowRecord[], res: DecodeResult): void {
-    if (buf.length - start < 20) { res.errors.push(nfError('short-header', 0, `v9 header needs 20 bytes, have ${buf.length - start}`)); return; }
+    if (buf.length - start < 20) {
+      res.errors.push(nfError('short-header', 0, `v9 header needs 20 bytes, have ${buf.length - start}`));
+      return;
+    }
     const sysUptime = u32(buf, start + 4);
     const unixSecs = u32(buf, start + 8);
     const c = this.ctx;
@@ -168,12 +188,16 @@ export class NetflowDecoder {
     const seen = this.dataRecords + this.templateRecords;
     // RFC 3954: count = template + options + data records; some exporters (FortiOS) count flowsets.
     // A count matching neither is reported, not fatal: what could be decoded was.
-    if (count !== seen && count !== this.setsInMessage && this.pendingInMessage === 0) res.errors.push(nfError('bad-count', 2, `header count ${count}, ${seen} records found`));
+    if (count !== seen && count !== this.setsInMessage && this.pendingInMessage === 0)
+      res.errors.push(nfError('bad-count', 2, `header count ${count}, ${seen} records found`));
     this.checkSequence(res, this.scope, c.domain, c.sequence, 1);
   }
 
   private decodeIpfix(buf: Buffer, start: number, exporter: string, out: FlowRecord[], res: DecodeResult): void {
-    if (buf.length - start < 16) { res.errors.push(nfError('short-header', 0, `IPFIX header needs 16 bytes, have ${buf.length - start}`)); return; }
+    if (buf.length - start < 16) {
+      res.errors.push(nfError('short-header', 0, `IPFIX header needs 16 bytes, have ${buf.length - start}`));
+      return;
+    }
     const len = u16(buf, start + 2);
     if (len < 16 || start + len > buf.length) {
       res.errors.push(nfError('bad-length', 2, `IPFIX length ${len}, ${buf.length - start} bytes available`));
@@ -213,7 +237,9 @@ export class NetflowDecoder {
       if (version === 9 && (id === 5 || id === 9 || id === 10) && sets > 0) return off - msg;
       if (version === 10 && len >= 4 && off + len > end && off + len <= buf.length && !looksLikeIpfixHeader(buf, end)) {
         // Seen in the wild (vflow fixture): a last set running past a too-small message length.
-        res.errors.push(nfError('bad-length', 2, `set id ${id} at ${off - msg} runs ${off + len - end} bytes past the message length; decoded anyway`));
+        res.errors.push(
+          nfError('bad-length', 2, `set id ${id} at ${off - msg} runs ${off + len - end} bytes past the message length; decoded anyway`),
+        );
         end = off + len;
       }
       if (len < 4 || off + len > end) {
@@ -228,7 +254,8 @@ export class NetflowDecoder {
       if (id >= 256) this.dataSet(buf, msg, body, setEnd, id, out, res);
       else if (version === 9 && (id === 0 || id === 1)) {
         this.items.length = 0;
-        const err = id === 0 ? parseV9Templates(buf, body, setEnd, msg, this.items) : parseV9OptionsTemplates(buf, body, setEnd, msg, this.items);
+        const err =
+          id === 0 ? parseV9Templates(buf, body, setEnd, msg, this.items) : parseV9OptionsTemplates(buf, body, setEnd, msg, this.items);
         this.templateRecords += this.items.length;
         this.applyTemplates(this.scope, c.domain, out, res);
         if (err) res.errors.push(err);
@@ -290,8 +317,12 @@ export class NetflowDecoder {
     const t = this.templates.get(this.scope, c.domain, id);
     if (!t) {
       this.pending.hold(this.scope, c.domain, {
-        templateId: id, data: Buffer.from(buf.subarray(body, setEnd)), sequence: c.sequence,
-        exportMs: c.exportMs, uptimeBase: c.uptimeBase, version: c.protocol === 'ipfix' ? 10 : 9,
+        templateId: id,
+        data: Buffer.from(buf.subarray(body, setEnd)),
+        sequence: c.sequence,
+        exportMs: c.exportMs,
+        uptimeBase: c.uptimeBase,
+        version: c.protocol === 'ipfix' ? 10 : 9,
       });
       this.stats.pendingHeld++;
       this.pendingInMessage++;
@@ -304,7 +335,17 @@ export class NetflowDecoder {
     this.decodeRecords(buf, msg, body, setEnd, t.template.options, t.plan, id, out, res);
   }
 
-  private decodeRecords(buf: Buffer, msg: number, off: number, end: number, options: boolean, plan: Plan, id: number, out: FlowRecord[], res: DecodeResult): void {
+  private decodeRecords(
+    buf: Buffer,
+    msg: number,
+    off: number,
+    end: number,
+    options: boolean,
+    plan: Plan,
+    id: number,
+    out: FlowRecord[],
+    res: DecodeResult,
+  ): void {
     const c = this.ctx;
     const exporter = c.exporter;
     const domain = c.domain;
@@ -327,13 +368,20 @@ export class NetflowDecoder {
         const f = r as FlowRecord;
         if (setRate === undefined) this.sampling.resolve(f, exporter, domain);
         else if (setRate > 0) f.samplingRate = setRate;
-        else { f.samplingRate = 1; f.samplingRateMissing = true; this.sampling.missing++; }
+        else {
+          f.samplingRate = 1;
+          f.samplingRateMissing = true;
+          this.sampling.missing++;
+        }
         if ((f.proto === 1 || f.proto === 58) && f.icmpType === undefined) icmpFromPort(f);
         out.push(f);
         this.stats.flows++;
         if (plan.hasReverse) {
           const rev = reverseRecord(f);
-          if (rev) { out.push(rev); this.stats.flows++; }
+          if (rev) {
+            out.push(rev);
+            this.stats.flows++;
+          }
         }
       }
     }

@@ -14,8 +14,15 @@ export type NetflowErrorCode =
 
 // Every code once (the compiler checks the list against the type): /metrics shows each at 0 from the start.
 const CODES: Record<NetflowErrorCode, true> = {
-  'short-header': true, 'bad-version': true, 'bad-length': true, 'bad-count': true, 'bad-set': true, 'bad-template': true,
-  'truncated-record': true, 'empty-template': true, 'template-limit': true,
+  'short-header': true,
+  'bad-version': true,
+  'bad-length': true,
+  'bad-count': true,
+  'bad-set': true,
+  'bad-template': true,
+  'truncated-record': true,
+  'empty-template': true,
+  'template-limit': true,
 };
 export const NETFLOW_ERROR_CODES = Object.keys(CODES) as NetflowErrorCode[];
 

@@ -162,7 +162,13 @@ def(323, 'observationTimeMs', 'ms');
 def(351, 'dataLinkFrameType');
 
 /** NetFlow v9 options scope field types (RFC 3954 §6.1): not IEs, their own number space. */
-const V9_SCOPES: Record<number, string> = { 1: 'scopeSystem', 2: 'scopeInterface', 3: 'scopeLineCard', 4: 'scopeCache', 5: 'scopeTemplate' };
+const V9_SCOPES: Record<number, string> = {
+  1: 'scopeSystem',
+  2: 'scopeInterface',
+  3: 'scopeLineCard',
+  4: 'scopeCache',
+  5: 'scopeTemplate',
+};
 
 export function ieDef(id: number, pen: number): FieldDef {
   if (pen === 0) {

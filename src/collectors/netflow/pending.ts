@@ -25,18 +25,27 @@ export class PendingSets {
   ) {}
 
   hold(exporter: string, domain: number, set: PendingSet): void {
-    if (set.data.length > this.maxSetBytes) { this.evicted++; return; }
+    if (set.data.length > this.maxSetBytes) {
+      this.evicted++;
+      return;
+    }
     const key = `${exporter}|${domain}`;
     let q = this.byKey.get(key);
     if (!q) {
       if (this.byKey.size >= this.maxKeys) {
         const oldest = this.byKey.keys().next().value;
-        if (oldest !== undefined) { this.evicted += this.byKey.get(oldest)?.length ?? 0; this.byKey.delete(oldest); }
+        if (oldest !== undefined) {
+          this.evicted += this.byKey.get(oldest)?.length ?? 0;
+          this.byKey.delete(oldest);
+        }
       }
       q = [];
       this.byKey.set(key, q);
     }
-    if (q.length >= this.perKey) { q.shift(); this.evicted++; }
+    if (q.length >= this.perKey) {
+      q.shift();
+      this.evicted++;
+    }
     q.push(set);
     this.held++;
   }

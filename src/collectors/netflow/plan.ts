@@ -106,7 +106,17 @@ function varExpr(d: FieldDef): string {
 }
 
 function numeric(d: FieldDef, n: number): boolean {
-  return n > 0 && n <= 8 && d.kind !== 'ip4' && d.kind !== 'ip6' && d.kind !== 'mac' && d.kind !== 'str' && d.kind !== 'hex' && d.kind !== 'frame' && d.kind !== 'ntp';
+  return (
+    n > 0 &&
+    n <= 8 &&
+    d.kind !== 'ip4' &&
+    d.kind !== 'ip6' &&
+    d.kind !== 'mac' &&
+    d.kind !== 'str' &&
+    d.kind !== 'hex' &&
+    d.kind !== 'frame' &&
+    d.kind !== 'ntp'
+  );
 }
 
 export function templateSignature(t: Template): string {
@@ -146,7 +156,9 @@ export function compilePlan(t: Template): Plan {
     if (f.length === VARIABLE_LENGTH) {
       variable = true;
       minLength += 1;
-      body.push(`p=${base}+${k};if(p>=e)return null;l=b[p++];if(l===255){if(p+2>e)return null;l=b[p]<<8|b[p+1];p+=2;}if(p+l>e)return null;`);
+      body.push(
+        `p=${base}+${k};if(p>=e)return null;l=b[p++];if(l===255){if(p+2>e)return null;l=b[p]<<8|b[p+1];p+=2;}if(p+l>e)return null;`,
+      );
       if (d.kind === 'frame') {
         post.push(`H.hooks.frame(r,b,${v},${v}n);`);
         body.push(`const ${v}=p,${v}n=l;`);
@@ -162,8 +174,10 @@ export function compilePlan(t: Template): Plan {
       if (run > 0) body.push(`if(p+${run}>e)return null;`);
       if (expr === null) continue;
       // Variable-length values are raw: only numbers and text make sense without conversion.
-      if (d.kind === 'icmp') { add('icmpType', `(${v}>>8)`); add('icmpCode', `(${v}&255)`); }
-      else if (d.kind === 'sec') add(d.name, `(${v}*1000)`);
+      if (d.kind === 'icmp') {
+        add('icmpType', `(${v}>>8)`);
+        add('icmpCode', `(${v}&255)`);
+      } else if (d.kind === 'sec') add(d.name, `(${v}*1000)`);
       else if (d.kind === 'uptime' || d.kind === 'deltaUs' || d.kind === 'mpls') add(`${d.name}Raw`, v);
       else add(d.name, v);
       continue;
@@ -179,8 +193,10 @@ export function compilePlan(t: Template): Plan {
     if (expr === null) continue;
     body.push(`const ${v}=${expr};`);
     const num = numeric(d, f.length);
-    if (d.kind === 'icmp' && num) { add('icmpType', `(${v}>>8)`); add('icmpCode', `(${v}&255)`); }
-    else if (d.kind === 'sec' && num) add(d.name, `(${v}*1000)`);
+    if (d.kind === 'icmp' && num) {
+      add('icmpType', `(${v}>>8)`);
+      add('icmpCode', `(${v}&255)`);
+    } else if (d.kind === 'sec' && num) add(d.name, `(${v}*1000)`);
     else if (d.kind === 'uptime' && num) {
       add(d.name, `(h.uptimeBase>=0?h.uptimeBase+${v}:undefined)`);
       if (t.version === 10) add(d.name.replace('Ms', 'SysUptimeMs'), v);
@@ -198,7 +214,17 @@ export function compilePlan(t: Template): Plan {
   if (t.options) lit.push(`templateId:${t.id}`);
   else lit.push('samplingRate:0', 'samplingRateMissing:undefined'); // stable shape; JSON omits undefined
   for (const [name, vs] of entries) {
-    if (name === 'type' || name === 'protocol' || name === 'exporter' || name === 'subAgentId' || name === 'sequence' || name === 'samplingRate' || name === 'samplingRateMissing' || name === 'templateId') continue;
+    if (
+      name === 'type' ||
+      name === 'protocol' ||
+      name === 'exporter' ||
+      name === 'subAgentId' ||
+      name === 'sequence' ||
+      name === 'samplingRate' ||
+      name === 'samplingRateMissing' ||
+      name === 'templateId'
+    )
+      continue;
     let e: string;
     if (name === 'mplsLabels') e = `H.mplsLabels([${vs.join(',')}])`;
     else if (vs.length === 1) e = vs[0]!;
@@ -208,7 +234,9 @@ export function compilePlan(t: Template): Plan {
   const src = `"use strict";let p=0,l=0;${body.join('')}const r={${lit.join(',')}};${post.join('')}return r;`;
   // Deliberate code generation (see header comment): the source holds no input bytes.
   // eslint-disable-next-line @typescript-eslint/no-implied-eval
-  const make = new Function('H', `const D=H.DOTTED,N=H.DECIMAL;return function decodeRecord(b,o,e,h){${src}}`) as (h: typeof HELPERS) => RecordDecoder;
+  const make = new Function('H', `const D=H.DOTTED,N=H.DECIMAL;return function decodeRecord(b,o,e,h){${src}}`) as (
+    h: typeof HELPERS,
+  ) => RecordDecoder;
   const names = new Set(entries.keys());
   return {
     decode: make(HELPERS),

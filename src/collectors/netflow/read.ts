@@ -36,18 +36,29 @@ export function ip4(b: Buffer, o: number): string {
 /** RFC 5952 text form: lower-case, longest zero run (≥ 2 groups) compressed. */
 export function ip6(b: Buffer, o: number): string {
   const g = [0, 0, 0, 0, 0, 0, 0, 0];
-  let best = -1, bestLen = 1, run = -1;
+  let best = -1,
+    bestLen = 1,
+    run = -1;
   for (let i = 0; i < 8; i++) {
     const v = (b[o + i * 2]! << 8) | b[o + i * 2 + 1]!;
     g[i] = v;
     if (v === 0) {
       if (run < 0) run = i;
-      if (i - run + 1 > bestLen) { best = run; bestLen = i - run + 1; }
+      if (i - run + 1 > bestLen) {
+        best = run;
+        bestLen = i - run + 1;
+      }
     } else run = -1;
   }
   if (best < 0) return g.map((x) => x.toString(16)).join(':');
-  const head = g.slice(0, best).map((x) => x.toString(16)).join(':');
-  const tail = g.slice(best + bestLen).map((x) => x.toString(16)).join(':');
+  const head = g
+    .slice(0, best)
+    .map((x) => x.toString(16))
+    .join(':');
+  const tail = g
+    .slice(best + bestLen)
+    .map((x) => x.toString(16))
+    .join(':');
   return `${head}::${tail}`;
 }
 

@@ -125,10 +125,22 @@ export class SamplingResolver {
   resolve(rec: FlowRecord, exporter: string, domain: number, headerRate?: number): SamplingSource {
     let rate = this.overrides.get(exporter);
     let src: SamplingSource = 'override';
-    if (rate === undefined) { rate = rateFromFields(rec); src = 'record'; }
-    if (rate === undefined && this.options.size > 0) { rate = this.optionsRate(exporter, domain, samplerIdOf(rec)); src = 'options'; }
-    if (rate === undefined) { rate = headerRate; src = 'header'; }
-    if (rate === undefined) { rate = this.defaults.get(exporter); src = 'default'; }
+    if (rate === undefined) {
+      rate = rateFromFields(rec);
+      src = 'record';
+    }
+    if (rate === undefined && this.options.size > 0) {
+      rate = this.optionsRate(exporter, domain, samplerIdOf(rec));
+      src = 'options';
+    }
+    if (rate === undefined) {
+      rate = headerRate;
+      src = 'header';
+    }
+    if (rate === undefined) {
+      rate = this.defaults.get(exporter);
+      src = 'default';
+    }
     if (rate === undefined) {
       rec.samplingRate = 1;
       rec.samplingRateMissing = true;

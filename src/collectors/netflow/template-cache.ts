@@ -46,7 +46,10 @@ export class TemplateCache {
     if (cur && cur.signature === signature) return { entry: cur, changed: false };
     if (!cur && this.map.size >= this.maxTemplates) {
       const oldest = this.map.keys().next().value;
-      if (oldest !== undefined) { this.map.delete(oldest); this.evicted++; }
+      if (oldest !== undefined) {
+        this.map.delete(oldest);
+        this.evicted++;
+      }
     }
     const entry: CachedTemplate = { exporter, domain, template, plan: planFor(template), signature };
     this.map.set(key, entry);

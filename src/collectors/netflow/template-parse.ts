@@ -7,10 +7,7 @@ import { VARIABLE_LENGTH, type Template, type TemplateField } from './plan.ts';
 /** More fields than any real exporter sends; bounds compile time and code size. */
 export const MAX_TEMPLATE_FIELDS = 512;
 
-export type TemplateItem =
-  | { kind: 'template'; template: Template }
-  | { kind: 'withdraw'; templateId: number; options: boolean };
-
+export type TemplateItem = { kind: 'template'; template: Template } | { kind: 'withdraw'; templateId: number; options: boolean };
 
 /** v9 flowset 0: records of templateId, fieldCount, (type, length)… */
 export function parseV9Templates(b: Buffer, off: number, end: number, msg: number, out: TemplateItem[]): NetflowError | null {
@@ -37,9 +34,15 @@ export function parseV9OptionsTemplates(b: Buffer, off: number, end: number, msg
     const optLen = u16(b, off + 4);
     if (id === 0 && scopeLen === 0 && optLen === 0) return null; // padding
     if (id < 256) return nfError('bad-template', off - msg, `v9 options template id ${id} < 256`);
-    if (scopeLen % 4 !== 0 || optLen % 4 !== 0) return nfError('bad-template', off + 2 - msg, `v9 options template ${id}: scope/option lengths ${scopeLen}/${optLen} not multiples of 4`);
+    if (scopeLen % 4 !== 0 || optLen % 4 !== 0)
+      return nfError(
+        'bad-template',
+        off + 2 - msg,
+        `v9 options template ${id}: scope/option lengths ${scopeLen}/${optLen} not multiples of 4`,
+      );
     const count = (scopeLen + optLen) / 4;
-    if (count === 0 || count > MAX_TEMPLATE_FIELDS) return nfError('bad-template', off + 2 - msg, `v9 options template ${id} field count ${count}`);
+    if (count === 0 || count > MAX_TEMPLATE_FIELDS)
+      return nfError('bad-template', off + 2 - msg, `v9 options template ${id} field count ${count}`);
     if (off + 6 + scopeLen + optLen > end) return nfError('bad-template', off - msg, `v9 options template ${id} overruns its flowset`);
     const fields: TemplateField[] = new Array<TemplateField>(count);
     for (let i = 0, p = off + 6; i < count; i++, p += 4) fields[i] = { id: u16(b, p), length: u16(b, p + 2), pen: 0 };
@@ -69,7 +72,14 @@ function parseIpfixFields(b: Buffer, p: number, end: number, count: number): { f
 }
 
 /** IPFIX set 2 (templates) or 3 (options templates), including withdrawals (field count 0). */
-export function parseIpfixTemplates(b: Buffer, off: number, end: number, msg: number, options: boolean, out: TemplateItem[]): NetflowError | null {
+export function parseIpfixTemplates(
+  b: Buffer,
+  off: number,
+  end: number,
+  msg: number,
+  options: boolean,
+  out: TemplateItem[],
+): NetflowError | null {
   const hdr = options ? 6 : 4;
   while (off + 4 <= end) {
     const id = u16(b, off);
@@ -87,7 +97,8 @@ export function parseIpfixTemplates(b: Buffer, off: number, end: number, msg: nu
     if (id < 256) return nfError('bad-template', off - msg, `IPFIX template id ${id} < 256`);
     if (count > MAX_TEMPLATE_FIELDS) return nfError('bad-template', off + 2 - msg, `IPFIX template ${id} field count ${count}`);
     const scopeCount = options ? u16(b, off + 4) : 0;
-    if (options && (scopeCount === 0 || scopeCount > count)) return nfError('bad-template', off + 4 - msg, `IPFIX options template ${id} scope count ${scopeCount} of ${count}`);
+    if (options && (scopeCount === 0 || scopeCount > count))
+      return nfError('bad-template', off + 4 - msg, `IPFIX options template ${id} scope count ${scopeCount} of ${count}`);
     const parsed = parseIpfixFields(b, off + hdr, end, count);
     if (!parsed) return nfError('bad-template', off - msg, `IPFIX template ${id} with ${count} fields overruns its set`);
     out.push({ kind: 'template', template: { version: 10, id, scopeCount, options, fields: parsed.fields } });

@@ -22,7 +22,6 @@ export interface V5Header {
   samplingInterval: number;
 }
 
-
 export function readV5Header(b: Buffer, start: number): V5Header | NetflowError {
   if (b.length - start < V5_HEADER) return nfError('short-header', 0, `v5 header needs ${V5_HEADER} bytes, have ${b.length - start}`);
   const count = u16(b, start + 2);

@@ -62,7 +62,11 @@ export function createSflowHandler(ctx: ComponentContext, pipeline: FlowPipeline
   const accounts = new ExporterAccounts(pipeline, ctx.registry, { sequenced: true });
   // prom-client's inc() costs more than decoding a sample: counts gather in plain numbers and
   // reach the registry once per drain turn.
-  const sampleCounts = { flow: samples.labels({ type: 'flow' }), counter: samples.labels({ type: 'counter' }), drop: samples.labels({ type: 'drop' }) };
+  const sampleCounts = {
+    flow: samples.labels({ type: 'flow' }),
+    counter: samples.labels({ type: 'counter' }),
+    drop: samples.labels({ type: 'drop' }),
+  };
   const recordCounts = { flow: records.labels({ kind: 'flow' }), counter: records.labels({ kind: 'counter' }) };
   const n = { flowSamples: 0, counterSamples: 0, dropSamples: 0, flows: 0, counters: 0 };
 
@@ -116,7 +120,14 @@ export function createSflowHandler(ctx: ComponentContext, pipeline: FlowPipeline
       // replayed fast still passes (its uptimes advance), and a status change always does.
       const key = `${c.exporter}|${c.subAgentId ?? 0}|${c.ifIndex}`;
       const last = lastCounters.get(key);
-      if (last && now - last.at < MIN_COUNTER_STEP_MS && uptime - last.uptime >= 0 && uptime - last.uptime < MIN_COUNTER_STEP_MS && last.status === c.ifOperStatus) continue;
+      if (
+        last &&
+        now - last.at < MIN_COUNTER_STEP_MS &&
+        uptime - last.uptime >= 0 &&
+        uptime - last.uptime < MIN_COUNTER_STEP_MS &&
+        last.status === c.ifOperStatus
+      )
+        continue;
       if (last) {
         last.at = now;
         last.uptime = uptime;
@@ -180,8 +191,14 @@ export function createSflowComponent(ctx: ComponentContext, pipeline: FlowPipeli
     },
     status() {
       return {
-        listen: listener.bound, receiver: listener.mode, queued: listener.queued, queueDrops: listener.queueDrops,
-        socketOverflows: listener.socketOverflows, truncated: listener.truncated, receiveBuffer: listener.receiveBufferBytes, ...pipeline.status(['sflow']),
+        listen: listener.bound,
+        receiver: listener.mode,
+        queued: listener.queued,
+        queueDrops: listener.queueDrops,
+        socketOverflows: listener.socketOverflows,
+        truncated: listener.truncated,
+        receiveBuffer: listener.receiveBufferBytes,
+        ...pipeline.status(['sflow']),
       };
     },
   };

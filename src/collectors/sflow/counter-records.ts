@@ -12,41 +12,165 @@ const u32s = (...names: string[]): Layout => names.map((n) => [n, 'u32'] as cons
 
 const LAYOUTS: Record<number, Layout> = {
   5: [['vlanId', 'u32'], ['octets', 'u64'], ...u32s('ucastPkts', 'multicastPkts', 'broadcastPkts', 'discards')],
-  7: [['actorSystemId', 'mac8'], ['partnerSystemId', 'mac8'], ['attachedAggId', 'u32'], ['portState', 'u32'],
-    ...u32s('lacpdusRx', 'markerPdusRx', 'markerResponsePdusRx', 'unknownRx', 'illegalRx', 'lacpdusTx', 'markerPdusTx', 'markerResponsePdusTx')],
+  7: [
+    ['actorSystemId', 'mac8'],
+    ['partnerSystemId', 'mac8'],
+    ['attachedAggId', 'u32'],
+    ['portState', 'u32'],
+    ...u32s(
+      'lacpdusRx',
+      'markerPdusRx',
+      'markerResponsePdusRx',
+      'unknownRx',
+      'illegalRx',
+      'lacpdusTx',
+      'markerPdusTx',
+      'markerResponsePdusTx',
+    ),
+  ],
   1001: [...u32s('cpu5s', 'cpu1m', 'cpu5m'), ['totalMemory', 'u64'], ['freeMemory', 'u64']],
   2002: u32s('containerType', 'containerIndex'),
-  2003: [['loadOne', 'f32'], ['loadFive', 'f32'], ['loadFifteen', 'f32'],
-    ...u32s('procRun', 'procTotal', 'cpuNum', 'cpuSpeed', 'uptime', 'cpuUser', 'cpuNice', 'cpuSystem', 'cpuIdle',
-      'cpuWio', 'cpuIntr', 'cpuSintr', 'interrupts', 'contexts', 'cpuSteal', 'cpuGuest', 'cpuGuestNice')],
-  2004: [['memTotal', 'u64'], ['memFree', 'u64'], ['memShared', 'u64'], ['memBuffers', 'u64'], ['memCached', 'u64'],
-    ['swapTotal', 'u64'], ['swapFree', 'u64'], ...u32s('pageIn', 'pageOut', 'swapIn', 'swapOut')],
-  2005: [['diskTotal', 'u64'], ['diskFree', 'u64'], ['partMaxUsed', 'u32'], ['reads', 'u32'], ['bytesRead', 'u64'],
-    ['readTime', 'u32'], ['writes', 'u32'], ['bytesWritten', 'u64'], ['writeTime', 'u32']],
+  2003: [
+    ['loadOne', 'f32'],
+    ['loadFive', 'f32'],
+    ['loadFifteen', 'f32'],
+    ...u32s(
+      'procRun',
+      'procTotal',
+      'cpuNum',
+      'cpuSpeed',
+      'uptime',
+      'cpuUser',
+      'cpuNice',
+      'cpuSystem',
+      'cpuIdle',
+      'cpuWio',
+      'cpuIntr',
+      'cpuSintr',
+      'interrupts',
+      'contexts',
+      'cpuSteal',
+      'cpuGuest',
+      'cpuGuestNice',
+    ),
+  ],
+  2004: [
+    ['memTotal', 'u64'],
+    ['memFree', 'u64'],
+    ['memShared', 'u64'],
+    ['memBuffers', 'u64'],
+    ['memCached', 'u64'],
+    ['swapTotal', 'u64'],
+    ['swapFree', 'u64'],
+    ...u32s('pageIn', 'pageOut', 'swapIn', 'swapOut'),
+  ],
+  2005: [
+    ['diskTotal', 'u64'],
+    ['diskFree', 'u64'],
+    ['partMaxUsed', 'u32'],
+    ['reads', 'u32'],
+    ['bytesRead', 'u64'],
+    ['readTime', 'u32'],
+    ['writes', 'u32'],
+    ['bytesWritten', 'u64'],
+    ['writeTime', 'u32'],
+  ],
   2006: [['bytesIn', 'u64'], ...u32s('pktsIn', 'errsIn', 'dropsIn'), ['bytesOut', 'u64'], ...u32s('pktsOut', 'errsOut', 'dropsOut')],
-  2007: u32s('ipForwarding', 'ipDefaultTTL', 'ipInReceives', 'ipInHdrErrors', 'ipInAddrErrors', 'ipForwDatagrams',
-    'ipInUnknownProtos', 'ipInDiscards', 'ipInDelivers', 'ipOutRequests', 'ipOutDiscards', 'ipOutNoRoutes',
-    'ipReasmTimeout', 'ipReasmReqds', 'ipReasmOKs', 'ipReasmFails', 'ipFragOKs', 'ipFragFails', 'ipFragCreates'),
-  2100: [['mhz', 'u32'], ['cpus', 'u32'], ['memory', 'u64'], ['memoryFree', 'u64'], ['numDomains', 'u32']],
+  2007: u32s(
+    'ipForwarding',
+    'ipDefaultTTL',
+    'ipInReceives',
+    'ipInHdrErrors',
+    'ipInAddrErrors',
+    'ipForwDatagrams',
+    'ipInUnknownProtos',
+    'ipInDiscards',
+    'ipInDelivers',
+    'ipOutRequests',
+    'ipOutDiscards',
+    'ipOutNoRoutes',
+    'ipReasmTimeout',
+    'ipReasmReqds',
+    'ipReasmOKs',
+    'ipReasmFails',
+    'ipFragOKs',
+    'ipFragFails',
+    'ipFragCreates',
+  ),
+  2100: [
+    ['mhz', 'u32'],
+    ['cpus', 'u32'],
+    ['memory', 'u64'],
+    ['memoryFree', 'u64'],
+    ['numDomains', 'u32'],
+  ],
   2101: u32s('state', 'cpuTime', 'nrVirtCpu'),
-  2102: [['memory', 'u64'], ['maxMemory', 'u64']],
-  2103: [['capacity', 'u64'], ['allocation', 'u64'], ['available', 'u64'], ['rdReq', 'u32'], ['rdBytes', 'u64'],
-    ['wrReq', 'u32'], ['wrBytes', 'u64'], ['errs', 'u32']],
+  2102: [
+    ['memory', 'u64'],
+    ['maxMemory', 'u64'],
+  ],
+  2103: [
+    ['capacity', 'u64'],
+    ['allocation', 'u64'],
+    ['available', 'u64'],
+    ['rdReq', 'u32'],
+    ['rdBytes', 'u64'],
+    ['wrReq', 'u32'],
+    ['wrBytes', 'u64'],
+    ['errs', 'u32'],
+  ],
   2104: [['rxBytes', 'u64'], ...u32s('rxPackets', 'rxErrs', 'rxDrop'), ['txBytes', 'u64'], ...u32s('txPackets', 'txErrs', 'txDrop')],
-  2203: [['userTime', 'u32'], ['systemTime', 'u32'], ['memUsed', 'u64'], ['memMax', 'u64'],
-    ...u32s('fdOpen', 'fdMax', 'connOpen', 'connMax')],
+  2203: [
+    ['userTime', 'u32'],
+    ['systemTime', 'u32'],
+    ['memUsed', 'u64'],
+    ['memMax', 'u64'],
+    ...u32s('fdOpen', 'fdMax', 'connOpen', 'connMax'),
+  ],
   2207: u32s('nHit', 'nMissed', 'nLost', 'nMaskHit', 'nFlows', 'nMasks'),
 };
 
 export const COUNTER_NAMES: Record<number, string> = {
-  1: 'generic_interface', 2: 'ethernet_interface', 5: 'vlan', 7: 'lacp', 1001: 'processor', 1004: 'openflow_port',
-  1005: 'port_name', 2000: 'host_descr', 2001: 'host_adapters', 2002: 'host_parent', 2003: 'host_cpu',
-  2004: 'host_memory', 2005: 'host_disk_io', 2006: 'host_net_io', 2007: 'mib2_ip_group', 2100: 'virt_node',
-  2101: 'virt_cpu', 2102: 'virt_memory', 2103: 'virt_disk_io', 2104: 'virt_net_io', 2203: 'app_resources',
+  1: 'generic_interface',
+  2: 'ethernet_interface',
+  5: 'vlan',
+  7: 'lacp',
+  1001: 'processor',
+  1004: 'openflow_port',
+  1005: 'port_name',
+  2000: 'host_descr',
+  2001: 'host_adapters',
+  2002: 'host_parent',
+  2003: 'host_cpu',
+  2004: 'host_memory',
+  2005: 'host_disk_io',
+  2006: 'host_net_io',
+  2007: 'mib2_ip_group',
+  2100: 'virt_node',
+  2101: 'virt_cpu',
+  2102: 'virt_memory',
+  2103: 'virt_disk_io',
+  2104: 'virt_net_io',
+  2203: 'app_resources',
   2207: 'ovs_dp_stats',
 };
 
-const OS_NAMES = ['unknown', 'other', 'linux', 'windows', 'darwin', 'hpux', 'aix', 'dragonfly', 'freebsd', 'netbsd', 'openbsd', 'osf', 'solaris', 'java'];
+const OS_NAMES = [
+  'unknown',
+  'other',
+  'linux',
+  'windows',
+  'darwin',
+  'hpux',
+  'aix',
+  'dragonfly',
+  'freebsd',
+  'netbsd',
+  'openbsd',
+  'osf',
+  'solaris',
+  'java',
+];
 const MAX_ADAPTERS = 256;
 const MAX_MACS = 64;
 
@@ -55,7 +179,10 @@ function fieldSize(k: Kind): number {
 }
 
 type LayoutReader = (b: Buffer, o: number, end: number, rec: CounterRecord) => void;
-interface CompiledLayout { minLength: number; read: LayoutReader }
+interface CompiledLayout {
+  minLength: number;
+  read: LayoutReader;
+}
 
 /**
  * Each table becomes straight-line code at load time: `rec.name = u32(b, o + k)` per field, each
@@ -76,8 +203,12 @@ function compileLayout(l: Layout, format: number): CompiledLayout {
   let minLength = 0;
   for (let i = 0; i < required; i++) minLength += fieldSize(l[i]![1]);
   // eslint-disable-next-line @typescript-eslint/no-implied-eval
-  const make = new Function('u32', 'u64', 'f32', 'mac8', `return function readLayout(b,o,e,r){${src}}`) as
-    (u32r: typeof u32, u64r: typeof u64, f32r: typeof f32, mac: typeof macStr) => LayoutReader;
+  const make = new Function('u32', 'u64', 'f32', 'mac8', `return function readLayout(b,o,e,r){${src}}`) as (
+    u32r: typeof u32,
+    u64r: typeof u64,
+    f32r: typeof f32,
+    mac: typeof macStr,
+  ) => LayoutReader;
   return { minLength, read: make(u32, u64, f32, macStr) };
 }
 
@@ -118,8 +249,10 @@ export function decodeCounterRecord(ctx: Ctx, format: number, o: number, end: nu
       rec.portName = s.value;
       return true;
     }
-    case 2000: return hostDescr(b, o, end, rec);
-    case 2001: return hostAdapters(b, o, end, rec);
+    case 2000:
+      return hostDescr(b, o, end, rec);
+    case 2001:
+      return hostAdapters(b, o, end, rec);
   }
   return false;
 }

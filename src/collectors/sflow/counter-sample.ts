@@ -30,9 +30,16 @@ export function decodeCounterSample(ctx: Ctx, format: number, o: number, end: nu
     const name = enterprise === 0 ? counterName(rf) : undefined;
     if (name === undefined) return false;
     const rec: CounterRecord = {
-      type: 'counter', protocol: 'sflow', exporter: ctx.agent, subAgentId: ctx.subAgentId,
-      sequence, datagramSequence: ctx.datagramSequence, sourceIdType: srcType, sourceIdIndex: srcIndex,
-      format: rf, name,
+      type: 'counter',
+      protocol: 'sflow',
+      exporter: ctx.agent,
+      subAgentId: ctx.subAgentId,
+      sequence,
+      datagramSequence: ctx.datagramSequence,
+      sourceIdType: srcType,
+      sourceIdIndex: srcIndex,
+      format: rf,
+      name,
       // The port a record describes: the sample's source when it is an ifIndex (type 0);
       // the generic interface record overwrites it with its own ifIndex.
       ifIndex: srcType === 0 ? srcIndex : undefined,

@@ -41,7 +41,11 @@ export interface SflowDatagram {
 }
 
 const SAMPLE_NAMES: Record<number, string> = {
-  1: 'flow sample', 2: 'counter sample', 3: 'expanded flow sample', 4: 'expanded counter sample', 5: 'drop sample',
+  1: 'flow sample',
+  2: 'counter sample',
+  3: 'expanded flow sample',
+  4: 'expanded counter sample',
+  5: 'drop sample',
 };
 
 /** A version 5 datagram with a valid agent address type: what `canopy decode` detects on. */
@@ -54,15 +58,37 @@ export function isSflowV5(buf: Buffer): boolean {
 
 export function decodeSflow(buf: Buffer, opts?: SflowDecodeOptions): SflowDatagram {
   const out: SflowDatagram = {
-    ok: false, version: 0, agent: '', subAgentId: 0, sequence: 0, uptime: 0, sampleCount: 0,
-    flows: [], counters: [], errors: [], stats: newStats(),
+    ok: false,
+    version: 0,
+    agent: '',
+    subAgentId: 0,
+    sequence: 0,
+    uptime: 0,
+    sampleCount: 0,
+    flows: [],
+    counters: [],
+    errors: [],
+    stats: newStats(),
   };
   const ctx: Ctx = {
-    buf, agent: '', subAgentId: 0, datagramSequence: 0,
-    flows: out.flows, counters: out.counters, errors: out.errors, stats: out.stats,
-    decapVxlan: opts?.decapVxlan ?? false, maxRecords: opts?.maxRecords ?? 256,
-    sampleName: 'sample', declaredEnd: 0, sampleIndex: 0, recordIndex: 0,
-    l3FromHeader: 0, l3FromSampledIp: 0, frameLength: -1, ethLength: -1,
+    buf,
+    agent: '',
+    subAgentId: 0,
+    datagramSequence: 0,
+    flows: out.flows,
+    counters: out.counters,
+    errors: out.errors,
+    stats: out.stats,
+    decapVxlan: opts?.decapVxlan ?? false,
+    maxRecords: opts?.maxRecords ?? 256,
+    sampleName: 'sample',
+    declaredEnd: 0,
+    sampleIndex: 0,
+    recordIndex: 0,
+    l3FromHeader: 0,
+    l3FromSampledIp: 0,
+    frameLength: -1,
+    ethLength: -1,
   };
   const end = buf.length;
   if (end < 8) {
@@ -112,7 +138,8 @@ export function decodeSflow(buf: Buffer, opts?: SflowDecodeOptions): SflowDatagr
       pushError(ctx, 'truncated-sample', p + 4, `${ctx.sampleName} ${i + 1}: length ${len} > ${end - body} left`);
       return out;
     }
-    if (len > end - body) pushError(ctx, 'truncated-sample', p + 4, `${ctx.sampleName} ${i + 1}: length ${len} > ${end - body} left, decoding what is there`);
+    if (len > end - body)
+      pushError(ctx, 'truncated-sample', p + 4, `${ctx.sampleName} ${i + 1}: length ${len} > ${end - body} left, decoding what is there`);
     // Some agents (and upstream test data) understate or overstate the last sample's length;
     // its records are then walked up to the datagram end and the mismatch is reported.
     ctx.declaredEnd = Math.min(body + len, end);

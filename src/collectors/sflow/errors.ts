@@ -23,8 +23,15 @@ export type SflowErrorCode =
 
 // Every code once (the compiler checks the list against the type): /metrics shows each at 0 from the start.
 const CODES: Record<SflowErrorCode, true> = {
-  'short-datagram': true, 'bad-version': true, 'bad-address-type': true, 'truncated-sample': true, 'truncated-record': true,
-  'length-mismatch': true, 'short-body': true, 'count-cap': true, 'missing-samples': true,
+  'short-datagram': true,
+  'bad-version': true,
+  'bad-address-type': true,
+  'truncated-sample': true,
+  'truncated-record': true,
+  'length-mismatch': true,
+  'short-body': true,
+  'count-cap': true,
+  'missing-samples': true,
 };
 export const SFLOW_ERROR_CODES = Object.keys(CODES) as SflowErrorCode[];
 

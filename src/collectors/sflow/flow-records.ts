@@ -20,7 +20,8 @@ export function decodeFlowRecord(ctx: Ctx, format: number, o: number, end: numbe
   const b = ctx.buf;
   const len = end - o;
   switch (format) {
-    case 1: { // raw packet header
+    case 1: {
+      // raw packet header
       if (len < 16) return false;
       const hp = u32(b, o);
       rec.headerProtocol = hp;
@@ -37,7 +38,8 @@ export function decodeFlowRecord(ctx: Ctx, format: number, o: number, end: numbe
       }
       return true;
     }
-    case 2: { // sampled Ethernet: MACs are XDR opaque[6], padded to 8 bytes
+    case 2: {
+      // sampled Ethernet: MACs are XDR opaque[6], padded to 8 bytes
       if (len < 24) return false;
       ctx.ethLength = u32(b, o);
       rec.srcMac ??= macStr(b, o + 4);
@@ -46,7 +48,8 @@ export function decodeFlowRecord(ctx: Ctx, format: number, o: number, end: numbe
       return true;
     }
     case 3: // sampled IPv4
-    case 4: { // sampled IPv6
+    case 4: {
+      // sampled IPv6
       const v6 = format === 4;
       const alen = v6 ? 16 : 4;
       if (len < 8 + 2 * alen + 16) return false;
@@ -62,7 +65,8 @@ export function decodeFlowRecord(ctx: Ctx, format: number, o: number, end: numbe
       rec.etherType ??= v6 ? 0x86dd : 0x0800;
       return true;
     }
-    case 1001: { // extended switch: explicit VLANs win over tags seen in the header
+    case 1001: {
+      // extended switch: explicit VLANs win over tags seen in the header
       if (len < 16) return false;
       // Agents send 0xffffffff for "unknown"; only real VLAN ids (< 4096) are kept.
       const sv = u32(b, o);
@@ -73,7 +77,8 @@ export function decodeFlowRecord(ctx: Ctx, format: number, o: number, end: numbe
       rec.dstPriority = u32(b, o + 12);
       return true;
     }
-    case 1002: { // extended router
+    case 1002: {
+      // extended router
       const n = addressLength(b, o, end);
       if (n < 0) return false;
       if (n > 4) rec.nextHop = addressText(b, o, n);
@@ -85,7 +90,8 @@ export function decodeFlowRecord(ctx: Ctx, format: number, o: number, end: numbe
     }
     case 1003:
       return gateway(ctx, o, end, rec);
-    case 1004: { // extended user
+    case 1004: {
+      // extended user
       if (len < 4) return false;
       rec.srcUserCharset = u32(b, o);
       const s = readString(b, o + 4, end);
@@ -97,7 +103,8 @@ export function decodeFlowRecord(ctx: Ctx, format: number, o: number, end: numbe
       rec.dstUser = d.value;
       return true;
     }
-    case 1005: { // extended URL
+    case 1005: {
+      // extended URL
       if (len < 4) return false;
       rec.urlDirection = u32(b, o);
       const url = readString(b, o + 4, end);
@@ -111,7 +118,8 @@ export function decodeFlowRecord(ctx: Ctx, format: number, o: number, end: numbe
       if (len < 4) return false;
       rec.egressQueue = u32(b, o);
       return true;
-    case 1037: { // drop sample: extended ACL
+    case 1037: {
+      // drop sample: extended ACL
       if (len < 4) return false;
       rec.aclNumber = u32(b, o);
       const name = readString(b, o + 4, end);
@@ -120,7 +128,8 @@ export function decodeFlowRecord(ctx: Ctx, format: number, o: number, end: numbe
       if (name.next + 4 <= end) rec.aclDirection = u32(b, name.next);
       return true;
     }
-    case 1038: { // drop sample: extended function
+    case 1038: {
+      // drop sample: extended function
       const sym = readString(b, o, end);
       if (!sym) return false;
       rec.function = sym.value;

@@ -13,8 +13,26 @@ const IF_FORMATS: IfFormat[] = ['ifindex', 'discard', 'multiple'];
  * dropped), the mapping akvorado uses; unlisted reasons give 128 ("dropped, unknown").
  */
 const DISCARD_TO_FORWARDING: Record<number, number> = {
-  0: 131, 1: 131, 2: 131, 3: 131, 4: 133, 5: 131, 6: 131, 7: 131, 8: 132, 9: 129, 10: 129,
-  257: 137, 258: 130, 259: 143, 260: 139, 261: 138, 262: 135, 263: 131, 269: 130, 302: 140,
+  0: 131,
+  1: 131,
+  2: 131,
+  3: 131,
+  4: 133,
+  5: 131,
+  6: 131,
+  7: 131,
+  8: 132,
+  9: 129,
+  10: 129,
+  257: 137,
+  258: 130,
+  259: 143,
+  260: 139,
+  261: 138,
+  262: 135,
+  263: 131,
+  269: 130,
+  302: 140,
 };
 
 export function forwardingStatusForDiscard(reason: number): number {
@@ -24,32 +42,78 @@ export function forwardingStatusForDiscard(reason: number): number {
 /** Every field a decoded sFlow record may carry, created up front so all records share one shape. */
 export function newFlowRecord(ctx: Ctx, sampleFormat: number): FlowRecord {
   return {
-    type: 'flow', protocol: 'sflow', exporter: ctx.agent, subAgentId: ctx.subAgentId,
-    sequence: undefined, datagramSequence: ctx.datagramSequence, sampleFormat,
-    sourceIdType: undefined, sourceIdIndex: undefined,
-    samplingRate: undefined, samplePool: undefined, drops: undefined,
-    inIf: undefined, outIf: undefined, inIfFormat: undefined, outIfFormat: undefined,
-    discardReason: undefined, outIfCount: undefined, forwardingStatus: undefined,
-    srcMac: undefined, dstMac: undefined, srcVlan: undefined, dstVlan: undefined, etherType: undefined,
-    srcAddr: undefined, dstAddr: undefined, proto: undefined, srcPort: undefined, dstPort: undefined,
-    tcpFlags: undefined, tos: undefined, ttl: undefined, bytes: undefined, packets: 1,
-    nextHop: undefined, srcAs: undefined, dstAs: undefined, asPath: undefined, communities: undefined,
-    srcMask: undefined, dstMask: undefined,
-    frameLength: undefined, stripped: undefined, headerProtocol: undefined, headerLength: undefined,
-    fragmentId: undefined, fragmentOffset: undefined, flowLabel: undefined, icmpType: undefined, icmpCode: undefined,
+    type: 'flow',
+    protocol: 'sflow',
+    exporter: ctx.agent,
+    subAgentId: ctx.subAgentId,
+    sequence: undefined,
+    datagramSequence: ctx.datagramSequence,
+    sampleFormat,
+    sourceIdType: undefined,
+    sourceIdIndex: undefined,
+    samplingRate: undefined,
+    samplePool: undefined,
+    drops: undefined,
+    inIf: undefined,
+    outIf: undefined,
+    inIfFormat: undefined,
+    outIfFormat: undefined,
+    discardReason: undefined,
+    outIfCount: undefined,
+    forwardingStatus: undefined,
+    srcMac: undefined,
+    dstMac: undefined,
+    srcVlan: undefined,
+    dstVlan: undefined,
+    etherType: undefined,
+    srcAddr: undefined,
+    dstAddr: undefined,
+    proto: undefined,
+    srcPort: undefined,
+    dstPort: undefined,
+    tcpFlags: undefined,
+    tos: undefined,
+    ttl: undefined,
+    bytes: undefined,
+    packets: 1,
+    nextHop: undefined,
+    srcAs: undefined,
+    dstAs: undefined,
+    asPath: undefined,
+    communities: undefined,
+    srcMask: undefined,
+    dstMask: undefined,
+    frameLength: undefined,
+    stripped: undefined,
+    headerProtocol: undefined,
+    headerLength: undefined,
+    fragmentId: undefined,
+    fragmentOffset: undefined,
+    flowLabel: undefined,
+    icmpType: undefined,
+    icmpCode: undefined,
   };
 }
 
 function setInput(rec: FlowRecord, format: number, value: number): void {
-  if (format === 0 && value === INTERNAL_IF) { rec.inIf = 0; rec.inIfFormat = 'internal'; return; }
+  if (format === 0 && value === INTERNAL_IF) {
+    rec.inIf = 0;
+    rec.inIfFormat = 'internal';
+    return;
+  }
   rec.inIf = format === 0 ? value : 0;
   rec.inIfFormat = IF_FORMATS[format] ?? 'ifindex';
 }
 
 function setOutput(rec: FlowRecord, format: number, value: number): void {
   if (format === 0) {
-    if (value === INTERNAL_IF) { rec.outIf = 0; rec.outIfFormat = 'internal'; }
-    else { rec.outIf = value; rec.outIfFormat = 'ifindex'; }
+    if (value === INTERNAL_IF) {
+      rec.outIf = 0;
+      rec.outIfFormat = 'internal';
+    } else {
+      rec.outIf = value;
+      rec.outIfFormat = 'ifindex';
+    }
   } else if (format === 1) {
     rec.outIf = 0;
     rec.outIfFormat = 'discard';
@@ -116,11 +180,15 @@ export function decodeFlowSample(ctx: Ctx, format: number, o: number, end: numbe
   ctx.frameLength = ctx.ethLength = -1;
   flowRecords(ctx, rec, p, end);
   rec.bytes =
-    ctx.l3FromHeader > 0 ? ctx.l3FromHeader
-    : ctx.l3FromSampledIp > 0 ? ctx.l3FromSampledIp
-    : ctx.frameLength >= 0 ? ctx.frameLength
-    : ctx.ethLength >= 0 ? ctx.ethLength
-    : undefined;
+    ctx.l3FromHeader > 0
+      ? ctx.l3FromHeader
+      : ctx.l3FromSampledIp > 0
+        ? ctx.l3FromSampledIp
+        : ctx.frameLength >= 0
+          ? ctx.frameLength
+          : ctx.ethLength >= 0
+            ? ctx.ethLength
+            : undefined;
   ctx.flows.push(rec);
 }
 

@@ -4,7 +4,17 @@
 import { snmp, T, type SnmpSession, type V3User, type Varbind } from './net-snmp.ts';
 import type { Target } from './devices.ts';
 
-export type SnmpErrorCode = 'timeout' | 'malformed' | 'oid-not-increasing' | 'agent-error' | 'auth' | 'too-many-rows' | 'wrong-type' | 'no-such-object' | 'end-of-mib' | 'internal';
+export type SnmpErrorCode =
+  | 'timeout'
+  | 'malformed'
+  | 'oid-not-increasing'
+  | 'agent-error'
+  | 'auth'
+  | 'too-many-rows'
+  | 'wrong-type'
+  | 'no-such-object'
+  | 'end-of-mib'
+  | 'internal';
 
 export class SnmpError extends Error {
   constructor(
@@ -54,7 +64,8 @@ export function compareOids(a: string, b: string): number {
 export function v3User(t: Target): V3User {
   const authProtocol = t.authProtocol ? snmp.AuthProtocols[AUTH[t.authProtocol] ?? 'sha'] : undefined;
   const privProtocol = t.privProtocol ? snmp.PrivProtocols[PRIV[t.privProtocol] ?? 'aes'] : undefined;
-  const level = t.authKey && t.privKey ? snmp.SecurityLevel.authPriv : t.authKey ? snmp.SecurityLevel.authNoPriv : snmp.SecurityLevel.noAuthNoPriv;
+  const level =
+    t.authKey && t.privKey ? snmp.SecurityLevel.authPriv : t.authKey ? snmp.SecurityLevel.authNoPriv : snmp.SecurityLevel.noAuthNoPriv;
   const u: V3User = { name: t.user ?? '', level };
   if (t.authKey) {
     u.authProtocol = authProtocol ?? snmp.AuthProtocols.sha!;
@@ -79,7 +90,13 @@ export class SnmpClient {
     readonly community: string | undefined,
     private readonly opts: ClientOptions,
   ) {
-    const common = { port: target.port, timeout: opts.timeoutMs, retries: opts.retries, transport: target.address.includes(':') ? 'udp6' : 'udp4', backoff: 1 };
+    const common = {
+      port: target.port,
+      timeout: opts.timeoutMs,
+      retries: opts.retries,
+      transport: target.address.includes(':') ? 'udp6' : 'udp4',
+      backoff: 1,
+    };
     this.session =
       target.version === '3'
         ? snmp.createV3Session(target.address, v3User(target), { ...common, version: snmp.Version3 })
@@ -150,7 +167,8 @@ export class SnmpClient {
         if (vb.type === T.NoSuchObject) return { varbinds: out, end: 'noSuchObject' };
         if (vb.type === T.NoSuchInstance) return { varbinds: out, end: 'noSuchInstance' };
         if (!vb.oid.startsWith(prefix)) return { varbinds: out, end: 'subtree' };
-        if (compareOids(vb.oid, cur) <= 0) throw new SnmpError('oid-not-increasing', `agent returned ${vb.oid} after ${cur} (OIDs must increase)`, vb.oid);
+        if (compareOids(vb.oid, cur) <= 0)
+          throw new SnmpError('oid-not-increasing', `agent returned ${vb.oid} after ${cur} (OIDs must increase)`, vb.oid);
         out.push(vb);
         if (out.length > cap) throw new SnmpError('too-many-rows', `more than ${cap} rows under ${root}`, root);
         cur = vb.oid;

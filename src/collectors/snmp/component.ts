@@ -39,13 +39,26 @@ export function createSnmpComponent(ctx: ComponentContext, opts: { schedule?: bo
   const settings = (t: Target): DeviceSettings => {
     const d = t.config;
     return {
-      counterMs: s(d.counterInterval, cfg.counterInterval), lldpMs: s(d.lldpInterval, cfg.lldpInterval), fdbMs: s(d.fdbInterval, cfg.fdbInterval),
-      rediscoverMs: s(d.rediscoverInterval, cfg.rediscoverInterval), timeoutMs: s(d.timeout, cfg.timeout), retries: d.retries ?? cfg.retries,
-      maxRepetitions: d.maxRepetitions ?? cfg.maxRepetitions, missedPollsDown: cfg.missedPollsDown, maxBackoffMs: cfg.maxBackoff * 1000,
+      counterMs: s(d.counterInterval, cfg.counterInterval),
+      lldpMs: s(d.lldpInterval, cfg.lldpInterval),
+      fdbMs: s(d.fdbInterval, cfg.fdbInterval),
+      rediscoverMs: s(d.rediscoverInterval, cfg.rediscoverInterval),
+      timeoutMs: s(d.timeout, cfg.timeout),
+      retries: d.retries ?? cfg.retries,
+      maxRepetitions: d.maxRepetitions ?? cfg.maxRepetitions,
+      missedPollsDown: cfg.missedPollsDown,
+      maxBackoffMs: cfg.maxBackoff * 1000,
     };
   };
-  const onPolled = (p: DevicePoller, ok: boolean, ms: number) => metrics.polled(p.target.key, ms / 1000, ok ? undefined : p.status.lastError?.code);
-  const poller = new SnmpPoller(pctx, { concurrency: cfg.concurrency, settings, schedule: opts.schedule ?? true, initialSpreadMs: Math.min(2000, cfg.counterInterval * 1000), onPolled });
+  const onPolled = (p: DevicePoller, ok: boolean, ms: number) =>
+    metrics.polled(p.target.key, ms / 1000, ok ? undefined : p.status.lastError?.code);
+  const poller = new SnmpPoller(pctx, {
+    concurrency: cfg.concurrency,
+    settings,
+    schedule: opts.schedule ?? true,
+    initialSpreadMs: Math.min(2000, cfg.counterInterval * 1000),
+    onPolled,
+  });
   const apiErrors: string[] = [];
 
   const targets = (): Target[] => {
@@ -98,13 +111,20 @@ export function createSnmpComponent(ctx: ComponentContext, opts: { schedule?: bo
   const traps = cfg.traps.enabled ? new TrapListener(listenList(cfg.traps.listen), trapUsers(), trapCommunities(), onTrap, log) : undefined;
   if (traps) traps.onBad = (reason) => metrics.trapDropped(reason);
   // Only with a listener: without one, link changes reach the graph by polling as configured.
-  const watch = cfg.traps.enabled && cfg.traps.expectWithin > 0
-    ? new TrapWatch({
-      log, expectWithinMs: cfg.traps.expectWithin * 1000,
-      metric: counter(ctx.registry, 'canopy_snmp_traps_not_received_total', 'Link changes seen by polling for which no linkUp/linkDown trap arrived', ['device']),
-      listener: () => ({ listen: traps?.stats.listen ?? [], unknownSourceAddresses: traps?.stats.unknownSourceAddresses ?? [] }),
-    })
-    : undefined;
+  const watch =
+    cfg.traps.enabled && cfg.traps.expectWithin > 0
+      ? new TrapWatch({
+          log,
+          expectWithinMs: cfg.traps.expectWithin * 1000,
+          metric: counter(
+            ctx.registry,
+            'canopy_snmp_traps_not_received_total',
+            'Link changes seen by polling for which no linkUp/linkDown trap arrived',
+            ['device'],
+          ),
+          listener: () => ({ listen: traps?.stats.listen ?? [], unknownSourceAddresses: traps?.stats.unknownSourceAddresses ?? [] }),
+        })
+      : undefined;
   if (watch) pctx.onLinkChange = (device, ifIndex, state, since, at) => watch.polledChange(device, ifIndex, state, since, at);
   const sync = () => {
     const ts = targets();

@@ -94,9 +94,19 @@ export class DevicePoller {
   ) {
     this.community = target.communities[0];
     this.status = {
-      id: target.id, address: target.address, port: target.port, version: target.version, source: target.source,
+      id: target.id,
+      address: target.address,
+      port: target.port,
+      version: target.version,
+      source: target.source,
       ...(target.config.name ? { name: target.config.name } : {}),
-      state: 'pending', consecutiveFailures: 0, counts: { ports: 0, interfaces: 0, lldp: 0, fdb: 0, cdp: 0 }, polls: 0, varbinds: 0, reboots: 0, tasks: {},
+      state: 'pending',
+      consecutiveFailures: 0,
+      counts: { ports: 0, interfaces: 0, lldp: 0, fdb: 0, cdp: 0 },
+      polls: 0,
+      varbinds: 0,
+      reboots: 0,
+      tasks: {},
     };
   }
 
@@ -148,7 +158,13 @@ export class DevicePoller {
     if (problems.count) {
       this.status.warnings = problems.list;
       // Wrong types and the like are errors of the device even though the poll went on.
-      if (ok) this.status.lastError = { code: problems.list[0]!.split(':')[0]!, message: problems.list[0]!, task: problemTask ?? list[0]!, at: now };
+      if (ok)
+        this.status.lastError = {
+          code: problems.list[0]!.split(':')[0]!,
+          message: problems.list[0]!,
+          task: problemTask ?? list[0]!,
+          at: now,
+        };
     } else delete this.status.warnings;
     if (ok) {
       this.failures = 0;
@@ -170,7 +186,8 @@ export class DevicePoller {
   /** GET of the system group; with several v2c communities, the first that answers wins. */
   private async system(c: SnmpClient): Promise<{ vbs: Awaited<ReturnType<SnmpClient['get']>>; client: SnmpClient }> {
     const oids = [O.sysDescr, O.sysObjectID, O.sysUpTime, O.sysName];
-    const communities = this.target.version === '2c' ? [this.community, ...this.target.communities.filter((x) => x !== this.community)] : [undefined];
+    const communities =
+      this.target.version === '2c' ? [this.community, ...this.target.communities.filter((x) => x !== this.community)] : [undefined];
     let last: unknown;
     for (let i = 0; i < communities.length; i++) {
       const client = i === 0 ? c : this.client(communities[i]);
@@ -197,12 +214,19 @@ export class DevicePoller {
     const c = this.client();
     try {
       const [descr, objId, up, name] = vbs;
-      if (!descr && !objId && !up && !name) throw new SnmpError('no-such-object', 'the system group (1.3.6.1.2.1.1) is absent: noSuchObject for sysDescr, sysObjectID, sysUpTime, sysName');
+      if (!descr && !objId && !up && !name)
+        throw new SnmpError(
+          'no-such-object',
+          'the system group (1.3.6.1.2.1.1) is absent: noSuchObject for sysDescr, sysObjectID, sysUpTime, sysName',
+        );
       const ticks = intOf(up, p);
       this.noteUptime(ticks);
       const sysName = strOf(name, p);
       let chassis: SwitchInfo['chassis'] = null;
-      for (const [sub, id] of [[O.lldpLocChassisIdSubtype, O.lldpLocChassisId], [O.lldpV2LocChassisIdSubtype, O.lldpV2LocChassisId]] as const) {
+      for (const [sub, id] of [
+        [O.lldpLocChassisIdSubtype, O.lldpLocChassisId],
+        [O.lldpV2LocChassisIdSubtype, O.lldpV2LocChassisId],
+      ] as const) {
         const [s, v] = await c.get([sub, id]);
         const subtype = intOf(s, p);
         const rendered = renderChassisId(subtype, bufOf(v, p));
@@ -217,17 +241,30 @@ export class DevicePoller {
       this.inventory = parseInventory(cols, p);
       const states = parseState(cols, p);
       this.noteLinks(states, readAt);
-      let model: string | null = null, serial: string | null = null, vendor: string | null = null;
-      if (this.entityIndex === undefined) this.entityIndex = chassisEntity((await c.walk(O.entPhysicalClass)), p);
+      let model: string | null = null,
+        serial: string | null = null,
+        vendor: string | null = null;
+      if (this.entityIndex === undefined) this.entityIndex = chassisEntity(await c.walk(O.entPhysicalClass), p);
       if (this.entityIndex !== null) {
         const i = this.entityIndex;
-        const [ser, mfg, mod] = await c.get([`${O.entPhysicalSerialNum}.${i}`, `${O.entPhysicalMfgName}.${i}`, `${O.entPhysicalModelName}.${i}`]);
+        const [ser, mfg, mod] = await c.get([
+          `${O.entPhysicalSerialNum}.${i}`,
+          `${O.entPhysicalMfgName}.${i}`,
+          `${O.entPhysicalModelName}.${i}`,
+        ]);
         serial = strOf(ser, p) || null;
         vendor = strOf(mfg, p) || null;
         model = strOf(mod, p) || null;
       }
       const info: SwitchInfo = {
-        sysName, sysDescr: strOf(descr, p), sysObjectID: oidOf(objId, p), mgmtAddress: this.target.address, chassis, model, serial, vendor,
+        sysName,
+        sysDescr: strOf(descr, p),
+        sysObjectID: oidOf(objId, p),
+        mgmtAddress: this.target.address,
+        chassis,
+        model,
+        serial,
+        vendor,
         uptime: ticks === null ? null : { ticks, at: upAt },
       };
       const now = Date.now();
@@ -266,14 +303,19 @@ export class DevicePoller {
       const before = this.polledOper.get(st.ifIndex);
       this.polledOper.set(st.ifIndex, st.oper);
       if (before === undefined || since === 0) continue;
-      if ((up(before) && down(st.oper)) || (down(before) && up(st.oper))) this.ctx.onLinkChange?.(this.target.key, st.ifIndex, up(st.oper) ? 'UP' : 'DOWN', since, Date.now());
+      if ((up(before) && down(st.oper)) || (down(before) && up(st.oper)))
+        this.ctx.onLinkChange?.(this.target.key, st.ifIndex, up(st.oper) ? 'UP' : 'DOWN', since, Date.now());
     }
     this.polledAt = readAt;
   }
 
   /** An empty ifTable because the agent said endOfMibView/noSuchObject right away is the agent's fault. */
   private requireTable(a: WalkResult, b: WalkResult, name: string): void {
-    if (a.varbinds.length === 0 && b.varbinds.length === 0 && a.end !== 'subtree') throw new SnmpError(a.end === 'endOfMibView' ? 'end-of-mib' : 'no-such-object', `${name}: the agent answered ${a.end} at the start of the table`);
+    if (a.varbinds.length === 0 && b.varbinds.length === 0 && a.end !== 'subtree')
+      throw new SnmpError(
+        a.end === 'endOfMibView' ? 'end-of-mib' : 'no-such-object',
+        `${name}: the agent answered ${a.end} at the start of the table`,
+      );
   }
 
   private noteUptime(up: number | null): void {
@@ -332,7 +374,10 @@ export class DevicePoller {
     const remotes = parseRemotes(rem, man, p, v2);
     const rows: LldpInput[] = remotes.map((r) => {
       // LLDP-V2's local "port" is an ifIndex by definition.
-      const res = v2 && r.localPortNum !== null && this.inventory.has(r.localPortNum) ? { ifIndex: r.localPortNum, via: 'ifIndex' as const } : resolveLocalPort(r.localPortNum, locPorts, this.inventory, this.basePorts);
+      const res =
+        v2 && r.localPortNum !== null && this.inventory.has(r.localPortNum)
+          ? { ifIndex: r.localPortNum, via: 'ifIndex' as const }
+          : resolveLocalPort(r.localPortNum, locPorts, this.inventory, this.basePorts);
       return { ...r, localIfIndex: res.ifIndex, localPortVia: res.via };
     });
     const id = this.switchId!;
@@ -345,7 +390,12 @@ export class DevicePoller {
   }
 
   private async fdb(c: SnmpClient, p: Problems): Promise<void> {
-    const [base, fidWalk, q, entry] = await Promise.all([c.walk(O.dot1dBasePortIfIndex), c.walk(O.dot1qVlanFdbId), c.walk(O.dot1qTpFdbPort), c.walk(O.dot1dTpFdbEntry)]);
+    const [base, fidWalk, q, entry] = await Promise.all([
+      c.walk(O.dot1dBasePortIfIndex),
+      c.walk(O.dot1qVlanFdbId),
+      c.walk(O.dot1qTpFdbPort),
+      c.walk(O.dot1dTpFdbEntry),
+    ]);
     // The whole entry, not the port column: Debian's snmp-bridge-mib answers a GETNEXT that starts
     // inside the port column with noSuchInstance, while a walk of the entry passes through it.
     const prefix = `${O.dot1dTpFdbPort}.`;

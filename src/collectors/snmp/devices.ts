@@ -54,9 +54,14 @@ export function toTarget(d: DeviceConfig, creds: readonly CredentialConfig[], so
   if (d.version === '3') {
     const c = matching.find((x) => x.version === '3');
     return {
-      ...base, version: '3', communities: [],
-      user: d.user ?? c?.user, authProtocol: d.authProtocol ?? c?.authProtocol, authKey: d.authKey ?? c?.authKey,
-      privProtocol: d.privProtocol ?? c?.privProtocol, privKey: d.privKey ?? c?.privKey,
+      ...base,
+      version: '3',
+      communities: [],
+      user: d.user ?? c?.user,
+      authProtocol: d.authProtocol ?? c?.authProtocol,
+      authKey: d.authKey ?? c?.authKey,
+      privProtocol: d.privProtocol ?? c?.privProtocol,
+      privKey: d.privKey ?? c?.privKey,
     };
   }
   const own = list(d.community);
@@ -64,7 +69,16 @@ export function toTarget(d: DeviceConfig, creds: readonly CredentialConfig[], so
   // No community given: the first matching credential decides (it may be a v3 one).
   const first = matching[0];
   if (d.versionDefaulted && first?.version === '3') {
-    return { ...base, version: '3', communities: [], user: first.user, authProtocol: first.authProtocol, authKey: first.authKey, privProtocol: first.privProtocol, privKey: first.privKey };
+    return {
+      ...base,
+      version: '3',
+      communities: [],
+      user: first.user,
+      authProtocol: first.authProtocol,
+      authKey: first.authKey,
+      privProtocol: first.privProtocol,
+      privKey: first.privKey,
+    };
   }
   const communities = matching.filter((c) => c.version === '2c').flatMap((c) => list(c.community));
   return { ...base, version: '2c', communities: communities.length ? [...new Set(communities)] : ['public'] };
@@ -74,6 +88,7 @@ export function toTarget(d: DeviceConfig, creds: readonly CredentialConfig[], so
 export function publicView(t: Target): Record<string, unknown> {
   const { versionDefaulted: _v, ...cfg } = t.config;
   const masked: Record<string, unknown> = { ...cfg };
-  for (const k of ['community', 'authKey', 'privKey'] as const) if (k in masked && masked[k] !== undefined) masked[k] = Array.isArray(masked[k]) ? masked[k].map(() => '***') : '***';
+  for (const k of ['community', 'authKey', 'privKey'] as const)
+    if (k in masked && masked[k] !== undefined) masked[k] = Array.isArray(masked[k]) ? masked[k].map(() => '***') : '***';
   return { ID: t.id, ...masked, Source: t.source };
 }

@@ -27,9 +27,30 @@ export interface SwitchInfo {
 
 /** Enterprise numbers (1.3.6.1.4.1.N) of common switch vendors. */
 const VENDORS: Record<number, string> = {
-  9: 'Cisco', 11: 'HP', 43: '3Com', 171: 'D-Link', 259: 'Edgecore', 674: 'Dell', 890: 'Zyxel', 1916: 'Extreme Networks', 2011: 'Huawei',
-  2272: 'Extreme Networks', 2636: 'Juniper', 4413: 'Broadcom', 4526: 'Netgear', 6027: 'Dell', 6486: 'Alcatel-Lucent', 6527: 'Nokia',
-  8072: 'Net-SNMP', 11863: 'TP-Link', 14823: 'Aruba', 14988: 'MikroTik', 25506: 'H3C', 30065: 'Arista', 47196: 'HPE Aruba', 41112: 'Ubiquiti',
+  9: 'Cisco',
+  11: 'HP',
+  43: '3Com',
+  171: 'D-Link',
+  259: 'Edgecore',
+  674: 'Dell',
+  890: 'Zyxel',
+  1916: 'Extreme Networks',
+  2011: 'Huawei',
+  2272: 'Extreme Networks',
+  2636: 'Juniper',
+  4413: 'Broadcom',
+  4526: 'Netgear',
+  6027: 'Dell',
+  6486: 'Alcatel-Lucent',
+  6527: 'Nokia',
+  8072: 'Net-SNMP',
+  11863: 'TP-Link',
+  14823: 'Aruba',
+  14988: 'MikroTik',
+  25506: 'H3C',
+  30065: 'Arista',
+  47196: 'HPE Aruba',
+  41112: 'Ubiquiti',
 };
 
 export function vendorOf(sysObjectID: string | null): string | null {
@@ -37,7 +58,15 @@ export function vendorOf(sysObjectID: string | null): string | null {
   return m ? (VENDORS[Number(m[1])] ?? null) : null;
 }
 
-const CHASSIS_TYPES: Record<number, string> = { 1: 'chassisComponent', 2: 'interfaceAlias', 3: 'portComponent', 4: 'macAddress', 5: 'networkAddress', 6: 'interfaceName', 7: 'local' };
+const CHASSIS_TYPES: Record<number, string> = {
+  1: 'chassisComponent',
+  2: 'interfaceAlias',
+  3: 'portComponent',
+  4: 'macAddress',
+  5: 'networkAddress',
+  6: 'interfaceName',
+  7: 'local',
+};
 
 /** sysUpTime is a 32-bit count of 1/100 s: it wraps after 497.1 days. */
 export const UPTIME_WRAP_MS = 2 ** 32 * 10;
@@ -100,7 +129,13 @@ export function writePorts(tx: GraphTx, switchId: string, inv: Map<number, IfInv
     const st = states.get(i.ifIndex);
     const named = i.name || i.descr;
     const source: NameSource = named ? 'snmp' : 'placeholder';
-    const md: Record<string, unknown> = { Type: 'port', Name: named || placeholderName(i.ifIndex), NameSource: source, IfIndex: i.ifIndex, IfType: i.type };
+    const md: Record<string, unknown> = {
+      Type: 'port',
+      Name: named || placeholderName(i.ifIndex),
+      NameSource: source,
+      IfIndex: i.ifIndex,
+      IfType: i.type,
+    };
     if (i.alias) md.Alias = i.alias;
     if (i.descr !== null) md.Description = i.descr;
     if (i.mac) md.MAC = i.mac;
@@ -111,7 +146,17 @@ export function writePorts(tx: GraphTx, switchId: string, inv: Map<number, IfInv
     if (oper) md.State = oper;
     if (admin) md.AdminState = admin;
     tx.upsertNode({ ID: id, Metadata: md, Origin: ORIGIN, Host: HOST }, { merge: true });
-    tx.upsertEdge({ ID: ids.edge(switchId, id, 'ownership'), Parent: switchId, Child: id, Metadata: { RelationType: 'ownership' }, Origin: ORIGIN, Host: HOST }, { merge: true });
+    tx.upsertEdge(
+      {
+        ID: ids.edge(switchId, id, 'ownership'),
+        Parent: switchId,
+        Child: id,
+        Metadata: { RelationType: 'ownership' },
+        Origin: ORIGIN,
+        Host: HOST,
+      },
+      { merge: true },
+    );
   }
   for (const e of tx.edgesOf(switchId, 'out')) {
     if (e.Metadata.RelationType !== 'ownership' || keep.has(e.Child)) continue;
@@ -131,7 +176,14 @@ export interface CounterSample {
 }
 
 /** Port state + counters from a counter poll; `prev` is updated in place. */
-export function writeStates(tx: GraphTx, switchId: string, states: Map<number, IfState>, prev: Map<number, CounterSample>, starts: Map<number, number>, now: number): number {
+export function writeStates(
+  tx: GraphTx,
+  switchId: string,
+  states: Map<number, IfState>,
+  prev: Map<number, CounterSample>,
+  starts: Map<number, number>,
+  now: number,
+): number {
   let n = 0;
   for (const st of states.values()) {
     const id = ids.port(switchId, st.ifIndex);

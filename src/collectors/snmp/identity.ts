@@ -28,7 +28,8 @@ export interface IdentityResult {
 
 function candidates(d: Discriminators): { key: string; id: string }[] {
   const out: { key: string; id: string }[] = [];
-  if (d.chassis && d.chassis.id) out.push({ key: aliasKey.chassis(d.chassis.subtype, d.chassis.id), id: ids.switchByChassis(d.chassis.subtype, d.chassis.id) });
+  if (d.chassis && d.chassis.id)
+    out.push({ key: aliasKey.chassis(d.chassis.subtype, d.chassis.id), id: ids.switchByChassis(d.chassis.subtype, d.chassis.id) });
   if (d.sysName) out.push({ key: aliasKey.sysName(d.sysName), id: ids.switchBySysName(d.sysName) });
   out.push({ key: aliasKey.address(d.address), id: ids.switchByAddress(d.address) });
   return out;

@@ -25,9 +25,23 @@ export class SnmpMetrics {
 
   constructor(reg: Registry) {
     this.polls = counter(reg, 'canopy_snmp_polls_total', 'SNMP poll tasks by result', ['result']);
-    this.up = gauge(reg, 'canopy_snmp_device_up', '1 when the device answered its latest poll, 0 when it timed out or refused the credentials (and before its first poll)', ['device']);
-    this.duration = histogram(reg, 'canopy_snmp_poll_duration_seconds', 'Duration of one poll of a device (all tables due)', ['device'], [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60]);
-    this.traps = counter(reg, 'canopy_snmp_traps_received_total', 'Traps/informs from polled devices, by device and type', ['device', 'type']);
+    this.up = gauge(
+      reg,
+      'canopy_snmp_device_up',
+      '1 when the device answered its latest poll, 0 when it timed out or refused the credentials (and before its first poll)',
+      ['device'],
+    );
+    this.duration = histogram(
+      reg,
+      'canopy_snmp_poll_duration_seconds',
+      'Duration of one poll of a device (all tables due)',
+      ['device'],
+      [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+    );
+    this.traps = counter(reg, 'canopy_snmp_traps_received_total', 'Traps/informs from polled devices, by device and type', [
+      'device',
+      'type',
+    ]);
     this.dropped = counter(reg, 'canopy_snmp_traps_dropped_total', 'Traps/informs not acted on, by reason', ['reason']);
     preset(this.polls, { result: ['ok', 'timeout', 'error'] });
     preset(this.dropped, { reason: TRAP_DROP_REASONS });

@@ -13,7 +13,12 @@ export interface Varbind {
 
 export interface SnmpSession {
   get(oids: string[], cb: (err: Error | null, vbs?: Varbind[]) => void): void;
-  getBulk(oids: string[], nonRepeaters: number, maxRepetitions: number, cb: (err: Error | null, vbs?: (Varbind | Varbind[])[]) => void): void;
+  getBulk(
+    oids: string[],
+    nonRepeaters: number,
+    maxRepetitions: number,
+    cb: (err: Error | null, vbs?: (Varbind | Varbind[])[]) => void,
+  ): void;
   close(): void;
   on(ev: 'error', cb: (err: Error) => void): void;
   on(ev: 'close', cb: () => void): void;

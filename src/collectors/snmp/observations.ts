@@ -3,12 +3,17 @@
 // `missed` polls and go away once missed exceeds the configured limit. The rows live in the
 // storage module (topology/store/snmp-rows.ts); this adds the change notifications.
 import type {
-  CdpEntry, FdbInput, FdbObservation, CdpObservation, LldpInput, LldpObservation, RowFilter, SnmpObservationStore,
+  CdpEntry,
+  FdbInput,
+  FdbObservation,
+  CdpObservation,
+  LldpInput,
+  LldpObservation,
+  RowFilter,
+  SnmpObservationStore,
 } from '../../topology/store/snmp-rows.ts';
 
-export type {
-  CdpObservation, FdbInput, FdbObservation, LldpInput, LldpObservation, RowFilter,
-} from '../../topology/store/snmp-rows.ts';
+export type { CdpObservation, FdbInput, FdbObservation, LldpInput, LldpObservation, RowFilter } from '../../topology/store/snmp-rows.ts';
 
 export type ObservationKind = 'lldp' | 'fdb' | 'cdp';
 export interface ObservationChange {

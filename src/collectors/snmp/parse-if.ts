@@ -12,8 +12,20 @@ export const IF_HC = {
   outBcast: '1.3.6.1.2.1.31.1.1.1.13',
 } as const;
 export const IF_COUNTER_COLUMNS = [
-  O.ifAdminStatus, O.ifOperStatus, O.ifHCInOctets, O.ifHCOutOctets, O.ifHCInUcastPkts, O.ifHCOutUcastPkts,
-  IF_HC.inMcast, IF_HC.inBcast, IF_HC.outMcast, IF_HC.outBcast, O.ifInErrors, O.ifOutErrors, O.ifInDiscards, O.ifOutDiscards,
+  O.ifAdminStatus,
+  O.ifOperStatus,
+  O.ifHCInOctets,
+  O.ifHCOutOctets,
+  O.ifHCInUcastPkts,
+  O.ifHCOutUcastPkts,
+  IF_HC.inMcast,
+  IF_HC.inBcast,
+  IF_HC.outMcast,
+  IF_HC.outBcast,
+  O.ifInErrors,
+  O.ifOutErrors,
+  O.ifInDiscards,
+  O.ifOutDiscards,
 ] as const;
 
 export interface IfCounters {
@@ -56,7 +68,12 @@ export function parseInventory(cols: Map<string, WalkResult>, p: Problems): Map<
   const t = byIndex(cols);
   const col = (c: string) => t.get(c) ?? new Map();
   // Rows exist where ifDescr or ifType exists; ifXTable alone does not make an interface.
-  const rows = indexes(new Map([[O.ifDescr, col(O.ifDescr)], [O.ifType, col(O.ifType)]]));
+  const rows = indexes(
+    new Map([
+      [O.ifDescr, col(O.ifDescr)],
+      [O.ifType, col(O.ifType)],
+    ]),
+  );
   const out = new Map<number, IfInventory>();
   for (const i of rows) {
     const k = String(i);

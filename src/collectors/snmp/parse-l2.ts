@@ -63,7 +63,19 @@ export function parseCdp(w: WalkResult | undefined, p: Problems): CdpEntry[] {
     const col = Number(arcs[0]);
     const key = `${arcs[1]}.${arcs[2]}`;
     let r = rows.get(key);
-    if (!r) rows.set(key, (r = { ifIndex: Number(arcs[1]), deviceIndex: Number(arcs[2]), deviceId: null, devicePort: null, platform: null, address: null, capabilities: null }));
+    if (!r)
+      rows.set(
+        key,
+        (r = {
+          ifIndex: Number(arcs[1]),
+          deviceIndex: Number(arcs[2]),
+          deviceId: null,
+          devicePort: null,
+          platform: null,
+          address: null,
+          capabilities: null,
+        }),
+      );
     if (col === 4) {
       const b = bufOf(vb, p);
       r.address = b ? ipFromBytes(b) : null;

@@ -16,7 +16,19 @@ export interface LldpLocPort {
 /** Moved to the storage module, which keeps these rows. */
 export type { LldpRemote };
 
-const CAPS = ['other', 'repeater', 'bridge', 'wlanAccessPoint', 'router', 'telephone', 'docsisCableDevice', 'stationOnly', 'cVLAN', 'sVLAN', 'twoPortMACRelay'];
+const CAPS = [
+  'other',
+  'repeater',
+  'bridge',
+  'wlanAccessPoint',
+  'router',
+  'telephone',
+  'docsisCableDevice',
+  'stationOnly',
+  'cVLAN',
+  'sVLAN',
+  'twoPortMACRelay',
+];
 
 /** BITS: the first octet's MSB is bit 0. */
 export function capabilities(b: Buffer | null): string[] {
@@ -36,7 +48,9 @@ export function renderPortId(subtype: number | null, b: Buffer | null): string |
 }
 
 export function parseLocPorts(cols: Map<string, WalkResult>, p: Problems, v2 = false): Map<number, LldpLocPort> {
-  const [cSub, cId, cDesc] = v2 ? [O.lldpV2LocPortIdSubtype, O.lldpV2LocPortId, O.lldpV2LocPortDesc] : [O.lldpLocPortIdSubtype, O.lldpLocPortId, O.lldpLocPortDesc];
+  const [cSub, cId, cDesc] = v2
+    ? [O.lldpV2LocPortIdSubtype, O.lldpV2LocPortId, O.lldpV2LocPortDesc]
+    : [O.lldpLocPortIdSubtype, O.lldpLocPortId, O.lldpLocPortDesc];
   const t = byIndex(cols);
   const out = new Map<number, LldpLocPort>();
   const keys = new Set<string>();
@@ -62,7 +76,17 @@ export function splitRemIndex(idx: string, v2: boolean): { timeMark: number | nu
 }
 
 /** v1 column numbers; v2 adds one (its index has an extra destination-MAC part, columns shift by one). */
-const REM_COL = { chassisIdSubtype: 4, chassisId: 5, portIdSubtype: 6, portId: 7, portDesc: 8, sysName: 9, sysDesc: 10, capSupported: 11, capEnabled: 12 };
+const REM_COL = {
+  chassisIdSubtype: 4,
+  chassisId: 5,
+  portIdSubtype: 6,
+  portId: 7,
+  portDesc: 8,
+  sysName: 9,
+  sysDesc: 10,
+  capSupported: 11,
+  capEnabled: 12,
+};
 
 /**
  * The remote table walked as one subtree (lldpRemEntry), so rows are grouped per index. The

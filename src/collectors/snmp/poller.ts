@@ -54,7 +54,14 @@ export class SnmpPoller {
   add(t: Target): void {
     const poller = new DevicePoller(t, this.opts.settings(t), this.ctx);
     const first = Date.now() + Math.random() * (this.opts.initialSpreadMs ?? 1000);
-    const e: Entry = { poller, due: { discover: first, counters: first, lldp: first, fdb: first }, deadUntil: 0, timer: undefined, running: undefined, removed: false };
+    const e: Entry = {
+      poller,
+      due: { discover: first, counters: first, lldp: first, fdb: first },
+      deadUntil: 0,
+      timer: undefined,
+      running: undefined,
+      removed: false,
+    };
     this.entries.set(t.id, e);
     this.arm(e);
   }
@@ -135,7 +142,14 @@ export class SnmpPoller {
         for (const t of tasks) e.due[t] = done + jitter(this.interval(e.poller, t));
         if (!e.poller.switchId) e.due.discover = done + jitter(e.poller.settings.counterMs);
         if (e.poller.rebooted) e.due.discover = done;
-        e.deadUntil = ok ? 0 : done + backoffMs(e.poller.failures, e.poller.settings.counterMs, Math.max(e.poller.settings.maxBackoffMs, e.poller.settings.counterMs));
+        e.deadUntil = ok
+          ? 0
+          : done +
+            backoffMs(
+              e.poller.failures,
+              e.poller.settings.counterMs,
+              Math.max(e.poller.settings.maxBackoffMs, e.poller.settings.counterMs),
+            );
       })
       .catch((err: unknown) => this.ctx.log.error({ err, device: e.poller.target.key }, 'snmp poll crashed'))
       .finally(() => {

@@ -43,18 +43,28 @@ function firstUnique(ifs: Map<number, IfInventory>, keys: Key[], value: string |
 /** Keys to try for a lldpLocPortIdSubtype (1 ifAlias, 3 MAC, 5 ifName, 7 local; others: any name). */
 function keysFor(subtype: number | null): Key[] {
   switch (subtype) {
-    case 1: return ['alias', 'name', 'descr'];
-    case 3: return ['mac'];
-    case 5: return ['name', 'descr', 'alias'];
-    default: return ['name', 'descr', 'alias'];
+    case 1:
+      return ['alias', 'name', 'descr'];
+    case 3:
+      return ['mac'];
+    case 5:
+      return ['name', 'descr', 'alias'];
+    default:
+      return ['name', 'descr', 'alias'];
   }
 }
 
-export function resolveLocalPort(portNum: number | null, loc: Map<number, LldpLocPort>, ifs: Map<number, IfInventory>, basePorts: Map<number, number>): PortResolution {
+export function resolveLocalPort(
+  portNum: number | null,
+  loc: Map<number, LldpLocPort>,
+  ifs: Map<number, IfInventory>,
+  basePorts: Map<number, number>,
+): PortResolution {
   if (portNum === null) return { ifIndex: null, via: null };
   const lp = loc.get(portNum);
   if (lp) {
-    if (lp.idSubtype === 7 && lp.id && /^\d+$/.test(lp.id) && ifs.has(Number(lp.id))) return { ifIndex: Number(lp.id), via: 'lldpLocPortId' };
+    if (lp.idSubtype === 7 && lp.id && /^\d+$/.test(lp.id) && ifs.has(Number(lp.id)))
+      return { ifIndex: Number(lp.id), via: 'lldpLocPortId' };
     const byId = firstUnique(ifs, keysFor(lp.idSubtype), lp.id);
     if (byId !== null) return { ifIndex: byId, via: 'lldpLocPortId' };
     const byDesc = firstUnique(ifs, ['descr', 'name', 'alias'], lp.desc);

@@ -84,12 +84,22 @@ export class TrapWatch {
     if (!this.devices.has(device)) return; // removed while its grace time ran
     const now = Date.now();
     const prev = this.missed.get(device);
-    this.missed.set(device, { count: (prev?.count ?? 0) + 1, firstAt: prev?.firstAt ?? now, lastAt: now, last: { ifIndex, state, polledAt } });
+    this.missed.set(device, {
+      count: (prev?.count ?? 0) + 1,
+      firstAt: prev?.firstAt ?? now,
+      lastAt: now,
+      last: { ifIndex, state, polledAt },
+    });
     this.deps.metric.inc({ device });
     const l = this.deps.listener();
-    const strangers = l.unknownSourceAddresses.length ? `; traps did arrive from ${l.unknownSourceAddresses.join(', ')}, which no polled device has as its address` : '';
-    this.warn.warn(device, { device, ifIndex, state, trapListen: l.listen, unknownTrapSources: l.unknownSourceAddresses },
-      `snmpTrapsNotReceived: polling saw ifIndex ${ifIndex} of ${device} go ${state} but no link trap for it reached ${l.listen.join(', ') || 'the trap listener'} within ${this.deps.expectWithinMs / 1000} s — point the device's trap target at this collector's address and trap port${strangers} (logged once an hour per device; count in components.snmp.trapsNotReceived)`);
+    const strangers = l.unknownSourceAddresses.length
+      ? `; traps did arrive from ${l.unknownSourceAddresses.join(', ')}, which no polled device has as its address`
+      : '';
+    this.warn.warn(
+      device,
+      { device, ifIndex, state, trapListen: l.listen, unknownTrapSources: l.unknownSourceAddresses },
+      `snmpTrapsNotReceived: polling saw ifIndex ${ifIndex} of ${device} go ${state} but no link trap for it reached ${l.listen.join(', ') || 'the trap listener'} within ${this.deps.expectWithinMs / 1000} s — point the device's trap target at this collector's address and trap port${strangers} (logged once an hour per device; count in components.snmp.trapsNotReceived)`,
+    );
   }
 
   stop(): void {

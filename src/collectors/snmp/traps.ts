@@ -68,7 +68,16 @@ export function interpret(n: TrapNotification, now = Date.now()): Trap {
     if (m[1] === '7') adminStatus = num(vb);
     if (m[1] === '8') operStatus = num(vb);
   }
-  return { kind: KIND_BY_OID[trapOid] ?? 'other', trapOid, source: n.rinfo.address, ifIndex, adminStatus, operStatus, receivedAt: now, version };
+  return {
+    kind: KIND_BY_OID[trapOid] ?? 'other',
+    trapOid,
+    source: n.rinfo.address,
+    ifIndex,
+    adminStatus,
+    operStatus,
+    receivedAt: now,
+    version,
+  };
 }
 
 export class TrapListener {
@@ -76,7 +85,14 @@ export class TrapListener {
   private sockets: Socket[] = [];
   /** A notification that could not be used: not accepted (community/user) or not readable. */
   onBad?: (reason: 'auth' | 'malformed') => void;
-  readonly stats: TrapStats = { listen: [], received: 0, byKind: { linkDown: 0, linkUp: 0, coldStart: 0, warmStart: 0, lldpRemTablesChange: 0, other: 0 }, unknownSources: 0, unknownSourceAddresses: [], errors: 0 };
+  readonly stats: TrapStats = {
+    listen: [],
+    received: 0,
+    byKind: { linkDown: 0, linkUp: 0, coldStart: 0, warmStart: 0, lldpRemTablesChange: 0, other: 0 },
+    unknownSources: 0,
+    unknownSourceAddresses: [],
+    errors: 0,
+  };
 
   constructor(
     private readonly listen: string[],
@@ -102,7 +118,10 @@ export class TrapListener {
           return s;
         },
       };
-      const receiver = snmp.createReceiver({ port: addr.port || 1, address: addr.host, transport, includeAuthentication: true, dgramModule }, (err, n) => this.handle(err, n));
+      const receiver = snmp.createReceiver(
+        { port: addr.port || 1, address: addr.host, transport, includeAuthentication: true, dgramModule },
+        (err, n) => this.handle(err, n),
+      );
       // Authorization stays on: net-snmp's disableAuthorization would also skip v3 digest checks.
       for (const u of this.users) receiver.getAuthorizer().addUser(u);
       for (const c of this.communities) receiver.getAuthorizer().addCommunity(c);
@@ -131,7 +150,8 @@ export class TrapListener {
       if (t.kind === 'linkUp' || t.kind === 'linkDown') this.stats.lastLinkTrap = this.stats.lastTrap;
       if (!this.onTrap(t)) {
         this.stats.unknownSources++;
-        if (!this.stats.unknownSourceAddresses.includes(t.source) && this.stats.unknownSourceAddresses.length < 20) this.stats.unknownSourceAddresses.push(t.source);
+        if (!this.stats.unknownSourceAddresses.includes(t.source) && this.stats.unknownSourceAddresses.length < 20)
+          this.stats.unknownSourceAddresses.push(t.source);
       }
     } catch (e) {
       this.stats.errors++;
@@ -149,13 +169,18 @@ export class TrapListener {
   }
 
   async stop(): Promise<void> {
-    await Promise.all(this.sockets.map((s) => new Promise<void>((r) => {
-      try {
-        s.close(() => r());
-      } catch {
-        r();
-      }
-    })));
+    await Promise.all(
+      this.sockets.map(
+        (s) =>
+          new Promise<void>((r) => {
+            try {
+              s.close(() => r());
+            } catch {
+              r();
+            }
+          }),
+      ),
+    );
     this.receivers = [];
     this.sockets = [];
   }

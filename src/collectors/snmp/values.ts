@@ -13,7 +13,17 @@ export class Problems {
   }
 }
 
-const TYPE_NAMES: Record<number, string> = { 2: 'Integer', 4: 'OctetString', 5: 'Null', 6: 'OID', 64: 'IpAddress', 65: 'Counter32', 66: 'Gauge32', 67: 'TimeTicks', 70: 'Counter64' };
+const TYPE_NAMES: Record<number, string> = {
+  2: 'Integer',
+  4: 'OctetString',
+  5: 'Null',
+  6: 'OID',
+  64: 'IpAddress',
+  65: 'Counter32',
+  66: 'Gauge32',
+  67: 'TimeTicks',
+  70: 'Counter64',
+};
 const typeName = (t: number) => TYPE_NAMES[t] ?? `type ${t}`;
 
 function wrong(p: Problems, vb: Varbind, want: string): null {
@@ -23,7 +33,11 @@ function wrong(p: Problems, vb: Varbind, want: string): null {
 
 export function intOf(vb: Varbind | null | undefined, p: Problems): number | null {
   if (!vb) return null;
-  if ((vb.type === T.Integer || vb.type === T.Gauge32 || vb.type === T.Counter32 || vb.type === T.TimeTicks) && typeof vb.value === 'number') return vb.value;
+  if (
+    (vb.type === T.Integer || vb.type === T.Gauge32 || vb.type === T.Counter32 || vb.type === T.TimeTicks) &&
+    typeof vb.value === 'number'
+  )
+    return vb.value;
   return wrong(p, vb, 'an integer');
 }
 

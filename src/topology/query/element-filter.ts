@@ -7,8 +7,7 @@ import type { Ast } from './ast.ts';
 import { compileFilter, compileHasNot, type ElementMatcher } from './match.ts';
 
 export type CompiledElementFilter =
-  | { simple: true; elements: 'nodes' | 'edges'; match: (el: GraphElement) => boolean }
-  | { simple: false; reason: string };
+  { simple: true; elements: 'nodes' | 'edges'; match: (el: GraphElement) => boolean } | { simple: false; reason: string };
 
 export function compileElementFilter(ast: Ast): CompiledElementFilter {
   if (ast.time) return { simple: false, reason: 'At()/Context() filters are evaluated against history, not per change' };

@@ -59,7 +59,10 @@ export function runQuery(store: GraphStore, query: string | Ast, opts: RunOption
 function shape(s: State, maxResults: number): QueryResult {
   const size = s.kind === 'count' ? 0 : s.kind === 'graph' ? s.nodes.length + s.edges.length : s.items.length;
   if (size > maxResults) {
-    throw new QueryError('limit', `query returns ${size} elements; the limit is ${maxResults} (add Limit()/Range() or a more selective Has())`);
+    throw new QueryError(
+      'limit',
+      `query returns ${size} elements; the limit is ${maxResults} (add Limit()/Range() or a more selective Has())`,
+    );
   }
   switch (s.kind) {
     case 'nodes':

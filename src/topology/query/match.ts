@@ -18,7 +18,6 @@ export function fieldGetter(key: string): FieldGetter {
   return (el) => getPath(el.Metadata, key);
 }
 
-
 export function getField(el: GraphElement, key: string): unknown {
   return fieldGetter(key)(el);
 }

@@ -15,9 +15,36 @@ export const LIMITS = {
 
 /** Steps after G, by lower-case name → canonical spelling. */
 const STEP_NAMES = [
-  'V', 'E', 'At', 'Context', 'Has', 'HasKey', 'HasNot', 'HasEither', 'Out', 'In', 'Both', 'OutE', 'InE',
-  'BothE', 'OutV', 'InV', 'BothV', 'Dedup', 'Count', 'Values', 'Keys', 'Sort', 'Range', 'Limit',
-  'ShortestPathTo', 'SubGraph', 'Descendants', 'Ascendants', 'Flows', 'Sockets',
+  'V',
+  'E',
+  'At',
+  'Context',
+  'Has',
+  'HasKey',
+  'HasNot',
+  'HasEither',
+  'Out',
+  'In',
+  'Both',
+  'OutE',
+  'InE',
+  'BothE',
+  'OutV',
+  'InV',
+  'BothV',
+  'Dedup',
+  'Count',
+  'Values',
+  'Keys',
+  'Sort',
+  'Range',
+  'Limit',
+  'ShortestPathTo',
+  'SubGraph',
+  'Descendants',
+  'Ascendants',
+  'Flows',
+  'Sockets',
 ];
 /** Calls allowed as arguments: predicates and Metadata(…). */
 const CALL_NAMES = ['NE', 'Within', 'Without', 'Regex', 'Lt', 'Gt', 'Lte', 'Gte', 'Inside', 'Outside', 'Between', 'Ipv4Range', 'Metadata'];
@@ -29,7 +56,11 @@ const KEYWORDS = new Set(['now', 'asc', 'desc', 'true', 'false']);
 export function parseRaw(text: string): RawQuery {
   if (typeof text !== 'string') throw QueryError.invalid(-1, 'the query must be a string');
   if (text.length > LIMITS.maxQueryLength) {
-    throw new QueryError('too_long', `query is ${text.length} characters long; the limit is ${LIMITS.maxQueryLength}`, LIMITS.maxQueryLength);
+    throw new QueryError(
+      'too_long',
+      `query is ${text.length} characters long; the limit is ${LIMITS.maxQueryLength}`,
+      LIMITS.maxQueryLength,
+    );
   }
   return new Parser(text, tokenize(text)).query();
 }

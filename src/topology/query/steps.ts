@@ -32,7 +32,8 @@ export function flowItems(rows: Record<string, unknown>[]): GraphNode[] {
 
 /** The flows of the current nodes, from the context's flow source. */
 export function flowsOf(ctx: EvalContext, nodeIds: string[] | undefined, pos: number): GraphNode[] {
-  if (!ctx.flowSource) throw new QueryError('unsupported', 'Flows() needs flow collection (sFlow/NetFlow/IPFIX) running in this collector', pos);
+  if (!ctx.flowSource)
+    throw new QueryError('unsupported', 'Flows() needs flow collection (sFlow/NetFlow/IPFIX) running in this collector', pos);
   const rows = ctx.flowSource({ nodeIds });
   ctx.tick(rows.length);
   return flowItems(rows);
@@ -134,7 +135,8 @@ function keys(items: GraphNode[]): string[] {
   const walk = (o: Record<string, unknown>, prefix: string) => {
     for (const [k, v] of Object.entries(o)) {
       const path = prefix + k;
-      if (v !== null && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length > 0) walk(v as Record<string, unknown>, path + '.');
+      if (v !== null && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length > 0)
+        walk(v as Record<string, unknown>, path + '.');
       else seen.add(path);
     }
   };
@@ -225,15 +227,23 @@ export function applyStep(ctx: EvalContext, s: State, step: Step): State {
     case 'has': {
       const m = compileFilter(step.filter);
       if (s.kind === 'flows') return { kind: 'flows', items: s.items.filter(m) };
-      return s.kind === 'edges' ? { kind: 'edges', items: s.items.filter(m) } : { kind: 'nodes', items: (s as { items: GraphNode[] }).items.filter(m) };
+      return s.kind === 'edges'
+        ? { kind: 'edges', items: s.items.filter(m) }
+        : { kind: 'nodes', items: (s as { items: GraphNode[] }).items.filter(m) };
     }
     case 'hasNot': {
       const m = compileHasNot(step.key);
       if (s.kind === 'flows') return { kind: 'flows', items: s.items.filter(m) };
-      return s.kind === 'edges' ? { kind: 'edges', items: s.items.filter(m) } : { kind: 'nodes', items: (s as { items: GraphNode[] }).items.filter(m) };
+      return s.kind === 'edges'
+        ? { kind: 'edges', items: s.items.filter(m) }
+        : { kind: 'nodes', items: (s as { items: GraphNode[] }).items.filter(m) };
     }
     case 'flows': {
-      const items = flowsOf(ctx, nodesOf(s).map((n) => n.ID), step.pos);
+      const items = flowsOf(
+        ctx,
+        nodesOf(s).map((n) => n.ID),
+        step.pos,
+      );
       return { kind: 'flows', items: step.filter ? items.filter(compileFilter(step.filter)) : items };
     }
     case 'out':
@@ -255,7 +265,13 @@ export function applyStep(ctx: EvalContext, s: State, step: Step): State {
     case 'dedup':
       if (s.kind === 'values') {
         const seen = new Set<string>();
-        return { kind: 'values', items: s.items.filter((v) => { const k = JSON.stringify(v); return !seen.has(k) && (seen.add(k), true); }) };
+        return {
+          kind: 'values',
+          items: s.items.filter((v) => {
+            const k = JSON.stringify(v);
+            return !seen.has(k) && (seen.add(k), true);
+          }),
+        };
       }
       if (s.kind === 'paths') return { kind: 'nodes', items: dedup(s.items.flat(), step.keys) };
       if (s.kind === 'edges') return { kind: 'edges', items: dedup(s.items, step.keys) };

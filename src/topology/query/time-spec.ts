@@ -3,7 +3,7 @@
 import type { RawValue, TimeSpec } from './ast.ts';
 import { QueryError } from './errors.ts';
 
-const UNIT_MS: Record<string, number> = { ns: 1e-6, us: 1e-3, 'µs': 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+const UNIT_MS: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 const MAX_SPAN_MS = 100 * 365 * 86_400_000;
 
 /** Go time.ParseDuration syntax (plus 'd'): '-1h30m', '5m', '1.5h'. Undefined when not one. */

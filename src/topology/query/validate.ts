@@ -146,14 +146,22 @@ function stepOf(s: RawStep): { step: Step; accepts: StepKind[]; yields: (k: Step
       return { step: { type: 'has', filter: keyValues(s.args, p, 'or', 'HasEither'), pos: p }, accepts: el, yields: same };
     case 'HasKey':
       arity(s, 1, 1);
-      return { step: { type: 'has', filter: { mode: 'and', terms: [{ key: str(s.args[0], p, 'HasKey() key'), pred: undefined }] }, pos: p }, accepts: el, yields: same };
+      return {
+        step: { type: 'has', filter: { mode: 'and', terms: [{ key: str(s.args[0], p, 'HasKey() key'), pred: undefined }] }, pos: p },
+        accepts: el,
+        yields: same,
+      };
     case 'HasNot':
       arity(s, 1, 1);
       return { step: { type: 'hasNot', key: str(s.args[0], p, 'HasNot() key'), pos: p }, accepts: el, yields: same };
     case 'Out':
     case 'In':
     case 'Both':
-      return { step: { type: s.name.toLowerCase() as 'out', filter: optionalFilter(s), pos: p }, accepts: ['nodes'], yields: () => 'nodes' };
+      return {
+        step: { type: s.name.toLowerCase() as 'out', filter: optionalFilter(s), pos: p },
+        accepts: ['nodes'],
+        yields: () => 'nodes',
+      };
     case 'OutE':
     case 'InE':
     case 'BothE': {
@@ -210,7 +218,12 @@ function stepOf(s: RawStep): { step: Step; accepts: StepKind[]; yields: (k: Step
     case 'ShortestPathTo':
       arity(s, 1, 2);
       return {
-        step: { type: 'shortestPathTo', target: metadataArg(s.args[0], p), edgeFilter: s.args[1] ? metadataArg(s.args[1], p) : undefined, pos: p },
+        step: {
+          type: 'shortestPathTo',
+          target: metadataArg(s.args[0], p),
+          edgeFilter: s.args[1] ? metadataArg(s.args[1], p) : undefined,
+          pos: p,
+        },
         accepts: ['nodes'],
         yields: () => 'paths',
       };
@@ -222,7 +235,11 @@ function stepOf(s: RawStep): { step: Step; accepts: StepKind[]; yields: (k: Step
       arity(s, 0, 1);
       return {
         // Skydive: default depth 1, 0 = unbounded (the evaluation budget still applies).
-        step: { type: s.name === 'Descendants' ? 'descendants' : 'ascendants', depth: s.args[0] ? int(s.args[0], p, `${s.name}() depth`, MAX_TREE_DEPTH) : 1, pos: p },
+        step: {
+          type: s.name === 'Descendants' ? 'descendants' : 'ascendants',
+          depth: s.args[0] ? int(s.args[0], p, `${s.name}() depth`, MAX_TREE_DEPTH) : 1,
+          pos: p,
+        },
         accepts: ['nodes'],
         yields: () => 'nodes',
       };

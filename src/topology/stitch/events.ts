@@ -65,7 +65,7 @@ export function onGraphEvents(s: Stitcher, evs: readonly GraphEvent[], d: Dirty)
         }
       }
       const mac = normMac(typeof n.Metadata.MAC === 'string' ? n.Metadata.MAC : null);
-      if (mac && (ev.type !== 'NodeUpdated')) {
+      if (mac && ev.type !== 'NodeUpdated') {
         d.macs.add(mac);
         any = true;
       }

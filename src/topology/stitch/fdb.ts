@@ -87,8 +87,17 @@ export class FdbIndex {
     const [a, b] = port < iface ? [port, iface] : [iface, port];
     const lastSeen = loc.row.lastSeen ?? now;
     return {
-      input: fdbInput(mac), a, b, side: port, source: 'fdb', reporter: loc.reporter,
-      firstSeen: loc.row.firstSeen ?? lastSeen, lastSeen, current: freshest.length === 1, fresh: freshest.length === 1 && least === 0, farIsSwitch: false,
+      input: fdbInput(mac),
+      a,
+      b,
+      side: port,
+      source: 'fdb',
+      reporter: loc.reporter,
+      firstSeen: loc.row.firstSeen ?? lastSeen,
+      lastSeen,
+      current: freshest.length === 1,
+      fresh: freshest.length === 1 && least === 0,
+      farIsSwitch: false,
     };
   }
 

@@ -46,8 +46,19 @@ export class LagIndex {
       const id = ids.edge(p, c, 'layer2');
       const ev = tx.getEdge(id)?.Metadata.Evidence as Record<string, { FirstSeen: number }> | undefined;
       tx.upsertEdge({
-        ID: id, Parent: p, Child: c, Origin: STITCH_ORIGIN, Host: 'stitch',
-        Metadata: { RelationType: 'layer2', Lag: 'member', Aggregate: a, Member: m, State: 'UP', Evidence: { lag: { FirstSeen: ev?.lag?.FirstSeen ?? now } } },
+        ID: id,
+        Parent: p,
+        Child: c,
+        Origin: STITCH_ORIGIN,
+        Host: 'stitch',
+        Metadata: {
+          RelationType: 'layer2',
+          Lag: 'member',
+          Aggregate: a,
+          Member: m,
+          State: 'UP',
+          Evidence: { lag: { FirstSeen: ev?.lag?.FirstSeen ?? now } },
+        },
       });
       touched.push(m, a);
     }
@@ -64,8 +75,17 @@ export class LagIndex {
     if (!aggA || !aggB || aggA === aggB) return [];
     const input = lagDerivedInput(memberPair);
     const [x, y] = aggA < aggB ? [aggA, aggB] : [aggB, aggA];
-    return index.claims(memberPair).filter((c) => c.source !== 'lag').map((c) => ({
-      ...c, input, a: x, b: y, side: this.memberOf.get(c.side) ?? c.side, source: 'lag' as const, farIsSwitch: true,
-    }));
+    return index
+      .claims(memberPair)
+      .filter((c) => c.source !== 'lag')
+      .map((c) => ({
+        ...c,
+        input,
+        a: x,
+        b: y,
+        side: this.memberOf.get(c.side) ?? c.side,
+        source: 'lag' as const,
+        farIsSwitch: true,
+      }));
   }
 }

@@ -59,7 +59,11 @@ export class LinkWriter {
     let rank = 0;
     for (const s of sources) rank = Math.max(rank, SOURCE_RANK[s]);
     const sides = new Set(cur.map((c) => c.side)).size;
-    return { score: rank * 10 + (sides >= 2 ? 5 : 0) + sources.size, sources: [...sources].sort(), reporters: [...new Set(cur.map((c) => c.reporter))].sort() };
+    return {
+      score: rank * 10 + (sides >= 2 ? 5 : 0) + sources.size,
+      sources: [...sources].sort(),
+      reporters: [...new Set(cur.map((c) => c.reporter))].sort(),
+    };
   }
 
   /** Re-evaluates one endpoint; returns the pairs whose conflict flags may have changed. */
@@ -78,7 +82,15 @@ export class LinkWriter {
     const top = Math.max(...scored.map((s) => s.score));
     const claims: (ConflictClaim & { pk: string })[] = scored.map((s) => {
       const [a, b] = pairEnds(s.pk);
-      return { pk: s.pk, Edge: this.edgeId(s.pk), Peer: a === endpoint ? b : a, Sources: s.sources, Reporters: s.reporters, Score: s.score, Kept: s.score === top };
+      return {
+        pk: s.pk,
+        Edge: this.edgeId(s.pk),
+        Peer: a === endpoint ? b : a,
+        Sources: s.sources,
+        Reporters: s.reporters,
+        Score: s.score,
+        Kept: s.score === top,
+      };
     });
     const info: ConflictInfo = { Endpoint: endpoint, Claims: claims.map(({ pk: _pk, ...c }) => c) };
     if (name) info.EndpointName = name;
@@ -149,14 +161,27 @@ export class LinkWriter {
     const confidence = sides >= 2 || s.sources.length >= 2 ? 'high' : s.sources.some((x) => x !== 'fdb') ? 'medium' : 'low';
     const downEnd = [a, b].some((n) => tx.getNode(n)?.Metadata.State === 'DOWN');
     const up = (cur.length > 0 || !!fabricId) && !downEnd && verdict?.kept !== false;
-    const md: Metadata = { RelationType: 'layer2', Evidence: ev, Confidence: cur.length || fabricId ? confidence : 'low', State: up ? 'UP' : 'DOWN' };
+    const md: Metadata = {
+      RelationType: 'layer2',
+      Evidence: ev,
+      Confidence: cur.length || fabricId ? confidence : 'low',
+      State: up ? 'UP' : 'DOWN',
+    };
     if (verdict) {
       md.Conflict = true;
       md.ConflictWith = verdict.with;
     }
     if (fabricId && existing) {
       // The fabric writer owns the edge: merge our fields in, drop stale conflict flags.
-      tx.upsertEdge({ ID: id, Parent: existing.Parent, Child: existing.Child, Metadata: { ...md, Conflict: md.Conflict ?? null, ConflictWith: md.ConflictWith ?? null } }, { merge: true });
+      tx.upsertEdge(
+        {
+          ID: id,
+          Parent: existing.Parent,
+          Child: existing.Child,
+          Metadata: { ...md, Conflict: md.Conflict ?? null, ConflictWith: md.ConflictWith ?? null },
+        },
+        { merge: true },
+      );
     } else {
       tx.upsertEdge({ ID: id, Parent: a, Child: b, Metadata: md, Origin: STITCH_ORIGIN, Host: 'stitch' });
     }
@@ -168,7 +193,12 @@ export class LinkWriter {
   adopt(e: GraphEdge, pk: string): void {
     const ev = (e.Metadata.Evidence as Record<string, EvidenceEntry> | undefined) ?? {};
     const lastSeen = Math.max(0, ...Object.values(ev).map((x) => x.LastSeen ?? x.FirstSeen ?? 0));
-    this.materialised.set(pk, { id: e.ID, state: e.Metadata.State === 'DOWN' ? 'DOWN' : 'UP', lastSeen, fabric: e.Origin !== STITCH_ORIGIN });
+    this.materialised.set(pk, {
+      id: e.ID,
+      state: e.Metadata.State === 'DOWN' ? 'DOWN' : 'UP',
+      lastSeen,
+      fabric: e.Origin !== STITCH_ORIGIN,
+    });
     this.index.touch(pk);
   }
 

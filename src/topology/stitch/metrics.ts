@@ -19,6 +19,12 @@ export function stitchMetrics(reg: Registry, links: () => { UP: number; DOWN: nu
   const existing = reg.getSingleMetric('canopy_stitch_recompute_seconds');
   const recompute =
     (existing as Histogram | undefined) ??
-    new Histogram({ name: 'canopy_stitch_recompute_seconds', help: 'Time to apply one stitching change (or a full recompute)', labelNames: ['kind'], buckets: [0.001, 0.005, 0.02, 0.1, 0.5, 2, 10, 60], registers: [reg] });
+    new Histogram({
+      name: 'canopy_stitch_recompute_seconds',
+      help: 'Time to apply one stitching change (or a full recompute)',
+      labelNames: ['kind'],
+      buckets: [0.001, 0.005, 0.02, 0.1, 0.5, 2, 10, 60],
+      registers: [reg],
+    });
   return { recompute };
 }

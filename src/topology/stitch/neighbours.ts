@@ -30,10 +30,19 @@ function placeholderPortOf(tx: GraphTx, device: GraphNode, r: NeighbourRow): Gra
   return n && isPlaceholder(n) ? n : undefined;
 }
 
-export function resolveNeighbours(tx: GraphTx, input: string, source: NeighbourSource, reporter: string, rows: NeighbourRow[], limit: number, now: number): NeighbourOutcome {
+export function resolveNeighbours(
+  tx: GraphTx,
+  input: string,
+  source: NeighbourSource,
+  reporter: string,
+  rows: NeighbourRow[],
+  limit: number,
+  now: number,
+): NeighbourOutcome {
   const out: NeighbourOutcome = { claims: [], unresolved: 0, placeholders: false, merged: [], lag: [] };
   for (const r of rows) {
-    const local = r.localPortId ?? (r.localIfIndex !== null && r.localIfIndex !== undefined ? ids.port(reporter, r.localIfIndex) : reporter);
+    const local =
+      r.localPortId ?? (r.localIfIndex !== null && r.localIfIndex !== undefined ? ids.port(reporter, r.localIfIndex) : reporter);
     if (!tx.getNode(local)) {
       out.unresolved++;
       continue;
@@ -67,8 +76,17 @@ export function resolveNeighbours(tx: GraphTx, input: string, source: NeighbourS
     const lastSeen = r.lastSeen ?? now;
     const [a, b] = local < far.ID ? [local, far.ID] : [far.ID, local];
     out.claims.push({
-      input, a, b, side: local, source, reporter, firstSeen: r.firstSeen ?? lastSeen, lastSeen,
-      current: isCurrent(r, limit, now), fresh: isCurrent(r, limit, now) && (r.missed ?? 0) === 0, farIsSwitch: device.Metadata.Type === 'switch',
+      input,
+      a,
+      b,
+      side: local,
+      source,
+      reporter,
+      firstSeen: r.firstSeen ?? lastSeen,
+      lastSeen,
+      current: isCurrent(r, limit, now),
+      fresh: isCurrent(r, limit, now) && (r.missed ?? 0) === 0,
+      farIsSwitch: device.Metadata.Type === 'switch',
     });
     if (r.linkAggregation?.enabled && device.Metadata.Type === 'switch') {
       const agg = ids.port(device.ID, r.linkAggregation.portId);

@@ -52,7 +52,12 @@ export function ensurePlaceholderDevice(tx: GraphTx, r: NeighbourRow, localId: s
     lldp.ChassisIDType = chassisTypeName(r.chassisIdSubtype);
   }
   if (r.sysName) lldp.SysName = r.sysName;
-  const md: Metadata = { Type: isSwitch ? 'switch' : 'host', Name: r.sysName ? (isSwitch ? r.sysName : shortName(r.sysName)) : (r.chassisId ?? 'unknown'), Probe: 'lldp', LLDP: lldp };
+  const md: Metadata = {
+    Type: isSwitch ? 'switch' : 'host',
+    Name: r.sysName ? (isSwitch ? r.sysName : shortName(r.sysName)) : (r.chassisId ?? 'unknown'),
+    Probe: 'lldp',
+    LLDP: lldp,
+  };
   const addr = r.managementAddresses?.[0];
   if (addr) md.MgmtAddress = addr;
   const existing = tx.getNode(id);
@@ -81,6 +86,13 @@ export function ensurePlaceholderPort(tx: GraphTx, device: GraphNode, r: Neighbo
   const md: Metadata = { Type: isHost ? 'device' : 'port', Name: name, Probe: 'lldp', LLDP: lldp };
   if (mac) md.MAC = mac;
   const p = tx.upsertNode({ ID: id, Metadata: md, Origin: STITCH_ORIGIN, Host: HOST })!;
-  tx.upsertEdge({ ID: ids.edge(device.ID, id, 'ownership'), Parent: device.ID, Child: id, Metadata: { RelationType: 'ownership' }, Origin: STITCH_ORIGIN, Host: HOST });
+  tx.upsertEdge({
+    ID: ids.edge(device.ID, id, 'ownership'),
+    Parent: device.ID,
+    Child: id,
+    Metadata: { RelationType: 'ownership' },
+    Origin: STITCH_ORIGIN,
+    Host: HOST,
+  });
   return p;
 }

@@ -13,8 +13,24 @@ export function normMac(s: string | null | undefined): string | null {
 
 export const shortName = (n: string): string => n.split('.')[0]!;
 
-const CHASSIS_TYPES: Record<number, string> = { 1: 'chassisComponent', 2: 'interfaceAlias', 3: 'portComponent', 4: 'macAddress', 5: 'networkAddress', 6: 'interfaceName', 7: 'local' };
-const PORT_TYPES: Record<number, string> = { 1: 'interfaceAlias', 2: 'portComponent', 3: 'macAddress', 4: 'networkAddress', 5: 'interfaceName', 6: 'agentCircuitId', 7: 'local' };
+const CHASSIS_TYPES: Record<number, string> = {
+  1: 'chassisComponent',
+  2: 'interfaceAlias',
+  3: 'portComponent',
+  4: 'macAddress',
+  5: 'networkAddress',
+  6: 'interfaceName',
+  7: 'local',
+};
+const PORT_TYPES: Record<number, string> = {
+  1: 'interfaceAlias',
+  2: 'portComponent',
+  3: 'macAddress',
+  4: 'networkAddress',
+  5: 'interfaceName',
+  6: 'agentCircuitId',
+  7: 'local',
+};
 export const chassisTypeName = (n: number | null) => (n === null ? undefined : (CHASSIS_TYPES[n] ?? String(n)));
 export const portTypeName = (n: number | null) => (n === null ? undefined : (PORT_TYPES[n] ?? String(n)));
 
@@ -24,7 +40,13 @@ function subtypeOf(v: unknown, names: Record<number, string>): number | null {
   if (/^\d+$/.test(v)) return Number(v);
   const l = v.toLowerCase().replace(/[^a-z]/g, '');
   // Skydive / lldpctl spell them "mac", "ifname", "local", "ip" …
-  const aliases: Record<string, string> = { mac: 'macaddress', ifname: 'interfacename', ifalias: 'interfacealias', ip: 'networkaddress', addr: 'networkaddress' };
+  const aliases: Record<string, string> = {
+    mac: 'macaddress',
+    ifname: 'interfacename',
+    ifalias: 'interfacealias',
+    ip: 'networkaddress',
+    addr: 'networkaddress',
+  };
   const want = aliases[l] ?? l;
   for (const [k, n] of Object.entries(names)) if (n.toLowerCase() === want) return Number(k);
   return null;
@@ -87,7 +109,7 @@ export function frameToNeighbour(localPortId: string, rec: LldpRecord, now: numb
 
 /** A host interface's `Metadata.LLDP` (publisher / Skydive agent): the neighbour that interface sees. */
 export function metadataToNeighbour(localPortId: string, lldp: Record<string, unknown>, now: number): NeighbourRow | null {
-  const s = (k: string) => (typeof lldp[k] === 'string' ? (lldp[k]) : null);
+  const s = (k: string) => (typeof lldp[k] === 'string' ? lldp[k] : null);
   const chassisId = s('ChassisID');
   const portId = s('PortID');
   const sysName = s('SysName');
@@ -101,7 +123,11 @@ export function metadataToNeighbour(localPortId: string, lldp: Record<string, un
     portId,
     portDesc: s('PortDescr') ?? s('Description'),
     sysName,
-    managementAddresses: Array.isArray(lldp.MgmtAddress) ? (lldp.MgmtAddress as unknown[]).filter((x): x is string => typeof x === 'string') : s('MgmtAddress') ? [s('MgmtAddress')!] : [],
+    managementAddresses: Array.isArray(lldp.MgmtAddress)
+      ? (lldp.MgmtAddress as unknown[]).filter((x): x is string => typeof x === 'string')
+      : s('MgmtAddress')
+        ? [s('MgmtAddress')!]
+        : [],
     lastSeen: now,
     missed: 0,
   };
@@ -111,7 +137,15 @@ export function metadataToNeighbour(localPortId: string, lldp: Record<string, un
 
 /** Identity of a neighbour row within one reporter (local port + what the far end says it is). */
 export function neighbourKey(r: NeighbourRow): string {
-  return [r.localPortId ?? '', r.localIfIndex ?? '', r.chassisIdSubtype ?? '', r.chassisId ?? '', r.portIdSubtype ?? '', r.portId ?? '', r.sysName ?? ''].join('|');
+  return [
+    r.localPortId ?? '',
+    r.localIfIndex ?? '',
+    r.chassisIdSubtype ?? '',
+    r.chassisId ?? '',
+    r.portIdSubtype ?? '',
+    r.portId ?? '',
+    r.sysName ?? '',
+  ].join('|');
 }
 
 export function macKey(r: MacRow): string {

@@ -5,7 +5,17 @@ import type { Registry } from 'prom-client';
 import type { GraphStore, GraphTx } from '../store/graph-store.ts';
 import type { GraphEvent } from '../types.ts';
 import { decodeDiscoveryFrame } from '../../lldp/frame.ts';
-import type { CdpRow, ConflictInfo, MacRow, NeighbourRow, NeighbourSource, AggregateRow, StitchStatus, StitcherOptions, PortRef } from './types.ts';
+import type {
+  CdpRow,
+  ConflictInfo,
+  MacRow,
+  NeighbourRow,
+  NeighbourSource,
+  AggregateRow,
+  StitchStatus,
+  StitcherOptions,
+  PortRef,
+} from './types.ts';
 import { ids } from '../ids.ts';
 import { ClaimIndex, pairEnds, pairKey } from './claim-index.ts';
 import { LinkWriter } from './link-writer.ts';
@@ -61,12 +71,19 @@ export class Stitcher {
     this.limit = Math.max(2, opts.missedPollsDown ?? 2);
     this.retention = opts.retentionMs ?? DAY;
     this.now = opts.now ?? Date.now;
-    this.metrics = registry ? stitchMetrics(registry, () => this.links.counts(), () => this.links.conflicts.size) : undefined;
+    this.metrics = registry
+      ? stitchMetrics(
+          registry,
+          () => this.links.counts(),
+          () => this.links.conflicts.size,
+        )
+      : undefined;
   }
 
   /** Reloads inputs and links from the database, recomputes everything, then follows the change feed. */
   start(): void {
-    for (const i of this.table.all()) this.inputs.set(inputKey(i.source, i.reporter), { source: i.source, reporter: i.reporter, rows: i.rows });
+    for (const i of this.table.all())
+      this.inputs.set(inputKey(i.source, i.reporter), { source: i.source, reporter: i.reporter, rows: i.rows });
     for (const e of this.store.findEdges('RelationType', 'layer2')) {
       const pk = pairKey(e.Parent, e.Child);
       const fabric = e.Origin === 'fabric' && isFabricCable(this.store, e);
@@ -130,7 +147,20 @@ export class Stitcher {
       row = frameToNeighbour(hostIfaceId, rec, now);
     } else {
       if (!rec.deviceId) return { ok: false, errors };
-      row = { ...cdpToNeighbour({ ifIndex: 0, remoteDeviceId: rec.deviceId, remotePort: rec.portId ?? null, address: rec.mgmtAddresses[0] ?? rec.addresses[0] ?? null, capabilities: rec.capabilitiesMask ?? null }), localIfIndex: null, localPortId: hostIfaceId, lastSeen: now, missed: 0, ttl: rec.ttl };
+      row = {
+        ...cdpToNeighbour({
+          ifIndex: 0,
+          remoteDeviceId: rec.deviceId,
+          remotePort: rec.portId ?? null,
+          address: rec.mgmtAddresses[0] ?? rec.addresses[0] ?? null,
+          capabilities: rec.capabilitiesMask ?? null,
+        }),
+        localIfIndex: null,
+        localPortId: hostIfaceId,
+        lastSeen: now,
+        missed: 0,
+        ttl: rec.ttl,
+      };
     }
     const key = inputKey('lldp-agent', hostIfaceId);
     const prev = (this.inputs.get(key)?.rows ?? []) as NeighbourRow[];
@@ -183,10 +213,11 @@ export class Stitcher {
       const ref = (p: PortRef) => p.portId ?? (p.ifIndex !== undefined ? ids.port(reporter, p.ifIndex) : null);
       for (const r of rows as AggregateRow[]) {
         const agg = ref(r.aggregate);
-        if (agg) for (const m of r.members) {
-          const id = ref(m);
-          if (id && id !== agg) list.push([id, agg]);
-        }
+        if (agg)
+          for (const m of r.members) {
+            const id = ref(m);
+            if (id && id !== agg) list.push([id, agg]);
+          }
       }
       this.lagChanged(tx, d, key, list, now);
       return;
@@ -246,7 +277,8 @@ export class Stitcher {
     }
     for (const pk of [...d.pairs]) {
       const [a, b] = pairEnds(pk);
-      if (this.lag.memberOf.has(a) || this.lag.memberOf.has(b)) this.index.replace(lagDerivedInput(pk), this.lag.derive(this.index, pk), d.pairs, this.links.keep);
+      if (this.lag.memberOf.has(a) || this.lag.memberOf.has(b))
+        this.index.replace(lagDerivedInput(pk), this.lag.derive(this.index, pk), d.pairs, this.links.keep);
     }
     const write = new Set(d.pairs);
     const endpoints = new Set<string>();
@@ -260,29 +292,37 @@ export class Stitcher {
 
   /** Re-resolves every input and rewrites every link (start, and on demand). */
   recompute(now = this.now()): void {
-    this.change('full', (tx, d) => {
-      for (const key of this.inputs.keys()) this.apply(tx, d, key, now);
-      for (const pk of this.links.materialised.keys()) d.pairs.add(pk);
-      for (const pk of this.links.fabric.keys()) d.pairs.add(pk);
-    }, now);
+    this.change(
+      'full',
+      (tx, d) => {
+        for (const key of this.inputs.keys()) this.apply(tx, d, key, now);
+        for (const pk of this.links.materialised.keys()) d.pairs.add(pk);
+        for (const pk of this.links.fabric.keys()) d.pairs.add(pk);
+      },
+      now,
+    );
   }
 
   /** TTL expiry and retention: TTL'd inputs re-evaluated, DOWN links past retention deleted. */
   sweep(now = this.now()): { removed: number } {
     let removed = 0;
-    this.change('sweep', (tx, d) => {
-      for (const key of this.ttlInputs) this.apply(tx, d, key, now);
-      for (const pk of this.links.materialised.keys()) d.pairs.add(pk);
-      for (const [pk, m] of this.links.materialised) {
-        if (m.fabric || m.state !== 'DOWN' || m.lastSeen >= now - this.retention) continue;
-        if (this.index.claims(pk).some((c) => c.current)) continue;
-        tx.deleteEdge(m.id, now);
-        this.links.materialised.delete(pk);
-        this.index.release(pk, this.links.keep);
-        d.pairs.delete(pk);
-        removed++;
-      }
-    }, now);
+    this.change(
+      'sweep',
+      (tx, d) => {
+        for (const key of this.ttlInputs) this.apply(tx, d, key, now);
+        for (const pk of this.links.materialised.keys()) d.pairs.add(pk);
+        for (const [pk, m] of this.links.materialised) {
+          if (m.fabric || m.state !== 'DOWN' || m.lastSeen >= now - this.retention) continue;
+          if (this.index.claims(pk).some((c) => c.current)) continue;
+          tx.deleteEdge(m.id, now);
+          this.links.materialised.delete(pk);
+          this.index.release(pk, this.links.keep);
+          d.pairs.delete(pk);
+          removed++;
+        }
+      },
+      now,
+    );
     return { removed };
   }
 
@@ -298,13 +338,17 @@ export class Stitcher {
       const q = this.queued!;
       this.queued = null;
       const now = this.now();
-      this.change('feed', (tx, dd) => {
-        for (const [iface, rows] of q.agent) this.setInput(tx, dd, 'lldp-agent', iface, rows, now);
-        for (const k of q.reresolve) dd.reresolve.add(k);
-        for (const x of q.pairs) dd.pairs.add(x);
-        for (const x of q.macs) dd.macs.add(x);
-        for (const x of q.ports) dd.ports.add(x);
-      }, now);
+      this.change(
+        'feed',
+        (tx, dd) => {
+          for (const [iface, rows] of q.agent) this.setInput(tx, dd, 'lldp-agent', iface, rows, now);
+          for (const k of q.reresolve) dd.reresolve.add(k);
+          for (const x of q.pairs) dd.pairs.add(x);
+          for (const x of q.macs) dd.macs.add(x);
+          for (const x of q.ports) dd.ports.add(x);
+        },
+        now,
+      );
     });
   }
 
@@ -318,7 +362,13 @@ export class Stitcher {
       return t === 'switch' || t === 'host';
     }).length;
     const conflicts: ConflictInfo[] = [...this.links.conflicts.values()];
-    return { links: this.links.counts(), conflicts, unresolvedRows: unresolved, placeholders: this.placeholderCount, lastRecomputeMs: this.lastRecomputeMs, inputs: this.inputs.size };
+    return {
+      links: this.links.counts(),
+      conflicts,
+      unresolvedRows: unresolved,
+      placeholders: this.placeholderCount,
+      lastRecomputeMs: this.lastRecomputeMs,
+      inputs: this.inputs.size,
+    };
   }
 }
-

@@ -36,8 +36,12 @@ function statements(db: Database): Record<string, Statement> {
     allEdges: p(`${LIVE_E} UNION ALL ${HIST_E}`),
     out: p(`${LIVE_E} AND parent = @id UNION ALL ${HIST_E} AND parent = @id`),
     in: p(`${LIVE_E} AND child = @id UNION ALL ${HIST_E} AND child = @id`),
-    nodeCount: p(`SELECT (SELECT count(*) FROM nodes WHERE updated_at <= @t) + (SELECT count(*) FROM history WHERE kind = 'n' AND valid_from <= @t AND valid_to > @t) AS c`),
-    edgeCount: p(`SELECT (SELECT count(*) FROM edges WHERE updated_at <= @t) + (SELECT count(*) FROM history WHERE kind = 'e' AND valid_from <= @t AND valid_to > @t) AS c`),
+    nodeCount: p(
+      `SELECT (SELECT count(*) FROM nodes WHERE updated_at <= @t) + (SELECT count(*) FROM history WHERE kind = 'n' AND valid_from <= @t AND valid_to > @t) AS c`,
+    ),
+    edgeCount: p(
+      `SELECT (SELECT count(*) FROM edges WHERE updated_at <= @t) + (SELECT count(*) FROM history WHERE kind = 'e' AND valid_from <= @t AND valid_to > @t) AS c`,
+    ),
   };
   cache.set(db, s);
   return s;
@@ -80,8 +84,13 @@ export class SqliteAtReader implements GraphReader {
   }
 
   findEdges(key: string, value: string | number | boolean): GraphEdge[] {
-    const rows = (key === 'RelationType' ? this.s.byRel!.all({ t: this.t, v: String(value) }) : this.s.allEdges!.all({ t: this.t })) as RawRow[];
-    return rows.filter((r) => this.endsExist(r)).map(rowToEdge).filter((e) => valueMatches(getPath(e.Metadata, key), value));
+    const rows = (
+      key === 'RelationType' ? this.s.byRel!.all({ t: this.t, v: String(value) }) : this.s.allEdges!.all({ t: this.t })
+    ) as RawRow[];
+    return rows
+      .filter((r) => this.endsExist(r))
+      .map(rowToEdge)
+      .filter((e) => valueMatches(getPath(e.Metadata, key), value));
   }
 
   allNodes(): GraphNode[] {
@@ -104,6 +113,6 @@ export class SqliteAtReader implements GraphReader {
   }
 
   edgeCount(): number {
-    return (this.allEdges()).length;
+    return this.allEdges().length;
   }
 }

@@ -3,7 +3,8 @@
 import type { Database, Statement } from 'better-sqlite3';
 import type { FlowAggregate, FlowEntry, FlowQuery, FlowRecordStore } from './flow-records.ts';
 
-const KEY_COLS = 'protocol, exporter, device_id, in_if, out_if, in_port_id, out_port_id, vlan, src_addr, dst_addr, proto, src_port, dst_port, src_mac, dst_mac, ether_type';
+const KEY_COLS =
+  'protocol, exporter, device_id, in_if, out_if, in_port_id, out_port_id, vlan, src_addr, dst_addr, proto, src_port, dst_port, src_mac, dst_mac, ether_type';
 const MAC = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/;
 
 export class SqliteFlowStore implements FlowRecordStore {
@@ -27,8 +28,13 @@ export class SqliteFlowStore implements FlowRecordStore {
     this.pruneWindow = db.prepare('DELETE FROM flows WHERE rowid IN (SELECT rowid FROM flows WHERE last < ? LIMIT ?)');
     this.pruneRollup = db.prepare('DELETE FROM flows_1m WHERE rowid IN (SELECT rowid FROM flows_1m WHERE minute < ? LIMIT ?)');
     // @moved is a JSON object old ID → canonical ID: one statement per column whatever the count.
-    this.repoint = ['flows', 'flows_1m'].flatMap((t) => ['device_id', 'in_port_id', 'out_port_id'].map((c) => db.prepare(
-      `UPDATE ${t} SET ${c} = (SELECT value FROM json_each(@moved) WHERE key = ${t}.${c}) WHERE ${c} IN (SELECT key FROM json_each(@moved))`)));
+    this.repoint = ['flows', 'flows_1m'].flatMap((t) =>
+      ['device_id', 'in_port_id', 'out_port_id'].map((c) =>
+        db.prepare(
+          `UPDATE ${t} SET ${c} = (SELECT value FROM json_each(@moved) WHERE key = ${t}.${c}) WHERE ${c} IN (SELECT key FROM json_each(@moved))`,
+        ),
+      ),
+    );
   }
 
   writeSome(entries: readonly FlowEntry[], start: number, deadline: number): number {
@@ -38,8 +44,31 @@ export class SqliteFlowStore implements FlowRecordStore {
       const from = (this.maxRowid.get() as { r: number | null }).r ?? 0;
       for (; i < entries.length; i++) {
         const e = entries[i]!;
-        this.ins.run(e.first, e.last, e.protocol, e.exporter, e.deviceId, e.inIf, e.outIf, e.inPortId, e.outPortId, e.vlan, e.srcAddr, e.dstAddr,
-          e.proto, e.srcPort, e.dstPort, e.srcMac, e.dstMac, e.etherType, e.bytes, e.packets, e.flows, e.samplingRate, e.samplingMissing ? 1 : 0);
+        this.ins.run(
+          e.first,
+          e.last,
+          e.protocol,
+          e.exporter,
+          e.deviceId,
+          e.inIf,
+          e.outIf,
+          e.inPortId,
+          e.outPortId,
+          e.vlan,
+          e.srcAddr,
+          e.dstAddr,
+          e.proto,
+          e.srcPort,
+          e.dstPort,
+          e.srcMac,
+          e.dstMac,
+          e.etherType,
+          e.bytes,
+          e.packets,
+          e.flows,
+          e.samplingRate,
+          e.samplingMissing ? 1 : 0,
+        );
         // Checking the clock every row would cost more than it saves.
         if ((i & 31) === 31 && performance.now() > deadline) {
           i++;
@@ -74,11 +103,14 @@ export class SqliteFlowStore implements FlowRecordStore {
     const p: Record<string, unknown> = {};
     let n = 0;
     /** A bound list "@v0, @v1 …" of values. */
-    const list = (vals: readonly string[]) => vals.map((v) => {
-      const k = `v${n++}`;
-      p[k] = v;
-      return `@${k}`;
-    }).join(', ');
+    const list = (vals: readonly string[]) =>
+      vals
+        .map((v) => {
+          const k = `v${n++}`;
+          p[k] = v;
+          return `@${k}`;
+        })
+        .join(', ');
     /** An address or MAC as source, destination or either. */
     const endpoint = (v: string, side: 'src' | 'dst' | 'any') => {
       const col = MAC.test(v) ? 'mac' : 'addr';
@@ -86,8 +118,14 @@ export class SqliteFlowStore implements FlowRecordStore {
       p[k] = v;
       return side === 'any' ? `(src_${col} = @${k} OR dst_${col} = @${k})` : `${side}_${col} = @${k}`;
     };
-    if (q.exporter) { where.push('exporter = @exporter'); p.exporter = q.exporter; }
-    if (q.node) { where.push('(device_id = @node OR in_port_id = @node OR out_port_id = @node)'); p.node = q.node; }
+    if (q.exporter) {
+      where.push('exporter = @exporter');
+      p.exporter = q.exporter;
+    }
+    if (q.node) {
+      where.push('(device_id = @node OR in_port_id = @node OR out_port_id = @node)');
+      p.node = q.node;
+    }
     if (q.nodes || q.hosts) {
       const any: string[] = [];
       if (q.nodes?.length) {
@@ -119,10 +157,22 @@ export class SqliteFlowStore implements FlowRecordStore {
     if (q.addr) where.push(endpoint(q.addr, 'any'));
     if (q.src) where.push(endpoint(q.src, 'src'));
     if (q.dst) where.push(endpoint(q.dst, 'dst'));
-    if (q.port !== undefined) { where.push('(src_port = @port OR dst_port = @port)'); p.port = q.port; }
-    if (q.proto !== undefined) { where.push('proto = @proto'); p.proto = q.proto; }
-    if (q.from !== undefined) { where.push(`${tLast} >= @from`); p.from = useRollup ? Math.floor(q.from / 60_000) * 60_000 : q.from; }
-    if (q.to !== undefined) { where.push(`${tFirst} <= @to`); p.to = q.to; }
+    if (q.port !== undefined) {
+      where.push('(src_port = @port OR dst_port = @port)');
+      p.port = q.port;
+    }
+    if (q.proto !== undefined) {
+      where.push('proto = @proto');
+      p.proto = q.proto;
+    }
+    if (q.from !== undefined) {
+      where.push(`${tLast} >= @from`);
+      p.from = useRollup ? Math.floor(q.from / 60_000) * 60_000 : q.from;
+    }
+    if (q.to !== undefined) {
+      where.push(`${tFirst} <= @to`);
+      p.to = q.to;
+    }
     p.top = q.top ?? 100;
     const sql = `SELECT protocol, exporter, device_id AS deviceId, in_if AS inIf, out_if AS outIf, in_port_id AS inPortId, out_port_id AS outPortId,
         vlan, src_addr AS srcAddr, dst_addr AS dstAddr, proto, src_port AS srcPort, dst_port AS dstPort,

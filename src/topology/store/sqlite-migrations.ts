@@ -77,8 +77,11 @@ function foldL2Columns(db: Database): void {
   if (hasTable(db, 'flows_1m') && !hasColumn(db, 'flows_1m', 'src_mac')) {
     db.exec('DROP INDEX IF EXISTS flows_1m_device; ALTER TABLE flows_1m RENAME TO flows_1m_pre_l2');
     db.exec(ROLLUP_TABLE);
-    const old = 'protocol, exporter, device_id, in_if, out_if, in_port_id, out_port_id, vlan, src_addr, dst_addr, proto, src_port, dst_port';
-    db.exec(`INSERT INTO flows_1m(minute, ${old}, bytes, packets, flows) SELECT minute, ${old}, bytes, packets, flows FROM flows_1m_pre_l2; DROP TABLE flows_1m_pre_l2`);
+    const old =
+      'protocol, exporter, device_id, in_if, out_if, in_port_id, out_port_id, vlan, src_addr, dst_addr, proto, src_port, dst_port';
+    db.exec(
+      `INSERT INTO flows_1m(minute, ${old}, bytes, packets, flows) SELECT minute, ${old}, bytes, packets, flows FROM flows_1m_pre_l2; DROP TABLE flows_1m_pre_l2`,
+    );
   }
 }
 
@@ -168,5 +171,7 @@ export function migrate(db: Database, file: string): void {
       db.pragma(`user_version = ${m.version}`);
     })();
   }
-  db.prepare(`INSERT INTO meta(key, value) VALUES ('schema_version', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`).run(String(SCHEMA_VERSION));
+  db.prepare(`INSERT INTO meta(key, value) VALUES ('schema_version', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`).run(
+    String(SCHEMA_VERSION),
+  );
 }

@@ -2,7 +2,16 @@
 // writes 500,000 FDB rows.
 import type { Database, Statement } from 'better-sqlite3';
 import type {
-  CdpEntry, CdpObservation, FdbInput, FdbObservation, LldpInput, LldpObservation, LldpRemote, ResolvedVia, RowFilter, SnmpObservationStore,
+  CdpEntry,
+  CdpObservation,
+  FdbInput,
+  FdbObservation,
+  LldpInput,
+  LldpObservation,
+  LldpRemote,
+  ResolvedVia,
+  RowFilter,
+  SnmpObservationStore,
 } from './snmp-rows.ts';
 
 type Row = Record<string, unknown>;
@@ -51,16 +60,33 @@ export class SqliteObservationStore implements SnmpObservationStore {
   }
 
   recordLldp(device: string, switchId: string, rows: readonly LldpInput[], now: number, keepMissed: number): void {
-    const up = this.st(`INSERT INTO snmp_lldp VALUES (@device,@key,@switchId,@rawIndex,@localPortNum,@localIfIndex,@localPortVia,@chassisIdSubtype,@chassisId,@portIdSubtype,@portId,@portDesc,@sysName,@sysDesc,@capS,@capE,@addrs,@mib,@now,@now,0)
+    const up = this
+      .st(`INSERT INTO snmp_lldp VALUES (@device,@key,@switchId,@rawIndex,@localPortNum,@localIfIndex,@localPortVia,@chassisIdSubtype,@chassisId,@portIdSubtype,@portId,@portDesc,@sysName,@sysDesc,@capS,@capE,@addrs,@mib,@now,@now,0)
       ON CONFLICT(device,row_key) DO UPDATE SET switch_id=excluded.switch_id, raw_index=excluded.raw_index, local_if_index=excluded.local_if_index, local_port_via=excluded.local_port_via,
       port_desc=excluded.port_desc, sys_name=excluded.sys_name, sys_desc=excluded.sys_desc, cap_supported=excluded.cap_supported, cap_enabled=excluded.cap_enabled,
       man_addrs=excluded.man_addrs, mib=excluded.mib, last_seen=excluded.last_seen, missed=0`);
     this.replace('snmp_lldp', device, keepMissed, () => {
       for (const r of rows) {
         up.run({
-          device, key: lldpKey(r), switchId, rawIndex: r.rawIndex, localPortNum: r.localPortNum, localIfIndex: r.localIfIndex, localPortVia: r.localPortVia,
-          chassisIdSubtype: r.chassisIdSubtype, chassisId: r.chassisId, portIdSubtype: r.portIdSubtype, portId: r.portId, portDesc: r.portDesc,
-          sysName: r.sysName, sysDesc: r.sysDesc, capS: JSON.stringify(r.capSupported), capE: JSON.stringify(r.capEnabled), addrs: JSON.stringify(r.managementAddresses), mib: r.mib, now,
+          device,
+          key: lldpKey(r),
+          switchId,
+          rawIndex: r.rawIndex,
+          localPortNum: r.localPortNum,
+          localIfIndex: r.localIfIndex,
+          localPortVia: r.localPortVia,
+          chassisIdSubtype: r.chassisIdSubtype,
+          chassisId: r.chassisId,
+          portIdSubtype: r.portIdSubtype,
+          portId: r.portId,
+          portDesc: r.portDesc,
+          sysName: r.sysName,
+          sysDesc: r.sysDesc,
+          capS: JSON.stringify(r.capSupported),
+          capE: JSON.stringify(r.capEnabled),
+          addrs: JSON.stringify(r.managementAddresses),
+          mib: r.mib,
+          now,
         });
       }
     });
@@ -70,12 +96,14 @@ export class SqliteObservationStore implements SnmpObservationStore {
     const up = this.st(`INSERT INTO snmp_fdb VALUES (@device,@mib,@vlan,@mac,@switchId,@bridgePort,@ifIndex,@now,@now,0)
       ON CONFLICT(device,mib,vlan,mac) DO UPDATE SET switch_id=excluded.switch_id, bridge_port=excluded.bridge_port, if_index=excluded.if_index, last_seen=excluded.last_seen, missed=0`);
     this.replace('snmp_fdb', device, keepMissed, () => {
-      for (const r of rows) up.run({ device, mib: r.mib, vlan: r.vlan ?? -1, mac: r.mac, switchId, bridgePort: r.bridgePort, ifIndex: r.ifIndex, now });
+      for (const r of rows)
+        up.run({ device, mib: r.mib, vlan: r.vlan ?? -1, mac: r.mac, switchId, bridgePort: r.bridgePort, ifIndex: r.ifIndex, now });
     });
   }
 
   recordCdp(device: string, switchId: string, rows: readonly CdpEntry[], now: number, keepMissed: number): void {
-    const up = this.st(`INSERT INTO snmp_cdp VALUES (@device,@key,@switchId,@ifIndex,@deviceIndex,@deviceId,@devicePort,@platform,@address,@capabilities,@now,@now,0)
+    const up = this
+      .st(`INSERT INTO snmp_cdp VALUES (@device,@key,@switchId,@ifIndex,@deviceIndex,@deviceId,@devicePort,@platform,@address,@capabilities,@now,@now,0)
       ON CONFLICT(device,row_key) DO UPDATE SET switch_id=excluded.switch_id, device_index=excluded.device_index, platform=excluded.platform, address=excluded.address,
       capabilities=excluded.capabilities, last_seen=excluded.last_seen, missed=0`);
     this.replace('snmp_cdp', device, keepMissed, () => {
@@ -91,15 +119,30 @@ export class SqliteObservationStore implements SnmpObservationStore {
 
   lldpRows(f: RowFilter = {}): LldpObservation[] {
     const w = this.where(f);
-    return (this.db.prepare(`SELECT * FROM snmp_lldp${w.sql} ORDER BY device, local_port_num, raw_index`).all(...w.args) as Row[]).map((r) => ({
-      device: String(r.device), switchId: String(r.switch_id), rawIndex: String(r.raw_index),
-      localPortNum: num(r.local_port_num), localIfIndex: num(r.local_if_index), localPortVia: str(r.local_port_via) as ResolvedVia | null,
-      chassisIdSubtype: num(r.chassis_id_subtype), chassisId: str(r.chassis_id), portIdSubtype: num(r.port_id_subtype), portId: str(r.port_id),
-      portDesc: str(r.port_desc), sysName: str(r.sys_name), sysDesc: str(r.sys_desc),
-      capSupported: JSON.parse(String(r.cap_supported)) as string[], capEnabled: JSON.parse(String(r.cap_enabled)) as string[],
-      managementAddresses: JSON.parse(String(r.man_addrs)) as string[], mib: r.mib as 'lldp' | 'lldp-v2',
-      firstSeen: Number(r.first_seen), lastSeen: Number(r.last_seen), missed: Number(r.missed),
-    }));
+    return (this.db.prepare(`SELECT * FROM snmp_lldp${w.sql} ORDER BY device, local_port_num, raw_index`).all(...w.args) as Row[]).map(
+      (r) => ({
+        device: String(r.device),
+        switchId: String(r.switch_id),
+        rawIndex: String(r.raw_index),
+        localPortNum: num(r.local_port_num),
+        localIfIndex: num(r.local_if_index),
+        localPortVia: str(r.local_port_via) as ResolvedVia | null,
+        chassisIdSubtype: num(r.chassis_id_subtype),
+        chassisId: str(r.chassis_id),
+        portIdSubtype: num(r.port_id_subtype),
+        portId: str(r.port_id),
+        portDesc: str(r.port_desc),
+        sysName: str(r.sys_name),
+        sysDesc: str(r.sys_desc),
+        capSupported: JSON.parse(String(r.cap_supported)) as string[],
+        capEnabled: JSON.parse(String(r.cap_enabled)) as string[],
+        managementAddresses: JSON.parse(String(r.man_addrs)) as string[],
+        mib: r.mib as 'lldp' | 'lldp-v2',
+        firstSeen: Number(r.first_seen),
+        lastSeen: Number(r.last_seen),
+        missed: Number(r.missed),
+      }),
+    );
   }
 
   fdbRows(f: RowFilter & { mac?: string } = {}): FdbObservation[] {
@@ -110,18 +153,34 @@ export class SqliteObservationStore implements SnmpObservationStore {
       w.args.push(f.mac.toLowerCase());
     }
     return (this.db.prepare(sql + ' ORDER BY device, vlan, mac').all(...w.args) as Row[]).map((r) => ({
-      device: String(r.device), switchId: String(r.switch_id), vlan: Number(r.vlan) < 0 ? null : Number(r.vlan), mac: String(r.mac),
-      bridgePort: Number(r.bridge_port), ifIndex: num(r.if_index), mib: r.mib as 'qbridge' | 'bridge',
-      firstSeen: Number(r.first_seen), lastSeen: Number(r.last_seen), missed: Number(r.missed),
+      device: String(r.device),
+      switchId: String(r.switch_id),
+      vlan: Number(r.vlan) < 0 ? null : Number(r.vlan),
+      mac: String(r.mac),
+      bridgePort: Number(r.bridge_port),
+      ifIndex: num(r.if_index),
+      mib: r.mib as 'qbridge' | 'bridge',
+      firstSeen: Number(r.first_seen),
+      lastSeen: Number(r.last_seen),
+      missed: Number(r.missed),
     }));
   }
 
   cdpRows(f: RowFilter = {}): CdpObservation[] {
     const w = this.where(f);
     return (this.db.prepare(`SELECT * FROM snmp_cdp${w.sql} ORDER BY device, if_index, device_index`).all(...w.args) as Row[]).map((r) => ({
-      device: String(r.device), switchId: String(r.switch_id), ifIndex: Number(r.if_index), deviceIndex: Number(r.device_index),
-      remoteDeviceId: str(r.remote_device_id), remotePort: str(r.remote_port), platform: str(r.platform), address: str(r.address), capabilities: num(r.capabilities),
-      firstSeen: Number(r.first_seen), lastSeen: Number(r.last_seen), missed: Number(r.missed),
+      device: String(r.device),
+      switchId: String(r.switch_id),
+      ifIndex: Number(r.if_index),
+      deviceIndex: Number(r.device_index),
+      remoteDeviceId: str(r.remote_device_id),
+      remotePort: str(r.remote_port),
+      platform: str(r.platform),
+      address: str(r.address),
+      capabilities: num(r.capabilities),
+      firstSeen: Number(r.first_seen),
+      lastSeen: Number(r.last_seen),
+      missed: Number(r.missed),
     }));
   }
 }

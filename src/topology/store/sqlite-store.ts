@@ -69,10 +69,12 @@ export class SqliteGraphStore extends SqliteReader implements GraphStore, GraphT
         insNode: p(`INSERT INTO nodes(id, type, name, host, origin, created_at, updated_at, revision, metadata) VALUES (?,?,?,?,?,?,?,?,?)
                     ON CONFLICT(id) DO UPDATE SET type=excluded.type, name=excluded.name, host=excluded.host, origin=excluded.origin,
                     updated_at=excluded.updated_at, revision=excluded.revision, metadata=excluded.metadata`),
-        insEdge: p(`INSERT INTO edges(id, parent, child, relation, host, origin, created_at, updated_at, revision, metadata) VALUES (?,?,?,?,?,?,?,?,?,?)
+        insEdge:
+          p(`INSERT INTO edges(id, parent, child, relation, host, origin, created_at, updated_at, revision, metadata) VALUES (?,?,?,?,?,?,?,?,?,?)
                     ON CONFLICT(id) DO UPDATE SET parent=excluded.parent, child=excluded.child, relation=excluded.relation, host=excluded.host,
                     origin=excluded.origin, updated_at=excluded.updated_at, revision=excluded.revision, metadata=excluded.metadata`),
-        archive: p(`INSERT INTO history(kind, id, revision, valid_from, valid_to, deleted_at, type, name, parent, child, relation, host, origin, created_at, updated_at, metadata)
+        archive:
+          p(`INSERT INTO history(kind, id, revision, valid_from, valid_to, deleted_at, type, name, parent, child, relation, host, origin, created_at, updated_at, metadata)
                     VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`),
         delNode: p('DELETE FROM nodes WHERE id = ?'),
         delEdge: p('DELETE FROM edges WHERE id = ?'),
@@ -82,7 +84,7 @@ export class SqliteGraphStore extends SqliteReader implements GraphStore, GraphT
         exists: p('SELECT 1 FROM nodes WHERE id = ?'),
         setAlias: p('INSERT INTO aliases(key, id, created_at) VALUES (?,?,?) ON CONFLICT(key) DO UPDATE SET id = excluded.id'),
         pruneHist: p('DELETE FROM history WHERE valid_to < ?'),
-        pruneCount: p("SELECT kind, count(*) AS c FROM history WHERE valid_to < ? GROUP BY kind"),
+        pruneCount: p('SELECT kind, count(*) AS c FROM history WHERE valid_to < ? GROUP BY kind'),
       };
     }
     this.runTx = (fn) => database.transaction(fn)();
@@ -116,9 +118,22 @@ export class SqliteGraphStore extends SqliteReader implements GraphStore, GraphT
   private archive(kind: 'n' | 'e', el: GraphNode | GraphEdge, validTo: number, deletedAt: number | null): void {
     const e = el as GraphEdge;
     this.w.archive!.run(
-      kind, el.ID, el.Revision, el.UpdatedAt, validTo, deletedAt,
-      str(el.Metadata.Type), str(el.Metadata.Name), e.Parent ?? null, e.Child ?? null, str(el.Metadata.RelationType),
-      el.Host, el.Origin, el.CreatedAt, el.UpdatedAt, JSON.stringify(el.Metadata),
+      kind,
+      el.ID,
+      el.Revision,
+      el.UpdatedAt,
+      validTo,
+      deletedAt,
+      str(el.Metadata.Type),
+      str(el.Metadata.Name),
+      e.Parent ?? null,
+      e.Child ?? null,
+      str(el.Metadata.RelationType),
+      el.Host,
+      el.Origin,
+      el.CreatedAt,
+      el.UpdatedAt,
+      JSON.stringify(el.Metadata),
     );
   }
 
@@ -142,7 +157,9 @@ export class SqliteGraphStore extends SqliteReader implements GraphStore, GraphT
       const host = input.Host ?? existing.Host;
       const origin = input.Origin ?? existing.Origin;
       const same =
-        JSON.stringify(md) === JSON.stringify(existing.Metadata) && host === existing.Host && origin === existing.Origin &&
+        JSON.stringify(md) === JSON.stringify(existing.Metadata) &&
+        host === existing.Host &&
+        origin === existing.Origin &&
         Object.entries(extra).every(([k, v]) => (existing as Record<string, unknown>)[k] === v);
       if (same) return undefined;
       const updatedAt = Math.max(input.UpdatedAt ?? now, existing.UpdatedAt);
@@ -175,7 +192,17 @@ export class SqliteGraphStore extends SqliteReader implements GraphStore, GraphT
     const n = this.next(existing, input, opts.merge ?? false, {});
     if (!n) return undefined;
     if (existing) this.archive('n', existing, n.UpdatedAt, null);
-    this.w.insNode!.run(n.ID, str(n.Metadata.Type), str(n.Metadata.Name), n.Host, n.Origin, n.CreatedAt, n.UpdatedAt, n.Revision, JSON.stringify(n.Metadata));
+    this.w.insNode!.run(
+      n.ID,
+      str(n.Metadata.Type),
+      str(n.Metadata.Name),
+      n.Host,
+      n.Origin,
+      n.CreatedAt,
+      n.UpdatedAt,
+      n.Revision,
+      JSON.stringify(n.Metadata),
+    );
     this.indexKeys(n.ID, n.Metadata);
     this.emit({ type: existing ? 'NodeUpdated' : 'NodeAdded', node: n });
     return n;
@@ -193,7 +220,18 @@ export class SqliteGraphStore extends SqliteReader implements GraphStore, GraphT
     const e = this.next<GraphEdge>(existing, input, opts.merge ?? false, { Parent: input.Parent, Child: input.Child });
     if (!e) return undefined;
     if (existing) this.archive('e', existing, e.UpdatedAt, null);
-    this.w.insEdge!.run(e.ID, e.Parent, e.Child, str(e.Metadata.RelationType), e.Host, e.Origin, e.CreatedAt, e.UpdatedAt, e.Revision, JSON.stringify(e.Metadata));
+    this.w.insEdge!.run(
+      e.ID,
+      e.Parent,
+      e.Child,
+      str(e.Metadata.RelationType),
+      e.Host,
+      e.Origin,
+      e.CreatedAt,
+      e.UpdatedAt,
+      e.Revision,
+      JSON.stringify(e.Metadata),
+    );
     this.emit({ type: existing ? 'EdgeUpdated' : 'EdgeAdded', edge: e });
     return e;
   }
@@ -232,7 +270,7 @@ export class SqliteGraphStore extends SqliteReader implements GraphStore, GraphT
   }
 
   idsByOrigin(origin: string): { nodes: string[]; edges: string[] } {
-    const pluck = (sql: string) => (this.database.prepare(sql).pluck().all(origin) as string[]);
+    const pluck = (sql: string) => this.database.prepare(sql).pluck().all(origin) as string[];
     return { nodes: pluck('SELECT id FROM nodes WHERE origin = ?'), edges: pluck('SELECT id FROM edges WHERE origin = ?') };
   }
 
@@ -248,11 +286,18 @@ export class SqliteGraphStore extends SqliteReader implements GraphStore, GraphT
 
   /** Revisions of one element, oldest first, the live one last (DeletedAt on the final one when deleted). */
   historyOf(id: string): (GraphNode | GraphEdge)[] {
-    const rows = this.database.prepare('SELECT * FROM history WHERE id = ? ORDER BY valid_from, revision').all(id) as (RawRow & { kind: string })[];
+    const rows = this.database.prepare('SELECT * FROM history WHERE id = ? ORDER BY valid_from, revision').all(id) as (RawRow & {
+      kind: string;
+    })[];
     const out: (GraphNode | GraphEdge)[] = rows.map((r) => {
       const el: GraphNode = {
-        ID: r.id, Metadata: JSON.parse(r.metadata) as Metadata, Host: r.host, Origin: r.origin,
-        CreatedAt: r.created_at, UpdatedAt: r.updated_at, Revision: r.revision,
+        ID: r.id,
+        Metadata: JSON.parse(r.metadata) as Metadata,
+        Host: r.host,
+        Origin: r.origin,
+        CreatedAt: r.created_at,
+        UpdatedAt: r.updated_at,
+        Revision: r.revision,
       };
       if (r.deleted_at != null) el.DeletedAt = r.deleted_at;
       return r.kind === 'e' ? { ...el, Parent: r.parent ?? '', Child: r.child ?? '' } : el;

@@ -15,7 +15,8 @@ export class SqlitePortSeries implements PortSeriesStore {
     this.ins = db.prepare('INSERT INTO port_metrics VALUES (?,?,?,?,?,?,?,?,?,?,?,?)');
     this.move = db.prepare(`UPDATE port_metrics SET node_id = (SELECT value FROM json_each(@moved) WHERE key = port_metrics.node_id)
       WHERE node_id IN (SELECT key FROM json_each(@moved))`);
-    this.byNode = db.prepare(`SELECT node_id AS nodeId, source, start, last, rx_bytes AS rxBytes, tx_bytes AS txBytes, rx_packets AS rxPackets,
+    this.byNode =
+      db.prepare(`SELECT node_id AS nodeId, source, start, last, rx_bytes AS rxBytes, tx_bytes AS txBytes, rx_packets AS rxPackets,
       tx_packets AS txPackets, rx_errors AS rxErrors, tx_errors AS txErrors, rx_dropped AS rxDropped, tx_dropped AS txDropped
       FROM port_metrics WHERE node_id = ? ORDER BY last, rowid`);
   }
@@ -24,7 +25,20 @@ export class SqlitePortSeries implements PortSeriesStore {
     if (rows.length === 0) return;
     this.db.transaction(() => {
       for (const r of rows) {
-        this.ins.run(r.nodeId, r.source, r.start, r.last, r.rxBytes, r.txBytes, r.rxPackets, r.txPackets, r.rxErrors, r.txErrors, r.rxDropped, r.txDropped);
+        this.ins.run(
+          r.nodeId,
+          r.source,
+          r.start,
+          r.last,
+          r.rxBytes,
+          r.txBytes,
+          r.rxPackets,
+          r.txPackets,
+          r.rxErrors,
+          r.txErrors,
+          r.rxDropped,
+          r.txDropped,
+        );
       }
     })();
   }
@@ -55,7 +69,8 @@ export class SqliteTemplateStore implements NetflowTemplateStore {
   private readonly selectAll: Statement;
 
   constructor(db: Database) {
-    this.upsert = db.prepare(`INSERT INTO netflow_templates (exporter, domain, template_id, version, options, scope_count, fields, updated_ms)
+    this.upsert =
+      db.prepare(`INSERT INTO netflow_templates (exporter, domain, template_id, version, options, scope_count, fields, updated_ms)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?)
       ON CONFLICT (exporter, domain, template_id) DO UPDATE SET version = excluded.version, options = excluded.options,
         scope_count = excluded.scope_count, fields = excluded.fields, updated_ms = excluded.updated_ms`);
@@ -104,7 +119,9 @@ export class SqliteDeviceStore implements SnmpDeviceStore {
 
   constructor(db: Database) {
     this.selectAll = db.prepare('SELECT id, body FROM snmp_devices ORDER BY created_at, id');
-    this.upsert = db.prepare('INSERT INTO snmp_devices VALUES (?,?,?,?) ON CONFLICT(id) DO UPDATE SET body = excluded.body, updated_at = excluded.updated_at');
+    this.upsert = db.prepare(
+      'INSERT INTO snmp_devices VALUES (?,?,?,?) ON CONFLICT(id) DO UPDATE SET body = excluded.body, updated_at = excluded.updated_at',
+    );
     this.remove = db.prepare('DELETE FROM snmp_devices WHERE id = ?');
   }
 

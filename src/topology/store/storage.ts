@@ -31,8 +31,10 @@ export class StorageVersionError extends Error {
     readonly found: number,
     readonly supported: number,
   ) {
-    super(`${file}: schema version ${found} is newer than this Canopy supports (${supported}); ` +
-      'run the Canopy version that wrote it, or point storage.dataDir at another directory');
+    super(
+      `${file}: schema version ${found} is newer than this Canopy supports (${supported}); ` +
+        'run the Canopy version that wrote it, or point storage.dataDir at another directory',
+    );
     this.name = 'StorageVersionError';
   }
 }

@@ -134,7 +134,11 @@ export class App {
     const text = linkSummary(c);
     $('counts').textContent = `${this.vm.nodes.length} nodes · ${this.vm.links.length} links shown`;
     for (const el of document.querySelectorAll('.summary')) {
-      el.replaceChildren(h('span', { class: c.down ? 'down' : '' }, text.down), h('span', { class: 'sep' }, ' · '), h('span', { class: c.degraded ? 'deg' : '' }, text.degraded));
+      el.replaceChildren(
+        h('span', { class: c.down ? 'down' : '' }, text.down),
+        h('span', { class: 'sep' }, ' · '),
+        h('span', { class: c.degraded ? 'deg' : '' }, text.degraded),
+      );
     }
   }
 

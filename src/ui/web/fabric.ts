@@ -60,7 +60,8 @@ export function generateFabric(spec: FabricSpec, ids: FabricIds = plainIds): Fab
   const f: Fabric = { nodes: [], edges: [], wires: [], hosts: [], spineIds: [], leafIds: [] };
   const speed = spec.speed ?? 25e9;
   let macSeq = 1;
-  const own = (p: string, c: string) => f.edges.push({ ID: ids.edge(p, c, 'ownership'), Parent: p, Child: c, Metadata: { RelationType: 'ownership' } });
+  const own = (p: string, c: string) =>
+    f.edges.push({ ID: ids.edge(p, c, 'ownership'), Parent: p, Child: c, Metadata: { RelationType: 'ownership' } });
   const wire = (a: string, b: string, tier: 'spine-leaf' | 'leaf-host') => {
     f.edges.push({ ID: ids.edge(a, b, 'layer2'), Parent: a, Child: b, Metadata: { RelationType: 'layer2', Evidence: ['lldp-snmp'] } });
     f.wires.push({ a, b, tier });
@@ -69,7 +70,16 @@ export function generateFabric(spec: FabricSpec, ids: FabricIds = plainIds): Fab
     const id = ids.switch(name);
     f.nodes.push({
       ID: id,
-      Metadata: { Type: 'switch', Name: name, ...(spec.omitRoles ? {} : { Role: role }), State: 'UP', MAC: mac(macSeq++), MgmtAddress: `192.0.2.${i + 1}`, Vendor: 'Canopy', Model: 'sim-48' },
+      Metadata: {
+        Type: 'switch',
+        Name: name,
+        ...(spec.omitRoles ? {} : { Role: role }),
+        State: 'UP',
+        MAC: mac(macSeq++),
+        MgmtAddress: `192.0.2.${i + 1}`,
+        Vendor: 'Canopy',
+        Model: 'sim-48',
+      },
     });
     return id;
   };
@@ -78,7 +88,10 @@ export function generateFabric(spec: FabricSpec, ids: FabricIds = plainIds): Fab
     const i = (nextPort.get(s) ?? 0) + 1;
     nextPort.set(s, i);
     const id = ids.port(s, i);
-    f.nodes.push({ ID: id, Metadata: { Type: 'port', Name: `Ethernet${i}`, IfIndex: i, State: 'UP', Speed: speed, MAC: mac(macSeq++), MTU: 9216 } });
+    f.nodes.push({
+      ID: id,
+      Metadata: { Type: 'port', Name: `Ethernet${i}`, IfIndex: i, State: 'UP', Speed: speed, MAC: mac(macSeq++), MTU: 9216 },
+    });
     own(s, id);
     return id;
   };
@@ -95,14 +108,20 @@ export function generateFabric(spec: FabricSpec, ids: FabricIds = plainIds): Fab
       const ifId = ids.iface(id, `eth${n}`);
       const m = mac(macSeq++);
       const ip = `10.${(h >> 8) & 0xff}.${h & 0xff}.${10 + n}`;
-      f.nodes.push({ ID: ifId, Metadata: { Type: 'device', Name: `eth${n}`, State: 'UP', Speed: speed, MAC: m, MTU: 1500, IPV4: [`${ip}/24`] } });
+      f.nodes.push({
+        ID: ifId,
+        Metadata: { Type: 'device', Name: `eth${n}`, State: 'UP', Speed: speed, MAC: m, MTU: 1500, IPV4: [`${ip}/24`] },
+      });
       own(id, ifId);
       if (n === 0) f.hosts.push({ id, name, mac: m, ip, tor: li >= 0 ? f.leafIds[li]! : '' });
       if (li >= 0) wire(port(f.leafIds[(li + n) % spec.leaves]!), ifId, 'leaf-host');
     }
     for (let c = 0; c < spec.containersPerHost; c++) {
       const cid = ids.container(id, c);
-      f.nodes.push({ ID: cid, Metadata: { Type: 'container', Name: `${name}-app${c}`, Container: { Runtime: 'containerd', Image: 'app:1' } } });
+      f.nodes.push({
+        ID: cid,
+        Metadata: { Type: 'container', Name: `${name}-app${c}`, Container: { Runtime: 'containerd', Image: 'app:1' } },
+      });
       own(id, cid);
     }
   }

@@ -33,7 +33,11 @@ async function boot(): Promise<void> {
     ok = true; // collector unreachable: start anyway, the subscriber retries and shows the banner
   }
   if (!ok) await showLogin();
-  const app = new App({ kiosk: params.get('kiosk') === '1', cycleSeconds: Number(params.get('cycle') ?? 20), expandAll: params.get('expand') === 'all' });
+  const app = new App({
+    kiosk: params.get('kiosk') === '1',
+    cycleSeconds: Number(params.get('cycle') ?? 20),
+    expandAll: params.get('expand') === 'all',
+  });
   installTestHooks(app);
   app.start();
 }

@@ -59,7 +59,11 @@ export function installTestHooks(app: App): void {
       await new Promise<void>((done) => {
         const step = (t: number) => {
           const p = (t - start) / ms;
-          r.setCamera({ ...fit, x: fit.x + (Math.sin(p * 2 * Math.PI) * span) / 3, k: fit.k * 2 ** (1.5 * Math.abs(Math.sin(p * Math.PI))) });
+          r.setCamera({
+            ...fit,
+            x: fit.x + (Math.sin(p * 2 * Math.PI) * span) / 3,
+            k: fit.k * 2 ** (1.5 * Math.abs(Math.sin(p * Math.PI))),
+          });
           if (p < 1) requestAnimationFrame(step);
           else done();
         };

@@ -88,7 +88,15 @@ describe('parsePacket layers', () => {
     const frame = Buffer.concat([hex('020000000002 020000000001 8847 00064000 000c8140'), ipv4]);
     const out = rec();
     expect(parsePacket(frame, 0, frame.length, 'ethernet', out)).toBe(40);
-    expect(out).toMatchObject({ mplsLabels: [100, 200], srcAddr: '10.0.0.1', dstAddr: '10.0.0.2', proto: 6, srcPort: 8080, dstPort: 80, tcpFlags: 0x12 });
+    expect(out).toMatchObject({
+      mplsLabels: [100, 200],
+      srcAddr: '10.0.0.1',
+      dstAddr: '10.0.0.2',
+      proto: 6,
+      srcPort: 8080,
+      dstPort: 80,
+      tcpFlags: 0x12,
+    });
   });
 
   it('non-first IPv4 fragments carry no ports', () => {
@@ -142,17 +150,22 @@ describe('parsePacket fuzz', () => {
   it('never throws and never reads outside its window', () => {
     const runs = Number(process.env.FUZZ_RUNS ?? 2000);
     fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 200 }), fc.constantFrom('ethernet', 'ipv4', 'ipv6' as const), fc.nat(220), (bytes, proto, len) => {
-        const buf = Buffer.from(bytes);
-        const out = rec();
-        const l3 = parsePacket(buf, 0, len, proto, out, { decapVxlan: true });
-        expect(l3).toBeGreaterThanOrEqual(0);
-        // The same bytes followed by garbage give the same result when the window excludes it.
-        const padded = Buffer.concat([buf.subarray(0, Math.min(len, buf.length)), Buffer.alloc(64, 0x45)]);
-        const out2 = rec();
-        parsePacket(padded, 0, Math.min(len, buf.length), proto, out2, { decapVxlan: true });
-        expect(out2).toEqual(out);
-      }),
+      fc.property(
+        fc.uint8Array({ maxLength: 200 }),
+        fc.constantFrom('ethernet', 'ipv4', 'ipv6' as const),
+        fc.nat(220),
+        (bytes, proto, len) => {
+          const buf = Buffer.from(bytes);
+          const out = rec();
+          const l3 = parsePacket(buf, 0, len, proto, out, { decapVxlan: true });
+          expect(l3).toBeGreaterThanOrEqual(0);
+          // The same bytes followed by garbage give the same result when the window excludes it.
+          const padded = Buffer.concat([buf.subarray(0, Math.min(len, buf.length)), Buffer.alloc(64, 0x45)]);
+          const out2 = rec();
+          parsePacket(padded, 0, Math.min(len, buf.length), proto, out2, { decapVxlan: true });
+          expect(out2).toEqual(out);
+        },
+      ),
       { numRuns: runs },
     );
   });

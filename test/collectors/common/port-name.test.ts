@@ -10,7 +10,8 @@ import { AGENT, CHASSIS, env, ovsDatagrams, poll } from '../flows/merge-env.ts';
 /** The names the OVS capture's port-name records (format 1005) give, by ifIndex. */
 function ovsPortNames(): Map<number, string> {
   const names = new Map<number, string>();
-  for (const d of ovsDatagrams()) for (const c of decodeSflow(d.data).counters) if (c.format === 1005 && c.ifIndex) names.set(c.ifIndex, c.portName as string);
+  for (const d of ovsDatagrams())
+    for (const c of decodeSflow(d.data).counters) if (c.format === 1005 && c.ifIndex) names.set(c.ifIndex, c.portName as string);
   return names;
 }
 

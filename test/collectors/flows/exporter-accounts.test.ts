@@ -67,7 +67,18 @@ describe('per-exporter accounting', () => {
     const a = acc.datagram('sflow', '10.0.0.1', 1000);
     // The new exporter's gap series exists at 0.
     expect(await sample(registry, 'canopy_sequence_gaps_total', { protocol: 'sflow', exporter: '10.0.0.1' })).toBe(0);
-    for (const [space, seq] of [[0, 10], [0, 11], [1, 500], [0, 15], [1, 501], [0, 3], [0, 4], [1, 2 ** 31 + 600], [1, 2 ** 31 + 602]] as const) acc.sequence(a, space, seq);
+    for (const [space, seq] of [
+      [0, 10],
+      [0, 11],
+      [1, 500],
+      [0, 15],
+      [1, 501],
+      [0, 3],
+      [0, 4],
+      [1, 2 ** 31 + 600],
+      [1, 2 ** 31 + 602],
+    ] as const)
+      acc.sequence(a, space, seq);
     // 12..14 lost in space 0, 2^31+601 in space 1; the step back to 3 and the jump of 2^31 are restarts.
     expect(a.stats.sequenceGaps).toBe(4);
     expect(await sample(registry, 'canopy_sequence_gaps_total', { protocol: 'sflow', exporter: '10.0.0.1' })).toBe(4);

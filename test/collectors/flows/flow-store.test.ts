@@ -30,9 +30,30 @@ const OLD_SCHEMA = `
 `;
 
 const entry = (o: Partial<FlowEntry>): FlowEntry => ({
-  protocol: 'sflow', exporter: '10.0.0.1', deviceId: 'dev', inIf: 1, outIf: 2, inPortId: 'p1', outPortId: 'p2', vlan: 0,
-  srcAddr: '', dstAddr: '', proto: 0, srcPort: 0, dstPort: 0, srcMac: '', dstMac: '', etherType: 0,
-  first: 120_000, last: 120_000, bytes: 100, packets: 1, flows: 1, samplingRate: 1, samplingMissing: false, ...o,
+  protocol: 'sflow',
+  exporter: '10.0.0.1',
+  deviceId: 'dev',
+  inIf: 1,
+  outIf: 2,
+  inPortId: 'p1',
+  outPortId: 'p2',
+  vlan: 0,
+  srcAddr: '',
+  dstAddr: '',
+  proto: 0,
+  srcPort: 0,
+  dstPort: 0,
+  srcMac: '',
+  dstMac: '',
+  etherType: 0,
+  first: 120_000,
+  last: 120_000,
+  bytes: 100,
+  packets: 1,
+  flows: 1,
+  samplingRate: 1,
+  samplingMissing: false,
+  ...o,
 });
 
 describe('flow store schema upgrade', () => {
@@ -41,15 +62,32 @@ describe('flow store schema upgrade', () => {
     const path = join(dir, 'canopy.db');
     const db = new Database(path);
     db.exec(OLD_SCHEMA);
-    db.prepare(`INSERT INTO flows VALUES (120000, 120000, 'sflow', '10.0.0.1', 'dev', 1, 2, 'p1', 'p2', 0, '192.0.2.1', '192.0.2.2', 6, 1000, 22, 500, 5, 1, 1, 0)`).run();
-    db.prepare(`INSERT INTO flows_1m VALUES (120000, 'sflow', '10.0.0.1', 'dev', 1, 2, 'p1', 'p2', 0, '192.0.2.1', '192.0.2.2', 6, 1000, 22, 500, 5, 1)`).run();
+    db.prepare(
+      `INSERT INTO flows VALUES (120000, 120000, 'sflow', '10.0.0.1', 'dev', 1, 2, 'p1', 'p2', 0, '192.0.2.1', '192.0.2.2', 6, 1000, 22, 500, 5, 1, 1, 0)`,
+    ).run();
+    db.prepare(
+      `INSERT INTO flows_1m VALUES (120000, 'sflow', '10.0.0.1', 'dev', 1, 2, 'p1', 'p2', 0, '192.0.2.1', '192.0.2.2', 6, 1000, 22, 500, 5, 1)`,
+    ).run();
     db.close();
     let storage = openSqliteStorage({ path });
     let store = new FlowStore(storage.flows);
-    expect(store.query({}, 0)).toEqual([expect.objectContaining({ srcAddr: '192.0.2.1', protoName: 'TCP', srcMac: '', dstMac: '', etherType: 0, etherTypeName: '', bytes: 500 })]);
+    expect(store.query({}, 0)).toEqual([
+      expect.objectContaining({
+        srcAddr: '192.0.2.1',
+        protoName: 'TCP',
+        srcMac: '',
+        dstMac: '',
+        etherType: 0,
+        etherTypeName: '',
+        bytes: 500,
+      }),
+    ]);
     expect(store.query({ from: 60_000 }, 1e12)).toEqual([expect.objectContaining({ srcAddr: '192.0.2.1', bytes: 500 })]);
     // Two ARP stations in the same minute: two rollup rows, not one (the rollup key has the MACs).
-    store.write([entry({ srcMac: '02:00:00:00:00:01', dstMac: 'ff:ff:ff:ff:ff:ff', etherType: 0x0806 }), entry({ srcMac: '02:00:00:00:00:02', dstMac: 'ff:ff:ff:ff:ff:ff', etherType: 0x0806 })]);
+    store.write([
+      entry({ srcMac: '02:00:00:00:00:01', dstMac: 'ff:ff:ff:ff:ff:ff', etherType: 0x0806 }),
+      entry({ srcMac: '02:00:00:00:00:02', dstMac: 'ff:ff:ff:ff:ff:ff', etherType: 0x0806 }),
+    ]);
     const rolled = store.query({ from: 60_000, addr: 'ff:ff:ff:ff:ff:ff' }, 1e12);
     expect(rolled.map((r) => r.srcMac).sort()).toEqual(['02:00:00:00:00:01', '02:00:00:00:00:02']);
     expect(rolled[0]).toMatchObject({ etherTypeName: 'ARP', bytes: 100 });

@@ -8,17 +8,33 @@ import { FlowWriter } from '../../../src/collectors/flows/flow-writer.ts';
 import { silentLogger } from '../../../src/util/log.ts';
 
 const rec = (o: Partial<FlowRecord> = {}): FlowRecord => ({
-  type: 'flow', protocol: 'sflow', exporter: '10.0.0.1', subAgentId: 0, inIf: 1, outIf: 2, srcAddr: '192.0.2.1', dstAddr: '198.51.100.1',
-  proto: 6, srcPort: 40000, dstPort: 443, bytes: 100, packets: 1, ...o,
+  type: 'flow',
+  protocol: 'sflow',
+  exporter: '10.0.0.1',
+  subAgentId: 0,
+  inIf: 1,
+  outIf: 2,
+  srcAddr: '192.0.2.1',
+  dstAddr: '198.51.100.1',
+  proto: 6,
+  srcPort: 40000,
+  dstPort: 443,
+  bytes: 100,
+  packets: 1,
+  ...o,
 });
 
 function table(max = 1000) {
   const flushed: FlowEntry[][] = [];
   let attributions = 0;
-  const t = new FlowTable(max, (e) => flushed.push(e), () => {
-    attributions++;
-    return { deviceId: 'dev', inPortId: 'in', outPortId: null };
-  });
+  const t = new FlowTable(
+    max,
+    (e) => flushed.push(e),
+    () => {
+      attributions++;
+      return { deviceId: 'dev', inPortId: 'in', outPortId: null };
+    },
+  );
   return { t, flushed, attributions: () => attributions };
 }
 
@@ -29,17 +45,37 @@ describe('flow table', () => {
     expect(t.size).toBe(1);
     expect(attributions()).toBe(1);
     const [e] = t.drain();
-    expect(e).toMatchObject({ bytes: 500_000, packets: 5000, flows: 5, first: 1000, last: 1004, samplingRate: 1000, deviceId: 'dev', inPortId: 'in' });
+    expect(e).toMatchObject({
+      bytes: 500_000,
+      packets: 5000,
+      flows: 5,
+      first: 1000,
+      last: 1004,
+      samplingRate: 1000,
+      deviceId: 'dev',
+      inPortId: 'in',
+    });
     expect(t.size).toBe(0);
   });
 
   it('keeps every field of the key apart', () => {
     const { t } = table();
     const variants: Partial<FlowRecord>[] = [
-      {}, { protocol: 'ipfix' }, { exporter: '10.0.0.2' }, { subAgentId: 1 }, { inIf: 3 }, { outIf: 3 }, { srcVlan: 10 }, { srcAddr: '192.0.2.2' },
-      { dstAddr: '198.51.100.2' }, { proto: 17 }, { srcPort: 40001 }, { dstPort: 80 },
+      {},
+      { protocol: 'ipfix' },
+      { exporter: '10.0.0.2' },
+      { subAgentId: 1 },
+      { inIf: 3 },
+      { outIf: 3 },
+      { srcVlan: 10 },
+      { srcAddr: '192.0.2.2' },
+      { dstAddr: '198.51.100.2' },
+      { proto: 17 },
+      { srcPort: 40001 },
+      { dstPort: 80 },
       // Values that a careless hash would fold together: swapped addresses and swapped ports.
-      { srcAddr: '198.51.100.1', dstAddr: '192.0.2.1' }, { srcPort: 443, dstPort: 40000 },
+      { srcAddr: '198.51.100.1', dstAddr: '192.0.2.1' },
+      { srcPort: 443, dstPort: 40000 },
     ];
     for (const v of variants) t.add('sflow', rec(v), 1, false, 1);
     for (const v of variants) t.add('sflow', rec(v), 1, false, 2);
@@ -49,21 +85,44 @@ describe('flow table', () => {
 
   it('keeps non-IP frames apart by MACs and EtherType, and carries them into the entry', () => {
     const { t } = table();
-    const l2 = (o: Partial<FlowRecord>) => rec({ srcAddr: undefined, dstAddr: undefined, proto: undefined, srcPort: undefined, dstPort: undefined, srcMac: '02:00:00:00:00:01', dstMac: 'ff:ff:ff:ff:ff:ff', etherType: 0x0806, ...o });
-    const variants: Partial<FlowRecord>[] = [{}, { srcMac: '02:00:00:00:00:02' }, { dstMac: '02:00:00:00:00:03' }, { etherType: 0x88cc }, { srcMac: 'ff:ff:ff:ff:ff:ff', dstMac: '02:00:00:00:00:01' }];
+    const l2 = (o: Partial<FlowRecord>) =>
+      rec({
+        srcAddr: undefined,
+        dstAddr: undefined,
+        proto: undefined,
+        srcPort: undefined,
+        dstPort: undefined,
+        srcMac: '02:00:00:00:00:01',
+        dstMac: 'ff:ff:ff:ff:ff:ff',
+        etherType: 0x0806,
+        ...o,
+      });
+    const variants: Partial<FlowRecord>[] = [
+      {},
+      { srcMac: '02:00:00:00:00:02' },
+      { dstMac: '02:00:00:00:00:03' },
+      { etherType: 0x88cc },
+      { srcMac: 'ff:ff:ff:ff:ff:ff', dstMac: '02:00:00:00:00:01' },
+    ];
     for (const v of variants) t.add('sflow', l2(v), 1, false, 1);
     for (const v of variants) t.add('sflow', l2(v), 1, false, 2);
     // An IP record with the same MACs is yet another entry.
     t.add('sflow', rec({ srcMac: '02:00:00:00:00:01', dstMac: 'ff:ff:ff:ff:ff:ff', etherType: 0x0800 }), 1, false, 3);
     expect(t.size).toBe(variants.length + 1);
     const out = t.drain();
-    expect(out.find((e) => e.etherType === 0x88cc)).toMatchObject({ srcMac: '02:00:00:00:00:01', dstMac: 'ff:ff:ff:ff:ff:ff', srcAddr: '', flows: 2 });
+    expect(out.find((e) => e.etherType === 0x88cc)).toMatchObject({
+      srcMac: '02:00:00:00:00:01',
+      dstMac: 'ff:ff:ff:ff:ff:ff',
+      srcAddr: '',
+      flows: 2,
+    });
     expect(out.filter((e) => e.srcAddr === '').every((e) => e.flows === 2)).toBe(true);
   });
 
   it('survives many keys (hash collisions chain) and flushes early when full', () => {
     const { t, flushed } = table(50_000);
-    for (let i = 0; i < 60_000; i++) t.add('sflow', rec({ srcAddr: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`, srcPort: i & 0xffff }), 1, false, i);
+    for (let i = 0; i < 60_000; i++)
+      t.add('sflow', rec({ srcAddr: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`, srcPort: i & 0xffff }), 1, false, i);
     expect(t.earlyFlushes).toBe(1);
     expect(flushed[0]).toHaveLength(50_000);
     expect(t.size).toBe(10_000);
@@ -74,9 +133,29 @@ describe('flow table', () => {
 
 function entries(n: number, last = 1_000): FlowEntry[] {
   return Array.from({ length: n }, (_, i) => ({
-    protocol: 'sflow', exporter: '10.0.0.1', deviceId: 'dev', inIf: 1, outIf: 2, inPortId: null, outPortId: null, vlan: 0,
-    srcAddr: `10.0.${(i >> 8) & 255}.${i & 255}`, dstAddr: '10.1.0.1', proto: 6, srcPort: i & 0xffff, dstPort: 443, srcMac: '', dstMac: '', etherType: 0x0800,
-    first: last, last, bytes: 10, packets: 1, flows: 1, samplingRate: 1, samplingMissing: false,
+    protocol: 'sflow',
+    exporter: '10.0.0.1',
+    deviceId: 'dev',
+    inIf: 1,
+    outIf: 2,
+    inPortId: null,
+    outPortId: null,
+    vlan: 0,
+    srcAddr: `10.0.${(i >> 8) & 255}.${i & 255}`,
+    dstAddr: '10.1.0.1',
+    proto: 6,
+    srcPort: i & 0xffff,
+    dstPort: 443,
+    srcMac: '',
+    dstMac: '',
+    etherType: 0x0800,
+    first: last,
+    last,
+    bytes: 10,
+    packets: 1,
+    flows: 1,
+    samplingRate: 1,
+    samplingMissing: false,
   }));
 }
 

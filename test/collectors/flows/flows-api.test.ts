@@ -18,9 +18,26 @@ const H1_MAC = '02:00:00:00:a1:01';
 const H2_MAC = '02:00:00:00:a2:01';
 
 interface Row {
-  protocol: string; exporter: string; deviceId: string; inIf: number; outIf: number; inPortId: string | null; outPortId: string | null;
-  srcAddr: string; dstAddr: string; proto: number; protoName: string; srcPort: number; dstPort: number;
-  srcMac: string; dstMac: string; etherType: number; etherTypeName: string; bytes: number; packets: number; flows: number;
+  protocol: string;
+  exporter: string;
+  deviceId: string;
+  inIf: number;
+  outIf: number;
+  inPortId: string | null;
+  outPortId: string | null;
+  srcAddr: string;
+  dstAddr: string;
+  proto: number;
+  protoName: string;
+  srcPort: number;
+  dstPort: number;
+  srcMac: string;
+  dstMac: string;
+  etherType: number;
+  etherTypeName: string;
+  bytes: number;
+  packets: number;
+  flows: number;
 }
 
 /** The capture's flow records, decoded on their own (what the collector should have stored). */
@@ -65,7 +82,10 @@ async function host(name: string, md: Record<string, unknown>, nic?: { mac: stri
 beforeAll(async () => {
   t = await startTestCollector();
   // The TOR switch as the SNMP poller writes it: the sFlow agent address is its management address.
-  sw = await post('/api/node', { ID: ids.switchByChassis(4, '02:00:00:00:00:fe'), Metadata: { Type: 'switch', Name: 'sfx-sw', MgmtAddress: '10.98.0.254' } });
+  sw = await post('/api/node', {
+    ID: ids.switchByChassis(4, '02:00:00:00:00:fe'),
+    Metadata: { Type: 'switch', Name: 'sfx-sw', MgmtAddress: '10.98.0.254' },
+  });
   for (const i of [2, 3, 5]) {
     await post('/api/node', { ID: port(i), Metadata: { Type: 'port', Name: `sw-p${i}`, IfIndex: i } });
     await post('/api/edge', { Parent: sw, Child: port(i), Metadata: { RelationType: 'ownership' } });
@@ -73,7 +93,8 @@ beforeAll(async () => {
   await send([...udpPayloads(readFileSync(CAPTURE))].map((u) => u.payload));
   // /api/flows flushes the flow table: once the listener has handed every datagram over, all is there.
   const want = sum(records(CAPTURE));
-  for (let i = 0; i < 100 && sum(await get('/api/flows?exporter=10.98.0.254&top=10000')) !== want; i++) await new Promise((r) => setTimeout(r, 50));
+  for (let i = 0; i < 100 && sum(await get('/api/flows?exporter=10.98.0.254&top=10000')) !== want; i++)
+    await new Promise((r) => setTimeout(r, 50));
   expect(sum(await get('/api/flows?exporter=10.98.0.254&top=10000'))).toBe(want);
 }, 30_000);
 afterAll(async () => {
@@ -97,10 +118,15 @@ describe('flows of a host', () => {
     expect(rows.some((r) => r.dstAddr === '10.98.0.1' && r.outPortId === port(2))).toBe(true);
     expect(rows.some((r) => r.etherTypeName === 'ARP' && r.srcMac === H1_MAC && r.dstMac === 'ff:ff:ff:ff:ff:ff')).toBe(true);
     // The same through Flows() in the query language.
-    const r = await fetch(t.base + '/api/topology', { method: 'POST', body: JSON.stringify({ GremlinQuery: `G.V('${h1}').Flows().Values('bytes')` }) });
+    const r = await fetch(t.base + '/api/topology', {
+      method: 'POST',
+      body: JSON.stringify({ GremlinQuery: `G.V('${h1}').Flows().Values('bytes')` }),
+    });
     expect(((await r.json()) as number[]).reduce((s, b) => s + b, 0)).toBe(sum(want));
     // The interface node alone has the same scope as its host.
-    const nic = (await (await fetch(t.base + '/api/topology', { method: 'POST', body: JSON.stringify({ GremlinQuery: `G.V('${h1}').Out().Values('ID')` }) })).json()) as string[];
+    const nic = (await (
+      await fetch(t.base + '/api/topology', { method: 'POST', body: JSON.stringify({ GremlinQuery: `G.V('${h1}').Out().Values('ID')` }) })
+    ).json()) as string[];
     expect(sum(await get(`/api/flows?node=${nic[0]}&top=10000`))).toBe(sum(want));
   });
 
@@ -146,7 +172,10 @@ describe('flow rows', () => {
     const live = records(LIVE_ETH);
     const pairs = new Set(live.map((r) => `${r.srcMac}>${r.dstMac}`));
     expect(pairs.size).toBeGreaterThan(1);
-    const rows = await expect.poll(() => get('/api/flows?exporter=185.120.22.246'), { timeout: 5000 }).toHaveLength(pairs.size).then(() => get('/api/flows?exporter=185.120.22.246'));
+    const rows = await expect
+      .poll(() => get('/api/flows?exporter=185.120.22.246'), { timeout: 5000 })
+      .toHaveLength(pairs.size)
+      .then(() => get('/api/flows?exporter=185.120.22.246'));
     expect(new Set(rows.map((r) => `${r.srcMac}>${r.dstMac}`))).toEqual(pairs);
     expect(sum(rows)).toBe(live.reduce((s, r) => s + r.bytes! * r.samplingRate!, 0));
     const from0 = new Set(live.filter((r) => r.srcMac === live[0]!.srcMac).map((r) => r.dstMac));
@@ -166,7 +195,9 @@ describe('parameters', () => {
     const byMac = await get(`/api/flows?src=${H2_MAC}&dst=${H1_MAC}&top=10000`);
     expect(sum(byMac)).toBe(sum(records(CAPTURE).filter((r) => r.srcMac === H2_MAC && r.dstMac === H1_MAC)));
     // IPv6 in any spelling finds the decoder's RFC 5952 text.
-    expect(await get('/api/flows?src=FE80:0:0:0:0:FF:FE00:A101&top=10000')).toEqual(await get('/api/flows?src=fe80::ff:fe00:a101&top=10000'));
+    expect(await get('/api/flows?src=FE80:0:0:0:0:FF:FE00:A101&top=10000')).toEqual(
+      await get('/api/flows?src=fe80::ff:fe00:a101&top=10000'),
+    );
     const bad = await get<{ detail: string; parameter: string }>('/api/flows?src=not-an-address', 400);
     expect(bad).toMatchObject({ parameter: 'src' });
     expect(bad.detail).toMatch(/^src: /);
@@ -191,7 +222,12 @@ describe('parameters', () => {
   });
 
   it('/api/openapi.json documents every parameter the handler accepts, and nothing else', async () => {
-    const doc = await get<{ paths: Record<string, { get?: { parameters: { name: string; in: string; description: string }[]; responses: Record<string, unknown> } }> }>('/api/openapi.json');
+    const doc = await get<{
+      paths: Record<
+        string,
+        { get?: { parameters: { name: string; in: string; description: string }[]; responses: Record<string, unknown> } }
+      >;
+    }>('/api/openapi.json');
     const op = doc.paths['/api/flows']?.get;
     expect(op).toBeDefined();
     const names = op!.parameters.map((p) => p.name);
@@ -201,7 +237,19 @@ describe('parameters', () => {
       expect(p.description.length).toBeGreaterThan(10);
     }
     // Each documented parameter is accepted (with a value of its kind) …
-    const sample: Record<string, string> = { node: sw, exporter: '10.98.0.254', addr: '10.98.0.1', src: '10.98.0.1', dst: '10.98.0.2', port: '8080', proto: 'tcp', from: '-1h', since: '-1h', to: String(Date.now()), top: '5' };
+    const sample: Record<string, string> = {
+      node: sw,
+      exporter: '10.98.0.254',
+      addr: '10.98.0.1',
+      src: '10.98.0.1',
+      dst: '10.98.0.2',
+      port: '8080',
+      proto: 'tcp',
+      from: '-1h',
+      since: '-1h',
+      to: String(Date.now()),
+      top: '5',
+    };
     for (const n of names) expect((await fetch(`${t.base}/api/flows?${n}=${encodeURIComponent(sample[n]!)}`)).status, n).toBe(200);
     // … and the 400 for an unknown one lists exactly the documented set.
     const p = await get<{ detail: string }>('/api/flows?nope=1', 400);

@@ -13,7 +13,13 @@ describe('a handler failing for every datagram', () => {
       const e = env();
       let calls = 0;
       const listener = new UdpListener({
-        protocol: 'sflow', listen: '127.0.0.1:0', receiveBuffer: 1 << 20, queueSize: 1024, receiver, dropped: e.pipeline.metrics.dropped, log: e.ctx.log,
+        protocol: 'sflow',
+        listen: '127.0.0.1:0',
+        receiveBuffer: 1 << 20,
+        queueSize: 1024,
+        receiver,
+        dropped: e.pipeline.metrics.dropped,
+        log: e.ctx.log,
         handle: () => {
           calls++;
           throw new TypeError('a bug in a handler');
@@ -24,7 +30,10 @@ describe('a handler failing for every datagram', () => {
         const n = 300;
         const port = Number(listener.bound[0]!.split(':').pop());
         for (let i = 0; i < n; i += 50) {
-          await send(port, Array.from({ length: 50 }, () => Buffer.from('x')));
+          await send(
+            port,
+            Array.from({ length: 50 }, () => Buffer.from('x')),
+          );
           await expect.poll(() => calls).toBe(i + 50);
         }
         const m = await e.ctx.registry.metrics();

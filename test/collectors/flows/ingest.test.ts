@@ -33,16 +33,41 @@ async function get<T>(path: string): Promise<T> {
   return (await r.json()) as T;
 }
 
-interface Flow { srcAddr: string; dstAddr: string; bytes: number; packets: number; flows: number; inIf: number; outIf: number; deviceId: string; inPortId: string; proto: number; srcPort: number; dstPort: number }
+interface Flow {
+  srcAddr: string;
+  dstAddr: string;
+  bytes: number;
+  packets: number;
+  flows: number;
+  inIf: number;
+  outIf: number;
+  deviceId: string;
+  inPortId: string;
+  proto: number;
+  srcPort: number;
+  dstPort: number;
+}
 
 describe('sFlow ingest', () => {
   it('scales flows by the sampling rate, attributes them to an exporter node and its ports', async () => {
     t = await startTestCollector();
     await send(portOf(t, 'sflow'), pcap('akvorado__data-1140.pcap'));
-    const flows = await expect.poll(() => get<Flow[]>('/api/flows?exporter=172.16.0.3'), { timeout: 5000 }).toHaveLength(3).then(() => get<Flow[]>('/api/flows?exporter=172.16.0.3'));
+    const flows = await expect
+      .poll(() => get<Flow[]>('/api/flows?exporter=172.16.0.3'), { timeout: 5000 })
+      .toHaveLength(3)
+      .then(() => get<Flow[]>('/api/flows?exporter=172.16.0.3'));
     // Flows 1, 3 and 5 share one key (manifest: "flows 3 and 5 are the same as flow 1").
     const ssh = flows.find((f) => f.dstPort === 22)!;
-    expect(ssh).toMatchObject({ srcAddr: '2a0c:8880:2:0:185:21:130:38', proto: 6, srcPort: 46026, inIf: 27, outIf: 28, flows: 3, bytes: 3 * 1500 * 1024, packets: 3 * 1024 });
+    expect(ssh).toMatchObject({
+      srcAddr: '2a0c:8880:2:0:185:21:130:38',
+      proto: 6,
+      srcPort: 46026,
+      inIf: 27,
+      outIf: 28,
+      flows: 3,
+      bytes: 3 * 1500 * 1024,
+      packets: 3 * 1024,
+    });
     const https = flows.find((f) => f.srcPort === 443)!;
     expect(https).toMatchObject({ srcAddr: '104.26.8.24', dstAddr: '45.90.161.46', bytes: 421 * 1024, inIf: 49001, outIf: 25 });
     expect(flows[0]!.bytes).toBeGreaterThanOrEqual(flows[1]!.bytes); // biggest first
@@ -51,7 +76,12 @@ describe('sFlow ingest', () => {
     expect(ssh.inPortId).toBe(ids.port(exporterId, 27));
     const node = await get<{ Metadata: { Type: string; Name: string } }>(`/api/node/${exporterId}`);
     expect(node.Metadata).toMatchObject({ Type: 'exporter', Name: '172.16.0.3' });
-    const ports = await (await fetch(t.base + '/api/topology', { method: 'POST', body: JSON.stringify({ GremlinQuery: `G.V('${exporterId}').Out().Values('IfIndex')` }) })).json();
+    const ports = await (
+      await fetch(t.base + '/api/topology', {
+        method: 'POST',
+        body: JSON.stringify({ GremlinQuery: `G.V('${exporterId}').Out().Values('IfIndex')` }),
+      })
+    ).json();
     expect((ports as number[]).sort((a, b) => a - b)).toEqual([25, 27, 28, 49001]);
     // Filters.
     expect(await get<Flow[]>('/api/flows?addr=104.26.8.24')).toHaveLength(1);
@@ -73,7 +103,11 @@ describe('sFlow ingest', () => {
     await send(portOf(t, 'sflow'), dgs);
     const dev = ids.exporter('10.98.0.254', 0);
     const port = ids.port(dev, 2);
-    await expect.poll(async () => ((await get<{ Metadata: { LastUpdateMetric?: unknown } }>(`/api/node/${port}`)).Metadata.LastUpdateMetric), { timeout: 5000 }).toBeDefined();
+    await expect
+      .poll(async () => (await get<{ Metadata: { LastUpdateMetric?: unknown } }>(`/api/node/${port}`)).Metadata.LastUpdateMetric, {
+        timeout: 5000,
+      })
+      .toBeDefined();
     const n = await get<{ Metadata: Record<string, any> }>(`/api/node/${port}`);
     expect(n.Metadata).toMatchObject({ Type: 'port', IfIndex: 2, State: 'UP', Speed: 10_000_000_000 });
     expect(n.Metadata.Metric.Source).toBe('sflow');
@@ -82,7 +116,12 @@ describe('sFlow ingest', () => {
     // The OVS port name record (1005) names the port.
     expect(n.Metadata.Name).not.toMatch(/^ifIndex /);
     const st = t.collector.status() as any;
-    expect(st.components.sflow.exporters[0]).toMatchObject({ protocol: 'sflow', address: '10.98.0.254', datagrams: dgs.length, decodeErrors: 0 });
+    expect(st.components.sflow.exporters[0]).toMatchObject({
+      protocol: 'sflow',
+      address: '10.98.0.254',
+      datagrams: dgs.length,
+      decodeErrors: 0,
+    });
     // A fresh agent sequence (sub-agent 7) with holes: 1, 2, 5, 6, 10 loses 2 + 3 datagrams.
     const before = st.components.sflow.exporters[0].sequenceGaps as number;
     const seqs = [1, 2, 5, 6, 10].map((seq) => {
@@ -92,8 +131,12 @@ describe('sFlow ingest', () => {
       return d;
     });
     await send(portOf(t, 'sflow'), seqs);
-    await expect.poll(() => ((t!.collector.status() as any).components.sflow.exporters[0].sequenceGaps as number) - before, { timeout: 5000 }).toBe(5);
-    expect(await (await fetch(t.base + '/metrics')).text()).toMatch(/canopy_sequence_gaps_total\{protocol="sflow",exporter="10.98.0.254"\} \d+/);
+    await expect
+      .poll(() => ((t!.collector.status() as any).components.sflow.exporters[0].sequenceGaps as number) - before, { timeout: 5000 })
+      .toBe(5);
+    expect(await (await fetch(t.base + '/metrics')).text()).toMatch(
+      /canopy_sequence_gaps_total\{protocol="sflow",exporter="10.98.0.254"\} \d+/,
+    );
   });
 
   it('counts malformed datagrams and keeps serving', async () => {
@@ -119,7 +162,10 @@ describe('NetFlow/IPFIX ingest', () => {
     t = await startTestCollector({ 'storage.dataDir': dir });
     expect((t.collector.status() as any).components.netflow.templatesLoaded).toBeGreaterThan(0);
     await send(portOf(t, 'netflow'), [raw('goflow2__netflow_test-nfv9-data260.bin')]);
-    const flows = await expect.poll(() => get<Flow[]>('/api/flows?exporter=127.0.0.1'), { timeout: 5000 }).not.toHaveLength(0).then(() => get<Flow[]>('/api/flows?exporter=127.0.0.1'));
+    const flows = await expect
+      .poll(() => get<Flow[]>('/api/flows?exporter=127.0.0.1'), { timeout: 5000 })
+      .not.toHaveLength(0)
+      .then(() => get<Flow[]>('/api/flows?exporter=127.0.0.1'));
     const total = flows.reduce((s, f) => s + f.flows, 0);
     expect(total).toBe(21); // goflow2's data260 message carries 21 records
     const m = await (await fetch(t.base + '/metrics')).text();
@@ -128,7 +174,10 @@ describe('NetFlow/IPFIX ingest', () => {
 
   it('flags flows with no known sampling rate instead of silently using 1; IPFIX arrives on its own port', async () => {
     t = await startTestCollector();
-    await send(portOf(t, 'netflow', 1), [raw('logstash-codec-netflow__ipfix_test_openbsd_pflow_tpl.dat'), raw('logstash-codec-netflow__ipfix_test_openbsd_pflow_data.dat')]);
+    await send(portOf(t, 'netflow', 1), [
+      raw('logstash-codec-netflow__ipfix_test_openbsd_pflow_tpl.dat'),
+      raw('logstash-codec-netflow__ipfix_test_openbsd_pflow_data.dat'),
+    ]);
     await expect.poll(() => get<Flow[]>('/api/flows?exporter=127.0.0.1'), { timeout: 5000 }).not.toHaveLength(0);
     const st = (t.collector.status() as any).components.netflow;
     expect(st.samplingRateMissing).toBeGreaterThan(0);
@@ -139,7 +188,10 @@ describe('NetFlow/IPFIX ingest', () => {
   it('v5 header sampling scales the flows', async () => {
     t = await startTestCollector({ 'netflow.samplingOverrides': [{ exporter: '127.0.0.1', rate: 10 }] });
     await send(portOf(t, 'netflow'), [raw('goflow2__netflowlegacy_test-nfv5.bin')]);
-    const flows = await expect.poll(() => get<Flow[]>('/api/flows'), { timeout: 5000 }).not.toHaveLength(0).then(() => get<Flow[]>('/api/flows'));
+    const flows = await expect
+      .poll(() => get<Flow[]>('/api/flows'), { timeout: 5000 })
+      .not.toHaveLength(0)
+      .then(() => get<Flow[]>('/api/flows'));
     // The override wins over anything the exporter says: packets are 10 × the record's.
     expect(flows.every((f) => f.packets % 10 === 0)).toBe(true);
   });
@@ -168,13 +220,20 @@ describe('Flows() in the query language', () => {
 describe('exporters mapped to polled switches', () => {
   it('flows from an agent whose address is a switch management address land on that switch and its ports', async () => {
     t = await startTestCollector();
-    const post = async (path: string, body: unknown) => (await (await fetch(t!.base + path, { method: 'POST', body: JSON.stringify(body) })).json()) as { ID: string };
+    const post = async (path: string, body: unknown) =>
+      (await (await fetch(t!.base + path, { method: 'POST', body: JSON.stringify(body) })).json()) as { ID: string };
     // What the SNMP poller writes for a polled switch (identity by chassis, MgmtAddress = polled address).
-    const sw = await post('/api/node', { ID: ids.switchByChassis(4, '02:00:00:00:00:aa'), Metadata: { Type: 'switch', Name: 'edge-rtr', MgmtAddress: '172.16.0.3' } });
+    const sw = await post('/api/node', {
+      ID: ids.switchByChassis(4, '02:00:00:00:00:aa'),
+      Metadata: { Type: 'switch', Name: 'edge-rtr', MgmtAddress: '172.16.0.3' },
+    });
     const p27 = await post('/api/node', { ID: ids.port(sw.ID, 27), Metadata: { Type: 'port', Name: 'xe-0/0/27', IfIndex: 27 } });
     await post('/api/edge', { Parent: sw.ID, Child: p27.ID, Metadata: { RelationType: 'ownership' } });
     await send(portOf(t, 'sflow'), pcap('akvorado__data-1140.pcap'));
-    const flows = await expect.poll(() => get<Flow[]>('/api/flows?exporter=172.16.0.3'), { timeout: 5000 }).toHaveLength(3).then(() => get<Flow[]>('/api/flows?exporter=172.16.0.3'));
+    const flows = await expect
+      .poll(() => get<Flow[]>('/api/flows?exporter=172.16.0.3'), { timeout: 5000 })
+      .toHaveLength(3)
+      .then(() => get<Flow[]>('/api/flows?exporter=172.16.0.3'));
     for (const f of flows) expect(f.deviceId).toBe(sw.ID);
     expect(flows.find((f) => f.dstPort === 22)!.inPortId).toBe(p27.ID);
     // No exporter node was made for an address a switch already answers on.

@@ -26,7 +26,11 @@ export const PCAPS = 'fixtures/pcaps';
 export const AGENT = '10.98.0.254';
 export const CHASSIS = '02:00:00:62:00:fe';
 
-export interface LogLine { level: number; msg: string; [k: string]: unknown }
+export interface LogLine {
+  level: number;
+  msg: string;
+  [k: string]: unknown;
+}
 
 export interface Env {
   dir: string;
@@ -79,12 +83,23 @@ export function env(overrides: Record<string, unknown> = {}): Env {
 
 /** What one SNMP poll of a switch writes (the device poller's transaction, same functions). */
 export function poll(e: Env, s: { address: string; sysName: string; chassis: string; ports: [number, string][] }): string {
-  const inv = new Map<number, IfInventory>(s.ports.map(([ifIndex, name]) => [ifIndex, { ifIndex, name, descr: name, alias: null, type: 6, mtu: 1500, speed: 10_000_000_000, mac: null }]));
+  const inv = new Map<number, IfInventory>(
+    s.ports.map(([ifIndex, name]) => [
+      ifIndex,
+      { ifIndex, name, descr: name, alias: null, type: 6, mtu: 1500, speed: 10_000_000_000, mac: null },
+    ]),
+  );
   const states = new Map<number, IfState>(s.ports.map(([ifIndex]) => [ifIndex, { ifIndex, admin: 1, oper: 1, counters: null }]));
   let id = '';
   e.store.write((tx) => {
     id = resolveSwitchId(tx, { chassis: { subtype: 4, id: s.chassis }, sysName: s.sysName, address: `${s.address}:161` }, () => false).id;
-    writeSwitch(tx, id, { sysName: s.sysName, sysDescr: 'Open vSwitch', sysObjectID: null, mgmtAddress: s.address, chassis: { subtype: 4, id: s.chassis } });
+    writeSwitch(tx, id, {
+      sysName: s.sysName,
+      sysDescr: 'Open vSwitch',
+      sysObjectID: null,
+      mgmtAddress: s.address,
+      chassis: { subtype: 4, id: s.chassis },
+    });
     writePorts(tx, id, inv, states);
     writeStates(tx, id, states, new Map(), new Map(), Date.now());
   });
@@ -96,11 +111,30 @@ export function poll(e: Env, s: { address: string; sysName: string; chassis: str
  * switch as a placeholder answering at `address`. Returns the placeholder's ID.
  */
 export function neighbourSees(e: Env, address: string): string {
-  const sw1 = poll(e, { address: '10.99.255.11', sysName: 'sw1', chassis: '02:00:00:62:00:01', ports: [[1, 'sw1-p1'], [2, 'sw1-p2']] });
-  e.stitcher.replaceNeighbours(sw1, 'lldp-snmp', [{
-    localIfIndex: 2, chassisIdSubtype: 4, chassisId: CHASSIS, portIdSubtype: 5, portId: 'sw-up', sysName: 'sw',
-    capSupported: ['bridge'], capEnabled: ['bridge'], managementAddresses: [address], lastSeen: Date.now(), missed: 0,
-  }]);
+  const sw1 = poll(e, {
+    address: '10.99.255.11',
+    sysName: 'sw1',
+    chassis: '02:00:00:62:00:01',
+    ports: [
+      [1, 'sw1-p1'],
+      [2, 'sw1-p2'],
+    ],
+  });
+  e.stitcher.replaceNeighbours(sw1, 'lldp-snmp', [
+    {
+      localIfIndex: 2,
+      chassisIdSubtype: 4,
+      chassisId: CHASSIS,
+      portIdSubtype: 5,
+      portId: 'sw-up',
+      sysName: 'sw',
+      capSupported: ['bridge'],
+      capEnabled: ['bridge'],
+      managementAddresses: [address],
+      lastSeen: Date.now(),
+      missed: 0,
+    },
+  ]);
   const ph = e.store.resolveAlias(`chassis:4:${CHASSIS}`)!;
   expect(e.store.getNode(ph)?.Metadata).toMatchObject({ Type: 'switch', MgmtAddress: address, Probe: 'lldp' });
   return ph;
@@ -120,7 +154,13 @@ export async function identify(e: Env, address: string, ph: string, ports: [numb
   return sw;
 }
 
-export const OVS_PORTS: [number, string][] = [[2, 'sw-p1'], [3, 'sw-p2'], [5, 'br0'], [6, 'sw-p3'], [9, 'sw-up']];
+export const OVS_PORTS: [number, string][] = [
+  [2, 'sw-p1'],
+  [3, 'sw-p2'],
+  [5, 'br0'],
+  [6, 'sw-p3'],
+  [9, 'sw-up'],
+];
 
 /** sFlow v5 over IPv4: every flow sample (format 1) on port `from` is moved to port `to`. */
 export function movePort(dg: Buffer, from: number, to: number, sequence: number): Buffer {
@@ -184,7 +224,13 @@ export function portsOf(store: SqliteGraphStore, dev: string): Map<number, strin
   return out;
 }
 
-interface StoredFlow { device_id: string; in_port_id: string | null; out_port_id: string | null; bytes: number; packets: number }
+interface StoredFlow {
+  device_id: string;
+  in_port_id: string | null;
+  out_port_id: string | null;
+  bytes: number;
+  packets: number;
+}
 
 /** Everything stored lands on the switch and its live ports, and adds up to what was sent. */
 export function expectAllOnSwitch(e: Env, sw: string, want: { bytes: number; packets: number }): void {
@@ -196,7 +242,8 @@ export function expectAllOnSwitch(e: Env, sw: string, want: { bytes: number; pac
   const live = new Set([...ports.values()].flat());
   for (const r of rows) {
     expect(r.device_id).toBe(sw);
-    for (const p of [r.in_port_id, r.out_port_id]) if (p !== null) expect(live.has(p), `flow port ${p} is a live port of the switch`).toBe(true);
+    for (const p of [r.in_port_id, r.out_port_id])
+      if (p !== null) expect(live.has(p), `flow port ${p} is a live port of the switch`).toBe(true);
   }
   const sum = (k: 'bytes' | 'packets') => rows.reduce((s, r) => s + r[k], 0);
   expect({ bytes: sum('bytes'), packets: sum('packets') }).toEqual(want);
@@ -228,7 +275,6 @@ export function expectNoFailures(e: Env): void {
   expect(bad.map((l) => `${l.msg}: ${JSON.stringify(l.err ?? '')}`)).toEqual([]);
 }
 
-
 export async function send(port: number, payloads: Buffer[]): Promise<void> {
   const s = dgram.createSocket('udp4');
   for (const p of payloads) await new Promise<void>((r, j) => s.send(p, port, '127.0.0.1', (err) => (err ? j(err) : r())));
@@ -240,7 +286,8 @@ export function listenPort(c: Component): number {
 }
 
 export function received(c: Component, protocol: string): number {
-  const ex = (c.status() as unknown as { exporters: { protocol: string; datagrams: number }[] }).exporters.filter((x) => x.protocol === protocol);
+  const ex = (c.status() as unknown as { exporters: { protocol: string; datagrams: number }[] }).exporters.filter(
+    (x) => x.protocol === protocol,
+  );
   return ex.reduce((s, x) => s + x.datagrams, 0);
 }
-

@@ -17,8 +17,24 @@ import type { Datagram } from '../../../src/collectors/flows/udp-listener.ts';
 import { ids } from '../../../src/topology/ids.ts';
 import { Attribution } from '../../../src/collectors/flows/attribution.ts';
 import {
-  AGENT, CHASSIS, OVS_PORTS, PCAPS, counterReadings, env, expectAllOnSwitch, expectCounters, expectNoFailures, flowTotals,
-  identify, listenPort, neighbourSees, ovsDatagrams, poll, portsOf, received, send,
+  AGENT,
+  CHASSIS,
+  OVS_PORTS,
+  PCAPS,
+  counterReadings,
+  env,
+  expectAllOnSwitch,
+  expectCounters,
+  expectNoFailures,
+  flowTotals,
+  identify,
+  listenPort,
+  neighbourSees,
+  ovsDatagrams,
+  poll,
+  portsOf,
+  received,
+  send,
 } from './merge-env.ts';
 
 describe('identity merge during sFlow ingest', () => {
@@ -62,7 +78,8 @@ describe('an exporter node merged into the switch polled at its address', () => 
     const e = env();
     const { handle } = createSflowHandler(e.ctx, e.pipeline);
     const dgs = ovsDatagrams();
-    const feed = (d: { data: Buffer; at: number }, shift = 0) => handle({ data: d.data, address: AGENT, port: 6343, localPort: 6343, receivedAt: d.at + shift });
+    const feed = (d: { data: Buffer; at: number }, shift = 0) =>
+      handle({ data: d.data, address: AGENT, port: 6343, localPort: 6343, receivedAt: d.at + shift });
     // No switch is known at the agent's address yet: an exporter node of its own.
     for (const d of dgs.slice(0, 6)) feed(d);
     const exporter = ids.exporter(AGENT, 0);
@@ -96,7 +113,8 @@ describe('an exporter node and the switch SNMP polls at its address a moment lat
     const e = env();
     const { handle } = createSflowHandler(e.ctx, e.pipeline);
     const dgs = ovsDatagrams();
-    const feed = (d: { data: Buffer; at: number }) => handle({ data: d.data, address: AGENT, port: 6343, localPort: 6343, receivedAt: d.at });
+    const feed = (d: { data: Buffer; at: number }) =>
+      handle({ data: d.data, address: AGENT, port: 6343, localPort: 6343, receivedAt: d.at });
     for (const d of dgs.slice(0, 6)) feed(d);
     const exporter = ids.exporter(AGENT, 0);
     expect(e.store.getNode(exporter)?.Metadata.Type).toBe('exporter');
@@ -179,7 +197,12 @@ describe('identity merge during ingest through the UDP listeners', () => {
     for (const f of all) for (const i of [f.inIf, f.outIf]) if (i) ifs.add(i);
     await send(listenPort(comp), first);
     await expect.poll(() => received(comp, 'netflow9') + received(comp, 'netflow5')).toBe(first.length);
-    const sw = await identify(e, '127.0.0.1', ph, [...ifs].filter((i) => i < 700).map((i) => [i, `Gi0/${i}`] as [number, string]));
+    const sw = await identify(
+      e,
+      '127.0.0.1',
+      ph,
+      [...ifs].filter((i) => i < 700).map((i) => [i, `Gi0/${i}`] as [number, string]),
+    );
     await send(listenPort(comp), second);
     await expect.poll(() => received(comp, 'netflow9') + received(comp, 'netflow5')).toBe(first.length + second.length);
     expectAllOnSwitch(e, sw, flowTotals(all));

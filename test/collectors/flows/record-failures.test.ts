@@ -8,7 +8,12 @@ import { decodeSflow } from '../../../src/collectors/sflow/decode.ts';
 import { ids } from '../../../src/topology/ids.ts';
 import { AGENT, counterReadings, env, flowTotals, ovsDatagrams } from './merge-env.ts';
 
-interface Row { in_port_id: string | null; out_port_id: string | null; bytes: number; packets: number }
+interface Row {
+  in_port_id: string | null;
+  out_port_id: string | null;
+  bytes: number;
+  packets: number;
+}
 
 describe('a failing graph write for one record', () => {
   it('keeps the other records of the datagram and every byte; logs a few lines, not one per record', () => {
@@ -39,7 +44,9 @@ describe('a failing graph write for one record', () => {
     expect(rows().some((r) => r.in_port_id === ids.port(dev, 2))).toBe(false);
     // Counters of port 3 arrive in the same counter samples as port 2's: all of them are stored.
     const p3 = counterReadings(dgs.map((d) => d.data)).get(3)!;
-    const series = e.store.database.prepare('SELECT sum(rx_bytes) AS b FROM port_metrics WHERE node_id = ?').get(ids.port(dev, 3)) as { b: number };
+    const series = e.store.database.prepare('SELECT sum(rx_bytes) AS b FROM port_metrics WHERE node_id = ?').get(ids.port(dev, 3)) as {
+      b: number;
+    };
     expect(series.b).toBe(p3.at(-1)! - p3[0]!);
     // Every flush makes new flow-table entries, each attributed again: the failure repeats per
     // datagram, the log does not.

@@ -12,7 +12,11 @@ const available = loadUdpBatch() !== undefined;
 // On Linux CI the addon is built by `npm ci`; a missing build there is a failure, not a skip.
 if (process.platform === 'linux' && !available) throw new Error(`udp-batch addon missing: ${udpBatchLoadError()}`);
 
-interface Got { data: Buffer; address: string; port: number }
+interface Got {
+  data: Buffer;
+  address: string;
+  port: number;
+}
 const open: BatchSocket[] = [];
 afterEach(() => {
   for (const s of open.splice(0)) s.close();
@@ -23,7 +27,11 @@ function receiver(opts: { host?: string; slots?: number; batch?: number; receive
   const loss = { overflow: 0, truncated: 0 };
   let batches = 0;
   const s = new BatchSocket({
-    host: opts.host ?? '127.0.0.1', port: 0, receiveBuffer: opts.receiveBuffer ?? 1 << 20, slots: opts.slots ?? 64, batch: opts.batch ?? 512,
+    host: opts.host ?? '127.0.0.1',
+    port: 0,
+    receiveBuffer: opts.receiveBuffer ?? 1 << 20,
+    slots: opts.slots ?? 64,
+    batch: opts.batch ?? 512,
     // Copies: the ring slot is reused once the handler returns.
     handle: (d: BatchDatagram) => got.push({ data: Buffer.from(d.data), address: d.address, port: d.port }),
     afterBatch: () => batches++,
@@ -63,7 +71,9 @@ describe.runIf(available)('batched UDP receive (recvmmsg)', () => {
       return b;
     });
     const from = await sendAll(s.port, payloads);
-    await until(() => got.length === payloads.length).catch((e) => { throw new Error(`${e} got ${got.length} loss ${JSON.stringify(loss)} queued ${s.queued} errors ${s.receiveErrors}`); });
+    await until(() => got.length === payloads.length).catch((e) => {
+      throw new Error(`${e} got ${got.length} loss ${JSON.stringify(loss)} queued ${s.queued} errors ${s.receiveErrors}`);
+    });
     expect(got.map((g) => g.data.length)).toEqual(payloads.map((p) => p.length));
     got.forEach((g, i) => expect(g.data.equals(payloads[i]!), `datagram ${i}`).toBe(true));
     expect(new Set(got.map((g) => `${g.address}:${g.port}`))).toEqual(new Set([`127.0.0.1:${from}`]));
@@ -76,7 +86,10 @@ describe.runIf(available)('batched UDP receive (recvmmsg)', () => {
     await sendAll(s.port, [Buffer.from('six')], '::1', 'udp6');
     await sendAll(s.port, [Buffer.from('four')], '127.0.0.1', 'udp4');
     await until(() => got.length === 2);
-    expect(got.map((g) => [g.data.toString(), g.address])).toEqual([['six', '::1'], ['four', '127.0.0.1']]);
+    expect(got.map((g) => [g.data.toString(), g.address])).toEqual([
+      ['six', '::1'],
+      ['four', '127.0.0.1'],
+    ]);
   });
 
   it('pauses reading while the ring is full and loses nothing', async () => {
@@ -94,25 +107,44 @@ describe.runIf(available)('batched UDP receive (recvmmsg)', () => {
     // The smallest receive buffer, and a sender that runs while this thread is blocked.
     const { s, got, loss } = receiver({ receiveBuffer: 1, slots: 1024 });
     const n = 3000;
-    const r = spawnSync(process.execPath, ['-e', `
+    const r = spawnSync(
+      process.execPath,
+      [
+        '-e',
+        `
       const s = require('node:dgram').createSocket('udp4');
       let i = 0;
       const next = () => { if (i === ${n}) return s.close(); s.send(Buffer.alloc(512, 1), ${s.port}, '127.0.0.1', next); i++; };
-      next();`], { timeout: 20_000 });
+      next();`,
+      ],
+      { timeout: 20_000 },
+    );
     expect(r.status).toBe(0);
     // The kernel reports its drop count with the next datagram it queues.
     await sendAll(s.port, [Buffer.from('last')]);
     await until(() => got.at(-1)?.data.toString() === 'last');
-    await until(() => got.length + loss.overflow === n + 1).catch((e) => { throw new Error(`${e} got ${got.length} loss ${JSON.stringify(loss)} ovf ${s.socketOverflow}`); });
+    await until(() => got.length + loss.overflow === n + 1).catch((e) => {
+      throw new Error(`${e} got ${got.length} loss ${JSON.stringify(loss)} ovf ${s.socketOverflow}`);
+    });
     expect(loss.overflow).toBeGreaterThan(0);
     expect(s.socketOverflow).toBe(loss.overflow);
   });
 
   it('fails to bind a taken port with the reason', () => {
     const { s } = receiver();
-    expect(() => new BatchSocket({
-      host: '127.0.0.1', port: s.port, receiveBuffer: 1 << 16, slots: 4, batch: 4, handle: () => undefined, afterBatch: () => undefined, onLoss: () => undefined,
-    })).toThrow(/EADDRINUSE|in use/i);
+    expect(
+      () =>
+        new BatchSocket({
+          host: '127.0.0.1',
+          port: s.port,
+          receiveBuffer: 1 << 16,
+          slots: 4,
+          batch: 4,
+          handle: () => undefined,
+          afterBatch: () => undefined,
+          onLoss: () => undefined,
+        }),
+    ).toThrow(/EADDRINUSE|in use/i);
   });
 });
 
@@ -123,7 +155,11 @@ describe('UDP listener receive paths', () => {
       const got: { text: string; address: string; localPort: number }[] = [];
       let after = 0;
       const l = new UdpListener({
-        protocol: 'test', listen: '127.0.0.1:0', receiveBuffer: 1 << 20, queueSize: 1024, receiver: mode,
+        protocol: 'test',
+        listen: '127.0.0.1:0',
+        receiveBuffer: 1 << 20,
+        queueSize: 1024,
+        receiver: mode,
         dropped: new Counter({ name: `t_dropped_${mode}`, help: 'x', labelNames: ['protocol', 'reason'], registers: [new Registry()] }),
         log: silentLogger(),
         handle: (d: Datagram) => got.push({ text: d.data.toString(), address: d.address, localPort: d.localPort }),
@@ -145,9 +181,13 @@ describe('UDP listener receive paths', () => {
 
   it('binds a listen address given by name', async () => {
     const l = new UdpListener({
-      protocol: 'test', listen: 'localhost:0', receiveBuffer: 1 << 16, queueSize: 16,
+      protocol: 'test',
+      listen: 'localhost:0',
+      receiveBuffer: 1 << 16,
+      queueSize: 16,
       dropped: new Counter({ name: 't_dropped_name', help: 'x', labelNames: ['protocol', 'reason'], registers: [new Registry()] }),
-      log: silentLogger(), handle: () => undefined,
+      log: silentLogger(),
+      handle: () => undefined,
     });
     await l.start();
     try {

@@ -10,7 +10,16 @@ describe('IPFIX (akvorado)', () => {
     const f = feed(['akvorado__datalink-template.pcap', 'akvorado__datalink-data.pcap']);
     expect(f.errors).toEqual([]);
     expect(f.flows).toHaveLength(1);
-    expect(f.flows[0]).toMatchObject({ subAgentId: 16843264, srcAddr: '51.51.51.51', dstAddr: '52.52.52.52', inIf: 582, outIf: 0, bytes: 96, packets: 1, proto: 17 });
+    expect(f.flows[0]).toMatchObject({
+      subAgentId: 16843264,
+      srcAddr: '51.51.51.51',
+      dstAddr: '52.52.52.52',
+      inIf: 582,
+      outIf: 0,
+      bytes: 96,
+      packets: 1,
+      proto: 17,
+    });
   });
 
   it('MPLS label stack over IPv6, sampling 10 from options', () => {
@@ -25,7 +34,15 @@ describe('IPFIX (akvorado)', () => {
 
   it('ingress/egress physical interfaces, sampling 1000', () => {
     const f = feed(['akvorado__physicalinterfaces.pcap']);
-    expect(f.flows[0]).toMatchObject({ samplingRate: 1000, inIf: 1342177291, outIf: 0, srcAddr: '147.53.240.75', dstAddr: '212.82.101.24', packets: 3, bytes: 4506 });
+    expect(f.flows[0]).toMatchObject({
+      samplingRate: 1000,
+      inIf: 1342177291,
+      outIf: 0,
+      srcAddr: '147.53.240.75',
+      dstAddr: '212.82.101.24',
+      packets: 3,
+      bytes: 4506,
+    });
   });
 
   it('ipfixprobe (observation domain 1, template 258): flows without sampling information', () => {
@@ -47,7 +64,10 @@ describe('IPFIX (akvorado)', () => {
   });
 
   it('Ethernet over MPLS with control word: MPLS labels from the frame section', () => {
-    const f = feed(['akvorado__ethernet-over-mpls-with-control-word-template.pcap', 'akvorado__ethernet-over-mpls-with-control-word-data.pcap']);
+    const f = feed([
+      'akvorado__ethernet-over-mpls-with-control-word-template.pcap',
+      'akvorado__ethernet-over-mpls-with-control-word-data.pcap',
+    ]);
     expect(f.errors).toEqual([]);
     expect(f.flows[3]).toMatchObject({ inIf: 1022, mplsLabels: [300012, 17] });
   });
@@ -65,7 +85,13 @@ describe('IPFIX (logstash, vflow)', () => {
     const f = feed([`${LS}.dat`]);
     expect(f.results[0]!.length).toBe(484);
     expect(f.results.length).toBeGreaterThan(1);
-    expect(f.options[0]).toMatchObject({ meteringProcessId: 2679, systemInitTimeMs: 1431516013506, selectorAlgorithm: 1, samplingPacketInterval: 1, samplingPacketSpace: 0 });
+    expect(f.options[0]).toMatchObject({
+      meteringProcessId: 2679,
+      systemInitTimeMs: 1431516013506,
+      selectorAlgorithm: 1,
+      samplingPacketInterval: 1,
+      samplingPacketSpace: 0,
+    });
     const rows = f.flows.slice(0, 6).map((r) => [r.srcAddr, r.dstAddr, r.srcPort, r.dstPort, r.proto, r.bytes, r.packets]);
     expect(rows).toEqual([
       ['192.168.253.1', '192.168.253.128', 60560, 22, 6, 260, 5],
@@ -90,23 +116,59 @@ describe('IPFIX (logstash, vflow)', () => {
   it('OpenBSD pflow: 26 records, record 26 as upstream', () => {
     const f = feed([`${LS}_test_openbsd_pflow_tpl.dat`, `${LS}_test_openbsd_pflow_data.dat`]);
     expect(f.flows).toHaveLength(26);
-    expect(f.flows[25]).toMatchObject({ subAgentId: 42, srcAddr: '192.168.0.1', srcPort: 80, dstAddr: '192.168.0.17', dstPort: 64026, proto: 6, inIf: 1, outIf: 1, packets: 8, bytes: 6425,
-      flowStartMs: Date.parse('2016-07-21T13:29:59.000Z'), flowEndMs: Date.parse('2016-07-21T13:30:01.000Z') });
+    expect(f.flows[25]).toMatchObject({
+      subAgentId: 42,
+      srcAddr: '192.168.0.1',
+      srcPort: 80,
+      dstAddr: '192.168.0.17',
+      dstPort: 64026,
+      proto: 6,
+      inIf: 1,
+      outIf: 1,
+      packets: 8,
+      bytes: 6425,
+      flowStartMs: Date.parse('2016-07-21T13:29:59.000Z'),
+      flowEndMs: Date.parse('2016-07-21T13:30:01.000Z'),
+    });
   });
 
   it('Nokia BRAS (obs domain 2228226)', () => {
     const f = feed([`${LS}_test_nokia_bras_tpl.dat`, `${LS}_test_nokia_bras_data256.dat`]);
-    expect(f.flows[0]).toMatchObject({ subAgentId: 2228226, srcAddr: '10.0.1.228', srcPort: 5878, dstAddr: '10.0.0.34', dstPort: 80, proto: 6 });
+    expect(f.flows[0]).toMatchObject({
+      subAgentId: 2228226,
+      srcAddr: '10.0.1.228',
+      srcPort: 5878,
+      dstAddr: '10.0.0.34',
+      dstPort: 80,
+      proto: 6,
+    });
   });
 
   it('NetScaler: variable-length fields (1- and 3-byte length prefixes), 3 events', () => {
     const f = feed([`${LS}_test_netscaler_tpl.dat`, `${LS}_test_netscaler_data.dat`]);
     expect(f.errors).toEqual([]);
     expect(f.flows).toHaveLength(3);
-    expect(f.flows[0]).toMatchObject({ srcAddr: '192.168.0.1', dstAddr: '10.0.0.1', flowId: 14460661, ie_5951_133: 14460661, ie_5951_192: '00e0ed1c9ca80300efb4255884850600' });
+    expect(f.flows[0]).toMatchObject({
+      srcAddr: '192.168.0.1',
+      dstAddr: '10.0.0.1',
+      flowId: 14460661,
+      ie_5951_133: 14460661,
+      ie_5951_192: '00e0ed1c9ca80300efb4255884850600',
+    });
     expect(f.flows[1]).toMatchObject({ flowId: 14460662, observationPointId: 167954698, ie_5951_132: 1157636096 });
     const last = f.flows[2]!;
-    expect(last).toMatchObject({ srcAddr: '192.168.0.1', srcPort: 51053, dstAddr: '10.0.0.1', dstPort: 443, proto: 6, inIf: 8, outIf: 2147483651, packets: 2, bytes: 1541, ie_5951_151: 240189440 });
+    expect(last).toMatchObject({
+      srcAddr: '192.168.0.1',
+      srcPort: 51053,
+      dstAddr: '10.0.0.1',
+      dstPort: 443,
+      proto: 6,
+      inIf: 8,
+      outIf: 2147483651,
+      packets: 2,
+      bytes: 1541,
+      ie_5951_151: 240189440,
+    });
     const texts = Object.values(last).filter((v): v is string => typeof v === 'string');
     expect(texts).toContain('www.kobo.com');
     expect(texts).toContain('Mozilla/5.0 (Commodore 64;  kobo.com) Gecko/20100101 Firefox/75.0');
@@ -122,7 +184,18 @@ describe('IPFIX (logstash, vflow)', () => {
 
   it('Viptela (obs domain 2887138561)', () => {
     const f = feed([`${LS}_test_viptela_tpl257.dat`, `${LS}_test_viptela_data257.dat`]);
-    expect(f.flows[0]).toMatchObject({ subAgentId: 2887138561, srcAddr: '10.113.7.54', srcPort: 41717, dstAddr: '172.16.21.27', dstPort: 443, proto: 6, inIf: 11, outIf: 3, packets: 8, bytes: 775 });
+    expect(f.flows[0]).toMatchObject({
+      subAgentId: 2887138561,
+      srcAddr: '10.113.7.54',
+      srcPort: 41717,
+      dstAddr: '172.16.21.27',
+      dstPort: 443,
+      proto: 6,
+      inIf: 11,
+      outIf: 3,
+      packets: 8,
+      bytes: 775,
+    });
   });
 
   it('Barracuda: 8 events, octetTotalCount used only as fallback', () => {

@@ -16,7 +16,12 @@ describe('sampling', () => {
   });
 
   it('configured override beats the record and the v5 header', () => {
-    const sampling = new SamplingResolver({ samplingOverrides: [{ exporter: '192.168.0.1', rate: 7 }, { exporter: '192.0.2.1', rate: 9 }] });
+    const sampling = new SamplingResolver({
+      samplingOverrides: [
+        { exporter: '192.168.0.1', rate: 7 },
+        { exporter: '192.0.2.1', rate: 9 },
+      ],
+    });
     const d = new NetflowDecoder({ sampling });
     const v9 = feed(['akvorado__samplingrate-template.pcap', 'akvorado__samplingrate-data.pcap'], d);
     expect(v9.flows[0]).toMatchObject({ samplingInterval: 2048, samplingRate: 7 });
@@ -27,7 +32,10 @@ describe('sampling', () => {
   it('configured default applies only when the exporter says nothing', () => {
     const ex = '192.0.2.1';
     const d = new NetflowDecoder({ sampling: new SamplingResolver({ samplingDefaults: [{ exporter: ex, rate: 64 }] }) });
-    const noInfo = feed(['logstash-codec-netflow__ipfix_test_openbsd_pflow_tpl.dat', 'logstash-codec-netflow__ipfix_test_openbsd_pflow_data.dat'], d);
+    const noInfo = feed(
+      ['logstash-codec-netflow__ipfix_test_openbsd_pflow_tpl.dat', 'logstash-codec-netflow__ipfix_test_openbsd_pflow_data.dat'],
+      d,
+    );
     expect(noInfo.flows.every((r) => r.samplingRate === 64 && r.samplingRateMissing === undefined)).toBe(true);
     // v5 header interval 1000 wins over the default.
     const v5 = feed(['vflow__netflow_v5_decoder_test-TestV5FlowPacket.bin'], d);
@@ -36,7 +44,10 @@ describe('sampling', () => {
   });
 
   it('no rate anywhere: rate 1, flagged, counted per record', () => {
-    const f = feed(['logstash-codec-netflow__ipfix_test_openbsd_pflow_tpl.dat', 'logstash-codec-netflow__ipfix_test_openbsd_pflow_data.dat']);
+    const f = feed([
+      'logstash-codec-netflow__ipfix_test_openbsd_pflow_tpl.dat',
+      'logstash-codec-netflow__ipfix_test_openbsd_pflow_data.dat',
+    ]);
     expect(f.flows.every((r) => r.samplingRate === 1 && r.samplingRateMissing === true)).toBe(true);
     expect(f.decoder.samplingRateMissing).toBe(26);
   });

@@ -24,7 +24,9 @@ describe('export sequence loss', () => {
     const d = new NetflowDecoder();
     const out: FlowRecord[] = [];
     const lost = (b: Buffer) => d.decode(b, '192.0.2.1', out).lost;
-    expect([ipfixMessage(7, 10, []), ipfixMessage(7, 10, []), ipfixMessage(7, 15, []), ipfixMessage(7, 3, [])].map(lost)).toEqual([0, 0, 5, 0]);
+    expect([ipfixMessage(7, 10, []), ipfixMessage(7, 10, []), ipfixMessage(7, 15, []), ipfixMessage(7, 3, [])].map(lost)).toEqual([
+      0, 0, 5, 0,
+    ]);
     expect([v9Message(1, 1, 0, []), v9Message(1, 2, 0, []), v9Message(1, 5, 0, [])].map(lost)).toEqual([0, 0, 2]);
     // Gap events as before: the jump, and the restart.
     expect(d.stats.sequenceGaps).toBe(3);
@@ -36,7 +38,13 @@ describe('export sequence loss', () => {
     e.components.push(comp);
     await comp.start();
     const port = listenPort(comp);
-    await send(port, [ipfixMessage(7, 10, []), ipfixMessage(7, 15, []), ipfixMessage(7, 20, []), v9Message(1, 1, 0, []), v9Message(1, 4, 0, [])]);
+    await send(port, [
+      ipfixMessage(7, 10, []),
+      ipfixMessage(7, 15, []),
+      ipfixMessage(7, 20, []),
+      v9Message(1, 1, 0, []),
+      v9Message(1, 4, 0, []),
+    ]);
     await expect.poll(() => received(comp, 'ipfix') + received(comp, 'netflow9')).toBe(5);
     const ex = (comp.status() as { exporters: { protocol: string; address: string; sequenceGaps: number }[] }).exporters;
     expect(ex.find((x) => x.protocol === 'ipfix')).toMatchObject({ address: '127.0.0.1', sequenceGaps: 10 });

@@ -10,19 +10,40 @@ import type { FlowRecord } from '../../../src/collectors/common/flow-record.ts';
 import { FIXTURES, payloads } from './helpers.ts';
 
 const FILE = 'softflowd-nf5-nf9-ipfix.pcap';
-const FIELDS = ['cflow.version', 'cflow.srcaddr', 'cflow.dstaddr', 'cflow.srcaddrv6', 'cflow.dstaddrv6', 'cflow.protocol', 'cflow.srcport', 'cflow.packets', 'cflow.octets'];
+const FIELDS = [
+  'cflow.version',
+  'cflow.srcaddr',
+  'cflow.dstaddr',
+  'cflow.srcaddrv6',
+  'cflow.dstaddrv6',
+  'cflow.protocol',
+  'cflow.srcport',
+  'cflow.packets',
+  'cflow.octets',
+];
 
 function tshark(): string[][] | null {
   try {
-    const out = execFileSync('tshark', ['-r', join(FIXTURES, FILE), '-d', 'udp.port==2056,cflow', '-T', 'fields', '-E', 'separator=|', ...FIELDS.flatMap((f) => ['-e', f])], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
-    return out.trim().split('\n').map((l) => l.split('|'));
+    const out = execFileSync(
+      'tshark',
+      ['-r', join(FIXTURES, FILE), '-d', 'udp.port==2056,cflow', '-T', 'fields', '-E', 'separator=|', ...FIELDS.flatMap((f) => ['-e', f])],
+      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] },
+    );
+    return out
+      .trim()
+      .split('\n')
+      .map((l) => l.split('|'));
   } catch {
     return null;
   }
 }
 
 const oracle = tshark();
-const sorted = (xs: (string | number | undefined)[]) => xs.filter((x) => x !== undefined && x !== '').map(String).sort();
+const sorted = (xs: (string | number | undefined)[]) =>
+  xs
+    .filter((x) => x !== undefined && x !== '')
+    .map(String)
+    .sort();
 const list = (s: string | undefined) => (s ? s.split(',') : []);
 
 describe('softflowd capture', () => {
@@ -36,7 +57,9 @@ describe('softflowd capture', () => {
 
   it('holds one v5, one v9 and one IPFIX datagram with flows', () => {
     expect(perPacket.map((fs) => fs[0]?.protocol)).toEqual(['netflow5', 'netflow9', 'ipfix']);
-    expect(perPacket.every((fs) => fs.some((f) => f.srcAddr === '10.77.0.1' && f.dstAddr === '10.77.0.2' && f.proto === 1 && f.packets === 5))).toBe(true);
+    expect(
+      perPacket.every((fs) => fs.some((f) => f.srcAddr === '10.77.0.1' && f.dstAddr === '10.77.0.2' && f.proto === 1 && f.packets === 5)),
+    ).toBe(true);
   });
 
   it.skipIf(oracle === null)('tshark agrees, packet by packet', () => {

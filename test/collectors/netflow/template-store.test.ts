@@ -45,8 +45,12 @@ describe('TemplateStore', () => {
     expect(f.flows.filter((r) => r.protocol === 'ipfix')).toHaveLength(3);
     expect(f.flows[0]).toMatchObject({ srcAddr: '198.38.120.222', bytes: 1500 });
     // Same as one decoder that never restarted (the NetScaler data also has a set for an unsent template).
-    const baseline = feed(['goflow2__netflow_test-nfv9-template260.bin', 'logstash-codec-netflow__ipfix_test_netscaler_tpl.dat',
-      'goflow2__netflow_test-nfv9-data260.bin', 'logstash-codec-netflow__ipfix_test_netscaler_data.dat']);
+    const baseline = feed([
+      'goflow2__netflow_test-nfv9-template260.bin',
+      'logstash-codec-netflow__ipfix_test_netscaler_tpl.dat',
+      'goflow2__netflow_test-nfv9-data260.bin',
+      'logstash-codec-netflow__ipfix_test_netscaler_data.dat',
+    ]);
     expect(second.decoder.stats.pendingHeld).toBe(baseline.decoder.stats.pendingHeld);
     expect(f.flows).toEqual(baseline.flows);
     second.db.close();

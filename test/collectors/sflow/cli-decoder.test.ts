@@ -32,14 +32,13 @@ describe('sFlow decoder for `canopy decode`', () => {
     for (const r of [...flows.records, ...counters.records]) expect(JSON.parse(JSON.stringify(r))).toEqual(JSON.parse(JSON.stringify(r)));
   });
 
-  it.skipIf(!existsSync(join(PCAPS, '../../src/collectors/netflow/cli-decoder.ts')) || !existsSync(join(PCAPS, '../../src/lldp/cli-decoder.ts')))(
-    'decodeFiles (the `canopy decode` front end) prints the OVS capture (skipped until the NetFlow and LLDP decoders exist)',
-    async () => {
-      const { decodeFiles } = await import('../../../src/cli/decode.ts');
-      const out = decodeFiles([join(PCAPS, 'ovs-sflow.pcap')]);
-      expect(out.errors).toEqual([]);
-      expect(out.decodedPackets).toBeGreaterThanOrEqual(8);
-      expect(out.records.every((r) => (r as { exporter: string }).exporter === '10.98.0.254')).toBe(true);
-    },
-  );
+  it.skipIf(
+    !existsSync(join(PCAPS, '../../src/collectors/netflow/cli-decoder.ts')) || !existsSync(join(PCAPS, '../../src/lldp/cli-decoder.ts')),
+  )('decodeFiles (the `canopy decode` front end) prints the OVS capture (skipped until the NetFlow and LLDP decoders exist)', async () => {
+    const { decodeFiles } = await import('../../../src/cli/decode.ts');
+    const out = decodeFiles([join(PCAPS, 'ovs-sflow.pcap')]);
+    expect(out.errors).toEqual([]);
+    expect(out.decodedPackets).toBeGreaterThanOrEqual(8);
+    expect(out.records.every((r) => (r as { exporter: string }).exporter === '10.98.0.254')).toBe(true);
+  });
 });

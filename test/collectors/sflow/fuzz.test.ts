@@ -18,7 +18,10 @@ describe('sFlow decoder fuzz', () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 400 }), fc.boolean(), (bytes, v5) => {
         const buf = Buffer.from(bytes);
-        if (v5 && buf.length >= 8) { buf.writeUInt32BE(5, 0); buf.writeUInt32BE(1, 4); }
+        if (v5 && buf.length >= 8) {
+          buf.writeUInt32BE(5, 0);
+          buf.writeUInt32BE(1, 4);
+        }
         expect(['decoded', 'error']).toContain(checkOne(buf));
       }),
       { numRuns: RUNS },

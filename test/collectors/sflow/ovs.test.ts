@@ -26,7 +26,15 @@ describe('Open vSwitch capture', () => {
     const pings = flows.filter((f) => f.proto === 1 && f.srcAddr === '10.98.0.1' && f.icmpType === 8);
     expect(pings.length).toBeGreaterThan(0);
     // Echo request: 84 IP bytes, a 98-byte frame plus the 4-byte FCS in sFlow's frame_length.
-    for (const p of pings) expect(p).toMatchObject({ dstAddr: '10.98.0.2', samplingRate: 1, bytes: 84, frameLength: 102, srcMac: '02:00:00:00:a1:01', dstMac: '02:00:00:00:a2:01' });
+    for (const p of pings)
+      expect(p).toMatchObject({
+        dstAddr: '10.98.0.2',
+        samplingRate: 1,
+        bytes: 84,
+        frameLength: 102,
+        srcMac: '02:00:00:00:a1:01',
+        dstMac: '02:00:00:00:a2:01',
+      });
     const names = new Map<number, string>();
     for (const c of decoded.flatMap((d) => d.counters)) if (c.format === 1005) names.set(c.ifIndex!, c.portName as string);
     expect(names.get(pings[0]!.inIf!)).toBe('sw-p1');
@@ -50,7 +58,19 @@ describe('Open vSwitch capture', () => {
   });
 });
 
-interface TsharkSample { datagram: number; sequence: number; rate: number; input: number; outFormat: number; outValue: number; frameLength: number; src?: string; dst?: string; sport?: number; dport?: number }
+interface TsharkSample {
+  datagram: number;
+  sequence: number;
+  rate: number;
+  input: number;
+  outFormat: number;
+  outValue: number;
+  frameLength: number;
+  src?: string;
+  dst?: string;
+  sport?: number;
+  dport?: number;
+}
 
 function tsharkSamples(): { samples: TsharkSample[]; agents: string[] } {
   const r = spawnSync('tshark', ['-r', join(PCAPS, FILE), '-T', 'json', '--no-duplicate-keys'], { encoding: 'utf8', maxBuffer: 64 << 20 });

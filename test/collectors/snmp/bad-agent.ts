@@ -88,7 +88,10 @@ function bulk(mode: Misbehaviour, oid: string): Vb[] {
     return [{ oid: `${IF_DESCR}.1`, kind: 'str', value: 'eth0' }];
   }
   if (mode === 'wrong-type') {
-    for (const [root, vb] of [[IF_DESCR, (i: number) => ({ kind: 'str', value: `eth${i}` })], [IF_TYPE, (_i: number) => ({ kind: 'str', value: 'ethernetCsmacd' })]] as const) {
+    for (const [root, vb] of [
+      [IF_DESCR, (i: number) => ({ kind: 'str', value: `eth${i}` })],
+      [IF_TYPE, (_i: number) => ({ kind: 'str', value: 'ethernetCsmacd' })],
+    ] as const) {
       if (!oid.startsWith(root)) continue;
       const i = nextRow(root, oid);
       if (i !== null) return [{ oid: `${root}.${i}`, ...(vb(i) as { kind: 'str'; value: string }) }];

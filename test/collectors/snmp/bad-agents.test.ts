@@ -19,7 +19,15 @@ describe('bad agents', () => {
       { address: '127.0.0.1', port: sim.port, version: '2c', community: sim.devices[0]!.community, name: 'good' },
       ...MODES.map((m) => ({ address: '127.0.0.1', port: agents.get(m)!.port, version: '2c', community: 'public', name: m })),
     ];
-    c = await startApiCollector({ 'snmp.devices': devices, 'snmp.timeout': 0.3, 'snmp.retries': 0, 'snmp.counterInterval': 1, 'snmp.lldpInterval': 1, 'snmp.fdbInterval': 1, 'snmp.maxBackoff': 2 });
+    c = await startApiCollector({
+      'snmp.devices': devices,
+      'snmp.timeout': 0.3,
+      'snmp.retries': 0,
+      'snmp.counterInterval': 1,
+      'snmp.lldpInterval': 1,
+      'snmp.fdbInterval': 1,
+      'snmp.maxBackoff': 2,
+    });
   }, 30_000);
   afterAll(async () => {
     await c?.stop();
@@ -32,12 +40,16 @@ describe('bad agents', () => {
   it('marks each bad device with its error and keeps polling the good one', async () => {
     const goodKey = sim.port;
     // Wait until the good device completed at least two polls and every bad one was tried.
-    const st = await waitFor(async () => {
-      const s = await c.snmpStatus();
-      const good = dev(s, goodKey);
-      const allTried = MODES.every((m) => dev(s, agents.get(m)!.port)?.lastPoll);
-      return good?.polls >= 2 && allTried ? s : undefined;
-    }, 20_000, 'polls');
+    const st = await waitFor(
+      async () => {
+        const s = await c.snmpStatus();
+        const good = dev(s, goodKey);
+        const allTried = MODES.every((m) => dev(s, agents.get(m)!.port)?.lastPoll);
+        return good?.polls >= 2 && allTried ? s : undefined;
+      },
+      20_000,
+      'polls',
+    );
 
     const good = dev(st, goodKey);
     expect(good.state).toBe('ok');

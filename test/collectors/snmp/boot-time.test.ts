@@ -50,11 +50,16 @@ describe.skipIf(skip !== null)(`BootTime from a real snmpd's sysUpTime${skip ? `
   const startAgent = async (): Promise<number> => {
     const t0 = Date.now();
     const child = spawn('snmpd', ['-f', '-Lo', '-C', '-m', 'none', '-c', join(dir, 'snmpd.conf')], {
-      stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SNMP_PERSISTENT_DIR: join(dir, 'persist'), MIBS: '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, SNMP_PERSISTENT_DIR: join(dir, 'persist'), MIBS: '' },
     });
     agent = child;
     // Answering: snmpget of sysUpTime succeeds.
-    await waitFor(() => spawnSync('snmpget', ['-v2c', '-c', 'boottest', '-t', '0.5', '-r', '0', `127.0.0.1:${port}`, '1.3.6.1.2.1.1.3.0']).status === 0, 10_000, 'snmpd to answer');
+    await waitFor(
+      () => spawnSync('snmpget', ['-v2c', '-c', 'boottest', '-t', '0.5', '-r', '0', `127.0.0.1:${port}`, '1.3.6.1.2.1.1.3.0']).status === 0,
+      10_000,
+      'snmpd to answer',
+    );
     return t0;
   };
   const stopAgent = async () => {
@@ -74,7 +79,16 @@ describe.skipIf(skip !== null)(`BootTime from a real snmpd's sysUpTime${skip ? `
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'canopy-boottime-'));
     port = await freeUdpPort();
-    writeFileSync(join(dir, 'snmpd.conf'), [`agentaddress udp:127.0.0.1:${port}`, 'rocommunity boottest 127.0.0.1', 'sysName boottest-sw', 'sysDescr canopy boot-time test agent', ''].join('\n'));
+    writeFileSync(
+      join(dir, 'snmpd.conf'),
+      [
+        `agentaddress udp:127.0.0.1:${port}`,
+        'rocommunity boottest 127.0.0.1',
+        'sysName boottest-sw',
+        'sysDescr canopy boot-time test agent',
+        '',
+      ].join('\n'),
+    );
     h = await startHarness({ devices: [{ address: '127.0.0.1', port, version: '2c', community: 'boottest' }], timeout: 2, retries: 1 });
   }, 30_000);
 

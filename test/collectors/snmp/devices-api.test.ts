@@ -17,7 +17,10 @@ describe('/api/devices', () => {
   let c: ApiCollector;
   const dir = mkdtempSync(join(tmpdir(), 'canopy-devices-'));
   const overrides = () => ({
-    'auth.users': [{ name: 'admin', password: 'admin-pass-1', role: 'admin' }, { name: 'viewer', password: 'viewer-pass-1', role: 'viewer' }],
+    'auth.users': [
+      { name: 'admin', password: 'admin-pass-1', role: 'admin' },
+      { name: 'viewer', password: 'viewer-pass-1', role: 'viewer' },
+    ],
     'snmp.devices': [{ address: '127.0.0.9', port: 1161, community: 'cfg-secret' }],
     'snmp.timeout': 0.3,
     'snmp.retries': 0,
@@ -47,7 +50,14 @@ describe('/api/devices', () => {
 
   it('rejects writes from viewers and bad input', async () => {
     expect((await c.send('POST', '/api/devices', body(), VIEWER)).status).toBe(403);
-    for (const bad of [{}, { address: '' }, { address: '10.0.0.1', port: 70000 }, { address: '10.0.0.1', colour: 'red' }, { address: '10.0.0.1', version: '3', authProtocol: 'rot13' }, [1, 2]]) {
+    for (const bad of [
+      {},
+      { address: '' },
+      { address: '10.0.0.1', port: 70000 },
+      { address: '10.0.0.1', colour: 'red' },
+      { address: '10.0.0.1', version: '3', authProtocol: 'rot13' },
+      [1, 2],
+    ]) {
       const r = await c.send('POST', '/api/devices', bad, ADMIN);
       expect(r.status, JSON.stringify(bad)).toBe(400);
       expect(r.body.title).toBe('Bad Request');
@@ -63,10 +73,14 @@ describe('/api/devices', () => {
     const id = deviceId('127.0.0.1', sim.port);
     expect(r.body).toMatchObject({ ID: id, Source: 'api', community: ['***', '***'] });
     expect((await c.send('POST', '/api/devices', body(), ADMIN)).status).toBe(409);
-    const st = await waitFor(async () => {
-      const s = (await c.get(`/api/devices/${id}`, VIEWER)).body.Status;
-      return s?.state === 'ok' && s.counts.fdb === 3 ? s : undefined;
-    }, 10_000, 'the API device to be polled');
+    const st = await waitFor(
+      async () => {
+        const s = (await c.get(`/api/devices/${id}`, VIEWER)).body.Status;
+        return s?.state === 'ok' && s.counts.fdb === 3 ? s : undefined;
+      },
+      10_000,
+      'the API device to be polled',
+    );
     expect(st.counts.ports).toBe(4);
     expect(st.sysName).toBe(sim.devices[0]!.community);
   });

@@ -19,12 +19,25 @@ export interface Harness {
   stop(): Promise<void>;
 }
 
-export async function startHarness(snmp: Record<string, unknown>, opts: { schedule?: boolean; log?: Logger; registry?: Registry } = {}): Promise<Harness> {
+export async function startHarness(
+  snmp: Record<string, unknown>,
+  opts: { schedule?: boolean; log?: Logger; registry?: Registry } = {},
+): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'canopy-snmp-'));
-  const config = loadConfig({ env: {}, overrides: { 'storage.dataDir': dir, 'snmp.traps.listen': '127.0.0.1:0', ...Object.fromEntries(Object.entries(snmp).map(([k, v]) => [`snmp.${k}`, v])) } });
+  const config = loadConfig({
+    env: {},
+    overrides: {
+      'storage.dataDir': dir,
+      'snmp.traps.listen': '127.0.0.1:0',
+      ...Object.fromEntries(Object.entries(snmp).map(([k, v]) => [`snmp.${k}`, v])),
+    },
+  });
   const storage = openSqliteStorage({ path: join(dir, 'canopy.db') });
   const store = storage.graph;
-  const comp = createSnmpComponent({ config, store, storage, registry: opts.registry ?? createRegistry(false), log: opts.log ?? silentLogger() }, { schedule: opts.schedule ?? false });
+  const comp = createSnmpComponent(
+    { config, store, storage, registry: opts.registry ?? createRegistry(false), log: opts.log ?? silentLogger() },
+    { schedule: opts.schedule ?? false },
+  );
   await comp.start();
   return {
     store,
@@ -61,7 +74,10 @@ export function readSnmprec(path: string): Map<string, { type: string; value: st
 }
 
 /** Rows under a column: index suffix → value. */
-export function column(w: Map<string, { type: string; value: string; raw: Buffer }>, root: string): Map<string, { type: string; value: string; raw: Buffer }> {
+export function column(
+  w: Map<string, { type: string; value: string; raw: Buffer }>,
+  root: string,
+): Map<string, { type: string; value: string; raw: Buffer }> {
   const out = new Map<string, { type: string; value: string; raw: Buffer }>();
   for (const [oid, v] of w) if (oid.startsWith(root + '.')) out.set(oid.slice(root.length + 1), v);
   return out;
@@ -83,7 +99,10 @@ export interface ApiCollector {
 /** A real collector process-in-a-test: API on an ephemeral loopback port, SNMP component with timers. */
 export async function startApiCollector(overrides: Record<string, unknown>, keepDir?: string): Promise<ApiCollector> {
   const dir = keepDir ?? mkdtempSync(join(tmpdir(), 'canopy-snmp-api-'));
-  const config = loadConfig({ env: {}, overrides: { 'api.listen': '127.0.0.1:0', 'storage.dataDir': dir, 'snmp.traps.listen': '127.0.0.1:0', ...overrides } });
+  const config = loadConfig({
+    env: {},
+    overrides: { 'api.listen': '127.0.0.1:0', 'storage.dataDir': dir, 'snmp.traps.listen': '127.0.0.1:0', ...overrides },
+  });
   const collector = new Collector({ config, log: silentLogger(), registry: createRegistry(false), components: [snmpComponent] });
   await collector.start();
   const base = `http://${collector.apiAddresses[0]!}`;
@@ -91,7 +110,11 @@ export async function startApiCollector(overrides: Record<string, unknown>, keep
     const headers: Record<string, string> = {};
     if (body !== undefined) headers['content-type'] = 'application/json';
     if (auth) headers.authorization = auth;
-    const r = await fetch(base + path, { method, headers, body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body) });
+    const r = await fetch(base + path, {
+      method,
+      headers,
+      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    });
     const text = await r.text();
     let parsed: unknown = text;
     try {
@@ -115,7 +138,11 @@ export async function startApiCollector(overrides: Record<string, unknown>, keep
   };
 }
 
-export async function waitFor<T>(fn: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 10_000, what = 'condition'): Promise<T> {
+export async function waitFor<T>(
+  fn: () => Promise<T | undefined | false> | T | undefined | false,
+  timeoutMs = 10_000,
+  what = 'condition',
+): Promise<T> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     const v = await fn();

@@ -15,7 +15,12 @@ const FILE = 'containerlab/fabric.clab.yml';
 const TRAP_PORT = 19162;
 const COUNTER_S = 2;
 
-interface Coll { name: string; api: string; dir: string; child: LabChild }
+interface Coll {
+  name: string;
+  api: string;
+  dir: string;
+  child: LabChild;
+}
 
 describe.skipIf(skip !== null)(`SNMP poller against real agents in the lab${skip ? ` (skipped: ${skip})` : ''}`, () => {
   let lab: TestLab;
@@ -26,39 +31,65 @@ describe.skipIf(skip !== null)(`SNMP poller against real agents in the lab${skip
     return JSON.parse(r.stdout);
   };
   // Errors count as not yet: the collector may still be starting.
-  const waitFor = <T>(fn: () => Promise<T | undefined | false>, ms: number, what: string): Promise<T> => waitForValue(what, ms, () => fn().catch(() => undefined));
+  const waitFor = <T>(fn: () => Promise<T | undefined | false>, ms: number, what: string): Promise<T> =>
+    waitForValue(what, ms, () => fn().catch(() => undefined));
 
   beforeAll(async () => {
     lab = await startLab(FILE, { trapPort: TRAP_PORT });
     const sw = Object.values(lab.switches);
-    for (const [name, port] of [['v2c', 18082], ['v3', 18083]] as const) {
+    for (const [name, port] of [
+      ['v2c', 18082],
+      ['v3', 18083],
+    ] as const) {
       const dir = join(lab.stateDir, `collector-${name}`);
       mkdirSync(dir, { recursive: true });
       const devices = sw.map((s) =>
         name === 'v2c'
           ? { address: s.snmp.host, port: s.snmp.port, version: '2c', community: s.snmp.community }
-          : { address: s.snmp.host, port: s.snmp.port, version: '3', user: s.snmp.v3.user, authProtocol: 'sha', authKey: s.snmp.v3.authKey, privProtocol: 'aes', privKey: s.snmp.v3.privKey },
+          : {
+              address: s.snmp.host,
+              port: s.snmp.port,
+              version: '3',
+              user: s.snmp.v3.user,
+              authProtocol: 'sha',
+              authKey: s.snmp.v3.authKey,
+              privProtocol: 'aes',
+              privKey: s.snmp.v3.privKey,
+            },
       );
       const cfg = {
         api: { listen: `127.0.0.1:${port}` },
         storage: { dataDir: dir },
-        sflow: { listen: '127.0.0.1:0' }, netflow: { listen: '127.0.0.1:0' }, ipfix: { listen: '127.0.0.1:0' },
+        sflow: { listen: '127.0.0.1:0' },
+        netflow: { listen: '127.0.0.1:0' },
+        ipfix: { listen: '127.0.0.1:0' },
         snmp: {
-          devices, counterInterval: COUNTER_S, lldpInterval: 2, fdbInterval: 2, timeout: 1, retries: 1,
+          devices,
+          counterInterval: COUNTER_S,
+          lldpInterval: 2,
+          fdbInterval: 2,
+          timeout: 1,
+          retries: 1,
           traps: name === 'v2c' ? { listen: `${lab.collector.address}:${TRAP_PORT}` } : { enabled: false },
         },
       };
       const file = join(dir, 'canopy.yml');
       writeFileSync(file, JSON.stringify(cfg));
-      const child = lab.spawnInMgmt(process.execPath, ['bin/canopy.js', 'collector', '--config', file], { env: { ...process.env, CANOPY_LOG_LEVEL: 'warn' } });
+      const child = lab.spawnInMgmt(process.execPath, ['bin/canopy.js', 'collector', '--config', file], {
+        env: { ...process.env, CANOPY_LOG_LEVEL: 'warn' },
+      });
       colls[name] = { name, api: `http://127.0.0.1:${port}`, dir, child };
     }
     // Every switch polled completely (discover, counters, lldp, fdb) by both collectors.
     for (const c of Object.values(colls)) {
-      await waitFor(async () => {
-        const devs: any[] = Object.values((await curl(c, '/api/status')).components.snmp.devices);
-        return devs.length === sw.length && devs.every((d) => d.state === 'ok' && d.tasks.fdb?.ok && d.tasks.lldp?.ok) ? devs : undefined;
-      }, 30_000, `${c.name} polls of all switches`);
+      await waitFor(
+        async () => {
+          const devs: any[] = Object.values((await curl(c, '/api/status')).components.snmp.devices);
+          return devs.length === sw.length && devs.every((d) => d.state === 'ok' && d.tasks.fdb?.ok && d.tasks.lldp?.ok) ? devs : undefined;
+        },
+        30_000,
+        `${c.name} polls of all switches`,
+      );
     }
     // LLDP links need both ends polled: one more LLDP round.
     await new Promise((r) => setTimeout(r, 2500));
@@ -70,13 +101,17 @@ describe.skipIf(skip !== null)(`SNMP poller against real agents in the lab${skip
   }, 30_000);
 
   const links = () => {
-    const topo = parseYaml(readFileSync(resolve(import.meta.dirname, '../../..', FILE), 'utf8')) as { topology: { links: { endpoints: { node: string; interface: string }[] }[] } };
+    const topo = parseYaml(readFileSync(resolve(import.meta.dirname, '../../..', FILE), 'utf8')) as {
+      topology: { links: { endpoints: { node: string; interface: string }[] }[] };
+    };
     return topo.topology.links.map((l) => l.endpoints).filter((e) => e.every((x) => x.node in lab.switches));
   };
 
   /** IPv4 addresses (file values) of the far ends of a switch's data links. */
   const neighbourIps = (node: string): string[] => {
-    const topo = parseYaml(readFileSync(resolve(import.meta.dirname, '../../..', FILE), 'utf8')) as { topology: { links: { endpoints: { node: string; ipv4?: string }[] }[] } };
+    const topo = parseYaml(readFileSync(resolve(import.meta.dirname, '../../..', FILE), 'utf8')) as {
+      topology: { links: { endpoints: { node: string; ipv4?: string }[] }[] };
+    };
     return topo.topology.links
       .filter((l) => l.endpoints.some((e) => e.node === node))
       .flatMap((l) => l.endpoints.filter((e) => e.node !== node && e.ipv4).map((e) => e.ipv4!.split('/')[0]!));
@@ -95,7 +130,13 @@ describe.skipIf(skip !== null)(`SNMP poller against real agents in the lab${skip
         expect(sw.Metadata).toMatchObject({ MgmtAddress: s.mgmtIp, Probe: 'snmp' });
         expect(sw.Metadata.LLDP.ChassisID).toBeTruthy();
         const ports = edges.filter((e) => e.Parent === sw.ID && e.Metadata.RelationType === 'ownership').map((e) => byId.get(e.Child));
-        const ipl = JSON.parse((await lab.exec(s.ns, 'ip', ['-j', 'link', 'show'])).stdout) as { ifindex: number; ifname: string; address?: string; operstate: string; link_type: string }[];
+        const ipl = JSON.parse((await lab.exec(s.ns, 'ip', ['-j', 'link', 'show'])).stdout) as {
+          ifindex: number;
+          ifname: string;
+          address?: string;
+          operstate: string;
+          link_type: string;
+        }[];
         for (const l of ipl.filter((x) => /^eth\d+$/.test(x.ifname))) {
           const p = ports.find((q: any) => q.Metadata.IfIndex === l.ifindex);
           expect(p, `${s.name} ${l.ifname}`).toBeDefined();
@@ -107,7 +148,10 @@ describe.skipIf(skip !== null)(`SNMP poller against real agents in the lab${skip
       // switch↔switch links from the topology file, each a layer2 edge between the right ports
       const portOf = (node: string, ifname: string) => {
         const sw = nodes.find((n: any) => n.Metadata.Type === 'switch' && n.Metadata.Name === node);
-        return edges.filter((e) => e.Parent === sw.ID && e.Metadata.RelationType === 'ownership').map((e) => byId.get(e.Child)).find((p: any) => p.Metadata.Name === ifname);
+        return edges
+          .filter((e) => e.Parent === sw.ID && e.Metadata.RelationType === 'ownership')
+          .map((e) => byId.get(e.Child))
+          .find((p: any) => p.Metadata.Name === ifname);
       };
       const l2 = edges.filter((e) => e.Metadata.RelationType === 'layer2');
       const expected = links();
@@ -131,23 +175,44 @@ describe.skipIf(skip !== null)(`SNMP poller against real agents in the lab${skip
       try {
         for (const s of Object.values(lab.switches).filter((x) => x.kind === 'bridge')) {
           // Make the bridge learn its neighbours: ping the addresses the topology file gives them.
-          const br = JSON.parse((await lab.exec(s.ns, 'ip', ['-j', 'addr', 'show', 'br0'])).stdout) as { addr_info: { family: string; local: string }[] }[];
+          const br = JSON.parse((await lab.exec(s.ns, 'ip', ['-j', 'addr', 'show', 'br0'])).stdout) as {
+            addr_info: { family: string; local: string }[];
+          }[];
           const own = br[0]!.addr_info.find((a) => a.family === 'inet')!.local.split('.');
           const peers = links().length ? neighbourIps(s.name).map((ip) => [own[0], own[1], ...ip.split('.').slice(2)].join('.')) : [];
           for (const ip of peers) await lab.exec(s.ns, 'ping', ['-c', '1', '-W', '1', ip], { allowFail: true });
           // Expected: what the agent itself answers to Net-SNMP's snmpbulkwalk from the mgmt namespace
           // (snmp-bridge-mib answers noSuchInstance for some learned entries; those are absent in both).
           const agentRows = async () => {
-            const out = (await lab.exec(lab.mgmtNs, 'snmpbulkwalk', ['-v2c', '-c', s.snmp.community, '-On', '-Cc', `${s.snmp.host}:${s.snmp.port}`, '1.3.6.1.2.1.17.4.3.1'], { allowFail: true })).stdout;
+            const out = (
+              await lab.exec(
+                lab.mgmtNs,
+                'snmpbulkwalk',
+                ['-v2c', '-c', s.snmp.community, '-On', '-Cc', `${s.snmp.host}:${s.snmp.port}`, '1.3.6.1.2.1.17.4.3.1'],
+                { allowFail: true },
+              )
+            ).stdout;
             return [...out.matchAll(/^\.1\.3\.6\.1\.2\.1\.17\.4\.3\.1\.2\.((?:\d+\.){5}\d+) = INTEGER: (\d+)$/gm)]
-              .map((m) => `${m[1]!.split('.').map((x) => Number(x).toString(16).padStart(2, '0')).join(':')}@${m[2]}`)
+              .map(
+                (m) =>
+                  `${m[1]!
+                    .split('.')
+                    .map((x) => Number(x).toString(16).padStart(2, '0'))
+                    .join(':')}@${m[2]}`,
+              )
               .sort();
           };
-          const rows = await waitFor(async () => {
-            const r = db.prepare("SELECT * FROM snmp_fdb WHERE device = ? AND missed = 0 AND mib = 'bridge'").all(`${s.snmp.host}:${s.snmp.port}`) as { mac: string; bridge_port: number; if_index: number | null }[];
-            const mine = r.map((x) => `${x.mac}@${x.bridge_port}`).sort();
-            return JSON.stringify(mine) === JSON.stringify(await agentRows()) ? r : undefined;
-          }, 8000, `${s.name} FDB rows equal to the agent's`);
+          const rows = await waitFor(
+            async () => {
+              const r = db
+                .prepare("SELECT * FROM snmp_fdb WHERE device = ? AND missed = 0 AND mib = 'bridge'")
+                .all(`${s.snmp.host}:${s.snmp.port}`) as { mac: string; bridge_port: number; if_index: number | null }[];
+              const mine = r.map((x) => `${x.mac}@${x.bridge_port}`).sort();
+              return JSON.stringify(mine) === JSON.stringify(await agentRows()) ? r : undefined;
+            },
+            8000,
+            `${s.name} FDB rows equal to the agent's`,
+          );
           total += rows.length;
           for (const r of rows) expect(r.if_index, `${s.name} ${r.mac}`).not.toBeNull();
         }
@@ -175,15 +240,26 @@ describe.skipIf(skip !== null)(`SNMP poller against real agents in the lab${skip
     };
     expect((await findPort(colls.v2c)).Metadata.State).toBe('UP');
     // The lab shortened snmpd's ifTable cache (3 s by default), which its link monitor reads.
-    const cache = await lab.exec(lab.mgmtNs, 'snmpget', ['-v2c', '-c', s.snmp.community, '-On', `${s.snmp.host}:${s.snmp.port}`, '1.3.6.1.4.1.8072.1.5.3.1.2.1.3.6.1.2.1.2.2']);
+    const cache = await lab.exec(lab.mgmtNs, 'snmpget', [
+      '-v2c',
+      '-c',
+      s.snmp.community,
+      '-On',
+      `${s.snmp.host}:${s.snmp.port}`,
+      '1.3.6.1.4.1.8072.1.5.3.1.2.1.3.6.1.2.1.2.2',
+    ]);
     expect(cache.stdout).toMatch(/INTEGER: 1$/m);
     const t0 = Date.now();
     await lab.exec(s.ns, 'ip', ['link', 'set', ifname, 'down']);
     try {
-      const down = await waitFor(async () => {
-        const p = await findPort(colls.v2c);
-        return p.Metadata.State === 'DOWN' ? p : undefined;
-      }, 6000, 'DOWN via trap');
+      const down = await waitFor(
+        async () => {
+          const p = await findPort(colls.v2c);
+          return p.Metadata.State === 'DOWN' ? p : undefined;
+        },
+        6000,
+        'DOWN via trap',
+      );
       const seen = Date.now() - t0;
       const st = (await curl(colls.v2c, '/api/status')).components.snmp.traps;
       // Measured on the collector's clock (UpdatedAt, receivedAt), not when this test's polling
@@ -194,10 +270,14 @@ describe.skipIf(skip !== null)(`SNMP poller against real agents in the lab${skip
       expect(st.lastLinkTrap).toMatchObject({ kind: 'linkDown', source: s.mgmtIp, ifIndex });
       expect(down.UpdatedAt - st.lastLinkTrap.receivedAt, timing).toBeLessThan(1000);
       expect(down.UpdatedAt - t0, timing).toBeLessThanOrEqual(3000);
-      const polled = await waitFor(async () => {
-        const p = await findPort(colls.v3);
-        return p.Metadata.State === 'DOWN' ? p : undefined;
-      }, COUNTER_S * 1000 + 1500, 'DOWN via polling');
+      const polled = await waitFor(
+        async () => {
+          const p = await findPort(colls.v3);
+          return p.Metadata.State === 'DOWN' ? p : undefined;
+        },
+        COUNTER_S * 1000 + 1500,
+        'DOWN via polling',
+      );
       expect(polled.Metadata.State).toBe('DOWN');
       process.stderr.write(`[snmp lab] ${s.name} ${ifname} down: via polling after ${Date.now() - t0} ms\n`);
     } finally {

@@ -7,7 +7,14 @@ import { T, type Varbind } from '../../../src/collectors/snmp/net-snmp.ts';
 import type { WalkResult } from '../../../src/collectors/snmp/client.ts';
 import { compareOids } from '../../../src/collectors/snmp/client.ts';
 import { IF_COUNTER_COLUMNS, IF_INVENTORY_COLUMNS, parseInventory, parseState } from '../../../src/collectors/snmp/parse-if.ts';
-import { capabilities, parseLocPorts, parseManAddrs, parseRemotes, renderChassisId, splitRemIndex } from '../../../src/collectors/snmp/parse-lldp.ts';
+import {
+  capabilities,
+  parseLocPorts,
+  parseManAddrs,
+  parseRemotes,
+  renderChassisId,
+  splitRemIndex,
+} from '../../../src/collectors/snmp/parse-lldp.ts';
 import { parseBasePorts, parseCdp, parseFdb, parseFdbIds } from '../../../src/collectors/snmp/parse-l2.ts';
 import { resolveLocalPort } from '../../../src/collectors/snmp/resolve-port.ts';
 import { interpret } from '../../../src/collectors/snmp/traps.ts';
@@ -59,21 +66,75 @@ describe('SNMP table parsers', () => {
   it('maps Q-BRIDGE FDB IDs to VLANs and notes wrong types', () => {
     const p = new Problems();
     const fids = parseFdbIds(w([{ oid: `${O.dot1qVlanFdbId}.0.100`, type: T.Gauge32, value: 5 }]), p);
-    const rows = parseFdb(w([int(`${O.dot1qTpFdbPort}.5.2.0.0.0.0.1`, 3), str(`${O.dot1qTpFdbPort}.5.2.0.0.0.0.2`, 'x')]), undefined, fids, p);
+    const rows = parseFdb(
+      w([int(`${O.dot1qTpFdbPort}.5.2.0.0.0.0.1`, 3), str(`${O.dot1qTpFdbPort}.5.2.0.0.0.0.2`, 'x')]),
+      undefined,
+      fids,
+      p,
+    );
     expect(rows).toEqual([{ vlan: 100, mac: '02:00:00:00:00:01', bridgePort: 3, mib: 'qbridge' }]);
     expect(p.list).toEqual([`wrong-type: ${O.dot1qTpFdbPort}.5.2.0.0.0.0.2 is OctetString, expected an integer`]);
   });
 
   it('interprets SNMPv1 generic traps', () => {
-    const t = interpret({ pdu: { type: 164, generic: 2, specific: 0, enterprise: '1.3.6.1.4.1.8072', varbinds: [int('1.3.6.1.2.1.2.2.1.1.3', 3)] }, rinfo: { address: '10.0.0.1', port: 1, family: 'IPv4', size: 1 } }, 5);
-    expect(t).toEqual({ kind: 'linkDown', trapOid: '1.3.6.1.6.3.1.1.5.3', source: '10.0.0.1', ifIndex: 3, adminStatus: null, operStatus: null, receivedAt: 5, version: 'v1' });
+    const t = interpret(
+      {
+        pdu: { type: 164, generic: 2, specific: 0, enterprise: '1.3.6.1.4.1.8072', varbinds: [int('1.3.6.1.2.1.2.2.1.1.3', 3)] },
+        rinfo: { address: '10.0.0.1', port: 1, family: 'IPv4', size: 1 },
+      },
+      5,
+    );
+    expect(t).toEqual({
+      kind: 'linkDown',
+      trapOid: '1.3.6.1.6.3.1.1.5.3',
+      source: '10.0.0.1',
+      ifIndex: 3,
+      adminStatus: null,
+      operStatus: null,
+      receivedAt: 5,
+      version: 'v1',
+    });
   });
 
   it('never throws on arbitrary varbinds', () => {
-    const roots = [...IF_INVENTORY_COLUMNS, ...IF_COUNTER_COLUMNS, O.lldpRemEntry, O.lldpLocPortId, O.lldpLocPortIdSubtype, `${O.lldpRemManAddrEntry}.3`, O.dot1dBasePortIfIndex, O.dot1qTpFdbPort, O.dot1dTpFdbPort, O.dot1qVlanFdbId, O.cdpCacheEntry];
-    const types = [T.Integer, T.OctetString, T.Null, T.OID, T.IpAddress, T.Counter32, T.Gauge32, T.TimeTicks, T.Counter64, T.NoSuchObject, T.EndOfMibView];
-    const value = fc.oneof(fc.integer(), fc.uint8Array({ maxLength: 20 }).map((a) => Buffer.from(a)), fc.string(), fc.constant(null));
-    const vb = fc.record({ root: fc.constantFrom(...roots), arcs: fc.array(fc.nat(300), { maxLength: 12 }), type: fc.constantFrom(...types), value });
+    const roots = [
+      ...IF_INVENTORY_COLUMNS,
+      ...IF_COUNTER_COLUMNS,
+      O.lldpRemEntry,
+      O.lldpLocPortId,
+      O.lldpLocPortIdSubtype,
+      `${O.lldpRemManAddrEntry}.3`,
+      O.dot1dBasePortIfIndex,
+      O.dot1qTpFdbPort,
+      O.dot1dTpFdbPort,
+      O.dot1qVlanFdbId,
+      O.cdpCacheEntry,
+    ];
+    const types = [
+      T.Integer,
+      T.OctetString,
+      T.Null,
+      T.OID,
+      T.IpAddress,
+      T.Counter32,
+      T.Gauge32,
+      T.TimeTicks,
+      T.Counter64,
+      T.NoSuchObject,
+      T.EndOfMibView,
+    ];
+    const value = fc.oneof(
+      fc.integer(),
+      fc.uint8Array({ maxLength: 20 }).map((a) => Buffer.from(a)),
+      fc.string(),
+      fc.constant(null),
+    );
+    const vb = fc.record({
+      root: fc.constantFrom(...roots),
+      arcs: fc.array(fc.nat(300), { maxLength: 12 }),
+      type: fc.constantFrom(...types),
+      value,
+    });
     fc.assert(
       fc.property(fc.array(vb, { maxLength: 40 }), (list) => {
         const vbs: Varbind[] = list.map((v) => ({ oid: [v.root, ...v.arcs].join('.'), type: v.type, value: v.value }));

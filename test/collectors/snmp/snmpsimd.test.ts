@@ -15,7 +15,23 @@ function normalise(v: unknown): unknown {
   if (v && typeof v === 'object') {
     const out: Record<string, unknown> = {};
     for (const [k, x] of Object.entries(v)) {
-      if (['CreatedAt', 'UpdatedAt', 'BootTime', 'Revision', 'Start', 'Last', 'FirstSeen', 'LastSeen', 'firstSeen', 'lastSeen', 'device', 'Host'].includes(k)) continue;
+      if (
+        [
+          'CreatedAt',
+          'UpdatedAt',
+          'BootTime',
+          'Revision',
+          'Start',
+          'Last',
+          'FirstSeen',
+          'LastSeen',
+          'firstSeen',
+          'lastSeen',
+          'device',
+          'Host',
+        ].includes(k)
+      )
+        continue;
       out[k] = normalise(x);
     }
     return out;
@@ -24,7 +40,12 @@ function normalise(v: unknown): unknown {
 }
 
 async function snapshot(port: number, community: string) {
-  const h = await startHarness({ devices: [{ address: '127.0.0.1', port, version: '2c', community }], timeout: 5, retries: 1, maxRepetitions: 25 });
+  const h = await startHarness({
+    devices: [{ address: '127.0.0.1', port, version: '2c', community }],
+    timeout: 5,
+    retries: 1,
+    maxRepetitions: 25,
+  });
   try {
     await h.snmp.poller.pollNow();
     const d = h.snmp.poller.devices()[0]!;
@@ -55,11 +76,15 @@ describe('graphs from Canopy snmp-sim and Debian snmpsimd are identical', () => 
   });
 
   for (const community of communities) {
-    it(community, async () => {
-      const a = await snapshot(ours.port, community);
-      const b = await snapshot(ref.port, community);
-      expect((a.nodes as unknown[]).length).toBeGreaterThan(1);
-      expect(a).toEqual(b);
-    }, 60_000);
+    it(
+      community,
+      async () => {
+        const a = await snapshot(ours.port, community);
+        const b = await snapshot(ref.port, community);
+        expect((a.nodes as unknown[]).length).toBeGreaterThan(1);
+        expect(a).toEqual(b);
+      },
+      60_000,
+    );
   }
 });

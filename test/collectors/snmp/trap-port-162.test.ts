@@ -10,7 +10,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readableInstall, type ReadableInstall } from '../../support/readable-install.ts';
 
 const have = (c: string) => spawnSync('which', [c]).status === 0;
-const skip = process.getuid?.() !== 0 ? 'needs root (network namespace, setpriv)' : !have('snmptrap') ? 'snmptrap missing (Debian package snmp)' : !have('setpriv') ? 'setpriv missing' : null;
+const skip =
+  process.getuid?.() !== 0
+    ? 'needs root (network namespace, setpriv)'
+    : !have('snmptrap')
+      ? 'snmptrap missing (Debian package snmp)'
+      : !have('setpriv')
+        ? 'setpriv missing'
+        : null;
 const NS = `t162-${process.pid}`;
 const NOBODY = 65534;
 /** The collector as nobody can read it, whatever the checkout's location and modes. */
@@ -23,9 +30,19 @@ function ns(...args: string[]) {
 
 /** Starts the collector as nobody (optionally with an ambient capability); resolves with its output once it listens or exits. */
 function collector(cfg: string, caps: string[] = []): Promise<{ listening: boolean; out: string; stop: () => Promise<void> }> {
-  const setpriv = ['setpriv', `--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', ...caps.flatMap((c) => [`--inh-caps=+${c}`, `--ambient-caps=+${c}`])];
+  const setpriv = [
+    'setpriv',
+    `--reuid=${NOBODY}`,
+    `--regid=${NOBODY}`,
+    '--clear-groups',
+    ...caps.flatMap((c) => [`--inh-caps=+${c}`, `--ambient-caps=+${c}`]),
+  ];
   const env = { PATH: process.env.PATH, HOME: '/tmp', CANOPY_LOG_LEVEL: 'info' };
-  const child = spawn('ip', ['netns', 'exec', NS, ...setpriv, process.execPath, 'bin/canopy.js', 'collector', '--config', cfg], { cwd: install.dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn('ip', ['netns', 'exec', NS, ...setpriv, process.execPath, 'bin/canopy.js', 'collector', '--config', cfg], {
+    cwd: install.dir,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   child.stdout.on('data', (b: Buffer) => (out += b.toString()));
   child.stderr.on('data', (b: Buffer) => (out += b.toString()));
@@ -66,12 +83,17 @@ describe.skipIf(skip !== null)(`traps on port 162 without root${skip ? ` (skippe
     spawnSync('mkdir', ['-p', data]);
     chownSync(data, NOBODY, NOBODY);
     cfg = join(dir, 'canopy.yml');
-    writeFileSync(cfg, [
-      `api: { listen: "${API}" }`,
-      `storage: { dataDir: "${data}" }`,
-      'sflow: { enabled: false }', 'netflow: { enabled: false }', 'ipfix: { enabled: false }',
-      'snmp: { traps: { listen: "127.0.0.1:162" } }',
-    ].join('\n'));
+    writeFileSync(
+      cfg,
+      [
+        `api: { listen: "${API}" }`,
+        `storage: { dataDir: "${data}" }`,
+        'sflow: { enabled: false }',
+        'netflow: { enabled: false }',
+        'ipfix: { enabled: false }',
+        'snmp: { traps: { listen: "127.0.0.1:162" } }',
+      ].join('\n'),
+    );
     chmodSync(cfg, 0o644);
   });
 
@@ -85,7 +107,10 @@ describe.skipIf(skip !== null)(`traps on port 162 without root${skip ? ` (skippe
     expect(ns('snmptrap', '-v', '2c', '-c', 'public', '-m', '', '127.0.0.1:162', '', '1.3.6.1.6.3.1.1.5.3').code).toBe(0);
     for (let i = 0; i < 50; i++) {
       const st = ns('curl', '-s', `http://${API}/api/status`);
-      const traps = st.code === 0 ? (JSON.parse(st.out) as { components: { snmp: { traps: { received: number; listen: string[] } } } }).components.snmp.traps : undefined;
+      const traps =
+        st.code === 0
+          ? (JSON.parse(st.out) as { components: { snmp: { traps: { received: number; listen: string[] } } } }).components.snmp.traps
+          : undefined;
       if (traps && traps.received > 0) return traps;
       await new Promise((r) => setTimeout(r, 100));
     }
@@ -111,7 +136,11 @@ describe.skipIf(skip !== null)(`traps on port 162 without root${skip ? ` (skippe
     }
   };
 
-  it('with an ambient CAP_NET_BIND_SERVICE (systemd AmbientCapabilities) it binds 162 and receives traps', () => bindsAndReceives(['net_bind_service']), 40_000);
+  it(
+    'with an ambient CAP_NET_BIND_SERVICE (systemd AmbientCapabilities) it binds 162 and receives traps',
+    () => bindsAndReceives(['net_bind_service']),
+    40_000,
+  );
 
   it('with net.ipv4.ip_unprivileged_port_start=162 it binds 162 and receives traps', async () => {
     expect(ns('sysctl', '-q', '-w', 'net.ipv4.ip_unprivileged_port_start=162').code).toBe(0);

@@ -29,7 +29,11 @@ describe('SNMP traps not received', () => {
     h = await startHarness(
       {
         devices: [{ address: '127.0.0.1', port: sim.port, version: '2c', community: sim.devices[0]!.community }],
-        counterInterval: 1, lldpInterval: 3600, fdbInterval: 3600, rediscoverInterval: 3600, 'traps.expectWithin': 1,
+        counterInterval: 1,
+        lldpInterval: 3600,
+        fdbInterval: 3600,
+        rediscoverInterval: 3600,
+        'traps.expectWithin': 1,
       },
       { schedule: true, log, registry },
     );
@@ -45,13 +49,39 @@ describe('SNMP traps not received', () => {
   const dev = () => h.snmp.poller.devices()[0]!;
   const key = () => dev().target.key;
   const port = (i: number) => h.store.getNode(ids.port(dev().switchId!, i))!;
-  const missed = () => ((h.snmp.status() as { trapsNotReceived?: Record<string, { count: number; last: { ifIndex: number; state: string } }> }).trapsNotReceived ?? {})[key()];
-  const metric = async () => (await registry.getSingleMetric('canopy_snmp_traps_not_received_total')!.get()).values.find((v) => v.labels.device === key())?.value;
+  const missed = () =>
+    ((h.snmp.status() as { trapsNotReceived?: Record<string, { count: number; last: { ifIndex: number; state: string } }> })
+      .trapsNotReceived ?? {})[key()];
+  const metric = async () =>
+    (await registry.getSingleMetric('canopy_snmp_traps_not_received_total')!.get()).values.find((v) => v.labels.device === key())?.value;
   const warnings = () => lines.filter((l) => l.msg.startsWith('snmpTrapsNotReceived'));
   const setOper = (i: number, v: number) => expect(sim.agent.devices[0]!.setInteger(IF(8, i), v)).toBe(true);
   const linkTrap = (i: number, up: boolean) =>
-    run('snmptrap', ['-On', '-m', '', '-v', '2c', '-c', 'public', `127.0.0.1:${trapPort}`, '', `1.3.6.1.6.3.1.1.5.${up ? 4 : 3}`,
-      IF(1, i), 'i', String(i), IF(7, i), 'i', '1', IF(8, i), 'i', up ? '1' : '2'], { timeout: 5000 });
+    run(
+      'snmptrap',
+      [
+        '-On',
+        '-m',
+        '',
+        '-v',
+        '2c',
+        '-c',
+        'public',
+        `127.0.0.1:${trapPort}`,
+        '',
+        `1.3.6.1.6.3.1.1.5.${up ? 4 : 3}`,
+        IF(1, i),
+        'i',
+        String(i),
+        IF(7, i),
+        'i',
+        '1',
+        IF(8, i),
+        'i',
+        up ? '1' : '2',
+      ],
+      { timeout: 5000 },
+    );
 
   it('the device has a series at 0 before anything is missed', async () => {
     expect(await metric()).toBe(0);
@@ -93,10 +123,15 @@ describe('SNMP traps not received', () => {
 });
 
 describe('TrapWatch bookkeeping', () => {
-  it('keeps a series per configured device and drops a removed device\'s series and count', async () => {
+  it("keeps a series per configured device and drops a removed device's series and count", async () => {
     const registry = createRegistry(false);
     const metric = counter(registry, 'canopy_snmp_traps_not_received_total', 'test', ['device']);
-    const w = new TrapWatch({ log: pino({ level: 'silent' }), metric, expectWithinMs: 20, listener: () => ({ listen: ['0.0.0.0:9162'], unknownSourceAddresses: [] }) });
+    const w = new TrapWatch({
+      log: pino({ level: 'silent' }),
+      metric,
+      expectWithinMs: 20,
+      listener: () => ({ listen: ['0.0.0.0:9162'], unknownSourceAddresses: [] }),
+    });
     const series = async () => Object.fromEntries((await metric.get()).values.map((v) => [v.labels.device, v.value]));
     w.known(['a:161', 'b:161']);
     expect(await series()).toEqual({ 'a:161': 0, 'b:161': 0 });

@@ -21,8 +21,13 @@ describe('SNMP traps', () => {
     h = await startHarness(
       {
         devices: [{ address: '127.0.0.1', port: sim.port, version: '2c', community: sim.devices[0]!.community }],
-        counterInterval: 3600, lldpInterval: 3600, fdbInterval: 3600, rediscoverInterval: 3600,
-        'traps.users': [{ user: 'trapuser', authProtocol: 'sha256', authKey: 'trap-auth-key-1', privProtocol: 'aes', privKey: 'trap-priv-key-1' }],
+        counterInterval: 3600,
+        lldpInterval: 3600,
+        fdbInterval: 3600,
+        rediscoverInterval: 3600,
+        'traps.users': [
+          { user: 'trapuser', authProtocol: 'sha256', authKey: 'trap-auth-key-1', privProtocol: 'aes', privKey: 'trap-priv-key-1' },
+        ],
       },
       { schedule: true },
     );
@@ -37,8 +42,19 @@ describe('SNMP traps', () => {
   const dev = () => h.snmp.poller.devices()[0]!;
   const port = (i: number) => h.store.getNode(ids.port(dev().switchId!, i))!;
   const trap = (args: string[]) => run('snmptrap', ['-On', '-m', '', ...args], { timeout: 5000 });
-  const v2 = (oid: string, vbs: string[] = [], extra: string[] = []) => trap(['-v', '2c', '-c', 'public', ...extra, `127.0.0.1:${trapPort}`, '', oid, ...vbs]);
-  const linkVbs = (i: number, admin: number, oper: number) => [IF(1, i), 'i', String(i), IF(7, i), 'i', String(admin), IF(8, i), 'i', String(oper)];
+  const v2 = (oid: string, vbs: string[] = [], extra: string[] = []) =>
+    trap(['-v', '2c', '-c', 'public', ...extra, `127.0.0.1:${trapPort}`, '', oid, ...vbs]);
+  const linkVbs = (i: number, admin: number, oper: number) => [
+    IF(1, i),
+    'i',
+    String(i),
+    IF(7, i),
+    'i',
+    String(admin),
+    IF(8, i),
+    'i',
+    String(oper),
+  ];
 
   it('binds an ephemeral port and shows it in status', () => {
     expect(trapPort).toBeGreaterThan(0);
@@ -58,14 +74,54 @@ describe('SNMP traps', () => {
   });
 
   it('an SNMPv3 authPriv linkDown from a configured user is accepted', async () => {
-    await trap(['-v', '3', '-l', 'authPriv', '-u', 'trapuser', '-a', 'SHA-256', '-A', 'trap-auth-key-1', '-x', 'AES', '-X', 'trap-priv-key-1', '-e', '0x8000000001020304',
-      `127.0.0.1:${trapPort}`, '', '1.3.6.1.6.3.1.1.5.3', ...linkVbs(4, 2, 2)]);
+    await trap([
+      '-v',
+      '3',
+      '-l',
+      'authPriv',
+      '-u',
+      'trapuser',
+      '-a',
+      'SHA-256',
+      '-A',
+      'trap-auth-key-1',
+      '-x',
+      'AES',
+      '-X',
+      'trap-priv-key-1',
+      '-e',
+      '0x8000000001020304',
+      `127.0.0.1:${trapPort}`,
+      '',
+      '1.3.6.1.6.3.1.1.5.3',
+      ...linkVbs(4, 2, 2),
+    ]);
     await waitFor(() => port(4).Metadata.State === 'DOWN', 1000, 'v3 DOWN');
     expect(port(4).Metadata.AdminState).toBe('DOWN');
     // a wrong key is rejected and counted, the port does not change back
     const errors = (h.snmp.status().traps as { errors: number }).errors;
-    await trap(['-v', '3', '-l', 'authPriv', '-u', 'trapuser', '-a', 'SHA-256', '-A', 'wrong-auth-key', '-x', 'AES', '-X', 'trap-priv-key-1', '-e', '0x8000000001020304',
-      `127.0.0.1:${trapPort}`, '', '1.3.6.1.6.3.1.1.5.4', ...linkVbs(4, 1, 1)]);
+    await trap([
+      '-v',
+      '3',
+      '-l',
+      'authPriv',
+      '-u',
+      'trapuser',
+      '-a',
+      'SHA-256',
+      '-A',
+      'wrong-auth-key',
+      '-x',
+      'AES',
+      '-X',
+      'trap-priv-key-1',
+      '-e',
+      '0x8000000001020304',
+      `127.0.0.1:${trapPort}`,
+      '',
+      '1.3.6.1.6.3.1.1.5.4',
+      ...linkVbs(4, 1, 1),
+    ]);
     await waitFor(() => (h.snmp.status().traps as { errors: number }).errors > errors, 1000, 'auth error counted');
     expect(port(4).Metadata.State).toBe('DOWN');
   });

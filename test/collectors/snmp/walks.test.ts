@@ -26,7 +26,13 @@ describe('poller against the 17 real walks (Canopy snmp-sim)', () => {
 
   beforeAll(async () => {
     sim = await startSimulator({ dir: FIXTURE_DIR, portPerDevice: 0, maxMessageSize: 65507 });
-    const devices = sim.devices.map((d) => ({ address: '127.0.0.1', port: d.port, version: '2c', community: d.community, name: d.community }));
+    const devices = sim.devices.map((d) => ({
+      address: '127.0.0.1',
+      port: d.port,
+      version: '2c',
+      community: d.community,
+      name: d.community,
+    }));
     h = await startHarness({ devices, timeout: 3, retries: 1, maxRepetitions: 25 });
     await h.snmp.poller.pollNow();
     for (const d of h.snmp.poller.devices()) byCommunity.set(d.target.config.name!, d);
@@ -44,17 +50,23 @@ describe('poller against the 17 real walks (Canopy snmp-sim)', () => {
       // Wrong SNMP types are the agent's error: expected exactly where the walk has a
       // non-OCTET STRING lldpRemSysCapSupported/Enabled (MikroTik answers INTEGER).
       const w = readSnmprec(join(FIXTURE_DIR, `${name}.snmprec`));
-      const wrong = [...column(w, '1.0.8802.1.1.2.1.4.1.1.11'), ...column(w, '1.0.8802.1.1.2.1.4.1.1.12')].filter(([, v]) => v.type !== '4');
+      const wrong = [...column(w, '1.0.8802.1.1.2.1.4.1.1.11'), ...column(w, '1.0.8802.1.1.2.1.4.1.1.12')].filter(
+        ([, v]) => v.type !== '4',
+      );
       if (wrong.length === 0) {
         expect(d.status.lastError, name).toBeUndefined();
         expect(d.status.state, name).toBe('ok');
       } else {
         expect(d.status.state, name).toBe('error');
         expect(d.status.lastError, name).toMatchObject({ code: 'wrong-type', task: 'lldp' });
-        expect(d.status.lastError!.message).toMatch(/^wrong-type: 1\.0\.8802\.1\.1\.2\.1\.4\.1\.1\.1[12]\.\S+ is Integer, expected an OctetString$/);
+        expect(d.status.lastError!.message).toMatch(
+          /^wrong-type: 1\.0\.8802\.1\.1\.2\.1\.4\.1\.1\.1[12]\.\S+ is Integer, expected an OctetString$/,
+        );
       }
     }
-    expect([...byCommunity.values()].filter((d) => d.status.state === 'error').map((d) => d.target.config.name)).toEqual(['librenms__routeros']);
+    expect([...byCommunity.values()].filter((d) => d.status.state === 'error').map((d) => d.target.config.name)).toEqual([
+      'librenms__routeros',
+    ]);
     // All walks are anonymised to sysName "<private>": one switch keeps the sysName identity, the
     // others fall back to their address instead of collapsing into one node.
     const ids = new Set([...byCommunity.values()].map((d) => d.switchId));
@@ -71,7 +83,10 @@ describe('poller against the 17 real walks (Canopy snmp-sim)', () => {
       expect(sw.Metadata.SysObjectID).toBe(w.get('1.3.6.1.2.1.1.2.0')!.value);
 
       // ports = ifTable rows with ifType 6, 117 or 161
-      const expectedPorts = [...column(w, IFTYPE)].filter(([, v]) => ['6', '117', '161'].includes(v.value)).map(([k]) => Number(k)).sort((a, b) => a - b);
+      const expectedPorts = [...column(w, IFTYPE)]
+        .filter(([, v]) => ['6', '117', '161'].includes(v.value))
+        .map(([k]) => Number(k))
+        .sort((a, b) => a - b);
       const ports = portsOf(h.store, d.switchId!);
       expect(ports.map((p) => p.Metadata.IfIndex as number).sort((a, b) => a - b)).toEqual(expectedPorts);
       const names = column(w, IFNAME);
@@ -94,7 +109,8 @@ describe('poller against the 17 real walks (Canopy snmp-sim)', () => {
         expect(row!.sysName ?? '', idx).toBe(trim(v.value));
         const port = remPorts.get(idx);
         const subtype = remPortSub.get(idx)?.value;
-        if (port && subtype === '3' && port.raw.length === 6) expect(row!.portId, idx).toBe([...port.raw].map((b) => b.toString(16).padStart(2, '0')).join(':'));
+        if (port && subtype === '3' && port.raw.length === 6)
+          expect(row!.portId, idx).toBe([...port.raw].map((b) => b.toString(16).padStart(2, '0')).join(':'));
         else if (port && subtype === '3') expect(row!.portId, idx).toBe(port.value.toLowerCase());
         else if (port && /^[\x20-\x7e]*$/.test(port.value) && port.raw.length !== 6) expect(row!.portId, idx).toBe(trim(port.value));
       }
@@ -135,14 +151,23 @@ describe('poller against the 17 real walks (Canopy snmp-sim)', () => {
     expect(row('librenms__arista_eos', '0.47.2')).toMatchObject({ localPortNum: 47 });
     expect(row('librenms__arista_eos', '0.47.2').portId).toContain('7050s-estudio Et4');
     expect(row('librenms__arista_eos', '0.47.2').sysName).toMatch(/^3750E-Estudio1\.example\.ne/);
-    expect(row('librenms__iosxe_ie32008t2s-ios17-12', rowIdx('librenms__iosxe_ie32008t2s-ios17-12', 'DE-XXX-XXX-FAC-MP-SW110'))).toMatchObject({ localPortNum: 1, portId: 'Gi1/25' });
+    expect(
+      row('librenms__iosxe_ie32008t2s-ios17-12', rowIdx('librenms__iosxe_ie32008t2s-ios17-12', 'DE-XXX-XXX-FAC-MP-SW110')),
+    ).toMatchObject({ localPortNum: 1, portId: 'Gi1/25' });
     expect(row('librenms__dell-os10', '4500.4.1')).toMatchObject({ sysName: '1007-mnt-1', portId: 'Gi1/0/6' });
     expect(row('librenms__dell-sonic', '2145.48.28')).toMatchObject({ sysName: 'xxxxx-xxx-xxx-sw-acc02', portId: 'Gi1/0/44' });
-    expect(row('librenms__procurve', rowIdx('librenms__procurve', 'axis'))).toMatchObject({ localPortNum: 27, portIdSubtype: 3, portId: 'b8:a4:4f:b9:3d:1a' });
+    expect(row('librenms__procurve', rowIdx('librenms__procurve', 'axis'))).toMatchObject({
+      localPortNum: 27,
+      portIdSubtype: 3,
+      portId: 'b8:a4:4f:b9:3d:1a',
+    });
     expect(row('librenms__voss_7432cq', '0.292.26')).toMatchObject({ sysName: '3002C OBM 4850GTS', portId: '1/49' });
     expect(row('librenms__routeros', '0.0.11')).toMatchObject({ sysName: 'Spoj Jizak-Kupeckeho-60G', portId: 'bridge/wlan60-1' });
     const cdp = h.snmp.observations.cdpRows({ device: byCommunity.get('librenms__ios_2960x')!.target.key });
-    expect(cdp.find((r) => r.ifIndex === 10103 && r.deviceIndex === 1)).toMatchObject({ remoteDeviceId: 'acme-fr-ap-011', remotePort: 'GigabitEthernet0' });
+    expect(cdp.find((r) => r.ifIndex === 10103 && r.deviceIndex === 1)).toMatchObject({
+      remoteDeviceId: 'acme-fr-ap-011',
+      remotePort: 'GigabitEthernet0',
+    });
   });
 
   function rowIdx(community: string, sysName: string): string {
@@ -152,7 +177,13 @@ describe('poller against the 17 real walks (Canopy snmp-sim)', () => {
 
   it('index quirks: Dell large local port numbers and MikroTik short index resolve as the walks say', () => {
     // DNOS: lldpLocPortNum 2103301 is the ifIndex-like number of fortyGigE 1/49.
-    expect(row('librenms__dnos', '0.2103301.1')).toMatchObject({ sysName: 'abc-cs2', portId: 'fortyGigE 1/50', localPortNum: 2103301, localIfIndex: 2103301, localPortVia: 'lldpLocPortId' });
+    expect(row('librenms__dnos', '0.2103301.1')).toMatchObject({
+      sysName: 'abc-cs2',
+      portId: 'fortyGigE 1/50',
+      localPortNum: 2103301,
+      localIfIndex: 2103301,
+      localPortVia: 'lldpLocPortId',
+    });
     // OS10: local port 4 is mgmt1/1/1 = ifIndex 10 (bridge port 4 would wrongly give ifIndex 15).
     expect(row('librenms__dell-os10', '4500.4.1')).toMatchObject({ localPortNum: 4, localIfIndex: 10, localPortVia: 'lldpLocPortId' });
     // OS10: local port 612 is ethernet1/1/25 (no ifIndex 612 and no bridge port 612 exists).
@@ -161,6 +192,11 @@ describe('poller against the 17 real walks (Canopy snmp-sim)', () => {
     expect(row('librenms__dell-os10', '5700.612.2')).toMatchObject({ localPortNum: 612, localIfIndex: Number(e25) });
     // MikroTik: `0.0.N` rows have local port 0 and the short `N` rows none; neither names a port.
     expect(row('librenms__routeros', '0.0.11')).toMatchObject({ localPortNum: 0, localIfIndex: null });
-    expect(row('librenms__routeros', '1')).toMatchObject({ localPortNum: null, localIfIndex: null, sysName: 'S5120-Tech', portId: 'GigabitEthernet1/0/17' });
+    expect(row('librenms__routeros', '1')).toMatchObject({
+      localPortNum: null,
+      localIfIndex: null,
+      sysName: 'S5120-Tech',
+      portId: 'GigabitEthernet1/0/17',
+    });
   });
 });

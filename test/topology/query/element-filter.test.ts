@@ -26,7 +26,10 @@ describe('compileElementFilter (subscriber filters)', () => {
   });
 
   it('reports traversal filters as not simple', () => {
-    expect(compileElementFilter(parseQuery("G.V().Has('Type', 'host').Out()"))).toEqual({ simple: false, reason: 'the filter has a traversal step at 26' });
+    expect(compileElementFilter(parseQuery("G.V().Has('Type', 'host').Out()"))).toEqual({
+      simple: false,
+      reason: 'the filter has a traversal step at 26',
+    });
     expect(compileElementFilter(parseQuery("G.V().Has('Type', 'host').Limit(1)")).simple).toBe(false);
     expect(compileElementFilter(parseQuery("G.At('-1h').V()")).simple).toBe(false);
   });

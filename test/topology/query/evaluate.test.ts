@@ -34,12 +34,29 @@ describe('sources', () => {
     const n = q("G.V('h1')");
     expect(n).toEqual({
       kind: 'nodes',
-      value: [{ ID: 'h1', Metadata: { Type: 'host', Name: 'web1', Tags: ['prod', 'eu'] }, Host: 'test', Origin: 'api', CreatedAt: T0, UpdatedAt: T0, Revision: 1 }],
+      value: [
+        {
+          ID: 'h1',
+          Metadata: { Type: 'host', Name: 'web1', Tags: ['prod', 'eu'] },
+          Host: 'test',
+          Origin: 'api',
+          CreatedAt: T0,
+          UpdatedAt: T0,
+          Revision: 1,
+        },
+      ],
     });
     const e = q("G.E('l1')");
     expect(e.kind === 'edges' && e.value[0]).toEqual({
-      ID: 'l1', Metadata: { RelationType: 'layer2', Evidence: ['lldp-snmp'] }, Parent: 'p1', Child: 'h1e',
-      Host: 'test', Origin: 'api', CreatedAt: T0, UpdatedAt: T0, Revision: 1,
+      ID: 'l1',
+      Metadata: { RelationType: 'layer2', Evidence: ['lldp-snmp'] },
+      Parent: 'p1',
+      Child: 'h1e',
+      Host: 'test',
+      Origin: 'api',
+      CreatedAt: T0,
+      UpdatedAt: T0,
+      Revision: 1,
     });
     expect(JSON.stringify(n.value)).not.toContain('DeletedAt');
   });
@@ -123,24 +140,36 @@ describe('traversal steps', () => {
   it('Count, Values, Keys', () => {
     expect(count("G.V().Has('Type', 'port').Count()")).toBe(3);
     expect(count("G.V().Has('Type', 'port').Values('Name').Count()")).toBe(3);
-    expect(q("G.V().Has('Type', 'port').Sort('IfIndex').Values('Name')")).toEqual({ kind: 'values', value: ['Ethernet1', 'Ethernet2', 'Ethernet3'] });
+    expect(q("G.V().Has('Type', 'port').Sort('IfIndex').Values('Name')")).toEqual({
+      kind: 'values',
+      value: ['Ethernet1', 'Ethernet2', 'Ethernet3'],
+    });
     expect(q("G.V('sw1').Values('LLDP.ChassisID')")).toEqual({ kind: 'values', value: ['aa:aa'] });
     expect(q("G.V('h1').Values('Tags')")).toEqual({ kind: 'values', value: [['prod', 'eu']] });
     expect(q("G.V().Has('Type', 'device').Values('Name').Dedup()")).toEqual({ kind: 'values', value: ['eth0'] });
-    expect(q("G.V('sw1').Keys()")).toEqual({ kind: 'values', value: ['Type', 'Name', 'Role', 'MgmtAddress', 'LLDP.ChassisID', 'LLDP.ChassisIDType'] });
+    expect(q("G.V('sw1').Keys()")).toEqual({
+      kind: 'values',
+      value: ['Type', 'Name', 'Role', 'MgmtAddress', 'LLDP.ChassisID', 'LLDP.ChassisIDType'],
+    });
     expect(q("G.V('h2').Values('MAC')")).toEqual({ kind: 'values', value: [] });
   });
 
   it('Sort ASC/DESC, missing keys last, Range and Limit', () => {
-    expect(q("G.V().Has('Type', 'port').Sort(DESC, 'Speed').Values('Name')")).toEqual({ kind: 'values', value: ['Ethernet3', 'Ethernet2', 'Ethernet1'] });
-    expect(q("G.V().Has('Type', 'port').Sort(ASC, 'MAC').Values('Name')")).toEqual({ kind: 'values', value: ['Ethernet1', 'Ethernet2', 'Ethernet3'] });
+    expect(q("G.V().Has('Type', 'port').Sort(DESC, 'Speed').Values('Name')")).toEqual({
+      kind: 'values',
+      value: ['Ethernet3', 'Ethernet2', 'Ethernet1'],
+    });
+    expect(q("G.V().Has('Type', 'port').Sort(ASC, 'MAC').Values('Name')")).toEqual({
+      kind: 'values',
+      value: ['Ethernet1', 'Ethernet2', 'Ethernet3'],
+    });
     const byMacDesc = q("G.V().Has('Type', 'port').Sort(DESC, 'MAC')");
     expect(byMacDesc.kind === 'nodes' && byMacDesc.value.map((n) => n.ID)).toEqual(['p2', 'p1', 'p3']);
     const r = q("G.V().Has('Type', 'port').Sort('IfIndex').Range(1, 3)");
     expect(r.kind === 'nodes' && r.value.map((n) => n.ID)).toEqual(['p2', 'p3']);
     const l = q("G.V().Has('Type', 'port').Sort('IfIndex').Limit(1)");
     expect(l.kind === 'nodes' && l.value.map((n) => n.ID)).toEqual(['p1']);
-    expect(count("G.V().Range(8, 100).Count()")).toBe(2);
+    expect(count('G.V().Range(8, 100).Count()')).toBe(2);
   });
 
   it('ShortestPathTo walks edges both ways and returns node lists, source first', () => {
@@ -150,7 +179,10 @@ describe('traversal steps', () => {
     const shortest = q("G.V('h1').ShortestPathTo(Metadata('Type', 'device'))");
     expect(shortest.kind === 'paths' && shortest.value.map((p) => p.map((n) => n.ID))).toEqual([['h1', 'h1e']]);
     // Only layer2 edges: the host-to-NIC ownership edge may not be used, so no path.
-    expect(q("G.V('h1').ShortestPathTo(Metadata('Name', 'db1'), Metadata('RelationType', 'layer2'))")).toEqual({ kind: 'paths', value: [] });
+    expect(q("G.V('h1').ShortestPathTo(Metadata('Name', 'db1'), Metadata('RelationType', 'layer2'))")).toEqual({
+      kind: 'paths',
+      value: [],
+    });
     const l2 = q("G.V('h1e').ShortestPathTo(Metadata('Type', 'port'), Metadata('RelationType', 'layer2'))");
     expect(l2.kind === 'paths' && l2.value.map((p) => p.map((n) => n.ID))).toEqual([['h1e', 'p1']]);
     expect(count("G.V().Has('Type', 'host').ShortestPathTo(Metadata('Type', 'switch')).Count()")).toBe(2);
@@ -172,13 +204,34 @@ describe('traversal steps', () => {
 
 describe('evaluation limits', () => {
   it('too many visited elements, too many results, deadline', () => {
-    const visit = (() => { try { runQuery(store, 'G.V().Out().Out()', { maxVisited: 5 }); } catch (e) { return e; } })();
+    const visit = (() => {
+      try {
+        runQuery(store, 'G.V().Out().Out()', { maxVisited: 5 });
+      } catch (e) {
+        return e;
+      }
+    })();
     expect(visit).toBeInstanceOf(QueryError);
     expect(visit).toMatchObject({ code: 'limit', status: 422 });
-    const res = (() => { try { runQuery(store, 'G.V()', { maxResults: 3 }); } catch (e) { return e; } })();
-    expect(res).toMatchObject({ code: 'limit', message: 'query returns 10 elements; the limit is 3 (add Limit()/Range() or a more selective Has())' });
+    const res = (() => {
+      try {
+        runQuery(store, 'G.V()', { maxResults: 3 });
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(res).toMatchObject({
+      code: 'limit',
+      message: 'query returns 10 elements; the limit is 3 (add Limit()/Range() or a more selective Has())',
+    });
     expect(runQuery(store, 'G.V().Limit(3)', { maxResults: 3 }).value).toHaveLength(3);
-    const slow = (() => { try { runQuery(store, 'G.V().Out().Out().Count()', { timeoutMs: 0 }); } catch (e) { return e; } })();
+    const slow = (() => {
+      try {
+        runQuery(store, 'G.V().Out().Out().Count()', { timeoutMs: 0 });
+      } catch (e) {
+        return e;
+      }
+    })();
     expect(slow).toMatchObject({ code: 'timeout' });
   });
 });
@@ -187,18 +240,63 @@ describe('random queries against the real store', () => {
   it('either answer or raise a QueryError, never anything else', async () => {
     const fc = (await import('fast-check')).default;
     const runs = Math.max(50, Math.floor(Number(process.env.FUZZ_RUNS ?? 2000) / 4));
-    const key = fc.constantFrom("'Type'", "'Name'", "'MAC'", "'IPV4'", "'IfIndex'", "'LLDP.ChassisID'", "'Tags'", "'ID'", "'Nope'", "'RelationType'");
+    const key = fc.constantFrom(
+      "'Type'",
+      "'Name'",
+      "'MAC'",
+      "'IPV4'",
+      "'IfIndex'",
+      "'LLDP.ChassisID'",
+      "'Tags'",
+      "'ID'",
+      "'Nope'",
+      "'RelationType'",
+    );
     const val = fc.oneof(
       fc.constantFrom("'port'", "'host'", "'web1'", '2', 'true', "'10.0.0.5/24'"),
-      fc.constantFrom("NE('UP')", "Within('web1', 2)", "Regex('Eth.*')", 'Gt(1)', 'Inside(0, 5)', "Ipv4Range('10.0.0.0/8')", "Without('x')"),
+      fc.constantFrom(
+        "NE('UP')",
+        "Within('web1', 2)",
+        "Regex('Eth.*')",
+        'Gt(1)',
+        'Inside(0, 5)',
+        "Ipv4Range('10.0.0.0/8')",
+        "Without('x')",
+      ),
     );
-    const has = fc.tuple(fc.constantFrom('Has', 'HasEither', 'HasKey', 'HasNot'), key, val).map(([s, k, v]) => (s === 'HasKey' || s === 'HasNot' ? `${s}(${k})` : `${s}(${k}, ${v})`));
+    const has = fc
+      .tuple(fc.constantFrom('Has', 'HasEither', 'HasKey', 'HasNot'), key, val)
+      .map(([s, k, v]) => (s === 'HasKey' || s === 'HasNot' ? `${s}(${k})` : `${s}(${k}, ${v})`));
     const step = fc.oneof(
       has,
-      fc.constantFrom('Out()', 'In()', 'Both()', 'OutE()', 'InE()', 'BothE()', 'OutV()', 'InV()', 'BothV()', 'Dedup()', 'Count()', "Values('Name')", 'Keys()'),
-      fc.constantFrom("Sort(DESC, 'Name')", 'Range(0, 2)', 'Limit(1)', "ShortestPathTo(Metadata('Type', 'host'))", 'SubGraph()', 'Descendants(0)', 'Ascendants()'),
+      fc.constantFrom(
+        'Out()',
+        'In()',
+        'Both()',
+        'OutE()',
+        'InE()',
+        'BothE()',
+        'OutV()',
+        'InV()',
+        'BothV()',
+        'Dedup()',
+        'Count()',
+        "Values('Name')",
+        'Keys()',
+      ),
+      fc.constantFrom(
+        "Sort(DESC, 'Name')",
+        'Range(0, 2)',
+        'Limit(1)',
+        "ShortestPathTo(Metadata('Type', 'host'))",
+        'SubGraph()',
+        'Descendants(0)',
+        'Ascendants()',
+      ),
     );
-    const query = fc.tuple(fc.constantFrom('G.V()', 'G.E()', "G.V('h1')", "G.At('-1m').V()", 'G.Context(NOW, 60).E()'), fc.array(step, { maxLength: 6 })).map(([src, steps]) => [src, ...steps].join('.'));
+    const query = fc
+      .tuple(fc.constantFrom('G.V()', 'G.E()', "G.V('h1')", "G.At('-1m').V()", 'G.Context(NOW, 60).E()'), fc.array(step, { maxLength: 6 }))
+      .map(([src, steps]) => [src, ...steps].join('.'));
     fc.assert(
       fc.property(query, (text) => {
         try {

@@ -11,7 +11,13 @@ export function smallGraph(now: () => number = () => T0): GraphStore {
     const n = (ID: string, Metadata: Record<string, unknown>) => tx.upsertNode({ ID, Metadata, Host: 'test', Origin: 'api' });
     const e = (ID: string, Parent: string, Child: string, RelationType: string, extra: Record<string, unknown> = {}) =>
       tx.upsertEdge({ ID, Parent, Child, Metadata: { RelationType, ...extra }, Host: 'test', Origin: 'api' });
-    n('sw1', { Type: 'switch', Name: 'sw1', Role: 'leaf', MgmtAddress: '192.168.1.1', LLDP: { ChassisID: 'aa:aa', ChassisIDType: 'mac_address' } });
+    n('sw1', {
+      Type: 'switch',
+      Name: 'sw1',
+      Role: 'leaf',
+      MgmtAddress: '192.168.1.1',
+      LLDP: { ChassisID: 'aa:aa', ChassisIDType: 'mac_address' },
+    });
     n('p1', { Type: 'port', Name: 'Ethernet1', IfIndex: 1, State: 'UP', Speed: 10e9, MAC: '02:00:00:00:00:01' });
     n('p2', { Type: 'port', Name: 'Ethernet2', IfIndex: 2, State: 'DOWN', Speed: 25e9, MAC: '02:00:00:00:00:02' });
     n('p3', { Type: 'port', Name: 'Ethernet3', IfIndex: 3, State: 'UP', Speed: 100e9, Managed: true });

@@ -13,12 +13,16 @@ function historyStore() {
     clock = t;
     fn();
   };
-  at(T0, () => s.write((tx) => {
-    tx.upsertNode({ ID: 'sw', Metadata: { Type: 'switch', Name: 'sw' } });
-    tx.upsertNode({ ID: 'x', Metadata: { Type: 'port', Name: 'x', State: 'UP', MAC: '02:00:00:00:00:aa' } });
-    tx.upsertEdge({ ID: 'e', Parent: 'sw', Child: 'x', Metadata: { RelationType: 'ownership' } });
-  }));
-  at(T0 + 10 * MIN, () => s.write((tx) => tx.upsertNode({ ID: 'x', Metadata: { Type: 'port', Name: 'x', State: 'DOWN', MAC: '02:00:00:00:00:aa' } })));
+  at(T0, () =>
+    s.write((tx) => {
+      tx.upsertNode({ ID: 'sw', Metadata: { Type: 'switch', Name: 'sw' } });
+      tx.upsertNode({ ID: 'x', Metadata: { Type: 'port', Name: 'x', State: 'UP', MAC: '02:00:00:00:00:aa' } });
+      tx.upsertEdge({ ID: 'e', Parent: 'sw', Child: 'x', Metadata: { RelationType: 'ownership' } });
+    }),
+  );
+  at(T0 + 10 * MIN, () =>
+    s.write((tx) => tx.upsertNode({ ID: 'x', Metadata: { Type: 'port', Name: 'x', State: 'DOWN', MAC: '02:00:00:00:00:aa' } })),
+  );
   at(T0 + 20 * MIN, () => s.write((tx) => tx.deleteNode('x')));
   // A short-lived node: alive from +30m to +32m only.
   at(T0 + 30 * MIN, () => s.write((tx) => tx.upsertNode({ ID: 'y', Metadata: { Type: 'port', Name: 'y' } })));
@@ -27,7 +31,8 @@ function historyStore() {
   return { s, now: clock };
 }
 
-const states = (r: QueryResult) => (r.kind === 'nodes' ? r.value.map((n) => `${n.ID}:${String(n.Metadata.State ?? '-')}:r${n.Revision}`) : r.kind);
+const states = (r: QueryResult) =>
+  r.kind === 'nodes' ? r.value.map((n) => `${n.ID}:${String(n.Metadata.State ?? '-')}:r${n.Revision}`) : r.kind;
 
 describe('At over history', () => {
   const { s, now } = historyStore();

@@ -11,7 +11,8 @@ function spied(store: GraphStore) {
       const v = Reflect.get(target, prop, receiver) as unknown;
       if (typeof v !== 'function') return v;
       return (...args: unknown[]) => {
-        if (prop === 'allNodes' || prop === 'allEdges' || prop === 'findNodes' || prop === 'findEdges') calls.push(`${prop}(${args.map(String).join(',')})`);
+        if (prop === 'allNodes' || prop === 'allEdges' || prop === 'findNodes' || prop === 'findEdges')
+          calls.push(`${prop}(${args.map(String).join(',')})`);
         return (v as (...a: unknown[]) => unknown).apply(target, args);
       };
     },

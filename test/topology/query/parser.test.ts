@@ -19,7 +19,25 @@ function errorOf(q: string): QueryError {
 describe('lexer', () => {
   it('reads strings in both quotes with escapes, numbers and punctuation with offsets', () => {
     const toks = tokenize(`G.V("a\\"b", 'it\\'s', -5, 1.5e3, '10\\.0\\..*', '\\u00e9')`);
-    expect(toks.map((t) => t.type)).toEqual(['ident', '.', 'ident', '(', 'string', ',', 'string', ',', 'number', ',', 'number', ',', 'string', ',', 'string', ')', 'eof']);
+    expect(toks.map((t) => t.type)).toEqual([
+      'ident',
+      '.',
+      'ident',
+      '(',
+      'string',
+      ',',
+      'string',
+      ',',
+      'number',
+      ',',
+      'number',
+      ',',
+      'string',
+      ',',
+      'string',
+      ')',
+      'eof',
+    ]);
     expect(toks[4]).toMatchObject({ text: 'a"b', pos: 4 });
     expect(toks[6]).toMatchObject({ text: "it's", pos: 12 });
     expect(toks[8]).toMatchObject({ text: '-5', pos: 21 });
@@ -46,7 +64,20 @@ describe('parser', () => {
     );
     const s = a.steps[0]!;
     if (s.type !== 'has') throw new Error('has expected');
-    expect(s.filter.terms.map((t) => t.pred?.op)).toEqual(['ne', 'within', 'without', 'regex', 'lt', 'gt', 'lte', 'gte', 'inside', 'between', 'ipv4range', 'outside']);
+    expect(s.filter.terms.map((t) => t.pred?.op)).toEqual([
+      'ne',
+      'within',
+      'without',
+      'regex',
+      'lt',
+      'gt',
+      'lte',
+      'gte',
+      'inside',
+      'between',
+      'ipv4range',
+      'outside',
+    ]);
     expect(s.filter.terms[1]!.pred).toEqual({ op: 'within', values: ['x', 2, true] });
     expect(s.filter.terms[5]!.pred).toEqual({ op: 'gt', value: -2.5 });
     expect(s.filter.terms[10]!.pred).toMatchObject({ op: 'ipv4range', net: 0x0a000000, mask: 0xff000000 });
@@ -126,9 +157,9 @@ describe('parser', () => {
   it('parses Flows() after nodes and as a source; refuses Sockets() until agents exist; Flows() after edges is invalid', () => {
     expect(parseQuery("G.V().Has('Type', 'host').Flows('proto', 6).Sort(DESC, 'bytes').Limit(5)").resultKind).toBe('flows');
     expect(parseQuery("G.Flows('dstPort', 22).Count()").source.kind).toBe('F');
-    expect(errorOf("G.V().Flows().Sockets()")).toMatchObject({ code: 'unsupported', position: 14, status: 400 });
-    expect(errorOf("G.E().Flows()")).toMatchObject({ code: 'invalid', position: 6 });
-    expect(errorOf("G.Flows().Out()")).toMatchObject({ code: 'invalid' });
+    expect(errorOf('G.V().Flows().Sockets()')).toMatchObject({ code: 'unsupported', position: 14, status: 400 });
+    expect(errorOf('G.E().Flows()')).toMatchObject({ code: 'invalid', position: 6 });
+    expect(errorOf('G.Flows().Out()')).toMatchObject({ code: 'invalid' });
   });
 
   it('refuses regexes that backtrack catastrophically', () => {
@@ -180,7 +211,36 @@ describe('pathological input is a QueryError, never a crash', () => {
   });
 
   it('random text and random token soup only ever yield QueryErrors', () => {
-    const tokens = ['G', 'g', '.', 'V', 'E', '(', ')', ',', "'Type'", '"host"', '1', '-2.5', 'Has', 'Out', 'NE', 'Within', 'Regex', "'(a+)+'", 'Metadata', 'At', 'NOW', 'DESC', 'Range', 'Count', 'ShortestPathTo', '1e400', "'", '\\'];
+    const tokens = [
+      'G',
+      'g',
+      '.',
+      'V',
+      'E',
+      '(',
+      ')',
+      ',',
+      "'Type'",
+      '"host"',
+      '1',
+      '-2.5',
+      'Has',
+      'Out',
+      'NE',
+      'Within',
+      'Regex',
+      "'(a+)+'",
+      'Metadata',
+      'At',
+      'NOW',
+      'DESC',
+      'Range',
+      'Count',
+      'ShortestPathTo',
+      '1e400',
+      "'",
+      '\\',
+    ];
     const check = (q: string) => {
       try {
         parseQuery(q);
@@ -191,10 +251,20 @@ describe('pathological input is a QueryError, never a crash', () => {
       }
     };
     fc.assert(fc.property(fc.string({ maxLength: 200 }), check), { numRuns: RUNS });
-    fc.assert(fc.property(fc.array(fc.constantFrom(...tokens), { maxLength: 40 }).map((a) => a.join('')), check), { numRuns: RUNS });
+    fc.assert(
+      fc.property(
+        fc.array(fc.constantFrom(...tokens), { maxLength: 40 }).map((a) => a.join('')),
+        check,
+      ),
+      { numRuns: RUNS },
+    );
   });
 
   it('raw parse keeps positions of every step', () => {
-    expect(parseRaw("G.V().Has('a','b').Out()").steps.map((s) => [s.name, s.pos])).toEqual([['V', 2], ['Has', 6], ['Out', 19]]);
+    expect(parseRaw("G.V().Has('a','b').Out()").steps.map((s) => [s.name, s.pos])).toEqual([
+      ['V', 2],
+      ['Has', 6],
+      ['Out', 19],
+    ]);
   });
 });

@@ -3,7 +3,16 @@ import { generateFabric, type FabricOptions } from '../../../src/topology/synthe
 import { openGraphStore } from '../../../src/topology/store/sqlite-store.ts';
 import { runQuery } from '../../../src/topology/query/index.ts';
 
-const SMALL: Partial<FabricOptions> = { spines: 2, leaves: 4, portsPerLeaf: 8, hosts: 10, ifacesPerHost: 2, containersPerHost: 2, totalNodes: 120, totalEdges: 200 };
+const SMALL: Partial<FabricOptions> = {
+  spines: 2,
+  leaves: 4,
+  portsPerLeaf: 8,
+  hosts: 10,
+  ifacesPerHost: 2,
+  containersPerHost: 2,
+  totalNodes: 120,
+  totalEdges: 200,
+};
 
 function build(seed: number) {
   const s = openGraphStore({ path: ':memory:', now: () => 1_700_000_000_000 });
@@ -26,7 +35,12 @@ describe('synthetic fabric', () => {
     expect(count("G.E().Has('RelationType', 'ownership').Count()")).toBe(120 - 2 - 4 - 10);
     expect(count("G.V().Has('Type', 'device').In('Type', 'host').Dedup().Count()")).toBe(10);
     // Each leaf uplink is cabled to a spine port.
-    expect(count("G.V().Has('Name', 'spine-1').Out().Both('Type', 'port').In('Role', 'leaf').Dedup().Values('Name')")).toEqual(['leaf-1', 'leaf-2', 'leaf-3', 'leaf-4']);
+    expect(count("G.V().Has('Name', 'spine-1').Out().Both('Type', 'port').In('Role', 'leaf').Dedup().Values('Name')")).toEqual([
+      'leaf-1',
+      'leaf-2',
+      'leaf-3',
+      'leaf-4',
+    ]);
     // The probe MAC belongs to the probe host.
     const path = runQuery(s, `G.V().Has('MAC', '${summary.sample.hostMac}').In('Type', 'host').Values('Name')`);
     expect(path.value).toEqual([summary.sample.hostName]);

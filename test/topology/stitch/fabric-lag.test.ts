@@ -13,7 +13,8 @@ afterEach(() => {
   for (const s of stores.splice(0)) s.close();
 });
 const tick = () => new Promise((r) => setTimeout(r, 0));
-const between = (store: SqliteGraphStore, x: string, y: string) => layer2(store).find((e) => (e.Parent === x && e.Child === y) || (e.Parent === y && e.Child === x));
+const between = (store: SqliteGraphStore, x: string, y: string) =>
+  layer2(store).find((e) => (e.Parent === x && e.Child === y) || (e.Parent === y && e.Child === x));
 
 function env() {
   const e = tempStore();
@@ -41,7 +42,9 @@ describe('stitcher: static fabric', () => {
     // DUMB1 -> DUMB1_P1 is layer2 too in the DSL, but a containment, not a cable.
     expect(st.status().links).toEqual({ UP: 1, DOWN: 0 });
     // LLDP from leaf1 says web1 eth0 is on swp1: stronger evidence, kept; both flagged.
-    st.replaceNeighbours(leaf, 'lldp-snmp', [lldpRow(1, { chassisId: '52:54:00:00:01:01', portIdSubtype: 3, portId: '52:54:00:00:01:01', portDesc: 'eth0', sysName: 'web1' })]);
+    st.replaceNeighbours(leaf, 'lldp-snmp', [
+      lldpRow(1, { chassisId: '52:54:00:00:01:01', portIdSubtype: 3, portId: '52:54:00:00:01:01', portDesc: 'eth0', sysName: 'web1' }),
+    ]);
     await tick();
     const lldp = between(store, ids.port(leaf, 1), web.ifaces.eth0!)!;
     expect(lldp.Metadata).toMatchObject({ State: 'UP', Conflict: true, ConflictWith: [fabricLink.ID] });
@@ -54,10 +57,16 @@ describe('stitcher: static fabric', () => {
     expect(store.getEdge(lldp.ID)?.Metadata.State).toBe('UP'); // one missed poll
     st.replaceNeighbours(leaf, 'lldp-snmp', []);
     expect(store.getEdge(lldp.ID)?.Metadata.State).toBe('DOWN');
-    st.replaceNeighbours(web.ifaces.eth0!, 'lldp-agent', [{ chassisIdSubtype: 7, chassisId: 'dumb1', portIdSubtype: 5, portId: 'p1', sysName: 'dumb1' }]);
+    st.replaceNeighbours(web.ifaces.eth0!, 'lldp-agent', [
+      { chassisIdSubtype: 7, chassisId: 'dumb1', portIdSubtype: 5, portId: 'p1', sysName: 'dumb1' },
+    ]);
     await tick();
     const f2 = store.getEdge(fabricLink.ID)!;
-    expect(f2.Metadata).toMatchObject({ State: 'UP', Confidence: 'high', Evidence: { fabric: {}, 'lldp-agent': { Reporters: [web.ifaces.eth0] } } });
+    expect(f2.Metadata).toMatchObject({
+      State: 'UP',
+      Confidence: 'high',
+      Evidence: { fabric: {}, 'lldp-agent': { Reporters: [web.ifaces.eth0] } },
+    });
     expect(f2.Metadata.Conflict).toBeUndefined();
     expect(layer2(store).filter((e) => e.Origin === 'stitch' && e.Metadata.State === 'UP')).toHaveLength(0);
   });
@@ -67,17 +76,32 @@ describe('stitcher: link aggregation', () => {
   it('links LAG members to their aggregate and the two aggregates to each other via their members', () => {
     const { store, st } = env();
     const ports = (p: string) => [
-      { ifIndex: 1, name: `${p}1` }, { ifIndex: 2, name: `${p}2` }, { ifIndex: 100, name: 'Port-Channel1', ifType: 161 },
+      { ifIndex: 1, name: `${p}1` },
+      { ifIndex: 2, name: `${p}2` },
+      { ifIndex: 100, name: 'Port-Channel1', ifType: 161 },
     ];
     const a = addSwitch(store, { name: 'leafA', chassis: '02:00:00:00:0a:0a', ports: ports('Ethernet') });
     const b = addSwitch(store, { name: 'leafB', chassis: '02:00:00:00:0b:0b', ports: ports('swp') });
     st.start();
     st.replaceAggregates(a, [{ aggregate: { ifIndex: 100 }, members: [{ ifIndex: 1 }, { ifIndex: 2 }] }]);
     st.replaceAggregates(b, [{ aggregate: { ifIndex: 100 }, members: [{ ifIndex: 1 }, { ifIndex: 2 }] }]);
-    const toB = (local: number, port: string) => lldpRow(local, { chassisId: '02:00:00:00:0b:0b', portId: port, sysName: 'leafB', capEnabled: ['bridge'], linkAggregation: { enabled: true, portId: 100 } });
+    const toB = (local: number, port: string) =>
+      lldpRow(local, {
+        chassisId: '02:00:00:00:0b:0b',
+        portId: port,
+        sysName: 'leafB',
+        capEnabled: ['bridge'],
+        linkAggregation: { enabled: true, portId: 100 },
+      });
     st.replaceNeighbours(a, 'lldp-snmp', [toB(1, 'swp1'), toB(2, 'swp2')]);
     const P = ids.port;
-    for (const [sw, m] of [[a, 1], [a, 2], [b, 1], [b, 2]] as const) expect(between(store, P(sw, m), P(sw, 100))?.Metadata).toMatchObject({ Lag: 'member', Aggregate: P(sw, 100) });
+    for (const [sw, m] of [
+      [a, 1],
+      [a, 2],
+      [b, 1],
+      [b, 2],
+    ] as const)
+      expect(between(store, P(sw, m), P(sw, 100))?.Metadata).toMatchObject({ Lag: 'member', Aggregate: P(sw, 100) });
     expect(between(store, P(a, 1), P(b, 1))?.Metadata.State).toBe('UP');
     expect(between(store, P(a, 2), P(b, 2))?.Metadata.State).toBe('UP');
     const agg = between(store, P(a, 100), P(b, 100))!;
@@ -92,10 +116,26 @@ describe('stitcher: link aggregation', () => {
 
   it('learns membership from the link-aggregation TLV a host-side neighbour advertises', () => {
     const { store, st } = env();
-    const sw = addSwitch(store, { name: 'leaf1', chassis: '02:00:00:00:0b:01', ports: [{ ifIndex: 5, name: 'swp5' }, { ifIndex: 100, name: 'bond1', ifType: 161 }] });
+    const sw = addSwitch(store, {
+      name: 'leaf1',
+      chassis: '02:00:00:00:0b:01',
+      ports: [
+        { ifIndex: 5, name: 'swp5' },
+        { ifIndex: 100, name: 'bond1', ifType: 161 },
+      ],
+    });
     const h = addHost(store, 'db1', [{ name: 'eth0', mac: '52:54:00:00:03:01' }]);
     st.start();
-    st.replaceNeighbours(h.ifaces.eth0!, 'lldp-agent', [{ chassisIdSubtype: 4, chassisId: '02:00:00:00:0b:01', portIdSubtype: 5, portId: 'swp5', sysName: 'leaf1', linkAggregation: { enabled: true, portId: 100 } }]);
+    st.replaceNeighbours(h.ifaces.eth0!, 'lldp-agent', [
+      {
+        chassisIdSubtype: 4,
+        chassisId: '02:00:00:00:0b:01',
+        portIdSubtype: 5,
+        portId: 'swp5',
+        sysName: 'leaf1',
+        linkAggregation: { enabled: true, portId: 100 },
+      },
+    ]);
     expect(between(store, ids.port(sw, 5), ids.port(sw, 100))?.Metadata).toMatchObject({ Lag: 'member' });
     expect(between(store, ids.port(sw, 5), h.ifaces.eth0!)?.Metadata.State).toBe('UP');
   });

@@ -23,14 +23,24 @@ function env(dir?: string) {
   return { ...e, st };
 }
 const leafSpec = { name: 'leaf1', chassis: '02:00:00:00:0b:01', ports: [1, 2, 3, 4].map((i) => ({ ifIndex: i, name: `swp${i}` })) };
-const between = (store: SqliteGraphStore, x: string, y: string) => layer2(store).find((e) => (e.Parent === x && e.Child === y) || (e.Parent === y && e.Child === x));
+const between = (store: SqliteGraphStore, x: string, y: string) =>
+  layer2(store).find((e) => (e.Parent === x && e.Child === y) || (e.Parent === y && e.Child === x));
 
 describe('stitcher: identities', () => {
   it('keeps an unknown neighbour as its own node, then merges it when its switch is polled', () => {
     const { store, st } = env();
     const leaf = addSwitch(store, leafSpec);
     st.start();
-    st.replaceNeighbours(leaf, 'lldp-snmp', [lldpRow(4, { chassisId: '02:00:00:00:0c:01', portIdSubtype: 5, portId: 'Ethernet7', sysName: 'border1', capEnabled: ['bridge', 'router'], managementAddresses: ['10.0.0.99'] })]);
+    st.replaceNeighbours(leaf, 'lldp-snmp', [
+      lldpRow(4, {
+        chassisId: '02:00:00:00:0c:01',
+        portIdSubtype: 5,
+        portId: 'Ethernet7',
+        sysName: 'border1',
+        capEnabled: ['bridge', 'router'],
+        managementAddresses: ['10.0.0.99'],
+      }),
+    ]);
     const unknown = store.resolveAlias('chassis:4:02:00:00:00:0c:01')!;
     const ph = store.getNode(unknown)!;
     expect(ph.Metadata).toMatchObject({ Type: 'switch', Name: 'border1', Probe: 'lldp' });
@@ -38,8 +48,21 @@ describe('stitcher: identities', () => {
     expect([phPort.Parent, phPort.Child]).toContain(ids.port(leaf, 4));
     expect(st.status().placeholders).toBe(1);
     // Now the poller finds border1 (its port Ethernet7 has ifIndex 7).
-    const border = addSwitch(store, { name: 'border1', chassis: '02:00:00:00:0c:01', mgmt: '10.0.0.99', ports: [{ ifIndex: 7, name: 'Ethernet7' }] });
-    st.replaceNeighbours(leaf, 'lldp-snmp', [lldpRow(4, { chassisId: '02:00:00:00:0c:01', portIdSubtype: 5, portId: 'Ethernet7', sysName: 'border1', capEnabled: ['bridge', 'router'] })]);
+    const border = addSwitch(store, {
+      name: 'border1',
+      chassis: '02:00:00:00:0c:01',
+      mgmt: '10.0.0.99',
+      ports: [{ ifIndex: 7, name: 'Ethernet7' }],
+    });
+    st.replaceNeighbours(leaf, 'lldp-snmp', [
+      lldpRow(4, {
+        chassisId: '02:00:00:00:0c:01',
+        portIdSubtype: 5,
+        portId: 'Ethernet7',
+        sysName: 'border1',
+        capEnabled: ['bridge', 'router'],
+      }),
+    ]);
     expect(store.getNode(unknown)).toBeUndefined();
     const hist = store.historyOf(unknown);
     expect(hist.at(-1)?.Metadata.MergedInto).toBe(border);
@@ -52,26 +75,50 @@ describe('stitcher: identities', () => {
     expect(st.status().placeholders).toBe(0);
   });
 
-  it('folds the ports flows made under a placeholder into the polled switch\'s ports of the same ifIndex', () => {
+  it("folds the ports flows made under a placeholder into the polled switch's ports of the same ifIndex", () => {
     const { store, st } = env();
     const leaf = addSwitch(store, leafSpec);
     st.start();
-    const row = lldpRow(4, { chassisId: '02:00:00:00:0e:01', portIdSubtype: 5, portId: 'Ethernet1', sysName: 'edge1', capEnabled: ['bridge'], managementAddresses: ['10.0.0.77'] });
+    const row = lldpRow(4, {
+      chassisId: '02:00:00:00:0e:01',
+      portIdSubtype: 5,
+      portId: 'Ethernet1',
+      sysName: 'edge1',
+      capEnabled: ['bridge'],
+      managementAddresses: ['10.0.0.77'],
+    });
     st.replaceNeighbours(leaf, 'lldp-snmp', [row]);
     const ph = store.resolveAlias('chassis:4:02:00:00:00:0e:01')!;
     // sFlow from edge1 (attributed to the placeholder at its address) named ports 3 and 9 by ifIndex
     // only, 9 also by an OVS-style port-name record that differs from the switch's ifName.
     store.write((tx) => {
-      for (const [i, name] of [[3, 'ifIndex 3'], [9, 'xe9']] as const) {
+      for (const [i, name] of [
+        [3, 'ifIndex 3'],
+        [9, 'xe9'],
+      ] as const) {
         const id = ids.port(ph, i);
         tx.upsertNode({ ID: id, Origin: 'sflow', Host: '10.0.0.77', Metadata: { Type: 'port', Name: name, IfIndex: i } });
-        tx.upsertEdge({ ID: ids.edge(ph, id, 'ownership'), Parent: ph, Child: id, Origin: 'sflow', Metadata: { RelationType: 'ownership' } });
+        tx.upsertEdge({
+          ID: ids.edge(ph, id, 'ownership'),
+          Parent: ph,
+          Child: id,
+          Origin: 'sflow',
+          Metadata: { RelationType: 'ownership' },
+        });
       }
     });
-    const edge1 = addSwitch(store, { name: 'edge1', chassis: '02:00:00:00:0e:01', mgmt: '10.0.0.77', ports: [1, 3, 9].map((i) => ({ ifIndex: i, name: `Ethernet${i}` })) });
+    const edge1 = addSwitch(store, {
+      name: 'edge1',
+      chassis: '02:00:00:00:0e:01',
+      mgmt: '10.0.0.77',
+      ports: [1, 3, 9].map((i) => ({ ifIndex: i, name: `Ethernet${i}` })),
+    });
     st.replaceNeighbours(leaf, 'lldp-snmp', [row]);
     expect(store.getNode(ph)).toBeUndefined();
-    const ifIndexes = store.edgesOf(edge1, 'out').filter((e) => e.Metadata.RelationType === 'ownership').map((e) => store.getNode(e.Child)?.Metadata.IfIndex);
+    const ifIndexes = store
+      .edgesOf(edge1, 'out')
+      .filter((e) => e.Metadata.RelationType === 'ownership')
+      .map((e) => store.getNode(e.Child)?.Metadata.IfIndex);
     expect(ifIndexes.sort()).toEqual([1, 3, 9]);
     for (const i of [3, 9]) expect(store.historyOf(ids.port(ph, i)).at(-1)?.Metadata.MergedInto).toBe(ids.port(edge1, i));
     expect(between(store, ids.port(leaf, 4), ids.port(edge1, 1))?.Metadata.State).toBe('UP');
@@ -113,7 +160,9 @@ describe('stitcher: identities', () => {
     const first = env();
     const leaf = addSwitch(first.store, leafSpec);
     first.st.start();
-    first.st.replaceNeighbours(leaf, 'lldp-snmp', [lldpRow(3, { chassisId: '02:00:00:00:0d:01', portId: 'xe-0/0/1', sysName: 'mystery', capEnabled: ['bridge'] })]);
+    first.st.replaceNeighbours(leaf, 'lldp-snmp', [
+      lldpRow(3, { chassisId: '02:00:00:00:0d:01', portId: 'xe-0/0/1', sysName: 'mystery', capEnabled: ['bridge'] }),
+    ]);
     const before = layer2(first.store).map((e) => [e.ID, e.Parent, e.Child, e.Metadata.Evidence]);
     const phId = first.store.resolveAlias('chassis:4:02:00:00:00:0d:01');
     first.st.stop();
@@ -169,7 +218,8 @@ describe('stitcher: ageing', () => {
     st.start();
     st.replaceNeighbours(leaf, 'lldp-snmp', [lldpdHost(1, 'web1', '52:54:00:00:01:01', 'eth0')]);
     const id = between(store, ids.port(leaf, 1), web.ifaces.eth0!)!.ID;
-    const setState = (s: 'UP' | 'DOWN') => store.write((tx) => tx.upsertNode({ ID: ids.port(leaf, 1), Metadata: { State: s } }, { merge: true }));
+    const setState = (s: 'UP' | 'DOWN') =>
+      store.write((tx) => tx.upsertNode({ ID: ids.port(leaf, 1), Metadata: { State: s } }, { merge: true }));
     setState('DOWN');
     await tick();
     expect(store.getEdge(id)?.Metadata.State).toBe('DOWN');
@@ -189,7 +239,12 @@ describe('stitcher: host-side LLDP', () => {
   it('links from frames captured in the lab (lldpd 1.0.16), both directions, TTL expiry → DOWN', () => {
     const { store, st, clock } = env();
     // lldpd-lab.json: switch chassis 02:11:11:00:00:01 port ifname sw1-p1; host llx-h1 eth0 02:11:11:00:00:02.
-    const sw = addSwitch(store, { name: 'llx-sw1', chassis: '02:11:11:00:00:01', mgmt: '10.231.0.11', ports: [{ ifIndex: 1, name: 'sw1-p1' }] });
+    const sw = addSwitch(store, {
+      name: 'llx-sw1',
+      chassis: '02:11:11:00:00:01',
+      mgmt: '10.231.0.11',
+      ports: [{ ifIndex: 1, name: 'sw1-p1' }],
+    });
     const h = addHost(store, 'llx-h1', [{ name: 'eth0', mac: '02:11:11:00:00:02' }]);
     st.start();
     const fromSwitch = frames.find((f) => f.subarray(6, 12).toString('hex') === '021111000001')!;
@@ -215,9 +270,25 @@ describe('stitcher: host-side LLDP', () => {
     const { store, st } = env();
     const leaf = addSwitch(store, leafSpec);
     st.start();
-    const h = addHost(store, 'web9', [{ name: 'eth1', mac: '52:54:00:00:09:02', lldp: { ChassisID: '02:00:00:00:0b:01', ChassisIDType: 'MAC', PortID: 'swp4', PortIDType: 'ifname', SysName: 'leaf1', PortDescr: 'swp4' } }]);
+    const h = addHost(store, 'web9', [
+      {
+        name: 'eth1',
+        mac: '52:54:00:00:09:02',
+        lldp: {
+          ChassisID: '02:00:00:00:0b:01',
+          ChassisIDType: 'MAC',
+          PortID: 'swp4',
+          PortIDType: 'ifname',
+          SysName: 'leaf1',
+          PortDescr: 'swp4',
+        },
+      },
+    ]);
     await tick();
     await tick();
-    expect(between(store, ids.port(leaf, 4), h.ifaces.eth1!)?.Metadata).toMatchObject({ State: 'UP', Evidence: { 'lldp-agent': { Reporters: [h.ifaces.eth1] } } });
+    expect(between(store, ids.port(leaf, 4), h.ifaces.eth1!)?.Metadata).toMatchObject({
+      State: 'UP',
+      Evidence: { 'lldp-agent': { Reporters: [h.ifaces.eth1] } },
+    });
   });
 });

@@ -16,10 +16,26 @@ function fabric() {
   const env = tempStore();
   stores.push(env.store);
   const { store, clock } = env;
-  const spine = addSwitch(store, { name: 'spine1', chassis: '02:00:00:00:0a:01', mgmt: '10.0.0.1', ports: [{ ifIndex: 1, name: 'Ethernet1' }, { ifIndex: 2, name: 'Ethernet2' }] });
+  const spine = addSwitch(store, {
+    name: 'spine1',
+    chassis: '02:00:00:00:0a:01',
+    mgmt: '10.0.0.1',
+    ports: [
+      { ifIndex: 1, name: 'Ethernet1' },
+      { ifIndex: 2, name: 'Ethernet2' },
+    ],
+  });
   const leaf = addSwitch(store, {
-    name: 'leaf1', chassis: '02:00:00:00:0b:01', mgmt: '10.0.0.11',
-    ports: [{ ifIndex: 1, name: 'swp1' }, { ifIndex: 2, name: 'swp2', alias: 'web2 uplink' }, { ifIndex: 3, name: 'swp3' }, { ifIndex: 4, name: 'swp4' }, { ifIndex: 49, name: 'swp49', mac: '02:00:00:00:0b:31' }],
+    name: 'leaf1',
+    chassis: '02:00:00:00:0b:01',
+    mgmt: '10.0.0.11',
+    ports: [
+      { ifIndex: 1, name: 'swp1' },
+      { ifIndex: 2, name: 'swp2', alias: 'web2 uplink' },
+      { ifIndex: 3, name: 'swp3' },
+      { ifIndex: 4, name: 'swp4' },
+      { ifIndex: 49, name: 'swp49', mac: '02:00:00:00:0b:31' },
+    ],
   });
   const web1 = addHost(store, 'web1', [{ name: 'eth0', mac: '52:54:00:00:01:01' }]);
   const web2 = addHost(store, 'web2', [{ name: 'eth0', mac: '52:54:00:00:02:01' }]);
@@ -32,21 +48,45 @@ function fabric() {
 }
 
 const sw = (sw: string, i: number) => ids.port(sw, i);
-const edgeBetween = (store: SqliteGraphStore, x: string, y: string) => layer2(store).find((e) => (e.Parent === x && e.Child === y) || (e.Parent === y && e.Child === x));
+const edgeBetween = (store: SqliteGraphStore, x: string, y: string) =>
+  layer2(store).find((e) => (e.Parent === x && e.Child === y) || (e.Parent === y && e.Child === x));
 
 describe('stitcher: LLDP evidence', () => {
   it('joins switch ports seen from both sides into one high-confidence edge, one-sided LLDP into a medium one', async () => {
     const f = fabric();
     const t = f.clock.now;
     // leaf1 swp49 sees spine1 Ethernet1 (port ID ifName), spine1 Ethernet1 sees leaf1 by port MAC.
-    f.st.replaceNeighbours(f.leaf, 'lldp-snmp', [lldpRow(49, { chassisId: '02:00:00:00:0a:01', portIdSubtype: 5, portId: 'Ethernet1', sysName: 'spine1', capEnabled: ['bridge', 'router'] }, { lastSeen: t })]);
+    f.st.replaceNeighbours(f.leaf, 'lldp-snmp', [
+      lldpRow(
+        49,
+        { chassisId: '02:00:00:00:0a:01', portIdSubtype: 5, portId: 'Ethernet1', sysName: 'spine1', capEnabled: ['bridge', 'router'] },
+        { lastSeen: t },
+      ),
+    ]);
     let e = edgeBetween(f.store, sw(f.leaf, 49), sw(f.spine, 1));
     expect(e?.Metadata.Confidence).toBe('medium');
-    f.st.replaceNeighbours(f.spine, 'lldp-snmp', [lldpRow(1, { chassisId: '02:00:00:00:0b:01', portIdSubtype: 3, portId: '02-00-00-00-0B-31', sysName: 'leaf1.dc.example', capEnabled: ['bridge'] }, { lastSeen: t })]);
+    f.st.replaceNeighbours(f.spine, 'lldp-snmp', [
+      lldpRow(
+        1,
+        {
+          chassisId: '02:00:00:00:0b:01',
+          portIdSubtype: 3,
+          portId: '02-00-00-00-0B-31',
+          sysName: 'leaf1.dc.example',
+          capEnabled: ['bridge'],
+        },
+        { lastSeen: t },
+      ),
+    ]);
     e = edgeBetween(f.store, sw(f.leaf, 49), sw(f.spine, 1));
     expect(e?.ID).toBe(ids.edge(...([sw(f.leaf, 49), sw(f.spine, 1)].sort() as [string, string]), 'layer2'));
     expect(e?.Origin).toBe('stitch');
-    expect(e?.Metadata).toMatchObject({ RelationType: 'layer2', State: 'UP', Confidence: 'high', Evidence: { 'lldp-snmp': { FirstSeen: t, LastSeen: t, Reporters: [f.leaf, f.spine].sort() } } });
+    expect(e?.Metadata).toMatchObject({
+      RelationType: 'layer2',
+      State: 'UP',
+      Confidence: 'high',
+      Evidence: { 'lldp-snmp': { FirstSeen: t, LastSeen: t, Reporters: [f.leaf, f.spine].sort() } },
+    });
     expect(layer2(f.store)).toHaveLength(1);
     // A host seen only by the switch (lldpd default: port ID = MAC, description = ifname).
     f.st.replaceNeighbours(f.leaf, 'lldp-snmp', [
@@ -65,7 +105,16 @@ describe('stitcher: LLDP evidence', () => {
   it('resolves a neighbour advertising ifAlias as port ID, and a device with no management address by sysName only', () => {
     const f = fabric();
     // spine1 Ethernet2 sees leaf1 by sysName only (chassis subtype 7 'local' that matches nothing, no mgmt address), port = ifAlias.
-    f.st.replaceNeighbours(f.spine, 'lldp-snmp', [lldpRow(2, { chassisIdSubtype: 7, chassisId: 'FOC1234X', portIdSubtype: 1, portId: 'web2 uplink', sysName: 'leaf1.example.net', managementAddresses: [] })]);
+    f.st.replaceNeighbours(f.spine, 'lldp-snmp', [
+      lldpRow(2, {
+        chassisIdSubtype: 7,
+        chassisId: 'FOC1234X',
+        portIdSubtype: 1,
+        portId: 'web2 uplink',
+        sysName: 'leaf1.example.net',
+        managementAddresses: [],
+      }),
+    ]);
     const e = edgeBetween(f.store, sw(f.spine, 2), sw(f.leaf, 2));
     expect(e?.Metadata.State).toBe('UP');
     expect(f.st.status().placeholders).toBe(0);
@@ -73,7 +122,9 @@ describe('stitcher: LLDP evidence', () => {
 
   it('places an FDB-only host on its edge port, never on uplinks, LAGs or a MAC seen on two edge ports', () => {
     const f = fabric();
-    f.st.replaceNeighbours(f.leaf, 'lldp-snmp', [lldpRow(49, { chassisId: '02:00:00:00:0a:01', portId: 'Ethernet1', sysName: 'spine1', capEnabled: ['bridge'] })]);
+    f.st.replaceNeighbours(f.leaf, 'lldp-snmp', [
+      lldpRow(49, { chassisId: '02:00:00:00:0a:01', portId: 'Ethernet1', sysName: 'spine1', capEnabled: ['bridge'] }),
+    ]);
     f.st.replaceMacs(f.leaf, [
       { mac: '52:54:00:00:03:01', ifIndex: 3, vlan: 10 },
       { mac: '52:54:00:00:01:01', ifIndex: 49, vlan: 10 }, // learned on the uplink only
@@ -85,7 +136,15 @@ describe('stitcher: LLDP evidence', () => {
     expect(e?.Metadata).toMatchObject({ State: 'UP', Confidence: 'low', Evidence: { fdb: { Reporters: [f.leaf] } } });
     expect(layer2(f.store)).toHaveLength(2); // uplink + db1
     // The spine learns db1's MAC too, on its downlink (an uplink: it has a switch neighbour).
-    f.st.replaceNeighbours(f.spine, 'lldp-snmp', [lldpRow(1, { chassisId: '02:00:00:00:0b:01', portIdSubtype: 3, portId: '02:00:00:00:0b:31', sysName: 'leaf1', capEnabled: ['bridge'] })]);
+    f.st.replaceNeighbours(f.spine, 'lldp-snmp', [
+      lldpRow(1, {
+        chassisId: '02:00:00:00:0b:01',
+        portIdSubtype: 3,
+        portId: '02:00:00:00:0b:31',
+        sysName: 'leaf1',
+        capEnabled: ['bridge'],
+      }),
+    ]);
     f.st.replaceMacs(f.spine, [{ mac: '52:54:00:00:03:01', ifIndex: 1, vlan: 10 }]);
     expect(edgeBetween(f.store, sw(f.leaf, 3), f.db1.ifaces.eth0!)?.Metadata.State).toBe('UP');
     expect(layer2(f.store)).toHaveLength(2);
@@ -118,7 +177,9 @@ describe('stitcher: LLDP evidence', () => {
     const f = fabric();
     // leaf1 swp1 says web1; web2's own LLDP (publisher Metadata.LLDP) says it is on leaf1 swp1 too.
     f.st.replaceNeighbours(f.leaf, 'lldp-snmp', [lldpdHost(1, 'web1', '52:54:00:00:01:01', 'eth0')]);
-    f.st.replaceNeighbours(f.web2.ifaces.eth0!, 'lldp-agent', [{ chassisIdSubtype: 4, chassisId: '02:00:00:00:0b:01', portIdSubtype: 5, portId: 'swp1', sysName: 'leaf1' }]);
+    f.st.replaceNeighbours(f.web2.ifaces.eth0!, 'lldp-agent', [
+      { chassisIdSubtype: 4, chassisId: '02:00:00:00:0b:01', portIdSubtype: 5, portId: 'swp1', sysName: 'leaf1' },
+    ]);
     const a = edgeBetween(f.store, sw(f.leaf, 1), f.web1.ifaces.eth0!);
     const b = edgeBetween(f.store, sw(f.leaf, 1), f.web2.ifaces.eth0!);
     expect(a?.Metadata.Conflict).toBe(true);
@@ -129,7 +190,17 @@ describe('stitcher: LLDP evidence', () => {
 
   it('takes CDP cache rows (device ID with domain, port ifName) as neighbour evidence', () => {
     const f = fabric();
-    f.st.replaceCdp(f.spine, [{ ifIndex: 2, deviceIndex: 1, remoteDeviceId: 'leaf1.dc.example', remotePort: 'swp3', platform: 'cisco WS-C3560G-24PS', address: '10.0.0.11', capabilities: 0x28 } as never]);
+    f.st.replaceCdp(f.spine, [
+      {
+        ifIndex: 2,
+        deviceIndex: 1,
+        remoteDeviceId: 'leaf1.dc.example',
+        remotePort: 'swp3',
+        platform: 'cisco WS-C3560G-24PS',
+        address: '10.0.0.11',
+        capabilities: 0x28,
+      } as never,
+    ]);
     const e = edgeBetween(f.store, sw(f.spine, 2), sw(f.leaf, 3));
     expect(e?.Metadata).toMatchObject({ State: 'UP', Confidence: 'medium', Evidence: { cdp: { Reporters: [f.spine] } } });
   });

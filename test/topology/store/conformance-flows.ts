@@ -6,9 +6,30 @@ import type { Harness } from './conformance.ts';
 
 const MIN = 60_000;
 const entry = (o: Partial<FlowEntry> = {}): FlowEntry => ({
-  protocol: 'sflow', exporter: '10.0.0.1', deviceId: 'dev', inIf: 1, outIf: 2, inPortId: 'p1', outPortId: 'p2', vlan: 0,
-  srcAddr: '192.0.2.1', dstAddr: '192.0.2.2', proto: 6, srcPort: 40000, dstPort: 443, srcMac: '', dstMac: '', etherType: 0x0800,
-  first: 2 * MIN + 1000, last: 2 * MIN + 2000, bytes: 100, packets: 1, flows: 1, samplingRate: 1, samplingMissing: false, ...o,
+  protocol: 'sflow',
+  exporter: '10.0.0.1',
+  deviceId: 'dev',
+  inIf: 1,
+  outIf: 2,
+  inPortId: 'p1',
+  outPortId: 'p2',
+  vlan: 0,
+  srcAddr: '192.0.2.1',
+  dstAddr: '192.0.2.2',
+  proto: 6,
+  srcPort: 40000,
+  dstPort: 443,
+  srcMac: '',
+  dstMac: '',
+  etherType: 0x0800,
+  first: 2 * MIN + 1000,
+  last: 2 * MIN + 2000,
+  bytes: 100,
+  packets: 1,
+  flows: 1,
+  samplingRate: 1,
+  samplingMissing: false,
+  ...o,
 });
 
 export function flowConformance(h: () => Harness): void {
@@ -20,7 +41,16 @@ export function flowConformance(h: () => Harness): void {
     const rows = f.query({}, 0);
     expect(rows).toHaveLength(2);
     expect(rows[0]).toMatchObject({ srcAddr: '192.0.2.9', bytes: 1000 });
-    expect(rows[1]).toMatchObject({ srcAddr: '192.0.2.1', bytes: 150, packets: 3, flows: 2, first: 2 * MIN + 1000, last: 2 * MIN + 2000, inPortId: 'p1', etherType: 0x0800 });
+    expect(rows[1]).toMatchObject({
+      srcAddr: '192.0.2.1',
+      bytes: 150,
+      packets: 3,
+      flows: 2,
+      first: 2 * MIN + 1000,
+      last: 2 * MIN + 2000,
+      inPortId: 'p1',
+      etherType: 0x0800,
+    });
     expect(f.query({ top: 1 }, 0)).toHaveLength(1);
   });
 
@@ -28,7 +58,19 @@ export function flowConformance(h: () => Harness): void {
     const f = h().storage.flows;
     all([
       entry(),
-      entry({ exporter: '10.0.0.2', deviceId: 'dev2', inPortId: 'p9', outPortId: null, srcAddr: '198.51.100.1', dstAddr: '198.51.100.2', proto: 17, dstPort: 53, srcMac: '02:00:00:00:00:01', first: 5 * MIN, last: 5 * MIN }),
+      entry({
+        exporter: '10.0.0.2',
+        deviceId: 'dev2',
+        inPortId: 'p9',
+        outPortId: null,
+        srcAddr: '198.51.100.1',
+        dstAddr: '198.51.100.2',
+        proto: 17,
+        dstPort: 53,
+        srcMac: '02:00:00:00:00:01',
+        first: 5 * MIN,
+        last: 5 * MIN,
+      }),
     ]);
     const n = (q: Parameters<typeof f.query>[0]) => f.query(q, 0).map((r) => r.srcAddr);
     expect(n({ exporter: '10.0.0.2' })).toEqual(['198.51.100.1']);
@@ -75,7 +117,12 @@ export function flowConformance(h: () => Harness): void {
   it('repoints flows and rollups from merged-away nodes to the canonical ones', () => {
     const f = h().storage.flows;
     all([entry({ deviceId: 'old-dev', inPortId: 'old-p', outPortId: 'p2' })]);
-    f.repointNodes(new Map([['old-dev', 'dev'], ['old-p', 'p1']]));
+    f.repointNodes(
+      new Map([
+        ['old-dev', 'dev'],
+        ['old-p', 'p1'],
+      ]),
+    );
     expect(f.query({ node: 'old-p' }, 0)).toEqual([]);
     expect(f.query({}, 0)[0]).toMatchObject({ deviceId: 'dev', inPortId: 'p1', outPortId: 'p2' });
     expect(f.query({ from: 0, node: 'p1' }, 10 * MIN)[0]).toMatchObject({ deviceId: 'dev', inPortId: 'p1' });

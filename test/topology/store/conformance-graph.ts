@@ -9,11 +9,23 @@ const sw = ids.switchBySysName('leaf1');
 const p1 = ids.port(sw, 1);
 
 export function graphConformance(h: () => Harness): void {
-  const seed = () => h().storage.graph.write((tx) => {
-    tx.upsertNode({ ID: sw, Metadata: { Type: 'switch', Name: 'leaf1', MgmtAddress: '10.0.0.1' }, Origin: 'snmp', Host: 'c1' });
-    tx.upsertNode({ ID: p1, Metadata: { Type: 'port', Name: 'Ethernet1', IfIndex: 1, MAC: '02:00:00:00:00:01', IPV4: ['10.1.0.1/24', '10.2.0.1/24'], State: 'UP' }, Origin: 'snmp' });
-    tx.upsertEdge({ ID: ids.edge(sw, p1, 'ownership'), Parent: sw, Child: p1, Metadata: { RelationType: 'ownership' }, Origin: 'snmp' });
-  });
+  const seed = () =>
+    h().storage.graph.write((tx) => {
+      tx.upsertNode({ ID: sw, Metadata: { Type: 'switch', Name: 'leaf1', MgmtAddress: '10.0.0.1' }, Origin: 'snmp', Host: 'c1' });
+      tx.upsertNode({
+        ID: p1,
+        Metadata: {
+          Type: 'port',
+          Name: 'Ethernet1',
+          IfIndex: 1,
+          MAC: '02:00:00:00:00:01',
+          IPV4: ['10.1.0.1/24', '10.2.0.1/24'],
+          State: 'UP',
+        },
+        Origin: 'snmp',
+      });
+      tx.upsertEdge({ ID: ids.edge(sw, p1, 'ownership'), Parent: sw, Child: p1, Metadata: { RelationType: 'ownership' }, Origin: 'snmp' });
+    });
 
   it('creates nodes and edges with bookkeeping fields and emits events in commit order', () => {
     const store = h().storage.graph;

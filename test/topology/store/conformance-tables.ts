@@ -7,17 +7,52 @@ import type { Template } from '../../../src/topology/store/templates.ts';
 import type { Harness } from './conformance.ts';
 
 const tpl = (id: number, o: Partial<Template> = {}): Template => ({
-  version: 10, id, options: false, scopeCount: 0, fields: [{ id: 8, length: 4, pen: 0 }, { id: 12, length: 4, pen: 0 }, { id: 100, length: 2, pen: 9 }], ...o,
+  version: 10,
+  id,
+  options: false,
+  scopeCount: 0,
+  fields: [
+    { id: 8, length: 4, pen: 0 },
+    { id: 12, length: 4, pen: 0 },
+    { id: 100, length: 2, pen: 9 },
+  ],
+  ...o,
 });
 
 const lldp = (portId: string, o: Partial<LldpInput> = {}): LldpInput => ({
-  rawIndex: `0.1.${portId.length}`, timeMark: 0, localPortNum: 1, remIndex: 1, chassisIdSubtype: 4, chassisId: '02:00:00:00:0b:01',
-  portIdSubtype: 5, portId, portDesc: `${portId} desc`, sysName: 'leaf2', sysDesc: null, capSupported: ['bridge', 'router'], capEnabled: ['bridge'],
-  managementAddresses: ['10.0.0.2'], mib: 'lldp', localIfIndex: 1, localPortVia: 'ifIndex', ...o,
+  rawIndex: `0.1.${portId.length}`,
+  timeMark: 0,
+  localPortNum: 1,
+  remIndex: 1,
+  chassisIdSubtype: 4,
+  chassisId: '02:00:00:00:0b:01',
+  portIdSubtype: 5,
+  portId,
+  portDesc: `${portId} desc`,
+  sysName: 'leaf2',
+  sysDesc: null,
+  capSupported: ['bridge', 'router'],
+  capEnabled: ['bridge'],
+  managementAddresses: ['10.0.0.2'],
+  mib: 'lldp',
+  localIfIndex: 1,
+  localPortVia: 'ifIndex',
+  ...o,
 });
 
 const series = (nodeId: string, last: number, rxBytes: number): PortSeriesRow => ({
-  nodeId, source: 'snmp', start: last - 30_000, last, rxBytes, txBytes: 2 * rxBytes, rxPackets: 1, txPackets: 2, rxErrors: 0, txErrors: 0, rxDropped: 3, txDropped: 4,
+  nodeId,
+  source: 'snmp',
+  start: last - 30_000,
+  last,
+  rxBytes,
+  txBytes: 2 * rxBytes,
+  rxPackets: 1,
+  txPackets: 2,
+  rxErrors: 0,
+  txErrors: 0,
+  rxDropped: 3,
+  txDropped: 4,
 });
 
 export function tableConformance(h: () => Harness): void {
@@ -28,7 +63,10 @@ export function tableConformance(h: () => Harness): void {
     t.save('192.0.2.2#ipfix', 7, tpl(256));
     t.save('192.0.2.1#v9', 0, tpl(256, { version: 9, fields: [{ id: 1, length: 8, pen: 0 }] })); // refreshed
     t.delete('192.0.2.2#ipfix', 7, 256);
-    const loaded = h().reopen().templates.loadAll().sort((a, b) => a.template.id - b.template.id);
+    const loaded = h()
+      .reopen()
+      .templates.loadAll()
+      .sort((a, b) => a.template.id - b.template.id);
     expect(loaded).toEqual([
       { exporter: '192.0.2.1#v9', domain: 0, template: tpl(256, { version: 9, fields: [{ id: 1, length: 8, pen: 0 }] }) },
       { exporter: '192.0.2.1#v9', domain: 0, template: tpl(257, { options: true, scopeCount: 1 }) },
@@ -40,10 +78,18 @@ export function tableConformance(h: () => Harness): void {
     d.put('b', { address: '192.0.2.2', port: 161 }, 1);
     d.put('a', { address: '192.0.2.1', port: 161 }, 2);
     d.put('b', { address: '192.0.2.2', port: 1161 }, 3);
-    expect(d.all()).toEqual([{ id: 'b', body: { address: '192.0.2.2', port: 1161 } }, { id: 'a', body: { address: '192.0.2.1', port: 161 } }]);
+    expect(d.all()).toEqual([
+      { id: 'b', body: { address: '192.0.2.2', port: 1161 } },
+      { id: 'a', body: { address: '192.0.2.1', port: 161 } },
+    ]);
     expect(d.delete('a')).toBe(true);
     expect(d.delete('a')).toBe(false);
-    expect(h().reopen().snmpDevices.all().map((x) => x.id)).toEqual(['b']);
+    expect(
+      h()
+        .reopen()
+        .snmpDevices.all()
+        .map((x) => x.id),
+    ).toEqual(['b']);
   });
 
   it('LLDP observations: first seen kept, missed polls counted, rows gone after keepMissed', () => {
@@ -54,8 +100,19 @@ export function tableConformance(h: () => Harness): void {
     const rows = o.lldpRows({ device: 'dev1' });
     expect(rows).toHaveLength(2);
     const swp1 = rows.find((r) => r.portId === 'swp1')!;
-    expect(swp1).toMatchObject({ device: 'dev1', switchId: 'sw1', sysName: 'leaf2-renamed', firstSeen: 100, lastSeen: 200, missed: 0,
-      capSupported: ['bridge', 'router'], managementAddresses: ['10.0.0.2'], localIfIndex: 1, localPortVia: 'ifIndex', mib: 'lldp' });
+    expect(swp1).toMatchObject({
+      device: 'dev1',
+      switchId: 'sw1',
+      sysName: 'leaf2-renamed',
+      firstSeen: 100,
+      lastSeen: 200,
+      missed: 0,
+      capSupported: ['bridge', 'router'],
+      managementAddresses: ['10.0.0.2'],
+      localIfIndex: 1,
+      localPortVia: 'ifIndex',
+      mib: 'lldp',
+    });
     expect(swp1).not.toHaveProperty('timeMark');
     expect(rows.find((r) => r.portId === 'swp2')).toMatchObject({ missed: 1, localPortVia: null, lastSeen: 100 });
     expect(o.lldpRows({ device: 'dev1', current: true }).map((r) => r.portId)).toEqual(['swp1']);
@@ -67,18 +124,66 @@ export function tableConformance(h: () => Harness): void {
 
   it('FDB and CDP observations round-trip; the MAC filter; forgetting a device', () => {
     const o = h().storage.snmpObservations;
-    o.recordFdb('dev1', 'sw1', [
-      { vlan: 10, mac: '02:00:00:00:00:0c', bridgePort: 1, mib: 'qbridge', ifIndex: 1 },
-      { vlan: null, mac: '02:00:00:00:00:0d', bridgePort: 2, mib: 'bridge', ifIndex: null },
-    ], 100, 3);
-    o.recordCdp('dev1', 'sw1', [{ ifIndex: 1, deviceIndex: 4, deviceId: 'leaf3', devicePort: 'Gi0/1', platform: 'cisco', address: '10.0.0.3', capabilities: 8 }], 100, 3);
+    o.recordFdb(
+      'dev1',
+      'sw1',
+      [
+        { vlan: 10, mac: '02:00:00:00:00:0c', bridgePort: 1, mib: 'qbridge', ifIndex: 1 },
+        { vlan: null, mac: '02:00:00:00:00:0d', bridgePort: 2, mib: 'bridge', ifIndex: null },
+      ],
+      100,
+      3,
+    );
+    o.recordCdp(
+      'dev1',
+      'sw1',
+      [{ ifIndex: 1, deviceIndex: 4, deviceId: 'leaf3', devicePort: 'Gi0/1', platform: 'cisco', address: '10.0.0.3', capabilities: 8 }],
+      100,
+      3,
+    );
     expect(o.fdbRows({ switchId: 'sw1' })).toEqual([
-      { device: 'dev1', switchId: 'sw1', vlan: null, mac: '02:00:00:00:00:0d', bridgePort: 2, ifIndex: null, mib: 'bridge', firstSeen: 100, lastSeen: 100, missed: 0 },
-      { device: 'dev1', switchId: 'sw1', vlan: 10, mac: '02:00:00:00:00:0c', bridgePort: 1, ifIndex: 1, mib: 'qbridge', firstSeen: 100, lastSeen: 100, missed: 0 },
+      {
+        device: 'dev1',
+        switchId: 'sw1',
+        vlan: null,
+        mac: '02:00:00:00:00:0d',
+        bridgePort: 2,
+        ifIndex: null,
+        mib: 'bridge',
+        firstSeen: 100,
+        lastSeen: 100,
+        missed: 0,
+      },
+      {
+        device: 'dev1',
+        switchId: 'sw1',
+        vlan: 10,
+        mac: '02:00:00:00:00:0c',
+        bridgePort: 1,
+        ifIndex: 1,
+        mib: 'qbridge',
+        firstSeen: 100,
+        lastSeen: 100,
+        missed: 0,
+      },
     ]);
     expect(o.fdbRows({ mac: '02:00:00:00:00:0C' }).map((r) => r.bridgePort)).toEqual([1]);
-    expect(o.cdpRows()).toEqual([{ device: 'dev1', switchId: 'sw1', ifIndex: 1, deviceIndex: 4, remoteDeviceId: 'leaf3', remotePort: 'Gi0/1', platform: 'cisco',
-      address: '10.0.0.3', capabilities: 8, firstSeen: 100, lastSeen: 100, missed: 0 }]);
+    expect(o.cdpRows()).toEqual([
+      {
+        device: 'dev1',
+        switchId: 'sw1',
+        ifIndex: 1,
+        deviceIndex: 4,
+        remoteDeviceId: 'leaf3',
+        remotePort: 'Gi0/1',
+        platform: 'cisco',
+        address: '10.0.0.3',
+        capabilities: 8,
+        firstSeen: 100,
+        lastSeen: 100,
+        missed: 0,
+      },
+    ]);
     o.forgetDevice('dev1');
     expect([...o.fdbRows(), ...o.cdpRows(), ...o.lldpRows()]).toEqual([]);
   });

@@ -55,10 +55,26 @@ describe('SQLite schema versions', () => {
       expect(s.flows.query({}, 0)).toEqual([expect.objectContaining({ srcAddr: '192.0.2.1', srcMac: '02:00:00:00:00:0a', bytes: 1500 })]);
       expect(s.flows.query({ from: 0 }, Number.MAX_SAFE_INTEGER)).toEqual([expect.objectContaining({ srcAddr: '192.0.2.1', bytes: 1500 })]);
       expect(s.portSeries.rows('p1')).toEqual([expect.objectContaining({ source: 'snmp', rxBytes: 2000 })]);
-      expect(s.templates.loadAll()).toEqual([{ exporter: '192.0.2.100#v9', domain: 0,
-        template: { version: 9, id: 260, options: false, scopeCount: 0, fields: [{ id: 8, length: 4, pen: 0 }, { id: 12, length: 4, pen: 0 }] } }]);
+      expect(s.templates.loadAll()).toEqual([
+        {
+          exporter: '192.0.2.100#v9',
+          domain: 0,
+          template: {
+            version: 9,
+            id: 260,
+            options: false,
+            scopeCount: 0,
+            fields: [
+              { id: 8, length: 4, pen: 0 },
+              { id: 12, length: 4, pen: 0 },
+            ],
+          },
+        },
+      ]);
       expect(s.snmpDevices.all()).toEqual([{ id: 'dev1', body: { address: '192.0.2.50', port: 161, version: '2c', community: 'public' } }]);
-      expect(s.snmpObservations.lldpRows()).toEqual([expect.objectContaining({ switchId: 'sw1', portId: 'swp1', sysName: 'leaf2', missed: 0 })]);
+      expect(s.snmpObservations.lldpRows()).toEqual([
+        expect.objectContaining({ switchId: 'sw1', portId: 'swp1', sysName: 'leaf2', missed: 0 }),
+      ]);
       expect(s.snmpObservations.fdbRows()).toEqual([expect.objectContaining({ mac: '02:00:00:00:00:0c', vlan: 10 })]);
       expect(s.snmpObservations.cdpRows()).toEqual([expect.objectContaining({ remoteDeviceId: 'leaf3' })]);
       expect(s.stitchInputs.all()).toEqual([expect.objectContaining({ source: 'lldp-snmp', reporter: 'sw1', rows: [{ a: 1 }] })]);

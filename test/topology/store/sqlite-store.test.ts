@@ -20,7 +20,9 @@ afterEach(() => {
 
 describe('SqliteGraphStore', () => {
   it('uses indexes for metadata keys and edge ends', () => {
-    const plan = store.database.prepare("EXPLAIN QUERY PLAN SELECT n.* FROM node_keys k JOIN nodes n ON n.id = k.id WHERE k.key = 'MAC' AND k.value = 'x'").all() as { detail: string }[];
+    const plan = store.database
+      .prepare("EXPLAIN QUERY PLAN SELECT n.* FROM node_keys k JOIN nodes n ON n.id = k.id WHERE k.key = 'MAC' AND k.value = 'x'")
+      .all() as { detail: string }[];
     expect(plan.map((p) => p.detail).join(' ')).toMatch(/USING (COVERING )?INDEX node_keys_kv/);
     const plan2 = store.database.prepare('EXPLAIN QUERY PLAN SELECT * FROM edges WHERE parent = ?').all('x') as { detail: string }[];
     expect(plan2[0]!.detail).toMatch(/USING INDEX edges_parent/);

@@ -43,7 +43,15 @@ export function emptyStats(): SimStats {
     tooBig: 0,
     truncated: 0,
     varbinds: 0,
-    v3: { unknownEngineIds: 0, unknownUserNames: 0, unsupportedSecLevels: 0, wrongDigests: 0, notInTimeWindows: 0, decryptionErrors: 0, unknownContexts: 0 },
+    v3: {
+      unknownEngineIds: 0,
+      unknownUserNames: 0,
+      unsupportedSecLevels: 0,
+      wrongDigests: 0,
+      notInTimeWindows: 0,
+      decryptionErrors: 0,
+      unknownContexts: 0,
+    },
     lastError: null,
   };
 }
@@ -147,7 +155,8 @@ export class SimAgent {
 
   private handleV3(msg: Buffer, m: V3Message, local?: SimDevice): Buffer | null {
     const flags = m.flags;
-    if (m.securityModel !== 3 || (flags & FLAG_PRIV && !(flags & FLAG_AUTH))) return this.malformed({ code: 'unsupported', offset: 0, context: 'msgSecurityModel/msgFlags' });
+    if (m.securityModel !== 3 || (flags & FLAG_PRIV && !(flags & FLAG_AUTH)))
+      return this.malformed({ code: 'unsupported', offset: 0, context: 'msgSecurityModel/msgFlags' });
     const reportable = (flags & FLAG_REPORTABLE) !== 0;
     const userName = msg.toString('utf8', m.user[0], m.user[1]);
     const plainPdu = () => (m.encrypted ? null : decodeScopedPdu(msg, m.scoped[0], m.scoped[1]));
@@ -161,9 +170,15 @@ export class SimAgent {
       const vb = counterVarbind(REPORT_OID[kind], this.stats.v3[kind]);
       this.vbl.push(vb, 0, vb.length);
       this.stats.responses++;
-      return this.encodeV3(m, userName, user, level, ctx, TAG.report, reqId, { errorStatus: 0, errorIndex: 0, served: 0, truncated: false });
+      return this.encodeV3(m, userName, user, level, ctx, TAG.report, reqId, {
+        errorStatus: 0,
+        errorIndex: 0,
+        served: 0,
+        truncated: false,
+      });
     };
-    const engineMatches = m.engineId[1] - m.engineId[0] === this.engineId.length && this.engineId.equals(msg.subarray(m.engineId[0], m.engineId[1]));
+    const engineMatches =
+      m.engineId[1] - m.engineId[0] === this.engineId.length && this.engineId.equals(msg.subarray(m.engineId[0], m.engineId[1]));
     if (!engineMatches) return report('unknownEngineIds', null, 0);
     const user = this.users.get(userName);
     if (!user) return report('unknownUserNames', null, 0);
@@ -178,7 +193,13 @@ export class SimAgent {
     let scopedStart = m.scoped[0];
     let scopedEnd = m.scoped[1];
     if (m.encrypted) {
-      const plain = decryptScoped(user, m.boots, m.time, msg.subarray(m.privParams[0], m.privParams[1]), msg.subarray(m.scoped[0], m.scoped[1]));
+      const plain = decryptScoped(
+        user,
+        m.boots,
+        m.time,
+        msg.subarray(m.privParams[0], m.privParams[1]),
+        msg.subarray(m.scoped[0], m.scoped[1]),
+      );
       if (!plain) return report('decryptionErrors', user, FLAG_AUTH);
       scopedBuf = plain;
       scopedStart = 0;
@@ -187,7 +208,13 @@ export class SimAgent {
     const sp = decodeScopedPdu(scopedBuf, scopedStart, scopedEnd);
     if (isBerError(sp)) return m.encrypted ? report('decryptionErrors', user, FLAG_AUTH) : this.malformed(sp);
     const ctxName = scopedBuf.toString('latin1', sp.contextName[0], sp.contextName[1]);
-    const dev = local ? (ctxName === '' || ctxName === local.community ? local : undefined) : ctxName === '' && this.devices.length === 1 ? this.devices[0] : this.byCommunity.get(ctxName);
+    const dev = local
+      ? ctxName === '' || ctxName === local.community
+        ? local
+        : undefined
+      : ctxName === '' && this.devices.length === 1
+        ? this.devices[0]
+        : this.byCommunity.get(ctxName);
     if (!dev) return report('unknownContexts', user, flags & (FLAG_AUTH | FLAG_PRIV));
     const ctx = Buffer.from(scopedBuf.subarray(sp.contextName[0], sp.contextName[1]));
     const maxSize = Math.min(this.maxMessageSize, Math.max(m.maxSize, 484));
@@ -198,7 +225,16 @@ export class SimAgent {
     return this.encodeV3(m, userName, user, flags & (FLAG_AUTH | FLAG_PRIV), ctx, TAG.response, sp.pdu.requestId, o);
   }
 
-  private encodeV3(m: V3Message, userName: string, user: LocalizedUser | null, level: number, ctxName: Buffer, pduTag: number, reqId: number, o: PduOutcome): Buffer {
+  private encodeV3(
+    m: V3Message,
+    userName: string,
+    user: LocalizedUser | null,
+    level: number,
+    ctxName: Buffer,
+    pduTag: number,
+    reqId: number,
+    o: PduOutcome,
+  ): Buffer {
     const pduLen = pduSize(reqId, o.errorStatus, o.errorIndex, this.vbl);
     const scopedInner = tlvSize(this.engineId.length) + tlvSize(ctxName.length) + pduLen;
     let scoped = Buffer.allocUnsafe(tlvSize(scopedInner));
@@ -219,7 +255,15 @@ export class SimAgent {
     }
     const macLen = level & FLAG_AUTH && user ? user.auth.macLen : 0;
     const name = Buffer.from(userName, 'utf8');
-    const usmInner = tlvSize(this.engineId.length) + 2 + intContentSize(boots) + 2 + intContentSize(time) + tlvSize(name.length) + tlvSize(macLen) + tlvSize(salt.length);
+    const usmInner =
+      tlvSize(this.engineId.length) +
+      2 +
+      intContentSize(boots) +
+      2 +
+      intContentSize(time) +
+      tlvSize(name.length) +
+      tlvSize(macLen) +
+      tlvSize(salt.length);
     const usmLen = tlvSize(usmInner);
     const gdInner = 2 + intContentSize(m.msgId) + 2 + intContentSize(65507) + 3 + 3;
     const inner = 3 + tlvSize(gdInner) + tlvSize(usmLen) + scoped.length;

@@ -28,14 +28,7 @@ export const TAG = {
 } as const;
 
 export type BerErrorCode =
-  | 'truncated'
-  | 'bad-length'
-  | 'unexpected-tag'
-  | 'bad-integer'
-  | 'bad-version'
-  | 'too-many-varbinds'
-  | 'trailing-bytes'
-  | 'unsupported';
+  'truncated' | 'bad-length' | 'unexpected-tag' | 'bad-integer' | 'bad-version' | 'too-many-varbinds' | 'trailing-bytes' | 'unsupported';
 
 export interface BerError {
   code: BerErrorCode;

@@ -57,7 +57,11 @@ export async function run(args: string[]): Promise<number> {
     maxRepetitions: num(values['max-repetitions']),
   };
   if (values.switches) opts.switches = { count: Number(values.switches), fdbEntries: num(values.fdb) };
-  for (const [k, v] of Object.entries({ portPerDevice: opts.portPerDevice, maxMessageSize: opts.maxMessageSize, maxRepetitions: opts.maxRepetitions })) {
+  for (const [k, v] of Object.entries({
+    portPerDevice: opts.portPerDevice,
+    maxMessageSize: opts.maxMessageSize,
+    maxRepetitions: opts.maxRepetitions,
+  })) {
     if (v !== undefined && !(Number.isInteger(v) && v >= 0)) {
       process.stderr.write(`snmp-sim: ${k} must be a non-negative integer\n`);
       return 2;
@@ -88,8 +92,12 @@ export async function run(args: string[]): Promise<number> {
   const log = createLogger();
   opts.log = log;
   const sim = await startSimulator(opts);
-  for (const d of sim.devices) log.info({ community: d.community, port: d.port, records: d.records, source: d.source, skips: d.skips }, 'snmp-sim device');
-  log.info({ address: sim.address, port: sim.port, devices: sim.devices.length, ports: [...new Set(sim.devices.map((d) => d.port))] }, 'snmp-sim ready');
+  for (const d of sim.devices)
+    log.info({ community: d.community, port: d.port, records: d.records, source: d.source, skips: d.skips }, 'snmp-sim device');
+  log.info(
+    { address: sim.address, port: sim.port, devices: sim.devices.length, ports: [...new Set(sim.devices.map((d) => d.port))] },
+    'snmp-sim ready',
+  );
   await new Promise<void>((resolve) => {
     process.once('SIGINT', () => resolve());
     process.once('SIGTERM', () => resolve());

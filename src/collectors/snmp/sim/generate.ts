@@ -153,4 +153,3 @@ export function generateSwitchWalk(opts: SwitchWalkOptions): WalkRecord[] {
   }
   return out;
 }
-

@@ -85,7 +85,15 @@ function pushRecord(dev: SimDevice, i: number, out: VarbindList): void {
  * Fills `out` with the response varbinds for `pdu` against `dev`, keeping the varbind list within
  * `budget` bytes. Returns null when the PDU gets no response (GETBULK in v1, non-request PDUs).
  */
-export function servePdu(dev: SimDevice, req: Uint8Array, pdu: PduView, v1: boolean, budget: number, out: VarbindList, maxRepetitionsCap: number): PduOutcome | null {
+export function servePdu(
+  dev: SimDevice,
+  req: Uint8Array,
+  pdu: PduView,
+  v1: boolean,
+  budget: number,
+  out: VarbindList,
+  maxRepetitionsCap: number,
+): PduOutcome | null {
   out.reset();
   const res: PduOutcome = { errorStatus: 0, errorIndex: 0, served: 0, truncated: false };
   const tooBig = (): PduOutcome => {
@@ -185,7 +193,15 @@ export function pduSize(requestId: number, errorStatus: number, errorIndex: numb
   return tlvSize(2 + intContentSize(requestId) + 2 + intContentSize(errorStatus) + 2 + intContentSize(errorIndex) + tlvSize(vbl.bytes));
 }
 
-export function writePdu(out: Uint8Array, off: number, tag: number, requestId: number, errorStatus: number, errorIndex: number, vbl: VarbindList): number {
+export function writePdu(
+  out: Uint8Array,
+  off: number,
+  tag: number,
+  requestId: number,
+  errorStatus: number,
+  errorIndex: number,
+  vbl: VarbindList,
+): number {
   const inner = 2 + intContentSize(requestId) + 2 + intContentSize(errorStatus) + 2 + intContentSize(errorIndex) + tlvSize(vbl.bytes);
   off = writeHeader(out, off, tag, inner);
   off = writeInteger(out, off, requestId);
@@ -203,7 +219,15 @@ export function writePdu(out: Uint8Array, off: number, tag: number, requestId: n
 export const PDU_OVERHEAD = 4 + 6 + 3 + 4 + 4;
 
 /** A whole v1/v2c response message. */
-export function encodeCommunityResponse(version: number, req: Uint8Array, commStart: number, commEnd: number, requestId: number, o: PduOutcome, vbl: VarbindList): Buffer {
+export function encodeCommunityResponse(
+  version: number,
+  req: Uint8Array,
+  commStart: number,
+  commEnd: number,
+  requestId: number,
+  o: PduOutcome,
+  vbl: VarbindList,
+): Buffer {
   const commLen = commEnd - commStart;
   const pdu = pduSize(requestId, o.errorStatus, o.errorIndex, vbl);
   const inner = 3 + tlvSize(commLen) + pdu;

@@ -58,10 +58,12 @@ function buildDevices(opts: StartSimulatorOptions): SimDevice[] {
   const out: SimDevice[] = [];
   const files = [...(opts.dir ? listWalkFiles(opts.dir) : []), ...(opts.files ?? [])];
   for (const f of files) out.push(loadWalkFile(f));
-  for (const d of opts.devices ?? []) out.push(new SimDevice(d.community, typeof d.records === 'function' ? d.records() : d.records, 'records'));
+  for (const d of opts.devices ?? [])
+    out.push(new SimDevice(d.community, typeof d.records === 'function' ? d.records() : d.records, 'records'));
   if (opts.switches) {
     const { count, ...rest } = opts.switches;
-    for (let i = 0; i < count; i++) out.push(new SimDevice(switchName(i), generateSwitchWalk({ ...rest, index: i, total: count }), 'generated'));
+    for (let i = 0; i < count; i++)
+      out.push(new SimDevice(switchName(i), generateSwitchWalk({ ...rest, index: i, total: count }), 'generated'));
   }
   return out;
 }
@@ -109,7 +111,8 @@ export async function startSimulator(opts: StartSimulatorOptions): Promise<Runni
       const s = await bind(listen.host, listen.port, bufferSize);
       sockets.push(s);
       serve(s);
-      for (const d of devices) info.push({ community: d.community, port: s.address().port, records: d.size, source: d.source, skips: d.skips });
+      for (const d of devices)
+        info.push({ community: d.community, port: s.address().port, records: d.size, source: d.source, skips: d.skips });
     }
   } catch (e) {
     for (const s of sockets) s.close();

@@ -52,7 +52,10 @@ export function localizeUser(u: V3UserConfig, engineId: Buffer): LocalizedUser {
     let key = localizedKey(a.hash, u.privKey ?? u.authKey, engineId);
     // AES-256 needs more key than SHA-1/MD5 give: Blumenthal appends H(key), Reeder re-localises the key.
     while (key.length < p.keyLen) {
-      key = Buffer.concat([key, u.privProtocol === 'aes256b' ? createHash(a.hash).update(key).digest() : localizedKey(a.hash, key, engineId)]);
+      key = Buffer.concat([
+        key,
+        u.privProtocol === 'aes256b' ? createHash(a.hash).update(key).digest() : localizedKey(a.hash, key, engineId),
+      ]);
     }
     priv = { cipher: p.cipher, key: key.subarray(0, p.keyLen) };
   }

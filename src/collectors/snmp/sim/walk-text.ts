@@ -108,7 +108,8 @@ export function parseSnmpwalk(text: string): LoadResult {
     if (/^(?:Wrong Type \([^)]*\):\s*)?STRING: "/.test(value)) {
       while (closeQuoted(value.slice(value.indexOf('"'))) === null && i + 1 < lines.length) value += '\n' + lines[++i]!;
     } else if (/^(?:Hex-STRING|BITS): /.test(value)) {
-      while (i + 1 < lines.length && !START.test(lines[i + 1]!.replace(/\r$/, '')) && HEX_LINE.test(lines[i + 1]!.trim())) value += ' ' + lines[++i]!.trim();
+      while (i + 1 < lines.length && !START.test(lines[i + 1]!.replace(/\r$/, '')) && HEX_LINE.test(lines[i + 1]!.trim()))
+        value += ' ' + lines[++i]!.trim();
     }
     if (!arcs) {
       skips.invalid++;

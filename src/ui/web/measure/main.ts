@@ -32,14 +32,17 @@ let setState: (i: number, s: St) => void;
 if (which === 'sigma') {
   document.getElementById('canvas')!.remove();
   const graph = new Graph();
-  vm.nodes.forEach((n) => graph.addNode(n.id, { x: n.x, y: -n.y, size: n.kind === 'host' ? 2 : 6, color: NODE_FILL[n.state], label: n.label }));
+  vm.nodes.forEach((n) =>
+    graph.addNode(n.id, { x: n.x, y: -n.y, size: n.kind === 'host' ? 2 : 6, color: NODE_FILL[n.state], label: n.label }),
+  );
   vm.links.forEach((l) => graph.addEdgeWithKey(l.id, vm.nodes[l.a]!.id, vm.nodes[l.b]!.id, { color: '#7f95a8', size: 1 }));
   // `?labels=0` measures sigma without its label layer, its cheapest configuration.
   const labels = new URLSearchParams(location.search).get('labels') !== '0';
   const sigma = new Sigma(graph, document.getElementById('stage')!, { settings: { renderLabels: labels, labelRenderedSizeThreshold: 8 } });
   sigma.on('afterRender', count);
   const cam = sigma.getCamera();
-  setView = (p) => cam.setState({ x: 0.5 + Math.sin(p * 2 * Math.PI) / 3, y: 0.5, ratio: 2 ** (-1.5 * Math.abs(Math.sin(p * Math.PI))), angle: 0 });
+  setView = (p) =>
+    cam.setState({ x: 0.5 + Math.sin(p * 2 * Math.PI) / 3, y: 0.5, ratio: 2 ** (-1.5 * Math.abs(Math.sin(p * Math.PI))), angle: 0 });
   setState = (i, s) => graph.setNodeAttribute(vm.nodes[i]!.id, 'color', NODE_FILL[s]);
 } else {
   document.getElementById('stage')!.remove();
@@ -52,7 +55,12 @@ if (which === 'sigma') {
   r.fit(undefined, false);
   const fit = { ...r.cam };
   const b = r.bounds()!;
-  setView = (p) => r.setCamera({ ...fit, x: fit.x + (Math.sin(p * 2 * Math.PI) * (b.x1 - b.x0)) / 3, k: fit.k * 2 ** (1.5 * Math.abs(Math.sin(p * Math.PI))) });
+  setView = (p) =>
+    r.setCamera({
+      ...fit,
+      x: fit.x + (Math.sin(p * 2 * Math.PI) * (b.x1 - b.x0)) / 3,
+      k: fit.k * 2 ** (1.5 * Math.abs(Math.sin(p * Math.PI))),
+    });
   setState = (i, s) => {
     vm.nodes[i]!.state = s;
     r.invalidate();

@@ -141,7 +141,10 @@ export class ViewModel {
     const L = this.layout;
     assignSorted(L.spines, spines, byName);
     assignSorted(L.leaves, leaves, (k) => `${this.roleOf.get(k) === 'border' ? '~' : ''}${this.name(k)}`);
-    L.frameSpines(spines, leaves.map((l) => L.leafXY(l)[0]));
+    L.frameSpines(
+      spines,
+      leaves.map((l) => L.leafXY(l)[0]),
+    );
 
     // Each host sits under one TOR: the first (by name) switch it is wired to, leaves first.
     const hostsByTor = new Map<string, string[]>();
@@ -149,7 +152,9 @@ export class ViewModel {
     for (const t of tops) {
       if (type(t) === 'switch') continue;
       const sw = [...(nbrs.get(t) ?? [])].filter((n) => type(n) === 'switch');
-      sw.sort((a, b) => Number(this.roleOf.get(a) === 'spine') - Number(this.roleOf.get(b) === 'spine') || (byName(a) < byName(b) ? -1 : 1));
+      sw.sort(
+        (a, b) => Number(this.roleOf.get(a) === 'spine') - Number(this.roleOf.get(b) === 'spine') || (byName(a) < byName(b) ? -1 : 1),
+      );
       const tor = type(t) === 'host' || type(t) === 'exporter' || sw.length > 0 ? sw[0] : undefined;
       if (tor === undefined) loose.push(t);
       else {

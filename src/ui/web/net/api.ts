@@ -37,7 +37,11 @@ export async function login(username: string, password: string): Promise<void> {
 
 export async function gremlin(query: string): Promise<unknown> {
   const r = await check(
-    await fetch('/api/topology', { method: 'POST', headers: { 'Content-Type': 'application/json', ...XHR }, body: JSON.stringify({ GremlinQuery: query }) }),
+    await fetch('/api/topology', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', ...XHR },
+      body: JSON.stringify({ GremlinQuery: query }),
+    }),
   );
   return r.status === 204 ? [] : r.json();
 }

@@ -76,7 +76,8 @@ export function describeNode(g: GraphModel, id: string, now = Date.now()): Row[]
   add('Model', md.Model);
   add('Serial', md.SerialNumber);
   add('SysDescr', md.SysDescr);
-  if (typeof md.BootTime === 'number' && md.BootTime > 0 && md.BootTime <= now) add('Uptime', `${formatDuration(now - md.BootTime)} (since ${new Date(md.BootTime).toISOString().slice(0, 16).replace('T', ' ')} UTC)`);
+  if (typeof md.BootTime === 'number' && md.BootTime > 0 && md.BootTime <= now)
+    add('Uptime', `${formatDuration(now - md.BootTime)} (since ${new Date(md.BootTime).toISOString().slice(0, 16).replace('T', ' ')} UTC)`);
   add('Speed', md.Speed);
   add('MTU', md.MTU);
   if (md.Type !== 'host') add('OS', md.OS);
@@ -100,8 +101,34 @@ export interface FlowRow {
   packets?: number;
 }
 
-const IP_PROTOCOLS: Record<number, string> = { 1: 'ICMP', 2: 'IGMP', 6: 'TCP', 17: 'UDP', 41: 'IPv6', 47: 'GRE', 50: 'ESP', 51: 'AH', 58: 'ICMPv6', 89: 'OSPF', 103: 'PIM', 112: 'VRRP', 132: 'SCTP' };
-const ETHER_TYPES: Record<number, string> = { 0x0800: 'IPv4', 0x0806: 'ARP', 0x86dd: 'IPv6', 0x8100: '802.1Q', 0x88a8: '802.1ad', 0x8847: 'MPLS', 0x8809: 'LACP', 0x88cc: 'LLDP', 0x8035: 'RARP', 0x88e5: 'MACsec', 0x8906: 'FCoE' };
+const IP_PROTOCOLS: Record<number, string> = {
+  1: 'ICMP',
+  2: 'IGMP',
+  6: 'TCP',
+  17: 'UDP',
+  41: 'IPv6',
+  47: 'GRE',
+  50: 'ESP',
+  51: 'AH',
+  58: 'ICMPv6',
+  89: 'OSPF',
+  103: 'PIM',
+  112: 'VRRP',
+  132: 'SCTP',
+};
+const ETHER_TYPES: Record<number, string> = {
+  0x0800: 'IPv4',
+  0x0806: 'ARP',
+  0x86dd: 'IPv6',
+  0x8100: '802.1Q',
+  0x88a8: '802.1ad',
+  0x8847: 'MPLS',
+  0x8809: 'LACP',
+  0x88cc: 'LLDP',
+  0x8035: 'RARP',
+  0x88e5: 'MACsec',
+  0x8906: 'FCoE',
+};
 
 function etherName(t: number | string): string {
   const n = typeof t === 'number' ? t : Number(t);

@@ -47,7 +47,13 @@ export class Panel {
     this.root.hidden = false;
     const close = h('button', { class: 'close', title: 'close' }, '×');
     close.onclick = () => this.actions.close();
-    const head = h('div', { class: 'phead' }, dot(v.state), h('h2', {}, v.kind === 'group' ? `${v.members?.length ?? 0} hosts` : v.label), close);
+    const head = h(
+      'div',
+      { class: 'phead' },
+      dot(v.state),
+      h('h2', {}, v.kind === 'group' ? `${v.members?.length ?? 0} hosts` : v.label),
+      close,
+    );
     const body: Node[] = [head];
     if (v.members) {
       const tor = v.tor ? this.g.nodes.get(v.tor)?.Metadata.Name : undefined;
@@ -57,7 +63,13 @@ export class Panel {
         const s = this.vm.deviceState(m);
         counts.set(s, (counts.get(s) ?? 0) + 1);
       }
-      body.push(h('p', {}, ...[St.Down, St.Degraded, St.Up].map((s) => h('span', { class: 'count' }, dot(s), ` ${counts.get(s) ?? 0} ${STATE_NAME[s]} `))));
+      body.push(
+        h(
+          'p',
+          {},
+          ...[St.Down, St.Degraded, St.Up].map((s) => h('span', { class: 'count' }, dot(s), ` ${counts.get(s) ?? 0} ${STATE_NAME[s]} `)),
+        ),
+      );
       const b = h('button', {}, 'Expand hosts');
       b.onclick = () => this.actions.expand(v);
       body.push(b);
@@ -72,8 +84,14 @@ export class Panel {
       b.onclick = () => this.actions.toggleContainers(gid);
       body.push(b);
     }
-    const port = focus !== undefined && focus !== gid && this.g.owner.get(focus) === gid && this.g.nodes.get(focus)?.Metadata.Type === 'port' ? focus : undefined;
-    if (port !== undefined) body.push(h('div', { class: 'port' }, h('h3', {}, `Port ${String(this.g.nodes.get(port)?.Metadata.Name ?? port)}`), this.metaTable(port)));
+    const port =
+      focus !== undefined && focus !== gid && this.g.owner.get(focus) === gid && this.g.nodes.get(focus)?.Metadata.Type === 'port'
+        ? focus
+        : undefined;
+    if (port !== undefined)
+      body.push(
+        h('div', { class: 'port' }, h('h3', {}, `Port ${String(this.g.nodes.get(port)?.Metadata.Name ?? port)}`), this.metaTable(port)),
+      );
     body.push(this.counters(port !== undefined ? (this.g.nodes.get(port)?.Metadata ?? {}) : md));
     body.push(this.ports(gid));
     const title = port !== undefined ? `Top flows on ${String(this.g.nodes.get(port)?.Metadata.Name ?? port)}` : 'Top flows';
@@ -91,9 +109,21 @@ export class Panel {
     if (a.rows.length === 0) return h('p', { class: 'muted' }, 'no flow data');
     const rows = a.rows.map((f) => {
       const d = describeFlow(f);
-      return h('tr', {}, h('td', {}, d.src), h('td', {}, d.dst), h('td', { title: f.proto !== undefined ? `protocol ${f.proto}` : '' }, d.proto), h('td', { class: 'num' }, bytes(f.bytes)));
+      return h(
+        'tr',
+        {},
+        h('td', {}, d.src),
+        h('td', {}, d.dst),
+        h('td', { title: f.proto !== undefined ? `protocol ${f.proto}` : '' }, d.proto),
+        h('td', { class: 'num' }, bytes(f.bytes)),
+      );
     });
-    return h('table', { class: 'flow-rows' }, h('tr', {}, h('th', {}, 'src'), h('th', {}, 'dst'), h('th', {}, 'proto'), h('th', { class: 'num' }, 'bytes')), ...rows);
+    return h(
+      'table',
+      { class: 'flow-rows' },
+      h('tr', {}, h('th', {}, 'src'), h('th', {}, 'dst'), h('th', {}, 'proto'), h('th', { class: 'num' }, 'bytes')),
+      ...rows,
+    );
   }
 
   private metaTable(gid: string): HTMLElement {
@@ -104,7 +134,16 @@ export class Panel {
     const m = (md.Metric ?? md.LastUpdateMetric) as Metadata | undefined;
     if (!m) return h('div');
     const keys = ['RxBytes', 'TxBytes', 'RxPackets', 'TxPackets', 'RxErrors', 'TxErrors', 'RxDropped', 'TxDropped'];
-    return h('div', {}, h('h3', {}, 'Counters'), h('table', { class: 'meta' }, ...keys.filter((k) => m[k] !== undefined).map((k) => h('tr', {}, h('th', {}, k), h('td', { class: 'num' }, String(m[k]))))));
+    return h(
+      'div',
+      {},
+      h('h3', {}, 'Counters'),
+      h(
+        'table',
+        { class: 'meta' },
+        ...keys.filter((k) => m[k] !== undefined).map((k) => h('tr', {}, h('th', {}, k), h('td', { class: 'num' }, String(m[k])))),
+      ),
+    );
   }
 
   /** Ports/NICs that are wired, with their state, load and the peer at the other end. */
@@ -123,11 +162,28 @@ export class Panel {
         const peerName = `${String(this.g.nodes.get(peerTop)?.Metadata.Name ?? peerTop)}${peerTop !== peer ? ` ${String(peerMd?.Name ?? '')}` : ''}`;
         const ls = linkState(e.Metadata, pm, peerMd);
         rows.push(
-          h('tr', {}, h('td', {}, dot(endState(pm)), ` ${String(pm?.Name ?? c)}`), h('td', {}, dot(ls), ` ${peerName}`), h('td', { class: 'num' }, `${(utilisation(pm) * 100).toFixed(0)}%`), h('td', { class: 'num' }, errorRatio(pm) > 0 ? `${(errorRatio(pm) * 100).toFixed(2)}%` : '0%')),
+          h(
+            'tr',
+            {},
+            h('td', {}, dot(endState(pm)), ` ${String(pm?.Name ?? c)}`),
+            h('td', {}, dot(ls), ` ${peerName}`),
+            h('td', { class: 'num' }, `${(utilisation(pm) * 100).toFixed(0)}%`),
+            h('td', { class: 'num' }, errorRatio(pm) > 0 ? `${(errorRatio(pm) * 100).toFixed(2)}%` : '0%'),
+          ),
         );
       }
     }
     if (rows.length === 0) return h('div');
-    return h('div', {}, h('h3', {}, 'Links'), h('table', { class: 'ports' }, h('tr', {}, h('th', {}, 'port'), h('th', {}, 'peer'), h('th', { class: 'num' }, 'load'), h('th', { class: 'num' }, 'errors')), ...rows));
+    return h(
+      'div',
+      {},
+      h('h3', {}, 'Links'),
+      h(
+        'table',
+        { class: 'ports' },
+        h('tr', {}, h('th', {}, 'port'), h('th', {}, 'peer'), h('th', { class: 'num' }, 'load'), h('th', { class: 'num' }, 'errors')),
+        ...rows,
+      ),
+    );
   }
 }

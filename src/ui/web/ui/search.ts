@@ -79,7 +79,9 @@ export class SearchIndex {
     for (const n of this.g.nodes.values()) {
       const m = n.Metadata;
       const str = (v: unknown) => (typeof v === 'string' && v ? v.toLowerCase() : undefined);
-      const names = [str(m.Name), str((m.LLDP as Record<string, unknown> | undefined)?.SysName)].filter((x): x is string => x !== undefined);
+      const names = [str(m.Name), str((m.LLDP as Record<string, unknown> | undefined)?.SysName)].filter(
+        (x): x is string => x !== undefined,
+      );
       const addrs: string[] = [];
       const mgmt = str(m.MgmtAddress);
       if (mgmt) addrs.push(mgmt);
@@ -105,7 +107,13 @@ export class SearchIndex {
       if (r === Rank.None || (r === Rank.Substring && query.length < 3)) continue;
       found.push({ k, r });
     }
-    found.sort((a, b) => a.r - b.r || Number(b.k.device) - Number(a.k.device) || a.k.sortName.length - b.k.sortName.length || (a.k.sortName < b.k.sortName ? -1 : a.k.sortName > b.k.sortName ? 1 : 0));
+    found.sort(
+      (a, b) =>
+        a.r - b.r ||
+        Number(b.k.device) - Number(a.k.device) ||
+        a.k.sortName.length - b.k.sortName.length ||
+        (a.k.sortName < b.k.sortName ? -1 : a.k.sortName > b.k.sortName ? 1 : 0),
+    );
     const out: Hit[] = [];
     let substrings = 0;
     for (const { k, r } of found) {
@@ -120,7 +128,14 @@ export class SearchIndex {
       out.push({
         gid: k.gid,
         label: ownerName ? `${String(ownerName)} · ${name}` : name,
-        detail: [m.Type, m.MAC, Array.isArray(m.IPV4) ? m.IPV4[0] : undefined, typeof m.MgmtAddress === 'string' ? m.MgmtAddress : undefined].filter(Boolean).join('  '),
+        detail: [
+          m.Type,
+          m.MAC,
+          Array.isArray(m.IPV4) ? m.IPV4[0] : undefined,
+          typeof m.MgmtAddress === 'string' ? m.MgmtAddress : undefined,
+        ]
+          .filter(Boolean)
+          .join('  '),
       });
     }
     return out;

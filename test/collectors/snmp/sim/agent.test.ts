@@ -37,7 +37,15 @@ describe('snmp-sim protocol over UDP', () => {
   });
 
   it('GETBULK: non-repeaters then repetitions in lexicographic order, as the walk file lists them', async () => {
-    const r = (await ask({ version: 1, community: C, pdu: 0xa5, requestId: 42, f1: 1, f2: 3, oids: ['1.3.6.1.2.1.1.3', '1.3.6.1.2.1.2.2.1.2', '1.3.6.1.2.1.2.2.1.3'] }))!;
+    const r = (await ask({
+      version: 1,
+      community: C,
+      pdu: 0xa5,
+      requestId: 42,
+      f1: 1,
+      f2: 3,
+      oids: ['1.3.6.1.2.1.1.3', '1.3.6.1.2.1.2.2.1.2', '1.3.6.1.2.1.2.2.1.3'],
+    }))!;
     expect(r.requestId).toBe(42);
     expect(r.errorStatus).toBe(0);
     const d = after('1.3.6.1.2.1.2.2.1.2', 3);
@@ -87,7 +95,12 @@ describe('snmp-sim protocol over UDP', () => {
 
   it('garbage datagrams are counted and dropped; the simulator keeps answering', async () => {
     const before = sim.stats().malformed;
-    const junk = [Buffer.from([0x30, 0x84, 0xff, 0xff, 0xff, 0xff]), Buffer.from('hello'), Buffer.alloc(0), buildRequest({ version: 1, community: C, pdu: 0xa0, requestId: 1, oids: ['1.3.6.1'] }).subarray(0, 20)];
+    const junk = [
+      Buffer.from([0x30, 0x84, 0xff, 0xff, 0xff, 0xff]),
+      Buffer.from('hello'),
+      Buffer.alloc(0),
+      buildRequest({ version: 1, community: C, pdu: 0xa0, requestId: 1, oids: ['1.3.6.1'] }).subarray(0, 20),
+    ];
     for (const j of junk) expect(await exchange(sim.port, j, 200)).toBeNull();
     expect(sim.stats().malformed).toBe(before + junk.length);
     const ok = (await ask({ version: 1, community: C, pdu: 0xa0, requestId: 10, oids: ['1.3.6.1.2.1.1.5.0'] }))!;
@@ -97,7 +110,15 @@ describe('snmp-sim protocol over UDP', () => {
 
 describe('snmp-sim engine fuzz (never throws)', () => {
   const agent = new SimAgent([loadWalkFile(FILE)]);
-  const valid = buildRequest({ version: 1, community: C, pdu: 0xa5, requestId: 77, f1: 1, f2: 10, oids: ['1.3.6.1.2.1.1', '1.3.6.1.2.1.2.2.1.2'] });
+  const valid = buildRequest({
+    version: 1,
+    community: C,
+    pdu: 0xa5,
+    requestId: 77,
+    f1: 1,
+    f2: 10,
+    oids: ['1.3.6.1.2.1.1', '1.3.6.1.2.1.2.2.1.2'],
+  });
 
   it('random datagrams', () => {
     fc.assert(
@@ -111,16 +132,20 @@ describe('snmp-sim engine fuzz (never throws)', () => {
 
   it('mutated valid requests: every answer is a well-formed Response within the size cap', () => {
     fc.assert(
-      fc.property(fc.array(fc.tuple(fc.nat(valid.length - 1), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 4 }), fc.nat(valid.length), (muts, cut) => {
-        const b = Buffer.from(valid.subarray(0, Math.max(cut, valid.length - 3)));
-        for (const [i, v] of muts) if (i < b.length) b[i] = v;
-        const r = agent.handle(b);
-        if (r) {
-          const p = parseResponse(r);
-          expect(p.pduTag).toBe(0xa2);
-          expect(r.length).toBeLessThanOrEqual(1472);
-        }
-      }),
+      fc.property(
+        fc.array(fc.tuple(fc.nat(valid.length - 1), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 4 }),
+        fc.nat(valid.length),
+        (muts, cut) => {
+          const b = Buffer.from(valid.subarray(0, Math.max(cut, valid.length - 3)));
+          for (const [i, v] of muts) if (i < b.length) b[i] = v;
+          const r = agent.handle(b);
+          if (r) {
+            const p = parseResponse(r);
+            expect(p.pduTag).toBe(0xa2);
+            expect(r.length).toBeLessThanOrEqual(1472);
+          }
+        },
+      ),
       { numRuns: RUNS },
     );
     expect(agent.stats.malformed).toBeGreaterThan(0);

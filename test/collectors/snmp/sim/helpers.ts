@@ -40,7 +40,15 @@ export const Ber = require('asn1-ber').Ber as {
 };
 
 /** A v1/v2c request built with asn1-ber: one varbind per OID, NULL values. */
-export function buildRequest(o: { version: 0 | 1; community: string; pdu: number; requestId: number; f1?: number; f2?: number; oids: string[] }): Buffer {
+export function buildRequest(o: {
+  version: 0 | 1;
+  community: string;
+  pdu: number;
+  requestId: number;
+  f1?: number;
+  f2?: number;
+  oids: string[];
+}): Buffer {
   const w = new Ber.Writer();
   w.startSequence();
   w.writeInt(o.version);
@@ -135,7 +143,15 @@ export async function rawWalk(o: { port: number; community: string; root: string
   let cur = o.root;
   let reqId = 1;
   for (;;) {
-    const req = buildRequest({ version: 1, community: o.community, pdu: o.bulk ? 0xa5 : 0xa1, requestId: reqId, f1: 0, f2: o.bulk ?? 0, oids: [cur] });
+    const req = buildRequest({
+      version: 1,
+      community: o.community,
+      pdu: o.bulk ? 0xa5 : 0xa1,
+      requestId: reqId,
+      f1: 0,
+      f2: o.bulk ?? 0,
+      oids: [cur],
+    });
     let rsp: Buffer | null = null;
     for (let attempt = 0; attempt < 3 && !rsp; attempt++) rsp = await exchange(o.port, req, 3000);
     if (!rsp) throw new Error(`no answer walking ${o.root} at ${cur}`);
@@ -205,7 +221,13 @@ export async function startSnmpsimd(
   const data = opts.copy === false ? { dir: dataDir, remove: () => undefined } : readableCopy(dataDir);
   const cache = mkdtempSync(join(tmpdir(), 'canopy-snmpsim-cache-'));
   chmodSync(cache, 0o777);
-  const args = [`--data-dir=${data.dir}`, `--cache-dir=${cache}`, `--agent-udpv4-endpoint=127.0.0.1:${port}`, '--logging-method=stderr', ...extra];
+  const args = [
+    `--data-dir=${data.dir}`,
+    `--cache-dir=${cache}`,
+    `--agent-udpv4-endpoint=127.0.0.1:${port}`,
+    '--logging-method=stderr',
+    ...extra,
+  ];
   if (process.getuid?.() === 0) args.push('--process-user=nobody', '--process-group=nogroup');
   const child = spawn('snmpsimd', args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
@@ -269,7 +291,12 @@ export const netSnmp = require('net-snmp') as {
 export function subtreeP(s: NetSnmpSession, oid: string, maxRep = 20): Promise<NetSnmpVarbind[]> {
   return new Promise((res, rej) => {
     const all: NetSnmpVarbind[] = [];
-    s.subtree(oid, maxRep, (vbs) => void all.push(...vbs), (err) => (err ? rej(err) : res(all)));
+    s.subtree(
+      oid,
+      maxRep,
+      (vbs) => void all.push(...vbs),
+      (err) => (err ? rej(err) : res(all)),
+    );
   });
 }
 

@@ -14,7 +14,13 @@ const RUNS = Number(process.env.FUZZ_RUNS ?? 2000);
 
 describe('OID order on encoded bytes', () => {
   it('compareOid agrees with arc-wise comparison', () => {
-    const arcs = fc.tuple(fc.constantFrom(0, 1, 2), fc.integer({ min: 0, max: 39 }), fc.array(fc.oneof(fc.nat(200), fc.nat(0xffffffff)), { maxLength: 8 })).map(([a, b, rest]) => [a, b, ...rest]);
+    const arcs = fc
+      .tuple(
+        fc.constantFrom(0, 1, 2),
+        fc.integer({ min: 0, max: 39 }),
+        fc.array(fc.oneof(fc.nat(200), fc.nat(0xffffffff)), { maxLength: 8 }),
+      )
+      .map(([a, b, rest]) => [a, b, ...rest]);
     fc.assert(
       fc.property(arcs, arcs, (a, b) => {
         let want = 0;
@@ -63,7 +69,9 @@ describe('snmprec', () => {
   it('fixtures: every line loads; procurve has 12 duplicate OIDs (first kept, as a walk of snmpsim shows)', () => {
     const d = loadWalkFile(join(FIXTURE_DIR, 'librenms__procurve.snmprec'));
     expect(d.skips).toEqual({ variation: 0, invalid: 0, duplicate: 12, message: 0 });
-    const lines = readFileSync(join(FIXTURE_DIR, 'librenms__procurve.snmprec'), 'latin1').split('\n').filter((l) => l.trim() !== '');
+    const lines = readFileSync(join(FIXTURE_DIR, 'librenms__procurve.snmprec'), 'latin1')
+      .split('\n')
+      .filter((l) => l.trim() !== '');
     expect(d.size).toBe(lines.length - 12);
     for (const f of listWalkFiles(FIXTURE_DIR)) {
       const dev = loadWalkFile(f);
@@ -72,7 +80,9 @@ describe('snmprec', () => {
     const sonic = loadWalkFile(join(FIXTURE_DIR, 'librenms__dell-sonic.snmprec'));
     const sysDescr = encodeOidArcs([1, 3, 6, 1, 2, 1, 1, 1, 0]);
     // The 4x-encoded value itself starts with a quote character.
-    expect(sonic.record(sonic.find(sysDescr, 0, sysDescr.length)).value.toString('latin1')).toMatch(/^"SONiC Software Version: SONiC\.4\.4\.1-Lite/);
+    expect(sonic.record(sonic.find(sysDescr, 0, sysDescr.length)).value.toString('latin1')).toMatch(
+      /^"SONiC Software Version: SONiC\.4\.4\.1-Lite/,
+    );
   });
 });
 

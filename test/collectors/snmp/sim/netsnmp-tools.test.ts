@@ -58,7 +58,16 @@ describe('snmp-sim walked by net-snmp tools', () => {
   }, 60_000);
 
   it('snmpget: values, noSuchInstance / noSuchObject, and the hex-encoded SONiC sysDescr', async () => {
-    const out = await tool('snmpget', ['-v2c', '-c', 'librenms__dell-sonic', '-On', `127.0.0.1:${sim.port}`, '1.3.6.1.2.1.1.1.0', '1.3.6.1.2.1.2.2.1.2.999999', '1.3.6.1.4.1.99999.1.0']);
+    const out = await tool('snmpget', [
+      '-v2c',
+      '-c',
+      'librenms__dell-sonic',
+      '-On',
+      `127.0.0.1:${sim.port}`,
+      '1.3.6.1.2.1.1.1.0',
+      '1.3.6.1.2.1.2.2.1.2.999999',
+      '1.3.6.1.4.1.99999.1.0',
+    ]);
     const lines = out.trim().split('\n');
     const rec = fileRecords(join(FIXTURE_DIR, 'librenms__dell-sonic.snmprec')).find((r) => r.oid === '1.3.6.1.2.1.1.1.0')!;
     const parsed = parseSnmpwalk(lines[0]!);

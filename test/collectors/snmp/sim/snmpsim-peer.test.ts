@@ -32,9 +32,15 @@ describe('snmp-sim vs snmpsimd (reference)', () => {
       let total = 0;
       for (const [name, root] of Object.entries(SUBTREES)) {
         for (const bulk of [0, 10]) {
-          const [mine, theirs] = await Promise.all([rawWalk({ port: ours.port, community, root, bulk }), rawWalk({ port: ref.port, community, root, bulk })]);
+          const [mine, theirs] = await Promise.all([
+            rawWalk({ port: ours.port, community, root, bulk }),
+            rawWalk({ port: ref.port, community, root, bulk }),
+          ]);
           expect(mine.length, `${name} bulk=${bulk} count`).toBe(theirs.length);
-          expect(mine.map((v) => v.raw), `${name} bulk=${bulk}`).toEqual(theirs.map((v) => v.raw));
+          expect(
+            mine.map((v) => v.raw),
+            `${name} bulk=${bulk}`,
+          ).toEqual(theirs.map((v) => v.raw));
           total += mine.length;
         }
       }

@@ -8,7 +8,10 @@ import { readFileSync } from 'node:fs';
 import { FIXTURE_DIR, execFileP, getP, netSnmp, subtreeP } from './helpers.ts';
 
 const FILES = ['librenms__arista_eos', 'librenms__dnos'].map((c) => join(FIXTURE_DIR, `${c}.snmprec`));
-const sysName = (c: string) => parseSnmprec(readFileSync(join(FIXTURE_DIR, `${c}.snmprec`), 'latin1')).records.find((r) => r.oid === '1.3.6.1.2.1.1.5.0')!.value.toString('latin1');
+const sysName = (c: string) =>
+  parseSnmprec(readFileSync(join(FIXTURE_DIR, `${c}.snmprec`), 'latin1'))
+    .records.find((r) => r.oid === '1.3.6.1.2.1.1.5.0')!
+    .value.toString('latin1');
 
 describe('snmp-sim SNMPv3 (USM authPriv)', () => {
   let sim: RunningSimulator;
@@ -29,7 +32,14 @@ describe('snmp-sim SNMPv3 (USM authPriv)', () => {
   const session = (name: string, auth: string, priv: string, authKey = 'authpass123', context = 'librenms__dnos') =>
     netSnmp.createV3Session(
       '127.0.0.1',
-      { name, level: netSnmp.SecurityLevel.authPriv, authProtocol: netSnmp.AuthProtocols[auth], authKey, privProtocol: netSnmp.PrivProtocols[priv], privKey: 'privpass123' },
+      {
+        name,
+        level: netSnmp.SecurityLevel.authPriv,
+        authProtocol: netSnmp.AuthProtocols[auth],
+        authKey,
+        privProtocol: netSnmp.PrivProtocols[priv],
+        privKey: 'privpass123',
+      },
       { port: sim.port, timeout: 1500, retries: 0, context },
     );
 
@@ -70,7 +80,15 @@ describe('snmp-sim SNMPv3 (USM authPriv)', () => {
     const expected = parseSnmprec(readFileSync(FILES[0]!, 'latin1')).records.filter((r) => r.oid.startsWith('1.3.6.1.2.1.2.2.1.2.'));
     expect(walk.stdout.trim().split('\n')).toHaveLength(expected.length);
     const before = sim.stats().v3.unknownContexts;
-    const unknown = await execFileP('snmpget', [...base, '-n', 'no-such-device', '-r', '0', `127.0.0.1:${sim.port}`, '1.3.6.1.2.1.1.5.0']).catch((e: { stdout: string; stderr: string }) => e);
+    const unknown = await execFileP('snmpget', [
+      ...base,
+      '-n',
+      'no-such-device',
+      '-r',
+      '0',
+      `127.0.0.1:${sim.port}`,
+      '1.3.6.1.2.1.1.5.0',
+    ]).catch((e: { stdout: string; stderr: string }) => e);
     // net-snmp turns the snmpUnknownContexts report into this message.
     expect(unknown.stdout + unknown.stderr).toContain('Bad context specified');
     expect(sim.stats().v3.unknownContexts).toBe(before + 1);
