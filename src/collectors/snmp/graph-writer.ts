@@ -1,5 +1,6 @@
 // Poll results → graph: the switch node, its port nodes (Ethernet-like ifTypes) with ownership
 // edges, port state and counters (Metric / LastUpdateMetric, Skydive field names).
+import { chassisTypeName } from '../../topology/stitch/rows.ts';
 import { hostname } from 'node:os';
 import { ids } from '../../topology/ids.ts';
 import { mergeNodes } from '../../topology/merge.ts';
@@ -58,16 +59,6 @@ export function vendorOf(sysObjectID: string | null): string | null {
   return m ? (VENDORS[Number(m[1])] ?? null) : null;
 }
 
-const CHASSIS_TYPES: Record<number, string> = {
-  1: 'chassisComponent',
-  2: 'interfaceAlias',
-  3: 'portComponent',
-  4: 'macAddress',
-  5: 'networkAddress',
-  6: 'interfaceName',
-  7: 'local',
-};
-
 /** sysUpTime is a 32-bit count of 1/100 s: it wraps after 497.1 days. */
 export const UPTIME_WRAP_MS = 2 ** 32 * 10;
 /** How far a reading may put the boot from the stored BootTime and still be the same boot. */
@@ -103,7 +94,7 @@ export function writeSwitch(tx: GraphTx, id: string, s: SwitchInfo): void {
   if (vendor) md.Vendor = vendor;
   if (s.model) md.Model = s.model;
   if (s.serial) md.SerialNumber = s.serial;
-  if (s.chassis) md.LLDP = { ChassisID: s.chassis.id, ChassisIDType: CHASSIS_TYPES[s.chassis.subtype] ?? String(s.chassis.subtype) };
+  if (s.chassis) md.LLDP = { ChassisID: s.chassis.id, ChassisIDType: chassisTypeName(s.chassis.subtype) };
   if (s.uptime) {
     const boot = bootTimeUpdate(tx.getNode(id)?.Metadata.BootTime, s.uptime.ticks, s.uptime.at);
     if (boot !== undefined) md.BootTime = boot;
