@@ -1,10 +1,11 @@
-import { describe, it, expect } from 'vitest';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { afterAll, describe, it, expect } from 'vitest';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, defaultConfig, envPath, loadConfig } from '../../src/config/load.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'canopy-cfg-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 function file(text: string): string {
   const p = join(dir, `c${Math.random().toString(36).slice(2)}.yml`);
   writeFileSync(p, text);

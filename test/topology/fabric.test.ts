@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseFabricLine, FabricSyntaxError } from '../../src/topology/fabric-dsl.ts';
@@ -94,6 +94,7 @@ describe('fabric applied by the collector', () => {
       expect(await q("G.V().Has('Name','port3').Count()")).toBe(1);
     } finally {
       await t.stop();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

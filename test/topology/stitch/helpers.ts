@@ -1,7 +1,8 @@
 // A real SQLite graph store in a temp dir, populated the way the SNMP poller (switches, ports,
 // ownership) and a publisher (hosts, interfaces) write it, plus LLDP rows shaped like the poller's
 // LldpObservation.
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { afterAll } from 'vitest';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SqliteGraphStore } from '../../../src/topology/store/sqlite-store.ts';
@@ -9,8 +10,19 @@ import { openSqliteStorage, type SqliteStorage } from '../../../src/topology/sto
 import { ids } from '../../../src/topology/ids.ts';
 import type { NeighbourRow } from '../../../src/topology/stitch/types.ts';
 
+// Every temp dir a test file made goes when the file is done (the stores die with the worker).
+const made: string[] = [];
+afterAll(() => {
+  for (const d of made.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+const newDir = (): string => {
+  const d = mkdtempSync(join(tmpdir(), 'canopy-stitch-'));
+  made.push(d);
+  return d;
+};
+
 export function tempStore(
-  dir = mkdtempSync(join(tmpdir(), 'canopy-stitch-')),
+  dir = newDir(),
   t = { now: 1_700_000_000_000 },
 ): { store: SqliteGraphStore; storage: SqliteStorage; dir: string; clock: { now: number } } {
   const storage = openSqliteStorage({ path: join(dir, 'graph.db'), now: () => t.now });
