@@ -3,22 +3,11 @@
 // within two of their intervals), else SNMP; Metric.Source says which. Graph updates are
 // throttled per port (history would otherwise archive every counter sample); state changes are not.
 import type { GraphStore } from '../../topology/store/graph-store.ts';
-import type { PortSeriesRow, PortSeriesStore } from '../../topology/store/port-series.ts';
+import type { InterfaceCounters, PortSeriesRow, PortSeriesStore } from '../../topology/store/port-series.ts';
 import type { Metadata } from '../../topology/types.ts';
 
 export type CounterSource = 'sflow' | 'snmp' | 'netflow';
 const SOURCES: CounterSource[] = ['sflow', 'snmp', 'netflow'];
-
-export interface InterfaceCounters {
-  rxBytes: number;
-  txBytes: number;
-  rxPackets: number;
-  txPackets: number;
-  rxErrors: number;
-  txErrors: number;
-  rxDropped: number;
-  txDropped: number;
-}
 
 interface Last {
   at: number;

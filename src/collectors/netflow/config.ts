@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { listenSchema, section } from '../../config/common.ts';
+import { udpReceiverKeys } from '../flows/listener-config.ts';
 
 const samplingOverride = z
   .object({
@@ -17,16 +18,7 @@ export const netflowSection = section({
     .positive()
     .default(32 * 1024 * 1024)
     .describe('Requested SO_RCVBUF in bytes (capped at `net.core.rmem_max`); shared by the NetFlow and IPFIX sockets.'),
-  queueSize: z
-    .number()
-    .int()
-    .positive()
-    .default(65_536)
-    .describe('Datagrams queued for decoding (with recvmmsg at most 1,024 are read ahead; the socket buffer holds the rest).'),
-  receiver: z
-    .enum(['auto', 'recvmmsg', 'dgram'])
-    .default('auto')
-    .describe('`recvmmsg`: the native batched receiver (Linux, built by npm install); `dgram`: node:dgram; `auto`: recvmmsg when built.'),
+  ...udpReceiverKeys,
   samplingOverrides: z
     .array(samplingOverride)
     .default([])

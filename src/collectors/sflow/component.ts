@@ -8,7 +8,7 @@ import { ExporterAccounts } from '../flows/exporter-accounts.ts';
 import type { CounterRecord } from '../common/flow-record.ts';
 import { decodeSflow, formatError } from './decode.ts';
 import { SFLOW_ERROR_CODES } from './errors.ts';
-import type { InterfaceCounters } from '../common/port-metrics.ts';
+import type { InterfaceCounters } from '../../topology/store/port-series.ts';
 import type { Attribution } from '../flows/attribution.ts';
 import { mayName } from '../common/port-name.ts';
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { listenSchema, section } from '../../config/common.ts';
+import { udpReceiverKeys } from '../flows/listener-config.ts';
 
 export const sflowSection = section({
   enabled: z.boolean().default(true).describe('Receive sFlow v5.'),
@@ -10,14 +11,5 @@ export const sflowSection = section({
     .positive()
     .default(32 * 1024 * 1024)
     .describe('Requested SO_RCVBUF in bytes; the kernel caps it at `net.core.rmem_max` (a warning says so — raise that sysctl to match).'),
-  queueSize: z
-    .number()
-    .int()
-    .positive()
-    .default(65_536)
-    .describe('Datagrams queued for decoding (with recvmmsg at most 1,024 are read ahead; the socket buffer holds the rest).'),
-  receiver: z
-    .enum(['auto', 'recvmmsg', 'dgram'])
-    .default('auto')
-    .describe('`recvmmsg`: the native batched receiver (Linux, built by npm install); `dgram`: node:dgram; `auto`: recvmmsg when built.'),
+  ...udpReceiverKeys,
 }).describe('sFlow v5 listener: flow samples become flows attributed to exporter → switch → port, counter samples become port metrics.');

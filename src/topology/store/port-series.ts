@@ -1,10 +1,7 @@
 // Per-port counter deltas over time, one row per reading interval and source.
 
-export interface PortSeriesRow {
-  nodeId: string;
-  source: string;
-  start: number;
-  last: number;
+/** A port's counters as every source reports them (sFlow generic counters, IF-MIB, NetFlow totals). */
+export interface InterfaceCounters {
   rxBytes: number;
   txBytes: number;
   rxPackets: number;
@@ -13,6 +10,13 @@ export interface PortSeriesRow {
   txErrors: number;
   rxDropped: number;
   txDropped: number;
+}
+
+export interface PortSeriesRow extends InterfaceCounters {
+  nodeId: string;
+  source: string;
+  start: number;
+  last: number;
 }
 
 export interface PortSeriesStore {
