@@ -10,9 +10,9 @@ import type { SnmpObservations, LldpInput } from './observations.ts';
 import { IF_COUNTER_COLUMNS, IF_INVENTORY_COLUMNS, parseInventory, parseState, type IfInventory, type IfState } from './parse-if.ts';
 import { chassisEntity, parseBasePorts, parseCdp, parseFdb, parseFdbIds } from './parse-l2.ts';
 import { parseLocPorts, parseRemotes, renderChassisId } from './parse-lldp.ts';
-import { resolveLocalPort } from './resolve-port.ts';
+import { portAdverts, resolveLocalPort } from './resolve-port.ts';
 import { resolveSwitchId } from './identity.ts';
-import { isPort, writePorts, writeStates, writeSwitch, type CounterSample, type SwitchInfo } from './graph-writer.ts';
+import { isPort, writePortAdverts, writePorts, writeStates, writeSwitch, type CounterSample, type SwitchInfo } from './graph-writer.ts';
 import { Problems, bufOf, intOf, oidOf, strOf } from './values.ts';
 
 export type Task = 'discover' | 'counters' | 'lldp' | 'fdb';
@@ -382,6 +382,9 @@ export class DevicePoller {
     });
     const id = this.switchId!;
     const now = Date.now();
+    // Ports' own LLDP identities first: the stitcher, fed next, matches neighbours against them.
+    const adverts = portAdverts(locPorts, this.inventory, this.basePorts, v2);
+    this.ctx.store.write((tx) => writePortAdverts(tx, id, adverts));
     this.ctx.obs.recordLldp(this.target.key, id, rows, now);
     this.ctx.obs.recordCdp(this.target.key, id, cdp, now);
     this.status.counts.lldp = rows.length;

@@ -1,6 +1,7 @@
 // Poll results → graph: the switch node, its port nodes (Ethernet-like ifTypes) with ownership
 // edges, port state and counters (Metric / LastUpdateMetric, Skydive field names).
-import { chassisTypeName } from '../../topology/stitch/rows.ts';
+import { chassisTypeName, portTypeName } from '../../topology/stitch/rows.ts';
+import type { PortAdvert } from './resolve-port.ts';
 import { hostname } from 'node:os';
 import { ids } from '../../topology/ids.ts';
 import { mergeNodes } from '../../topology/merge.ts';
@@ -222,4 +223,26 @@ export function writeLinkState(tx: GraphTx, switchId: string, ifIndex: number, s
   if (admin) md.AdminState = admin;
   tx.upsertNode({ ID: id, Metadata: md, Origin: ORIGIN, Host: HOST }, { merge: true });
   return true;
+}
+
+/**
+ * Each port's own LLDP identity (`Metadata.LLDP` {PortID, PortIDType, PortDescr}, as its LLDP local
+ * port table advertises it): the stitcher matches neighbours' port IDs against it first, whatever
+ * naming the vendor uses (docs/architecture.md#port-resolution). Written only when it changed.
+ */
+export function writePortAdverts(tx: GraphTx, switchId: string, adverts: PortAdvert[]): number {
+  let n = 0;
+  for (const a of adverts) {
+    const id = ids.port(switchId, a.ifIndex);
+    const node = tx.getNode(id);
+    if (!node || a.id === null) continue;
+    const lldp: Record<string, unknown> = { PortID: a.id };
+    const type = portTypeName(a.subtype);
+    if (type) lldp.PortIDType = type;
+    if (a.desc) lldp.PortDescr = a.desc;
+    if (JSON.stringify(node.Metadata.LLDP ?? null) === JSON.stringify(lldp)) continue;
+    tx.upsertNode({ ID: id, Metadata: { LLDP: lldp }, Origin: ORIGIN, Host: HOST }, { merge: true });
+    n++;
+  }
+  return n;
 }

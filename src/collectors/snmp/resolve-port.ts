@@ -5,6 +5,7 @@
 import type { IfInventory } from './parse-if.ts';
 import type { LldpLocPort } from './parse-lldp.ts';
 import { macFromText } from '../../lldp/id.ts';
+import { matchPortName } from '../../topology/port-names.ts';
 import type { ResolvedVia } from '../../topology/store/snmp-rows.ts';
 
 /** Moved to the storage module, which keeps these rows. */
@@ -37,7 +38,12 @@ function firstUnique(ifs: Map<number, IfInventory>, keys: Key[], value: string |
     const hit = unique(ifs.values(), k, v);
     if (hit !== null) return hit;
   }
-  return null;
+  if (keys.includes('mac')) return null;
+  // Another vendor spelling of the same name (Gi1/0/1 for GigabitEthernet1/0/1, xe-0/0/1.0 …).
+  return matchPortName(
+    [...ifs.values()].map((i) => ({ port: i.ifIndex, names: [i.name, i.descr, i.alias] })),
+    value,
+  );
 }
 
 /** Keys to try for a lldpLocPortIdSubtype (1 ifAlias, 3 MAC, 5 ifName, 7 local; others: any name). */
@@ -74,4 +80,28 @@ export function resolveLocalPort(
   if (bp !== undefined && ifs.has(bp)) return { ifIndex: bp, via: 'dot1dBasePort' };
   if (ifs.has(portNum)) return { ifIndex: portNum, via: 'ifIndex' };
   return { ifIndex: null, via: null };
+}
+
+/** What each local port advertises in LLDP (lldpLocPortTable), keyed to its ifIndex: neighbours name it so. */
+export interface PortAdvert {
+  ifIndex: number;
+  subtype: number | null;
+  id: string | null;
+  desc: string | null;
+}
+
+export function portAdverts(
+  loc: Map<number, LldpLocPort>,
+  ifs: Map<number, IfInventory>,
+  basePorts: Map<number, number>,
+  v2: boolean,
+): PortAdvert[] {
+  const out: PortAdvert[] = [];
+  for (const lp of loc.values()) {
+    if (!lp.id) continue;
+    // LLDP-V2's local port number is an ifIndex by definition.
+    const ifIndex = v2 && ifs.has(lp.portNum) ? lp.portNum : resolveLocalPort(lp.portNum, loc, ifs, basePorts).ifIndex;
+    if (ifIndex !== null) out.push({ ifIndex, subtype: lp.idSubtype, id: lp.id, desc: lp.desc });
+  }
+  return out;
 }

@@ -37,6 +37,16 @@ function agentLldp(s: Stitcher, n: GraphNode, d: Dirty, deleted: boolean): boole
   return true;
 }
 
+/** A switch port's own LLDP identity (the port ID it advertises) changed: far ends may now resolve to it. */
+function advertisedChanged(s: Stitcher, n: GraphNode, deleted: boolean): boolean {
+  const lldp = n.Metadata.LLDP;
+  const json = deleted || !lldp || typeof lldp !== 'object' ? '' : JSON.stringify(lldp);
+  if ((s.portLldp.get(n.ID) ?? '') === json) return false;
+  if (json) s.portLldp.set(n.ID, json);
+  else s.portLldp.delete(n.ID);
+  return true;
+}
+
 /** The fabric DSL's `A -> B` is ownership + layer2: a containment, not a cable between two ports. */
 export function isFabricCable(g: GraphReader, e: GraphEdge): boolean {
   return !g.edgesOf(e.Parent, 'out').some((o) => o.Child === e.Child && o.Metadata.RelationType === 'ownership');
@@ -75,6 +85,7 @@ export function onGraphEvents(s: Stitcher, evs: readonly GraphEvent[], d: Dirty)
       }
       const t = n.Metadata.Type;
       if (ev.type === 'NodeAdded' || ((t === 'switch' || t === 'host') && ev.type === 'NodeUpdated')) identities = true;
+      else if (t === 'port' && advertisedChanged(s, n, deleted)) identities = true;
     } else {
       const e = ev.edge;
       const rel = e.Metadata.RelationType;

@@ -4,11 +4,11 @@
 // known device found for a neighbour that has a placeholder folds the placeholder into it.
 import type { GraphTx } from '../store/graph-store.ts';
 import type { GraphNode } from '../types.ts';
-import { idFor, ids } from '../ids.ts';
+import { ids } from '../ids.ts';
 import { mergeNodes } from '../merge.ts';
 import type { Claim, NeighbourRow, NeighbourSource } from './types.ts';
 import { isCurrent } from './rows.ts';
-import { isPlaceholder, ownerOf, resolveRemote } from './resolve.ts';
+import { isPlaceholder, ownerOf, resolvablePlaceholders, resolveRemote } from './resolve.ts';
 import { ensurePlaceholderDevice, ensurePlaceholderPort, existingPlaceholder, neighbourKeys } from './placeholders.ts';
 
 export interface NeighbourOutcome {
@@ -23,11 +23,11 @@ export interface NeighbourOutcome {
   lag: [string, string][];
 }
 
-/** The placeholder port ID a neighbour row would get on a switch (to find it after the real port appears). */
-function placeholderPortOf(tx: GraphTx, device: GraphNode, r: NeighbourRow): GraphNode | undefined {
-  if (device.Metadata.Type === 'host') return undefined;
-  const n = tx.getNode(idFor('lldp-port', device.ID, r.portIdSubtype ?? '', r.portId ?? r.portDesc ?? r.portId ?? 'unknown'));
-  return n && isPlaceholder(n) ? n : undefined;
+/** Folds a device's placeholder ports into the real ports they turn out to name (once it is polled). */
+function foldPlaceholderPorts(tx: GraphTx, device: GraphNode, out: NeighbourOutcome, done: Set<string>): void {
+  if (done.has(device.ID)) return;
+  done.add(device.ID);
+  for (const [ph, real] of resolvablePlaceholders(tx, device)) out.merged.push(...mergeNodes(tx, ph.ID, real.ID).merged.keys());
 }
 
 export function resolveNeighbours(
@@ -40,6 +40,7 @@ export function resolveNeighbours(
   now: number,
 ): NeighbourOutcome {
   const out: NeighbourOutcome = { claims: [], unresolved: 0, placeholders: false, merged: [], lag: [] };
+  const folded = new Set<string>();
   for (const r of rows) {
     const local =
       r.localPortId ?? (r.localIfIndex !== null && r.localIfIndex !== undefined ? ids.port(reporter, r.localIfIndex) : reporter);
@@ -48,7 +49,7 @@ export function resolveNeighbours(
       continue;
     }
     const self = ownerOf(tx, local)?.ID ?? reporter;
-    const remote = resolveRemote(tx, r, self, false);
+    let remote = resolveRemote(tx, r, self, false);
     let far: GraphNode;
     let device: GraphNode;
     if (remote) {
@@ -59,10 +60,13 @@ export function resolveNeighbours(
         const res = mergeNodes(tx, ph.ID, device.ID, keys);
         out.merged.push(...res.merged.keys());
       }
+      // The placeholder's ports (moved here by the merge, or made before this device's ports were
+      // known) go into the real ports they name; then the row is resolved against real ports.
+      const before = out.merged.length;
+      foldPlaceholderPorts(tx, device, out, folded);
+      if (out.merged.length !== before || (remote.port && isPlaceholder(remote.port))) remote = resolveRemote(tx, r, self, false) ?? remote;
       if (remote.port) {
         far = remote.port;
-        const php = placeholderPortOf(tx, device, r);
-        if (php && php.ID !== far.ID) out.merged.push(...mergeNodes(tx, php.ID, far.ID).merged.keys());
       } else {
         far = ensurePlaceholderPort(tx, device, r);
         out.placeholders = true;

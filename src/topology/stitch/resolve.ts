@@ -5,7 +5,8 @@
 import type { GraphReader } from '../store/graph-store.ts';
 import type { GraphNode } from '../types.ts';
 import type { NeighbourRow } from './types.ts';
-import { normMac, shortName } from './rows.ts';
+import { normMac, portSubtypeOf, portTypeName, shortName } from './rows.ts';
+import { matchPortName } from '../port-names.ts';
 
 export const STITCH_ORIGIN = 'stitch';
 
@@ -91,9 +92,22 @@ export function findDevice(ctx: Ctx, r: NeighbourRow): { device: GraphNode; via?
   return null;
 }
 
-/** Remote port among the device's children, by port-ID subtype, then port description. */
-export function findPort(g: GraphReader, device: GraphNode, r: NeighbourRow): GraphNode | null {
-  const kids = childrenOf(g, device.ID);
+/** The strings a port is known by, for name matching: ifName, ifDescr, ifAlias and what it advertises in LLDP. */
+function namesOf(n: GraphNode): (string | undefined)[] {
+  const md = n.Metadata;
+  const s = (v: unknown) => (typeof v === 'string' ? v : undefined);
+  const lldp = (md.LLDP ?? {}) as Record<string, unknown>;
+  return [s(md.Name), s(md.Description), s(md.Alias), s(lldp.PortID)];
+}
+
+/**
+ * The far port a neighbour row names among candidate ports of one device (docs/architecture.md#port-resolution):
+ * the port ID as that port advertises itself (its own LLDP local port table), by subtype (3 MAC, 7 local
+ * = ifIndex), then by name — exact, then the same port in another vendor spelling (Gi ↔
+ * GigabitEthernet, Et ↔ Ethernet, xe-0/0/1.0 ↔ xe-0/0/1 …) — then the port description. Unique
+ * matches only.
+ */
+function portAmong(kids: GraphNode[], r: NeighbourRow): GraphNode | null {
   const one = (pred: (n: GraphNode) => boolean) => {
     let hit: GraphNode | null = null;
     for (const k of kids) {
@@ -105,6 +119,11 @@ export function findPort(g: GraphReader, device: GraphNode, r: NeighbourRow): Gr
   };
   const id = r.portId;
   if (id) {
+    const advertised = one((n) => {
+      const l = n.Metadata.LLDP as Record<string, unknown> | undefined;
+      return !!l && l.PortID === id && (r.portIdSubtype === null || l.PortIDType === undefined || l.PortIDType === portTypeName(r.portIdSubtype));
+    });
+    if (advertised) return advertised;
     if (r.portIdSubtype === 3) {
       const m = normMac(id);
       // A bond and its slaves share a MAC: the description (lldpd puts the ifname there) decides.
@@ -125,6 +144,11 @@ export function findPort(g: GraphReader, device: GraphNode, r: NeighbourRow): Gr
         const hit = one((n) => n.Metadata[k] === id);
         if (hit) return hit;
       }
+      const byName = matchPortName(
+        kids.map((k) => ({ port: k, names: namesOf(k) })),
+        id,
+      );
+      if (byName) return byName;
     }
   }
   if (r.portDesc) {
@@ -132,8 +156,51 @@ export function findPort(g: GraphReader, device: GraphNode, r: NeighbourRow): Gr
       const hit = one((n) => n.Metadata[k] === r.portDesc);
       if (hit) return hit;
     }
+    const byName = matchPortName(
+      kids.map((k) => ({ port: k, names: namesOf(k) })),
+      r.portDesc,
+    );
+    if (byName) return byName;
   }
   return null;
+}
+
+/**
+ * Remote port among the device's children: its real ports first; a placeholder port the stitcher
+ * made earlier for this reference only while no real port matches.
+ */
+export function findPort(g: GraphReader, device: GraphNode, r: NeighbourRow): GraphNode | null {
+  const kids = childrenOf(g, device.ID);
+  const real = kids.filter((k) => !isPlaceholder(k));
+  return portAmong(real, r) ?? (real.length === kids.length ? null : portAmong(kids.filter(isPlaceholder), r));
+}
+
+/** The reference a placeholder port was made from, as a neighbour row (to find its real port later). */
+export function placeholderRef(p: GraphNode): NeighbourRow {
+  const l = (p.Metadata.LLDP ?? {}) as Record<string, unknown>;
+  const s = (v: unknown) => (typeof v === 'string' ? v : null);
+  const sub = s(l.PortIDType);
+  return {
+    chassisIdSubtype: null,
+    chassisId: null,
+    portIdSubtype: sub === null ? null : portSubtypeOf(sub),
+    portId: s(l.PortID) ?? s(p.Metadata.Name),
+    portDesc: s(l.PortDescr),
+  };
+}
+
+/** Placeholder ports of a device that now name one of its real ports: [placeholder, real] pairs. */
+export function resolvablePlaceholders(g: GraphReader, device: GraphNode): [GraphNode, GraphNode][] {
+  const kids = childrenOf(g, device.ID);
+  const phs = kids.filter(isPlaceholder);
+  if (phs.length === 0 || isPlaceholder(device)) return [];
+  const real = kids.filter((k) => !isPlaceholder(k));
+  const out: [GraphNode, GraphNode][] = [];
+  for (const p of phs) {
+    const hit = portAmong(real, placeholderRef(p));
+    if (hit) out.push([p, hit]);
+  }
+  return out;
 }
 
 export function resolveRemote(g: GraphReader, r: NeighbourRow, self: string | undefined, placeholders: boolean): Remote | null {

@@ -33,6 +33,8 @@ const PORT_TYPES: Record<number, string> = {
 };
 export const chassisTypeName = (n: number | null) => (n === null ? undefined : (CHASSIS_TYPES[n] ?? String(n)));
 export const portTypeName = (n: number | null) => (n === null ? undefined : (PORT_TYPES[n] ?? String(n)));
+/** "interfaceName" (or "5") → 5; null when unknown. */
+export const portSubtypeOf = (name: string): number | null => subtypeOf(name, PORT_TYPES);
 
 function subtypeOf(v: unknown, names: Record<number, string>): number | null {
   if (typeof v === 'number') return v;

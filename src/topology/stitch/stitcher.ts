@@ -50,6 +50,8 @@ export class Stitcher {
   private readonly unresolved = new Map<string, number>();
   /** Last `Metadata.LLDP` seen per host interface (publisher / agent), to skip unchanged updates. */
   readonly agentLldp = new Map<string, string>();
+  /** Last `Metadata.LLDP` (the port ID it advertises) seen per switch port. */
+  readonly portLldp = new Map<string, string>();
   readonly endpointState = new Map<string, unknown>();
   private readonly limit: number;
   private readonly retention: number;
