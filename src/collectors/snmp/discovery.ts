@@ -38,6 +38,28 @@ export interface DiscoveryDeps {
   log: Logger;
 }
 
+// Addresses no agent answers at: "this network", multicast, broadcast, IPv6 unspecified and link-local
+// (a link-local address needs an interface the neighbour table does not give). Some agents list 0.0.0.0.
+const UNUSABLE = new BlockList();
+for (const [net, bits] of [
+  ['0.0.0.0', 8],
+  ['224.0.0.0', 4],
+  ['255.255.255.255', 32],
+] as const)
+  UNUSABLE.addSubnet(net, bits, 'ipv4');
+for (const [net, bits] of [
+  ['::', 128],
+  ['fe80::', 10],
+  ['ff00::', 8],
+] as const)
+  UNUSABLE.addSubnet(net, bits, 'ipv6');
+
+/** An IP address a neighbour table names that could be an agent's. */
+export function usableAddress(a: string): boolean {
+  const fam = isIP(a);
+  return fam !== 0 && !UNUSABLE.check(a, fam === 4 ? 'ipv4' : 'ipv6');
+}
+
 interface Seen {
   outcome: Outcome;
   /** Not looked at again before (no-answer, duplicate: the device may change); Infinity: never. */
@@ -163,7 +185,7 @@ export class SnmpDiscovery {
         ? this.d.observations.lldpRows({ device: c.device, current: true }).map((r) => r.managementAddresses)
         : this.d.observations.cdpRows({ device: c.device, current: true }).map((r) => (r.address ? [r.address] : []));
     for (const g of groups) {
-      const ips = g.filter((a) => isIP(a) !== 0).map((a) => a.toLowerCase());
+      const ips = g.filter(usableAddress).map((a) => a.toLowerCase());
       if (ips.length && !ips.some((a) => this.d.isPolled(a))) this.track(this.neighbour(ips, c.device));
     }
   }
