@@ -239,6 +239,44 @@ describe('SNMP discovery from real walks (LibreNMS fixtures), each served at its
   }
 });
 
+describe('SNMP discovery time (bench/snmp-discovery.bench.ts, small)', () => {
+  // The bench's goal is 1,000 switches (a ring: 500 hops) in 120 s; here 60 switches with the same
+  // walks and polls (timers on, a discovered device polled at once) within 3× of that pro rata.
+  const N = 60;
+  const GOAL_S = (120 * N) / 1000;
+  it(`a ring of ${N} 48-port switches from one seed within ${(3 * GOAL_S).toFixed(1)} s`, async () => {
+    const sim = await startSimulator({
+      switches: { count: N, fdbEntries: 500 },
+      addressPerDevice: at(100),
+      listen: '127.0.0.1:0',
+      sharedCommunity: COMMUNITY,
+    });
+    let h: Harness | undefined;
+    try {
+      const t0 = performance.now();
+      h = await startHarness(
+        {
+          credentials: [{ subnet: `${at(0)}/24`, community: COMMUNITY }],
+          discovery: { enabled: true, seeds: [at(100)], cidrs: [`${at(0)}/24`], maxDevices: N, port: sim.port },
+        },
+        { schedule: true },
+      );
+      const poller = h.snmp.poller;
+      await waitFor(
+        () => poller.devices().length === N && poller.devices().every((d) => d.status.tasks.lldp?.ok),
+        3 * GOAL_S * 1000 + 5000,
+        `${N} switches discovered`,
+      );
+      const secs = (performance.now() - t0) / 1000;
+      process.stderr.write(`[snmp discovery] ${N} switches from one seed in ${secs.toFixed(2)} s (goal pro rata ${GOAL_S.toFixed(1)} s)\n`);
+      expect(secs).toBeLessThanOrEqual(3 * GOAL_S);
+    } finally {
+      await h?.stop();
+      await sim.close();
+    }
+  }, 60_000);
+});
+
 describe('SNMP discovery through the collector: /api/devices, restart, a device that stops answering', () => {
   it('lists discovered devices with Source discovered, polls them after a restart without rediscovery, marks them unreachable', async () => {
     const sim = await startSimulator({
