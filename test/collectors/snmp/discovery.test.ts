@@ -8,6 +8,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRegistry } from '../../../src/util/metrics.ts';
+import { loadConfig } from '../../../src/config/load.ts';
+import { usableAddress } from '../../../src/collectors/snmp/discovery.ts';
 import { addressPlus, startSimulator, type RunningSimulator } from '../../../src/collectors/snmp/sim/server.ts';
 import { generateSwitchWalk, switchName } from '../../../src/collectors/snmp/sim/generate.ts';
 import { rec } from '../../../src/collectors/snmp/sim/records.ts';
@@ -41,6 +43,28 @@ async function metric(reg: ReturnType<typeof createRegistry>, name: string): Pro
   const m = (await reg.getMetricsAsJSON()).find((x) => x.name === name);
   return Object.fromEntries((m?.values ?? []).map((v) => [String(v.labels.reason ?? ''), v.value]));
 }
+
+describe('snmp.discovery config', () => {
+  it('is off by default; bad prefixes and seeds are errors naming the key', () => {
+    expect(loadConfig({ env: {} }).snmp.discovery).toEqual({ enabled: false, seeds: [], cidrs: [], maxDevices: 256, port: 161 });
+    for (const [key, v] of [
+      ['snmp.discovery.cidrs', ['10.0.0.0/33']],
+      ['snmp.discovery.cidrs', ['10.0.0.0']],
+      ['snmp.discovery.cidrs', ['sw1.example.org/24']],
+      ['snmp.discovery.seeds', ['sw1.example.org']],
+      ['snmp.discovery.maxDevices', 0],
+    ] as const)
+      expect(() => loadConfig({ env: {}, overrides: { [key]: v } }), `${key} ${JSON.stringify(v)}`).toThrow(/snmp\.discovery\./);
+    expect(
+      loadConfig({ env: {}, overrides: { 'snmp.discovery.cidrs': ['2001:db8::/64', '10.0.0.0/8'] } }).snmp.discovery.cidrs,
+    ).toHaveLength(2);
+  });
+
+  it('skips addresses no agent answers at', () => {
+    expect(['0.0.0.0', '224.0.0.5', '255.255.255.255', '::', 'fe80::1', 'ff02::1', 'ac10fb0300'].filter(usableAddress)).toEqual([]);
+    expect(['10.0.0.1', '127.1.0.1', '2001:db8::1'].every(usableAddress)).toBe(true);
+  });
+});
 
 describe('SNMP discovery over a simulated ring, one device per loopback address', () => {
   // Ring of 8 generated switches at .16–.23 (switch i at .16+i), answering COMMUNITY too.
