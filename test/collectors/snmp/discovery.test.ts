@@ -356,6 +356,11 @@ describe('SNMP discovery through the collector: /api/devices, restart, a device 
         }, 15_000);
         expect(gone.every((d) => d.Source === 'discovered')).toBe(true);
         expect((await second.snmpStatus()).discovery).toMatchObject({ discovered: 3, unreachable: 3 });
+        // Deleting one through the API forgets it (nothing here can find it again: no seed, no prefix).
+        const victim = gone.find((d) => d.address === at(62))!;
+        expect((await second.send('DELETE', `/api/devices/${victim.ID}`)).status).toBe(200);
+        expect(Object.keys((await second.get('/api/devices')).body as object)).toHaveLength(2);
+        expect((await second.snmpStatus()).discovery).toMatchObject({ discovered: 2 });
       } finally {
         await second.stop();
       }
