@@ -358,7 +358,7 @@ describe('SNMP discovery through the collector: /api/devices, restart, a device 
         expect((await second.snmpStatus()).discovery).toMatchObject({ discovered: 3, unreachable: 3 });
         // Deleting one through the API forgets it (nothing here can find it again: no seed, no prefix).
         const victim = gone.find((d) => d.address === at(62))!;
-        expect((await second.send('DELETE', `/api/devices/${victim.ID}`)).status).toBe(200);
+        expect((await second.send('DELETE', `/api/devices/${victim.ID}`, undefined)).status).toBe(200);
         expect(Object.keys((await second.get('/api/devices')).body as object)).toHaveLength(2);
         expect((await second.snmpStatus()).discovery).toMatchObject({ discovered: 2 });
       } finally {
