@@ -5,8 +5,9 @@ import { DEVICE_ADMIN, STITCH_INPUT } from '../../component/provisions.ts';
 import { listenList } from '../../util/listen.ts';
 import { counter } from '../../util/metrics.ts';
 import { v3User } from './client.ts';
-import type { DevicePoller, DeviceSettings, PollContext } from './device-poller.ts';
-import { SnmpMetrics } from './metrics.ts';
+import { TASKS, type DevicePoller, type DeviceSettings, type PollContext } from './device-poller.ts';
+import { SnmpDiscovery } from './discovery.ts';
+import { NO_ANSWER, SnmpMetrics } from './metrics.ts';
 import { toTarget, type Target } from './devices.ts';
 import type { DeviceAdmin } from './device-admin.ts';
 import { feedStitcher } from './stitch-feed.ts';
@@ -25,6 +26,8 @@ export interface SnmpComponent extends Component {
   readonly devices: DeviceAdmin;
   /** The bound trap addresses ("host:port"). */
   trapAddresses(): string[];
+  /** Present when `snmp.discovery.enabled`. */
+  readonly discovery: SnmpDiscovery | undefined;
 }
 
 export function createSnmpComponent(ctx: ComponentContext, opts: { schedule?: boolean } = {}): SnmpComponent {
@@ -50,8 +53,11 @@ export function createSnmpComponent(ctx: ComponentContext, opts: { schedule?: bo
       maxBackoffMs: cfg.maxBackoff * 1000,
     };
   };
-  const onPolled = (p: DevicePoller, ok: boolean, ms: number) =>
-    metrics.polled(p.target.key, ms / 1000, ok ? undefined : p.status.lastError?.code);
+  const onPolled = (p: DevicePoller, ok: boolean, ms: number) => {
+    const failure = ok ? undefined : p.status.lastError?.code;
+    metrics.polled(p.target.key, ms / 1000, failure);
+    if (p.target.source === 'discovered') discovery?.polled(p.target, failure === undefined || !NO_ANSWER.includes(failure));
+  };
   const poller = new SnmpPoller(pctx, {
     concurrency: cfg.concurrency,
     settings,
@@ -76,8 +82,34 @@ export function createSnmpComponent(ctx: ComponentContext, opts: { schedule?: bo
       const t = toTarget(r.data, cfg.credentials, 'api');
       if (!out.has(t.id)) out.set(t.id, t);
     }
+    for (const t of discovery?.targets() ?? []) if (!out.has(t.id)) out.set(t.id, t);
     return [...out.values()];
   };
+  // Addresses polled now (any port): discovery does not add a device twice.
+  let polledAddresses = new Set<string>();
+  const discovery = cfg.discovery.enabled
+    ? new SnmpDiscovery({
+        cfg,
+        devices: table,
+        observations,
+        resolveAlias: (key) => ctx.store.resolveAlias(key),
+        owner: (sid) => claims.get(sid),
+        isPolled: (address) => polledAddresses.has(address.toLowerCase()),
+        // One device at a time (no full re-sync: a fabric is discovered one neighbour after another).
+        added: (t) => {
+          if (poller.get(t.id)) return;
+          poller.add(t);
+          polledAddresses.add(t.address.toLowerCase());
+          const keys = poller.devices().map((d) => d.target.key);
+          metrics.setDevices(keys);
+          watch?.known(keys);
+          for (const c of t.communities) traps?.addCommunity(c);
+          poller.trigger(t.id, TASKS);
+        },
+        registry: ctx.registry,
+        log,
+      })
+    : undefined;
 
   const onTrap = (t: Trap): boolean => {
     const devs = poller.byAddress(t.source);
@@ -129,6 +161,7 @@ export function createSnmpComponent(ctx: ComponentContext, opts: { schedule?: bo
   const sync = () => {
     const ts = targets();
     poller.setTargets(ts);
+    polledAddresses = new Set(ts.map((t) => t.address.toLowerCase()));
     metrics.setDevices(ts.map((t) => t.key));
     watch?.known(ts.map((t) => t.key));
     for (const t of ts) for (const c of t.communities) traps?.addCommunity(c);
@@ -136,15 +169,23 @@ export function createSnmpComponent(ctx: ComponentContext, opts: { schedule?: bo
 
   const devices: DeviceAdmin = {
     targets,
-    status: (id) => poller.get(id)?.status as unknown as Record<string, unknown> | undefined,
+    status: (id) => {
+      const st = poller.get(id)?.status as unknown as Record<string, unknown> | undefined;
+      const found = discovery?.info(id);
+      if (!found || poller.get(id)?.target.source !== 'discovered') return st;
+      return { ...st, discoveredVia: found.via, discoveredAt: found.firstSeen, unreachableSince: found.unreachableSince };
+    },
     put: (id: string, d: DeviceConfig) => {
       table.put(id, d);
+      // Edited through the API, a discovered device becomes an API one.
+      discovery?.forget(id);
       sync();
     },
     delete: (id) => {
       const ok = table.delete(id);
+      const found = discovery?.forget(id) ?? false;
       sync();
-      return ok;
+      return ok || found;
     },
   };
 
@@ -154,12 +195,15 @@ export function createSnmpComponent(ctx: ComponentContext, opts: { schedule?: bo
     poller,
     devices,
     trapAddresses: () => traps?.stats.listen ?? [],
+    discovery,
     async start() {
       if (traps) await traps.start();
       sync();
+      discovery?.start();
     },
     async stop() {
       watch?.stop();
+      await discovery?.stop();
       await poller.stop();
       await traps?.stop();
     },
@@ -173,6 +217,7 @@ export function createSnmpComponent(ctx: ComponentContext, opts: { schedule?: bo
         ...(traps ? { traps: traps.stats } : {}),
         ...(watch ? { trapsNotReceived: Object.fromEntries(watch.missed) } : {}),
         ...(apiErrors.length ? { invalidStoredDevices: apiErrors } : {}),
+        ...(discovery ? { discovery: discovery.status() } : {}),
       };
     },
   };

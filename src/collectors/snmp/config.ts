@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isIP } from 'node:net';
 import { durationSeconds, listenSchema, section } from '../../config/common.ts';
 
 const authProtocol = z
@@ -86,6 +87,38 @@ const credential = z
   .strict();
 export type CredentialConfig = z.output<typeof credential>;
 
+/** An IPv4 or IPv6 prefix, `10.0.0.0/24` or `2001:db8::/64`. */
+const cidr = z.string().refine((v) => {
+  const [net, bits, extra] = v.split('/');
+  const fam = isIP(net ?? '');
+  const n = Number(bits);
+  return fam !== 0 && extra === undefined && /^\d+$/.test(bits ?? '') && n <= (fam === 4 ? 32 : 128);
+}, 'expected a prefix like 10.0.0.0/24');
+
+const discovery = section({
+  enabled: z.boolean().default(false).describe("Add devices found in polled devices' LLDP and CDP neighbour tables."),
+  seeds: z
+    .array(z.string().refine((v) => isIP(v) !== 0, 'expected an IP address'))
+    .default([])
+    .describe('Addresses to try first (polled devices are seeds too); a seed needs no `cidrs` entry.'),
+  cidrs: z
+    .array(cidr)
+    .default([])
+    .describe(
+      "Neighbours' management addresses (lldpRemManAddrTable, cdpCacheAddress) inside these prefixes are tried; others are counted and left alone.",
+    ),
+  maxDevices: z.number().int().positive().default(256).describe('Most devices discovery adds (configured and API devices do not count).'),
+  port: z
+    .number()
+    .int()
+    .min(1)
+    .max(65535)
+    .default(161)
+    .describe('UDP port of discovered agents (management addresses carry none); seeds too.'),
+}).describe(
+  'Discovery from neighbours: a candidate is polled when `snmp.credentials` has an entry for its subnet and it answers; discovered devices are kept in storage and show `Source: discovered` in /api/devices.',
+);
+
 export const snmpSection = section({
   enabled: z.boolean().default(true).describe('Poll devices and receive traps.'),
   devices: z.array(deviceSchema).default([]).describe('Switches to poll (more can be added at run time with `POST /api/devices`).'),
@@ -93,6 +126,7 @@ export const snmpSection = section({
     .array(credential)
     .default([])
     .describe('Credentials by subnet, filling in what a device entry leaves out; the first matching entry of the right version wins.'),
+  discovery,
   traps: section({
     enabled: z.boolean().default(true).describe('Receive SNMP traps and informs.'),
     listen: listenSchema

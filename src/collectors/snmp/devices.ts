@@ -18,9 +18,11 @@ export interface Target {
   authKey?: string;
   privProtocol?: string;
   privKey?: string;
-  source: 'config' | 'api';
+  source: TargetSource;
   config: DeviceConfig;
 }
+
+export type TargetSource = 'config' | 'api' | 'discovered';
 
 export function deviceId(address: string, port: number): string {
   return idFor('snmp-device', address.toLowerCase(), port);
@@ -32,7 +34,7 @@ export function targetKey(address: string, port: number): string {
 
 const list = (v: string | string[] | undefined): string[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
 
-function inSubnet(address: string, subnet: string | undefined): boolean {
+export function inSubnet(address: string, subnet: string | undefined): boolean {
   if (!subnet) return true;
   const [net, bits] = subnet.split('/');
   const fam = isIP(net ?? '');
@@ -48,7 +50,7 @@ function inSubnet(address: string, subnet: string | undefined): boolean {
 }
 
 /** Subnet-scoped credentials are checked in config order; the device's own fields win. */
-export function toTarget(d: DeviceConfig, creds: readonly CredentialConfig[], source: 'config' | 'api'): Target {
+export function toTarget(d: DeviceConfig, creds: readonly CredentialConfig[], source: TargetSource): Target {
   const matching = creds.filter((c) => inSubnet(d.address, c.subnet));
   const base = { id: deviceId(d.address, d.port), key: targetKey(d.address, d.port), address: d.address, port: d.port, source, config: d };
   if (d.version === '3') {

@@ -13,7 +13,7 @@ export const TRAP_DROP_REASONS = ['unknown_source', 'auth', 'malformed'] as cons
 export type TrapDropReason = (typeof TRAP_DROP_REASONS)[number];
 
 /** Poll failures that mean the device did not answer us (others are answers: errors the agent reported, odd tables). */
-const NO_ANSWER: readonly string[] = ['timeout', 'auth', 'malformed', 'internal'] satisfies SnmpErrorCode[];
+export const NO_ANSWER: readonly string[] = ['timeout', 'auth', 'malformed', 'internal'] satisfies SnmpErrorCode[];
 
 export class SnmpMetrics {
   private readonly polls;

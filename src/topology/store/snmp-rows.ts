@@ -111,10 +111,27 @@ export interface SnmpObservationStore {
   cdpRows(f?: RowFilter): CdpObservation[];
 }
 
-/** Poll targets created through the API (configured ones live in the config file). */
+/** A device SNMP discovery added: polled again after a restart without being rediscovered. */
+export interface DiscoveredDevice {
+  id: string;
+  address: string;
+  port: number;
+  /** Where the address came from: "seed", or the poll target key of the device whose neighbour table named it. */
+  via: string;
+  firstSeen: number;
+  /** Since when the device no longer answers; null while it does. */
+  unreachableSince: number | null;
+}
+
+/** Poll targets created through the API (configured ones live in the config file), and discovered ones. */
 export interface SnmpDeviceStore {
   /** Oldest first. `body` is the device's configuration as given. */
   all(): { id: string; body: unknown }[];
   put(id: string, body: unknown, now?: number): void;
   delete(id: string): boolean;
+  /** Discovered devices, oldest first. */
+  discovered(): DiscoveredDevice[];
+  /** Adds or replaces one discovered device. */
+  putDiscovered(d: DiscoveredDevice): void;
+  deleteDiscovered(id: string): boolean;
 }

@@ -140,9 +140,17 @@ function collectorTables(db: Database): void {
   `);
 }
 
+/** Devices SNMP discovery added, kept apart from API-created ones (no configuration body, a provenance). */
+function discoveredDevices(db: Database): void {
+  db.exec(`CREATE TABLE IF NOT EXISTS snmp_discovered (
+    id TEXT PRIMARY KEY, address TEXT NOT NULL, port INTEGER NOT NULL, via TEXT NOT NULL,
+    first_seen INTEGER NOT NULL, unreachable_since INTEGER)`);
+}
+
 const MIGRATIONS: Migration[] = [
   { version: 1, what: 'graph, history and aliases', up: graphTables },
   { version: 2, what: 'flows, rollups, port series, templates, SNMP devices and observations, stitch inputs', up: collectorTables },
+  { version: 3, what: 'SNMP devices added by discovery', up: discoveredDevices },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

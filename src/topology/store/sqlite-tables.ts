@@ -2,7 +2,7 @@
 // the stitcher's inputs.
 import type { Database, Statement } from 'better-sqlite3';
 import type { PortSeriesRow, PortSeriesStore } from './port-series.ts';
-import type { SnmpDeviceStore } from './snmp-rows.ts';
+import type { DiscoveredDevice, SnmpDeviceStore } from './snmp-rows.ts';
 import type { InputSource, StitchInputStore, StoredInput } from './stitch-inputs.ts';
 import type { NetflowTemplateStore, StoredTemplate, Template, TemplateField } from './templates.ts';
 
@@ -116,9 +116,19 @@ export class SqliteDeviceStore implements SnmpDeviceStore {
   private readonly selectAll: Statement;
   private readonly upsert: Statement;
   private readonly remove: Statement;
+  private readonly selectDiscovered: Statement;
+  private readonly upsertDiscovered: Statement;
+  private readonly removeDiscovered: Statement;
 
   constructor(db: Database) {
     this.selectAll = db.prepare('SELECT id, body FROM snmp_devices ORDER BY created_at, id');
+    this.selectDiscovered = db.prepare(
+      'SELECT id, address, port, via, first_seen, unreachable_since FROM snmp_discovered ORDER BY first_seen, id',
+    );
+    this.upsertDiscovered = db.prepare(`INSERT INTO snmp_discovered VALUES (?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET
+      address = excluded.address, port = excluded.port, via = excluded.via, first_seen = excluded.first_seen,
+      unreachable_since = excluded.unreachable_since`);
+    this.removeDiscovered = db.prepare('DELETE FROM snmp_discovered WHERE id = ?');
     this.upsert = db.prepare(
       'INSERT INTO snmp_devices VALUES (?,?,?,?) ON CONFLICT(id) DO UPDATE SET body = excluded.body, updated_at = excluded.updated_at',
     );
@@ -135,6 +145,26 @@ export class SqliteDeviceStore implements SnmpDeviceStore {
 
   delete(id: string): boolean {
     return this.remove.run(id).changes > 0;
+  }
+
+  discovered(): DiscoveredDevice[] {
+    type Row = { id: string; address: string; port: number; via: string; first_seen: number; unreachable_since: number | null };
+    return (this.selectDiscovered.all() as Row[]).map((r) => ({
+      id: r.id,
+      address: r.address,
+      port: r.port,
+      via: r.via,
+      firstSeen: r.first_seen,
+      unreachableSince: r.unreachable_since,
+    }));
+  }
+
+  putDiscovered(d: DiscoveredDevice): void {
+    this.upsertDiscovered.run(d.id, d.address, d.port, d.via, d.firstSeen, d.unreachableSince);
+  }
+
+  deleteDiscovered(id: string): boolean {
+    return this.removeDiscovered.run(id).changes > 0;
   }
 }
 

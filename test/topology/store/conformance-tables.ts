@@ -92,6 +92,22 @@ export function tableConformance(h: () => Harness): void {
     ).toEqual(['b']);
   });
 
+  it('SNMP discovered devices: kept apart from API devices, marked unreachable in place, survive a reopen, deleted', () => {
+    const d = h().storage.snmpDevices;
+    const a = { id: 'a', address: '192.0.2.1', port: 161, via: 'seed', firstSeen: 5, unreachableSince: null };
+    const b = { id: 'b', address: '2001:db8::2', port: 1161, via: '192.0.2.1:161', firstSeen: 3, unreachableSince: null };
+    d.putDiscovered(a);
+    d.putDiscovered(b);
+    d.putDiscovered({ ...a, unreachableSince: 9 });
+    expect(d.all()).toEqual([]);
+    expect(d.discovered()).toEqual([b, { ...a, unreachableSince: 9 }]);
+    const r = h().reopen().snmpDevices;
+    expect(r.discovered()).toEqual([b, { ...a, unreachableSince: 9 }]);
+    expect(r.deleteDiscovered('b')).toBe(true);
+    expect(r.deleteDiscovered('b')).toBe(false);
+    expect(r.discovered().map((x) => x.id)).toEqual(['a']);
+  });
+
   it('LLDP observations: first seen kept, missed polls counted, rows gone after keepMissed', () => {
     const o = h().storage.snmpObservations;
     o.recordLldp('dev1', 'sw1', [lldp('swp1'), lldp('swp2', { localPortNum: 2, localIfIndex: 2, localPortVia: null })], 100, 2);

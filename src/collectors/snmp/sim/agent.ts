@@ -63,6 +63,11 @@ export interface AgentOptions {
   maxRepetitions?: number;
   /** SNMPv3 engine: users and engine ID (hex). */
   v3?: { users: V3UserConfig[]; engineId?: string; engineBoots?: number };
+  /**
+   * A device bound to its own port or address also answers this community: one credential for a
+   * whole simulated fabric (discovery tries the credentials of a subnet, not one per device).
+   */
+  sharedCommunity?: string;
 }
 
 export const DEFAULT_ENGINE_ID = '80001f8804' + Buffer.from('canopy-sim').toString('hex');
@@ -88,6 +93,7 @@ export class SimAgent {
   private readonly vbl = new VarbindList();
   private readonly maxMessageSize: number;
   private readonly maxRepetitions: number;
+  private readonly sharedCommunity: string | undefined;
   readonly engineId: Buffer;
   private readonly engineBoots: number;
   private readonly startedAt = Date.now();
@@ -101,6 +107,7 @@ export class SimAgent {
     for (const d of devices) if (!this.byCommunity.has(d.community)) this.byCommunity.set(d.community, d);
     this.maxMessageSize = Math.min(Math.max(opts.maxMessageSize ?? 1472, 484), 65507);
     this.maxRepetitions = opts.maxRepetitions ?? 0x7fffffff;
+    this.sharedCommunity = opts.sharedCommunity;
     this.engineId = Buffer.from(opts.v3?.engineId ?? DEFAULT_ENGINE_ID, 'hex');
     this.engineBoots = opts.v3?.engineBoots ?? 1;
     for (const u of opts.v3?.users ?? []) this.users.set(u.name, localizeUser(u, this.engineId));
@@ -121,7 +128,11 @@ export class SimAgent {
     if (isBerError(m)) return this.malformed(m);
     if (m.version === 3) return this.handleV3(msg, m, local);
     const community = msg.toString('latin1', m.communityStart, m.communityEnd);
-    const dev = local ? (local.community === community ? local : undefined) : this.byCommunity.get(community);
+    const dev = local
+      ? local.community === community || community === this.sharedCommunity
+        ? local
+        : undefined
+      : this.byCommunity.get(community);
     const pdu = decodePdu(msg, m.pduStart, m.pduEnd);
     if (isBerError(pdu)) return this.malformed(pdu);
     if (!dev) {

@@ -14,6 +14,8 @@ export interface SwitchWalkOptions {
   fdbEntries?: number;
   /** 'qbridge' (dot1qTpFdbPort, VLAN 1) or 'bridge' (dot1dTpFdbPort). Default 'qbridge'. */
   fdbMib?: 'qbridge' | 'bridge';
+  /** Management address of switch i, advertised in neighbours' lldpRemManAddrTable. Default switchAddress. */
+  mgmtAddress?: (index: number) => string;
 }
 
 export function switchName(index: number): string {
@@ -130,7 +132,7 @@ export function generateSwitchWalk(opts: SwitchWalkOptions): WalkRecord[] {
     push(rec.text(`${rem}.10.${idx}`, `Canopy simulated switch ${ports}x1G`));
     push(rec.octets(`${rem}.11.${idx}`, Buffer.from([0x28, 0x00])));
     push(rec.octets(`${rem}.12.${idx}`, Buffer.from([0x28, 0x00])));
-    const addr = `${idx}.1.4.${switchAddress(n.remoteIndex)}`;
+    const addr = `${idx}.1.4.${(opts.mgmtAddress ?? switchAddress)(n.remoteIndex)}`;
     push(rec.int(`${lldp}.4.2.1.3.${addr}`, 2));
     push(rec.int(`${lldp}.4.2.1.4.${addr}`, 0));
     push(rec.objectId(`${lldp}.4.2.1.5.${addr}`, '0.0'));

@@ -3,6 +3,7 @@
 // port per device.
 import { createSocket, type Socket } from 'node:dgram';
 import { once } from 'node:events';
+import { isIP } from 'node:net';
 import type { Logger } from '../../../util/log.ts';
 import { formatListen, parseListen } from '../../../util/listen.ts';
 import { SimAgent, type AgentOptions, type SimStats } from './agent.ts';
@@ -30,6 +31,12 @@ export interface StartSimulatorOptions extends AgentOptions {
   listen?: string;
   /** One port per device: device i listens on BASE + i (BASE 0 = an ephemeral port each). */
   portPerDevice?: number;
+  /**
+   * One IPv4 address per device: device i listens on BASE + i at `listen`'s port (port 0: the
+   * first device's ephemeral port, for all). Generated switches advertise these addresses in
+   * their neighbours' lldpRemManAddrTable. Linux routes all of 127.0.0.0/8 to lo.
+   */
+  addressPerDevice?: string;
   /** SO_RCVBUF / SO_SNDBUF request. Default 4 MiB. */
   socketBuffer?: number;
   log?: Logger;
@@ -37,6 +44,8 @@ export interface StartSimulatorOptions extends AgentOptions {
 
 export interface SimulatedDeviceInfo {
   community: string;
+  /** The address serving it. */
+  address: string;
   /** The UDP port serving it. */
   port: number;
   records: number;
@@ -45,13 +54,21 @@ export interface SimulatedDeviceInfo {
 }
 
 export interface RunningSimulator {
-  /** The shared port (port-per-device: the first device's port). */
+  /** The shared port (port-per-device: the first device's port; address-per-device: every device's). */
   port: number;
   address: string;
   devices: SimulatedDeviceInfo[];
   agent: SimAgent;
   stats(): SimStats;
   close(): Promise<void>;
+}
+
+/** The IPv4 address `n` after `base`. */
+export function addressPlus(base: string, n: number): string {
+  if (isIP(base) !== 4) throw new Error(`snmp-sim: --address-per-device needs an IPv4 address, not "${base}"`);
+  const v = base.split('.').reduce((a, x) => a * 256 + Number(x), 0) + n;
+  if (v > 0xffffffff) throw new Error(`snmp-sim: ${base} + ${n} is past 255.255.255.255`);
+  return [24, 16, 8, 0].map((sh) => Math.floor(v / 2 ** sh) % 256).join('.');
 }
 
 function buildDevices(opts: StartSimulatorOptions): SimDevice[] {
@@ -62,6 +79,9 @@ function buildDevices(opts: StartSimulatorOptions): SimDevice[] {
     out.push(new SimDevice(d.community, typeof d.records === 'function' ? d.records() : d.records, 'records'));
   if (opts.switches) {
     const { count, ...rest } = opts.switches;
+    const base = opts.addressPerDevice;
+    const first = out.length;
+    if (base !== undefined) rest.mgmtAddress = (i) => addressPlus(base, first + i);
     for (let i = 0; i < count; i++)
       out.push(new SimDevice(switchName(i), generateSwitchWalk({ ...rest, index: i, total: count }), 'generated'));
   }
@@ -99,30 +119,56 @@ export async function startSimulator(opts: StartSimulatorOptions): Promise<Runni
     s.on('error', (e) => opts.log?.warn({ err: e }, 'snmp-sim socket error'));
   };
   try {
-    if (opts.portPerDevice !== undefined) {
+    if (opts.addressPerDevice !== undefined) {
+      let port = listen.port;
+      for (let i = 0; i < devices.length; i++) {
+        const d = devices[i]!;
+        const host = addressPlus(opts.addressPerDevice, i);
+        const s = await bind(host, port, bufferSize);
+        port = s.address().port;
+        sockets.push(s);
+        serve(s, d);
+        info.push({ community: d.community, address: host, port, records: d.size, source: d.source, skips: d.skips });
+      }
+    } else if (opts.portPerDevice !== undefined) {
       for (let i = 0; i < devices.length; i++) {
         const d = devices[i]!;
         const s = await bind(listen.host, opts.portPerDevice === 0 ? 0 : opts.portPerDevice + i, bufferSize);
         sockets.push(s);
         serve(s, d);
-        info.push({ community: d.community, port: s.address().port, records: d.size, source: d.source, skips: d.skips });
+        info.push({
+          community: d.community,
+          address: listen.host,
+          port: s.address().port,
+          records: d.size,
+          source: d.source,
+          skips: d.skips,
+        });
       }
     } else {
       const s = await bind(listen.host, listen.port, bufferSize);
       sockets.push(s);
       serve(s);
       for (const d of devices)
-        info.push({ community: d.community, port: s.address().port, records: d.size, source: d.source, skips: d.skips });
+        info.push({
+          community: d.community,
+          address: listen.host,
+          port: s.address().port,
+          records: d.size,
+          source: d.source,
+          skips: d.skips,
+        });
     }
   } catch (e) {
     for (const s of sockets) s.close();
     throw e;
   }
   const port = sockets[0]!.address().port;
-  opts.log?.info({ listen: formatListen({ host: listen.host, port }), devices: info.length, ports: sockets.length }, 'snmp-sim listening');
+  const address = info[0]?.address ?? listen.host;
+  opts.log?.info({ listen: formatListen({ host: address, port }), devices: info.length, ports: sockets.length }, 'snmp-sim listening');
   return {
     port,
-    address: listen.host,
+    address,
     devices: info,
     agent,
     stats: () => agent.stats,
