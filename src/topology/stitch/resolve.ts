@@ -121,7 +121,9 @@ function portAmong(kids: GraphNode[], r: NeighbourRow): GraphNode | null {
   if (id) {
     const advertised = one((n) => {
       const l = n.Metadata.LLDP as Record<string, unknown> | undefined;
-      return !!l && l.PortID === id && (r.portIdSubtype === null || l.PortIDType === undefined || l.PortIDType === portTypeName(r.portIdSubtype));
+      return (
+        !!l && l.PortID === id && (r.portIdSubtype === null || l.PortIDType === undefined || l.PortIDType === portTypeName(r.portIdSubtype))
+      );
     });
     if (advertised) return advertised;
     if (r.portIdSubtype === 3) {

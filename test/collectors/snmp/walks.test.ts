@@ -3,6 +3,8 @@
 // by a separate minimal parser in helpers.ts (never from the poller), plus the manifest's examples.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { basename, join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { ids } from '../../../src/topology/ids.ts';
 import { listWalkFiles } from '../../../src/collectors/snmp/sim/load.ts';
 import { startSimulator, type RunningSimulator } from '../../../src/collectors/snmp/sim/server.ts';
 import type { DevicePoller } from '../../../src/collectors/snmp/device-poller.ts';
@@ -198,5 +200,44 @@ describe('poller against the 17 real walks (Canopy snmp-sim)', () => {
       sysName: 'S5120-Tech',
       portId: 'GigabitEthernet1/0/17',
     });
+  });
+
+  it('every LLDP and CDP row resolves to the local port fixtures/README.md names for it (per-walk table)', () => {
+    const readme = readFileSync(join(FIXTURE_DIR, '..', 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('**Port resolution per walk**'));
+    const table = section.slice(0, section.indexOf('Per vendor ('));
+    const parsed = [...table.matchAll(/^\| `([^`]+)` \| [^|]+ \| (\d+) \/ (\d+) \| ([^|]+) \| ([^|]+) \|$/gm)];
+    expect(parsed.map((m) => `librenms__${m[1]}`).sort()).toEqual([...byCommunity.keys()].sort());
+    const perVendor: string[] = [];
+    for (const m of parsed) {
+      const [, walk, resolved, total, lldp, cdp] = m as unknown as [string, string, string, string, string, string];
+      const d = byCommunity.get(`librenms__${walk}`)!;
+      const want = new Map<number, number | null>();
+      for (const e of lldp.split(',').map((x) => x.trim())) {
+        const mm = /^(\d+)→(\d+|—)/.exec(e);
+        if (mm) want.set(Number(mm[1]), mm[2] === '—' ? null : Number(mm[2]));
+      }
+      const rows = h.snmp.observations.lldpRows({ device: d.target.key });
+      expect(rows, walk).toHaveLength(Number(total));
+      for (const r of rows) {
+        const expected = r.localPortNum === null ? null : want.get(r.localPortNum);
+        expect(expected, `${walk} ${r.rawIndex}: local port ${r.localPortNum} is in the table`).not.toBeUndefined();
+        expect(r.localIfIndex, `${walk} ${r.rawIndex}`).toBe(expected);
+      }
+      expect(
+        rows.filter((r) => r.localIfIndex !== null),
+        walk,
+      ).toHaveLength(Number(resolved));
+      const cdpRows = h.snmp.observations.cdpRows({ device: d.target.key });
+      const cdpWant = cdp.trim() === '—' ? [] : cdp.split(',').map((x) => Number(x.trim().split('→')[1]));
+      expect(
+        [...new Set(cdpRows.map((r) => r.ifIndex))].sort((a, b) => a - b),
+        walk,
+      ).toEqual(cdpWant.sort((a, b) => a - b));
+      // A CDP row's local ifIndex is a port the poller made.
+      for (const r of cdpRows) expect(h.store.getNode(ids.port(d.switchId!, r.ifIndex)), `${walk} CDP ${r.ifIndex}`).toBeDefined();
+      perVendor.push(`${walk} ${rows.filter((r) => r.localIfIndex !== null).length + cdpRows.length}/${rows.length + cdpRows.length}`);
+    }
+    expect(perVendor.filter((v) => v.startsWith('routeros'))).toEqual(['routeros 0/14']);
   });
 });

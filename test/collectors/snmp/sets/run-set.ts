@@ -126,8 +126,8 @@ export async function runCollector(built: BuiltDevice[], order: 'forward' | 'rev
       return { e, a, b, da: deviceOf(a), db: deviceOf(b) };
     });
   const snmpStatus = () =>
-    (collector.status() as { components: { snmp: { devices: Record<string, { tasks: { lldp?: unknown }; polls: number }> } } })
-      .components.snmp;
+    (collector.status() as { components: { snmp: { devices: Record<string, { tasks: { lldp?: unknown }; polls: number }> } } }).components
+      .snmp;
   return {
     collector,
     links: () =>

@@ -2,9 +2,9 @@
 // served one device per loopback address and polled by the collector with its stitcher: the
 // stitched links must equal the set's adjacency list exactly — none missing, none duplicated, no
 // placeholder where the real port is polled — whichever order devices are listed and answer in.
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { intendedLinks } from './build-set.ts';
-import { loadSet, runCollector, serveSet, type SetRun, type SetServer } from './run-set.ts';
+import { loadSet, runCollector, serveSet, type SetRun } from './run-set.ts';
 
 const SETS = ['cisco-ios-pair', 'cisco-campus', 'dc-mixed'] as const;
 
@@ -25,10 +25,6 @@ async function settle(run: SetRun, want: number): Promise<void> {
 
 for (const via of ['canopy', 'snmpsimd'] as const) {
   describe(`multi-device sets through ${via === 'canopy' ? "Canopy's simulator" : "Debian's snmpsimd"}`, () => {
-    const open: (SetServer | SetRun)[] = [];
-    afterAll(async () => {
-      for (const x of open.reverse()) await (x as SetRun).stop?.().catch(() => undefined) ?? (x as SetServer).close();
-    });
     SETS.forEach((name, si) => {
       for (const order of ['forward', 'reverse'] as const) {
         it(`${name} (${order} device order): links = adjacency list, no duplicates, no placeholders`, async () => {

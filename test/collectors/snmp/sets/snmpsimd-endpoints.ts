@@ -15,12 +15,10 @@ export async function startSnmpsimdEndpoints(devices: { address: string; text: s
     // Endpoint 0 is the helper's own 127.0.0.1 probe port: it serves device 0 again.
     writeFileSync(join(dir, community, '1.3.6.1.6.1.1.0.snmprec'), devices[0]!.text);
     devices.forEach((d, i) => writeFileSync(join(dir, community, `1.3.6.1.6.1.1.${i + 1}.snmprec`), d.text));
-    const sim = await startSnmpsimd(
-      dir,
-      await freeUdpPort(),
-      community,
-      ['--v2c-arch', ...devices.map((d) => `--agent-udpv4-endpoint=${d.address}:161`)],
-    );
+    const sim = await startSnmpsimd(dir, await freeUdpPort(), community, [
+      '--v2c-arch',
+      ...devices.map((d) => `--agent-udpv4-endpoint=${d.address}:161`),
+    ]);
     return {
       ...sim,
       stop: async () => {
