@@ -1,3 +1,4 @@
+// The shared body of sets-canopy.test.ts and sets-snmpsimd.test.ts (two files so they run in parallel).
 // Multi-device sets built from the real walks (fixtures/README.md, "Multi-device SNMP sets"),
 // served one device per loopback address and polled by the collector with its stitcher: the
 // stitched links must equal the set's adjacency list exactly — none missing, none duplicated, no
@@ -23,7 +24,7 @@ async function settle(run: SetRun, want: number): Promise<void> {
   }
 }
 
-for (const via of ['canopy', 'snmpsimd'] as const) {
+export function describeSets(via: 'canopy' | 'snmpsimd'): void {
   describe(`multi-device sets through ${via === 'canopy' ? "Canopy's simulator" : "Debian's snmpsimd"}`, () => {
     SETS.forEach((name, si) => {
       for (const order of ['forward', 'reverse'] as const) {
