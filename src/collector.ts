@@ -19,7 +19,7 @@ import { startApiServer, type ApiServer } from './api/server.ts';
 import { makeFilterCompiler } from './api/ws/compile-filter.ts';
 import { give, type ComponentContext, type ComponentSpec } from './component/contract.ts';
 import { ComponentSet, type LifecycleHooks } from './component/lifecycle.ts';
-import { DEVICE_ADMIN, FLOWS_READER, GRAPH_STORE, UI_FILES } from './component/provisions.ts';
+import { AGENT_HUB, DEVICE_ADMIN, FLOWS_READER, GRAPH_STORE, UI_FILES } from './component/provisions.ts';
 
 export interface CollectorOptions {
   config: CanopyConfig;
@@ -121,6 +121,7 @@ export class Collector {
       log: log.child({ component: 'ws' }),
       registry: this.registry,
       compileFilter: makeFilterCompiler(this.store, limits),
+      agents: components.find(AGENT_HUB),
     });
     log.info({ api: this.api.addresses, dataDir: config.storage.dataDir, auth: auth.enabled }, 'collector listening');
 

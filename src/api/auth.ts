@@ -12,6 +12,8 @@ export interface Principal {
   name: string;
   role: Role;
   kind: 'anonymous' | 'user' | 'token' | 'agent';
+  /** Agent tokens: the one host this token may publish as (docs/architecture.md#agent). */
+  host?: string;
 }
 
 export class AuthConfigError extends Error {}
@@ -34,7 +36,7 @@ export class Auth {
   readonly enabled: boolean;
   private readonly users: { name: string; hash?: string; password?: string; role: Role }[];
   private readonly tokens: { token: string; role: Role }[];
-  private readonly agentTokens: string[];
+  private readonly agentTokens: { token: string; host?: string | undefined }[];
   private readonly sessions = new Map<string, { principal: Principal; expires: number }>();
   private readonly sessionTtlMs: number;
 
@@ -84,7 +86,8 @@ export class Auth {
     }
     const t = this.tokens.find((x) => safeEqual(x.token, token));
     if (t) return { name: 'token', role: t.role, kind: 'token' };
-    if (allowAgent && this.agentTokens.some((x) => safeEqual(x, token))) return { name: 'agent', role: 'admin', kind: 'agent' };
+    const a = allowAgent ? this.agentTokens.find((x) => safeEqual(x.token, token)) : undefined;
+    if (a) return { name: a.host ? `agent.${a.host}` : 'agent', role: 'admin', kind: 'agent', ...(a.host ? { host: a.host } : {}) };
     return undefined;
   }
 
