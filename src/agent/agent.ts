@@ -95,7 +95,10 @@ export class Agent {
     this.current = this.build();
     this.connection.start();
     const every = (s: number, fn: () => Promise<void>) => {
-      const t = setInterval(() => void fn().catch((e) => this.warn.warn('timer', { err: (e as Error).message }, 'agent read failed')), s * 1000);
+      const t = setInterval(
+        () => void fn().catch((e) => this.warn.warn('timer', { err: (e as Error).message }, 'agent read failed')),
+        s * 1000,
+      );
       t.unref();
       this.timers.push(t);
     };
@@ -122,7 +125,9 @@ export class Agent {
   }
 
   private build(): SubGraph {
-    const namespaces = [...this.ns.values()].sort((a, b) => (a.ref.kind === 'root' ? -1 : b.ref.kind === 'root' ? 1 : a.ref.key.localeCompare(b.ref.key)));
+    const namespaces = [...this.ns.values()].sort((a, b) =>
+      a.ref.kind === 'root' ? -1 : b.ref.kind === 'root' ? 1 : a.ref.key.localeCompare(b.ref.key),
+    );
     return buildGraph({
       host: this.facts,
       netnsDir: this.cfg.netns.dir,

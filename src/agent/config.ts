@@ -17,7 +17,9 @@ export const agentSection = section({
     .string()
     .min(1)
     .optional()
-    .describe('Identity of the host node (default: /etc/machine-id, else the host name). Set it when hosts share a machine-id (namespace labs, cloned images).'),
+    .describe(
+      'Identity of the host node (default: /etc/machine-id, else the host name). Set it when hosts share a machine-id (namespace labs, cloned images).',
+    ),
   ovsdb: ovsdbEndpoint
     .optional()
     .describe('Local OVSDB the agent relays to the collector when asked, e.g. `unix:/var/run/openvswitch/db.sock`.'),

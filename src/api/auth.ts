@@ -47,7 +47,9 @@ export class Auth {
     this.sessionTtlMs = cfg.auth.sessionTtl * 1000;
     const loopbackOnly = listenList(cfg.api.listen).every((l) => isLoopback(parseListen(l).host));
     const hasCredentials = this.users.length + this.tokens.length + this.agentTokens.length > 0;
-    if (!loopbackOnly && this.users.length + this.tokens.length === 0) {
+    // Agent tokens count (docs/architecture.md#http-api): with only them, auth is on and nothing but
+    // /ws/agent accepts any credential, so exposing the API for agents opens nothing else.
+    if (!loopbackOnly && !hasCredentials) {
       throw new AuthConfigError(
         `api.listen ${JSON.stringify(cfg.api.listen)} is not loopback-only and no auth.users or auth.tokens are configured: ` +
           'add a user (auth.users: [{name, passwordHash, role: admin}]) or listen on 127.0.0.1',

@@ -63,7 +63,10 @@ const agentToken = z.union([
     })
     .strict(),
   // Older configs listed bare tokens: accepted, bound to no host (the agent's X-Host-ID names it).
-  z.string().min(8).transform((token) => ({ token, host: undefined as string | undefined })),
+  z
+    .string()
+    .min(8)
+    .transform((token) => ({ token, host: undefined as string | undefined })),
 ]);
 
 export const agentsSection = section({

@@ -54,8 +54,7 @@ export function fromInspect(o: J): ContainerInfo | undefined {
   };
   if (typeof config.Image === 'string') c.image = config.Image;
   const labels = config.Labels;
-  if (labels && typeof labels === 'object')
-    for (const [k, v] of Object.entries(labels as J)) if (typeof v === 'string') c.labels[k] = v;
+  if (labels && typeof labels === 'object') for (const [k, v] of Object.entries(labels as J)) if (typeof v === 'string') c.labels[k] = v;
   const pid = typeof state.Pid === 'number' && state.Pid > 0 ? state.Pid : undefined;
   if (pid !== undefined) {
     c.pid = pid;
@@ -115,27 +114,30 @@ export class DockerSource {
   follow(): void {
     if (this.stopped || !this.present()) return;
     const filters = encodeURIComponent(JSON.stringify({ type: ['container'] }));
-    const req = request({ socketPath: this.socketPath, path: `/events?filters=${filters}`, method: 'GET', headers: { Host: 'docker' } }, (res) => {
-      this.retry = 1000;
-      let buf = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => {
-        buf += chunk;
-        let i: number;
-        while ((i = buf.indexOf('\n')) >= 0) {
-          const line = buf.slice(0, i).trim();
-          buf = buf.slice(i + 1);
-          if (!line) continue;
-          try {
-            const ev = JSON.parse(line) as J;
-            if (ev.Type === 'container' || ev.Type === undefined) this.onChange();
-          } catch {
-            // not an event
+    const req = request(
+      { socketPath: this.socketPath, path: `/events?filters=${filters}`, method: 'GET', headers: { Host: 'docker' } },
+      (res) => {
+        this.retry = 1000;
+        let buf = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          buf += chunk;
+          let i: number;
+          while ((i = buf.indexOf('\n')) >= 0) {
+            const line = buf.slice(0, i).trim();
+            buf = buf.slice(i + 1);
+            if (!line) continue;
+            try {
+              const ev = JSON.parse(line) as J;
+              if (ev.Type === 'container' || ev.Type === undefined) this.onChange();
+            } catch {
+              // not an event
+            }
           }
-        }
-      });
-      res.on('end', () => this.again());
-    });
+        });
+        res.on('end', () => this.again());
+      },
+    );
     req.on('error', () => this.again());
     req.end();
     this.events = req;

@@ -45,7 +45,13 @@ export function fromState(o: J, id: string): ContainerInfo | undefined {
     const t = startTicks(pid);
     running = t !== undefined && (typeof o.init_process_start !== 'number' || o.init_process_start === t);
   }
-  const c: ContainerInfo = { id, name: labels['io.kubernetes.container.name'] ?? id.slice(0, 12), runtime: 'runc', status: running ? 'running' : 'stopped', labels };
+  const c: ContainerInfo = {
+    id,
+    name: labels['io.kubernetes.container.name'] ?? id.slice(0, 12),
+    runtime: 'runc',
+    status: running ? 'running' : 'stopped',
+    labels,
+  };
   if (pid !== undefined && running) c.pid = pid;
   const nsPaths = (o.namespace_paths ?? {}) as J;
   const netPath = typeof nsPaths.NEWNET === 'string' && nsPaths.NEWNET ? nsPaths.NEWNET : undefined;

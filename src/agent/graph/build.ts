@@ -155,11 +155,14 @@ export function buildGraph(s: Snapshot): SubGraph {
     for (const i of ns.ifaces) {
       const id = ifaceId(ns, i.name);
       if (i.master && byName.has(i.master)) {
-        const kind = i.masterKind === 'bond' ? 'bond-member' : i.masterKind === 'bridge' ? 'bridge-port' : `${i.masterKind ?? 'master'}-port`;
+        const kind =
+          i.masterKind === 'bond' ? 'bond-member' : i.masterKind === 'bridge' ? 'bridge-port' : `${i.masterKind ?? 'master'}-port`;
         addE(edge(ifaceId(ns, i.master), id, 'layer2', { Type: kind }));
       }
       if (i.linkNetnsId === undefined) {
-        const lower = (i.link ? byName.get(i.link) : undefined) ?? (i.linkIndex !== undefined && i.linkIndex !== i.index ? byIndex.get(i.linkIndex) : undefined);
+        const lower =
+          (i.link ? byName.get(i.link) : undefined) ??
+          (i.linkIndex !== undefined && i.linkIndex !== i.index ? byIndex.get(i.linkIndex) : undefined);
         if (!lower || lower.name === i.name) continue;
         if (i.type === 'veth') addE(l2(id, ifaceId(ns, lower.name), 'veth'));
         else if (i.type === 'vlan' || i.type === 'macvlan' || i.type === 'macvtap' || i.type === 'ipvlan')
@@ -173,7 +176,9 @@ export function buildGraph(s: Snapshot): SubGraph {
       const candidates = key !== undefined ? s.namespaces.filter((n) => n.ref.key === key) : s.namespaces.filter((n) => n !== ns);
       const hits: [NsSnapshot, Iface][] = [];
       for (const other of candidates) {
-        const p = other.ifaces.find((x) => x.index === i.linkIndex && x.type === 'veth' && (x.linkIndex === undefined || x.linkIndex === i.index));
+        const p = other.ifaces.find(
+          (x) => x.index === i.linkIndex && x.type === 'veth' && (x.linkIndex === undefined || x.linkIndex === i.index),
+        );
         if (p) hits.push([other, p]);
       }
       if (hits.length === 1) addE(l2(id, ifaceId(hits[0]![0], hits[0]![1].name), 'veth'));

@@ -65,7 +65,7 @@ export function parseHexEndpoint(s: string): { address: string; port: number } |
 function compressV6(g: string[]): string {
   let best = -1;
   let bestLen = 0;
-  for (let i = 0; i < g.length; ) {
+  for (let i = 0; i < g.length;) {
     if (g[i] !== '0') {
       i++;
       continue;
