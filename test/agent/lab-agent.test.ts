@@ -146,7 +146,7 @@ describe.skipIf(skip !== null)(`host agents in the lab${skip ? ` (skipped: ${ski
     // then fold those into their own nodes (one host node, not two).
     const until2 = Date.now() + 60_000;
     for (;;) {
-      const g = await graph().catch(() => ({ Nodes: [], Edges: [] }) as G);
+      const g = await graph().catch(() => ({ Nodes: [], Edges: [] }));
       if (HOSTS.every((h) => hostsNamed(g, h).some((n) => n.Origin === 'stitch'))) break;
       if (Date.now() > until2) throw new Error('the switches never reported the hosts as LLDP neighbours');
       await new Promise((r) => setTimeout(r, 500));

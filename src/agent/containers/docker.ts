@@ -89,7 +89,7 @@ export class DockerSource {
   async list(): Promise<ContainerInfo[]> {
     if (!this.present()) return [];
     try {
-      const list = (await engineGet(this.socketPath, '/containers/json?all=1')) as unknown;
+      const list = await engineGet(this.socketPath, '/containers/json?all=1');
       if (!Array.isArray(list)) return [];
       const out: ContainerInfo[] = [];
       for (const s of list as J[]) {

@@ -53,8 +53,8 @@ export class NsWatch {
     const { cmd, args } = ipIn(this.ns);
     const c = spawn(cmd, [...args, 'monitor', 'link', 'address'], { stdio: ['ignore', 'pipe', 'pipe'] });
     this.monitor = c;
-    c.stdout!.on('data', () => this.changed());
-    c.stderr!.on('data', () => {});
+    c.stdout.on('data', () => this.changed());
+    c.stderr.on('data', () => {});
     c.on('error', (e) => this.log.warn({ err: e.message, ns: this.ns.key }, 'ip monitor failed'));
     c.on('exit', () => {
       if (this.monitor === c) this.monitor = undefined;
