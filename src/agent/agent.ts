@@ -14,7 +14,7 @@ import { AgentConnection } from './connection/client.ts';
 import { DockerSource } from './containers/docker.ts';
 import { listRunc } from './containers/runc.ts';
 import type { ContainerInfo } from './containers/types.ts';
-import { readNetnsSockets, socketOwners, withOwners } from './sockets/proc-sockets.ts';
+import { SocketOwnerCache, readNetnsSockets, withOwners } from './sockets/proc-sockets.ts';
 import { readLldp, type LldpChassis, type LldpNeighbourInfo } from './lldp/lldpcli.ts';
 import { OvsdbRelay } from './ovsdb/relay.ts';
 
@@ -53,6 +53,7 @@ export class Agent {
   private dirWatch: FSWatcher | undefined;
   private docker: DockerSource | undefined;
   private stopped = false;
+  private readonly owners = new SocketOwnerCache();
   readonly stats = { rebuilds: 0, events: 0, dumpErrors: 0, skippedRecords: 0 };
 
   constructor(private readonly opts: AgentOptions) {
@@ -227,21 +228,20 @@ export class Agent {
     );
   }
 
-  private async readSockets(): Promise<void> {
-    if (!this.cfg.sockets.enabled) return;
-    const per = await Promise.all(
-      [...this.watches.values()].map(async (w) => {
-        const pid = w.anchorPid();
-        return [w.ns.key, pid === undefined ? [] : await readNetnsSockets(w.ns.kind === 'root' ? 'self' : pid)] as const;
-      }),
-    );
+  private readSockets(): Promise<void> {
+    if (!this.cfg.sockets.enabled) return Promise.resolve();
+    const per = [...this.watches.values()].map((w) => {
+      const pid = w.anchorPid();
+      return [w.ns.key, pid === undefined ? [] : readNetnsSockets(w.ns.kind === 'root' ? 'self' : pid)] as const;
+    });
     const inodes = new Set<number>();
     for (const [, list] of per) for (const s of list) if (s.inode) inodes.add(s.inode);
-    const owners = await socketOwners(inodes);
+    const owners = this.owners.resolve(inodes);
     for (const [key, list] of per) {
       const snap = this.ns.get(key);
       if (snap) snap.sockets = withOwners(list, owners, this.cfg.sockets.max);
     }
+    return Promise.resolve();
   }
 
   private async readContainers(): Promise<void> {

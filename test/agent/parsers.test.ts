@@ -125,9 +125,9 @@ describe('/proc sockets', () => {
     const client = connect(port, '127.0.0.1');
     await new Promise((r) => client.once('connect', r));
     try {
-      const raw = await readNetnsSockets('self');
+      const raw = readNetnsSockets('self');
       const mine = raw.filter((s) => s.local.port === port || s.remote.port === port);
-      const owners = await socketOwners(new Set(mine.map((s) => s.inode)));
+      const owners = socketOwners(new Set(mine.map((s) => s.inode)));
       const list = withOwners(mine, owners, 100).filter((s) => s.Pid === process.pid);
       expect(list.map((s) => s.State).sort()).toEqual(['ESTABLISHED', 'ESTABLISHED', 'LISTEN']);
       expect(list[0]).toMatchObject({ Process: process.execPath, Name: readFileSync('/proc/self/comm', 'utf8').trim(), Protocol: 'TCP' });

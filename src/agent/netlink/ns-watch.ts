@@ -2,7 +2,7 @@
 // this netns" (debounced), and which doubles as an anchor inside the netns — /proc/<its pid>/net/*
 // are that netns's counters and sockets, so neither needs a process spawned per read.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import type { Logger } from '../../util/log.ts';
 import { parseBatch, parseNetDev, type IfaceCounters, type NsDump } from './ip-json.ts';
 import { ipIn, type NsRef } from './namespaces.ts';
@@ -77,13 +77,14 @@ export class NsWatch {
     return this.monitor?.pid ?? this.ns.pid;
   }
 
-  async counters(): Promise<Map<string, IfaceCounters>> {
+  counters(): Promise<Map<string, IfaceCounters>> {
     const pid = this.anchorPid();
-    if (pid === undefined) return new Map();
+    if (pid === undefined) return Promise.resolve(new Map());
     try {
-      return parseNetDev(await readFile(`/proc/${pid}/net/dev`, 'utf8'));
+      // Sync: one small /proc file, cheaper than a thread-pool round trip.
+      return Promise.resolve(parseNetDev(readFileSync(`/proc/${pid}/net/dev`, 'utf8')));
     } catch {
-      return new Map();
+      return Promise.resolve(new Map());
     }
   }
 

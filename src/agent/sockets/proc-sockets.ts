@@ -2,7 +2,7 @@
 // sockets of the netns <pid> lives in; /proc/*/fd links (`socket:[inode]`) name their processes.
 // Records take Skydive's socket-info shape (Process, Pid, Name, Local/Remote Address/Port,
 // Protocol, State) so scripts written against Skydive's `Sockets` metadata read them unchanged.
-import { readdir, readFile, readlink } from 'node:fs/promises';
+import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 
 export interface SocketInfo {
   Process: string;
@@ -99,7 +99,9 @@ export function parseProcNet(text: string, protocol: 'TCP' | 'UDP'): RawSocket[]
 }
 
 /** Every socket of the netns that `pid` is in ('self' for the agent's own). */
-export async function readNetnsSockets(pid: number | 'self'): Promise<RawSocket[]> {
+// Synchronous on purpose: a few small /proc reads cost microseconds each, far less than a promise
+// and a thread-pool round trip per file (measured by bench/agent.bench.ts).
+export function readNetnsSockets(pid: number | 'self'): RawSocket[] {
   const out: RawSocket[] = [];
   for (const [file, proto] of [
     ['tcp', 'TCP'],
@@ -108,7 +110,7 @@ export async function readNetnsSockets(pid: number | 'self'): Promise<RawSocket[
     ['udp6', 'UDP'],
   ] as const) {
     try {
-      out.push(...parseProcNet(await readFile(`/proc/${pid}/net/${file}`, 'utf8'), proto));
+      out.push(...parseProcNet(readFileSync(`/proc/${pid}/net/${file}`, 'utf8'), proto));
     } catch {
       // IPv6 off, or the process is gone
     }
@@ -123,13 +125,13 @@ export interface ProcInfo {
 }
 
 /** socket inode → the process holding it (lowest PID when shared), for the inodes asked about. */
-export async function socketOwners(want: Set<number>, proc = '/proc'): Promise<Map<number, ProcInfo>> {
+export function socketOwners(want: Set<number>, proc = '/proc'): Map<number, ProcInfo> {
   const owners = new Map<number, ProcInfo>();
   if (want.size === 0) return owners;
   const info = new Map<number, ProcInfo>();
   let pids: string[];
   try {
-    pids = await readdir(proc);
+    pids = readdirSync(proc);
   } catch {
     return owners;
   }
@@ -138,14 +140,14 @@ export async function socketOwners(want: Set<number>, proc = '/proc'): Promise<M
     const pid = Number(p);
     let fds: string[];
     try {
-      fds = await readdir(`${proc}/${p}/fd`);
+      fds = readdirSync(`${proc}/${p}/fd`);
     } catch {
       continue;
     }
     for (const fd of fds) {
       let l: string;
       try {
-        l = await readlink(`${proc}/${p}/fd/${fd}`);
+        l = readlinkSync(`${proc}/${p}/fd/${fd}`);
       } catch {
         continue;
       }
@@ -158,12 +160,12 @@ export async function socketOwners(want: Set<number>, proc = '/proc'): Promise<M
       if (!pi) {
         pi = { pid, name: '', exe: '' };
         try {
-          pi.name = (await readFile(`${proc}/${p}/comm`, 'utf8')).trim();
+          pi.name = readFileSync(`${proc}/${p}/comm`, 'utf8').trim();
         } catch {
           // exited
         }
         try {
-          pi.exe = await readlink(`${proc}/${p}/exe`);
+          pi.exe = readlinkSync(`${proc}/${p}/exe`);
         } catch {
           pi.exe = pi.name;
         }
@@ -175,12 +177,42 @@ export async function socketOwners(want: Set<number>, proc = '/proc'): Promise<M
   return owners;
 }
 
+/**
+ * Socket owners, remembered: the walk over every process's fds runs only when a socket appears
+ * whose owner is not known yet (or a known owner has exited). An idle host costs no walk at all.
+ */
+export class SocketOwnerCache {
+  private known = new Map<number, ProcInfo>();
+  walks = 0;
+
+  resolve(want: Set<number>, proc = '/proc'): Map<number, ProcInfo> {
+    let complete = true;
+    for (const i of want) {
+      const o = this.known.get(i);
+      if (!o || !existsSync(`${proc}/${o.pid}`)) {
+        complete = false;
+        break;
+      }
+    }
+    if (!complete) {
+      this.walks++;
+      const found = socketOwners(want, proc);
+      // Sockets no process holds (TIME_WAIT) stay unknown; they would trigger a walk each round.
+      for (const i of want) if (!found.has(i)) found.set(i, { pid: 0, name: '', exe: '' });
+      this.known = found;
+    } else if (this.known.size > want.size * 2) {
+      this.known = new Map([...want].map((i) => [i, this.known.get(i)!]));
+    }
+    return this.known;
+  }
+}
+
 /** Sockets with their processes; sockets no process holds (TIME_WAIT, kernel) are left out. */
 export function withOwners(raw: RawSocket[], owners: Map<number, ProcInfo>, max: number): SocketInfo[] {
   const out: SocketInfo[] = [];
   for (const s of raw) {
     const o = owners.get(s.inode);
-    if (!o || s.inode === 0) continue;
+    if (!o || o.pid === 0 || s.inode === 0) continue;
     out.push({
       Process: o.exe,
       Name: o.name,
