@@ -7,6 +7,7 @@ type Runner = (args: string[]) => Promise<number>;
 
 const commands: Record<string, { help: string; load: () => Promise<{ run: Runner }> }> = {
   collector: { help: 'run the collector (API/UI, flow listeners, SNMP, stitching)', load: () => import('./cli/collector.ts') },
+  agent: { help: 'run the host agent: report this host to a collector over /ws/agent', load: () => import('./agent/cli.ts') },
   query: { help: 'run a Gremlin query against a collector or a data dir', load: () => import('./cli/query.ts') },
   decode: { help: 'decode sFlow/NetFlow/IPFIX/LLDP/CDP from a pcap or raw file to JSON lines', load: () => import('./cli/decode.ts') },
   'snmp-sim': { help: 'serve SNMP walk files as simulated devices', load: () => import('./collectors/snmp/sim/cli.ts') },

@@ -17,9 +17,9 @@ import { Auth } from './api/auth.ts';
 import { createApp } from './api/app.ts';
 import { startApiServer, type ApiServer } from './api/server.ts';
 import { makeFilterCompiler } from './api/ws/compile-filter.ts';
-import { give, type ComponentContext, type ComponentSpec } from './component/contract.ts';
+import { give, type ComponentContext, type ComponentSpec, type Provision } from './component/contract.ts';
 import { ComponentSet, type LifecycleHooks } from './component/lifecycle.ts';
-import { DEVICE_ADMIN, FLOWS_READER, GRAPH_STORE, UI_FILES } from './component/provisions.ts';
+import { AGENT_HUB, DEVICE_ADMIN, FLOWS_READER, GRAPH_STORE, UI_FILES } from './component/provisions.ts';
 
 export interface CollectorOptions {
   config: CanopyConfig;
@@ -45,6 +45,11 @@ export class Collector {
   constructor(private readonly opts: CollectorOptions) {
     this.config = opts.config;
     this.registry = opts.registry ?? createRegistry();
+  }
+
+  /** What a running component provides (tests reach the agent hub this way). */
+  provided<T>(p: Provision<T>): T | undefined {
+    return this.components?.find(p);
   }
 
   get apiAddresses(): string[] {
@@ -121,6 +126,7 @@ export class Collector {
       log: log.child({ component: 'ws' }),
       registry: this.registry,
       compileFilter: makeFilterCompiler(this.store, limits),
+      agents: components.find(AGENT_HUB),
     });
     log.info({ api: this.api.addresses, dataDir: config.storage.dataDir, auth: auth.enabled }, 'collector listening');
 

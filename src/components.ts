@@ -10,6 +10,7 @@ import { createNetflowComponent } from './collectors/netflow/component.ts';
 import { snmpComponent } from './collectors/snmp/component.ts';
 import { uiComponent } from './ui/component.ts';
 import { Stitcher } from './topology/stitch/stitcher.ts';
+import { agentsComponent } from './api/ws/agents-component.ts';
 
 /** One flow table, store and attribution shared by sFlow, NetFlow and IPFIX; flows for readers. */
 export const flowsComponent: ComponentSpec = {
@@ -81,5 +82,5 @@ export const stitchComponent: ComponentSpec = {
 };
 
 export function defaultComponents(): ComponentSpec[] {
-  return [flowsComponent, sflowComponent, netflowComponent, stitchComponent, snmpComponent, uiComponent()];
+  return [flowsComponent, sflowComponent, netflowComponent, stitchComponent, snmpComponent, agentsComponent, uiComponent()];
 }

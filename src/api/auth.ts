@@ -12,6 +12,8 @@ export interface Principal {
   name: string;
   role: Role;
   kind: 'anonymous' | 'user' | 'token' | 'agent';
+  /** Agent tokens: the one host this token may publish as (docs/architecture.md#agent). */
+  host?: string;
 }
 
 export class AuthConfigError extends Error {}
@@ -34,7 +36,7 @@ export class Auth {
   readonly enabled: boolean;
   private readonly users: { name: string; hash?: string; password?: string; role: Role }[];
   private readonly tokens: { token: string; role: Role }[];
-  private readonly agentTokens: string[];
+  private readonly agentTokens: { token: string; host?: string | undefined }[];
   private readonly sessions = new Map<string, { principal: Principal; expires: number }>();
   private readonly sessionTtlMs: number;
 
@@ -45,7 +47,9 @@ export class Auth {
     this.sessionTtlMs = cfg.auth.sessionTtl * 1000;
     const loopbackOnly = listenList(cfg.api.listen).every((l) => isLoopback(parseListen(l).host));
     const hasCredentials = this.users.length + this.tokens.length + this.agentTokens.length > 0;
-    if (!loopbackOnly && this.users.length + this.tokens.length === 0) {
+    // Agent tokens count (docs/architecture.md#http-api): with only them, auth is on and nothing but
+    // /ws/agent accepts any credential, so exposing the API for agents opens nothing else.
+    if (!loopbackOnly && !hasCredentials) {
       throw new AuthConfigError(
         `api.listen ${JSON.stringify(cfg.api.listen)} is not loopback-only and no auth.users or auth.tokens are configured: ` +
           'add a user (auth.users: [{name, passwordHash, role: admin}]) or listen on 127.0.0.1',
@@ -84,7 +88,8 @@ export class Auth {
     }
     const t = this.tokens.find((x) => safeEqual(x.token, token));
     if (t) return { name: 'token', role: t.role, kind: 'token' };
-    if (allowAgent && this.agentTokens.some((x) => safeEqual(x, token))) return { name: 'agent', role: 'admin', kind: 'agent' };
+    const a = allowAgent ? this.agentTokens.find((x) => safeEqual(x.token, token)) : undefined;
+    if (a) return { name: a.host ? `agent.${a.host}` : 'agent', role: 'admin', kind: 'agent', ...(a.host ? { host: a.host } : {}) };
     return undefined;
   }
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { listenSchema, section } from '../config/common.ts';
+import { durationSeconds, listenSchema, section } from '../config/common.ts';
 
 export const apiSection = section({
   listen: listenSchema
@@ -55,6 +55,25 @@ export const authSection = section({
   'Who may use the API. With no users, tokens or agent tokens the API is open (every caller is admin) and `api.listen` must be loopback only; with any of them every request must authenticate.',
 );
 
+const agentToken = z.union([
+  z
+    .object({
+      token: z.string().min(8).describe('Sent by the agent as `Authorization: Bearer <token>`.'),
+      host: z.string().min(1).describe('The only host this token may publish as (its `X-Host-ID`; the origin is `agent.<host>`).'),
+    })
+    .strict(),
+  // Older configs listed bare tokens: accepted, bound to no host (the agent's X-Host-ID names it).
+  z
+    .string()
+    .min(8)
+    .transform((token) => ({ token, host: undefined as string | undefined })),
+]);
+
 export const agentsSection = section({
-  tokens: z.array(z.string().min(8)).default([]).describe('Tokens agents present on `/ws/publisher`.'),
-}).describe('Host agents that publish into the graph over the WebSocket publisher.');
+  tokens: z
+    .array(agentToken)
+    .default([])
+    .describe('Agent tokens, each bound to one host: `[{token, host}]`. A bare string is a token bound to no host (not recommended).'),
+  downAfter: durationSeconds.default(60).describe('A host whose agent has been gone this long is marked `State=DOWN` (never deleted).'),
+  pingInterval: durationSeconds.default(10).describe('The collector pings each agent this often; two missed pongs drop the connection.'),
+}).describe('Host agents (`canopy agent`) that publish their host over `/ws/agent`; see docs/architecture.md#agent.');

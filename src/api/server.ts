@@ -14,6 +14,7 @@ import { Auth, cookieToken } from './auth.ts';
 import { Subscriber } from './ws/subscriber.ts';
 import { PUBLISHER_DROP_REASONS, Publisher } from './ws/publisher.ts';
 import type { FilterCompiler } from './ws/filter.ts';
+import type { AgentHub } from './ws/agents.ts';
 
 export interface ApiServerDeps {
   app: ApiApp;
@@ -22,6 +23,8 @@ export interface ApiServerDeps {
   log: Logger;
   registry: Registry;
   compileFilter: FilterCompiler;
+  /** Host agents (liveness, DOWN, OVSDB relay); without it /ws/agent is a plain publisher. */
+  agents?: AgentHub | undefined;
 }
 
 export interface ApiServer {
@@ -60,7 +63,7 @@ export async function startApiServer(listen: string | string[], deps: ApiServerD
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const endpoint = url.pathname.replace(/\/+$/, '');
-    if (!['/ws/subscriber', '/ws/publisher', '/ws/agent'].includes(endpoint))
+    if (!['/ws/subscriber', '/ws/publisher', '/ws/agent', '/ws/agent/ovsdb'].includes(endpoint))
       return reject(socket, 404, 'Not Found', `no WebSocket at ${url.pathname}`);
     const kind = endpoint === '/ws/subscriber' ? 'subscriber' : 'publisher';
     const principal = auth.authenticate(
@@ -70,7 +73,7 @@ export async function startApiServer(listen: string | string[], deps: ApiServerD
         xAuthToken: typeof req.headers['x-auth-token'] === 'string' ? req.headers['x-auth-token'] : undefined,
         queryToken: url.searchParams.get('x-auth-token') ?? undefined,
       },
-      { allowAgentToken: endpoint === '/ws/agent' },
+      { allowAgentToken: endpoint.startsWith('/ws/agent') },
     );
     if (!principal) return reject(socket, 401, 'Unauthorized', 'missing or bad credentials');
     if (kind === 'publisher' && principal.role !== 'admin')
@@ -80,7 +83,23 @@ export async function startApiServer(listen: string | string[], deps: ApiServerD
     if (clientType === undefined) return reject(socket, 400, 'Bad Request', 'X-Client-Type is required');
     const protocol = param(req, url, 'x-client-protocol') ?? 'json';
     if (protocol !== 'json') return reject(socket, 400, 'Bad Request', `X-Client-Protocol ${protocol} is not supported (json only)`);
-    const hostId = param(req, url, 'x-host-id') ?? `${clientType}-${req.socket.remoteAddress}:${req.socket.remotePort}`;
+    let hostId = param(req, url, 'x-host-id') ?? `${clientType}-${req.socket.remoteAddress}:${req.socket.remotePort}`;
+    // An agent token is bound to one host: the origin comes from the token, never from the header.
+    if (endpoint.startsWith('/ws/agent') && principal.kind === 'agent' && principal.host) {
+      if (param(req, url, 'x-host-id') !== undefined && hostId !== principal.host)
+        return reject(socket, 403, 'Forbidden', `this agent token is bound to host ${principal.host}, not ${hostId}`);
+      hostId = principal.host;
+    }
+    if (endpoint === '/ws/agent/ovsdb') {
+      const session = url.searchParams.get('session') ?? '';
+      if (!deps.agents?.hasRelay(session)) return reject(socket, 404, 'Not Found', 'no OVSDB relay was requested with this session');
+      wss.handleUpgrade(req, socket, head, (ws) => {
+        sockets.add(ws);
+        ws.on('close', () => sockets.delete(ws));
+        if (!deps.agents?.acceptRelay(ws, hostId, session)) ws.close(4403, 'relay session belongs to another host');
+      });
+      return;
+    }
     const ids = connected.get(kind)!;
     if (ids.has(hostId)) return reject(socket, 409, 'Conflict', `a client with host ID ${hostId} is already connected`);
     const filterText = kind === 'subscriber' ? param(req, url, 'x-gremlin-filter') : undefined;
@@ -108,9 +127,12 @@ export async function startApiServer(listen: string | string[], deps: ApiServerD
         new Subscriber(ws, store, deps.compileFilter, filterText, child);
         ws.on('close', done);
       } else {
-        const origin = endpoint === '/ws/agent' ? `agent.${hostId}` : `publisher.${hostId}`;
+        const agent = endpoint === '/ws/agent';
+        const origin = agent ? `agent.${hostId}` : `publisher.${hostId}`;
         const policy = param(req, url, 'x-persistence-policy') ?? 'Persistent';
-        new Publisher(ws, store, { origin, host: hostId, deleteOnDisconnect: policy === 'DeleteOnDisconnect', invalid }, child, done);
+        const opts = { origin, host: hostId, deleteOnDisconnect: policy === 'DeleteOnDisconnect', invalid, errorFrames: agent };
+        new Publisher(ws, store, opts, child, done);
+        if (agent) deps.agents?.attach(ws, hostId, req.socket.remoteAddress);
       }
       child.info('WebSocket client connected');
     });

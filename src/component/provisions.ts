@@ -6,6 +6,7 @@ import type { FlowsReader } from '../collectors/flows/flows-reader.ts';
 import type { DeviceAdmin } from '../collectors/snmp/device-admin.ts';
 import type { StitchInput } from '../topology/stitch/types.ts';
 import type { UiFiles } from '../ui/files.ts';
+import type { AgentHub } from '../api/ws/agents.ts';
 import type { SqliteGraphStore } from '../topology/store/sqlite-store.ts';
 import { provision } from './contract.ts';
 
@@ -22,3 +23,5 @@ export const STITCH_INPUT = provision<StitchInput>('stitch-input');
 export const DEVICE_ADMIN = provision<DeviceAdmin>('device-admin');
 /** The wall display's static files (served at /). */
 export const UI_FILES = provision<UiFiles>('ui-files');
+/** Host agents connected to /ws/agent (liveness, host DOWN, the OVSDB relay). */
+export const AGENT_HUB = provision<AgentHub>('agent-hub');

@@ -7,6 +7,7 @@ import { ipfixSection, netflowSection } from '../collectors/netflow/config.ts';
 import { snmpSection } from '../collectors/snmp/config.ts';
 import { ovsdbSection } from '../ovs/config.ts';
 import { k8sSection } from '../collectors/k8s/config.ts';
+import { agentSection } from '../agent/config.ts';
 
 export const configSchema = z
   .object({
@@ -21,6 +22,7 @@ export const configSchema = z
     auth: authSection,
     topology: topologySection,
     agents: agentsSection,
+    agent: agentSection,
   })
   .strict();
 

@@ -35,7 +35,7 @@ describe('auth rules', () => {
       new Auth({ ...c, api: { ...c.api, listen: '0.0.0.0:8082' }, auth: { ...c.auth, tokens: [{ token: 'abcdefgh12', role: 'viewer' }] } })
         .enabled,
     ).toBe(true);
-    expect(new Auth({ ...c, agents: { tokens: ['abcdefgh12'] } }).enabled).toBe(true);
+    expect(new Auth({ ...c, agents: { ...c.agents, tokens: [{ token: 'abcdefgh12', host: 'h1' }] } }).enabled).toBe(true);
   });
 
   it('refuses anonymous requests with 401 problem+json, keeps /healthz open', async () => {

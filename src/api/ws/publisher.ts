@@ -24,6 +24,8 @@ export interface PublisherOptions {
   host: string;
   deleteOnDisconnect: boolean;
   invalid: Counter<'reason'>;
+  /** Answer an unusable message with an `Error` frame (agents; Skydive publishers never expect one). */
+  errorFrames?: boolean;
 }
 
 export class Publisher {
@@ -47,6 +49,8 @@ export class Publisher {
   private drop(reason: PublisherDropReason, detail: string): void {
     this.opts.invalid.inc({ reason });
     this.warn.warn(reason, { origin: this.opts.origin, detail }, 'publisher element dropped');
+    if (this.opts.errorFrames && (reason === 'bad_message' || reason === 'unknown_type') && this.ws.readyState === this.ws.OPEN)
+      this.ws.send(JSON.stringify(envelope('Error', { Reason: reason, Detail: detail }, { Status: 400 })));
   }
 
   private node(tx: GraphTx, obj: unknown): string | undefined {
@@ -126,6 +130,9 @@ export class Publisher {
             else tx.deleteEdge(id);
             break;
           }
+          // Relay control frames are the AgentHub's (./agents.ts).
+          case 'OvsdbRelayError':
+            break;
           default:
             this.drop('unknown_type', msg.Type);
         }
