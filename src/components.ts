@@ -9,6 +9,7 @@ import { createSflowComponent } from './collectors/sflow/component.ts';
 import { createNetflowComponent } from './collectors/netflow/component.ts';
 import { snmpComponent } from './collectors/snmp/component.ts';
 import { uiComponent } from './ui/component.ts';
+import { ovsdbComponent } from './ovs/component.ts';
 import { Stitcher } from './topology/stitch/stitcher.ts';
 
 /** One flow table, store and attribution shared by sFlow, NetFlow and IPFIX; flows for readers. */
@@ -81,5 +82,5 @@ export const stitchComponent: ComponentSpec = {
 };
 
 export function defaultComponents(): ComponentSpec[] {
-  return [flowsComponent, sflowComponent, netflowComponent, stitchComponent, snmpComponent, uiComponent()];
+  return [flowsComponent, sflowComponent, netflowComponent, stitchComponent, snmpComponent, ovsdbComponent, uiComponent()];
 }

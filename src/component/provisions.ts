@@ -6,6 +6,7 @@ import type { FlowsReader } from '../collectors/flows/flows-reader.ts';
 import type { DeviceAdmin } from '../collectors/snmp/device-admin.ts';
 import type { StitchInput } from '../topology/stitch/types.ts';
 import type { UiFiles } from '../ui/files.ts';
+import type { CaptureAdmin, CaptureReaders } from '../ovs/captures.ts';
 import type { SqliteGraphStore } from '../topology/store/sqlite-store.ts';
 import { provision } from './contract.ts';
 
@@ -22,3 +23,7 @@ export const STITCH_INPUT = provision<StitchInput>('stitch-input');
 export const DEVICE_ADMIN = provision<DeviceAdmin>('device-admin');
 /** The wall display's static files (served at /). */
 export const UI_FILES = provision<UiFiles>('ui-files');
+/** Captures (/api/capture): sFlow rows and mirrors configured through OVSDB. */
+export const CAPTURE_ADMIN = provision<CaptureAdmin>('capture-admin');
+/** Hosts where a port-mirror capture reader runs (a mirror capture needs one on the bridge's host). */
+export const CAPTURE_READERS = provision<CaptureReaders>('capture-readers');
