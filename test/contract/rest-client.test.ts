@@ -143,7 +143,21 @@ describe('nodes and edges (node_* / edge_* / lookup*)', () => {
   });
 });
 
+describe('captures (capture_create / capture_list / capture_delete)', () => {
+  it('capture_create answers 201 with UUID and GremlinQuery; capture_list is keyed by UUID; capture_delete removes it', async () => {
+    // The query selects nothing here: Skydive keeps such a capture (Count 0) until nodes match.
+    const created = (await replay('capture-create')) as { UUID: string; GremlinQuery: string; Count: number; SamplingRate: number };
+    expect(client.lastResponse().status).toBe(201);
+    expect(created).toMatchObject({ GremlinQuery: "G.V().Has('Name', 'eth0')", Count: 0, SamplingRate: 1, Name: 'c1' });
+    const list = (await replay('capture-list')) as Record<string, { UUID: string }>;
+    expect(Object.keys(list)).toEqual([created.UUID]);
+    expect(list[created.UUID]!.UUID).toBe(created.UUID);
+    await replay('capture-delete', { capture_id: created.UUID });
+    expect(client.lastResponse().status).toBe(200);
+    expect(await replay('capture-list')).toEqual({});
+  });
+});
+
 describe('not implemented yet', () => {
-  it.todo('capture_create / capture_list / capture_delete on /api/capture (recorded/capture-*.json): captures come with flows');
   it.todo('alert_create on /api/alert (recorded/alert-create.json): alerting is not part of DESIGN');
 });

@@ -44,6 +44,9 @@ describe.skipIf(skip)('ovsdb against a real Open vSwitch', () => {
   let collector: Collector;
   let dir: string;
   let api: string;
+  let config: ReturnType<typeof loadConfig>;
+  const newCollector = () =>
+    new Collector({ config, log: silentLogger(), registry: createRegistry(false), components: [flowsComponent, sflowComponent, ovsdbComponent] });
   const live = (type: string, name: string): GraphNode[] =>
     [...collector.store.allNodes()].filter((n) => n.Metadata.Type === type && n.Metadata.Name === name && n.DeletedAt === undefined);
   const one = (type: string, name: string) => {
@@ -72,7 +75,7 @@ describe.skipIf(skip)('ovsdb against a real Open vSwitch', () => {
     await ovs.vsctl('add-port', 'br1', 'vx1', '--', 'set', 'interface', 'vx1', 'type=vxlan', 'options:remote_ip=192.0.2.77', 'options:key=42');
     dir = mkdtempSync(join(tmpdir(), 'canopy-ovsdb-lab-'));
     const sflowPort = await freeUdpPort(ovs.rootIp);
-    const config = loadConfig({
+    config = loadConfig({
       env: {},
       overrides: {
         'api.listen': '127.0.0.1:0',
@@ -85,7 +88,7 @@ describe.skipIf(skip)('ovsdb against a real Open vSwitch', () => {
         'ovsdb.reconnectMax': 1,
       },
     });
-    collector = new Collector({ config, log: silentLogger(), registry: createRegistry(false), components: [flowsComponent, sflowComponent, ovsdbComponent] });
+    collector = newCollector();
     await collector.start();
     api = collector.apiAddresses[0]!;
     collector.store.write((tx) =>
@@ -214,5 +217,76 @@ describe.skipIf(skip)('ovsdb against a real Open vSwitch', () => {
     expect(del.status).toBe(200);
     expect(JSON.parse(await ovs.vsctl('--format=json', 'list', 'sflow')).data).toEqual([]);
     expect((await call('GET', `/api/capture/${id}`)).status).toBe(404);
+  });
+
+  it('a capture on an ovsport answers 409 when no capture reader runs on its host, and creates nothing', async () => {
+    const before = await ovs.vsctl('--format=json', '--columns=name', 'list', 'port');
+    const res = await call('POST', '/api/capture', { GremlinQuery: "G.V().Has('Type', 'ovsport', 'Name', 'patch-a')" });
+    expect(res.status).toBe(409);
+    expect(String(res.body!.detail)).toMatch(/capture reader/);
+    expect(await ovs.vsctl('--format=json', '--columns=name', 'list', 'port')).toBe(before);
+    expect(JSON.parse(await ovs.vsctl('--format=json', 'list', 'mirror')).data).toEqual([]);
+    expect((await call('GET', '/api/captures')).body).toEqual({});
+  });
+
+  it('deleting a capture after a collector restart removes the sFlow row it created', async () => {
+    const res = await call('POST', '/api/captures', { GremlinQuery: "G.V().Has('Type', 'ovsbridge', 'Name', 'br1')", SamplingRate: 64 });
+    expect(res.status).toBe(201);
+    const id = res.body!.UUID as string;
+    await until('br1 SFlow in the graph', 3000, () => one('ovsbridge', 'br1')?.Metadata.SFlow);
+    expect(JSON.parse(await ovs.vsctl('--format=json', 'list', 'sflow')).data).toHaveLength(1);
+    // An operator's own sFlow on br0 is not ours to touch.
+    await ovs.vsctl('--', '--id=@s', 'create', 'sflow', 'targets="192.0.2.1:6343"', 'sampling=100', '--', 'set', 'bridge', 'br0', 'sflow=@s');
+    await collector.stop();
+    // A fresh sFlow port: this test is about the OVSDB side.
+    config = { ...config, sflow: { ...config.sflow, listen: `${ovs.rootIp}:${await freeUdpPort(ovs.rootIp)}` } };
+    collector = newCollector();
+    await collector.start();
+    api = collector.apiAddresses[0]!;
+    expect(Object.keys((await call('GET', '/api/capture')).body!)).toEqual([id]);
+    await until('OVSDB connected again', 10_000, () => (collector.status().components as { ovsdb: { endpoints: Record<string, { synced: boolean }> } }).ovsdb.endpoints[ovs.tcp]?.synced);
+    const del = await call('DELETE', `/api/capture/${id}`);
+    expect(del.status).toBe(200);
+    const rows = JSON.parse(await ovs.vsctl('--format=json', '--columns=targets', 'list', 'sflow')).data as unknown[];
+    expect(JSON.stringify(rows)).toContain('192.0.2.1:6343');
+    expect(rows).toHaveLength(1);
+    expect(await ovs.vsctl('get', 'bridge', 'br1', 'sflow')).toBe('[]\n');
+  });
+
+  it('a mirror on a port: an internal output port cnp-mir-<id> and a Mirror; removal takes exactly those away', async () => {
+    const { OvsEndpoint } = await import('../../src/ovs/ovs-endpoint.ts');
+    const { ovsdbMetrics } = await import('../../src/ovs/metrics.ts');
+    const { openSqliteStorage } = await import('../../src/topology/store/sqlite-storage.ts');
+    const { mirrorPortName } = await import('../../src/ovs/captures.ts');
+    const sdir = mkdtempSync(join(tmpdir(), 'canopy-ovsdb-mirror-'));
+    const storage = openSqliteStorage({ path: join(sdir, 'canopy.db') });
+    const ep = new OvsEndpoint(ovs.tcp, config.ovsdb, storage.graph, ovsdbMetrics(createRegistry(false), []), silentLogger(), undefined);
+    try {
+      ep.start();
+      await until('mirror endpoint synced', 10_000, () => ep.connected());
+      const ports = () => ovs.vsctl('list-ports', 'br0');
+      const before = await ports();
+      const br0 = one('ovsbridge', 'br0')!;
+      const src = one('ovsport', 'patch-a')!;
+      const name = mirrorPortName('0123abcd-0000-4000-8000-000000000000');
+      expect(name).toBe('cnp-mir-0123abc');
+      const m = await ep.addMirror(String(br0.Metadata.UUID), String(src.Metadata.UUID), name, 'cap-test');
+      expect(await ports()).toBe(before.trimEnd() ? `${[...before.trim().split('\n'), name].sort().join('\n')}\n` : `${name}\n`);
+      expect(await ovs.vsctl('get', 'interface', name, 'type')).toBe('internal\n');
+      const mirror = JSON.parse(await ovs.vsctl('--format=json', '--columns=_uuid,name,output_port,select_src_port', 'list', 'mirror')).data as unknown[][];
+      expect(mirror).toHaveLength(1);
+      expect(mirror[0]).toEqual([['uuid', m.mirrorUuid], name, ['uuid', m.portUuid], ['uuid', src.Metadata.UUID]]);
+      // The graph shows the mirroring edge from the source port to the new output port.
+      await until('mirroring edge', 3000, () =>
+        collector.store.edgesOf(src.ID, 'out').find((e) => e.Metadata.RelationType === 'mirroring' && e.Child === one('ovsport', name)?.ID),
+      );
+      await ep.removeMirror(String(br0.Metadata.UUID), m.mirrorUuid, m.portUuid);
+      expect(await ports()).toBe(before);
+      expect(JSON.parse(await ovs.vsctl('--format=json', 'list', 'mirror')).data).toEqual([]);
+    } finally {
+      ep.stop();
+      storage.close();
+      rmSync(sdir, { recursive: true, force: true });
+    }
   });
 });
