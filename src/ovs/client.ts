@@ -171,21 +171,22 @@ export class OvsdbClient {
   }
 
   private async monitor(rpc: RpcConnection, m: MonitorMethod, requests: Record<string, unknown>): Promise<void> {
+    // The snapshot is applied as the reply is dispatched: updates may follow in the same read.
     if (m === 'monitor_cond_since') {
-      const res = await rpc.request(m, [this.cfg.database, MONITOR_ID, requests, this.lastTxnId]);
-      if (!Array.isArray(res) || res.length !== 3 || typeof res[0] !== 'boolean' || typeof res[1] !== 'string')
-        throw new ProtocolError('monitor_cond_since: reply is not [found, last-txn-id, updates]');
-      const found = res[0];
-      this.lastTxnId = res[1];
-      // found: only what happened since our last transaction; otherwise a full snapshot.
-      this.applyUpdates2(res[2], !found);
+      await rpc.request(m, [this.cfg.database, MONITOR_ID, requests, this.lastTxnId], (res) => {
+        if (!Array.isArray(res) || res.length !== 3 || typeof res[0] !== 'boolean' || typeof res[1] !== 'string')
+          throw new ProtocolError('monitor_cond_since: reply is not [found, last-txn-id, updates]');
+        // found: only what happened since our last transaction; otherwise a full snapshot.
+        this.applyUpdates2(res[2], !res[0]);
+        this.lastTxnId = res[1];
+      });
       return;
     }
     if (m === 'monitor_cond') {
-      this.applyUpdates2(await rpc.request(m, [this.cfg.database, MONITOR_ID, requests]), true);
+      await rpc.request(m, [this.cfg.database, MONITOR_ID, requests], (res) => this.applyUpdates2(res, true));
       return;
     }
-    this.applyUpdates(await rpc.request(m, [this.cfg.database, MONITOR_ID, requests]), true);
+    await rpc.request(m, [this.cfg.database, MONITOR_ID, requests], (res) => this.applyUpdates(res, true));
   }
 
   private onNotification(method: string, params: unknown): void {

@@ -1,8 +1,8 @@
 // OVSDB values (RFC 7047 §5.1): atoms, sets and maps decoded strictly against the column types the
 // server's own schema gives (get_schema), so a value of the wrong shape is a protocol error, not a
-// silently odd node. Also the update2 "modify" diff rules (ovsdb-server(7) §4.1.14): a scalar
-// column carries its new value, a set the elements that changed side, a map the keys added,
-// removed (same value) or changed (new value).
+// silently odd node. Also the update2 "modify" diff rules (ovsdb-server(7) §4.1.14): a column of
+// at most one value carries its new value, a set the elements that changed side, a map the keys
+// added, removed (same value) or changed (new value).
 
 export type AtomType = 'integer' | 'real' | 'boolean' | 'string' | 'uuid';
 export type Atom = string | number | boolean;
@@ -151,7 +151,9 @@ export function defaultValue(t: ColumnType): Value {
 /** Applies one update2 modify diff for a column to its old value. */
 export function applyDiff(old: Value, diff: Value, t: ColumnType): Value {
   const kind = kindOf(t);
-  if (kind === 'scalar') return diff;
+  // "Single value" means at most one (ovsdb-server sends an optional column's new value, e.g.
+  // ["set", []] when Bridge.sflow is cleared — seen in fixtures/ovsdb/monitor_cond.jsonl).
+  if (kind === 'scalar' || (kind === 'set' && t.max === 1)) return diff;
   if (kind === 'set') {
     const next = new Set(old as Atom[]);
     for (const a of diff as Atom[]) {

@@ -37,10 +37,13 @@ export class JsonStream {
     private readonly maxDepth = 64,
   ) {}
 
-  /** Feeds bytes; returns the values of the messages completed by them. Throws FramingError (then stays failed). */
+  /**
+   * Feeds bytes; returns the values of the messages completed by them. At a framing error the
+   * messages before it are still returned and `error` is set; the stream then takes nothing more.
+   */
   push(chunk: Buffer): unknown[] {
-    if (this.failed) throw this.failed;
     const out: unknown[] = [];
+    if (this.failed) return out;
     let start = 0;
     for (let i = 0; i < chunk.length; i++) {
       const b = chunk[i]!;
@@ -49,7 +52,7 @@ export class JsonStream {
           start = i + 1;
           continue;
         }
-        if (b !== OPEN_BRACE) return this.fail(new FramingError('not_object', `byte 0x${b.toString(16)} where a JSON object should start`));
+        if (b !== OPEN_BRACE) return this.fail(out, new FramingError('not_object', `byte 0x${b.toString(16)} where a JSON object should start`));
         start = i;
         this.depth = 1;
         this.size = 0;
@@ -63,15 +66,19 @@ export class JsonStream {
       }
       if (b === QUOTE) this.inString = true;
       else if (b === OPEN_BRACE || b === OPEN_BRACKET) {
-        if (++this.depth > this.maxDepth) return this.fail(new FramingError('too_deep', `nesting deeper than ${this.maxDepth}`));
+        if (++this.depth > this.maxDepth) return this.fail(out, new FramingError('too_deep', `nesting deeper than ${this.maxDepth}`));
       } else if (b === CLOSE_BRACE || b === CLOSE_BRACKET) {
         if (--this.depth === 0) {
           const piece = chunk.subarray(start, i + 1);
           const text = this.parts.length ? Buffer.concat([...this.parts, piece]) : piece;
           this.parts = [];
-          if (this.size + piece.length > this.maxBytes) return this.fail(this.oversized());
+          if (this.size + piece.length > this.maxBytes) return this.fail(out, this.oversized());
           this.size = 0;
-          out.push(this.parse(text));
+          try {
+            out.push(JSON.parse(text.toString('utf8')));
+          } catch (e) {
+            return this.fail(out, new FramingError('bad_json', (e as Error).message));
+          }
           start = i + 1;
         }
       }
@@ -79,7 +86,7 @@ export class JsonStream {
     if (this.depth > 0) {
       const rest = chunk.subarray(start);
       this.size += rest.length;
-      if (this.size > this.maxBytes) return this.fail(this.oversized());
+      if (this.size > this.maxBytes) return this.fail(out, this.oversized());
       // Copy: the socket may reuse its buffer.
       this.parts.push(Buffer.from(rest));
     }
@@ -95,17 +102,14 @@ export class JsonStream {
     return new FramingError('oversized', `message larger than ${this.maxBytes} bytes`);
   }
 
-  private parse(text: Buffer): unknown {
-    try {
-      return JSON.parse(text.toString('utf8'));
-    } catch (e) {
-      return this.fail(new FramingError('bad_json', (e as Error).message));
-    }
+  /** The framing error that stopped the stream, if any. */
+  get error(): FramingError | null {
+    return this.failed;
   }
 
-  private fail(e: FramingError): never {
+  private fail(out: unknown[], e: FramingError): unknown[] {
     this.failed = e;
     this.parts = [];
-    throw e;
+    return out;
   }
 }

@@ -3,7 +3,7 @@
 // stay silent to its probe). Anything that does not fit the protocol closes the connection with a
 // typed reason; the client above counts it and reconnects (docs/architecture.md#ovsdb).
 import type { Duplex } from 'node:stream';
-import { FramingError, JsonStream } from './json-stream.ts';
+import { JsonStream } from './json-stream.ts';
 import { ProtocolError } from './datum.ts';
 
 export interface RpcError {
@@ -33,6 +33,8 @@ export type CloseReason = 'oversized' | 'not_object' | 'too_deep' | 'bad_json' |
 
 interface Pending {
   method: string;
+  /** Runs on the reply before any later message is dispatched (a monitor's snapshot precedes its updates). */
+  handle?: (result: unknown) => void;
   resolve: (v: unknown) => void;
   reject: (e: Error) => void;
   timer: NodeJS.Timeout;
@@ -72,7 +74,7 @@ export class RpcConnection {
     return !this.closed;
   }
 
-  request(method: string, params: unknown): Promise<unknown> {
+  request(method: string, params: unknown, handle?: (result: unknown) => void): Promise<unknown> {
     if (this.closed) return Promise.reject(new ConnectionClosed('before the request'));
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
@@ -81,7 +83,7 @@ export class RpcConnection {
         reject(new Error(`${method}: no reply within ${this.opts.requestTimeoutMs} ms`));
         this.close('timeout', `${method} not answered`);
       }, this.opts.requestTimeoutMs);
-      this.pending.set(id, { method, resolve, reject, timer });
+      this.pending.set(id, { method, resolve, reject, timer, ...(handle ? { handle } : {}) });
       this.send({ method, params, id });
     });
   }
@@ -106,13 +108,7 @@ export class RpcConnection {
   private onData(b: Buffer): void {
     if (this.closed) return;
     this.lastReceived = Date.now();
-    let msgs: unknown[];
-    try {
-      msgs = this.framer.push(b);
-    } catch (e) {
-      if (e instanceof FramingError) return this.close(e.code, e.message);
-      throw e;
-    }
+    const msgs = this.framer.push(b);
     for (const m of msgs) {
       if (this.closed) return;
       try {
@@ -123,6 +119,8 @@ export class RpcConnection {
         return this.close('protocol', `handler failed: ${(e as Error).message}`);
       }
     }
+    const err = this.framer.error;
+    if (err) this.close(err.code, err.message);
   }
 
   private dispatch(m: unknown): void {
@@ -153,7 +151,18 @@ export class RpcConnection {
     this.pending.delete(m.id);
     clearTimeout(p.timer);
     if (m.error !== null) p.reject(new RpcCallError(p.method, m.error));
-    else p.resolve(m.result);
+    else {
+      // A handler's ProtocolError closes the connection (onData) and rejects the request there.
+      if (p.handle) {
+        try {
+          p.handle(m.result);
+        } catch (e) {
+          p.reject(e as Error);
+          throw e;
+        }
+      }
+      p.resolve(m.result);
+    }
   }
 
   /** Our liveness probe: the server answers echo like any request; a dead peer times out. */

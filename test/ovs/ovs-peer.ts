@@ -35,7 +35,7 @@ export function ovsMissing(): string | null {
   return null;
 }
 
-export async function startOvsPeer(opts: { systemId: string; hostname: string; vswitchd?: boolean }): Promise<OvsPeer> {
+export async function startOvsPeer(opts: { systemId: string; hostname: string; vswitchd?: boolean; clustered?: boolean }): Promise<OvsPeer> {
   const id = `${process.pid.toString(36)}${(seq++).toString(36)}`;
   const ns = `cnpovs-${id}`;
   const dir = mkdtempSync(join(tmpdir(), 'canopy-ovs-'));
@@ -122,7 +122,11 @@ export async function startOvsPeer(opts: { systemId: string; hostname: string; v
     await exec(ns, 'ip', ['addr', 'add', `${nsIp}/30`, 'dev', vn]);
     await exec(ns, 'ip', ['link', 'set', vn, 'up']);
     await exec(ns, 'ip', ['link', 'set', 'lo', 'up']);
-    await exec(null, 'ovsdb-tool', ['create', join(dir, 'conf.db'), '/usr/share/openvswitch/vswitch.ovsschema']);
+    // A one-server cluster keeps transaction history, so monitor_cond_since can resume (found=true);
+    // its raft port is on the namespace's own loopback.
+    if (opts.clustered)
+      await exec(null, 'ovsdb-tool', ['create-cluster', join(dir, 'conf.db'), '/usr/share/openvswitch/vswitch.ovsschema', 'tcp:127.0.0.1:6641']);
+    else await exec(null, 'ovsdb-tool', ['create', join(dir, 'conf.db'), '/usr/share/openvswitch/vswitch.ovsschema']);
     await startServer();
     await vsctl('--no-wait', 'init', '--', 'set', 'open_vswitch', '.', `external_ids:system-id=${opts.systemId}`, `external_ids:hostname=${opts.hostname}`);
     if (opts.vswitchd !== false) {
