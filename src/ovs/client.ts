@@ -6,12 +6,13 @@
 // snapshot, so rows deleted while we were away disappear and nothing doubles.
 import type { Socket } from 'node:net';
 import type { OvsdbConfig } from './config.ts';
-import { applyDiff, decodeRow, decodeValue, parseSchema, ProtocolError, type DbSchema, type Row, type TableSchema } from './datum.ts';
+import { parseSchema, ProtocolError } from './datum.ts';
 import { openSocket, type Endpoint } from './endpoint.ts';
+import { MONITOR_ID, Replica, type Tables } from './replica.ts';
 import { RpcCallError, RpcConnection, type CloseReason } from './rpc.ts';
 
 export type MonitorMethod = 'monitor_cond_since' | 'monitor_cond' | 'monitor';
-export type Tables = Map<string, Map<string, Row>>;
+export type { Tables } from './replica.ts';
 
 export interface ClientEvents {
   /** The replica changed; `resync` when it was replaced by a full snapshot. */
@@ -22,15 +23,11 @@ export interface ClientEvents {
   trace?: (dir: 'in' | 'out', msg: unknown) => void;
 }
 
-const ZERO_TXN = '00000000-0000-0000-0000-000000000000';
-const MONITOR_ID = 'canopy';
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 export class OvsdbClient {
-  readonly tables: Tables = new Map();
-  schema: DbSchema | null = null;
+  readonly replica: Replica;
   method: MonitorMethod | null = null;
-  lastTxnId = ZERO_TXN;
   connected = false;
   synced = false;
   /** Local address of the connection (what the server sees us as); undefined for unix:. */
@@ -40,7 +37,6 @@ export class OvsdbClient {
   private backoffMs: number;
   private retryTimer: NodeJS.Timeout | null = null;
   private probeTimer: NodeJS.Timeout | null = null;
-  private columns = new Map<string, string[]>();
   lastError: string | null = null;
   connects = 0;
 
@@ -52,6 +48,15 @@ export class OvsdbClient {
     private readonly events: ClientEvents,
   ) {
     this.backoffMs = cfg.reconnectMin * 1000;
+    this.replica = new Replica((resync) => events.onChange(resync));
+  }
+
+  get tables(): Tables {
+    return this.replica.tables;
+  }
+
+  get lastTxnId(): string {
+    return this.replica.lastTxnId;
   }
 
   start(): void {
@@ -143,17 +148,7 @@ export class OvsdbClient {
     const dbs = await rpc.request('list_dbs', []);
     if (!Array.isArray(dbs) || !dbs.every((d) => typeof d === 'string')) throw new ProtocolError('list_dbs: not a list of names');
     if (!dbs.includes(this.cfg.database)) throw new Error(`database ${this.cfg.database} not served (has ${dbs.join(', ')})`);
-    const schema = parseSchema(await rpc.request('get_schema', [this.cfg.database]));
-    this.schema = schema;
-    const requests: Record<string, { columns: string[] }> = {};
-    this.columns.clear();
-    for (const [t, cols] of Object.entries(this.wanted)) {
-      const ts = schema.tables.get(t);
-      if (!ts) continue;
-      const have = cols.filter((c) => ts.columns.has(c));
-      this.columns.set(t, have);
-      requests[t] = { columns: have };
-    }
+    const requests = this.replica.setSchema(parseSchema(await rpc.request('get_schema', [this.cfg.database])), this.wanted);
     // Prefer the newest monitor; an older server answers the unknown method with an error.
     const order: MonitorMethod[] = this.method ? [this.method, 'monitor_cond', 'monitor'] : ['monitor_cond_since', 'monitor_cond', 'monitor'];
     for (const m of [...new Set(order)]) {
@@ -173,109 +168,24 @@ export class OvsdbClient {
   private async monitor(rpc: RpcConnection, m: MonitorMethod, requests: Record<string, unknown>): Promise<void> {
     // The snapshot is applied as the reply is dispatched: updates may follow in the same read.
     if (m === 'monitor_cond_since') {
-      await rpc.request(m, [this.cfg.database, MONITOR_ID, requests, this.lastTxnId], (res) => {
+      await rpc.request(m, [this.cfg.database, MONITOR_ID, requests, this.replica.lastTxnId], (res) => {
         if (!Array.isArray(res) || res.length !== 3 || typeof res[0] !== 'boolean' || typeof res[1] !== 'string')
           throw new ProtocolError('monitor_cond_since: reply is not [found, last-txn-id, updates]');
         // found: only what happened since our last transaction; otherwise a full snapshot.
-        this.applyUpdates2(res[2], !res[0]);
-        this.lastTxnId = res[1];
+        this.replica.applyUpdates2(res[2], !res[0]);
+        this.replica.lastTxnId = res[1];
       });
       return;
     }
     if (m === 'monitor_cond') {
-      await rpc.request(m, [this.cfg.database, MONITOR_ID, requests], (res) => this.applyUpdates2(res, true));
+      await rpc.request(m, [this.cfg.database, MONITOR_ID, requests], (res) => this.replica.applyUpdates2(res, true));
       return;
     }
-    await rpc.request(m, [this.cfg.database, MONITOR_ID, requests], (res) => this.applyUpdates(res, true));
+    await rpc.request(m, [this.cfg.database, MONITOR_ID, requests], (res) => this.replica.applyUpdates(res, true));
   }
 
   private onNotification(method: string, params: unknown): void {
     this.events.onNotification?.(method);
-    if (!Array.isArray(params)) throw new ProtocolError(`${method}: params is not an array`);
-    if (method === 'update' || method === 'update2') {
-      if (params.length !== 2 || params[0] !== MONITOR_ID) throw new ProtocolError(`${method}: not for our monitor`);
-      if (method === 'update') this.applyUpdates(params[1], false);
-      else this.applyUpdates2(params[1], false);
-    } else if (method === 'update3') {
-      if (params.length !== 3 || params[0] !== MONITOR_ID || typeof params[1] !== 'string') throw new ProtocolError('update3: malformed params');
-      this.applyUpdates2(params[2], false);
-      this.lastTxnId = params[1];
-    }
-    // Other notifications (locked, stolen, monitor_canceled …) need nothing from a read-only replica.
-    else if (method === 'monitor_canceled') throw new ProtocolError('the server cancelled our monitor');
-  }
-
-  private tableOf(name: string): { schema: TableSchema; cols: string[] } {
-    const schema = this.schema?.tables.get(name);
-    const cols = this.columns.get(name);
-    if (!schema || !cols) throw new ProtocolError(`update for a table we did not monitor: ${name.slice(0, 40)}`);
-    return { schema, cols };
-  }
-
-  /** RFC 7047 table-updates: {table: {uuid: {old?, new?}}}; new carries every monitored column. */
-  private applyUpdates(v: unknown, replace: boolean): void {
-    if (!isObj(v)) throw new ProtocolError('table-updates is not an object');
-    const next = this.staged(v, replace);
-    for (const [t, rows] of Object.entries(v)) {
-      const { schema, cols } = this.tableOf(t);
-      if (!isObj(rows)) throw new ProtocolError(`${t}: not an object`);
-      const table = next.get(t)!;
-      for (const [uuid, u] of Object.entries(rows)) {
-        if (!isObj(u)) throw new ProtocolError(`${t}/${uuid}: row update is not an object`);
-        if (u.new === undefined || u.new === null) table.delete(uuid);
-        else table.set(uuid, decodeRow(u.new, schema, cols, `${t}/${uuid}`));
-      }
-    }
-    this.commit(next, replace);
-  }
-
-  /** update2 table-updates: {table: {uuid: {initial|insert|delete|modify}}}. */
-  private applyUpdates2(v: unknown, replace: boolean): void {
-    if (!isObj(v)) throw new ProtocolError('table-updates2 is not an object');
-    const next = this.staged(v, replace);
-    for (const [t, rows] of Object.entries(v)) {
-      const { schema, cols } = this.tableOf(t);
-      if (!isObj(rows)) throw new ProtocolError(`${t}: not an object`);
-      const table = next.get(t)!;
-      for (const [uuid, u] of Object.entries(rows)) {
-        const where = `${t}/${uuid}`;
-        if (!isObj(u)) throw new ProtocolError(`${where}: row update is not an object`);
-        const keys = Object.keys(u);
-        if (keys.length !== 1) throw new ProtocolError(`${where}: expected one of initial/insert/delete/modify`);
-        const k = keys[0]!;
-        if (k === 'initial' || k === 'insert') table.set(uuid, decodeRow(u[k], schema, cols, where));
-        else if (k === 'delete') table.delete(uuid);
-        else if (k === 'modify') {
-          const old = table.get(uuid);
-          if (!old) throw new ProtocolError(`${where}: modify of a row we do not have`);
-          const diff = u.modify;
-          if (!isObj(diff)) throw new ProtocolError(`${where}: modify is not an object`);
-          const row: Row = new Map(old);
-          for (const [c, d] of Object.entries(diff)) {
-            const ct = schema.columns.get(c);
-            if (!ct) throw new ProtocolError(`${where}: unknown column ${c.slice(0, 40)}`);
-            if (!row.has(c)) continue;
-            row.set(c, applyDiff(row.get(c)!, decodeValue(d, ct, `${where}.${c}`, true), ct));
-          }
-          table.set(uuid, row);
-        } else throw new ProtocolError(`${where}: unknown row update ${k.slice(0, 20)}`);
-      }
-    }
-    this.commit(next, replace);
-  }
-
-  /** Work on copies of the touched tables: a message that fails half-way changes nothing. */
-  private staged(v: Record<string, unknown>, replace: boolean): Tables {
-    const next: Tables = new Map();
-    if (replace) {
-      for (const t of this.columns.keys()) next.set(t, new Map());
-    } else for (const t of Object.keys(v)) next.set(t, new Map(this.tables.get(t) ?? []));
-    return next;
-  }
-
-  private commit(next: Tables, replace: boolean): void {
-    if (replace) this.tables.clear();
-    for (const [t, rows] of next) this.tables.set(t, rows);
-    this.events.onChange(replace);
+    this.replica.notification(method, params);
   }
 }
