@@ -49,9 +49,17 @@ async function run(emit: Emit): Promise<void> {
       if (performance.now() - t0 > 60_000) throw new Error(`only ${ports()} ports after 60 s`);
       await new Promise((r) => setTimeout(r, 5));
     }
-    emit({ bench: 'ovsdb.initial_sync_1000_ports', value: +((performance.now() - t0) / 1000).toFixed(3), unit: 's', ports: PORTS, goal: 2 });
+    emit({
+      bench: 'ovsdb.initial_sync_1000_ports',
+      value: +((performance.now() - t0) / 1000).toFixed(3),
+      unit: 's',
+      ports: PORTS,
+      goal: 2,
+    });
 
-    const ws = new WebSocket(`ws://${collector.apiAddresses[0]}/ws/subscriber`, { headers: { 'X-Client-Type': 'bench', 'X-Host-ID': 'bench-sub' } });
+    const ws = new WebSocket(`ws://${collector.apiAddresses[0]}/ws/subscriber`, {
+      headers: { 'X-Client-Type': 'bench', 'X-Host-ID': 'bench-sub' },
+    });
     await new Promise<void>((res, rej) => {
       ws.once('open', () => res());
       ws.once('error', rej);
@@ -84,7 +92,10 @@ async function run(emit: Emit): Promise<void> {
         JSON.stringify({
           id: i + 1,
           method: 'transact',
-          params: ['Open_vSwitch', { op: 'update', table: 'Port', where: [['name', '==', name]], row: { external_ids: ['map', [['bench', String(i)]]] } }],
+          params: [
+            'Open_vSwitch',
+            { op: 'update', table: 'Port', where: [['name', '==', name]], row: { external_ids: ['map', [['bench', String(i)]]] } },
+          ],
         }),
       );
       lat.push((await got) - t1);

@@ -54,7 +54,7 @@ export function mutateText(src: string, r: () => number): Buffer {
   if (!hits.length) return Buffer.from(src);
   const h = hits[Math.floor(r() * hits.length)]!;
   const repl = ['0', '"x"', 'true', '[]', '{}', '["uuid","x"]', '["set",[1]]', '["map",[[1]]]', 'null'][Math.floor(r() * 9)]!;
-  return Buffer.from(src.slice(0, h.index) + repl + src.slice(h.index! + h[0].length));
+  return Buffer.from(src.slice(0, h.index) + repl + src.slice(h.index + h[0].length));
 }
 
 /** Feeds bytes through a fresh connection whose replica holds a recorded snapshot; throws only on a crash. */

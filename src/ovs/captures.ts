@@ -20,7 +20,16 @@ export interface CaptureInput {
 
 export type Applied =
   | { kind: 'sflow'; endpoint: string; node: string; hostId: string; bridgeUuid: string; sflowUuid: string; agent?: string }
-  | { kind: 'mirror'; endpoint: string; node: string; hostId: string; bridgeUuid: string; mirrorUuid: string; portUuid: string; portName: string };
+  | {
+      kind: 'mirror';
+      endpoint: string;
+      node: string;
+      hostId: string;
+      bridgeUuid: string;
+      mirrorUuid: string;
+      portUuid: string;
+      portName: string;
+    };
 
 export interface Capture extends CaptureInput {
   UUID: string;
@@ -56,7 +65,13 @@ export interface CaptureTarget {
   /** Does this endpoint's graph own the node? */
   owns(nodeId: string): boolean;
   hostId(): string | undefined;
-  addSflow(bridgeUuid: string, captureId: string, sampling: number, polling: number, header: number): Promise<{ sflowUuid: string; agent?: string }>;
+  addSflow(
+    bridgeUuid: string,
+    captureId: string,
+    sampling: number,
+    polling: number,
+    header: number,
+  ): Promise<{ sflowUuid: string; agent?: string }>;
   removeSflow(bridgeUuid: string, sflowUuid: string): Promise<void>;
   addMirror(bridgeUuid: string, portUuid: string, name: string, captureId: string): Promise<{ mirrorUuid: string; portUuid: string }>;
   removeMirror(bridgeUuid: string, mirrorUuid: string, portUuid: string): Promise<void>;
@@ -82,7 +97,7 @@ export class CaptureService implements CaptureAdmin {
     private readonly store: CaptureStore,
     private readonly targets: () => CaptureTarget[],
     readonly readers: CaptureReaders | undefined,
-    private readonly defaults: { sampling: number; polling: number },
+    private readonly defaults: { sampling: number; polling: number; onCreated?: () => void },
   ) {
     for (const r of store.all()) {
       const c = r.body as Capture;
@@ -108,7 +123,9 @@ export class CaptureService implements CaptureAdmin {
       if ((type === 'ovsbridge' || type === 'ovsport') && target) {
         if (!target.connected()) throw new CaptureUnavailable(`OVSDB ${target.text} is not connected; retry when it is`);
         if (type === 'ovsbridge' && n.Metadata.SFlow)
-          throw new CaptureConflict(`bridge ${String(n.Metadata.Name)} already sends sFlow (${JSON.stringify(n.Metadata.SFlow)}); a capture would replace it`);
+          throw new CaptureConflict(
+            `bridge ${String(n.Metadata.Name)} already sends sFlow (${JSON.stringify(n.Metadata.SFlow)}); a capture would replace it`,
+          );
         if (type === 'ovsport') {
           const hostId = target.hostId();
           if (!hostId || !this.readers?.hasReader(hostId))
@@ -138,12 +155,29 @@ export class CaptureService implements CaptureAdmin {
         const bridgeUuid = String(node.Metadata.UUID);
         if (node.Metadata.Type === 'ovsbridge') {
           const r = await target.addSflow(bridgeUuid, id, cap.SamplingRate!, cap.PollingInterval!, input.HeaderSize ?? 128);
-          cap.Applied.push({ kind: 'sflow', endpoint: target.text, node: node.ID, hostId, bridgeUuid, sflowUuid: r.sflowUuid, ...(r.agent ? { agent: r.agent } : {}) });
+          cap.Applied.push({
+            kind: 'sflow',
+            endpoint: target.text,
+            node: node.ID,
+            hostId,
+            bridgeUuid,
+            sflowUuid: r.sflowUuid,
+            ...(r.agent ? { agent: r.agent } : {}),
+          });
         } else {
           const bridge = String(node.Metadata.BridgeUUID ?? '');
           const name = mirrorPortName(id);
           const r = await target.addMirror(bridge, String(node.Metadata.UUID), name, id);
-          cap.Applied.push({ kind: 'mirror', endpoint: target.text, node: node.ID, hostId, bridgeUuid: bridge, mirrorUuid: r.mirrorUuid, portUuid: r.portUuid, portName: name });
+          cap.Applied.push({
+            kind: 'mirror',
+            endpoint: target.text,
+            node: node.ID,
+            hostId,
+            bridgeUuid: bridge,
+            mirrorUuid: r.mirrorUuid,
+            portUuid: r.portUuid,
+            portName: name,
+          });
         }
         // Persist after each step, so a crash half-way still knows what to undo.
         this.store.put(id, cap);
@@ -156,6 +190,7 @@ export class CaptureService implements CaptureAdmin {
     cap.Count = cap.Applied.length;
     this.captures.set(id, cap);
     this.store.put(id, cap);
+    this.defaults.onCreated?.();
     return cap;
   }
 
@@ -171,7 +206,8 @@ export class CaptureService implements CaptureAdmin {
   private async undo(cap: Capture): Promise<void> {
     for (const a of [...cap.Applied].reverse()) {
       const target = this.targets().find((t) => t.text === a.endpoint);
-      if (!target || !target.connected()) throw new CaptureUnavailable(`OVSDB ${a.endpoint} is not connected; the capture stays until it is`);
+      if (!target || !target.connected())
+        throw new CaptureUnavailable(`OVSDB ${a.endpoint} is not connected; the capture stays until it is`);
       if (a.kind === 'sflow') await target.removeSflow(a.bridgeUuid, a.sflowUuid);
       else await target.removeMirror(a.bridgeUuid, a.mirrorUuid, a.portUuid);
       cap.Applied = cap.Applied.filter((x) => x !== a);

@@ -150,7 +150,9 @@ export class OvsdbClient {
     if (!dbs.includes(this.cfg.database)) throw new Error(`database ${this.cfg.database} not served (has ${dbs.join(', ')})`);
     const requests = this.replica.setSchema(parseSchema(await rpc.request('get_schema', [this.cfg.database])), this.wanted);
     // Prefer the newest monitor; an older server answers the unknown method with an error.
-    const order: MonitorMethod[] = this.method ? [this.method, 'monitor_cond', 'monitor'] : ['monitor_cond_since', 'monitor_cond', 'monitor'];
+    const order: MonitorMethod[] = this.method
+      ? [this.method, 'monitor_cond', 'monitor']
+      : ['monitor_cond_since', 'monitor_cond', 'monitor'];
     for (const m of [...new Set(order)]) {
       try {
         await this.monitor(rpc, m, requests);

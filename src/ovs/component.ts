@@ -5,7 +5,7 @@ import type { Component, ComponentContext, ComponentSpec } from '../component/co
 import { give } from '../component/contract.ts';
 import { CAPTURE_ADMIN, CAPTURE_READERS, GRAPH_STORE } from '../component/provisions.ts';
 import { listenList, parseListen } from '../util/listen.ts';
-import { CaptureService, type CaptureTarget } from './captures.ts';
+import { CaptureService } from './captures.ts';
 import { ovsdbMetrics } from './metrics.ts';
 import { OvsEndpoint } from './ovs-endpoint.ts';
 
@@ -21,7 +21,6 @@ export function createOvsdbComponent(ctx: ComponentContext, opts: { readers?: Ca
     if (e.startsWith('ssl:') && !cfg.tls) throw new Error(`ovsdb endpoint ${e} needs ovsdb.tls {key, cert, caCert}`);
   const metrics = ovsdbMetrics(ctx.registry, cfg.endpoints);
   const sflowPort = ctx.config.sflow.enabled ? parseListen(listenList(ctx.config.sflow.listen)[0]!).port : undefined;
-  let captures: CaptureService;
   // A capture's sFlow datagrams carry the agent address we set: name the bridge as that exporter.
   const aliasAgents = () => {
     const links = captures.list().flatMap((c) => c.Applied.filter((a) => a.kind === 'sflow' && a.agent));
@@ -31,16 +30,11 @@ export function createOvsdbComponent(ctx: ComponentContext, opts: { readers?: Ca
     });
   };
   const endpoints = cfg.endpoints.map((e) => new OvsEndpoint(e, cfg, ctx.store, metrics, log, sflowPort, aliasAgents));
-  captures = new CaptureService(ctx.storage.captures, () => endpoints as CaptureTarget[], opts.readers, {
+  const captures = new CaptureService(ctx.storage.captures, () => endpoints, opts.readers, {
     sampling: cfg.captureSampling,
     polling: cfg.capturePolling,
+    onCreated: aliasAgents,
   });
-  const create = captures.create.bind(captures);
-  captures.create = async (input, nodes) => {
-    const c = await create(input, nodes);
-    aliasAgents();
-    return c;
-  };
   return {
     name: 'ovsdb',
     endpoints,

@@ -37,10 +37,19 @@ export const ovsdbSection = section({
     .describe('A larger JSON-RPC message closes the connection (counted); the initial sync of a big switch is one message.'),
   reconnectMin: z.number().positive().default(0.5).describe('Seconds before the first reconnect; doubles per failure.'),
   reconnectMax: z.number().positive().default(30).describe('Longest wait between reconnects (seconds).'),
-  probeInterval: z.number().positive().default(5).describe('Seconds of silence after which we send echo; no answer within requestTimeout closes.'),
+  probeInterval: z
+    .number()
+    .positive()
+    .default(5)
+    .describe('Seconds of silence after which we send echo; no answer within requestTimeout closes.'),
   requestTimeout: z.number().positive().default(10).describe('Seconds a request may wait for its reply.'),
   captureSampling: z.number().int().min(1).default(1024).describe('Default sFlow sampling rate of a capture that gives none.'),
-  capturePolling: z.number().int().min(0).default(10).describe('Default sFlow counter polling interval (seconds) of a capture that gives none.'),
+  capturePolling: z
+    .number()
+    .int()
+    .min(0)
+    .default(10)
+    .describe('Default sFlow counter polling interval (seconds) of a capture that gives none.'),
 }).describe('Open vSwitch databases (OVSDB, RFC 7047) mirrored into the graph; /api/capture configures sFlow and mirrors through them.');
 
 export type OvsdbConfig = z.infer<typeof ovsdbSection>;

@@ -42,7 +42,8 @@ const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object
 
 function baseType(v: unknown, where: string): AtomType {
   const t = isObj(v) ? v.type : v;
-  if (typeof t !== 'string' || !ATOM_TYPES.has(t as AtomType)) throw new ProtocolError(`${where}: unknown atomic type ${JSON.stringify(t)}`);
+  if (typeof t !== 'string' || !ATOM_TYPES.has(t as AtomType))
+    throw new ProtocolError(`${where}: unknown atomic type ${JSON.stringify(t)}`);
   return t as AtomType;
 }
 
@@ -115,7 +116,8 @@ export function decodeValue(v: unknown, t: ColumnType, where: string, diff = fal
   if (kind === 'scalar') return decodeAtom(v, t.key, where);
   if (kind === 'set') {
     const out = setElements(v, where).map((a, i) => decodeAtom(a, t.key, `${where}[${i}]`));
-    if (!diff && (out.length > t.max || out.length < t.min)) throw new ProtocolError(`${where}: ${out.length} elements outside [${t.min}, ${t.max}]`);
+    if (!diff && (out.length > t.max || out.length < t.min))
+      throw new ProtocolError(`${where}: ${out.length} elements outside [${t.min}, ${t.max}]`);
     return out;
   }
   if (!Array.isArray(v) || v.length !== 2 || v[0] !== 'map' || !Array.isArray(v[1])) throw new ProtocolError(`${where}: malformed map`);
@@ -181,7 +183,8 @@ export function decodeRow(v: unknown, table: TableSchema, columns: readonly stri
     if (!t) continue;
     row.set(c, c in v ? decodeValue(v[c], t, `${where}.${c}`) : defaultValue(t));
   }
-  for (const k of Object.keys(v)) if (k !== '_uuid' && k !== '_version' && !table.columns.has(k)) throw new ProtocolError(`${where}: unknown column ${k}`);
+  for (const k of Object.keys(v))
+    if (k !== '_uuid' && k !== '_version' && !table.columns.has(k)) throw new ProtocolError(`${where}: unknown column ${k}`);
   return row;
 }
 

@@ -52,7 +52,8 @@ export class JsonStream {
           start = i + 1;
           continue;
         }
-        if (b !== OPEN_BRACE) return this.fail(out, new FramingError('not_object', `byte 0x${b.toString(16)} where a JSON object should start`));
+        if (b !== OPEN_BRACE)
+          return this.fail(out, new FramingError('not_object', `byte 0x${b.toString(16)} where a JSON object should start`));
         start = i;
         this.depth = 1;
         this.size = 0;

@@ -11,7 +11,19 @@ import type { Tables } from './client.ts';
 /** The columns mirrored per table (left out when the server's schema lacks one). */
 export const OVS_COLUMNS: Record<string, readonly string[]> = {
   Open_vSwitch: ['bridges', 'external_ids', 'ovs_version', 'db_version', 'system_type', 'system_version'],
-  Bridge: ['name', 'ports', 'mirrors', 'sflow', 'netflow', 'ipfix', 'datapath_type', 'datapath_id', 'fail_mode', 'stp_enable', 'external_ids'],
+  Bridge: [
+    'name',
+    'ports',
+    'mirrors',
+    'sflow',
+    'netflow',
+    'ipfix',
+    'datapath_type',
+    'datapath_id',
+    'fail_mode',
+    'stp_enable',
+    'external_ids',
+  ],
   Port: ['name', 'interfaces', 'tag', 'trunks', 'vlan_mode', 'bond_mode', 'external_ids'],
   Interface: [
     'name',
@@ -102,7 +114,13 @@ const owns = (parent: string, child: string, origin: string): EdgeInput => ({
 export function layer2(a: string, b: string, origin: string, extra: Metadata = {}): EdgeInput {
   // One edge whichever side writes it first.
   const [p, c] = a < b ? [a, b] : [b, a];
-  return { ID: ids.edge(p, c, 'layer2'), Parent: p, Child: c, Origin: origin, Metadata: { RelationType: 'layer2', Evidence: ['ovsdb'], ...extra } };
+  return {
+    ID: ids.edge(p, c, 'layer2'),
+    Parent: p,
+    Child: c,
+    Origin: origin,
+    Metadata: { RelationType: 'layer2', Evidence: ['ovsdb'], ...extra },
+  };
 }
 
 function collectorSection(r: Row | undefined, kind: 'sFlow' | 'NetFlow' | 'IPFIX'): Metadata | undefined {
@@ -135,7 +153,12 @@ const STAT_KEYS: [string, string][] = [
 
 function interfaceMetadata(r: Row, uuid: string): Metadata {
   const type = col.str(r, 'type') || '';
-  const md: Metadata = { Type: type === '' || type === 'system' ? 'device' : type, Name: col.str(r, 'name') ?? uuid, UUID: uuid, Probe: 'ovsdb' };
+  const md: Metadata = {
+    Type: type === '' || type === 'system' ? 'device' : type,
+    Name: col.str(r, 'name') ?? uuid,
+    UUID: uuid,
+    Probe: 'ovsdb',
+  };
   const set = (k: string, v: unknown) => {
     if (v !== undefined && v !== '') md[k] = v;
   };
@@ -262,7 +285,9 @@ export function buildOvsGraph(t: Tables, hostId: string, origin: string, host: s
       const out = col.str(m, 'output_port');
       const outId = out ? portNode.get(out) : undefined;
       if (!outId) continue;
-      const sel = col.bool(m, 'select_all') ? [...portNode.keys()] : [...col.set(m, 'select_src_port'), ...col.set(m, 'select_dst_port')].map(String);
+      const sel = col.bool(m, 'select_all')
+        ? [...portNode.keys()]
+        : [...col.set(m, 'select_src_port'), ...col.set(m, 'select_dst_port')].map(String);
       for (const s of new Set(sel)) {
         const sid = portNode.get(s);
         if (!sid || sid === outId) continue;

@@ -47,7 +47,8 @@ export class OvsEndpoint implements CaptureTarget {
       onClose: (reason, detail) => {
         metrics.connected.set({ endpoint: text }, 0);
         metrics.closed.inc({ endpoint: text, reason });
-        if (reason !== 'local') this.warn.warn(`close:${reason}`, { endpoint: text, reason, detail }, 'OVSDB connection closed; reconnecting');
+        if (reason !== 'local')
+          this.warn.warn(`close:${reason}`, { endpoint: text, reason, detail }, 'OVSDB connection closed; reconnecting');
       },
       onNotification: (m) => metrics.notifications.inc({ endpoint: text, method: m }),
       trace,
@@ -87,7 +88,8 @@ export class OvsEndpoint implements CaptureTarget {
   /** Where OVS sends a capture's sFlow: the configured target, else our listener as seen from that server. */
   sflowTarget(): string {
     if (this.cfg.sflowTarget) return this.cfg.sflowTarget;
-    if (this.sflowPort === undefined) throw new Error('sFlow is disabled here and ovsdb.sflowTarget is not set: OVS would have nowhere to send');
+    if (this.sflowPort === undefined)
+      throw new Error('sFlow is disabled here and ovsdb.sflowTarget is not set: OVS would have nowhere to send');
     const a = this.client.localAddress ?? '127.0.0.1';
     return a.includes(':') ? `[${a}]:${this.sflowPort}` : `${a}:${this.sflowPort}`;
   }
@@ -124,7 +126,15 @@ export class OvsEndpoint implements CaptureTarget {
   async removeSflow(bridgeUuid: string, sflowUuid: string): Promise<void> {
     // Clears the reference only if it is still ours; the unreferenced sFlow row is then garbage-collected.
     await this.client.transact([
-      { op: 'update', table: 'Bridge', where: [['_uuid', '==', uuidAtom(bridgeUuid)], ['sflow', 'includes', uuidAtom(sflowUuid)]], row: { sflow: ['set', []] } },
+      {
+        op: 'update',
+        table: 'Bridge',
+        where: [
+          ['_uuid', '==', uuidAtom(bridgeUuid)],
+          ['sflow', 'includes', uuidAtom(sflowUuid)],
+        ],
+        row: { sflow: ['set', []] },
+      },
     ]);
   }
 
@@ -137,7 +147,13 @@ export class OvsEndpoint implements CaptureTarget {
       {
         op: 'insert',
         table: 'Mirror',
-        row: { name, select_src_port: uuidAtom(portUuid), select_dst_port: uuidAtom(portUuid), output_port: ['named-uuid', 'mp'], external_ids: ext },
+        row: {
+          name,
+          select_src_port: uuidAtom(portUuid),
+          select_dst_port: uuidAtom(portUuid),
+          output_port: ['named-uuid', 'mp'],
+          external_ids: ext,
+        },
         'uuid-name': 'mm',
       },
       {

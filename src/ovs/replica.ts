@@ -38,7 +38,8 @@ export class Replica {
       if (method === 'update') this.applyUpdates(params[1], false);
       else this.applyUpdates2(params[1], false);
     } else if (method === 'update3') {
-      if (params.length !== 3 || params[0] !== MONITOR_ID || typeof params[1] !== 'string') throw new ProtocolError('update3: malformed params');
+      if (params.length !== 3 || params[0] !== MONITOR_ID || typeof params[1] !== 'string')
+        throw new ProtocolError('update3: malformed params');
       this.applyUpdates2(params[2], false);
       this.lastTxnId = params[1];
     }

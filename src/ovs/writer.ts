@@ -129,7 +129,8 @@ export class OvsGraphWriter {
       const key = keyOf(e.Metadata, extra);
       const prev = this.written.get(e.ID);
       const metricOnly = prev && prev.key === key;
-      if (metricOnly && (JSON.stringify(prev.md.Metric) === JSON.stringify(e.Metadata.Metric) || now - prev.metricAt < METRIC_MIN_MS)) return;
+      if (metricOnly && (JSON.stringify(prev.md.Metric) === JSON.stringify(e.Metadata.Metric) || now - prev.metricAt < METRIC_MIN_MS))
+        return;
       // Keep what other writers added; drop what we wrote before and no longer say.
       const existing = isEdge ? tx.getEdge(e.ID) : tx.getNode(e.ID);
       const md: Metadata = { ...(existing?.Metadata ?? {}) };

@@ -46,7 +46,12 @@ describe.skipIf(skip)('ovsdb against a real Open vSwitch', () => {
   let api: string;
   let config: ReturnType<typeof loadConfig>;
   const newCollector = () =>
-    new Collector({ config, log: silentLogger(), registry: createRegistry(false), components: [flowsComponent, sflowComponent, ovsdbComponent] });
+    new Collector({
+      config,
+      log: silentLogger(),
+      registry: createRegistry(false),
+      components: [flowsComponent, sflowComponent, ovsdbComponent],
+    });
   const live = (type: string, name: string): GraphNode[] =>
     [...collector.store.allNodes()].filter((n) => n.Metadata.Type === type && n.Metadata.Name === name && n.DeletedAt === undefined);
   const one = (type: string, name: string) => {
@@ -72,7 +77,18 @@ describe.skipIf(skip)('ovsdb against a real Open vSwitch', () => {
       ...['add-port', 'br0', 'patch-a', '--', 'set', 'interface', 'patch-a', 'type=patch', 'options:peer=patch-b'],
       ...['--', 'add-port', 'br1', 'patch-b', '--', 'set', 'interface', 'patch-b', 'type=patch', 'options:peer=patch-a'],
     );
-    await ovs.vsctl('add-port', 'br1', 'vx1', '--', 'set', 'interface', 'vx1', 'type=vxlan', 'options:remote_ip=192.0.2.77', 'options:key=42');
+    await ovs.vsctl(
+      'add-port',
+      'br1',
+      'vx1',
+      '--',
+      'set',
+      'interface',
+      'vx1',
+      'type=vxlan',
+      'options:remote_ip=192.0.2.77',
+      'options:key=42',
+    );
     dir = mkdtempSync(join(tmpdir(), 'canopy-ovsdb-lab-'));
     const sflowPort = await freeUdpPort(ovs.rootIp);
     config = loadConfig({
@@ -141,7 +157,6 @@ describe.skipIf(skip)('ovsdb against a real Open vSwitch', () => {
     await ovs.vsctl('add-port', 'br0', 'p2', '--', 'set', 'interface', 'p2', 'type=internal');
     await until('p2 added', 3000, () => one('ovsport', 'p2'));
     expect(Date.now() - t0).toBeLessThan(3000);
-    t0 = Date.now();
     await ovs.vsctl('set', 'interface', 'p2', 'external_ids:attached-mac=02:00:00:aa:bb:cc', 'external_ids:vm=web1');
     await until('ExtID on p2', 3000, () => {
       const n = one('internal', 'p2');
@@ -170,7 +185,12 @@ describe.skipIf(skip)('ovsdb against a real Open vSwitch', () => {
       join(ovs.dir, 'conf.db'),
       JSON.stringify([
         'Open_vSwitch',
-        { op: 'mutate', table: 'Bridge', where: [['_uuid', '==', ['uuid', br0uuid]]], mutations: [['ports', 'delete', ['set', [['uuid', p1port.Metadata.UUID]]]]] },
+        {
+          op: 'mutate',
+          table: 'Bridge',
+          where: [['_uuid', '==', ['uuid', br0uuid]]],
+          mutations: [['ports', 'delete', ['set', [['uuid', p1port.Metadata.UUID]]]]],
+        },
       ]),
     ]);
     await ovs.startServer();
@@ -188,8 +208,17 @@ describe.skipIf(skip)('ovsdb against a real Open vSwitch', () => {
     const h1 = await ovs.addHost('br0', 'h1', '10.77.0.2/24');
     await ovs.exec(ovs.ns, 'ip', ['addr', 'add', '10.77.0.1/24', 'dev', 'br0']);
     await ovs.exec(ovs.ns, 'ip', ['link', 'set', 'br0', 'up']);
-    const h1port = await until('h1 port in graph', 5000, () => [...collector.store.allNodes()].find((n) => n.Metadata.Type === 'ovsport' && String(n.Metadata.Name).startsWith('h1') && n.Metadata.IfIndex));
-    const res = await call('POST', '/api/capture', { GremlinQuery: "G.V().Has('Type', 'ovsbridge', 'Name', 'br0')", SamplingRate: 1, PollingInterval: 1, Name: 'br0-sflow' });
+    const h1port = await until('h1 port in graph', 5000, () =>
+      [...collector.store.allNodes()].find(
+        (n) => n.Metadata.Type === 'ovsport' && String(n.Metadata.Name).startsWith('h1') && n.Metadata.IfIndex,
+      ),
+    );
+    const res = await call('POST', '/api/capture', {
+      GremlinQuery: "G.V().Has('Type', 'ovsbridge', 'Name', 'br0')",
+      SamplingRate: 1,
+      PollingInterval: 1,
+      Name: 'br0-sflow',
+    });
     expect(res.status).toBe(201);
     const id = res.body!.UUID as string;
     expect(res.body).toMatchObject({ GremlinQuery: "G.V().Has('Type', 'ovsbridge', 'Name', 'br0')", SamplingRate: 1, Count: 1 });
@@ -204,7 +233,12 @@ describe.skipIf(skip)('ovsdb against a real Open vSwitch', () => {
     });
     await ping;
     const br0 = one('ovsbridge', 'br0')!;
-    const flows = (await call('GET', '/api/flows')).body as unknown as { deviceId: string; inPortId: string; outPortId: string; srcAddr: string }[];
+    const flows = (await call('GET', '/api/flows')).body as unknown as {
+      deviceId: string;
+      inPortId: string;
+      outPortId: string;
+      srcAddr: string;
+    }[];
     const icmp = flows.filter((f) => f.srcAddr === '10.77.0.2');
     expect(icmp.length).toBeGreaterThan(0);
     for (const f of icmp) {
@@ -236,7 +270,19 @@ describe.skipIf(skip)('ovsdb against a real Open vSwitch', () => {
     await until('br1 SFlow in the graph', 3000, () => one('ovsbridge', 'br1')?.Metadata.SFlow);
     expect(JSON.parse(await ovs.vsctl('--format=json', 'list', 'sflow')).data).toHaveLength(1);
     // An operator's own sFlow on br0 is not ours to touch.
-    await ovs.vsctl('--', '--id=@s', 'create', 'sflow', 'targets="192.0.2.1:6343"', 'sampling=100', '--', 'set', 'bridge', 'br0', 'sflow=@s');
+    await ovs.vsctl(
+      '--',
+      '--id=@s',
+      'create',
+      'sflow',
+      'targets="192.0.2.1:6343"',
+      'sampling=100',
+      '--',
+      'set',
+      'bridge',
+      'br0',
+      'sflow=@s',
+    );
     await collector.stop();
     // A fresh sFlow port: this test is about the OVSDB side.
     config = { ...config, sflow: { ...config.sflow, listen: `${ovs.rootIp}:${await freeUdpPort(ovs.rootIp)}` } };
@@ -244,7 +290,12 @@ describe.skipIf(skip)('ovsdb against a real Open vSwitch', () => {
     await collector.start();
     api = collector.apiAddresses[0]!;
     expect(Object.keys((await call('GET', '/api/capture')).body!)).toEqual([id]);
-    await until('OVSDB connected again', 10_000, () => (collector.status().components as { ovsdb: { endpoints: Record<string, { synced: boolean }> } }).ovsdb.endpoints[ovs.tcp]?.synced);
+    await until(
+      'OVSDB connected again',
+      10_000,
+      () =>
+        (collector.status().components as { ovsdb: { endpoints: Record<string, { synced: boolean }> } }).ovsdb.endpoints[ovs.tcp]?.synced,
+    );
     const del = await call('DELETE', `/api/capture/${id}`);
     expect(del.status).toBe(200);
     const rows = JSON.parse(await ovs.vsctl('--format=json', '--columns=targets', 'list', 'sflow')).data as unknown[];
@@ -273,7 +324,8 @@ describe.skipIf(skip)('ovsdb against a real Open vSwitch', () => {
       const m = await ep.addMirror(String(br0.Metadata.UUID), String(src.Metadata.UUID), name, 'cap-test');
       expect(await ports()).toBe(before.trimEnd() ? `${[...before.trim().split('\n'), name].sort().join('\n')}\n` : `${name}\n`);
       expect(await ovs.vsctl('get', 'interface', name, 'type')).toBe('internal\n');
-      const mirror = JSON.parse(await ovs.vsctl('--format=json', '--columns=_uuid,name,output_port,select_src_port', 'list', 'mirror')).data as unknown[][];
+      const mirror = JSON.parse(await ovs.vsctl('--format=json', '--columns=_uuid,name,output_port,select_src_port', 'list', 'mirror'))
+        .data as unknown[][];
       expect(mirror).toHaveLength(1);
       expect(mirror[0]).toEqual([['uuid', m.mirrorUuid], name, ['uuid', m.portUuid], ['uuid', src.Metadata.UUID]]);
       // The graph shows the mirroring edge from the source port to the new output port.

@@ -35,7 +35,12 @@ export function ovsMissing(): string | null {
   return null;
 }
 
-export async function startOvsPeer(opts: { systemId: string; hostname: string; vswitchd?: boolean; clustered?: boolean }): Promise<OvsPeer> {
+export async function startOvsPeer(opts: {
+  systemId: string;
+  hostname: string;
+  vswitchd?: boolean;
+  clustered?: boolean;
+}): Promise<OvsPeer> {
   const id = `${process.pid.toString(36)}${(seq++).toString(36)}`;
   const ns = `cnpovs-${id}`;
   const dir = mkdtempSync(join(tmpdir(), 'canopy-ovs-'));
@@ -73,7 +78,13 @@ export async function startOvsPeer(opts: { systemId: string; hostname: string; v
       env,
     );
     procs.push(server);
-    await waitFor('ovsdb-server socket', 10_000, async () => existsSync(unix) && (await run(null, 'ovs-vsctl', [`--db=unix:${unix}`, '--timeout=1', 'show'], { allowFail: true, env })).code === 0);
+    await waitFor(
+      'ovsdb-server socket',
+      10_000,
+      async () =>
+        existsSync(unix) &&
+        (await run(null, 'ovs-vsctl', [`--db=unix:${unix}`, '--timeout=1', 'show'], { allowFail: true, env })).code === 0,
+    );
   };
 
   const peer: OvsPeer = {
@@ -125,10 +136,24 @@ export async function startOvsPeer(opts: { systemId: string; hostname: string; v
     // A one-server cluster keeps transaction history, so monitor_cond_since can resume (found=true);
     // its raft port is on the namespace's own loopback.
     if (opts.clustered)
-      await exec(null, 'ovsdb-tool', ['create-cluster', join(dir, 'conf.db'), '/usr/share/openvswitch/vswitch.ovsschema', 'tcp:127.0.0.1:6641']);
+      await exec(null, 'ovsdb-tool', [
+        'create-cluster',
+        join(dir, 'conf.db'),
+        '/usr/share/openvswitch/vswitch.ovsschema',
+        'tcp:127.0.0.1:6641',
+      ]);
     else await exec(null, 'ovsdb-tool', ['create', join(dir, 'conf.db'), '/usr/share/openvswitch/vswitch.ovsschema']);
     await startServer();
-    await vsctl('--no-wait', 'init', '--', 'set', 'open_vswitch', '.', `external_ids:system-id=${opts.systemId}`, `external_ids:hostname=${opts.hostname}`);
+    await vsctl(
+      '--no-wait',
+      'init',
+      '--',
+      'set',
+      'open_vswitch',
+      '.',
+      `external_ids:system-id=${opts.systemId}`,
+      `external_ids:hostname=${opts.hostname}`,
+    );
     if (opts.vswitchd !== false) {
       procs.push(
         startDaemon(

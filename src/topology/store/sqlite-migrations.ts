@@ -142,7 +142,9 @@ function collectorTables(db: Database): void {
 
 /** Captures created through the API and what each configured on OVS (docs/architecture.md#ovsdb). */
 function captureTables(db: Database): void {
-  db.exec(`CREATE TABLE IF NOT EXISTS captures (id TEXT PRIMARY KEY, body TEXT NOT NULL, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL)`);
+  db.exec(
+    `CREATE TABLE IF NOT EXISTS captures (id TEXT PRIMARY KEY, body TEXT NOT NULL, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL)`,
+  );
 }
 
 const MIGRATIONS: Migration[] = [
