@@ -157,11 +157,20 @@ describe.skipIf(skip)('ovsdb against a real Open vSwitch', () => {
     await ovs.vsctl('add-port', 'br0', 'p2', '--', 'set', 'interface', 'p2', 'type=internal');
     await until('p2 added', 3000, () => one('ovsport', 'p2'));
     expect(Date.now() - t0).toBeLessThan(3000);
+    // The VM's NIC, as an agent or the API would report it: external_ids:attached-mac joins it.
+    const vmNic = ids.hostInterface(ids.host('web1'), 'eth0');
+    collector.store.write((tx) =>
+      tx.upsertNode({ ID: vmNic, Origin: 'api', Metadata: { Type: 'device', Name: 'eth0', MAC: '02:00:00:aa:bb:cc' } }),
+    );
     await ovs.vsctl('set', 'interface', 'p2', 'external_ids:attached-mac=02:00:00:aa:bb:cc', 'external_ids:vm=web1');
-    await until('ExtID on p2', 3000, () => {
+    const p2 = await until('ExtID on p2', 3000, () => {
       const n = one('internal', 'p2');
       return (n?.Metadata.ExtID as Record<string, string> | undefined)?.vm === 'web1' ? n : undefined;
     });
+    expect((p2.Metadata.ExtID as Record<string, string>)['attached-mac']).toBe('02:00:00:aa:bb:cc');
+    const att = collector.store.edgesOf(p2.ID, 'both').filter((e) => e.Metadata.RelationType === 'layer2');
+    expect(att.map((e) => [e.Parent, e.Child].sort())).toEqual([[p2.ID, vmNic].sort()]);
+    expect(att[0]!.Metadata).toMatchObject({ Type: 'attached', Evidence: ['ovsdb'] });
     t0 = Date.now();
     await ovs.vsctl('del-port', 'br0', 'p2');
     await until('p2 gone', 3000, () => live('ovsport', 'p2').length === 0 && live('internal', 'p2').length === 0);

@@ -207,3 +207,66 @@ describe('bad input closes the connection, counted, never a throw', () => {
     });
   }
 });
+
+describe('liveness', () => {
+  it("answers the server's echo with its params and id, and keeps the connection", async () => {
+    const r = await replay(loadSession('monitor_cond.jsonl'));
+    const sock = r.server.sockets[0]!;
+    const got = new Promise<string>((res) => {
+      let buf = '';
+      sock.on('data', (b: Buffer) => {
+        buf += b.toString();
+        if (buf.includes('"e-1"')) res(buf);
+      });
+    });
+    sock.write(JSON.stringify({ method: 'echo', params: ['ping', 7], id: 'e-1' }));
+    expect(JSON.parse(await got)).toEqual({ result: ['ping', 7], error: null, id: 'e-1' });
+    expect(r.closes).toEqual([]);
+    expect(r.client.synced).toBe(true);
+  });
+
+  it('probes a silent server with echo and closes (timeout) when nothing comes back', async () => {
+    const { createServer } = await import('node:net');
+    const { mkdtempSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = mkdtempSync(join(tmpdir(), 'canopy-ovsdb-silent-'));
+    const path = join(dir, 's.sock');
+    const lines = loadSession('monitor_cond.jsonl');
+    const reply = (m: string) => lines.find((l, i) => l.dir === 'in' && lines[i - 1]?.msg.method === m)!.msg;
+    let echoes = 0;
+    // Answers the handshake like the recorded server, then never says anything again.
+    const srv = createServer((s) => {
+      s.on('error', () => {});
+      s.on('data', (b: Buffer) => {
+        for (const part of b.toString().split(/(?<=\})(?=\{)/)) {
+          const m = JSON.parse(part) as { method: string; id: unknown };
+          if (m.method === 'echo') echoes++;
+          else if (m.method === 'list_dbs' || m.method === 'get_schema' || m.method === 'monitor_cond')
+            s.write(JSON.stringify({ ...reply(m.method), id: m.id }));
+          else s.write(JSON.stringify({ result: null, error: 'unknown method', id: m.id }));
+        }
+      });
+    });
+    await new Promise<void>((res) => srv.listen(path, () => res()));
+    const closes: CloseReason[] = [];
+    const c = new OvsdbClient(
+      parseEndpoint(`unix:${path}`),
+      ovsdbSection.parse({ probeInterval: 0.2, requestTimeout: 0.3, reconnectMin: 10 }),
+      OVS_COLUMNS,
+      {
+        onChange: () => {},
+        onClose: (reason) => closes.push(reason),
+      },
+    );
+    clients.push(c);
+    c.start();
+    const end = Date.now() + 5000;
+    while (Date.now() < end && !closes.includes('timeout')) await new Promise((res) => setTimeout(res, 20));
+    expect(echoes).toBeGreaterThan(0);
+    expect(closes).toContain('timeout');
+    c.stop();
+    await new Promise<void>((res) => srv.close(() => res()));
+    rmSync(dir, { recursive: true, force: true });
+  });
+});
