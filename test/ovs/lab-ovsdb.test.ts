@@ -350,4 +350,54 @@ describe.skipIf(skip)('ovsdb against a real Open vSwitch', () => {
       rmSync(sdir, { recursive: true, force: true });
     }
   });
+
+  it('an OVS interface a TOR port sees by LLDP or learns by FDB is stitched to that port like a host NIC', async () => {
+    const { Stitcher } = await import('../../src/topology/stitch/stitcher.ts');
+    const store = collector.store;
+    const st = new Stitcher(store, collector.storage.stitchInputs, { sweepIntervalMs: 0 });
+    const tor = ids.switchByChassis(4, '02:99:00:00:00:01');
+    store.write((tx) => {
+      tx.upsertNode({ ID: tor, Origin: 'snmp', Metadata: { Type: 'switch', Name: 'tor-ovs', LLDP: { ChassisID: '02:99:00:00:00:01' } } });
+      for (const i of [5, 6]) {
+        tx.upsertNode({ ID: ids.port(tor, i), Origin: 'snmp', Metadata: { Type: 'port', Name: `swp${i}`, IfIndex: i } });
+        tx.upsertEdge({
+          ID: ids.edge(tor, ids.port(tor, i), 'ownership'),
+          Parent: tor,
+          Child: ids.port(tor, i),
+          Origin: 'snmp',
+          Metadata: { RelationType: 'ownership' },
+        });
+      }
+    });
+    const h1 = [...store.allNodes()].find(
+      (n) => n.Metadata.Type === 'device' && String(n.Metadata.Name).startsWith('h1') && n.Metadata.MAC,
+    )!;
+    const vx = one('vxlan', 'vx1')!;
+    const pa = one('patch', 'patch-a')!;
+    const br0If = one('internal', 'br0')!;
+    const linked = (portId: string) =>
+      store
+        .edgesOf(portId, 'both')
+        .filter((e) => e.Metadata.RelationType === 'layer2')
+        .map((e) => (e.Parent === portId ? e.Child : e.Parent));
+    // LLDP as lldpd on the hypervisor sends it: chassis and port ID are the NIC's MAC.
+    st.replaceNeighbours(tor, 'lldp-snmp', [
+      {
+        localIfIndex: 5,
+        chassisIdSubtype: 4,
+        chassisId: String(h1.Metadata.MAC),
+        portIdSubtype: 3,
+        portId: String(h1.Metadata.MAC),
+        sysName: HOST,
+      },
+    ]);
+    expect(linked(ids.port(tor, 5))).toEqual([h1.ID]);
+    // FDB: the MAC of br0's internal port learned on exactly one edge port.
+    st.replaceMacs(tor, [{ mac: String(br0If.Metadata.MAC), ifIndex: 6 }]);
+    expect(linked(ids.port(tor, 6))).toEqual([br0If.ID]);
+    expect(linked(vx.ID).length + linked(pa.ID).length).toBe(2);
+    st.replaceNeighbours(tor, 'lldp-snmp', []);
+    st.replaceMacs(tor, []);
+    st.stop();
+  });
 });

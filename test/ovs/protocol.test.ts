@@ -2,6 +2,10 @@
 // changes seen through monitor (update), monitor_cond (update2 diffs) and monitor_cond_since
 // (update3) replay to one and the same replica; a resume the server cannot honour replaces the
 // replica; bad input closes the connection with a counted reason and never throws.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { OvsdbClient, type Tables } from '../../src/ovs/client.ts';
 import { ovsdbSection } from '../../src/ovs/config.ts';
@@ -226,10 +230,6 @@ describe('liveness', () => {
   });
 
   it('probes a silent server with echo and closes (timeout) when nothing comes back', async () => {
-    const { createServer } = await import('node:net');
-    const { mkdtempSync, rmSync } = await import('node:fs');
-    const { tmpdir } = await import('node:os');
-    const { join } = await import('node:path');
     const dir = mkdtempSync(join(tmpdir(), 'canopy-ovsdb-silent-'));
     const path = join(dir, 's.sock');
     const lines = loadSession('monitor_cond.jsonl');
