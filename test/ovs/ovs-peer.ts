@@ -14,6 +14,8 @@ export interface OvsPeer {
   unix: string;
   /** tcp:IP:6640 reachable from the root namespace. */
   tcp: string;
+  /** ssl:IP:6643 when started with ssl. */
+  ssl: string;
   rootIp: string;
   nsIp: string;
   vsctl(...args: string[]): Promise<string>;
@@ -40,6 +42,8 @@ export async function startOvsPeer(opts: {
   hostname: string;
   vswitchd?: boolean;
   clustered?: boolean;
+  /** PEM files: the server also listens on ssl:<nsIp>:6643 with them. */
+  ssl?: { key: string; cert: string; ca: string };
 }): Promise<OvsPeer> {
   const id = `${process.pid.toString(36)}${(seq++).toString(36)}`;
   const ns = `cnpovs-${id}`;
@@ -70,6 +74,9 @@ export async function startOvsPeer(opts: {
         join(dir, 'conf.db'),
         `--remote=punix:${unix}`,
         `--remote=ptcp:6640:${nsIp}`,
+        ...(opts.ssl
+          ? [`--remote=pssl:6643:${nsIp}`, `--private-key=${opts.ssl.key}`, `--certificate=${opts.ssl.cert}`, `--ca-cert=${opts.ssl.ca}`]
+          : []),
         `--unixctl=${join(dir, 'ovsdb-server.ctl')}`,
         '-vconsole:off',
         `--log-file=${join(dir, 'ovsdb-server.log')}`,
@@ -92,6 +99,7 @@ export async function startOvsPeer(opts: {
     dir,
     unix,
     tcp: `tcp:${nsIp}:6640`,
+    ssl: `ssl:${nsIp}:6643`,
     rootIp,
     nsIp,
     vsctl,
