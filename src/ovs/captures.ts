@@ -64,6 +64,8 @@ export interface CaptureTarget {
   readonly text: string;
   /** Does this endpoint's graph own the node? */
   owns(nodeId: string): boolean;
+  /** The OVSDB _uuid of the bridge a bridge, port or interface node belongs to. */
+  bridgeOf(nodeId: string): string | undefined;
   hostId(): string | undefined;
   addSflow(
     bridgeUuid: string,
@@ -117,9 +119,18 @@ export class CaptureService implements CaptureAdmin {
     const id = randomUUID();
     // Decide everything before touching any switch: a refused capture leaves nothing behind.
     const plan: { node: GraphNode; target: CaptureTarget }[] = [];
+    const owner = (n: GraphNode) => this.targets().find((t) => t.owns(n.ID));
+    // A selected bridge's sFlow covers its own ports and interfaces the query also selected.
+    const sampled = new Set<string>();
+    for (const n of nodes) {
+      const t = owner(n);
+      if (t && n.Metadata.Type === 'ovsbridge') sampled.add(`${t.text}|${String(n.Metadata.UUID)}`);
+    }
     for (const n of nodes) {
       const type = n.Metadata.Type;
-      const target = this.targets().find((t) => t.owns(n.ID));
+      const target = owner(n);
+      const bridge = target?.bridgeOf(n.ID);
+      if (target && type !== 'ovsbridge' && bridge && sampled.has(`${target.text}|${bridge}`)) continue;
       if ((type === 'ovsbridge' || type === 'ovsport') && target) {
         if (!target.connected()) throw new CaptureUnavailable(`OVSDB ${target.text} is not connected; retry when it is`);
         if (type === 'ovsbridge' && n.Metadata.SFlow)
@@ -165,7 +176,7 @@ export class CaptureService implements CaptureAdmin {
             ...(r.agent ? { agent: r.agent } : {}),
           });
         } else {
-          const bridge = String(node.Metadata.BridgeUUID ?? '');
+          const bridge = target.bridgeOf(node.ID) ?? '';
           const name = mirrorPortName(id);
           const r = await target.addMirror(bridge, String(node.Metadata.UUID), name, id);
           cap.Applied.push({

@@ -98,6 +98,8 @@ export interface OvsGraph {
   edges: EdgeInput[];
   /** Interface name → node ID (patch peers, captures). */
   ifaceByName: Map<string, string>;
+  /** Node ID of a bridge, port or interface → the OVSDB _uuid of its bridge. */
+  bridgeOf: Map<string, string>;
   /** Tunnel ends and attached MACs still to be joined against the rest of the graph. */
   tunnels: { ifaceId: string; remoteIp: string; localIp?: string }[];
   attached: { ifaceId: string; mac?: string; ifaceId2?: string }[];
@@ -210,7 +212,7 @@ export function buildOvsGraph(t: Tables, hostId: string, origin: string, host: s
   const mirrors = t.get('Mirror') ?? new Map<string, Row>();
   const node = (ID: string, Metadata: Metadata) => nodes.push({ ID, Metadata, Origin: origin, Host: host });
   const patches: { id: string; peer: string }[] = [];
-  const portNode = new Map<string, string>();
+  const bridgeOf = new Map<string, string>();
 
   // Only bridges the root row lists are live (a Bridge row no one references is garbage-collected).
   const root = t.get('Open_vSwitch')?.values().next().value;
@@ -243,11 +245,15 @@ export function buildOvsGraph(t: Tables, hostId: string, origin: string, host: s
     if (ms.length) bmd.Mirrors = ms.map((m) => col.str(m, 'name')).sort();
     node(bid, bmd);
     edges.push(owns(hostId, bid, origin));
+    bridgeOf.set(bid, buuid);
+    // This bridge's ports: a mirror selects among them only.
+    const portNode = new Map<string, string>();
     for (const puuid of col.set(b, 'ports').map(String)) {
       const p = ports.get(puuid);
       if (!p) continue;
       const pid = ids.ovs(hostId, puuid);
       portNode.set(puuid, pid);
+      bridgeOf.set(pid, buuid);
       const pmd: Metadata = { Type: 'ovsport', Name: col.str(p, 'name') ?? puuid, UUID: puuid, BridgeUUID: buuid, Probe: 'ovsdb' };
       const tag = col.int(p, 'tag');
       if (tag !== undefined) pmd.Vlans = [tag];
@@ -269,6 +275,7 @@ export function buildOvsGraph(t: Tables, hostId: string, origin: string, host: s
         ifaceByName.set(name, iid);
         node(iid, md);
         edges.push(owns(pid, iid, origin));
+        bridgeOf.set(iid, buuid);
         // A one-interface port carries its interface's ifIndex: sFlow names ports by ifIndex.
         if (members.length === 1 && typeof md.IfIndex === 'number') pmd.IfIndex = md.IfIndex;
         if (md.Type === 'patch' && typeof md.Peer === 'string') patches.push({ id: iid, peer: md.Peer });
@@ -307,5 +314,5 @@ export function buildOvsGraph(t: Tables, hostId: string, origin: string, host: s
   }
   // A patch pair lists each side: keep one edge.
   const seen = new Set<string>();
-  return { nodes, edges: edges.filter((e) => !seen.has(e.ID) && !!seen.add(e.ID)), ifaceByName, tunnels, attached };
+  return { nodes, edges: edges.filter((e) => !seen.has(e.ID) && !!seen.add(e.ID)), ifaceByName, bridgeOf, tunnels, attached };
 }

@@ -77,6 +77,10 @@ export class OvsEndpoint implements CaptureTarget {
     return this.writer.owns(nodeId);
   }
 
+  bridgeOf(nodeId: string): string | undefined {
+    return this.writer.bridgeOf.get(nodeId);
+  }
+
   hostId(): string | undefined {
     return this.writer.current?.hostId;
   }

@@ -20,7 +20,8 @@ export interface OvsHost {
 
 interface Written {
   key: string;
-  md: Metadata;
+  /** What we wrote; null when the element comes from before a collector restart (all its keys are ours to rewrite). */
+  md: Metadata | null;
   metricAt: number;
 }
 
@@ -33,11 +34,8 @@ export class OvsGraphWriter {
   private written = new Map<string, Written>();
   private first = true;
   current: OvsHost | null = null;
-  /** Interface name → node ID of the last build. */
-  ifaceByName = new Map<string, string>();
-  /** Bridge name → node ID; port name → node ID. */
-  bridgeByName = new Map<string, string>();
-  portByName = new Map<string, string>();
+  /** Node ID → its bridge's OVSDB _uuid, as of the last build. */
+  bridgeOf = new Map<string, string>();
 
   constructor(
     private readonly store: GraphStore,
@@ -73,9 +71,7 @@ export class OvsGraphWriter {
       if (!hostNode || hostNode.Origin === who.origin)
         g.nodes.unshift({ ID: who.hostId, Origin: who.origin, Host: who.host, Metadata: { Type: 'host', Name: who.host, Probe: 'ovsdb' } });
       this.join(tx, g, who.origin);
-      this.ifaceByName = g.ifaceByName;
-      this.bridgeByName = new Map(g.nodes.filter((n) => n.Metadata.Type === 'ovsbridge').map((n) => [n.Metadata.Name as string, n.ID]));
-      this.portByName = new Map(g.nodes.filter((n) => n.Metadata.Type === 'ovsport').map((n) => [n.Metadata.Name as string, n.ID]));
+      this.bridgeOf = g.bridgeOf;
       return this.apply(tx, g.nodes, g.edges, who.origin, now);
     });
   }
@@ -120,7 +116,8 @@ export class OvsGraphWriter {
     if (this.first) {
       // After a collector restart: what this origin wrote before is ours to reconcile.
       const prior = this.store.idsByOrigin(origin);
-      for (const id of [...prior.nodes, ...prior.edges]) if (!this.written.has(id)) this.written.set(id, { key: '', md: {}, metricAt: 0 });
+      for (const id of [...prior.nodes, ...prior.edges])
+        if (!this.written.has(id)) this.written.set(id, { key: '', md: null, metricAt: 0 });
       this.first = false;
     }
     const write = (e: NodeInput | EdgeInput, isEdge: boolean) => {
@@ -129,7 +126,7 @@ export class OvsGraphWriter {
       const key = keyOf(e.Metadata, extra);
       const prev = this.written.get(e.ID);
       const metricOnly = prev && prev.key === key;
-      if (metricOnly && (JSON.stringify(prev.md.Metric) === JSON.stringify(e.Metadata.Metric) || now - prev.metricAt < METRIC_MIN_MS))
+      if (metricOnly && (JSON.stringify(prev.md?.Metric) === JSON.stringify(e.Metadata.Metric) || now - prev.metricAt < METRIC_MIN_MS))
         return;
       // Keep what other writers added; drop what we wrote before and no longer say.
       const existing = isEdge ? tx.getEdge(e.ID) : tx.getNode(e.ID);

@@ -222,15 +222,21 @@ describe.skipIf(skip)('ovsdb against a real Open vSwitch', () => {
         (n) => n.Metadata.Type === 'ovsport' && String(n.Metadata.Name).startsWith('h1') && n.Metadata.IfIndex,
       ),
     );
+    // Name 'br0' selects the bridge, its internal port and interface: the bridge's sFlow covers all three.
     const res = await call('POST', '/api/capture', {
-      GremlinQuery: "G.V().Has('Type', 'ovsbridge', 'Name', 'br0')",
+      GremlinQuery: "G.V().Has('Name', 'br0')",
       SamplingRate: 1,
       PollingInterval: 1,
       Name: 'br0-sflow',
     });
     expect(res.status).toBe(201);
     const id = res.body!.UUID as string;
-    expect(res.body).toMatchObject({ GremlinQuery: "G.V().Has('Type', 'ovsbridge', 'Name', 'br0')", SamplingRate: 1, Count: 1 });
+    expect(res.body).toMatchObject({
+      GremlinQuery: "G.V().Has('Name', 'br0')",
+      SamplingRate: 1,
+      Count: 1,
+      Nodes: [one('ovsbridge', 'br0')!.ID],
+    });
     const sflow = await ovs.vsctl('--format=json', 'list', 'sflow');
     expect(sflow).toContain(`${ovs.rootIp}:`);
     expect(sflow).toContain(id);
