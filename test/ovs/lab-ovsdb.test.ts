@@ -350,6 +350,22 @@ describe.skipIf(skip)('ovsdb against a real Open vSwitch', () => {
       await ep.removeMirror(String(br0.Metadata.UUID), m.mirrorUuid, m.portUuid);
       expect(await ports()).toBe(before);
       expect(JSON.parse(await ovs.vsctl('--format=json', 'list', 'mirror')).data).toEqual([]);
+
+      // Through the capture service, as POST /api/capture on an ovsport does once a port-mirror
+      // reader runs on the host. No such reader exists in Canopy yet, so the service is told one
+      // runs on this host only; everything it then does to OVS is real.
+      const { CaptureService } = await import('../../src/ovs/captures.ts');
+      const svcNode = storage.graph.getNode(src.ID)!;
+      await until('endpoint graph has patch-a', 3000, () => ep.owns(src.ID));
+      const svc = new CaptureService(storage.captures, () => [ep], { hasReader: (h) => h === ep.hostId() }, { sampling: 1, polling: 1 });
+      const cap = await svc.create({ GremlinQuery: "G.V().Has('Name', 'patch-a')" }, [svcNode]);
+      expect(cap.Applied).toMatchObject([{ kind: 'mirror', portName: mirrorPortName(cap.UUID), bridgeUuid: br0.Metadata.UUID }]);
+      expect((await ports()).split('\n')).toContain(mirrorPortName(cap.UUID));
+      // Persisted: a new service on the same store (a restarted collector) deletes it.
+      const again = new CaptureService(storage.captures, () => [ep], undefined, { sampling: 1, polling: 1 });
+      expect(await again.delete(cap.UUID)).toBe(true);
+      expect(await ports()).toBe(before);
+      expect(JSON.parse(await ovs.vsctl('--format=json', 'list', 'mirror')).data).toEqual([]);
     } finally {
       ep.stop();
       storage.close();
