@@ -12,7 +12,7 @@ import { registerTopologyRoutes } from './routes/topology.ts';
 import { flowsOpenApi, registerFlowRoutes } from './routes/flows.ts';
 import { registerDeviceRoutes } from './routes/devices.ts';
 import { registerUiRoutes } from './routes/ui.ts';
-import { registerCaptureRoutes } from './routes/captures.ts';
+import { capturesOpenApi, registerCaptureRoutes } from './routes/captures.ts';
 import type { CaptureAdmin } from '../ovs/captures.ts';
 import type { FlowsReader } from '../collectors/flows/flows-reader.ts';
 import type { DeviceAdmin } from '../collectors/snmp/device-admin.ts';
@@ -117,7 +117,9 @@ export function createApp(deps: ApiDeps): ApiApp {
 
   app.get('/metrics', async (c) => c.body(await deps.registry.metrics(), 200, { 'Content-Type': deps.registry.contentType }));
   app.get('/api/status', (c) => json(c, deps.status()));
-  app.get('/api/openapi.json', (c) => json(c, openApiDocument(deps.flows ? flowsOpenApi() : {})));
+  app.get('/api/openapi.json', (c) =>
+    json(c, openApiDocument({ ...(deps.flows ? flowsOpenApi() : {}), ...(deps.captures ? capturesOpenApi() : {}) })),
+  );
 
   app.post('/api/config/reload', async (c) => {
     requireAdmin(c);

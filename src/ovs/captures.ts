@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { CaptureStore } from '../topology/store/captures.ts';
 import type { GraphNode } from '../topology/types.ts';
+import { RpcCallError } from './rpc.ts';
 
 export interface CaptureInput {
   GremlinQuery: string;
@@ -196,7 +197,10 @@ export class CaptureService implements CaptureAdmin {
     } catch (e) {
       await this.undo(cap).catch(() => undefined);
       this.store.delete(id);
-      throw e;
+      if (e instanceof CaptureConflict || e instanceof CaptureUnavailable) throw e;
+      // OVSDB refused the transaction (a bridge changed meanwhile): the user's to resolve.
+      if (e instanceof RpcCallError) throw new CaptureConflict(`OVSDB refused the change: ${e.message}`);
+      throw new CaptureUnavailable(`OVSDB: ${(e as Error).message}`);
     }
     cap.Count = cap.Applied.length;
     this.captures.set(id, cap);

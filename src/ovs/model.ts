@@ -254,7 +254,7 @@ export function buildOvsGraph(t: Tables, hostId: string, origin: string, host: s
       const pid = ids.ovs(hostId, puuid);
       portNode.set(puuid, pid);
       bridgeOf.set(pid, buuid);
-      const pmd: Metadata = { Type: 'ovsport', Name: col.str(p, 'name') ?? puuid, UUID: puuid, BridgeUUID: buuid, Probe: 'ovsdb' };
+      const pmd: Metadata = { Type: 'ovsport', Name: col.str(p, 'name') ?? puuid, NameSource: 'ovsdb', UUID: puuid, Probe: 'ovsdb' };
       const tag = col.int(p, 'tag');
       if (tag !== undefined) pmd.Vlans = [tag];
       const trunks = col.set(p, 'trunks');

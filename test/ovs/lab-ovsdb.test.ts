@@ -128,6 +128,7 @@ describe.skipIf(skip)('ovsdb against a real Open vSwitch', () => {
     expect(br0.Metadata).toMatchObject({ UUID: expect.any(String), DatapathType: 'netdev' });
     const p1port = await until('ovsport p1', 5000, () => one('ovsport', 'p1'));
     expect(parentOf(p1port.ID)).toBe(br0.ID);
+    expect(p1port.Metadata).toMatchObject({ NameSource: 'ovsdb', UUID: expect.any(String), Probe: 'ovsdb' });
     const p1 = await until('interface p1', 5000, () => one('internal', 'p1'));
     expect(parentOf(p1.ID)).toBe(p1port.ID);
     expect(p1.ID).toBe(ids.hostInterface(host.ID, 'p1'));

@@ -28,6 +28,45 @@ function view(c: Capture): Record<string, unknown> {
   return { ...rest, Count: Applied.length, Nodes: Applied.map((a) => a.node) };
 }
 
+/** The capture paths for /api/openapi.json. */
+export function capturesOpenApi(): Record<string, object> {
+  const capture = {
+    type: 'object',
+    required: ['GremlinQuery'],
+    properties: {
+      UUID: { type: 'string' },
+      GremlinQuery: { type: 'string' },
+      Name: { type: 'string' },
+      Description: { type: 'string' },
+      Type: { type: 'string' },
+      SamplingRate: { type: 'integer' },
+      PollingInterval: { type: 'integer' },
+      LayerKeyMode: { type: 'string' },
+      HeaderSize: { type: 'integer' },
+      Count: { type: 'integer', description: 'nodes the capture was applied to' },
+      Nodes: { type: 'array', items: { type: 'string' } },
+    },
+  };
+  const body = (d: string) => ({ description: d, content: { 'application/json': { schema: capture } } });
+  const problem = { description: 'problem details (RFC 9457)' };
+  const item = {
+    get: { summary: 'one capture', responses: { 200: body('the capture'), 404: problem } },
+    delete: {
+      summary: 'remove the capture and exactly what it configured on OVS',
+      responses: { 200: { description: 'deleted' }, 404: problem, 503: problem },
+    },
+  };
+  const list = {
+    get: { summary: 'captures keyed by UUID', responses: { 200: { description: 'object keyed by UUID' } } },
+    post: {
+      summary: 'sFlow on the selected ovsbridges, a mirror on selected ovsports (needs a capture reader on the host)',
+      requestBody: { content: { 'application/json': { schema: capture } } },
+      responses: { 201: body('the capture'), 400: problem, 409: problem, 503: problem },
+    },
+  };
+  return { '/api/capture': list, '/api/capture/{id}': item, '/api/captures': list, '/api/captures/{id}': item };
+}
+
 export function registerCaptureRoutes(app: ApiApp, admin: CaptureAdmin, deps: Pick<ApiDeps, 'query' | 'store'>): void {
   for (const base of ['/api/capture', '/api/captures']) {
     app.get(base, (c) => json(c, Object.fromEntries(admin.list().map((x) => [x.UUID, view(x)]))));
