@@ -11,6 +11,8 @@ import { buildOvsGraph, layer2, ovsIdentity, type OvsGraph } from './model.ts';
 
 /** Interface statistics change every few seconds: alone they rewrite a node at most this often. */
 const METRIC_MIN_MS = 30_000;
+/** How long one scan for ExtID.iface-id serves (a node reported with it joins within this). */
+const IFACE_ID_SCAN_MS = 30_000;
 
 export interface OvsHost {
   hostId: string;
@@ -33,6 +35,7 @@ const keyOf = (md: Metadata, extra = ''): string => {
 export class OvsGraphWriter {
   private written = new Map<string, Written>();
   private first = true;
+  private ifaceIdIndex: { at: number; map: Map<string, string[]> } | null = null;
   current: OvsHost | null = null;
   /** Node ID → its bridge's OVSDB _uuid, as of the last build. */
   bridgeOf = new Map<string, string>();
@@ -102,12 +105,32 @@ export class OvsGraphWriter {
       }
       if (owners.size === 1) g.edges.push(layer2(tun.ifaceId, [...owners][0]!, origin, { Type: 'tunnel', RemoteIP: tun.remoteIp }));
     }
+    const byIfaceId = g.attached.some((a) => a.ifaceId2) ? this.ifaceIds(tx) : undefined;
     for (const a of g.attached) {
       const behind = new Set<string>();
       if (a.mac) for (const n of tx.findNodes('MAC', a.mac)) if (!ours.has(n.ID)) behind.add(n.ID);
-      if (a.ifaceId2) for (const n of tx.findNodes('ExtID.iface-id', a.ifaceId2)) if (!ours.has(n.ID)) behind.add(n.ID);
+      if (a.ifaceId2) for (const id of byIfaceId?.get(a.ifaceId2) ?? []) if (!ours.has(id)) behind.add(id);
       if (behind.size === 1) g.edges.push(layer2(a.ifaceId, [...behind][0]!, origin, { Type: 'attached' }));
     }
+  }
+
+  /**
+   * Nodes carrying ExtID.iface-id (what an OpenStack port or a CNI reports), by value. The key is
+   * not indexed, so the scan is shared by all interfaces of a sync and reused for a while.
+   */
+  private ifaceIds(tx: GraphTx): Map<string, string[]> {
+    const now = Date.now();
+    if (this.ifaceIdIndex && now - this.ifaceIdIndex.at < IFACE_ID_SCAN_MS) return this.ifaceIdIndex.map;
+    const map = new Map<string, string[]>();
+    for (const n of tx.allNodes()) {
+      const v = (n.Metadata.ExtID as Record<string, unknown> | undefined)?.['iface-id'];
+      if (typeof v !== 'string') continue;
+      const l = map.get(v);
+      if (l) l.push(n.ID);
+      else map.set(v, [n.ID]);
+    }
+    this.ifaceIdIndex = { at: now, map };
+    return map;
   }
 
   private apply(tx: GraphTx, nodes: NodeInput[], edges: EdgeInput[], origin: string, now: number): number {
