@@ -1,10 +1,13 @@
 // The ovsdb component's Prometheus metrics, on the injected registry (docs/architecture.md#configuration-and-metrics).
-import type { Registry } from 'prom-client';
+import { Registry } from 'prom-client';
 import { counter, gauge, preset } from '../util/metrics.ts';
 
 export type OvsdbMetrics = ReturnType<typeof ovsdbMetrics>;
 
-export function ovsdbMetrics(reg: Registry, endpoints: readonly string[]) {
+export function ovsdbMetrics(registry: Registry, endpoints: readonly string[]) {
+  // Every family has its series at 0 from the start (docs/architecture.md#configuration-and-metrics);
+  // with no endpoint there is no series to give, so the families stay off /metrics altogether.
+  const reg = endpoints.length ? registry : new Registry();
   const m = {
     connected: gauge(reg, 'canopy_ovsdb_connected', 'OVSDB endpoint connected and monitoring (1) or not (0)', ['endpoint']),
     closed: counter(
@@ -25,5 +28,7 @@ export function ovsdbMetrics(reg: Registry, endpoints: readonly string[]) {
   for (const e of endpoints) m.connected.set({ endpoint: e }, 0);
   preset(m.closed, { endpoint: endpoints, reason: ['protocol', 'oversized', 'bad_json', 'not_object', 'timeout'] });
   preset(m.resyncs, { endpoint: endpoints });
+  preset(m.notifications, { endpoint: endpoints, method: ['update', 'update2', 'update3'] });
+  preset(m.writes, { endpoint: endpoints });
   return m;
 }
