@@ -94,16 +94,24 @@ export class OvsGraphWriter {
       }
       return undefined;
     };
-    for (const tun of g.tunnels) {
+    // The one host (other than this OVS's own) that owns an address, as MgmtAddress or an IPV4 entry.
+    const ownerOf = (ip: string): string | undefined => {
       const owners = new Set<string>();
-      const cands = [...tx.findNodes('MgmtAddress', tun.remoteIp), ...tx.findNodes('IPV4', tun.remoteIp)];
-      for (let len = 32; len >= 8; len--) cands.push(...tx.findNodes('IPV4', `${tun.remoteIp}/${len}`));
+      const cands = [...tx.findNodes('MgmtAddress', ip), ...tx.findNodes('IPV4', ip)];
+      for (let len = 32; len >= 8; len--) cands.push(...tx.findNodes('IPV4', `${ip}/${len}`));
       for (const n of cands) {
         if (ours.has(n.ID)) continue;
         const h = hostOf(n.ID);
         if (h && h !== this.current?.hostId) owners.add(h);
       }
-      if (owners.size === 1) g.edges.push(layer2(tun.ifaceId, [...owners][0]!, origin, { Type: 'tunnel', RemoteIP: tun.remoteIp }));
+      return owners.size === 1 ? [...owners][0] : undefined;
+    };
+    for (const tun of g.tunnels) {
+      const remote = ownerOf(tun.remoteIp);
+      if (remote) g.edges.push(layer2(tun.ifaceId, remote, origin, { Type: 'tunnel', RemoteIP: tun.remoteIp }));
+      // A local address another host node owns: that node is this hypervisor as another source knows it.
+      const local = tun.localIp ? ownerOf(tun.localIp) : undefined;
+      if (local && local !== remote) g.edges.push(layer2(tun.ifaceId, local, origin, { Type: 'tunnel-local', LocalIP: tun.localIp }));
     }
     const byIfaceId = g.attached.some((a) => a.ifaceId2) ? this.ifaceIds(tx) : undefined;
     for (const a of g.attached) {
