@@ -21,6 +21,8 @@ export class OvsEndpoint implements CaptureTarget {
   readonly writer: OvsGraphWriter;
   private readonly warn: RateLimitedLog;
   lastSyncMs: number | null = null;
+  private pending: NodeJS.Immediate | null = null;
+  private resyncPending = false;
   syncs = 0;
 
   constructor(
@@ -39,7 +41,7 @@ export class OvsEndpoint implements CaptureTarget {
     this.writer = new OvsGraphWriter(store, text);
     this.warn = new RateLimitedLog(log);
     this.client = new OvsdbClient(this.endpoint, cfg, OVS_COLUMNS, {
-      onChange: (resync) => this.sync(resync),
+      onChange: (resync) => this.schedule(resync),
       onConnected: (m: MonitorMethod) => {
         metrics.connected.set({ endpoint: text }, 1);
         log.info({ endpoint: text, method: m }, 'OVSDB monitor established');
@@ -61,6 +63,25 @@ export class OvsEndpoint implements CaptureTarget {
 
   stop(): void {
     this.client.stop();
+    if (this.pending) clearImmediate(this.pending);
+    this.pending = null;
+  }
+
+  /** Updates that arrive in one read (or one burst) are written as one graph change. */
+  private schedule(resync: boolean): void {
+    this.resyncPending ||= resync;
+    this.pending ??= setImmediate(() => {
+      this.pending = null;
+      const r = this.resyncPending;
+      this.resyncPending = false;
+      try {
+        this.sync(r);
+      } catch (err) {
+        // The graph store refused a write: log it (rate-limited) and re-sync from scratch on the next update.
+        this.writer.reset();
+        this.warn.error('sync', { endpoint: this.text, err }, 'writing the OVS graph failed');
+      }
+    });
   }
 
   private sync(resync: boolean): void {

@@ -59,6 +59,12 @@ export class OvsGraphWriter {
     return { hostId, host, origin: `ovsdb.${host}` };
   }
 
+  /** Forget what was written: the next sync reconciles against what the store holds for our origin. */
+  reset(): void {
+    this.written.clear();
+    this.first = true;
+  }
+
   owns(id: string): boolean {
     return this.written.has(id);
   }
