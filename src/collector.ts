@@ -19,7 +19,7 @@ import { startApiServer, type ApiServer } from './api/server.ts';
 import { makeFilterCompiler } from './api/ws/compile-filter.ts';
 import { give, type ComponentContext, type ComponentSpec, type Provision } from './component/contract.ts';
 import { ComponentSet, type LifecycleHooks } from './component/lifecycle.ts';
-import { AGENT_HUB, DEVICE_ADMIN, FLOWS_READER, GRAPH_STORE, UI_FILES } from './component/provisions.ts';
+import { AGENT_HUB, CAPTURE_ADMIN, DEVICE_ADMIN, FLOWS_READER, GRAPH_STORE, UI_FILES } from './component/provisions.ts';
 
 export interface CollectorOptions {
   config: CanopyConfig;
@@ -116,6 +116,7 @@ export class Collector {
       reload: this.opts.configFile ? () => this.reload() : undefined,
       flows,
       devices: components.find(DEVICE_ADMIN),
+      captures: components.find(CAPTURE_ADMIN),
       ui: components.find(UI_FILES),
     });
     await components.start(this.hooks);

@@ -9,6 +9,7 @@ import { createSflowComponent } from './collectors/sflow/component.ts';
 import { createNetflowComponent } from './collectors/netflow/component.ts';
 import { snmpComponent } from './collectors/snmp/component.ts';
 import { uiComponent } from './ui/component.ts';
+import { ovsdbComponent } from './ovs/component.ts';
 import { Stitcher } from './topology/stitch/stitcher.ts';
 import { agentsComponent } from './api/ws/agents-component.ts';
 
@@ -82,5 +83,5 @@ export const stitchComponent: ComponentSpec = {
 };
 
 export function defaultComponents(): ComponentSpec[] {
-  return [flowsComponent, sflowComponent, netflowComponent, stitchComponent, snmpComponent, agentsComponent, uiComponent()];
+  return [flowsComponent, sflowComponent, netflowComponent, stitchComponent, snmpComponent, agentsComponent, ovsdbComponent, uiComponent()];
 }

@@ -12,6 +12,8 @@ import { registerTopologyRoutes } from './routes/topology.ts';
 import { flowsOpenApi, registerFlowRoutes } from './routes/flows.ts';
 import { registerDeviceRoutes } from './routes/devices.ts';
 import { registerUiRoutes } from './routes/ui.ts';
+import { capturesOpenApi, registerCaptureRoutes } from './routes/captures.ts';
+import type { CaptureAdmin } from '../ovs/captures.ts';
 import type { FlowsReader } from '../collectors/flows/flows-reader.ts';
 import type { DeviceAdmin } from '../collectors/snmp/device-admin.ts';
 import type { UiFiles } from '../ui/files.ts';
@@ -37,6 +39,8 @@ export interface ApiDeps {
   flows?: FlowsReader;
   /** The SNMP device table: /api/devices. */
   devices?: DeviceAdmin;
+  /** Captures configured through OVSDB: /api/capture, /api/captures. */
+  captures?: CaptureAdmin;
   /** The wall display's files at /; its public paths need no credentials (the login page loads first). */
   ui?: UiFiles;
 }
@@ -113,7 +117,9 @@ export function createApp(deps: ApiDeps): ApiApp {
 
   app.get('/metrics', async (c) => c.body(await deps.registry.metrics(), 200, { 'Content-Type': deps.registry.contentType }));
   app.get('/api/status', (c) => json(c, deps.status()));
-  app.get('/api/openapi.json', (c) => json(c, openApiDocument(deps.flows ? flowsOpenApi() : {})));
+  app.get('/api/openapi.json', (c) =>
+    json(c, openApiDocument({ ...(deps.flows ? flowsOpenApi() : {}), ...(deps.captures ? capturesOpenApi() : {}) })),
+  );
 
   app.post('/api/config/reload', async (c) => {
     requireAdmin(c);
@@ -127,6 +133,7 @@ export function createApp(deps: ApiDeps): ApiApp {
   registerElementRoutes(app, deps);
   if (deps.flows) registerFlowRoutes(app, deps.flows, deps.store);
   if (deps.devices) registerDeviceRoutes(app, deps.devices);
+  if (deps.captures) registerCaptureRoutes(app, deps.captures, deps);
   // Last: the UI only sees what no API route answered.
   if (deps.ui) registerUiRoutes(app, deps.ui);
   return app;

@@ -7,6 +7,7 @@ import type { DeviceAdmin } from '../collectors/snmp/device-admin.ts';
 import type { StitchInput } from '../topology/stitch/types.ts';
 import type { UiFiles } from '../ui/files.ts';
 import type { AgentHub } from '../api/ws/agents.ts';
+import type { CaptureAdmin, CaptureReaders } from '../ovs/captures.ts';
 import type { SqliteGraphStore } from '../topology/store/sqlite-store.ts';
 import { provision } from './contract.ts';
 
@@ -25,3 +26,7 @@ export const DEVICE_ADMIN = provision<DeviceAdmin>('device-admin');
 export const UI_FILES = provision<UiFiles>('ui-files');
 /** Host agents connected to /ws/agent (liveness, host DOWN, the OVSDB relay). */
 export const AGENT_HUB = provision<AgentHub>('agent-hub');
+/** Captures (/api/capture): sFlow rows and mirrors configured through OVSDB. */
+export const CAPTURE_ADMIN = provision<CaptureAdmin>('capture-admin');
+/** Hosts where a port-mirror capture reader runs (a mirror capture needs one on the bridge's host). */
+export const CAPTURE_READERS = provision<CaptureReaders>('capture-readers');

@@ -9,6 +9,7 @@ import WebSocket from 'ws';
 import { expect } from 'vitest';
 import { loadConfig } from '../../src/config/load.ts';
 import { Collector } from '../../src/collector.ts';
+import { ovsdbComponent } from '../../src/ovs/component.ts';
 import { silentLogger } from '../../src/util/log.ts';
 import { createRegistry } from '../../src/util/metrics.ts';
 
@@ -71,7 +72,7 @@ export async function startCanopy(opts: { auth: boolean }): Promise<Canopy> {
   const dir = mkdtempSync(join(tmpdir(), 'canopy-contract-'));
   const users = opts.auth ? [{ name: ADMIN.username, passwordHash: bcrypt.hashSync(ADMIN.password, 4), role: 'admin' }] : [];
   const config = loadConfig({ env: {}, overrides: { 'api.listen': '127.0.0.1:0', 'storage.dataDir': dir, 'auth.users': users } });
-  const collector = new Collector({ config, log: silentLogger(), registry: createRegistry(false), components: [] });
+  const collector = new Collector({ config, log: silentLogger(), registry: createRegistry(false), components: [ovsdbComponent] });
   await collector.start();
   return {
     collector,

@@ -4,9 +4,10 @@
 // node's NameSource metadata says which one wrote its Name; a source names a port only when it
 // ranks above that one: SNMP's name wins, flow sources name only placeholders (the first wins).
 
-export type NameSource = 'snmp' | 'sflow' | 'netflow' | 'placeholder';
+export type NameSource = 'snmp' | 'ovsdb' | 'sflow' | 'netflow' | 'placeholder';
 
-const RANK: Record<NameSource, number> = { placeholder: 0, sflow: 1, netflow: 1, snmp: 2 };
+// OVSDB names the ports of the switch it describes, as SNMP does.
+const RANK: Record<NameSource, number> = { placeholder: 0, sflow: 1, netflow: 1, snmp: 2, ovsdb: 2 };
 
 /** The placeholder name of a port known only by its ifIndex. */
 export function placeholderName(ifIndex: number): string {

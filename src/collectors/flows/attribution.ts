@@ -190,7 +190,8 @@ export class Attribution {
     for (const e of this.store.edgesOf(devId, 'out')) {
       if (e.Metadata.RelationType !== 'ownership') continue;
       const n = this.store.getNode(e.Child);
-      if (n && n.Metadata.Type === 'port' && n.Metadata.IfIndex === ifIndex) return n.ID;
+      // An OVS bridge's ports are ovsport nodes carrying their interface's ifIndex (docs/architecture.md#ovsdb).
+      if (n && (n.Metadata.Type === 'port' || n.Metadata.Type === 'ovsport') && n.Metadata.IfIndex === ifIndex) return n.ID;
     }
     return undefined;
   }

@@ -48,7 +48,9 @@ function uniqueDevice(ctx: Ctx, nodes: GraphNode[]): { device: GraphNode; via?: 
     let hit: { device: GraphNode; via?: GraphNode } | null = null;
     if (isDevice(n)) hit = { device: n };
     else {
-      const o = ownerOf(ctx.g, n.ID);
+      let o = ownerOf(ctx.g, n.ID);
+      // An Open vSwitch interface hangs under its ovsport and ovsbridge (docs/architecture.md#ovsdb): its device is the host above.
+      for (let i = 0; i < 2 && o && (o.Metadata.Type === 'ovsport' || o.Metadata.Type === 'ovsbridge'); i++) o = ownerOf(ctx.g, o.ID);
       if (o && isDevice(o)) hit = { device: o, via: n };
     }
     if (!hit || hit.device.ID === ctx.self) continue;

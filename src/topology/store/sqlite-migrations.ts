@@ -147,10 +147,18 @@ function discoveredDevices(db: Database): void {
     first_seen INTEGER NOT NULL, unreachable_since INTEGER)`);
 }
 
+/** Captures created through the API and what each configured on OVS (docs/architecture.md#ovsdb). */
+function captureTables(db: Database): void {
+  db.exec(
+    `CREATE TABLE IF NOT EXISTS captures (id TEXT PRIMARY KEY, body TEXT NOT NULL, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL)`,
+  );
+}
+
 const MIGRATIONS: Migration[] = [
   { version: 1, what: 'graph, history and aliases', up: graphTables },
   { version: 2, what: 'flows, rollups, port series, templates, SNMP devices and observations, stitch inputs', up: collectorTables },
   { version: 3, what: 'SNMP devices added by discovery', up: discoveredDevices },
+  { version: 4, what: 'captures', up: captureTables },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

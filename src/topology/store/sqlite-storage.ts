@@ -4,7 +4,7 @@ import type { Storage } from './storage.ts';
 import { SqliteFlowStore } from './sqlite-flows.ts';
 import { SqliteObservationStore } from './sqlite-observations.ts';
 import { openSqliteDatabase, SqliteGraphStore, type SqliteStoreOptions } from './sqlite-store.ts';
-import { SqliteDeviceStore, SqlitePortSeries, SqliteStitchInputs, SqliteTemplateStore } from './sqlite-tables.ts';
+import { SqliteCaptureStore, SqliteDeviceStore, SqlitePortSeries, SqliteStitchInputs, SqliteTemplateStore } from './sqlite-tables.ts';
 
 export class SqliteStorage implements Storage {
   readonly graph: SqliteGraphStore;
@@ -14,6 +14,7 @@ export class SqliteStorage implements Storage {
   readonly snmpDevices: SqliteDeviceStore;
   readonly snmpObservations: SqliteObservationStore;
   readonly stitchInputs: SqliteStitchInputs;
+  readonly captures: SqliteCaptureStore;
 
   constructor(opts: Omit<SqliteStoreOptions, 'readonly'>) {
     const db = openSqliteDatabase(opts);
@@ -24,6 +25,7 @@ export class SqliteStorage implements Storage {
     this.snmpDevices = new SqliteDeviceStore(db);
     this.snmpObservations = new SqliteObservationStore(db);
     this.stitchInputs = new SqliteStitchInputs(db);
+    this.captures = new SqliteCaptureStore(db);
   }
 
   /** Every call commits before it returns. */

@@ -1,6 +1,7 @@
 // The small SQLite stores: port counter series, NetFlow templates, API-created SNMP devices and
 // the stitcher's inputs.
 import type { Database, Statement } from 'better-sqlite3';
+import type { CaptureStore } from './captures.ts';
 import type { PortSeriesRow, PortSeriesStore } from './port-series.ts';
 import type { DiscoveredDevice, SnmpDeviceStore } from './snmp-rows.ts';
 import type { InputSource, StitchInputStore, StoredInput } from './stitch-inputs.ts';
@@ -165,6 +166,32 @@ export class SqliteDeviceStore implements SnmpDeviceStore {
 
   deleteDiscovered(id: string): boolean {
     return this.removeDiscovered.run(id).changes > 0;
+  }
+}
+
+export class SqliteCaptureStore implements CaptureStore {
+  private readonly selectAll: Statement;
+  private readonly upsert: Statement;
+  private readonly remove: Statement;
+
+  constructor(db: Database) {
+    this.selectAll = db.prepare('SELECT id, body FROM captures ORDER BY created_at, id');
+    this.upsert = db.prepare(
+      'INSERT INTO captures VALUES (?,?,?,?) ON CONFLICT(id) DO UPDATE SET body = excluded.body, updated_at = excluded.updated_at',
+    );
+    this.remove = db.prepare('DELETE FROM captures WHERE id = ?');
+  }
+
+  all(): { id: string; body: unknown }[] {
+    return (this.selectAll.all() as { id: string; body: string }[]).map((r) => ({ id: r.id, body: JSON.parse(r.body) as unknown }));
+  }
+
+  put(id: string, body: unknown, now = Date.now()): void {
+    this.upsert.run(id, JSON.stringify(body), now, now);
+  }
+
+  delete(id: string): boolean {
+    return this.remove.run(id).changes > 0;
   }
 }
 

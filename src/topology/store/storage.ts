@@ -1,6 +1,7 @@
 // Everything Canopy persists, behind one seam. SQLite implements it (sqlite-storage.ts); a network
 // backend implements the same interfaces and must pass test/topology/store/conformance.ts.
 // Why reads stay synchronous: docs/architecture.md, "Storage".
+import type { CaptureStore } from './captures.ts';
 import type { FlowRecordStore } from './flow-records.ts';
 import type { GraphStore } from './graph-store.ts';
 import type { PortSeriesStore } from './port-series.ts';
@@ -16,6 +17,7 @@ export interface Storage {
   readonly snmpDevices: SnmpDeviceStore;
   readonly snmpObservations: SnmpObservationStore;
   readonly stitchInputs: StitchInputStore;
+  readonly captures: CaptureStore;
   /**
    * Resolves once everything written so far is durable. SQLite commits inside each call, so at
    * once; a backend that writes behind (to a server) resolves when its queue has drained.

@@ -108,6 +108,25 @@ export function tableConformance(h: () => Harness): void {
     expect(r.discovered().map((x) => x.id)).toEqual(['a']);
   });
 
+  it('captures: put, update in place, list oldest first, delete, persist', () => {
+    const c = h().storage.captures;
+    c.put('c2', { GremlinQuery: "G.V().Has('Name', 'br0')" }, 1);
+    c.put('c1', { GremlinQuery: "G.V().Has('Name', 'p1')" }, 2);
+    c.put('c2', { GremlinQuery: "G.V().Has('Name', 'br0')", Applied: [{ kind: 'sflow' }] }, 3);
+    expect(c.all()).toEqual([
+      { id: 'c2', body: { GremlinQuery: "G.V().Has('Name', 'br0')", Applied: [{ kind: 'sflow' }] } },
+      { id: 'c1', body: { GremlinQuery: "G.V().Has('Name', 'p1')" } },
+    ]);
+    expect(c.delete('c1')).toBe(true);
+    expect(c.delete('c1')).toBe(false);
+    expect(
+      h()
+        .reopen()
+        .captures.all()
+        .map((x) => x.id),
+    ).toEqual(['c2']);
+  });
+
   it('LLDP observations: first seen kept, missed polls counted, rows gone after keepMissed', () => {
     const o = h().storage.snmpObservations;
     o.recordLldp('dev1', 'sw1', [lldp('swp1'), lldp('swp2', { localPortNum: 2, localIfIndex: 2, localPortVia: null })], 100, 2);
