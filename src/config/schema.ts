@@ -7,6 +7,7 @@ import { ipfixSection, netflowSection } from '../collectors/netflow/config.ts';
 import { snmpSection } from '../collectors/snmp/config.ts';
 import { ovsdbSection } from '../ovs/config.ts';
 import { k8sSection } from '../collectors/k8s/config.ts';
+import { mirrorSection } from '../collectors/mirror/config.ts';
 
 export const configSchema = z
   .object({
@@ -15,6 +16,7 @@ export const configSchema = z
     sflow: sflowSection,
     netflow: netflowSection,
     ipfix: ipfixSection,
+    mirror: mirrorSection,
     snmp: snmpSection,
     ovsdb: ovsdbSection,
     k8s: k8sSection,
