@@ -45,11 +45,19 @@ async function replayBench(emit: Emit): Promise<void> {
     }
     const base = { frames: FRAMES, file: 'synthetic 64–320 B frames, 2,000 conversations' };
     const peers: [string, number][] = [];
-    if (have('tshark', '-v')) peers.push(['tshark -q -z conv,ip', Math.min(...[0, 1].map(() => wall('tshark', ['-r', file, '-q', '-z', 'conv,ip'])))]);
+    if (have('tshark', '-v'))
+      peers.push(['tshark -q -z conv,ip', Math.min(...[0, 1].map(() => wall('tshark', ['-r', file, '-q', '-z', 'conv,ip'])))]);
     if (have('tcpdump')) peers.push(['tcpdump -nn -q', Math.min(...[0, 1].map(() => wall('tcpdump', ['-r', file, '-nn', '-q'])))]);
     emit({ bench: 'mirror.replay.cpu', value: Math.round(FRAMES / best), unit: 'frames/s per core', ...base });
     for (const [peer, secs] of peers)
-      emit({ bench: 'mirror.replay.wall', value: Math.round(FRAMES / bestWall), unit: 'frames/s (wall)', peer, peerValue: Math.round(FRAMES / secs), ...base });
+      emit({
+        bench: 'mirror.replay.wall',
+        value: Math.round(FRAMES / bestWall),
+        unit: 'frames/s (wall)',
+        peer,
+        peerValue: Math.round(FRAMES / secs),
+        ...base,
+      });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -70,10 +78,14 @@ interface Step {
 
 /** One rate: capture child ready → tcpreplay for ~2 s → child's counts. */
 async function step(engine: string, tx: string, rx: string, file: string, pps: number | 'top', frames: number): Promise<Step> {
-  const child = spawn('ip', ['netns', 'exec', rx, process.execPath, '--import', 'tsx', join(ROOT, 'bench/lib/mirror-capture-child.ts'), engine, 'rx'], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'ignore'],
-  });
+  const child = spawn(
+    'ip',
+    ['netns', 'exec', rx, process.execPath, '--import', 'tsx', join(ROOT, 'bench/lib/mirror-capture-child.ts'), engine, 'rx'],
+    {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'ignore'],
+    },
+  );
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
   await new Promise<void>((res, rej) => {
@@ -96,7 +108,13 @@ async function step(engine: string, tx: string, rx: string, file: string, pps: n
   await done;
   const last = out.trim().split('\n').at(-1) ?? '{}';
   const got = JSON.parse(last) as { frames: number; kernelDrops: number };
-  return { requested: pps === 'top' ? 0 : pps, sent, achieved: secs > 0 ? Math.round(sent / secs) : 0, frames: got.frames, kernelDrops: got.kernelDrops };
+  return {
+    requested: pps === 'top' ? 0 : pps,
+    sent,
+    achieved: secs > 0 ? Math.round(sent / secs) : 0,
+    frames: got.frames,
+    kernelDrops: got.kernelDrops,
+  };
 }
 
 async function liveBench(emit: Emit): Promise<void> {

@@ -41,7 +41,11 @@ function table(rows: ReplayRow[]): string {
   ]);
   const head = ['src', 'dst', 'proto', 'vlan', 'packets', 'bytes', 'rtt ms'];
   const widths = head.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
-  const fmt = (l: string[]) => l.map((c, i) => (i >= 4 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
+  const fmt = (l: string[]) =>
+    l
+      .map((c, i) => (i >= 4 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
   return [fmt(head), ...lines.map(fmt)].join('\n') + '\n';
 }
 

@@ -12,7 +12,9 @@ export function createMirrorComponent(ctx: ComponentContext, pipeline: FlowPipel
   if (cfg.interfaces.length === 0) return undefined;
   const log = ctx.log.child({ component: 'mirror' });
   const frames = counter(ctx.registry, 'canopy_mirror_frames_total', 'Frames captured on port-mirror interfaces', ['interface']);
-  const bytes = counter(ctx.registry, 'canopy_mirror_bytes_total', 'Bytes (length on the wire) captured on port-mirror interfaces', ['interface']);
+  const bytes = counter(ctx.registry, 'canopy_mirror_bytes_total', 'Bytes (length on the wire) captured on port-mirror interfaces', [
+    'interface',
+  ]);
   const drops = counter(
     ctx.registry,
     'canopy_mirror_drops_total',

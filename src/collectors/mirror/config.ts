@@ -4,13 +4,16 @@ import { section } from '../../config/common.ts';
 
 export const mirrorInterfaceSchema = z
   .object({
-    interface: z.string().min(1).describe('Interface that receives the mirrored frames (a SPAN/RSPAN port wired to this host, an OVS mirror port).'),
+    interface: z
+      .string()
+      .min(1)
+      .describe('Interface that receives the mirrored frames (a SPAN/RSPAN port wired to this host, an OVS mirror port).'),
     netns: z
       .string()
       .min(1)
       .optional()
-      .describe('Network namespace of the interface: a name under /run/netns or a path (/proc/PID/ns/net). Default: the collector\'s own.'),
-    device: z.string().min(1).describe("The mirrored switch: its Name, management address or node ID in the graph."),
+      .describe("Network namespace of the interface: a name under /run/netns or a path (/proc/PID/ns/net). Default: the collector's own."),
+    device: z.string().min(1).describe('The mirrored switch: its Name, management address or node ID in the graph.'),
     port: z.union([z.string().min(1), z.number().int().nonnegative()]).describe('The mirrored port on that switch: its Name or ifIndex.'),
     direction: z
       .enum(['ingress', 'egress', 'both'])
@@ -38,13 +41,20 @@ export const mirrorInterfaceSchema = z
 export type MirrorInterfaceConfig = z.infer<typeof mirrorInterfaceSchema>;
 
 export const mirrorSection = section({
-  interfaces: z.array(mirrorInterfaceSchema).default([]).describe('Capture interfaces, each mapped to the switch port it mirrors. Empty: capture off.'),
+  interfaces: z
+    .array(mirrorInterfaceSchema)
+    .default([])
+    .describe('Capture interfaces, each mapped to the switch port it mirrors. Empty: capture off.'),
   tableSize: z
     .number()
     .int()
     .positive()
     .default(65_536)
-    .describe('Conversations held per interface; a full table exports and evicts its oldest (counted in canopy_mirror_drops_total{reason="eviction"}).'),
+    .describe(
+      'Conversations held per interface; a full table exports and evicts its oldest (counted in canopy_mirror_drops_total{reason="eviction"}).',
+    ),
   exportInterval: z.number().positive().default(5).describe('Seconds between exports of the conversation tables into the flow table.'),
   idleTimeout: z.number().positive().default(30).describe('Seconds without a frame after which a conversation is forgotten.'),
-}).describe('Port-mirror capture: SPAN/RSPAN or OVS mirror traffic counted frame by frame into flows on the mirrored port (`Source: mirror`).');
+}).describe(
+  'Port-mirror capture: SPAN/RSPAN or OVS mirror traffic counted frame by frame into flows on the mirrored port (`Source: mirror`).',
+);
