@@ -10,7 +10,7 @@ const PEERS = [
   'test/lab/fabric.test.ts',
   'test/topology/stitch-lab.test.ts',
   'test/collectors/**/lab*.test.ts',
-  'test/collectors/mirror/*.test.ts',
+  'test/collectors/mirror/{lab-capture,replay}.test.ts',
   'test/ui/{browser,lab,perf}.test.ts',
 ];
 const ALL = ['test/**/*.test.ts', 'src/**/*.test.ts'];

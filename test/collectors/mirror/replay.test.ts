@@ -44,6 +44,23 @@ describe.skipIf(!HAVE_TSHARK)('canopy replay against tshark', () => {
     },
   );
 
+  it('the lab SPAN capture: TCP handshake round trip and flags, a refused connection, ICMP and ICMPv6 types', () => {
+    const rows = replayPcap(readFileSync(join(ROOT, 'fixtures/pcaps/mirror-lab-span.pcap'))).rows;
+    const get = (src: string, dst: string, proto: number, dport = 0) =>
+      rows.find((r) => r.srcAddr === src && r.dstAddr === dst && r.proto === proto && (dport === 0 || r.dstPort === dport))!;
+    const transfer = get('10.215.0.1', '10.215.0.2', 6, 5001);
+    expect(transfer.bytes).toBeGreaterThan(200_000);
+    expect(transfer.tcpFlags & 0x03).toBe(0x03); // SYN and FIN
+    expect(transfer.rttMs).toBeGreaterThanOrEqual(0);
+    expect(get('10.215.0.2', '10.215.0.1', 6).tcpFlags & 0x12).toBe(0x12); // SYN-ACK
+    expect(get('fd00:215::2', 'fd00:215::1', 6).tcpFlags & 0x04).toBe(0x04); // RST from the closed port
+    expect(get('10.215.0.1', '10.215.0.2', 1).icmpType).toBe(8);
+    // The direction keeps the last type seen: the echo replies, then port unreachable for the UDP probes.
+    expect(get('10.215.0.2', '10.215.0.1', 1)).toMatchObject({ icmpType: 3, icmpCode: 3 });
+    expect(get('fd00:215::1', 'fd00:215::2', 58).icmpType).toBe(128);
+    expect(rows.some((r) => r.etherTypeName === 'ARP')).toBe(true);
+  });
+
   it('the CLI prints one JSON object per flow per direction with the /api/flows row fields', () => {
     const file = join(ROOT, 'fixtures/pcaps/tcpdump__3560_CDP.pcap');
     const out = execFileSync('npx', ['tsx', 'src/cli.ts', 'replay', '--json', file], { cwd: ROOT, encoding: 'utf8' });
