@@ -73,7 +73,11 @@ export class PipelineSink {
   private readonly targets = new Map<string, { target: MirrorTarget; resolved: ResolvedTarget | undefined; at: number }>();
   records = 0;
 
-  constructor(private readonly pipeline: FlowPipeline) {
+  constructor(
+    private readonly pipeline: FlowPipeline,
+    /** How long an unresolved target waits before the graph is asked again. */
+    private readonly retryMs = RETRY_MS,
+  ) {
     pipeline.setAttributor(MIRROR_ORIGIN, (r, now) => this.attribute(r, now));
   }
 
@@ -88,7 +92,7 @@ export class PipelineSink {
   private lookup(exporter: string, now: number): ResolvedTarget | undefined {
     const t = this.targets.get(exporter);
     if (!t) return undefined;
-    if (!t.resolved && now - t.at >= RETRY_MS) {
+    if (!t.resolved && now - t.at >= this.retryMs) {
       t.at = now;
       t.resolved = resolveTarget(this.pipeline.graph, t.target);
     }
