@@ -2,7 +2,9 @@
 // host's veth, and an Open vSwitch (userspace datapath) mirror of a switch port to an internal port
 // cnp-mir-1. Each flow's per-direction packets and bytes must equal what tshark reads from a
 // capture of the same interface over the same time.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CaptureEngine } from '../../../src/collectors/mirror/engine.ts';
 import type { MirrorFlow } from '../../../src/collectors/mirror/conversations.ts';
@@ -132,9 +134,31 @@ describe.skipIf(!CAN_NETNS)('port-mirror capture on live mirrors', () => {
     expect(s.frames).toBeGreaterThan(0);
   });
 
-  it('a capture on a missing interface or with a bad filter fails with a clear message', () => {
+  it('a capture on a missing interface or with a bad filter fails with a clear message, and so does the collector', () => {
     expect(() => new CaptureEngine({ interface: 'cnp-no-such-if', target: {} }, () => {}).start()).toThrow(/cnp-no-such-if/);
     expect(() => new CaptureEngine({ interface: 'lo', filter: 'tcp port', target: {} }, () => {}).start()).toThrow(/filter/);
+    const lab = new Lab('c');
+    labs.push(lab);
+    const cfg = join(lab.dir, 'canopy.yml');
+    writeFileSync(
+      cfg,
+      [
+        `storage: { dataDir: ${lab.dir} }`,
+        'api: { listen: 127.0.0.1:0 }',
+        'sflow: { listen: 127.0.0.1:0 }',
+        'netflow: { listen: 127.0.0.1:0 }',
+        'ipfix: { enabled: false }',
+        'snmp: { enabled: false }',
+        'mirror: { interfaces: [{ interface: cnp-no-such-if, device: leaf1, port: Ethernet1 }] }',
+      ].join('\n'),
+    );
+    const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'collector', '--config', cfg], {
+      cwd: resolve(import.meta.dirname, '../../..'),
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/component mirror failed to start: capture on cnp-no-such-if/);
   });
 
   it.skipIf(!HAVE_OVS)(

@@ -65,6 +65,12 @@ describe('mirror flows into the pipeline', () => {
     expect(inRow).toMatchObject({ bytes: 900, packets: 3, first: 1_000, last: 2_000 });
     expect(outRow).toMatchObject({ deviceId: s.id, inPortId: null, outPortId: s.p6, inIf: 0, outIf: 6 });
     expect(flowsReader(e.pipeline).query({ node: s.p6, top: 100, from: 0 }, 3_000)).toHaveLength(1);
+    // The query language's Flows() step reads the same rows for the port node.
+    expect(
+      flowsReader(e.pipeline)
+        .ofNodes([s.p5], 10)
+        .map((r) => r.protocol),
+    ).toEqual(['mirror']);
     sink.close();
   });
 
