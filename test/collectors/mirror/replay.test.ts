@@ -91,6 +91,22 @@ describe.skipIf(!HAVE_TSHARK)('canopy replay against tshark', () => {
     expect(out).not.toContain('\r');
   });
 
+  it.skipIf(spawnSync('script', ['--version']).status !== 0)('draws a progress bar on a terminal, not with --json', () => {
+    const file = join(ROOT, 'fixtures/pcaps/mirror-lab-span.pcap');
+    // `script` runs the command on a pseudo-terminal: stdout and stderr are both TTYs there.
+    const onTty = (args: string) =>
+      spawnSync('script', ['-qc', `${process.execPath} --import tsx src/cli.ts replay ${args}`, '/dev/null'], {
+        cwd: ROOT,
+        encoding: 'utf8',
+      }).stdout;
+    const table = onTty(file);
+    expect(table).toContain('] 100%');
+    expect(table).toMatch(/src +dst +proto/);
+    const json = onTty(`--json ${file}`);
+    expect(json).not.toContain('%');
+    expect(json).toContain('"protocol":"mirror"');
+  });
+
   it('exits 1 with a clear message for a file that is not a pcap, 2 without a file', () => {
     const bad = spawnSync('npx', ['tsx', 'src/cli.ts', 'replay', join(ROOT, 'package.json')], { cwd: ROOT, encoding: 'utf8' });
     expect(bad.status).toBe(1);
