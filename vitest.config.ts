@@ -11,6 +11,7 @@ const PEERS = [
   'test/topology/stitch-lab.test.ts',
   'test/collectors/**/lab*.test.ts',
   'test/ovs/lab*.test.ts',
+  'test/collectors/mirror/{lab-capture,replay}.test.ts',
   'test/ui/{browser,lab,perf}.test.ts',
   'test/agent/lab*.test.ts',
 ];

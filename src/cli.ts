@@ -10,6 +10,7 @@ const commands: Record<string, { help: string; load: () => Promise<{ run: Runner
   agent: { help: 'run the host agent: report this host to a collector over /ws/agent', load: () => import('./agent/cli.ts') },
   query: { help: 'run a Gremlin query against a collector or a data dir', load: () => import('./cli/query.ts') },
   decode: { help: 'decode sFlow/NetFlow/IPFIX/LLDP/CDP from a pcap or raw file to JSON lines', load: () => import('./cli/decode.ts') },
+  replay: { help: 'count a pcap into per-direction flows as port-mirror capture does', load: () => import('./cli/replay.ts') },
   'snmp-sim': { help: 'serve SNMP walk files as simulated devices', load: () => import('./collectors/snmp/sim/cli.ts') },
   demo: {
     help: 'start a collector with a simulated fabric and live changes (the wall display demo)',

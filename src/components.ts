@@ -7,6 +7,7 @@ import { FlowPipeline } from './collectors/flows/pipeline.ts';
 import { flowsReader } from './collectors/flows/flows-reader.ts';
 import { createSflowComponent } from './collectors/sflow/component.ts';
 import { createNetflowComponent } from './collectors/netflow/component.ts';
+import { createMirrorComponent } from './collectors/mirror/component.ts';
 import { snmpComponent } from './collectors/snmp/component.ts';
 import { uiComponent } from './ui/component.ts';
 import { ovsdbComponent } from './ovs/component.ts';
@@ -55,6 +56,7 @@ function flowListener(
 
 export const sflowComponent = flowListener('sflow', (c) => c.sflow.enabled, createSflowComponent);
 export const netflowComponent = flowListener('netflow', (c) => c.netflow.enabled || c.ipfix.enabled, createNetflowComponent);
+export const mirrorComponent = flowListener('mirror', (c) => c.mirror.interfaces.length > 0, createMirrorComponent);
 
 /** The topology stitcher: owns every layer2 link; sources (SNMP) feed its input. */
 export const stitchComponent: ComponentSpec = {
@@ -83,5 +85,15 @@ export const stitchComponent: ComponentSpec = {
 };
 
 export function defaultComponents(): ComponentSpec[] {
-  return [flowsComponent, sflowComponent, netflowComponent, stitchComponent, snmpComponent, agentsComponent, ovsdbComponent, uiComponent()];
+  return [
+    flowsComponent,
+    sflowComponent,
+    netflowComponent,
+    mirrorComponent,
+    stitchComponent,
+    snmpComponent,
+    agentsComponent,
+    ovsdbComponent,
+    uiComponent(),
+  ];
 }

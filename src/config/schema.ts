@@ -8,6 +8,7 @@ import { snmpSection } from '../collectors/snmp/config.ts';
 import { ovsdbSection } from '../ovs/config.ts';
 import { k8sSection } from '../collectors/k8s/config.ts';
 import { agentSection } from '../agent/config.ts';
+import { mirrorSection } from '../collectors/mirror/config.ts';
 
 export const configSchema = z
   .object({
@@ -16,6 +17,7 @@ export const configSchema = z
     sflow: sflowSection,
     netflow: netflowSection,
     ipfix: ipfixSection,
+    mirror: mirrorSection,
     snmp: snmpSection,
     ovsdb: ovsdbSection,
     k8s: k8sSection,

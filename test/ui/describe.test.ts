@@ -3,7 +3,7 @@
 // traffic, MACs and the EtherType.
 import { describe, expect, it } from 'vitest';
 import { GraphModel } from '../../src/ui/web/model/graph-model.ts';
-import { describeFlow, describeNode, formatDuration } from '../../src/ui/web/ui/describe.ts';
+import { describeFlow, describeNode, flowSource, formatDuration } from '../../src/ui/web/ui/describe.ts';
 import type { GEdge } from '../../src/ui/web/model/types.ts';
 
 const own = (p: string, c: string): GEdge => ({ ID: `o:${c}`, Parent: p, Child: c, Metadata: { RelationType: 'ownership' } });
@@ -66,6 +66,9 @@ describe('panel rows', () => {
       '[fd00::1]:5353',
     );
     expect(describeFlow({ srcAddr: '10.0.0.1', dstAddr: '10.0.0.2', proto: 1, bytes: 1 }).proto).toBe('ICMP');
+    // The source column names the path that counted the flow: port-mirror rows say mirror.
+    expect(flowSource({ protocol: 'mirror', bytes: 1 })).toBe('mirror');
+    expect(flowSource({ protocol: 'sflow', bytes: 1 })).toBe('sflow');
     expect(describeFlow({ srcAddr: '10.0.0.1', dstAddr: '10.0.0.2', proto: 253, bytes: 1 }).proto).toBe('253');
     expect(describeFlow({ srcAddr: '10.0.0.1', dstAddr: '10.0.0.2', proto: 17, protoName: 'udp', bytes: 1 }).proto).toBe('udp');
     expect(

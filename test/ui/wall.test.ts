@@ -346,7 +346,7 @@ describe.skipIf(chromiumMissing)('flows in the side panel', () => {
     const api = (await (await fetch(`${c.base}/api/flows?node=${portId}&top=10`)).json()) as { srcAddr: string; bytes: number }[];
     const rows = await panelFlows(page);
     expect(rows).toHaveLength(api.length);
-    expect(rows[0]).toEqual(['50.50.50.50:46622', '51.51.51.51:58631', 'UDP', expect.stringMatching(/ kB$/)]);
+    expect(rows[0]).toEqual(['50.50.50.50:46622', '51.51.51.51:58631', 'UDP', expect.stringMatching(/ kB$/), 'sflow']);
     await page.close();
   }, 60_000);
 

@@ -136,7 +136,7 @@ export function registerFlowRoutes(app: ApiApp, flows: FlowsReader, graph: Graph
 const ROW_SCHEMA = {
   type: 'object',
   properties: {
-    protocol: { type: 'string', description: 'flow source: sflow, netflow5, netflow9 or ipfix' },
+    protocol: { type: 'string', description: 'flow source: sflow, netflow5, netflow9, ipfix or mirror (port-mirror capture, unsampled)' },
     exporter: { type: 'string' },
     deviceId: { type: 'string', description: 'switch or exporter node' },
     inIf: { type: 'integer' },

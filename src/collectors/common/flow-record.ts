@@ -5,7 +5,7 @@ export type IfFormat = 'ifindex' | 'discard' | 'multiple' | 'internal';
 
 export interface FlowRecord {
   type: 'flow';
-  protocol: 'sflow' | 'netflow5' | 'netflow9' | 'ipfix';
+  protocol: 'sflow' | 'netflow5' | 'netflow9' | 'ipfix' | 'mirror';
   /** Agent address (sFlow) or the exporter's source address (NetFlow/IPFIX). */
   exporter: string;
   /** sFlow sub-agent ID, NetFlow v9 source ID, IPFIX observation domain. */

@@ -6,6 +6,8 @@ export interface PcapFrame {
   tsMs: number;
   linkType: number;
   data: Buffer;
+  /** Length of the frame on the wire (the record's orig_len; `data` may be cut by the snap length). */
+  origLen: number;
 }
 
 export class PcapError extends Error {}
@@ -32,9 +34,10 @@ export function* readPcap(buf: Buffer): Generator<PcapFrame> {
     const sec = u32(off);
     const frac = u32(off + 4);
     const incl = u32(off + 8);
+    const origLen = u32(off + 12);
     off += 16;
     if (off + incl > buf.length) throw new PcapError(`frame ${index + 1} truncated`);
-    yield { index: ++index, tsMs: sec * 1000 + (nanos ? frac / 1e6 : frac / 1e3), linkType, data: buf.subarray(off, off + incl) };
+    yield { index: ++index, tsMs: sec * 1000 + (nanos ? frac / 1e6 : frac / 1e3), linkType, data: buf.subarray(off, off + incl), origLen };
     off += incl;
   }
 }

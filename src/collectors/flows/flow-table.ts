@@ -53,9 +53,10 @@ export class FlowTable {
 
   /**
    * Adds one decoded record. `rate` is the sampling rate already resolved by the protocol
-   * (never silently 1: `rateMissing` says when no rate was known).
+   * (never silently 1: `rateMissing` says when no rate was known). `since`: when the record's
+   * traffic began, for sources that aggregate before the table (port mirroring); default `now`.
    */
-  add(origin: string, r: FlowRecord, rate: number, rateMissing: boolean, now: number): void {
+  add(origin: string, r: FlowRecord, rate: number, rateMissing: boolean, now: number, since = now): void {
     const sub = r.subAgentId ?? 0;
     const inIf = r.inIf ?? 0;
     const outIf = r.outIf ?? 0;
@@ -103,6 +104,7 @@ export class FlowTable {
         e.packets += packets;
         e.flows++;
         e.last = now;
+        if (since < e.first) e.first = since;
         if (rateMissing) e.samplingMissing = true;
         return;
       }
@@ -110,7 +112,7 @@ export class FlowTable {
     if (this.count >= this.maxEntries) {
       this.earlyFlushes++;
       this.onFull(this.drain());
-      this.add(origin, r, rate, rateMissing, now);
+      this.add(origin, r, rate, rateMissing, now, since);
       return;
     }
     const at = this.attribute(origin, r, now);
@@ -131,7 +133,7 @@ export class FlowTable {
       srcMac: smac,
       dstMac: dmac,
       etherType: et,
-      first: now,
+      first: since,
       last: now,
       bytes,
       packets,

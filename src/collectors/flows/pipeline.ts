@@ -49,6 +49,8 @@ export class FlowPipeline {
   /** Records whose graph write failed (kept without their node references). */
   readonly attributionFailures: Counter<'protocol' | 'kind'>;
   private readonly attributions = new Map<string, Attribution>();
+  /** Sources that name their device and port nodes themselves (port mirroring: the mirrored port). */
+  private readonly attributors = new Map<string, (r: FlowRecord, now: number) => Attributed>();
   private readonly exporters = new Map<string, ExporterStats>();
   private timer: NodeJS.Timeout | undefined;
   readonly writer: FlowWriter;
@@ -103,12 +105,20 @@ export class FlowPipeline {
     return a;
   }
 
+  /** Records of this origin are attributed by `fn` instead of exporter address → device → ifIndex. */
+  setAttributor(origin: string, fn: ((r: FlowRecord, now: number) => Attributed) | undefined): void {
+    if (fn) this.attributors.set(origin, fn);
+    else this.attributors.delete(origin);
+  }
+
   /**
    * Device and port nodes of a new flow-table entry. A failing graph write costs this record its
    * node references, not its bytes, and not the rest of its datagram.
    */
   private attribute(origin: string, r: FlowRecord, now: number): Attributed {
     try {
+      const own = this.attributors.get(origin);
+      if (own) return own(r, now);
       return this.attribution(origin).attribute(r.exporter, r.subAgentId ?? 0, r.inIf, r.outIf, now);
     } catch (err) {
       this.recordFailed(r.protocol, r.exporter, 'flow', err);
@@ -202,9 +212,9 @@ export class FlowPipeline {
    * One flow record into the table; the caller resolved the rate (never silently 1). Attribution
    * to device and port nodes happens once per table entry, not per record.
    */
-  addFlow(origin: string, r: FlowRecord, rate: number, rateMissing: boolean, now: number): void {
+  addFlow(origin: string, r: FlowRecord, rate: number, rateMissing: boolean, now: number, first = now): void {
     if (rateMissing) this.samplingMissing.inc({ protocol: r.protocol });
-    this.table.add(origin, r, rate, rateMissing, now);
+    this.table.add(origin, r, rate, rateMissing, now, first);
   }
 
   /** Synchronous flush, for readers that must see everything (/api/flows) and for stop(). */

@@ -86,6 +86,8 @@ export function describeNode(g: GraphModel, id: string, now = Date.now()): Row[]
 
 /** A row of GET /api/flows as far as the panel reads it. */
 export interface FlowRow {
+  /** Flow source: sflow, netflow5, netflow9, ipfix, mirror (port-mirror capture). */
+  protocol?: string;
   srcAddr?: string;
   dstAddr?: string;
   srcPort?: number;
@@ -141,6 +143,11 @@ function endpoint(addr: string | undefined, port: number | undefined, mac: strin
   if (!addr) return mac || '—';
   if (!port) return addr;
   return addr.includes(':') ? `[${addr}]:${port}` : `${addr}:${port}`;
+}
+
+/** The source column of a flow row: which collector path counted it ('mirror': every frame, unsampled). */
+export function flowSource(f: FlowRow): string {
+  return f.protocol ?? '—';
 }
 
 /** src, dst and protocol columns of a flow row. */

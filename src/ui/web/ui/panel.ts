@@ -6,7 +6,7 @@ import { endState, errorRatio, linkState, utilisation } from '../model/state.ts'
 import { St, type Metadata } from '../model/types.ts';
 import type { VNode, ViewModel } from '../model/view-model.ts';
 import { topFlows, type FlowAnswer } from '../net/api.ts';
-import { describeFlow, describeNode } from './describe.ts';
+import { describeFlow, describeNode, flowSource } from './describe.ts';
 import { h } from './dom.ts';
 
 const STATE_NAME: Record<St, string> = { [St.Unknown]: 'unknown', [St.Up]: 'up', [St.Degraded]: 'degraded', [St.Down]: 'down' };
@@ -116,12 +116,13 @@ export class Panel {
         h('td', {}, d.dst),
         h('td', { title: f.proto !== undefined ? `protocol ${f.proto}` : '' }, d.proto),
         h('td', { class: 'num' }, bytes(f.bytes)),
+        h('td', {}, flowSource(f)),
       );
     });
     return h(
       'table',
       { class: 'flow-rows' },
-      h('tr', {}, h('th', {}, 'src'), h('th', {}, 'dst'), h('th', {}, 'proto'), h('th', { class: 'num' }, 'bytes')),
+      h('tr', {}, h('th', {}, 'src'), h('th', {}, 'dst'), h('th', {}, 'proto'), h('th', { class: 'num' }, 'bytes'), h('th', {}, 'source')),
       ...rows,
     );
   }
