@@ -7,7 +7,7 @@ import { counter } from '../../util/metrics.ts';
 import { v3User } from './client.ts';
 import type { DevicePoller, DeviceSettings, PollContext } from './device-poller.ts';
 import { SnmpMetrics } from './metrics.ts';
-import { toTarget, type Target } from './devices.ts';
+import { deviceId, endpointOf, toTarget, type Target } from './devices.ts';
 import type { DeviceAdmin } from './device-admin.ts';
 import { feedStitcher } from './stitch-feed.ts';
 import { writeLinkState } from './graph-writer.ts';
@@ -63,8 +63,12 @@ export function createSnmpComponent(ctx: ComponentContext, opts: { schedule?: bo
 
   const targets = (): Target[] => {
     const out = new Map<string, Target>();
+    const endpoints = new Set<string>();
+    // Config validation made entries sharing an address:port distinct devices; the first keeps
+    // the plain ID and key, the others add their name.
     for (const d of cfg.devices) {
-      const t = toTarget(d, cfg.credentials, 'config');
+      const t = toTarget(d, cfg.credentials, 'config', endpoints.has(endpointOf(d)));
+      endpoints.add(endpointOf(d));
       if (!out.has(t.id)) out.set(t.id, t);
     }
     for (const row of table.all()) {
@@ -73,7 +77,8 @@ export function createSnmpComponent(ctx: ComponentContext, opts: { schedule?: bo
         if (!apiErrors.includes(row.id)) apiErrors.push(row.id);
         continue;
       }
-      const t = toTarget(r.data, cfg.credentials, 'api');
+      // The stored ID says whether it was created as a second device at its endpoint.
+      const t = toTarget(r.data, cfg.credentials, 'api', row.id !== deviceId(r.data.address, r.data.port));
       if (!out.has(t.id)) out.set(t.id, t);
     }
     return [...out.values()];

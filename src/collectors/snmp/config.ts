@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { durationSeconds, listenSchema, section } from '../../config/common.ts';
+import { checkSharedEndpoints } from './shared-endpoints.ts';
 
 const authProtocol = z
   .enum(['md5', 'sha', 'sha224', 'sha256', 'sha384', 'sha512'])
@@ -56,6 +57,10 @@ const v3 = z
     authKey: z.string().min(8).optional().describe('Authentication pass phrase (at least 8 characters); absent: noAuthNoPriv.'),
     privProtocol: privProtocol.optional(),
     privKey: z.string().min(8).optional().describe('Privacy pass phrase (at least 8 characters); absent: no encryption (authNoPriv).'),
+    contextName: z
+      .string()
+      .optional()
+      .describe('SNMPv3 context name sent with every request (a proxy or an agent serving several devices at one address:port).'),
     ...perDevice,
   })
   .strict();
@@ -88,7 +93,13 @@ export type CredentialConfig = z.output<typeof credential>;
 
 export const snmpSection = section({
   enabled: z.boolean().default(true).describe('Poll devices and receive traps.'),
-  devices: z.array(deviceSchema).default([]).describe('Switches to poll (more can be added at run time with `POST /api/devices`).'),
+  devices: z
+    .array(deviceSchema)
+    .superRefine(checkSharedEndpoints)
+    .default([])
+    .describe(
+      'Switches to poll (more can be added at run time with `POST /api/devices`). Several entries at one address:port are several devices only when each has a `name` and they differ by `community` or `contextName`.',
+    ),
   credentials: z
     .array(credential)
     .default([])
