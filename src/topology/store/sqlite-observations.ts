@@ -2,6 +2,8 @@
 // writes 500,000 FDB rows.
 import type { Database, Statement } from 'better-sqlite3';
 import type {
+  ArpEntry,
+  ArpObservation,
   CdpEntry,
   CdpObservation,
   FdbInput,
@@ -111,10 +113,48 @@ export class SqliteObservationStore implements SnmpObservationStore {
     });
   }
 
+  recordArp(device: string, switchId: string, rows: readonly ArpEntry[], now: number, keepMissed: number): void {
+    // A binding whose MAC changed is a new binding: it starts its own first_seen.
+    const up = this.st(`INSERT INTO snmp_arp VALUES (@device,@ifIndex,@ip,@switchId,@family,@mac,@kind,@mib,@now,@now,0)
+      ON CONFLICT(device,if_index,ip) DO UPDATE SET switch_id=excluded.switch_id, family=excluded.family,
+      first_seen=CASE WHEN mac = excluded.mac THEN first_seen ELSE excluded.first_seen END,
+      mac=excluded.mac, kind=excluded.kind, mib=excluded.mib, last_seen=excluded.last_seen, missed=0`);
+    this.replace('snmp_arp', device, keepMissed, () => {
+      for (const r of rows) up.run({ device, switchId, ...r, now });
+    });
+  }
+
   forgetDevice(device: string): void {
     this.db.transaction(() => {
-      for (const t of ['snmp_lldp', 'snmp_fdb', 'snmp_cdp']) this.st(`DELETE FROM ${t} WHERE device = ?`).run(device);
+      for (const t of ['snmp_lldp', 'snmp_fdb', 'snmp_cdp', 'snmp_arp']) this.st(`DELETE FROM ${t} WHERE device = ?`).run(device);
     })();
+  }
+
+  arpRows(f: RowFilter & { mac?: string; ip?: string } = {}): ArpObservation[] {
+    const w = this.where(f);
+    const extra: string[] = [];
+    if (f.mac) {
+      extra.push('mac = ?');
+      w.args.push(f.mac.toLowerCase());
+    }
+    if (f.ip) {
+      extra.push('ip = ?');
+      w.args.push(f.ip.toLowerCase());
+    }
+    const sql = w.sql + (extra.length ? (w.sql ? ' AND ' : ' WHERE ') + extra.join(' AND ') : '');
+    return (this.st(`SELECT * FROM snmp_arp${sql} ORDER BY device, if_index, ip`).all(...w.args) as Row[]).map((r) => ({
+      device: String(r.device),
+      switchId: String(r.switch_id),
+      ifIndex: Number(r.if_index),
+      family: r.family as 'ipv4' | 'ipv6',
+      ip: String(r.ip),
+      mac: String(r.mac),
+      kind: r.kind as ArpObservation['kind'],
+      mib: r.mib as ArpObservation['mib'],
+      firstSeen: Number(r.first_seen),
+      lastSeen: Number(r.last_seen),
+      missed: Number(r.missed),
+    }));
   }
 
   lldpRows(f: RowFilter = {}): LldpObservation[] {
