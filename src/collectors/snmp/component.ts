@@ -10,6 +10,7 @@ import { SnmpMetrics } from './metrics.ts';
 import { deviceId, endpointOf, toTarget, type Target } from './devices.ts';
 import type { DeviceAdmin } from './device-admin.ts';
 import { feedStitcher } from './stitch-feed.ts';
+import { AddressWriter } from './address-writer.ts';
 import { writeLinkState } from './graph-writer.ts';
 import type { V3User } from './net-snmp.ts';
 import { SnmpObservations } from './observations.ts';
@@ -34,7 +35,14 @@ export function createSnmpComponent(ctx: ComponentContext, opts: { schedule?: bo
   const table = ctx.storage.snmpDevices;
   const metrics = new SnmpMetrics(ctx.registry);
   const claims = new Map<string, string>();
-  const pctx: PollContext = { store: ctx.store, obs: observations, log, claims, countPoll: (r) => metrics.countPoll(r) };
+  const pctx: PollContext = {
+    store: ctx.store,
+    obs: observations,
+    log,
+    claims,
+    countPoll: (r) => metrics.countPoll(r),
+    addresses: new AddressWriter(ctx.store, observations),
+  };
   const s = (v: number | undefined, d: number) => (v ?? d) * 1000;
   const settings = (t: Target): DeviceSettings => {
     const d = t.config;

@@ -3,6 +3,8 @@
 // `missed` polls and go away once missed exceeds the configured limit. The rows live in the
 // storage module (topology/store/snmp-rows.ts); this adds the change notifications.
 import type {
+  ArpEntry,
+  ArpObservation,
   CdpEntry,
   FdbInput,
   FdbObservation,
@@ -13,9 +15,17 @@ import type {
   SnmpObservationStore,
 } from '../../topology/store/snmp-rows.ts';
 
-export type { CdpObservation, FdbInput, FdbObservation, LldpInput, LldpObservation, RowFilter } from '../../topology/store/snmp-rows.ts';
+export type {
+  ArpObservation,
+  CdpObservation,
+  FdbInput,
+  FdbObservation,
+  LldpInput,
+  LldpObservation,
+  RowFilter,
+} from '../../topology/store/snmp-rows.ts';
 
-export type ObservationKind = 'lldp' | 'fdb' | 'cdp';
+export type ObservationKind = 'lldp' | 'fdb' | 'cdp' | 'arp';
 export interface ObservationChange {
   kind: ObservationKind;
   device: string;
@@ -62,6 +72,11 @@ export class SnmpObservations {
     this.emit({ kind: 'cdp', device, switchId });
   }
 
+  recordArp(device: string, switchId: string, rows: ArpEntry[], now = Date.now()): void {
+    this.store.recordArp(device, switchId, rows, now, this.keepMissed);
+    this.emit({ kind: 'arp', device, switchId });
+  }
+
   /** Drops a device's rows (its switch ID changed: a merge). */
   forgetDevice(device: string): void {
     this.store.forgetDevice(device);
@@ -77,5 +92,9 @@ export class SnmpObservations {
 
   cdpRows(f: RowFilter = {}): CdpObservation[] {
     return this.store.cdpRows(f);
+  }
+
+  arpRows(f: RowFilter & { mac?: string; ip?: string } = {}): ArpObservation[] {
+    return this.store.arpRows(f);
   }
 }

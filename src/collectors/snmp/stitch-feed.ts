@@ -9,7 +9,7 @@ export function feedStitcher(obs: SnmpObservations, stitcher: StitchInput): () =
     const now = Date.now();
     if (kind === 'lldp') stitcher.replaceNeighbours(switchId, 'lldp-snmp', obs.lldpRows({ switchId }), now);
     else if (kind === 'fdb') stitcher.replaceMacs(switchId, obs.fdbRows({ switchId }), now);
-    else stitcher.replaceCdp(switchId, obs.cdpRows({ switchId }), now);
+    else if (kind === 'cdp') stitcher.replaceCdp(switchId, obs.cdpRows({ switchId }), now);
   };
   // What is already in the tables (a restart) goes in first; the stitcher keeps its own inputs
   // too, so this only refreshes them.

@@ -128,7 +128,10 @@ describe('devices sharing one address:port', () => {
       const list = (await c.get('/api/devices', ADMIN)).body;
       expect(Object.keys(list).sort()).toEqual([deviceId('127.0.0.1', sim.port), id].sort());
       const status = async (i: string) => (await c.get(`/api/devices/${i}`, ADMIN)).body.Status;
-      await waitFor(async () => (await status(id))?.state === 'ok', 15_000);
+      await waitFor(
+        async () => (await status(id))?.state === 'ok' && (await status(deviceId('127.0.0.1', sim.port)))?.state === 'ok',
+        15_000,
+      );
       const first = await status(deviceId('127.0.0.1', sim.port));
       const second = await status(id);
       expect(second.address).toBe('127.0.0.1');

@@ -1,0 +1,156 @@
+// ARP/ND bindings (IP ↔ MAC from routers) onto the graph: the addresses go to `IPV4` / `IPV6` of
+// the nodes carrying the MAC (switch ports, host interfaces from LLDP or an agent), so a search by
+// IP finds the interface and from it the TOR port. A MAC no node carries but some switch's FDB
+// has learnt gets a host of its own (Probe 'arp') with one interface, which the stitcher's FDB
+// evidence then places on its edge port. Bindings that move show as revisions of the nodes
+// (history), never as a rewrite: an unchanged poll writes nothing.
+import type { GraphStore, GraphTx } from '../../topology/store/graph-store.ts';
+import type { GraphNode, Metadata } from '../../topology/types.ts';
+import { idFor, ids } from '../../topology/ids.ts';
+import type { ArpObservation } from '../../topology/store/snmp-rows.ts';
+import type { SnmpObservations } from './observations.ts';
+
+export const ARP_ORIGIN = 'snmp-arp';
+const HOST = 'snmp';
+
+export const arpHostId = (mac: string) => idFor('arp-host', mac);
+export const arpInterfaceId = (mac: string) => idFor('arp-interface', mac);
+
+const list = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
+/** "10.0.0.5/24" and "10.0.0.5" name the same address. */
+const bare = (a: string) => (a.includes('/') ? a.slice(0, a.indexOf('/')) : a).toLowerCase();
+
+/** The freshest binding wins an address claimed for several MACs (it moved, or a router's table is stale). */
+function fresher(a: ArpObservation, b: ArpObservation): boolean {
+  if (a.missed !== b.missed) return a.missed < b.missed;
+  if (a.lastSeen !== b.lastSeen) return a.lastSeen > b.lastSeen;
+  return a.firstSeen > b.firstSeen;
+}
+
+interface Plan {
+  mac: string;
+  v4: string[];
+  v6: string[];
+  /** Switch IDs of the routers whose tables bind these addresses. */
+  routers: string[];
+  /** Ports of routers whose own address this MAC is (ipNetToPhysicalType local). */
+  locals: Set<string>;
+  /** Some switch's FDB has learnt the MAC. */
+  fdb: boolean;
+}
+
+export class AddressWriter {
+  /** ARP MACs with no node and no FDB entry yet: an FDB poll that learns one creates its host. */
+  private readonly waiting = new Set<string>();
+
+  constructor(
+    private readonly store: GraphStore,
+    private readonly obs: SnmpObservations,
+  ) {}
+
+  /** After one device's ARP poll: `before` are its rows as they were before this poll was recorded. */
+  arpPolled(device: string, before: readonly ArpObservation[]): void {
+    const macs = new Set<string>();
+    const ips = new Set<string>();
+    for (const r of [...before, ...this.obs.arpRows({ device })]) {
+      macs.add(r.mac);
+      ips.add(r.ip);
+    }
+    // Another router's binding of one of these addresses may lose (or win) it now.
+    for (const ip of ips) for (const r of this.obs.arpRows({ ip })) macs.add(r.mac);
+    this.update(macs);
+  }
+
+  /** After an FDB poll: MACs waiting for a switch to learn them. */
+  fdbPolled(macs: Iterable<string>): void {
+    if (this.waiting.size === 0) return;
+    const hit = new Set<string>();
+    for (const m of macs) if (this.waiting.has(m)) hit.add(m);
+    if (hit.size) this.update(hit);
+  }
+
+  /** The addresses each MAC owns now (bindings on this MAC that are the freshest for their address). */
+  private owned(mac: string): Plan {
+    const v4 = new Set<string>();
+    const v6 = new Set<string>();
+    const routers = new Set<string>();
+    const locals = new Set<string>();
+    for (const r of this.obs.arpRows({ mac })) {
+      if (r.kind === 'local') locals.add(ids.port(r.switchId, r.ifIndex));
+      let best = r;
+      for (const o of this.obs.arpRows({ ip: r.ip })) if (fresher(o, best)) best = o;
+      if (best.mac !== mac) continue;
+      (r.family === 'ipv4' ? v4 : v6).add(r.ip);
+      routers.add(r.switchId);
+    }
+    return { mac, v4: [...v4].sort(), v6: [...v6].sort(), routers: [...routers].sort(), locals, fdb: false };
+  }
+
+  update(macs: Iterable<string>): void {
+    const plan = [...macs].map((mac) => ({ ...this.owned(mac), fdb: this.obs.fdbRows({ mac }).length > 0 }));
+    this.store.write((tx) => {
+      for (const p of plan) this.apply(tx, p);
+    });
+  }
+
+  private apply(tx: GraphTx, p: Plan): void {
+    const empty = p.v4.length === 0 && p.v6.length === 0;
+    // Chassis MACs and hosts are not interfaces; a switch port (a router's own address) is.
+    const real = tx
+      .findNodes('MAC', p.mac)
+      .filter((n) => n.Metadata.Type !== 'switch' && n.Metadata.Type !== 'host' && n.Origin !== ARP_ORIGIN);
+    // Many ports of one box share its MAC: only the one its own ("local") entry names gets the address.
+    const owner = real.length > 1 ? real.filter((n) => p.locals.has(n.ID)) : real;
+    const mine = tx.getNode(arpInterfaceId(p.mac));
+    this.waiting.delete(p.mac);
+    if (real.length || empty || (!mine && !p.fdb)) {
+      // Another source knows this interface now (or the binding is gone): the stand-in goes.
+      if (mine) {
+        tx.deleteNode(mine.ID);
+        tx.deleteNode(arpHostId(p.mac));
+      }
+      if (!real.length && !empty) this.waiting.add(p.mac);
+      if (owner.length === 1) setAddresses(tx, owner[0]!, p);
+      return;
+    }
+    const hostId = arpHostId(p.mac);
+    const name = p.v4[0] ?? p.v6[0]!;
+    const arp: Metadata = { IPV4: p.v4, IPV6: p.v6, Routers: p.routers };
+    tx.upsertNode({ ID: hostId, Metadata: { Type: 'host', Name: name, Probe: 'arp' }, Origin: ARP_ORIGIN, Host: HOST });
+    const md: Metadata = { Type: 'device', Name: p.mac, MAC: p.mac, Probe: 'arp', ARP: arp };
+    if (p.v4.length) md.IPV4 = p.v4;
+    if (p.v6.length) md.IPV6 = p.v6;
+    tx.upsertNode({ ID: arpInterfaceId(p.mac), Metadata: md, Origin: ARP_ORIGIN, Host: HOST });
+    tx.upsertEdge({
+      ID: ids.edge(hostId, arpInterfaceId(p.mac), 'ownership'),
+      Parent: hostId,
+      Child: arpInterfaceId(p.mac),
+      Metadata: { RelationType: 'ownership' },
+      Origin: ARP_ORIGIN,
+      Host: HOST,
+    });
+  }
+}
+
+/**
+ * Adds the ARP addresses to a node another source owns, keeping that source's own entries;
+ * `Metadata.ARP` remembers which entries came from ARP so a moved address is taken off again.
+ */
+function setAddresses(tx: GraphTx, n: GraphNode, p: Plan): void {
+  const prev = (n.Metadata.ARP ?? {}) as Metadata;
+  const md: Metadata = { ...n.Metadata };
+  for (const [key, want] of [
+    ['IPV4', p.v4],
+    ['IPV6', p.v6],
+  ] as const) {
+    const learnt = new Set(list(prev[key]));
+    const own = list(n.Metadata[key]).filter((a) => !learnt.has(a));
+    const ownBare = new Set(own.map(bare));
+    const next = [...own, ...want.filter((a) => !ownBare.has(a))];
+    if (next.length) md[key] = next;
+    else delete md[key];
+  }
+  if (p.v4.length || p.v6.length) md.ARP = { IPV4: p.v4, IPV6: p.v6, Routers: p.routers };
+  else delete md.ARP;
+  tx.upsertNode({ ID: n.ID, Metadata: md });
+}

@@ -1,0 +1,58 @@
+// The poller's forwarding-table task: BRIDGE-MIB / Q-BRIDGE-MIB FDB (which MAC is behind which
+// port) and the IP-MIB neighbour tables (which IP is that MAC), on the FDB schedule.
+import { SnmpClient, type WalkResult } from './client.ts';
+import { O } from './oids.ts';
+import { parseBasePorts, parseFdb, parseFdbIds } from './parse-l2.ts';
+import { parseIpNetToMedia, parseIpNetToPhysical, type ArpEntry } from './parse-arp.ts';
+import type { FdbInput } from './observations.ts';
+import type { Problems } from './values.ts';
+
+export interface FdbPoll {
+  basePorts: Map<number, number>;
+  entries: FdbInput[];
+}
+
+export async function pollFdb(c: SnmpClient, p: Problems): Promise<FdbPoll> {
+  const [base, fidWalk, q, entry] = await Promise.all([
+    c.walk(O.dot1dBasePortIfIndex),
+    c.walk(O.dot1qVlanFdbId),
+    c.walk(O.dot1qTpFdbPort),
+    c.walk(O.dot1dTpFdbEntry),
+  ]);
+  // The whole entry, not the port column: Debian's snmp-bridge-mib answers a GETNEXT that starts
+  // inside the port column with noSuchInstance, while a walk of the entry passes through it.
+  const prefix = `${O.dot1dTpFdbPort}.`;
+  const d0: WalkResult = { ...entry, varbinds: entry.varbinds.filter((vb) => vb.oid.startsWith(prefix)) };
+  const d = d0.end === 'subtree' ? d0 : await fdbPortsByGet(c, d0);
+  const basePorts = parseBasePorts(base, p);
+  const fids = parseFdbIds(fidWalk, p);
+  const entries = parseFdb(q, d, fids, p).map((e) => ({ ...e, ifIndex: basePorts.get(e.bridgePort) ?? null }));
+  return { basePorts, entries };
+}
+
+/**
+ * Some agents (Debian's snmp-bridge-mib) answer a GETNEXT inside dot1dTpFdbPort with
+ * noSuchInstance instead of the next row, which ends the walk early. The address column still
+ * walks; the ports of the rows the walk missed are then fetched with GETs.
+ */
+async function fdbPortsByGet(c: SnmpClient, partial: WalkResult): Promise<WalkResult> {
+  const addrCol = '1.3.6.1.2.1.17.4.3.1.1';
+  const have = new Set(partial.varbinds.map((vb) => vb.oid.slice(O.dot1dTpFdbPort.length + 1)));
+  const missing = (await c.walk(addrCol)).varbinds.map((vb) => vb.oid.slice(addrCol.length + 1)).filter((i) => !have.has(i));
+  const out = [...partial.varbinds];
+  for (let i = 0; i < missing.length; i += 20) {
+    const vbs = await c.get(missing.slice(i, i + 20).map((x) => `${O.dot1dTpFdbPort}.${x}`));
+    for (const vb of vbs) if (vb) out.push(vb);
+  }
+  return { varbinds: out, end: 'subtree' };
+}
+
+/** ipNetToPhysicalTable (IPv4 + IPv6); ipNetToMediaTable rows only for what it lacks (old agents have only that one). */
+export async function pollArp(c: SnmpClient, p: Problems): Promise<ArpEntry[]> {
+  const [addr, type] = await Promise.all([c.walk(O.ipNetToPhysicalPhysAddress), c.walk(O.ipNetToPhysicalType)]);
+  const phys = parseIpNetToPhysical(addr, type, p);
+  if (phys.some((r) => r.family === 'ipv4')) return phys;
+  const [maddr, mtype] = await Promise.all([c.walk(O.ipNetToMediaPhysAddress), c.walk(O.ipNetToMediaType)]);
+  const seen = new Set(phys.map((r) => `${r.ifIndex}|${r.ip}`));
+  return [...phys, ...parseIpNetToMedia(maddr, mtype, p).filter((r) => !seen.has(`${r.ifIndex}|${r.ip}`))];
+}
