@@ -9,7 +9,7 @@ import { O } from './oids.ts';
 import type { SnmpObservations, LldpInput } from './observations.ts';
 import { IF_COUNTER_COLUMNS, IF_INVENTORY_COLUMNS, parseInventory, parseState, type IfInventory, type IfState } from './parse-if.ts';
 import { chassisEntity, parseBasePorts, parseCdp } from './parse-l2.ts';
-import { pollArp, pollFdb } from './fdb-task.ts';
+import { pollArp, pollFdb, pollLags } from './fdb-task.ts';
 import type { AddressWriter } from './address-writer.ts';
 import { parseLocPorts, parseRemotes, renderChassisId } from './parse-lldp.ts';
 import { resolveLocalPort } from './resolve-port.ts';
@@ -68,7 +68,7 @@ export interface DeviceStatusView {
   warnings?: string[];
   consecutiveFailures: number;
   identityConflicts?: string[];
-  counts: { ports: number; interfaces: number; lldp: number; fdb: number; cdp: number; arp: number };
+  counts: { ports: number; interfaces: number; lldp: number; fdb: number; cdp: number; arp: number; lags: number };
   polls: number;
   varbinds: number;
   reboots: number;
@@ -106,7 +106,7 @@ export class DevicePoller {
       ...(target.config.name ? { name: target.config.name } : {}),
       state: 'pending',
       consecutiveFailures: 0,
-      counts: { ports: 0, interfaces: 0, lldp: 0, fdb: 0, cdp: 0, arp: 0 },
+      counts: { ports: 0, interfaces: 0, lldp: 0, fdb: 0, cdp: 0, arp: 0, lags: 0 },
       polls: 0,
       varbinds: 0,
       reboots: 0,
@@ -395,6 +395,9 @@ export class DevicePoller {
 
   private async fdb(c: SnmpClient, p: Problems): Promise<void> {
     const key = this.target.key;
+    const lags = await pollLags(c, p, this.inventory);
+    this.ctx.obs.recordLags(key, this.switchId!, lags);
+    this.status.counts.lags = lags.length;
     const { basePorts, entries } = await pollFdb(c, p);
     this.basePorts = basePorts;
     this.ctx.obs.recordFdb(key, this.switchId!, entries);

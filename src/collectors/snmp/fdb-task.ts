@@ -1,11 +1,14 @@
-// The poller's forwarding-table task: BRIDGE-MIB / Q-BRIDGE-MIB FDB (which MAC is behind which
-// port) and the IP-MIB neighbour tables (which IP is that MAC), on the FDB schedule.
+// The poller's forwarding-table task, on the FDB schedule: BRIDGE-MIB / Q-BRIDGE-MIB FDB (which MAC
+// is behind which port), the IP-MIB neighbour tables (which IP is that MAC) and link aggregates
+// (which ports are one logical port: FDB evidence on a LAG member is no edge port).
 import { SnmpClient, type WalkResult } from './client.ts';
 import { O } from './oids.ts';
 import { parseBasePorts, parseFdb, parseFdbIds } from './parse-l2.ts';
 import { parseIpNetToMedia, parseIpNetToPhysical, type ArpEntry } from './parse-arp.ts';
 import type { FdbInput } from './observations.ts';
 import type { Problems } from './values.ts';
+import type { IfInventory } from './parse-if.ts';
+import { parseLags, type LagRow } from './parse-lag.ts';
 
 export interface FdbPoll {
   basePorts: Map<number, number>;
@@ -55,4 +58,10 @@ export async function pollArp(c: SnmpClient, p: Problems): Promise<ArpEntry[]> {
   const [maddr, mtype] = await Promise.all([c.walk(O.ipNetToMediaPhysAddress), c.walk(O.ipNetToMediaType)]);
   const seen = new Set(phys.map((r) => `${r.ifIndex}|${r.ip}`));
   return [...phys, ...parseIpNetToMedia(maddr, mtype, p).filter((r) => !seen.has(`${r.ifIndex}|${r.ip}`))];
+}
+
+/** Aggregates and members from dot3adAggPortAttachedAggID and ifStackStatus (absent tables: none). */
+export async function pollLags(c: SnmpClient, p: Problems, inventory: Map<number, IfInventory>): Promise<LagRow[]> {
+  const [attached, stack] = await Promise.all([c.walk(O.dot3adAggPortAttachedAggID), c.walk(O.ifStackStatus)]);
+  return parseLags(attached, stack, inventory, p);
 }

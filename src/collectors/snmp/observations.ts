@@ -14,6 +14,7 @@ import type {
   RowFilter,
   SnmpObservationStore,
 } from '../../topology/store/snmp-rows.ts';
+import type { LagRow } from './parse-lag.ts';
 
 export type {
   ArpObservation,
@@ -25,7 +26,7 @@ export type {
   RowFilter,
 } from '../../topology/store/snmp-rows.ts';
 
-export type ObservationKind = 'lldp' | 'fdb' | 'cdp' | 'arp';
+export type ObservationKind = 'lldp' | 'fdb' | 'cdp' | 'arp' | 'lag';
 export interface ObservationChange {
   kind: ObservationKind;
   device: string;
@@ -34,6 +35,11 @@ export interface ObservationChange {
 
 export class SnmpObservations {
   private readonly listeners = new Set<(c: ObservationChange) => void>();
+  /**
+   * Link aggregates per switch ID, latest poll only: the stitcher keeps (and persists) its own
+   * copy as its 'lag' input, so these need no table.
+   */
+  private readonly lags = new Map<string, LagRow[]>();
 
   constructor(
     private readonly store: SnmpObservationStore,
@@ -75,6 +81,18 @@ export class SnmpObservations {
   recordArp(device: string, switchId: string, rows: ArpEntry[], now = Date.now()): void {
     this.store.recordArp(device, switchId, rows, now, this.keepMissed);
     this.emit({ kind: 'arp', device, switchId });
+  }
+
+  /** Notifies only when the aggregates changed: they rarely do, and each change re-stitches. */
+  recordLags(device: string, switchId: string, rows: LagRow[]): void {
+    const before = this.lags.get(switchId);
+    if (before && JSON.stringify(before) === JSON.stringify(rows)) return;
+    this.lags.set(switchId, rows);
+    this.emit({ kind: 'lag', device, switchId });
+  }
+
+  lagRows(switchId: string): LagRow[] {
+    return this.lags.get(switchId) ?? [];
   }
 
   /** Drops a device's rows (its switch ID changed: a merge). */

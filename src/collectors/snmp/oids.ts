@@ -52,6 +52,10 @@ export const O = {
   dot1qTpFdbPort: '1.3.6.1.2.1.17.7.1.2.2.1.2',
   dot1qVlanFdbId: '1.3.6.1.2.1.17.7.1.4.2.1.3',
 
+  // IF-MIB ifStackTable; IEEE8023-LAG-MIB dot3adAggPortTable
+  ifStackStatus: '1.3.6.1.2.1.31.1.2.1.3',
+  dot3adAggPortAttachedAggID: '1.2.840.10006.300.43.1.2.1.1.13',
+
   // IP-MIB neighbour tables (ARP / IPv6 ND)
   ipNetToPhysicalPhysAddress: '1.3.6.1.2.1.4.35.1.4',
   ipNetToPhysicalType: '1.3.6.1.2.1.4.35.1.6',

@@ -5,25 +5,17 @@
 //   port 22: the query by IP finds the host and, through its FDB link, the switch port;
 // - the address then moves to another MAC: a change in the history, not a rewrite.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { loadConfig } from '../../../src/config/load.ts';
-import { createSnmpComponent, type SnmpComponent } from '../../../src/collectors/snmp/component.ts';
-import { feedStitcher } from '../../../src/collectors/snmp/stitch-feed.ts';
-import { startSimulator, type RunningSimulator } from '../../../src/collectors/snmp/sim/server.ts';
+import { startSimulator } from '../../../src/collectors/snmp/sim/server.ts';
 import { parseSnmprec } from '../../../src/collectors/snmp/sim/snmprec.ts';
 import { rec } from '../../../src/collectors/snmp/sim/records.ts';
-import { openSqliteStorage } from '../../../src/topology/store/sqlite-storage.ts';
 import type { Storage } from '../../../src/topology/store/storage.ts';
-import { Stitcher } from '../../../src/topology/stitch/stitcher.ts';
 import { runQuery } from '../../../src/topology/query/index.ts';
 import type { GraphEdge, GraphNode } from '../../../src/topology/types.ts';
 import { ids } from '../../../src/topology/ids.ts';
-import { silentLogger } from '../../../src/util/log.ts';
-import { createRegistry } from '../../../src/util/metrics.ts';
 import { FIXTURE_DIR } from './sim/helpers.ts';
-import { column, readSnmprec } from './helpers.ts';
+import { column, readSnmprec, startStitched as start, type StitchedEnv as Env } from './helpers.ts';
 
 const ROUTER = 'librenms__aos6';
 const EDITED = resolve(FIXTURE_DIR, '../snmp-arp/aos6-arp-edited.snmprec');
@@ -52,53 +44,6 @@ function fdbPortOf(c: string, mac: string): { bridgePort: number; ifIndex: numbe
   const [, port] = [...column(w, '1.3.6.1.2.1.17.7.1.2.2.1.2')].find(([i]) => i.endsWith(suffix))!;
   const ifIndex = column(w, '1.3.6.1.2.1.17.1.4.1.2').get(port.value)?.value;
   return { bridgePort: Number(port.value), ifIndex: ifIndex === undefined ? null : Number(ifIndex) };
-}
-
-interface Env {
-  sim: RunningSimulator;
-  storage: Storage;
-  snmp: SnmpComponent;
-  stitcher: Stitcher;
-  dir: string;
-  device(name: string): ReturnType<SnmpComponent['poller']['devices']>[number];
-  stop(): Promise<void>;
-}
-
-/** The real poller and the real stitcher on a fresh SQLite store, one simulated device per port. */
-async function start(files: { name: string; file: string }[]): Promise<Env> {
-  const sim = await startSimulator({ files: files.map((f) => f.file), portPerDevice: 0 });
-  const dir = mkdtempSync(join(tmpdir(), 'canopy-arp-'));
-  const devices = sim.devices.map((d, i) => ({ address: '127.0.0.1', port: d.port, community: d.community, name: files[i]!.name }));
-  const config = loadConfig({ env: {}, overrides: { 'storage.dataDir': dir, 'snmp.devices': devices, 'snmp.traps.enabled': false } });
-  const storage = openSqliteStorage({ path: join(dir, 'canopy.db') });
-  const stitcher = new Stitcher(storage.graph, storage.stitchInputs, { sweepIntervalMs: 0 });
-  stitcher.start();
-  const snmp = createSnmpComponent(
-    { config, store: storage.graph, storage, registry: createRegistry(false), log: silentLogger() },
-    { schedule: false },
-  );
-  const unfeed = feedStitcher(snmp.observations, stitcher);
-  await snmp.start();
-  await snmp.poller.pollNow();
-  // The stitcher follows the change feed in a microtask.
-  await new Promise((r) => setTimeout(r, 10));
-  const env: Env = {
-    sim,
-    storage,
-    snmp,
-    stitcher,
-    dir,
-    device: (name) => snmp.poller.devices().find((d) => d.target.config.name === name)!,
-    async stop() {
-      unfeed();
-      await snmp.stop();
-      stitcher.stop();
-      storage.close();
-      await env.sim.close();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-  return env;
 }
 
 describe('ARP: unedited AOS6 router + DNOS switch', () => {
