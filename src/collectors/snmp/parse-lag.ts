@@ -22,7 +22,12 @@ function isAggregate(i: IfInventory | undefined): boolean {
   return i.type === 161 || (i.type === 53 && CISCO_PO.test(i.name ?? i.descr ?? ''));
 }
 
-export function parseLags(attached: WalkResult | undefined, stack: WalkResult | undefined, inv: Map<number, IfInventory>, p: Problems): LagRow[] {
+export function parseLags(
+  attached: WalkResult | undefined,
+  stack: WalkResult | undefined,
+  inv: Map<number, IfInventory>,
+  p: Problems,
+): LagRow[] {
   const byAgg = new Map<number, Set<number>>();
   const add = (agg: number, member: number) => {
     if (agg === member || !ETHERNET.has(inv.get(member)?.type ?? -1)) return;

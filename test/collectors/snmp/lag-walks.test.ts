@@ -26,7 +26,10 @@ function walkLags(file: string): Map<number, number[]> {
     const t = type.get(hi!)?.value;
     const po = t === '53' && /^(po|port-channel)\s*\d/i.test(name.get(hi!)?.value ?? '');
     if ((t !== '161' && !po) || !['6', '117'].includes(type.get(lo!)?.value ?? '')) continue;
-    out.set(Number(hi), [...(out.get(Number(hi)) ?? []), Number(lo)].sort((a, b) => a - b));
+    out.set(
+      Number(hi),
+      [...(out.get(Number(hi)) ?? []), Number(lo)].sort((a, b) => a - b),
+    );
   }
   return out;
 }
@@ -72,7 +75,8 @@ describe('LAGs from ifStackTable in the real walks', () => {
             .find((x) => x.Metadata.Lag === 'member');
           // A Cisco port-channel is propVirtual (53), not a port node: membership is known to the
           // stitcher (no FDB placement on members) but there is no aggregate node to link.
-          if (aggNode) expect(edge?.Metadata, `${name} ${m} → ${agg}`).toMatchObject({ Aggregate: aggNode.ID, Member: member, State: 'UP' });
+          if (aggNode)
+            expect(edge?.Metadata, `${name} ${m} → ${agg}`).toMatchObject({ Aggregate: aggNode.ID, Member: member, State: 'UP' });
           else expect(edge).toBeUndefined();
           expect(e.stitcher.lag.memberOf.get(member)).toBe(ids.port(sw, agg));
         }
