@@ -56,6 +56,7 @@ export function createSnmpComponent(ctx: ComponentContext, opts: { schedule?: bo
       maxRepetitions: d.maxRepetitions ?? cfg.maxRepetitions,
       missedPollsDown: cfg.missedPollsDown,
       maxBackoffMs: cfg.maxBackoff * 1000,
+      vlanCommunities: cfg.vlanCommunities,
     };
   };
   const onPolled = (p: DevicePoller, ok: boolean, ms: number) =>

@@ -137,6 +137,12 @@ export const snmpSection = section({
   }).describe(
     'The trap/inform listener: linkDown/linkUp set port state at once, coldStart/warmStart re-poll, lldpRemTablesChange polls LLDP early.',
   ),
+  vlanCommunities: z
+    .boolean()
+    .default(false)
+    .describe(
+      "Cisco switches (v2c): read each operational VLAN's forwarding table (CISCO-VTP-MIB vtpVlanState) with community `community@vlan`, as their BRIDGE-MIB answers for one VLAN per community.",
+    ),
   counterInterval: durationSeconds.default(60).describe('Port state and counters (IF-MIB), and sysUpTime.'),
   lldpInterval: durationSeconds.default(300).describe('LLDP-MIB (and CDP) neighbours, from which links are made.'),
   fdbInterval: durationSeconds.default(300).describe('Forwarding database (BRIDGE-MIB, Q-BRIDGE-MIB): which MAC is behind which port.'),

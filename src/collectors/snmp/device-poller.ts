@@ -9,7 +9,7 @@ import { O } from './oids.ts';
 import type { SnmpObservations, LldpInput } from './observations.ts';
 import { IF_COUNTER_COLUMNS, IF_INVENTORY_COLUMNS, parseInventory, parseState, type IfInventory, type IfState } from './parse-if.ts';
 import { chassisEntity, parseBasePorts, parseCdp } from './parse-l2.ts';
-import { pollArp, pollFdb, pollLags } from './fdb-task.ts';
+import { ciscoVlans, isCisco, pollArp, pollFdb, pollLags, pollVlanFdb } from './fdb-task.ts';
 import type { AddressWriter } from './address-writer.ts';
 import { parseLocPorts, parseRemotes, renderChassisId } from './parse-lldp.ts';
 import { resolveLocalPort } from './resolve-port.ts';
@@ -30,6 +30,8 @@ export interface DeviceSettings {
   maxRepetitions: number;
   missedPollsDown: number;
   maxBackoffMs: number;
+  /** Cisco per-VLAN FDB with `community@vlan` (snmp.vlanCommunities). */
+  vlanCommunities?: boolean;
 }
 
 export interface PollContext {
@@ -62,6 +64,7 @@ export interface DeviceStatusView {
   state: 'pending' | 'ok' | 'error';
   switchId?: string;
   sysName?: string | null;
+  sysObjectID?: string | null;
   lastPoll?: number;
   lastSuccess?: number;
   lastError?: DeviceError;
@@ -289,6 +292,7 @@ export class DevicePoller {
       });
       this.status.switchId = this.switchId;
       this.status.sysName = sysName;
+      this.status.sysObjectID = info.sysObjectID;
       this.status.counts.interfaces = this.inventory.size;
     } finally {
       c0.varbinds += c.varbinds;
@@ -398,8 +402,14 @@ export class DevicePoller {
     const lags = await pollLags(c, p, this.inventory);
     this.ctx.obs.recordLags(key, this.switchId!, lags);
     this.status.counts.lags = lags.length;
-    const { basePorts, entries } = await pollFdb(c, p);
+    const { basePorts, entries: all } = await pollFdb(c, p);
     this.basePorts = basePorts;
+    let entries = all;
+    if (this.settings.vlanCommunities && this.target.version === '2c' && isCisco(this.status.sysObjectID)) {
+      const vlans = await ciscoVlans(c, p);
+      // The plain community shows the default VLAN's table only; the per-VLAN ones cover it.
+      if (vlans.length) entries = [...all.filter((e) => e.mib !== 'bridge'), ...(await pollVlanFdb(c, p, vlans, (x) => this.client(x)))];
+    }
     this.ctx.obs.recordFdb(key, this.switchId!, entries);
     this.status.counts.fdb = entries.length;
     this.ctx.addresses?.fdbPolled(entries.map((e) => e.mac));

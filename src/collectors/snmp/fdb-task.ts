@@ -6,7 +6,7 @@ import { O } from './oids.ts';
 import { parseBasePorts, parseFdb, parseFdbIds } from './parse-l2.ts';
 import { parseIpNetToMedia, parseIpNetToPhysical, type ArpEntry } from './parse-arp.ts';
 import type { FdbInput } from './observations.ts';
-import type { Problems } from './values.ts';
+import { intOf, type Problems } from './values.ts';
 import type { IfInventory } from './parse-if.ts';
 import { parseLags, type LagRow } from './parse-lag.ts';
 
@@ -48,6 +48,45 @@ async function fdbPortsByGet(c: SnmpClient, partial: WalkResult): Promise<WalkRe
     for (const vb of vbs) if (vb) out.push(vb);
   }
   return { varbinds: out, end: 'subtree' };
+}
+
+/** Cisco's enterprise arc: its BRIDGE-MIB answers for one VLAN per community `community@vlan`. */
+export const isCisco = (sysObjectID: string | null | undefined) => !!sysObjectID && sysObjectID.startsWith('1.3.6.1.4.1.9.');
+
+/** VLANs whose BRIDGE-MIB a Cisco switch serves under `community@vlan`: operational, minus the FDDI/Token Ring defaults. */
+export async function ciscoVlans(c: SnmpClient, p: Problems): Promise<number[]> {
+  const w = await c.walk(O.vtpVlanState);
+  const out = new Set<number>();
+  for (const vb of w.varbinds) {
+    const vlan = Number(vb.oid.slice(vb.oid.lastIndexOf('.') + 1));
+    if (intOf(vb, p) === 1 && vlan >= 1 && vlan <= 4094 && (vlan < 1002 || vlan > 1005)) out.add(vlan);
+  }
+  return [...out].sort((a, b) => a - b);
+}
+
+/**
+ * Cisco per-VLAN FDB: each VLAN's dot1dTpFdbTable (and bridge-port map) read with community
+ * `community@vlan`, the rows tagged with that VLAN. `open` makes a client for a community; the
+ * caller closes nothing (each client is closed here, its varbinds added to `c`).
+ */
+export async function pollVlanFdb(
+  c: SnmpClient,
+  p: Problems,
+  vlans: number[],
+  open: (community: string) => SnmpClient,
+): Promise<FdbInput[]> {
+  const out: FdbInput[] = [];
+  for (const vlan of vlans) {
+    const v = open(`${c.community ?? 'public'}@${vlan}`);
+    try {
+      const { entries } = await pollFdb(v, p);
+      for (const e of entries) if (e.mib === 'bridge') out.push({ ...e, vlan });
+    } finally {
+      c.varbinds += v.varbinds;
+      v.close();
+    }
+  }
+  return out;
 }
 
 /** ipNetToPhysicalTable (IPv4 + IPv6); ipNetToMediaTable rows only for what it lacks (old agents have only that one). */

@@ -62,6 +62,9 @@ export const O = {
   ipNetToMediaPhysAddress: '1.3.6.1.2.1.4.22.1.2',
   ipNetToMediaType: '1.3.6.1.2.1.4.22.1.4',
 
+  // CISCO-VTP-MIB vtpVlanState (index managementDomainIndex.vlanIndex; 1 = operational)
+  vtpVlanState: '1.3.6.1.4.1.9.9.46.1.3.1.1.2',
+
   // CISCO-CDP-MIB cdpCacheEntry
   cdpCacheEntry: '1.3.6.1.4.1.9.9.23.1.2.1.1',
 

@@ -41,7 +41,7 @@ describe('generated LAG pair and ARP tables', () => {
     expect(agg).toHaveLength(1);
     expect(agg[0]!.Metadata).toMatchObject({ State: 'UP' });
     expect(Object.keys(agg[0]!.Metadata.Evidence as object)).toContain('lag');
-    const cables = l2.filter((x) => x.Metadata.Lag === undefined && x.Metadata.Evidence && 'lldp-snmp' in (x.Metadata.Evidence));
+    const cables = l2.filter((x) => x.Metadata.Lag === undefined && Object.keys(x.Metadata.Evidence ?? {}).includes('lldp-snmp'));
     expect(cables).toHaveLength(2);
   });
 

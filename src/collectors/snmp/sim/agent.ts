@@ -99,6 +99,7 @@ export class SimAgent {
     opts: AgentOptions = {},
   ) {
     for (const d of devices) if (!this.byCommunity.has(d.community)) this.byCommunity.set(d.community, d);
+    for (const d of devices) for (const [k, c] of d.contexts) if (!this.byCommunity.has(k)) this.byCommunity.set(k, c);
     this.maxMessageSize = Math.min(Math.max(opts.maxMessageSize ?? 1472, 484), 65507);
     this.maxRepetitions = opts.maxRepetitions ?? 0x7fffffff;
     this.engineId = Buffer.from(opts.v3?.engineId ?? DEFAULT_ENGINE_ID, 'hex');
@@ -121,7 +122,7 @@ export class SimAgent {
     if (isBerError(m)) return this.malformed(m);
     if (m.version === 3) return this.handleV3(msg, m, local);
     const community = msg.toString('latin1', m.communityStart, m.communityEnd);
-    const dev = local ? (local.community === community ? local : undefined) : this.byCommunity.get(community);
+    const dev = local ? (local.community === community ? local : local.contexts.get(community)) : this.byCommunity.get(community);
     const pdu = decodePdu(msg, m.pduStart, m.pduEnd);
     if (isBerError(pdu)) return this.malformed(pdu);
     if (!dev) {
@@ -211,7 +212,7 @@ export class SimAgent {
     const dev = local
       ? ctxName === '' || ctxName === local.community
         ? local
-        : undefined
+        : local.contexts.get(ctxName)
       : ctxName === '' && this.devices.length === 1
         ? this.devices[0]
         : this.byCommunity.get(ctxName);
