@@ -51,14 +51,18 @@ export class AddressWriter {
   /** After one device's ARP poll: `before` are its rows as they were before this poll was recorded. */
   arpPolled(device: string, before: readonly ArpObservation[]): void {
     const macs = new Set<string>();
-    const ips = new Set<string>();
+    const byIp = new Map<string, ArpObservation[]>();
     for (const r of [...before, ...this.obs.arpRows({ device })]) {
       macs.add(r.mac);
-      ips.add(r.ip);
+      byIp.set(r.ip, []);
     }
     // Another router's binding of one of these addresses may lose (or win) it now.
-    for (const ip of ips) for (const r of this.obs.arpRows({ ip })) macs.add(r.mac);
-    this.update(macs);
+    for (const ip of byIp.keys()) {
+      const rows = this.obs.arpRows({ ip });
+      byIp.set(ip, rows);
+      for (const r of rows) macs.add(r.mac);
+    }
+    this.update(macs, byIp);
   }
 
   /** After an FDB poll: MACs waiting for a switch to learn them. */
@@ -70,7 +74,7 @@ export class AddressWriter {
   }
 
   /** The addresses each MAC owns now (bindings on this MAC that are the freshest for their address). */
-  private owned(mac: string): Plan {
+  private owned(mac: string, byIp: Map<string, ArpObservation[]>): Plan {
     const v4 = new Set<string>();
     const v6 = new Set<string>();
     const routers = new Set<string>();
@@ -78,7 +82,7 @@ export class AddressWriter {
     for (const r of this.obs.arpRows({ mac })) {
       if (r.kind === 'local') locals.add(ids.port(r.switchId, r.ifIndex));
       let best = r;
-      for (const o of this.obs.arpRows({ ip: r.ip })) if (fresher(o, best)) best = o;
+      for (const o of byIp.get(r.ip) ?? this.obs.arpRows({ ip: r.ip })) if (fresher(o, best)) best = o;
       if (best.mac !== mac) continue;
       (r.family === 'ipv4' ? v4 : v6).add(r.ip);
       routers.add(r.switchId);
@@ -86,8 +90,8 @@ export class AddressWriter {
     return { mac, v4: [...v4].sort(), v6: [...v6].sort(), routers: [...routers].sort(), locals, fdb: false };
   }
 
-  update(macs: Iterable<string>): void {
-    const plan = [...macs].map((mac) => ({ ...this.owned(mac), fdb: this.obs.fdbRows({ mac }).length > 0 }));
+  update(macs: Iterable<string>, byIp = new Map<string, ArpObservation[]>()): void {
+    const plan = [...macs].map((mac) => ({ ...this.owned(mac, byIp), fdb: this.obs.fdbRows({ mac }).length > 0 }));
     this.store.write((tx) => {
       for (const p of plan) this.apply(tx, p);
     });

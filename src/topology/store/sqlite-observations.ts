@@ -159,7 +159,7 @@ export class SqliteObservationStore implements SnmpObservationStore {
 
   lldpRows(f: RowFilter = {}): LldpObservation[] {
     const w = this.where(f);
-    return (this.db.prepare(`SELECT * FROM snmp_lldp${w.sql} ORDER BY device, local_port_num, raw_index`).all(...w.args) as Row[]).map(
+    return (this.st(`SELECT * FROM snmp_lldp${w.sql} ORDER BY device, local_port_num, raw_index`).all(...w.args) as Row[]).map(
       (r) => ({
         device: String(r.device),
         switchId: String(r.switch_id),
@@ -192,7 +192,7 @@ export class SqliteObservationStore implements SnmpObservationStore {
       sql += w.sql ? ' AND mac = ?' : ' WHERE mac = ?';
       w.args.push(f.mac.toLowerCase());
     }
-    return (this.db.prepare(sql + ' ORDER BY device, vlan, mac').all(...w.args) as Row[]).map((r) => ({
+    return (this.st(sql + ' ORDER BY device, vlan, mac').all(...w.args) as Row[]).map((r) => ({
       device: String(r.device),
       switchId: String(r.switch_id),
       vlan: Number(r.vlan) < 0 ? null : Number(r.vlan),
@@ -208,7 +208,7 @@ export class SqliteObservationStore implements SnmpObservationStore {
 
   cdpRows(f: RowFilter = {}): CdpObservation[] {
     const w = this.where(f);
-    return (this.db.prepare(`SELECT * FROM snmp_cdp${w.sql} ORDER BY device, if_index, device_index`).all(...w.args) as Row[]).map((r) => ({
+    return (this.st(`SELECT * FROM snmp_cdp${w.sql} ORDER BY device, if_index, device_index`).all(...w.args) as Row[]).map((r) => ({
       device: String(r.device),
       switchId: String(r.switch_id),
       ifIndex: Number(r.if_index),
