@@ -33,8 +33,8 @@ interface Plan {
   v6: string[];
   /** Switch IDs of the routers whose tables bind these addresses. */
   routers: string[];
-  /** Ports of routers whose own address this MAC is (ipNetToPhysicalType local). */
-  locals: Set<string>;
+  /** Port → the addresses a router's own (ipNetToPhysicalType local) entries give it. */
+  locals: Map<string, { v4: string[]; v6: string[] }>;
   /** Some switch's FDB has learnt the MAC. */
   fdb: boolean;
 }
@@ -78,9 +78,14 @@ export class AddressWriter {
     const v4 = new Set<string>();
     const v6 = new Set<string>();
     const routers = new Set<string>();
-    const locals = new Set<string>();
+    const locals = new Map<string, { v4: string[]; v6: string[] }>();
     for (const r of this.obs.arpRows({ mac })) {
-      if (r.kind === 'local') locals.add(ids.port(r.switchId, r.ifIndex));
+      if (r.kind === 'local') {
+        const port = ids.port(r.switchId, r.ifIndex);
+        const l = locals.get(port) ?? { v4: [], v6: [] };
+        (r.family === 'ipv4' ? l.v4 : l.v6).push(r.ip);
+        locals.set(port, l);
+      }
       let best = r;
       for (const o of byIp.get(r.ip) ?? this.obs.arpRows({ ip: r.ip })) if (fresher(o, best)) best = o;
       if (best.mac !== mac) continue;
@@ -103,8 +108,6 @@ export class AddressWriter {
     const real = tx
       .findNodes('MAC', p.mac)
       .filter((n) => n.Metadata.Type !== 'switch' && n.Metadata.Type !== 'host' && n.Origin !== ARP_ORIGIN);
-    // Many ports of one box share its MAC: only the one its own ("local") entry names gets the address.
-    const owner = real.length > 1 ? real.filter((n) => p.locals.has(n.ID)) : real;
     const mine = tx.getNode(arpInterfaceId(p.mac));
     this.waiting.delete(p.mac);
     if (real.length || empty || (!mine && !p.fdb)) {
@@ -114,7 +117,11 @@ export class AddressWriter {
         tx.deleteNode(arpHostId(p.mac));
       }
       if (!real.length && !empty) this.waiting.add(p.mac);
-      if (owner.length === 1) setAddresses(tx, owner[0]!, p);
+      if (real.length === 1) setAddresses(tx, real[0]!, p);
+      else
+        // Many ports of one box share its MAC: a port gets only the addresses its router's own
+        // ("local") entries name it with; other bindings of that MAC say nothing about the port.
+        for (const n of real) setAddresses(tx, n, { ...p, ...(p.locals.get(n.ID) ?? { v4: [], v6: [] }) });
       return;
     }
     const hostId = arpHostId(p.mac);
