@@ -159,30 +159,28 @@ export class SqliteObservationStore implements SnmpObservationStore {
 
   lldpRows(f: RowFilter = {}): LldpObservation[] {
     const w = this.where(f);
-    return (this.st(`SELECT * FROM snmp_lldp${w.sql} ORDER BY device, local_port_num, raw_index`).all(...w.args) as Row[]).map(
-      (r) => ({
-        device: String(r.device),
-        switchId: String(r.switch_id),
-        rawIndex: String(r.raw_index),
-        localPortNum: num(r.local_port_num),
-        localIfIndex: num(r.local_if_index),
-        localPortVia: str(r.local_port_via) as ResolvedVia | null,
-        chassisIdSubtype: num(r.chassis_id_subtype),
-        chassisId: str(r.chassis_id),
-        portIdSubtype: num(r.port_id_subtype),
-        portId: str(r.port_id),
-        portDesc: str(r.port_desc),
-        sysName: str(r.sys_name),
-        sysDesc: str(r.sys_desc),
-        capSupported: JSON.parse(String(r.cap_supported)) as string[],
-        capEnabled: JSON.parse(String(r.cap_enabled)) as string[],
-        managementAddresses: JSON.parse(String(r.man_addrs)) as string[],
-        mib: r.mib as 'lldp' | 'lldp-v2',
-        firstSeen: Number(r.first_seen),
-        lastSeen: Number(r.last_seen),
-        missed: Number(r.missed),
-      }),
-    );
+    return (this.st(`SELECT * FROM snmp_lldp${w.sql} ORDER BY device, local_port_num, raw_index`).all(...w.args) as Row[]).map((r) => ({
+      device: String(r.device),
+      switchId: String(r.switch_id),
+      rawIndex: String(r.raw_index),
+      localPortNum: num(r.local_port_num),
+      localIfIndex: num(r.local_if_index),
+      localPortVia: str(r.local_port_via) as ResolvedVia | null,
+      chassisIdSubtype: num(r.chassis_id_subtype),
+      chassisId: str(r.chassis_id),
+      portIdSubtype: num(r.port_id_subtype),
+      portId: str(r.port_id),
+      portDesc: str(r.port_desc),
+      sysName: str(r.sys_name),
+      sysDesc: str(r.sys_desc),
+      capSupported: JSON.parse(String(r.cap_supported)) as string[],
+      capEnabled: JSON.parse(String(r.cap_enabled)) as string[],
+      managementAddresses: JSON.parse(String(r.man_addrs)) as string[],
+      mib: r.mib as 'lldp' | 'lldp-v2',
+      firstSeen: Number(r.first_seen),
+      lastSeen: Number(r.last_seen),
+      missed: Number(r.missed),
+    }));
   }
 
   fdbRows(f: RowFilter & { mac?: string } = {}): FdbObservation[] {
