@@ -1,6 +1,6 @@
 // `npm run bench -- --filter snmp.poll`: time to fully poll N simulated 48-port switches (LLDP
-// ring, 500-entry Q-BRIDGE FDB, 100-entry ARP table whose addresses land on the graph as hosts,
-// one LAG each; generateSwitchWalk via `canopy snmp-sim --switches N --arp 100 --lag`) for
+// ring, 500-entry Q-BRIDGE FDB, 50-entry ARP table whose addresses land on the graph as hosts,
+// one LAG each; generateSwitchWalk via `canopy snmp-sim --switches N --arp 50 --lag`) for
 // N = 100 and 1,000. The simulator runs in its own process (one UDP port per device, default
 // 1472-byte responses); the poller is the real component writing into a real SQLite store, with
 // max-repetitions 25. Figures: wall time, polls/s, varbinds/s of poller and simulator, CPU per
@@ -19,7 +19,7 @@ import type { Bench, Emit } from './run.ts';
 const ROOT = resolve(import.meta.dirname, '..');
 const SIZES = (process.env.SNMP_BENCH_SIZES ?? '100,1000').split(',').map(Number);
 const CONCURRENCY = Number(process.env.SNMP_BENCH_CONCURRENCY ?? 64);
-const ARP = Number(process.env.SNMP_BENCH_ARP ?? 100);
+const ARP = Number(process.env.SNMP_BENCH_ARP ?? 50);
 const TICK = 100; // USER_HZ on Linux
 
 function procCpuSeconds(pid: number): number {

@@ -27,6 +27,21 @@ function fresher(a: ArpObservation, b: ArpObservation): boolean {
   return a.firstSeen > b.firstSeen;
 }
 
+/** MACs (and addresses) per transaction. */
+const BATCH = 64;
+const yieldToIo = () => new Promise<void>((r) => setImmediate(r));
+
+/** Removes and returns up to n members of a set. */
+function take<T>(s: Set<T>, n: number): T[] {
+  const out: T[] = [];
+  for (const x of s) {
+    if (out.length >= n) break;
+    out.push(x);
+  }
+  for (const x of out) s.delete(x);
+  return out;
+}
+
 interface Plan {
   mac: string;
   v4: string[];
@@ -42,35 +57,66 @@ interface Plan {
 export class AddressWriter {
   /** ARP MACs with no node and no FDB entry yet: an FDB poll that learns one creates its host. */
   private readonly waiting = new Set<string>();
+  /** Addresses and MACs whose bindings may have changed, not yet written. */
+  private readonly dirtyIps = new Set<string>();
+  private readonly dirtyMacs = new Set<string>();
+  private running: Promise<void> | undefined;
 
   constructor(
     private readonly store: GraphStore,
     private readonly obs: SnmpObservations,
+    private readonly onError: (err: unknown) => void = () => undefined,
   ) {}
 
   /** After one device's ARP poll: `before` are its rows as they were before this poll was recorded. */
   arpPolled(device: string, before: readonly ArpObservation[]): void {
-    const macs = new Set<string>();
-    const byIp = new Map<string, ArpObservation[]>();
     for (const r of [...before, ...this.obs.arpRows({ device })]) {
-      macs.add(r.mac);
-      byIp.set(r.ip, []);
+      this.dirtyIps.add(r.ip);
+      this.dirtyMacs.add(r.mac);
     }
-    // Another router's binding of one of these addresses may lose (or win) it now.
-    for (const ip of byIp.keys()) {
-      const rows = this.obs.arpRows({ ip });
-      byIp.set(ip, rows);
-      for (const r of rows) macs.add(r.mac);
-    }
-    this.update(macs, byIp);
+    this.kick();
   }
 
   /** After an FDB poll: MACs waiting for a switch to learn them. */
   fdbPolled(macs: Iterable<string>): void {
     if (this.waiting.size === 0) return;
-    const hit = new Set<string>();
-    for (const m of macs) if (this.waiting.has(m)) hit.add(m);
-    if (hit.size) this.update(hit);
+    for (const m of macs) if (this.waiting.has(m)) this.dirtyMacs.add(m);
+    this.kick();
+  }
+
+  /** Resolves once everything noted so far is on the graph. */
+  async idle(): Promise<void> {
+    while (this.running) await this.running;
+  }
+
+  private kick(): void {
+    if (this.running || (this.dirtyIps.size === 0 && this.dirtyMacs.size === 0)) return;
+    this.running = this.drain()
+      .catch((e: unknown) => this.onError(e))
+      .finally(() => (this.running = undefined));
+  }
+
+  /**
+   * Writes in the background, BATCH at a time, yielding in between: one transaction per device
+   * would be a commit per poll (a thousand routers, a thousand commits), one for everything would
+   * hold every device's SNMP replies in the socket while it runs.
+   */
+  private async drain(): Promise<void> {
+    while (this.dirtyIps.size || this.dirtyMacs.size) {
+      await yieldToIo();
+      const macs = new Set(take(this.dirtyMacs, BATCH));
+      const byIp = new Map<string, ArpObservation[]>();
+      // Another router's binding of one of these addresses may lose (or win) it now.
+      for (const ip of take(this.dirtyIps, BATCH)) {
+        const rows = this.obs.arpRows({ ip });
+        byIp.set(ip, rows);
+        for (const r of rows) macs.add(r.mac);
+      }
+      const plan = [...macs].map((mac) => ({ ...this.owned(mac, byIp), fdb: this.obs.fdbRows({ mac }).length > 0 }));
+      this.store.write((tx) => {
+        for (const p of plan) this.apply(tx, p);
+      });
+    }
   }
 
   /** The addresses each MAC owns now (bindings on this MAC that are the freshest for their address). */
@@ -95,20 +141,14 @@ export class AddressWriter {
     return { mac, v4: [...v4].sort(), v6: [...v6].sort(), routers: [...routers].sort(), locals, fdb: false };
   }
 
-  update(macs: Iterable<string>, byIp = new Map<string, ArpObservation[]>()): void {
-    const plan = [...macs].map((mac) => ({ ...this.owned(mac, byIp), fdb: this.obs.fdbRows({ mac }).length > 0 }));
-    this.store.write((tx) => {
-      for (const p of plan) this.apply(tx, p);
-    });
-  }
-
   private apply(tx: GraphTx, p: Plan): void {
     const empty = p.v4.length === 0 && p.v6.length === 0;
     // Chassis MACs and hosts are not interfaces; a switch port (a router's own address) is.
     const real = tx
       .findNodes('MAC', p.mac)
       .filter((n) => n.Metadata.Type !== 'switch' && n.Metadata.Type !== 'host' && n.Origin !== ARP_ORIGIN);
-    const mine = tx.getNode(arpInterfaceId(p.mac));
+    const ifaceId = arpInterfaceId(p.mac);
+    const mine = tx.getNode(ifaceId);
     this.waiting.delete(p.mac);
     if (real.length || empty || (!mine && !p.fdb)) {
       // Another source knows this interface now (or the binding is gone): the stand-in goes.
@@ -125,21 +165,21 @@ export class AddressWriter {
       return;
     }
     const hostId = arpHostId(p.mac);
-    const name = p.v4[0] ?? p.v6[0]!;
-    const arp: Metadata = { IPV4: p.v4, IPV6: p.v6, Routers: p.routers };
-    tx.upsertNode({ ID: hostId, Metadata: { Type: 'host', Name: name, Probe: 'arp' }, Origin: ARP_ORIGIN, Host: HOST });
-    const md: Metadata = { Type: 'device', Name: p.mac, MAC: p.mac, Probe: 'arp', ARP: arp };
+    const md: Metadata = { Type: 'device', Name: p.mac, MAC: p.mac, Probe: 'arp', ARP: { IPV4: p.v4, IPV6: p.v6, Routers: p.routers } };
     if (p.v4.length) md.IPV4 = p.v4;
     if (p.v6.length) md.IPV6 = p.v6;
-    tx.upsertNode({ ID: arpInterfaceId(p.mac), Metadata: md, Origin: ARP_ORIGIN, Host: HOST });
-    tx.upsertEdge({
-      ID: ids.edge(hostId, arpInterfaceId(p.mac), 'ownership'),
-      Parent: hostId,
-      Child: arpInterfaceId(p.mac),
-      Metadata: { RelationType: 'ownership' },
-      Origin: ARP_ORIGIN,
-      Host: HOST,
-    });
+    // Unchanged bindings (most polls) write nothing: the stores compare before writing.
+    tx.upsertNode({ ID: hostId, Metadata: { Type: 'host', Name: p.v4[0] ?? p.v6[0]!, Probe: 'arp' }, Origin: ARP_ORIGIN, Host: HOST });
+    tx.upsertNode({ ID: ifaceId, Metadata: md, Origin: ARP_ORIGIN, Host: HOST });
+    if (!mine)
+      tx.upsertEdge({
+        ID: ids.edge(hostId, ifaceId, 'ownership'),
+        Parent: hostId,
+        Child: ifaceId,
+        Metadata: { RelationType: 'ownership' },
+        Origin: ARP_ORIGIN,
+        Host: HOST,
+      });
   }
 }
 

@@ -41,7 +41,7 @@ export function createSnmpComponent(ctx: ComponentContext, opts: { schedule?: bo
     log,
     claims,
     countPoll: (r) => metrics.countPoll(r),
-    addresses: new AddressWriter(ctx.store, observations),
+    addresses: new AddressWriter(ctx.store, observations, (err) => log.error({ err }, 'snmp ARP addresses not written')),
   };
   const s = (v: number | undefined, d: number) => (v ?? d) * 1000;
   const settings = (t: Target): DeviceSettings => {
