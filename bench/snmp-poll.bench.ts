@@ -1,5 +1,6 @@
 // `npm run bench -- --filter snmp.poll`: time to fully poll N simulated 48-port switches (LLDP
-// ring, 500-entry Q-BRIDGE FDB each; generateSwitchWalk via `canopy snmp-sim --switches N`) for
+// ring, 500-entry Q-BRIDGE FDB, 50-entry ARP table whose addresses land on the graph as hosts,
+// one LAG each; generateSwitchWalk via `canopy snmp-sim --switches N --arp 50 --lag`) for
 // N = 100 and 1,000. The simulator runs in its own process (one UDP port per device, default
 // 1472-byte responses); the poller is the real component writing into a real SQLite store, with
 // max-repetitions 25. Figures: wall time, polls/s, varbinds/s of poller and simulator, CPU per
@@ -18,6 +19,7 @@ import type { Bench, Emit } from './run.ts';
 const ROOT = resolve(import.meta.dirname, '..');
 const SIZES = (process.env.SNMP_BENCH_SIZES ?? '100,1000').split(',').map(Number);
 const CONCURRENCY = Number(process.env.SNMP_BENCH_CONCURRENCY ?? 64);
+const ARP = Number(process.env.SNMP_BENCH_ARP ?? 50);
 const TICK = 100; // USER_HZ on Linux
 
 function procCpuSeconds(pid: number): number {
@@ -35,7 +37,21 @@ interface SimProcess {
 async function startSimProcess(n: number): Promise<SimProcess> {
   const child = spawn(
     process.execPath,
-    ['bin/canopy.js', 'snmp-sim', '--switches', String(n), '--fdb', '500', '--listen', '127.0.0.1:0', '--port-per-device', '0'],
+    [
+      'bin/canopy.js',
+      'snmp-sim',
+      '--switches',
+      String(n),
+      '--fdb',
+      '500',
+      '--arp',
+      String(ARP),
+      '--lag',
+      '--listen',
+      '127.0.0.1:0',
+      '--port-per-device',
+      '0',
+    ],
     {
       cwd: ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -107,11 +123,14 @@ async function pollOnce(n: number, emit: Emit): Promise<void> {
     const ports = devs.reduce((a, d) => a + d.status.counts.ports, 0);
     const fdb = devs.reduce((a, d) => a + d.status.counts.fdb, 0);
     const lldp = devs.reduce((a, d) => a + d.status.counts.lldp, 0);
+    const arp = devs.reduce((a, d) => a + d.status.counts.arp, 0);
+    const lags = devs.reduce((a, d) => a + d.status.counts.lags, 0);
+    const arpHosts = [...store.allNodes()].filter((x) => x.Metadata.Probe === 'arp' && x.Metadata.Type === 'host').length;
     const links = [...store.allEdges()].filter((e) => e.Metadata.RelationType === 'layer2').length;
     await comp.stop();
     store.close();
     const simStats = await sim.stop();
-    const extra = { devices: n, failed, ports, fdb, lldp, links, concurrency: CONCURRENCY, maxRepetitions: 25 };
+    const extra = { devices: n, failed, ports, fdb, lldp, arp, arpHosts, lags, links, concurrency: CONCURRENCY, maxRepetitions: 25 };
     emit({ bench: `snmp.poll.${n}.seconds`, value: +secs.toFixed(2), unit: 's', goalSeconds: n === 1000 ? 60 : undefined, ...extra });
     emit({ bench: `snmp.poll.${n}.polls`, value: +(n / secs).toFixed(1), unit: 'devices/s' });
     emit({ bench: `snmp.poll.${n}.poller-varbinds`, value: Math.round(pollerVarbinds / secs), unit: 'varbinds/s', total: pollerVarbinds });

@@ -6,7 +6,7 @@ import type { ApiApp } from '../app.ts';
 import { requireAdmin } from '../app.ts';
 import { HttpProblem, json, problem } from '../problem.ts';
 import { deviceSchema, type DeviceConfig } from '../../collectors/snmp/config.ts';
-import { deviceId, publicView, type Target } from '../../collectors/snmp/devices.ts';
+import { deviceId, endpointOf, publicView, sharingProblem, type Target } from '../../collectors/snmp/devices.ts';
 import type { DeviceAdmin } from '../../collectors/snmp/device-admin.ts';
 
 async function body(c: { req: { json(): Promise<unknown> } }): Promise<DeviceConfig> {
@@ -41,10 +41,18 @@ export function registerDeviceRoutes(app: ApiApp, b: DeviceAdmin): void {
   app.post('/api/devices', async (c) => {
     requireAdmin(c);
     const d = await body(c);
-    const id = deviceId(d.address, d.port);
-    const existing = find(id);
-    if (existing)
-      return problem(c, 409, 'Conflict', `device ${d.address}:${d.port} exists (ID ${id}, from ${existing.source})`, { ID: id });
+    // Another device at this address:port: allowed as a device of its own (a proxy, several
+    // communities or v3 contexts) only when both are named and differ in community/context.
+    const same = b.targets().filter((t) => endpointOf(t) === endpointOf(d));
+    for (const t of same) {
+      const why = sharingProblem(t.config, d);
+      if (why)
+        return problem(c, 409, 'Conflict', `device ${t.key} exists at ${d.address}:${d.port} (ID ${t.id}, from ${t.source}): ${why}`, {
+          ID: t.id,
+        });
+    }
+    const id = deviceId(d.address, d.port, same.length ? d.name : undefined);
+    if (find(id)) return problem(c, 409, 'Conflict', `device ${id} exists`, { ID: id });
     b.put(id, d);
     return json(c, view(find(id)!), 201);
   });
@@ -55,8 +63,13 @@ export function registerDeviceRoutes(app: ApiApp, b: DeviceAdmin): void {
     if (!existing) return problem(c, 404, 'Not Found', `no device ${id} (create devices with POST /api/devices)`);
     if (existing.source === 'config') return problem(c, 409, 'Conflict', `device ${id} is defined in the config file; edit it there`);
     const d = await body(c);
-    if (deviceId(d.address, d.port) !== id)
-      return problem(c, 400, 'Bad Request', 'address and port identify a device and cannot change; create a new device instead');
+    if (endpointOf(d) !== endpointOf(existing) || (existing.id !== deviceId(d.address, d.port) && d.name !== existing.config.name))
+      return problem(
+        c,
+        400,
+        'Bad Request',
+        'address and port (and the name of a second device at one address:port) identify a device and cannot change; create a new device instead',
+      );
     b.put(id, d);
     return json(c, view(find(id)!));
   });

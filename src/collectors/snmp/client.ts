@@ -99,7 +99,7 @@ export class SnmpClient {
     };
     this.session =
       target.version === '3'
-        ? snmp.createV3Session(target.address, v3User(target), { ...common, version: snmp.Version3 })
+        ? snmp.createV3Session(target.address, v3User(target), { ...common, version: snmp.Version3, context: target.contextName ?? '' })
         : snmp.createSession(target.address, community ?? 'public', { ...common, version: snmp.Version2c });
     // net-snmp emits 'error' for datagrams it cannot decode; without a listener that would throw.
     this.session.on('error', (e) => (this.lastMalformed = e.message));

@@ -8,9 +8,10 @@ import { v3User } from './client.ts';
 import { TASKS, type DevicePoller, type DeviceSettings, type PollContext } from './device-poller.ts';
 import { SnmpDiscovery } from './discovery.ts';
 import { NO_ANSWER, SnmpMetrics } from './metrics.ts';
-import { toTarget, type Target } from './devices.ts';
+import { deviceId, endpointOf, toTarget, type Target } from './devices.ts';
 import type { DeviceAdmin } from './device-admin.ts';
 import { feedStitcher } from './stitch-feed.ts';
+import { AddressWriter } from './address-writer.ts';
 import { writeLinkState } from './graph-writer.ts';
 import type { V3User } from './net-snmp.ts';
 import { SnmpObservations } from './observations.ts';
@@ -37,7 +38,14 @@ export function createSnmpComponent(ctx: ComponentContext, opts: { schedule?: bo
   const table = ctx.storage.snmpDevices;
   const metrics = new SnmpMetrics(ctx.registry);
   const claims = new Map<string, string>();
-  const pctx: PollContext = { store: ctx.store, obs: observations, log, claims, countPoll: (r) => metrics.countPoll(r) };
+  const pctx: PollContext = {
+    store: ctx.store,
+    obs: observations,
+    log,
+    claims,
+    countPoll: (r) => metrics.countPoll(r),
+    addresses: new AddressWriter(ctx.store, observations, (err) => log.error({ err }, 'snmp ARP addresses not written')),
+  };
   const s = (v: number | undefined, d: number) => (v ?? d) * 1000;
   const settings = (t: Target): DeviceSettings => {
     const d = t.config;
@@ -51,6 +59,7 @@ export function createSnmpComponent(ctx: ComponentContext, opts: { schedule?: bo
       maxRepetitions: d.maxRepetitions ?? cfg.maxRepetitions,
       missedPollsDown: cfg.missedPollsDown,
       maxBackoffMs: cfg.maxBackoff * 1000,
+      vlanCommunities: cfg.vlanCommunities,
     };
   };
   const onPolled = (p: DevicePoller, ok: boolean, ms: number) => {
@@ -69,8 +78,12 @@ export function createSnmpComponent(ctx: ComponentContext, opts: { schedule?: bo
 
   const targets = (): Target[] => {
     const out = new Map<string, Target>();
+    const endpoints = new Set<string>();
+    // Config validation made entries sharing an address:port distinct devices; the first keeps
+    // the plain ID and key, the others add their name.
     for (const d of cfg.devices) {
-      const t = toTarget(d, cfg.credentials, 'config');
+      const t = toTarget(d, cfg.credentials, 'config', endpoints.has(endpointOf(d)));
+      endpoints.add(endpointOf(d));
       if (!out.has(t.id)) out.set(t.id, t);
     }
     for (const row of table.all()) {
@@ -79,7 +92,8 @@ export function createSnmpComponent(ctx: ComponentContext, opts: { schedule?: bo
         if (!apiErrors.includes(row.id)) apiErrors.push(row.id);
         continue;
       }
-      const t = toTarget(r.data, cfg.credentials, 'api');
+      // The stored ID says whether it was created as a second device at its endpoint.
+      const t = toTarget(r.data, cfg.credentials, 'api', row.id !== deviceId(r.data.address, r.data.port));
       if (!out.has(t.id)) out.set(t.id, t);
     }
     for (const t of discovery?.targets() ?? []) if (!out.has(t.id)) out.set(t.id, t);

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { isIP } from 'node:net';
 import { durationSeconds, listenSchema, section } from '../../config/common.ts';
+import { checkSharedEndpoints } from './shared-endpoints.ts';
 
 const authProtocol = z
   .enum(['md5', 'sha', 'sha224', 'sha256', 'sha384', 'sha512'])
@@ -57,6 +58,10 @@ const v3 = z
     authKey: z.string().min(8).optional().describe('Authentication pass phrase (at least 8 characters); absent: noAuthNoPriv.'),
     privProtocol: privProtocol.optional(),
     privKey: z.string().min(8).optional().describe('Privacy pass phrase (at least 8 characters); absent: no encryption (authNoPriv).'),
+    contextName: z
+      .string()
+      .optional()
+      .describe('SNMPv3 context name sent with every request (a proxy or an agent serving several devices at one address:port).'),
     ...perDevice,
   })
   .strict();
@@ -121,7 +126,13 @@ const discovery = section({
 
 export const snmpSection = section({
   enabled: z.boolean().default(true).describe('Poll devices and receive traps.'),
-  devices: z.array(deviceSchema).default([]).describe('Switches to poll (more can be added at run time with `POST /api/devices`).'),
+  devices: z
+    .array(deviceSchema)
+    .superRefine(checkSharedEndpoints)
+    .default([])
+    .describe(
+      'Switches to poll (more can be added at run time with `POST /api/devices`). Several entries at one address:port are several devices only when each has a `name` and they differ by `community` or `contextName`.',
+    ),
   credentials: z
     .array(credential)
     .default([])
@@ -160,6 +171,12 @@ export const snmpSection = section({
   }).describe(
     'The trap/inform listener: linkDown/linkUp set port state at once, coldStart/warmStart re-poll, lldpRemTablesChange polls LLDP early.',
   ),
+  vlanCommunities: z
+    .boolean()
+    .default(false)
+    .describe(
+      "Cisco switches (v2c): read each operational VLAN's forwarding table (CISCO-VTP-MIB vtpVlanState) with community `community@vlan`, as their BRIDGE-MIB answers for one VLAN per community.",
+    ),
   counterInterval: durationSeconds.default(60).describe('Port state and counters (IF-MIB), and sysUpTime.'),
   lldpInterval: durationSeconds.default(300).describe('LLDP-MIB (and CDP) neighbours, from which links are made.'),
   fdbInterval: durationSeconds.default(300).describe('Forwarding database (BRIDGE-MIB, Q-BRIDGE-MIB): which MAC is behind which port.'),

@@ -8,7 +8,9 @@ import type { Target } from './devices.ts';
 import { O } from './oids.ts';
 import type { SnmpObservations, LldpInput } from './observations.ts';
 import { IF_COUNTER_COLUMNS, IF_INVENTORY_COLUMNS, parseInventory, parseState, type IfInventory, type IfState } from './parse-if.ts';
-import { chassisEntity, parseBasePorts, parseCdp, parseFdb, parseFdbIds } from './parse-l2.ts';
+import { chassisEntity, parseBasePorts, parseCdp } from './parse-l2.ts';
+import { ciscoVlans, isCisco, pollArp, pollFdb, pollLags, pollVlanFdb } from './fdb-task.ts';
+import type { AddressWriter } from './address-writer.ts';
 import { parseLocPorts, parseRemotes, renderChassisId } from './parse-lldp.ts';
 import { portAdverts, resolveLocalPort } from './resolve-port.ts';
 import { resolveSwitchId } from './identity.ts';
@@ -28,6 +30,8 @@ export interface DeviceSettings {
   maxRepetitions: number;
   missedPollsDown: number;
   maxBackoffMs: number;
+  /** Cisco per-VLAN FDB with `community@vlan` (snmp.vlanCommunities). */
+  vlanCommunities?: boolean;
 }
 
 export interface PollContext {
@@ -37,6 +41,8 @@ export interface PollContext {
   /** switch ID → target key of the device that owns it. */
   claims: Map<string, string>;
   countPoll(result: string): void;
+  /** Puts ARP/ND addresses on the graph (absent: rows are only recorded). */
+  addresses?: AddressWriter;
   /** Polling saw a port's oper status cross up↔down since the poll that read it at `since` (the trap watch). */
   onLinkChange?(device: string, ifIndex: number, state: 'UP' | 'DOWN', since: number, at: number): void;
 }
@@ -58,13 +64,14 @@ export interface DeviceStatusView {
   state: 'pending' | 'ok' | 'error';
   switchId?: string;
   sysName?: string | null;
+  sysObjectID?: string | null;
   lastPoll?: number;
   lastSuccess?: number;
   lastError?: DeviceError;
   warnings?: string[];
   consecutiveFailures: number;
   identityConflicts?: string[];
-  counts: { ports: number; interfaces: number; lldp: number; fdb: number; cdp: number };
+  counts: { ports: number; interfaces: number; lldp: number; fdb: number; cdp: number; arp: number; lags: number };
   polls: number;
   varbinds: number;
   reboots: number;
@@ -102,7 +109,7 @@ export class DevicePoller {
       ...(target.config.name ? { name: target.config.name } : {}),
       state: 'pending',
       consecutiveFailures: 0,
-      counts: { ports: 0, interfaces: 0, lldp: 0, fdb: 0, cdp: 0 },
+      counts: { ports: 0, interfaces: 0, lldp: 0, fdb: 0, cdp: 0, arp: 0, lags: 0 },
       polls: 0,
       varbinds: 0,
       reboots: 0,
@@ -285,6 +292,7 @@ export class DevicePoller {
       });
       this.status.switchId = this.switchId;
       this.status.sysName = sysName;
+      this.status.sysObjectID = info.sysObjectID;
       this.status.counts.interfaces = this.inventory.size;
     } finally {
       c0.varbinds += c.varbinds;
@@ -393,39 +401,26 @@ export class DevicePoller {
   }
 
   private async fdb(c: SnmpClient, p: Problems): Promise<void> {
-    const [base, fidWalk, q, entry] = await Promise.all([
-      c.walk(O.dot1dBasePortIfIndex),
-      c.walk(O.dot1qVlanFdbId),
-      c.walk(O.dot1qTpFdbPort),
-      c.walk(O.dot1dTpFdbEntry),
-    ]);
-    // The whole entry, not the port column: Debian's snmp-bridge-mib answers a GETNEXT that starts
-    // inside the port column with noSuchInstance, while a walk of the entry passes through it.
-    const prefix = `${O.dot1dTpFdbPort}.`;
-    const d0: WalkResult = { ...entry, varbinds: entry.varbinds.filter((vb) => vb.oid.startsWith(prefix)) };
-    const d = d0.end === 'subtree' ? d0 : await this.fdbPortsByGet(c, d0);
-    this.basePorts = parseBasePorts(base, p);
-    const fids = parseFdbIds(fidWalk, p);
-    const entries = parseFdb(q, d, fids, p).map((e) => ({ ...e, ifIndex: this.basePorts.get(e.bridgePort) ?? null }));
-    this.ctx.obs.recordFdb(this.target.key, this.switchId!, entries);
-    this.status.counts.fdb = entries.length;
-  }
-
-  /**
-   * Some agents (Debian's snmp-bridge-mib) answer a GETNEXT inside dot1dTpFdbPort with
-   * noSuchInstance instead of the next row, which ends the walk early. The address column still
-   * walks; the ports of the rows the walk missed are then fetched with GETs.
-   */
-  private async fdbPortsByGet(c: SnmpClient, partial: WalkResult): Promise<WalkResult> {
-    const addrCol = '1.3.6.1.2.1.17.4.3.1.1';
-    const have = new Set(partial.varbinds.map((vb) => vb.oid.slice(O.dot1dTpFdbPort.length + 1)));
-    const missing = (await c.walk(addrCol)).varbinds.map((vb) => vb.oid.slice(addrCol.length + 1)).filter((i) => !have.has(i));
-    const out = [...partial.varbinds];
-    for (let i = 0; i < missing.length; i += 20) {
-      const vbs = await c.get(missing.slice(i, i + 20).map((x) => `${O.dot1dTpFdbPort}.${x}`));
-      for (const vb of vbs) if (vb) out.push(vb);
+    const key = this.target.key;
+    const lags = await pollLags(c, p, this.inventory);
+    this.ctx.obs.recordLags(key, this.switchId!, lags);
+    this.status.counts.lags = lags.length;
+    const { basePorts, entries: all } = await pollFdb(c, p);
+    this.basePorts = basePorts;
+    let entries = all;
+    if (this.settings.vlanCommunities && this.target.version === '2c' && isCisco(this.status.sysObjectID)) {
+      const vlans = await ciscoVlans(c, p);
+      // The plain community shows the default VLAN's table only; the per-VLAN ones cover it.
+      if (vlans.length) entries = [...all.filter((e) => e.mib !== 'bridge'), ...(await pollVlanFdb(c, p, vlans, (x) => this.client(x)))];
     }
-    return { varbinds: out, end: 'subtree' };
+    this.ctx.obs.recordFdb(key, this.switchId!, entries);
+    this.status.counts.fdb = entries.length;
+    this.ctx.addresses?.fdbPolled(entries.map((e) => e.mac));
+    const arp = await pollArp(c, p);
+    const before = this.ctx.obs.arpRows({ device: key });
+    this.ctx.obs.recordArp(key, this.switchId!, arp);
+    this.status.counts.arp = arp.length;
+    this.ctx.addresses?.arpPolled(key, before);
   }
 
   /** Ethernet-like interfaces from the last discovery (for tests and the trap path). */

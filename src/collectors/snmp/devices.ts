@@ -18,18 +18,40 @@ export interface Target {
   authKey?: string;
   privProtocol?: string;
   privKey?: string;
+  /** v3 context name (a proxy or a multi-context agent). */
+  contextName?: string;
   source: TargetSource;
   config: DeviceConfig;
 }
 
 export type TargetSource = 'config' | 'api' | 'discovered';
 
-export function deviceId(address: string, port: number): string {
-  return idFor('snmp-device', address.toLowerCase(), port);
+/**
+ * A device after the first at its address:port (an SNMP proxy, one agent serving several
+ * communities or v3 contexts) is told apart by its `name`: in its ID and in its key.
+ */
+export function deviceId(address: string, port: number, name?: string): string {
+  return name === undefined ? idFor('snmp-device', address.toLowerCase(), port) : idFor('snmp-device', address.toLowerCase(), port, name);
 }
 
-export function targetKey(address: string, port: number): string {
-  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
+export function targetKey(address: string, port: number, name?: string): string {
+  const ep = address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
+  return name === undefined ? ep : `${ep}/${name}`;
+}
+
+/** Entries at one endpoint are one device unless this differs (communities, or the v3 context name). */
+function viewOf(d: DeviceConfig): string {
+  return d.version === '3' ? `v3\u001f${d.contextName ?? ''}` : `v2c\u001f${JSON.stringify(list(d.community))}`;
+}
+
+export const endpointOf = (d: { address: string; port: number }) => `${d.address.toLowerCase()}\u001f${d.port}`;
+
+/** Why two entries at one address:port cannot both be polled, or null when they are two devices. */
+export function sharingProblem(a: DeviceConfig, b: DeviceConfig): string | null {
+  if (!a.name || !b.name) return 'several devices at one address:port each need an explicit `name`';
+  if (a.name === b.name) return `both are named "${a.name}"; devices sharing an address:port need distinct names`;
+  if (viewOf(a) === viewOf(b)) return 'they do not differ by `community` (v2c) or `contextName` (v3), so they are the same device';
+  return null;
 }
 
 const list = (v: string | string[] | undefined): string[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
@@ -50,9 +72,23 @@ export function inSubnet(address: string, subnet: string | undefined): boolean {
 }
 
 /** Subnet-scoped credentials are checked in config order; the device's own fields win. */
-export function toTarget(d: DeviceConfig, creds: readonly CredentialConfig[], source: TargetSource): Target {
+export function toTarget(
+  d: DeviceConfig,
+  creds: readonly CredentialConfig[],
+  source: TargetSource,
+  /** Not the first device at its address:port: its name joins its ID and key. */
+  second = false,
+): Target {
   const matching = creds.filter((c) => inSubnet(d.address, c.subnet));
-  const base = { id: deviceId(d.address, d.port), key: targetKey(d.address, d.port), address: d.address, port: d.port, source, config: d };
+  const name = second ? d.name : undefined;
+  const base = {
+    id: deviceId(d.address, d.port, name),
+    key: targetKey(d.address, d.port, name),
+    address: d.address,
+    port: d.port,
+    source,
+    config: d,
+  };
   if (d.version === '3') {
     const c = matching.find((x) => x.version === '3');
     return {
@@ -64,6 +100,7 @@ export function toTarget(d: DeviceConfig, creds: readonly CredentialConfig[], so
       authKey: d.authKey ?? c?.authKey,
       privProtocol: d.privProtocol ?? c?.privProtocol,
       privKey: d.privKey ?? c?.privKey,
+      ...(d.contextName !== undefined ? { contextName: d.contextName } : {}),
     };
   }
   const own = list(d.community);

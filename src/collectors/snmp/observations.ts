@@ -3,6 +3,8 @@
 // `missed` polls and go away once missed exceeds the configured limit. The rows live in the
 // storage module (topology/store/snmp-rows.ts); this adds the change notifications.
 import type {
+  ArpEntry,
+  ArpObservation,
   CdpEntry,
   FdbInput,
   FdbObservation,
@@ -12,10 +14,19 @@ import type {
   RowFilter,
   SnmpObservationStore,
 } from '../../topology/store/snmp-rows.ts';
+import type { LagRow } from './parse-lag.ts';
 
-export type { CdpObservation, FdbInput, FdbObservation, LldpInput, LldpObservation, RowFilter } from '../../topology/store/snmp-rows.ts';
+export type {
+  ArpObservation,
+  CdpObservation,
+  FdbInput,
+  FdbObservation,
+  LldpInput,
+  LldpObservation,
+  RowFilter,
+} from '../../topology/store/snmp-rows.ts';
 
-export type ObservationKind = 'lldp' | 'fdb' | 'cdp';
+export type ObservationKind = 'lldp' | 'fdb' | 'cdp' | 'arp' | 'lag';
 export interface ObservationChange {
   kind: ObservationKind;
   device: string;
@@ -24,6 +35,11 @@ export interface ObservationChange {
 
 export class SnmpObservations {
   private readonly listeners = new Set<(c: ObservationChange) => void>();
+  /**
+   * Link aggregates per switch ID, latest poll only: the stitcher keeps (and persists) its own
+   * copy as its 'lag' input, so these need no table.
+   */
+  private readonly lags = new Map<string, LagRow[]>();
 
   constructor(
     private readonly store: SnmpObservationStore,
@@ -62,6 +78,23 @@ export class SnmpObservations {
     this.emit({ kind: 'cdp', device, switchId });
   }
 
+  recordArp(device: string, switchId: string, rows: ArpEntry[], now = Date.now()): void {
+    this.store.recordArp(device, switchId, rows, now, this.keepMissed);
+    this.emit({ kind: 'arp', device, switchId });
+  }
+
+  /** Notifies only when the aggregates changed: they rarely do, and each change re-stitches. */
+  recordLags(device: string, switchId: string, rows: LagRow[]): void {
+    const before = this.lags.get(switchId);
+    if (before && JSON.stringify(before) === JSON.stringify(rows)) return;
+    this.lags.set(switchId, rows);
+    this.emit({ kind: 'lag', device, switchId });
+  }
+
+  lagRows(switchId: string): LagRow[] {
+    return this.lags.get(switchId) ?? [];
+  }
+
   /** Drops a device's rows (its switch ID changed: a merge). */
   forgetDevice(device: string): void {
     this.store.forgetDevice(device);
@@ -77,5 +110,9 @@ export class SnmpObservations {
 
   cdpRows(f: RowFilter = {}): CdpObservation[] {
     return this.store.cdpRows(f);
+  }
+
+  arpRows(f: RowFilter & { mac?: string; ip?: string } = {}): ArpObservation[] {
+    return this.store.arpRows(f);
   }
 }

@@ -52,6 +52,19 @@ export const O = {
   dot1qTpFdbPort: '1.3.6.1.2.1.17.7.1.2.2.1.2',
   dot1qVlanFdbId: '1.3.6.1.2.1.17.7.1.4.2.1.3',
 
+  // IF-MIB ifStackTable; IEEE8023-LAG-MIB dot3adAggPortTable
+  ifStackStatus: '1.3.6.1.2.1.31.1.2.1.3',
+  dot3adAggPortAttachedAggID: '1.2.840.10006.300.43.1.2.1.1.13',
+
+  // IP-MIB neighbour tables (ARP / IPv6 ND)
+  ipNetToPhysicalPhysAddress: '1.3.6.1.2.1.4.35.1.4',
+  ipNetToPhysicalType: '1.3.6.1.2.1.4.35.1.6',
+  ipNetToMediaPhysAddress: '1.3.6.1.2.1.4.22.1.2',
+  ipNetToMediaType: '1.3.6.1.2.1.4.22.1.4',
+
+  // CISCO-VTP-MIB vtpVlanState (index managementDomainIndex.vlanIndex; 1 = operational)
+  vtpVlanState: '1.3.6.1.4.1.9.9.46.1.3.1.1.2',
+
   // CISCO-CDP-MIB cdpCacheEntry
   cdpCacheEntry: '1.3.6.1.4.1.9.9.23.1.2.1.1',
 

@@ -110,6 +110,8 @@ export class SnmpPoller {
         await this.fire(e, true);
       }),
     );
+    // What the polls learnt about addresses is written in the background: done when that is too.
+    await this.ctx.addresses?.idle();
   }
 
   private interval(p: DevicePoller, t: Task): number {

@@ -1,4 +1,4 @@
-// Feeds what the SNMP poller observed (LLDP neighbours, FDB, CDP) into the topology stitcher,
+// Feeds what the SNMP poller observed (LLDP neighbours, FDB, CDP, link aggregates) into the topology stitcher,
 // which owns every layer2 link (docs/architecture.md#stitching). Collectors write through the topology; the stitcher
 // knows nothing of SNMP.
 import type { StitchInput } from '../../topology/stitch/types.ts';
@@ -9,7 +9,13 @@ export function feedStitcher(obs: SnmpObservations, stitcher: StitchInput): () =
     const now = Date.now();
     if (kind === 'lldp') stitcher.replaceNeighbours(switchId, 'lldp-snmp', obs.lldpRows({ switchId }), now);
     else if (kind === 'fdb') stitcher.replaceMacs(switchId, obs.fdbRows({ switchId }), now);
-    else stitcher.replaceCdp(switchId, obs.cdpRows({ switchId }), now);
+    else if (kind === 'cdp') stitcher.replaceCdp(switchId, obs.cdpRows({ switchId }), now);
+    else if (kind === 'lag')
+      stitcher.replaceAggregates(
+        switchId,
+        obs.lagRows(switchId).map((l) => ({ aggregate: { ifIndex: l.aggregate }, members: l.members.map((m) => ({ ifIndex: m })) })),
+        now,
+      );
   };
   // What is already in the tables (a restart) goes in first; the stitcher keeps its own inputs
   // too, so this only refreshes them.

@@ -127,4 +127,6 @@ export interface StitchInput {
   replaceNeighbours(reporterId: string, source: NeighbourSource, rows: NeighbourRow[], now?: number): void;
   replaceCdp(reporterId: string, rows: CdpRow[], now?: number): void;
   replaceMacs(reporterId: string, rows: MacRow[], now?: number): void;
+  /** A reporter's link aggregates and their members (IEEE8023-LAG-MIB, ifStackTable). */
+  replaceAggregates(reporterId: string, rows: AggregateRow[], now?: number): void;
 }

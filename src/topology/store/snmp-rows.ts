@@ -1,5 +1,6 @@
-// What the SNMP poller keeps besides the graph: API-created poll targets, and the LLDP, FDB and
-// CDP rows it saw (first/last seen, polls missed) that the stitcher turns into links.
+// What the SNMP poller keeps besides the graph: API-created poll targets, the LLDP, FDB and CDP
+// rows it saw (first/last seen, polls missed) that the stitcher turns into links, and ARP/ND rows
+// (IP ↔ MAC) that put addresses on the nodes owning the MACs.
 
 /** An lldpRemTable row as the agent gave it. */
 export interface LldpRemote {
@@ -39,6 +40,22 @@ export interface CdpEntry {
   address: string | null;
   capabilities: number | null;
 }
+
+/** An ipNetToPhysicalTable (or ipNetToMediaTable) row: a router's IP ↔ MAC binding on one interface. */
+export interface ArpEntry {
+  /** The router's interface the neighbour is on. */
+  ifIndex: number;
+  family: 'ipv4' | 'ipv6';
+  /** Canonical text: dotted quad, or RFC 5952 IPv6 (scope zone dropped). */
+  ip: string;
+  /** Lower case aa:bb:cc:dd:ee:ff. */
+  mac: string;
+  /** ipNetToPhysicalType / ipNetToMediaType: other, dynamic, static, local (the router's own address). */
+  kind: 'other' | 'dynamic' | 'static' | 'local';
+  mib: 'ipNetToPhysical' | 'ipNetToMedia';
+}
+
+export type ArpObservation = ArpEntry & { device: string; switchId: string; firstSeen: number; lastSeen: number; missed: number };
 
 /** How a neighbour's local port was resolved to an ifIndex. */
 export type ResolvedVia = 'lldpLocPortId' | 'lldpLocPortDesc' | 'dot1dBasePort' | 'ifIndex';
@@ -104,11 +121,15 @@ export interface SnmpObservationStore {
   recordLldp(device: string, switchId: string, rows: readonly LldpInput[], now: number, keepMissed: number): void;
   recordFdb(device: string, switchId: string, rows: readonly FdbInput[], now: number, keepMissed: number): void;
   recordCdp(device: string, switchId: string, rows: readonly CdpEntry[], now: number, keepMissed: number): void;
+  /** ARP/ND rows, keyed by (device, ifIndex, ip): an IP whose MAC changed starts a new first_seen. */
+  recordArp(device: string, switchId: string, rows: readonly ArpEntry[], now: number, keepMissed: number): void;
   /** Drops every row a device reported. */
   forgetDevice(device: string): void;
   lldpRows(f?: RowFilter): LldpObservation[];
   fdbRows(f?: RowFilter & { mac?: string }): FdbObservation[];
   cdpRows(f?: RowFilter): CdpObservation[];
+  /** `mac` / `ip` select the rows of one MAC or one address (any device). */
+  arpRows(f?: RowFilter & { mac?: string; ip?: string }): ArpObservation[];
 }
 
 /** A device SNMP discovery added: polled again after a restart without being rediscovered. */

@@ -154,11 +154,25 @@ function captureTables(db: Database): void {
   );
 }
 
+/** ARP/ND rows (ipNetToPhysicalTable / ipNetToMediaTable) polled from routers and L3 switches. */
+function arpTable(db: Database): void {
+  db.exec(`
+    CREATE TABLE snmp_arp (
+      device TEXT NOT NULL, if_index INTEGER NOT NULL, ip TEXT NOT NULL, switch_id TEXT NOT NULL, family TEXT NOT NULL,
+      mac TEXT NOT NULL, kind TEXT NOT NULL, mib TEXT NOT NULL,
+      first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL, missed INTEGER NOT NULL DEFAULT 0,
+      PRIMARY KEY (device, if_index, ip));
+    CREATE INDEX snmp_arp_mac ON snmp_arp(mac);
+    CREATE INDEX snmp_arp_ip ON snmp_arp(ip);
+  `);
+}
+
 const MIGRATIONS: Migration[] = [
   { version: 1, what: 'graph, history and aliases', up: graphTables },
   { version: 2, what: 'flows, rollups, port series, templates, SNMP devices and observations, stitch inputs', up: collectorTables },
   { version: 3, what: 'SNMP devices added by discovery', up: discoveredDevices },
   { version: 4, what: 'captures', up: captureTables },
+  { version: 5, what: 'SNMP ARP/ND observations', up: arpTable },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

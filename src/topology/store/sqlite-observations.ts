@@ -2,6 +2,8 @@
 // writes 500,000 FDB rows.
 import type { Database, Statement } from 'better-sqlite3';
 import type {
+  ArpEntry,
+  ArpObservation,
   CdpEntry,
   CdpObservation,
   FdbInput,
@@ -111,38 +113,74 @@ export class SqliteObservationStore implements SnmpObservationStore {
     });
   }
 
+  recordArp(device: string, switchId: string, rows: readonly ArpEntry[], now: number, keepMissed: number): void {
+    // A binding whose MAC changed is a new binding: it starts its own first_seen.
+    const up = this.st(`INSERT INTO snmp_arp VALUES (@device,@ifIndex,@ip,@switchId,@family,@mac,@kind,@mib,@now,@now,0)
+      ON CONFLICT(device,if_index,ip) DO UPDATE SET switch_id=excluded.switch_id, family=excluded.family,
+      first_seen=CASE WHEN mac = excluded.mac THEN first_seen ELSE excluded.first_seen END,
+      mac=excluded.mac, kind=excluded.kind, mib=excluded.mib, last_seen=excluded.last_seen, missed=0`);
+    this.replace('snmp_arp', device, keepMissed, () => {
+      for (const r of rows) up.run({ device, switchId, ...r, now });
+    });
+  }
+
   forgetDevice(device: string): void {
     this.db.transaction(() => {
-      for (const t of ['snmp_lldp', 'snmp_fdb', 'snmp_cdp']) this.st(`DELETE FROM ${t} WHERE device = ?`).run(device);
+      for (const t of ['snmp_lldp', 'snmp_fdb', 'snmp_cdp', 'snmp_arp']) this.st(`DELETE FROM ${t} WHERE device = ?`).run(device);
     })();
+  }
+
+  arpRows(f: RowFilter & { mac?: string; ip?: string } = {}): ArpObservation[] {
+    const w = this.where(f);
+    const extra: string[] = [];
+    if (f.mac) {
+      extra.push('mac = ?');
+      w.args.push(f.mac.toLowerCase());
+    }
+    if (f.ip) {
+      extra.push('ip = ?');
+      w.args.push(f.ip.toLowerCase());
+    }
+    const sql = w.sql + (extra.length ? (w.sql ? ' AND ' : ' WHERE ') + extra.join(' AND ') : '');
+    return (this.st(`SELECT * FROM snmp_arp${sql} ORDER BY device, if_index, ip`).all(...w.args) as Row[]).map((r) => ({
+      device: String(r.device),
+      switchId: String(r.switch_id),
+      ifIndex: Number(r.if_index),
+      family: r.family as 'ipv4' | 'ipv6',
+      ip: String(r.ip),
+      mac: String(r.mac),
+      kind: r.kind as ArpObservation['kind'],
+      mib: r.mib as ArpObservation['mib'],
+      firstSeen: Number(r.first_seen),
+      lastSeen: Number(r.last_seen),
+      missed: Number(r.missed),
+    }));
   }
 
   lldpRows(f: RowFilter = {}): LldpObservation[] {
     const w = this.where(f);
-    return (this.db.prepare(`SELECT * FROM snmp_lldp${w.sql} ORDER BY device, local_port_num, raw_index`).all(...w.args) as Row[]).map(
-      (r) => ({
-        device: String(r.device),
-        switchId: String(r.switch_id),
-        rawIndex: String(r.raw_index),
-        localPortNum: num(r.local_port_num),
-        localIfIndex: num(r.local_if_index),
-        localPortVia: str(r.local_port_via) as ResolvedVia | null,
-        chassisIdSubtype: num(r.chassis_id_subtype),
-        chassisId: str(r.chassis_id),
-        portIdSubtype: num(r.port_id_subtype),
-        portId: str(r.port_id),
-        portDesc: str(r.port_desc),
-        sysName: str(r.sys_name),
-        sysDesc: str(r.sys_desc),
-        capSupported: JSON.parse(String(r.cap_supported)) as string[],
-        capEnabled: JSON.parse(String(r.cap_enabled)) as string[],
-        managementAddresses: JSON.parse(String(r.man_addrs)) as string[],
-        mib: r.mib as 'lldp' | 'lldp-v2',
-        firstSeen: Number(r.first_seen),
-        lastSeen: Number(r.last_seen),
-        missed: Number(r.missed),
-      }),
-    );
+    return (this.st(`SELECT * FROM snmp_lldp${w.sql} ORDER BY device, local_port_num, raw_index`).all(...w.args) as Row[]).map((r) => ({
+      device: String(r.device),
+      switchId: String(r.switch_id),
+      rawIndex: String(r.raw_index),
+      localPortNum: num(r.local_port_num),
+      localIfIndex: num(r.local_if_index),
+      localPortVia: str(r.local_port_via) as ResolvedVia | null,
+      chassisIdSubtype: num(r.chassis_id_subtype),
+      chassisId: str(r.chassis_id),
+      portIdSubtype: num(r.port_id_subtype),
+      portId: str(r.port_id),
+      portDesc: str(r.port_desc),
+      sysName: str(r.sys_name),
+      sysDesc: str(r.sys_desc),
+      capSupported: JSON.parse(String(r.cap_supported)) as string[],
+      capEnabled: JSON.parse(String(r.cap_enabled)) as string[],
+      managementAddresses: JSON.parse(String(r.man_addrs)) as string[],
+      mib: r.mib as 'lldp' | 'lldp-v2',
+      firstSeen: Number(r.first_seen),
+      lastSeen: Number(r.last_seen),
+      missed: Number(r.missed),
+    }));
   }
 
   fdbRows(f: RowFilter & { mac?: string } = {}): FdbObservation[] {
@@ -152,7 +190,7 @@ export class SqliteObservationStore implements SnmpObservationStore {
       sql += w.sql ? ' AND mac = ?' : ' WHERE mac = ?';
       w.args.push(f.mac.toLowerCase());
     }
-    return (this.db.prepare(sql + ' ORDER BY device, vlan, mac').all(...w.args) as Row[]).map((r) => ({
+    return (this.st(sql + ' ORDER BY device, vlan, mac').all(...w.args) as Row[]).map((r) => ({
       device: String(r.device),
       switchId: String(r.switch_id),
       vlan: Number(r.vlan) < 0 ? null : Number(r.vlan),
@@ -168,7 +206,7 @@ export class SqliteObservationStore implements SnmpObservationStore {
 
   cdpRows(f: RowFilter = {}): CdpObservation[] {
     const w = this.where(f);
-    return (this.db.prepare(`SELECT * FROM snmp_cdp${w.sql} ORDER BY device, if_index, device_index`).all(...w.args) as Row[]).map((r) => ({
+    return (this.st(`SELECT * FROM snmp_cdp${w.sql} ORDER BY device, if_index, device_index`).all(...w.args) as Row[]).map((r) => ({
       device: String(r.device),
       switchId: String(r.switch_id),
       ifIndex: Number(r.if_index),

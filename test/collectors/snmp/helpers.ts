@@ -151,3 +151,73 @@ export async function waitFor<T>(
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+import { feedStitcher } from '../../../src/collectors/snmp/stitch-feed.ts';
+import { startSimulator, type RunningSimulator } from '../../../src/collectors/snmp/sim/server.ts';
+import type { Storage } from '../../../src/topology/store/storage.ts';
+import { Stitcher } from '../../../src/topology/stitch/stitcher.ts';
+import type { WalkRecord } from '../../../src/collectors/snmp/sim/records.ts';
+
+export interface StitchedEnv {
+  sim: RunningSimulator;
+  storage: Storage;
+  snmp: SnmpComponent;
+  stitcher: Stitcher;
+  dir: string;
+  device(name: string): ReturnType<SnmpComponent['poller']['devices']>[number];
+  stop(): Promise<void>;
+}
+
+/** The real poller and the real stitcher on a fresh SQLite store, one simulated device per port. */
+export async function startStitched(
+  files: ({ name: string; file: string } | { name: string; records: readonly WalkRecord[] })[],
+  snmp: Record<string, unknown> = {},
+): Promise<StitchedEnv> {
+  // Walk files first, then in-memory devices: the simulator serves them in that order.
+  const ordered = [...files.filter((f) => 'file' in f), ...files.filter((f) => 'records' in f)];
+  const sim = await startSimulator({
+    files: ordered.flatMap((f) => ('file' in f ? [f.file] : [])),
+    devices: ordered.flatMap((f) => ('records' in f ? [{ community: f.name, records: f.records }] : [])),
+    portPerDevice: 0,
+  });
+  const dir = mkdtempSync(join(tmpdir(), 'canopy-stitched-'));
+  const devices = sim.devices.map((d, i) => ({ address: '127.0.0.1', port: d.port, community: d.community, name: ordered[i]!.name }));
+  const config = loadConfig({
+    env: {},
+    overrides: {
+      'storage.dataDir': dir,
+      'snmp.devices': devices,
+      'snmp.traps.enabled': false,
+      ...Object.fromEntries(Object.entries(snmp).map(([k, v]) => [`snmp.${k}`, v])),
+    },
+  });
+  const storage = openSqliteStorage({ path: join(dir, 'canopy.db') });
+  const stitcher = new Stitcher(storage.graph, storage.stitchInputs, { sweepIntervalMs: 0 });
+  stitcher.start();
+  const comp = createSnmpComponent(
+    { config, store: storage.graph, storage, registry: createRegistry(false), log: silentLogger() },
+    { schedule: false },
+  );
+  const unfeed = feedStitcher(comp.observations, stitcher);
+  await comp.start();
+  await comp.poller.pollNow();
+  // The stitcher follows the change feed in a microtask.
+  await new Promise((r) => setTimeout(r, 10));
+  const env: StitchedEnv = {
+    sim,
+    storage,
+    snmp: comp,
+    stitcher,
+    dir,
+    device: (name) => comp.poller.devices().find((d) => d.target.config.name === name)!,
+    async stop() {
+      unfeed();
+      await comp.stop();
+      stitcher.stop();
+      storage.close();
+      await env.sim.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  return env;
+}

@@ -227,6 +227,64 @@ describe.skipIf(skip !== null)(`SNMP poller against real agents in the lab${skip
     }, 30_000);
   }
 
+  it("v2c: ARP — a host the TOR pinged gets its IP from the TOR's ipNetToPhysicalTable, on the interface LLDP found", async () => {
+    const c = colls.v2c;
+    const leaf = lab.switches.leaf1!;
+    const hostNs = lab.namespaces.h1!;
+    const addr = JSON.parse((await lab.exec(hostNs, 'ip', ['-j', 'addr', 'show', 'eth1'])).stdout) as {
+      address: string;
+      addr_info: { family: string; local: string }[];
+    }[];
+    const ip = addr[0]!.addr_info.find((a) => a.family === 'inet')!.local;
+    const mac = addr[0]!.address;
+    await lab.exec(leaf.ns, 'ping', ['-c', '1', '-W', '1', ip], { allowFail: true });
+    // What the agent serves (snmpd reads the namespace's neighbour table), asked with Net-SNMP's tools.
+    const served = (
+      await lab.exec(
+        lab.mgmtNs,
+        'snmpbulkwalk',
+        ['-v2c', '-c', leaf.snmp.community, '-On', '-Cc', `${leaf.snmp.host}:${leaf.snmp.port}`, '1.3.6.1.2.1.4.35.1.4'],
+        {
+          allowFail: true,
+        },
+      )
+    ).stdout;
+    expect(served).toMatch(
+      new RegExp(`\\.1\\.4\\.${ip.replace(/\./g, '\\.')} = (Hex-)?STRING: ${mac.replace(/:/g, '[: ]').toUpperCase()}`, 'i'),
+    );
+    const node = await waitFor(
+      async () => {
+        const r = await lab.exec(lab.mgmtNs, 'curl', [
+          '-s',
+          '--max-time',
+          '5',
+          '-H',
+          'content-type: application/json',
+          '-d',
+          JSON.stringify({ GremlinQuery: `G.V().Has('IPV4', '${ip}')` }),
+          `${c.api}/api/topology`,
+        ]);
+        const nodes = JSON.parse(r.stdout) as any[];
+        return nodes.length === 1 ? nodes[0] : undefined;
+      },
+      10_000,
+      `a node with IPV4 ${ip}`,
+    );
+    // The host interface the stitcher made from leaf1's LLDP neighbour row (lldpd sends the MAC as port ID).
+    expect(node.Metadata).toMatchObject({ MAC: mac, ARP: { IPV4: [ip] } });
+    expect(node.Metadata.IPV4).toContain(ip);
+    const topo = await curl(c, '/api/topology');
+    const sw = (topo.Nodes as any[]).find((n) => n.Metadata.Type === 'switch' && n.Metadata.Name === leaf.name);
+    const eth3 = (topo.Edges as any[])
+      .filter((e) => e.Parent === sw.ID && e.Metadata.RelationType === 'ownership')
+      .map((e) => (topo.Nodes as any[]).find((n) => n.ID === e.Child))
+      .find((p) => p.Metadata.Name === 'eth3');
+    const link = (topo.Edges as any[]).find(
+      (e) => e.Metadata.RelationType === 'layer2' && [e.Parent, e.Child].includes(node.ID) && [e.Parent, e.Child].includes(eth3.ID),
+    );
+    expect(link, `${ip} ↔ ${leaf.name} eth3`).toBeDefined();
+  }, 30_000);
+
   it('ip link set … down: trap → graph within 1 s of the trap and ≤ 3 s of the command (v2c); polling within one counter interval (v3)', async () => {
     const s = lab.switches.leaf2!;
     const ifname = 'eth3';

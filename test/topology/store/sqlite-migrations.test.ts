@@ -78,6 +78,16 @@ describe('SQLite schema versions', () => {
       expect(s.snmpObservations.fdbRows()).toEqual([expect.objectContaining({ mac: '02:00:00:00:00:0c', vlan: 10 })]);
       expect(s.snmpObservations.cdpRows()).toEqual([expect.objectContaining({ remoteDeviceId: 'leaf3' })]);
       expect(s.stitchInputs.all()).toEqual([expect.objectContaining({ source: 'lldp-snmp', reporter: 'sw1', rows: [{ a: 1 }] })]);
+      // Version 3 added the ARP/ND rows.
+      expect(s.snmpObservations.arpRows()).toEqual([]);
+      s.snmpObservations.recordArp(
+        'dev1',
+        'sw1',
+        [{ ifIndex: 1, family: 'ipv4', ip: '192.0.2.9', mac: '02:00:00:00:00:0c', kind: 'dynamic', mib: 'ipNetToMedia' }],
+        1,
+        3,
+      );
+      expect(s.snmpObservations.arpRows({ mac: '02:00:00:00:00:0c' })).toEqual([expect.objectContaining({ ip: '192.0.2.9' })]);
       // And it takes new writes.
       s.graph.write((tx) => tx.upsertNode({ ID: 'p2', Metadata: { Type: 'port', Name: 'Ethernet2' } }));
       expect(s.graph.nodeCount()).toBe(3);

@@ -105,6 +105,7 @@ export class SimAgent {
     opts: AgentOptions = {},
   ) {
     for (const d of devices) if (!this.byCommunity.has(d.community)) this.byCommunity.set(d.community, d);
+    for (const d of devices) for (const [k, c] of d.contexts) if (!this.byCommunity.has(k)) this.byCommunity.set(k, c);
     this.maxMessageSize = Math.min(Math.max(opts.maxMessageSize ?? 1472, 484), 65507);
     this.maxRepetitions = opts.maxRepetitions ?? 0x7fffffff;
     this.sharedCommunity = opts.sharedCommunity;
@@ -131,7 +132,7 @@ export class SimAgent {
     const dev = local
       ? local.community === community || community === this.sharedCommunity
         ? local
-        : undefined
+        : local.contexts.get(community)
       : this.byCommunity.get(community);
     const pdu = decodePdu(msg, m.pduStart, m.pduEnd);
     if (isBerError(pdu)) return this.malformed(pdu);
@@ -222,7 +223,7 @@ export class SimAgent {
     const dev = local
       ? ctxName === '' || ctxName === local.community
         ? local
-        : undefined
+        : local.contexts.get(ctxName)
       : ctxName === '' && this.devices.length === 1
         ? this.devices[0]
         : this.byCommunity.get(ctxName);

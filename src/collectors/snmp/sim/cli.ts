@@ -12,6 +12,8 @@ const HELP = `usage: canopy snmp-sim --dir DIR [--listen ADDR:PORT] [--port-per-
   --file FILE               a single walk file (repeatable)
   --switches N              also serve N generated 48-port switches (sim-sw-0000…), LLDP ring
   --fdb N                   FDB entries per generated switch (default 500)
+  --arp N                   ipNetToPhysicalTable rows per generated switch, for its first N FDB MACs (default 0)
+  --lag                     one aggregate per generated switch (ifStackTable, dot3adAggPortAttachedAggID)
   --listen ADDR:PORT        default 127.0.0.1:1161; port 0 = ephemeral
   --port-per-device BASE    device i on port BASE+i instead of one shared port (0 = ephemeral each)
   --address-per-device BASE device i on IPv4 address BASE+i (e.g. 127.1.0.1; all of 127/8 is on lo),
@@ -32,6 +34,8 @@ export async function run(args: string[]): Promise<number> {
       file: { type: 'string', multiple: true },
       switches: { type: 'string' },
       fdb: { type: 'string' },
+      arp: { type: 'string' },
+      lag: { type: 'boolean' },
       listen: { type: 'string' },
       'port-per-device': { type: 'string' },
       'address-per-device': { type: 'string' },
@@ -75,11 +79,13 @@ export async function run(args: string[]): Promise<number> {
     maxMessageSize: num(values['max-message-size']),
     maxRepetitions: num(values['max-repetitions']),
   };
-  if (values.switches) opts.switches = { count: Number(values.switches), fdbEntries: num(values.fdb) };
+  if (values.switches)
+    opts.switches = { count: Number(values.switches), fdbEntries: num(values.fdb), arpEntries: num(values.arp), lag: values.lag === true };
   for (const [k, v] of Object.entries({
     portPerDevice: opts.portPerDevice,
     maxMessageSize: opts.maxMessageSize,
     maxRepetitions: opts.maxRepetitions,
+    arp: opts.switches?.arpEntries,
   })) {
     if (v !== undefined && !(Number.isInteger(v) && v >= 0)) {
       process.stderr.write(`snmp-sim: ${k} must be a non-negative integer\n`);

@@ -5,6 +5,12 @@ import { compareOid, encodeOidText, formatOid } from './oid.ts';
 import { emptySkips, type LoadSkips, type WalkRecord } from './records.ts';
 
 export class SimDevice {
+  /**
+   * Further views of this device selected by community (or v3 context) `<community>@<suffix>`,
+   * e.g. Cisco's per-VLAN BRIDGE-MIB (`public@10`): snmpsim's data-dir convention, one walk file per
+   * community (`public@10.snmprec`), served on the device's own port in port-per-device mode.
+   */
+  readonly contexts = new Map<string, SimDevice>();
   readonly size: number;
   /** Concatenated varbind TLVs, record i at [vbStart[i], vbStart[i+1]). */
   readonly data: Buffer;

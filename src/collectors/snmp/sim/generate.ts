@@ -1,6 +1,7 @@
 // Synthetic switch walks for benchmarks and poller tests: an N-port switch with system group,
 // IF-MIB ifTable/ifXTable, LLDP-MIB local/remote tables (neighbours wired as a ring of switches),
-// BRIDGE-MIB base ports and an FDB of F entries (Q-BRIDGE or BRIDGE-MIB). Deterministic per index.
+// BRIDGE-MIB base ports and an FDB of F entries (Q-BRIDGE or BRIDGE-MIB); optionally an ARP table
+// (ipNetToPhysicalTable) for some FDB MACs and a LAG (ifStackTable + IEEE8023-LAG-MIB). Deterministic per index.
 import { rec, type WalkRecord } from './records.ts';
 
 export interface SwitchWalkOptions {
@@ -16,6 +17,14 @@ export interface SwitchWalkOptions {
   fdbMib?: 'qbridge' | 'bridge';
   /** Management address of switch i, advertised in neighbours' lldpRemManAddrTable. Default switchAddress. */
   mgmtAddress?: (index: number) => string;
+  /** ipNetToPhysicalTable rows binding arpIp(index, n) to FDB entry n's MAC, n < this. Default 0. */
+  arpEntries?: number;
+  /**
+   * One aggregate (ifIndex ports+1, "Port-Channel1", ifType 161) in ifStackTable and
+   * dot3adAggPortAttachedAggID: over the two uplinks when the fabric is a pair (both go to the
+   * other switch), else over access ports 1 and 2 (a host's bond). Default false.
+   */
+  lag?: boolean;
 }
 
 export function switchName(index: number): string {
@@ -38,6 +47,17 @@ export function portName(port: number): string {
 /** MAC of the FDB entry `n` on switch `index`: 02:aa:hh:ll:nh:nl. */
 export function fdbMac(index: number, n: number): Buffer {
   return Buffer.from([0x02, 0xaa, (index >> 8) & 0xff, index & 0xff, (n >> 8) & 0xff, n & 0xff]);
+}
+
+/** IPv4 address of ARP entry `n` on switch `index`: 10.0.0.0/8 + (index << 14) + n + 1 (unique below 1,024 switches). */
+export function arpIp(index: number, n: number): string {
+  const v = (0x0a000000 + (((index & 0x3ff) << 14) | ((n + 1) & 0x3fff))) >>> 0;
+  return [v >>> 24, (v >>> 16) & 0xff, (v >>> 8) & 0xff, v & 0xff].join('.');
+}
+
+/** ifIndex of the generated aggregate and its members. */
+export function lagOf(index: number, total: number, ports: number): { aggregate: number; members: number[] } {
+  return { aggregate: ports + 1, members: total === 2 && ports >= 4 ? [ports - 1, ports] : [1, 2] };
 }
 
 export interface RingNeighbour {
@@ -137,6 +157,7 @@ export function generateSwitchWalk(opts: SwitchWalkOptions): WalkRecord[] {
     push(rec.int(`${lldp}.4.2.1.4.${addr}`, 0));
     push(rec.objectId(`${lldp}.4.2.1.5.${addr}`, '0.0'));
   }
+  if (opts.lag) pushLag(push, index, total, ports);
   push(rec.octets('1.3.6.1.2.1.17.1.1.0', switchMac(index)));
   push(rec.int('1.3.6.1.2.1.17.1.2.0', ports));
   push(rec.int('1.3.6.1.2.1.17.1.3.0', 2));
@@ -153,5 +174,29 @@ export function generateSwitchWalk(opts: SwitchWalkOptions): WalkRecord[] {
       push(rec.int(`1.3.6.1.2.1.17.7.1.2.2.1.3.1.${mac}`, 3));
     }
   }
+  for (let n = 0; n < Math.min(opts.arpEntries ?? 0, fdb); n++) {
+    const idx = `${(n % access) + 1}.1.4.${arpIp(index, n)}`;
+    push(rec.octets(`1.3.6.1.2.1.4.35.1.4.${idx}`, fdbMac(index, n)));
+    push(rec.int(`1.3.6.1.2.1.4.35.1.6.${idx}`, 3));
+  }
   return out;
+}
+
+function pushLag(push: (r: WalkRecord | null) => void, index: number, total: number, ports: number): void {
+  const { aggregate: a, members } = lagOf(index, total, ports);
+  const ifx = '1.3.6.1.2.1.2.2.1';
+  push(rec.int(`${ifx}.1.${a}`, a));
+  push(rec.text(`${ifx}.2.${a}`, 'Port-Channel1'));
+  push(rec.int(`${ifx}.3.${a}`, 161));
+  push(rec.int(`${ifx}.4.${a}`, 1500));
+  push(rec.gauge32(`${ifx}.5.${a}`, members.length * 1000000000));
+  push(rec.octets(`${ifx}.6.${a}`, switchMac(index, a)));
+  push(rec.int(`${ifx}.7.${a}`, 1));
+  push(rec.int(`${ifx}.8.${a}`, 1));
+  push(rec.text(`1.3.6.1.2.1.31.1.1.1.1.${a}`, 'Port-Channel1'));
+  push(rec.gauge32(`1.3.6.1.2.1.31.1.1.1.15.${a}`, members.length * 1000));
+  for (const m of members) {
+    push(rec.int(`1.3.6.1.2.1.31.1.2.1.3.${a}.${m}`, 1));
+    push(rec.int(`1.2.840.10006.300.43.1.2.1.1.13.${m}`, a));
+  }
 }

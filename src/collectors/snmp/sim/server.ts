@@ -85,7 +85,19 @@ function buildDevices(opts: StartSimulatorOptions): SimDevice[] {
     for (let i = 0; i < count; i++)
       out.push(new SimDevice(switchName(i), generateSwitchWalk({ ...rest, index: i, total: count }), 'generated'));
   }
-  return out;
+  return attachContexts(out);
+}
+
+/** `X@suffix` devices become contexts of device `X` when there is one (they get no port of their own). */
+function attachContexts(devices: SimDevice[]): SimDevice[] {
+  const byName = new Map(devices.map((d) => [d.community, d]));
+  return devices.filter((d) => {
+    const at = d.community.lastIndexOf('@');
+    const parent = at > 0 ? byName.get(d.community.slice(0, at)) : undefined;
+    if (!parent) return true;
+    parent.contexts.set(d.community, d);
+    return false;
+  });
 }
 
 async function bind(host: string, port: number, bufferSize: number): Promise<Socket> {
