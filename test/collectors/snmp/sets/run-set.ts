@@ -120,11 +120,15 @@ export async function runCollector(built: BuiltDevice[], order: 'forward' | 'rev
     return undefined;
   };
   const l2 = () =>
-    store.findEdges('RelationType', 'layer2').map((e) => {
-      const a = store.getNode(e.Parent)!;
-      const b = store.getNode(e.Child)!;
-      return { e, a, b, da: deviceOf(a), db: deviceOf(b) };
-    });
+    // A LAG member's edge to its aggregate (Lag: member, from ifStackTable) is membership, not a cable.
+    store
+      .findEdges('RelationType', 'layer2')
+      .filter((e) => e.Metadata.Lag !== 'member')
+      .map((e) => {
+        const a = store.getNode(e.Parent)!;
+        const b = store.getNode(e.Child)!;
+        return { e, a, b, da: deviceOf(a), db: deviceOf(b) };
+      });
   const snmpStatus = () =>
     (collector.status() as { components: { snmp: { devices: Record<string, { tasks: { lldp?: unknown }; polls: number }> } } }).components
       .snmp;
