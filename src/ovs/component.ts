@@ -77,7 +77,8 @@ export function createOvsdbComponent(ctx: ComponentContext, opts: { readers?: Ca
     polling: cfg.capturePolling,
     onCreated: aliasAgents,
     select,
-    onFollowError: (id, err) => followLog.warn(`follow:${id}`, { capture: id, err }, 'a capture could not follow its query; retried on the next change'),
+    onFollowError: (id, err) =>
+      followLog.warn(`follow:${id}`, { capture: id, err }, 'a capture could not follow its query; retried on the next change'),
   });
   let unsubscribe: (() => void) | null = null;
   return {
