@@ -100,7 +100,15 @@ export class CaptureService implements CaptureAdmin {
     private readonly store: CaptureStore,
     private readonly targets: () => CaptureTarget[],
     readonly readers: CaptureReaders | undefined,
-    private readonly defaults: { sampling: number; polling: number; onCreated?: () => void },
+    private readonly defaults: {
+      sampling: number;
+      polling: number;
+      onCreated?: () => void;
+      /** Evaluates a capture's GremlinQuery on the live graph (reconcile follows it). */
+      select?: (query: string) => GraphNode[];
+      /** Rate-limited: a capture that cannot follow its query now (OVSDB down, a refused transaction). */
+      onFollowError?: (captureId: string, err: unknown) => void;
+    },
   ) {
     for (const r of store.all()) {
       const c = r.body as Capture;
@@ -116,7 +124,11 @@ export class CaptureService implements CaptureAdmin {
     return this.captures.get(id);
   }
 
-  async create(input: CaptureInput, nodes: GraphNode[]): Promise<Capture> {
+  create(input: CaptureInput, nodes: GraphNode[]): Promise<Capture> {
+    return this.serial(() => this.createNow(input, nodes));
+  }
+
+  private async createNow(input: CaptureInput, nodes: GraphNode[]): Promise<Capture> {
     const id = randomUUID();
     // Decide everything before touching any switch: a refused capture leaves nothing behind.
     const plan: { node: GraphNode; target: CaptureTarget }[] = [];
@@ -163,34 +175,7 @@ export class CaptureService implements CaptureAdmin {
     };
     try {
       for (const { node, target } of plan) {
-        const hostId = target.hostId() ?? '';
-        const bridgeUuid = String(node.Metadata.UUID);
-        if (node.Metadata.Type === 'ovsbridge') {
-          const r = await target.addSflow(bridgeUuid, id, cap.SamplingRate!, cap.PollingInterval!, input.HeaderSize ?? 128);
-          cap.Applied.push({
-            kind: 'sflow',
-            endpoint: target.text,
-            node: node.ID,
-            hostId,
-            bridgeUuid,
-            sflowUuid: r.sflowUuid,
-            ...(r.agent ? { agent: r.agent } : {}),
-          });
-        } else {
-          const bridge = target.bridgeOf(node.ID) ?? '';
-          const name = mirrorPortName(id);
-          const r = await target.addMirror(bridge, String(node.Metadata.UUID), name, id);
-          cap.Applied.push({
-            kind: 'mirror',
-            endpoint: target.text,
-            node: node.ID,
-            hostId,
-            bridgeUuid: bridge,
-            mirrorUuid: r.mirrorUuid,
-            portUuid: r.portUuid,
-            portName: name,
-          });
-        }
+        await this.applyOne(cap, node, target);
         // Persist after each step, so a crash half-way still knows what to undo.
         this.store.put(id, cap);
       }
@@ -209,7 +194,137 @@ export class CaptureService implements CaptureAdmin {
     return cap;
   }
 
-  async delete(id: string): Promise<boolean> {
+  /** sFlow on a bridge node or a mirror on a port node, recorded in cap.Applied (not yet persisted). */
+  private async applyOne(cap: Capture, node: GraphNode, target: CaptureTarget): Promise<void> {
+    const id = cap.UUID;
+    const hostId = target.hostId() ?? '';
+    if (node.Metadata.Type === 'ovsbridge') {
+      const bridgeUuid = String(node.Metadata.UUID);
+      const r = await target.addSflow(bridgeUuid, id, cap.SamplingRate!, cap.PollingInterval!, cap.HeaderSize ?? 128);
+      cap.Applied.push({
+        kind: 'sflow',
+        endpoint: target.text,
+        node: node.ID,
+        hostId,
+        bridgeUuid,
+        sflowUuid: r.sflowUuid,
+        ...(r.agent ? { agent: r.agent } : {}),
+      });
+    } else {
+      const bridge = target.bridgeOf(node.ID) ?? '';
+      const name = mirrorPortName(id);
+      const r = await target.addMirror(bridge, String(node.Metadata.UUID), name, id);
+      cap.Applied.push({
+        kind: 'mirror',
+        endpoint: target.text,
+        node: node.ID,
+        hostId,
+        bridgeUuid: bridge,
+        mirrorUuid: r.mirrorUuid,
+        portUuid: r.portUuid,
+        portName: name,
+      });
+    }
+  }
+
+  /**
+   * What a capture's query selects now that it can be applied to: like create(), but a node it
+   * cannot serve yet (OVSDB not connected, a bridge with someone else's sFlow, a port with no
+   * capture reader, a node OVS does not own) is left out instead of refusing the capture.
+   */
+  private wanted(nodes: GraphNode[]): Map<string, { node: GraphNode; target: CaptureTarget }> {
+    const out = new Map<string, { node: GraphNode; target: CaptureTarget }>();
+    const owner = (n: GraphNode) => this.targets().find((t) => t.owns(n.ID));
+    const sampled = new Set<string>();
+    for (const n of nodes) {
+      const t = owner(n);
+      if (t && n.Metadata.Type === 'ovsbridge') sampled.add(`${t.text}|${String(n.Metadata.UUID)}`);
+    }
+    for (const n of nodes) {
+      const type = n.Metadata.Type;
+      const target = owner(n);
+      if (!target || (type !== 'ovsbridge' && type !== 'ovsport')) continue;
+      const bridge = target.bridgeOf(n.ID);
+      if (type !== 'ovsbridge' && bridge && sampled.has(`${target.text}|${bridge}`)) continue;
+      if (type === 'ovsport') {
+        const hostId = target.hostId();
+        if (!hostId || !this.readers?.hasReader(hostId)) continue;
+      }
+      out.set(n.ID, { node: n, target });
+    }
+    return out;
+  }
+
+  private queue: Promise<unknown> = Promise.resolve();
+
+  /** Runs changes to captures one at a time (API calls and reconcile passes never interleave). */
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(fn, fn);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Resolves when the change under way (API call or reconcile pass) is done. */
+  idle(): Promise<void> {
+    return this.queue.then(() => undefined);
+  }
+
+  /**
+   * Makes every capture follow its query (Skydive's behaviour): applied to nodes that came to match
+   * since, removed from nodes that no longer match or are gone. Called, debounced, from the graph's
+   * change feed, so it also resumes after a restart once the OVSDB endpoints have synced.
+   */
+  reconcile(): Promise<void> {
+    return this.serial(async () => {
+      const select = this.defaults.select;
+      if (!select) return;
+      for (const cap of [...this.captures.values()]) {
+        if (!this.captures.has(cap.UUID)) continue;
+        try {
+          await this.follow(cap, select);
+        } catch (err) {
+          this.defaults.onFollowError?.(cap.UUID, err);
+        }
+      }
+    });
+  }
+
+  private async follow(cap: Capture, select: (q: string) => GraphNode[]): Promise<void> {
+    const want = this.wanted(select(cap.GremlinQuery));
+    const save = () => {
+      cap.Count = cap.Applied.length;
+      this.store.put(cap.UUID, cap);
+    };
+    let changed = false;
+    // Nodes that stopped matching (or are gone): take back exactly what was configured there.
+    for (const a of [...cap.Applied].reverse()) {
+      if (want.has(a.node)) continue;
+      const target = this.targets().find((t) => t.text === a.endpoint);
+      if (!target?.connected()) continue;
+      if (a.kind === 'sflow') await target.removeSflow(a.bridgeUuid, a.sflowUuid);
+      else await target.removeMirror(a.bridgeUuid, a.mirrorUuid, a.portUuid);
+      cap.Applied = cap.Applied.filter((x) => x !== a);
+      changed = true;
+      save();
+    }
+    const have = new Set(cap.Applied.map((a) => a.node));
+    for (const [id, { node, target }] of want) {
+      if (have.has(id) || !target.connected()) continue;
+      // Someone else's sFlow on the bridge (or another capture's): not ours to replace.
+      if (node.Metadata.Type === 'ovsbridge' && node.Metadata.SFlow) continue;
+      await this.applyOne(cap, node, target);
+      changed = true;
+      // Persisted after each step, so a crash half-way still knows what to undo.
+      save();
+    }
+    if (changed) this.defaults.onCreated?.();
+  }
+
+  delete(id: string): Promise<boolean> {
+    return this.serial(() => this.deleteNow(id));
+  }
+
+  private async deleteNow(id: string): Promise<boolean> {
     const cap = this.captures.get(id);
     if (!cap) return false;
     await this.undo(cap);

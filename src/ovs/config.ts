@@ -50,6 +50,13 @@ export const ovsdbSection = section({
     .min(0)
     .default(10)
     .describe('Default sFlow counter polling interval (seconds) of a capture that gives none.'),
+  captureFollowDelay: z
+    .number()
+    .min(0)
+    .default(0.3)
+    .describe(
+      'Seconds after a graph change before captures are re-applied to what their GremlinQuery selects now (changes within it are handled together).',
+    ),
 }).describe('Open vSwitch databases (OVSDB, RFC 7047) mirrored into the graph; /api/capture configures sFlow and mirrors through them.');
 
 export type OvsdbConfig = z.infer<typeof ovsdbSection>;

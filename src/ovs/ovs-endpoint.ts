@@ -1,5 +1,6 @@
 // One configured OVSDB endpoint at run time (docs/architecture.md#ovsdb): its replica client, the
 // graph writer fed from it, and the transactions captures need (sFlow rows, mirrors).
+import { createSocket } from 'node:dgram';
 import type { GraphStore } from '../topology/store/graph-store.ts';
 import type { Logger } from '../util/log.ts';
 import { RateLimitedLog } from '../util/log.ts';
@@ -14,6 +15,22 @@ import { OvsGraphWriter } from './writer.ts';
 
 const uuidAtom = (u: string) => ['uuid', u];
 const isIp = (h: string) => /^\d{1,3}(\.\d{1,3}){3}$/.test(h) || h.includes(':');
+
+/** The local address a datagram to `host` would leave from (a route lookup; nothing is sent). */
+async function sourceAddressToward(host: string): Promise<string | undefined> {
+  const sock = createSocket(host.includes(':') ? 'udp6' : 'udp4');
+  try {
+    await new Promise<void>((resolve, reject) => {
+      sock.once('error', reject);
+      sock.connect(9, host, () => resolve());
+    });
+    return sock.address().address;
+  } catch {
+    return undefined;
+  } finally {
+    sock.close();
+  }
+}
 
 export class OvsEndpoint implements CaptureTarget {
   readonly endpoint: Endpoint;
@@ -106,8 +123,9 @@ export class OvsEndpoint implements CaptureTarget {
     return this.writer.current?.hostId;
   }
 
+  /** Synced and written to the graph at least once (so owns() and bridgeOf() know its nodes). */
   connected(): boolean {
-    return this.client.synced;
+    return this.client.synced && this.syncs > 0;
   }
 
   /** Where OVS sends a capture's sFlow: the configured target, else our listener as seen from that server. */
@@ -119,16 +137,23 @@ export class OvsEndpoint implements CaptureTarget {
     return a.includes(':') ? `[${a}]:${this.sflowPort}` : `${a}:${this.sflowPort}`;
   }
 
-  /** The sFlow agent address we ask OVS to report: the address we reach it at, so datagrams attribute to it. */
-  agentAddress(): string | undefined {
-    return this.endpoint.kind !== 'unix' && isIp(this.endpoint.host) ? this.endpoint.host : undefined;
+  /**
+   * The sFlow agent address we ask OVS to report, so datagrams attribute to its bridge: the address
+   * we reach a tcp:/ssl: server at; for unix: (OVS on this machine) the address this machine sends
+   * from towards the sFlow target — what OVS would pick itself, made explicit so we know it.
+   */
+  async agentAddress(target: string): Promise<string | undefined> {
+    if (this.endpoint.kind !== 'unix') return isIp(this.endpoint.host) ? this.endpoint.host : undefined;
+    const host = target.slice(0, target.lastIndexOf(':')).replace(/^\[(.*)\]$/, '$1');
+    return sourceAddressToward(host);
   }
 
   async addSflow(bridgeUuid: string, captureId: string, sampling: number, polling: number, header: number) {
     if (!isUuid(bridgeUuid)) throw new Error(`bad bridge UUID ${bridgeUuid}`);
-    const agent = this.agentAddress();
+    const target = this.sflowTarget();
+    const agent = await this.agentAddress(target);
     const row: Record<string, unknown> = {
-      targets: ['set', [this.sflowTarget()]],
+      targets: ['set', [target]],
       sampling,
       polling,
       header,

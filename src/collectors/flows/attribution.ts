@@ -18,6 +18,8 @@ import type { Logger } from '../../util/log.ts';
 import type { Attributed } from './flow-table.ts';
 
 const RECHECK_MS = 30_000;
+/** A datapath ID no bridge carries yet (OVSDB not synced) is looked up again after this long. */
+const DATAPATH_RETRY_MS = 2000;
 
 export interface DeviceRef {
   id: string;
@@ -96,6 +98,31 @@ export class Attribution {
    */
   switchAt(addr: string): void {
     for (const [k, d] of this.devices) if (d.exporterOnly && k.slice(0, k.lastIndexOf('|')) === addr) this.devices.delete(k);
+  }
+
+  /** agent|sub-agent → the OVS datapath ID its counter samples named, and whether a bridge was found for it. */
+  private readonly datapaths = new Map<string, { dpid: string; bound: boolean; at: number }>();
+
+  /**
+   * Open vSwitch numbers the sFlow sub-agent of each bridge (0, 1 … in its own hash order) under one
+   * agent address, and names the bridge only in counter samples (OpenFlow port record 1004, the
+   * datapath ID): that ID, matched to the ovsbridge OVSDB wrote, points the agent's sub-agent at
+   * its bridge, and an exporter node made for it before that folds into the bridge.
+   */
+  datapath(addr: string, sub: number, dpid: string, now: number): void {
+    const key = `${addr}|${sub}`;
+    const seen = this.datapaths.get(key);
+    if (seen && seen.dpid === dpid && (seen.bound ? now - seen.at < RECHECK_MS : now - seen.at < DATAPATH_RETRY_MS)) return;
+    const bridge = this.store.findNodes('Type', 'ovsbridge').find((n) => n.DeletedAt === undefined && n.Metadata.DatapathID === dpid);
+    this.datapaths.set(key, { dpid, bound: bridge !== undefined, at: now });
+    if (!bridge) return;
+    this.store.write((tx) => {
+      const alias = this.aliasKey(addr, sub);
+      if (tx.resolveAlias(alias) !== bridge.ID) tx.setAlias(alias, bridge.ID);
+      const exporterId = ids.exporter(addr, sub);
+      if (tx.getNode(exporterId)) this.merge(tx, exporterId, bridge.ID);
+    });
+    if (this.devices.get(key)?.id !== bridge.ID) this.devices.delete(key);
   }
 
   /** A polled switch answering at this address, if any. */

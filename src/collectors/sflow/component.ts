@@ -112,6 +112,14 @@ export function createSflowHandler(ctx: ComponentContext, pipeline: FlowPipeline
     // Port names (OVS record 1005) arrive beside the generic counters of the same sample.
     for (const c of counters) {
       if (c.format === 1005 && typeof c.portName === 'string' && c.ifIndex) portNames.set(`${c.exporter}|${c.ifIndex}`, c.portName);
+      // OVS: the datapath ID tells which bridge this sub-agent is (several bridges share one agent address).
+      if (c.format === 1004 && typeof c.datapathId === 'string') {
+        try {
+          a.datapath(c.exporter, c.subAgentId ?? 0, c.datapathId, now);
+        } catch (err) {
+          pipeline.recordFailed('sflow', c.exporter, 'counter', err);
+        }
+      }
     }
     for (const c of counters) {
       if (c.format !== 1 || !c.ifIndex) continue;

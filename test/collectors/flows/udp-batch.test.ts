@@ -146,6 +146,25 @@ describe.runIf(available)('batched UDP receive (recvmmsg)', () => {
         }),
     ).toThrow(/EADDRINUSE|in use/i);
   });
+
+  it('frees its port on close(): a new socket binds it at once, in the same turn', () => {
+    const { s } = receiver();
+    const port = s.port;
+    open.splice(open.indexOf(s), 1);
+    s.close();
+    const again = new BatchSocket({
+      host: '127.0.0.1',
+      port,
+      receiveBuffer: 1 << 16,
+      slots: 4,
+      batch: 4,
+      handle: () => undefined,
+      afterBatch: () => undefined,
+      onLoss: () => undefined,
+    });
+    open.push(again);
+    expect(again.port).toBe(port);
+  });
 });
 
 describe('UDP listener receive paths', () => {
@@ -175,6 +194,41 @@ describe('UDP listener receive paths', () => {
         expect(after).toBeGreaterThan(0);
       } finally {
         await l.stop();
+      }
+    });
+  }
+
+  for (const mode of modes) {
+    it(`${mode}: a listener started right after another one's stop() binds the same port and receives`, async () => {
+      const got: string[] = [];
+      const make = (listen: string, n: number) =>
+        new UdpListener({
+          protocol: 'test',
+          listen,
+          receiveBuffer: 1 << 16,
+          queueSize: 16,
+          receiver: mode,
+          dropped: new Counter({
+            name: `t_dropped_re_${mode}_${n}`,
+            help: 'x',
+            labelNames: ['protocol', 'reason'],
+            registers: [new Registry()],
+          }),
+          log: silentLogger(),
+          handle: (d: Datagram) => got.push(d.data.toString()),
+        });
+      const first = make('127.0.0.1:0', 1);
+      await first.start();
+      const listen = first.bound[0]!;
+      await first.stop();
+      const second = make(listen, 2);
+      await second.start();
+      try {
+        await sendAll(Number(listen.split(':').pop()), [Buffer.from('x')]);
+        await until(() => got.length === 1);
+        expect(got).toEqual(['x']);
+      } finally {
+        await second.stop();
       }
     });
   }

@@ -304,7 +304,6 @@ static napi_value js_resume(napi_env env, napi_callback_info info) {
 
 static void on_close(uv_handle_t *handle) {
   receiver *r = (receiver *)handle->data;
-  close(r->fd);
   napi_delete_reference(r->env, r->data_ref);
   napi_delete_reference(r->env, r->ctl_ref);
   napi_delete_reference(r->env, r->cb_ref);
@@ -312,12 +311,17 @@ static void on_close(uv_handle_t *handle) {
   free(r);
 }
 
-// close(handle): stops polling and closes the socket once libuv has let go of it.
+// close(handle): stops polling and closes the socket now; the receiver is freed once libuv has
+// let go of the handle. The fd is closed here, not in on_close (a later loop turn), so the port is
+// free when close() returns and a listener started right after a stop() can bind it; uv_poll_stop
+// has already removed the fd from the loop's epoll set, which is what libuv asks before a close.
 static napi_value js_close(napi_env env, napi_callback_info info) {
   receiver *r = get_receiver(env, info);
   if (r != NULL && !r->closed) {
     r->closed = 1;
     uv_poll_stop(&r->poll);
+    close(r->fd);
+    r->fd = -1;
     uv_close((uv_handle_t *)&r->poll, on_close);
   }
   return NULL;
