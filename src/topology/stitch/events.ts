@@ -20,7 +20,13 @@ export class Dirty {
   readonly reresolve = new Set<string>();
   /** Host-side LLDP from `Metadata.LLDP`: interface → its neighbour rows. */
   readonly agent = new Map<string, NeighbourRow[]>();
+  /** Bonds whose membership edges (an agent's `bond-member`) changed. */
+  readonly bonds = new Set<string>();
 }
+
+/** A host's bond membership as an agent writes it: layer2 bond → member, `Type: bond-member`. */
+export const isBondMember = (e: GraphEdge): boolean =>
+  e.Metadata.RelationType === 'layer2' && e.Metadata.Type === 'bond-member' && e.Origin !== STITCH_ORIGIN;
 
 const NOT_IFACE = new Set(['switch', 'port', 'host', 'netns', 'container']);
 
@@ -105,6 +111,9 @@ export function onGraphEvents(s: Stitcher, evs: readonly GraphEvent[], d: Dirty)
         any = true;
       } else if (rel === 'ownership' && e.Origin !== STITCH_ORIGIN && ev.type === 'EdgeAdded') {
         identities = true;
+      } else if (isBondMember(e) && ev.type !== 'EdgeUpdated') {
+        d.bonds.add(e.Parent);
+        any = true;
       }
     }
   }

@@ -19,8 +19,11 @@ export class LagIndex {
     return this.memberOf.has(id) || this.aggCount.has(id);
   }
 
-  /** Replaces one input's memberships; writes / deletes member edges; returns touched ports. */
-  replace(tx: GraphTx, input: string, list: [string, string][], now: number): string[] {
+  /**
+   * Replaces one input's memberships; writes / deletes member edges (not when `edges` is false: the
+   * membership is already an edge another source owns, a host agent's bond); returns touched ports.
+   */
+  replace(tx: GraphTx, input: string, list: [string, string][], now: number, edges = true): string[] {
     const old = this.byInput.get(input) ?? [];
     const next = new Set(list.map(([m, a]) => `${m}|${a}`));
     const touched: string[] = [];
@@ -32,7 +35,7 @@ export class LagIndex {
         if (n <= 0) this.aggCount.delete(a);
         else this.aggCount.set(a, n);
         const [p, c] = m < a ? [m, a] : [a, m];
-        tx.deleteEdge(ids.edge(p, c, 'layer2'), now);
+        if (edges) tx.deleteEdge(ids.edge(p, c, 'layer2'), now);
       }
       touched.push(m, a);
     }
@@ -41,7 +44,10 @@ export class LagIndex {
         this.memberOf.set(m, a);
         this.aggCount.set(a, (this.aggCount.get(a) ?? 0) + 1);
       }
-      if (!tx.getNode(m) || !tx.getNode(a)) continue;
+      if (!edges || !tx.getNode(m) || !tx.getNode(a)) {
+        touched.push(m, a);
+        continue;
+      }
       const [p, c] = m < a ? [m, a] : [a, m];
       const id = ids.edge(p, c, 'layer2');
       const ev = tx.getEdge(id)?.Metadata.Evidence as Record<string, { FirstSeen: number }> | undefined;

@@ -69,7 +69,13 @@ export class LinkWriter {
   /** Re-evaluates one endpoint; returns the pairs whose conflict flags may have changed. */
   evalEndpoint(endpoint: string, name: string | undefined): string[] {
     const pks = [...(this.index.byEndpoint.get(endpoint) ?? [])];
-    const active = pks.filter((pk) => this.active(pk));
+    // Links derived from LAG members never conflict: an aggregate facing two (an MLAG pair) is
+    // normal, and its members' own links carry any disagreement.
+    const lagOnly = (pk: string) => {
+      const cs = this.index.claims(pk);
+      return cs.length > 0 && cs.every((c) => c.source === 'lag');
+    };
+    const active = pks.filter((pk) => this.active(pk) && !lagOnly(pk));
     const before = this.conflicts.get(endpoint);
     if (active.length < 2) {
       if (!before) return pks;

@@ -26,7 +26,7 @@ import { carryMissed, cdpToNeighbour, frameToNeighbour, macKey, neighbourKey } f
 import { resolveNeighbours } from './neighbours.ts';
 import { STITCH_ORIGIN } from './resolve.ts';
 import { stitchMetrics, type StitchMetrics } from './metrics.ts';
-import { Dirty, isFabricCable, onGraphEvents } from './events.ts';
+import { Dirty, isBondMember, isFabricCable, onGraphEvents } from './events.ts';
 
 const DAY = 24 * 3600 * 1000;
 const inputKey = (source: string, reporter: string) => `${source}\u001f${reporter}`;
@@ -237,8 +237,15 @@ export class Stitcher {
     this.lagChanged(tx, d, `lldp-lag\u001f${key}`, out.lag, now);
   }
 
-  private lagChanged(tx: GraphTx, d: Dirty, key: string, list: [string, string][], now: number): void {
-    for (const p of this.lag.replace(tx, key, list, now)) {
+  /** A host bond's members (the agent's `bond-member` edges) as LAG membership of that host. */
+  private hostBond(tx: GraphTx, d: Dirty, bond: string, now: number): void {
+    const list: [string, string][] = [];
+    if (tx.getNode(bond)) for (const e of tx.edgesOf(bond, 'out')) if (isBondMember(e)) list.push([e.Child, bond]);
+    this.lagChanged(tx, d, `host-bond\u001f${bond}`, list, now, false);
+  }
+
+  private lagChanged(tx: GraphTx, d: Dirty, key: string, list: [string, string][], now: number, edges = true): void {
+    for (const p of this.lag.replace(tx, key, list, now, edges)) {
       d.ports.add(p);
       for (const pk of this.index.byEndpoint.get(p) ?? []) d.pairs.add(pk);
     }
@@ -297,6 +304,7 @@ export class Stitcher {
     this.change(
       'full',
       (tx, d) => {
+        for (const e of this.store.findEdges('Type', 'bond-member')) if (isBondMember(e)) this.hostBond(tx, d, e.Parent, now);
         for (const key of this.inputs.keys()) this.apply(tx, d, key, now);
         for (const pk of this.links.materialised.keys()) d.pairs.add(pk);
         for (const pk of this.links.fabric.keys()) d.pairs.add(pk);
@@ -348,6 +356,7 @@ export class Stitcher {
           for (const x of q.pairs) dd.pairs.add(x);
           for (const x of q.macs) dd.macs.add(x);
           for (const x of q.ports) dd.ports.add(x);
+          for (const b of q.bonds) this.hostBond(tx, dd, b, now);
         },
         now,
       );

@@ -139,4 +139,65 @@ describe('stitcher: link aggregation', () => {
     expect(between(store, ids.port(sw, 5), ids.port(sw, 100))?.Metadata).toMatchObject({ Lag: 'member' });
     expect(between(store, ids.port(sw, 5), h.ifaces.eth0!)?.Metadata.State).toBe('UP');
   });
+
+  it("puts a host's bond on the right LAG of each TOR of a pair: bond membership as the agent writes it, port-channels from SNMP", async () => {
+    const { store, st } = env();
+    const tor = (name: string, chassis: string) =>
+      addSwitch(store, {
+        name,
+        chassis,
+        ports: [
+          { ifIndex: 1, name: 'Ethernet1' },
+          { ifIndex: 2, name: 'Ethernet2' },
+          { ifIndex: 1000001, name: 'Port-Channel10', ifType: 161 },
+        ],
+      });
+    const t1 = tor('tor1', '02:00:00:00:0c:01');
+    const t2 = tor('tor2', '02:00:00:00:0c:02');
+    // The agent's host: two NICs enslaved to bond0 (same MAC, as Linux bonds do), membership as a
+    // layer2 edge bond → member with Type bond-member under the agent's origin.
+    const h = addHost(store, 'db2', [
+      { name: 'eth0', mac: '52:54:00:00:07:01' },
+      { name: 'eth1', mac: '52:54:00:00:07:02' },
+      { name: 'bond0', mac: '52:54:00:00:07:01', type: 'bond' },
+    ]);
+    st.start();
+    const member = (m: string) =>
+      store.write((tx) =>
+        tx.upsertEdge({
+          ID: ids.edge(h.ifaces.bond0!, h.ifaces[m]!, 'layer2'),
+          Parent: h.ifaces.bond0!,
+          Child: h.ifaces[m]!,
+          Origin: 'agent.db2',
+          Host: 'db2',
+          Metadata: { RelationType: 'layer2', Type: 'bond-member' },
+        }),
+      );
+    member('eth0');
+    member('eth1');
+    await tick();
+    for (const t of [t1, t2]) st.replaceAggregates(t, [{ aggregate: { ifIndex: 1000001 }, members: [{ ifIndex: 1 }] }]);
+    // Each TOR's LLDP table sees one NIC of the host on Ethernet1 (lldpd: port ID = MAC, descr = ifname).
+    const nic = (name: string, mac: string) =>
+      lldpRow(1, { chassisId: '52:54:00:00:07:01', portIdSubtype: 3, portId: mac, portDesc: name, sysName: 'db2', capEnabled: [] });
+    st.replaceNeighbours(t1, 'lldp-snmp', [nic('eth0', '52:54:00:00:07:01')]);
+    st.replaceNeighbours(t2, 'lldp-snmp', [nic('eth1', '52:54:00:00:07:02')]);
+    await tick();
+    const P = ids.port;
+    expect(between(store, P(t1, 1), h.ifaces.eth0!)?.Metadata.State).toBe('UP');
+    expect(between(store, P(t2, 1), h.ifaces.eth1!)?.Metadata.State).toBe('UP');
+    expect(between(store, h.ifaces.eth0!, h.ifaces.bond0!)).toBeDefined();
+    // bond0 lands on Port-Channel10 of both TORs (an MLAG pair), and nowhere else.
+    const b1 = between(store, h.ifaces.bond0!, P(t1, 1000001));
+    const b2 = between(store, h.ifaces.bond0!, P(t2, 1000001));
+    expect(b1?.Metadata).toMatchObject({ State: 'UP', Evidence: { lag: {} } });
+    expect(b2?.Metadata).toMatchObject({ State: 'UP', Evidence: { lag: {} } });
+    expect(st.status().conflicts).toEqual([]);
+    // A NIC leaving the bond (the agent deletes the membership edge) takes its TOR's aggregate link away.
+    store.write((tx) => tx.deleteEdge(ids.edge(h.ifaces.bond0!, h.ifaces.eth1!, 'layer2'), Date.now()));
+    await tick();
+    await tick();
+    expect(between(store, h.ifaces.bond0!, P(t2, 1000001))?.Metadata.State ?? 'gone').not.toBe('UP');
+    expect(between(store, h.ifaces.bond0!, P(t1, 1000001))?.Metadata.State).toBe('UP');
+  });
 });
