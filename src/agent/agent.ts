@@ -8,7 +8,7 @@ import type { AgentConfig } from './config.ts';
 import { hostFacts, type HostFacts } from './host-facts.ts';
 import { listNamespaces, type NsRef } from './netlink/namespaces.ts';
 import { NsWatch, dumpNs } from './netlink/ns-watch.ts';
-import { buildGraph, hostIdOf, type NsSnapshot, type SubGraph } from './graph/build.ts';
+import { buildGraph, hostIdOf, nextCounters, type NsSnapshot, type SubGraph } from './graph/build.ts';
 import { diffGraphs, emptyGraph, type GraphEventOut } from './graph/diff.ts';
 import { AgentConnection } from './connection/client.ts';
 import { DockerSource } from './containers/docker.ts';
@@ -212,18 +212,7 @@ export class Agent {
       [...this.watches.values()].map(async (w) => {
         const snap = this.ns.get(w.ns.key);
         if (!snap) return;
-        const now = await w.counters();
-        const next: NonNullable<NsSnapshot['counters']> = new Map();
-        for (const [name, c] of now) {
-          const prev = snap.counters?.get(name);
-          const v: { now: typeof c; prev?: typeof c; at: number; prevAt?: number } = { now: c, at };
-          if (prev) {
-            v.prev = prev.now;
-            v.prevAt = prev.at;
-          }
-          next.set(name, v);
-        }
-        snap.counters = next;
+        snap.counters = nextCounters(snap.counters, await w.counters(), at);
       }),
     );
   }
