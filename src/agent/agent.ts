@@ -54,6 +54,7 @@ export class Agent {
   private docker: DockerSource | undefined;
   private stopped = false;
   private readonly owners = new SocketOwnerCache();
+  private readonly socketsJson = new Map<string, string>();
   readonly stats = { rebuilds: 0, events: 0, dumpErrors: 0, skippedRecords: 0 };
 
   constructor(private readonly opts: AgentOptions) {
@@ -202,6 +203,7 @@ export class Agent {
       w.stop();
       this.watches.delete(key);
       this.ns.delete(key);
+      this.socketsJson.delete(key);
     }
     await Promise.all(added.map((r) => this.dump(r)));
   }
@@ -228,7 +230,14 @@ export class Agent {
     const owners = this.owners.resolve(inodes);
     for (const [key, list] of per) {
       const snap = this.ns.get(key);
-      if (snap) snap.sockets = withOwners(list, owners, this.cfg.sockets.max);
+      if (!snap) continue;
+      // The same list keeps the same array, so the graph diff skips it without serialising it.
+      const next = withOwners(list, owners, this.cfg.sockets.max);
+      const json = JSON.stringify(next);
+      if (this.socketsJson.get(key) !== json || !snap.sockets) {
+        snap.sockets = next;
+        this.socketsJson.set(key, json);
+      }
     }
     return Promise.resolve();
   }
