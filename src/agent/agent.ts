@@ -8,7 +8,7 @@ import type { AgentConfig } from './config.ts';
 import { hostFacts, type HostFacts } from './host-facts.ts';
 import { listNamespaces, type NsRef } from './netlink/namespaces.ts';
 import { NsWatch, dumpNs } from './netlink/ns-watch.ts';
-import { buildGraph, hostIdOf, type NsSnapshot, type SubGraph } from './graph/build.ts';
+import { buildGraph, hostIdOf, nextCounters, type NsSnapshot, type SubGraph } from './graph/build.ts';
 import { diffGraphs, emptyGraph, type GraphEventOut } from './graph/diff.ts';
 import { AgentConnection } from './connection/client.ts';
 import { DockerSource } from './containers/docker.ts';
@@ -54,6 +54,7 @@ export class Agent {
   private docker: DockerSource | undefined;
   private stopped = false;
   private readonly owners = new SocketOwnerCache();
+  private readonly socketsJson = new Map<string, string>();
   readonly stats = { rebuilds: 0, events: 0, dumpErrors: 0, skippedRecords: 0 };
 
   constructor(private readonly opts: AgentOptions) {
@@ -202,6 +203,7 @@ export class Agent {
       w.stop();
       this.watches.delete(key);
       this.ns.delete(key);
+      this.socketsJson.delete(key);
     }
     await Promise.all(added.map((r) => this.dump(r)));
   }
@@ -212,18 +214,7 @@ export class Agent {
       [...this.watches.values()].map(async (w) => {
         const snap = this.ns.get(w.ns.key);
         if (!snap) return;
-        const now = await w.counters();
-        const next: NonNullable<NsSnapshot['counters']> = new Map();
-        for (const [name, c] of now) {
-          const prev = snap.counters?.get(name);
-          const v: { now: typeof c; prev?: typeof c; at: number; prevAt?: number } = { now: c, at };
-          if (prev) {
-            v.prev = prev.now;
-            v.prevAt = prev.at;
-          }
-          next.set(name, v);
-        }
-        snap.counters = next;
+        snap.counters = nextCounters(snap.counters, await w.counters(), at);
       }),
     );
   }
@@ -239,7 +230,14 @@ export class Agent {
     const owners = this.owners.resolve(inodes);
     for (const [key, list] of per) {
       const snap = this.ns.get(key);
-      if (snap) snap.sockets = withOwners(list, owners, this.cfg.sockets.max);
+      if (!snap) continue;
+      // The same list keeps the same array, so the graph diff skips it without serialising it.
+      const next = withOwners(list, owners, this.cfg.sockets.max);
+      const json = JSON.stringify(next);
+      if (this.socketsJson.get(key) !== json || !snap.sockets) {
+        snap.sockets = next;
+        this.socketsJson.set(key, json);
+      }
     }
     return Promise.resolve();
   }

@@ -5,10 +5,11 @@ import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { createServer, connect, type Server } from 'node:net';
 import { parseIface, parseBatch } from '../../src/agent/netlink/ip-json.ts';
-import { buildGraph, hostIdOf, type NsSnapshot } from '../../src/agent/graph/build.ts';
+import { buildGraph, hostIdOf, nextCounters, type NsSnapshot } from '../../src/agent/graph/build.ts';
 import { diffGraphs } from '../../src/agent/graph/diff.ts';
 import { parseChassis, parseNeighbours } from '../../src/agent/lldp/lldpcli.ts';
 import { parseHexEndpoint, parseProcNet, readNetnsSockets, socketOwners, withOwners } from '../../src/agent/sockets/proc-sockets.ts';
+import { execFileSync, spawn } from 'node:child_process';
 import { ids } from '../../src/topology/ids.ts';
 
 const fx = (f: string) => readFileSync(`fixtures/agent/${f}`, 'utf8');
@@ -83,6 +84,24 @@ describe('ip -json interfaces', () => {
   });
 });
 
+describe('interface counters', () => {
+  const c = (rx: number) => ({ RxBytes: rx, RxPackets: 1, RxErrors: 0, RxDropped: 0, TxBytes: 5, TxPackets: 1, TxErrors: 0, TxDropped: 0 });
+  it('a quiet interface stops changing once its last delta is zero; traffic changes it again', () => {
+    const r1 = nextCounters(undefined, new Map([['a0', c(10)]]), 1000);
+    const r2 = nextCounters(r1, new Map([['a0', c(20)]]), 2000);
+    expect(r2.get('a0')).toMatchObject({ now: c(20), prev: c(10), at: 2000, prevAt: 1000 });
+    // Unchanged once: the zero delta is reported (a new entry) ...
+    const r3 = nextCounters(r2, new Map([['a0', c(20)]]), 3000);
+    expect(r3.get('a0')).not.toBe(r2.get('a0'));
+    expect(r3.get('a0')).toMatchObject({ now: c(20), prev: c(20), at: 3000 });
+    // ... then the entry is kept as it is: the node's Metric does not change, no NodeUpdated.
+    const r4 = nextCounters(r3, new Map([['a0', c(20)]]), 4000);
+    expect(r4.get('a0')).toBe(r3.get('a0'));
+    const r5 = nextCounters(r4, new Map([['a0', c(25)]]), 5000);
+    expect(r5.get('a0')).toMatchObject({ now: c(25), prev: c(20), at: 5000, prevAt: 3000 });
+  });
+});
+
 describe('lldpcli json0 (captured from lldpd 1.0.16)', () => {
   it('neighbours as the stitcher reads Metadata.LLDP, and the local chassis', () => {
     expect(parseNeighbours(fx('lldpcli-neighbors.json0.json'))).toEqual([
@@ -134,6 +153,45 @@ describe('/proc sockets', () => {
     } finally {
       client.destroy();
       server.close();
+    }
+  });
+
+  // /proc/<pid>/net/tcp{,6} walk the kernel's global TCP hash whatever the netns (milliseconds
+  // each): an agent watching 100 namespaces spent most of its idle CPU there. The netns's sockstat
+  // counters say which tables are empty; those are not read.
+  it.skipIf(process.getuid?.() !== 0)('an empty netns costs no socket-table read; a listener in it is found', async () => {
+    const ns = `cap${process.pid}-sock`;
+    execFileSync('ip', ['netns', 'add', ns]);
+    const kids: ReturnType<typeof spawn>[] = [];
+    try {
+      execFileSync('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
+      const anchor = spawn('ip', ['netns', 'exec', ns, 'sleep', '60'], { stdio: 'ignore' });
+      kids.push(anchor);
+      await new Promise((r) => setTimeout(r, 300));
+      const pid = Number(execFileSync('ip', ['netns', 'pids', ns], { encoding: 'utf8' }).trim().split('\n')[0]);
+      const read: string[] = [];
+      const reader = (p: string) => (read.push(p.split('/').pop()!), readFileSync(p, 'utf8'));
+      expect(readNetnsSockets(pid, reader)).toEqual([]);
+      expect(read.filter((f) => !f.startsWith('sockstat'))).toEqual([]);
+
+      const server = spawn('ip', [
+        'netns',
+        'exec',
+        ns,
+        process.execPath,
+        '-e',
+        "require('net').createServer().listen(7799,'127.0.0.1',()=>console.log('L'))",
+      ]);
+      kids.push(server);
+      await new Promise((r) => server.stdout.once('data', r));
+      read.length = 0;
+      const found = readNetnsSockets(pid, reader);
+      expect(found.map((s) => [s.local.port, s.state])).toEqual([[7799, 'LISTEN']]);
+      expect(read).toContain('tcp');
+      expect(read).not.toContain('tcp6');
+    } finally {
+      for (const k of kids) k.kill('SIGKILL');
+      execFileSync('ip', ['netns', 'del', ns]);
     }
   });
 });

@@ -72,6 +72,32 @@ function lastMetric(c: NonNullable<NsSnapshot['counters']> extends Map<string, i
   return out;
 }
 
+type CounterEntry = NonNullable<NsSnapshot['counters']> extends Map<string, infer V> ? V : never;
+const sameCounters = (a: IfaceCounters, b: IfaceCounters) => (Object.keys(a) as (keyof IfaceCounters)[]).every((k) => a[k] === b[k]);
+
+/**
+ * One counter round of a netns: each interface's new reading with the previous one (for
+ * LastUpdateMetric). An idle interface whose last delta was already zero keeps its entry as it is,
+ * so its node does not change: no NodeUpdated per quiet interface per round.
+ */
+export function nextCounters(prev: NsSnapshot['counters'], now: Map<string, IfaceCounters>, at: number): Map<string, CounterEntry> {
+  const next = new Map<string, CounterEntry>();
+  for (const [name, c] of now) {
+    const p = prev?.get(name);
+    if (p?.prev && sameCounters(p.prev, p.now) && sameCounters(p.now, c)) {
+      next.set(name, p);
+      continue;
+    }
+    const v: CounterEntry = { now: c, at };
+    if (p) {
+      v.prev = p.now;
+      v.prevAt = p.at;
+    }
+    next.set(name, v);
+  }
+  return next;
+}
+
 const ZERO_MAC = '00:00:00:00:00:00';
 
 export function buildGraph(s: Snapshot): SubGraph {

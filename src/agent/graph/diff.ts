@@ -8,7 +8,22 @@ export interface GraphEventOut {
   Obj: OutNode | OutEdge | { ID: string };
 }
 
-const same = (a: OutNode, b: OutNode) => JSON.stringify(a) === JSON.stringify(b);
+// Key by key, by reference first: unchanged parts (a host's 1,000 Sockets) are the same objects
+// from one build to the next, so only values that may differ are serialised.
+function same(a: OutNode | OutEdge, b: OutNode | OutEdge): boolean {
+  if (a === b) return true;
+  if ((a as OutEdge).Parent !== (b as OutEdge).Parent || (a as OutEdge).Child !== (b as OutEdge).Child) return false;
+  const ka = Object.keys(a.Metadata);
+  if (ka.length !== Object.keys(b.Metadata).length) return false;
+  for (const k of ka) {
+    const x = a.Metadata[k];
+    const y = b.Metadata[k];
+    if (x === y) continue;
+    if (typeof x !== 'object' || typeof y !== 'object' || x === null || y === null) return false;
+    if (JSON.stringify(x) !== JSON.stringify(y)) return false;
+  }
+  return true;
+}
 
 export function diffGraphs(prev: SubGraph, next: SubGraph): GraphEventOut[] {
   const out: GraphEventOut[] = [];

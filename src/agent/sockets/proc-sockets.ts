@@ -98,19 +98,45 @@ export function parseProcNet(text: string, protocol: 'TCP' | 'UDP'): RawSocket[]
   return out;
 }
 
+/**
+ * Sockets in use per table of one netns, from /proc/<pid>/net/sockstat{,6}: per-netns counters the
+ * kernel keeps, so reading them costs microseconds. `undefined` when unreadable (read the table).
+ */
+export function socketsInUse(sockstat: string, sockstat6: string): Record<'tcp' | 'tcp6' | 'udp' | 'udp6', number | undefined> {
+  const inuse = (text: string, proto: string) => {
+    const m = new RegExp(`^${proto}: inuse (\\d+)`, 'm').exec(text);
+    return m ? Number(m[1]) : undefined;
+  };
+  return { tcp: inuse(sockstat, 'TCP'), udp: inuse(sockstat, 'UDP'), tcp6: inuse(sockstat6, 'TCP6'), udp6: inuse(sockstat6, 'UDP6') };
+}
+
+const readText = (path: string) => readFileSync(path, 'utf8');
+
 /** Every socket of the netns that `pid` is in ('self' for the agent's own). */
 // Synchronous on purpose: a few small /proc reads cost microseconds each, far less than a promise
-// and a thread-pool round trip per file (measured by bench/agent.bench.ts).
-export function readNetnsSockets(pid: number | 'self'): RawSocket[] {
+// and a thread-pool round trip per file. But /proc/<pid>/net/tcp{,6} walks the kernel's one global
+// TCP hash table whatever the netns (~5 ms each here, even for an empty netns): with 100 namespaces
+// that was most of the idle agent's CPU (bench/agent.bench.ts). The netns's own sockstat counters
+// say which tables have anything in use; empty ones are not read.
+export function readNetnsSockets(pid: number | 'self', read: (path: string) => string = readText): RawSocket[] {
   const out: RawSocket[] = [];
+  const readOr = (path: string) => {
+    try {
+      return read(path);
+    } catch {
+      return '';
+    }
+  };
+  const used = socketsInUse(readOr(`/proc/${pid}/net/sockstat`), readOr(`/proc/${pid}/net/sockstat6`));
   for (const [file, proto] of [
     ['tcp', 'TCP'],
     ['tcp6', 'TCP'],
     ['udp', 'UDP'],
     ['udp6', 'UDP'],
   ] as const) {
+    if (used[file] === 0) continue;
     try {
-      out.push(...parseProcNet(readFileSync(`/proc/${pid}/net/${file}`, 'utf8'), proto));
+      out.push(...parseProcNet(read(`/proc/${pid}/net/${file}`), proto));
     } catch {
       // IPv6 off, or the process is gone
     }

@@ -8,7 +8,9 @@ import { combine, endState, linkState, linkUtil, ownState } from './state.ts';
 import { St, type Metadata } from './types.ts';
 
 export type Role = 'spine' | 'leaf' | 'border' | 'switch';
-export type VKind = 'spine' | 'leaf' | 'host' | 'group' | 'container' | 'other';
+export type VKind = 'spine' | 'leaf' | 'host' | 'group' | 'container' | 'netns' | 'iface' | 'other';
+/** What an expanded host shows besides its containers: its network namespaces and its interfaces. */
+const NOT_IFACE = new Set(['container', 'pod', 'netns', 'host', 'switch']);
 const ROLES = new Set<string>(['spine', 'leaf', 'border', 'switch']);
 
 export interface VNode {
@@ -207,14 +209,37 @@ export class ViewModel {
     // Containers/pods of expanded hosts, on their own tier just below the deepest host row shown.
     const cY = containerY(hostRows);
     const ownLinks: [string, string][] = [];
+    // The host's namespaces and interfaces (agent-reported), on a tier below the containers; they
+    // are shown, not wired: the host still stands for its interfaces in the links.
+    const details: { host: string; tor: string | undefined; x: number; kids: string[] }[] = [];
+    let containerRows = 0;
     for (const { host, tor, x } of shownHosts) {
       if (!this.expandedHosts.has(host)) continue;
-      const kids = [...(this.g.children.get(host) ?? [])].filter((c) => this.containerOf.get(c) === c);
+      const direct = [...(this.g.children.get(host) ?? [])];
+      const namespaces = direct.filter((c) => type(c) === 'netns');
+      const owner = new Map<string, string>();
+      for (const c of direct) if (this.containerOf.get(c) === c) owner.set(c, host);
+      for (const n of namespaces) for (const c of this.g.children.get(n) ?? []) if (this.containerOf.get(c) === c) owner.set(c, n);
+      const kids = [...owner.keys()];
       const slots = L.containerSlots(tor ?? `loose:${host}`);
       assignSorted(slots, kids, byName);
       for (const c of kids) {
-        const [cx, cy] = L.containerXY(x, slots.slot(c), cY);
+        const slot = slots.slot(c);
+        const [cx, cy] = L.containerXY(x, slot, cY);
+        containerRows = Math.max(containerRows, Math.floor(slot / LAYOUT.CONTAINER_COLS) + 1);
         add({ ...base, id: c, kind: 'container', label: this.name(c), x: cx, y: cy, gid: c, tor });
+        ownLinks.push([owner.get(c)!, c]);
+      }
+      const rest = direct.filter((c) => type(c) === 'netns' || !NOT_IFACE.has(String(type(c))));
+      if (rest.length) details.push({ host, tor, x, kids: rest });
+    }
+    const dY = containerRows ? cY + containerRows * LAYOUT.CONTAINER_DY + LAYOUT.CONTAINER_GAP / 2 : cY;
+    for (const { host, tor, x, kids } of details) {
+      const slots = L.containerSlots(`detail:${tor ?? `loose:${host}`}`);
+      assignSorted(slots, kids, (k) => `${type(k) === 'netns' ? '~' : ''}${this.name(k)}`);
+      for (const c of kids) {
+        const [cx, cy] = L.containerXY(x, slots.slot(c), dY);
+        add({ ...base, id: c, kind: type(c) === 'netns' ? 'netns' : 'iface', label: this.name(c), x: cx, y: cy, gid: c, tor });
         ownLinks.push([host, c]);
       }
     }
@@ -225,6 +250,7 @@ export class ViewModel {
     if (leaves.length) this.tiers.push({ text: 'LEAF / TOR', y: LAYOUT.LEAF_Y });
     if (hostsByTor.size) this.tiers.push({ text: 'HOSTS', y: LAYOUT.HOST_Y });
     if (has('container')) this.tiers.push({ text: 'CONTAINERS', y: cY });
+    if (has('iface') || has('netns')) this.tiers.push({ text: has('netns') ? 'INTERFACES / NAMESPACES' : 'INTERFACES', y: dY });
     if (loose.length) {
       const [x, y] = L.unattachedOrigin();
       this.tiers.push({ text: 'UNATTACHED', y, x });
@@ -335,6 +361,9 @@ export class ViewModel {
       const d = this.displayOf(id);
       const i = d === undefined ? undefined : this.index.get(d);
       if (i !== undefined) this.refreshNodeAt(i);
+      // A host's interface or namespace shown on its own (expanded host) has its own state too.
+      const own = this.index.get(id);
+      if (own !== undefined && own !== i) this.refreshNodeAt(own);
       const top = this.topOf.get(id);
       if (top !== undefined && top !== d) {
         const j = this.index.get(top);

@@ -27,6 +27,8 @@ const CELL: Record<VNode['kind'], number> = {
   group: LAYOUT.LEAF_DX,
   host: LAYOUT.HOST_DX,
   container: LAYOUT.CONTAINER_DX,
+  netns: LAYOUT.CONTAINER_DX,
+  iface: LAYOUT.CONTAINER_DX,
   other: LAYOUT.UNATTACHED_DX,
 };
 const NO_INSETS: Insets = { top: 0, right: 0, bottom: 0, left: 0 };

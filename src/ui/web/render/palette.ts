@@ -27,6 +27,6 @@ export function linkColour(s: St, level: number): string {
 }
 
 /** World-unit sizes of the node squares by kind. */
-export const NODE_SIZE = { spine: 44, leaf: 36, group: 30, host: 16, container: 9, other: 16 } as const;
+export const NODE_SIZE = { spine: 44, leaf: 36, group: 30, host: 16, container: 9, netns: 9, iface: 7, other: 16 } as const;
 /** World-unit label font sizes by kind. */
-export const LABEL_SIZE = { spine: 20, leaf: 16, group: 14, host: 7, container: 5, other: 7 } as const;
+export const LABEL_SIZE = { spine: 20, leaf: 16, group: 14, host: 7, container: 5, netns: 5, iface: 4, other: 7 } as const;
