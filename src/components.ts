@@ -8,6 +8,7 @@ import { flowsReader } from './collectors/flows/flows-reader.ts';
 import { createSflowComponent } from './collectors/sflow/component.ts';
 import { createNetflowComponent } from './collectors/netflow/component.ts';
 import { snmpComponent } from './collectors/snmp/component.ts';
+import { k8sComponent } from './collectors/k8s/component.ts';
 import { uiComponent } from './ui/component.ts';
 import { Stitcher } from './topology/stitch/stitcher.ts';
 
@@ -81,5 +82,5 @@ export const stitchComponent: ComponentSpec = {
 };
 
 export function defaultComponents(): ComponentSpec[] {
-  return [flowsComponent, sflowComponent, netflowComponent, stitchComponent, snmpComponent, uiComponent()];
+  return [flowsComponent, sflowComponent, netflowComponent, stitchComponent, snmpComponent, k8sComponent, uiComponent()];
 }

@@ -1,0 +1,277 @@
+// One cluster's objects in the graph (docs/architecture.md#kubernetes). Watch events update an in-memory copy and mark
+// objects dirty; a flush writes every dirty object, its containers and the edges it determines in
+// one transaction, so a list of 10,000 pods is one batch and a burst of watch events a few.
+// Dependencies recorded while computing an object's edges mark it dirty again when what it names
+// appears or goes (another object, or a host/container/interface another source writes).
+import type { KubernetesObject } from '@kubernetes/client-node';
+import type { GraphStore, GraphTx } from '../../topology/store/graph-store.ts';
+import type { EdgeInput } from '../../topology/types.ts';
+import { ids } from '../../topology/ids.ts';
+import type { KindSpec } from './kinds.ts';
+import { clusterNodeId, labelsOf, objectMetadata, podContainers, type ContainerInfo } from './model.ts';
+import { relationsOf, type Lookup, type Rel } from './relations.ts';
+import { shortName, type JoinIndex } from './joins.ts';
+
+export const K8S_ORIGIN = 'k8s';
+
+interface Entry {
+  kind: KindSpec;
+  obj: KubernetesObject;
+}
+
+interface Contribution {
+  deps: Set<string>;
+  edges: Map<string, Rel>;
+  containers: Map<string, ContainerInfo>;
+}
+
+export interface FlushStats {
+  nodes: number;
+  edges: number;
+  deleted: number;
+}
+
+const nameKey = (type: string, ns: string, name: string) => `${type}/${ns}/${name}`;
+
+export class ClusterGraph {
+  readonly clusterId: string;
+  private readonly objs = new Map<string, Entry>();
+  private readonly names = new Map<string, string>();
+  private readonly podsByNs = new Map<string, Set<string>>();
+  private readonly deps = new Map<string, Set<string>>();
+  private readonly contrib = new Map<string, Contribution>();
+  private readonly dirty = new Set<string>();
+  private readonly removed = new Map<string, Contribution | undefined>();
+  private clusterWritten = false;
+
+  constructor(
+    private readonly store: GraphStore,
+    readonly cluster: string,
+    private readonly joins: JoinIndex,
+    private readonly schedule: () => void,
+  ) {
+    this.clusterId = clusterNodeId(cluster);
+  }
+
+  get size(): number {
+    return this.objs.size;
+  }
+
+  pending(): boolean {
+    return this.dirty.size > 0 || this.removed.size > 0;
+  }
+
+  upsert(kind: KindSpec, obj: KubernetesObject): boolean {
+    const uid = obj.metadata?.uid;
+    const name = obj.metadata?.name;
+    if (!uid || !name) return false;
+    const ns = obj.metadata?.namespace ?? '';
+    const prev = this.objs.get(uid);
+    this.objs.set(uid, { kind, obj });
+    this.removed.delete(uid);
+    this.dirty.add(uid);
+    if (!prev) {
+      this.names.set(nameKey(kind.type, ns, name), uid);
+      this.trigger(nameKey(kind.type, ns, name));
+      this.trigger(`uid:${uid}`);
+    }
+    if (kind.type === 'pod') {
+      let s = this.podsByNs.get(ns);
+      if (!s) this.podsByNs.set(ns, (s = new Set()));
+      s.add(uid);
+      // Selectors only care about a pod's labels (and that it exists).
+      if (!prev || JSON.stringify(labelsOf(prev.obj)) !== JSON.stringify(labelsOf(obj))) this.trigger(`pods:${ns}`);
+    }
+    this.schedule();
+    return true;
+  }
+
+  remove(kind: KindSpec, obj: KubernetesObject): void {
+    const uid = obj.metadata?.uid;
+    if (!uid || !this.objs.has(uid)) return;
+    const ns = obj.metadata?.namespace ?? '';
+    const name = obj.metadata?.name ?? '';
+    this.objs.delete(uid);
+    if (this.names.get(nameKey(kind.type, ns, name)) === uid) this.names.delete(nameKey(kind.type, ns, name));
+    if (kind.type === 'pod') {
+      this.podsByNs.get(ns)?.delete(uid);
+      this.trigger(`pods:${ns}`);
+    }
+    this.dirty.delete(uid);
+    this.removed.set(uid, this.contrib.get(uid));
+    this.setDeps(uid, new Set());
+    this.contrib.delete(uid);
+    this.trigger(nameKey(kind.type, ns, name));
+    this.trigger(`uid:${uid}`);
+    this.schedule();
+  }
+
+  /** Marks every object that looked up `key` for recomputation. */
+  trigger(key: string): void {
+    const s = this.deps.get(key);
+    if (!s || s.size === 0) return;
+    for (const uid of s) if (this.objs.has(uid)) this.dirty.add(uid);
+    this.schedule();
+  }
+
+  /** IDs of every node this cluster has in the graph (cluster, objects, containers). */
+  knownIds(): Set<string> {
+    const out = new Set<string>([this.clusterId, ...this.objs.keys()]);
+    for (const c of this.contrib.values()) for (const id of c.containers.keys()) out.add(id);
+    return out;
+  }
+
+  private setDeps(uid: string, next: Set<string>): void {
+    const old = this.contrib.get(uid)?.deps;
+    if (old) for (const k of old) if (!next.has(k)) this.deps.get(k)?.delete(uid);
+    for (const k of next) {
+      let s = this.deps.get(k);
+      if (!s) this.deps.set(k, (s = new Set()));
+      s.add(uid);
+    }
+  }
+
+  private lookup(deps: Set<string>): Lookup {
+    return {
+      clusterId: this.clusterId,
+      byName: (type, ns, name) => {
+        const k = nameKey(type, ns, name);
+        deps.add(k);
+        return this.names.get(k);
+      },
+      typeOf: (uid) => {
+        deps.add(`uid:${uid}`);
+        return this.objs.get(uid)?.kind.type;
+      },
+      podsIn: (ns) => {
+        deps.add(`pods:${ns}`);
+        const s = this.podsByNs.get(ns);
+        const out: KubernetesObject[] = [];
+        for (const u of s ?? []) {
+          const e = this.objs.get(u);
+          if (e) out.push(e.obj);
+        }
+        return out;
+      },
+    };
+  }
+
+  /** A join key another source's node is indexed by; recorded as a dependency. */
+  private joined(deps: Set<string>, key: string): ReadonlySet<string> {
+    deps.add(`x:${key}`);
+    return this.joins.lookup(key);
+  }
+
+  /** Hosts a k8s node sits on: the host of its name, else of one of its addresses, else of its short name. */
+  private hostsOf(deps: Set<string>, obj: KubernetesObject): ReadonlySet<string> {
+    const name = (obj.metadata?.name ?? '').toLowerCase();
+    const exact = this.joined(deps, `name:${name}`);
+    const addresses = ((obj as { status?: { addresses?: { type?: string; address?: string }[] } }).status?.addresses ?? [])
+      .filter((a) => a.type === 'InternalIP' || a.type === 'ExternalIP')
+      .map((a) => (a.address ?? '').toLowerCase());
+    const byAddr = new Set<string>();
+    for (const a of addresses) for (const h of this.joined(deps, `addr:${a}`)) byAddr.add(h);
+    const short = shortName(name);
+    const byShort = new Set([...this.joined(deps, `name:${short}`), ...this.joined(deps, `short:${short}`)]);
+    return exact.size > 0 ? exact : byAddr.size > 0 ? byAddr : byShort;
+  }
+
+  private compute(uid: string, e: Entry): Contribution {
+    const deps = new Set<string>();
+    const edges = new Map<string, Rel>();
+    const add = (r: Rel) => edges.set(ids.edge(r.parent, r.child, r.rel), r);
+    for (const r of relationsOf(e.kind.type, e.obj, this.lookup(deps))) add(r);
+    const containers = new Map<string, ContainerInfo>();
+    if (e.kind.type === 'pod') {
+      for (const c of podContainers(this.cluster, e.obj)) {
+        containers.set(c.id, c);
+        add({ parent: uid, child: c.id, rel: 'ownership' });
+        if (c.containerId) for (const rc of this.joined(deps, `cid:${c.containerId}`)) add({ parent: c.id, child: rc, rel: 'container' });
+      }
+      const st = (e.obj as { status?: { podIP?: string; podIPs?: { ip?: string }[] } }).status;
+      const ips = new Set([...(st?.podIPs ?? []).map((p) => p.ip ?? ''), st?.podIP ?? ''].filter((x) => x !== ''));
+      for (const ip of ips) for (const itf of this.joined(deps, `ip:${ip.toLowerCase()}`)) add({ parent: uid, child: itf, rel: 'pod' });
+    }
+    if (e.kind.type === 'node') for (const h of this.hostsOf(deps, e.obj)) add({ parent: h, child: uid, rel: 'host' });
+    return { deps, edges, containers };
+  }
+
+  private writeEdge(tx: GraphTx, id: string, r: Rel): boolean {
+    if (!tx.getNode(r.parent) || !tx.getNode(r.child)) return false;
+    const input: EdgeInput = {
+      ID: id,
+      Parent: r.parent,
+      Child: r.child,
+      Origin: K8S_ORIGIN,
+      Host: this.cluster,
+      Metadata: { RelationType: r.rel },
+    };
+    return tx.upsertEdge(input) !== undefined;
+  }
+
+  /** Writes what changed since the last flush in one transaction. */
+  flush(): FlushStats {
+    const stats: FlushStats = { nodes: 0, edges: 0, deleted: 0 };
+    if (!this.pending() && this.clusterWritten) return stats;
+    const dirty = [...this.dirty];
+    this.dirty.clear();
+    const removed = [...this.removed];
+    this.removed.clear();
+    this.store.write((tx) => {
+      if (!this.clusterWritten) {
+        tx.upsertNode({
+          ID: this.clusterId,
+          Origin: K8S_ORIGIN,
+          Host: this.cluster,
+          Metadata: { Type: 'cluster', Name: this.cluster, Manager: 'k8s', K8s: { Cluster: this.cluster, Name: this.cluster } },
+        });
+        this.clusterWritten = true;
+      }
+      for (const [uid, c] of removed) {
+        if (tx.deleteNode(uid)) stats.deleted++;
+        for (const id of c?.containers.keys() ?? []) if (tx.deleteNode(id)) stats.deleted++;
+      }
+      for (const uid of dirty) {
+        const e = this.objs.get(uid);
+        if (!e) continue;
+        const md = objectMetadata(e.kind.type, this.cluster, e.obj);
+        if (tx.upsertNode({ ID: uid, Origin: K8S_ORIGIN, Host: this.cluster, Metadata: md })) stats.nodes++;
+      }
+      for (const uid of dirty) {
+        const e = this.objs.get(uid);
+        if (!e) continue;
+        const old = this.contrib.get(uid);
+        const next = this.compute(uid, e);
+        for (const [id, c] of next.containers) {
+          if (tx.upsertNode({ ID: id, Origin: K8S_ORIGIN, Host: this.cluster, Metadata: c.metadata })) stats.nodes++;
+        }
+        for (const id of old?.containers.keys() ?? []) if (!next.containers.has(id) && tx.deleteNode(id)) stats.deleted++;
+        for (const id of old?.edges.keys() ?? []) if (!next.edges.has(id)) tx.deleteEdge(id);
+        for (const [id, r] of next.edges) {
+          // Unchanged edges are skipped unless another writer's delete (a host going) took them.
+          if (old?.edges.has(id) && tx.getEdge(id)) continue;
+          if (this.writeEdge(tx, id, r)) stats.edges++;
+        }
+        this.setDeps(uid, next.deps);
+        this.contrib.set(uid, next);
+      }
+    });
+    return stats;
+  }
+
+  /** Deletes this cluster's nodes the informers no longer hold (objects deleted while Canopy was down). */
+  sweep(): number {
+    const known = this.knownIds();
+    const { nodes } = this.store.idsByOrigin(K8S_ORIGIN);
+    let n = 0;
+    this.store.write((tx) => {
+      for (const id of nodes) {
+        if (known.has(id)) continue;
+        const node = tx.getNode(id);
+        if (node?.Host !== this.cluster) continue;
+        if (tx.deleteNode(id)) n++;
+      }
+    });
+    return n;
+  }
+}
