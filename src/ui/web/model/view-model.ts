@@ -6,6 +6,7 @@ import { LAYOUT, TierLayout, assignSorted, containerY } from './layout.ts';
 import type { GraphModel } from './graph-model.ts';
 import { combine, endState, linkState, linkUtil, ownState } from './state.ts';
 import { St, type Metadata } from './types.ts';
+import { K8sView, podGroupKey } from './k8s-view.ts';
 
 export type Role = 'spine' | 'leaf' | 'border' | 'switch';
 export type VKind = 'spine' | 'leaf' | 'host' | 'group' | 'container' | 'other';
@@ -67,6 +68,7 @@ export class ViewModel {
   expandAll = false;
   highlight: Set<string> | null = null;
   readonly layout = new TierLayout();
+  readonly k8s = new K8sView();
   /** Tiers that have something on them, top to bottom (captions). */
   tiers: Tier[] = [];
   /** State of every wire between two devices (graph edge ID → state), for the header counts. */
@@ -90,6 +92,13 @@ export class ViewModel {
 
   /** The displayed element standing for a graph node (its device, group or container). */
   displayOf(gid: string): string | undefined {
+    const k = this.k8s.displayOf(
+      this.g,
+      gid,
+      (id) => this.index.has(id),
+      (h) => this.displayOf(h),
+    );
+    if (k !== undefined) return k;
     const top = this.topOf.get(gid);
     if (top === undefined) return undefined;
     const tor = this.torOf.get(top);
@@ -105,6 +114,7 @@ export class ViewModel {
     this.containerOf.clear();
     this.torOf.clear();
     this.roleOf.clear();
+    this.k8s.rebuild(g);
     const tops: string[] = [];
     for (const id of g.nodes.keys()) {
       const { top, container } = g.climb(id);
@@ -150,7 +160,7 @@ export class ViewModel {
     const hostsByTor = new Map<string, string[]>();
     const loose: string[] = [];
     for (const t of tops) {
-      if (type(t) === 'switch') continue;
+      if (type(t) === 'switch' || K8sView.hidden(this.md(t))) continue;
       const sw = [...(nbrs.get(t) ?? [])].filter((n) => type(n) === 'switch');
       sw.sort(
         (a, b) => Number(this.roleOf.get(a) === 'spine') - Number(this.roleOf.get(b) === 'spine') || (byName(a) < byName(b) ? -1 : 1),
@@ -210,12 +220,15 @@ export class ViewModel {
     for (const { host, tor, x } of shownHosts) {
       if (!this.expandedHosts.has(host)) continue;
       const kids = [...(this.g.children.get(host) ?? [])].filter((c) => this.containerOf.get(c) === c);
+      kids.push(...(this.k8s.nodesOfHost.get(host) ?? []));
       const slots = L.containerSlots(tor ?? `loose:${host}`);
       assignSorted(slots, kids, byName);
       for (const c of kids) {
         const [cx, cy] = L.containerXY(x, slots.slot(c), cY);
-        add({ ...base, id: c, kind: 'container', label: this.name(c), x: cx, y: cy, gid: c, tor });
+        const pods = this.k8s.podsOf.get(c);
+        add({ ...base, id: c, kind: this.k8s.hostOf.has(c) ? 'host' : 'container', label: this.name(c), x: cx, y: cy, gid: c, tor });
         ownLinks.push([host, c]);
+        if (pods?.length) this.k8s.placePods(c, pods, cx, cy, { vm: this, add, ownLinks, byName, tor });
       }
     }
     // Captions only for tiers with something on them: no empty rows.
@@ -372,6 +385,15 @@ export class ViewModel {
     const top = this.topOf.get(gid);
     if (top === undefined) return false;
     let changed = false;
+    const pod = this.k8s.podOf(this.g, gid);
+    const kn = pod !== undefined ? this.k8s.nodeOfPod.get(pod) : this.k8s.hostOf.has(gid) ? gid : undefined;
+    const kHost = kn === undefined ? undefined : this.k8s.hostOf.get(kn);
+    if (kn !== undefined && kHost !== undefined) {
+      changed = this.reveal(kHost);
+      if (!this.expandedHosts.has(kHost)) changed = !!this.expandedHosts.add(kHost);
+      if (pod !== undefined && !this.torExpanded(podGroupKey(kn))) changed = !!this.expandedTors.add(podGroupKey(kn));
+      return changed;
+    }
     const tor = this.torOf.get(top);
     if (tor !== undefined && !this.torExpanded(tor)) {
       this.expandedTors.add(tor);
