@@ -69,8 +69,7 @@ describe.skipIf(chromiumMissing)('Kubernetes pods on the wall (Chromium)', () =>
   it('worker-1 expanded shows its k8s node and +2 pods; a NotReady pod is red', async () => {
     const page = await openPage(browser, `${c.base}/`);
     await waitForGraph(page, 2);
-    const cv = (f: string, ...a: unknown[]) =>
-      page.evaluate(([f, a]) => (globalThis as any).__canopy[f as string](...(a as unknown[])), [f, a] as const);
+    const cv = (f: string, ...a: unknown[]) => page.evaluate(([f, a]) => (globalThis as any).__canopy[f](...a), [f, a] as const);
     // Folded: only the leaf and its host group; no cluster in the unattached corner.
     expect((await cv('stats')).kinds).toEqual({ leaf: 1, group: 1 });
     await page.evaluate((id) => (globalThis as any).__canopy.app.flyToGraphNode(id), k8sNode);

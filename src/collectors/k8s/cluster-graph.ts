@@ -1,11 +1,12 @@
 // One cluster's objects in the graph (docs/architecture.md#kubernetes). Watch events update an in-memory copy and mark
-// objects dirty; a flush writes every dirty object, its containers and the edges it determines in
-// one transaction, so a list of 10,000 pods is one batch and a burst of watch events a few.
+// objects dirty; a flush step writes dirty objects' nodes, then (once every pending node is written)
+// their containers and the edges they determine, a bounded number of objects per transaction, so a
+// list of 10,000 pods is a few batches and the event loop is never held for long.
 // Dependencies recorded while computing an object's edges mark it dirty again when what it names
 // appears or goes (another object, or a host/container/interface another source writes).
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { GraphStore, GraphTx } from '../../topology/store/graph-store.ts';
-import type { EdgeInput } from '../../topology/types.ts';
+import type { EdgeInput, NodeInput } from '../../topology/types.ts';
 import { ids } from '../../topology/ids.ts';
 import type { KindSpec } from './kinds.ts';
 import { clusterNodeId, labelsOf, objectMetadata, podContainers, type ContainerInfo } from './model.ts';
@@ -40,7 +41,11 @@ export class ClusterGraph {
   private readonly podsByNs = new Map<string, Set<string>>();
   private readonly deps = new Map<string, Set<string>>();
   private readonly contrib = new Map<string, Contribution>();
-  private readonly dirty = new Set<string>();
+  /** Objects whose node must be written, and objects whose containers and edges must be recomputed. */
+  private readonly dirtyNodes = new Set<string>();
+  private readonly dirtyEdges = new Set<string>();
+  /** Nodes of ours in the graph: an edge to one of them needs no existence check. */
+  private readonly written = new Set<string>();
   private readonly removed = new Map<string, Contribution | undefined>();
   private clusterWritten = false;
 
@@ -58,7 +63,7 @@ export class ClusterGraph {
   }
 
   pending(): boolean {
-    return this.dirty.size > 0 || this.removed.size > 0;
+    return this.dirtyNodes.size > 0 || this.dirtyEdges.size > 0 || this.removed.size > 0;
   }
 
   upsert(kind: KindSpec, obj: KubernetesObject): boolean {
@@ -69,7 +74,8 @@ export class ClusterGraph {
     const prev = this.objs.get(uid);
     this.objs.set(uid, { kind, obj });
     this.removed.delete(uid);
-    this.dirty.add(uid);
+    this.dirtyNodes.add(uid);
+    this.dirtyEdges.add(uid);
     if (!prev) {
       this.names.set(nameKey(kind.type, ns, name), uid);
       this.trigger(nameKey(kind.type, ns, name));
@@ -97,7 +103,8 @@ export class ClusterGraph {
       this.podsByNs.get(ns)?.delete(uid);
       this.trigger(`pods:${ns}`);
     }
-    this.dirty.delete(uid);
+    this.dirtyNodes.delete(uid);
+    this.dirtyEdges.delete(uid);
     this.removed.set(uid, this.contrib.get(uid));
     this.setDeps(uid, new Set());
     this.contrib.delete(uid);
@@ -110,14 +117,14 @@ export class ClusterGraph {
   trigger(key: string): void {
     const s = this.deps.get(key);
     if (!s || s.size === 0) return;
-    for (const uid of s) if (this.objs.has(uid)) this.dirty.add(uid);
+    for (const uid of s) if (this.objs.has(uid)) this.dirtyEdges.add(uid);
     this.schedule();
   }
 
   /** IDs of every node this cluster has in the graph (cluster, objects, containers). */
   knownIds(): Set<string> {
     const out = new Set<string>([this.clusterId, ...this.objs.keys()]);
-    for (const c of this.contrib.values()) for (const id of c.containers.keys()) out.add(id);
+    for (const e of this.objs.values()) if (e.kind.type === 'pod') for (const c of podContainers(this.cluster, e.obj)) out.add(c.id);
     return out;
   }
 
@@ -196,8 +203,13 @@ export class ClusterGraph {
     return { deps, edges, containers };
   }
 
-  private writeEdge(tx: GraphTx, id: string, r: Rel): boolean {
-    if (!tx.getNode(r.parent) || !tx.getNode(r.child)) return false;
+  /** Writes one edge: false when a joined node is gone, 'later' when one of ours is not written yet. */
+  private writeEdge(tx: GraphTx, id: string, r: Rel): boolean | 'later' {
+    for (const end of [r.parent, r.child]) {
+      if (this.written.has(end)) continue;
+      if (this.objs.has(end)) return 'later';
+      if (!tx.getNode(end)) return false;
+    }
     const input: EdgeInput = {
       ID: id,
       Parent: r.parent,
@@ -209,48 +221,64 @@ export class ClusterGraph {
     return tx.upsertEdge(input) !== undefined;
   }
 
-  /** Writes what changed since the last flush in one transaction. */
-  flush(): FlushStats {
+  /** Takes up to `max` items of a set, in insertion order. */
+  private static take(set: Set<string>, max: number): string[] {
+    const out: string[] = [];
+    for (const x of set) {
+      if (out.length >= max) break;
+      out.push(x);
+    }
+    for (const x of out) set.delete(x);
+    return out;
+  }
+
+  /**
+   * One transaction: deletions, then up to `budget` objects' nodes; once no node is pending, up to
+   * `budget` objects' containers and edges. `pending()` says whether another step is needed.
+   */
+  flush(budget = 2500): FlushStats {
     const stats: FlushStats = { nodes: 0, edges: 0, deleted: 0 };
     if (!this.pending() && this.clusterWritten) return stats;
-    const dirty = [...this.dirty];
-    this.dirty.clear();
     const removed = [...this.removed];
     this.removed.clear();
+    const nodes = ClusterGraph.take(this.dirtyNodes, budget);
+    const edges = this.dirtyNodes.size === 0 ? ClusterGraph.take(this.dirtyEdges, Math.max(0, budget - nodes.length)) : [];
+    const put = (tx: GraphTx, input: NodeInput) => {
+      this.written.add(input.ID);
+      if (tx.upsertNode({ ...input, Origin: K8S_ORIGIN, Host: this.cluster })) stats.nodes++;
+    };
+    const del = (tx: GraphTx, id: string) => {
+      this.written.delete(id);
+      if (tx.deleteNode(id)) stats.deleted++;
+    };
     this.store.write((tx) => {
       if (!this.clusterWritten) {
-        tx.upsertNode({
-          ID: this.clusterId,
-          Origin: K8S_ORIGIN,
-          Host: this.cluster,
-          Metadata: { Type: 'cluster', Name: this.cluster, Manager: 'k8s', K8s: { Cluster: this.cluster, Name: this.cluster } },
-        });
+        const md = { Type: 'cluster', Name: this.cluster, Manager: 'k8s', K8s: { Cluster: this.cluster, Name: this.cluster } };
+        put(tx, { ID: this.clusterId, Metadata: md });
         this.clusterWritten = true;
       }
       for (const [uid, c] of removed) {
-        if (tx.deleteNode(uid)) stats.deleted++;
-        for (const id of c?.containers.keys() ?? []) if (tx.deleteNode(id)) stats.deleted++;
+        del(tx, uid);
+        for (const id of c?.containers.keys() ?? []) del(tx, id);
       }
-      for (const uid of dirty) {
+      for (const uid of nodes) {
         const e = this.objs.get(uid);
-        if (!e) continue;
-        const md = objectMetadata(e.kind.type, this.cluster, e.obj);
-        if (tx.upsertNode({ ID: uid, Origin: K8S_ORIGIN, Host: this.cluster, Metadata: md })) stats.nodes++;
+        if (e) put(tx, { ID: uid, Metadata: objectMetadata(e.kind.type, this.cluster, e.obj) });
       }
-      for (const uid of dirty) {
+      for (const uid of edges) {
         const e = this.objs.get(uid);
         if (!e) continue;
         const old = this.contrib.get(uid);
         const next = this.compute(uid, e);
-        for (const [id, c] of next.containers) {
-          if (tx.upsertNode({ ID: id, Origin: K8S_ORIGIN, Host: this.cluster, Metadata: c.metadata })) stats.nodes++;
-        }
-        for (const id of old?.containers.keys() ?? []) if (!next.containers.has(id) && tx.deleteNode(id)) stats.deleted++;
+        for (const [id, c] of next.containers) put(tx, { ID: id, Metadata: c.metadata });
+        for (const id of old?.containers.keys() ?? []) if (!next.containers.has(id)) del(tx, id);
         for (const id of old?.edges.keys() ?? []) if (!next.edges.has(id)) tx.deleteEdge(id);
         for (const [id, r] of next.edges) {
           // Unchanged edges are skipped unless another writer's delete (a host going) took them.
           if (old?.edges.has(id) && tx.getEdge(id)) continue;
-          if (this.writeEdge(tx, id, r)) stats.edges++;
+          const w = this.writeEdge(tx, id, r);
+          if (w === 'later') this.dirtyEdges.add(uid);
+          else if (w) stats.edges++;
         }
         this.setDeps(uid, next.deps);
         this.contrib.set(uid, next);

@@ -84,7 +84,6 @@ export class K8sComponent implements Component {
           },
           synced: () => {
             // Objects deleted while Canopy was not watching: gone once every kind has been listed.
-            this.flush(entry);
             entry.swept = entry.graph.sweep();
             this.log.info({ cluster: c.name, objects: entry.graph.size, swept: entry.swept }, 'kubernetes cluster listed');
           },
@@ -127,11 +126,17 @@ export class K8sComponent implements Component {
     } catch (e) {
       this.rl.error(`k8s:flush:${c.graph.cluster}`, { err: (e as Error).message }, 'kubernetes graph write failed');
     }
+    // More than one step's worth: the next step right after whatever else is waiting to run.
+    if (c.graph.pending() && !c.timer) {
+      c.timer = setTimeout(() => this.flush(c), 0);
+    }
   }
 
   /** Writes everything pending now (tests, benches). */
   flushAll(): void {
-    for (const c of this.clusters.values()) this.flush(c);
+    for (const c of this.clusters.values()) {
+      for (let i = 0; i < 10_000 && c.graph.pending(); i++) this.flush(c);
+    }
   }
 
   async start(): Promise<void> {

@@ -30,8 +30,10 @@ export const k8sSection = section({
   backoffMax: durationSeconds.default(60).describe('Longest retry delay after repeated API errors.'),
   batchDelay: durationSeconds
     .default(0.05)
-    .describe('How long watch events are gathered before they are written to the graph in one transaction.'),
-}).describe('Kubernetes source: list+watch of every kind DESIGN §10 names, joined to hosts, containers and interfaces.');
+    .describe('How long watch events are gathered before they are written to the graph (in batches of at most 2,500 objects).'),
+}).describe(
+  "Kubernetes source: list+watch of each cluster's objects (pods, nodes, services, volumes …), joined to hosts, containers and interfaces.",
+);
 
 export type K8sConfig = z.infer<typeof k8sSection>;
 

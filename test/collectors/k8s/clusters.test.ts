@@ -32,7 +32,14 @@ describe('k8s config', () => {
   });
 
   it('clusters inherit the top-level kubeconfig; inCluster adds one; unknown keys are errors', () => {
-    const cfg = k8sSection.parse({ kubeconfig: '/k', clusters: [{ name: 'a', context: 'ca' }, { name: 'b', kubeconfig: '/b' }], inCluster: true });
+    const cfg = k8sSection.parse({
+      kubeconfig: '/k',
+      clusters: [
+        { name: 'a', context: 'ca' },
+        { name: 'b', kubeconfig: '/b' },
+      ],
+      inCluster: true,
+    });
     expect(clustersOf(cfg)).toEqual([
       { name: 'a', kubeconfig: '/k', context: 'ca' },
       { name: 'b', kubeconfig: '/b' },

@@ -1,6 +1,7 @@
 // The synthetic cluster of fixtures/k8s/cluster.json, each object validated against the Kubernetes
 // OpenAPI schemas that kubernetes-models ships (generated from the upstream OpenAPI spec; its
 // validate() throws on an object the schema rejects).
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import * as core from 'kubernetes-models/v1';
@@ -57,8 +58,6 @@ export function find(objs: Obj[], kind: string, name: string): Obj {
 
 /** A fresh UID for objects a test creates (deterministic per name). */
 export function uidFor(name: string): string {
-  let h = 0;
-  for (const c of name) h = (h * 31 + c.charCodeAt(0)) >>> 0;
-  const hex = h.toString(16).padStart(8, '0');
-  return `${hex}-0000-4000-a000-${hex}${hex.slice(0, 4)}`;
+  const h = createHash('sha1').update(name).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
