@@ -218,7 +218,17 @@ export class ClusterGraph {
       Host: this.cluster,
       Metadata: { RelationType: r.rel },
     };
-    return tx.upsertEdge(input) !== undefined;
+    try {
+      return tx.upsertEdge(input) !== undefined;
+    } catch {
+      // One of ours was deleted behind our back (DELETE /api/node): write it again, then the edge.
+      for (const end of [r.parent, r.child]) {
+        if (!this.objs.has(end)) continue;
+        this.written.delete(end);
+        this.dirtyNodes.add(end);
+      }
+      return 'later';
+    }
   }
 
   /** Takes up to `max` items of a set, in insertion order. */
@@ -251,6 +261,27 @@ export class ClusterGraph {
       this.written.delete(id);
       if (tx.deleteNode(id)) stats.deleted++;
     };
+    try {
+      this.write(removed, nodes, edges, stats, put, del);
+    } catch (e) {
+      // Nothing of this step was written: keep it pending for the next one.
+      for (const [uid, c] of removed) if (!this.objs.has(uid)) this.removed.set(uid, c);
+      for (const uid of nodes) this.dirtyNodes.add(uid);
+      for (const uid of edges) this.dirtyEdges.add(uid);
+      this.clusterWritten = this.written.has(this.clusterId);
+      throw e;
+    }
+    return stats;
+  }
+
+  private write(
+    removed: [string, Contribution | undefined][],
+    nodes: string[],
+    edges: string[],
+    stats: FlushStats,
+    put: (tx: GraphTx, input: NodeInput) => void,
+    del: (tx: GraphTx, id: string) => void,
+  ): void {
     this.store.write((tx) => {
       if (!this.clusterWritten) {
         const md = { Type: 'cluster', Name: this.cluster, Manager: 'k8s', K8s: { Cluster: this.cluster, Name: this.cluster } };
@@ -284,7 +315,6 @@ export class ClusterGraph {
         this.contrib.set(uid, next);
       }
     });
-    return stats;
   }
 
   /** Deletes this cluster's nodes the informers no longer hold (objects deleted while Canopy was down). */

@@ -76,7 +76,11 @@ export class K8sComponent implements Component {
         c,
         {
           upsert: (k, o) => {
-            if (entry.graph.upsert(k, o)) this.m.events.inc({ cluster: c.name, kind: k.type, event: 'upsert' });
+            // An object without UID or name cannot be a node: counted, never written.
+            const ok = entry.graph.upsert(k, o);
+            this.m.events.inc({ cluster: c.name, kind: k.type, event: ok ? 'upsert' : 'invalid' });
+            if (!ok)
+              this.rl.warn(`k8s:invalid:${c.name}`, { cluster: c.name, kind: k.type }, 'kubernetes object without uid or name dropped');
           },
           remove: (k, o) => {
             entry.graph.remove(k, o);
@@ -124,7 +128,10 @@ export class K8sComponent implements Component {
       c.lastFlush = { at: Date.now(), ms: Math.round(performance.now() - t0), ...s };
       this.m.objects.set({ cluster: c.graph.cluster }, c.graph.size);
     } catch (e) {
+      // Kept pending; retried after the batch delay rather than at once.
       this.rl.error(`k8s:flush:${c.graph.cluster}`, { err: (e as Error).message }, 'kubernetes graph write failed');
+      this.schedule(c);
+      return;
     }
     // More than one step's worth: the next step right after whatever else is waiting to run.
     if (c.graph.pending() && !c.timer) {

@@ -379,6 +379,26 @@ describe('Kubernetes source against a list/watch API server', () => {
     expect(edge(ing.metadata.uid, uidOf('Service', 'web'), 'ingress')).toBeDefined();
   });
 
+  it('bad input: an object without a UID is counted and dropped; a node deleted behind its back is written again', async () => {
+    const cm = find(objs, 'ConfigMap', 'web-config');
+    const bad = { ...cm, metadata: { name: 'no-uid', namespace: 'shop' } } as unknown as Obj;
+    put(bad);
+    await waitFor(async () => (await metric('canopy_k8s_events_total', { event: 'invalid' })) === 1, 3000, 'invalid counted');
+    expect(store.findNodes('Name', 'no-uid')).toEqual([]);
+    // Someone deletes a pod node through the API; the pod's next change brings it back with its edges.
+    const p = api.get('Pod', 'data', 'db-0') as any;
+    store.write((tx) => tx.deleteNode(p.metadata.uid));
+    p.metadata.labels = { ...p.metadata.labels, touched: 'yes' };
+    put(p);
+    await waitFor(
+      () => node(p.metadata.uid) !== undefined && edge(uidOf('Node', 'worker-3'), p.metadata.uid, 'node') !== undefined,
+      3000,
+      'pod rewritten',
+    );
+    expect(edge(uidOf('Namespace', 'data'), p.metadata.uid, 'ownership')).toBeDefined();
+    expect(edge(p.metadata.uid, uidOf('PersistentVolumeClaim', 'data-db-0'), 'pod')).toBeDefined();
+  });
+
   it('a restart sweeps what was deleted while Canopy was down', async () => {
     await k8s.stop();
     const cm = api.get('ConfigMap', 'shop', 'web-config');
