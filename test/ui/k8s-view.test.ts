@@ -6,6 +6,7 @@ import { GraphModel } from '../../src/ui/web/model/graph-model.ts';
 import { ViewModel } from '../../src/ui/web/model/view-model.ts';
 import { podGroupKey } from '../../src/ui/web/model/k8s-view.ts';
 import { St, type GEdge, type GNode } from '../../src/ui/web/model/types.ts';
+import { describeNode } from '../../src/ui/web/ui/describe.ts';
 
 const n = (ID: string, Metadata: Record<string, unknown>): GNode => ({ ID, Metadata });
 const e = (Parent: string, Child: string, RelationType: string): GEdge => ({
@@ -103,5 +104,31 @@ describe('Kubernetes on the wall', () => {
     vm.rebuild();
     expect(vm.displayOf('p2.c')).toBe('p2');
     expect(vm.reveal('p2')).toBe(false);
+  });
+
+  it("a pod's panel says where it runs", () => {
+    const g = new GraphModel();
+    g.reset(
+      [
+        n('p', {
+          Type: 'pod',
+          Name: 'web-a',
+          Manager: 'k8s',
+          State: 'DOWN',
+          K8s: { Cluster: 'prod', Namespace: 'shop', Node: 'worker-1', IP: '10.244.1.10', Phase: 'Running' },
+        }),
+      ],
+      [],
+    );
+    expect(describeNode(g, 'p')).toEqual([
+      ['Type', 'pod'],
+      ['Name', 'web-a'],
+      ['State', 'DOWN'],
+      ['Cluster', 'prod'],
+      ['Namespace', 'shop'],
+      ['Node', 'worker-1'],
+      ['Pod IP', '10.244.1.10'],
+      ['Phase', 'Running'],
+    ]);
   });
 });
