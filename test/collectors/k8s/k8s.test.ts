@@ -11,7 +11,7 @@ import { createRegistry } from '../../../src/util/metrics.ts';
 import { silentLogger } from '../../../src/util/log.ts';
 import { openGraphStore, type SqliteGraphStore } from '../../../src/topology/store/sqlite-store.ts';
 import { ids, idFor } from '../../../src/topology/ids.ts';
-import { runQuery } from '../../../src/topology/query/index.ts';
+import { chooseIndex, parseQuery, runQuery } from '../../../src/topology/query/index.ts';
 import { K8sComponent } from '../../../src/collectors/k8s/component.ts';
 import { k8sSection } from '../../../src/collectors/k8s/config.ts';
 import { containerNodeId } from '../../../src/collectors/k8s/model.ts';
@@ -148,6 +148,9 @@ describe('Kubernetes source against a list/watch API server', () => {
       'web-7d9c8f6b4-fghij',
     ]);
     expect(q("G.V().Has('Manager', 'k8s', 'Type', 'cluster').Values('Name')")).toEqual(['default']);
+    // K8s.Name and K8s.Namespace are in the store's index: a namespace's objects without a scan.
+    expect(chooseIndex(parseQuery("G.V().Has('K8s.Namespace', 'data')"))?.key).toBe('K8s.Namespace');
+    expect(q("G.V().Has('K8s.Namespace', 'data').Has('Type', 'statefulset').Values('Name')")).toEqual(['db']);
     expect(await metric('canopy_k8s_lists_total', { reason: 'initial' })).toBe(20);
   });
 
