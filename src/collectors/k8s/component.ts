@@ -9,7 +9,8 @@ import { RateLimitedLog, type Logger } from '../../util/log.ts';
 import { clustersOf, type K8sConfig } from './config.ts';
 import { ClusterGraph } from './cluster-graph.ts';
 import { JoinIndex } from './joins.ts';
-import { ClusterWatch, type ClusterWatchOptions } from './watch.ts';
+// Types only: the client library (half a second to load) is imported when the component starts.
+import type { ClusterWatch, ClusterWatchOptions } from './watch.ts';
 
 export interface K8sOptions {
   /** Root the in-cluster service-account files are read under (tests). */
@@ -18,7 +19,8 @@ export interface K8sOptions {
 
 interface Cluster {
   graph: ClusterGraph;
-  watch: ClusterWatch;
+  watch: ClusterWatch | undefined;
+  makeWatch: (W: typeof ClusterWatch) => ClusterWatch;
   timer: NodeJS.Timeout | undefined;
   lastFlush: { at: number; ms: number; nodes: number; edges: number; deleted: number } | undefined;
   swept: number;
@@ -72,37 +74,39 @@ export class K8sComponent implements Component {
       entry.lastFlush = undefined;
       entry.swept = 0;
       entry.graph = new ClusterGraph(store, c.name, this.joins, () => this.schedule(entry));
-      entry.watch = new ClusterWatch(
-        c,
-        {
-          upsert: (k, o) => {
-            // An object without UID or name cannot be a node: counted, never written.
-            const ok = entry.graph.upsert(k, o);
-            this.m.events.inc({ cluster: c.name, kind: k.type, event: ok ? 'upsert' : 'invalid' });
-            if (!ok)
-              this.rl.warn(`k8s:invalid:${c.name}`, { cluster: c.name, kind: k.type }, 'kubernetes object without uid or name dropped');
+      entry.watch = undefined;
+      entry.makeWatch = (W) =>
+        new W(
+          c,
+          {
+            upsert: (k, o) => {
+              // An object without UID or name cannot be a node: counted, never written.
+              const ok = entry.graph.upsert(k, o);
+              this.m.events.inc({ cluster: c.name, kind: k.type, event: ok ? 'upsert' : 'invalid' });
+              if (!ok)
+                this.rl.warn(`k8s:invalid:${c.name}`, { cluster: c.name, kind: k.type }, 'kubernetes object without uid or name dropped');
+            },
+            remove: (k, o) => {
+              entry.graph.remove(k, o);
+              this.m.events.inc({ cluster: c.name, kind: k.type, event: 'delete' });
+            },
+            synced: () => {
+              // Objects deleted while Canopy was not watching: gone once every kind has been listed.
+              entry.swept = entry.graph.sweep();
+              this.log.info({ cluster: c.name, objects: entry.graph.size, swept: entry.swept }, 'kubernetes cluster listed');
+            },
           },
-          remove: (k, o) => {
-            entry.graph.remove(k, o);
-            this.m.events.inc({ cluster: c.name, kind: k.type, event: 'delete' });
+          {
+            listed: (kind, relist) => this.m.lists.inc({ cluster: c.name, kind, reason: relist ? 'relist' : 'initial' }),
+            error: (kind, code) => {
+              this.m.errors.inc({ cluster: c.name, kind, code });
+              this.m.errors.inc({ cluster: c.name, kind: 'all', code });
+              this.rl.warn(`k8s:${c.name}:${code}`, { cluster: c.name, kind, code }, 'kubernetes API error; retrying with backoff');
+            },
+            bookmark: () => this.m.bookmarks.inc({ cluster: c.name }),
           },
-          synced: () => {
-            // Objects deleted while Canopy was not watching: gone once every kind has been listed.
-            entry.swept = entry.graph.sweep();
-            this.log.info({ cluster: c.name, objects: entry.graph.size, swept: entry.swept }, 'kubernetes cluster listed');
-          },
-        },
-        {
-          listed: (kind, relist) => this.m.lists.inc({ cluster: c.name, kind, reason: relist ? 'relist' : 'initial' }),
-          error: (kind, code) => {
-            this.m.errors.inc({ cluster: c.name, kind, code });
-            this.m.errors.inc({ cluster: c.name, kind: 'all', code });
-            this.rl.warn(`k8s:${c.name}:${code}`, { cluster: c.name, kind, code }, 'kubernetes API error; retrying with backoff');
-          },
-          bookmark: () => this.m.bookmarks.inc({ cluster: c.name }),
-        },
-        wopts,
-      );
+          wopts,
+        );
       this.clusters.set(c.name, entry);
     }
     // A host, runtime container or interface another source writes: recompute what names it.
@@ -147,8 +151,12 @@ export class K8sComponent implements Component {
   }
 
   async start(): Promise<void> {
+    const { ClusterWatch } = await import('./watch.ts');
+    // Credentials first: a bad kubeconfig fails the start, naming the cluster, before anything runs.
+    for (const c of this.clusters.values()) c.watch = c.makeWatch(ClusterWatch);
     this.joins.start();
     for (const c of this.clusters.values()) {
+      if (!c.watch) continue;
       c.watch.start();
       this.log.info({ cluster: c.graph.cluster, server: c.watch.server }, 'watching kubernetes cluster');
     }
@@ -156,7 +164,7 @@ export class K8sComponent implements Component {
 
   async stop(): Promise<void> {
     for (const c of this.clusters.values()) {
-      c.watch.stop();
+      c.watch?.stop();
       this.flush(c);
     }
     this.joins.stop();
@@ -165,7 +173,7 @@ export class K8sComponent implements Component {
   status(): Record<string, unknown> {
     const out: Record<string, unknown> = {};
     for (const [name, c] of this.clusters)
-      out[name] = { objects: c.graph.size, swept: c.swept, lastFlush: c.lastFlush, ...c.watch.status() };
+      out[name] = { objects: c.graph.size, swept: c.swept, lastFlush: c.lastFlush, ...(c.watch?.status() ?? { synced: false }) };
     return { clusters: out };
   }
 }

@@ -48,7 +48,7 @@ interface LogEntry {
 export class FakeApiServer {
   readonly dir = mkdtempSync(join(tmpdir(), 'canopy-k8s-'));
   readonly ca: string;
-  private server!: Server;
+  private server: Server | undefined;
   private rv = 100;
   /** History older than this resourceVersion is gone (410 for a watch from before it). */
   private compactedTo = 0;
@@ -94,8 +94,9 @@ export class FakeApiServer {
       this.sockets.add(s);
       s.on('close', () => this.sockets.delete(s));
     });
-    await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', r));
-    this.port = (this.server.address() as AddressInfo).port;
+    const server = this.server;
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    this.port = (server.address() as AddressInfo).port;
   }
 
   get url(): string {
@@ -105,7 +106,8 @@ export class FakeApiServer {
   async stop(): Promise<void> {
     for (const w of this.watchers) w.res.destroy();
     for (const s of this.sockets) s.destroy();
-    await new Promise((r) => this.server.close(r));
+    const server = this.server;
+    if (server) await new Promise((r) => server.close(r));
     rmSync(this.dir, { recursive: true, force: true });
   }
 

@@ -49,6 +49,31 @@ describe('k8s config', () => {
   });
 });
 
+describe('k8s start-up', () => {
+  it('a missing kubeconfig or context fails the start, naming it', async () => {
+    const store = openGraphStore({ path: ':memory:' });
+    try {
+      const missing = new K8sComponent(
+        k8sSection.parse({ enabled: true, kubeconfig: '/nonexistent/kubeconfig' }),
+        store,
+        createRegistry(false),
+        silentLogger(),
+      );
+      await expect(missing.start()).rejects.toThrow(/nonexistent\/kubeconfig/);
+      const api = new FakeApiServer();
+      try {
+        const file = api.kubeconfig('t');
+        const cfg = k8sSection.parse({ enabled: true, clusters: [{ name: 'x', kubeconfig: file, context: 'nope' }] });
+        await expect(new K8sComponent(cfg, store, createRegistry(false), silentLogger()).start()).rejects.toThrow(/nope/);
+      } finally {
+        await api.stop();
+      }
+    } finally {
+      store.close();
+    }
+  });
+});
+
 describe('several clusters, one of them in-cluster', () => {
   const east = new FakeApiServer();
   const west = new FakeApiServer();
