@@ -15,6 +15,8 @@ import type { ClusterWatch, ClusterWatchOptions } from './watch.ts';
 export interface K8sOptions {
   /** Root the in-cluster service-account files are read under (tests). */
   inClusterRoot?: string;
+  /** Items per list page (default 500). */
+  pageSize?: number;
 }
 
 interface Cluster {
@@ -65,6 +67,7 @@ export class K8sComponent implements Component {
       backoffMinMs: cfg.backoffMin * 1000,
       backoffMaxMs: cfg.backoffMax * 1000,
       inClusterRoot: opts.inClusterRoot,
+      pageSize: opts.pageSize,
     };
     for (const c of clustersOf(cfg)) {
       if (this.clusters.has(c.name)) throw new Error(`k8s: two clusters named ${c.name}`);

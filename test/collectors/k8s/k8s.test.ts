@@ -106,7 +106,8 @@ describe('Kubernetes source against a list/watch API server', () => {
       });
     });
     const cfg = k8sSection.parse({ enabled: true, kubeconfig, backoffMin: 0.05, backoffMax: 0.5, batchDelay: 0.02 });
-    k8s = new K8sComponent(cfg, store, registry, silentLogger());
+    // Small pages, so lists take several (limit/continue).
+    k8s = new K8sComponent(cfg, store, registry, silentLogger(), { pageSize: 2 });
     await k8s.start();
   });
 
@@ -152,6 +153,9 @@ describe('Kubernetes source against a list/watch API server', () => {
     expect(chooseIndex(parseQuery("G.V().Has('K8s.Namespace', 'data')"))?.key).toBe('K8s.Namespace');
     expect(q("G.V().Has('K8s.Namespace', 'data').Has('Type', 'statefulset').Values('Name')")).toEqual(['db']);
     expect(await metric('canopy_k8s_lists_total', { reason: 'initial' })).toBe(20);
+    expect(api.requests.some((r) => r.path === '/api/v1/pods' && r.query.get('continue') === '2' && r.query.get('limit') === '2')).toBe(
+      true,
+    );
   });
 
   it('edges: ownership and relations named after the source kind', () => {
