@@ -177,7 +177,15 @@ export class ClusterGraph {
       .filter((a) => a.type === 'InternalIP' || a.type === 'ExternalIP')
       .map((a) => (a.address ?? '').toLowerCase());
     const byAddr = new Set<string>();
-    for (const a of addresses) for (const h of this.joined(deps, `addr:${a}`)) byAddr.add(h);
+    for (const a of addresses) {
+      for (const h of this.joined(deps, `addr:${a}`)) byAddr.add(h);
+      // The agent puts addresses on the host's interfaces rather than on the host: the NIC's owner.
+      for (const itf of this.joined(deps, `ip:${a}`)) {
+        for (const e of this.store.edgesOf(itf, 'in')) {
+          if (e.Metadata.RelationType === 'ownership' && this.store.getNode(e.Parent)?.Metadata.Type === 'host') byAddr.add(e.Parent);
+        }
+      }
+    }
     const short = shortName(name);
     const byShort = new Set([...this.joined(deps, `name:${short}`), ...this.joined(deps, `short:${short}`)]);
     return exact.size > 0 ? exact : byAddr.size > 0 ? byAddr : byShort;

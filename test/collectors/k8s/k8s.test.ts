@@ -225,6 +225,21 @@ describe('Kubernetes source against a list/watch API server', () => {
       tx.upsertNode({ ID: host3, Origin: 'agent.rack3-srv7', Metadata: { Type: 'host', Name: 'rack3-srv7', IPV4: ['10.0.0.13/24'] } }),
     );
     await waitFor(() => edge(host3, u('Node', 'worker-3'), 'host') !== undefined, 3000, 'host rejoined');
+    // As the agent reports it: the address on the host's NIC, not on the host.
+    store.write((tx) => tx.deleteNode(host3));
+    const nic = ids.hostInterface(host3, 'eno1');
+    store.write((tx) => {
+      tx.upsertNode({ ID: host3, Origin: 'agent.rack3-srv7', Metadata: { Type: 'host', Name: 'rack3-srv7' } });
+      tx.upsertNode({ ID: nic, Origin: 'agent.rack3-srv7', Metadata: { Type: 'device', Name: 'eno1', IPV4: ['10.0.0.13/24'] } });
+      tx.upsertEdge({
+        ID: ids.edge(host3, nic, 'ownership'),
+        Parent: host3,
+        Child: nic,
+        Origin: 'agent.rack3-srv7',
+        Metadata: { RelationType: 'ownership' },
+      });
+    });
+    await waitFor(() => edge(host3, u('Node', 'worker-3'), 'host') !== undefined, 3000, 'host joined through its NIC');
   });
 
   it('the TOR-port-to-pods query of docs/query-cookbook.md answers the pods behind leaf1 eth3', () => {
