@@ -71,6 +71,7 @@ describe('Kubernetes on the wall', () => {
     vm.expandedHosts.add('h1');
     vm.rebuild();
     expect(kind(vm, 'kn')).toBe('host');
+    expect(vm.nodes[vm.index.get('kn')!]!.label).toBe('worker-1 (k8s)');
     expect(kind(vm, 'dock')).toBe('container');
     const grp = vm.nodes[vm.index.get(podGroupKey('kn'))!]!;
     expect(grp).toMatchObject({ kind: 'group', label: '+2', members: ['p1', 'p2'] });

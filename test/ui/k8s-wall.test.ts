@@ -74,7 +74,7 @@ describe.skipIf(chromiumMissing)('Kubernetes pods on the wall (Chromium)', () =>
     expect((await cv('stats')).kinds).toEqual({ leaf: 1, group: 1 });
     await page.evaluate((id) => (globalThis as any).__canopy.app.flyToGraphNode(id), k8sNode);
     await page.waitForFunction((id) => (globalThis as any).__canopy.node(id) !== null, k8sNode, { timeout: 5000 });
-    expect(await cv('node', k8sNode)).toMatchObject({ kind: 'host', label: 'worker-1' });
+    expect(await cv('node', k8sNode)).toMatchObject({ kind: 'host', label: 'worker-1 (k8s)' });
     const group = `pods:${k8sNode}`;
     expect(await cv('node', group)).toMatchObject({ kind: 'group', label: '+2', state: St.Up });
     expect(await cv('link', host, k8sNode)).toBeNull(); // containment is drawn as an own-link, not a wire
@@ -100,6 +100,9 @@ describe.skipIf(chromiumMissing)('Kubernetes pods on the wall (Chromium)', () =>
     }, podA);
     expect(px[0]).toBeGreaterThan(200);
     expect(px[1]).toBeLessThan(100);
+    // The whole picture for the README: leaf, host, its k8s node, the pods (the red one selected).
+    await page.evaluate(() => (globalThis as any).__canopy.app.r.fit(undefined, false));
+    await page.waitForTimeout(300);
     await screenshot(page, 'ui-k8s-pods.png');
     await page.close();
   }, 60_000);

@@ -82,8 +82,10 @@ export class K8sView {
     return host === undefined ? undefined : hostDisplay(host);
   }
 
-  /** A k8s node's pods: one `+N` group under it until opened (like a TOR's hosts), then each pod. */
-  placePods(k8sNode: string, pods: string[], x: number, y: number, p: PodPlacement): void {
+  /** A k8s node (labelled `NAME (k8s)`, as it is named like its host)'s pods: one `+N` group under it until opened (like a TOR's hosts), then each pod. */
+  placePods(k8sNode: string, x: number, y: number, p: PodPlacement): void {
+    const pods = this.podsOf.get(k8sNode);
+    if (!pods?.length) return;
     const key = podGroupKey(k8sNode);
     if (!p.vm.torExpanded(key)) {
       p.add({
@@ -108,5 +110,17 @@ export class K8sView {
       p.add({ id: pod, kind: 'container', label: p.byName(pod), x: px, y: py, gid: pod, members: undefined, tor: p.tor, role: undefined });
       p.ownLinks.push([k8sNode, pod]);
     }
+  }
+
+  /** Opens what hides a k8s node or pod (the host's group, the host, the pod group); undefined for anything else. */
+  reveal(g: GraphModel, vm: ViewModel, gid: string): boolean | undefined {
+    const pod = this.podOf(g, gid);
+    const kn = pod !== undefined ? this.nodeOfPod.get(pod) : this.hostOf.has(gid) ? gid : undefined;
+    const host = kn === undefined ? undefined : this.hostOf.get(kn);
+    if (kn === undefined || host === undefined) return undefined;
+    let changed = vm.reveal(host);
+    if (!vm.expandedHosts.has(host)) changed = !!vm.expandedHosts.add(host);
+    if (pod !== undefined && !vm.torExpanded(podGroupKey(kn))) changed = !!vm.expandedTors.add(podGroupKey(kn));
+    return changed;
   }
 }

@@ -6,7 +6,7 @@ import { LAYOUT, TierLayout, assignSorted, containerY } from './layout.ts';
 import type { GraphModel } from './graph-model.ts';
 import { combine, endState, linkState, linkUtil, ownState } from './state.ts';
 import { St, type Metadata } from './types.ts';
-import { K8sView, podGroupKey } from './k8s-view.ts';
+import { K8sView } from './k8s-view.ts';
 
 export type Role = 'spine' | 'leaf' | 'border' | 'switch';
 export type VKind = 'spine' | 'leaf' | 'host' | 'group' | 'container' | 'other';
@@ -225,10 +225,12 @@ export class ViewModel {
       assignSorted(slots, kids, byName);
       for (const c of kids) {
         const [cx, cy] = L.containerXY(x, slots.slot(c), cY);
-        const pods = this.k8s.podsOf.get(c);
-        add({ ...base, id: c, kind: this.k8s.hostOf.has(c) ? 'host' : 'container', label: this.name(c), x: cx, y: cy, gid: c, tor });
+        const [kind, label] = this.k8s.hostOf.has(c)
+          ? (['host', `${this.name(c)} (k8s)`] as const)
+          : (['container', this.name(c)] as const);
+        add({ ...base, id: c, kind, label, x: cx, y: cy, gid: c, tor });
         ownLinks.push([host, c]);
-        if (pods?.length) this.k8s.placePods(c, pods, cx, cy, { vm: this, add, ownLinks, byName, tor });
+        this.k8s.placePods(c, cx, cy, { vm: this, add, ownLinks, byName, tor });
       }
     }
     // Captions only for tiers with something on them: no empty rows.
@@ -384,16 +386,9 @@ export class ViewModel {
   reveal(gid: string): boolean {
     const top = this.topOf.get(gid);
     if (top === undefined) return false;
+    const k8s = this.k8s.reveal(this.g, this, gid);
+    if (k8s !== undefined) return k8s;
     let changed = false;
-    const pod = this.k8s.podOf(this.g, gid);
-    const kn = pod !== undefined ? this.k8s.nodeOfPod.get(pod) : this.k8s.hostOf.has(gid) ? gid : undefined;
-    const kHost = kn === undefined ? undefined : this.k8s.hostOf.get(kn);
-    if (kn !== undefined && kHost !== undefined) {
-      changed = this.reveal(kHost);
-      if (!this.expandedHosts.has(kHost)) changed = !!this.expandedHosts.add(kHost);
-      if (pod !== undefined && !this.torExpanded(podGroupKey(kn))) changed = !!this.expandedTors.add(podGroupKey(kn));
-      return changed;
-    }
     const tor = this.torOf.get(top);
     if (tor !== undefined && !this.torExpanded(tor)) {
       this.expandedTors.add(tor);
