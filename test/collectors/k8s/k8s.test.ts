@@ -48,6 +48,19 @@ describe('Kubernetes source against a list/watch API server', () => {
     store.findNodes('Name', name).find((n) => n.Metadata.Type === type && n.Metadata.Manager === 'k8s');
   const edge = (parent: string, child: string, rel: string): GraphEdge | undefined => store.getEdge(ids.edge(parent, child, rel));
   const q = (query: string) => runQuery(store, query).value as unknown[];
+  const torQuery = () => cookbookBlocks().blocks.find((b) => b.id === 'k8s-pods-behind-port')!.code;
+  /** The physical joins and the TOR-port-to-pods answer, asserted after every watch step. */
+  const physical = (podsBehindEth3: string[]) => {
+    expect(edge(host1, uidOf('Node', 'worker-1'), 'host'), 'worker-1 joined').toBeDefined();
+    expect(edge(host2, uidOf('Node', 'worker-2'), 'host'), 'worker-2 joined').toBeDefined();
+    expect(edge(host3, uidOf('Node', 'worker-3'), 'host'), 'worker-3 joined').toBeDefined();
+    const webA = uidOf('Pod', 'web-7d9c8f6b4-abcde');
+    expect(edge(containerNodeId(webA, 'web'), dockerWeb, 'container'), 'docker container joined').toBeDefined();
+    expect(edge(containerNodeId(uidOf('Pod', 'db-0'), 'postgres'), runcDb, 'container'), 'runc container joined').toBeDefined();
+    expect(edge(webA, podVeth, 'pod'), 'pod IP joined').toBeDefined();
+    expect((q(torQuery()) as string[]).sort()).toEqual(podsBehindEth3);
+  };
+  const ONE = ['web-7d9c8f6b4-abcde'];
   const metric = async (name: string, labels: Record<string, string>) => {
     const m = (await registry.getSingleMetric(name)?.get())?.values ?? [];
     return m.filter((v) => Object.entries(labels).every(([k, x]) => v.labels[k] === x)).reduce((a, v) => a + v.value, 0);
@@ -308,6 +321,7 @@ describe('Kubernetes source against a list/watch API server', () => {
       'bookmark resourceVersion',
     );
     await waitFor(async () => (await metric('canopy_k8s_bookmarks_total', {})) >= 20, 3000, 'every watch counted its bookmark');
+    physical(ONE);
   });
 
   it('watch: a pod goes NotReady (DOWN), a PVC Pending → Bound, a PV Released, a PVC Lost, a PV Failed', async () => {
@@ -350,6 +364,57 @@ describe('Kubernetes source against a list/watch API server', () => {
     pvc.status = { phase: 'Lost' };
     put(pvc);
     await waitFor(() => node(pvc.metadata.uid)?.Metadata.State === 'DOWN', 3000, 'pvc Lost DOWN');
+    physical(ONE);
+  });
+
+  it('watch: a daemonset and a replicationcontroller with their pods', async () => {
+    const ds = {
+      apiVersion: 'apps/v1',
+      kind: 'DaemonSet',
+      metadata: { name: 'node-agent', namespace: 'data', uid: uidFor('ds/node-agent') },
+      spec: {
+        selector: { matchLabels: { app: 'node-agent' } },
+        template: { metadata: { labels: { app: 'node-agent' } }, spec: { containers: [{ name: 'agent', image: 'busybox:1.36' }] } },
+      },
+    } as Obj;
+    const rc = {
+      apiVersion: 'v1',
+      kind: 'ReplicationController',
+      metadata: { name: 'legacy', namespace: 'data', uid: uidFor('rc/legacy') },
+      spec: {
+        replicas: 1,
+        selector: { app: 'legacy' },
+        template: { metadata: { labels: { app: 'legacy' } }, spec: { containers: [{ name: 'old', image: 'busybox:1.36' }] } },
+      },
+    } as Obj;
+    const podOf = (owner: Obj, name: string, node: string) => {
+      const p = find(objs, 'Pod', 'db-0') as any;
+      p.metadata = {
+        name,
+        namespace: 'data',
+        uid: uidFor(`pod/${name}`),
+        labels: { app: owner.metadata.name },
+        ownerReferences: [
+          { apiVersion: owner.apiVersion, kind: owner.kind, name: owner.metadata.name, uid: owner.metadata.uid, controller: true },
+        ],
+      };
+      p.spec = { nodeName: node, containers: [{ name: 'c', image: 'busybox:1.36' }] };
+      return p as Obj;
+    };
+    const dsPod = podOf(ds, 'node-agent-x7k2p', 'worker-1');
+    const rcPod = podOf(rc, 'legacy-9qz4w', 'worker-2');
+    for (const o of [dsPod, rcPod, ds, rc]) put(o); // pods before their owners: joined when the owner appears
+    await waitFor(
+      () =>
+        edge(ds.metadata.uid, dsPod.metadata.uid, 'daemonset') !== undefined &&
+        edge(rc.metadata.uid, rcPod.metadata.uid, 'replicationcontroller') !== undefined,
+      3000,
+      'daemonset and replicationcontroller edges',
+    );
+    physical(['node-agent-x7k2p', 'web-7d9c8f6b4-abcde']);
+    for (const o of [dsPod, rcPod, ds, rc]) api.remove(o);
+    await waitFor(() => node(dsPod.metadata.uid) === undefined && node(rc.metadata.uid) === undefined, 3000, 'removed');
+    physical(ONE);
   });
 
   it('410 Gone: changes the watch missed are found by a re-list (deletes too)', async () => {
@@ -368,6 +433,7 @@ describe('Kubernetes source against a list/watch API server', () => {
     expect(edge(uidOf('StatefulSet', 'db'), fresh.metadata.uid, 'statefulset')).toBeDefined();
     expect(await metric('canopy_k8s_lists_total', { reason: 'relist', kind: 'pod' })).toBeGreaterThanOrEqual(1);
     expect(await metric('canopy_k8s_lists_total', { reason: 'relist' })).toBeGreaterThan(relists);
+    physical(ONE);
   });
 
   it('a dropped watch connection resumes from its resourceVersion, without a re-list', async () => {
@@ -381,6 +447,7 @@ describe('Kubernetes source against a list/watch API server', () => {
     await waitFor(() => api.watchCount() === 20, 5000, 'watches re-established');
     expect(await metric('canopy_k8s_lists_total', {})).toBe(lists);
     expect(await metric('canopy_k8s_errors_total', { kind: 'all' })).toBeGreaterThan(0);
+    physical(ONE);
   });
 
   it('an expired token (401) is retried with backoff and the rotated kubeconfig is read again; nothing is deleted meanwhile', async () => {
@@ -399,6 +466,7 @@ describe('Kubernetes source against a list/watch API server', () => {
     await waitFor(() => (node(ing.metadata.uid)?.Metadata.K8s as any)?.Labels?.exposed === 'yes', 8000, 'caught up after 401');
     await waitFor(() => api.watchCount() === 20, 5000, 'watches back after 401');
     expect(edge(ing.metadata.uid, uidOf('Service', 'web'), 'ingress')).toBeDefined();
+    physical(ONE);
   });
 
   it('bad input: an object without a UID is counted and dropped; a node deleted behind its back is written again', async () => {
@@ -419,6 +487,7 @@ describe('Kubernetes source against a list/watch API server', () => {
     );
     expect(edge(uidOf('Namespace', 'data'), p.metadata.uid, 'ownership')).toBeDefined();
     expect(edge(p.metadata.uid, uidOf('PersistentVolumeClaim', 'data-db-0'), 'pod')).toBeDefined();
+    physical(ONE);
   });
 
   it('a restart sweeps what was deleted while Canopy was down', async () => {
@@ -431,5 +500,6 @@ describe('Kubernetes source against a list/watch API server', () => {
     await waitFor(() => node(cm.metadata.uid) === undefined, 8000, 'swept');
     expect(node(uidOf('Pod', 'db-0'))).toBeDefined();
     expect(edge(host1, uidOf('Node', 'worker-1'), 'host')).toBeDefined();
+    physical(ONE);
   });
 });
