@@ -120,8 +120,16 @@ export function clusterNodeId(cluster: string): string {
   return idFor('k8s', 'cluster', cluster);
 }
 
+const containerIds = new Map<string, string>();
 export function containerNodeId(podUid: string, name: string): string {
-  return idFor('k8s', 'container', podUid, name);
+  // Asked for every container at each recomputation of its pod: hash once (bounded cache).
+  const key = `${podUid}/${name}`;
+  let id = containerIds.get(key);
+  if (id === undefined) {
+    if (containerIds.size >= 200_000) containerIds.clear();
+    containerIds.set(key, (id = idFor('k8s', 'container', podUid, name)));
+  }
+  return id;
 }
 
 function compact(o: Json): Json {
