@@ -141,6 +141,8 @@ interface KindState {
   failures: number;
   timer: NodeJS.Timeout | undefined;
   listed: boolean;
+  /** Never listed because the API refuses it (403: no RBAC permission) or does not serve it (404). */
+  absent: boolean;
   lists: number;
   lastError: string | undefined;
 }
@@ -167,14 +169,22 @@ export class ClusterWatch {
   start(): void {
     this.stopped = false;
     for (const k of KINDS) {
-      const st: KindState = { lw: undefined as never, failures: 0, timer: undefined, listed: false, lists: 0, lastError: undefined };
+      const st: KindState = {
+        lw: undefined as never,
+        failures: 0,
+        timer: undefined,
+        listed: false,
+        absent: false,
+        lists: 0,
+        lastError: undefined,
+      };
       const watch = new BookmarkWatch(
         () => this.kc,
         (phase) => {
           st.failures = 0;
           if (phase === 'BOOKMARK') this.events.bookmark(k.type);
         },
-        () => this.onListed(k, st),
+        () => this.onListed(st),
       );
       const listFn = async () => {
         const l = await listAll(this.kc, k.path, this.opts.pageSize ?? 500);
@@ -193,15 +203,19 @@ export class ClusterWatch {
     }
   }
 
-  private onListed(k: KindSpec, st: KindState): void {
+  private onListed(st: KindState): void {
     st.lastError = undefined;
+    st.absent = false;
     if (st.listed) return;
     st.listed = true;
-    if (!this.syncedOnce && [...this.kinds.values()].every((s) => s.listed)) {
-      this.syncedOnce = true;
-      this.handlers.synced();
-    }
-    void k;
+    this.checkSynced();
+  }
+
+  /** Every kind listed, or known to be refused: the cluster's objects are all in. */
+  private checkSynced(): void {
+    if (this.syncedOnce || ![...this.kinds.values()].every((s) => s.listed || s.absent)) return;
+    this.syncedOnce = true;
+    this.handlers.synced();
   }
 
   private onError(k: KindSpec, st: KindState, err: unknown): void {
@@ -216,6 +230,13 @@ export class ClusterWatch {
       } catch {
         // Keep the old credentials; the next failure tries again.
       }
+    }
+    // A kind this account may not list (a cluster that keeps Secrets from Canopy) or an API the
+    // cluster does not serve must not hold up the rest: retried at the longest backoff.
+    if ((code === '403' || code === '404') && !st.listed) {
+      st.absent = true;
+      st.failures = Math.max(st.failures, 30);
+      this.checkSynced();
     }
     const delay = Math.min(this.opts.backoffMaxMs, this.opts.backoffMinMs * 2 ** st.failures);
     st.failures++;
@@ -240,6 +261,7 @@ export class ClusterWatch {
     for (const [t, st] of this.kinds) {
       kinds[t] = {
         listed: st.listed,
+        absent: st.absent,
         lists: st.lists,
         resourceVersion: st.lw.latestResourceVersion(),
         lastError: st.lastError,

@@ -57,6 +57,9 @@ export class FakeApiServer {
   private readonly watchers = new Set<Watcher>();
   private readonly sockets = new Set<Socket>();
   tokens = new Set<string>(['token-1']);
+  /** Paths the account may not list or watch (403), and paths this server does not serve (404). */
+  readonly forbidden = new Set<string>();
+  readonly notServed = new Set<string>();
   /** Requests seen: method, path, query, status. */
   readonly requests: { path: string; query: URLSearchParams; status: number }[] = [];
   port = 0;
@@ -232,6 +235,8 @@ current-context: ${context}
     const auth = req.headers.authorization ?? '';
     if (!auth.startsWith('Bearer ') || !this.tokens.has(auth.slice(7))) return reply(401, this.status(401, 'Unauthorized', 'Unauthorized'));
     const path = u.pathname;
+    if (this.forbidden.has(path)) return reply(403, this.status(403, 'Forbidden', `cannot list resource at ${path}`));
+    if (this.notServed.has(path)) return reply(404, this.status(404, 'NotFound', 'the server could not find the requested resource'));
     if (q.get('watch') === 'true') {
       const from = Number(q.get('resourceVersion') ?? '0');
       this.requests.push({ path, query: q, status: 200 });

@@ -74,6 +74,39 @@ describe('k8s start-up', () => {
   });
 });
 
+describe('kinds the account may not list', () => {
+  it('a 403 on Secrets and a 404 on EndpointSlices hold nothing up: the rest syncs, the refusal is shown', async () => {
+    const api = new FakeApiServer();
+    const store = openGraphStore({ path: ':memory:' });
+    const objs = fixtureObjects();
+    const registry = createRegistry(false);
+    let k8s: K8sComponent | undefined;
+    try {
+      await api.start();
+      for (const o of objs) api.apply(validate(o));
+      api.forbidden.add('/api/v1/secrets');
+      api.notServed.add('/apis/discovery.k8s.io/v1/endpointslices');
+      const cfg = k8sSection.parse({ enabled: true, kubeconfig: api.kubeconfig('token-1'), batchDelay: 0.02 });
+      k8s = new K8sComponent(cfg, store, registry, silentLogger());
+      await k8s.start();
+      const st = () => (k8s!.status().clusters as Record<string, any>).default;
+      await waitFor(() => st()?.synced === true, 10_000, 'synced despite the refusals');
+      k8s.flushAll();
+      expect(st().kinds.secret).toMatchObject({ listed: false, absent: true });
+      expect(st().kinds.secret.lastError).toMatch(/^403/);
+      expect(st().kinds.endpointslice).toMatchObject({ listed: false, absent: true });
+      expect(store.getNode(find(objs, 'Secret', 'db-credentials').metadata.uid)).toBeUndefined();
+      expect(store.getNode(find(objs, 'Pod', 'db-0').metadata.uid)).toBeDefined();
+      const errors = (await registry.getSingleMetric('canopy_k8s_errors_total')!.get()).values;
+      expect(errors.some((v) => v.labels.kind === 'secret' && v.labels.code === '403' && v.value > 0)).toBe(true);
+    } finally {
+      await k8s?.stop();
+      store.close();
+      await api.stop();
+    }
+  });
+});
+
 describe('several clusters, one of them in-cluster', () => {
   const east = new FakeApiServer();
   const west = new FakeApiServer();
