@@ -269,14 +269,21 @@ export class ClusterGraph {
       this.written.delete(id);
       if (tx.deleteNode(id)) stats.deleted++;
     };
+    const firstWrite = !this.clusterWritten;
     try {
       this.write(removed, nodes, edges, stats, put, del);
     } catch (e) {
       // Nothing of this step was written: keep it pending for the next one.
       for (const [uid, c] of removed) if (!this.objs.has(uid)) this.removed.set(uid, c);
-      for (const uid of nodes) this.dirtyNodes.add(uid);
+      for (const uid of nodes) {
+        this.written.delete(uid);
+        this.dirtyNodes.add(uid);
+      }
       for (const uid of edges) this.dirtyEdges.add(uid);
-      this.clusterWritten = this.written.has(this.clusterId);
+      if (firstWrite) {
+        this.clusterWritten = false;
+        this.written.delete(this.clusterId);
+      }
       throw e;
     }
     return stats;
@@ -325,19 +332,26 @@ export class ClusterGraph {
     });
   }
 
-  /** Deletes this cluster's nodes the informers no longer hold (objects deleted while Canopy was down). */
-  sweep(): number {
+  /**
+   * Deletes this cluster's nodes and edges that nothing held now accounts for: objects deleted, or
+   * relations changed, while Canopy was not watching. Run once every kind is listed and written.
+   */
+  sweep(): { nodes: number; edges: number } {
     const known = this.knownIds();
-    const { nodes } = this.store.idsByOrigin(K8S_ORIGIN);
-    let n = 0;
+    const knownEdges = new Set<string>();
+    for (const c of this.contrib.values()) for (const id of c.edges.keys()) knownEdges.add(id);
+    const mine = this.store.idsByOrigin(K8S_ORIGIN);
+    const out = { nodes: 0, edges: 0 };
     this.store.write((tx) => {
-      for (const id of nodes) {
-        if (known.has(id)) continue;
-        const node = tx.getNode(id);
-        if (node?.Host !== this.cluster) continue;
-        if (tx.deleteNode(id)) n++;
+      for (const id of mine.nodes) {
+        if (known.has(id) || tx.getNode(id)?.Host !== this.cluster) continue;
+        if (tx.deleteNode(id)) out.nodes++;
+      }
+      for (const id of mine.edges) {
+        if (knownEdges.has(id) || tx.getEdge(id)?.Host !== this.cluster) continue;
+        if (tx.deleteEdge(id)) out.edges++;
       }
     });
-    return n;
+    return out;
   }
 }

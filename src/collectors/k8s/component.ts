@@ -25,7 +25,9 @@ interface Cluster {
   makeWatch: (W: typeof ClusterWatch) => ClusterWatch;
   timer: NodeJS.Timeout | undefined;
   lastFlush: { at: number; ms: number; nodes: number; edges: number; deleted: number } | undefined;
-  swept: number;
+  swept: { nodes: number; edges: number } | undefined;
+  /** Listed since start: sweep once everything listed is written. */
+  sweepDue: boolean;
 }
 
 export class K8sComponent implements Component {
@@ -75,7 +77,8 @@ export class K8sComponent implements Component {
       const entry = {} as Cluster;
       entry.timer = undefined;
       entry.lastFlush = undefined;
-      entry.swept = 0;
+      entry.swept = undefined;
+      entry.sweepDue = false;
       entry.graph = new ClusterGraph(store, c.name, this.joins, () => this.schedule(entry));
       entry.watch = undefined;
       entry.makeWatch = (W) =>
@@ -94,9 +97,9 @@ export class K8sComponent implements Component {
               this.m.events.inc({ cluster: c.name, kind: k.type, event: 'delete' });
             },
             synced: () => {
-              // Objects deleted while Canopy was not watching: gone once every kind has been listed.
-              entry.swept = entry.graph.sweep();
-              this.log.info({ cluster: c.name, objects: entry.graph.size, swept: entry.swept }, 'kubernetes cluster listed');
+              // What changed while Canopy was not watching goes once every kind is listed and written.
+              entry.sweepDue = true;
+              this.schedule(entry);
             },
           },
           {
@@ -141,8 +144,12 @@ export class K8sComponent implements Component {
       return;
     }
     // More than one step's worth: the next step right after whatever else is waiting to run.
-    if (c.graph.pending() && !c.timer) {
-      c.timer = setTimeout(() => this.flush(c), 0);
+    if (c.graph.pending()) {
+      if (!c.timer) c.timer = setTimeout(() => this.flush(c), 0);
+    } else if (c.sweepDue) {
+      c.sweepDue = false;
+      c.swept = c.graph.sweep();
+      this.log.info({ cluster: c.graph.cluster, objects: c.graph.size, swept: c.swept }, 'kubernetes cluster listed');
     }
   }
 

@@ -490,14 +490,21 @@ describe('Kubernetes source against a list/watch API server', () => {
     physical(ONE);
   });
 
-  it('a restart sweeps what was deleted while Canopy was down', async () => {
+  it('a restart sweeps what was deleted or changed while Canopy was down', async () => {
     await k8s.stop();
     const cm = api.get('ConfigMap', 'shop', 'web-config');
     api.remove(cm, true);
+    // db-0 relabelled: the db service no longer selects it.
+    const db0 = api.get('Pod', 'data', 'db-0') as any;
+    db0.metadata.labels = { app: 'db-retired' };
+    put(db0, true);
+    expect(edge(uidOf('Service', 'db'), db0.metadata.uid, 'service')).toBeDefined();
     const cfg = k8sSection.parse({ enabled: true, kubeconfig, backoffMin: 0.05, backoffMax: 0.5, batchDelay: 0.02 });
     k8s = new K8sComponent(cfg, store, createRegistry(false), silentLogger());
     await k8s.start();
     await waitFor(() => node(cm.metadata.uid) === undefined, 8000, 'swept');
+    await waitFor(() => edge(uidOf('Service', 'db'), db0.metadata.uid, 'service') === undefined, 8000, 'stale edge swept');
+    expect((k8s.status().clusters as any).default.swept).toEqual({ nodes: 1, edges: 1 });
     expect(node(uidOf('Pod', 'db-0'))).toBeDefined();
     expect(edge(host1, uidOf('Node', 'worker-1'), 'host')).toBeDefined();
     physical(ONE);
