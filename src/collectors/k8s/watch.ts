@@ -35,8 +35,11 @@ export interface ClusterWatchOptions {
 /** Loads credentials for a cluster entry: a kubeconfig file and context, or the pod's service account. */
 export function loadKubeConfig(c: ClusterConfig & { inCluster?: boolean }, inClusterRoot = ''): KubeConfig {
   const kc = new KubeConfig();
-  if (c.inCluster) kc.loadFromCluster(inClusterRoot);
-  else if (c.kubeconfig) kc.loadFromFile(c.kubeconfig);
+  if (c.inCluster) {
+    if (!process.env.KUBERNETES_SERVICE_HOST || !process.env.KUBERNETES_SERVICE_PORT)
+      throw new Error(`k8s cluster ${c.name}: inCluster, but KUBERNETES_SERVICE_HOST/PORT are not set (not running in a pod)`);
+    kc.loadFromCluster(inClusterRoot);
+  } else if (c.kubeconfig) kc.loadFromFile(c.kubeconfig);
   else kc.loadFromDefault();
   if (c.context) kc.setCurrentContext(c.context);
   if (!kc.getCurrentCluster())

@@ -65,6 +65,12 @@ describe('k8s start-up', () => {
         const file = api.kubeconfig('t');
         const cfg = k8sSection.parse({ enabled: true, clusters: [{ name: 'x', kubeconfig: file, context: 'nope' }] });
         await expect(new K8sComponent(cfg, store, createRegistry(false), silentLogger()).start()).rejects.toThrow(/nope/);
+        if (!process.env.KUBERNETES_SERVICE_HOST) {
+          const inCluster = k8sSection.parse({ enabled: true, inCluster: true });
+          await expect(new K8sComponent(inCluster, store, createRegistry(false), silentLogger()).start()).rejects.toThrow(
+            /not running in a pod/,
+          );
+        }
       } finally {
         await api.stop();
       }
