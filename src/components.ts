@@ -9,6 +9,7 @@ import { createSflowComponent } from './collectors/sflow/component.ts';
 import { createNetflowComponent } from './collectors/netflow/component.ts';
 import { createMirrorComponent } from './collectors/mirror/component.ts';
 import { snmpComponent } from './collectors/snmp/component.ts';
+import { k8sComponent } from './collectors/k8s/component.ts';
 import { uiComponent } from './ui/component.ts';
 import { ovsdbComponent } from './ovs/component.ts';
 import { Stitcher } from './topology/stitch/stitcher.ts';
@@ -94,6 +95,7 @@ export function defaultComponents(): ComponentSpec[] {
     snmpComponent,
     agentsComponent,
     ovsdbComponent,
+    k8sComponent,
     uiComponent(),
   ];
 }

@@ -5,8 +5,12 @@ import { createHash } from 'node:crypto';
 /** Canopy's UUIDv5 namespace (a fixed random UUID; changing it would re-key every graph). */
 export const CANOPY_NAMESPACE = '6f1b6c2e-3a57-4c8e-9a43-2f0d1c9b7e11';
 
+const nsBytes = new Map<string, Buffer>();
 function uuidBytes(uuid: string): Buffer {
-  return Buffer.from(uuid.replace(/-/g, ''), 'hex');
+  // Namespaces are few and fixed: parse each once (this runs for every ID made).
+  let b = nsBytes.get(uuid);
+  if (!b) nsBytes.set(uuid, (b = Buffer.from(uuid.replace(/-/g, ''), 'hex')));
+  return b;
 }
 
 export function uuidv5(name: string, namespace: string = CANOPY_NAMESPACE): string {

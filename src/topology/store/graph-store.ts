@@ -54,4 +54,14 @@ export interface GraphStore extends GraphReader {
 }
 
 /** Metadata keys kept in an index table (plus Type and Name, which are columns). */
-export const INDEXED_KEYS = ['MAC', 'IPV4', 'IPV6', 'IfIndex', 'MgmtAddress', 'LLDP.ChassisID', 'K8s.Name', 'Role'] as const;
+export const INDEXED_KEYS = [
+  'MAC',
+  'IPV4',
+  'IPV6',
+  'IfIndex',
+  'MgmtAddress',
+  'LLDP.ChassisID',
+  'K8s.Name',
+  'K8s.Namespace',
+  'Role',
+] as const;

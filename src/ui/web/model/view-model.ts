@@ -6,6 +6,7 @@ import { LAYOUT, TierLayout, assignSorted, containerY } from './layout.ts';
 import type { GraphModel } from './graph-model.ts';
 import { combine, endState, linkState, linkUtil, ownState } from './state.ts';
 import { St, type Metadata } from './types.ts';
+import { K8sView } from './k8s-view.ts';
 
 export type Role = 'spine' | 'leaf' | 'border' | 'switch';
 export type VKind = 'spine' | 'leaf' | 'host' | 'group' | 'container' | 'netns' | 'iface' | 'other';
@@ -69,6 +70,7 @@ export class ViewModel {
   expandAll = false;
   highlight: Set<string> | null = null;
   readonly layout = new TierLayout();
+  readonly k8s = new K8sView();
   /** Tiers that have something on them, top to bottom (captions). */
   tiers: Tier[] = [];
   /** State of every wire between two devices (graph edge ID → state), for the header counts. */
@@ -92,6 +94,13 @@ export class ViewModel {
 
   /** The displayed element standing for a graph node (its device, group or container). */
   displayOf(gid: string): string | undefined {
+    const k = this.k8s.displayOf(
+      this.g,
+      gid,
+      (id) => this.index.has(id),
+      (h) => this.displayOf(h),
+    );
+    if (k !== undefined) return k;
     const top = this.topOf.get(gid);
     if (top === undefined) return undefined;
     const tor = this.torOf.get(top);
@@ -107,6 +116,7 @@ export class ViewModel {
     this.containerOf.clear();
     this.torOf.clear();
     this.roleOf.clear();
+    this.k8s.rebuild(g);
     const tops: string[] = [];
     for (const id of g.nodes.keys()) {
       const { top, container } = g.climb(id);
@@ -152,7 +162,7 @@ export class ViewModel {
     const hostsByTor = new Map<string, string[]>();
     const loose: string[] = [];
     for (const t of tops) {
-      if (type(t) === 'switch') continue;
+      if (type(t) === 'switch' || K8sView.hidden(this.md(t))) continue;
       const sw = [...(nbrs.get(t) ?? [])].filter((n) => type(n) === 'switch');
       sw.sort(
         (a, b) => Number(this.roleOf.get(a) === 'spine') - Number(this.roleOf.get(b) === 'spine') || (byName(a) < byName(b) ? -1 : 1),
@@ -220,6 +230,8 @@ export class ViewModel {
       const owner = new Map<string, string>();
       for (const c of direct) if (this.containerOf.get(c) === c) owner.set(c, host);
       for (const n of namespaces) for (const c of this.g.children.get(n) ?? []) if (this.containerOf.get(c) === c) owner.set(c, n);
+      // The host's Kubernetes node sits beside its containers, its pods folded under it.
+      for (const k of this.k8s.nodesOfHost.get(host) ?? []) owner.set(k, host);
       const kids = [...owner.keys()];
       const slots = L.containerSlots(tor ?? `loose:${host}`);
       assignSorted(slots, kids, byName);
@@ -227,8 +239,12 @@ export class ViewModel {
         const slot = slots.slot(c);
         const [cx, cy] = L.containerXY(x, slot, cY);
         containerRows = Math.max(containerRows, Math.floor(slot / LAYOUT.CONTAINER_COLS) + 1);
-        add({ ...base, id: c, kind: 'container', label: this.name(c), x: cx, y: cy, gid: c, tor });
+        const [kind, label] = this.k8s.hostOf.has(c)
+          ? (['host', `${this.name(c)} (k8s)`] as const)
+          : (['container', this.name(c)] as const);
+        add({ ...base, id: c, kind, label, x: cx, y: cy, gid: c, tor });
         ownLinks.push([owner.get(c)!, c]);
+        this.k8s.placePods(c, cx, cy, { vm: this, add, ownLinks, byName, tor });
       }
       const rest = direct.filter((c) => type(c) === 'netns' || !NOT_IFACE.has(String(type(c))));
       if (rest.length) details.push({ host, tor, x, kids: rest });
@@ -400,6 +416,8 @@ export class ViewModel {
   reveal(gid: string): boolean {
     const top = this.topOf.get(gid);
     if (top === undefined) return false;
+    const k8s = this.k8s.reveal(this.g, this, gid);
+    if (k8s !== undefined) return k8s;
     let changed = false;
     const tor = this.torOf.get(top);
     if (tor !== undefined && !this.torExpanded(tor)) {

@@ -60,6 +60,20 @@ export function describeNode(g: GraphModel, id: string, now = Date.now()): Row[]
     rows.push([label, fmt(v)]);
   };
   for (const k of ['Type', 'Name', 'Role', 'State', 'IfIndex']) add(k, md[k]);
+  // Kubernetes objects (docs/architecture.md#kubernetes): where a pod or container runs.
+  const k8s = md.Manager === 'k8s' ? (md.K8s as Metadata | undefined) : undefined;
+  if (k8s) {
+    const rows8: [string, string][] = [
+      ['Cluster', 'Cluster'],
+      ['Namespace', 'Namespace'],
+      ['Node', 'Node'],
+      ['Pod', 'Pod'],
+      ['Pod IP', 'IP'],
+      ['Phase', 'Phase'],
+      ['Image', 'Image'],
+    ];
+    for (const [label, key] of rows8) add(label, k8s[key]);
+  }
   if (md.Type === 'host') {
     const a = hostAddresses(g, id, md);
     add('MAC', a.macs);

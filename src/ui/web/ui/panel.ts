@@ -51,12 +51,12 @@ export class Panel {
       'div',
       { class: 'phead' },
       dot(v.state),
-      h('h2', {}, v.kind === 'group' ? `${v.members?.length ?? 0} hosts` : v.label),
+      h('h2', {}, v.kind === 'group' ? `${v.members?.length ?? 0} ${v.tor?.startsWith('pods:') ? 'pods' : 'hosts'}` : v.label),
       close,
     );
     const body: Node[] = [head];
     if (v.members) {
-      const tor = v.tor ? this.g.nodes.get(v.tor)?.Metadata.Name : undefined;
+      const tor = v.tor ? this.g.nodes.get(v.tor.replace(/^pods:/, ''))?.Metadata.Name : undefined;
       body.push(h('p', {}, `under ${String(tor ?? v.tor)}`));
       const counts = new Map<St, number>();
       for (const m of v.members) {
