@@ -167,7 +167,10 @@ export class ConversationTable {
     // keyed by addresses and ports (MACs change across routers); the rest by MACs and EtherType.
     const ea = ip ? `${src}|${sp}` : smac;
     const eb = ip ? `${dst}|${dp}` : dmac;
-    const key = ea <= eb ? `${vlan}|${ip ? proto : et}|${ea}|${eb}` : `${vlan}|${ip ? proto : et}|${eb}|${ea}`;
+    // ICMP messages of different kinds between two hosts are different flows (as NetFlow keys them
+    // by type): a ping's replies stay echo replies when a port-unreachable follows.
+    const kind = ip && (proto === 1 || proto === 58) && typeof r.icmpType === 'number' ? `|${icmpKind(proto, r.icmpType)}` : '';
+    const key = (ea <= eb ? `${vlan}|${ip ? proto : et}|${ea}|${eb}` : `${vlan}|${ip ? proto : et}|${eb}|${ea}`) + kind;
     let c = this.entries.get(key);
     if (c === undefined) {
       if (this.entries.size >= this.maxEntries) this.evictOldest();
@@ -270,4 +273,12 @@ export class ConversationTable {
       out.push(f);
     }
   }
+}
+
+/** Request and reply types share a conversation (echo 8/0, ICMPv6 128/129, timestamp 13/14); other types are their own. */
+function icmpKind(proto: number, type: number): string {
+  if (proto === 1 && (type === 8 || type === 0)) return 'echo';
+  if (proto === 1 && (type === 13 || type === 14)) return 'timestamp';
+  if (proto === 58 && (type === 128 || type === 129)) return 'echo';
+  return `t${type}`;
 }

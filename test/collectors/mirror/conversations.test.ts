@@ -32,7 +32,35 @@ function frame(src: string, dst: string, sp: number, dp: number, opts: { tcpFlag
 
 const byDir = (flows: MirrorFlow[]) => Object.fromEntries(flows.map((f) => [`${f.srcAddr}:${f.srcPort}>${f.dstAddr}:${f.dstPort}`, f]));
 
+/** An Ethernet/IPv4/ICMP frame of the given type/code. */
+function icmp(src: string, dst: string, type: number, code = 0): Buffer {
+  const f = Buffer.alloc(98);
+  f.set([2, 0, 0, 0, 0, 2], 0);
+  f.set([2, 0, 0, 0, 0, 1], 6);
+  f.writeUInt16BE(0x0800, 12);
+  f[14] = 0x45;
+  f.writeUInt16BE(84, 16);
+  f[23] = 1;
+  f.set(src.split('.').map(Number), 26);
+  f.set(dst.split('.').map(Number), 30);
+  f[34] = type;
+  f[35] = code;
+  return f;
+}
+
 describe('ConversationTable', () => {
+  it('keeps a ping one flow per direction (request 8, reply 0) and a port unreachable between the same hosts its own', () => {
+    const t = new ConversationTable(100, () => {});
+    for (let i = 0; i < 3; i++) {
+      t.add(LINKTYPE_ETHERNET, icmp('10.0.0.1', '10.0.0.2', 8), 98, 10 + i);
+      t.add(LINKTYPE_ETHERNET, icmp('10.0.0.2', '10.0.0.1', 0), 98, 10 + i);
+    }
+    t.add(LINKTYPE_ETHERNET, icmp('10.0.0.2', '10.0.0.1', 3, 3), 98, 20);
+    expect(t.size).toBe(2);
+    const out = t.collect().map((f) => `${f.srcAddr}>${f.dstAddr} type ${f.icmpType} ×${f.packets}`);
+    expect(out.sort()).toEqual(['10.0.0.1>10.0.0.2 type 8 ×3', '10.0.0.2>10.0.0.1 type 0 ×3', '10.0.0.2>10.0.0.1 type 3 ×1']);
+  });
+
   it('keeps both directions in one entry and hands out only what each gained since the last export', () => {
     const t = new ConversationTable(100, () => {});
     t.add(LINKTYPE_ETHERNET, frame('10.0.0.1', '10.0.0.2', 40000, 80, { len: 100 }), 100, 1000);
