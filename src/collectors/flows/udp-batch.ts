@@ -2,10 +2,8 @@
 // writes datagrams straight into a ring of slots that `drain` hands to the handler, so a burst
 // costs one system call and one call into JavaScript per batch. Not built (no compiler, not
 // Linux): `loadUdpBatch()` returns undefined and the listener uses node:dgram.
-import { createRequire } from 'node:module';
-import { existsSync } from 'node:fs';
+import { nativeAddon } from '../../util/native-addon.ts';
 import { isIP } from 'node:net';
-import { resolve } from 'node:path';
 import { ipv6Str } from '../common/packet-bytes.ts';
 
 interface Native {
@@ -18,30 +16,15 @@ interface Native {
   closeFd(fd: number): void;
 }
 
-const ADDON = resolve(import.meta.dirname, '../../../build/Release/udp_batch.node');
-let native: Native | null | undefined;
-let loadError: string | undefined;
+const addon = nativeAddon<Native>('udp_batch.node', 'npm run build:native');
 
 /** The native receiver, or undefined (with `udpBatchLoadError()` saying why). */
 export function loadUdpBatch(): Native | undefined {
-  if (native === undefined) {
-    native = null;
-    if (process.platform !== 'linux') loadError = 'not Linux';
-    else if (!existsSync(ADDON)) loadError = `${ADDON} not built (npm run build:native)`;
-    else {
-      try {
-        native = createRequire(import.meta.url)(ADDON) as Native;
-      } catch (err) {
-        loadError = (err as Error).message;
-      }
-    }
-  }
-  return native ?? undefined;
+  return addon.load();
 }
 
 export function udpBatchLoadError(): string | undefined {
-  loadUdpBatch();
-  return loadError;
+  return addon.error();
 }
 
 /** Largest UDP payload over IPv4/IPv6 without jumbograms, so a slot never cuts a datagram. */

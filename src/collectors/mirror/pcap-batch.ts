@@ -3,9 +3,8 @@
 // timestamp and wire length, and the kernel's drop count from pcap_stats(). Why not the `cap`
 // package: see docs/architecture.md#port-mirror-capture. Not built: `loadPcapBatch()` returns
 // undefined and says why through `pcapBatchLoadError()`.
-import { createRequire } from 'node:module';
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+
+import { nativeAddon } from '../../util/native-addon.ts';
 
 interface Native {
   REC_HDR: number;
@@ -16,29 +15,14 @@ interface Native {
   close(handle: unknown): void;
 }
 
-const ADDON = resolve(import.meta.dirname, '../../../build/Release/pcap_batch.node');
-let native: Native | null | undefined;
-let loadError: string | undefined;
+const addon = nativeAddon<Native>('pcap_batch.node', 'needs libpcap-dev; npm run build:native');
 
 export function loadPcapBatch(): Native | undefined {
-  if (native === undefined) {
-    native = null;
-    if (process.platform !== 'linux') loadError = 'not Linux';
-    else if (!existsSync(ADDON)) loadError = `${ADDON} not built (needs libpcap-dev; npm run build:native)`;
-    else {
-      try {
-        native = createRequire(import.meta.url)(ADDON) as Native;
-      } catch (err) {
-        loadError = (err as Error).message;
-      }
-    }
-  }
-  return native ?? undefined;
+  return addon.load();
 }
 
 export function pcapBatchLoadError(): string | undefined {
-  loadPcapBatch();
-  return loadError;
+  return addon.error();
 }
 
 export interface LiveCaptureOptions {
@@ -86,7 +70,7 @@ export class LiveCapture {
   /** Opens the capture (throws with a clear message: no such device, bad filter, no permission). */
   constructor(private readonly opts: LiveCaptureOptions) {
     const n = loadPcapBatch();
-    if (!n) throw new Error(`port-mirror capture unavailable: ${loadError}`);
+    if (!n) throw new Error(`port-mirror capture unavailable: ${addon.error()}`);
     this.native = n;
     try {
       this.handle = n.open(opts.interface, opts.snaplen, opts.bufferBytes, opts.filter, netnsPath(opts.netns), opts.promisc);

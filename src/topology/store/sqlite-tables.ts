@@ -113,27 +113,18 @@ export class SqliteTemplateStore implements NetflowTemplateStore {
   }
 }
 
-export class SqliteDeviceStore implements SnmpDeviceStore {
+/** A table of JSON bodies by id (`id, body, created_at, updated_at`), listed oldest first. */
+class JsonBodyTable {
   private readonly selectAll: Statement;
   private readonly upsert: Statement;
   private readonly remove: Statement;
-  private readonly selectDiscovered: Statement;
-  private readonly upsertDiscovered: Statement;
-  private readonly removeDiscovered: Statement;
 
-  constructor(db: Database) {
-    this.selectAll = db.prepare('SELECT id, body FROM snmp_devices ORDER BY created_at, id');
-    this.selectDiscovered = db.prepare(
-      'SELECT id, address, port, via, first_seen, unreachable_since FROM snmp_discovered ORDER BY first_seen, id',
-    );
-    this.upsertDiscovered = db.prepare(`INSERT INTO snmp_discovered VALUES (?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET
-      address = excluded.address, port = excluded.port, via = excluded.via, first_seen = excluded.first_seen,
-      unreachable_since = excluded.unreachable_since`);
-    this.removeDiscovered = db.prepare('DELETE FROM snmp_discovered WHERE id = ?');
+  constructor(db: Database, table: 'snmp_devices' | 'captures') {
+    this.selectAll = db.prepare(`SELECT id, body FROM ${table} ORDER BY created_at, id`);
     this.upsert = db.prepare(
-      'INSERT INTO snmp_devices VALUES (?,?,?,?) ON CONFLICT(id) DO UPDATE SET body = excluded.body, updated_at = excluded.updated_at',
+      `INSERT INTO ${table} VALUES (?,?,?,?) ON CONFLICT(id) DO UPDATE SET body = excluded.body, updated_at = excluded.updated_at`,
     );
-    this.remove = db.prepare('DELETE FROM snmp_devices WHERE id = ?');
+    this.remove = db.prepare(`DELETE FROM ${table} WHERE id = ?`);
   }
 
   all(): { id: string; body: unknown }[] {
@@ -146,6 +137,23 @@ export class SqliteDeviceStore implements SnmpDeviceStore {
 
   delete(id: string): boolean {
     return this.remove.run(id).changes > 0;
+  }
+}
+
+export class SqliteDeviceStore extends JsonBodyTable implements SnmpDeviceStore {
+  private readonly selectDiscovered: Statement;
+  private readonly upsertDiscovered: Statement;
+  private readonly removeDiscovered: Statement;
+
+  constructor(db: Database) {
+    super(db, 'snmp_devices');
+    this.selectDiscovered = db.prepare(
+      'SELECT id, address, port, via, first_seen, unreachable_since FROM snmp_discovered ORDER BY first_seen, id',
+    );
+    this.upsertDiscovered = db.prepare(`INSERT INTO snmp_discovered VALUES (?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET
+      address = excluded.address, port = excluded.port, via = excluded.via, first_seen = excluded.first_seen,
+      unreachable_since = excluded.unreachable_since`);
+    this.removeDiscovered = db.prepare('DELETE FROM snmp_discovered WHERE id = ?');
   }
 
   discovered(): DiscoveredDevice[] {
@@ -169,29 +177,9 @@ export class SqliteDeviceStore implements SnmpDeviceStore {
   }
 }
 
-export class SqliteCaptureStore implements CaptureStore {
-  private readonly selectAll: Statement;
-  private readonly upsert: Statement;
-  private readonly remove: Statement;
-
+export class SqliteCaptureStore extends JsonBodyTable implements CaptureStore {
   constructor(db: Database) {
-    this.selectAll = db.prepare('SELECT id, body FROM captures ORDER BY created_at, id');
-    this.upsert = db.prepare(
-      'INSERT INTO captures VALUES (?,?,?,?) ON CONFLICT(id) DO UPDATE SET body = excluded.body, updated_at = excluded.updated_at',
-    );
-    this.remove = db.prepare('DELETE FROM captures WHERE id = ?');
-  }
-
-  all(): { id: string; body: unknown }[] {
-    return (this.selectAll.all() as { id: string; body: string }[]).map((r) => ({ id: r.id, body: JSON.parse(r.body) as unknown }));
-  }
-
-  put(id: string, body: unknown, now = Date.now()): void {
-    this.upsert.run(id, JSON.stringify(body), now, now);
-  }
-
-  delete(id: string): boolean {
-    return this.remove.run(id).changes > 0;
+    super(db, 'captures');
   }
 }
 
