@@ -5,6 +5,7 @@ import type { Storage } from '../../../src/topology/store/storage.ts';
 import { graphConformance } from './conformance-graph.ts';
 import { flowConformance } from './conformance-flows.ts';
 import { tableConformance } from './conformance-tables.ts';
+import { seriesConformance } from './conformance-series.ts';
 
 /** One backend instance: a fresh, empty storage that can be reopened (a restart) and destroyed. */
 export interface BackendInstance {
@@ -49,5 +50,6 @@ export function describeConformance(name: string, factory: BackendFactory): void
     describe('graph', () => graphConformance(get));
     describe('flows', () => flowConformance(get));
     describe('side tables', () => tableConformance(get));
+    describe('port series', () => seriesConformance(get));
   });
 }
