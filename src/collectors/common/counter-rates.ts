@@ -54,17 +54,21 @@ export const DEFAULT_RATE_OPTIONS: RateOptions = { gapIntervals: 3, minGapMs: 5_
  */
 export function counterDelta(prev: Reading, cur: Reading, nominalMs: number, o: RateOptions = DEFAULT_RATE_OPTIONS): DeltaResult {
   const wallMs = cur.at - prev.at;
-  if (wallMs <= 0) return { ok: false, why: 'clock' };
+  const upMs = prev.uptimeMs !== undefined && cur.uptimeMs !== undefined ? cur.uptimeMs - prev.uptimeMs : undefined;
+  // Two readings at one instant are a duplicate, unless the device's clock moved between them
+  // (a capture replayed in one burst): its uptime then measures the interval.
+  if (wallMs < 0 || (wallMs === 0 && !(upMs !== undefined && upMs > 0))) return { ok: false, why: 'clock' };
   if (nominalMs > 0 && wallMs > Math.max(o.gapIntervals * nominalMs, o.minGapMs)) return { ok: false, why: 'gap' };
-  if (prev.uptimeMs !== undefined && cur.uptimeMs !== undefined) {
-    const upMs = cur.uptimeMs - prev.uptimeMs;
+  let spanMs = wallMs;
+  if (upMs !== undefined) {
     // Uptime going back, or moving much less than our clock (a reboot between the two readings
     // whose uptime has already passed the old one): the counters restarted.
     if (upMs < 0 || upMs < wallMs / 2 - 2_000) return { ok: false, why: 'reboot' };
+    // The plausibility bound takes the longer of both intervals: a late answer is no burst, and a
+    // capture replayed faster than it was recorded keeps the device's own pace.
+    spanMs = Math.max(wallMs, upMs);
   }
-  // The interval as the device measured it is the better denominator, but the plausibility bound
-  // uses the longer of both so a late answer is not mistaken for a burst.
-  const secs = Math.max(wallMs, 1) / 1000;
+  const secs = spanMs / 1000;
   const byteBound = cur.speed && cur.speed > 0 ? (cur.speed / 8) * SPEED_SLACK * secs : MAX_BYTES_PER_SEC * secs;
   const d = {} as InterfaceCounters;
   for (const k of KEYS) {

@@ -18,6 +18,7 @@ import { SnmpPoller } from './poller.ts';
 import { deviceSchema, type DeviceConfig } from './config.ts';
 import { TrapListener, type Trap } from './traps.ts';
 import { TrapWatch } from './trap-watch.ts';
+import { SnmpCounterSeries } from './counter-series.ts';
 
 export interface SnmpComponent extends Component {
   readonly observations: SnmpObservations;
@@ -37,7 +38,19 @@ export function createSnmpComponent(ctx: ComponentContext, opts: { schedule?: bo
   const table = ctx.storage.snmpDevices;
   const metrics = new SnmpMetrics(ctx.registry);
   const claims = new Map<string, string>();
-  const pctx: PollContext = { store: ctx.store, obs: observations, log, claims, countPoll: (r) => metrics.countPoll(r) };
+  const series = new SnmpCounterSeries(ctx.store, ctx.storage.portSeries);
+  const pctx: PollContext = {
+    store: ctx.store,
+    obs: observations,
+    log,
+    claims,
+    countPoll: (r) => metrics.countPoll(r),
+    // Each poll's counters go to the port series (written at once: one transaction per device poll).
+    onCounters: (sid, states, up, at, nominal) => {
+      series.record(sid, states, up, at, nominal);
+      series.flush();
+    },
+  };
   const s = (v: number | undefined, d: number) => (v ?? d) * 1000;
   const settings = (t: Target): DeviceSettings => {
     const d = t.config;

@@ -15,7 +15,8 @@ const COUNTERS = ['rx_bytes', 'tx_bytes', 'rx_packets', 'tx_packets', 'rx_errors
 const AS = `rx_bytes AS rxBytes, tx_bytes AS txBytes, rx_packets AS rxPackets, tx_packets AS txPackets,
   rx_errors AS rxErrors, tx_errors AS txErrors, rx_dropped AS rxDropped, tx_dropped AS txDropped`;
 /** Worst status wins (ifOperStatus: 1 up, 2 down, higher values are not up either). */
-const WORST = (a: string, b: string) => `CASE WHEN ${b} IS NULL THEN ${a} WHEN ${a} IS NULL THEN ${b} WHEN ${b} > ${a} THEN ${b} ELSE ${a} END`;
+const WORST = (a: string, b: string) =>
+  `CASE WHEN ${b} IS NULL THEN ${a} WHEN ${a} IS NULL THEN ${b} WHEN ${b} > ${a} THEN ${b} ELSE ${a} END`;
 
 type Sums = [number, number, number, number, number, number, number, number, number, number | null];
 
@@ -57,7 +58,21 @@ export class SqlitePortSeries implements PortSeriesStore {
       const buckets = new Map<string, Sums>();
       for (const r of rows) {
         const oper = r.oper ?? null;
-        this.ins.run(r.nodeId, r.source, r.start, r.last, r.rxBytes, r.txBytes, r.rxPackets, r.txPackets, r.rxErrors, r.txErrors, r.rxDropped, r.txDropped, oper);
+        this.ins.run(
+          r.nodeId,
+          r.source,
+          r.start,
+          r.last,
+          r.rxBytes,
+          r.txBytes,
+          r.rxPackets,
+          r.txPackets,
+          r.rxErrors,
+          r.txErrors,
+          r.rxDropped,
+          r.txDropped,
+          oper,
+        );
         const key = this.key(r.nodeId, r.source, true)!;
         for (const step of ROLLUP_STEPS) {
           const b = `${key}|${step}|${Math.floor(r.last / step) * step}`;

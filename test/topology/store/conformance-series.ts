@@ -70,7 +70,12 @@ export function seriesConformance(h: () => Harness): void {
       ['sflow', 60_000, 30_000, 4],
     ]);
     p.append([row('p1', 30_000, 50_000, 1)]);
-    expect(h().reopen().portSeries.read(['p1'], 300_000, 0, H).map((r) => [r.source, r.rxBytes])).toEqual([
+    expect(
+      h()
+        .reopen()
+        .portSeries.read(['p1'], 300_000, 0, H)
+        .map((r) => [r.source, r.rxBytes]),
+    ).toEqual([
       ['snmp', 16],
       ['sflow', 4],
     ]);
