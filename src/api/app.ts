@@ -12,6 +12,7 @@ import { registerTopologyRoutes } from './routes/topology.ts';
 import { flowsOpenApi, registerFlowRoutes } from './routes/flows.ts';
 import { registerDeviceRoutes } from './routes/devices.ts';
 import { registerUiRoutes } from './routes/ui.ts';
+import { metricsOpenApi, registerMetricRoutes, type MetricsDeps } from './routes/metrics.ts';
 import type { FlowsReader } from '../collectors/flows/flows-reader.ts';
 import type { DeviceAdmin } from '../collectors/snmp/device-admin.ts';
 import type { UiFiles } from '../ui/files.ts';
@@ -37,6 +38,8 @@ export interface ApiDeps {
   flows?: FlowsReader;
   /** The SNMP device table: /api/devices. */
   devices?: DeviceAdmin;
+  /** Port series: GET /api/metrics, Metrics() and, opt-in, /metrics/interfaces. */
+  metrics?: MetricsDeps;
   /** The wall display's files at /; its public paths need no credentials (the login page loads first). */
   ui?: UiFiles;
 }
@@ -113,7 +116,9 @@ export function createApp(deps: ApiDeps): ApiApp {
 
   app.get('/metrics', async (c) => c.body(await deps.registry.metrics(), 200, { 'Content-Type': deps.registry.contentType }));
   app.get('/api/status', (c) => json(c, deps.status()));
-  app.get('/api/openapi.json', (c) => json(c, openApiDocument(deps.flows ? flowsOpenApi() : {})));
+  app.get('/api/openapi.json', (c) =>
+    json(c, openApiDocument({ ...(deps.flows ? flowsOpenApi() : {}), ...(deps.metrics ? metricsOpenApi() : {}) })),
+  );
 
   app.post('/api/config/reload', async (c) => {
     requireAdmin(c);
@@ -127,6 +132,7 @@ export function createApp(deps: ApiDeps): ApiApp {
   registerElementRoutes(app, deps);
   if (deps.flows) registerFlowRoutes(app, deps.flows, deps.store);
   if (deps.devices) registerDeviceRoutes(app, deps.devices);
+  if (deps.metrics) registerMetricRoutes(app, deps.store, deps.metrics);
   // Last: the UI only sees what no API route answered.
   if (deps.ui) registerUiRoutes(app, deps.ui);
   return app;
