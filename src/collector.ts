@@ -12,7 +12,7 @@ import type { SqliteGraphStore } from './topology/store/sqlite-store.ts';
 import { openSqliteStorage, type SqliteStorage } from './topology/store/sqlite-storage.ts';
 import { Fabric } from './topology/fabric.ts';
 import { makeQueryRunner } from './topology/query-adapters.ts';
-import { seriesCutoffs, seriesMetricSource, type SeriesRetention } from './topology/port-rates.ts';
+import { seriesCutoffs, seriesMetricSource, type SeriesRetention } from './topology/query/port-rates.ts';
 import type { FlowSource } from './topology/query/context.ts';
 import { Auth } from './api/auth.ts';
 import { createApp } from './api/app.ts';

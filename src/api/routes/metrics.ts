@@ -6,8 +6,7 @@ import type { ApiApp } from '../app.ts';
 import { HttpProblem, json } from '../problem.ts';
 import { parseTime } from './flows.ts';
 import type { GraphReader } from '../../topology/store/graph-store.ts';
-import type { PortSeriesStore } from '../../topology/store/port-series.ts';
-import { portRates, type SeriesRetention } from '../../topology/port-rates.ts';
+import { portRates, type PortSeriesStore, type SeriesRetention } from '../../topology/query/port-rates.ts';
 import type { GraphNode } from '../../topology/types.ts';
 
 export interface MetricsDeps {

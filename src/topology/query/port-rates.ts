@@ -2,8 +2,10 @@
 // (docs/architecture.md#port-metrics). The finest stored resolution that still covers the range is
 // read and summed into buckets of the asked step; a bucket's rate is its deltas over the time its
 // rows cover, so a bucket with no reading is absent (a gap), never a zero.
-import type { InterfaceMetric, MetricSource } from './query/metrics-steps.ts';
-import { ROLLUP_STEPS, type PortSeriesStore, type SeriesBucket, type SeriesCutoffs, type SeriesStep } from './store/port-series.ts';
+import type { InterfaceMetric, MetricSource } from './metrics-steps.ts';
+import { ROLLUP_STEPS, type PortSeriesStore, type SeriesBucket, type SeriesCutoffs, type SeriesStep } from '../store/port-series.ts';
+
+export type { PortSeriesStore };
 
 /** How long each resolution is kept (ms). */
 export interface SeriesRetention {
