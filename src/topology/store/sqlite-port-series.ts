@@ -28,6 +28,9 @@ export class SqlitePortSeries implements PortSeriesStore {
   private readonly addKey: Statement;
   private readonly upsert: Statement;
   private readonly keys = new Map<string, number>();
+  private readonly keysOf: Statement;
+  private readonly rawOf: Statement;
+  private readonly byKey: Statement;
 
   constructor(private readonly db: Database) {
     this.ins = db.prepare('INSERT INTO port_metrics VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)');
@@ -37,6 +40,12 @@ export class SqlitePortSeries implements PortSeriesStore {
       FROM port_metrics WHERE node_id = ? ORDER BY last, rowid`);
     this.keyOf = db.prepare('SELECT id FROM port_series_keys WHERE node_id = ? AND source = ?').pluck();
     this.addKey = db.prepare('INSERT INTO port_series_keys(node_id, source) VALUES (?, ?)');
+    this.rawOf = db.prepare(`SELECT node_id AS nodeId, source, last AS t, last - start AS span, ${AS}, oper FROM port_metrics
+      WHERE node_id = ? AND last >= ? AND last < ? ORDER BY last, rowid`);
+    this.keysOf = db.prepare('SELECT id, source FROM port_series_keys WHERE node_id = ?');
+    this.byKey = db.prepare(
+      `SELECT t, span, ${AS}, oper FROM port_metrics_rollup WHERE key = ? AND step = ? AND t >= ? AND t < ? ORDER BY t`,
+    );
     const set = COUNTERS.map((c) => `${c} = ${c} + excluded.${c}`).join(', ');
     this.upsert = db.prepare(`INSERT INTO port_metrics_rollup VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)
       ON CONFLICT (key, step, t) DO UPDATE SET span = span + excluded.span, ${set}, oper = ${WORST('oper', 'excluded.oper')}`);
@@ -129,22 +138,23 @@ export class SqlitePortSeries implements PortSeriesStore {
 
   read(nodeIds: readonly string[], step: SeriesStep, from: number, to: number): SeriesBucket[] {
     if (nodeIds.length === 0 || to <= from) return [];
-    const ids = JSON.stringify(nodeIds);
     if (step === 0) {
-      return this.db
-        .prepare(
-          `SELECT node_id AS nodeId, source, last AS t, last - start AS span, ${AS}, oper FROM port_metrics
-           WHERE node_id IN (SELECT value FROM json_each(?)) AND last >= ? AND last < ? ORDER BY last, rowid`,
-        )
-        .all(ids, from, to) as SeriesBucket[];
+      const out: SeriesBucket[] = [];
+      for (const nodeId of nodeIds) out.push(...(this.rawOf.all(nodeId, from, to) as SeriesBucket[]));
+      return out.sort((a, b) => a.t - b.t);
     }
-    return this.db
-      .prepare(
-        `SELECT k.node_id AS nodeId, k.source, r.t, r.span, ${AS}, r.oper FROM port_series_keys k
-         JOIN port_metrics_rollup r ON r.key = k.id AND r.step = ? AND r.t >= ? AND r.t < ?
-         WHERE k.node_id IN (SELECT value FROM json_each(?)) ORDER BY r.t`,
-      )
-      .all(step, from, to, ids) as SeriesBucket[];
+    // Per (port, source) key on the primary key, never through the age index.
+    const out: SeriesBucket[] = [];
+    for (const nodeId of nodeIds) {
+      for (const k of this.keysOf.all(nodeId) as { id: number; source: string }[]) {
+        for (const r of this.byKey.all(k.id, step, from, to) as SeriesBucket[]) {
+          r.nodeId = nodeId;
+          r.source = k.source;
+          out.push(r);
+        }
+      }
+    }
+    return out.sort((a, b) => a.t - b.t);
   }
 
   prune(cutoffs: SeriesCutoffs): number {
