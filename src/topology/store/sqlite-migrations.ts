@@ -178,7 +178,8 @@ const MIGRATIONS: Migration[] = [
   { version: 1, what: 'graph, history and aliases', up: graphTables },
   { version: 2, what: 'flows, rollups, port series, templates, SNMP devices and observations, stitch inputs', up: collectorTables },
   { version: 3, what: 'SNMP devices added by discovery', up: discoveredDevices },
-  { version: 4, what: 'port series rollups (1 m, 5 m, 1 h) and oper status', up: portSeriesRollups },
+  // 4 (captures) and 5 (SNMP ARP/ND) are other branches'; the merge keeps all in order.
+  { version: 6, what: 'port series rollups (1 m, 5 m, 1 h) and oper status', up: portSeriesRollups },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
