@@ -12,6 +12,7 @@ import type { SqliteGraphStore } from './topology/store/sqlite-store.ts';
 import { openSqliteStorage, type SqliteStorage } from './topology/store/sqlite-storage.ts';
 import { Fabric } from './topology/fabric.ts';
 import { makeQueryRunner } from './topology/query-adapters.ts';
+import { seriesCutoffs, seriesMetricSource, type SeriesRetention } from './topology/query/port-rates.ts';
 import type { FlowSource } from './topology/query/context.ts';
 import { Auth } from './api/auth.ts';
 import { createApp } from './api/app.ts';
@@ -105,19 +106,28 @@ export class Collector {
     const limits = { maxResults: config.api.queryMaxResults, timeoutMs: config.api.queryTimeoutMs };
     const flows = components.find(FLOWS_READER);
     const flowSource: FlowSource | undefined = flows && ((q) => flows.ofNodes(q.nodeIds, 100_000) as unknown as Record<string, unknown>[]);
+    // Port series (docs/architecture.md#port-metrics): read by /api/metrics and Metrics(), pruned with history.
+    const s = config.storage;
+    const retention: SeriesRetention = {
+      raw: s.metricsWindow * 1000,
+      m1: s.metricsRetention1m * 1000,
+      m5: s.metricsRetention5m * 1000,
+      h1: s.metricsRetention1h * 1000,
+    };
     const app = createApp({
       store: this.store,
       auth,
       registry: this.registry,
       log: log.child({ component: 'api' }),
       config,
-      query: makeQueryRunner(this.store, limits, flowSource),
+      query: makeQueryRunner(this.store, limits, flowSource, seriesMetricSource(this.storage.portSeries, retention)),
       status: () => this.status(),
       reload: this.opts.configFile ? () => this.reload() : undefined,
       flows,
       devices: components.find(DEVICE_ADMIN),
       captures: components.find(CAPTURE_ADMIN),
       ui: components.find(UI_FILES),
+      metrics: { series: this.storage.portSeries, retention, interfaceGauges: config.api.interfaceMetrics },
     });
     await components.start(this.hooks);
     this.api = await startApiServer(config.api.listen, {
@@ -134,6 +144,8 @@ export class Collector {
     const prune = () => {
       const r = this.store.prune(Date.now() - config.storage.retention * 1000);
       if (r.nodes + r.edges > 0) log.info(r, 'pruned history past retention');
+      const rows = this.storage.portSeries.prune(seriesCutoffs(retention, Date.now()));
+      if (rows > 0) log.info({ rows }, 'pruned port series past retention');
     };
     prune();
     this.pruneTimer = setInterval(prune, config.storage.pruneInterval * 1000);

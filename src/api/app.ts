@@ -14,6 +14,7 @@ import { registerDeviceRoutes } from './routes/devices.ts';
 import { registerUiRoutes } from './routes/ui.ts';
 import { capturesOpenApi, registerCaptureRoutes } from './routes/captures.ts';
 import type { CaptureAdmin } from '../ovs/captures.ts';
+import { metricsOpenApi, registerMetricRoutes, type MetricsDeps } from './routes/metrics.ts';
 import type { FlowsReader } from '../collectors/flows/flows-reader.ts';
 import type { DeviceAdmin } from '../collectors/snmp/device-admin.ts';
 import type { UiFiles } from '../ui/files.ts';
@@ -41,6 +42,8 @@ export interface ApiDeps {
   devices?: DeviceAdmin;
   /** Captures configured through OVSDB: /api/capture, /api/captures. */
   captures?: CaptureAdmin;
+  /** Port series: GET /api/metrics, Metrics() and, opt-in, /metrics/interfaces. */
+  metrics?: MetricsDeps;
   /** The wall display's files at /; its public paths need no credentials (the login page loads first). */
   ui?: UiFiles;
 }
@@ -118,7 +121,14 @@ export function createApp(deps: ApiDeps): ApiApp {
   app.get('/metrics', async (c) => c.body(await deps.registry.metrics(), 200, { 'Content-Type': deps.registry.contentType }));
   app.get('/api/status', (c) => json(c, deps.status()));
   app.get('/api/openapi.json', (c) =>
-    json(c, openApiDocument({ ...(deps.flows ? flowsOpenApi() : {}), ...(deps.captures ? capturesOpenApi() : {}) })),
+    json(
+      c,
+      openApiDocument({
+        ...(deps.flows ? flowsOpenApi() : {}),
+        ...(deps.captures ? capturesOpenApi() : {}),
+        ...(deps.metrics ? metricsOpenApi() : {}),
+      }),
+    ),
   );
 
   app.post('/api/config/reload', async (c) => {
@@ -134,6 +144,7 @@ export function createApp(deps: ApiDeps): ApiApp {
   if (deps.flows) registerFlowRoutes(app, deps.flows, deps.store);
   if (deps.devices) registerDeviceRoutes(app, deps.devices);
   if (deps.captures) registerCaptureRoutes(app, deps.captures, deps);
+  if (deps.metrics) registerMetricRoutes(app, deps.store, deps.metrics);
   // Last: the UI only sees what no API route answered.
   if (deps.ui) registerUiRoutes(app, deps.ui);
   return app;

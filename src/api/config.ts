@@ -18,6 +18,12 @@ export const apiSection = section({
     .positive()
     .default(10_000)
     .describe('A Gremlin query running longer than this (milliseconds) is stopped with an error.'),
+  interfaceMetrics: z
+    .boolean()
+    .default(false)
+    .describe(
+      'Serve `/metrics/interfaces`: Prometheus gauges per port (bits and packets per second, errors, oper status; labels device, port, role). Off by default: one series per port and counter.',
+    ),
 }).describe('The HTTP API (`/api/*`, `/ws/*`, `/metrics`, `/healthz`) and the UI it serves.');
 
 const user = z

@@ -20,6 +20,12 @@ export const storageSection = section({
     .default(3600)
     .describe('How long flushed flow-table entries (10 s resolution) are kept; older ranges are answered from the 1-minute rollups.'),
   flowRollupRetention: durationSeconds.default(7 * 86400).describe('How long 1-minute flow rollups are kept.'),
+  metricsWindow: durationSeconds
+    .default(3600)
+    .describe('How long raw port counter rows (one per reading) are kept; older ranges are answered from the rollups below.'),
+  metricsRetention1m: durationSeconds.default(2 * 86400).describe('How long 1-minute port counter rollups are kept.'),
+  metricsRetention5m: durationSeconds.default(14 * 86400).describe('How long 5-minute port counter rollups are kept.'),
+  metricsRetention1h: durationSeconds.default(400 * 86400).describe('How long 1-hour port counter rollups are kept.'),
   counterUpdateInterval: durationSeconds
     .default(10)
     .describe('Port counters from flow exporters (sFlow counter samples) update the graph at most this often per port.'),

@@ -2,7 +2,13 @@
 import type { GraphStore } from './store/graph-store.ts';
 import { runQuery } from './query/index.ts';
 import type { FlowSource } from './query/context.ts';
+import type { MetricSource } from './query/metrics-steps.ts';
 
-export function makeQueryRunner(store: GraphStore, limits: { maxResults: number; timeoutMs: number }, flows?: FlowSource) {
-  return (q: string): unknown => runQuery(store, q, { ...limits, flows }).value;
+export function makeQueryRunner(
+  store: GraphStore,
+  limits: { maxResults: number; timeoutMs: number },
+  flows?: FlowSource,
+  metrics?: MetricSource,
+) {
+  return (q: string): unknown => runQuery(store, q, { ...limits, flows, metrics }).value;
 }

@@ -5,6 +5,7 @@
 import type { GraphStore } from '../../topology/store/graph-store.ts';
 import type { InterfaceCounters, PortSeriesRow, PortSeriesStore } from '../../topology/store/port-series.ts';
 import type { Metadata } from '../../topology/types.ts';
+import { CounterTracker, type ReadingInfo } from './counter-rates.ts';
 
 export type CounterSource = 'sflow' | 'snmp' | 'netflow';
 const SOURCES: CounterSource[] = ['sflow', 'snmp', 'netflow'];
@@ -28,19 +29,22 @@ const KEYS: [keyof InterfaceCounters, string][] = [
   ['txDropped', 'TxDropped'],
 ];
 
-/** Difference of two counter readings, allowing one wrap of a 32- or 64-bit counter. */
 const MAX_SERIES_BUFFER = 50_000;
 
-function delta(now: number, before: number): number {
-  if (now >= before) return now - before;
-  return before < 2 ** 32 ? now + 2 ** 32 - before : now;
-}
+/** Counter widths per source when the caller does not say: sFlow's octets are 64-bit, its packets 32-bit. */
+const WIDTHS: Record<CounterSource, Pick<ReadingInfo, 'bytesWidth' | 'packetsWidth'>> = {
+  sflow: { bytesWidth: 64, packetsWidth: 32 },
+  snmp: { bytesWidth: 64, packetsWidth: 64 },
+  netflow: { bytesWidth: 64, packetsWidth: 64 },
+};
 
 export class PortMetrics {
   private readonly last = new Map<string, Last>();
   /** Last State written per port, to spot changes without reading the graph. */
   private readonly states = new Map<string, unknown>();
   private series: PortSeriesRow[] = [];
+  /** Deltas for the series: wraps, reboots, resets and gaps handled (counter-rates.ts). */
+  readonly tracker = new CounterTracker();
 
   constructor(
     private readonly store: GraphStore,
@@ -52,9 +56,19 @@ export class PortMetrics {
    * Records one reading. `extra` (Speed, State …) is merged into the node at the same time; a
    * State change is written at once whatever the throttle says.
    */
-  record(portId: string, source: CounterSource, c: InterfaceCounters, now: number, extra: Metadata = {}): void {
+  record(
+    portId: string,
+    source: CounterSource,
+    c: InterfaceCounters,
+    now: number,
+    extra: Metadata = {},
+    info: Partial<ReadingInfo> = {},
+  ): void {
     const key = `${portId}|${source}`;
     const prev = this.last.get(key);
+    const speed = typeof extra.Speed === 'number' ? extra.Speed : undefined;
+    const oper = extra.State === 'UP' ? 1 : extra.State === 'DOWN' ? 2 : undefined;
+    const sample = this.tracker.add(key, { ...WIDTHS[source], speed, oper, ...info, at: now, c });
     // The graph is read only when something is due to be written: counters arrive per port per
     // interval from every exporter, and most readings only feed the time series.
     const stateChanged = extra.State !== undefined && extra.State !== this.states.get(portId);
@@ -68,23 +82,14 @@ export class PortMetrics {
       if (extra.State !== undefined) this.states.set(portId, extra.State);
       return;
     }
-    const d: Record<string, number> = {};
-    for (const [k, name] of KEYS) d[name] = delta(c[k], prev.c[k]);
-    this.series.push({
-      nodeId: portId,
-      source,
-      start: prev.at,
-      last: now,
-      rxBytes: d.RxBytes!,
-      txBytes: d.TxBytes!,
-      rxPackets: d.RxPackets!,
-      txPackets: d.TxPackets!,
-      rxErrors: d.RxErrors!,
-      txErrors: d.TxErrors!,
-      rxDropped: d.RxDropped!,
-      txDropped: d.TxDropped!,
-    });
-    if (this.series.length >= MAX_SERIES_BUFFER) this.flushSeries();
+    // No sample (a reboot, a reset, a gap): the series shows a gap and LastUpdateMetric stays.
+    let d: Record<string, number> | undefined;
+    if (sample) {
+      d = {};
+      for (const [k, name] of KEYS) d[name] = sample[k];
+      this.series.push({ nodeId: portId, source, ...sample });
+      if (this.series.length >= MAX_SERIES_BUFFER) this.flushSeries();
+    }
     const interval = prev.interval ? (prev.interval * 3 + (now - prev.at)) / 4 : now - prev.at;
     const next: Last = { at: now, c, graphAt: prev.graphAt, interval };
     this.last.set(key, next);
@@ -105,7 +110,7 @@ export class PortMetrics {
         const metric: Record<string, unknown> = { Source: source, Start: prev.graphAt || prev.at, Last: now };
         for (const [k, name] of KEYS) metric[name] = c[k];
         md.Metric = metric;
-        md.LastUpdateMetric = { ...d, Start: prev.at, Last: now, Source: source };
+        if (d) md.LastUpdateMetric = { ...d, Start: prev.at, Last: now, Source: source };
       }
       this.store.write((tx) => tx.upsertNode({ ID: portId, Metadata: md }, { merge: true }));
       next.graphAt = now;
@@ -127,7 +132,10 @@ export class PortMetrics {
 
   /** Forget a port (deleted). */
   forget(portId: string): void {
-    for (const s of SOURCES) this.last.delete(`${portId}|${s}`);
+    for (const s of SOURCES) {
+      this.last.delete(`${portId}|${s}`);
+      this.tracker.forget(`${portId}|${s}`);
+    }
     this.states.delete(portId);
   }
 
@@ -140,6 +148,7 @@ export class PortMetrics {
     if (moved.size === 0) return;
     for (const [from, to] of moved) {
       for (const s of SOURCES) {
+        this.tracker.move(`${from}|${s}`, `${to}|${s}`);
         const l = this.last.get(`${from}|${s}`);
         if (!l) continue;
         this.last.delete(`${from}|${s}`);

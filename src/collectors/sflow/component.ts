@@ -143,14 +143,14 @@ export function createSflowHandler(ctx: ComponentContext, pipeline: FlowPipeline
       } else lastCounters.set(key, { at: now, uptime, status: c.ifOperStatus });
       // One record's failing graph write costs only that record.
       try {
-        applyCounter(a, c, now);
+        applyCounter(a, c, now, uptime);
       } catch (err) {
         pipeline.recordFailed('sflow', c.exporter, 'counter', err);
       }
     }
   };
 
-  const applyCounter = (a: Attribution, c: CounterRecord, now: number) => {
+  const applyCounter = (a: Attribution, c: CounterRecord, now: number, uptime: number) => {
     const portId = a.portOf(c.exporter, c.subAgentId ?? 0, c.ifIndex, now);
     if (!portId) return;
     const extra: Record<string, unknown> = { State: c.ifOperStatus === 1 ? 'UP' : 'DOWN' };
@@ -165,7 +165,8 @@ export function createSflowHandler(ctx: ComponentContext, pipeline: FlowPipeline
       }
       named.add(portId);
     }
-    pipeline.ports.record(portId, 'sflow', genericCounters(c), now, extra);
+    // The agent's uptime going back is a reboot: no delta across it (counter-rates.ts).
+    pipeline.ports.record(portId, 'sflow', genericCounters(c), now, extra, { uptimeMs: uptime });
   };
   return { handle, flushMetrics };
 }

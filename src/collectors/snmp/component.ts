@@ -19,6 +19,7 @@ import { SnmpPoller } from './poller.ts';
 import { deviceSchema, type DeviceConfig } from './config.ts';
 import { TrapListener, type Trap } from './traps.ts';
 import { TrapWatch } from './trap-watch.ts';
+import { SnmpCounterSeries } from './counter-series.ts';
 
 export interface SnmpComponent extends Component {
   readonly observations: SnmpObservations;
@@ -38,6 +39,7 @@ export function createSnmpComponent(ctx: ComponentContext, opts: { schedule?: bo
   const table = ctx.storage.snmpDevices;
   const metrics = new SnmpMetrics(ctx.registry);
   const claims = new Map<string, string>();
+  const series = new SnmpCounterSeries(ctx.store, ctx.storage.portSeries);
   const pctx: PollContext = {
     store: ctx.store,
     obs: observations,
@@ -45,6 +47,11 @@ export function createSnmpComponent(ctx: ComponentContext, opts: { schedule?: bo
     claims,
     countPoll: (r) => metrics.countPoll(r),
     addresses: new AddressWriter(ctx.store, observations, (err) => log.error({ err }, 'snmp ARP addresses not written')),
+    // Each poll's counters go to the port series (written at once: one transaction per device poll).
+    onCounters: (sid, states, up, at, nominal) => {
+      series.record(sid, states, up, at, nominal);
+      series.flush();
+    },
   };
   const s = (v: number | undefined, d: number) => (v ?? d) * 1000;
   const settings = (t: Target): DeviceSettings => {

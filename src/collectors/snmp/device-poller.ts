@@ -45,6 +45,8 @@ export interface PollContext {
   addresses?: AddressWriter;
   /** Polling saw a port's oper status cross up↔down since the poll that read it at `since` (the trap watch). */
   onLinkChange?(device: string, ifIndex: number, state: 'UP' | 'DOWN', since: number, at: number): void;
+  /** Each counter read, for the port series (counter-series.ts); uptime in ms from sysUpTime. */
+  onCounters?(switchId: string, states: Map<number, IfState>, uptimeMs: number | undefined, at: number, nominalMs: number): void;
 }
 
 export interface DeviceError {
@@ -290,6 +292,7 @@ export class DevicePoller {
         this.status.counts.ports = writePorts(tx, id, this.inventory, states);
         writeStates(tx, id, states, this.prevCounters, this.metricStarts, now);
       });
+      this.countersRead(states, now);
       this.status.switchId = this.switchId;
       this.status.sysName = sysName;
       this.status.sysObjectID = info.sysObjectID;
@@ -352,6 +355,12 @@ export class DevicePoller {
     const id = this.switchId!;
     const now = Date.now();
     this.ctx.store.write((tx) => writeStates(tx, id, states, this.prevCounters, this.metricStarts, now));
+    this.countersRead(states, now);
+  }
+
+  private countersRead(states: Map<number, IfState>, at: number): void {
+    const up = this.uptime === null ? undefined : this.uptime * 10;
+    if (this.switchId) this.ctx.onCounters?.(this.switchId, states, up, at, this.settings.counterMs);
   }
 
   private async lldp(c: SnmpClient, p: Problems): Promise<void> {

@@ -11,6 +11,15 @@ export const IF_HC = {
   outMcast: '1.3.6.1.2.1.31.1.1.1.12',
   outBcast: '1.3.6.1.2.1.31.1.1.1.13',
 } as const;
+/** ifTable's 32-bit counters, read where a device has no ifXTable HC counters (docs/architecture.md#port-metrics). */
+export const IF_32 = {
+  inOctets: '1.3.6.1.2.1.2.2.1.10',
+  inUcast: '1.3.6.1.2.1.2.2.1.11',
+  inNUcast: '1.3.6.1.2.1.2.2.1.12',
+  outOctets: '1.3.6.1.2.1.2.2.1.16',
+  outUcast: '1.3.6.1.2.1.2.2.1.17',
+  outNUcast: '1.3.6.1.2.1.2.2.1.18',
+} as const;
 export const IF_COUNTER_COLUMNS = [
   O.ifAdminStatus,
   O.ifOperStatus,
@@ -26,6 +35,7 @@ export const IF_COUNTER_COLUMNS = [
   O.ifOutErrors,
   O.ifInDiscards,
   O.ifOutDiscards,
+  ...Object.values(IF_32),
 ] as const;
 
 export interface IfCounters {
@@ -56,6 +66,8 @@ export interface IfState {
   admin: number | null;
   oper: number | null;
   counters: IfCounters | null;
+  /** 64 when the octet and packet counters came from ifXTable's HC columns, 32 from ifTable's. */
+  width?: 32 | 64;
 }
 
 function indexes(cols: Map<string, Map<string, unknown>>): number[] {
@@ -102,22 +114,30 @@ export function parseState(cols: Map<string, WalkResult>, p: Problems): Map<numb
   for (const i of indexes(t)) {
     const k = String(i);
     const c = (root: string) => counterOf(col(root).get(k), p);
-    const inOct = c(O.ifHCInOctets);
-    const outOct = c(O.ifHCOutOctets);
+    const hc = c(O.ifHCInOctets) !== null || c(O.ifHCOutOctets) !== null;
+    const inOct = hc ? c(O.ifHCInOctets) : c(IF_32.inOctets);
+    const outOct = hc ? c(O.ifHCOutOctets) : c(IF_32.outOctets);
+    const sum = (...roots: string[]) => roots.reduce((a, r) => a + (c(r) ?? 0), 0);
     const counters: IfCounters | null =
       inOct === null && outOct === null
         ? null
         : {
             RxBytes: inOct ?? 0,
             TxBytes: outOct ?? 0,
-            RxPackets: (c(O.ifHCInUcastPkts) ?? 0) + (c(IF_HC.inMcast) ?? 0) + (c(IF_HC.inBcast) ?? 0),
-            TxPackets: (c(O.ifHCOutUcastPkts) ?? 0) + (c(IF_HC.outMcast) ?? 0) + (c(IF_HC.outBcast) ?? 0),
+            RxPackets: hc ? sum(O.ifHCInUcastPkts, IF_HC.inMcast, IF_HC.inBcast) : sum(IF_32.inUcast, IF_32.inNUcast),
+            TxPackets: hc ? sum(O.ifHCOutUcastPkts, IF_HC.outMcast, IF_HC.outBcast) : sum(IF_32.outUcast, IF_32.outNUcast),
             RxErrors: c(O.ifInErrors) ?? 0,
             TxErrors: c(O.ifOutErrors) ?? 0,
             RxDropped: c(O.ifInDiscards) ?? 0,
             TxDropped: c(O.ifOutDiscards) ?? 0,
           };
-    out.set(i, { ifIndex: i, admin: intOf(col(O.ifAdminStatus).get(k), p), oper: intOf(col(O.ifOperStatus).get(k), p), counters });
+    out.set(i, {
+      ifIndex: i,
+      admin: intOf(col(O.ifAdminStatus).get(k), p),
+      oper: intOf(col(O.ifOperStatus).get(k), p),
+      counters,
+      width: hc ? 64 : 32,
+    });
   }
   return out;
 }

@@ -45,7 +45,7 @@ export interface ElementFilter {
   terms: KeyFilter[];
 }
 
-export type StepKind = 'nodes' | 'edges' | 'values' | 'count' | 'paths' | 'graph' | 'flows';
+export type StepKind = 'nodes' | 'edges' | 'values' | 'count' | 'paths' | 'graph' | 'flows' | 'metrics';
 
 export type Step =
   | { type: 'has'; filter: ElementFilter; pos: number }
@@ -63,7 +63,11 @@ export type Step =
   | { type: 'subGraph'; pos: number }
   /** Flows seen on the current nodes (or all flows as a source), optionally filtered like Has. */
   | { type: 'flows'; filter: ElementFilter | undefined; pos: number }
-  | { type: 'descendants' | 'ascendants'; depth: number; pos: number };
+  | { type: 'descendants' | 'ascendants'; depth: number; pos: number }
+  /** Interface counters of the current nodes, as Skydive's Metrics(): one source ('sflow', 'snmp') or the one feeding Metric. */
+  | { type: 'metrics'; source: string | undefined; pos: number }
+  /** Skydive's Aggregates([seconds]): every node's metrics summed into slices (default 30 s). */
+  | { type: 'aggregates'; sliceMs: number; pos: number };
 
 /** Time context: At(t[, duration]) / Context(…). */
 export interface TimeSpec {

@@ -3,6 +3,7 @@
 import type { GraphReader } from '../store/graph-store.ts';
 import type { Direction, GraphEdge, GraphNode } from '../types.ts';
 import { QueryError } from './errors.ts';
+import type { MetricSource } from './metrics-steps.ts';
 
 export interface Limits {
   maxResults: number;
@@ -21,6 +22,8 @@ export const DEFAULT_LIMITS: Limits = { maxResults: 250_000, maxVisited: 2_000_0
 
 export class EvalContext {
   visited = 0;
+  /** At(t, duration)'s window (epoch ms), for Metrics() and Aggregates(). */
+  timeSlice: { from: number; to: number } | undefined;
   private nextClockCheck = 256;
   private readonly deadline: number;
   private readonly nodes = new Map<string, GraphNode | null>();
@@ -32,6 +35,8 @@ export class EvalContext {
     startedAt = performance.now(),
     /** Where Flows() reads from; absent when no flow collection runs. */
     readonly flowSource?: FlowSource,
+    /** Where Metrics() reads stored series from within a time window; absent: LastUpdateMetric only. */
+    readonly metricSource?: MetricSource,
   ) {
     this.deadline = startedAt + limits.timeoutMs;
   }

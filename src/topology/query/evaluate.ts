@@ -11,6 +11,7 @@ import { applyStep, flowsOf, type State } from './steps.ts';
 import { resolveInstant } from './time-spec.ts';
 import { UnionReader } from './union-reader.ts';
 import { validate } from './validate.ts';
+import { metricsJson, type MetricSource } from './metrics-steps.ts';
 
 export interface RunOptions {
   /** "Now" for relative At() times (epoch ms); defaults to Date.now(). */
@@ -20,6 +21,8 @@ export interface RunOptions {
   timeoutMs?: number;
   /** Where Flows() reads from (the collector's flow store). */
   flows?: FlowSource;
+  /** Where Metrics() reads a time window's series from (the port series store). */
+  metrics?: MetricSource;
 }
 
 export function parseQuery(text: string): Ast {
@@ -45,7 +48,11 @@ export function runQuery(store: GraphStore, query: string | Ast, opts: RunOption
     timeoutMs: opts.timeoutMs ?? DEFAULT_LIMITS.timeoutMs,
   };
   const now = opts.now ?? Date.now();
-  const ctx = new EvalContext(readerFor(store, ast, now), limits, startedAt, opts.flows);
+  const ctx = new EvalContext(readerFor(store, ast, now), limits, startedAt, opts.flows, opts.metrics);
+  if (ast.time && ast.time.durationMs > 0) {
+    const t = resolveInstant(ast.time, now);
+    ctx.timeSlice = { from: t - ast.time.durationMs, to: t };
+  }
   let state: State =
     ast.source.kind === 'V'
       ? { kind: 'nodes', items: sourceNodes(ast, ctx) }
@@ -57,7 +64,7 @@ export function runQuery(store: GraphStore, query: string | Ast, opts: RunOption
 }
 
 function shape(s: State, maxResults: number): QueryResult {
-  const size = s.kind === 'count' ? 0 : s.kind === 'graph' ? s.nodes.length + s.edges.length : s.items.length;
+  const size = s.kind === 'count' ? 0 : s.kind === 'graph' ? s.nodes.length + s.edges.length : s.kind === 'metrics' ? 0 : s.items.length;
   if (size > maxResults) {
     throw new QueryError(
       'limit',
@@ -79,5 +86,7 @@ function shape(s: State, maxResults: number): QueryResult {
       return { kind: 'graph', value: [{ Nodes: s.nodes.map(nodeJson), Edges: s.edges.map(edgeJson) }] };
     case 'flows':
       return { kind: 'flows', value: s.items.map((f) => f.Metadata) };
+    case 'metrics':
+      return { kind: 'metrics', value: metricsJson(s.items) };
   }
 }

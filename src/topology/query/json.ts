@@ -35,4 +35,6 @@ export type QueryResult =
   /** SubGraph: a one-element list holding {Nodes, Edges}, as Skydive marshals a graph. */
   | { kind: 'graph'; value: [{ Nodes: NodeJson[]; Edges: EdgeJson[] }] }
   /** Flows(): flow rows (the /api/flows shape). */
-  | { kind: 'flows'; value: Record<string, unknown>[] };
+  | { kind: 'flows'; value: Record<string, unknown>[] }
+  /** Metrics()/Aggregates(): [{ nodeID: [InterfaceMetric…] }], or [] (Skydive's shape). */
+  | { kind: 'metrics'; value: Record<string, unknown[]>[] };

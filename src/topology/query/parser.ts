@@ -45,6 +45,8 @@ const STEP_NAMES = [
   'Ascendants',
   'Flows',
   'Sockets',
+  'Metrics',
+  'Aggregates',
 ];
 /** Calls allowed as arguments: predicates and Metadata(…). */
 const CALL_NAMES = ['NE', 'Within', 'Without', 'Regex', 'Lt', 'Gt', 'Lte', 'Gte', 'Inside', 'Outside', 'Between', 'Ipv4Range', 'Metadata'];

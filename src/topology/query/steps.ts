@@ -5,6 +5,7 @@ import type { ElementFilter, Step } from './ast.ts';
 import type { EvalContext } from './context.ts';
 import { compileFilter, compileHasNot, fieldGetter, type ElementMatcher } from './match.ts';
 import { QueryError } from './errors.ts';
+import { aggregates, metricsOf, type MetricMap } from './metrics-steps.ts';
 
 export type State =
   | { kind: 'nodes'; items: GraphNode[] }
@@ -14,7 +15,9 @@ export type State =
   | { kind: 'paths'; items: GraphNode[][] }
   | { kind: 'graph'; nodes: GraphNode[]; edges: GraphEdge[] }
   /** Flow rows wrapped as pseudo-nodes (Metadata = the row) so Has/Sort/Dedup/Values apply as is. */
-  | { kind: 'flows'; items: GraphNode[] };
+  | { kind: 'flows'; items: GraphNode[] }
+  /** Metrics(): node ID (or 'Aggregated') → interface metrics. */
+  | { kind: 'metrics'; items: MetricMap };
 
 let flowSeq = 0;
 /** Wraps flow rows so the element matchers and sorters work on them. */
@@ -278,7 +281,13 @@ export function applyStep(ctx: EvalContext, s: State, step: Step): State {
       if (s.kind === 'flows') return { kind: 'flows', items: dedup(s.items, step.keys) };
       return { kind: 'nodes', items: dedup(nodesOf(s), step.keys) };
     case 'count':
+      // Skydive counts a Metrics() step's nodes.
+      if (s.kind === 'metrics') return { kind: 'count', value: s.items.size };
       return { kind: 'count', value: (s as { items: unknown[] }).items.length };
+    case 'metrics':
+      return { kind: 'metrics', items: metricsOf(ctx, nodesOf(s), step.source) };
+    case 'aggregates':
+      return { kind: 'metrics', items: aggregates(ctx, (s as { items: MetricMap }).items, step.sliceMs) };
     case 'values':
       return { kind: 'values', items: values((s as { items: GraphNode[] }).items, step.key) };
     case 'keys':

@@ -182,7 +182,22 @@ function stepOf(s: RawStep): { step: Step; accepts: StepKind[]; yields: (k: Step
       };
     case 'Count':
       arity(s, 0, 0);
-      return { step: { type: 'count', pos: p }, accepts: ['nodes', 'edges', 'values', 'paths', 'flows'], yields: () => 'count' };
+      return { step: { type: 'count', pos: p }, accepts: ['nodes', 'edges', 'values', 'paths', 'flows', 'metrics'], yields: () => 'count' };
+    case 'Metrics': {
+      arity(s, 0, 1);
+      // Skydive: no argument = LastUpdateMetric (the source feeding Metric); 'sflow' its sFlow counters.
+      const k = s.args[0] ? str(s.args[0], p, 'Metrics() key') : 'LastUpdateMetric';
+      const source = k === 'LastUpdateMetric' ? undefined : k === 'SFlow.LastUpdateMetric' ? 'sflow' : k;
+      if (source !== undefined && !/^[a-z][a-z0-9.-]*$/.test(source))
+        bad(s.args[0]!.pos, `Metrics() takes LastUpdateMetric or a source (sflow, snmp), not ${k}`);
+      return { step: { type: 'metrics', source, pos: p }, accepts: ['nodes'], yields: () => 'metrics' };
+    }
+    case 'Aggregates': {
+      arity(s, 0, 1);
+      const secs = s.args[0] ? int(s.args[0], p, 'Aggregates() slice length (seconds)', 86_400 * 366) : 30;
+      if (secs <= 0) bad(s.args[0]!.pos, 'Aggregates() slice length must be a positive number of seconds');
+      return { step: { type: 'aggregates', sliceMs: secs * 1000, pos: p }, accepts: ['metrics'], yields: () => 'metrics' };
+    }
     case 'Values':
       arity(s, 1, 1);
       return { step: { type: 'values', key: str(s.args[0], p, 'Values() key'), pos: p }, accepts: el, yields: () => 'values' };
@@ -266,6 +281,7 @@ const KIND_NAME: Record<StepKind, string> = {
   paths: 'paths',
   graph: 'a sub-graph',
   flows: 'flows',
+  metrics: 'metrics',
 };
 
 export function validate(raw: RawQuery): Ast {

@@ -167,12 +167,40 @@ function arpTable(db: Database): void {
   `);
 }
 
+/**
+ * Port series rollups (docs/architecture.md#port-metrics): raw rows gain the oper status and an
+ * index for pruning by age; 1 m / 5 m / 1 h buckets key on a small integer per (port, source) so a
+ * bucket row is a few integers. Rows already stored are rolled up once here.
+ */
+function portSeriesRollups(db: Database): void {
+  if (!hasColumn(db, 'port_metrics', 'oper')) db.exec('ALTER TABLE port_metrics ADD COLUMN oper INTEGER');
+  db.exec(`
+    CREATE INDEX IF NOT EXISTS port_metrics_last ON port_metrics(last);
+    CREATE TABLE IF NOT EXISTS port_series_keys (id INTEGER PRIMARY KEY, node_id TEXT NOT NULL, source TEXT NOT NULL, UNIQUE (node_id, source));
+    CREATE TABLE IF NOT EXISTS port_metrics_rollup (
+      key INTEGER NOT NULL, step INTEGER NOT NULL, t INTEGER NOT NULL, span INTEGER NOT NULL,
+      rx_bytes INTEGER NOT NULL, tx_bytes INTEGER NOT NULL, rx_packets INTEGER NOT NULL, tx_packets INTEGER NOT NULL,
+      rx_errors INTEGER NOT NULL, tx_errors INTEGER NOT NULL, rx_dropped INTEGER NOT NULL, tx_dropped INTEGER NOT NULL, oper INTEGER,
+      PRIMARY KEY (key, step, t)) WITHOUT ROWID;
+    CREATE INDEX IF NOT EXISTS port_metrics_rollup_age ON port_metrics_rollup(step, t);
+    INSERT OR IGNORE INTO port_series_keys(node_id, source) SELECT DISTINCT node_id, source FROM port_metrics;
+  `);
+  for (const step of [60_000, 300_000, 3_600_000]) {
+    db.exec(`INSERT INTO port_metrics_rollup
+      SELECT k.id, ${step}, (m.last / ${step}) * ${step}, sum(m.last - m.start), sum(m.rx_bytes), sum(m.tx_bytes), sum(m.rx_packets),
+        sum(m.tx_packets), sum(m.rx_errors), sum(m.tx_errors), sum(m.rx_dropped), sum(m.tx_dropped), max(m.oper)
+      FROM port_metrics m JOIN port_series_keys k ON k.node_id = m.node_id AND k.source = m.source
+      GROUP BY k.id, (m.last / ${step}) * ${step}`);
+  }
+}
+
 const MIGRATIONS: Migration[] = [
   { version: 1, what: 'graph, history and aliases', up: graphTables },
   { version: 2, what: 'flows, rollups, port series, templates, SNMP devices and observations, stitch inputs', up: collectorTables },
   { version: 3, what: 'SNMP devices added by discovery', up: discoveredDevices },
   { version: 4, what: 'captures', up: captureTables },
   { version: 5, what: 'SNMP ARP/ND observations', up: arpTable },
+  { version: 6, what: 'port series rollups (1 m, 5 m, 1 h) and oper status', up: portSeriesRollups },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -4,7 +4,8 @@ import type { Storage } from './storage.ts';
 import { SqliteFlowStore } from './sqlite-flows.ts';
 import { SqliteObservationStore } from './sqlite-observations.ts';
 import { openSqliteDatabase, SqliteGraphStore, type SqliteStoreOptions } from './sqlite-store.ts';
-import { SqliteCaptureStore, SqliteDeviceStore, SqlitePortSeries, SqliteStitchInputs, SqliteTemplateStore } from './sqlite-tables.ts';
+import { SqlitePortSeries } from './sqlite-port-series.ts';
+import { SqliteCaptureStore, SqliteDeviceStore, SqliteStitchInputs, SqliteTemplateStore } from './sqlite-tables.ts';
 
 export class SqliteStorage implements Storage {
   readonly graph: SqliteGraphStore;

@@ -1,58 +1,10 @@
-// The small SQLite stores: port counter series, NetFlow templates, API-created SNMP devices and
+// The small SQLite stores: NetFlow templates, API-created SNMP devices and
 // the stitcher's inputs.
 import type { Database, Statement } from 'better-sqlite3';
 import type { CaptureStore } from './captures.ts';
-import type { PortSeriesRow, PortSeriesStore } from './port-series.ts';
 import type { DiscoveredDevice, SnmpDeviceStore } from './snmp-rows.ts';
 import type { InputSource, StitchInputStore, StoredInput } from './stitch-inputs.ts';
 import type { NetflowTemplateStore, StoredTemplate, Template, TemplateField } from './templates.ts';
-
-export class SqlitePortSeries implements PortSeriesStore {
-  private readonly ins: Statement;
-  private readonly move: Statement;
-  private readonly byNode: Statement;
-
-  constructor(private readonly db: Database) {
-    this.ins = db.prepare('INSERT INTO port_metrics VALUES (?,?,?,?,?,?,?,?,?,?,?,?)');
-    this.move = db.prepare(`UPDATE port_metrics SET node_id = (SELECT value FROM json_each(@moved) WHERE key = port_metrics.node_id)
-      WHERE node_id IN (SELECT key FROM json_each(@moved))`);
-    this.byNode =
-      db.prepare(`SELECT node_id AS nodeId, source, start, last, rx_bytes AS rxBytes, tx_bytes AS txBytes, rx_packets AS rxPackets,
-      tx_packets AS txPackets, rx_errors AS rxErrors, tx_errors AS txErrors, rx_dropped AS rxDropped, tx_dropped AS txDropped
-      FROM port_metrics WHERE node_id = ? ORDER BY last, rowid`);
-  }
-
-  append(rows: readonly PortSeriesRow[]): void {
-    if (rows.length === 0) return;
-    this.db.transaction(() => {
-      for (const r of rows) {
-        this.ins.run(
-          r.nodeId,
-          r.source,
-          r.start,
-          r.last,
-          r.rxBytes,
-          r.txBytes,
-          r.rxPackets,
-          r.txPackets,
-          r.rxErrors,
-          r.txErrors,
-          r.rxDropped,
-          r.txDropped,
-        );
-      }
-    })();
-  }
-
-  repoint(moved: ReadonlyMap<string, string>): void {
-    if (moved.size === 0) return;
-    this.move.run({ moved: JSON.stringify(Object.fromEntries(moved)) });
-  }
-
-  rows(nodeId: string): PortSeriesRow[] {
-    return this.byNode.all(nodeId) as PortSeriesRow[];
-  }
-}
 
 interface TemplateRow {
   exporter: string;

@@ -6,6 +6,7 @@ import { graphConformance } from './conformance-graph.ts';
 import { flowConformance } from './conformance-flows.ts';
 import { tableConformance } from './conformance-tables.ts';
 import { arpConformance } from './conformance-arp.ts';
+import { seriesConformance } from './conformance-series.ts';
 
 /** One backend instance: a fresh, empty storage that can be reopened (a restart) and destroyed. */
 export interface BackendInstance {
@@ -51,5 +52,6 @@ export function describeConformance(name: string, factory: BackendFactory): void
     describe('flows', () => flowConformance(get));
     describe('side tables', () => tableConformance(get));
     describe('ARP/ND rows', () => arpConformance(get));
+    describe('port series', () => seriesConformance(get));
   });
 }

@@ -55,6 +55,10 @@ describe('SQLite schema versions', () => {
       expect(s.flows.query({}, 0)).toEqual([expect.objectContaining({ srcAddr: '192.0.2.1', srcMac: '02:00:00:00:00:0a', bytes: 1500 })]);
       expect(s.flows.query({ from: 0 }, Number.MAX_SAFE_INTEGER)).toEqual([expect.objectContaining({ srcAddr: '192.0.2.1', bytes: 1500 })]);
       expect(s.portSeries.rows('p1')).toEqual([expect.objectContaining({ source: 'snmp', rxBytes: 2000 })]);
+      // Version 6 rolled the rows it found up into the 1 h buckets.
+      expect(s.portSeries.read(['p1'], 3_600_000, 0, Number.MAX_SAFE_INTEGER)).toEqual([
+        expect.objectContaining({ source: 'snmp', rxBytes: 2000 }),
+      ]);
       expect(s.templates.loadAll()).toEqual([
         {
           exporter: '192.0.2.100#v9',

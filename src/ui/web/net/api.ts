@@ -89,3 +89,26 @@ export function idsIn(result: unknown): string[] {
   visit(result, 0);
   return out;
 }
+
+/** One bucket of GET /api/metrics as the wall reads it. */
+export interface SeriesPoint {
+  t: number;
+  inBitsPerSec: number;
+  outBitsPerSec: number;
+  source: string;
+}
+
+export type SeriesAnswer =
+  { kind: 'series'; step: number; from: number; to: number; points: SeriesPoint[] } | { kind: 'error'; message: string };
+
+/** A port's (or link's) last hour at one-minute steps. */
+export async function portSeries(id: string, now = Date.now()): Promise<SeriesAnswer> {
+  const from = now - 3_600_000;
+  try {
+    const r = await check(await fetch(`/api/metrics?node=${encodeURIComponent(id)}&from=${from}&to=${now}&step=60`, { headers: XHR }));
+    const body = (await r.json()) as { step: number; points: SeriesPoint[] };
+    return { kind: 'series', step: body.step, from, to: now, points: body.points };
+  } catch (e) {
+    return { kind: 'error', message: (e as Error).message };
+  }
+}

@@ -1,11 +1,13 @@
 // Side panel for the selected element: metadata (a host's MACs and addresses, a switch's
 // SysDescr and uptime), counters, ports/links with their state, and the top flows
-// (GET /api/flows?node=ID&top=10: "no flow data" only when that answers an empty list).
+// (GET /api/flows?node=ID&top=10: "no flow data" only when that answers an empty list); a port's
+// last hour as a sparkline and a switch's busiest links (GET /api/metrics, docs/architecture.md#port-metrics).
 import type { GraphModel } from '../model/graph-model.ts';
 import { endState, errorRatio, linkState, utilisation } from '../model/state.ts';
 import { St, type Metadata } from '../model/types.ts';
 import type { VNode, ViewModel } from '../model/view-model.ts';
-import { topFlows, type FlowAnswer } from '../net/api.ts';
+import { portSeries, topFlows, type FlowAnswer } from '../net/api.ts';
+import { rate, sparkline } from './sparkline.ts';
 import { describeFlow, describeNode, flowSource } from './describe.ts';
 import { h } from './dom.ts';
 
@@ -93,6 +95,9 @@ export class Panel {
         h('div', { class: 'port' }, h('h3', {}, `Port ${String(this.g.nodes.get(port)?.Metadata.Name ?? port)}`), this.metaTable(port)),
       );
     body.push(this.counters(port !== undefined ? (this.g.nodes.get(port)?.Metadata ?? {}) : md));
+    if (port !== undefined || md.Type === 'port')
+      body.push(h('div', { class: 'series' }, h('h3', {}, 'Last hour'), this.spark(port ?? gid, seq)));
+    else body.push(this.busiest(gid, seq));
     body.push(this.ports(gid));
     const title = port !== undefined ? `Top flows on ${String(this.g.nodes.get(port)?.Metadata.Name ?? port)}` : 'Top flows';
     const flows = h('div', { class: 'flows' }, h('h3', {}, title), h('p', { class: 'muted' }, 'loading…'));
@@ -101,6 +106,50 @@ export class Panel {
     void topFlows(port ?? gid).then((a) => {
       if (seq === this.seq) flows.replaceChildren(h('h3', {}, title), this.flowTable(a));
     });
+  }
+
+  /** A placeholder filled with the port's sparkline once GET /api/metrics answers (if the panel still shows it). */
+  private spark(id: string, seq: number): HTMLElement {
+    const el = h('span', { class: 'spark-slot', 'data-node': id }, h('span', { class: 'muted' }, '…'));
+    void portSeries(id).then((a) => {
+      if (seq !== this.seq) return;
+      if (a.kind === 'error') el.replaceChildren(h('span', { class: 'err' }, a.message));
+      else if (a.points.length === 0) el.replaceChildren(h('span', { class: 'muted' }, 'no counter readings'));
+      else el.replaceChildren(sparkline(a.points, a.step, a.from, a.to));
+    });
+    return el;
+  }
+
+  /** A device's five wired ports carrying the most (latest interval, in or out), with their last hour. */
+  private busiest(gid: string, seq: number): HTMLElement {
+    const ports: { id: string; bps: number; peer: string }[] = [];
+    for (const c of this.g.children.get(gid) ?? []) {
+      const wires = this.g.wires.get(c);
+      if (!wires?.size) continue;
+      const m = this.g.nodes.get(c)?.Metadata.LastUpdateMetric as Metadata | undefined;
+      const secs = m ? (Number(m.Last) - Number(m.Start)) / 1000 : 0;
+      if (!m || !(secs > 0)) continue;
+      const bps = (Math.max(Number(m.RxBytes ?? 0), Number(m.TxBytes ?? 0)) * 8) / secs;
+      const e = this.g.edges.get([...wires][0]!);
+      const peer = e ? (e.Parent === c ? e.Child : e.Parent) : '';
+      const top = peer ? this.g.climb(peer).top : '';
+      ports.push({ id: c, bps, peer: String(this.g.nodes.get(top)?.Metadata.Name ?? top) });
+    }
+    if (ports.length === 0) return h('div');
+    ports.sort((a, b) => b.bps - a.bps);
+    const rows = ports
+      .slice(0, 5)
+      .map((p) =>
+        h(
+          'tr',
+          {},
+          h('td', {}, String(this.g.nodes.get(p.id)?.Metadata.Name ?? p.id)),
+          h('td', {}, p.peer),
+          h('td', { class: 'num' }, rate(p.bps)),
+          h('td', {}, this.spark(p.id, seq)),
+        ),
+      );
+    return h('div', { class: 'busiest' }, h('h3', {}, 'Busiest links'), h('table', { class: 'ports' }, ...rows));
   }
 
   private flowTable(a: FlowAnswer): HTMLElement {
