@@ -6,7 +6,7 @@ import { CounterTracker } from '../common/counter-rates.ts';
 import { ids } from '../../topology/ids.ts';
 import type { GraphReader } from '../../topology/store/graph-store.ts';
 import type { PortSeriesRow, PortSeriesStore } from '../../topology/store/port-series.ts';
-import type { IfState } from './parse-if.ts';
+import { seriesCounters, type IfState } from './parse-if.ts';
 
 const MAX_BUFFER = 50_000;
 
@@ -31,16 +31,7 @@ export class SnmpCounterSeries {
         `${nodeId}|snmp`,
         {
           at,
-          c: {
-            rxBytes: c.RxBytes,
-            txBytes: c.TxBytes,
-            rxPackets: c.RxPackets,
-            txPackets: c.TxPackets,
-            rxErrors: c.RxErrors,
-            txErrors: c.TxErrors,
-            rxDropped: c.RxDropped,
-            txDropped: c.TxDropped,
-          },
+          c: seriesCounters(c),
           bytesWidth: st.width ?? 64,
           packetsWidth: st.width ?? 64,
           uptimeMs,

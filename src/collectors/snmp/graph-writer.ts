@@ -2,12 +2,13 @@
 // edges, port state and counters (Metric / LastUpdateMetric, Skydive field names).
 import { chassisTypeName, portTypeName } from '../../topology/stitch/rows.ts';
 import type { PortAdvert } from './resolve-port.ts';
+import { counterDelta } from '../common/counter-rates.ts';
 import { hostname } from 'node:os';
 import { ids } from '../../topology/ids.ts';
 import { mergeNodes } from '../../topology/merge.ts';
 import type { GraphTx } from '../../topology/store/graph-store.ts';
 import type { IfCounters, IfInventory, IfState } from './parse-if.ts';
-import { stateName } from './parse-if.ts';
+import { seriesCounters, stateName } from './parse-if.ts';
 import { PORT_IF_TYPES } from './oids.ts';
 import { placeholderName, type NameSource } from '../common/port-name.ts';
 
@@ -191,15 +192,27 @@ export function writeStates(
       starts.set(st.ifIndex, start);
       md.Metric = { ...st.counters, Start: start, Last: now, Source: 'snmp' };
       const p = prev.get(st.ifIndex);
-      if (p && p.at < now) {
-        const d = {} as Record<keyof IfCounters, number>;
-        for (const k of Object.keys(st.counters) as (keyof IfCounters)[]) {
-          const cur = st.counters[k];
-          // A counter that went down was reset (reboot, clear counters): count from zero.
-          d[k] = cur >= p.counters[k] ? cur - p.counters[k] : cur;
-        }
+      const speed = typeof node.Metadata.Speed === 'number' ? node.Metadata.Speed : 0;
+      // The port series' rules (docs/architecture.md#port-metrics): a counter that went down is a
+      // 32-bit wrap when that is plausible for the speed; a reset or reboot gives no interval, never a spike.
+      const info = { bytesWidth: st.width ?? 64, packetsWidth: st.width ?? 64, ...(speed > 0 ? { speed } : {}) };
+      const delta =
+        p && p.at < now
+          ? counterDelta({ at: p.at, c: seriesCounters(p.counters), ...info }, { at: now, c: seriesCounters(st.counters), ...info }, 0)
+          : null;
+      if (p && delta?.ok) {
+        const x = delta.d;
+        const d: IfCounters = {
+          RxBytes: x.rxBytes,
+          TxBytes: x.txBytes,
+          RxPackets: x.rxPackets,
+          TxPackets: x.txPackets,
+          RxErrors: x.rxErrors,
+          TxErrors: x.txErrors,
+          RxDropped: x.rxDropped,
+          TxDropped: x.txDropped,
+        };
         md.LastUpdateMetric = { ...d, Start: p.at, Last: now, Source: 'snmp' };
-        const speed = typeof node.Metadata.Speed === 'number' ? node.Metadata.Speed : 0;
         if (speed > 0) {
           const secs = (now - p.at) / 1000;
           md.Utilization = { Rx: Math.min(1, (d.RxBytes * 8) / secs / speed), Tx: Math.min(1, (d.TxBytes * 8) / secs / speed) };

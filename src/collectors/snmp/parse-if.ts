@@ -3,6 +3,7 @@
 import { O } from './oids.ts';
 import type { WalkResult } from './client.ts';
 import { Problems, bufOf, byIndex, counterOf, intOf, isPrintable, mac, strOf, text } from './values.ts';
+import type { InterfaceCounters } from '../../topology/store/port-series.ts';
 
 export const IF_INVENTORY_COLUMNS = [O.ifDescr, O.ifType, O.ifMtu, O.ifSpeed, O.ifPhysAddress, O.ifName, O.ifHighSpeed, O.ifAlias] as const;
 export const IF_HC = {
@@ -47,6 +48,20 @@ export interface IfCounters {
   TxErrors: number;
   RxDropped: number;
   TxDropped: number;
+}
+
+/** Skydive's field names (Metric) → the port series' (InterfaceCounters). */
+export function seriesCounters(c: IfCounters): InterfaceCounters {
+  return {
+    rxBytes: c.RxBytes,
+    txBytes: c.TxBytes,
+    rxPackets: c.RxPackets,
+    txPackets: c.TxPackets,
+    rxErrors: c.RxErrors,
+    txErrors: c.TxErrors,
+    rxDropped: c.RxDropped,
+    txDropped: c.TxDropped,
+  };
 }
 
 export interface IfInventory {
