@@ -14,6 +14,7 @@ import { uiComponent } from './ui/component.ts';
 import { ovsdbComponent } from './ovs/component.ts';
 import { Stitcher } from './topology/stitch/stitcher.ts';
 import { agentsComponent } from './api/ws/agents-component.ts';
+import { AgentSeries } from './collectors/common/agent-series.ts';
 
 /** One flow table, store and attribution shared by sFlow, NetFlow and IPFIX; flows for readers. */
 export const flowsComponent: ComponentSpec = {
@@ -22,12 +23,16 @@ export const flowsComponent: ComponentSpec = {
   provides: [FLOW_PIPELINE, FLOWS_READER],
   create(ctx) {
     const p = new FlowPipeline(ctx.config, ctx.storage, ctx.registry, ctx.log.child({ component: 'flows' }));
+    // Agent interfaces' counters join the port series (source `agent`) beside SNMP's and sFlow's.
+    const agentSeries = new AgentSeries(ctx.store, ctx.storage.portSeries);
     const component: Component = {
       name: 'flows',
       async start() {
         p.start();
+        agentSeries.start();
       },
       async stop() {
+        agentSeries.stop();
         p.stop();
       },
       // Exporters are listed under the listener that received them.
