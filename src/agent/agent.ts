@@ -17,6 +17,7 @@ import type { ContainerInfo } from './containers/types.ts';
 import { SocketOwnerCache, readNetnsSockets, withOwners } from './sockets/proc-sockets.ts';
 import { readLldp, type LldpChassis, type LldpNeighbourInfo } from './lldp/lldpcli.ts';
 import { OvsdbRelay } from './ovsdb/relay.ts';
+import { AgentCaptures } from './capture/agent-capture.ts';
 
 /**
  * Messages the collector may send an agent, by `Type`. `OvsdbRelayOpen` is the OVSDB relay; the
@@ -38,6 +39,7 @@ export class Agent {
   readonly hostId: string;
   readonly connection: AgentConnection;
   readonly relay: OvsdbRelay;
+  readonly captures: AgentCaptures;
   readonly control = new Map<string, ControlHandler>();
   private readonly cfg: AgentConfig;
   private readonly log: Logger;
@@ -83,6 +85,12 @@ export class Agent {
     this.control.set('OvsdbRelayOpen', (obj, reply) =>
       this.relay.handle(obj, (Session, Error) => reply('OvsdbRelayError', { Session, Error })),
     );
+    // Port-mirror captures: agent.capture, plus what the collector asks for (/api/capture).
+    this.captures = new AgentCaptures(
+      { hostId: this.hostId, cfg: this.cfg, send: (t, o) => this.connection.control(t, o) },
+      opts.log.child({ part: 'capture' }),
+    );
+    this.control.set('CaptureSet', (obj) => this.captures.set(obj));
   }
 
   private onControl(type: string, obj: unknown): void {
@@ -96,6 +104,7 @@ export class Agent {
     await Promise.all([this.readContainers(), this.readSockets(), this.readLldp(), this.readCounters()]);
     this.current = this.build();
     this.connection.start();
+    this.captures.start();
     const every = (s: number, fn: () => Promise<void>) => {
       const t = setInterval(
         () => void fn().catch((e) => this.warn.warn('timer', { err: (e as Error).message }, 'agent read failed')),
@@ -267,6 +276,7 @@ export class Agent {
       edges: this.current.edges.size,
       ...this.stats,
       connection: this.connection.stats,
+      captures: this.captures.status(),
     };
   }
 
@@ -282,6 +292,8 @@ export class Agent {
     for (const w of this.watches.values()) w.stop();
     this.watches.clear();
     this.relay.stop();
+    // Before the connection closes: the engines' last export still reaches the collector.
+    this.captures.stop();
     await this.connection.stop();
   }
 }
