@@ -17,6 +17,8 @@ export interface CaptureInput {
   PollingInterval?: number;
   LayerKeyMode?: string;
   HeaderSize?: number;
+  /** tcpdump filter of a port-mirror capture (a host agent's engine); sFlow ignores it. */
+  BPFFilter?: string;
 }
 
 export type Applied =

@@ -32,6 +32,8 @@ export interface AgentCaptureSpec {
 
 /** Node types of an agent's that are not interfaces. */
 const NOT_INTERFACES = new Set(['host', 'netns', 'container']);
+/** How long a removed capture's last export is still accepted (the agent stops it on CaptureSet). */
+const RETIRED_MS = 30_000;
 const DROP_REASONS = ['unknown_capture', 'foreign_node', 'bad_flow'] as const;
 
 const num = (v: unknown) => typeof v === 'number' && Number.isFinite(v) && v >= 0;
@@ -54,6 +56,8 @@ function isFlow(f: unknown): f is MirrorFlow {
 export class AgentCaptureReaders implements CaptureReaders {
   /** host → what its agent should run, as last computed. */
   private desired = new Map<string, AgentCaptureSpec[]>();
+  /** Specs just removed, by `host|UUID|Interface`: a stopped engine's last export still counts. */
+  private readonly retired = new Map<string, { nodeId: string; until: number }>();
   private readonly sink: PipelineSink | undefined;
   private readonly dropped: Counter<'reason'>;
   private readonly warn: RateLimitedLog;
@@ -117,12 +121,19 @@ export class AgentCaptureReaders implements CaptureReaders {
             ? { UUID: c.UUID, Interface: a.portName, NodeId: a.node, BringUp: true }
             : { UUID: c.UUID, Interface: a.interface, NodeId: a.node, ...(a.netns ? { Netns: a.netns } : {}) };
         if (c.HeaderSize) spec.Snaplen = Math.max(64, c.HeaderSize);
+        if (c.BPFFilter) spec.Filter = c.BPFFilter;
         const l = next.get(host) ?? [];
         l.push(spec);
         next.set(host, l);
       }
     const hosts = new Set([...this.desired.keys(), ...next.keys()]);
     const prev = this.desired;
+    const now = Date.now();
+    for (const [k, r] of this.retired) if (r.until < now) this.retired.delete(k);
+    for (const [h, l] of prev)
+      for (const s of l)
+        if (!next.get(h)?.some((x) => x.UUID === s.UUID && x.Interface === s.Interface))
+          this.retired.set(`${h}|${s.UUID}|${s.Interface}`, { nodeId: s.NodeId, until: now + RETIRED_MS });
     this.desired = next;
     for (const h of hosts) {
       const before = JSON.stringify(prev.get(h) ?? []);
@@ -149,12 +160,14 @@ export class AgentCaptureReaders implements CaptureReaders {
     let nodeId: string | undefined;
     if (typeof o.UUID === 'string' && o.UUID) {
       // A capture from /api/capture: only one this host was asked to run, attributed as we said.
-      nodeId = this.desired.get(host)?.find((s) => s.UUID === o.UUID && s.Interface === iface)?.NodeId;
+      nodeId =
+        this.desired.get(host)?.find((s) => s.UUID === o.UUID && s.Interface === iface)?.NodeId ??
+        this.retired.get(`${host}|${o.UUID}|${iface}`)?.nodeId;
       if (!nodeId) return this.drop('unknown_capture', flows.length, host);
     } else {
       // The agent's own configured capture: a node that agent reports itself.
       const n = typeof o.NodeId === 'string' ? this.graph.getNode(o.NodeId) : undefined;
-      if (!n || n.Origin !== agentOrigin(host) || n.DeletedAt !== undefined) return this.drop('foreign_node', flows.length, host);
+      if (!n || n.DeletedAt !== undefined || !this.underAgentHost(n.ID, host)) return this.drop('foreign_node', flows.length, host);
       nodeId = n.ID;
     }
     if (!this.sink || !this.pipeline) return;
@@ -165,6 +178,24 @@ export class AgentCaptureReaders implements CaptureReaders {
     this.sink.write(exporter, good);
     this.pipeline.metrics.records.inc({ protocol: 'mirror' }, good.length);
     this.stats.flows += good.length;
+  }
+
+  /**
+   * Is the node (an interface, owned by the host, its netns or an OVS port) under this agent's host
+   * node? The same interface may be written by the agent and by OVSDB: ownership, not origin, says.
+   */
+  private underAgentHost(id: string, host: string): boolean {
+    const origin = agentOrigin(host);
+    let cur = id;
+    for (let i = 0; i < 5; i++) {
+      const n = this.graph.getNode(cur);
+      if (!n) return false;
+      if (n.Metadata.Type === 'host') return n.Origin === origin;
+      const up = this.graph.edgesOf(cur, 'in').find((e) => e.Metadata.RelationType === 'ownership');
+      if (!up) return false;
+      cur = up.Parent;
+    }
+    return false;
   }
 
   private drop(reason: (typeof DROP_REASONS)[number], n: number, host: string): void {
