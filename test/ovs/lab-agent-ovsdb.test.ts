@@ -183,7 +183,7 @@ describe.skipIf(skip !== null)(`OVSDB and captures through a host agent${skip ? 
       stdio: ['ignore', 'pipe', 'ignore'],
     });
     let out = '';
-    tshark.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    tshark.stdout.on('data', (d: Buffer) => (out += d.toString()));
     const marker = `${net}.255`;
     const reader = t.collector.provided(FLOWS_READER)!;
     const rows = () => reader.query({ node: port.ID, top: 10_000 }) as unknown as (MirrorFlow & { protocol: string })[];
