@@ -20,9 +20,8 @@ import { OvsdbRelay } from './ovsdb/relay.ts';
 import { AgentCaptures } from './capture/agent-capture.ts';
 
 /**
- * Messages the collector may send an agent, by `Type`. `OvsdbRelayOpen` is the OVSDB relay; the
- * port-mirror capture's agent-side hook (start/stop a capture on a host interface) registers its
- * types here too (see src/agent/capture/README.md).
+ * Messages the collector may send an agent, by `Type`: `OvsdbRelayOpen` (the OVSDB relay) and
+ * `CaptureSet` (the port-mirror captures this host should run, src/agent/capture/).
  */
 export type ControlHandler = (obj: unknown, reply: (type: string, obj: unknown) => void) => void;
 
