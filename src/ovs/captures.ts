@@ -274,7 +274,8 @@ export class CaptureService implements CaptureAdmin {
     for (const n of nodes) {
       const type = n.Metadata.Type;
       const target = owner(n);
-      if (!target && this.hostIface(n)) {
+      // A host interface (OVS may own its node too: an agent reads it all the same).
+      if (type !== 'ovsbridge' && type !== 'ovsport' && this.hostIface(n)) {
         out.set(n.ID, { node: n, target: undefined });
         continue;
       }

@@ -222,6 +222,43 @@ describe.skipIf(skip !== null)(`OVSDB and captures through a host agent${skip ? 
     expect(await ovs.vsctl('--bare', 'list', 'mirror')).toBe('');
   }, 90_000);
 
+  it('a capture through /api/capture on a host interface is read by its agent: every echo counted, none after DELETE', async () => {
+    const veth2 = (await ovs.vsctl('list-ports', 'br0')).split('\n').find((p) => p.startsWith('h2'))!;
+    const node = [...t.collector.store.allNodes()].find(
+      (n) => n.Metadata.Name === veth2 && n.DeletedAt === undefined && n.Metadata.Type !== 'ovsport',
+    )!;
+    const res = await call('POST', '/api/capture', {
+      // The interface node is the agent's and OVSDB's (one ID); each writes its own Type, so not by Type.
+      GremlinQuery: `G.V().Has('Name', '${veth2}', 'Type', NE('ovsport'))`,
+      BPFFilter: 'icmp',
+    });
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+    expect(res.body!.Count).toBe(1);
+    // A graph change makes captures follow their query again: the host interface must stay captured.
+    await ovs.vsctl('set', 'interface', veth2, 'external_ids:touched=1');
+    await sleep(1000);
+    const reader = t.collector.provided(FLOWS_READER)!;
+    const echo = (src: string) =>
+      (reader.query({ node: node.ID, top: 10_000 }) as unknown as (MirrorFlow & { protocol: string })[])
+        .filter((r) => r.srcAddr === src && r.proto === 1)
+        .reduce((a, r) => a + r.packets, 0);
+    // The engine starts asynchronously in the agent: probe until its first flow is in.
+    await until('the agent capturing', 15_000, () => {
+      ping(hostNs.h1!, `${net}.2`, ['-c', '1', '-W', '1']);
+      return echo(`${net}.2`) > 0;
+    });
+    await sleep(1500);
+    const [req0, rep0] = [echo(`${net}.1`), echo(`${net}.2`)];
+    ping(hostNs.h1!, `${net}.2`, ['-c', '6', '-i', '0.2']);
+    await until('six more echoes each way', 10_000, () => echo(`${net}.1`) === req0 + 6 && echo(`${net}.2`) === rep0 + 6);
+    expect((await call('DELETE', `/api/capture/${String(res.body!.UUID)}`)).status).toBe(200);
+    await sleep(1500);
+    const after = echo(`${net}.1`);
+    ping(hostNs.h1!, `${net}.2`, ['-c', '3', '-i', '0.2']);
+    await sleep(2000);
+    expect(echo(`${net}.1`)).toBe(after);
+  }, 60_000);
+
   it("a capture in the agent's config on a host veth: that interface's flows", async () => {
     // The veth's interface node (the agent's and OVS's: both name it by host and name).
     const nodeId = [...t.collector.store.allNodes()].find(

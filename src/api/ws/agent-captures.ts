@@ -101,12 +101,13 @@ export class AgentCaptureReaders implements CaptureReaders {
   }
 
   hostInterface(node: GraphNode): { hostId: string; interface: string; netns?: string } | undefined {
-    if (!node.Origin.startsWith('agent.') || NOT_INTERFACES.has(String(node.Metadata.Type)) || typeof node.Metadata.Name !== 'string')
-      return undefined;
-    const hostId = this.graph.findNodes('Type', 'host').find((n) => n.Origin === node.Origin && n.DeletedAt === undefined)?.ID;
-    if (!hostId) return undefined;
+    const type = String(node.Metadata.Type);
+    if (NOT_INTERFACES.has(type) || type === 'ovsbridge' || type === 'ovsport' || typeof node.Metadata.Name !== 'string') return undefined;
+    // An interface both the agent and OVSDB write (same ID) may carry either origin: its host decides.
+    const host = this.hostAbove(node.ID);
+    if (!host?.Origin.startsWith('agent.')) return undefined;
     const netns = node.Metadata.Netns;
-    return { hostId, interface: node.Metadata.Name, ...(typeof netns === 'string' && netns ? { netns } : {}) };
+    return { hostId: host.ID, interface: node.Metadata.Name, ...(typeof netns === 'string' && netns ? { netns } : {}) };
   }
 
   sync(captures: readonly Capture[]): void {
@@ -185,17 +186,21 @@ export class AgentCaptureReaders implements CaptureReaders {
    * node? The same interface may be written by the agent and by OVSDB: ownership, not origin, says.
    */
   private underAgentHost(id: string, host: string): boolean {
-    const origin = agentOrigin(host);
+    return this.hostAbove(id)?.Origin === agentOrigin(host);
+  }
+
+  /** The host node above a node by ownership (host, netns or ovsport → bridge → host). */
+  private hostAbove(id: string): GraphNode | undefined {
     let cur = id;
     for (let i = 0; i < 5; i++) {
       const n = this.graph.getNode(cur);
-      if (!n) return false;
-      if (n.Metadata.Type === 'host') return n.Origin === origin;
+      if (!n) return undefined;
+      if (n.Metadata.Type === 'host') return n;
       const up = this.graph.edgesOf(cur, 'in').find((e) => e.Metadata.RelationType === 'ownership');
-      if (!up) return false;
+      if (!up) return undefined;
       cur = up.Parent;
     }
-    return false;
+    return undefined;
   }
 
   private drop(reason: (typeof DROP_REASONS)[number], n: number, host: string): void {
