@@ -72,7 +72,10 @@ describe.skipIf(skip !== null)(`OVSDB and captures through a host agent${skip ? 
     if (!a || a.exitCode !== null) return;
     const gone = new Promise((r) => a.once('exit', r));
     a.kill(signal);
+    // An agent that does not stop on SIGTERM must not outlive the test (nor its namespace).
+    const timer = setTimeout(() => a.kill('SIGKILL'), 5000);
     await gone;
+    clearTimeout(timer);
   };
   const ping = (from: string, to: string, extra: string[] = []) =>
     spawnSync('ip', ['netns', 'exec', from, 'ping', '-q', ...extra, to], { stdio: 'ignore' }).status === 0;
