@@ -17,11 +17,11 @@ import type { ContainerInfo } from './containers/types.ts';
 import { SocketOwnerCache, readNetnsSockets, withOwners } from './sockets/proc-sockets.ts';
 import { readLldp, type LldpChassis, type LldpNeighbourInfo } from './lldp/lldpcli.ts';
 import { OvsdbRelay } from './ovsdb/relay.ts';
+import { AgentCaptures } from './capture/agent-capture.ts';
 
 /**
- * Messages the collector may send an agent, by `Type`. `OvsdbRelayOpen` is the OVSDB relay; the
- * port-mirror capture's agent-side hook (start/stop a capture on a host interface) registers its
- * types here too (see src/agent/capture/README.md).
+ * Messages the collector may send an agent, by `Type`: `OvsdbRelayOpen` (the OVSDB relay) and
+ * `CaptureSet` (the port-mirror captures this host should run, src/agent/capture/).
  */
 export type ControlHandler = (obj: unknown, reply: (type: string, obj: unknown) => void) => void;
 
@@ -38,6 +38,7 @@ export class Agent {
   readonly hostId: string;
   readonly connection: AgentConnection;
   readonly relay: OvsdbRelay;
+  readonly captures: AgentCaptures;
   readonly control = new Map<string, ControlHandler>();
   private readonly cfg: AgentConfig;
   private readonly log: Logger;
@@ -83,6 +84,12 @@ export class Agent {
     this.control.set('OvsdbRelayOpen', (obj, reply) =>
       this.relay.handle(obj, (Session, Error) => reply('OvsdbRelayError', { Session, Error })),
     );
+    // Port-mirror captures: agent.capture, plus what the collector asks for (/api/capture).
+    this.captures = new AgentCaptures(
+      { hostId: this.hostId, cfg: this.cfg, send: (t, o) => this.connection.control(t, o) },
+      opts.log.child({ part: 'capture' }),
+    );
+    this.control.set('CaptureSet', (obj) => this.captures.set(obj));
   }
 
   private onControl(type: string, obj: unknown): void {
@@ -96,6 +103,7 @@ export class Agent {
     await Promise.all([this.readContainers(), this.readSockets(), this.readLldp(), this.readCounters()]);
     this.current = this.build();
     this.connection.start();
+    this.captures.start();
     const every = (s: number, fn: () => Promise<void>) => {
       const t = setInterval(
         () => void fn().catch((e) => this.warn.warn('timer', { err: (e as Error).message }, 'agent read failed')),
@@ -267,6 +275,7 @@ export class Agent {
       edges: this.current.edges.size,
       ...this.stats,
       connection: this.connection.stats,
+      captures: this.captures.status(),
     };
   }
 
@@ -282,6 +291,8 @@ export class Agent {
     for (const w of this.watches.values()) w.stop();
     this.watches.clear();
     this.relay.stop();
+    // Before the connection closes: the engines' last export still reaches the collector.
+    this.captures.stop();
     await this.connection.stop();
   }
 }

@@ -23,6 +23,22 @@ export const agentSection = section({
   ovsdb: ovsdbEndpoint
     .optional()
     .describe('Local OVSDB the agent relays to the collector when asked, e.g. `unix:/var/run/openvswitch/db.sock`.'),
+  capture: z
+    .array(
+      z
+        .object({
+          interface: z.string().min(1).describe('A host interface to capture on (every frame counted into flows).'),
+          netns: z.string().min(1).optional().describe('Its network namespace: a name under `netns.dir` (default: the root namespace).'),
+          filter: z.string().default('').describe('BPF filter (tcpdump syntax) applied in the kernel; empty: every frame.'),
+          snaplen: z.number().int().min(64).max(262_144).default(256).describe('Bytes kept of each frame (headers only).'),
+        })
+        .strict(),
+    )
+    .default([])
+    .describe(
+      "Host interfaces whose traffic the agent captures itself (port-mirror capture engine), as flows attributed to that interface with `Source: mirror`. Captures created through the collector's /api/capture on this host's interfaces or OVS ports are added to these.",
+    ),
+  captureExportInterval: durationSeconds.default(5).describe('Seconds between exports of the agent’s capture tables to the collector.'),
   netns: section({
     dir: z.string().default('/run/netns').describe('Named network namespaces (`ip netns`) are listed from here.'),
     match: z.string().default('').describe('Only named namespaces whose name matches this regular expression (empty: all).'),

@@ -17,6 +17,8 @@ export interface CaptureInput {
   PollingInterval?: number;
   LayerKeyMode?: string;
   HeaderSize?: number;
+  /** tcpdump filter of a port-mirror capture (a host agent's engine); sFlow ignores it. */
+  BPFFilter?: string;
 }
 
 export type Applied =
@@ -30,7 +32,9 @@ export type Applied =
       mirrorUuid: string;
       portUuid: string;
       portName: string;
-    };
+    }
+  /** A host interface an agent captures on itself (no OVSDB involved). */
+  | { kind: 'host'; node: string; hostId: string; interface: string; netns?: string };
 
 export interface Capture extends CaptureInput {
   UUID: string;
@@ -55,9 +59,14 @@ export class CaptureUnavailable extends Error {
   }
 }
 
-/** Which hosts run a port-mirror capture reader (an agent's pcap capture); none today unless provided. */
+/** Which hosts run a port-mirror capture reader (a host agent's capture engine). */
 export interface CaptureReaders {
+  /** `hostId`: the host node's ID. */
   hasReader(hostId: string): boolean;
+  /** A host interface node a reader captures on itself: its host node, name and namespace; else undefined. */
+  hostInterface?(node: GraphNode): { hostId: string; interface: string; netns?: string } | undefined;
+  /** What the readers should capture now: called with every capture after each change (and at start). */
+  sync?(captures: readonly Capture[]): void;
 }
 
 /** What an OVSDB endpoint offers the capture service. */
@@ -114,6 +123,8 @@ export class CaptureService implements CaptureAdmin {
       const c = r.body as Capture;
       if (c && typeof c === 'object' && typeof c.GremlinQuery === 'string') this.captures.set(r.id, { ...c, UUID: r.id });
     }
+    // After a restart: the readers resume what the stored captures read (each agent when it connects).
+    this.syncReaders();
   }
 
   list(): Capture[] {
@@ -131,7 +142,7 @@ export class CaptureService implements CaptureAdmin {
   private async createNow(input: CaptureInput, nodes: GraphNode[]): Promise<Capture> {
     const id = randomUUID();
     // Decide everything before touching any switch: a refused capture leaves nothing behind.
-    const plan: { node: GraphNode; target: CaptureTarget }[] = [];
+    const plan: { node: GraphNode; target: CaptureTarget | undefined }[] = [];
     const owner = (n: GraphNode) => this.targets().find((t) => t.owns(n.ID));
     // A selected bridge's sFlow covers its own ports and interfaces the query also selected.
     const sampled = new Set<string>();
@@ -158,6 +169,8 @@ export class CaptureService implements CaptureAdmin {
             );
         }
         plan.push({ node: n, target });
+      } else if (this.hostIface(n)) {
+        plan.push({ node: n, target: undefined });
       } else {
         throw new CaptureConflict(
           `node ${n.ID} (${String(n.Metadata.Type)} ${String(n.Metadata.Name)}): no capture reader on its host; only ovsbridge (sFlow) and ovsport (mirror) nodes of a connected OVSDB can be captured`,
@@ -191,12 +204,30 @@ export class CaptureService implements CaptureAdmin {
     this.captures.set(id, cap);
     this.store.put(id, cap);
     this.defaults.onCreated?.();
+    this.syncReaders();
     return cap;
   }
 
-  /** sFlow on a bridge node or a mirror on a port node, recorded in cap.Applied (not yet persisted). */
-  private async applyOne(cap: Capture, node: GraphNode, target: CaptureTarget): Promise<void> {
+  /** A host interface a reader on its host captures itself (undefined: none, or no reader runs there). */
+  private hostIface(n: GraphNode) {
+    const h = this.readers?.hostInterface?.(n);
+    return h && this.readers?.hasReader(h.hostId) ? h : undefined;
+  }
+
+  /** Tells the readers what to capture now. */
+  syncReaders(): void {
+    this.readers?.sync?.(this.list());
+  }
+
+  /** sFlow on a bridge node, a mirror on a port node or a host interface's capture, recorded in cap.Applied (not yet persisted). */
+  private async applyOne(cap: Capture, node: GraphNode, target: CaptureTarget | undefined): Promise<void> {
     const id = cap.UUID;
+    if (!target) {
+      const h = this.hostIface(node);
+      if (!h) throw new CaptureConflict(`node ${node.ID}: no capture reader on its host`);
+      cap.Applied.push({ kind: 'host', node: node.ID, hostId: h.hostId, interface: h.interface, ...(h.netns ? { netns: h.netns } : {}) });
+      return;
+    }
     const hostId = target.hostId() ?? '';
     if (node.Metadata.Type === 'ovsbridge') {
       const bridgeUuid = String(node.Metadata.UUID);
@@ -232,8 +263,8 @@ export class CaptureService implements CaptureAdmin {
    * cannot serve yet (OVSDB not connected, a bridge with someone else's sFlow, a port with no
    * capture reader, a node OVS does not own) is left out instead of refusing the capture.
    */
-  private wanted(nodes: GraphNode[]): Map<string, { node: GraphNode; target: CaptureTarget }> {
-    const out = new Map<string, { node: GraphNode; target: CaptureTarget }>();
+  private wanted(nodes: GraphNode[]): Map<string, { node: GraphNode; target: CaptureTarget | undefined }> {
+    const out = new Map<string, { node: GraphNode; target: CaptureTarget | undefined }>();
     const owner = (n: GraphNode) => this.targets().find((t) => t.owns(n.ID));
     const sampled = new Set<string>();
     for (const n of nodes) {
@@ -243,6 +274,11 @@ export class CaptureService implements CaptureAdmin {
     for (const n of nodes) {
       const type = n.Metadata.Type;
       const target = owner(n);
+      // A host interface (OVS may own its node too: an agent reads it all the same).
+      if (type !== 'ovsbridge' && type !== 'ovsport' && this.hostIface(n)) {
+        out.set(n.ID, { node: n, target: undefined });
+        continue;
+      }
       if (!target || (type !== 'ovsbridge' && type !== 'ovsport')) continue;
       const bridge = target.bridgeOf(n.ID);
       if (type !== 'ovsbridge' && bridge && sampled.has(`${target.text}|${bridge}`)) continue;
@@ -299,17 +335,19 @@ export class CaptureService implements CaptureAdmin {
     // Nodes that stopped matching (or are gone): take back exactly what was configured there.
     for (const a of [...cap.Applied].reverse()) {
       if (want.has(a.node)) continue;
-      const target = this.targets().find((t) => t.text === a.endpoint);
-      if (!target?.connected()) continue;
-      if (a.kind === 'sflow') await target.removeSflow(a.bridgeUuid, a.sflowUuid);
-      else await target.removeMirror(a.bridgeUuid, a.mirrorUuid, a.portUuid);
+      if (a.kind !== 'host') {
+        const target = this.targets().find((t) => t.text === a.endpoint);
+        if (!target?.connected()) continue;
+        if (a.kind === 'sflow') await target.removeSflow(a.bridgeUuid, a.sflowUuid);
+        else await target.removeMirror(a.bridgeUuid, a.mirrorUuid, a.portUuid);
+      }
       cap.Applied = cap.Applied.filter((x) => x !== a);
       changed = true;
       save();
     }
     const have = new Set(cap.Applied.map((a) => a.node));
     for (const [id, { node, target }] of want) {
-      if (have.has(id) || !target.connected()) continue;
+      if (have.has(id) || (target && !target.connected())) continue;
       // Someone else's sFlow on the bridge (or another capture's): not ours to replace.
       if (node.Metadata.Type === 'ovsbridge' && node.Metadata.SFlow) continue;
       await this.applyOne(cap, node, target);
@@ -317,7 +355,10 @@ export class CaptureService implements CaptureAdmin {
       // Persisted after each step, so a crash half-way still knows what to undo.
       save();
     }
-    if (changed) this.defaults.onCreated?.();
+    if (changed) {
+      this.defaults.onCreated?.();
+      this.syncReaders();
+    }
   }
 
   delete(id: string): Promise<boolean> {
@@ -330,16 +371,19 @@ export class CaptureService implements CaptureAdmin {
     await this.undo(cap);
     this.captures.delete(id);
     this.store.delete(id);
+    this.syncReaders();
     return true;
   }
 
   private async undo(cap: Capture): Promise<void> {
     for (const a of [...cap.Applied].reverse()) {
-      const target = this.targets().find((t) => t.text === a.endpoint);
-      if (!target || !target.connected())
-        throw new CaptureUnavailable(`OVSDB ${a.endpoint} is not connected; the capture stays until it is`);
-      if (a.kind === 'sflow') await target.removeSflow(a.bridgeUuid, a.sflowUuid);
-      else await target.removeMirror(a.bridgeUuid, a.mirrorUuid, a.portUuid);
+      if (a.kind !== 'host') {
+        const target = this.targets().find((t) => t.text === a.endpoint);
+        if (!target || !target.connected())
+          throw new CaptureUnavailable(`OVSDB ${a.endpoint} is not connected; the capture stays until it is`);
+        if (a.kind === 'sflow') await target.removeSflow(a.bridgeUuid, a.sflowUuid);
+        else await target.removeMirror(a.bridgeUuid, a.mirrorUuid, a.portUuid);
+      }
       cap.Applied = cap.Applied.filter((x) => x !== a);
       this.store.put(cap.UUID, cap);
     }

@@ -4,10 +4,10 @@
 // replica is a table → uuid → row map; after each change the owner rebuilds what it derives from
 // it. A reconnect with a resume the server cannot honour replaces the replica with the fresh
 // snapshot, so rows deleted while we were away disappear and nothing doubles.
-import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { OvsdbConfig } from './config.ts';
 import { parseSchema, ProtocolError } from './datum.ts';
-import { openSocket, type Endpoint } from './endpoint.ts';
+import { openStream, type AgentOpener, type Endpoint } from './endpoint.ts';
 import { MONITOR_ID, Replica, type Tables } from './replica.ts';
 import { RpcCallError, RpcConnection, type CloseReason } from './rpc.ts';
 
@@ -30,7 +30,7 @@ export class OvsdbClient {
   method: MonitorMethod | null = null;
   connected = false;
   synced = false;
-  /** Local address of the connection (what the server sees us as); undefined for unix:. */
+  /** Local address of the connection (what the server sees us as; for agent:, what the agent sees); undefined for unix:. */
   localAddress: string | undefined;
   private rpc: RpcConnection | null = null;
   private stopped = true;
@@ -46,6 +46,8 @@ export class OvsdbClient {
     /** Table → columns wanted (columns the server's schema lacks are left out). */
     private readonly wanted: Record<string, readonly string[]>,
     private readonly events: ClientEvents,
+    /** How an agent:HOST endpoint's stream is opened (the collector's AgentHub). */
+    private readonly openAgent?: AgentOpener,
   ) {
     this.backoffMs = cfg.reconnectMin * 1000;
     this.replica = new Replica((resync) => events.onChange(resync));
@@ -74,6 +76,15 @@ export class OvsdbClient {
     this.rpc = null;
   }
 
+  /** A reconnect waiting for its backoff goes now (an agent:HOST endpoint's agent has just connected). */
+  retryNow(): void {
+    if (this.stopped || !this.retryTimer) return;
+    clearTimeout(this.retryTimer);
+    this.retryTimer = null;
+    this.backoffMs = this.cfg.reconnectMin * 1000;
+    void this.connect();
+  }
+
   /** Runs a transaction (RFC 7047 §5.2); rejects when any operation failed. */
   async transact(ops: unknown[]): Promise<unknown[]> {
     if (!this.rpc?.isOpen || !this.synced) throw new Error(`${this.endpoint.text}: not connected`);
@@ -86,16 +97,17 @@ export class OvsdbClient {
 
   private async connect(): Promise<void> {
     if (this.stopped) return;
-    let sock: Socket;
+    let sock: Duplex;
     try {
-      sock = await openSocket(this.endpoint, this.cfg.tls, this.cfg.requestTimeout * 1000);
+      const opened = await openStream(this.endpoint, this.cfg.tls, this.cfg.requestTimeout * 1000, this.openAgent);
+      sock = opened.stream;
+      this.localAddress = opened.localAddress;
     } catch (e) {
       this.lastError = (e as Error).message;
       this.events.onClose?.('socket', this.lastError);
       return this.retry();
     }
     if (this.stopped) return void sock.destroy();
-    this.localAddress = this.endpoint.kind === 'unix' ? undefined : sock.localAddress;
     const rpc = new RpcConnection(sock, {
       maxMessageBytes: this.cfg.maxMessageBytes,
       requestTimeoutMs: this.cfg.requestTimeout * 1000,

@@ -3,7 +3,8 @@
 // keeps the capture records (a capture on nothing OVS can serve is refused with the reason).
 import type { Component, ComponentContext, ComponentSpec } from '../component/contract.ts';
 import { give } from '../component/contract.ts';
-import { CAPTURE_ADMIN, CAPTURE_READERS, GRAPH_STORE } from '../component/provisions.ts';
+import { AGENT_HUB, CAPTURE_ADMIN, CAPTURE_READERS, GRAPH_STORE } from '../component/provisions.ts';
+import type { AgentOpener } from './endpoint.ts';
 import { makeQueryRunner } from '../topology/query-adapters.ts';
 import type { GraphNode } from '../topology/types.ts';
 import { listenList, parseListen } from '../util/listen.ts';
@@ -17,11 +18,16 @@ export interface OvsdbComponent extends Component {
   readonly captures: CaptureService;
 }
 
-export function createOvsdbComponent(ctx: ComponentContext, opts: { readers?: CaptureService['readers'] } = {}): OvsdbComponent {
+export function createOvsdbComponent(
+  ctx: ComponentContext,
+  opts: { readers?: CaptureService['readers']; openAgent?: AgentOpener; onAgentConnect?: (f: (host: string) => void) => void } = {},
+): OvsdbComponent {
   const cfg = ctx.config.ovsdb;
   const log = ctx.log.child({ component: 'ovsdb' });
-  for (const e of cfg.endpoints)
+  for (const e of cfg.endpoints) {
     if (e.startsWith('ssl:') && !cfg.tls) throw new Error(`ovsdb endpoint ${e} needs ovsdb.tls {key, cert, caCert}`);
+    if (e.startsWith('agent:') && !opts.openAgent) throw new Error(`ovsdb endpoint ${e} needs host agents (the agents component)`);
+  }
   const metrics = ovsdbMetrics(ctx.registry, cfg.endpoints);
   const sflowPort = ctx.config.sflow.enabled ? parseListen(listenList(ctx.config.sflow.listen)[0]!).port : undefined;
   // A capture's sFlow datagrams carry the agent address we set: name the bridge as that exporter.
@@ -67,11 +73,25 @@ export function createOvsdbComponent(ctx: ComponentContext, opts: { readers?: Ca
   };
   const endpoints = cfg.endpoints.map(
     (e) =>
-      new OvsEndpoint(e, cfg, ctx.store, metrics, log, sflowPort, () => {
-        aliasAgents();
-        follow();
-      }),
+      new OvsEndpoint(
+        e,
+        cfg,
+        ctx.store,
+        metrics,
+        log,
+        sflowPort,
+        () => {
+          aliasAgents();
+          follow();
+        },
+        undefined,
+        opts.openAgent,
+      ),
   );
+  // An agent that (re)connects: its endpoint reconnects now rather than after its backoff.
+  opts.onAgentConnect?.((host) => {
+    for (const e of endpoints) if (e.endpoint.kind === 'agent' && e.endpoint.agentHost === host) e.client.retryNow();
+  });
   const captures = new CaptureService(ctx.storage.captures, () => endpoints, opts.readers, {
     sampling: cfg.captureSampling,
     polling: cfg.capturePolling,
@@ -110,10 +130,15 @@ export function createOvsdbComponent(ctx: ComponentContext, opts: { readers?: Ca
 export const ovsdbComponent: ComponentSpec = {
   name: 'ovsdb',
   needs: [GRAPH_STORE],
-  uses: [CAPTURE_READERS],
+  // agent:HOST endpoints reach a host's OVSDB through its agent's relay.
+  uses: [CAPTURE_READERS, AGENT_HUB],
   provides: [CAPTURE_ADMIN],
   create(ctx, provided) {
-    const c = createOvsdbComponent(ctx, { readers: provided.find(CAPTURE_READERS) });
+    const hub = provided.find(AGENT_HUB);
+    const c = createOvsdbComponent(ctx, {
+      readers: provided.find(CAPTURE_READERS),
+      ...(hub ? { openAgent: (host: string) => hub.openOvsdbStream(host), onAgentConnect: (f) => hub.onConnect(f) } : {}),
+    });
     return { component: c, provides: [give(CAPTURE_ADMIN, c.captures)] };
   },
 };

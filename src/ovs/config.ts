@@ -5,13 +5,18 @@ import { section } from '../config/common.ts';
 
 const endpoint = z
   .string()
-  .regex(/^((tcp|ssl):(\[[0-9a-fA-F:.]+\]|[^:[\]]+):\d{1,5}|unix:.+)$/, 'expected tcp:IP:PORT, ssl:IP:PORT or unix:PATH');
+  .regex(
+    /^((tcp|ssl):(\[[0-9a-fA-F:.]+\]|[^:[\]]+):\d{1,5}|unix:.+|agent:\S+)$/,
+    'expected tcp:IP:PORT, ssl:IP:PORT, unix:PATH or agent:HOST',
+  );
 
 export const ovsdbSection = section({
   endpoints: z
     .array(endpoint)
     .default([])
-    .describe("OVSDB servers in Open vSwitch's own form: `tcp:IP:PORT`, `ssl:IP:PORT` (needs `tls`) or `unix:PATH`."),
+    .describe(
+      "OVSDB servers in Open vSwitch's own form: `tcp:IP:PORT`, `ssl:IP:PORT` (needs `tls`) or `unix:PATH`; `agent:HOST` reaches the `agent.ovsdb` of the host agent connected with that host's token (relayed over its connection).",
+    ),
   tls: z
     .object({
       key: z.string().describe('PEM file with our private key.'),

@@ -1,14 +1,27 @@
 // OVSDB endpoint strings in Open vSwitch's own form (tcp:IP:PORT, ssl:IP:PORT, unix:PATH) and the
 // socket each one opens; ssl: uses the configured client certificate and verifies the server
-// against the configured CA, as ovs-vsctl --private-key/--certificate/--ca-cert do.
+// against the configured CA, as ovs-vsctl --private-key/--certificate/--ca-cert do. agent:HOST is
+// ours: the byte stream the host agent relays to its local OVSDB (AgentHub.openOvsdb).
 import { readFileSync } from 'node:fs';
 import { connect as netConnect, type Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { connect as tlsConnect } from 'node:tls';
 import type { OvsdbConfig } from './config.ts';
 
-export type Endpoint = { kind: 'tcp' | 'ssl'; host: string; port: number; text: string } | { kind: 'unix'; path: string; text: string };
+export type Endpoint =
+  | { kind: 'tcp' | 'ssl'; host: string; port: number; text: string }
+  | { kind: 'unix'; path: string; text: string }
+  | { kind: 'agent'; agentHost: string; text: string };
+
+/** Opens the relayed stream of an `agent:HOST` endpoint; `localAddress`: ours on the agent's connection. */
+export type AgentOpener = (host: string) => Promise<{ stream: Duplex; localAddress?: string | undefined }>;
 
 export function parseEndpoint(text: string): Endpoint {
+  if (text.startsWith('agent:')) {
+    const agentHost = text.slice(6);
+    if (!agentHost || /\s/.test(agentHost)) throw new Error(`${text}: agent: needs the agent's host name`);
+    return { kind: 'agent', agentHost, text };
+  }
   if (text.startsWith('unix:')) {
     const path = text.slice(5);
     if (!path) throw new Error(`${text}: unix: needs a path`);
@@ -21,8 +34,27 @@ export function parseEndpoint(text: string): Endpoint {
   return { kind: m[1] as 'tcp' | 'ssl', host: (m[2] ?? m[3])!, port, text };
 }
 
+/**
+ * Opens the stream; resolves once it is connected (and, for ssl:, the handshake verified; for
+ * agent:, the agent has dialled back). `localAddress`: ours, as the server (or the agent) sees us.
+ */
+export async function openStream(
+  ep: Endpoint,
+  tls: OvsdbConfig['tls'],
+  timeoutMs: number,
+  openAgent: AgentOpener | undefined,
+): Promise<{ stream: Duplex; localAddress: string | undefined }> {
+  if (ep.kind === 'agent') {
+    if (!openAgent) throw new Error(`${ep.text}: no host agents here (the agents component is off)`);
+    const r = await openAgent(ep.agentHost);
+    return { stream: r.stream, localAddress: r.localAddress };
+  }
+  const sock = await openSocket(ep, tls, timeoutMs);
+  return { stream: sock, localAddress: ep.kind === 'unix' ? undefined : sock.localAddress };
+}
+
 /** Opens the socket; resolves once it is connected (and, for ssl:, the handshake verified). */
-export function openSocket(ep: Endpoint, tls: OvsdbConfig['tls'], timeoutMs: number): Promise<Socket> {
+export function openSocket(ep: Exclude<Endpoint, { kind: 'agent' }>, tls: OvsdbConfig['tls'], timeoutMs: number): Promise<Socket> {
   return new Promise((resolve, reject) => {
     let sock: Socket;
     const ready = ep.kind === 'ssl' ? 'secureConnect' : 'connect';

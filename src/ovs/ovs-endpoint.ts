@@ -8,7 +8,7 @@ import { OvsdbClient, type MonitorMethod } from './client.ts';
 import type { CaptureTarget } from './captures.ts';
 import type { OvsdbConfig } from './config.ts';
 import { isUuid } from './datum.ts';
-import { parseEndpoint, type Endpoint } from './endpoint.ts';
+import { parseEndpoint, type AgentOpener, type Endpoint } from './endpoint.ts';
 import type { OvsdbMetrics } from './metrics.ts';
 import { OVS_COLUMNS } from './model.ts';
 import { OvsGraphWriter } from './writer.ts';
@@ -53,25 +53,34 @@ export class OvsEndpoint implements CaptureTarget {
     /** Called after each graph sync (exporter aliases for captures' sFlow agents). */
     private readonly onSynced?: (ep: OvsEndpoint) => void,
     trace?: (dir: 'in' | 'out', msg: unknown) => void,
+    /** Opens agent:HOST endpoints (the collector's AgentHub). */
+    openAgent?: AgentOpener,
   ) {
     this.endpoint = parseEndpoint(text);
-    this.writer = new OvsGraphWriter(store, text);
+    // Through an agent, the OVS belongs to that agent's host: its bridges hang under the agent's host node.
+    this.writer = new OvsGraphWriter(store, text, this.endpoint.kind === 'agent' ? this.endpoint.agentHost : undefined);
     this.warn = new RateLimitedLog(log);
-    this.client = new OvsdbClient(this.endpoint, cfg, OVS_COLUMNS, {
-      onChange: (resync) => this.schedule(resync),
-      onConnected: (m: MonitorMethod) => {
-        metrics.connected.set({ endpoint: text }, 1);
-        log.info({ endpoint: text, method: m }, 'OVSDB monitor established');
+    this.client = new OvsdbClient(
+      this.endpoint,
+      cfg,
+      OVS_COLUMNS,
+      {
+        onChange: (resync) => this.schedule(resync),
+        onConnected: (m: MonitorMethod) => {
+          metrics.connected.set({ endpoint: text }, 1);
+          log.info({ endpoint: text, method: m }, 'OVSDB monitor established');
+        },
+        onClose: (reason, detail) => {
+          metrics.connected.set({ endpoint: text }, 0);
+          metrics.closed.inc({ endpoint: text, reason });
+          if (reason !== 'local')
+            this.warn.warn(`close:${reason}`, { endpoint: text, reason, detail }, 'OVSDB connection closed; reconnecting');
+        },
+        onNotification: (m) => metrics.notifications.inc({ endpoint: text, method: m }),
+        trace,
       },
-      onClose: (reason, detail) => {
-        metrics.connected.set({ endpoint: text }, 0);
-        metrics.closed.inc({ endpoint: text, reason });
-        if (reason !== 'local')
-          this.warn.warn(`close:${reason}`, { endpoint: text, reason, detail }, 'OVSDB connection closed; reconnecting');
-      },
-      onNotification: (m) => metrics.notifications.inc({ endpoint: text, method: m }),
-      trace,
-    });
+      openAgent,
+    );
   }
 
   start(): void {
@@ -143,6 +152,8 @@ export class OvsEndpoint implements CaptureTarget {
    * from towards the sFlow target — what OVS would pick itself, made explicit so we know it.
    */
   async agentAddress(target: string): Promise<string | undefined> {
+    // Through an agent, OVS picks its own agent address (the host's, towards the target).
+    if (this.endpoint.kind === 'agent') return undefined;
     if (this.endpoint.kind !== 'unix') return isIp(this.endpoint.host) ? this.endpoint.host : undefined;
     const host = target.slice(0, target.lastIndexOf(':')).replace(/^\[(.*)\]$/, '$1');
     return sourceAddressToward(host);

@@ -43,10 +43,21 @@ export class OvsGraphWriter {
   constructor(
     private readonly store: GraphStore,
     private readonly endpointText: string,
+    /** agent:HOST endpoints: the agent's host name (its token's host). */
+    private readonly agentHost?: string,
   ) {}
 
-  /** Host of this OVS: an alias set earlier, a unique host node of that hostname, else a new ID. */
+  /**
+   * Host of this OVS: through an agent, that agent's host node; otherwise an alias set earlier, a
+   * unique host node of that hostname, else a new ID.
+   */
   private identify(tx: GraphTx, t: Tables): OvsHost {
+    if (this.agentHost !== undefined) {
+      const origin = `agent.${this.agentHost}`;
+      const h = tx.findNodes('Type', 'host').find((n) => n.Origin === origin && n.DeletedAt === undefined);
+      const hostId = h?.ID ?? this.current?.hostId ?? ids.host(this.agentHost);
+      return { hostId, host: this.agentHost, origin: `ovsdb.${this.agentHost}` };
+    }
     const { systemId, hostname } = ovsIdentity(t);
     const host = hostname ?? systemId ?? this.endpointText;
     const aliasKey = `ovs-host:${systemId ?? hostname ?? this.endpointText}`;

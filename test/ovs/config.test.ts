@@ -17,14 +17,31 @@ describe('ovsdb endpoints', () => {
     expect(parseEndpoint('ssl:[2001:db8::1]:6640')).toMatchObject({ kind: 'ssl', host: '2001:db8::1', port: 6640 });
     expect(parseEndpoint('tcp:hv1.example.net:6640')).toMatchObject({ kind: 'tcp', host: 'hv1.example.net' });
     expect(parseEndpoint('unix:/var/run/openvswitch/db.sock')).toMatchObject({ kind: 'unix', path: '/var/run/openvswitch/db.sock' });
-    for (const bad of ['tcp:1.2.3.4', 'udp:1.2.3.4:6640', 'tcp:1.2.3.4:70000', 'unix:', 'ptcp:6640'])
-      expect(() => parseEndpoint(bad), bad).toThrow(/expected|port|path/);
+    expect(parseEndpoint('agent:hv1')).toMatchObject({ kind: 'agent', agentHost: 'hv1' });
+    for (const bad of ['tcp:1.2.3.4', 'udp:1.2.3.4:6640', 'tcp:1.2.3.4:70000', 'unix:', 'ptcp:6640', 'agent:'])
+      expect(() => parseEndpoint(bad), bad).toThrow(/expected|port|path|host name/);
   });
 
   it('the config refuses other forms and a bad sflowTarget, naming the key', () => {
     expect(() => loadConfig({ env: {}, overrides: { 'ovsdb.endpoints': ['http://x'] } })).toThrow(/ovsdb\.endpoints/);
     expect(() => loadConfig({ env: {}, overrides: { 'ovsdb.sflowTarget': 'nope' } })).toThrow(/ovsdb\.sflowTarget/);
     expect(loadConfig({ env: {}, overrides: { 'ovsdb.endpoints': ['ssl:192.0.2.1:6640', 'unix:/x'] } }).ovsdb.endpoints).toHaveLength(2);
+    expect(loadConfig({ env: {}, overrides: { 'ovsdb.endpoints': ['agent:hv1'] } }).ovsdb.endpoints).toEqual(['agent:hv1']);
+    expect(() => loadConfig({ env: {}, overrides: { 'ovsdb.endpoints': ['agent:'] } })).toThrow(/ovsdb\.endpoints/);
+  });
+
+  it('an agent: endpoint without host agents stops the component with the reason', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'canopy-ovsdb-cfg-'));
+    const storage = openSqliteStorage({ path: join(dir, 'canopy.db') });
+    try {
+      const config = loadConfig({ env: {}, overrides: { 'ovsdb.endpoints': ['agent:hv1'] } });
+      expect(() =>
+        createOvsdbComponent({ config, store: storage.graph, storage, registry: createRegistry(false), log: silentLogger() }),
+      ).toThrow(/agent:hv1 needs host agents/);
+    } finally {
+      storage.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('an ssl: endpoint without ovsdb.tls stops the component with the fix named', () => {

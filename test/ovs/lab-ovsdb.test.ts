@@ -366,8 +366,8 @@ describe.skipIf(skip)('ovsdb against a real Open vSwitch', () => {
       expect(JSON.parse(await ovs.vsctl('--format=json', 'list', 'mirror')).data).toEqual([]);
 
       // Through the capture service, as POST /api/capture on an ovsport does once a port-mirror
-      // reader runs on the host. No such reader exists in Canopy yet, so the service is told one
-      // runs on this host only; everything it then does to OVS is real.
+      // reader runs on the host (a host agent: test/ovs/lab-agent-ovsdb.test.ts). Here the service
+      // is told one runs on this host only; everything it then does to OVS is real.
       const { CaptureService } = await import('../../src/ovs/captures.ts');
       const svcNode = storage.graph.getNode(src.ID)!;
       await until('endpoint graph has patch-a', 3000, () => ep.owns(src.ID));

@@ -18,8 +18,10 @@ const captureSchema = z
     PollingInterval: z.number().int().min(0).max(3600).optional(),
     LayerKeyMode: z.string().optional(),
     HeaderSize: z.number().int().min(64).max(256).optional(),
+    // Applied in the kernel by a port-mirror capture (a host agent's); sFlow samples ignore it.
+    BPFFilter: z.string().max(2048).optional(),
   })
-  // Skydive clients send fields Canopy has no use for (BPFFilter, Port, RawPacketLimit …): ignored.
+  // Skydive clients send fields Canopy has no use for (Port, RawPacketLimit …): ignored.
   .loose();
 
 /** The capture as Skydive clients read it: no internal bookkeeping beyond the count. */
@@ -43,6 +45,7 @@ export function capturesOpenApi(): Record<string, object> {
       PollingInterval: { type: 'integer' },
       LayerKeyMode: { type: 'string' },
       HeaderSize: { type: 'integer' },
+      BPFFilter: { type: 'string', description: 'tcpdump filter of a port-mirror capture (host interface, ovsport)' },
       Count: { type: 'integer', description: 'nodes the capture was applied to' },
       Nodes: { type: 'array', items: { type: 'string' } },
     },
@@ -111,6 +114,7 @@ export function registerCaptureRoutes(app: ApiApp, admin: CaptureAdmin, deps: Pi
             ...(input.PollingInterval !== undefined ? { PollingInterval: input.PollingInterval } : {}),
             ...(input.LayerKeyMode !== undefined ? { LayerKeyMode: input.LayerKeyMode } : {}),
             ...(input.HeaderSize !== undefined ? { HeaderSize: input.HeaderSize } : {}),
+            ...(input.BPFFilter ? { BPFFilter: input.BPFFilter } : {}),
           },
           nodes,
         );

@@ -23,6 +23,8 @@ interface AgentState {
   origin: string;
   ws: WebSocket | undefined;
   remote: string | undefined;
+  /** Our address on the agent's connection (where the agent reaches us). */
+  local: string | undefined;
   connectedAt: number | undefined;
   disconnectedAt: number | undefined;
   lastPong: number | undefined;
@@ -42,8 +44,13 @@ interface PendingRelay {
 
 export const agentOrigin = (host: string) => `agent.${host}`;
 
+/** An agent's message the Publisher does not handle (capture answers, flows): `Type`, `Obj`. */
+export type AgentMessageHandler = (host: string, type: string, obj: unknown) => void;
+
 export class AgentHub {
   private readonly agents = new Map<string, AgentState>();
+  private readonly connectListeners: ((host: string) => void)[] = [];
+  private readonly messageHandlers = new Map<string, AgentMessageHandler>();
   private readonly relays = new Map<string, PendingRelay>();
   private readonly connected;
   private readonly disconnects;
@@ -95,6 +102,7 @@ export class AgentHub {
         origin: agentOrigin(host),
         ws: undefined,
         remote: undefined,
+        local: undefined,
         connectedAt: undefined,
         disconnectedAt: undefined,
         lastPong: undefined,
@@ -116,6 +124,7 @@ export class AgentHub {
     a.downTimer = undefined;
     a.ws = ws;
     a.remote = remote;
+    a.local = (ws as unknown as { _socket?: { localAddress?: string } })._socket?.localAddress;
     a.connectedAt = Date.now();
     a.lastPong = Date.now();
     a.missed = 0;
@@ -150,6 +159,29 @@ export class AgentHub {
       this.log.info({ host, reason }, 'agent disconnected');
       this.scheduleDown(a);
     });
+    for (const f of this.connectListeners) f(host);
+  }
+
+  /** Called for each agent connection (after its socket is set up): per-host state to resend. */
+  onConnect(f: (host: string) => void): void {
+    this.connectListeners.push(f);
+  }
+
+  /** Handles an agent's messages of `type` (its Publisher ignores them). */
+  onMessage(type: string, f: AgentMessageHandler): void {
+    this.messageHandlers.set(type, f);
+  }
+
+  /** A control message to `host`'s agent; false when it is not connected. */
+  send(host: string, type: string, obj: unknown): boolean {
+    const ws = this.agents.get(host)?.ws;
+    if (!ws || ws.readyState !== ws.OPEN) return false;
+    ws.send(JSON.stringify(envelope(type, obj)));
+    return true;
+  }
+
+  isConnected(host: string): boolean {
+    return this.agents.get(host)?.ws !== undefined;
   }
 
   private scheduleDown(a: AgentState): void {
@@ -175,7 +207,14 @@ export class AgentHub {
 
   /** Messages the Publisher does not handle: the agent's answers about relays. */
   private onControl(host: string, text: string): void {
-    if (!text.includes('OvsdbRelay')) return;
+    // Cheap test first: graph events are most of the traffic and are the Publisher's.
+    if (!text.includes('OvsdbRelay')) {
+      if (this.messageHandlers.size === 0 || !text.includes('"Type":"Capture')) return;
+      const m = parseEnvelope(text);
+      const h = m ? this.messageHandlers.get(m.Type) : undefined;
+      if (m && h) h(host, m.Type, m.Obj);
+      return;
+    }
     const m = parseEnvelope(text);
     if (m?.Type !== 'OvsdbRelayError') return;
     const o = (m.Obj ?? {}) as { Session?: string; Error?: string };
@@ -203,6 +242,12 @@ export class AgentHub {
       this.relays.set(session, { host, resolve, reject, timer });
       a.ws!.send(JSON.stringify(envelope('OvsdbRelayOpen', { Session: session })));
     });
+  }
+
+  /** openOvsdb, with our address on the agent's connection (the sFlow target OVS on that host can reach). */
+  async openOvsdbStream(host: string): Promise<{ stream: Duplex; localAddress: string | undefined }> {
+    const stream = await this.openOvsdb(host);
+    return { stream, localAddress: this.agents.get(host)?.local };
   }
 
   /** The agent dialled back for `session`; false when no such request is waiting for this host. */

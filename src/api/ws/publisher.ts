@@ -130,8 +130,10 @@ export class Publisher {
             else tx.deleteEdge(id);
             break;
           }
-          // Relay control frames are the AgentHub's (./agents.ts).
+          // Relay and capture frames are the AgentHub's (./agents.ts, ./agent-captures.ts).
           case 'OvsdbRelayError':
+          case 'CaptureFlows':
+          case 'CaptureError':
             break;
           default:
             this.drop('unknown_type', msg.Type);

@@ -25,7 +25,7 @@ export function createMirrorComponent(ctx: ComponentContext, pipeline: FlowPipel
   const m = pipeline.metrics;
   preset(m.records, { protocol: ['mirror'] });
   pipeline.presetFailures(['mirror']);
-  const sink = new PipelineSink(pipeline);
+  const sink = PipelineSink.shared(pipeline);
   const engines: CaptureEngine[] = [];
   for (const i of cfg.interfaces) {
     const target = { device: i.device, port: i.port, direction: i.direction, ...(i.exporter ? { exporter: i.exporter } : {}) };
@@ -82,7 +82,7 @@ export function createMirrorComponent(ctx: ComponentContext, pipeline: FlowPipel
     },
     async stop() {
       for (const e of engines) e.stop();
-      sink.close();
+      sink.release();
     },
     status() {
       return { interfaces: engines.map((e) => e.status()), records: sink.records };

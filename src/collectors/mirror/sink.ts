@@ -65,6 +65,8 @@ export function exporterOf(t: MirrorTarget, iface: string): string {
   return t.exporter ?? iface;
 }
 
+const shared = new WeakMap<FlowPipeline, PipelineSink>();
+
 /**
  * Feeds engines' flows into the pipeline. Targets are registered by exporter label; the pipeline
  * asks `attribute` once per new flow-table entry.
@@ -85,8 +87,31 @@ export class PipelineSink {
     this.targets.set(exporter, { target, resolved: undefined, at: -Infinity });
   }
 
+  remove(exporter: string): void {
+    this.targets.delete(exporter);
+  }
+
   close(): void {
     this.pipeline.setAttributor(MIRROR_ORIGIN, undefined);
+  }
+
+  private users = 0;
+
+  /**
+   * The pipeline has one `mirror` attributor: the collector's own mirror interfaces and the flows
+   * host agents capture share one sink, closed when its last user releases it.
+   */
+  static shared(pipeline: FlowPipeline): PipelineSink {
+    let s = shared.get(pipeline);
+    if (!s) shared.set(pipeline, (s = new PipelineSink(pipeline)));
+    s.users++;
+    return s;
+  }
+
+  release(): void {
+    if (--this.users > 0) return;
+    shared.delete(this.pipeline);
+    this.close();
   }
 
   private lookup(exporter: string, now: number): ResolvedTarget | undefined {
