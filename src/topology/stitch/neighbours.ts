@@ -38,6 +38,8 @@ export function resolveNeighbours(
   rows: NeighbourRow[],
   limit: number,
   now: number,
+  /** Devices known to own placeholder ports (kept by the stitcher): only those are checked for ports to fold. */
+  owners: Set<string> = new Set(),
 ): NeighbourOutcome {
   const out: NeighbourOutcome = { claims: [], unresolved: 0, placeholders: false, merged: [], lag: [] };
   const folded = new Set<string>();
@@ -59,21 +61,24 @@ export function resolveNeighbours(
       if (ph && isPlaceholder(ph) && ph.ID !== device.ID) {
         const res = mergeNodes(tx, ph.ID, device.ID, keys);
         out.merged.push(...res.merged.keys());
+        owners.add(device.ID);
       }
       // The placeholder's ports (moved here by the merge, or made before this device's ports were
       // known) go into the real ports they name; then the row is resolved against real ports.
       const before = out.merged.length;
-      foldPlaceholderPorts(tx, device, out, folded);
+      if (owners.has(device.ID) || (remote.port && isPlaceholder(remote.port))) foldPlaceholderPorts(tx, device, out, folded);
       if (out.merged.length !== before || (remote.port && isPlaceholder(remote.port))) remote = resolveRemote(tx, r, self, false) ?? remote;
       if (remote.port) {
         far = remote.port;
       } else {
         far = ensurePlaceholderPort(tx, device, r);
+        if (isPlaceholder(far)) owners.add(device.ID);
         out.placeholders = true;
       }
     } else {
       device = ensurePlaceholderDevice(tx, r, local);
       far = ensurePlaceholderPort(tx, device, r);
+      owners.add(device.ID);
       out.placeholders = true;
     }
     if (far.ID === local) continue;

@@ -50,6 +50,10 @@ export class Stitcher {
   private readonly unresolved = new Map<string, number>();
   /** Last `Metadata.LLDP` seen per host interface (publisher / agent), to skip unchanged updates. */
   readonly agentLldp = new Map<string, string>();
+  /** Devices owning placeholder ports: checked for ports that now name a real one (neighbours.ts). */
+  private readonly placeholderOwners = new Set<string>();
+  /** Host bonds (an agent's `bond-member` edges): their members are LAG members. */
+  private readonly bonds = new Set<string>();
   /** Last `Metadata.LLDP` (the port ID it advertises) seen per switch port. */
   readonly portLldp = new Map<string, string>();
   readonly endpointState = new Map<string, unknown>();
@@ -86,7 +90,13 @@ export class Stitcher {
   start(): void {
     for (const i of this.table.all())
       this.inputs.set(inputKey(i.source, i.reporter), { source: i.source, reporter: i.reporter, rows: i.rows });
+    for (const id of this.store.idsByOrigin(STITCH_ORIGIN).nodes) {
+      const t = this.store.getNode(id)?.Metadata.Type;
+      if (t === 'switch' || t === 'host') continue;
+      for (const e of this.store.edgesOf(id, 'in')) if (e.Metadata.RelationType === 'ownership') this.placeholderOwners.add(e.Parent);
+    }
     for (const e of this.store.findEdges('RelationType', 'layer2')) {
+      if (isBondMember(e)) this.bonds.add(e.Parent);
       const pk = pairKey(e.Parent, e.Child);
       const fabric = e.Origin === 'fabric' && isFabricCable(this.store, e);
       if (fabric) this.links.fabric.set(pk, e.ID);
@@ -225,7 +235,7 @@ export class Stitcher {
       return;
     }
     const nrows = rows as NeighbourRow[];
-    const out = resolveNeighbours(tx, key, source, reporter, nrows, this.limit, now);
+    const out = resolveNeighbours(tx, key, source, reporter, nrows, this.limit, now, this.placeholderOwners);
     this.index.replace(key, out.claims, d.pairs, this.links.keep);
     if (out.unresolved) this.unresolved.set(key, out.unresolved);
     else this.unresolved.delete(key);
@@ -241,6 +251,8 @@ export class Stitcher {
   private hostBond(tx: GraphTx, d: Dirty, bond: string, now: number): void {
     const list: [string, string][] = [];
     if (tx.getNode(bond)) for (const e of tx.edgesOf(bond, 'out')) if (isBondMember(e)) list.push([e.Child, bond]);
+    if (list.length) this.bonds.add(bond);
+    else this.bonds.delete(bond);
     this.lagChanged(tx, d, `host-bond\u001f${bond}`, list, now, false);
   }
 
@@ -304,7 +316,7 @@ export class Stitcher {
     this.change(
       'full',
       (tx, d) => {
-        for (const e of this.store.findEdges('Type', 'bond-member')) if (isBondMember(e)) this.hostBond(tx, d, e.Parent, now);
+        for (const b of this.bonds) this.hostBond(tx, d, b, now);
         for (const key of this.inputs.keys()) this.apply(tx, d, key, now);
         for (const pk of this.links.materialised.keys()) d.pairs.add(pk);
         for (const pk of this.links.fabric.keys()) d.pairs.add(pk);
