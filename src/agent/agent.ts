@@ -17,6 +17,7 @@ import type { ContainerInfo } from './containers/types.ts';
 import { SocketOwnerCache, readNetnsSockets, withOwners } from './sockets/proc-sockets.ts';
 import { readLldp, type LldpChassis, type LldpNeighbourInfo } from './lldp/lldpcli.ts';
 import { OvsdbRelay } from './ovsdb/relay.ts';
+import { AgentK8sProbe } from './k8s/probe.ts';
 
 /**
  * Messages the collector may send an agent, by `Type`. `OvsdbRelayOpen` is the OVSDB relay; the
@@ -38,6 +39,8 @@ export class Agent {
   readonly hostId: string;
   readonly connection: AgentConnection;
   readonly relay: OvsdbRelay;
+  /** The Kubernetes probe, when `agent.k8s.kubeconfig` is set. */
+  readonly k8s: AgentK8sProbe | undefined;
   readonly control = new Map<string, ControlHandler>();
   private readonly cfg: AgentConfig;
   private readonly log: Logger;
@@ -80,6 +83,10 @@ export class Agent {
       { collectorUrl: this.cfg.collector, token: this.cfg.token, hostId: this.facts.name, endpoint: this.cfg.ovsdb },
       opts.log.child({ part: 'ovsdb-relay' }),
     );
+    const k = this.cfg.k8s;
+    this.k8s = k.kubeconfig
+      ? new AgentK8sProbe({ ...k, kubeconfig: k.kubeconfig }, opts.log.child({ part: 'k8s' }), () => this.schedule())
+      : undefined;
     this.control.set('OvsdbRelayOpen', (obj, reply) =>
       this.relay.handle(obj, (Session, Error) => reply('OvsdbRelayError', { Session, Error })),
     );
@@ -96,6 +103,8 @@ export class Agent {
     await Promise.all([this.readContainers(), this.readSockets(), this.readLldp(), this.readCounters()]);
     this.current = this.build();
     this.connection.start();
+    // Its objects follow as increments (the first flush comes once the lists are in).
+    await this.k8s?.start();
     const every = (s: number, fn: () => Promise<void>) => {
       const t = setInterval(
         () => void fn().catch((e) => this.warn.warn('timer', { err: (e as Error).message }, 'agent read failed')),
@@ -127,6 +136,15 @@ export class Agent {
   }
 
   private build(): SubGraph {
+    const g = this.buildHost();
+    if (this.k8s) {
+      for (const [id, n] of this.k8s.nodes) g.nodes.set(id, n);
+      for (const [id, e] of this.k8s.edges) g.edges.set(id, e);
+    }
+    return g;
+  }
+
+  private buildHost(): SubGraph {
     const namespaces = [...this.ns.values()].sort((a, b) =>
       a.ref.kind === 'root' ? -1 : b.ref.kind === 'root' ? 1 : a.ref.key.localeCompare(b.ref.key),
     );
@@ -252,7 +270,10 @@ export class Agent {
     try {
       this.lldp = await readLldp(this.cfg.lldp.socket);
     } catch (e) {
-      // lldpd not running: no neighbours, not an error loop
+      // lldpd not running (stopped, crashed): it sees no neighbours now, so none are reported —
+      // keeping the last ones would keep claiming links nobody confirms. The chassis stays: it is
+      // this host's identity for switches' LLDP rows, not a claim about a link.
+      if (this.lldp?.neighbours.length) this.lldp = this.lldp.chassis ? { chassis: this.lldp.chassis, neighbours: [] } : undefined;
       this.warn.warn('lldp', { err: (e as Error).message }, 'lldpcli failed');
     }
   }
@@ -265,6 +286,7 @@ export class Agent {
       namespaces: this.watches.size,
       nodes: this.current.nodes.size,
       edges: this.current.edges.size,
+      ...(this.k8s ? { k8s: this.k8s.status() } : {}),
       ...this.stats,
       connection: this.connection.stats,
     };
@@ -282,6 +304,7 @@ export class Agent {
     for (const w of this.watches.values()) w.stop();
     this.watches.clear();
     this.relay.stop();
+    await this.k8s?.stop();
     await this.connection.stop();
   }
 }

@@ -9,7 +9,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { labSkipReason, startLab, type LabChild, type TestLab } from '../lab/lab-fixture.ts';
-import { run } from '../../src/lab/procs.ts';
+import { run, stopPids } from '../../src/lab/procs.ts';
 
 const skip = labSkipReason();
 const FILE = 'containerlab/fabric.clab.yml';
@@ -299,4 +299,106 @@ describe.skipIf(skip !== null)(`host agents in the lab${skip ? ` (skipped: ${ski
     // The Sync replaced the agent's own elements only: the stitcher's links are still there.
     expect(links(after)).toEqual(beforeLinks);
   }, 60_000);
+
+  it('an FDB-only host: with its lldpd stopped its TOR links rest on FDB alone, and survive a killed agent and its re-sync', async () => {
+    // lldpd of h4 stopped by its PID: the leaf's LLDP row ages out, and the agent (lldpcli now
+    // failing) must stop reporting the neighbours it saw before.
+    const lldpd = lab.state.procs.find((p) => p.name === 'lldpd-h4');
+    expect(lldpd, 'lldpd-h4 in the lab state').toBeDefined();
+    await stopPids([lldpd!]);
+    // The leaf learns each NIC's MAC on its own port: traffic out of each interface.
+    const gw = lab.nodes.leaf2!.bridgeIpv4?.split('/')[0];
+    expect(gw, 'leaf2 SVI address').toBeTruthy();
+    // Out of each interface (bound to it), so each MAC is learnt on its own port.
+    const h4 = lab.nodes.h4!.ifaces;
+    let pinged = '';
+    const ping = async () => {
+      pinged = '';
+      for (const i of h4.filter((x) => x.ipv4.length)) {
+        const r = await lab.exec(lab.namespaces.h4!, 'ping', ['-c2', '-i0.2', '-W1', '-q', '-I', i.name, gw!], { allowFail: true });
+        pinged += `${i.name}: ${r.code} ${r.stdout.trim().split('\n').pop()} ${r.stderr.trim()}; `;
+      }
+    };
+    {
+      const h4Links = (g: G) =>
+        hostLinks()
+          .filter((l) => l.some((e) => e.node === 'h4'))
+          .map(([a, b]) => {
+            const p = end(g, a!);
+            const q = end(g, b!);
+            return p && q ? linkOf(g, p, q) : undefined;
+          });
+      // Only FDB still claims the links: confidence 'low' is "every current source is fdb" (the
+      // Evidence map keeps each source's history, so the LLDP entries stay there, no longer moving).
+      const fdbOnly = (g: G) =>
+        h4Links(g).every((l) => l?.Metadata.State === 'UP' && l.Metadata.Confidence === 'low' && l.Metadata.Evidence.fdb);
+      let g: G = { Nodes: [], Edges: [] };
+      await expect
+        .poll(
+          async () => {
+            await ping();
+            return fdbOnly((g = await graph()));
+          },
+          { timeout: 45_000, interval: 1000 },
+        )
+        .toBe(true)
+        .catch(async (e: Error) => {
+          const macs = kids(g, hostsNamed(g, 'h4')[0]!.ID)
+            .map((k) => k.Metadata.MAC as string | undefined)
+            .filter(Boolean);
+          const carriers = g.Nodes.filter((n) => macs.includes(n.Metadata.MAC)).map((n) => [
+            n.Origin,
+            n.Metadata.Type,
+            n.Metadata.Name,
+            n.Metadata.MAC,
+          ]);
+          const fdb = (await lab.exec(lab.namespaces.leaf2!, 'bridge', ['fdb', 'show', 'br', 'br0'])).stdout;
+          throw new Error(
+            `${e.message}; h4's links: ${JSON.stringify(h4Links(g).map((l) => l?.Metadata))}; MAC carriers ${JSON.stringify(carriers)}; leaf2 fdb ${fdb}; ping ${pinged}`,
+          );
+        });
+      const h4 = hostsNamed(g, 'h4')[0]!;
+      // No interface of h4 reports a neighbour any more.
+      expect(kids(g, h4.ID).filter((k) => k.Metadata.LLDP)).toEqual([]);
+      const ids = h4Links(g).map((l) => l!.ID);
+      const mine = (x: G) =>
+        x.Nodes.filter((n) => n.Origin === 'agent.h4')
+          .map((n) => n.ID)
+          .sort();
+      const before = mine(g);
+
+      const t0 = Date.now();
+      process.kill(agents.get('h4')!.pid, 'SIGKILL');
+      await expect.poll(async () => hostsNamed(await graph(), 'h4')[0]?.Metadata.State, { timeout: 15_000, interval: 250 }).toBe('DOWN');
+      expect(Date.now() - t0).toBeGreaterThanOrEqual(DOWN_AFTER * 1000);
+      const down = await graph();
+      expect(hostsNamed(down, 'h4').map((n) => n.ID)).toEqual([h4.ID]);
+      expect(h4Links(down).map((l) => l?.ID)).toEqual(ids);
+
+      startAgent('h4');
+      await expect.poll(async () => hostsNamed(await graph(), 'h4')[0]?.Metadata.State, { timeout: 20_000, interval: 250 }).toBe('UP');
+      // Re-synced: the same nodes, one host, and the FDB links still there, UP, on the agent's NICs.
+      await expect
+        .poll(
+          async () => {
+            await ping();
+            return fdbOnly((g = await graph()));
+          },
+          { timeout: 15_000, interval: 500 },
+        )
+        .toBe(true);
+      expect(h4Links(g).map((l) => l?.ID)).toEqual(ids);
+      expect(mine(g)).toEqual(before);
+      expect(hostsNamed(g, 'h4')).toHaveLength(1);
+      // One layer2 edge per cable, not a second one beside it.
+      for (const [a, b] of hostLinks().filter((l) => l.some((e) => e.node === 'h4'))) {
+        const p = end(g, a!)!;
+        const q = end(g, b!)!;
+        const between = g.Edges.filter(
+          (x) => x.Metadata.RelationType === 'layer2' && [x.Parent, x.Child].sort().join() === [p.ID, q.ID].sort().join(),
+        );
+        expect(between).toHaveLength(1);
+      }
+    }
+  }, 120_000);
 });
