@@ -343,18 +343,15 @@ describe.skipIf(skip !== null)(`host agents in the lab${skip ? ` (skipped: ${ski
         )
         .toBe(true)
         .catch(async (e: Error) => {
-          const macs = kids(g, hostsNamed(g, 'h4')[0]!.ID)
-            .map((k) => k.Metadata.MAC as string | undefined)
-            .filter(Boolean);
-          const carriers = g.Nodes.filter((n) => macs.includes(n.Metadata.MAC)).map((n) => [
-            n.Origin,
-            n.Metadata.Type,
-            n.Metadata.Name,
-            n.Metadata.MAC,
-          ]);
-          const fdb = (await lab.exec(lab.namespaces.leaf2!, 'bridge', ['fdb', 'show', 'br', 'br0'])).stdout;
+          // What the leaf's bridge learnt, and what the collector's SNMP FDB poll of it found.
+          const fdb = (await lab.exec(lab.namespaces.leaf2!, 'bridge', ['fdb', 'show', 'br', 'br0'])).stdout
+            .split('\n')
+            .filter((l) => l && !l.includes('permanent'))
+            .join(' | ');
+          const snmp = (await curl('/api/status')).components?.snmp?.devices ?? {};
+          const leaf2 = Object.values(snmp as Record<string, any>).find((d) => d.sysName === 'leaf2');
           throw new Error(
-            `${e.message}; h4's links: ${JSON.stringify(h4Links(g).map((l) => l?.Metadata))}; MAC carriers ${JSON.stringify(carriers)}; leaf2 fdb ${fdb}; ping ${pinged}`,
+            `${e.message}; h4's links: ${JSON.stringify(h4Links(g).map((l) => l?.Metadata))}; leaf2 bridge fdb: ${fdb}; ping: ${pinged}; leaf2 SNMP counts: ${JSON.stringify(leaf2?.counts)}`,
           );
         });
       const h4 = hostsNamed(g, 'h4')[0]!;
