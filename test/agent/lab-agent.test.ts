@@ -9,7 +9,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { labSkipReason, startLab, type LabChild, type TestLab } from '../lab/lab-fixture.ts';
-import { run, stopPids } from '../../src/lab/procs.ts';
+import { procStat, run, stopPids } from '../../src/lab/procs.ts';
 
 const skip = labSkipReason();
 const FILE = 'containerlab/fabric.clab.yml';
@@ -303,13 +303,28 @@ describe.skipIf(skip !== null)(`host agents in the lab${skip ? ` (skipped: ${ski
   it('an FDB-only host: with its lldpd stopped no LLDP claims its TOR links any more; FDB alone holds them, across a killed agent and its re-sync', async () => {
     // lldpd of h4 stopped by its PID: the leaf's LLDP row ages out, and the agent (lldpcli now
     // failing) must stop reporting the neighbours it saw before.
+    // First the agent reports the leaf as each NIC's neighbour (what must then go).
+    const nics = lab.nodes.h4!.ifaces.filter((x) => x.ipv4.length);
+    const withLldp = async () => {
+      const g0 = await graph();
+      return kids(g0, hostsNamed(g0, 'h4')[0]!.ID).filter((k) => k.Metadata.LLDP && nics.some((i) => i.name === k.Metadata.Name)).length;
+    };
+    await expect.poll(withLldp, { timeout: 30_000, interval: 500 }).toBe(nics.length);
     const lldpd = lab.state.procs.find((p) => p.name === 'lldpd-h4');
     expect(lldpd, 'lldpd-h4 in the lab state').toBeDefined();
-    await stopPids([lldpd!]);
+    // lldpd is two processes: the tracked privileged monitor and its unprivileged child, which
+    // holds the control socket. Both, by PID; then lldpcli must fail as on a host whose lldpd is down.
+    const children = readFileSync(`/proc/${lldpd!.pid}/task/${lldpd!.pid}/children`, 'utf8')
+      .trim()
+      .split(/\s+/)
+      .filter(Boolean)
+      .map(Number);
+    await stopPids([...children.map((pid) => ({ pid, start: procStat(pid)?.start ?? '' })), lldpd!]);
+    const cli = await lab.exec(lab.namespaces.h4!, 'lldpcli', ['-u', lab.nodes.h4!.lldpSocket, 'show', 'chassis'], { allowFail: true });
+    expect(cli.code, 'lldpcli against the stopped lldpd').not.toBe(0);
     const gw = lab.nodes.leaf2!.bridgeIpv4?.split('/')[0];
     expect(gw, 'leaf2 SVI address').toBeTruthy();
     // Out of each interface (bound to it), so each MAC is learnt on its own leaf port.
-    const nics = lab.nodes.h4!.ifaces.filter((x) => x.ipv4.length);
     const ping = async () => {
       for (const i of nics)
         await lab.exec(lab.namespaces.h4!, 'ping', ['-c2', '-i0.2', '-W1', '-q', '-I', i.name, gw!], { allowFail: true });
