@@ -303,13 +303,22 @@ describe.skipIf(skip !== null)(`host agents in the lab${skip ? ` (skipped: ${ski
   it('an FDB-only host: with its lldpd stopped no LLDP claims its TOR links any more; FDB alone holds them, across a killed agent and its re-sync', async () => {
     // lldpd of h4 stopped by its PID: the leaf's LLDP row ages out, and the agent (lldpcli now
     // failing) must stop reporting the neighbours it saw before.
-    // First the agent reports the leaf as each NIC's neighbour (what must then go).
+    const h4Links = (g: G) =>
+      hostLinks()
+        .filter((l) => l.some((e) => e.node === 'h4'))
+        .map(([a, b]) => {
+          const p = end(g, a!);
+          const q = end(g, b!);
+          return p && q ? linkOf(g, p, q) : undefined;
+        });
+    // First the agent reports the leaf as each NIC's neighbour, and that claims the links (what must then go).
     const nics = lab.nodes.h4!.ifaces.filter((x) => x.ipv4.length);
     const withLldp = async () => {
       const g0 = await graph();
-      return kids(g0, hostsNamed(g0, 'h4')[0]!.ID).filter((k) => k.Metadata.LLDP && nics.some((i) => i.name === k.Metadata.Name)).length;
+      const reported = kids(g0, hostsNamed(g0, 'h4')[0]!.ID).filter((k) => k.Metadata.LLDP && nics.some((i) => i.name === k.Metadata.Name));
+      return reported.length === nics.length && h4Links(g0).every((l) => l?.Metadata.State === 'UP' && l.Metadata.Evidence['lldp-agent']);
     };
-    await expect.poll(withLldp, { timeout: 30_000, interval: 500 }).toBe(nics.length);
+    await expect.poll(withLldp, { timeout: 60_000, interval: 500 }).toBe(true);
     const lldpd = lab.state.procs.find((p) => p.name === 'lldpd-h4');
     expect(lldpd, 'lldpd-h4 in the lab state').toBeDefined();
     // lldpd is two processes: the tracked privileged monitor and its unprivileged child, which
@@ -329,14 +338,6 @@ describe.skipIf(skip !== null)(`host agents in the lab${skip ? ` (skipped: ${ski
       for (const i of nics)
         await lab.exec(lab.namespaces.h4!, 'ping', ['-c2', '-i0.2', '-W1', '-q', '-I', i.name, gw!], { allowFail: true });
     };
-    const h4Links = (g: G) =>
-      hostLinks()
-        .filter((l) => l.some((e) => e.node === 'h4'))
-        .map(([a, b]) => {
-          const p = end(g, a!);
-          const q = end(g, b!);
-          return p && q ? linkOf(g, p, q) : undefined;
-        });
     // Confidence 'low' = no current LLDP claim (FDB only, or nothing). The Evidence map keeps each
     // source's history, so the LLDP entries stay in it, no longer moving.
     const noLldp = (g: G) => h4Links(g).every((l) => l && l.Metadata.Confidence === 'low');
