@@ -10,6 +10,7 @@ import { createNetflowComponent } from './collectors/netflow/component.ts';
 import { createMirrorComponent } from './collectors/mirror/component.ts';
 import { snmpComponent } from './collectors/snmp/component.ts';
 import { k8sComponent } from './collectors/k8s/component.ts';
+import { k8sJoinsComponent } from './collectors/k8s/remote-joins.ts';
 import { uiComponent } from './ui/component.ts';
 import { ovsdbComponent } from './ovs/component.ts';
 import { Stitcher } from './topology/stitch/stitcher.ts';
@@ -101,6 +102,7 @@ export function defaultComponents(): ComponentSpec[] {
     agentsComponent,
     ovsdbComponent,
     k8sComponent,
+    k8sJoinsComponent,
     uiComponent(),
   ];
 }

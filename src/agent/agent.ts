@@ -18,6 +18,7 @@ import { SocketOwnerCache, readNetnsSockets, withOwners } from './sockets/proc-s
 import { readLldp, type LldpChassis, type LldpNeighbourInfo } from './lldp/lldpcli.ts';
 import { OvsdbRelay } from './ovsdb/relay.ts';
 import { AgentCaptures } from './capture/agent-capture.ts';
+import { AgentK8sProbe } from './k8s/probe.ts';
 
 /**
  * Messages the collector may send an agent, by `Type`: `OvsdbRelayOpen` (the OVSDB relay) and
@@ -39,6 +40,8 @@ export class Agent {
   readonly connection: AgentConnection;
   readonly relay: OvsdbRelay;
   readonly captures: AgentCaptures;
+  /** The Kubernetes probe, when `agent.k8s.kubeconfig` is set. */
+  readonly k8s: AgentK8sProbe | undefined;
   readonly control = new Map<string, ControlHandler>();
   private readonly cfg: AgentConfig;
   private readonly log: Logger;
@@ -81,6 +84,10 @@ export class Agent {
       { collectorUrl: this.cfg.collector, token: this.cfg.token, hostId: this.facts.name, endpoint: this.cfg.ovsdb },
       opts.log.child({ part: 'ovsdb-relay' }),
     );
+    const k = this.cfg.k8s;
+    this.k8s = k.kubeconfig
+      ? new AgentK8sProbe({ ...k, kubeconfig: k.kubeconfig }, opts.log.child({ part: 'k8s' }), () => this.schedule())
+      : undefined;
     this.control.set('OvsdbRelayOpen', (obj, reply) =>
       this.relay.handle(obj, (Session, Error) => reply('OvsdbRelayError', { Session, Error })),
     );
@@ -104,6 +111,8 @@ export class Agent {
     this.current = this.build();
     this.connection.start();
     this.captures.start();
+    // Its objects follow as increments (the first flush comes once the lists are in).
+    await this.k8s?.start();
     const every = (s: number, fn: () => Promise<void>) => {
       const t = setInterval(
         () => void fn().catch((e) => this.warn.warn('timer', { err: (e as Error).message }, 'agent read failed')),
@@ -135,6 +144,15 @@ export class Agent {
   }
 
   private build(): SubGraph {
+    const g = this.buildHost();
+    if (this.k8s) {
+      for (const [id, n] of this.k8s.nodes) g.nodes.set(id, n);
+      for (const [id, e] of this.k8s.edges) g.edges.set(id, e);
+    }
+    return g;
+  }
+
+  private buildHost(): SubGraph {
     const namespaces = [...this.ns.values()].sort((a, b) =>
       a.ref.kind === 'root' ? -1 : b.ref.kind === 'root' ? 1 : a.ref.key.localeCompare(b.ref.key),
     );
@@ -260,7 +278,10 @@ export class Agent {
     try {
       this.lldp = await readLldp(this.cfg.lldp.socket);
     } catch (e) {
-      // lldpd not running: no neighbours, not an error loop
+      // lldpd not running (stopped, crashed): it sees no neighbours now, so none are reported —
+      // keeping the last ones would keep claiming links nobody confirms. The chassis stays: it is
+      // this host's identity for switches' LLDP rows, not a claim about a link.
+      if (this.lldp?.neighbours.length) this.lldp = this.lldp.chassis ? { chassis: this.lldp.chassis, neighbours: [] } : undefined;
       this.warn.warn('lldp', { err: (e as Error).message }, 'lldpcli failed');
     }
   }
@@ -273,6 +294,7 @@ export class Agent {
       namespaces: this.watches.size,
       nodes: this.current.nodes.size,
       edges: this.current.edges.size,
+      ...(this.k8s ? { k8s: this.k8s.status() } : {}),
       ...this.stats,
       connection: this.connection.stats,
       captures: this.captures.status(),
@@ -293,6 +315,7 @@ export class Agent {
     this.relay.stop();
     // Before the connection closes: the engines' last export still reaches the collector.
     this.captures.stop();
+    await this.k8s?.stop();
     await this.connection.stop();
   }
 }

@@ -72,6 +72,15 @@ export const agentSection = section({
     socket: z.string().optional().describe('lldpd control socket (`lldpcli -u`); default: lldpd’s own.'),
     interval: durationSeconds.default(30).describe('Neighbours are read this often.'),
   }).describe('LLDP neighbours from lldpd.'),
+  k8s: section({
+    kubeconfig: z
+      .string()
+      .optional()
+      .describe('Kubeconfig of a cluster this agent watches and publishes (the Kubernetes probe runs only when set).'),
+    context: z.string().optional().describe('Context in that kubeconfig (default: its current-context).'),
+    cluster: z.string().min(1).default('default').describe("Cluster name: the `cluster` node's Name and `K8s.Cluster` on its objects."),
+    batchDelay: durationSeconds.default(0.05).describe('How long watch events are gathered before they are published.'),
+  }).describe('The Kubernetes probe (list+watch of the cluster’s objects), run by the agent and published under its origin.'),
   reconnect: section({
     min: durationSeconds.default(0.5).describe('First retry after a lost connection; doubles up to `max`.'),
     max: durationSeconds.default(30).describe('Longest wait between connection attempts.'),

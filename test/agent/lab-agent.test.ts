@@ -9,7 +9,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { labSkipReason, startLab, type LabChild, type TestLab } from '../lab/lab-fixture.ts';
-import { run } from '../../src/lab/procs.ts';
+import { procStat, run, stopPids } from '../../src/lab/procs.ts';
 
 const skip = labSkipReason();
 const FILE = 'containerlab/fabric.clab.yml';
@@ -299,4 +299,137 @@ describe.skipIf(skip !== null)(`host agents in the lab${skip ? ` (skipped: ${ski
     // The Sync replaced the agent's own elements only: the stitcher's links are still there.
     expect(links(after)).toEqual(beforeLinks);
   }, 60_000);
+
+  it('an FDB-only host: with its lldpd stopped no LLDP claims its TOR links any more; FDB alone holds them, across a killed agent and its re-sync', async () => {
+    // lldpd of h4 stopped by its PID: the leaf's LLDP row ages out, and the agent (lldpcli now
+    // failing) must stop reporting the neighbours it saw before.
+    const h4Links = (g: G) =>
+      hostLinks()
+        .filter((l) => l.some((e) => e.node === 'h4'))
+        .map(([a, b]) => {
+          const p = end(g, a!);
+          const q = end(g, b!);
+          return p && q ? linkOf(g, p, q) : undefined;
+        });
+    // First the agent reports the leaf as each NIC's neighbour, and that claims the links (what must then go).
+    const nics = lab.nodes.h4!.ifaces.filter((x) => x.ipv4.length);
+    const withLldp = async () => {
+      const g0 = await graph();
+      const reported = kids(g0, hostsNamed(g0, 'h4')[0]!.ID).filter((k) => k.Metadata.LLDP && nics.some((i) => i.name === k.Metadata.Name));
+      return reported.length === nics.length && h4Links(g0).every((l) => l?.Metadata.State === 'UP' && l.Metadata.Evidence['lldp-agent']);
+    };
+    await expect.poll(withLldp, { timeout: 60_000, interval: 500 }).toBe(true);
+    const lldpd = lab.state.procs.find((p) => p.name === 'lldpd-h4');
+    expect(lldpd, 'lldpd-h4 in the lab state').toBeDefined();
+    // lldpd is two processes: the tracked privileged monitor and its unprivileged child, which
+    // holds the control socket. Both, by PID; then lldpcli must fail as on a host whose lldpd is down.
+    const children = readFileSync(`/proc/${lldpd!.pid}/task/${lldpd!.pid}/children`, 'utf8')
+      .trim()
+      .split(/\s+/)
+      .filter(Boolean)
+      .map(Number);
+    await stopPids([...children.map((pid) => ({ pid, start: procStat(pid)?.start ?? '' })), lldpd!]);
+    const cli = await lab.exec(lab.namespaces.h4!, 'lldpcli', ['-u', lab.nodes.h4!.lldpSocket, 'show', 'chassis'], { allowFail: true });
+    expect(cli.code, 'lldpcli against the stopped lldpd').not.toBe(0);
+    const gw = lab.nodes.leaf2!.bridgeIpv4?.split('/')[0];
+    expect(gw, 'leaf2 SVI address').toBeTruthy();
+    // Out of each interface (bound to it), so each MAC is learnt on its own leaf port.
+    const ping = async () => {
+      for (const i of nics)
+        await lab.exec(lab.namespaces.h4!, 'ping', ['-c2', '-i0.2', '-W1', '-q', '-I', i.name, gw!], { allowFail: true });
+    };
+    // Confidence 'low' = no current LLDP claim (FDB only, or nothing). The Evidence map keeps each
+    // source's history, so the LLDP entries stay in it, no longer moving.
+    const noLldp = (g: G) => h4Links(g).every((l) => l && l.Metadata.Confidence === 'low');
+    const fdbOnly = (g: G) =>
+      h4Links(g).every((l) => l?.Metadata.State === 'UP' && l.Metadata.Confidence === 'low' && l.Metadata.Evidence.fdb);
+    // FDB placement needs the leaf's BRIDGE-MIB to give each learnt MAC its port. Debian's
+    // snmp-bridge-mib (the lab's Linux-bridge peer) reads brforward in 20-byte records (the kernel's
+    // are 16) and gives learnt MACs no port, so there it cannot: said, and not required.
+    const snmpPorts = async (g: G) => {
+      const sw = lab.switches.leaf2!.snmp;
+      const macs = kids(g, hostsNamed(g, 'h4')[0]!.ID)
+        .filter((k) => nics.some((i) => i.name === k.Metadata.Name))
+        .map((k) => String(k.Metadata.MAC));
+      const out: string[] = [];
+      for (const m of macs) {
+        const oid = `1.3.6.1.2.1.17.4.3.1.2.${m
+          .split(':')
+          .map((h) => parseInt(h, 16))
+          .join('.')}`;
+        const r = await lab.exec(lab.mgmtNs, 'snmpget', ['-v2c', '-c', sw.community, '-On', '-Oqv', sw.host, oid], { allowFail: true });
+        if (/^\d+$/.test(r.stdout.trim())) out.push(m);
+      }
+      return out.length === macs.length;
+    };
+    let g: G = { Nodes: [], Edges: [] };
+    await expect
+      .poll(
+        async () => {
+          await ping();
+          return noLldp((g = await graph()));
+        },
+        { timeout: 45_000, interval: 1000 },
+      )
+      .toBe(true)
+      .catch((e: Error) => {
+        throw new Error(`${e.message}; h4's links: ${JSON.stringify(h4Links(g).map((l) => l?.Metadata))}`);
+      });
+    const h4 = hostsNamed(g, 'h4')[0]!;
+    // No interface of h4 reports a neighbour any more.
+    expect(kids(g, h4.ID).filter((k) => k.Metadata.LLDP)).toEqual([]);
+    const fdbServed = await snmpPorts(g);
+    if (fdbServed)
+      await expect
+        .poll(
+          async () => {
+            await ping();
+            return fdbOnly((g = await graph()));
+          },
+          { timeout: 30_000, interval: 1000 },
+        )
+        .toBe(true);
+    else console.log("[agent lab] leaf2's BRIDGE-MIB gives h4's learnt MACs no port (snmp-bridge-mib): FDB placement not checked");
+    const ids = h4Links(g).map((l) => l!.ID);
+    const mine = (x: G) =>
+      x.Nodes.filter((n) => n.Origin === 'agent.h4')
+        .map((n) => n.ID)
+        .sort();
+    const before = mine(g);
+
+    const t0 = Date.now();
+    process.kill(agents.get('h4')!.pid, 'SIGKILL');
+    await expect.poll(async () => hostsNamed(await graph(), 'h4')[0]?.Metadata.State, { timeout: 15_000, interval: 250 }).toBe('DOWN');
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(DOWN_AFTER * 1000);
+    const down = await graph();
+    expect(hostsNamed(down, 'h4').map((n) => n.ID)).toEqual([h4.ID]);
+    expect(h4Links(down).map((l) => l?.ID)).toEqual(ids);
+
+    startAgent('h4');
+    await expect.poll(async () => hostsNamed(await graph(), 'h4')[0]?.Metadata.State, { timeout: 20_000, interval: 250 }).toBe('UP');
+    // Re-synced (its lldpd still stopped): the same nodes, one host, the same links on the agent's
+    // NICs, and no LLDP claim come back with the new agent.
+    await expect
+      .poll(
+        async () => {
+          await ping();
+          g = await graph();
+          return fdbServed ? fdbOnly(g) : noLldp(g);
+        },
+        { timeout: 15_000, interval: 500 },
+      )
+      .toBe(true);
+    expect(h4Links(g).map((l) => l?.ID)).toEqual(ids);
+    expect(mine(g)).toEqual(before);
+    expect(hostsNamed(g, 'h4')).toHaveLength(1);
+    // One layer2 edge per cable, not a second one beside it.
+    for (const [a, b] of hostLinks().filter((l) => l.some((e) => e.node === 'h4'))) {
+      const p = end(g, a!)!;
+      const q = end(g, b!)!;
+      const between = g.Edges.filter(
+        (x) => x.Metadata.RelationType === 'layer2' && [x.Parent, x.Child].sort().join() === [p.ID, q.ID].sort().join(),
+      );
+      expect(between).toHaveLength(1);
+    }
+  }, 150_000);
 });

@@ -11,7 +11,7 @@ import { ids } from '../../topology/ids.ts';
 import type { KindSpec } from './kinds.ts';
 import { clusterNodeId, labelsOf, objectMetadata, podContainers, type ContainerInfo } from './model.ts';
 import { relationsOf, type Lookup, type Rel } from './relations.ts';
-import { shortName, type JoinIndex } from './joins.ts';
+import { hostsOfK8sNode, type JoinIndex } from './joins.ts';
 
 export const K8S_ORIGIN = 'k8s';
 
@@ -169,26 +169,12 @@ export class ClusterGraph {
     return this.joins.lookup(key);
   }
 
-  /** Hosts a k8s node sits on: the host of its name, else of one of its addresses, else of its short name. */
+  /** Hosts a k8s node sits on (joins.ts `hostsOfK8sNode`), every key looked up recorded. */
   private hostsOf(deps: Set<string>, obj: KubernetesObject): ReadonlySet<string> {
-    const name = (obj.metadata?.name ?? '').toLowerCase();
-    const exact = this.joined(deps, `name:${name}`);
     const addresses = ((obj as { status?: { addresses?: { type?: string; address?: string }[] } }).status?.addresses ?? [])
       .filter((a) => a.type === 'InternalIP' || a.type === 'ExternalIP')
-      .map((a) => (a.address ?? '').toLowerCase());
-    const byAddr = new Set<string>();
-    for (const a of addresses) {
-      for (const h of this.joined(deps, `addr:${a}`)) byAddr.add(h);
-      // The agent puts addresses on the host's interfaces rather than on the host: the NIC's owner.
-      for (const itf of this.joined(deps, `ip:${a}`)) {
-        for (const e of this.store.edgesOf(itf, 'in')) {
-          if (e.Metadata.RelationType === 'ownership' && this.store.getNode(e.Parent)?.Metadata.Type === 'host') byAddr.add(e.Parent);
-        }
-      }
-    }
-    const short = shortName(name);
-    const byShort = new Set([...this.joined(deps, `name:${short}`), ...this.joined(deps, `short:${short}`)]);
-    return exact.size > 0 ? exact : byAddr.size > 0 ? byAddr : byShort;
+      .map((a) => a.address ?? '');
+    return hostsOfK8sNode(this.store, (k) => this.joined(deps, k), obj.metadata?.name ?? '', addresses);
   }
 
   private compute(uid: string, e: Entry): Contribution {

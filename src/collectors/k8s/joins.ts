@@ -2,7 +2,7 @@
 // from SNMP/LLDP/FDB or the agent, runtime containers and interfaces from the agent), indexed by the
 // keys a Kubernetes object can name them with. Kept current from the graph's change feed, so a host
 // or container that appears after the pod is joined then, whichever came first.
-import type { GraphStore } from '../../topology/store/graph-store.ts';
+import type { GraphReader, GraphStore } from '../../topology/store/graph-store.ts';
 import type { GraphEvent, GraphNode, Metadata } from '../../topology/types.ts';
 import { getPath } from '../../topology/metadata.ts';
 import { bareContainerId } from './model.ts';
@@ -42,6 +42,35 @@ export function joinKeys(md: Metadata): string[] {
   }
   if (typeof type === 'string' && !NOT_INTERFACES.has(type)) return [...addrs(md.IPV4), ...addrs(md.IPV6)].map((a) => `ip:${a}`);
   return [];
+}
+
+/**
+ * Hosts a k8s node sits on: the host of its name, else of one of its addresses (InternalIP /
+ * ExternalIP; on the host, or on an interface the host owns as the agent reports it), else of its
+ * short name. `lookup` answers a join key (and may record it as a dependency).
+ */
+export function hostsOfK8sNode(
+  g: GraphReader,
+  lookup: (key: string) => ReadonlySet<string>,
+  nodeName: string,
+  addresses: readonly string[],
+): ReadonlySet<string> {
+  const name = nodeName.toLowerCase();
+  const exact = lookup(`name:${name}`);
+  const byAddr = new Set<string>();
+  for (const raw of addresses) {
+    const a = raw.toLowerCase();
+    for (const h of lookup(`addr:${a}`)) byAddr.add(h);
+    // The agent puts addresses on the host's interfaces rather than on the host: the NIC's owner.
+    for (const itf of lookup(`ip:${a}`)) {
+      for (const e of g.edgesOf(itf, 'in')) {
+        if (e.Metadata.RelationType === 'ownership' && g.getNode(e.Parent)?.Metadata.Type === 'host') byAddr.add(e.Parent);
+      }
+    }
+  }
+  const short = shortName(name);
+  const byShort = new Set([...lookup(`name:${short}`), ...lookup(`short:${short}`)]);
+  return exact.size > 0 ? exact : byAddr.size > 0 ? byAddr : byShort;
 }
 
 export class JoinIndex {

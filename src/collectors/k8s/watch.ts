@@ -5,7 +5,7 @@
 // paged lists, a restart with exponential backoff after any error (the informer stops on one), and
 // credentials loaded again after a 401 (a rotated token or kubeconfig is picked up).
 import { KubeConfig, ListWatch, Watch, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
-import { request as httpsRequest, type RequestOptions } from 'node:https';
+import { Agent as HttpsAgent, request as httpsRequest, type RequestOptions } from 'node:https';
 import { request as httpRequest } from 'node:http';
 import type { ClusterConfig } from './config.ts';
 import { KINDS, type KindSpec } from './kinds.ts';
@@ -107,11 +107,12 @@ class BookmarkWatch extends Watch {
     private readonly current: () => KubeConfig,
     private readonly seen: (phase: string) => void,
     private readonly listed: () => void,
+    private readonly conn: Connections,
   ) {
     super(current());
   }
 
-  override watch(
+  override async watch(
     path: string,
     params: Record<string, string | number | boolean | undefined>,
     cb: (phase: string, obj: unknown, w?: unknown) => void,
@@ -119,7 +120,9 @@ class BookmarkWatch extends Watch {
   ): Promise<AbortController> {
     // The informer calls watch() right after it delivered a list's items.
     this.listed();
-    const w = new Watch(this.current());
+    // A list that was running when the cluster was stopped: no watch after it.
+    if (this.conn.stopped) return new AbortController();
+    const w = new Watch(this.conn.tracked(this.current()));
     return w.watch(
       path,
       { ...params, allowWatchBookmarks: true },
@@ -129,6 +132,37 @@ class BookmarkWatch extends Watch {
       },
       done,
     );
+  }
+}
+
+/**
+ * The HTTPS agents the client made for this cluster's watches. The informer's stop aborts only a
+ * watch it holds; one still connecting then (or started by a list that was running) stays open and
+ * keeps a stopped process alive: destroying the agents closes every socket they hold.
+ */
+class Connections {
+  stopped = false;
+  private readonly agents = new Set<HttpsAgent>();
+
+  /** The kubeconfig, whose fetch options' agent is recorded. */
+  tracked(kc: KubeConfig): KubeConfig {
+    const t = Object.create(kc) as KubeConfig;
+    t.applyToFetchOptions = async (opts) => {
+      const r = await kc.applyToFetchOptions.call(t, opts);
+      const a = (r as { agent?: unknown }).agent;
+      if (a instanceof HttpsAgent) {
+        if (this.stopped) a.destroy();
+        else this.agents.add(a);
+      }
+      return r;
+    };
+    return t;
+  }
+
+  close(): void {
+    this.stopped = true;
+    for (const a of this.agents) a.destroy();
+    this.agents.clear();
   }
 }
 
@@ -155,6 +189,7 @@ export class ClusterWatch {
   private readonly kinds = new Map<string, KindState>();
   private stopped = true;
   private syncedOnce = false;
+  private conn = new Connections();
 
   constructor(
     readonly cluster: ClusterConfig & { inCluster?: boolean },
@@ -171,6 +206,7 @@ export class ClusterWatch {
 
   start(): void {
     this.stopped = false;
+    this.conn = new Connections();
     for (const k of KINDS) {
       const st: KindState = {
         lw: undefined as never,
@@ -188,6 +224,7 @@ export class ClusterWatch {
           if (phase === 'BOOKMARK') this.events.bookmark(k.type);
         },
         () => this.onListed(st),
+        this.conn,
       );
       const listFn = async () => {
         const l = await listAll(this.kc, k.path, this.opts.pageSize ?? 500);
@@ -257,6 +294,7 @@ export class ClusterWatch {
       clearTimeout(st.timer);
       void st.lw.stop();
     }
+    this.conn.close();
   }
 
   status(): Record<string, unknown> {

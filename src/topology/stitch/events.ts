@@ -43,6 +43,21 @@ function agentLldp(s: Stitcher, n: GraphNode, d: Dirty, deleted: boolean): boole
   return true;
 }
 
+/**
+ * A node's MAC appeared, went or changed (`ip link set … address`, a NodeUpdated): both the old and
+ * the new MAC may now be placed elsewhere by FDB. Only the last MAC per node is kept.
+ */
+function macChanged(s: Stitcher, n: GraphNode, d: Dirty, deleted: boolean): boolean {
+  const mac = deleted ? null : normMac(typeof n.Metadata.MAC === 'string' ? n.Metadata.MAC : null);
+  const prev = s.nodeMac.get(n.ID);
+  if ((prev ?? null) === mac) return false;
+  if (mac) s.nodeMac.set(n.ID, mac);
+  else s.nodeMac.delete(n.ID);
+  if (prev) d.macs.add(prev);
+  if (mac) d.macs.add(mac);
+  return true;
+}
+
 /** A switch port's own LLDP identity (the port ID it advertises) changed: far ends may now resolve to it. */
 function advertisedChanged(s: Stitcher, n: GraphNode, deleted: boolean): boolean {
   const lldp = n.Metadata.LLDP;
@@ -80,11 +95,7 @@ export function onGraphEvents(s: Stitcher, evs: readonly GraphEvent[], d: Dirty)
           s.endpointState.delete(n.ID);
         }
       }
-      const mac = normMac(typeof n.Metadata.MAC === 'string' ? n.Metadata.MAC : null);
-      if (mac && ev.type !== 'NodeUpdated') {
-        d.macs.add(mac);
-        any = true;
-      }
+      if (macChanged(s, n, d, deleted)) any = true;
       if (ev.type === 'NodeAdded' && n.Metadata.Type === 'port' && s.fdb.portMacs.has(n.ID)) {
         d.ports.add(n.ID);
         any = true;

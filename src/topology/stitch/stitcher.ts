@@ -57,6 +57,8 @@ export class Stitcher {
   /** Last `Metadata.LLDP` (the port ID it advertises) seen per switch port. */
   readonly portLldp = new Map<string, string>();
   readonly endpointState = new Map<string, unknown>();
+  /** Last normalised `Metadata.MAC` seen per node, so a MAC changed by a NodeUpdated is re-placed. */
+  readonly nodeMac = new Map<string, string>();
   private readonly limit: number;
   private readonly retention: number;
   private readonly now: () => number;
@@ -363,7 +365,9 @@ export class Stitcher {
       this.change(
         'feed',
         (tx, dd) => {
-          for (const [iface, rows] of q.agent) this.setInput(tx, dd, 'lldp-agent', iface, rows, now);
+          // An interface's Metadata.LLDP is its whole neighbour set now (its agent's lldpd already
+          // aged it by TTL), not one poll of many: a neighbour it no longer carries is gone.
+          for (const [iface, rows] of q.agent) this.setInput(tx, dd, 'lldp-agent', iface, rows, now, false);
           for (const k of q.reresolve) dd.reresolve.add(k);
           for (const x of q.pairs) dd.pairs.add(x);
           for (const x of q.macs) dd.macs.add(x);

@@ -291,4 +291,28 @@ describe('stitcher: host-side LLDP', () => {
       Evidence: { 'lldp-agent': { Reporters: [h.ifaces.eth1] } },
     });
   });
+
+  it('a host interface that stops carrying Metadata.LLDP (its lldpd stopped) no longer claims the link', async () => {
+    const { store, st } = env();
+    const leaf = addSwitch(store, leafSpec);
+    st.start();
+    const lldp = { ChassisID: '02:00:00:00:0b:01', ChassisIDType: 'MAC', PortID: 'swp4', PortIDType: 'ifname', SysName: 'leaf1' };
+    const h = addHost(store, 'web9', [{ name: 'eth1', mac: '52:54:00:00:09:02', lldp }]);
+    await tick();
+    await tick();
+    const eth1 = h.ifaces.eth1!;
+    expect(between(store, ids.port(leaf, 4), eth1)?.Metadata.State).toBe('UP');
+    // The agent's next read: the interface, without a neighbour. That is the neighbour set now —
+    // not one missed poll of many — and nothing else will come to age it out.
+    store.write((tx) => {
+      const n = tx.getNode(eth1)!;
+      const md = { ...n.Metadata };
+      delete md.LLDP;
+      tx.upsertNode({ ...n, Metadata: md });
+    });
+    await tick();
+    await tick();
+    expect(between(store, ids.port(leaf, 4), eth1)?.Metadata.State).toBe('DOWN');
+    expect(st.status().links).toEqual({ UP: 0, DOWN: 1 });
+  });
 });

@@ -48,6 +48,7 @@ function fabric() {
 }
 
 const sw = (sw: string, i: number) => ids.port(sw, i);
+const tick = () => new Promise((r) => setTimeout(r, 0));
 const edgeBetween = (store: SqliteGraphStore, x: string, y: string) =>
   layer2(store).find((e) => (e.Parent === x && e.Child === y) || (e.Parent === y && e.Child === x));
 
@@ -148,6 +149,27 @@ describe('stitcher: LLDP evidence', () => {
     f.st.replaceMacs(f.spine, [{ mac: '52:54:00:00:03:01', ifIndex: 1, vlan: 10 }]);
     expect(edgeBetween(f.store, sw(f.leaf, 3), f.db1.ifaces.eth0!)?.Metadata.State).toBe('UP');
     expect(layer2(f.store)).toHaveLength(2);
+  });
+
+  it('re-places a MAC that changes in a NodeUpdated: the new MAC lands on its FDB port, the old one lets go', async () => {
+    const f = fabric();
+    f.st.replaceMacs(f.leaf, [
+      { mac: '52:54:00:00:03:01', ifIndex: 3, vlan: 10 },
+      { mac: '52:54:00:00:03:99', ifIndex: 4, vlan: 10 }, // no interface has it yet
+    ]);
+    const eth0 = f.db1.ifaces.eth0!;
+    expect(edgeBetween(f.store, sw(f.leaf, 3), eth0)?.Metadata.State).toBe('UP');
+    expect(edgeBetween(f.store, sw(f.leaf, 4), eth0)).toBeUndefined();
+    // `ip link set eth0 address …` on db1, as a publisher or agent reports it: the same node, updated.
+    f.store.write((tx) => {
+      const n = tx.getNode(eth0)!;
+      tx.upsertNode({ ...n, Metadata: { ...n.Metadata, MAC: '52:54:00:00:03:99' } });
+    });
+    await tick();
+    expect(edgeBetween(f.store, sw(f.leaf, 4), eth0)?.Metadata).toMatchObject({ State: 'UP', Evidence: { fdb: { Reporters: [f.leaf] } } });
+    // Nothing carries the old MAC any more: its FDB link has no evidence left.
+    const old = edgeBetween(f.store, sw(f.leaf, 3), eth0);
+    expect(old === undefined || old.Metadata.State === 'DOWN').toBe(true);
   });
 
   it('flags LLDP vs FDB disagreement, keeps the LLDP link and shows it in status and metrics', async () => {
