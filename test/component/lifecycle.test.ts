@@ -77,7 +77,7 @@ describe('component start order', () => {
       expect(names.indexOf('stitch')).toBeLessThan(names.indexOf('snmp'));
       expect(names.indexOf('flows')).toBeLessThan(names.indexOf('sflow'));
       expect(names.indexOf('flows')).toBeLessThan(names.indexOf('netflow'));
-      expect(names.sort()).toEqual(['agents', 'flows', 'netflow', 'ovsdb', 'sflow', 'snmp', 'stitch', 'ui']);
+      expect(names.sort()).toEqual(['agents', 'flows', 'k8s-joins', 'netflow', 'ovsdb', 'sflow', 'snmp', 'stitch', 'ui']);
     }
   });
 
