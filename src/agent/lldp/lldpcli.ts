@@ -2,7 +2,7 @@
 // a list, stable across lldpd versions). The neighbours become `Metadata.LLDP` on the interface
 // that sees them — the stitcher's host-side evidence (lldp-agent) — and the local chassis goes on
 // the host node, so a switch's LLDP row naming this host's chassis finds the host directly.
-import { spawn } from 'node:child_process';
+import { runCommand } from '../run-command.ts';
 
 export interface LldpNeighbourInfo {
   /** Local interface name. */
@@ -121,24 +121,8 @@ export function parseChassis(text: string): LldpChassis | undefined {
 }
 
 function lldpcli(socket: string | undefined, args: string[], timeoutMs = 5000): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const argv = socket ? ['-u', socket, ...args, '-f', 'json0'] : [...args, '-f', 'json0'];
-    const c = spawn('lldpcli', argv, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    const timer = setTimeout(() => c.kill('SIGKILL'), timeoutMs);
-    c.stdout.on('data', (b: Buffer) => (out += b.toString()));
-    c.stderr.on('data', (b: Buffer) => (err += b.toString()));
-    c.on('error', (e) => {
-      clearTimeout(timer);
-      reject(e);
-    });
-    c.on('close', (code) => {
-      clearTimeout(timer);
-      if (code === 0) resolve(out);
-      else reject(new Error(`lldpcli ${args.join(' ')}: exit ${code}: ${err.trim().slice(0, 200)}`));
-    });
-  });
+  const argv = socket ? ['-u', socket, ...args, '-f', 'json0'] : [...args, '-f', 'json0'];
+  return runCommand('lldpcli', argv, { timeoutMs, stderrChars: 200 });
 }
 
 export async function readLldp(socket: string | undefined): Promise<{ chassis?: LldpChassis; neighbours: LldpNeighbourInfo[] }> {

@@ -6,28 +6,11 @@ import { readFileSync } from 'node:fs';
 import type { Logger } from '../../util/log.ts';
 import { parseBatch, parseNetDev, type IfaceCounters, type NsDump } from './ip-json.ts';
 import { ipIn, type NsRef } from './namespaces.ts';
+import { runCommand } from '../run-command.ts';
 
 export function runIp(ns: NsRef, args: string[], input?: string, timeoutMs = 10_000): Promise<string> {
   const { cmd, args: pre } = ipIn(ns);
-  return new Promise((resolve, reject) => {
-    const c = spawn(cmd, [...pre, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    const timer = setTimeout(() => c.kill('SIGKILL'), timeoutMs);
-    c.stdout.on('data', (b: Buffer) => (out += b.toString()));
-    c.stderr.on('data', (b: Buffer) => (err += b.toString()));
-    c.on('error', (e) => {
-      clearTimeout(timer);
-      reject(e);
-    });
-    c.on('close', (code) => {
-      clearTimeout(timer);
-      if (code === 0 || out) resolve(out);
-      else reject(new Error(`${cmd} ${[...pre, ...args].join(' ')}: exit ${code}: ${err.trim().slice(0, 300)}`));
-    });
-    c.stdin.on('error', () => {});
-    c.stdin.end(input ?? '');
-  });
+  return runCommand(cmd, [...pre, ...args], { timeoutMs, acceptOutputOnError: true, ...(input !== undefined ? { input } : {}) });
 }
 
 /** Interfaces with details and addresses, and the netns IDs this netns knows, in one `ip` run. */

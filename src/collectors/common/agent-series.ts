@@ -3,26 +3,16 @@
 // `agent.countersInterval`); each new reading (a new `Metric.Last`) closes an interval under the
 // same counter rules as SNMP and sFlow (resets and reboots give a gap, never a spike).
 import { CounterTracker } from './counter-rates.ts';
+import { METRIC_KEYS } from './port-metrics.ts';
 import type { GraphStore } from '../../topology/store/graph-store.ts';
 import type { InterfaceCounters, PortSeriesRow, PortSeriesStore } from '../../topology/store/port-series.ts';
 import type { GraphNode } from '../../topology/types.ts';
-
-const KEYS: [keyof InterfaceCounters, string][] = [
-  ['rxBytes', 'RxBytes'],
-  ['txBytes', 'TxBytes'],
-  ['rxPackets', 'RxPackets'],
-  ['txPackets', 'TxPackets'],
-  ['rxErrors', 'RxErrors'],
-  ['txErrors', 'TxErrors'],
-  ['rxDropped', 'RxDropped'],
-  ['txDropped', 'TxDropped'],
-];
 
 function reading(n: GraphNode): { at: number; c: InterfaceCounters } | undefined {
   const m = n.Metadata.Metric as Record<string, unknown> | undefined;
   if (!m || typeof m !== 'object' || typeof m.Last !== 'number') return undefined;
   const c = {} as InterfaceCounters;
-  for (const [k, src] of KEYS) {
+  for (const [k, src] of METRIC_KEYS) {
     const v = m[src];
     if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) return undefined;
     c[k] = v;

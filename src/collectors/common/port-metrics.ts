@@ -18,7 +18,8 @@ interface Last {
   interval: number;
 }
 
-const KEYS: [keyof InterfaceCounters, string][] = [
+/** Port-series counter names ↔ Skydive's `Metric` names. */
+export const METRIC_KEYS: [keyof InterfaceCounters, string][] = [
   ['rxBytes', 'RxBytes'],
   ['txBytes', 'TxBytes'],
   ['rxPackets', 'RxPackets'],
@@ -86,7 +87,7 @@ export class PortMetrics {
     let d: Record<string, number> | undefined;
     if (sample) {
       d = {};
-      for (const [k, name] of KEYS) d[name] = sample[k];
+      for (const [k, name] of METRIC_KEYS) d[name] = sample[k];
       this.series.push({ nodeId: portId, source, ...sample });
       if (this.series.length >= MAX_SERIES_BUFFER) this.flushSeries();
     }
@@ -108,7 +109,7 @@ export class PortMetrics {
       const md: Metadata = { ...extra };
       if (!otherFresh) {
         const metric: Record<string, unknown> = { Source: source, Start: prev.graphAt || prev.at, Last: now };
-        for (const [k, name] of KEYS) metric[name] = c[k];
+        for (const [k, name] of METRIC_KEYS) metric[name] = c[k];
         md.Metric = metric;
         if (d) md.LastUpdateMetric = { ...d, Start: prev.at, Last: now, Source: source };
       }
