@@ -6,13 +6,13 @@ import type { Logger } from '../../util/log.ts';
 import { SnmpClient, SnmpError, type WalkResult } from './client.ts';
 import type { Target } from './devices.ts';
 import { O } from './oids.ts';
-import type { SnmpObservations, LldpInput } from './observations.ts';
+import type { SnmpObservations } from './observations.ts';
 import { IF_COUNTER_COLUMNS, IF_INVENTORY_COLUMNS, parseInventory, parseState, type IfInventory, type IfState } from './parse-if.ts';
-import { chassisEntity, parseBasePorts, parseCdp } from './parse-l2.ts';
+import { chassisEntity } from './parse-l2.ts';
 import { ciscoVlans, isCisco, pollArp, pollFdb, pollLags, pollVlanFdb } from './fdb-task.ts';
+import { pollLldp } from './lldp-task.ts';
 import type { AddressWriter } from './address-writer.ts';
-import { parseLocPorts, parseRemotes, renderChassisId } from './parse-lldp.ts';
-import { portAdverts, resolveLocalPort } from './resolve-port.ts';
+import { renderChassisId } from './parse-lldp.ts';
 import { resolveSwitchId } from './identity.ts';
 import { isPort, writePortAdverts, writePorts, writeStates, writeSwitch, type CounterSample, type SwitchInfo } from './graph-writer.ts';
 import { Problems, bufOf, intOf, oidOf, strOf } from './values.ts';
@@ -364,43 +364,11 @@ export class DevicePoller {
   }
 
   private async lldp(c: SnmpClient, p: Problems): Promise<void> {
-    let v2 = false;
-    const [loc0, rem0, man0, base, cdpWalk] = await Promise.all([
-      c.walkColumns([O.lldpLocPortIdSubtype, O.lldpLocPortId, O.lldpLocPortDesc]),
-      c.walk(O.lldpRemEntry),
-      c.walk(`${O.lldpRemManAddrEntry}.3`),
-      c.walk(O.dot1dBasePortIfIndex),
-      c.walk(O.cdpCacheEntry),
-    ]);
-    let loc = loc0;
-    let rem = rem0;
-    let man: WalkResult | null = man0;
-    if (rem.varbinds.length === 0 && [...loc.values()].every((w) => w.varbinds.length === 0)) {
-      // LLDP-V2-MIB only where the 2005 MIB is absent.
-      const rem2 = await c.walk(O.lldpV2RemEntry);
-      if (rem2.varbinds.length > 0) {
-        v2 = true;
-        rem = rem2;
-        loc = await c.walkColumns([O.lldpV2LocPortIdSubtype, O.lldpV2LocPortId, O.lldpV2LocPortDesc]);
-        man = await c.walk(`${O.lldpV2RemManAddrEntry}.3`);
-      }
-    }
-    this.basePorts = parseBasePorts(base, p);
-    const cdp = parseCdp(cdpWalk, p);
-    const locPorts = parseLocPorts(loc, p, v2);
-    const remotes = parseRemotes(rem, man, p, v2);
-    const rows: LldpInput[] = remotes.map((r) => {
-      // LLDP-V2's local "port" is an ifIndex by definition.
-      const res =
-        v2 && r.localPortNum !== null && this.inventory.has(r.localPortNum)
-          ? { ifIndex: r.localPortNum, via: 'ifIndex' as const }
-          : resolveLocalPort(r.localPortNum, locPorts, this.inventory, this.basePorts);
-      return { ...r, localIfIndex: res.ifIndex, localPortVia: res.via };
-    });
+    const { basePorts, rows, cdp, adverts } = await pollLldp(c, p, this.inventory);
+    this.basePorts = basePorts;
     const id = this.switchId!;
     const now = Date.now();
     // Ports' own LLDP identities first: the stitcher, fed next, matches neighbours against them.
-    const adverts = portAdverts(locPorts, this.inventory, this.basePorts, v2);
     this.ctx.store.write((tx) => writePortAdverts(tx, id, adverts));
     this.ctx.obs.recordLldp(this.target.key, id, rows, now);
     this.ctx.obs.recordCdp(this.target.key, id, cdp, now);
