@@ -261,7 +261,11 @@ function stepOf(s: RawStep): { step: Step; accepts: StepKind[]; yields: (k: Step
     case 'Flows':
       return { step: { type: 'flows', filter: optionalFilter(s), pos: p }, accepts: ['nodes'], yields: () => 'flows' };
     case 'Sockets':
-      throw new QueryError('unsupported', 'Sockets() is not available yet: host agents publish Sockets as node metadata (Has('Sockets') …), the step comes with the flow matrix', p);
+      throw new QueryError(
+        'unsupported',
+        'Sockets() is not available yet: host agents publish Sockets as node metadata (Has("Sockets") …), the step comes with the flow matrix',
+        p,
+      );
     case 'At':
     case 'Context':
       return bad(p, `${s.name}() must come right after G`);
