@@ -7,11 +7,11 @@ import type { GraphModel } from './graph-model.ts';
 import { combine, endState, linkState, linkUtil, ownState } from './state.ts';
 import { St, type Metadata } from './types.ts';
 import { K8sView } from './k8s-view.ts';
+import { placeHostDetails } from './host-detail.ts';
 
 export type Role = 'spine' | 'leaf' | 'border' | 'switch';
 export type VKind = 'spine' | 'leaf' | 'host' | 'group' | 'container' | 'netns' | 'iface' | 'other';
 /** What an expanded host shows besides its containers: its network namespaces and its interfaces. */
-const NOT_IFACE = new Set(['container', 'pod', 'netns', 'host', 'switch']);
 const ROLES = new Set<string>(['spine', 'leaf', 'border', 'switch']);
 
 export interface VNode {
@@ -219,46 +219,20 @@ export class ViewModel {
     // Containers/pods of expanded hosts, on their own tier just below the deepest host row shown.
     const cY = containerY(hostRows);
     const ownLinks: [string, string][] = [];
-    // The host's namespaces and interfaces (agent-reported), on a tier below the containers; they
-    // are shown, not wired: the host still stands for its interfaces in the links.
-    const details: { host: string; tor: string | undefined; x: number; kids: string[] }[] = [];
-    let containerRows = 0;
-    for (const { host, tor, x } of shownHosts) {
-      if (!this.expandedHosts.has(host)) continue;
-      const direct = [...(this.g.children.get(host) ?? [])];
-      const namespaces = direct.filter((c) => type(c) === 'netns');
-      const owner = new Map<string, string>();
-      for (const c of direct) if (this.containerOf.get(c) === c) owner.set(c, host);
-      for (const n of namespaces) for (const c of this.g.children.get(n) ?? []) if (this.containerOf.get(c) === c) owner.set(c, n);
-      // The host's Kubernetes node sits beside its containers, its pods folded under it.
-      for (const k of this.k8s.nodesOfHost.get(host) ?? []) owner.set(k, host);
-      const kids = [...owner.keys()];
-      const slots = L.containerSlots(tor ?? `loose:${host}`);
-      assignSorted(slots, kids, byName);
-      for (const c of kids) {
-        const slot = slots.slot(c);
-        const [cx, cy] = L.containerXY(x, slot, cY);
-        containerRows = Math.max(containerRows, Math.floor(slot / LAYOUT.CONTAINER_COLS) + 1);
-        const [kind, label] = this.k8s.hostOf.has(c)
-          ? (['host', `${this.name(c)} (k8s)`] as const)
-          : (['container', this.name(c)] as const);
-        add({ ...base, id: c, kind, label, x: cx, y: cy, gid: c, tor });
-        ownLinks.push([owner.get(c)!, c]);
-        this.k8s.placePods(c, cx, cy, { vm: this, add, ownLinks, byName, tor });
-      }
-      const rest = direct.filter((c) => type(c) === 'netns' || !NOT_IFACE.has(String(type(c))));
-      if (rest.length) details.push({ host, tor, x, kids: rest });
-    }
-    const dY = containerRows ? cY + containerRows * LAYOUT.CONTAINER_DY + LAYOUT.CONTAINER_GAP / 2 : cY;
-    for (const { host, tor, x, kids } of details) {
-      const slots = L.containerSlots(`detail:${tor ?? `loose:${host}`}`);
-      assignSorted(slots, kids, (k) => `${type(k) === 'netns' ? '~' : ''}${this.name(k)}`);
-      for (const c of kids) {
-        const [cx, cy] = L.containerXY(x, slots.slot(c), dY);
-        add({ ...base, id: c, kind: type(c) === 'netns' ? 'netns' : 'iface', label: this.name(c), x: cx, y: cy, gid: c, tor });
-        ownLinks.push([host, c]);
-      }
-    }
+    const dY = placeHostDetails({
+      vm: this,
+      hosts: shownHosts.filter((h) => this.expandedHosts.has(h.host)),
+      layout: L,
+      k8s: this.k8s,
+      children: (id) => this.g.children.get(id) ?? [],
+      containerOf: (id) => this.containerOf.get(id),
+      type,
+      name: (id) => this.name(id),
+      y: cY,
+      add,
+      ownLinks,
+      byName,
+    });
     // Captions only for tiers with something on them: no empty rows.
     const has = (k: VKind) => nodes.some((n) => n.kind === k);
     this.tiers = [];
