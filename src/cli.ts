@@ -42,9 +42,14 @@ export function usage(): string {
 export async function main(argv: string[]): Promise<number> {
   watchOutput();
   const [cmd, ...rest] = argv;
-  if (!cmd || cmd === '--help' || cmd === '-h' || cmd === 'help') {
+  if (!cmd) {
+    // A usage error: the usage goes to stderr, stdout stays for results.
+    process.stderr.write(usage() + '\n');
+    return 2;
+  }
+  if (cmd === '--help' || cmd === '-h' || cmd === 'help') {
     process.stdout.write(usage() + '\n');
-    return cmd ? 0 : 2;
+    return 0;
   }
   if (cmd === '--version' || cmd === '-V' || cmd === 'version') {
     process.stdout.write(`canopy ${packageVersion()}\n`);
@@ -52,7 +57,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   const c = commands[cmd];
   if (!c) {
-    process.stderr.write(`canopy: unknown command "${cmd}"\n${usage()}\n`);
+    process.stderr.write(`canopy: unknown command "${cmd}" (see canopy --help)\n`);
     return 2;
   }
   try {

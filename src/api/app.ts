@@ -19,6 +19,7 @@ import type { FlowsReader } from '../collectors/flows/flows-reader.ts';
 import type { DeviceAdmin } from '../collectors/snmp/device-admin.ts';
 import type { UiFiles } from '../ui/files.ts';
 import { openApiDocument } from './openapi.ts';
+import { answerUnrouted, registerSkydiveRoutes, skydiveRoutesOpenApi } from './skydive-routes.ts';
 
 export type ApiEnv = { Variables: { principal: Principal } };
 export type ApiApp = Hono<ApiEnv>;
@@ -70,7 +71,8 @@ export function createApp(deps: ApiDeps): ApiApp {
     log.error({ err, path: c.req.path }, 'API handler failed');
     return problem(c, 500, 'Internal Server Error', 'see the collector log');
   });
-  app.notFound((c) => problem(c, 404, 'Not Found', `no route for ${c.req.method} ${c.req.path}`));
+  // A known path under another method is a 405 with Allow, not a 404 (docs/architecture.md#skydive-routes).
+  app.notFound((c) => answerUnrouted(app, c));
 
   app.use(
     '*',
@@ -127,6 +129,7 @@ export function createApp(deps: ApiDeps): ApiApp {
         ...(deps.flows ? flowsOpenApi() : {}),
         ...(deps.captures ? capturesOpenApi() : {}),
         ...(deps.metrics ? metricsOpenApi() : {}),
+        ...skydiveRoutesOpenApi({ captures: deps.captures !== undefined }),
       }),
     ),
   );
@@ -145,6 +148,8 @@ export function createApp(deps: ApiDeps): ApiApp {
   if (deps.devices) registerDeviceRoutes(app, deps.devices);
   if (deps.captures) registerCaptureRoutes(app, deps.captures, deps);
   if (deps.metrics) registerMetricRoutes(app, deps.store, deps.metrics);
+  // Skydive's routes Canopy does not serve answer 501 with the reason (alerts, rules, workflows …).
+  registerSkydiveRoutes(app, { captures: deps.captures !== undefined });
   // Last: the UI only sees what no API route answered.
   if (deps.ui) registerUiRoutes(app, deps.ui);
   return app;

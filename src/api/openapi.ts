@@ -78,6 +78,17 @@ export function openApiDocument(extraPaths: Record<string, object> = {}): object
       },
       ...crud('node'),
       ...crud('edge'),
+      '/api': {
+        get: {
+          summary: "Skydive's API info",
+          responses: {
+            200: ok('this collector', {
+              type: 'object',
+              properties: { Host: { type: 'string' }, Version: { type: 'string' }, Service: { const: 'analyzer' } },
+            }),
+          },
+        },
+      },
       '/api/status': { get: { responses: { 200: ok('components, bound ports, devices, exporters') } } },
       '/api/config/reload': {
         post: { summary: 're-read the config file and apply the fabric', responses: { 200: ok('applied'), 400: problem } },
@@ -89,6 +100,7 @@ export function openApiDocument(extraPaths: Record<string, object> = {}): object
       '/metrics': { get: { responses: { 200: { description: 'Prometheus text format' } } } },
       '/ws/subscriber': { get: { summary: 'WebSocket: SyncRequest → SyncReply, then graph events' } },
       '/ws/publisher': { get: { summary: 'WebSocket: publish a sub-graph (Sync replaces the origin)' } },
+      '/ws/agent': { get: { summary: "WebSocket: a host agent's sub-graph, liveness and OVSDB relay (docs/architecture.md#agent)" } },
       ...extraPaths,
     },
     components: {
@@ -107,6 +119,7 @@ export function openApiDocument(extraPaths: Record<string, object> = {}): object
             status: { type: 'integer' },
             detail: { type: 'string' },
             parameter: { type: 'string', description: 'the query parameter a 400 is about' },
+            docs: { type: 'string', description: 'a 501: where the missing Skydive route is documented' },
           },
         },
       },

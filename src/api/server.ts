@@ -15,6 +15,7 @@ import { Subscriber } from './ws/subscriber.ts';
 import { PUBLISHER_DROP_REASONS, Publisher } from './ws/publisher.ts';
 import type { FilterCompiler } from './ws/filter.ts';
 import type { AgentHub } from './ws/agents.ts';
+import { WS_ENDPOINTS, WS_GAPS } from './skydive-routes.ts';
 
 export interface ApiServerDeps {
   app: ApiApp;
@@ -63,8 +64,10 @@ export async function startApiServer(listen: string | string[], deps: ApiServerD
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const endpoint = url.pathname.replace(/\/+$/, '');
-    if (!['/ws/subscriber', '/ws/publisher', '/ws/agent', '/ws/agent/ovsdb'].includes(endpoint))
-      return reject(socket, 404, 'Not Found', `no WebSocket at ${url.pathname}`);
+    // Skydive's endpoints Canopy does not serve say why (docs/architecture.md#skydive-routes).
+    const gap = WS_GAPS[endpoint];
+    if (gap) return reject(socket, 501, 'Not Implemented', gap);
+    if (!WS_ENDPOINTS.includes(endpoint)) return reject(socket, 404, 'Not Found', `no WebSocket at ${url.pathname}`);
     const kind = endpoint === '/ws/subscriber' ? 'subscriber' : 'publisher';
     const principal = auth.authenticate(
       {

@@ -7,13 +7,14 @@ import { createNetflowCliDecoder } from '../collectors/netflow/cli-decoder.ts';
 import { createLldpCliDecoder } from '../lldp/cli-decoder.ts';
 import { parseFlags } from '../util/args.ts';
 import type { CliDecoder } from './decoder-api.ts';
-import { emit, reason } from './output.ts';
+import { emit, reason, usageError } from './output.ts';
 
 const HELP = `usage: canopy decode [--exporter ADDR] FILE...
   FILE             pcap (Ethernet/IP/UDP frames, or LLDP/CDP frames) or a raw .bin/.dat payload;
                    files are read in order by one set of decoders, so a NetFlow v9/IPFIX template
                    file given first serves the data files after it
   --exporter ADDR  exporter address for raw payloads and LLDP frames (default: the UDP source, else 0.0.0.0)
+  -h, --help       this help
 
 Prints one JSON object per record on stdout; per-packet errors and notes (such as data sets
 skipped for lack of a template) go to stderr.
@@ -97,8 +98,7 @@ export async function run(args: string[]): Promise<number> {
   try {
     parsed = parseFlags(args, { exporter: { type: 'string' }, help: { type: 'boolean', short: 'h' } });
   } catch (e) {
-    process.stderr.write(`canopy decode: ${(e as Error).message}\n${HELP}\n`);
-    return 2;
+    return usageError('decode', (e as Error).message);
   }
   const { values, positionals } = parsed;
   if (values.help) {
@@ -106,8 +106,7 @@ export async function run(args: string[]): Promise<number> {
     return 0;
   }
   if (positionals.length === 0) {
-    process.stderr.write(`canopy decode: no FILE given\n${HELP}\n`);
-    return 2;
+    return usageError('decode', 'no FILE given');
   }
   let res: DecodeOutput;
   try {

@@ -27,6 +27,12 @@ export function emit(text: string): boolean {
   return !process.stdout.destroyed;
 }
 
+/** A usage error: one line on stderr naming the command's help, and status 2 (src/cli.ts usage()). */
+export function usageError(command: string, message: string): number {
+  process.stderr.write(`canopy ${command}: ${message.split('\n')[0]!.trim()} (see canopy ${command} --help)\n`);
+  return 2;
+}
+
 const ERRNO: Record<string, string> = {
   ENOENT: 'no such file',
   EACCES: 'permission denied',

@@ -5,14 +5,21 @@ import { parseFlags } from '../util/args.ts';
 import { openGraphStore } from '../topology/store/sqlite-store.ts';
 import { runQuery, isQueryError } from '../topology/query/index.ts';
 import { elementsOf, toDot } from '../api/dot.ts';
-import { reason } from './output.ts';
+import { reason, usageError } from './output.ts';
 
 const HELP = `usage: canopy query [options] "G.V().Has('Type','switch')"
   --collector URL   ask a running collector (default http://127.0.0.1:8082)
-  --data-dir DIR    or read the SQLite store directly (read-only)
+  --data-dir DIR    or read a collector's SQLite store directly (read-only)
   --user NAME --password PW | --token T   credentials for a collector with auth on
-  --dot             print Graphviz DOT instead of JSON
-exit status: 0 ok, 1 query error or no collector/store reachable, 2 usage error`;
+  --dot             print Graphviz DOT instead of JSON (the result must be a graph)
+  -h, --help        this help
+
+Prints the result as JSON on stdout (what POST /api/topology answers).
+
+exit status:
+  0  the query ran
+  1  query error, or no collector/store reachable, or the collector refused (401, 403 …)
+  2  usage error: unknown option, no query or more than one`;
 
 export async function run(args: string[]): Promise<number> {
   let parsed;
@@ -27,14 +34,15 @@ export async function run(args: string[]): Promise<number> {
       help: { type: 'boolean', short: 'h' },
     });
   } catch (e) {
-    process.stderr.write(`canopy query: ${(e as Error).message}\n${HELP}\n`);
-    return 2;
+    return usageError('query', (e as Error).message);
   }
   const { values: f, positionals } = parsed;
-  if (f.help || positionals.length !== 1) {
+  if (f.help) {
     process.stdout.write(HELP + '\n');
-    return f.help ? 0 : 2;
+    return 0;
   }
+  if (positionals.length !== 1)
+    return usageError('query', positionals.length ? `one QUERY only, got ${positionals.length} (quote it)` : 'no QUERY given');
   const query = positionals[0]!;
   let result: unknown;
   if (f['data-dir']) {

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { PcapError } from '../collectors/common/pcap.ts';
 import { replayPcap, type ReplayRow } from '../collectors/mirror/replay.ts';
 import { parseFlags } from '../util/args.ts';
-import { emit, reason } from './output.ts';
+import { emit, reason, usageError } from './output.ts';
 
 const HELP = `usage: canopy replay [--json] [--table-size N] FILE
   FILE              classic pcap (Ethernet, raw IP or Linux cooked); pcapng: convert with
@@ -14,6 +14,7 @@ const HELP = `usage: canopy replay [--json] [--table-size N] FILE
                     icmpType/icmpCode and rttMs
   --table-size N    conversations held at once (default 1000000); a full table hands out its
                     oldest conversation, which may then appear twice
+  -h, --help        this help
 
 Without --json, a table biggest first. A progress bar is drawn on stderr when stdout is a terminal.
 
@@ -54,8 +55,7 @@ export async function run(args: string[]): Promise<number> {
   try {
     parsed = parseFlags(args, { json: { type: 'boolean' }, 'table-size': { type: 'string' }, help: { type: 'boolean', short: 'h' } });
   } catch (e) {
-    process.stderr.write(`canopy replay: ${(e as Error).message}\n${HELP}\n`);
-    return 2;
+    return usageError('replay', (e as Error).message);
   }
   const { values, positionals } = parsed;
   if (values.help) {
@@ -63,13 +63,11 @@ export async function run(args: string[]): Promise<number> {
     return 0;
   }
   if (positionals.length !== 1) {
-    process.stderr.write(`canopy replay: ${positionals.length ? 'one FILE only' : 'no FILE given'}\n${HELP}\n`);
-    return 2;
+    return usageError('replay', positionals.length ? 'one FILE only' : 'no FILE given');
   }
   const size = values['table-size'];
   if (size !== undefined && (!/^\d+$/.test(size) || Number(size) < 1)) {
-    process.stderr.write(`canopy replay: --table-size: a positive integer, got "${size}"\n`);
-    return 2;
+    return usageError('replay', `--table-size: a positive integer, got "${size}"`);
   }
   const path = positionals[0]!;
   let buf: Buffer;

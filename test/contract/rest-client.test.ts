@@ -185,6 +185,29 @@ describe('captures (capture_create / capture_list / capture_delete)', () => {
   });
 });
 
-describe('not implemented yet', () => {
-  it.todo('alert_create on /api/alert (recorded/alert-create.json): alerting is not part of DESIGN');
+describe('alerts (alert_create), not implemented until issue 29', () => {
+  it("alert_create gets a 501 problem+json; the client's error path (logout, BadRequest(e.read())) carries the reason", async () => {
+    const ex = fill(loadExchange('alert-create'), vars);
+    const interim = (ex as unknown as { interim: { status: number; contentType: string; title: string; detailMentions: string[] } })
+      .interim;
+    expect(client.authenticated).toBe(true);
+    const err = await client.request(ex.request!).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(BadRequest);
+    const bad = err as BadRequest;
+    expect(bad.status).toBe(interim.status);
+    expect(client.lastResponse().headers.get('content-type')).toMatch(new RegExp(`^${interim.contentType.replace('+', '\\+')}`));
+    // What the caller gets from BadRequest's argument: the body, which says why and where to follow it.
+    const body = JSON.parse(bad.body) as { status: number; title: string; detail: string; docs: string };
+    expect(body.status).toBe(interim.status);
+    expect(body.title).toBe(interim.title);
+    for (const m of interim.detailMentions) expect(body.detail).toContain(m);
+    expect(body.docs).toBe('docs/architecture.md#skydive-routes');
+    // RESTClient.request() logged out on the error; the next call logs in again and works.
+    expect(client.authenticated).toBe(false);
+    expect(await replay('lookup-count')).toBe(1);
+    expect(client.authenticated).toBe(true);
+  });
 });
