@@ -8,11 +8,13 @@
 //   aggregate — the flow table's add() alone, records decoded beforehand, attribution cached
 //   attribute — the attribution of each new flow-table entry (exporter, ports), cache hits
 //   flush     — writing the table's entries to SQLite, per datagram that fed them
-// CPU time (user + system) of this process, so a shared machine's waits are not counted.
+//   total     — the whole collector process (all threads) fed over loopback at a fixed rate by the
+//               sflow.ingest sender, beside sfacctd (with its plugin process) fed the same way
+// CPU time (user + system), so a shared machine's waits are not counted.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { Registry } from 'prom-client';
 import { defaultConfig } from '../src/config/load.ts';
 import { openSqliteStorage } from '../src/topology/store/sqlite-storage.ts';
@@ -25,6 +27,7 @@ import type { Datagram } from '../src/collectors/flows/udp-listener.ts';
 import { silentLogger } from '../src/util/log.ts';
 import type { ComponentContext } from '../src/component/contract.ts';
 import { templates } from './sflow-ingest.bench.ts';
+import { treeCpuNs } from './lib/process-cpu.ts';
 import type { Bench, Emit } from './run.ts';
 
 const ROUNDS = Number(process.env.INGEST_STAGES_DATAGRAMS ?? 200_000);
@@ -142,6 +145,17 @@ function decodeStage(set: Buffer[]): { ns: number; records: FlowRecord[][] } {
   return { ns: n > 0 ? ns : NaN, records };
 }
 
+/** The fast path's decode alone (flow samples read into a sink that keeps nothing); undefined before it existed. */
+function fastDecodeStage(set: Buffer[]): number | undefined {
+  const sink = { addrKey: () => 0, add: () => undefined };
+  const opts = { flowSink: sink } as Parameters<typeof decodeSflow>[1];
+  if (!('fastFlows' in decodeSflow(set[0]!, opts))) return undefined;
+  for (let i = 0; i < 20_000; i++) decodeSflow(set[i % set.length]!, opts);
+  const c0 = process.cpuUsage();
+  for (let i = 0; i < set.length; i++) decodeSflow(set[i]!, opts);
+  return cpuNs(c0) / set.length;
+}
+
 /** The flow table's add() with attribution asked of a cache; and the attribution alone. */
 function tableStages(records: FlowRecord[][]): { aggregate: number; attribute: number } {
   const r = rig();
@@ -212,16 +226,158 @@ async function receiveStage(): Promise<number | undefined> {
   }
 }
 
+const TOTAL_RATE = Number(process.env.INGEST_STAGES_RATE ?? 50_000);
+const TOTAL_SECONDS = Number(process.env.INGEST_STAGES_SECONDS ?? 6);
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+async function sendAt(file: string, port: number, rate: number, seconds: number): Promise<number> {
+  const p = spawn(
+    'taskset',
+    [
+      '-c',
+      '1',
+      process.execPath,
+      '--import',
+      'tsx',
+      join(import.meta.dirname, 'lib/udp-sender.ts'),
+      file,
+      '127.0.0.1',
+      String(port),
+      String(rate),
+      String(seconds),
+      String(KEYS_PER_MINUTE),
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  let out = '';
+  p.stdout.on('data', (d: Buffer) => (out += String(d)));
+  await new Promise((r) => p.on('exit', r));
+  return (JSON.parse(out.trim()) as { sent: number }).sent;
+}
+
+async function received(base: string): Promise<number> {
+  const text = await (await fetch(`${base}/metrics`)).text();
+  return Number(/^canopy_datagrams_received_total\{protocol="sflow"\} (\d+)/m.exec(text)?.[1] ?? 0);
+}
+
+/** CPU ns per datagram of a whole process tree fed at TOTAL_RATE, after a warm-up. */
+async function totalOf(
+  start: (dir: string) => { proc: ChildProcess; port: number; ready: () => Promise<void>; count?: () => Promise<number> },
+): Promise<{ ns: number; sent: number; got: number }> {
+  const dir = mkdtempSync(join(tmpdir(), 'canopy-stages-'));
+  const file = join(dir, 'templates.json');
+  writeFileSync(file, JSON.stringify(templates()));
+  const s = start(dir);
+  try {
+    await s.ready();
+    await sendAt(file, s.port, 5000, 3);
+    await sleep(1000);
+    const g0 = (await s.count?.()) ?? 0;
+    const c0 = treeCpuNs(s.proc.pid!);
+    const sent = await sendAt(file, s.port, TOTAL_RATE, TOTAL_SECONDS);
+    await sleep(2000);
+    const ns = treeCpuNs(s.proc.pid!) - c0;
+    const got = s.count ? (await s.count()) - g0 : sent;
+    return { ns: ns / Math.max(1, got), sent, got };
+  } finally {
+    s.proc.kill('SIGKILL');
+    await new Promise((r) => s.proc.on('exit', r));
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function canopyTotal(): Promise<{ ns: number; sent: number; got: number }> {
+  return totalOf((dir) => {
+    const port = 26543;
+    const base = 'http://127.0.0.1:28282';
+    const env = {
+      ...process.env,
+      CANOPY_LOG_LEVEL: 'error',
+      CANOPY_API_LISTEN: '127.0.0.1:28282',
+      CANOPY_SFLOW_LISTEN: `127.0.0.1:${port}`,
+      CANOPY_NETFLOW_ENABLED: 'false',
+      CANOPY_IPFIX_ENABLED: 'false',
+      CANOPY_SNMP_TRAPS_LISTEN: '127.0.0.1:0',
+      CANOPY_STORAGE_DATADIR: dir,
+    };
+    const proc = spawn('taskset', ['-c', '0', process.execPath, join(import.meta.dirname, '../bin/canopy.js'), 'collector'], {
+      env,
+      stdio: 'ignore',
+    });
+    return {
+      proc,
+      port,
+      ready: async () => {
+        for (let i = 0; i < 150; i++) {
+          if (
+            await fetch(`${base}/healthz`).then(
+              (r) => r.ok,
+              () => false,
+            )
+          )
+            return;
+          await sleep(200);
+        }
+        throw new Error('collector did not start');
+      },
+      count: () => received(base),
+    };
+  });
+}
+
+function sfacctdTotal(): Promise<{ ns: number; sent: number; got: number }> | undefined {
+  if (spawnSync('which', ['sfacctd']).status !== 0) return undefined;
+  return totalOf((dir) => {
+    const port = 26544;
+    const conf = join(dir, 'sfacctd.conf');
+    // The configuration sflow.ingest gives it.
+    writeFileSync(
+      conf,
+      [
+        'daemonize: false',
+        'sfacctd_ip: 127.0.0.1',
+        `sfacctd_port: ${port}`,
+        'plugins: print[out]',
+        'aggregate[out]: peer_src_ip, in_iface, out_iface, src_host, dst_host, proto, src_port, dst_port',
+        'print_output[out]: csv',
+        `print_output_file[out]: ${join(dir, 'out.csv')}`,
+        'print_refresh_time[out]: 10',
+        'plugin_buffer_size: 102400',
+        'plugin_pipe_size: 10240000',
+        'sfacctd_pipe_size: 33554432',
+      ].join('\n'),
+    );
+    const proc = spawn('taskset', ['-c', '0', 'sfacctd', '-f', conf], { stdio: 'ignore' });
+    return { proc, port, ready: () => sleep(1500) };
+  });
+}
+
 async function run(emit: Emit): Promise<void> {
   const set = stream();
   const samples = set.reduce((s, b) => s + decodeSflow(b).stats.samples, 0) / set.length;
   const dec = decodeStage(set);
+  const fast = fastDecodeStage(set);
   const tab = tableStages(dec.records);
   const h = handleStage(set);
   const recv = await receiveStage();
   const base = { datagrams: set.length, samplesPerDatagram: Math.round(samples * 100) / 100 };
+  if (process.env.INGEST_STAGES_TOTAL !== '0') {
+    const ours = await canopyTotal();
+    const peer = await sfacctdTotal();
+    emit({
+      bench: 'ingest.stages.total',
+      value: Math.round(ours.ns),
+      unit: 'CPU ns/datagram',
+      rate: TOTAL_RATE,
+      seconds: TOTAL_SECONDS,
+      sent: ours.sent,
+      received: ours.got,
+      ...(peer ? { peer: 'sfacctd', peerValue: Math.round(peer.ns), ratio: +(peer.ns / ours.ns).toFixed(2) } : {}),
+    });
+  }
   if (recv !== undefined) emit({ bench: 'ingest.stages.receive', value: Math.round(recv), unit: 'ns/datagram', ...base });
   emit({ bench: 'ingest.stages.decode', value: Math.round(dec.ns), unit: 'ns/datagram', ...base });
+  if (fast !== undefined) emit({ bench: 'ingest.stages.decode.fast', value: Math.round(fast), unit: 'ns/datagram', ...base });
   emit({ bench: 'ingest.stages.aggregate', value: Math.round(tab.aggregate), unit: 'ns/datagram', ...base });
   emit({ bench: 'ingest.stages.attribute', value: Math.round(tab.attribute), unit: 'ns/datagram', ...base });
   emit({ bench: 'ingest.stages.handle', value: Math.round(h.handle), unit: 'ns/datagram', ...base });

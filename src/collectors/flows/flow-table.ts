@@ -237,7 +237,8 @@ export class FlowTable {
     // IP records are told apart by their addresses already; the MACs enter the hash only when there
     // are none (they are still compared below).
     if (src < 0 && dst < 0) h = Math.imul(h ^ keyBits(smac) ^ (keyBits(dmac) << 16), 0x27d4eb2f);
-    h ^= h >>> 15;
+    // 30 bits: a small integer to V8, so the Map key is never a boxed number.
+    h = (h ^ (h >>> 15)) & 0x3fffffff;
     const first = this.buckets.get(h);
     for (let e = first; e !== undefined; e = e.next) {
       if (
