@@ -19,8 +19,6 @@ export interface ExporterAccount {
   /** Datagrams and records since the last flush. */
   datagrams: number;
   records: number;
-  /** Lost per the sequence numbers since the last flush. */
-  gaps: number;
   readonly datagramsChild: Child;
   readonly gapsChild: Child;
   /** The last sequence number seen per sequence space (sFlow sub-agent). */
@@ -61,7 +59,6 @@ export class ExporterAccounts {
         stats: this.pipeline.exporter(protocol, address, now),
         datagrams: 0,
         records: 0,
-        gaps: 0,
         datagramsChild: this.perExporter.labels({ protocol, exporter: address }),
         gapsChild: this.pipeline.gaps.labels({ protocol, exporter: address }),
         seq: new Map(),
@@ -100,10 +97,9 @@ export class ExporterAccounts {
   /** Lost per the exporter's sequence numbers, as its decoder counted them (NetFlow, IPFIX). */
   lost(a: ExporterAccount, n: number): void {
     if (n <= 0) return;
-    // Counted in Prometheus at the flush, like the datagrams (a replayed or restarting exporter can
-    // gap on every datagram).
-    if (a.gaps === 0 && a.datagrams === 0) this.touched.push(a);
-    a.gaps += n;
+    // Through the exporter's own child: no label lookup (a replayed or restarting exporter can gap
+    // on every datagram).
+    a.gapsChild.inc(n);
     a.stats.sequenceGaps += n;
   }
 
@@ -116,8 +112,7 @@ export class ExporterAccounts {
         a.datagramsChild.inc(a.datagrams);
       }
       if (a.records) p.records.inc(a.records);
-      if (a.gaps) a.gapsChild.inc(a.gaps);
-      a.datagrams = a.records = a.gaps = 0;
+      a.datagrams = a.records = 0;
     }
     this.touched.length = 0;
   }
