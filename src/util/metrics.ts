@@ -9,10 +9,17 @@ export function createRegistry(defaults = true): Registry {
 }
 
 /** Returns the metric already registered under name, or creates it (components share names). */
-export function counter<L extends string>(reg: Registry, name: string, help: string, labelNames: readonly L[] = []): Counter<L> {
+export function counter<L extends string>(
+  reg: Registry,
+  name: string,
+  help: string,
+  labelNames: readonly L[] = [],
+  /** Runs before each read of the metric (a scrape): counts kept elsewhere are added then. */
+  collect?: () => void,
+): Counter<L> {
   const existing = reg.getSingleMetric(name);
   if (existing) return existing as Counter<L>;
-  return new Counter({ name, help, labelNames, registers: [reg] });
+  return new Counter({ name, help, labelNames, registers: [reg], ...(collect ? { collect } : {}) });
 }
 
 export function gauge<L extends string>(reg: Registry, name: string, help: string, labelNames: readonly L[] = []): Gauge<L> {

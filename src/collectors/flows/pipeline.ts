@@ -53,6 +53,8 @@ export class FlowPipeline {
   private readonly attributors = new Map<string, (r: FlowRecord, now: number) => Attributed>();
   private readonly exporters = new Map<string, ExporterStats>();
   private timer: NodeJS.Timeout | undefined;
+  /** Counts kept in plain numbers on the hot path, added to Prometheus before a scrape reads them. */
+  readonly beforeScrape = new Set<() => void>();
   readonly writer: FlowWriter;
   readonly graph: GraphStore;
 
@@ -83,6 +85,9 @@ export class FlowPipeline {
       'canopy_sequence_gaps_total',
       'Datagrams (sFlow) or records (NetFlow/IPFIX) lost per the exporter sequence numbers',
       ['protocol', 'exporter'],
+      () => {
+        for (const f of this.beforeScrape) f();
+      },
     );
     this.samplingMissing = counter(
       registry,
