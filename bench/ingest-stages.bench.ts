@@ -353,13 +353,14 @@ function sfacctdTotal(): Promise<{ ns: number; sent: number; got: number }> | un
 }
 
 async function run(emit: Emit): Promise<void> {
+  // First, while this process holds little: the datagram sets below would make it time their GC.
+  const recv = await receiveStage();
   const set = stream();
   const samples = set.reduce((s, b) => s + decodeSflow(b).stats.samples, 0) / set.length;
   const dec = decodeStage(set);
   const fast = fastDecodeStage(set);
   const tab = tableStages(dec.records);
   const h = handleStage(set);
-  const recv = await receiveStage();
   const base = { datagrams: set.length, samplesPerDatagram: Math.round(samples * 100) / 100 };
   if (process.env.INGEST_STAGES_TOTAL !== '0') {
     const ours = await canopyTotal();
