@@ -178,6 +178,7 @@ export class Collector {
       version: packageVersion(),
       startedAt: this.startedAt,
       uptimeSeconds: Math.round((Date.now() - this.startedAt) / 1000),
+      memory: { rssBytes: process.memoryUsage.rss(), heapUsedBytes: process.memoryUsage().heapUsed },
       components,
       ...(this.lastReload ? { lastReload: this.lastReload } : {}),
     };

@@ -37,7 +37,7 @@ export const flowsComponent: ComponentSpec = {
         p.stop();
       },
       // Exporters are listed under the listener that received them.
-      status: () => ({ ...p.status([]), exporters: undefined }),
+      status: () => ({ ...p.status([]), exporters: undefined, table: p.tableStatus() }),
     };
     return { component, provides: [give(FLOW_PIPELINE, p), give(FLOWS_READER, flowsReader(p))] };
   },

@@ -15,7 +15,28 @@ export const storageSection = section({
   flowFlushInterval: durationSeconds
     .default(10)
     .describe('The in-memory flow table is written to SQLite this often (`/api/flows` also flushes it before answering).'),
-  flowTableSize: z.number().int().positive().default(200_000).describe('Entries the in-memory flow table holds before it flushes early.'),
+  flowTableSize: z
+    .number()
+    .int()
+    .positive()
+    .default(200_000)
+    .describe('Entries the in-memory flow table holds before it hands them to the writer early (before `flowFlushInterval`).'),
+  flowTableMaxEntries: z
+    .number()
+    .int()
+    .positive()
+    .default(2_000_000)
+    .describe(
+      'Flow entries held in memory at most (in the table and waiting to be written); beyond it records of new flows are dropped and counted (`canopy_flow_table_evictions_total`).',
+    ),
+  flowTableMaxBytes: z
+    .number()
+    .int()
+    .positive()
+    .default(768 * 1024 * 1024)
+    .describe(
+      'The same bound in bytes, estimated per entry (docs/performance.md, "Memory"); whichever of the two is reached first applies.',
+    ),
   flowWindow: durationSeconds
     .default(3600)
     .describe('How long flushed flow-table entries (10 s resolution) are kept; older ranges are answered from the 1-minute rollups.'),

@@ -9,16 +9,57 @@ export function createRegistry(defaults = true): Registry {
 }
 
 /** Returns the metric already registered under name, or creates it (components share names). */
-export function counter<L extends string>(reg: Registry, name: string, help: string, labelNames: readonly L[] = []): Counter<L> {
+export function counter<L extends string>(
+  reg: Registry,
+  name: string,
+  help: string,
+  labelNames: readonly L[] = [],
+  /** Runs before each read of the metric (a scrape): counts kept elsewhere are added then. */
+  collect?: () => void,
+): Counter<L> {
   const existing = reg.getSingleMetric(name);
   if (existing) return existing as Counter<L>;
-  return new Counter({ name, help, labelNames, registers: [reg] });
+  return new Counter({ name, help, labelNames, registers: [reg], ...(collect ? { collect } : {}) });
 }
 
 export function gauge<L extends string>(reg: Registry, name: string, help: string, labelNames: readonly L[] = []): Gauge<L> {
   const existing = reg.getSingleMetric(name);
   if (existing) return existing as Gauge<L>;
   return new Gauge({ name, help, labelNames, registers: [reg] });
+}
+
+/**
+ * A counter whose total lives elsewhere (a plain number kept on a hot path): read at each scrape
+ * and the difference added, so the hot path never calls prom-client.
+ */
+export function counterOf(reg: Registry, name: string, help: string, read: () => number): Counter {
+  const existing = reg.getSingleMetric(name);
+  if (existing) return existing as Counter;
+  let seen = 0;
+  return new Counter({
+    name,
+    help,
+    registers: [reg],
+    collect() {
+      const now = read();
+      if (now > seen) this.inc(now - seen);
+      seen = now;
+    },
+  });
+}
+
+/** A gauge read at each scrape. */
+export function gaugeOf(reg: Registry, name: string, help: string, read: () => number): Gauge {
+  const existing = reg.getSingleMetric(name);
+  if (existing) return existing as Gauge;
+  return new Gauge({
+    name,
+    help,
+    registers: [reg],
+    collect() {
+      this.set(read());
+    },
+  });
 }
 
 export function histogram<L extends string>(

@@ -277,3 +277,36 @@ function formatIpv6(b: Buffer, o: number): string {
   }
   return scratchText(p);
 }
+
+const v4NumCache = new Map<number, string>();
+
+/** IPv4 text of a 32-bit value (unsigned), memoised like ipv4Str. */
+export function formatIpv4Number(v: number): string {
+  const key = v | 0;
+  let s = cacheOn ? v4NumCache.get(key) : undefined;
+  if (s === undefined) {
+    let p = putDecimal(0, (v >>> 24) & 255);
+    T[p++] = 46;
+    p = putDecimal(p, (v >>> 16) & 255);
+    T[p++] = 46;
+    p = putDecimal(p, (v >>> 8) & 255);
+    T[p++] = 46;
+    s = scratchText(putDecimal(p, v & 255));
+    if (cacheOn) {
+      if (v4NumCache.size >= CACHE_MAX) v4NumCache.clear();
+      v4NumCache.set(key, s);
+    }
+  }
+  return s;
+}
+
+const MAC_SCRATCH = Buffer.alloc(6);
+
+/** MAC text of a 48-bit value. */
+export function formatMacNumber(v: number): string {
+  const hi = Math.floor(v / 4294967296);
+  MAC_SCRATCH[0] = hi >>> 8;
+  MAC_SCRATCH[1] = hi & 255;
+  MAC_SCRATCH.writeUInt32BE(v >>> 0, 2);
+  return macStr(MAC_SCRATCH, 0);
+}

@@ -9,7 +9,7 @@ import type { GraphEvent } from '../../topology/types.ts';
 import { ids } from '../../topology/ids.ts';
 import type { Logger } from '../../util/log.ts';
 import { RateLimitedLog } from '../../util/log.ts';
-import { counter, flowMetrics, preset } from '../../util/metrics.ts';
+import { counter, counterOf, flowMetrics, gaugeOf, preset } from '../../util/metrics.ts';
 import type { FlowRecord } from '../common/flow-record.ts';
 import { PortMetrics } from '../common/port-metrics.ts';
 import { Attribution } from './attribution.ts';
@@ -53,6 +53,8 @@ export class FlowPipeline {
   private readonly attributors = new Map<string, (r: FlowRecord, now: number) => Attributed>();
   private readonly exporters = new Map<string, ExporterStats>();
   private timer: NodeJS.Timeout | undefined;
+  /** Counts kept in plain numbers on the hot path, added to Prometheus before a scrape reads them. */
+  readonly beforeScrape = new Set<() => void>();
   readonly writer: FlowWriter;
   readonly graph: GraphStore;
 
@@ -69,6 +71,12 @@ export class FlowPipeline {
       config.storage.flowTableSize,
       (entries) => this.writer.enqueue(entries),
       (origin, r, now) => this.attribute(origin, r, now),
+      {
+        maxEntries: config.storage.flowTableMaxEntries,
+        maxBytes: config.storage.flowTableMaxBytes,
+        // Entries handed to the writer still hold their memory until written.
+        pending: () => this.writer.pending,
+      },
     );
     this.ports = new PortMetrics(graph, storage.portSeries, config.storage.counterUpdateInterval * 1000);
     this.metrics = flowMetrics(registry);
@@ -77,6 +85,9 @@ export class FlowPipeline {
       'canopy_sequence_gaps_total',
       'Datagrams (sFlow) or records (NetFlow/IPFIX) lost per the exporter sequence numbers',
       ['protocol', 'exporter'],
+      () => {
+        for (const f of this.beforeScrape) f();
+      },
     );
     this.samplingMissing = counter(
       registry,
@@ -85,6 +96,13 @@ export class FlowPipeline {
       ['protocol'],
     );
     const flushes = counter(registry, 'canopy_flow_table_flushes_total', 'Flow-table flush transactions written to SQLite');
+    counterOf(
+      registry,
+      'canopy_flow_table_evictions_total',
+      'Flow records dropped because the flow table and its write backlog were at storage.flowTableMaxEntries or flowTableMaxBytes',
+      () => this.table.evicted,
+    );
+    gaugeOf(registry, 'canopy_flow_table_entries', 'Entries in the in-memory flow table', () => this.table.size);
     this.writer.onTransaction = () => flushes.inc();
     this.warn = new RateLimitedLog(log);
     this.attributionFailures = counter(
@@ -244,6 +262,17 @@ export class FlowPipeline {
     this.flush();
   }
 
+  /** components.flows.table in /api/status: what the flow table holds against its bounds. */
+  tableStatus(): { entries: number; bytes: number; maxEntries: number; maxBytes: number; evicted: number } {
+    return {
+      entries: this.table.size,
+      bytes: this.table.bytes,
+      maxEntries: this.table.maxEntries,
+      maxBytes: this.table.maxBytes,
+      evicted: this.table.evicted,
+    };
+  }
+
   windowStart(now = Date.now()): number {
     return now - this.config.storage.flowWindow * 1000;
   }
@@ -253,6 +282,7 @@ export class FlowPipeline {
       flowTable: {
         entries: this.table.size,
         earlyFlushes: this.table.earlyFlushes,
+        evicted: this.table.evicted,
         flushed: this.writer.written,
         pendingWrites: this.writer.pending,
         lastFlush: this.writer.lastWrite,

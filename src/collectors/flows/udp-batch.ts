@@ -107,10 +107,15 @@ export class BatchSocket {
     return this.ctl[5]!;
   }
 
+  /**
+   * The native side has new datagrams: drain them now, inside its callback (a turn of the event
+   * loop per burst costs more than handling a few datagrams); a drain that stops at its batch size
+   * goes on from setImmediate, so timers and other I/O still get their turn.
+   */
   private schedule(): void {
     if (this.draining || this.closed) return;
     this.draining = true;
-    setImmediate(() => this.drain());
+    this.drain();
   }
 
   private drain(): void {

@@ -7,6 +7,7 @@ import type { FlowPipeline } from '../flows/pipeline.ts';
 import { ExporterAccounts } from '../flows/exporter-accounts.ts';
 import type { CounterRecord } from '../common/flow-record.ts';
 import { decodeSflow, formatError } from './decode.ts';
+import type { FlowSink } from './fast-flow.ts';
 import { SFLOW_ERROR_CODES } from './errors.ts';
 import type { InterfaceCounters } from '../../topology/store/port-series.ts';
 import type { Attribution } from '../flows/attribution.ts';
@@ -42,8 +43,16 @@ export interface SflowHandler {
   flushMetrics: () => void;
 }
 
+export interface SflowHandlerOptions {
+  /**
+   * Flow samples of the common shape go from the wire straight into the flow table (fast-flow.ts);
+   * false decodes every sample in full first (what the fast path is tested against). Default true.
+   */
+  fastPath?: boolean;
+}
+
 /** Decode → accounting → flow table and port counters, for one datagram (the listener's handler). */
-export function createSflowHandler(ctx: ComponentContext, pipeline: FlowPipeline): SflowHandler {
+export function createSflowHandler(ctx: ComponentContext, pipeline: FlowPipeline, opts: SflowHandlerOptions = {}): SflowHandler {
   const m = pipeline.metrics;
   const samples = counter(ctx.registry, 'canopy_sflow_samples_total', 'sFlow samples by type', ['type']);
   const records = counter(ctx.registry, 'canopy_sflow_records_total', 'sFlow flow and counter records by kind', ['kind']);
@@ -80,9 +89,20 @@ export function createSflowHandler(ctx: ComponentContext, pipeline: FlowPipeline
     n.flowSamples = n.counterSamples = n.dropSamples = n.flows = n.counters = 0;
   };
 
+  // The fast path's sink: the datagram's receive time is set before each decode.
+  const table = pipeline.table;
+  let sinkNow = 0;
+  const flowSink: FlowSink = {
+    addrKey: (s) => table.addrKey(s),
+    add: (exporter, sub, inIf, outIf, vlan, src, dst, proto, sp, dp, smac, dmac, et, bytes, rate) =>
+      table.addSflow(exporter, sub, inIf, outIf, vlan, src, dst, proto, sp, dp, smac, dmac, et, bytes, rate, sinkNow),
+  };
+  const decodeOpts = opts.fastPath === false ? undefined : { flowSink };
+
   const handle = (d: Datagram) => {
     const now = d.receivedAt;
-    const dg = decodeSflow(d.data);
+    sinkNow = now;
+    const dg = decodeSflow(d.data, decodeOpts);
     const acc = accounts.datagram('sflow', dg.agent || d.address, now);
     for (const e of dg.errors) accounts.decodeError(acc, e.code, 'sflow', d.address, formatError(e), 'sFlow decode error');
     if (!dg.ok) {
@@ -97,9 +117,9 @@ export function createSflowHandler(ctx: ComponentContext, pipeline: FlowPipeline
     n.dropSamples += stats.dropSamples;
     if (stats.unknownSamples) samples.inc({ type: 'unknown' }, stats.unknownSamples);
     if (stats.unknownRecords) records.inc({ kind: 'unknown' }, stats.unknownRecords);
-    n.flows += dg.flows.length;
+    n.flows += dg.flows.length + dg.fastFlows;
     n.counters += dg.counters.length;
-    accounts.records(acc, dg.flows.length);
+    accounts.records(acc, dg.flows.length + dg.fastFlows);
     for (const f of dg.flows) {
       const rate = f.samplingRate && f.samplingRate > 0 ? f.samplingRate : 1;
       pipeline.addFlow(ORIGIN, f, rate, !(f.samplingRate && f.samplingRate > 0), now);

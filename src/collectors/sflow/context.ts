@@ -3,6 +3,7 @@
 import type { CounterRecord, FlowRecord } from '../common/flow-record.ts';
 import type { SflowDecodeError, SflowDecodeStats, SflowErrorCode } from './errors.ts';
 import { u32 } from '../common/packet-bytes.ts';
+import type { FlowSink } from './fast-flow.ts';
 
 export interface SflowDecodeOptions {
   /** Replace VXLAN-encapsulated sampled packets by their inner frame (akvorado's decap option). */
@@ -11,6 +12,11 @@ export interface SflowDecodeOptions {
   maxSamples?: number;
   /** Cap on records per sample (default 256). */
   maxRecords?: number;
+  /**
+   * Flow samples of the common shape go straight here instead of becoming FlowRecords
+   * (fast-flow.ts; the ingest hot path). Without it every sample is decoded in full.
+   */
+  flowSink?: FlowSink;
 }
 
 export interface Ctx {

@@ -20,6 +20,7 @@ import { pushError } from './context.ts';
 import { decodeCounterSample } from './counter-sample.ts';
 import { newStats, type SflowDecodeError, type SflowDecodeStats } from './errors.ts';
 import { decodeFlowSample } from './flow-sample.ts';
+import { fastFlowSample } from './fast-flow.ts';
 
 export type { SflowDecodeOptions } from './context.ts';
 export { formatError, type SflowDecodeError, type SflowDecodeStats, type SflowErrorCode } from './errors.ts';
@@ -35,6 +36,8 @@ export interface SflowDatagram {
   /** Samples the header announced. */
   sampleCount: number;
   flows: FlowRecord[];
+  /** Flow samples the fast path put straight into `opts.flowSink` (not in `flows`). */
+  fastFlows: number;
   counters: CounterRecord[];
   errors: SflowDecodeError[];
   stats: SflowDecodeStats;
@@ -66,6 +69,7 @@ export function decodeSflow(buf: Buffer, opts?: SflowDecodeOptions): SflowDatagr
     uptime: 0,
     sampleCount: 0,
     flows: [],
+    fastFlows: 0,
     counters: [],
     errors: [],
     stats: newStats(),
@@ -120,6 +124,7 @@ export function decodeSflow(buf: Buffer, opts?: SflowDecodeOptions): SflowDatagr
   out.ok = true;
   p += 16;
   const maxSamples = opts?.maxSamples ?? 1024;
+  const sink = opts?.flowSink;
   // Each sample takes at least 8 bytes (format + length): a larger count cannot be honest.
   if (n > maxSamples || n > (end - p) / 8) pushError(ctx, 'count-cap', p - 4, `${n} samples announced`);
   const count = Math.min(n, maxSamples);
@@ -150,7 +155,8 @@ export function decodeSflow(buf: Buffer, opts?: SflowDecodeOptions): SflowDatagr
     } else if (format === 1 || format === 3 || format === 5) {
       if (format === 5) out.stats.dropSamples++;
       else out.stats.flowSamples++;
-      decodeFlowSample(ctx, format, body, sampleEnd);
+      if (format !== 5 && sink !== undefined && fastFlowSample(ctx, format, body, sampleEnd, sink)) out.fastFlows++;
+      else decodeFlowSample(ctx, format, body, sampleEnd);
     } else if (format === 2 || format === 4) {
       out.stats.counterSamples++;
       decodeCounterSample(ctx, format, body, sampleEnd);

@@ -2,7 +2,7 @@
 import { describe, it, expect } from 'vitest';
 import { openSqliteStorage } from '../../../src/topology/store/sqlite-storage.ts';
 import type { FlowRecord } from '../../../src/collectors/common/flow-record.ts';
-import { FlowTable } from '../../../src/collectors/flows/flow-table.ts';
+import { ENTRY_BYTES, FlowTable } from '../../../src/collectors/flows/flow-table.ts';
 import { FlowStore, type FlowEntry } from '../../../src/collectors/flows/flow-store.ts';
 import { FlowWriter } from '../../../src/collectors/flows/flow-writer.ts';
 import { silentLogger } from '../../../src/util/log.ts';
@@ -158,6 +158,44 @@ function entries(n: number, last = 1_000): FlowEntry[] {
     samplingMissing: false,
   }));
 }
+
+describe('flow table bounds', () => {
+  const bounded = (maxEntries: number, maxBytes: number, pending = () => 0) =>
+    new FlowTable(
+      1000,
+      () => undefined,
+      () => ({ deviceId: 'dev', inPortId: null, outPortId: null }),
+      { maxEntries, maxBytes, pending },
+    );
+
+  it('refuses new keys at maxEntries, counting them, while known keys still aggregate', () => {
+    const t = bounded(3, Infinity);
+    for (let i = 0; i < 5; i++) t.add('sflow', rec({ srcPort: 1000 + i }), 1, false, 1);
+    expect(t.size).toBe(3);
+    expect(t.evicted).toBe(2);
+    t.add('sflow', rec({ srcPort: 1000 }), 1, false, 2);
+    expect(t.size).toBe(3);
+    expect(t.evicted).toBe(2);
+    expect(t.drain().find((e) => e.srcPort === 1000)!.flows).toBe(2);
+    // Drained: room again.
+    t.add('sflow', rec({ srcPort: 1004 }), 1, false, 3);
+    expect(t.size).toBe(1);
+  });
+
+  it('counts entries waiting to be written against the bound, and bounds estimated bytes too', () => {
+    let pending = 2;
+    const t = bounded(3, Infinity, () => pending);
+    for (let i = 0; i < 3; i++) t.add('sflow', rec({ srcPort: 2000 + i }), 1, false, 1);
+    expect(t.size).toBe(1);
+    expect(t.evicted).toBe(2);
+    pending = 0;
+    const b = bounded(Infinity, 4 * ENTRY_BYTES);
+    for (let i = 0; i < 10; i++) b.add('sflow', rec({ srcPort: 3000 + i }), 1, false, 1);
+    expect(b.size).toBe(4);
+    expect(b.bytes).toBe(4 * ENTRY_BYTES);
+    expect(b.evicted).toBe(6);
+  });
+});
 
 describe('paced flow writer', () => {
   const setup = (opts = {}) => {

@@ -240,3 +240,25 @@ describe('exporters mapped to polled switches', () => {
     expect((await fetch(`${t.base}/api/node/${ids.exporter('172.16.0.3', 0)}`)).status).toBe(404);
   });
 });
+
+describe('flow table bounds in /api/status and /metrics', () => {
+  it('reports the table against its bounds, counts records refused at the bound, and the process memory', async () => {
+    t = await startTestCollector({ 'storage.flowTableMaxEntries': 2 });
+    // 1140: three distinct keys in five records, two of them new once the table holds two.
+    await send(portOf(t, 'sflow'), pcap('akvorado__data-1140.pcap'));
+    type Status = {
+      memory: { rssBytes: number; heapUsedBytes: number };
+      components: { flows: { table: { entries: number; bytes: number; maxEntries: number; maxBytes: number; evicted: number } } };
+    };
+    const status = async () => (await (await fetch(t!.base + '/api/status')).json()) as Status;
+    await expect.poll(async () => (await status()).components.flows.table.evicted, { timeout: 5000 }).toBeGreaterThan(0);
+    const st = await status();
+    expect(st.components.flows.table).toMatchObject({ entries: 2, maxEntries: 2, maxBytes: 768 * 1024 * 1024 });
+    expect(st.components.flows.table.bytes).toBeGreaterThan(0);
+    expect(st.memory.rssBytes).toBeGreaterThan(10 * 1024 * 1024);
+    expect(st.memory.heapUsedBytes).toBeGreaterThan(1024 * 1024);
+    const m = await (await fetch(t.base + '/metrics')).text();
+    expect(m).toMatch(new RegExp(`^canopy_flow_table_evictions_total ${st.components.flows.table.evicted}$`, 'm'));
+    expect(m).toMatch(/^canopy_flow_table_entries 2$/m);
+  });
+});
