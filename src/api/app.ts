@@ -19,6 +19,7 @@ import type { FlowsReader } from '../collectors/flows/flows-reader.ts';
 import type { DeviceAdmin } from '../collectors/snmp/device-admin.ts';
 import type { UiFiles } from '../ui/files.ts';
 import { openApiDocument } from './openapi.ts';
+import { flowMatrixOpenApi, registerFlowMatrixRoutes } from './routes/flow-matrix.ts';
 
 export type ApiEnv = { Variables: { principal: Principal } };
 export type ApiApp = Hono<ApiEnv>;
@@ -127,6 +128,7 @@ export function createApp(deps: ApiDeps): ApiApp {
         ...(deps.flows ? flowsOpenApi() : {}),
         ...(deps.captures ? capturesOpenApi() : {}),
         ...(deps.metrics ? metricsOpenApi() : {}),
+        ...flowMatrixOpenApi(),
       }),
     ),
   );
@@ -142,6 +144,8 @@ export function createApp(deps: ApiDeps): ApiApp {
   registerTopologyRoutes(app, deps);
   registerElementRoutes(app, deps);
   if (deps.flows) registerFlowRoutes(app, deps.flows, deps.store);
+  // Sockets come from agents; flows (useFlows) only when the flow pipeline runs.
+  registerFlowMatrixRoutes(app, deps);
   if (deps.devices) registerDeviceRoutes(app, deps.devices);
   if (deps.captures) registerCaptureRoutes(app, deps.captures, deps);
   if (deps.metrics) registerMetricRoutes(app, deps.store, deps.metrics);

@@ -1,0 +1,121 @@
+// GET /api/flow-matrix on a real collector: hosts published through the REST API with Sockets as
+// agents publish them; every format, the parameters' 400s, auth as for other read routes.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestCollector, type TestCollector } from './helpers.ts';
+
+let t: TestCollector;
+const TOKEN = 'tok-view-matrix-1';
+const get = (path: string, auth = true) => fetch(t.base + path, { headers: auth ? { Authorization: `Bearer ${TOKEN}` } : {} });
+const sock = (la: string, lp: number, ra: string, rp: number, State: string, Name: string) => ({
+  Process: `/usr/bin/${Name}`,
+  Pid: 42,
+  Name,
+  LocalAddress: la,
+  LocalPort: lp,
+  RemoteAddress: ra,
+  RemotePort: rp,
+  Protocol: 'TCP',
+  State,
+});
+
+beforeAll(async () => {
+  t = await startTestCollector({
+    'auth.tokens': [
+      { token: 'tok-admin-matrix-1', role: 'admin' },
+      { token: TOKEN, role: 'viewer' },
+    ],
+  });
+  const post = (path: string, body: unknown) =>
+    fetch(t.base + path, {
+      method: 'POST',
+      headers: { Authorization: 'Bearer tok-admin-matrix-1', 'Content-Type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+  const hosts = [
+    [
+      'web',
+      '10.9.0.1',
+      [sock('0.0.0.0', 443, '0.0.0.0', 0, 'LISTEN', 'nginx'), sock('10.9.0.1', 443, '10.9.0.2', 40000, 'ESTABLISHED', 'nginx')],
+    ],
+    ['app', '10.9.0.2', [sock('10.9.0.2', 40000, '10.9.0.1', 443, 'ESTABLISHED', 'curl')]],
+  ] as const;
+  for (const [name, ip, sockets] of hosts) {
+    expect(
+      (
+        await post('/api/node', {
+          ID: `host-${name}`,
+          Host: name,
+          Metadata: { Type: 'host', Name: name, IPV4: [`${ip}/24`], Sockets: sockets },
+        })
+      ).status,
+    ).toBe(201);
+  }
+});
+afterAll(async () => {
+  await t?.stop();
+});
+
+describe('GET /api/flow-matrix', () => {
+  it('answers JSON by default, CSV with the skydive-flow-matrix header, DOT and SVG', async () => {
+    const j = await get('/api/flow-matrix');
+    expect(j.status).toBe(200);
+    expect(await j.json()).toEqual([
+      {
+        protocol: 'TCP',
+        server: 'web',
+        server_ip: '10.9.0.1',
+        port: 443,
+        server_proc: '/usr/bin/nginx',
+        server_procname: 'nginx',
+        client: 'app',
+        client_ip: '10.9.0.2',
+        client_proc: '/usr/bin/curl',
+        client_procname: 'curl',
+      },
+    ]);
+    const csv = await get('/api/flow-matrix?format=csv');
+    expect(csv.headers.get('content-type')).toMatch(/^text\/csv/);
+    expect(await csv.text()).toBe(
+      'protocol,server,server_ip,port,server_proc,server_procname,client,client_ip,client_proc,client_procname\n' +
+        'TCP,web,10.9.0.1,443,/usr/bin/nginx,nginx,app,10.9.0.2,/usr/bin/curl,curl\n',
+    );
+    const dot = await (await get('/api/flow-matrix?format=dot')).text();
+    expect(dot).toContain('"app|/usr/bin/curl" -> "web|/usr/bin/nginx" [label="TCP : 10.9.0.1:443"];');
+    const svg = await get('/api/flow-matrix?format=svg&host=host-web');
+    expect(svg.headers.get('content-type')).toMatch(/^image\/svg\+xml/);
+    const text = await svg.text();
+    expect(text).toMatch(/<svg[\s\S]*<\/svg>\s*$/);
+    expect(text).toContain('<title>cluster_0</title>');
+    expect(text).toContain('>nginx</text>');
+    expect(text).toContain('>TCP : 10.9.0.1:443</text>');
+    expect(await (await get('/api/flow-matrix?host=nobody')).json()).toEqual([]);
+  });
+
+  it('needs credentials like the other read routes; bad parameters are 400 problem+json naming them', async () => {
+    expect((await get('/api/flow-matrix', false)).status).toBe(401);
+    for (const [q, param] of [
+      ['format=png', 'format'],
+      ['at=yesterday', 'at'],
+      ['duration=-5', 'duration'],
+      ['useFlows=maybe', 'useFlows'],
+      ['listNoPeers=2', 'listNoPeers'],
+      ['frobnicate=1', 'frobnicate'],
+      ['host=', 'host'],
+    ]) {
+      const r = await get(`/api/flow-matrix?${q}`);
+      expect(r.status, q).toBe(400);
+      expect(r.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+      expect(((await r.json()) as { parameter: string }).parameter).toBe(param);
+    }
+    expect((await get('/api/flow-matrix?at=-1m&duration=5m&useFlows=true&listNoPeers=1')).status).toBe(200);
+    const oa = (await (await get('/api/openapi.json')).json()) as { paths: Record<string, { get: { parameters: { name: string }[] } }> };
+    expect(oa.paths['/api/flow-matrix']!.get.parameters.map((p) => p.name)).toEqual([
+      'format',
+      'at',
+      'duration',
+      'useFlows',
+      'listNoPeers',
+      'host',
+    ]);
+  });
+});
