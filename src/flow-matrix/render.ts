@@ -1,5 +1,5 @@
 // The matrix as CSV (skydive-flow-matrix's header and columns), JSON and Graphviz DOT: one cluster
-// per host, one node per process, edges client → server labelled `PROTO : ip:port`.
+// per host, one node per process (path and name), edges client → server labelled `PROTO : ip:port`.
 import { CSV_COLUMNS, type MatrixRow } from './matrix.ts';
 
 const csvCell = (v: string | number) => {
@@ -26,7 +26,8 @@ export function toDot(rows: MatrixRow[]): string {
   const node = (host: string, path: string, name: string) => {
     let procs = hosts.get(host);
     if (!procs) hosts.set(host, (procs = new Map()));
-    const key = `${host}|${path || name || '?'}`;
+    // A process is its executable and its name: interpreters run many services from one path.
+    const key = `${host}|${path}|${name}`;
     if (!procs.has(key)) procs.set(key, name || path || '?');
     return key;
   };

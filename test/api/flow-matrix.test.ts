@@ -80,7 +80,7 @@ describe('GET /api/flow-matrix', () => {
         'TCP,web,10.9.0.1,443,/usr/bin/nginx,nginx,app,10.9.0.2,/usr/bin/curl,curl\n',
     );
     const dot = await (await get('/api/flow-matrix?format=dot')).text();
-    expect(dot).toContain('"app|/usr/bin/curl" -> "web|/usr/bin/nginx" [label="TCP : 10.9.0.1:443"];');
+    expect(dot).toContain('"app|/usr/bin/curl|curl" -> "web|/usr/bin/nginx|nginx" [label="TCP : 10.9.0.1:443"];');
     const svg = await get('/api/flow-matrix?format=svg&host=host-web');
     expect(svg.headers.get('content-type')).toMatch(/^image\/svg\+xml/);
     const text = await svg.text();

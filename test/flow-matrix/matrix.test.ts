@@ -199,7 +199,7 @@ describe('flow matrix from sockets', () => {
     const dot = toDot(buildMatrix({ graph: s }, req()));
     expect(dot.match(/subgraph "cluster_/g)).toHaveLength(2);
     expect(dot).toContain('label="web"');
-    expect(dot).toContain('"app|/usr/bin/curl" -> "web|/usr/bin/nginx" [label="TCP : 10.0.0.1:80"];');
+    expect(dot).toContain('"app|/usr/bin/curl|curl" -> "web|/usr/bin/nginx|nginx" [label="TCP : 10.0.0.1:80"];');
     expect(buildMatrix({ graph: s }, req({ host: 'host-app' }))).toHaveLength(1);
     expect(buildMatrix({ graph: s }, req({ host: 'nowhere' }))).toHaveLength(0);
   });
