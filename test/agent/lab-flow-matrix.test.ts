@@ -12,6 +12,7 @@ import { labSkipReason, startLab, type LabChild, type TestLab } from '../lab/lab
 import { chromiumMissing, launchChromiumIn } from '../ui/browser.ts';
 import { ensureUiBuilt } from '../../src/ui/build.ts';
 import { screenshot } from '../ui/helpers.ts';
+import { DOC_MAC, cookbookBlocks, cookbookRunner } from '../lab/cookbook.ts';
 
 const skip = labSkipReason() ?? chromiumMissing ?? null;
 const FILE = 'test/lab/fixtures/flow-matrix.clab.yml';
@@ -158,6 +159,37 @@ describe.skipIf(skip !== null)(`flow matrix from host agents in the lab${skip ? 
       .sort();
     expect(rows).toEqual([...expected(), row].sort());
   }, 90_000);
+
+  it('the socket queries of docs/query-cookbook.md (matrix-*) answer what the doc says', async () => {
+    type Sock = { Name: string; State: string; LocalAddress: string; LocalPort: number; RemoteAddress: string };
+    const run = cookbookRunner(lab, `http://127.0.0.1:${PORT}`, DOC_MAC, ['-H', `Authorization: Bearer ${TOKEN}`]);
+    const socketsIn = (out: unknown) => Object.values((out as Record<string, Sock[]>[])[0]!).flat();
+    const checks: Record<string, (out: unknown) => void> = {
+      'matrix-hosts-with-sockets': (out) => expect((out as string[]).sort()).toEqual(['h1', 'h2', 'h3']),
+      'matrix-sockets-of-host': (out) => {
+        expect(Object.keys((out as object[])[0]!)).toHaveLength(1);
+        expect(socketsIn(out)).toContainEqual(expect.objectContaining({ State: 'LISTEN', LocalPort: SVC, Name: 'svc-server' }));
+      },
+      'matrix-peer': (out) => expect(out).toEqual(['h2']),
+      'matrix-host-by-addr': (out) => expect(out).toEqual(['h1']),
+      'matrix-flow-sockets': (out) =>
+        expect(socketsIn(out)).toContainEqual(
+          expect.objectContaining({ Name: 'svc-server', LocalAddress: ip.h1, LocalPort: SVC, RemoteAddress: ip.h4 }),
+        ),
+    };
+    const blocks = cookbookBlocks().blocks.filter((b) => b.id.startsWith('matrix-'));
+    expect(blocks.map((b) => b.id).sort()).toEqual(Object.keys(checks).sort());
+    for (const b of blocks) {
+      const out = await run.gremlin(b.code);
+      try {
+        checks[b.id]!(out);
+      } catch (e) {
+        throw new Error(`docs/query-cookbook.md line ${b.line} (check ${b.id}) answered ${JSON.stringify(out).slice(0, 600)}`, {
+          cause: e,
+        });
+      }
+    }
+  }, 30_000);
 
   it("the SVG parses, has the hosts' clusters and processes, and shows in a host's side panel on the wall", async () => {
     browser = await launchChromiumIn(lab.mgmtNs, lab.stateDir);
