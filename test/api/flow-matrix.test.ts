@@ -118,4 +118,37 @@ describe('GET /api/flow-matrix', () => {
       'host',
     ]);
   });
+
+  it(`format=svg past ${2000} rows is a 422 naming the way out; JSON and DOT still answer`, async () => {
+    const post = (body: unknown) =>
+      fetch(t.base + '/api/node', {
+        method: 'POST',
+        headers: { Authorization: 'Bearer tok-admin-matrix-1', 'Content-Type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    // 90 hosts, each a server and a client of the 25 next ones: 2,250 client/server rows.
+    const H = 90;
+    const at = (i: number) => `10.50.${i}.1`;
+    for (let i = 0; i < H; i++) {
+      const sockets = [sock('0.0.0.0', 9000, '0.0.0.0', 0, 'LISTEN', 'svc')];
+      for (let k = 1; k <= 25; k++) {
+        sockets.push(sock(at(i), 30000 + k, at((i + k) % H), 9000, 'ESTABLISHED', 'cli'));
+        sockets.push(sock(at(i), 9000, at((i - k + H) % H), 30000 + k, 'ESTABLISHED', 'svc'));
+      }
+      expect(
+        (await post({ ID: `big-${i}`, Metadata: { Type: 'host', Name: `big${i}`, IPV4: [`${at(i)}/24`], Sockets: sockets } })).status,
+      ).toBe(201);
+    }
+    const svg = await get('/api/flow-matrix?format=svg');
+    expect(svg.status).toBe(422);
+    expect(svg.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    expect(((await svg.json()) as { detail: string }).detail).toMatch(
+      /^2251 rows are too many to lay out as SVG \(at most 2000\): filter with host=/,
+    );
+    expect(((await (await get('/api/flow-matrix')).json()) as unknown[]).length).toBe(2251);
+    expect((await get('/api/flow-matrix?format=dot')).status).toBe(200);
+    const one = await get('/api/flow-matrix?format=svg&host=big7');
+    expect(one.status).toBe(200);
+    expect(await one.text()).toContain('<title>cluster_');
+  }, 60_000);
 });

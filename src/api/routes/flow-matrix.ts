@@ -7,6 +7,10 @@ import { json, problem } from '../problem.ts';
 import { parseTime } from './flows.ts';
 import { parseDurationMs } from '../../topology/query/time-spec.ts';
 import { buildMatrix, dotToSvg, NoFlowsError, toCsv, toDot, toJson, type FlowTuple, type MatrixRequest } from '../../flow-matrix/index.ts';
+import { SvgTimeoutError } from '../../flow-matrix/svg.ts';
+
+/** Past this many rows an SVG is no diagram anyone reads, and its layout takes many seconds. */
+export const MAX_SVG_ROWS = 2000;
 
 const FORMATS = ['json', 'csv', 'dot', 'svg'] as const;
 type Format = (typeof FORMATS)[number];
@@ -103,8 +107,23 @@ export function registerFlowMatrixRoutes(app: ApiApp, deps: Pick<ApiDeps, 'store
         return c.body(toCsv(rows), 200, { 'Content-Type': 'text/csv; charset=utf-8' });
       case 'dot':
         return c.body(toDot(rows), 200, { 'Content-Type': 'text/vnd.graphviz; charset=utf-8' });
-      case 'svg':
-        return c.body(await dotToSvg(toDot(rows)), 200, { 'Content-Type': 'image/svg+xml; charset=utf-8' });
+      case 'svg': {
+        if (rows.length > MAX_SVG_ROWS)
+          return problem(
+            c,
+            422,
+            'Unprocessable Content',
+            `${rows.length} rows are too many to lay out as SVG (at most ${MAX_SVG_ROWS}): filter with host= or ask for format=dot`,
+            { parameter: 'format' },
+          );
+        try {
+          return c.body(await dotToSvg(toDot(rows)), 200, { 'Content-Type': 'image/svg+xml; charset=utf-8' });
+        } catch (e) {
+          if (e instanceof SvgTimeoutError)
+            return problem(c, 503, 'Service Unavailable', `${e.message}; ask for format=dot or filter with host=`);
+          throw e;
+        }
+      }
     }
   });
 }
@@ -167,6 +186,8 @@ export function flowMatrixOpenApi(): Record<string, object> {
           },
           400: problemRef,
           401: problemRef,
+          422: { ...problemRef, description: `format=svg for more than ${MAX_SVG_ROWS} rows: filter with host= or ask for format=dot` },
+          503: { ...problemRef, description: 'the SVG layout took longer than 30 s' },
         },
       },
     },
