@@ -1,9 +1,9 @@
 // The flow matrix in the lab (test/lab/fixtures/flow-matrix.clab.yml): real host agents in h1–h3,
-// one TCP server on the same port in each, each host's client connected to the other two, and a
-// loopback client on h1 → exactly the expected CSV rows from `canopy flow-matrix`; DOT with one
-// cluster per host; the SVG parsed in Chromium and shown in the wall's side panel of a host.
-// h4 runs no agent: its connection to h1 is known from NetFlow (softflowd on the switch port)
-// with --use-flows, h4 named by its IP.
+// one TCP server on the same port in each, each host's client connected to the other two, a
+// loopback client on h1, and a UDP client on h2 of a server on h3 → exactly the expected CSV rows
+// from `canopy flow-matrix`; DOT with one cluster per host; the SVG parsed in Chromium and shown
+// in the wall's side panel of a host. h4 runs no agent: its connection to h1 is known from NetFlow
+// (softflowd on the switch port) with --use-flows, h4 named by its IP.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdirSync, realpathSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -18,12 +18,19 @@ const skip = labSkipReason() ?? chromiumMissing ?? null;
 const FILE = 'test/lab/fixtures/flow-matrix.clab.yml';
 const PORT = 18197;
 const SVC = 7000;
+const UDP = 5353;
 const TOKEN = 'lab-matrix-admin-token';
 const AGENTS = ['h1', 'h2', 'h3'] as const;
 const HEADER = 'protocol,server,server_ip,port,server_proc,server_procname,client,client_ip,client_proc,client_procname';
 
 const SERVER = `process.title = 'svc-server';
 require('net').createServer((s) => { s.on('data', () => {}); s.on('error', () => {}); }).listen(${SVC}, '0.0.0.0', () => console.log('LISTEN'));`;
+// UDP: a bound server on h3, and h2's connected client sending to it.
+const UDP_SERVER = `process.title = 'svc-udp';
+const s = require('dgram').createSocket('udp4'); s.on('message', () => {}); s.bind(${UDP}, '0.0.0.0', () => console.log('BOUND'));`;
+const UDP_CLIENT = `process.title = 'svc-udpc';
+const s = require('dgram').createSocket('udp4');
+s.connect(${UDP}, process.argv[1], () => { console.log('CONNECTED'); setInterval(() => s.send('.'), 500); });`;
 // Connects to every address given and keeps the connections, writing a byte every 500 ms so a
 // flow exporter keeps seeing them.
 const CLIENT = (title: string) => `process.title = '${title}';
@@ -106,6 +113,8 @@ describe.skipIf(skip !== null)(`flow matrix from host agents in the lab${skip ? 
       await lab.spawnIn(lab.namespaces[h]!, process.execPath, ['-e', CLIENT('svc-client'), ...others]).waitForOutput(/CONNECTED/);
     }
     await lab.spawnIn(lab.namespaces.h1!, process.execPath, ['-e', CLIENT('svc-local'), '127.0.0.1']).waitForOutput(/CONNECTED/);
+    await lab.spawnIn(lab.namespaces.h3!, process.execPath, ['-e', UDP_SERVER]).waitForOutput(/BOUND/);
+    await lab.spawnIn(lab.namespaces.h2!, process.execPath, ['-e', UDP_CLIENT, ip.h3!]).waitForOutput(/CONNECTED/);
     await lab.spawnIn(lab.namespaces.h4!, process.execPath, ['-e', CLIENT('svc-remote'), ip.h1!]).waitForOutput(/CONNECTED/);
   }, 180_000);
 
@@ -120,10 +129,12 @@ describe.skipIf(skip !== null)(`flow matrix from host agents in the lab${skip ? 
     for (const s of AGENTS)
       for (const c of AGENTS) if (s !== c) rows.push(`TCP,${s},${ip[s]},${SVC},${node},svc-server,${c},${ip[c]},${node},svc-client`);
     rows.push(`TCP,h1,127.0.0.1,${SVC},${node},svc-server,h1,127.0.0.1,${node},svc-local`);
+    // UDP: the server is the host owning the address h2's socket is connected to.
+    rows.push(`UDP,h3,${ip.h3},${UDP},${node},svc-udp,h2,${ip.h2},${node},svc-udpc`);
     return rows.sort();
   };
 
-  it('the CSV has exactly one row per server/client pair and the loopback client, with hosts, IPs, port and processes', async () => {
+  it('the CSV has exactly one row per server/client pair, the loopback client and the UDP pair, with hosts, IPs, port and processes', async () => {
     let csv = '';
     await expect
       .poll(
@@ -218,7 +229,17 @@ describe.skipIf(skip !== null)(`flow matrix from host agents in the lab${skip ? 
     expect(parsed.root).toBe('svg');
     expect(parsed.clusters.sort()).toEqual(['h1', 'h2', 'h3']);
     expect(parsed.nodes.sort()).toEqual(
-      ['h1|svc-client', 'h1|svc-local', 'h1|svc-server', 'h2|svc-client', 'h2|svc-server', 'h3|svc-client', 'h3|svc-server']
+      [
+        'h1|svc-client',
+        'h1|svc-local',
+        'h1|svc-server',
+        'h2|svc-client',
+        'h2|svc-server',
+        'h2|svc-udpc',
+        'h3|svc-client',
+        'h3|svc-server',
+        'h3|svc-udp',
+      ]
         .map((k) => k.replace('|', `|${node}|`))
         .sort(),
     );
