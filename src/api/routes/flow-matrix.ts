@@ -58,7 +58,9 @@ export function parseMatrixParams(p: Record<string, string>, now: number): Matri
   if (!FORMATS.includes(format)) throw new BadParam('format', `one of ${FORMATS.join(', ')}`);
   const bool = (k: 'useFlows' | 'listNoPeers') => {
     const v = p[k];
-    if (v === undefined || v === '') return v === '';
+    if (v === undefined) return false;
+    // A bare flag (`?useFlows`) means true, as in a browser's address bar.
+    if (v === '') return true;
     if (!BOOL.includes(v)) throw new BadParam(k, 'true or false');
     return v === 'true' || v === '1';
   };
