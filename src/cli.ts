@@ -11,6 +11,10 @@ const commands: Record<string, { help: string; load: () => Promise<{ run: Runner
   query: { help: 'run a Gremlin query against a collector or a data dir', load: () => import('./cli/query.ts') },
   decode: { help: 'decode sFlow/NetFlow/IPFIX/LLDP/CDP from a pcap or raw file to JSON lines', load: () => import('./cli/decode.ts') },
   replay: { help: 'count a pcap into per-direction flows as port-mirror capture does', load: () => import('./cli/replay.ts') },
+  'flow-matrix': {
+    help: "who talks to whom: a collector's service dependency matrix (CSV, JSON, DOT, SVG)",
+    load: () => import('./cli/flow-matrix.ts'),
+  },
   'snmp-sim': { help: 'serve SNMP walk files as simulated devices', load: () => import('./collectors/snmp/sim/cli.ts') },
   demo: {
     help: 'start a collector with a simulated fabric and live changes (the wall display demo)',
@@ -21,8 +25,8 @@ const commands: Record<string, { help: string; load: () => Promise<{ run: Runner
 
 export function usage(): string {
   const lines = ['usage: canopy <command> [options]', '', 'commands:'];
-  for (const [name, c] of Object.entries(commands)) lines.push(`  ${name.padEnd(10)} ${c.help}`);
-  lines.push(`  ${'version'.padEnd(10)} print the version`);
+  for (const [name, c] of Object.entries(commands)) lines.push(`  ${name.padEnd(12)} ${c.help}`);
+  lines.push(`  ${'version'.padEnd(12)} print the version`);
   lines.push(
     '',
     'options:',

@@ -20,6 +20,7 @@ import type { DeviceAdmin } from '../collectors/snmp/device-admin.ts';
 import type { UiFiles } from '../ui/files.ts';
 import { openApiDocument } from './openapi.ts';
 import { answerUnrouted, registerSkydiveRoutes, skydiveRoutesOpenApi } from './skydive-routes.ts';
+import { flowMatrixOpenApi, registerFlowMatrixRoutes } from './routes/flow-matrix.ts';
 
 export type ApiEnv = { Variables: { principal: Principal } };
 export type ApiApp = Hono<ApiEnv>;
@@ -130,6 +131,7 @@ export function createApp(deps: ApiDeps): ApiApp {
         ...(deps.captures ? capturesOpenApi() : {}),
         ...(deps.metrics ? metricsOpenApi() : {}),
         ...skydiveRoutesOpenApi({ captures: deps.captures !== undefined }),
+        ...flowMatrixOpenApi(),
       }),
     ),
   );
@@ -145,6 +147,8 @@ export function createApp(deps: ApiDeps): ApiApp {
   registerTopologyRoutes(app, deps);
   registerElementRoutes(app, deps);
   if (deps.flows) registerFlowRoutes(app, deps.flows, deps.store);
+  // Sockets come from agents; flows (useFlows) only when the flow pipeline runs.
+  registerFlowMatrixRoutes(app, deps);
   if (deps.devices) registerDeviceRoutes(app, deps.devices);
   if (deps.captures) registerCaptureRoutes(app, deps.captures, deps);
   if (deps.metrics) registerMetricRoutes(app, deps.store, deps.metrics);

@@ -2,6 +2,7 @@
 // Canopy: host nodes carrying Skydive's `Sockets` metadata are published (WebSocket publisher and
 // REST), then the tool's queries are replayed and its topology-mode matrix is rebuilt from
 // exactly the fields it reads.
+import { createSocket } from 'node:dgram';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   ADMIN,
@@ -131,7 +132,7 @@ async function topologyMatrix(): Promise<string[]> {
 }
 
 beforeAll(async () => {
-  canopy = await startCanopy({ auth: true });
+  canopy = await startCanopy({ auth: true, flows: true });
   client = new PyRestClient(canopy.endpoint, ADMIN.username, ADMIN.password);
   expect(await client.login()).toBe(true);
 
@@ -250,7 +251,141 @@ describe('skydive-flow-matrix queries', () => {
     }
   });
 
-  it.todo(
-    "--use-flows: G.Flows().Has('Transport', NE('')).Sockets() answers [ {flowID: [socket, …]} ] (recorded/flow-matrix-flow-sockets.json): Flows()/Sockets() come with flows (docs/architecture.md#flows)",
-  );
+  it("--use-flows: G.Flows().Has('Transport', NE('')).Sockets() answers [ {flowID: [socket, …]} ] from flows a NetFlow exporter sent", async () => {
+    // The tool names a flow's client by its address too: app1's interface, published as an agent would.
+    const conn = await openWs(
+      canopy.endpoint,
+      fill(loadExchange('ws-publisher-handshake').request!, { host_id: 'app1', token: client.token }),
+    );
+    const send = (Type: string, Obj: unknown) =>
+      conn.ws.send(JSON.stringify({ UUID: pyUuidHex(), Namespace: 'Graph', Type, Obj, Status: 200 }));
+    send('NodeAdded', { ID: 'app1-eth0', Host: 'app1', Metadata: { Name: 'eth0', Type: 'device', IPV4: ['10.0.0.2/24'] } });
+    send('EdgeAdded', {
+      ID: 'app1-owns-eth0',
+      Host: 'app1',
+      Parent: 'host-app1',
+      Child: 'app1-eth0',
+      Metadata: { RelationType: 'ownership' },
+    });
+    await eventually(
+      () => lookupNodes('flow-matrix-node-by-addr', { server_ip: '10.0.0.2' }),
+      (r) => r.length === 1,
+    );
+    await conn.close();
+    // app1's curl → web1's nginx as a NetFlow v5 exporter reports it, plus an ICMP flow (no Transport).
+    await sendNetflowV5(netflowPort(), [
+      { src: '10.0.0.2', dst: '10.0.0.1', srcPort: 43210, dstPort: 80, proto: 6, packets: 12, bytes: 3400 },
+      { src: '10.0.0.1', dst: '10.0.0.2', srcPort: 0, dstPort: 0, proto: 1, packets: 1, bytes: 84 },
+    ]);
+    const ex = fill(loadExchange('flow-matrix-flow-sockets'), {});
+    const answer = (await eventually(
+      () => client.request(ex.request!),
+      (r) => Object.keys((r as Record<string, Socket[]>[])[0] ?? {}).length > 0,
+    )) as Record<string, Socket[]>[];
+    checkExpect(answer, ex.expect, 'flow-matrix-flow-sockets');
+    expect(answer).toHaveLength(1);
+    const [uuid, sockets] = Object.entries(answer[0]!)[0]!;
+    expect(uuid).toMatch(/^[0-9a-f]{16}$/);
+    // Both ends: curl's socket on app1 and nginx's connection on web1.
+    expect(sockets.map((s) => `${s.Name}:${s.LocalAddress}:${s.LocalPort}->${s.RemoteAddress}:${s.RemotePort}`).sort()).toEqual([
+      'curl:10.0.0.2:43210->10.0.0.1:80',
+      'nginx:10.0.0.1:80->10.0.0.2:43210',
+    ]);
+    // The flow itself carries Skydive's fields; the ICMP one has no Transport and was filtered out.
+    const flows = (await client.request({ ...ex.request!, json: { GremlinQuery: "G.Flows().Has('Network.Protocol', 'IPV4')" } })) as any[];
+    const tcp = flows.find((f) => f.UUID === uuid);
+    expect(tcp).toMatchObject({
+      LayersPath: 'IPv4/TCP',
+      Network: { Protocol: 'IPV4', A: '10.0.0.2', B: '10.0.0.1' },
+      Transport: { Protocol: 'TCP', A: 43210, B: 80 },
+      Metric: { ABPackets: 12, ABBytes: 3400, BAPackets: 0, BABytes: 0 },
+    });
+    expect(tcp.Start).toBeGreaterThan(0);
+    expect(tcp.Last).toBeGreaterThanOrEqual(tcp.Start);
+    expect(flows.find((f) => f.proto === 1)).toMatchObject({ LayersPath: 'IPv4/ICMPv4' });
+    expect(flows.find((f) => f.proto === 1).Transport).toBeUndefined();
+
+    // The tool's flow_matrix() over that answer adds the same row as its topology mode.
+    expect(await flowMatrix(answer)).toEqual(['TCP,web1,10.0.0.1,80,/usr/sbin/nginx,nginx,app1,10.0.0.2,/usr/bin/curl,curl']);
+  });
 });
+
+function netflowPort(): number {
+  const st = canopy.collector.status() as { components: { netflow: { listen: string[] } } };
+  return Number(st.components.netflow.listen[0]!.split(':').pop());
+}
+
+interface V5Flow {
+  src: string;
+  dst: string;
+  srcPort: number;
+  dstPort: number;
+  proto: number;
+  packets: number;
+  bytes: number;
+}
+
+/** One NetFlow v5 datagram (RFC-less but fixed: 24-byte header, 48-byte records) to 127.0.0.1:port. */
+async function sendNetflowV5(port: number, flows: V5Flow[]): Promise<void> {
+  const uptime = 600_000;
+  const now = Date.now();
+  const b = Buffer.alloc(24 + 48 * flows.length);
+  b.writeUInt16BE(5, 0);
+  b.writeUInt16BE(flows.length, 2);
+  b.writeUInt32BE(uptime, 4);
+  b.writeUInt32BE(Math.floor(now / 1000), 8);
+  b.writeUInt32BE((now % 1000) * 1_000_000, 12);
+  b.writeUInt32BE(1, 16);
+  const ip = (a: string) => a.split('.').reduce((x, o) => x * 256 + Number(o), 0);
+  flows.forEach((f, i) => {
+    const o = 24 + 48 * i;
+    b.writeUInt32BE(ip(f.src), o);
+    b.writeUInt32BE(ip(f.dst), o + 4);
+    b.writeUInt16BE(1, o + 12);
+    b.writeUInt16BE(2, o + 14);
+    b.writeUInt32BE(f.packets, o + 16);
+    b.writeUInt32BE(f.bytes, o + 20);
+    b.writeUInt32BE(uptime - 2000, o + 24);
+    b.writeUInt32BE(uptime - 500, o + 28);
+    b.writeUInt16BE(f.srcPort, o + 32);
+    b.writeUInt16BE(f.dstPort, o + 34);
+    b.writeUInt8(f.proto, o + 38);
+  });
+  const sock = createSocket('udp4');
+  await new Promise<void>((res, rej) => sock.send(b, port, '127.0.0.1', (e) => (e ? rej(e) : res())));
+  sock.close();
+}
+
+/** The tool's flow_matrix(): for each socket of a flow whose RemotePort listens somewhere, its server by address. */
+async function flowMatrix(answer: Record<string, Socket[]>[]): Promise<string[]> {
+  const hosts = await lookupNodes('flow-matrix-login-and-hosts', {});
+  const listen = new Set<number>();
+  for (const n of hosts) for (const s of n.Metadata.Sockets ?? []) if (isListen(s)) listen.add(s.LocalPort);
+  const rows = new Set<string>();
+  for (const sockets of Object.values(answer[0] ?? {})) {
+    for (const s of sockets) {
+      if (!listen.has(s.RemotePort)) continue;
+      const server = (await lookupNodes('flow-matrix-node-by-addr', { server_ip: s.RemoteAddress }))[0];
+      if (!server) break;
+      const ss = (server.Metadata.Sockets ?? []).find((x) => x.LocalAddress === s.RemoteAddress && x.LocalPort === s.RemotePort);
+      if (!ss) break;
+      const client = (await lookupNodes('flow-matrix-node-by-addr', { server_ip: s.LocalAddress }))[0];
+      if (!client) continue;
+      rows.add(
+        [
+          s.Protocol,
+          server.Host,
+          s.RemoteAddress,
+          String(s.RemotePort),
+          ss.Process,
+          ss.Name,
+          client.Host,
+          s.LocalAddress,
+          s.Process,
+          s.Name,
+        ].join(','),
+      );
+    }
+  }
+  return [...rows];
+}

@@ -43,7 +43,8 @@ export interface CookbookRun {
   sh(script: string, env?: Record<string, string>): Promise<string>;
 }
 
-export function cookbookRunner(lab: TestLab, api: string, h1Mac: string): CookbookRun {
+/** `curlArgs`: extra curl arguments for the Gremlin requests (credentials of a collector with auth on). */
+export function cookbookRunner(lab: TestLab, api: string, h1Mac: string, curlArgs: string[] = []): CookbookRun {
   const base = lab.state.mgmtSubnet.split('.').slice(0, 2).join('.') + '.';
   const subst = (code: string) => code.replaceAll('10.77.', base).replaceAll(DOC_MAC, h1Mac);
   return {
@@ -53,6 +54,7 @@ export function cookbookRunner(lab: TestLab, api: string, h1Mac: string): Cookbo
         '-s',
         '--max-time',
         '10',
+        ...curlArgs,
         '-XPOST',
         `${api}/api/topology`,
         '-d',

@@ -45,7 +45,7 @@ export interface ElementFilter {
   terms: KeyFilter[];
 }
 
-export type StepKind = 'nodes' | 'edges' | 'values' | 'count' | 'paths' | 'graph' | 'flows' | 'metrics';
+export type StepKind = 'nodes' | 'edges' | 'values' | 'count' | 'paths' | 'graph' | 'flows' | 'metrics' | 'sockets';
 
 export type Step =
   | { type: 'has'; filter: ElementFilter; pos: number }
@@ -67,7 +67,9 @@ export type Step =
   /** Interface counters of the current nodes, as Skydive's Metrics(): one source ('sflow', 'snmp') or the one feeding Metric. */
   | { type: 'metrics'; source: string | undefined; pos: number }
   /** Skydive's Aggregates([seconds]): every node's metrics summed into slices (default 30 s). */
-  | { type: 'aggregates'; sliceMs: number; pos: number };
+  | { type: 'aggregates'; sliceMs: number; pos: number }
+  /** Skydive's Sockets(): the Sockets of the current nodes, or of the hosts at either end of the current flows (by 5-tuple). */
+  | { type: 'sockets'; pos: number };
 
 /** Time context: At(t[, duration]) / Context(…). */
 export interface TimeSpec {

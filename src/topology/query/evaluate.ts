@@ -64,7 +64,14 @@ export function runQuery(store: GraphStore, query: string | Ast, opts: RunOption
 }
 
 function shape(s: State, maxResults: number): QueryResult {
-  const size = s.kind === 'count' ? 0 : s.kind === 'graph' ? s.nodes.length + s.edges.length : s.kind === 'metrics' ? 0 : s.items.length;
+  const size =
+    s.kind === 'count' || s.kind === 'metrics'
+      ? 0
+      : s.kind === 'graph'
+        ? s.nodes.length + s.edges.length
+        : s.kind === 'sockets'
+          ? Object.keys(s.items).length
+          : s.items.length;
   if (size > maxResults) {
     throw new QueryError(
       'limit',
@@ -88,5 +95,7 @@ function shape(s: State, maxResults: number): QueryResult {
       return { kind: 'flows', value: s.items.map((f) => f.Metadata) };
     case 'metrics':
       return { kind: 'metrics', value: metricsJson(s.items) };
+    case 'sockets':
+      return { kind: 'sockets', value: [s.items] };
   }
 }

@@ -37,4 +37,6 @@ export type QueryResult =
   /** Flows(): flow rows (the /api/flows shape). */
   | { kind: 'flows'; value: Record<string, unknown>[] }
   /** Metrics()/Aggregates(): [{ nodeID: [InterfaceMetric…] }], or [] (Skydive's shape). */
-  | { kind: 'metrics'; value: Record<string, unknown[]>[] };
+  | { kind: 'metrics'; value: Record<string, unknown[]>[] }
+  /** Sockets(): [{ nodeID or flow UUID: [socket…] }], always one map (Skydive's shape). */
+  | { kind: 'sockets'; value: [Record<string, unknown[]>] };

@@ -6,6 +6,8 @@ import type { EvalContext } from './context.ts';
 import { compileFilter, compileHasNot, fieldGetter, type ElementMatcher } from './match.ts';
 import { QueryError } from './errors.ts';
 import { aggregates, metricsOf, type MetricMap } from './metrics-steps.ts';
+import { withSkydiveFields } from './flow-fields.ts';
+import { socketsOfFlows, socketsOfNodes, type SocketMap } from './sockets-step.ts';
 
 export type State =
   | { kind: 'nodes'; items: GraphNode[] }
@@ -17,14 +19,16 @@ export type State =
   /** Flow rows wrapped as pseudo-nodes (Metadata = the row) so Has/Sort/Dedup/Values apply as is. */
   | { kind: 'flows'; items: GraphNode[] }
   /** Metrics(): node ID (or 'Aggregated') → interface metrics. */
-  | { kind: 'metrics'; items: MetricMap };
+  | { kind: 'metrics'; items: MetricMap }
+  /** Sockets(): node ID or flow UUID → sockets. */
+  | { kind: 'sockets'; items: SocketMap };
 
 let flowSeq = 0;
 /** Wraps flow rows so the element matchers and sorters work on them. */
 export function flowItems(rows: Record<string, unknown>[]): GraphNode[] {
   return rows.map((r) => ({
     ID: `flow-${++flowSeq}`,
-    Metadata: r,
+    Metadata: withSkydiveFields(r),
     Host: String(r.exporter ?? ''),
     Origin: String(r.protocol ?? ''),
     CreatedAt: typeof r.first === 'number' ? r.first : 0,
@@ -304,6 +308,8 @@ export function applyStep(ctx: EvalContext, s: State, step: Step): State {
     case 'subGraph':
       if (s.kind === 'edges') return subGraphOfEdges(ctx, s.items);
       return subGraphOfNodes(ctx, s.kind === 'paths' ? s.items.flat() : nodesOf(s));
+    case 'sockets':
+      return { kind: 'sockets', items: s.kind === 'flows' ? socketsOfFlows(ctx, s.items) : socketsOfNodes(ctx, nodesOf(s)) };
     case 'descendants':
     case 'ascendants':
       return { kind: 'nodes', items: tree(ctx, nodesOf(s), step.type === 'descendants' ? 'out' : 'in', step.depth) };

@@ -261,11 +261,8 @@ function stepOf(s: RawStep): { step: Step; accepts: StepKind[]; yields: (k: Step
     case 'Flows':
       return { step: { type: 'flows', filter: optionalFilter(s), pos: p }, accepts: ['nodes'], yields: () => 'flows' };
     case 'Sockets':
-      throw new QueryError(
-        'unsupported',
-        'Sockets() is not available yet: host agents publish Sockets as node metadata (Has("Sockets") …), the step comes with the flow matrix',
-        p,
-      );
+      arity(s, 0, 0);
+      return { step: { type: 'sockets', pos: p }, accepts: ['nodes', 'flows'], yields: () => 'sockets' };
     case 'At':
     case 'Context':
       return bad(p, `${s.name}() must come right after G`);
@@ -286,6 +283,7 @@ const KIND_NAME: Record<StepKind, string> = {
   graph: 'a sub-graph',
   flows: 'flows',
   metrics: 'metrics',
+  sockets: 'sockets',
 };
 
 export function validate(raw: RawQuery): Ast {

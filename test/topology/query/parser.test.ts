@@ -154,10 +154,14 @@ describe('parser', () => {
     expect(e.message.startsWith(`at ${pos}: ${msg}`)).toBe(true);
   });
 
-  it('parses Flows() after nodes and as a source; refuses Sockets() until agents exist; Flows() after edges is invalid', () => {
+  it('parses Flows() after nodes and as a source, Sockets() after nodes and flows; Flows() after edges is invalid', () => {
     expect(parseQuery("G.V().Has('Type', 'host').Flows('proto', 6).Sort(DESC, 'bytes').Limit(5)").resultKind).toBe('flows');
     expect(parseQuery("G.Flows('dstPort', 22).Count()").source.kind).toBe('F');
-    expect(errorOf('G.V().Flows().Sockets()')).toMatchObject({ code: 'unsupported', position: 14, status: 400 });
+    expect(parseQuery('G.V().Flows().Sockets()').resultKind).toBe('sockets');
+    expect(parseQuery("G.V().Has('Type', 'host').Sockets()").resultKind).toBe('sockets');
+    expect(errorOf('G.E().Sockets()')).toMatchObject({ code: 'invalid', position: 6, status: 400 });
+    expect(errorOf("G.Flows().Sockets('x')")).toMatchObject({ code: 'invalid' });
+    expect(errorOf('G.V().Sockets().Out()')).toMatchObject({ code: 'invalid' });
     expect(errorOf('G.E().Flows()')).toMatchObject({ code: 'invalid', position: 6 });
     expect(errorOf('G.Flows().Out()')).toMatchObject({ code: 'invalid' });
   });

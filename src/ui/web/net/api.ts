@@ -112,3 +112,27 @@ export async function portSeries(id: string, now = Date.now()): Promise<SeriesAn
     return { kind: 'error', message: (e as Error).message };
   }
 }
+
+export type MatrixAnswer =
+  | { kind: 'svg'; svg: SVGSVGElement }
+  /** No connection of this host is known (the SVG would be empty). */
+  | { kind: 'empty' }
+  | { kind: 'error'; message: string };
+
+/**
+ * A host's service dependency matrix as the collector renders it (GET /api/flow-matrix?format=svg,
+ * docs/architecture.md#flow-matrix), parsed as SVG rather than inserted as markup: process names
+ * come from the hosts.
+ */
+export async function hostMatrixSvg(id: string): Promise<MatrixAnswer> {
+  try {
+    const r = await check(await fetch(`/api/flow-matrix?format=svg&host=${encodeURIComponent(id)}`, { headers: XHR }));
+    const doc = new DOMParser().parseFromString(await r.text(), 'image/svg+xml');
+    const svg = doc.documentElement;
+    if (doc.querySelector('parsererror') || !(svg instanceof SVGSVGElement)) return { kind: 'error', message: 'the collector sent no SVG' };
+    if (!svg.querySelector('g.cluster')) return { kind: 'empty' };
+    return { kind: 'svg', svg: document.importNode(svg, true) };
+  } catch (e) {
+    return { kind: 'error', message: (e as Error).message };
+  }
+}

@@ -6,7 +6,7 @@ import type { GraphModel } from '../model/graph-model.ts';
 import { endState, errorRatio, linkState, utilisation } from '../model/state.ts';
 import { St, type Metadata } from '../model/types.ts';
 import type { VNode, ViewModel } from '../model/view-model.ts';
-import { portSeries, topFlows, type FlowAnswer } from '../net/api.ts';
+import { hostMatrixSvg, portSeries, topFlows, type FlowAnswer } from '../net/api.ts';
 import { rate, sparkline } from './sparkline.ts';
 import { describeFlow, describeNode, flowSource } from './describe.ts';
 import { h } from './dom.ts';
@@ -102,10 +102,24 @@ export class Panel {
     const title = port !== undefined ? `Top flows on ${String(this.g.nodes.get(port)?.Metadata.Name ?? port)}` : 'Top flows';
     const flows = h('div', { class: 'flows' }, h('h3', {}, title), h('p', { class: 'muted' }, 'loading…'));
     body.push(flows);
+    if (md.Type === 'host') body.push(this.matrix(gid, seq));
     this.root.replaceChildren(...body);
     void topFlows(port ?? gid).then((a) => {
       if (seq === this.seq) flows.replaceChildren(h('h3', {}, title), this.flowTable(a));
     });
+  }
+
+  /** A host's service dependencies (its flow matrix as SVG), filled in once the collector answers. */
+  private matrix(gid: string, seq: number): HTMLElement {
+    const title = h('h3', {}, 'Service dependencies');
+    const el = h('div', { class: 'flow-matrix', 'data-node': gid }, title, h('p', { class: 'muted' }, 'loading…'));
+    void hostMatrixSvg(gid).then((a) => {
+      if (seq !== this.seq) return;
+      if (a.kind === 'svg') el.replaceChildren(title, a.svg);
+      else if (a.kind === 'empty') el.replaceChildren(title, h('p', { class: 'muted' }, 'no connections known (needs a host agent)'));
+      else el.replaceChildren(title, h('p', { class: 'err' }, `flow matrix unavailable: ${a.message}`));
+    });
+    return el;
   }
 
   /** A placeholder filled with the port's sparkline once GET /api/metrics answers (if the panel still shows it). */
