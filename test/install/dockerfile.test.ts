@@ -51,11 +51,14 @@ function policy(text: string): string[] {
     const k = i.getKeyword();
     const args = i.getArgumentsContent() ?? '';
     if (k === 'RUN' && /apt-get install/.test(args)) {
-      if (!args.includes('--no-install-recommends')) problems.push(`line ${i.getRange().start.line + 1}: apt-get install without --no-install-recommends`);
+      if (!args.includes('--no-install-recommends'))
+        problems.push(`line ${i.getRange().start.line + 1}: apt-get install without --no-install-recommends`);
       if (!args.includes('rm -rf /var/lib/apt/lists')) problems.push(`line ${i.getRange().start.line + 1}: apt lists left in the layer`);
-      if (!/apt-get update/.test(args)) problems.push(`line ${i.getRange().start.line + 1}: apt-get install without update in the same layer`);
+      if (!/apt-get update/.test(args))
+        problems.push(`line ${i.getRange().start.line + 1}: apt-get install without update in the same layer`);
     }
-    if (k === 'RUN' && /\bnpm (install|i)\b(?![^&]*(--global|-g|\.tgz))/.test(args)) problems.push('npm install of the project instead of npm ci');
+    if (k === 'RUN' && /\bnpm (install|i)\b(?![^&]*(--global|-g|\.tgz))/.test(args))
+      problems.push('npm install of the project instead of npm ci');
     if ((k === 'COPY' || k === 'ADD') && /--from=(\S+)/.test(args)) {
       const from = /--from=(\S+)/.exec(args)![1]!;
       if (!stages.has(from)) problems.push(`COPY --from=${from}: no such stage`);
@@ -92,7 +95,12 @@ describe('Dockerfile', () => {
 
   it("exposes the collector's default ports (API, flows, unprivileged trap port)", () => {
     const cfg = loadConfig({ env: {} });
-    const port = (l: string | string[]) => Number(String(Array.isArray(l) ? l[0] : l).split(':').pop());
+    const port = (l: string | string[]) =>
+      Number(
+        String(Array.isArray(l) ? l[0] : l)
+          .split(':')
+          .pop(),
+      );
     const want = [
       `${port(cfg.api.listen)}/tcp`,
       `${port(cfg.sflow.listen)}/udp`,

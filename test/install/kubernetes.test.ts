@@ -40,7 +40,8 @@ function unknownFields(value: unknown, type: string, path = ''): string[] {
   const arr = /^Array<(.+)>$/.exec(type);
   if (arr) return Array.isArray(value) ? value.flatMap((v, i) => unknownFields(v, arr[1]!, `${path}[${i}]`)) : [];
   const map = /^\{ \[key: string\]: (.+); \}$/.exec(type);
-  if (map) return value && typeof value === 'object' ? Object.entries(value).flatMap(([k, v]) => unknownFields(v, map[1]!, `${path}.${k}`)) : [];
+  if (map)
+    return value && typeof value === 'object' ? Object.entries(value).flatMap(([k, v]) => unknownFields(v, map[1]!, `${path}.${k}`)) : [];
   const attrs = models[type]?.getAttributeTypeMap?.();
   if (!attrs || !value || typeof value !== 'object') return [];
   return Object.entries(value).flatMap(([k, v]) => {
@@ -54,8 +55,21 @@ const one = (kind: string, name?: string) => {
   if (!d) throw new Error(`no ${kind} ${name ?? ''}`);
   return d as Obj & { spec: Record<string, unknown>; data?: Record<string, string>; stringData?: Record<string, string> };
 };
-type Container = { name: string; image: string; env?: { name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string; key: string } } }[]; ports?: { name: string }[]; volumeMounts?: { name: string }[] };
-type PodSpec = { containers: Container[]; volumes?: { name: string; configMap?: { name: string; items?: { key: string }[] } }[]; enableServiceLinks?: boolean; hostNetwork?: boolean; hostPID?: boolean; serviceAccountName?: string };
+type Container = {
+  name: string;
+  image: string;
+  env?: { name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string; key: string } } }[];
+  ports?: { name: string }[];
+  volumeMounts?: { name: string }[];
+};
+type PodSpec = {
+  containers: Container[];
+  volumes?: { name: string; configMap?: { name: string; items?: { key: string }[] } }[];
+  enableServiceLinks?: boolean;
+  hostNetwork?: boolean;
+  hostPID?: boolean;
+  serviceAccountName?: string;
+};
 const podSpec = (kind: string, name: string) => (one(kind, name).spec.template as { spec: PodSpec }).spec;
 
 describe('contrib/kubernetes/canopy.yaml', () => {
@@ -138,11 +152,17 @@ describe('contrib/kubernetes/canopy.yaml', () => {
     const ports = (podSpec('Deployment', 'canopy-collector').containers[0]!.ports ?? []).map((p) => p.name);
     const svc = one('Service').spec as { ports: { targetPort: string }[]; selector: Record<string, string> };
     for (const p of svc.ports) expect(ports).toContain(p.targetPort);
-    expect((one('Deployment').spec.template as { metadata: { labels: Record<string, string> } }).metadata.labels).toMatchObject(svc.selector);
+    expect((one('Deployment').spec.template as { metadata: { labels: Record<string, string> } }).metadata.labels).toMatchObject(
+      svc.selector,
+    );
   });
 
   it('kustomization.yaml lists existing resources and the image the manifests use', () => {
-    const k = parse(readFileSync(join(DIR, 'kustomization.yaml'), 'utf8')) as { kind: string; resources: string[]; images: { name: string }[] };
+    const k = parse(readFileSync(join(DIR, 'kustomization.yaml'), 'utf8')) as {
+      kind: string;
+      resources: string[];
+      images: { name: string }[];
+    };
     expect(k.kind).toBe('Kustomization');
     for (const r of k.resources) expect(existsSync(join(DIR, r)), r).toBe(true);
     expect(k.images.map((i) => i.name)).toEqual(['canopy']);

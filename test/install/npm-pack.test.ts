@@ -13,7 +13,19 @@ import { loopbackConfig, startCollector } from './collector-process.ts';
 const run = promisify(execFile);
 const ROOT = resolve(import.meta.dirname, '../..');
 // What `npm pack` reads: the package's files plus what its prepack build needs.
-const SOURCES = ['package.json', 'bin', 'src', 'tsconfig.json', 'tsconfig.build.json', 'binding.gyp', 'LICENSE', 'README.md', 'contrib', 'Dockerfile', 'docs/install.md'];
+const SOURCES = [
+  'package.json',
+  'bin',
+  'src',
+  'tsconfig.json',
+  'tsconfig.build.json',
+  'binding.gyp',
+  'LICENSE',
+  'README.md',
+  'contrib',
+  'Dockerfile',
+  'docs/install.md',
+];
 
 let work: string;
 let prefix: string;
@@ -92,7 +104,7 @@ describe('npm pack → install into a clean prefix', () => {
     rmSync(join(pkgDir, 'build'), { recursive: true, force: true });
     const c = await startCollector(join(prefix, 'bin/canopy'), [], { timeoutMs: 90_000 });
     try {
-      const status = (await (await fetch(`${c.url}/api/status`)).json()) as unknown;
+      const status = await (await fetch(`${c.url}/api/status`)).json();
       expect(JSON.stringify(status)).toMatch(/dgram/);
     } finally {
       await c.stop();

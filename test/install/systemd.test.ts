@@ -57,7 +57,9 @@ describe.skipIf(missing)('contrib/systemd units', () => {
 
   it('the check catches a bad value and a missing ExecStart binary', async () => {
     const text = readFileSync(join(DIR, UNITS[0]!), 'utf8');
-    expect((await verify('bad.service', text.replace('NoNewPrivileges=yes', 'NoNewPrivileges=maybe'))).stderr).toMatch(/NoNewPrivileges|boolean/);
+    expect((await verify('bad.service', text.replace('NoNewPrivileges=yes', 'NoNewPrivileges=maybe'))).stderr).toMatch(
+      /NoNewPrivileges|boolean/,
+    );
     const r = await verify('bad.service', text.replace('/opt/canopy/bin/canopy', '/opt/canopy/bin/nope'));
     expect(r.code).not.toBe(0);
   });
