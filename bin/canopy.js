@@ -3,6 +3,8 @@
 // works after `npm ci` with no build step and never runs a stale dist/. The published package ships
 // no TypeScript: it runs the compiled dist/cli.js and needs no tsx at run time.
 import { existsSync } from 'node:fs';
+import process from 'node:process';
+import { URL } from 'node:url';
 
 const source = new URL('../src/cli.ts', import.meta.url);
 let main;
