@@ -42,10 +42,16 @@ WORK=$(mktemp -d "$CACHE/run.XXXXXX")
 ROOT=$WORK/root
 pids=()
 cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  set +e
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
   sleep 1
   for m in dev/pts dev sys proc; do mountpoint -q "$ROOT/$m" 2>/dev/null && umount -l "$ROOT/$m"; done
-  rm -rf "$WORK"
+  # Never rm -rf through a mount (the root has the host's /dev bound in).
+  if grep -q " $WORK/" /proc/mounts; then
+    say "left $WORK in place: still mounted there"
+  else
+    rm -rf "$WORK"
+  fi
 }
 trap cleanup EXIT
 say "copying the root to $ROOT"
@@ -55,9 +61,15 @@ mount -t sysfs sys "$ROOT/sys"
 mount --bind /dev "$ROOT/dev"
 mount --bind /dev/pts "$ROOT/dev/pts"
 cp -L /etc/resolv.conf "$ROOT/etc/resolv.conf"
+# The root trusts the certificate authorities this machine trusts (a TLS-inspecting proxy's included).
+cp -L /etc/ssl/certs/ca-certificates.crt "$ROOT/etc/ssl/certs/ca-certificates.crt"
 # Node.js 20 from this machine's nodejs package (binary, npm, headers for node-gyp).
 dpkg -L nodejs | while read -r f; do [ -f "$f" ] || [ -L "$f" ] && printf '%s\n' "${f#/}"; done >"$WORK/nodejs.files"
 tar -C / -cf - -T "$WORK/nodejs.files" | tar -C "$ROOT" -xf -
+# npm as it is here (it may have been upgraded since the package was installed).
+npm_dir=$(dirname "$(dirname "$(readlink -f "$(command -v npm)")")")
+rm -rf "$ROOT$npm_dir" && mkdir -p "$ROOT$npm_dir" && cp -a "$npm_dir/." "$ROOT$npm_dir/"
+chroot "$ROOT" npm --version >/dev/null || fail "npm does not run in the root"
 chroot "$ROOT" node --version >/dev/null || fail "node does not run in the root"
 
 # 2. The release tarball, packed from a copy of the sources (this checkout's dist/ is left alone).
@@ -89,7 +101,7 @@ cat >"$WORK/e2e-vars.yml" <<EOF
 canopy_tarball: $TGZ
 canopy_start_services: false
 canopy_nodejs_install: false
-canopy_npm_env: { npm_config_nodedir: /usr, npm_config_update_notifier: "false" }
+canopy_npm_env: { npm_config_nodedir: /usr, npm_config_cafile: /etc/ssl/certs/ca-certificates.crt, npm_config_update_notifier: "false" }
 canopy_api_listen: 127.0.0.1:$PORT
 canopy_snmp_traps_listen: 127.0.0.1:0
 canopy_collector_extra:
@@ -125,8 +137,9 @@ for f in /opt/canopy/bin/canopy /etc/canopy/collector.yml /etc/canopy/agent.yml 
   [ -e "$ROOT$f" ] || fail "$f missing"
 done
 [ -d "$ROOT/opt/canopy/lib/node_modules/tsx" ] && fail "tsx installed"
-[ "$(stat -c '%U:%G %a' "$ROOT/etc/canopy/collector.yml")" = "root:canopy 640" ] || fail "collector.yml owner/mode"
-[ "$(stat -c '%U:%G %a' "$ROOT/var/lib/canopy")" = "canopy:canopy 750" ] || fail "/var/lib/canopy owner/mode"
+# Names as the root resolves them (its canopy uid/gid mean nothing here).
+[ "$(in_root stat -c '%U:%G %a' /etc/canopy/collector.yml)" = "root:canopy 640" ] || fail "collector.yml owner/mode"
+[ "$(in_root stat -c '%U:%G %a' /var/lib/canopy)" = "canopy:canopy 750" ] || fail "/var/lib/canopy owner/mode"
 for u in canopy-collector canopy-agent; do
   cmp -s "$REPO/contrib/systemd/$u.service" "$ROOT/etc/systemd/system/$u.service" || fail "$u.service differs from contrib/systemd"
 done
@@ -158,7 +171,7 @@ for _ in $(seq 1 120); do
 done
 [ $ok = 1 ] || { tail -30 "$WORK/collector.log"; fail "the collector did not answer /healthz"; }
 say "collector /healthz: $(curl -s "http://127.0.0.1:$PORT/healthz")"
-owner=$(stat -c %U "$ROOT/var/lib/canopy/"* 2>/dev/null | sort -u | tr '\n' ' ')
+owner=$(in_root sh -c 'stat -c %U /var/lib/canopy/*' | sort -u | tr '\n' ' ')
 [ "$owner" = "canopy " ] || fail "data files not owned by canopy: $owner"
 
 say "starting the agent's ExecStart as canopy"
