@@ -6,7 +6,10 @@
 # it skip with that reason.
 set -uo pipefail
 PKGS=(lldpd snmpd snmp libsnmp-perl openvswitch-switch openvswitch-common softflowd pmacct tshark snmpsim
-      chromium graphviz libpcap-dev tcpreplay iproute2 iputils-ping ethtool tcpdump build-essential procps psmisc)
+      chromium graphviz libpcap-dev tcpreplay iproute2 iputils-ping ethtool tcpdump build-essential procps psmisc
+      # install checks (test/install/): playbook syntax + lint, unit verify, alert rules (promtool),
+      # and debootstrap for the outside-suite chroot run (npm run install:e2e)
+      ansible ansible-lint systemd debootstrap prometheus)
 
 missing=()
 for p in "${PKGS[@]}"; do
@@ -32,7 +35,7 @@ apt-get install -y -qq --no-install-recommends "${missing[@]}" >/tmp/canopy-apt.
 restore; trap - EXIT
 # No daemon may have started in the root namespace.
 bad=0
-for name in lldpd snmpd ovsdb-server ovs-vswitchd softflowd sfacctd nfacctd; do
+for name in lldpd snmpd ovsdb-server ovs-vswitchd softflowd sfacctd nfacctd prometheus prometheus-node-exporter; do
   for pid in $(pgrep -x "$name" 2>/dev/null); do
     if [ "$(readlink /proc/$pid/ns/net)" = "$(readlink /proc/1/ns/net)" ]; then
       echo "ERROR: $name (pid $pid) is running in the root namespace after install"; bad=1
