@@ -1,11 +1,13 @@
 // The HTTP API (docs/architecture.md#http-api) as a Hono app; the server module adds WebSockets and listens.
 import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
+import { matchedRoutes } from 'hono/route';
 import type { Registry } from 'prom-client';
+import { counter, preset } from '../util/metrics.ts';
 import type { Logger } from '../util/log.ts';
 import type { GraphStore } from '../topology/store/graph-store.ts';
 import type { CanopyConfig } from '../config/schema.ts';
-import { Auth, cookieToken, type Principal } from './auth.ts';
+import { Auth, cookieToken, type Principal, type Role } from './auth.ts';
 import { HttpProblem, json, problem } from './problem.ts';
 import { registerElementRoutes } from './routes/elements.ts';
 import { registerTopologyRoutes } from './routes/topology.ts';
@@ -57,6 +59,34 @@ export function credentialsOf(c: Context) {
   };
 }
 
+/** Routes anyone may call without credentials (`METHOD /pattern`); every other route authenticates. */
+export const PUBLIC_ROUTES: ReadonlySet<string> = new Set(['GET /healthz', 'POST /login', 'POST /logout']);
+/** Routes that only read although their method is not GET (a Gremlin query in a body): viewers may call them. */
+export const READ_ONLY_POSTS: ReadonlySet<string> = new Set(['POST /api/topology']);
+
+/**
+ * The role a route needs: reads (GET/HEAD) need any authenticated user, anything else the admin role
+ * unless listed above. Applied centrally so a route added later cannot forget it.
+ */
+export function requiredRole(method: string, pattern: string): 'public' | Role {
+  const key = `${method} ${pattern}`;
+  if (PUBLIC_ROUTES.has(key)) return 'public';
+  if (method === 'GET' || method === 'HEAD' || READ_ONLY_POSTS.has(key)) return 'viewer';
+  return 'admin';
+}
+
+/** A route's handler, not middleware (`app.use` registers method ALL with a `(c, next)` handler). */
+function isRoute(r: { method: string; handler: { length: number } }): boolean {
+  return r.method !== 'ALL' || r.handler.length < 2;
+}
+
+/** The app's routes (method and pattern), without its middleware: what the security test sweeps. */
+export function apiRoutes(app: ApiApp): { method: string; path: string }[] {
+  const seen = new Map<string, { method: string; path: string }>();
+  for (const r of app.routes) if (isRoute(r)) seen.set(`${r.method} ${r.path}`, { method: r.method, path: r.path });
+  return [...seen.values()];
+}
+
 export function requireAdmin(c: Context<ApiEnv>): void {
   if (c.get('principal').role !== 'admin') throw new HttpProblem(403, 'Forbidden', 'this operation needs the admin role');
 }
@@ -72,17 +102,26 @@ export function createApp(deps: ApiDeps): ApiApp {
   });
   app.notFound((c) => problem(c, 404, 'Not Found', `no route for ${c.req.method} ${c.req.path}`));
 
+  const tooLarge = counter(deps.registry, 'canopy_api_too_large_total', 'Request bodies and WebSocket messages refused for their size', [
+    'kind',
+  ]);
+  preset(tooLarge, { kind: ['http_body', 'ws_message'] });
   app.use(
     '*',
     bodyLimit({
       maxSize: deps.config.api.maxBodyBytes,
-      onError: (c) => problem(c, 413, 'Payload Too Large', `request bodies are limited to ${deps.config.api.maxBodyBytes} bytes`),
+      onError: (c) => {
+        tooLarge.inc({ kind: 'http_body' });
+        return problem(c, 413, 'Payload Too Large', `request bodies are limited to ${deps.config.api.maxBodyBytes} bytes`);
+      },
     }),
   );
 
-  const open = new Set(['/healthz', '/login', '/logout']);
   const authenticate: MiddlewareHandler<ApiEnv> = async (c, next) => {
-    if (open.has(c.req.path) || c.req.path.startsWith('/ws/') || deps.ui?.isPublic(c.req.method, c.req.path)) return next();
+    // The route that will answer (not middleware); the UI's public files only when no route does.
+    const route = matchedRoutes(c).find(isRoute);
+    const role = route ? requiredRole(route.method, route.path) : undefined;
+    if (role === 'public' || (!route && deps.ui?.isPublic(c.req.method, c.req.path))) return next();
     const p = auth.authenticate(credentialsOf(c));
     if (!p) {
       // A Basic challenge on a script's request makes browsers pop their own password dialog over
@@ -90,6 +129,7 @@ export function createApp(deps: ApiDeps): ApiApp {
       if (c.req.header('x-requested-with') !== 'XMLHttpRequest') c.header('WWW-Authenticate', 'Basic realm="canopy"');
       return problem(c, 401, 'Unauthorized', 'log in (POST /login) or send Basic, Bearer or X-Auth-Token credentials');
     }
+    if (role === 'admin' && p.role !== 'admin') return problem(c, 403, 'Forbidden', 'this operation needs the admin role');
     c.set('principal', p);
     return next();
   };
