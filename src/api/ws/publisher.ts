@@ -12,6 +12,7 @@ import { envelope, parseEnvelope } from './envelope.ts';
 export const PUBLISHER_DROP_REASONS = [
   'invalid_node',
   'invalid_edge',
+  'foreign_node',
   'foreign_edge',
   'foreign_delete',
   'bad_message',
@@ -56,6 +57,12 @@ export class Publisher {
   private node(tx: GraphTx, obj: unknown): string | undefined {
     try {
       const n = validateNode(obj, this.opts.origin, this.opts.host);
+      // Like edges: a publisher (an agent: another host) never takes over an element of another origin.
+      const existing = tx.getNode(n.ID);
+      if (existing && existing.Origin !== this.opts.origin) {
+        this.drop('foreign_node', `node ${n.ID} belongs to ${existing.Origin}`);
+        return undefined;
+      }
       tx.upsertNode(n);
       return n.ID;
     } catch (e) {
