@@ -10,13 +10,15 @@ export const apiSection = section({
     .int()
     .positive()
     .default(8 * 1024 * 1024)
-    .describe('Request bodies above this are refused with 413.'),
+    .describe('Request bodies above this are refused with 413 (counted in `canopy_api_too_large_total{kind="http_body"}`).'),
   wsMaxMessageBytes: z
     .number()
     .int()
     .positive()
     .default(64 * 1024 * 1024)
-    .describe('A WebSocket message above this closes its connection with code 1009 (message too big).'),
+    .describe(
+      'A WebSocket message above this closes its connection with code 1009 (counted in `canopy_api_too_large_total{kind="ws_message"}`).',
+    ),
   tls: z
     .object({
       cert: z.string().min(1).describe('PEM file with the server certificate (and its chain).'),
