@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startTestCollector, type TestCollector } from '../api/helpers.ts';
-import { apiRoutes, createApp } from '../../src/api/app.ts';
+import { apiRoutes, createApp, requiredRole } from '../../src/api/app.ts';
 import { Auth } from '../../src/api/auth.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import { openGraphStore } from '../../src/topology/store/sqlite-store.ts';
@@ -16,7 +16,7 @@ import { silentLogger } from '../../src/util/log.ts';
 import { createRegistry } from '../../src/util/metrics.ts';
 import { UiComponent } from '../../src/ui/component.ts';
 import { StaticUi } from '../../src/ui/serve.ts';
-import { SWEEP_CONFIG, sweepHttp, sweepWs, violations, type Send } from './sweep.ts';
+import { concrete, SWEEP_CONFIG, sweepHttp, sweepWs, violations, type Send } from './sweep.ts';
 
 let t: TestCollector;
 beforeAll(async () => {
@@ -49,6 +49,36 @@ describe('route × role sweep (auth on)', () => {
     const rows = await sweepHttp(t.collector.apiRoutes(), overNetwork);
     expect(rows.length).toBeGreaterThan(20);
     expect(rows.flatMap(violations)).toEqual([]);
+  });
+
+  it('spellings of every GET route (slashes, case, encoding, dot segments; HEAD, OPTIONS) give anonymous callers nothing', async () => {
+    const leaks: string[] = [];
+    for (const r of t.collector.apiRoutes().filter((x) => x.method === 'GET' && requiredRole(x.method, x.path) !== 'public')) {
+      const p = concrete(r.path);
+      const variants = [
+        `${p}/`,
+        `/${p}`,
+        p.toUpperCase(),
+        p.replace(/\//g, '%2F').replace(/^%2F/, '/'),
+        `/.${p}`,
+        `/x/..${p}`,
+        `/healthz/..${p}`,
+        `${p}?x-auth-token=`,
+      ];
+      for (const path of variants)
+        for (const method of ['GET', 'HEAD', 'OPTIONS']) {
+          const res = await fetch(t.base + path, { method });
+          await res.arrayBuffer();
+          // A UI file (text/html) is public by design; API data is not.
+          if (res.status < 400 && !(res.headers.get('content-type') ?? '').startsWith('text/html'))
+            leaks.push(`${method} ${path} → ${res.status}`);
+        }
+      for (const method of ['HEAD', 'OPTIONS']) {
+        const res = await fetch(t.base + p, { method });
+        if (res.status !== 401) leaks.push(`${method} ${p} → ${res.status}`);
+      }
+    }
+    expect(leaks).toEqual([]);
   });
 
   it('every WebSocket endpoint: anonymous 401, viewers 403 where publishing, agent tokens only on /ws/agent*', async () => {
