@@ -53,11 +53,20 @@ describe("an agent token cannot write another host's origin", () => {
     send(h2, 'EdgeUpdated', { ...link, Metadata: { RelationType: 'ownership', Hijacked: true } });
     send(h2, 'NodeDeleted', { ID: 'h1-host' });
     send(h2, 'EdgeDeleted', { ID: 'h1-owns-eth0' });
+    // Nor what an admin made through the REST API.
+    const api = await fetch(t.base + '/api/node', {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${ADMIN}` },
+      body: JSON.stringify({ ID: 'api-made', Metadata: { Name: 'by-admin', Type: 'host' } }),
+    });
+    expect(api.status).toBe(201);
+    send(h2, 'NodeUpdated', { ID: 'api-made', Metadata: { Name: 'hijacked', Type: 'host' } });
     // Something of its own, to know h2's messages were all handled.
     send(h2, 'NodeAdded', { ID: 'h2-host', Metadata: { Name: 'h2', Type: 'host' } });
     await expect.poll(async () => (await get('/api/node/h2-host')).Origin, { timeout: 3000 }).toBe('agent.h2');
 
-    expect(await dropped('foreign_node')).toBe(foreignNodes + 2);
+    expect(await dropped('foreign_node')).toBe(foreignNodes + 3);
+    expect(await get('/api/node/api-made')).toMatchObject({ Origin: 'api', Metadata: { Name: 'by-admin' } });
     const after = await get('/api/node/h1-host');
     expect(after).toMatchObject({ Origin: 'agent.h1', Host: before.Host, Revision: before.Revision, Metadata: { Name: 'h1' } });
     expect(await get('/api/node/h1-eth0')).toMatchObject({ Origin: 'agent.h1', Metadata: { Name: 'eth0' } });
