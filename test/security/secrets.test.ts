@@ -187,12 +187,20 @@ describe('secrets stay secret', () => {
     });
     expect(printed.status).toBe(0);
     said.push({ where: '--print-config', text: printed.stdout + printed.stderr });
+    const agentPrinted = spawnSync(
+      process.execPath,
+      [resolve('bin/canopy.js'), 'agent', '--collector', 'ws://127.0.0.1:1', '--token', S.agentToken, '--print-config'],
+      { encoding: 'utf8', env: Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('CANOPY_'))), timeout: 60_000 },
+    );
+    expect(agentPrinted.status).toBe(0);
+    expect(agentPrinted.stdout).toContain('ws://127.0.0.1:1');
+    said.push({ where: 'canopy agent --print-config', text: agentPrinted.stdout + agentPrinted.stderr });
     // The masked config still says what is configured.
     expect(printed.stdout).toContain('secuser');
 
     expect(lines.length).toBeGreaterThan(5);
     // Polling errors went through the log (the unresolvable device's, at debug level).
-    expect(lines.some((l) => l.includes('snmp poll failed'))).toBe(true);
+    await expect.poll(() => lines.some((l) => l.includes('snmp poll failed')), { timeout: 15_000, interval: 200 }).toBe(true);
     said.push({ where: 'log', text: lines.join('') });
     const found = said.flatMap((s) => leaks(s.text).map((k) => `${k} in ${s.where}`));
     expect(found).toEqual([]);

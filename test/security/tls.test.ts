@@ -2,8 +2,9 @@
 // the certificate pinned, plain HTTP refused there, and a bad certificate or key stopping start-up
 // with the key, the file and the reason.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { stringify } from 'yaml';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import https from 'node:https';
@@ -12,6 +13,7 @@ import WebSocket from 'ws';
 import { startTestCollector, type TestCollector } from '../api/helpers.ts';
 
 const ADMIN = 'tls-admin-token-123456';
+const AGENT = 'tls-agent-token-123456';
 const dir = mkdtempSync(join(tmpdir(), 'canopy-tls-'));
 const cert = join(dir, 'cert.pem');
 const key = join(dir, 'key.pem');
@@ -44,7 +46,11 @@ beforeAll(async () => {
   selfSigned(key, cert);
   selfSigned(otherKey, join(dir, 'other-cert.pem'));
   ca = readFileSync(cert);
-  t = await startTestCollector({ 'api.tls': { cert, key }, 'auth.tokens': [{ token: ADMIN, role: 'admin' }] });
+  t = await startTestCollector({
+    'api.tls': { cert, key },
+    'auth.tokens': [{ token: ADMIN, role: 'admin' }],
+    'agents.tokens': [{ token: AGENT, host: 'tls-agent' }],
+  });
   port = Number(t.collector.apiAddresses[0]!.split(':').pop());
 });
 afterAll(async () => {
@@ -92,6 +98,57 @@ describe('HTTPS and WSS on the API port', () => {
     expect(created).toBe(201);
     await expect.poll(() => seen.some((m) => m.includes('"NodeAdded"') && m.includes('over-tls')), { timeout: 3000 }).toBe(true);
     ws.close();
+  });
+
+  it('a host agent (canopy agent) dials wss:// trusting the certificate through NODE_EXTRA_CA_CERTS', async () => {
+    const cfg = join(dir, 'agent.yml');
+    // Only the host itself: no namespaces, containers, sockets or lldpd of the shared machine.
+    writeFileSync(
+      cfg,
+      stringify({
+        agent: {
+          netns: { match: '^canopy-tls-none$', processes: false },
+          docker: { enabled: false },
+          runc: { dirs: [] },
+          sockets: { enabled: false },
+          lldp: { enabled: false },
+        },
+      }),
+    );
+    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('CANOPY_')));
+    const agent = spawn(
+      process.execPath,
+      [
+        resolve('bin/canopy.js'),
+        'agent',
+        '--config',
+        cfg,
+        '--collector',
+        `wss://127.0.0.1:${port}`,
+        '--token',
+        AGENT,
+        '--hostname',
+        'tls-agent',
+        '--machine-id',
+        'tls-agent-machine',
+      ],
+      { env: { ...env, NODE_EXTRA_CA_CERTS: cert }, stdio: 'ignore' },
+    );
+    try {
+      await expect
+        .poll(
+          async () => JSON.parse((await get(https, `https://127.0.0.1:${port}/api/status`, { ca })).body).components.agents?.agents ?? [],
+          {
+            timeout: 20_000,
+            interval: 250,
+          },
+        )
+        .toEqual(expect.arrayContaining([expect.objectContaining({ host: 'tls-agent', connected: true })]));
+    } finally {
+      const exited = new Promise((r) => agent.once('exit', r));
+      agent.kill('SIGTERM');
+      await exited;
+    }
   });
 
   it('plain HTTP and WS on that port get no answer', async () => {
