@@ -4,6 +4,8 @@ import { bodyLimit } from 'hono/body-limit';
 import { matchedRoutes } from 'hono/route';
 import type { Registry } from 'prom-client';
 import { counter, preset } from '../util/metrics.ts';
+import { RateLimitedLog } from '../util/log.ts';
+import type { IncomingMessage } from 'node:http';
 import type { Logger } from '../util/log.ts';
 import type { GraphStore } from '../topology/store/graph-store.ts';
 import type { CanopyConfig } from '../config/schema.ts';
@@ -87,6 +89,16 @@ export function apiRoutes(app: ApiApp): { method: string; path: string }[] {
   return [...seen.values()];
 }
 
+/** Refused requests and upgrades: no credentials, wrong ones, or a role too low (shared with the WebSocket server). */
+export function authRefusals(registry: Registry) {
+  const c = counter(registry, 'canopy_api_auth_refused_total', 'API requests and WebSocket upgrades refused by authentication or role', [
+    'endpoint',
+    'reason',
+  ]);
+  preset(c, { endpoint: ['http', 'ws'], reason: ['missing', 'bad_credentials', 'forbidden'] });
+  return c;
+}
+
 export function requireAdmin(c: Context<ApiEnv>): void {
   if (c.get('principal').role !== 'admin') throw new HttpProblem(403, 'Forbidden', 'this operation needs the admin role');
 }
@@ -117,19 +129,32 @@ export function createApp(deps: ApiDeps): ApiApp {
     }),
   );
 
+  const refused = authRefusals(deps.registry);
+  const refusedLog = new RateLimitedLog(log);
   const authenticate: MiddlewareHandler<ApiEnv> = async (c, next) => {
     // The route that will answer (not middleware); the UI's public files only when no route does.
     const route = matchedRoutes(c).find(isRoute);
     const role = route ? requiredRole(route.method, route.path) : undefined;
     if (role === 'public' || (!route && deps.ui?.isPublic(c.req.method, c.req.path))) return next();
-    const p = auth.authenticate(credentialsOf(c));
+    const creds = credentialsOf(c);
+    const p = auth.authenticate(creds);
     if (!p) {
+      const reason = creds.authorization || creds.xAuthToken || creds.queryToken || creds.cookie ? 'bad_credentials' : 'missing';
+      refused.inc({ endpoint: 'http', reason });
+      // Wrong credentials are worth a line (guessing shows up); missing ones are every first page load.
+      if (reason === 'bad_credentials') {
+        const remote = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming?.socket.remoteAddress;
+        refusedLog.warn('http', { method: c.req.method, path: c.req.path, remote }, 'API credentials refused');
+      }
       // A Basic challenge on a script's request makes browsers pop their own password dialog over
       // the UI's login page; scripts say who they are with X-Requested-With, as usual.
       if (c.req.header('x-requested-with') !== 'XMLHttpRequest') c.header('WWW-Authenticate', 'Basic realm="canopy"');
       return problem(c, 401, 'Unauthorized', 'log in (POST /login) or send Basic, Bearer or X-Auth-Token credentials');
     }
-    if (role === 'admin' && p.role !== 'admin') return problem(c, 403, 'Forbidden', 'this operation needs the admin role');
+    if (role === 'admin' && p.role !== 'admin') {
+      refused.inc({ endpoint: 'http', reason: 'forbidden' });
+      return problem(c, 403, 'Forbidden', 'this operation needs the admin role');
+    }
     c.set('principal', p);
     return next();
   };

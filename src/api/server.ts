@@ -6,12 +6,12 @@ import type { Duplex } from 'node:stream';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { GraphStore } from '../topology/store/graph-store.ts';
-import type { Logger } from '../util/log.ts';
+import { RateLimitedLog, type Logger } from '../util/log.ts';
 import type { Registry } from 'prom-client';
 import { counter, gauge, preset } from '../util/metrics.ts';
 import type { ApiTls } from './tls.ts';
 import { listenList, parseListen, formatListen } from '../util/listen.ts';
-import type { ApiApp } from './app.ts';
+import { authRefusals, type ApiApp } from './app.ts';
 import { Auth, cookieToken } from './auth.ts';
 import { Subscriber } from './ws/subscriber.ts';
 import { PUBLISHER_DROP_REASONS, Publisher } from './ws/publisher.ts';
@@ -72,6 +72,8 @@ export async function startApiServer(listen: string | string[], deps: ApiServerD
   ]);
   preset(tooLarge, { kind: ['http_body', 'ws_message'] });
   const wsErrors = log.child({ ws: 'protocol' });
+  const refused = authRefusals(deps.registry);
+  const refusedLog = new RateLimitedLog(log);
   // ws closes the connection itself (1009 for size, 1002 for a bad frame); without a listener its
   // 'error' event would be thrown and take the collector down.
   const watch = (ws: WebSocket) =>
@@ -104,9 +106,17 @@ export async function startApiServer(listen: string | string[], deps: ApiServerD
       },
       { allowAgentToken: spec.agentToken },
     );
-    if (!principal) return reject(socket, 401, 'Unauthorized', 'missing or bad credentials');
-    if (spec.role === 'admin' && principal.role !== 'admin')
+    if (!principal) {
+      const sent =
+        req.headers.authorization || req.headers['x-auth-token'] || url.searchParams.has('x-auth-token') || cookieToken(req.headers.cookie);
+      refused.inc({ endpoint: 'ws', reason: sent ? 'bad_credentials' : 'missing' });
+      if (sent) refusedLog.warn('ws', { path: endpoint, remote: req.socket.remoteAddress }, 'WebSocket credentials refused');
+      return reject(socket, 401, 'Unauthorized', 'missing or bad credentials');
+    }
+    if (spec.role === 'admin' && principal.role !== 'admin') {
+      refused.inc({ endpoint: 'ws', reason: 'forbidden' });
       return reject(socket, 403, 'Forbidden', `${endpoint} needs the admin role${spec.agentToken ? ' or an agent token' : ''}`);
+    }
     // Required, but Skydive's older Python client sends it empty by default and Skydive took that.
     const clientType = param(req, url, 'x-client-type') ?? (req.headers['x-client-type'] === '' ? 'unknown' : undefined);
     if (clientType === undefined) return reject(socket, 400, 'Bad Request', 'X-Client-Type is required');

@@ -16,7 +16,7 @@ import { silentLogger } from '../../src/util/log.ts';
 import { createRegistry } from '../../src/util/metrics.ts';
 import { UiComponent } from '../../src/ui/component.ts';
 import { StaticUi } from '../../src/ui/serve.ts';
-import { concrete, SWEEP_CONFIG, sweepHttp, sweepWs, violations, type Send } from './sweep.ts';
+import { ADMIN_TOKEN, concrete, SWEEP_CONFIG, sweepHttp, sweepWs, violations, type Send } from './sweep.ts';
 
 let t: TestCollector;
 beforeAll(async () => {
@@ -85,6 +85,16 @@ describe('route × role sweep (auth on)', () => {
     const rows = await sweepWs(t.ws);
     expect(rows.map((r) => r.path)).toContain('/ws/subscriber');
     expect(rows.flatMap(violations)).toEqual([]);
+  });
+
+  it('refusals are counted by endpoint and reason', async () => {
+    const text = await (await fetch(t.base + '/metrics', { headers: { Authorization: `Bearer ${ADMIN_TOKEN}` } })).text();
+    const count = (endpoint: string, reason: string) =>
+      Number(new RegExp(`^canopy_api_auth_refused_total\\{endpoint="${endpoint}",reason="${reason}"\\} (\\d+)`, 'm').exec(text)?.[1]);
+    // The sweeps above: anonymous (missing), agent tokens outside /ws/agent* (bad_credentials), viewers writing (forbidden).
+    for (const endpoint of ['http', 'ws'])
+      for (const reason of ['missing', 'bad_credentials', 'forbidden'])
+        expect(count(endpoint, reason), `${endpoint} ${reason}`).toBeGreaterThan(0);
   });
 });
 

@@ -199,6 +199,8 @@ describe('secrets stay secret', () => {
     expect(printed.stdout).toContain('secuser');
 
     expect(lines.length).toBeGreaterThan(5);
+    // Bad credentials are logged (without them).
+    expect(lines.some((l) => l.includes('API credentials refused'))).toBe(true);
     // Polling errors went through the log (the unresolvable device's, at debug level).
     await expect.poll(() => lines.some((l) => l.includes('snmp poll failed')), { timeout: 15_000, interval: 200 }).toBe(true);
     said.push({ where: 'log', text: lines.join('') });
