@@ -6,7 +6,7 @@
 # it skip with that reason.
 set -uo pipefail
 PKGS=(lldpd snmpd snmp libsnmp-perl openvswitch-switch openvswitch-common softflowd pmacct tshark snmpsim
-      chromium graphviz libpcap-dev tcpreplay iproute2 iputils-ping ethtool tcpdump build-essential procps psmisc)
+      chromium graphviz libpcap-dev tcpreplay iproute2 iputils-ping ethtool tcpdump build-essential procps psmisc openssl)
 
 missing=()
 for p in "${PKGS[@]}"; do
