@@ -124,8 +124,10 @@ describe('routes added to the app later', () => {
     });
     app.get('/version', (c) => c.text('1'));
     app.post('/api/alert', (c) => c.body(null, 501));
+    app.get('/status/:n{[0-9]+}', (c) => c.text(c.req.param('n')));
     const rows = await sweepHttp(apiRoutes(app), local(app));
-    expect(rows.map((r) => r.path)).toEqual(expect.arrayContaining(['/version', '/api/alert']));
+    expect(rows.map((r) => r.path)).toEqual(expect.arrayContaining(['/version', '/api/alert', '/status/:n{[0-9]+}']));
+    expect(rows.find((r) => r.path === '/status/:n{[0-9]+}')?.status.admin).toBe(200);
     expect(rows.flatMap(violations)).toEqual([]);
   });
 

@@ -40,7 +40,13 @@ export interface Row {
 
 /** A concrete URL path for a Hono pattern: parameters and wildcards get a value no element has. */
 export function concrete(pattern: string): string {
-  return pattern.replace(/:[A-Za-z_]\w*(\{[^}]*\})?\??/g, 'sweep-x').replace(/\*/g, 'sweep-x');
+  return pattern
+    .replace(/:[A-Za-z_]\w*(?:\{([^}]*)\})?\??/g, (_m, re?: string) => {
+      // A parameter with its own pattern (`:id{[0-9]+}`) gets a value it accepts, so the route matches.
+      if (!re) return 'sweep-x';
+      return ['sweep-x', '1', 'a', 'A1'].find((v) => new RegExp(`^(?:${re})$`).test(v)) ?? 'sweep-x';
+    })
+    .replace(/\*/g, 'sweep-x');
 }
 
 export type Send = (method: string, path: string, headers: Record<string, string>, body?: string) => Promise<number>;
