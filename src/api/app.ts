@@ -172,7 +172,9 @@ export function createApp(deps: ApiDeps): ApiApp {
     if (!auth.enabled) return json(c, { authtoken: '', user: 'anonymous', permissions: 'admin' });
     const s = auth.login(username, password);
     if (!s) return problem(c, 401, 'Unauthorized', 'bad username or password');
-    c.header('Set-Cookie', `authtoken=${s.token}; Path=/; HttpOnly; SameSite=Lax`);
+    // Over TLS the cookie must never travel in clear (a plain-HTTP page on the same host name).
+    const secure = deps.config.api.tls ? '; Secure' : '';
+    c.header('Set-Cookie', `authtoken=${s.token}; Path=/; HttpOnly; SameSite=Lax${secure}`);
     return json(c, { authtoken: s.token, user: s.principal.name, permissions: s.principal.role });
   });
 

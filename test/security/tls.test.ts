@@ -52,6 +52,7 @@ beforeAll(async () => {
   t = await startTestCollector({
     'api.tls': { cert, key },
     'auth.tokens': [{ token: ADMIN, role: 'admin' }],
+    'auth.users': [{ name: 'op', password: 'tls-op-password', role: 'viewer' }],
     'agents.tokens': [{ token: AGENT, host: 'tls-agent' }],
   });
   port = Number(t.collector.apiAddresses[0]!.split(':').pop());
@@ -78,6 +79,19 @@ describe.skipIf(!haveOpenssl)('HTTPS and WSS on the API port', () => {
     expect(r.status).toBe(200);
     expect(JSON.parse(r.body)).toHaveProperty('components');
     await expect(get(https, `https://127.0.0.1:${port}/api/status`)).rejects.toThrow(/self[- ]signed/i);
+  });
+
+  it('the login cookie is Secure over TLS', async () => {
+    const cookie = await new Promise<string>((res, rej) => {
+      const req = https.request(
+        `https://127.0.0.1:${port}/login`,
+        { method: 'POST', ca, headers: { 'Content-Type': 'application/x-www-form-urlencoded' } },
+        (r) => (r.resume(), res(String(r.headers['set-cookie'] ?? ''))),
+      );
+      req.on('error', rej);
+      req.end('username=op&password=tls-op-password');
+    });
+    expect(cookie).toMatch(/^authtoken=[0-9a-f]+;.*HttpOnly.*; Secure$/);
   });
 
   it('a WSS subscriber gets the graph’s changes', async () => {
