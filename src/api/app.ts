@@ -72,7 +72,9 @@ export const READ_ONLY_POSTS: ReadonlySet<string> = new Set(['POST /api/topology
  */
 export function requiredRole(method: string, pattern: string): 'public' | Role {
   const key = `${method} ${pattern}`;
-  if (PUBLIC_ROUTES.has(key)) return 'public';
+  // A WebSocket path fetched without an upgrade: its answer only says how to connect (upgrades never
+  // reach this app; server.ts authenticates them against WS_ACCESS).
+  if (PUBLIC_ROUTES.has(key) || (method === 'GET' && pattern.startsWith('/ws/'))) return 'public';
   if (method === 'GET' || method === 'HEAD' || READ_ONLY_POSTS.has(key)) return 'viewer';
   return 'admin';
 }

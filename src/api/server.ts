@@ -37,7 +37,7 @@ export interface ApiServerDeps {
  * The WebSocket endpoints and who may open them: `role` is the least user role, `agentToken` whether
  * an agent token is accepted too. The upgrade handler and the security test both read this table.
  */
-export const WS_ENDPOINTS: Readonly<Record<string, { kind: 'subscriber' | 'publisher'; role: 'viewer' | 'admin'; agentToken: boolean }>> = {
+export const WS_ACCESS: Readonly<Record<string, { kind: 'subscriber' | 'publisher'; role: 'viewer' | 'admin'; agentToken: boolean }>> = {
   '/ws/subscriber': { kind: 'subscriber', role: 'viewer', agentToken: false },
   '/ws/publisher': { kind: 'publisher', role: 'admin', agentToken: false },
   '/ws/agent': { kind: 'publisher', role: 'admin', agentToken: true },
@@ -94,7 +94,7 @@ export async function startApiServer(listen: string | string[], deps: ApiServerD
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const endpoint = url.pathname.replace(/\/+$/, '');
-    const spec = Object.hasOwn(WS_ENDPOINTS, endpoint) ? WS_ENDPOINTS[endpoint] : undefined;
+    const spec = Object.hasOwn(WS_ACCESS, endpoint) ? WS_ACCESS[endpoint] : undefined;
     if (!spec) return reject(socket, 404, 'Not Found', `no WebSocket at ${url.pathname}`);
     const kind = spec.kind;
     const principal = auth.authenticate(

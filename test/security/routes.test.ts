@@ -1,6 +1,6 @@
 // Every route and WebSocket endpoint against every kind of caller, on a real collector with auth on.
 // The routes come from the router (Collector.apiRoutes → Hono's app.routes) and the WebSocket paths
-// from the server's WS_ENDPOINTS table, so a route added later is swept without editing this file.
+// from the server's WS_ACCESS table, so a route added later is swept without editing this file.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { Hono } from 'hono';
 import { mkdtempSync, rmSync } from 'node:fs';

@@ -4,7 +4,7 @@
 // docs/reliability.md).
 import WebSocket from 'ws';
 import { requiredRole } from '../../src/api/app.ts';
-import { WS_ENDPOINTS } from '../../src/api/server.ts';
+import { WS_ACCESS } from '../../src/api/server.ts';
 
 export const ADMIN_TOKEN = 'sweep-admin-token-1a2b3c';
 export const VIEWER_TOKEN = 'sweep-viewer-token-4d5e6f';
@@ -86,7 +86,7 @@ export function upgradeStatus(url: string, headers: Record<string, string>): Pro
 export async function sweepWs(wsBase: string): Promise<Row[]> {
   const rows: Row[] = [];
   let n = 0;
-  for (const [path, spec] of Object.entries(WS_ENDPOINTS)) {
+  for (const [path, spec] of Object.entries(WS_ACCESS)) {
     const status = {} as Record<Caller, number>;
     for (const caller of CALLER_NAMES) {
       // A host ID of its own per attempt: a second connection under one ID is refused (409).
