@@ -6,7 +6,7 @@
 # it skip with that reason.
 set -uo pipefail
 PKGS=(lldpd snmpd snmp libsnmp-perl openvswitch-switch openvswitch-common softflowd pmacct tshark snmpsim
-      chromium graphviz libpcap-dev tcpreplay iproute2 iputils-ping ethtool tcpdump build-essential procps psmisc
+      chromium graphviz libpcap-dev tcpreplay iproute2 iputils-ping ethtool tcpdump build-essential procps psmisc openssl
       # install checks (test/install/): playbook syntax + lint, unit verify, alert rules (promtool),
       # and debootstrap for the outside-suite chroot run (npm run install:e2e)
       ansible ansible-lint systemd debootstrap prometheus)

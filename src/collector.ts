@@ -15,8 +15,9 @@ import { makeQueryRunner } from './topology/query-adapters.ts';
 import { seriesCutoffs, seriesMetricSource, type SeriesRetention } from './topology/query/port-rates.ts';
 import type { FlowSource } from './topology/query/context.ts';
 import { Auth } from './api/auth.ts';
-import { createApp } from './api/app.ts';
+import { apiRoutes, createApp, type ApiApp } from './api/app.ts';
 import { startApiServer, type ApiServer } from './api/server.ts';
+import { loadApiTls } from './api/tls.ts';
 import { makeFilterCompiler } from './api/ws/compile-filter.ts';
 import { give, type ComponentContext, type ComponentSpec, type Provision } from './component/contract.ts';
 import { ComponentSet, type LifecycleHooks } from './component/lifecycle.ts';
@@ -37,6 +38,7 @@ export class Collector {
   store!: SqliteGraphStore;
   storage!: SqliteStorage;
   private api: ApiServer | undefined;
+  private app: ApiApp | undefined;
   private fabric: Fabric | undefined;
   private components: ComponentSet | undefined;
   private pruneTimer: NodeJS.Timeout | undefined;
@@ -55,6 +57,11 @@ export class Collector {
 
   get apiAddresses(): string[] {
     return this.api?.addresses ?? [];
+  }
+
+  /** Every HTTP route the API registered with this config (method and pattern). */
+  apiRoutes(): { method: string; path: string }[] {
+    return this.app ? apiRoutes(this.app) : [];
   }
 
   /**
@@ -96,6 +103,8 @@ export class Collector {
     });
 
     const auth = new Auth(config, log);
+    // Before any component starts: a bad certificate path is a config error, not a half-started collector.
+    const tls = loadApiTls(config.api.tls);
     const ctx: ComponentContext = { config, store: this.store, storage: this.storage, registry: this.registry, log };
     // The stores are the collector's to give: components declare the ones they need.
     const components = (this.components = new ComponentSet(this.opts.components ?? [], ctx, [give(GRAPH_STORE, this.store)]));
@@ -114,7 +123,7 @@ export class Collector {
       m5: s.metricsRetention5m * 1000,
       h1: s.metricsRetention1h * 1000,
     };
-    const app = createApp({
+    const app = (this.app = createApp({
       store: this.store,
       auth,
       registry: this.registry,
@@ -128,7 +137,7 @@ export class Collector {
       captures: components.find(CAPTURE_ADMIN),
       ui: components.find(UI_FILES),
       metrics: { series: this.storage.portSeries, retention, interfaceGauges: config.api.interfaceMetrics },
-    });
+    }));
     await components.start(this.hooks);
     this.api = await startApiServer(config.api.listen, {
       app,
@@ -138,8 +147,13 @@ export class Collector {
       registry: this.registry,
       compileFilter: makeFilterCompiler(this.store, limits),
       agents: components.find(AGENT_HUB),
+      maxMessageBytes: config.api.wsMaxMessageBytes,
+      tls,
     });
-    log.info({ api: this.api.addresses, dataDir: config.storage.dataDir, auth: auth.enabled }, 'collector listening');
+    log.info(
+      { api: this.api.addresses, tls: tls !== undefined, dataDir: config.storage.dataDir, auth: auth.enabled },
+      'collector listening',
+    );
 
     const prune = () => {
       const r = this.store.prune(Date.now() - config.storage.retention * 1000);

@@ -5,6 +5,7 @@ import { createLogger } from '../util/log.ts';
 import { parseFlags } from '../util/args.ts';
 import { packageVersion } from '../util/version.ts';
 import { Agent } from './agent.ts';
+import { redactSecrets } from '../config/redact.ts';
 
 const HELP = `usage: canopy agent [--collector ws://HOST:8082] [--token T] [--config FILE] [options]
   --collector URL   the collector (agent.collector; /ws/agent is appended)
@@ -14,7 +15,7 @@ const HELP = `usage: canopy agent [--collector ws://HOST:8082] [--token T] [--co
   --machine-id ID   host identity (agent.machineId; default /etc/machine-id)
   --ovsdb EP        local OVSDB to relay when the collector asks (agent.ovsdb), e.g. unix:/var/run/openvswitch/db.sock
   --check           validate the config and exit
-  --print-config    print the effective agent section and exit
+  --print-config    print the effective agent section (token as ***) and exit
 Environment: CANOPY_AGENT_<KEY>=value, e.g. CANOPY_AGENT_TOKEN=…`;
 
 export async function run(args: string[]): Promise<number> {
@@ -57,7 +58,8 @@ export async function run(args: string[]): Promise<number> {
     throw e;
   }
   if (flags['print-config']) {
-    process.stdout.write(stringify({ agent: config }));
+    // The token masked: the output ends up in tickets and chat.
+    process.stdout.write(stringify({ agent: redactSecrets(config) }));
     return 0;
   }
   if (flags.check) {

@@ -1,11 +1,15 @@
 // The HTTP API (docs/architecture.md#http-api) as a Hono app; the server module adds WebSockets and listens.
 import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
+import { matchedRoutes } from 'hono/route';
 import type { Registry } from 'prom-client';
+import { counter, preset } from '../util/metrics.ts';
+import { RateLimitedLog } from '../util/log.ts';
+import type { IncomingMessage } from 'node:http';
 import type { Logger } from '../util/log.ts';
 import type { GraphStore } from '../topology/store/graph-store.ts';
 import type { CanopyConfig } from '../config/schema.ts';
-import { Auth, cookieToken, type Principal } from './auth.ts';
+import { Auth, cookieToken, type Principal, type Role } from './auth.ts';
 import { HttpProblem, json, problem } from './problem.ts';
 import { registerElementRoutes } from './routes/elements.ts';
 import { registerTopologyRoutes } from './routes/topology.ts';
@@ -59,6 +63,46 @@ export function credentialsOf(c: Context) {
   };
 }
 
+/** Routes anyone may call without credentials (`METHOD /pattern`); every other route authenticates. */
+export const PUBLIC_ROUTES: ReadonlySet<string> = new Set(['GET /healthz', 'POST /login', 'POST /logout']);
+/** Routes that only read although their method is not GET (a Gremlin query in a body): viewers may call them. */
+export const READ_ONLY_POSTS: ReadonlySet<string> = new Set(['POST /api/topology']);
+
+/**
+ * The role a route needs: reads (GET/HEAD) need any authenticated user, anything else the admin role
+ * unless listed above. Applied centrally so a route added later cannot forget it.
+ */
+export function requiredRole(method: string, pattern: string): 'public' | Role {
+  const key = `${method} ${pattern}`;
+  // A WebSocket path fetched without an upgrade: its answer only says how to connect (upgrades never
+  // reach this app; server.ts authenticates them against WS_ACCESS).
+  if (PUBLIC_ROUTES.has(key) || (method === 'GET' && pattern.startsWith('/ws/'))) return 'public';
+  if (method === 'GET' || method === 'HEAD' || READ_ONLY_POSTS.has(key)) return 'viewer';
+  return 'admin';
+}
+
+/** A route's handler, not middleware (`app.use` registers method ALL with a `(c, next)` handler). */
+function isRoute(r: { method: string; handler: { length: number } }): boolean {
+  return r.method !== 'ALL' || r.handler.length < 2;
+}
+
+/** The app's routes (method and pattern), without its middleware: what the security test sweeps. */
+export function apiRoutes(app: ApiApp): { method: string; path: string }[] {
+  const seen = new Map<string, { method: string; path: string }>();
+  for (const r of app.routes) if (isRoute(r)) seen.set(`${r.method} ${r.path}`, { method: r.method, path: r.path });
+  return [...seen.values()];
+}
+
+/** Refused requests and upgrades: no credentials, wrong ones, or a role too low (shared with the WebSocket server). */
+export function authRefusals(registry: Registry) {
+  const c = counter(registry, 'canopy_api_auth_refused_total', 'API requests and WebSocket upgrades refused by authentication or role', [
+    'endpoint',
+    'reason',
+  ]);
+  preset(c, { endpoint: ['http', 'ws'], reason: ['missing', 'bad_credentials', 'forbidden'] });
+  return c;
+}
+
 export function requireAdmin(c: Context<ApiEnv>): void {
   if (c.get('principal').role !== 'admin') throw new HttpProblem(403, 'Forbidden', 'this operation needs the admin role');
 }
@@ -75,23 +119,46 @@ export function createApp(deps: ApiDeps): ApiApp {
   // A known path under another method is a 405 with Allow, not a 404 (docs/architecture.md#skydive-routes).
   app.notFound((c) => answerUnrouted(app, c));
 
+  const tooLarge = counter(deps.registry, 'canopy_api_too_large_total', 'Request bodies and WebSocket messages refused for their size', [
+    'kind',
+  ]);
+  preset(tooLarge, { kind: ['http_body', 'ws_message'] });
   app.use(
     '*',
     bodyLimit({
       maxSize: deps.config.api.maxBodyBytes,
-      onError: (c) => problem(c, 413, 'Payload Too Large', `request bodies are limited to ${deps.config.api.maxBodyBytes} bytes`),
+      onError: (c) => {
+        tooLarge.inc({ kind: 'http_body' });
+        return problem(c, 413, 'Payload Too Large', `request bodies are limited to ${deps.config.api.maxBodyBytes} bytes`);
+      },
     }),
   );
 
-  const open = new Set(['/healthz', '/login', '/logout']);
+  const refused = authRefusals(deps.registry);
+  const refusedLog = new RateLimitedLog(log);
   const authenticate: MiddlewareHandler<ApiEnv> = async (c, next) => {
-    if (open.has(c.req.path) || c.req.path.startsWith('/ws/') || deps.ui?.isPublic(c.req.method, c.req.path)) return next();
-    const p = auth.authenticate(credentialsOf(c));
+    // The route that will answer (not middleware); the UI's public files only when no route does.
+    const route = matchedRoutes(c).find(isRoute);
+    const role = route ? requiredRole(route.method, route.path) : undefined;
+    if (role === 'public' || (!route && deps.ui?.isPublic(c.req.method, c.req.path))) return next();
+    const creds = credentialsOf(c);
+    const p = auth.authenticate(creds);
     if (!p) {
+      const reason = creds.authorization || creds.xAuthToken || creds.queryToken || creds.cookie ? 'bad_credentials' : 'missing';
+      refused.inc({ endpoint: 'http', reason });
+      // Wrong credentials are worth a line (guessing shows up); missing ones are every first page load.
+      if (reason === 'bad_credentials') {
+        const remote = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming?.socket.remoteAddress;
+        refusedLog.warn('http', { method: c.req.method, path: c.req.path, remote }, 'API credentials refused');
+      }
       // A Basic challenge on a script's request makes browsers pop their own password dialog over
       // the UI's login page; scripts say who they are with X-Requested-With, as usual.
       if (c.req.header('x-requested-with') !== 'XMLHttpRequest') c.header('WWW-Authenticate', 'Basic realm="canopy"');
       return problem(c, 401, 'Unauthorized', 'log in (POST /login) or send Basic, Bearer or X-Auth-Token credentials');
+    }
+    if (role === 'admin' && p.role !== 'admin') {
+      refused.inc({ endpoint: 'http', reason: 'forbidden' });
+      return problem(c, 403, 'Forbidden', 'this operation needs the admin role');
     }
     c.set('principal', p);
     return next();
@@ -110,7 +177,9 @@ export function createApp(deps: ApiDeps): ApiApp {
     if (!auth.enabled) return json(c, { authtoken: '', user: 'anonymous', permissions: 'admin' });
     const s = auth.login(username, password);
     if (!s) return problem(c, 401, 'Unauthorized', 'bad username or password');
-    c.header('Set-Cookie', `authtoken=${s.token}; Path=/; HttpOnly; SameSite=Lax`);
+    // Over TLS the cookie must never travel in clear (a plain-HTTP page on the same host name).
+    const secure = deps.config.api.tls ? '; Secure' : '';
+    c.header('Set-Cookie', `authtoken=${s.token}; Path=/; HttpOnly; SameSite=Lax${secure}`);
     return json(c, { authtoken: s.token, user: s.principal.name, permissions: s.principal.role });
   });
 

@@ -10,7 +10,23 @@ export const apiSection = section({
     .int()
     .positive()
     .default(8 * 1024 * 1024)
-    .describe('Request bodies above this are refused with 413.'),
+    .describe('Request bodies above this are refused with 413 (counted in `canopy_api_too_large_total{kind="http_body"}`).'),
+  wsMaxMessageBytes: z
+    .number()
+    .int()
+    .positive()
+    .default(64 * 1024 * 1024)
+    .describe(
+      'A WebSocket message above this closes its connection with code 1009 (counted in `canopy_api_too_large_total{kind="ws_message"}`).',
+    ),
+  tls: z
+    .object({
+      cert: z.string().min(1).describe('PEM file with the server certificate (and its chain).'),
+      key: z.string().min(1).describe('PEM file with the private key of that certificate.'),
+    })
+    .strict()
+    .optional()
+    .describe('Serve the API, the UI and the WebSockets over HTTPS/WSS on every `listen` address; plain HTTP is then refused there.'),
   queryMaxResults: z.number().int().positive().default(200_000).describe('Upper bound on elements a single query may return or visit.'),
   queryTimeoutMs: z
     .number()

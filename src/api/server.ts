@@ -1,21 +1,23 @@
 // Listens on api.listen (one or more addresses) and routes WebSocket upgrades.
 import { createAdaptorServer } from '@hono/node-server';
+import { createServer as createHttpsServer } from 'node:https';
 import type { Server, IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { GraphStore } from '../topology/store/graph-store.ts';
-import type { Logger } from '../util/log.ts';
+import { RateLimitedLog, type Logger } from '../util/log.ts';
 import type { Registry } from 'prom-client';
 import { counter, gauge, preset } from '../util/metrics.ts';
+import type { ApiTls } from './tls.ts';
 import { listenList, parseListen, formatListen } from '../util/listen.ts';
-import type { ApiApp } from './app.ts';
+import { authRefusals, type ApiApp } from './app.ts';
 import { Auth, cookieToken } from './auth.ts';
 import { Subscriber } from './ws/subscriber.ts';
 import { PUBLISHER_DROP_REASONS, Publisher } from './ws/publisher.ts';
 import type { FilterCompiler } from './ws/filter.ts';
 import type { AgentHub } from './ws/agents.ts';
-import { WS_ENDPOINTS, WS_GAPS } from './skydive-routes.ts';
+import { WS_GAPS } from './skydive-routes.ts';
 
 export interface ApiServerDeps {
   app: ApiApp;
@@ -26,7 +28,22 @@ export interface ApiServerDeps {
   compileFilter: FilterCompiler;
   /** Host agents (liveness, DOWN, OVSDB relay); without it /ws/agent is a plain publisher. */
   agents?: AgentHub | undefined;
+  /** Messages above this close the connection with 1009 (api.wsMaxMessageBytes). */
+  maxMessageBytes?: number;
+  /** Certificate and key (api.tls): every address serves HTTPS and WSS only. */
+  tls?: ApiTls | undefined;
 }
+
+/**
+ * The WebSocket endpoints and who may open them: `role` is the least user role, `agentToken` whether
+ * an agent token is accepted too. The upgrade handler and the security test both read this table.
+ */
+export const WS_ACCESS: Readonly<Record<string, { kind: 'subscriber' | 'publisher'; role: 'viewer' | 'admin'; agentToken: boolean }>> = {
+  '/ws/subscriber': { kind: 'subscriber', role: 'viewer', agentToken: false },
+  '/ws/publisher': { kind: 'publisher', role: 'admin', agentToken: false },
+  '/ws/agent': { kind: 'publisher', role: 'admin', agentToken: true },
+  '/ws/agent/ovsdb': { kind: 'publisher', role: 'admin', agentToken: true },
+};
 
 export interface ApiServer {
   addresses: string[];
@@ -50,7 +67,21 @@ function param(req: IncomingMessage, url: URL, name: string): string | undefined
 
 export async function startApiServer(listen: string | string[], deps: ApiServerDeps): Promise<ApiServer> {
   const { log, store, auth } = deps;
-  const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 * 1024 });
+  const wss = new WebSocketServer({ noServer: true, maxPayload: deps.maxMessageBytes ?? 64 * 1024 * 1024 });
+  const tooLarge = counter(deps.registry, 'canopy_api_too_large_total', 'Request bodies and WebSocket messages refused for their size', [
+    'kind',
+  ]);
+  preset(tooLarge, { kind: ['http_body', 'ws_message'] });
+  const wsErrors = log.child({ ws: 'protocol' });
+  const refused = authRefusals(deps.registry);
+  const refusedLog = new RateLimitedLog(log);
+  // ws closes the connection itself (1009 for size, 1002 for a bad frame); without a listener its
+  // 'error' event would be thrown and take the collector down.
+  const watch = (ws: WebSocket) =>
+    ws.on('error', (err: Error & { code?: string }) => {
+      if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') tooLarge.inc({ kind: 'ws_message' });
+      wsErrors.debug({ code: err.code }, 'WebSocket connection error');
+    });
   const connected = new Map<string, Set<string>>([
     ['subscriber', new Set()],
     ['publisher', new Set()],
@@ -67,8 +98,9 @@ export async function startApiServer(listen: string | string[], deps: ApiServerD
     // Skydive's endpoints Canopy does not serve say why (docs/architecture.md#skydive-routes).
     const gap = WS_GAPS[endpoint];
     if (gap) return reject(socket, 501, 'Not Implemented', gap);
-    if (!WS_ENDPOINTS.includes(endpoint)) return reject(socket, 404, 'Not Found', `no WebSocket at ${url.pathname}`);
-    const kind = endpoint === '/ws/subscriber' ? 'subscriber' : 'publisher';
+    const spec = Object.hasOwn(WS_ACCESS, endpoint) ? WS_ACCESS[endpoint] : undefined;
+    if (!spec) return reject(socket, 404, 'Not Found', `no WebSocket at ${url.pathname}`);
+    const kind = spec.kind;
     const principal = auth.authenticate(
       {
         cookie: cookieToken(req.headers.cookie),
@@ -76,11 +108,19 @@ export async function startApiServer(listen: string | string[], deps: ApiServerD
         xAuthToken: typeof req.headers['x-auth-token'] === 'string' ? req.headers['x-auth-token'] : undefined,
         queryToken: url.searchParams.get('x-auth-token') ?? undefined,
       },
-      { allowAgentToken: endpoint.startsWith('/ws/agent') },
+      { allowAgentToken: spec.agentToken },
     );
-    if (!principal) return reject(socket, 401, 'Unauthorized', 'missing or bad credentials');
-    if (kind === 'publisher' && principal.role !== 'admin')
-      return reject(socket, 403, 'Forbidden', 'publishing needs the admin role or an agent token');
+    if (!principal) {
+      const sent =
+        req.headers.authorization || req.headers['x-auth-token'] || url.searchParams.has('x-auth-token') || cookieToken(req.headers.cookie);
+      refused.inc({ endpoint: 'ws', reason: sent ? 'bad_credentials' : 'missing' });
+      if (sent) refusedLog.warn('ws', { path: endpoint, remote: req.socket.remoteAddress }, 'WebSocket credentials refused');
+      return reject(socket, 401, 'Unauthorized', 'missing or bad credentials');
+    }
+    if (spec.role === 'admin' && principal.role !== 'admin') {
+      refused.inc({ endpoint: 'ws', reason: 'forbidden' });
+      return reject(socket, 403, 'Forbidden', `${endpoint} needs the admin role${spec.agentToken ? ' or an agent token' : ''}`);
+    }
     // Required, but Skydive's older Python client sends it empty by default and Skydive took that.
     const clientType = param(req, url, 'x-client-type') ?? (req.headers['x-client-type'] === '' ? 'unknown' : undefined);
     if (clientType === undefined) return reject(socket, 400, 'Bad Request', 'X-Client-Type is required');
@@ -97,6 +137,7 @@ export async function startApiServer(listen: string | string[], deps: ApiServerD
       const session = url.searchParams.get('session') ?? '';
       if (!deps.agents?.hasRelay(session)) return reject(socket, 404, 'Not Found', 'no OVSDB relay was requested with this session');
       wss.handleUpgrade(req, socket, head, (ws) => {
+        watch(ws);
         sockets.add(ws);
         ws.on('close', () => sockets.delete(ws));
         if (!deps.agents?.acceptRelay(ws, hostId, session)) ws.close(4403, 'relay session belongs to another host');
@@ -117,6 +158,7 @@ export async function startApiServer(listen: string | string[], deps: ApiServerD
     if (filterError) return reject(socket, 400, 'Bad Request', `bad X-Gremlin-Filter: ${filterError}`);
 
     wss.handleUpgrade(req, socket, head, (ws) => {
+      watch(ws);
       ids.add(hostId);
       sockets.add(ws);
       wsClients.inc({ endpoint: kind });
@@ -145,7 +187,15 @@ export async function startApiServer(listen: string | string[], deps: ApiServerD
   const addresses: string[] = [];
   for (const l of listenList(listen)) {
     const { host, port } = parseListen(l);
-    const server = createAdaptorServer({ fetch: deps.app.fetch }) as Server;
+    const server = (
+      deps.tls
+        ? createAdaptorServer({
+            fetch: deps.app.fetch,
+            createServer: createHttpsServer,
+            serverOptions: { cert: deps.tls.cert, key: deps.tls.key },
+          })
+        : createAdaptorServer({ fetch: deps.app.fetch })
+    ) as Server;
     server.on('upgrade', onUpgrade);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);

@@ -7,13 +7,14 @@ import { createLogger } from '../util/log.ts';
 import { parseFlags } from '../util/args.ts';
 import { Auth } from '../api/auth.ts';
 import { defaultComponents } from '../components.ts';
+import { redactSecrets } from '../config/redact.ts';
 import { ComponentStartError } from '../component/lifecycle.ts';
 
 const HELP = `usage: canopy collector [--config FILE] [--data-dir DIR] [--check] [--print-config]
   --config FILE    YAML config (default: $CANOPY_CONFIG, else built-in defaults)
   --data-dir DIR   storage.dataDir (default ./data)
   --check          validate the config and exit (0 = valid)
-  --print-config   print the effective config (defaults + file + CANOPY_* env) and exit
+  --print-config   print the effective config (defaults + file + CANOPY_* env; secrets as ***) and exit
 Environment: CANOPY_<SECTION>_<KEY>=value overrides any key, e.g. CANOPY_API_LISTEN=127.0.0.1:9000`;
 
 export async function run(args: string[]): Promise<number> {
@@ -48,7 +49,8 @@ export async function run(args: string[]): Promise<number> {
     throw e;
   }
   if (flags['print-config']) {
-    process.stdout.write(stringify(config));
+    // Secrets masked: the output ends up in tickets and chat.
+    process.stdout.write(stringify(redactSecrets(config)));
     return 0;
   }
   if (flags.check) {

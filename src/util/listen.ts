@@ -1,5 +1,6 @@
 // `*.listen` values (docs/architecture.md#configuration-and-metrics): one address or a list, "host:port", "[v6]:port" or ":port";
 // port 0 means an ephemeral port.
+import { isIP } from 'node:net';
 
 export interface ListenAddress {
   host: string;
@@ -35,8 +36,19 @@ export function formatListen(a: ListenAddress): string {
   return a.host.includes(':') ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`;
 }
 
+/**
+ * Whether binding `host` can only be reached from this machine: `localhost` or a loopback address
+ * literal. Other names are not (`127.example.com` resolves wherever its owner likes).
+ */
 export function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || /^127\./.test(host);
+  const h = host.toLowerCase();
+  if (h === 'localhost') return true;
+  const family = isIP(h);
+  if (family === 4) return h.startsWith('127.');
+  if (family !== 6) return false;
+  // Canonical form (`0:0:0:0:0:0:0:1` → `::1`, `::ffff:127.0.0.1` → `::ffff:7f00:1`).
+  const canonical = new URL(`http://[${h}]/`).hostname;
+  return canonical === '[::1]' || /^\[::ffff:7f[0-9a-f]{2}:[0-9a-f]{1,4}\]$/.test(canonical);
 }
 
 export function listenList(v: string | string[]): string[] {

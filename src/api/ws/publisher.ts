@@ -12,11 +12,15 @@ import { envelope, parseEnvelope } from './envelope.ts';
 export const PUBLISHER_DROP_REASONS = [
   'invalid_node',
   'invalid_edge',
+  'foreign_node',
   'foreign_edge',
   'foreign_delete',
   'bad_message',
   'unknown_type',
 ] as const;
+/** Origins of what clients push: publishers and host agents (`publisher.<host>`, `agent.<host>`) and the REST API (`api`). */
+const PUBLISHED_ORIGIN = /^((agent|publisher)\.|api$)/;
+
 export type PublisherDropReason = (typeof PUBLISHER_DROP_REASONS)[number];
 
 export interface PublisherOptions {
@@ -56,6 +60,13 @@ export class Publisher {
   private node(tx: GraphTx, obj: unknown): string | undefined {
     try {
       const n = validateNode(obj, this.opts.origin, this.opts.host);
+      // Never another publisher's, another host's agent's or the REST API's node. IDs shared with the collector's
+      // own sources are by design (an OVS interface its host's agent also reports), so those stay writable.
+      const existing = tx.getNode(n.ID);
+      if (existing && existing.Origin !== this.opts.origin && PUBLISHED_ORIGIN.test(existing.Origin)) {
+        this.drop('foreign_node', `node ${n.ID} belongs to ${existing.Origin}`);
+        return undefined;
+      }
       tx.upsertNode(n);
       return n.ID;
     } catch (e) {
