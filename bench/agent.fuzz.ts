@@ -221,7 +221,7 @@ class AgentSession implements FuzzSession {
 export const fuzz: FuzzTarget[] = [
   {
     name: 'agent.ws.mutated',
-    weight: 0.8,
+    weight: 60,
     quick: 150,
     about:
       "the real agent's messages for the fixture hosts (Sync, NodeAdded/Updated/Deleted, EdgeAdded/Deleted from src/agent/graph on fixtures/agent) and capture / relay frames, mutated as text, over /ws/agent to a real collector",
@@ -235,7 +235,7 @@ export const fuzz: FuzzTarget[] = [
   },
   {
     name: 'agent.ws.structured',
-    weight: 0.8,
+    weight: 60,
     quick: 150,
     about:
       'fast-check envelopes of every message type with nodes and edges of any shape (foreign origins, odd IDs, __proto__ keys, any metadata) and envelopes that are not envelopes',

@@ -71,10 +71,10 @@ function fixCdpChecksum(b: Buffer): Buffer {
   return b;
 }
 
-function mutatedTarget(name: string, seedsOf: () => Buffer[], about: string, cdp = false): FuzzTarget {
+function mutatedTarget(name: string, weight: number, seedsOf: () => Buffer[], about: string, cdp = false): FuzzTarget {
   return {
     name,
-    weight: 10,
+    weight,
     quick: 2000,
     about,
     open() {
@@ -120,12 +120,13 @@ const cdpInput = fc.record({
 export const fuzz: FuzzTarget[] = [
   mutatedTarget(
     'lldp.frame.mutated',
+    1300,
     lldpFrames,
     'every LLDP frame of the fixtures (tcpdump, lldpd, gopacket, scapy captures and the lab capture), byte-mutated (flips, interesting values, cuts, inserts, duplicated ranges), 30 % twice; all decoder entry points',
   ),
   {
     name: 'lldp.tlv.structured',
-    weight: 5,
+    weight: 500,
     quick: 800,
     about:
       'fast-check LLDP frames: with or without the mandatory head, 0–5 VLAN tags, 0–30 TLVs of any type, organisationally specific TLVs for every known OUI and subtype with random contents',
@@ -139,13 +140,14 @@ export const fuzz: FuzzTarget[] = [
   },
   mutatedTarget(
     'cdp.frame.mutated',
+    1000,
     cdpFrames,
     'every CDP frame of the fixtures (tcpdump, lldpd captures, the lab capture) and a bare CDP PDU, byte-mutated as for lldp, half with the checksum made valid again; all decoder entry points',
     true,
   ),
   {
     name: 'cdp.tlv.structured',
-    weight: 5,
+    weight: 500,
     quick: 800,
     about:
       'fast-check CDP PDUs with a valid checksum: versions 0–3, any TTL, 0–30 TLVs of known and unknown types with random contents, bare or in an 802.3/SNAP frame with 0–3 VLAN tags',

@@ -186,9 +186,9 @@ function templateTarget(name: string, v9: boolean, weight: number): FuzzTarget {
 }
 
 export const fuzz: FuzzTarget[] = [
-  mutatedTarget('netflow.v5.mutated', 5, 6),
-  mutatedTarget('netflow.v9.mutated', 9, 10),
-  templateTarget('netflow.v9.template', true, 3),
-  mutatedTarget('ipfix.mutated', 10, 10),
-  templateTarget('ipfix.template', false, 3),
+  mutatedTarget('netflow.v5.mutated', 5, 400),
+  mutatedTarget('netflow.v9.mutated', 9, 500),
+  templateTarget('netflow.v9.template', true, 150),
+  mutatedTarget('ipfix.mutated', 10, 500),
+  templateTarget('ipfix.template', false, 150),
 ];

@@ -179,7 +179,7 @@ const notification = fc.oneof(
 export const fuzz: FuzzTarget[] = [
   {
     name: 'ovsdb.jsonrpc.mutated',
-    weight: 4,
+    weight: 250,
     quick: 600,
     about:
       'runs of 1–3 recorded OVSDB notifications (monitor, monitor_cond, monitor_cond_since) with one mutated as text, split at a random point, into a connection whose replica holds a recorded snapshot',
@@ -201,7 +201,7 @@ export const fuzz: FuzzTarget[] = [
   },
   {
     name: 'ovsdb.jsonrpc.random',
-    weight: 1,
+    weight: 100,
     quick: 300,
     about: 'random bytes (half starting with "{") as the server stream',
     open() {
@@ -220,7 +220,7 @@ export const fuzz: FuzzTarget[] = [
   },
   {
     name: 'ovsdb.update.structured',
-    weight: 2,
+    weight: 120,
     quick: 400,
     about:
       'fast-check update/update2/update3 notifications over the real table and column names with datums of every OVSDB shape (and wrong ones), and replies to no request',

@@ -62,7 +62,7 @@ const exec = (buf: Buffer): Outcome => (checkOne(buf) === 'error' ? 'error' : 'o
 export const fuzz: FuzzTarget[] = [
   {
     name: 'sflow.decode.mutated',
-    weight: 14,
+    weight: 1600,
     quick: 2000,
     about:
       'every sFlow fixture datagram (and the OVS capture) with bit flips, truncation, corrupted 32-bit length/count words; 30 % stacked twice',
@@ -80,7 +80,7 @@ export const fuzz: FuzzTarget[] = [
   },
   {
     name: 'sflow.decode.random',
-    weight: 3,
+    weight: 700,
     quick: 1000,
     about: 'random bytes, half behind a valid v5 header with 1–3 samples of a known format',
     open: () => ({ input: (seed, i) => randomDatagram(inputRng(seed, i)), exec }),

@@ -182,7 +182,7 @@ export function openSnmpSession(structured: boolean): Promise<SnmpPollSession> {
 export const fuzz: FuzzTarget[] = [
   {
     name: 'snmp.poller.mutated',
-    weight: 0.25,
+    weight: 2,
     quick: 15,
     capMs: 20_000,
     about:
@@ -191,7 +191,7 @@ export const fuzz: FuzzTarget[] = [
   },
   {
     name: 'snmp.poller.values',
-    weight: 0.25,
+    weight: 1.5,
     quick: 15,
     capMs: 20_000,
     about:

@@ -599,7 +599,7 @@ const generated =
 export const fuzz: FuzzTarget[] = [
   {
     name: 'gremlin.query.mutated',
-    weight: 4,
+    weight: 400,
     quick: 400,
     about:
       'the queries of docs/query-cookbook.md and of the query tests, mutated as text (step/predicate/keyword tokens spliced in, spans cut or doubled, words swapped, 15 % byte mutations); parse + validate + evaluate on a 10-node graph',
@@ -607,7 +607,7 @@ export const fuzz: FuzzTarget[] = [
   },
   {
     name: 'gremlin.query.structured',
-    weight: 4,
+    weight: 300,
     quick: 400,
     about:
       'fast-check queries from the grammar: any source, 0–8 steps of every step name with 0–6 arguments (keys of the graph, strings, numbers, keywords, nested predicates)',
@@ -619,7 +619,7 @@ export const fuzz: FuzzTarget[] = [
   },
   {
     name: 'config.yaml.mutated',
-    weight: 2,
+    weight: 20,
     quick: 200,
     about:
       'the YAML examples of README.md and docs/*.md and the full default config, mutated as text (YAML syntax, tags, anchors, odd scalars spliced in); loadConfig on the file',
@@ -627,7 +627,7 @@ export const fuzz: FuzzTarget[] = [
   },
   {
     name: 'config.yaml.structured',
-    weight: 2,
+    weight: 20,
     quick: 200,
     about: 'fast-check documents over the real key paths of the config (any subset, any value type) as YAML; loadConfig on the file',
     open() {
@@ -652,7 +652,7 @@ export const fuzz: FuzzTarget[] = [
   },
   {
     name: 'fabric.dsl.mutated',
-    weight: 3,
+    weight: 150,
     quick: 400,
     about:
       'the fabric lines of the docs and tests (several per input), mutated as text; parsed line by line and applied to a graph with hosts (wildcards resolve)',
@@ -667,14 +667,14 @@ export const fuzz: FuzzTarget[] = [
   },
   {
     name: 'fabric.dsl.structured',
-    weight: 3,
+    weight: 150,
     quick: 400,
     about: 'fast-check fabric statements: labels, KEY=VALUE lists, wildcards, both arrows, odd spacing; applied to a graph with hosts',
     open: () => fabricSession(generated(fabricLines, (l) => l.join('\n'))),
   },
   {
     name: 'jsonpatch.body.mutated',
-    weight: 3,
+    weight: 766.5,
     quick: 500,
     about:
       'RFC 6902 patch bodies of every op, mutated as text (pointer escapes, huge indexes, __proto__/constructor, JSON syntax); JSON.parse, shape check, applyPatch, validateNode as PATCH /api/node/:id',
@@ -682,7 +682,7 @@ export const fuzz: FuzzTarget[] = [
   },
   {
     name: 'jsonpatch.body.structured',
-    weight: 3,
+    weight: 300,
     quick: 500,
     about:
       'fast-check patches: 0–6 ops of every kind with pointers into the node document and hostile segments, any JSON values, malformed ops',

@@ -24,7 +24,7 @@ export interface FuzzSession {
 export interface FuzzTarget {
   /** `<parser>.<entry>.<strategy>`: `--target` matches it exactly or by a dotted prefix. */
   name: string;
-  /** Share of the `npm run fuzz` budget (10 M inputs by default); slow targets get less. */
+  /** Share of the `npm run fuzz` budget: thousands of inputs in the default 10 M run (the weights add up to 10,000); slow targets get less. */
   weight: number;
   /** Inputs the suite's short run feeds it. */
   quick: number;
