@@ -143,6 +143,8 @@ export interface RunOptions {
   onCrash?(c: CrashReport): void;
   /** Called every so often with inputs done (the parent's watchdog listens). */
   onProgress?(done: number): void;
+  /** Called with each input before it is fed (the hang / out-of-memory recorder keeps it). */
+  onInput?(i: number, input: Buffer): void;
 }
 
 /** Feeds inputs [from, from + n) of a target; crashes are counted, reported, never rethrown. */
@@ -165,6 +167,7 @@ export async function runTarget(t: FuzzTarget, n: number, o: RunOptions): Promis
   try {
     for (let i = from; i < from + n; i++) {
       const input = s.input(o.seed, i);
+      o.onInput?.(i, input);
       const started = performance.now();
       try {
         const out = s.exec(input);
