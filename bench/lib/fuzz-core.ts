@@ -182,6 +182,10 @@ export async function runTarget(t: FuzzTarget, n: number, o: RunOptions): Promis
         crash(crashOf(t.name, o.seed, i, 'slow', new Error(`input took ${Math.round(now - started)} ms (cap ${cap} ms)`), input));
       for (const e of s.takeCrashes?.() ?? []) crash(crashOf(t.name, o.seed, i, 'async', e, input));
       res.inputs++;
+      // A synchronous target never yields on its own: let the event loop run now and then, or what
+      // the code under test left for later (stream teardown on process.nextTick, timers) piles up
+      // until the heap is full (the first full run's ovsdb.jsonrpc.mutated died of exactly that).
+      if ((i & 255) === 255) await new Promise<void>((r) => setImmediate(r));
       if (now - lastBeat > 500) {
         lastBeat = now;
         o.onProgress?.(res.inputs);
