@@ -3,7 +3,8 @@
 // (fixtures/ovsdb/) and on random bytes. A crash is any throw out of that path; a closed
 // connection (typed reason) is the expected answer to bad input.
 import { Duplex } from 'node:stream';
-import type { FuzzResult, FuzzTarget } from './fuzz.ts';
+import fc from 'fast-check';
+import { inputRng, sampleArb, type FuzzTarget, type Outcome } from './lib/fuzz-core.ts';
 import { parseSchema } from '../src/ovs/datum.ts';
 import { buildOvsGraph, OVS_COLUMNS } from '../src/ovs/model.ts';
 import { Replica } from '../src/ovs/replica.ts';
@@ -99,51 +100,139 @@ export class OvsdbFuzzHarness {
   }
 }
 
+/** An input: [u8 snapshot][u32 split point][stream bytes] (the stream reaches the connection in two chunks). */
+export function packStream(snapshot: number, cut: number, text: Buffer): Buffer {
+  const head = Buffer.alloc(5);
+  head[0] = snapshot & 0xff;
+  head.writeUInt32BE(Math.min(cut, text.length) >>> 0, 1);
+  return Buffer.concat([head, text]);
+}
+
+function execStream(h: OvsdbFuzzHarness, input: Buffer): Outcome {
+  if (input.length < 5) return 'error';
+  const text = input.subarray(5);
+  const cut = Math.min(input.readUInt32BE(1), text.length);
+  return h.run([text.subarray(0, cut), text.subarray(cut)], input[0]!) === 'error' ? 'error' : 'ok';
+}
+
+const UUIDS = ['1e5b7a5c-0000-4000-8000-000000000001', '00000000-0000-0000-0000-000000000000'];
+const TABLES = ['Open_vSwitch', 'Bridge', 'Port', 'Interface', 'Mirror', 'sFlow', 'NetFlow', 'Controller', 'Nope'];
+const COLUMNS = [
+  'name',
+  'ports',
+  'interfaces',
+  'type',
+  'ofport',
+  'mac_in_use',
+  'external_ids',
+  'other_config',
+  'statistics',
+  'bridges',
+  'mirrors',
+  'sflow',
+  'link_state',
+  'admin_state',
+  '_uuid',
+  'tag',
+  'trunks',
+];
+/** OVSDB datum shapes: atoms, ["uuid",…], ["set",[…]], ["map",[[k,v]…]], and JSON of any other shape. */
+const atom = fc.oneof(fc.string({ maxLength: 12 }), fc.integer(), fc.boolean(), fc.double(), fc.constant(null));
+const datum: fc.Arbitrary<unknown> = fc.oneof(
+  atom,
+  fc.tuple(fc.constant('uuid'), fc.oneof(fc.constantFrom(...UUIDS), fc.string({ maxLength: 40 }))),
+  fc.tuple(fc.constant('named-uuid'), fc.string({ maxLength: 8 })),
+  fc.tuple(fc.constant('set'), fc.array(fc.oneof(atom, fc.tuple(fc.constant('uuid'), fc.constantFrom(...UUIDS))), { maxLength: 5 })),
+  fc.tuple(fc.constant('map'), fc.array(fc.tuple(atom, atom), { maxLength: 5 })),
+  fc.jsonValue({ maxDepth: 3 }),
+);
+const row = fc.dictionary(fc.constantFrom(...COLUMNS), datum, { maxKeys: 6 });
+const rowUpdate2 = fc.oneof(
+  fc.record({ initial: row }),
+  fc.record({ insert: row }),
+  fc.record({ modify: row }),
+  fc.record({ delete: fc.constant(null) }),
+  fc.dictionary(fc.constantFrom('initial', 'insert', 'modify', 'delete', 'old', 'new'), fc.oneof(row, fc.jsonValue({ maxDepth: 2 })), {
+    maxKeys: 3,
+  }),
+);
+const tableUpdates = (r: fc.Arbitrary<unknown>) =>
+  fc.dictionary(
+    fc.constantFrom(...TABLES),
+    fc.dictionary(fc.oneof(fc.constantFrom(...UUIDS), fc.string({ maxLength: 36 })), r, { maxKeys: 3 }),
+    { maxKeys: 3 },
+  );
+const notification = fc.oneof(
+  tableUpdates(rowUpdate2).map((u) => ({ id: null, method: 'update2', params: ['canopy', u] })),
+  tableUpdates(fc.record({ old: fc.option(row), new: fc.option(row) })).map((u) => ({ id: null, method: 'update', params: ['canopy', u] })),
+  fc
+    .tuple(fc.oneof(fc.constantFrom(...UUIDS), fc.string({ maxLength: 8 })), tableUpdates(rowUpdate2))
+    .map(([t, u]) => ({ id: null, method: 'update3', params: ['canopy', t, u] })),
+  fc.record({
+    id: fc.jsonValue({ maxDepth: 1 }),
+    method: fc.constantFrom('echo', 'update2', 'locked', 'stolen', 'x'),
+    params: fc.jsonValue({ maxDepth: 3 }),
+  }),
+  fc.record({ id: fc.jsonValue({ maxDepth: 1 }), result: fc.jsonValue({ maxDepth: 3 }), error: fc.jsonValue({ maxDepth: 1 }) }),
+);
+
 export const fuzz: FuzzTarget[] = [
   {
     name: 'ovsdb.jsonrpc.mutated',
-    run(iterations, seed): FuzzResult {
+    weight: 250,
+    quick: 600,
+    about:
+      'runs of 1–3 recorded OVSDB notifications (monitor, monitor_cond, monitor_cond_since) with one mutated as text, split at a random point, into a connection whose replica holds a recorded snapshot',
+    open() {
       const h = new OvsdbFuzzHarness();
       const notes = h.notes().map((n) => JSON.stringify(n));
-      const r = rng(seed);
-      const res: FuzzResult = { iterations, crashes: 0, errors: 0, decoded: 0 };
-      for (let i = 0; i < iterations; i++) {
-        // A few real notifications in order with one of them mutated, split at a random point.
-        const start = Math.floor(r() * notes.length);
-        const picked = notes.slice(start, start + 1 + Math.floor(r() * 3));
-        const k = Math.floor(r() * picked.length);
-        const text = Buffer.concat(picked.map((n, j) => (j === k ? mutateText(n, r) : Buffer.from(n))));
-        const cut = Math.floor(r() * text.length);
-        try {
-          if (h.run([text.subarray(0, cut), text.subarray(cut)], i) === 'error') res.errors++;
-          else res.decoded++;
-        } catch (e) {
-          res.crashes++;
-          if (res.crashes <= 3) process.stderr.write(`crash: ${(e as Error).stack}\n`);
-        }
-      }
-      return res;
+      return {
+        input(seed, i) {
+          const r = inputRng(seed, i);
+          const start = Math.floor(r() * notes.length);
+          const picked = notes.slice(start, start + 1 + Math.floor(r() * 3));
+          const k = Math.floor(r() * picked.length);
+          const text = Buffer.concat(picked.map((n, j) => (j === k ? mutateText(n, r) : Buffer.from(n))));
+          return packStream(i, Math.floor(r() * text.length), text);
+        },
+        exec: (input) => execStream(h, input),
+      };
     },
   },
   {
     name: 'ovsdb.jsonrpc.random',
-    run(iterations, seed): FuzzResult {
+    weight: 100,
+    quick: 300,
+    about: 'random bytes (half starting with "{") as the server stream',
+    open() {
       const h = new OvsdbFuzzHarness();
-      const r = rng(seed);
-      const res: FuzzResult = { iterations, crashes: 0, errors: 0, decoded: 0 };
-      for (let i = 0; i < iterations; i++) {
-        const b = Buffer.alloc(Math.floor(r() * 200));
-        for (let j = 0; j < b.length; j++) b[j] = Math.floor(r() * 256);
-        if (b.length && r() < 0.5) b[0] = 0x7b;
-        try {
-          if (h.run([b], i) === 'error') res.errors++;
-          else res.decoded++;
-        } catch (e) {
-          res.crashes++;
-          if (res.crashes <= 3) process.stderr.write(`crash: ${(e as Error).stack}\n`);
-        }
-      }
-      return res;
+      return {
+        input(seed, i) {
+          const r = inputRng(seed, i);
+          const b = Buffer.alloc(Math.floor(r() * 200));
+          for (let j = 0; j < b.length; j++) b[j] = Math.floor(r() * 256);
+          if (b.length && r() < 0.5) b[0] = 0x7b;
+          return packStream(i, b.length, b);
+        },
+        exec: (input) => execStream(h, input),
+      };
+    },
+  },
+  {
+    name: 'ovsdb.update.structured',
+    weight: 120,
+    quick: 400,
+    about:
+      'fast-check update/update2/update3 notifications over the real table and column names with datums of every OVSDB shape (and wrong ones), and replies to no request',
+    open() {
+      const h = new OvsdbFuzzHarness();
+      return {
+        input(seed, i) {
+          const text = Buffer.from(JSON.stringify(sampleArb(notification, seed, i)));
+          return packStream(i, text.length, text);
+        },
+        exec: (input) => execStream(h, input),
+      };
     },
   },
 ];

@@ -1,6 +1,6 @@
 // `npm run fuzz`: the sFlow decoder on mutated real datagrams (every sFlow fixture and the Open
 // vSwitch capture) and on random bytes. A crash is any throw; typed errors are expected.
-import type { FuzzResult, FuzzTarget } from './fuzz.ts';
+import { inputRng, type FuzzTarget, type Outcome } from './lib/fuzz-core.ts';
 import { decodeSflow } from '../src/collectors/sflow/decode.ts';
 import { allDatagrams } from '../test/collectors/sflow/fixtures.ts';
 
@@ -43,54 +43,46 @@ export function checkOne(buf: Buffer): 'decoded' | 'error' {
   return d.errors.length > 0 ? 'error' : 'decoded';
 }
 
+/** Random bytes, half of them behind a valid v5/IPv4 header and a small sample count (the sample walkers see random bodies). */
+function randomDatagram(r: () => number): Buffer {
+  const len = Math.floor(r() * 300);
+  const buf = Buffer.alloc(len);
+  for (let j = 0; j < len; j++) buf[j] = Math.floor(r() * 256);
+  if (len >= 28 && r() < 0.5) {
+    buf.writeUInt32BE(5, 0);
+    buf.writeUInt32BE(1, 4);
+    buf.writeUInt32BE(1 + Math.floor(r() * 3), 24);
+    if (len >= 36 && r() < 0.7) buf.writeUInt32BE([1, 2, 3, 4, 5][Math.floor(r() * 5)]!, 28);
+  }
+  return buf;
+}
+
+const exec = (buf: Buffer): Outcome => (checkOne(buf) === 'error' ? 'error' : 'ok');
+
 export const fuzz: FuzzTarget[] = [
   {
     name: 'sflow.decode.mutated',
-    run(iterations, seed): FuzzResult {
+    weight: 1600,
+    quick: 2000,
+    about:
+      'every sFlow fixture datagram (and the OVS capture) with bit flips, truncation, corrupted 32-bit length/count words; 30 % stacked twice',
+    open() {
       const seeds = allDatagrams();
-      const r = rng(seed);
-      const res: FuzzResult = { iterations, crashes: 0, errors: 0, decoded: 0 };
-      for (let i = 0; i < iterations; i++) {
-        let buf = mutate(seeds[Math.floor(r() * seeds.length)]!, r);
-        if (r() < 0.3) buf = mutate(buf, r); // stacked mutations reach deeper states
-        try {
-          if (checkOne(buf) === 'error') res.errors++;
-          else res.decoded++;
-        } catch (e) {
-          res.crashes++;
-          if (res.crashes <= 5) process.stderr.write(`crash at iteration ${i}: ${(e as Error).stack}\ninput ${buf.toString('hex')}\n`);
-        }
-      }
-      return res;
+      return {
+        input(seed, i) {
+          const r = inputRng(seed, i);
+          const buf = mutate(seeds[Math.floor(r() * seeds.length)]!, r);
+          return r() < 0.3 ? mutate(buf, r) : buf;
+        },
+        exec,
+      };
     },
   },
   {
     name: 'sflow.decode.random',
-    run(iterations, seed): FuzzResult {
-      const r = rng(seed ^ 0x5f10);
-      const res: FuzzResult = { iterations, crashes: 0, errors: 0, decoded: 0 };
-      const n = Math.max(1, Math.floor(iterations / 10)); // random bytes rarely get past the header
-      res.iterations = n;
-      for (let i = 0; i < n; i++) {
-        const len = Math.floor(r() * 300);
-        const buf = Buffer.alloc(len);
-        for (let j = 0; j < len; j++) buf[j] = Math.floor(r() * 256);
-        // Half get a valid v5/IPv4 header and a small sample count, so the sample walkers see random bodies.
-        if (len >= 28 && r() < 0.5) {
-          buf.writeUInt32BE(5, 0);
-          buf.writeUInt32BE(1, 4);
-          buf.writeUInt32BE(1 + Math.floor(r() * 3), 24);
-          if (len >= 36 && r() < 0.7) buf.writeUInt32BE([1, 2, 3, 4, 5][Math.floor(r() * 5)]!, 28);
-        }
-        try {
-          if (checkOne(buf) === 'error') res.errors++;
-          else res.decoded++;
-        } catch (e) {
-          res.crashes++;
-          if (res.crashes <= 5) process.stderr.write(`crash at iteration ${i}: ${(e as Error).stack}\n`);
-        }
-      }
-      return res;
-    },
+    weight: 700,
+    quick: 1000,
+    about: 'random bytes, half behind a valid v5 header with 1–3 samples of a known format',
+    open: () => ({ input: (seed, i) => randomDatagram(inputRng(seed, i)), exec }),
   },
 ];

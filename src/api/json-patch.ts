@@ -18,23 +18,35 @@ function parsePointer(p: string): string[] {
 
 type Container = Record<string, unknown> | unknown[];
 
+/**
+ * A member of the document: own properties only, so "/__proto__/x" or "/constructor/prototype"
+ * names a missing member instead of reaching (and changing) Object.prototype (found by fuzzing,
+ * fixtures/fuzz/jsonpatch.body.mutated).
+ */
+function child(cur: unknown, s: string): unknown {
+  if (Array.isArray(cur)) return /^\d+$/.test(s) ? cur[Number(s)] : undefined;
+  if (cur && typeof cur === 'object' && Object.hasOwn(cur, s)) return (cur as Record<string, unknown>)[s];
+  return undefined;
+}
+
+/** Sets an own property even for "__proto__" (a plain assignment would replace the object's prototype). */
+function setOwn(o: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(o, key, { value, writable: true, enumerable: true, configurable: true });
+}
+
 function parentOf(doc: unknown, segs: string[], path: string): { parent: Container; key: string } {
   let cur: unknown = doc;
-  for (const s of segs.slice(0, -1)) {
-    if (Array.isArray(cur)) cur = cur[Number(s)];
-    else if (cur && typeof cur === 'object') cur = (cur as Record<string, unknown>)[s];
-    else cur = undefined;
-    if (cur === undefined || cur === null || typeof cur !== 'object') throw new PatchError(`path ${path} does not exist`);
-  }
+  for (const s of segs.slice(0, -1)) cur = child(cur, s);
+  // Also for the root: an earlier op may have replaced the whole document with a scalar.
+  if (cur === undefined || cur === null || typeof cur !== 'object') throw new PatchError(`path ${path} does not exist`);
   return { parent: cur as Container, key: segs[segs.length - 1]! };
 }
 
 function get(doc: unknown, path: string): unknown {
   let cur = doc;
   for (const s of parsePointer(path)) {
-    if (Array.isArray(cur)) cur = cur[Number(s)];
-    else if (cur && typeof cur === 'object') cur = (cur as Record<string, unknown>)[s];
-    else return undefined;
+    cur = child(cur, s);
+    if (cur === undefined) return undefined;
   }
   return cur;
 }
@@ -52,8 +64,8 @@ function put(doc: unknown, path: string, value: unknown, mode: 'add' | 'replace'
       parent[idx] = value;
     }
   } else {
-    if (mode === 'replace' && !(key in parent)) throw new PatchError(`path ${path} does not exist`);
-    parent[key] = value;
+    if (mode === 'replace' && !Object.hasOwn(parent, key)) throw new PatchError(`path ${path} does not exist`);
+    setOwn(parent, key, value);
   }
   return doc;
 }
@@ -67,7 +79,7 @@ function remove(doc: unknown, path: string): unknown {
     if (!Number.isInteger(idx) || idx < 0 || idx >= parent.length) throw new PatchError(`path ${path} does not exist`);
     parent.splice(idx, 1);
   } else {
-    if (!(key in parent)) throw new PatchError(`path ${path} does not exist`);
+    if (!Object.hasOwn(parent, key)) throw new PatchError(`path ${path} does not exist`);
     delete parent[key];
   }
   return doc;
@@ -78,7 +90,12 @@ export function isPatch(v: unknown): v is PatchOp[] {
     Array.isArray(v) &&
     v.every(
       (o) =>
-        o && typeof o === 'object' && typeof (o as { op?: unknown }).op === 'string' && typeof (o as { path?: unknown }).path === 'string',
+        o &&
+        typeof o === 'object' &&
+        typeof (o as { op?: unknown }).op === 'string' &&
+        typeof (o as { path?: unknown }).path === 'string' &&
+        // move and copy read `from`: without it the op is malformed (400), not a TypeError (500).
+        (!['move', 'copy'].includes((o as { op: string }).op) || typeof (o as { from?: unknown }).from === 'string'),
     )
   );
 }
