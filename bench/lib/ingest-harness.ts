@@ -146,12 +146,13 @@ export function processTree(pid: number): number[] {
   return out;
 }
 
-/** Resident set of the process tree in bytes (VmRSS of each process, summed). */
-export function rssBytes(pid: number): number {
+/** Resident set of the process tree in bytes (VmRSS of each process, summed; `peak`: VmHWM). */
+export function rssBytes(pid: number, peak = false): number {
+  const re = peak ? /^VmHWM:\s+(\d+) kB/m : /^VmRSS:\s+(\d+) kB/m;
   let sum = 0;
   for (const p of processTree(pid)) {
     try {
-      const m = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${p}/status`, 'utf8'));
+      const m = re.exec(readFileSync(`/proc/${p}/status`, 'utf8'));
       if (m) sum += Number(m[1]) * 1024;
     } catch {
       // exited

@@ -42,6 +42,7 @@ export interface CanopyRunOptions {
   tplFile: string;
   /** CANOPY_* variables enabling and pointing the listener, and anything else. */
   env: Record<string, string>;
+  rates?: number[];
 }
 
 export async function canopyRun(o: CanopyRunOptions): Promise<RunResult & { receiver: string }> {
@@ -55,19 +56,23 @@ export async function canopyRun(o: CanopyRunOptions): Promise<RunResult & { rece
     const receiver = String(comps[o.listener === 'sflow' ? 'sflow' : 'netflow']?.receiver);
     await warmUp(o.tplFile, o.port);
     const processes = affinity(c.pid);
-    const r = await rateSteps(`canopy/${o.protocol}`, async (rate) => {
-      const r0 = await metric(c.base, received);
-      const d0 = await metric(c.base, dropped);
-      const k0 = rcvbufErrors();
-      const s0 = socketDrops(o.port);
-      const { sent } = await sendStep({ tplFile: o.tplFile, port: o.port, rate });
-      await sleep(2000); // let the queue drain
-      const got = (await metric(c.base, received)) - r0;
-      const queueDrops = (await metric(c.base, dropped)) - d0;
-      const socket = socketDrops(o.port) - s0;
-      const kernel = rcvbufErrors() - k0;
-      return { sent, received: got, loss: sent - got, socketDrops: socket, queueDrops, machineRcvbufErrors: kernel };
-    });
+    const r = await rateSteps(
+      `canopy/${o.protocol}`,
+      async (rate) => {
+        const r0 = await metric(c.base, received);
+        const d0 = await metric(c.base, dropped);
+        const k0 = rcvbufErrors();
+        const s0 = socketDrops(o.port);
+        const { sent } = await sendStep({ tplFile: o.tplFile, port: o.port, rate });
+        await sleep(2000); // let the queue drain
+        const got = (await metric(c.base, received)) - r0;
+        const queueDrops = (await metric(c.base, dropped)) - d0;
+        const socket = socketDrops(o.port) - s0;
+        const kernel = rcvbufErrors() - k0;
+        return { sent, received: got, loss: sent - got, socketDrops: socket, queueDrops, machineRcvbufErrors: kernel };
+      },
+      o.rates,
+    );
     return { ...r, receiver, processes, pinned: allPinned(processes, COLLECTOR_CORE) };
   } finally {
     await c.stop();
@@ -78,6 +83,7 @@ export async function pmacctRun(
   daemon: 'sfacctd' | 'nfacctd',
   port: number,
   tplFile: string,
+  rates?: number[],
 ): Promise<(RunResult & { daemon: string }) | undefined> {
   const p = await startPmacct(daemon, port);
   if (!p) {
@@ -86,18 +92,22 @@ export async function pmacctRun(
   }
   try {
     await warmUp(tplFile, port);
-    const r = await rateSteps(daemon, async (rate) => {
-      const k0 = rcvbufErrors();
-      const s0 = socketDrops(port);
-      const m0 = p.pluginMissing();
-      const { sent } = await sendStep({ tplFile, port, rate });
-      await sleep(2000);
-      const socket = socketDrops(port) - s0;
-      const kernel = rcvbufErrors() - k0;
-      // pmacct only warns when its core loses records to the plugin: no count, but a lossy step.
-      const pluginMissing = p.pluginMissing() - m0;
-      return { sent, loss: socket + (pluginMissing > 0 ? 1 : 0), socketDrops: socket, pluginMissing, machineRcvbufErrors: kernel };
-    });
+    const r = await rateSteps(
+      daemon,
+      async (rate) => {
+        const k0 = rcvbufErrors();
+        const s0 = socketDrops(port);
+        const m0 = p.pluginMissing();
+        const { sent } = await sendStep({ tplFile, port, rate });
+        await sleep(2000);
+        const socket = socketDrops(port) - s0;
+        const kernel = rcvbufErrors() - k0;
+        // pmacct only warns when its core loses records to the plugin: no count, but a lossy step.
+        const pluginMissing = p.pluginMissing() - m0;
+        return { sent, loss: socket + (pluginMissing > 0 ? 1 : 0), socketDrops: socket, pluginMissing, machineRcvbufErrors: kernel };
+      },
+      rates,
+    );
     return { ...r, daemon, processes: p.processes, pinned: p.pinnedToCollectorCore };
   } finally {
     await p.stop();
