@@ -163,12 +163,23 @@ export function rssBytes(pid: number, peak = false): number {
 
 const TICK_NS = 1e9 / Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim() || 100);
 
-/** CPU time (user + system, every thread, live or exited) of one process, in ns. */
+/**
+ * CPU time (user + system) of a process tree in ns: every thread of each process, live or exited,
+ * and the live child processes (receivers built on worker processes rather than threads).
+ */
 export function cpuNs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  // Fields 14 and 15 of stat(5) (utime, stime); `f` starts at field 3.
-  return (Number(f[11]) + Number(f[12])) * TICK_NS;
+  let ticks = 0;
+  for (const p of processTree(pid)) {
+    try {
+      const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      // Fields 14 and 15 of stat(5) (utime, stime); `f` starts at field 3.
+      ticks += Number(f[11]) + Number(f[12]);
+    } catch {
+      // exited
+    }
+  }
+  return ticks * TICK_NS;
 }
 
 /** CPU affinity (`taskset -cp`) of every process of the tree and every thread of each. */

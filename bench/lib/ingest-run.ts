@@ -64,8 +64,15 @@ export async function canopyRun(o: CanopyRunOptions): Promise<RunResult & { rece
         const k0 = rcvbufErrors();
         const s0 = socketDrops(o.port);
         const { sent } = await sendStep({ tplFile: o.tplFile, port: o.port, rate });
-        await sleep(2000); // let the queue drain
-        const got = (await metric(c.base, received)) - r0;
+        // Let the queue and the socket buffer drain: what is still coming is not lost.
+        await sleep(2000);
+        let got = (await metric(c.base, received)) - r0;
+        for (let i = 0; i < 15 && got < sent; i++) {
+          await sleep(1000);
+          const now = (await metric(c.base, received)) - r0;
+          if (now === got) break;
+          got = now;
+        }
         const queueDrops = (await metric(c.base, dropped)) - d0;
         const socket = socketDrops(o.port) - s0;
         const kernel = rcvbufErrors() - k0;
