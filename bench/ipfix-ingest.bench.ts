@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { STEP, withRmemMax } from './lib/ingest-harness.ts';
-import { canopyRun, pmacctRun, ratio } from './lib/ingest-run.ts';
+import { compareRun, ratio } from './lib/ingest-run.ts';
 import { ipfixTemplates } from './lib/ipfix-templates.ts';
 import type { Bench, Emit } from './run.ts';
 
@@ -23,20 +23,23 @@ async function measure(emit: Emit): Promise<void> {
     const tpl = ipfixTemplates();
     writeFileSync(tplFile, JSON.stringify(tpl));
     const data = tpl.filter((t) => !t.periodic);
-    const ours = await canopyRun({
-      protocol: 'ipfix',
-      listener: 'ipfix',
-      port: 24739,
-      apiPort: 28083,
-      tplFile,
-      env: {
-        CANOPY_IPFIX_ENABLED: 'true',
-        CANOPY_IPFIX_LISTEN: '127.0.0.1:24739',
-        CANOPY_NETFLOW_RECEIVER: process.env.BENCH_INGEST_RECEIVER ?? 'auto',
+    const { ours, peer } = await compareRun(
+      {
+        protocol: 'ipfix',
+        listener: 'ipfix',
+        port: 24739,
+        apiPort: 28083,
+        tplFile,
+        env: {
+          CANOPY_IPFIX_ENABLED: 'true',
+          CANOPY_IPFIX_LISTEN: '127.0.0.1:24739',
+          CANOPY_NETFLOW_RECEIVER: process.env.BENCH_INGEST_RECEIVER ?? 'auto',
+        },
+        rates: RATES,
       },
-      rates: RATES,
-    });
-    const peer = await pmacctRun('nfacctd', 24740, tplFile, RATES);
+      'nfacctd',
+      24740,
+    );
     emit({
       bench: 'ipfix.ingest',
       value: ours.rate,

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { udpPayloads } from '../src/collectors/common/pcap.ts';
 import { decodeSflow } from '../src/collectors/sflow/decode.ts';
 import { ROOT, STEP, withRmemMax } from './lib/ingest-harness.ts';
-import { canopyRun, pmacctRun, ratio } from './lib/ingest-run.ts';
+import { compareRun, ratio } from './lib/ingest-run.ts';
 import type { Bench, Emit } from './run.ts';
 
 const KEYS_PER_MINUTE = 120_000;
@@ -47,20 +47,23 @@ async function measure(emit: Emit): Promise<void> {
     const tplFile = join(dir, 'templates.json');
     const tpl = templates();
     writeFileSync(tplFile, JSON.stringify(tpl));
-    const ours = await canopyRun({
-      protocol: 'sflow',
-      listener: 'sflow',
-      port: 26343,
-      apiPort: 28082,
-      tplFile,
-      env: {
-        CANOPY_SFLOW_ENABLED: 'true',
-        CANOPY_SFLOW_LISTEN: '127.0.0.1:26343',
-        // BENCH_INGEST_RECEIVER=dgram measures the node:dgram fallback instead of recvmmsg.
-        CANOPY_SFLOW_RECEIVER: process.env.BENCH_INGEST_RECEIVER ?? 'auto',
+    const { ours, peer } = await compareRun(
+      {
+        protocol: 'sflow',
+        listener: 'sflow',
+        port: 26343,
+        apiPort: 28082,
+        tplFile,
+        env: {
+          CANOPY_SFLOW_ENABLED: 'true',
+          CANOPY_SFLOW_LISTEN: '127.0.0.1:26343',
+          // BENCH_INGEST_RECEIVER=dgram measures the node:dgram fallback instead of recvmmsg.
+          CANOPY_SFLOW_RECEIVER: process.env.BENCH_INGEST_RECEIVER ?? 'auto',
+        },
       },
-    });
-    const peer = await pmacctRun('sfacctd', 26344, tplFile);
+      'sfacctd',
+      26344,
+    );
     emit({
       bench: 'sflow.ingest',
       value: ours.rate,

@@ -204,21 +204,3 @@ export function affinity(pid: number): { pid: number; comm: string; cpus: string
 export function allPinned(a: ReturnType<typeof affinity>, core: number): boolean {
   return a.length > 0 && a.every((p) => p.cpus === String(core) && p.threadCpus.every((c) => c === String(core)));
 }
-
-/** Steps through `rates` until one loses datagrams; returns the best loss-free rate (datagrams/s). */
-export async function rateSteps(
-  name: string,
-  step: (rate: number) => Promise<{ sent: number; loss: number; [k: string]: unknown }>,
-  rates = RATES,
-): Promise<{ rate: number; steps: object[] }> {
-  const steps: object[] = [];
-  let best = 0;
-  for (const rate of rates) {
-    const s = await step(rate);
-    steps.push({ rate, ...s });
-    process.stderr.write(`${name} ${rate}/s: ${JSON.stringify(s)}\n`);
-    if (s.loss > 0) break;
-    best = Math.round(s.sent / STEP);
-  }
-  return { rate: best, steps };
-}
