@@ -1,9 +1,9 @@
 // sflow.ingest: the loss-free rate (datagrams/s) of a running collector fed real sFlow datagrams
 // over loopback with SQLite writes on, beside pmacct's sfacctd fed the same stream the same way.
-// Method (issue 4): a separate sender process pinned to the other core, STEP seconds per rate step
-// (60 by default; BENCH_STEP_SECONDS to shorten), ≥ 100k distinct flow keys per minute (addresses
-// and ports rewritten in the real datagrams), loss = sent − received from the sender's count, the
-// kernel's UDP RcvbufErrors and Canopy's own drop counters.
+// Method (issue 4, bench/lib/ingest-run.ts): a separate sender process pinned to the other core,
+// STEP seconds per rate step (60 by default; BENCH_STEP_SECONDS to shorten), ≥ 100k distinct flow
+// keys per minute (addresses and ports rewritten in the real datagrams), loss = sent − received by
+// Canopy's count, the drops on sfacctd's socket for the peer; the two take each step in turn.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
