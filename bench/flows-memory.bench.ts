@@ -123,8 +123,13 @@ async function measure(emit: Emit): Promise<void> {
       'storage.flowTableMaxEntries': ACTIVE * 2,
       'storage.flowTableMaxBytes': 2 * GiB,
     });
+    // With a bound to hold, nothing leaves the table early (storage.flowTableSize hands entries to
+    // the writer before the flush): the table itself must meet the bound. Without one, main's
+    // early flush stays on, or 5 M entries would be held (several GiB on a shared machine).
+    const haveBound = configEnv({ 'storage.flowTableMaxEntries': 1 }).absent.length === 0;
     const bounded = await fill(tplFile, OFFERED, OFFER_RATE, 1, {
       'storage.flowFlushInterval': 3600,
+      ...(haveBound ? { 'storage.flowTableSize': OFFERED } : {}),
       'storage.flowTableMaxEntries': BOUND_ENTRIES,
       'storage.flowTableMaxBytes': BOUND_BYTES,
     });
