@@ -32,7 +32,8 @@ export interface CollectorProcess {
   base: string;
   /** Authorization header value when the config has an admin token. */
   headers: Record<string, string>;
-  stderr(): string;
+  /** What it wrote to stdout (its log) and stderr, the last 100–200 kB. */
+  output(): string;
   /** Sum of the /metrics samples whose line matches RE (the value is the last field). */
   metric(re: RegExp): Promise<number>;
   /** Resident set size (VmRSS) from /proc, in bytes. */
@@ -67,13 +68,16 @@ export async function spawnCollector(opts: {
   const args = [join(ROOT, 'bin/canopy.js'), 'collector', '--config', opts.configFile];
   const env = { ...process.env, CANOPY_LOG_LEVEL: 'warn', ...opts.env };
   const child = opts.ns
-    ? spawn('ip', ['netns', 'exec', opts.ns, process.execPath, ...args], { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'pipe'] })
-    : spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'pipe'] });
+    ? spawn('ip', ['netns', 'exec', opts.ns, process.execPath, ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
+    : spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let err = '';
-  child.stderr.on('data', (b: Buffer) => {
+  // Logs (pino writes to stdout) and crashes (stderr), in arrival order.
+  const take = (b: Buffer) => {
     err += b.toString();
     if (err.length > 200_000) err = err.slice(-100_000);
-  });
+  };
+  child.stdout.on('data', take);
+  child.stderr.on('data', take);
   const base = `http://${opts.apiHost ?? '127.0.0.1'}:${opts.apiPort}`;
   const headers: Record<string, string> = opts.token ? { Authorization: `Bearer ${opts.token}` } : {};
   let exitCode: number | null | undefined;
@@ -102,7 +106,7 @@ export async function spawnCollector(opts: {
     child,
     base,
     headers,
-    stderr: () => err,
+    output: () => err,
     async metric(re) {
       const text = await (await fetch(`${base}/metrics`, { headers })).text();
       let sum = 0;

@@ -222,7 +222,7 @@ export async function runFlood(o: FloodOptions): Promise<FloodReport> {
     log(`flood done: sent ${sent} received ${received} dropped ${JSON.stringify(dropped)}; stopping`);
     // A clean stop writes the flow table and every pending row.
     const code = await c.stop();
-    if (code !== 0) throw new Error(`collector exit code ${code}: ${c.stderr().slice(-2000)}`);
+    if (code !== 0) throw new Error(`collector exit code ${code}: ${c.output().slice(-2000)}`);
     const db = new Database(join(dir, 'data', 'canopy.db'), { readonly: true });
     const stored = Number((db.prepare('SELECT coalesce(sum(flows), 0) AS n FROM flows').get() as { n: number }).n);
     const storedRollup = Number((db.prepare('SELECT coalesce(sum(flows), 0) AS n FROM flows_1m').get() as { n: number }).n);
