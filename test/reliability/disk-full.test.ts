@@ -3,12 +3,13 @@
 // while a filler file takes the last free byte. Writes fail cleanly: counted in
 // canopy_storage_write_failures_total, logged rate-limited, the process stays up and keeps counting
 // datagrams. When the filler goes, writes resume: flows sent after the space came back are stored.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import dgram from 'node:dgram';
-import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { templates } from '../../bench/sflow-ingest.bench.ts';
 import { freeTcpPort, freeUdpPort, spawnCollector, type CollectorProcess } from '../../bench/lib/collector-process.ts';
 import { udpPayloads } from '../../src/collectors/common/pcap.ts';
@@ -45,7 +46,13 @@ describe.skipIf(skip !== null)(`disk full${skip ? ` (skipped: ${skip})` : ''}`, 
     if (r.status !== 0) throw new Error(`mount tmpfs: ${String(r.stderr)}`);
     mounted = true;
   });
+  let agent: ChildProcess | undefined;
   afterAll(async () => {
+    if (agent && agent.exitCode === null && agent.signalCode === null) {
+      const gone = new Promise((r) => agent!.once('exit', r));
+      agent.kill('SIGKILL');
+      await gone;
+    }
     if (c?.exited() && !stopped) process.stderr.write(`collector exited; stderr:\n${c.output().slice(-4000)}\n`);
     await c?.kill9();
     if (mounted) spawnSync('umount', [mnt]);
@@ -142,6 +149,79 @@ describe.skipIf(skip !== null)(`disk full${skip ? ` (skipped: ${skip})` : ''}`, 
         .filter((l) => /^canopy_storage_(write_failures|rows_dropped)_total/.test(l))
         .join('; ')}; ${failedLines.length} log lines\n`,
     );
+    stopped = true;
+    expect(await c.stop()).toBe(0);
+  }, 60_000);
+  it('graph writes from timers and socket events fail cleanly too: an agent gone and a publisher leaving while full', async () => {
+    const apiPort = await freeTcpPort();
+    c = await spawnCollector({
+      configFile: join(dir, 'canopy2.json'),
+      apiPort,
+      env: { CANOPY_LOG_LEVEL: 'info' },
+      config: {
+        api: { listen: `127.0.0.1:${apiPort}` },
+        storage: { dataDir: join(mnt, 'data2') },
+        sflow: { listen: '127.0.0.1:0' },
+        netflow: { enabled: false },
+        ipfix: { enabled: false },
+        snmp: { enabled: false, traps: { listen: '127.0.0.1:0' } },
+        agents: { downAfter: 1, pingInterval: 1 },
+      },
+    });
+    stopped = false;
+    const base = c.base;
+    const graph = async () =>
+      (await (await fetch(`${base}/api/topology`)).json()) as {
+        Nodes: { ID: string; Origin: string; Metadata: Record<string, unknown> }[];
+      };
+    // A real agent (in this namespace: it reports its interfaces, nothing else).
+    const emptyNetns = join(dir, 'netns');
+    mkdirSync(emptyNetns, { recursive: true });
+    writeFileSync(
+      join(dir, 'agent.json'),
+      JSON.stringify({
+        agent: {
+          collector: `ws://127.0.0.1:${apiPort}`,
+          hostname: 'diskfull-host',
+          machineId: 'canopy-diskfull-host',
+          netns: { dir: emptyNetns, processes: false },
+          docker: { enabled: false },
+          runc: { dirs: [] },
+          sockets: { enabled: false },
+          lldp: { enabled: false },
+        },
+      }),
+    );
+    agent = spawn(process.execPath, ['bin/canopy.js', 'agent', '--config', join(dir, 'agent.json')], {
+      cwd: ROOT,
+      stdio: 'ignore',
+      env: { ...process.env, CANOPY_LOG_LEVEL: 'warn' },
+    });
+    const host = () => graph().then((g) => g.Nodes.find((n) => n.Origin === 'agent.diskfull-host' && n.Metadata.Type === 'host'));
+    await expect.poll(async () => (await host())?.Metadata.State, { timeout: 20_000 }).toBe('UP');
+    // A Skydive-style publisher whose nodes go when it leaves.
+    const pub = new WebSocket(`ws://127.0.0.1:${apiPort}/ws/publisher?x-client-type=test&x-host-id=diskfull-pub&x-persistence-policy=DeleteOnDisconnect`);
+    await new Promise((r, j) => pub.once('open', r).once('error', j));
+    pub.send(
+      JSON.stringify({ Namespace: 'Graph', Type: 'NodeAdded', Obj: { ID: 'diskfull-pub-node', Metadata: { Type: 'host', Name: 'p' } } }),
+    );
+    await expect.poll(async () => (await graph()).Nodes.some((n) => n.ID === 'diskfull-pub-node'), { timeout: 5000 }).toBe(true);
+
+    fill(join(mnt, 'filler'));
+    const gone = new Promise((r) => agent!.once('exit', r));
+    agent.kill('SIGKILL');
+    await gone;
+    pub.close();
+    // downAfter (1 s) passes twice over: the DOWN write fails, and is tried again.
+    await sleep(3000);
+    expect(c.exited(), c.output().slice(-3000)).toBe(false);
+    await expect.poll(() => c!.metric(/^canopy_storage_write_failures_total\{store="graph"\}/), { timeout: 5000 }).toBeGreaterThan(0);
+    expect((await fetch(`${base}/api/status`)).status).toBe(200);
+
+    // Space again: the host is marked DOWN (the retried write goes in).
+    rmSync(join(mnt, 'filler'));
+    await expect.poll(async () => (await host())?.Metadata.State, { timeout: 10_000 }).toBe('DOWN');
+    expect(c.exited()).toBe(false);
     stopped = true;
     expect(await c.stop()).toBe(0);
   }, 60_000);
