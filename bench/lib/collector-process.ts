@@ -66,7 +66,9 @@ export async function spawnCollector(opts: {
 }): Promise<CollectorProcess> {
   writeFileSync(opts.configFile, JSON.stringify(opts.config));
   const args = [join(ROOT, 'bin/canopy.js'), 'collector', '--config', opts.configFile];
-  const env = { ...process.env, CANOPY_LOG_LEVEL: 'warn', ...opts.env };
+  // As an operator runs it: not the test runner's NODE_ENV=test and VITEST_* variables.
+  const env: NodeJS.ProcessEnv = { ...process.env, CANOPY_LOG_LEVEL: 'warn', ...opts.env };
+  for (const k of Object.keys(env)) if (k === 'NODE_ENV' || k.startsWith('VITEST')) delete env[k];
   const child = opts.ns
     ? spawn('ip', ['netns', 'exec', opts.ns, process.execPath, ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
     : spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });

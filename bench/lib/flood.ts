@@ -36,6 +36,8 @@ export interface FloodOptions {
   keysPerMinute: number;
   /** Highest rate a measuring step tries. */
   maxRate: number;
+  /** Bisection steps between the last clean and the first lossy rate. */
+  refine: number;
   progress?: (line: string) => void;
 }
 
@@ -163,14 +165,30 @@ export async function runFlood(o: FloodOptions): Promise<FloodReport> {
     const steps: FloodReport['steps'] = [];
     let lossFreeRate = o.lossFreeRate ?? 0;
     if (o.lossFreeRate === undefined) {
-      for (let rate = 5000; rate <= o.maxRate; rate *= 2) {
+      const step = async (rate: number): Promise<boolean> => {
         const r0 = await c.metric(RECEIVED);
         const sent = await send(tplFile, sport, rate, o.stepSeconds, o.keysPerMinute);
         const received = (await settle(c)) - r0;
         steps.push({ rate, sent, received, loss: sent - received });
         log(`step ${rate}/s: sent ${sent} received ${received} loss ${sent - received}`);
-        if (sent - received > 0) break;
-        lossFreeRate = Math.round(sent / o.stepSeconds);
+        if (sent - received > 0) return false;
+        lossFreeRate = Math.max(lossFreeRate, Math.round(sent / o.stepSeconds));
+        return true;
+      };
+      // Doubling until the first loss, then halving the gap between the last clean and the lossy step.
+      let lo = 0;
+      let hi = 0;
+      for (let rate = 5000; rate <= o.maxRate; rate *= 2) {
+        if (!(await step(rate))) {
+          hi = rate;
+          break;
+        }
+        lo = rate;
+      }
+      for (let i = 0; i < o.refine && lo > 0 && hi > 0; i++) {
+        const mid = Math.round((lo + hi) / 2);
+        if (await step(mid)) lo = mid;
+        else hi = mid;
       }
       if (lossFreeRate === 0) throw new Error(`no loss-free rate found: ${JSON.stringify(steps)}`);
     }

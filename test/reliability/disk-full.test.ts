@@ -200,7 +200,9 @@ describe.skipIf(skip !== null)(`disk full${skip ? ` (skipped: ${skip})` : ''}`, 
     const host = () => graph().then((g) => g.Nodes.find((n) => n.Origin === 'agent.diskfull-host' && n.Metadata.Type === 'host'));
     await expect.poll(async () => (await host())?.Metadata.State, { timeout: 20_000 }).toBe('UP');
     // A Skydive-style publisher whose nodes go when it leaves.
-    const pub = new WebSocket(`ws://127.0.0.1:${apiPort}/ws/publisher?x-client-type=test&x-host-id=diskfull-pub&x-persistence-policy=DeleteOnDisconnect`);
+    const pub = new WebSocket(
+      `ws://127.0.0.1:${apiPort}/ws/publisher?x-client-type=test&x-host-id=diskfull-pub&x-persistence-policy=DeleteOnDisconnect`,
+    );
     await new Promise((r, j) => pub.once('open', r).once('error', j));
     pub.send(
       JSON.stringify({ Namespace: 'Graph', Type: 'NodeAdded', Obj: { ID: 'diskfull-pub-node', Metadata: { Type: 'host', Name: 'p' } } }),

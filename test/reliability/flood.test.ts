@@ -15,6 +15,7 @@ describe('flood', () => {
       rssMax: 512 * 1024 * 1024,
       keysPerMinute: 120_000,
       maxRate: 160_000,
+      refine: 0,
       progress: (l) => process.stderr.write(`flood: ${l}\n`),
     });
     process.stderr.write(`flood report: ${JSON.stringify(r)}\n`);

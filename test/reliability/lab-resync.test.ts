@@ -176,7 +176,7 @@ describe.skipIf(skip !== null)(`re-sync after a collector kill -9 and a network 
       await ovs.exec(ovs.ns, 'ip', ['link', 'add', 'cnpcut0', 'type', 'veth', 'peer', 'name', 'cnpcut0p']);
       await ovs.vsctl('add-port', 'br0', 'cut0', '--', 'set', 'interface', 'cut0', 'type=internal');
       // Longer than TCP's first retransmission backoffs: the agent's socket must not stay stuck.
-      await sleep(8000);
+      await sleep(Number(process.env.CUT_MS ?? 8000));
     } finally {
       await ovs.exec(null, 'ip', ['link', 'set', vethRoot, 'up']);
     }
