@@ -1,7 +1,7 @@
 // A real `canopy collector` as a child process (bin/canopy.js, config in a file), for the flood
 // bench and the crash tests: what they do to it (SIGKILL, a flood, a full disk) must happen to the
 // process an operator runs, not to an in-process object. Ports are picked free on loopback.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import dgram from 'node:dgram';
 import { readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+export const HAVE_TASKSET = spawnSync('which', ['taskset']).status === 0;
 
 export async function freeTcpPort(host = '127.0.0.1'): Promise<number> {
   const s = net.createServer();
@@ -63,15 +64,19 @@ export async function spawnCollector(opts: {
   env?: NodeJS.ProcessEnv;
   /** Run inside this network namespace (ip netns exec). */
   ns?: string;
+  /** Pin to this CPU (taskset), so a sender on the other one does not take the collector's time. */
+  cpu?: number;
 }): Promise<CollectorProcess> {
   writeFileSync(opts.configFile, JSON.stringify(opts.config));
   const args = [join(ROOT, 'bin/canopy.js'), 'collector', '--config', opts.configFile];
   // As an operator runs it: not the test runner's NODE_ENV=test and VITEST_* variables.
   const env: NodeJS.ProcessEnv = { ...process.env, CANOPY_LOG_LEVEL: 'warn', ...opts.env };
   for (const k of Object.keys(env)) if (k === 'NODE_ENV' || k.startsWith('VITEST')) delete env[k];
-  const child = opts.ns
-    ? spawn('ip', ['netns', 'exec', opts.ns, process.execPath, ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
-    : spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const cmd = [process.execPath, ...args];
+  if (opts.cpu !== undefined && HAVE_TASKSET) cmd.unshift('taskset', '-c', String(opts.cpu));
+  if (opts.ns) cmd.unshift('ip', 'netns', 'exec', opts.ns);
+  // taskset and ip netns exec both exec the command: the child's PID is the collector's.
+  const child = spawn(cmd[0]!, cmd.slice(1), { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let err = '';
   // Logs (pino writes to stdout) and crashes (stderr), in arrival order.
   const take = (b: Buffer) => {

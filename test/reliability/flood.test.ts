@@ -20,8 +20,8 @@ describe('flood', () => {
     });
     process.stderr.write(`flood report: ${JSON.stringify(r)}\n`);
     expect(floodFailures(r)).toEqual([]);
-    // The flood did what it is for: more than the collector takes without loss was offered.
-    expect(r.achievedRate).toBeGreaterThan(r.lossFreeRate);
+    // The flood did what it is for: more was offered than the collector could take.
+    expect(r.dropped.socket_overflow! + r.dropped.queue_full!).toBeGreaterThan(0);
     expect(r.records).toBeGreaterThan(0);
   }, 60_000);
 });
