@@ -129,12 +129,14 @@ describe('kill -9 during ingest', () => {
     expect(stored).toBeLessThanOrEqual(acceptedRecords);
     // One interval of the flow table, plus the few milliseconds a paced write step takes.
     expect(lostSeconds).toBeLessThanOrEqual(FLUSH * 1.1);
+    await c.stop();
   }, 60_000);
   it('kill -9 in the middle of big paced flushes (new keys at 20,000 datagrams/s): integrity ok, rows and rollup agree', async () => {
     const heavy = join(dir, 'heavy');
     mkdirSync(heavy);
     const sflowPort = await freeUdpPort();
     const apiPort = await freeTcpPort();
+    await c?.kill9();
     const startHeavy = () =>
       spawnCollector({
         configFile: join(heavy, 'canopy.json'),

@@ -153,6 +153,8 @@ describe.skipIf(skip !== null)(`disk full${skip ? ` (skipped: ${skip})` : ''}`, 
     expect(await c.stop()).toBe(0);
   }, 60_000);
   it('graph writes from timers and socket events fail cleanly too: an agent gone and a publisher leaving while full', async () => {
+    // A first case that failed half-way must not leave its collector running.
+    if (!stopped) await c?.kill9();
     const apiPort = await freeTcpPort();
     c = await spawnCollector({
       configFile: join(dir, 'canopy2.json'),
