@@ -14,6 +14,8 @@ const PEERS = [
   'test/collectors/mirror/{lab-capture,replay}.test.ts',
   'test/ui/{browser,lab,perf}.test.ts',
   'test/agent/lab*.test.ts',
+  // A flood, kill -9 loss and poll intervals are measured: nothing else may share the cores.
+  'test/reliability/{flood,crash,disk-full,snmp-faults,lab-resync}.test.ts',
 ];
 const ALL = ['test/**/*.test.ts', 'src/**/*.test.ts'];
 

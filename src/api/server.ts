@@ -12,6 +12,7 @@ import { counter, gauge, preset } from '../util/metrics.ts';
 import type { ApiTls } from './tls.ts';
 import { listenList, parseListen, formatListen } from '../util/listen.ts';
 import { authRefusals, type ApiApp } from './app.ts';
+import { WriteFailures } from '../util/write-failures.ts';
 import { Auth, cookieToken } from './auth.ts';
 import { Subscriber } from './ws/subscriber.ts';
 import { PUBLISHER_DROP_REASONS, Publisher } from './ws/publisher.ts';
@@ -90,6 +91,7 @@ export async function startApiServer(listen: string | string[], deps: ApiServerD
   for (const endpoint of ['subscriber', 'publisher']) wsClients.inc({ endpoint }, 0);
   const invalid = counter(deps.registry, 'canopy_ws_invalid_elements_total', 'Elements from publishers dropped as invalid', ['reason']);
   preset(invalid, { reason: PUBLISHER_DROP_REASONS });
+  const writeFailures = new WriteFailures(deps.registry, log);
   const sockets = new Set<WebSocket>();
 
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
@@ -175,7 +177,14 @@ export async function startApiServer(listen: string | string[], deps: ApiServerD
         const agent = endpoint === '/ws/agent';
         const origin = agent ? `agent.${hostId}` : `publisher.${hostId}`;
         const policy = param(req, url, 'x-persistence-policy') ?? 'Persistent';
-        const opts = { origin, host: hostId, deleteOnDisconnect: policy === 'DeleteOnDisconnect', invalid, errorFrames: agent };
+        const opts = {
+          origin,
+          host: hostId,
+          deleteOnDisconnect: policy === 'DeleteOnDisconnect',
+          invalid,
+          errorFrames: agent,
+          writeFailures,
+        };
         new Publisher(ws, store, opts, child, done);
         if (agent) deps.agents?.attach(ws, hostId, req.socket.remoteAddress);
       }

@@ -9,6 +9,7 @@ import type { Registry } from 'prom-client';
 import type { GraphStore } from '../../topology/store/graph-store.ts';
 import type { Logger } from '../../util/log.ts';
 import { counter, gauge } from '../../util/metrics.ts';
+import { WriteFailures } from '../../util/write-failures.ts';
 import { envelope, parseEnvelope } from './envelope.ts';
 
 export interface AgentHubOptions {
@@ -55,6 +56,7 @@ export class AgentHub {
   private readonly connected;
   private readonly disconnects;
   private readonly downs;
+  private readonly writeFailures: WriteFailures;
 
   constructor(
     private readonly store: GraphStore,
@@ -65,6 +67,7 @@ export class AgentHub {
     this.connected = gauge(registry, 'canopy_agents_connected', 'Host agents connected to /ws/agent');
     this.disconnects = counter(registry, 'canopy_agent_disconnects_total', 'Agent connections ended, by reason', ['reason']);
     this.downs = counter(registry, 'canopy_agent_hosts_down_total', 'Hosts marked DOWN because their agent was gone longer than downAfter');
+    this.writeFailures = new WriteFailures(registry, log);
     for (const reason of ['closed', 'ping_timeout']) this.disconnects.inc({ reason }, 0);
   }
 
@@ -196,9 +199,16 @@ export class AgentHub {
     if (a.ws) return;
     a.state = 'DOWN';
     const hosts = this.store.idsByOrigin(a.origin).nodes.filter((id) => this.store.getNode(id)?.Metadata.Type === 'host');
-    this.store.write((tx) => {
-      for (const id of hosts) tx.upsertNode({ ID: id, Metadata: { State: 'DOWN', AgentState: 'DOWN' } }, { merge: true });
-    });
+    try {
+      this.store.write((tx) => {
+        for (const id of hosts) tx.upsertNode({ ID: id, Metadata: { State: 'DOWN', AgentState: 'DOWN' } }, { merge: true });
+      });
+    } catch (err) {
+      // A timer: a failed write (disk full) is counted and tried again, never thrown.
+      this.writeFailures.record('graph', err, hosts.length);
+      this.scheduleDown(a);
+      return;
+    }
     this.downs.inc();
     this.log.warn({ host: a.host, nodes: hosts.length }, 'agent gone longer than downAfter: host marked DOWN');
   }

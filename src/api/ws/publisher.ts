@@ -5,6 +5,7 @@ import type { Counter } from 'prom-client';
 import type { GraphStore, GraphTx } from '../../topology/store/graph-store.ts';
 import type { Logger } from '../../util/log.ts';
 import { RateLimitedLog } from '../../util/log.ts';
+import type { WriteFailures } from '../../util/write-failures.ts';
 import { ElementError, validateEdge, validateNode } from '../elements.ts';
 import { envelope, parseEnvelope } from './envelope.ts';
 
@@ -30,6 +31,8 @@ export interface PublisherOptions {
   invalid: Counter<'reason'>;
   /** Answer an unusable message with an `Error` frame (agents; Skydive publishers never expect one). */
   errorFrames?: boolean;
+  /** Counts graph writes that failed outside a message (the removal on disconnect). */
+  writeFailures?: WriteFailures;
 }
 
 export class Publisher {
@@ -151,16 +154,25 @@ export class Publisher {
         }
       });
     } catch (e) {
-      this.log.error({ err: e, origin: this.opts.origin }, 'publisher message failed');
+      // Rate-limited: a full disk fails every message of every agent until space returns.
+      const code = (e as { code?: unknown }).code;
+      if (typeof code === 'string' && code.startsWith('SQLITE_') && this.opts.writeFailures) this.opts.writeFailures.record('graph', e, 0);
+      else this.warn.error('message-failed', { err: e, origin: this.opts.origin }, 'publisher message failed');
       if (this.ws.readyState === this.ws.OPEN) this.ws.send(JSON.stringify(envelope('Error', (e as Error).message, { Status: 500 })));
     }
   }
 
   private removeOrigin(): void {
     const mine = this.store.idsByOrigin(this.opts.origin);
-    this.store.write((tx) => {
-      for (const id of mine.edges) tx.deleteEdge(id);
-      for (const id of mine.nodes) tx.deleteNode(id);
-    });
+    try {
+      this.store.write((tx) => {
+        for (const id of mine.edges) tx.deleteEdge(id);
+        for (const id of mine.nodes) tx.deleteNode(id);
+      });
+    } catch (err) {
+      // Runs in the socket's close event: a failed write (disk full) must not take the process down.
+      if (this.opts.writeFailures) this.opts.writeFailures.record('graph', err, mine.nodes.length + mine.edges.length);
+      else this.log.error({ err, origin: this.opts.origin }, 'removing a disconnected publisher failed');
+    }
   }
 }

@@ -46,6 +46,8 @@ export class PortMetrics {
   private series: PortSeriesRow[] = [];
   /** Deltas for the series: wraps, reboots, resets and gaps handled (counter-rates.ts). */
   readonly tracker = new CounterTracker();
+  /** Counts and logs a failed series write; the rows are dropped. Without it the error is thrown. */
+  onFailure: ((err: unknown, rows: number) => void) | undefined;
 
   constructor(
     private readonly store: GraphStore,
@@ -124,7 +126,13 @@ export class PortMetrics {
     if (this.series.length === 0) return;
     const rows = this.series;
     this.series = [];
-    this.stored.append(rows);
+    try {
+      this.stored.append(rows);
+    } catch (err) {
+      // Called from timers: a full disk must cost these rows, not the process.
+      if (this.onFailure) this.onFailure(err, rows.length);
+      else throw err;
+    }
   }
 
   private sflowInterval(portId: string): number {

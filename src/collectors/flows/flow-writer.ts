@@ -32,6 +32,8 @@ export class FlowWriter {
   written = 0;
   transactions = 0;
   onTransaction: (() => void) | undefined;
+  /** Counts and logs a failed write (rate-limited); without it each failure is logged. */
+  onFailure: ((err: unknown, rows: number) => void) | undefined;
   lastWrite = 0;
 
   constructor(
@@ -130,7 +132,8 @@ export class FlowWriter {
 
   /** A failing database must not take the collector down: what could not be written is dropped. */
   private dropPending(err: unknown): void {
-    this.log.error({ err, rows: this.pendingRows }, 'flow write failed; pending entries dropped');
+    if (this.onFailure) this.onFailure(err, this.pendingRows);
+    else this.log.error({ err, rows: this.pendingRows }, 'flow write failed; pending entries dropped');
     this.batches.length = 0;
     this.at = 0;
     this.pendingRows = 0;

@@ -10,6 +10,7 @@ import { ids } from '../../topology/ids.ts';
 import type { Logger } from '../../util/log.ts';
 import { RateLimitedLog } from '../../util/log.ts';
 import { counter, counterOf, flowMetrics, gaugeOf, preset } from '../../util/metrics.ts';
+import { WriteFailures } from '../../util/write-failures.ts';
 import type { FlowRecord } from '../common/flow-record.ts';
 import { PortMetrics } from '../common/port-metrics.ts';
 import { Attribution } from './attribution.ts';
@@ -104,6 +105,10 @@ export class FlowPipeline {
     );
     gaugeOf(registry, 'canopy_flow_table_entries', 'Entries in the in-memory flow table', () => this.table.size);
     this.writer.onTransaction = () => flushes.inc();
+    const failures = new WriteFailures(registry, log);
+    failures.preset(['flows', 'port_series']);
+    this.writer.onFailure = (err, rows) => failures.record('flows', err, rows);
+    this.ports.onFailure = (err, rows) => failures.record('port_series', err, rows);
     this.warn = new RateLimitedLog(log);
     this.attributionFailures = counter(
       registry,
