@@ -1,15 +1,15 @@
 // The collector process: config → store → components → API/WebSocket, plus the static fabric.
 // Components start in the order their declarations give (component/lifecycle.ts) and stop in
 // reverse; SIGHUP and POST /api/config/reload re-apply config.
-import { join, resolve } from 'node:path';
 import type { Registry } from 'prom-client';
 import type { CanopyConfig } from './config/schema.ts';
 import { loadConfig } from './config/load.ts';
 import type { Logger } from './util/log.ts';
 import { createRegistry, gauge } from './util/metrics.ts';
 import { gitCommit, packageVersion } from './util/version.ts';
-import type { SqliteGraphStore } from './topology/store/sqlite-store.ts';
-import { openSqliteStorage, type SqliteStorage } from './topology/store/sqlite-storage.ts';
+import type { GraphStore } from './topology/store/graph-store.ts';
+import type { Storage } from './topology/store/storage.ts';
+import { openStorage, storageLocation } from './topology/store/open-storage.ts';
 import { Fabric } from './topology/fabric.ts';
 import { makeQueryRunner } from './topology/query-adapters.ts';
 import { seriesCutoffs, seriesMetricSource, type SeriesRetention } from './topology/query/port-rates.ts';
@@ -34,8 +34,8 @@ export interface CollectorOptions {
 export class Collector {
   readonly config: CanopyConfig;
   readonly registry: Registry;
-  store!: SqliteGraphStore;
-  storage!: SqliteStorage;
+  store!: GraphStore;
+  storage!: Storage;
   private api: ApiServer | undefined;
   private fabric: Fabric | undefined;
   private components: ComponentSet | undefined;
@@ -73,8 +73,15 @@ export class Collector {
 
   private async startAll(): Promise<void> {
     const { config, log } = this;
-    const dbPath = join(resolve(config.storage.dataDir), 'canopy.db');
-    this.storage = openSqliteStorage({ path: dbPath });
+    // A network backend's write retries and failures are logged, at most once a minute per kind.
+    const storageLog = log.child({ component: 'storage' });
+    const lastLogged = new Map<string, number>();
+    this.storage = openStorage(config.storage, (what, error) => {
+      const t = Date.now();
+      if ((lastLogged.get(what) ?? 0) > t - 60_000) return;
+      lastLogged.set(what, t);
+      storageLog.warn({ what, error }, 'storage backend problem');
+    });
     this.store = this.storage.graph;
     // Constant 1; the labels say what runs (join on it: * on (instance) group_left(version) canopy_build_info).
     gauge(this.registry, 'canopy_build_info', 'Canopy build: version, Node.js version, git commit (empty when unknown)', [
@@ -139,7 +146,10 @@ export class Collector {
       compileFilter: makeFilterCompiler(this.store, limits),
       agents: components.find(AGENT_HUB),
     });
-    log.info({ api: this.api.addresses, dataDir: config.storage.dataDir, auth: auth.enabled }, 'collector listening');
+    log.info(
+      { api: this.api.addresses, storage: config.storage.backend, at: storageLocation(config.storage), auth: auth.enabled },
+      'collector listening',
+    );
 
     const prune = () => {
       const r = this.store.prune(Date.now() - config.storage.retention * 1000);
@@ -202,6 +212,8 @@ export class Collector {
     await this.components?.stop(this.hooks);
     this.fabric?.stop();
     this.fabric = undefined;
-    this.store?.close();
+    // A network backend sends writes behind: let them land before disconnecting.
+    await this.storage?.flush().catch((e: unknown) => this.log.error({ err: e }, 'storage writes not confirmed at stop'));
+    this.storage?.close();
   }
 }

@@ -86,7 +86,7 @@ export async function startPostgres(opts: StartOptions = {}): Promise<PostgresSe
   } catch (e) {
     const log = existsSync(join(dir, 'server.log')) ? readFileSync(join(dir, 'server.log'), 'utf8').slice(-2000) : '';
     rmSync(dir, { recursive: true, force: true });
-    throw new Error(`postgres did not start: ${(e as Error).message}\n${log}`);
+    throw new Error(`postgres did not start: ${(e as Error).message}\n${log}`, { cause: e });
   }
   const psql = (db: string, sql: string) =>
     execFileSync(join(BIN, 'psql'), ['-h', dir, '-p', String(port), '-U', 'canopy', '-d', db, '-v', 'ON_ERROR_STOP=1', '-Atc', sql], {

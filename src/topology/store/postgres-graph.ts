@@ -102,7 +102,7 @@ export class PostgresGraphStore extends MemoryGraph implements GraphStore, Graph
   }
 
   private emit(ev: Event): void {
-    this.tx().events.push({ ...ev, seq: ++this.seq } as GraphEvent);
+    this.tx().events.push({ ...ev, seq: ++this.seq });
   }
 
   private putNode(n: GraphNode): void {
@@ -263,7 +263,7 @@ export class PostgresGraphStore extends MemoryGraph implements GraphStore, Graph
     for (const row of rows) {
       if (row.instance === this.instance) continue;
       const events: GraphEvent[] = [];
-      const out = (e: Event) => events.push({ ...e, seq: ++this.seq } as GraphEvent);
+      const out = (e: Event) => events.push({ ...e, seq: ++this.seq });
       for (const ev of row.events as Event[]) {
         if ('node' in ev) {
           const local = this.nodes.get(ev.node.ID);

@@ -62,6 +62,7 @@ export class PostgresLink {
   private readonly waiters: { upTo: number; resolve: () => void; reject: (e: Error) => void }[] = [];
   private readonly failures: { id: number; error: string }[] = [];
   private closed = false;
+  private dead = false;
   readonly stats: LinkStats = { queued: 0, written: 0, retries: 0, failed: 0, lastError: null, feedUp: false };
   /** Rows of the change log written by anyone (the graph store filters its own). */
   onChanges: (rows: ChangeRow[]) => void = () => undefined;
@@ -78,7 +79,7 @@ export class PostgresLink {
       statementTimeoutMs: opts.statementTimeoutMs ?? 15_000,
       connectTimeoutMs: opts.connectTimeoutMs ?? 5_000,
       poolSize: opts.poolSize ?? 4,
-      signal: this.signal.buffer as SharedArrayBuffer,
+      signal: this.signal.buffer,
       replies: this.replies.port2,
       channel: 'canopy_graph',
     };
@@ -92,6 +93,12 @@ export class PostgresLink {
     this.worker.on('error', (e) => {
       this.stats.lastError = e.message;
       this.onProblem('failed', `worker: ${e.message}`);
+    });
+    // A worker gone while writes are unconfirmed: whoever awaits them hears it.
+    this.worker.on('exit', () => {
+      this.dead = true;
+      for (const w of this.waiters.splice(0))
+        w.reject(new Error(`postgres: connection worker ended (${this.stats.lastError ?? 'closed'})`));
     });
   }
 
@@ -138,6 +145,7 @@ export class PostgresLink {
 
   private post(r: Request): void {
     if (this.closed) throw new Error('postgres storage is closed');
+    if (this.dead) throw new Error(`postgres: connection worker ended (${this.stats.lastError ?? 'unknown'})`);
     this.worker.postMessage(r);
   }
 

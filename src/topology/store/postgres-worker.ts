@@ -51,6 +51,9 @@ async function runStmts(client: pg.PoolClient, stmts: { sql: string; params?: un
 async function transaction<T>(body: (c: pg.PoolClient) => Promise<T>, wrap = true): Promise<T> {
   const client = await pool.connect();
   let broken: Error | undefined;
+  // The server may drop a checked-out connection between statements: an unheard 'error' would end the worker.
+  const onError = (e: Error) => (broken = e);
+  client.on('error', onError);
   try {
     if (wrap) await client.query('BEGIN');
     const r = await body(client);
@@ -61,6 +64,7 @@ async function transaction<T>(body: (c: pg.PoolClient) => Promise<T>, wrap = tru
     else if (wrap) await client.query('ROLLBACK').catch((x: unknown) => (broken = x as Error));
     throw e;
   } finally {
+    client.off('error', onError);
     client.release(broken);
   }
 }
