@@ -6,7 +6,10 @@
 # it skip with that reason.
 set -uo pipefail
 PKGS=(lldpd snmpd snmp libsnmp-perl openvswitch-switch openvswitch-common softflowd pmacct tshark snmpsim
-      chromium graphviz libpcap-dev tcpreplay iproute2 iputils-ping ethtool tcpdump build-essential procps psmisc)
+      chromium graphviz libpcap-dev tcpreplay iproute2 iputils-ping ethtool tcpdump build-essential procps psmisc
+      postgresql)
+# postgresql: the storage.backend postgres tests run their own server (initdb/pg_ctl in a temp dir,
+# test/support/postgres-server.ts); the packaged cluster stays stopped under the policy-rc.d below.
 
 missing=()
 for p in "${PKGS[@]}"; do

@@ -3,6 +3,7 @@ import { durationSeconds, section } from '../config/common.ts';
 import { parseFabricLine } from './fabric-dsl.ts';
 
 const postgresUrl = z.string().superRefine((v, ctx) => {
+  if (v === '') return; // unset: only an error with backend postgres (below)
   let u: URL | undefined;
   try {
     u = new URL(v);
@@ -21,8 +22,7 @@ export const storageSection = section({
       'Where the graph and the stores beside it live: `sqlite` (one file in `dataDir`), or `postgres` (shared by several collectors, docs/scale-out.md).',
     ),
   postgres: section({
-    url: z
-      .union([postgresUrl, z.literal('')])
+    url: postgresUrl
       .default('')
       .describe('`postgres://user@host:port/db` (a password in the URL or in `PGPASSWORD`); required when `backend` is `postgres`.'),
     statementTimeout: durationSeconds.default(15).describe('Server-side statement timeout; a write that times out is retried.'),
