@@ -10,6 +10,8 @@ import { gitCommit, packageVersion } from './util/version.ts';
 import type { GraphStore } from './topology/store/graph-store.ts';
 import type { Storage } from './topology/store/storage.ts';
 import { openStorage, storageLocation } from './topology/store/open-storage.ts';
+import { PostgresStorage } from './topology/store/postgres-storage.ts';
+import { storageMetrics } from './topology/store/storage-metrics.ts';
 import { Fabric } from './topology/fabric.ts';
 import { makeQueryRunner } from './topology/query-adapters.ts';
 import { seriesCutoffs, seriesMetricSource, type SeriesRetention } from './topology/query/port-rates.ts';
@@ -83,6 +85,7 @@ export class Collector {
       storageLog.warn({ what, error }, 'storage backend problem');
     });
     this.store = this.storage.graph;
+    if (this.storage instanceof PostgresStorage) storageMetrics(this.registry, this.storage);
     // Constant 1; the labels say what runs (join on it: * on (instance) group_left(version) canopy_build_info).
     gauge(this.registry, 'canopy_build_info', 'Canopy build: version, Node.js version, git commit (empty when unknown)', [
       'version',

@@ -89,6 +89,15 @@ describe.skipIf(postgresMissing)(`collectors on storage.backend: postgres${postg
     );
     expect((viaB as number[]).reduce((x, y) => x + y, 0)).toBe(total);
 
+    // The backend's own metrics: feed connected, nothing failed, nothing left queued.
+    const metrics = await until(
+      'A metrics',
+      async () => (await fetch(a!.base + '/metrics')).text(),
+      (m) => /canopy_storage_queued_writes 0/.test(m),
+    );
+    expect(metrics).toMatch(/canopy_storage_feed_up 1/);
+    expect(metrics).toMatch(/canopy_storage_write_failures_total 0/);
+
     // A restarts: its graph is loaded back from the server.
     await a!.stop();
     a = await startTestCollector(pgConfig());
