@@ -108,16 +108,19 @@ export class PostgresLink {
         this.stats.written += n.upTo - this.done;
         this.done = n.upTo;
         this.stats.queued = this.sent - this.done;
+        let reported = 0;
         for (let i = this.waiters.length - 1; i >= 0; i--) {
           const w = this.waiters[i]!;
           if (w.upTo > this.done) continue;
           this.waiters.splice(i, 1);
           const failed = this.failures.filter((f) => f.id <= w.upTo);
-          if (failed.length) w.reject(new Error(`postgres: ${failed.length} write(s) failed: ${failed[0]!.error}`));
-          else w.resolve();
+          if (failed.length) {
+            w.reject(new Error(`postgres: ${failed.length} write(s) failed: ${failed[0]!.error}`));
+            reported = Math.max(reported, w.upTo);
+          } else w.resolve();
         }
-        // Failures are reported to every flush that covers them, then forgotten.
-        if (this.waiters.length === 0) this.failures.length = 0;
+        // A failure stays until a flush has reported it (to every flush settled with it), then is forgotten.
+        if (reported) this.failures.splice(0, this.failures.length, ...this.failures.filter((f) => f.id > reported));
         break;
       }
       case 'failed':

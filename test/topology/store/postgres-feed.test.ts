@@ -105,4 +105,58 @@ describe.skipIf(postgresMissing)(`postgres change feed${postgresMissing ? ` (${p
     await until('B has all 100', () => [...Array(100).keys()].every((i) => b.graph.getNode(`r${i}`)), 8000);
     expect(a.stats().failed).toBe(0);
   });
+
+  it('a write the server rejects is counted and reported by flush(), never dropped silently; the writes around it commit', async () => {
+    const { a } = pair();
+    const row = {
+      protocol: 'sflow',
+      exporter: '10.0.0.1',
+      deviceId: 'dev',
+      inIf: 1,
+      outIf: 2,
+      inPortId: null,
+      outPortId: null,
+      vlan: 0,
+      srcAddr: '192.0.2.1',
+      dstAddr: '192.0.2.2',
+      proto: 6,
+      srcPort: 1,
+      dstPort: 2,
+      srcMac: '',
+      dstMac: '',
+      etherType: 0x800,
+      first: 1000,
+      last: 2000,
+      bytes: 10,
+      packets: 1,
+      flows: 1,
+      samplingRate: 1,
+      samplingMissing: false,
+    };
+    a.flows.writeSome([row], 0, Infinity);
+    // An ifIndex past the column's integer range: the server refuses that flush.
+    a.flows.writeSome([{ ...row, inIf: 2 ** 40 }], 0, Infinity);
+    a.flows.writeSome([{ ...row, srcPort: 3 }], 0, Infinity);
+    // Reported by the next flush even when nobody was waiting when it failed.
+    await new Promise((r) => setTimeout(r, 500));
+    await expect(a.flush()).rejects.toThrow(/1 write\(s\) failed: .*out of range/);
+    expect(a.stats().failed).toBe(1);
+    expect(
+      a.flows
+        .query({}, 0)
+        .map((r) => r.srcPort)
+        .sort(),
+    ).toEqual([1, 3]);
+    await a.flush(); // reported once
+  });
+
+  it('statements time out (storage.postgres.statementTimeout) instead of hanging the caller', () => {
+    const url = server.createDatabase(`feed_${++n}`);
+    const s = openPostgresStorage({ url, statementTimeoutMs: 300 });
+    open.push(s);
+    const link = (s as unknown as { link: { query(sql: string): unknown[] } }).link;
+    const t0 = Date.now();
+    expect(() => link.query('SELECT pg_sleep(5)')).toThrow(/statement timeout/);
+    expect(Date.now() - t0).toBeLessThan(4000);
+  });
 });
