@@ -176,6 +176,11 @@ export class PostgresLink {
       // Replies to reads that timed out earlier may come first: skip them.
       for (let m = receiveMessageOnPort(this.replies.port1); m; m = receiveMessageOnPort(this.replies.port1)) {
         const reply = m.message as SyncReply;
+        if (reply.id === -1) {
+          this.dead = true;
+          this.stats.lastError = reply.error ?? 'connection worker failed';
+          throw new Error(`postgres: ${this.stats.lastError}`);
+        }
         if (reply.id !== id) continue;
         if (!reply.ok) throw new Error(`postgres: ${reply.error}`);
         return reply.results!;

@@ -31,6 +31,14 @@ const pool = new pg.Pool({
 // An idle client losing its server must not crash the worker; the next checkout reconnects.
 pool.on('error', () => undefined);
 
+// A bug here must not leave the main thread blocked on a read until its timeout: tell it, then end.
+process.on('uncaughtException', (e) => {
+  cfg.replies.postMessage({ id: -1, ok: false, error: `connection worker failed: ${message(e)}` } satisfies SyncReply);
+  Atomics.add(signal, 0, 1);
+  Atomics.notify(signal, 0);
+  throw e;
+});
+
 const queue: Request[] = [];
 let running = false;
 let closing = false;
