@@ -165,8 +165,8 @@ export class PostgresLink {
   sync(stmts: Stmt[], tx = false): StmtResult[] {
     const id = ++this.nextId;
     const seen = Atomics.load(this.signal, 0);
-    this.post({ op: 'sync', id, stmts, tx });
     const deadline = Date.now() + this.syncTimeoutMs;
+    this.post({ op: 'sync', id, stmts, tx, deadline });
     let last = seen;
     for (;;) {
       const left = deadline - Date.now();
@@ -182,7 +182,7 @@ export class PostgresLink {
           throw new Error(`postgres: ${this.stats.lastError}`);
         }
         if (reply.id !== id) continue;
-        if (!reply.ok) throw new Error(`postgres: ${reply.error}`);
+        if (!reply.ok) throw new Error(`postgres (${redactUrl(this.opts.url)}): ${reply.error}`);
         return reply.results!;
       }
     }
@@ -206,6 +206,14 @@ export class PostgresLink {
       this.waiters.push({ upTo, resolve, reject });
       if (upTo <= this.done) this.notice({ op: 'done', upTo: this.done });
     });
+  }
+
+  /** Ends the worker at once, without waiting for queued writes (an open that failed has none). */
+  abort(): void {
+    if (this.closed) return;
+    this.closed = true;
+    void this.worker.terminate();
+    this.replies.port1.close();
   }
 
   /** Waits (blocking) for the queued writes, then ends the pool and the worker. */

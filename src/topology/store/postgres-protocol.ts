@@ -32,7 +32,7 @@ export type Request =
   /** Sent behind: run in one transaction (with the others queued beside it), acknowledged by `done`. */
   | { op: 'tx'; id: number; stmts: Stmt[]; lock: boolean }
   /** Answered on the reply port; `tx` wraps the statements in a transaction. */
-  | { op: 'sync'; id: number; stmts: Stmt[]; tx: boolean }
+  | { op: 'sync'; id: number; stmts: Stmt[]; tx: boolean; deadline: number }
   /** Start following the change log after this sequence number (from the load). */
   | { op: 'follow'; since: number }
   | { op: 'close' };

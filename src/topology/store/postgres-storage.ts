@@ -34,7 +34,7 @@ export class PostgresStorage implements Storage {
       migratePostgres(link);
       this.graph = new PostgresGraphStore(link, opts.now ?? Date.now);
     } catch (e) {
-      link.close();
+      link.abort();
       throw e;
     }
     this.flows = new PostgresFlowStore(link);

@@ -117,6 +117,8 @@ async function runWrites(items: Extract<Request, { op: 'tx' }>[]): Promise<void>
 
 async function runSync(r: Extract<Request, { op: 'sync' }>): Promise<void> {
   let reply: SyncReply;
+  // Answer before the caller gives up, so that it hears why (refused, authentication, DNS) rather than a timeout.
+  const giveUp = r.deadline - 300;
   for (;;) {
     try {
       const results = await transaction((c) => runStmts(c, r.stmts), r.tx);
@@ -124,12 +126,12 @@ async function runSync(r: Extract<Request, { op: 'sync' }>): Promise<void> {
       break;
     } catch (e) {
       // A read waits out a reconnect like a write does (the caller's own timeout bounds it).
-      if (isConnectionError(e) && !closing) {
+      if (isConnectionError(e) && !closing && Date.now() + backoff < giveUp) {
         await sleep(backoff);
         backoff = Math.min(backoff * 2, 5000);
         continue;
       }
-      reply = { id: r.id, ok: false, error: message(e) };
+      reply = { id: r.id, ok: false, error: message(e) || String((e as { code?: unknown }).code ?? e) };
       break;
     }
   }

@@ -159,4 +159,13 @@ describe.skipIf(postgresMissing)(`postgres change feed${postgresMissing ? ` (${p
     expect(() => link.query('SELECT pg_sleep(5)')).toThrow(/statement timeout/);
     expect(Date.now() - t0).toBeLessThan(4000);
   });
+
+  it('opening against a server that is not there fails with the reason, before the caller gives up', () => {
+    const t0 = Date.now();
+    expect(() => openPostgresStorage({ url: 'postgres://canopy@127.0.0.1:1/nowhere', syncTimeoutMs: 3000 })).toThrow(
+      /postgres \(postgres:\/\/canopy@127\.0\.0\.1:1\/nowhere\): .*ECONNREFUSED/,
+    );
+    // The reason, not "no answer within 3000 ms": the worker answered before the caller gave up.
+    expect(Date.now() - t0).toBeLessThan(5000);
+  });
 });
