@@ -3,6 +3,7 @@
 // answers Gremlin and /api/flows with them. A restarted collector loads the graph back from the server.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import dgram from 'node:dgram';
+import WebSocket from 'ws';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -136,4 +137,27 @@ describe.skipIf(postgresMissing)(`collectors on storage.backend: postgres${postg
       rmSync(dir, { recursive: true, force: true });
     }
   }, 60_000);
+
+  it("B's WebSocket subscriber gets the node, edge and delete that A's API made, in order, within 3 s each", async () => {
+    const msgs: { Type: string; Obj: { ID?: string } }[] = [];
+    const ws = new WebSocket(b!.ws + '/ws/subscriber', { headers: { 'X-Client-Type': 'test', 'X-Host-ID': 'sub-b' } });
+    ws.on('message', (d) => msgs.push(JSON.parse(String(d)) as (typeof msgs)[number]));
+    await new Promise((r, j) => (ws.once('open', r), ws.once('error', j)));
+    try {
+      const made = async (path: string, body: unknown) =>
+        ((await (await fetch(a!.base + path, { method: 'POST', body: JSON.stringify(body) })).json()) as { ID: string }).ID;
+      const types = async () => msgs.map((m) => m.Type);
+      const h = await made('/api/node', { Metadata: { Type: 'host', Name: 'ws-host' } });
+      await until('NodeAdded on B', types, (t) => t.includes('NodeAdded'));
+      const nic = await made('/api/node', { Metadata: { Type: 'device', Name: 'ws-host-eth0' } });
+      await made('/api/edge', { Parent: h, Child: nic, Metadata: { RelationType: 'ownership' } });
+      await until('EdgeAdded on B', types, (t) => t.includes('EdgeAdded'));
+      await fetch(`${a!.base}/api/node/${nic}`, { method: 'DELETE' });
+      await until('NodeDeleted on B', types, (t) => t.includes('NodeDeleted'));
+      expect(msgs.map((m) => m.Type)).toEqual(['NodeAdded', 'NodeAdded', 'EdgeAdded', 'EdgeDeleted', 'NodeDeleted']);
+      expect(msgs[0]!.Obj.ID).toBe(h);
+    } finally {
+      ws.close();
+    }
+  });
 });
