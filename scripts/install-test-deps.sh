@@ -9,7 +9,10 @@ PKGS=(lldpd snmpd snmp libsnmp-perl openvswitch-switch openvswitch-common softfl
       chromium graphviz libpcap-dev tcpreplay iproute2 iputils-ping ethtool tcpdump build-essential procps psmisc openssl
       # install checks (test/install/): playbook syntax + lint, unit verify, alert rules (promtool),
       # and debootstrap for the outside-suite chroot run (npm run install:e2e)
-      ansible ansible-lint systemd debootstrap prometheus)
+      ansible ansible-lint systemd debootstrap prometheus
+      # storage.backend postgres tests run their own server (initdb/pg_ctl in a temp dir,
+      # test/support/postgres-server.ts); the packaged cluster stays stopped under the policy-rc.d below
+      postgresql)
 
 missing=()
 for p in "${PKGS[@]}"; do

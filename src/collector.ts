@@ -1,15 +1,17 @@
 // The collector process: config → store → components → API/WebSocket, plus the static fabric.
 // Components start in the order their declarations give (component/lifecycle.ts) and stop in
 // reverse; SIGHUP and POST /api/config/reload re-apply config.
-import { join, resolve } from 'node:path';
 import type { Registry } from 'prom-client';
 import type { CanopyConfig } from './config/schema.ts';
 import { loadConfig } from './config/load.ts';
 import type { Logger } from './util/log.ts';
 import { createRegistry, gauge } from './util/metrics.ts';
 import { gitCommit, packageVersion } from './util/version.ts';
-import type { SqliteGraphStore } from './topology/store/sqlite-store.ts';
-import { openSqliteStorage, type SqliteStorage } from './topology/store/sqlite-storage.ts';
+import type { GraphStore } from './topology/store/graph-store.ts';
+import type { Storage } from './topology/store/storage.ts';
+import { openStorage, storageLocation } from './topology/store/open-storage.ts';
+import { PostgresStorage } from './topology/store/postgres-storage.ts';
+import { storageMetrics } from './topology/store/storage-metrics.ts';
 import { Fabric } from './topology/fabric.ts';
 import { makeQueryRunner } from './topology/query-adapters.ts';
 import { seriesCutoffs, seriesMetricSource, type SeriesRetention } from './topology/query/port-rates.ts';
@@ -35,8 +37,8 @@ export interface CollectorOptions {
 export class Collector {
   readonly config: CanopyConfig;
   readonly registry: Registry;
-  store!: SqliteGraphStore;
-  storage!: SqliteStorage;
+  store!: GraphStore;
+  storage!: Storage;
   private api: ApiServer | undefined;
   private app: ApiApp | undefined;
   private fabric: Fabric | undefined;
@@ -80,9 +82,17 @@ export class Collector {
 
   private async startAll(): Promise<void> {
     const { config, log } = this;
-    const dbPath = join(resolve(config.storage.dataDir), 'canopy.db');
-    this.storage = openSqliteStorage({ path: dbPath });
+    // A network backend's write retries and failures are logged, at most once a minute per kind.
+    const storageLog = log.child({ component: 'storage' });
+    const lastLogged = new Map<string, number>();
+    this.storage = openStorage(config.storage, (what, error) => {
+      const t = Date.now();
+      if ((lastLogged.get(what) ?? 0) > t - 60_000) return;
+      lastLogged.set(what, t);
+      storageLog.warn({ what, error }, 'storage backend problem');
+    });
     this.store = this.storage.graph;
+    if (this.storage instanceof PostgresStorage) storageMetrics(this.registry, this.storage);
     // Constant 1; the labels say what runs (join on it: * on (instance) group_left(version) canopy_build_info).
     gauge(this.registry, 'canopy_build_info', 'Canopy build: version, Node.js version, git commit (empty when unknown)', [
       'version',
@@ -151,7 +161,7 @@ export class Collector {
       tls,
     });
     log.info(
-      { api: this.api.addresses, tls: tls !== undefined, dataDir: config.storage.dataDir, auth: auth.enabled },
+      { api: this.api.addresses, tls: tls !== undefined, storage: config.storage.backend, at: storageLocation(config.storage), auth: auth.enabled },
       'collector listening',
     );
 
@@ -217,6 +227,8 @@ export class Collector {
     await this.components?.stop(this.hooks);
     this.fabric?.stop();
     this.fabric = undefined;
-    this.store?.close();
+    // A network backend sends writes behind: let them land before disconnecting.
+    await this.storage?.flush().catch((e: unknown) => this.log.error({ err: e }, 'storage writes not confirmed at stop'));
+    this.storage?.close();
   }
 }

@@ -4,7 +4,7 @@
 import type { Registry } from 'prom-client';
 import type { CanopyConfig } from '../config/schema.ts';
 import type { Storage } from '../topology/store/storage.ts';
-import type { SqliteGraphStore } from '../topology/store/sqlite-store.ts';
+import type { GraphStore } from '../topology/store/graph-store.ts';
 import type { Logger } from '../util/log.ts';
 
 /** A running part of the collector: a listener, a poller, the stitcher, the flow pipeline … */
@@ -19,7 +19,7 @@ export interface Component {
 /** What every component is built from: the process-wide config, store, metrics registry and logger. */
 export interface ComponentContext {
   config: CanopyConfig;
-  store: SqliteGraphStore;
+  store: GraphStore;
   /** Every persistent table; `store` is its graph. */
   storage: Storage;
   registry: Registry;

@@ -8,11 +8,11 @@ import type { StitchInput } from '../topology/stitch/types.ts';
 import type { UiFiles } from '../ui/files.ts';
 import type { AgentHub } from '../api/ws/agents.ts';
 import type { CaptureAdmin, CaptureReaders } from '../ovs/captures.ts';
-import type { SqliteGraphStore } from '../topology/store/sqlite-store.ts';
+import type { GraphStore } from '../topology/store/graph-store.ts';
 import { provision } from './contract.ts';
 
 /** The graph store; the collector gives it (and, with the storage seam, the other stores). */
-export const GRAPH_STORE = provision<SqliteGraphStore>('graph-store');
+export const GRAPH_STORE = provision<GraphStore>('graph-store');
 
 /** The flow table, store and attribution sFlow, NetFlow and IPFIX share. */
 export const FLOW_PIPELINE = provision<FlowPipeline>('flow-pipeline');

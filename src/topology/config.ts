@@ -2,7 +2,33 @@ import { z } from 'zod';
 import { durationSeconds, section } from '../config/common.ts';
 import { parseFabricLine } from './fabric-dsl.ts';
 
+const postgresUrl = z.string().superRefine((v, ctx) => {
+  if (v === '') return; // unset: only an error with backend postgres (below)
+  let u: URL | undefined;
+  try {
+    u = new URL(v);
+  } catch {
+    // reported below
+  }
+  if (!u || (u.protocol !== 'postgres:' && u.protocol !== 'postgresql:') || !u.hostname || u.pathname.length < 2)
+    ctx.addIssue({ code: 'custom', message: 'expected postgres://user@host:port/db' });
+});
+
 export const storageSection = section({
+  backend: z
+    .enum(['sqlite', 'postgres'])
+    .default('sqlite')
+    .describe(
+      'Where the graph and the stores beside it live: `sqlite` (one file in `dataDir`), or `postgres` (shared by several collectors, docs/scale-out.md).',
+    ),
+  postgres: section({
+    url: postgresUrl
+      .default('')
+      .describe('`postgres://user@host:port/db` (a password in the URL or in `PGPASSWORD`); required when `backend` is `postgres`.'),
+    statementTimeout: durationSeconds.default(15).describe('Server-side statement timeout; a write that times out is retried.'),
+    connectTimeout: durationSeconds.default(5).describe('Connecting to the server gives up after this long (then retries with backoff).'),
+    poolSize: z.number().int().min(1).max(64).default(4).describe('Connections in the pool (plus one that LISTENs for the change feed).'),
+  }).describe('The PostgreSQL backend (`storage.backend: postgres`).'),
   dataDir: z
     .string()
     .min(1)
@@ -50,7 +76,12 @@ export const storageSection = section({
   counterUpdateInterval: durationSeconds
     .default(10)
     .describe('Port counters from flow exporters (sFlow counter samples) update the graph at most this often per port.'),
-}).describe('Where and for how long the graph, its history and the flows are kept.');
+})
+  .superRefine((s, ctx) => {
+    if (s.backend === 'postgres' && !s.postgres.url)
+      ctx.addIssue({ code: 'custom', path: ['postgres', 'url'], message: 'required when storage.backend is postgres' });
+  })
+  .describe('Where and for how long the graph, its history and the flows are kept.');
 
 export const topologySection = section({
   fabric: z

@@ -72,6 +72,25 @@ describe('config', () => {
     }
   });
 
+  it('storage.backend: sqlite by default; postgres needs storage.postgres.url as postgres://user@host:port/db', () => {
+    expect(defaultConfig().storage.backend).toBe('sqlite');
+    const ok = loadConfig({
+      env: {},
+      file: file('storage:\n  backend: postgres\n  postgres:\n    url: postgres://canopy@db:5432/canopy\n'),
+    });
+    expect(ok.storage).toMatchObject({
+      backend: 'postgres',
+      postgres: { url: 'postgres://canopy@db:5432/canopy', statementTimeout: 15, poolSize: 4 },
+    });
+    expect(problems(() => loadConfig({ env: {}, file: file('storage:\n  backend: postgres\n') }))).toEqual([
+      { path: 'storage.postgres.url', reason: 'required when storage.backend is postgres' },
+    ]);
+    expect(problems(() => loadConfig({ env: {}, file: file('storage:\n  postgres:\n    url: mysql://db/x\n') }))).toEqual([
+      { path: 'storage.postgres.url', reason: 'expected postgres://user@host:port/db' },
+    ]);
+    expect(problems(() => loadConfig({ env: {}, file: file('storage:\n  backend: oracle\n') }))[0]!.path).toBe('storage.backend');
+  });
+
   it('rejects invalid YAML with the line number', () => {
     const p = problems(() => loadConfig({ env: {}, file: file('api:\n  listen: [\n') }));
     expect(p[0]!.reason).toMatch(/not valid YAML \(line \d+\)/);
