@@ -161,7 +161,13 @@ export class Collector {
       tls,
     });
     log.info(
-      { api: this.api.addresses, tls: tls !== undefined, storage: config.storage.backend, at: storageLocation(config.storage), auth: auth.enabled },
+      {
+        api: this.api.addresses,
+        tls: tls !== undefined,
+        storage: config.storage.backend,
+        at: storageLocation(config.storage),
+        auth: auth.enabled,
+      },
       'collector listening',
     );
 
