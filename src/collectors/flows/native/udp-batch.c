@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <node_api.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -197,10 +198,13 @@ static void on_readable(uv_poll_t *handle, int status, int events) {
   if (delivered > 0 || ctl[2]) notify(r);
 }
 
-// open(host: string, port: number, family: 4 | 6, rcvbuf: number) → [fd, boundPort, grantedRcvbuf]
+// open(host: string, port: number, family: 4 | 6, rcvbuf: number, reusePort?: boolean) → [fd, boundPort, grantedRcvbuf]
+// reusePort sets SO_REUSEPORT before bind: several sockets (one per worker thread) share the port
+// and the kernel spreads datagrams over them by a hash of the 4-tuple, so one exporter's source
+// address and port always land on the same socket.
 static napi_value js_open(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
-  napi_value argv[4];
+  size_t argc = 5;
+  napi_value argv[5];
   CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   char host[64];
   size_t hl;
@@ -209,6 +213,8 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
   CHECK(env, napi_get_value_int32(env, argv[1], &port));
   CHECK(env, napi_get_value_int32(env, argv[2], &family));
   CHECK(env, napi_get_value_int32(env, argv[3], &rcvbuf));
+  bool reuse_port = false;
+  if (argc >= 5) napi_get_value_bool(env, argv[4], &reuse_port);
   struct sockaddr_in6 sa6;
   struct sockaddr_in sa4;
   memset(&sa6, 0, sizeof sa6);
@@ -228,6 +234,11 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
   // Best effort: without it the kernel's drop count is simply not reported.
   setsockopt(fd, SOL_SOCKET, SO_RXQ_OVFL, &one, sizeof one);
   if (rcvbuf > 0) setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+  if (reuse_port && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) < 0) {
+    int e = errno;
+    close(fd);
+    return throw_errno(env, "SO_REUSEPORT", e);
+  }
   int rc = family == 6 ? bind(fd, (struct sockaddr *)&sa6, sizeof sa6) : bind(fd, (struct sockaddr *)&sa4, sizeof sa4);
   if (rc < 0) {
     int e = errno;
