@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { listenSchema, section } from '../../config/common.ts';
-import { udpReceiverKeys } from '../flows/listener-config.ts';
+import { flowWorkersKey, udpReceiverKeys } from '../flows/listener-config.ts';
 
 const samplingOverride = z
   .object({
@@ -19,6 +19,7 @@ export const netflowSection = section({
     .default(32 * 1024 * 1024)
     .describe('Requested SO_RCVBUF in bytes (capped at `net.core.rmem_max`); shared by the NetFlow and IPFIX sockets.'),
   ...udpReceiverKeys,
+  workers: flowWorkersKey,
   samplingOverrides: z
     .array(samplingOverride)
     .default([])
