@@ -108,6 +108,7 @@ static void notify(receiver *r) {
 }
 
 static void on_readable(uv_poll_t *handle, int status, int events);
+static void on_env_cleanup(void *arg);
 
 static void on_hold_done(uv_timer_t *t) {
   receiver *r = (receiver *)t->data;
@@ -315,6 +316,7 @@ static napi_value js_start(napi_env env, napi_callback_info info) {
   r->poll.data = r;
   r->hold.data = r;
   uv_poll_start(&r->poll, UV_READABLE, on_readable);
+  napi_add_env_cleanup_hook(env, on_env_cleanup, r);
   napi_value handle;
   CHECK(env, napi_create_external(env, r, NULL, NULL, &handle));
   return handle;
@@ -353,17 +355,30 @@ static void on_close(uv_handle_t *handle) {
 // let go of the handle. The fd is closed here, not in on_close (a later loop turn), so the port is
 // free when close() returns and a listener started right after a stop() can bind it; uv_poll_stop
 // has already removed the fd from the loop's epoll set, which is what libuv asks before a close.
+static void close_receiver(receiver *r) {
+  r->closed = 1;
+  uv_poll_stop(&r->poll);
+  uv_timer_stop(&r->hold);
+  close(r->fd);
+  r->fd = -1;
+  r->open_handles = 2;
+  uv_close((uv_handle_t *)&r->poll, on_close);
+  uv_close((uv_handle_t *)&r->hold, on_close);
+}
+
+// The environment goes away without close() (a worker thread that threw or was terminated): the
+// socket must not outlive it — with SO_REUSEPORT the kernel would go on handing it an exporter's
+// datagrams — and the thread's loop cannot finish while the poll handle is active.
+static void on_env_cleanup(void *arg) {
+  receiver *r = (receiver *)arg;
+  if (!r->closed) close_receiver(r);
+}
+
 static napi_value js_close(napi_env env, napi_callback_info info) {
   receiver *r = get_receiver(env, info);
   if (r != NULL && !r->closed) {
-    r->closed = 1;
-    uv_poll_stop(&r->poll);
-    uv_timer_stop(&r->hold);
-    close(r->fd);
-    r->fd = -1;
-    r->open_handles = 2;
-    uv_close((uv_handle_t *)&r->poll, on_close);
-    uv_close((uv_handle_t *)&r->hold, on_close);
+    napi_remove_env_cleanup_hook(env, on_env_cleanup, r);
+    close_receiver(r);
   }
   return NULL;
 }
