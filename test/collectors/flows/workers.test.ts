@@ -6,6 +6,11 @@ import dgram from 'node:dgram';
 import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { pino } from 'pino';
+import { Counter, Registry } from 'prom-client';
+import { FlowReceive } from '../../../src/collectors/flows/flow-receive.ts';
+import { siblingModule } from '../../../src/collectors/flows/worker-pool.ts';
+import { DG, DG_ROWS_END, type SflowBatch } from '../../../src/collectors/sflow/worker-batch.ts';
 import { loadUdpBatch } from '../../../src/collectors/flows/udp-batch.ts';
 import { startTestCollector, type TestCollector } from '../../api/helpers.ts';
 import { SFLOW_FIXTURES, datagrams } from '../sflow/fixtures.ts';
@@ -134,5 +139,90 @@ describe.runIf(available)('flow receive workers (SO_REUSEPORT)', () => {
     expect(two.exporters).toEqual(one.exporters);
     expect(one.exporters.length).toBeGreaterThan(5);
     expect(two.leaked).toBeLessThanOrEqual(0);
+  });
+});
+
+describe.runIf(available)('flow receive worker lifecycle', () => {
+  const receivers: FlowReceive<SflowBatch>[] = [];
+  afterEach(async () => {
+    for (const r of receivers.splice(0)) await r.stop();
+  });
+
+  function sflowReceive(workers: number) {
+    const lines: { msg: string; level: number; worker?: number }[] = [];
+    const log = pino({ level: 'info' }, { write: (s: string) => void lines.push(JSON.parse(s) as never) });
+    const registry = new Registry();
+    const got = { datagrams: 0, flows: 0 };
+    const r = new FlowReceive<SflowBatch>({
+      protocol: 'sflow',
+      listen: '127.0.0.1:0',
+      receiveBuffer: 1 << 20,
+      queueSize: 1024,
+      receiver: 'auto',
+      dropped: new Counter({ name: 'dropped', help: 'd', labelNames: ['protocol', 'reason'], registers: [registry] }),
+      log,
+      registry,
+      workers,
+      entry: siblingModule(new URL('../../../src/collectors/sflow/component.ts', import.meta.url).href, 'worker'),
+      handle: () => undefined,
+      afterBatch: () => undefined,
+      onBatch: (b) => {
+        got.datagrams += b.datagrams;
+        // Fast-path sample rows, and general-path records.
+        got.flows += (b.datagrams ? b.dgs[(b.datagrams - 1) * DG + DG_ROWS_END]! : 0) + b.extras.reduce((n, e) => n + e.flows.length, 0);
+      },
+    });
+    receivers.push(r);
+    return { r, lines, registry, got };
+  }
+
+  const port = (r: FlowReceive<SflowBatch>) => Number(r.bound[0]!.split(':').pop());
+  const payload = datagrams('ovs-sflow.pcap');
+
+  it('a worker that throws is counted, logged and started again; the port keeps receiving', async () => {
+    const { r, lines, registry, got } = sflowReceive(2);
+    await r.start();
+    expect(r.threadIds).toHaveLength(2);
+    const before = r.threadIds;
+    r.crashWorker(0);
+    await expect.poll(() => r.workerCrashes, { timeout: 5000 }).toBe(1);
+    // Started again: two threads, one of them new.
+    await expect.poll(() => r.threadIds.length, { timeout: 5000 }).toBe(2);
+    expect(r.threadIds.filter((id) => !before.includes(id))).toHaveLength(1);
+    expect(lines.some((l) => l.msg === 'flow worker crashed; starting it again' && l.level === 50)).toBe(true);
+    expect(await registry.getSingleMetricAsString('canopy_flow_worker_restarts_total')).toMatch(/protocol="sflow"} 1/);
+    // Every sender still reaches a live worker: the crashed one's socket was closed with it.
+    const senders = 12;
+    await replay(
+      port(r),
+      Array.from({ length: senders }, () => payload),
+    );
+    await expect.poll(() => got.datagrams, { timeout: 5000 }).toBe(senders * payload.length);
+    expect(got.flows).toBeGreaterThan(0);
+  });
+
+  it('stop() ends every worker thread and frees the port', async () => {
+    const before = threadCount();
+    const { r } = sflowReceive(2);
+    await r.start();
+    expect(threadCount()).toBeGreaterThanOrEqual(before + 2);
+    const p = port(r);
+    await r.stop();
+    expect(r.threadIds).toEqual([]);
+    expect(threadCount()).toBeLessThanOrEqual(before);
+    // The port is free again: a plain socket (no SO_REUSEPORT) binds it.
+    const s = dgram.createSocket('udp4');
+    await new Promise<void>((res, rej) => {
+      s.once('error', rej);
+      s.bind(p, '127.0.0.1', () => res());
+    });
+    s.close();
+  });
+
+  it('workers: 1 receives in the main thread (no worker thread)', async () => {
+    const { r } = sflowReceive(1);
+    await r.start();
+    expect(r.threadIds).toEqual([]);
+    expect(r.status()).toMatchObject({ workers: 1, workerThreads: 0 });
   });
 });

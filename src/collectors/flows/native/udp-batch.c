@@ -46,6 +46,7 @@
 typedef struct {
   int fd;
   int closed;
+  int env_gone; // closed by the environment's cleanup: no N-API calls after it
   int holding;
   int open_handles;
   uv_poll_t poll;
@@ -344,10 +345,12 @@ static napi_value js_resume(napi_env env, napi_callback_info info) {
 static void on_close(uv_handle_t *handle) {
   receiver *r = (receiver *)handle->data;
   if (--r->open_handles > 0) return; // the poll and the hold timer: freed after both
-  napi_delete_reference(r->env, r->data_ref);
-  napi_delete_reference(r->env, r->ctl_ref);
-  napi_delete_reference(r->env, r->cb_ref);
-  napi_async_destroy(r->env, r->async_ctx);
+  if (!r->env_gone) {
+    napi_delete_reference(r->env, r->data_ref);
+    napi_delete_reference(r->env, r->ctl_ref);
+    napi_delete_reference(r->env, r->cb_ref);
+    napi_async_destroy(r->env, r->async_ctx);
+  }
   free(r);
 }
 
@@ -371,6 +374,7 @@ static void close_receiver(receiver *r) {
 // datagrams — and the thread's loop cannot finish while the poll handle is active.
 static void on_env_cleanup(void *arg) {
   receiver *r = (receiver *)arg;
+  r->env_gone = 1;
   if (!r->closed) close_receiver(r);
 }
 
