@@ -3,7 +3,7 @@
 // processes (each its own socket, so SO_REUSEPORT can spread them) share the rate.
 // Usage: tsx bench/workers-cpu.ts [RATE=30000] [SECONDS=15] [SENDERS=4] [WORKERS=1,2]
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { treeCpuNs } from './lib/process-cpu.ts';
@@ -13,6 +13,22 @@ const [rateText = '30000', secondsText = '15', sendersText = '4', workersText = 
 const RATE = Number(rateText);
 const SECONDS = Number(secondsText);
 const SENDERS = Number(sendersText);
+/** CPU ns of each thread of `pid` (/proc/PID/task), with its name. */
+function threadCpu(pid: number): Map<number, { name: string; ns: number }> {
+  const out = new Map<number, { name: string; ns: number }>();
+  for (const t of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const s = readFileSync(`/proc/${pid}/task/${t}/stat`, 'utf8');
+      const name = s.slice(s.indexOf('(') + 1, s.lastIndexOf(')'));
+      const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
+      out.set(Number(t), { name, ns: (Number(f[11]) + Number(f[12])) * 1e7 });
+    } catch {
+      // The thread ended between the listing and the read.
+    }
+  }
+  return out;
+}
+
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 async function sendAt(file: string, port: number, rate: number, seconds: number): Promise<number> {
@@ -54,6 +70,8 @@ async function run(workers: number): Promise<void> {
   const proc: ChildProcess = spawn(process.execPath, [join(import.meta.dirname, '../bin/canopy.js'), 'collector'], {
     env: {
       ...process.env,
+      // WORKERS_CPU_PROF=DIR: a V8 CPU profile per collector thread (written at its exit).
+      ...(process.env.WORKERS_CPU_PROF ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${process.env.WORKERS_CPU_PROF}` } : {}),
       CANOPY_LOG_LEVEL: 'error',
       CANOPY_API_LISTEN: '127.0.0.1:28382',
       CANOPY_SFLOW_LISTEN: `127.0.0.1:${port}`,
@@ -81,9 +99,17 @@ async function run(workers: number): Promise<void> {
     await sleep(1000);
     const g0 = (await status(base)).got;
     const c0 = treeCpuNs(proc.pid!);
+    const t0 = threadCpu(proc.pid!);
     const sent = await sendAt(file, port, RATE, SECONDS);
     await sleep(2000);
     const ns = treeCpuNs(proc.pid!) - c0;
+    const t1 = threadCpu(proc.pid!);
+    // Per thread (ns per datagram), the busiest first: where the time goes.
+    const threads = [...t1]
+      .map(([tid, v]) => ({ tid, name: v.name, ns: v.ns - (t0.get(tid)?.ns ?? 0) }))
+      .filter((t) => t.ns > 0)
+      .sort((a, b) => b.ns - a.ns)
+      .slice(0, 6);
     const s = await status(base);
     const got = s.got - g0;
     console.log(
@@ -97,10 +123,11 @@ async function run(workers: number): Promise<void> {
         cpuNsPerDatagram: Math.round(ns / Math.max(1, got)),
         perWorker: s.spread,
         socketOverflows: s.socketOverflows,
+        threadsNsPerDatagram: threads.map((t) => `${t.name}:${Math.round(t.ns / Math.max(1, got))}`),
       }),
     );
   } finally {
-    proc.kill('SIGKILL');
+    proc.kill(process.env.WORKERS_CPU_PROF ? 'SIGTERM' : 'SIGKILL');
     await new Promise((r) => proc.on('exit', r));
     rmSync(dir, { recursive: true, force: true });
   }

@@ -205,22 +205,24 @@ export function createSflowHandler(ctx: ComponentContext, pipeline: FlowPipeline
         let dst = rows[k + 6]!;
         if (src >= TEXT_KEY) src = table.addrKey(strings[src - TEXT_KEY]!);
         if (dst >= TEXT_KEY) dst = table.addrKey(strings[dst - TEXT_KEY]!);
+        // Integers out of the Float64Array as small integers again (| 0, >>> 0): doubles stored
+        // into table entries would change their field representation and slow every lookup.
         table.addSflow(
           strings[rows[k]!]!,
-          rows[k + 1]!,
-          rows[k + 2]!,
-          rows[k + 3]!,
-          rows[k + 4]!,
+          rows[k + 1]! >>> 0,
+          rows[k + 2]! | 0,
+          rows[k + 3]! | 0,
+          rows[k + 4]! | 0,
           src,
           dst,
-          rows[k + 7]!,
-          rows[k + 8]!,
-          rows[k + 9]!,
+          rows[k + 7]! | 0,
+          rows[k + 8]! | 0,
+          rows[k + 9]! | 0,
           rows[k + 10]!,
           rows[k + 11]!,
-          rows[k + 12]!,
-          rows[k + 13]!,
-          rows[k + 14]!,
+          rows[k + 12]! | 0,
+          rows[k + 13]! >>> 0,
+          rows[k + 14]! >>> 0,
           now,
         );
       }
@@ -232,8 +234,8 @@ export function createSflowHandler(ctx: ComponentContext, pipeline: FlowPipeline
       }
       decoded(
         acc,
-        dgs[o + DG_SUB]!,
-        dgs[o + DG_SEQ]!,
+        dgs[o + DG_SUB]! >>> 0,
+        dgs[o + DG_SEQ]! >>> 0,
         dgs[o + DG_FLOW_SAMPLES]!,
         dgs[o + DG_COUNTER_SAMPLES]!,
         dgs[o + DG_DROP_SAMPLES]!,

@@ -54,8 +54,8 @@ export interface SflowBatch {
 
 /** Worker side: the fast path's sink, and a row per decoded datagram. */
 export class SflowBatchBuilder implements FlowSink {
-  private dgs = new Float64Array(256 * DG);
-  private rows = new Float64Array(1024 * ROW);
+  private dgs = new Float64Array(64 * DG);
+  private rows = new Float64Array(64 * ROW);
   private nDg = 0;
   private nRows = 0;
   private strings: string[] = [];
@@ -168,8 +168,10 @@ export class SflowBatchBuilder implements FlowSink {
       handlerErrors: this.handlerErrors,
     };
     const transfer = [this.dgs.buffer, this.rows.buffer];
-    this.dgs = new Float64Array(256 * DG);
-    this.rows = new Float64Array(1024 * ROW);
+    // The next batch starts at the size this one needed: no growing in steady state, no big
+    // allocations for small batches.
+    this.dgs = new Float64Array(Math.max(64, this.nDg) * DG);
+    this.rows = new Float64Array(Math.max(64, this.nRows) * ROW);
     this.nDg = this.nRows = 0;
     this.strings = [];
     this.index = new Map();

@@ -13,10 +13,26 @@ const port = parentPort!;
 const builder = new SflowBatchBuilder();
 const decodeOpts = { flowSink: builder };
 
+/** A batch goes when it holds this many datagrams, or this long after the last one went. */
+const BATCH_DATAGRAMS = 1024;
+const BATCH_MS = 10;
+let lastPost = Date.now();
+let timer: NodeJS.Timeout | undefined;
+
 const post = () => {
+  if (timer) clearTimeout(timer);
+  timer = undefined;
+  lastPost = Date.now();
   if (builder.datagrams === 0 && !builder.pendingLoss) return;
   const { batch, transfer } = builder.take();
   port.postMessage(batch, transfer);
+};
+
+// A message per drain turn (a burst of dozens) costs both threads more than the decoding it
+// carries: batches gather for up to BATCH_MS (far below storage.flowFlushInterval).
+const afterBatch = () => {
+  if (builder.datagrams >= BATCH_DATAGRAMS || Date.now() - lastPost >= BATCH_MS) post();
+  else timer ??= setTimeout(post, BATCH_MS);
 };
 
 const sock = new BatchSocket({
@@ -34,8 +50,7 @@ const sock = new BatchSocket({
       builder.handlerErrors++;
     }
   },
-  // One message per drain turn: a turn is a burst of dozens of datagrams (udp-batch.c holds 1 ms).
-  afterBatch: post,
+  afterBatch,
   onLoss: (overflow, truncated) => {
     builder.socketOverflow += overflow;
     builder.truncated += truncated;
