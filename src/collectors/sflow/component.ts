@@ -34,6 +34,7 @@ import {
   DG_UPTIME,
   ROW,
   TEXT_KEY,
+  extrasOf,
   type DatagramExtra,
   type SflowBatch,
 } from './worker-batch.ts';
@@ -191,6 +192,7 @@ export function createSflowHandler(ctx: ComponentContext, pipeline: FlowPipeline
   /** A worker's batch (worker-batch.ts), datagram by datagram in the order its socket got them. */
   const applyBatch = (b: SflowBatch) => {
     const { dgs, rows, strings } = b;
+    const extras = extrasOf(b);
     let r = 0;
     for (let i = 0; i < b.datagrams; i++) {
       const o = i * DG;
@@ -198,7 +200,7 @@ export function createSflowHandler(ctx: ComponentContext, pipeline: FlowPipeline
       const address = strings[dgs[o + DG_ADDRESS]!]!;
       const agentIx = dgs[o + DG_AGENT]!;
       const ex = dgs[o + DG_EXTRA]!;
-      const extra = ex >= 0 ? b.extras[ex]! : noExtra;
+      const extra = ex >= 0 ? extras[ex]! : noExtra;
       for (const end = dgs[o + DG_ROWS_END]!; r < end; r++) {
         const k = r * ROW;
         let src = rows[k + 5]!;

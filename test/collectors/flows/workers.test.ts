@@ -10,7 +10,7 @@ import { pino } from 'pino';
 import { Counter, Registry } from 'prom-client';
 import { FlowReceive } from '../../../src/collectors/flows/flow-receive.ts';
 import { siblingModule } from '../../../src/collectors/flows/worker-pool.ts';
-import { DG, DG_ROWS_END, type SflowBatch } from '../../../src/collectors/sflow/worker-batch.ts';
+import { DG, DG_ROWS_END, extrasOf, type SflowBatch } from '../../../src/collectors/sflow/worker-batch.ts';
 import { loadUdpBatch } from '../../../src/collectors/flows/udp-batch.ts';
 import { startTestCollector, type TestCollector } from '../../api/helpers.ts';
 import { SFLOW_FIXTURES, datagrams } from '../sflow/fixtures.ts';
@@ -51,14 +51,22 @@ async function replay(port: number, files: Buffer[][]): Promise<void> {
 // Flow rows without the columns that hold times; rows a flush split in two are summed back.
 const ROW_KEY = `protocol, exporter, device_id, in_if, out_if, in_port_id, out_port_id, vlan, src_addr, dst_addr, proto,
   src_port, dst_port, src_mac, dst_mac, ether_type, sampling_rate, sampling_missing`;
-function flowRows(dir: string): unknown[] {
+function flowRows(dir: string): { flows: unknown[]; ports: unknown[] } {
   const db = new Database(join(dir, 'canopy.db'), { readonly: true });
   try {
-    return db
+    // Port counters from counter samples (the records a worker hands over as objects).
+    const ports = db
+      .prepare(
+        `SELECT node_id, source, rx_bytes, tx_bytes, rx_packets, tx_packets, rx_errors, tx_errors, rx_dropped, tx_dropped FROM port_metrics
+         ORDER BY node_id, source, rx_bytes, tx_bytes`,
+      )
+      .all();
+    const flows = db
       .prepare(
         `SELECT ${ROW_KEY}, SUM(bytes) AS bytes, SUM(packets) AS packets, SUM(flows) AS flows FROM flows GROUP BY ${ROW_KEY} ORDER BY ${ROW_KEY}`,
       )
       .all();
+    return { flows, ports };
   } finally {
     db.close();
   }
@@ -91,7 +99,7 @@ interface Exporter {
 
 async function sflowRun(
   workers: number,
-): Promise<{ rows: unknown[]; exporters: unknown[]; threads: number; spread: number[]; leaked: number }> {
+): Promise<{ rows: { flows: unknown[]; ports: unknown[] }; exporters: unknown[]; threads: number; spread: number[]; leaked: number }> {
   const before = threadCount();
   const files = sflowFiles();
   const total = files.reduce((n, f) => n + f.length, 0);
@@ -134,8 +142,10 @@ describe.runIf(available)('flow receive workers (SO_REUSEPORT)', () => {
     // The kernel spread the exporters over both workers (about twenty source ports).
     expect(two.spread).toHaveLength(2);
     expect(Math.min(...two.spread)).toBeGreaterThan(0);
-    expect(one.rows.length).toBeGreaterThan(20);
-    expect(two.rows).toEqual(one.rows);
+    expect(one.rows.flows.length).toBeGreaterThan(20);
+    expect(two.rows.flows).toEqual(one.rows.flows);
+    expect(one.rows.ports.length).toBeGreaterThan(3);
+    expect(two.rows.ports).toEqual(one.rows.ports);
     expect(two.exporters).toEqual(one.exporters);
     expect(one.exporters.length).toBeGreaterThan(5);
     expect(two.leaked).toBeLessThanOrEqual(0);
@@ -169,7 +179,7 @@ describe.runIf(available)('flow receive worker lifecycle', () => {
       onBatch: (b) => {
         got.datagrams += b.datagrams;
         // Fast-path sample rows, and general-path records.
-        got.flows += (b.datagrams ? b.dgs[(b.datagrams - 1) * DG + DG_ROWS_END]! : 0) + b.extras.reduce((n, e) => n + e.flows.length, 0);
+        got.flows += (b.datagrams ? b.dgs[(b.datagrams - 1) * DG + DG_ROWS_END]! : 0) + extrasOf(b).reduce((n, e) => n + e.flows.length, 0);
       },
     });
     receivers.push(r);
