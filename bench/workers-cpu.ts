@@ -70,8 +70,6 @@ async function run(workers: number): Promise<void> {
   const proc: ChildProcess = spawn(process.execPath, [join(import.meta.dirname, '../bin/canopy.js'), 'collector'], {
     env: {
       ...process.env,
-      // WORKERS_CPU_PROF=DIR: a V8 CPU profile per collector thread (written at its exit).
-      ...(process.env.WORKERS_CPU_PROF ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${process.env.WORKERS_CPU_PROF}` } : {}),
       CANOPY_LOG_LEVEL: 'error',
       CANOPY_API_LISTEN: '127.0.0.1:28382',
       CANOPY_SFLOW_LISTEN: `127.0.0.1:${port}`,
@@ -127,7 +125,7 @@ async function run(workers: number): Promise<void> {
       }),
     );
   } finally {
-    proc.kill(process.env.WORKERS_CPU_PROF ? 'SIGTERM' : 'SIGKILL');
+    proc.kill('SIGKILL');
     await new Promise((r) => proc.on('exit', r));
     rmSync(dir, { recursive: true, force: true });
   }
