@@ -103,9 +103,10 @@ describe('config', () => {
     expect(c.sflow.listen).toEqual(['127.0.0.1:1', '127.0.0.1:2']);
   });
 
-  it('sflow.workers / netflow.workers: auto (cores − 1, at least 1) by default, CANOPY_SFLOW_WORKERS overrides, 0 is refused', () => {
+  it('sflow.workers / netflow.workers: 1 by default, auto is cores − 1 (at least 1), CANOPY_SFLOW_WORKERS overrides, 0 is refused', () => {
     const d = defaultConfig();
-    expect([d.sflow.workers, d.netflow.workers]).toEqual(['auto', 'auto']);
+    expect([d.sflow.workers, d.netflow.workers]).toEqual([1, 1]);
+    expect(loadConfig({ env: { CANOPY_SFLOW_WORKERS: 'auto' } }).sflow.workers).toBe('auto');
     expect(flowWorkers('auto')).toBe(Math.max(1, availableParallelism() - 1));
     expect(flowWorkers(3)).toBe(3);
     const c = loadConfig({ env: { CANOPY_SFLOW_WORKERS: '2', CANOPY_NETFLOW_WORKERS: '3' } });
