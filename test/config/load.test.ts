@@ -1,7 +1,8 @@
 import { afterAll, describe, it, expect } from 'vitest';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { flowWorkers } from '../../src/collectors/flows/listener-config.ts';
 import { ConfigError, defaultConfig, envPath, loadConfig } from '../../src/config/load.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'canopy-cfg-'));
@@ -119,6 +120,18 @@ describe('config', () => {
     expect(c.storage.dataDir).toBe('/tmp/x');
     expect(c.snmp.retries).toBe(5);
     expect(c.sflow.listen).toEqual(['127.0.0.1:1', '127.0.0.1:2']);
+  });
+
+  it('sflow.workers / netflow.workers: 1 by default, auto is cores − 1 (at least 1), CANOPY_SFLOW_WORKERS overrides, 0 is refused', () => {
+    const d = defaultConfig();
+    expect([d.sflow.workers, d.netflow.workers]).toEqual([1, 1]);
+    expect(loadConfig({ env: { CANOPY_SFLOW_WORKERS: 'auto' } }).sflow.workers).toBe('auto');
+    expect(flowWorkers('auto')).toBe(Math.max(1, availableParallelism() - 1));
+    expect(flowWorkers(3)).toBe(3);
+    const c = loadConfig({ env: { CANOPY_SFLOW_WORKERS: '2', CANOPY_NETFLOW_WORKERS: '3' } });
+    expect([c.sflow.workers, c.netflow.workers]).toEqual([2, 3]);
+    expect(problems(() => loadConfig({ env: { CANOPY_SFLOW_WORKERS: '0' } }))[0]!.path).toBe('sflow.workers');
+    expect(problems(() => loadConfig({ env: { CANOPY_NETFLOW_WORKERS: '1.5' } }))[0]!.path).toBe('netflow.workers');
   });
 
   it('rejects env variables that name no key, and bad env values', () => {

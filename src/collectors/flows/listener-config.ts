@@ -1,4 +1,5 @@
 // Config keys every flow listener section has (sflow, netflow, ipfix): how its UDP socket receives.
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 
 export const udpReceiverKeys = {
@@ -13,3 +14,16 @@ export const udpReceiverKeys = {
     .default('auto')
     .describe('`recvmmsg`: the native batched receiver (Linux, built by npm install); `dgram`: node:dgram; `auto`: recvmmsg when built.'),
 };
+
+/** Receive/decode threads for a `workers` value: `auto` leaves one core to the main thread. */
+export function flowWorkers(v: 'auto' | number): number {
+  return v === 'auto' ? Math.max(1, availableParallelism() - 1) : v;
+}
+
+/** `workers` of the sflow and netflow sections. */
+export const flowWorkersKey = z
+  .union([z.literal('auto'), z.number().int().min(1).max(64)])
+  .default(1)
+  .describe(
+    'Receive/decode threads on each listen address (SO_REUSEPORT: the kernel keeps each exporter on one thread). `auto`: cores − 1, at least 1. `1` (the default until the flow writer leaves the main thread: measured, more threads cost more CPU per datagram and do not yet raise the loss-free rate, docs/performance.md#workers): receive and decode in the main thread. More than 1 needs the native receiver (`receiver: recvmmsg`, or `auto` with it built); without it the main thread receives alone.',
+  );

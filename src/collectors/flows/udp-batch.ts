@@ -9,7 +9,7 @@ import { ipv6Str } from '../common/packet-bytes.ts';
 interface Native {
   HDR: number;
   META: number;
-  open(host: string, port: number, family: number, rcvbuf: number): [number, number, number];
+  open(host: string, port: number, family: number, rcvbuf: number, reusePort?: boolean): [number, number, number];
   start(fd: number, data: Buffer, slotSize: number, ctl: Uint32Array, onData: () => void): unknown;
   resume(handle: unknown): void;
   close(handle: unknown): void;
@@ -40,6 +40,11 @@ export interface BatchSocketOptions {
   host: string;
   port: number;
   receiveBuffer: number;
+  /**
+   * SO_REUSEPORT: other sockets (each worker thread's) may bind the same port; the kernel hashes
+   * each datagram's 4-tuple to one of them, so one exporter (address and port) stays on one socket.
+   */
+  reusePort?: boolean;
   /** Ring slots: datagrams read ahead of the handler (the rest wait in the socket buffer). */
   slots: number;
   /** Datagrams handled per drain turn before yielding to other I/O. */
@@ -76,7 +81,7 @@ export class BatchSocket {
     if (!n) throw new Error(`batched UDP receive unavailable: ${udpBatchLoadError()}`);
     this.native = n;
     const family = isIP(opts.host) === 6 ? 6 : 4;
-    const [fd, port, granted] = n.open(opts.host, opts.port, family, opts.receiveBuffer);
+    const [fd, port, granted] = n.open(opts.host, opts.port, family, opts.receiveBuffer, opts.reusePort === true);
     this.port = port;
     this.receiveBufferBytes = granted;
     try {

@@ -13,6 +13,7 @@ import { TemplateStore } from './template-store.ts';
 import { SamplingResolver } from './sampling.ts';
 import { NETFLOW_ERROR_CODES, formatNetflowError } from './errors.ts';
 import { mayName } from '../common/port-name.ts';
+import { flowWorkers } from '../flows/listener-config.ts';
 
 const ORIGIN = 'netflow';
 const PROTOCOL: Record<number, 'netflow5' | 'netflow9' | 'ipfix'> = { 5: 'netflow5', 9: 'netflow9', 10: 'ipfix' };
@@ -106,6 +107,9 @@ export function createNetflowComponent(ctx: ComponentContext, pipeline: FlowPipe
     name: 'netflow',
     // The flow pipeline is a component of its own, started before this one and stopped after.
     async start() {
+      // netflow.workers is read but not acted on yet (docs/performance.md, "Workers").
+      const workers = flowWorkers(netflow.workers);
+      if (workers > 1) log.info({ workers }, 'NetFlow/IPFIX receive in the main thread (no worker path for them yet)');
       for (const l of listeners) await l.start();
       log.info(
         { listen: listeners.flatMap((l) => l.bound), receiver: listeners[0]?.mode, templatesLoaded: loaded },

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { listenSchema, section } from '../../config/common.ts';
-import { udpReceiverKeys } from '../flows/listener-config.ts';
+import { flowWorkersKey, udpReceiverKeys } from '../flows/listener-config.ts';
 
 const samplingOverride = z
   .object({
@@ -19,6 +19,9 @@ export const netflowSection = section({
     .default(32 * 1024 * 1024)
     .describe('Requested SO_RCVBUF in bytes (capped at `net.core.rmem_max`); shared by the NetFlow and IPFIX sockets.'),
   ...udpReceiverKeys,
+  workers: flowWorkersKey.describe(
+    'Receive/decode threads for NetFlow/IPFIX (`auto`: cores − 1, at least 1). Validated and reported, but NetFlow and IPFIX still receive and decode in the main thread: the worker path (each exporter kept on one thread by SO_REUSEPORT, templates persisted through the main thread) is not built yet — see docs/performance.md, "Workers".',
+  ),
   samplingOverrides: z
     .array(samplingOverride)
     .default([])

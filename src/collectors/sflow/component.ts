@@ -2,16 +2,42 @@
 // flow table (scaled by sampling rate) and port counters on the exporter's port nodes.
 import type { Component, ComponentContext } from '../../component/contract.ts';
 import { counter, preset } from '../../util/metrics.ts';
-import { UdpListener, type Datagram } from '../flows/udp-listener.ts';
+import type { Datagram } from '../flows/udp-listener.ts';
+import { FlowReceive } from '../flows/flow-receive.ts';
+import { siblingModule } from '../flows/worker-pool.ts';
+import { flowWorkers } from '../flows/listener-config.ts';
 import type { FlowPipeline } from '../flows/pipeline.ts';
 import { ExporterAccounts } from '../flows/exporter-accounts.ts';
-import type { CounterRecord } from '../common/flow-record.ts';
+import type { CounterRecord, FlowRecord } from '../common/flow-record.ts';
 import { decodeSflow, formatError } from './decode.ts';
 import type { FlowSink } from './fast-flow.ts';
 import { SFLOW_ERROR_CODES } from './errors.ts';
 import type { InterfaceCounters } from '../../topology/store/port-series.ts';
 import type { Attribution } from '../flows/attribution.ts';
 import { mayName } from '../common/port-name.ts';
+import {
+  DG,
+  DG_ADDRESS,
+  DG_AGENT,
+  DG_AT,
+  DG_COUNTER_SAMPLES,
+  DG_DROP_SAMPLES,
+  DG_EXTRA,
+  DG_FAST_FLOWS,
+  DG_FLOW_SAMPLES,
+  DG_OK,
+  DG_ROWS_END,
+  DG_SEQ,
+  DG_SUB,
+  DG_UNKNOWN_RECORDS,
+  DG_UNKNOWN_SAMPLES,
+  DG_UPTIME,
+  ROW,
+  TEXT_KEY,
+  extrasOf,
+  type DatagramExtra,
+  type SflowBatch,
+} from './worker-batch.ts';
 
 const ORIGIN = 'sflow';
 /** Counter readings of one port closer together than this are skipped (see applyCounters). */
@@ -41,6 +67,8 @@ export interface SflowHandler {
   handle: (d: Datagram) => void;
   /** Adds the counts gathered since the last call to the Prometheus counters (once per drain turn). */
   flushMetrics: () => void;
+  /** What a receive/decode worker decoded (sflow.workers > 1); metrics flushed at its end. */
+  applyBatch: (b: SflowBatch) => void;
 }
 
 export interface SflowHandlerOptions {
@@ -109,22 +137,120 @@ export function createSflowHandler(ctx: ComponentContext, pipeline: FlowPipeline
       m.dropped.inc({ protocol: 'sflow', reason: 'malformed' });
       return;
     }
+    const st = dg.stats;
+    decoded(
+      acc,
+      dg.subAgentId,
+      dg.sequence,
+      st.flowSamples,
+      st.counterSamples,
+      st.dropSamples,
+      st.unknownSamples,
+      st.unknownRecords,
+      dg.fastFlows,
+      dg.flows,
+      dg.counters,
+      dg.uptime,
+      now,
+    );
+  };
+
+  /** What follows a decoded datagram, in the main thread whether it was decoded here or in a worker. */
+  const decoded = (
+    acc: ReturnType<ExporterAccounts['datagram']>,
+    sub: number,
+    sequence: number,
+    flowSamples: number,
+    counterSamples: number,
+    dropSamples: number,
+    unknownSamples: number,
+    unknownRecords: number,
+    fastFlows: number,
+    flows: readonly FlowRecord[],
+    counters: CounterRecord[],
+    uptime: number,
+    now: number,
+  ) => {
     // Lost datagrams per agent + sub-agent, from the datagram sequence (resets restart it).
-    accounts.sequence(acc, dg.subAgentId, dg.sequence);
-    const stats = dg.stats;
-    n.flowSamples += stats.flowSamples;
-    n.counterSamples += stats.counterSamples;
-    n.dropSamples += stats.dropSamples;
-    if (stats.unknownSamples) samples.inc({ type: 'unknown' }, stats.unknownSamples);
-    if (stats.unknownRecords) records.inc({ kind: 'unknown' }, stats.unknownRecords);
-    n.flows += dg.flows.length + dg.fastFlows;
-    n.counters += dg.counters.length;
-    accounts.records(acc, dg.flows.length + dg.fastFlows);
-    for (const f of dg.flows) {
+    accounts.sequence(acc, sub, sequence);
+    n.flowSamples += flowSamples;
+    n.counterSamples += counterSamples;
+    n.dropSamples += dropSamples;
+    if (unknownSamples) samples.inc({ type: 'unknown' }, unknownSamples);
+    if (unknownRecords) records.inc({ kind: 'unknown' }, unknownRecords);
+    n.flows += flows.length + fastFlows;
+    n.counters += counters.length;
+    accounts.records(acc, flows.length + fastFlows);
+    for (const f of flows) {
       const rate = f.samplingRate && f.samplingRate > 0 ? f.samplingRate : 1;
       pipeline.addFlow(ORIGIN, f, rate, !(f.samplingRate && f.samplingRate > 0), now);
     }
-    if (dg.counters.length) applyCounters(dg.counters, dg.uptime, now);
+    if (counters.length) applyCounters(counters, uptime, now);
+  };
+
+  const noExtra: DatagramExtra = { errors: [], flows: [], counters: [] };
+  /** A worker's batch (worker-batch.ts), datagram by datagram in the order its socket got them. */
+  const applyBatch = (b: SflowBatch) => {
+    const { dgs, rows, strings } = b;
+    const extras = extrasOf(b);
+    let r = 0;
+    for (let i = 0; i < b.datagrams; i++) {
+      const o = i * DG;
+      const now = dgs[o + DG_AT]!;
+      const address = strings[dgs[o + DG_ADDRESS]!]!;
+      const agentIx = dgs[o + DG_AGENT]!;
+      const ex = dgs[o + DG_EXTRA]!;
+      const extra = ex >= 0 ? extras[ex]! : noExtra;
+      for (const end = dgs[o + DG_ROWS_END]!; r < end; r++) {
+        const k = r * ROW;
+        let src = rows[k + 5]!;
+        let dst = rows[k + 6]!;
+        if (src >= TEXT_KEY) src = table.addrKey(strings[src - TEXT_KEY]!);
+        if (dst >= TEXT_KEY) dst = table.addrKey(strings[dst - TEXT_KEY]!);
+        // Integers out of the Float64Array as small integers again (| 0, >>> 0): doubles stored
+        // into table entries would change their field representation and slow every lookup.
+        table.addSflow(
+          strings[rows[k]!]!,
+          rows[k + 1]! >>> 0,
+          rows[k + 2]! | 0,
+          rows[k + 3]! | 0,
+          rows[k + 4]! | 0,
+          src,
+          dst,
+          rows[k + 7]! | 0,
+          rows[k + 8]! | 0,
+          rows[k + 9]! | 0,
+          rows[k + 10]!,
+          rows[k + 11]!,
+          rows[k + 12]! | 0,
+          rows[k + 13]! >>> 0,
+          rows[k + 14]! >>> 0,
+          now,
+        );
+      }
+      const acc = accounts.datagram('sflow', agentIx >= 0 ? strings[agentIx]! : address, now);
+      for (const e of extra.errors) accounts.decodeError(acc, e.code, 'sflow', address, e.text, 'sFlow decode error');
+      if (!dgs[o + DG_OK]) {
+        m.dropped.inc({ protocol: 'sflow', reason: 'malformed' });
+        continue;
+      }
+      decoded(
+        acc,
+        dgs[o + DG_SUB]! >>> 0,
+        dgs[o + DG_SEQ]! >>> 0,
+        dgs[o + DG_FLOW_SAMPLES]!,
+        dgs[o + DG_COUNTER_SAMPLES]!,
+        dgs[o + DG_DROP_SAMPLES]!,
+        dgs[o + DG_UNKNOWN_SAMPLES]!,
+        dgs[o + DG_UNKNOWN_RECORDS]!,
+        dgs[o + DG_FAST_FLOWS]!,
+        extra.flows,
+        extra.counters,
+        dgs[o + DG_UPTIME]!,
+        now,
+      );
+    }
+    flushMetrics();
   };
 
   const applyCounters = (counters: CounterRecord[], uptime: number, now: number) => {
@@ -188,15 +314,15 @@ export function createSflowHandler(ctx: ComponentContext, pipeline: FlowPipeline
     // The agent's uptime going back is a reboot: no delta across it (counter-rates.ts).
     pipeline.ports.record(portId, 'sflow', genericCounters(c), now, extra, { uptimeMs: uptime });
   };
-  return { handle, flushMetrics };
+  return { handle, flushMetrics, applyBatch };
 }
 
 export function createSflowComponent(ctx: ComponentContext, pipeline: FlowPipeline): Component | undefined {
   const cfg = ctx.config.sflow;
   if (!cfg.enabled) return undefined;
   const log = ctx.log.child({ component: 'sflow' });
-  const { handle, flushMetrics } = createSflowHandler(ctx, pipeline);
-  const listener = new UdpListener({
+  const { handle, flushMetrics, applyBatch } = createSflowHandler(ctx, pipeline);
+  const listenerOpts = {
     protocol: 'sflow',
     listen: cfg.listen,
     receiveBuffer: cfg.receiveBuffer,
@@ -204,31 +330,32 @@ export function createSflowComponent(ctx: ComponentContext, pipeline: FlowPipeli
     receiver: cfg.receiver,
     dropped: pipeline.metrics.dropped,
     log,
+  };
+  const receive = new FlowReceive<SflowBatch>({
+    ...listenerOpts,
+    workers: flowWorkers(cfg.workers),
+    entry: siblingModule(import.meta.url, 'worker'),
+    registry: ctx.registry,
     handle,
     afterBatch: flushMetrics,
+    onBatch: applyBatch,
   });
 
   return {
     name: 'sflow',
     // The flow pipeline is a component of its own, started before this one and stopped after.
     async start() {
-      await listener.start();
-      log.info({ listen: listener.bound, receiver: listener.mode, receiveBuffer: listener.receiveBufferBytes }, 'sFlow listening');
+      await receive.start();
+      log.info(
+        { listen: receive.bound, receiver: receive.mode, workers: receive.workers, receiveBuffer: receive.receiveBufferBytes },
+        'sFlow listening',
+      );
     },
     async stop() {
-      await listener.stop();
+      await receive.stop();
     },
     status() {
-      return {
-        listen: listener.bound,
-        receiver: listener.mode,
-        queued: listener.queued,
-        queueDrops: listener.queueDrops,
-        socketOverflows: listener.socketOverflows,
-        truncated: listener.truncated,
-        receiveBuffer: listener.receiveBufferBytes,
-        ...pipeline.status(['sflow']),
-      };
+      return { ...receive.status(), ...pipeline.status(['sflow']) };
     },
   };
 }

@@ -22,13 +22,16 @@ afterEach(() => {
   for (const s of open.splice(0)) s.close();
 });
 
-function receiver(opts: { host?: string; slots?: number; batch?: number; receiveBuffer?: number } = {}) {
+function receiver(
+  opts: { host?: string; port?: number; reusePort?: boolean; slots?: number; batch?: number; receiveBuffer?: number } = {},
+) {
   const got: Got[] = [];
   const loss = { overflow: 0, truncated: 0 };
   let batches = 0;
   const s = new BatchSocket({
     host: opts.host ?? '127.0.0.1',
-    port: 0,
+    port: opts.port ?? 0,
+    reusePort: opts.reusePort,
     receiveBuffer: opts.receiveBuffer ?? 1 << 20,
     slots: opts.slots ?? 64,
     batch: opts.batch ?? 512,
@@ -145,6 +148,36 @@ describe.runIf(available)('batched UDP receive (recvmmsg)', () => {
           onLoss: () => undefined,
         }),
     ).toThrow(/EADDRINUSE|in use/i);
+  });
+
+  it('SO_REUSEPORT: sockets that all ask for it share a port; each sender (4-tuple) lands whole on one of them', async () => {
+    const a = receiver({ reusePort: true });
+    const b = receiver({ reusePort: true, port: a.s.port });
+    expect(b.s.port).toBe(a.s.port);
+    // A socket that did not ask for it is still refused.
+    expect(() => receiver({ port: a.s.port })).toThrow(/EADDRINUSE|in use/i);
+    const senders = 16;
+    const per = 20;
+    const ports: number[] = [];
+    for (let i = 0; i < senders; i++)
+      ports.push(
+        await sendAll(
+          a.s.port,
+          Array.from({ length: per }, (_, j) => Buffer.from(`${i}:${j}`)),
+        ),
+      );
+    await until(() => a.got.length + b.got.length === senders * per);
+    const by = (got: Got[]) => new Set(got.map((g) => g.port));
+    // Every sender's datagrams went to exactly one socket, in order, and with 16 senders both sockets got some.
+    for (const p of ports) expect(by(a.got).has(p) !== by(b.got).has(p), `sender ${p}`).toBe(true);
+    for (const { got } of [a, b]) {
+      for (const p of by(got)) {
+        const seq = got.filter((g) => g.port === p).map((g) => Number(g.data.toString().split(':')[1]));
+        expect(seq).toEqual(Array.from({ length: per }, (_, j) => j));
+      }
+    }
+    expect(a.got.length).toBeGreaterThan(0);
+    expect(b.got.length).toBeGreaterThan(0);
   });
 
   it('frees its port on close(): a new socket binds it at once, in the same turn', () => {

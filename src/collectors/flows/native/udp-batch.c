@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <node_api.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,6 +46,7 @@
 typedef struct {
   int fd;
   int closed;
+  int env_gone; // closed by the environment's cleanup: no N-API calls after it
   int holding;
   int open_handles;
   uv_poll_t poll;
@@ -107,6 +109,7 @@ static void notify(receiver *r) {
 }
 
 static void on_readable(uv_poll_t *handle, int status, int events);
+static void on_env_cleanup(void *arg);
 
 static void on_hold_done(uv_timer_t *t) {
   receiver *r = (receiver *)t->data;
@@ -197,10 +200,13 @@ static void on_readable(uv_poll_t *handle, int status, int events) {
   if (delivered > 0 || ctl[2]) notify(r);
 }
 
-// open(host: string, port: number, family: 4 | 6, rcvbuf: number) → [fd, boundPort, grantedRcvbuf]
+// open(host: string, port: number, family: 4 | 6, rcvbuf: number, reusePort?: boolean) → [fd, boundPort, grantedRcvbuf]
+// reusePort sets SO_REUSEPORT before bind: several sockets (one per worker thread) share the port
+// and the kernel spreads datagrams over them by a hash of the 4-tuple, so one exporter's source
+// address and port always land on the same socket.
 static napi_value js_open(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
-  napi_value argv[4];
+  size_t argc = 5;
+  napi_value argv[5];
   CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   char host[64];
   size_t hl;
@@ -209,6 +215,8 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
   CHECK(env, napi_get_value_int32(env, argv[1], &port));
   CHECK(env, napi_get_value_int32(env, argv[2], &family));
   CHECK(env, napi_get_value_int32(env, argv[3], &rcvbuf));
+  bool reuse_port = false;
+  if (argc >= 5) napi_get_value_bool(env, argv[4], &reuse_port);
   struct sockaddr_in6 sa6;
   struct sockaddr_in sa4;
   memset(&sa6, 0, sizeof sa6);
@@ -228,6 +236,11 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
   // Best effort: without it the kernel's drop count is simply not reported.
   setsockopt(fd, SOL_SOCKET, SO_RXQ_OVFL, &one, sizeof one);
   if (rcvbuf > 0) setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+  if (reuse_port && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) < 0) {
+    int e = errno;
+    close(fd);
+    return throw_errno(env, "SO_REUSEPORT", e);
+  }
   int rc = family == 6 ? bind(fd, (struct sockaddr *)&sa6, sizeof sa6) : bind(fd, (struct sockaddr *)&sa4, sizeof sa4);
   if (rc < 0) {
     int e = errno;
@@ -304,6 +317,7 @@ static napi_value js_start(napi_env env, napi_callback_info info) {
   r->poll.data = r;
   r->hold.data = r;
   uv_poll_start(&r->poll, UV_READABLE, on_readable);
+  napi_add_env_cleanup_hook(env, on_env_cleanup, r);
   napi_value handle;
   CHECK(env, napi_create_external(env, r, NULL, NULL, &handle));
   return handle;
@@ -331,10 +345,12 @@ static napi_value js_resume(napi_env env, napi_callback_info info) {
 static void on_close(uv_handle_t *handle) {
   receiver *r = (receiver *)handle->data;
   if (--r->open_handles > 0) return; // the poll and the hold timer: freed after both
-  napi_delete_reference(r->env, r->data_ref);
-  napi_delete_reference(r->env, r->ctl_ref);
-  napi_delete_reference(r->env, r->cb_ref);
-  napi_async_destroy(r->env, r->async_ctx);
+  if (!r->env_gone) {
+    napi_delete_reference(r->env, r->data_ref);
+    napi_delete_reference(r->env, r->ctl_ref);
+    napi_delete_reference(r->env, r->cb_ref);
+    napi_async_destroy(r->env, r->async_ctx);
+  }
   free(r);
 }
 
@@ -342,17 +358,31 @@ static void on_close(uv_handle_t *handle) {
 // let go of the handle. The fd is closed here, not in on_close (a later loop turn), so the port is
 // free when close() returns and a listener started right after a stop() can bind it; uv_poll_stop
 // has already removed the fd from the loop's epoll set, which is what libuv asks before a close.
+static void close_receiver(receiver *r) {
+  r->closed = 1;
+  uv_poll_stop(&r->poll);
+  uv_timer_stop(&r->hold);
+  close(r->fd);
+  r->fd = -1;
+  r->open_handles = 2;
+  uv_close((uv_handle_t *)&r->poll, on_close);
+  uv_close((uv_handle_t *)&r->hold, on_close);
+}
+
+// The environment goes away without close() (a worker thread that threw or was terminated): the
+// socket must not outlive it — with SO_REUSEPORT the kernel would go on handing it an exporter's
+// datagrams — and the thread's loop cannot finish while the poll handle is active.
+static void on_env_cleanup(void *arg) {
+  receiver *r = (receiver *)arg;
+  r->env_gone = 1;
+  if (!r->closed) close_receiver(r);
+}
+
 static napi_value js_close(napi_env env, napi_callback_info info) {
   receiver *r = get_receiver(env, info);
   if (r != NULL && !r->closed) {
-    r->closed = 1;
-    uv_poll_stop(&r->poll);
-    uv_timer_stop(&r->hold);
-    close(r->fd);
-    r->fd = -1;
-    r->open_handles = 2;
-    uv_close((uv_handle_t *)&r->poll, on_close);
-    uv_close((uv_handle_t *)&r->hold, on_close);
+    napi_remove_env_cleanup_hook(env, on_env_cleanup, r);
+    close_receiver(r);
   }
   return NULL;
 }

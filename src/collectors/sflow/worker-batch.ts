@@ -1,0 +1,205 @@
+// What an sFlow receive/decode worker (worker.ts) hands the main thread: per datagram one row of
+// numbers (source, agent, sequence, sample counts …) and per fast-path flow sample one row of key
+// numbers, in two Float64Arrays whose buffers are transferred, not copied. Texts (exporter and
+// source addresses, IPv6 flow addresses) go once per batch in a small string table. The rare parts
+// (general-path flow records, counter records, decode errors) travel as plain objects.
+import type { CounterRecord, FlowRecord } from '../common/flow-record.ts';
+import type { FlowSink } from './fast-flow.ts';
+import { formatError, type SflowDatagram } from './decode.ts';
+
+/** Numbers per datagram row. */
+export const DG = 15;
+export const DG_ADDRESS = 0;
+export const DG_AGENT = 1;
+export const DG_OK = 2;
+export const DG_SUB = 3;
+export const DG_SEQ = 4;
+export const DG_AT = 5;
+export const DG_FLOW_SAMPLES = 6;
+export const DG_COUNTER_SAMPLES = 7;
+export const DG_DROP_SAMPLES = 8;
+export const DG_UNKNOWN_SAMPLES = 9;
+export const DG_UNKNOWN_RECORDS = 10;
+export const DG_FAST_FLOWS = 11;
+/** Sample rows written up to and including this datagram. */
+export const DG_ROWS_END = 12;
+/** Index into `extras`, or -1. */
+export const DG_EXTRA = 13;
+export const DG_UPTIME = 14;
+
+/** Counter record formats the sFlow handler uses: generic interface (1), OVS datapath (1004), port name (1005). */
+export const APPLIED_COUNTERS: ReadonlySet<number> = new Set([1, 1004, 1005]);
+
+/** Numbers per fast-path sample row: exporter (string index) then FlowSink.add's arguments. */
+export const ROW = 15;
+
+/** Addresses at or above this in a sample row are an index into the batch's strings (IPv6 text). */
+export const TEXT_KEY = 2 ** 48;
+
+export interface DatagramExtra {
+  errors: { code: string; text: string }[];
+  flows: FlowRecord[];
+  counters: CounterRecord[];
+}
+
+export interface SflowBatch {
+  type: 'batch';
+  datagrams: number;
+  dgs: Float64Array;
+  rows: Float64Array;
+  strings: string[];
+  /**
+   * DatagramExtra[] as JSON: V8 writes and reads it several times faster than structured clone
+   * copies objects of fifty fields (a decoded flow record). Main side: `extrasOf(batch)`.
+   */
+  extras: string;
+  /** Receive losses since the last batch (socket overflow, cut datagrams) and handler failures. */
+  socketOverflow: number;
+  truncated: number;
+  handlerErrors: number;
+}
+
+/** Worker side: the fast path's sink, and a row per decoded datagram. */
+export class SflowBatchBuilder implements FlowSink {
+  private dgs = new Float64Array(64 * DG);
+  private rows = new Float64Array(64 * ROW);
+  private nDg = 0;
+  private nRows = 0;
+  private strings: string[] = [];
+  private index = new Map<string, number>();
+  private extras: DatagramExtra[] = [];
+  socketOverflow = 0;
+  truncated = 0;
+  handlerErrors = 0;
+
+  get datagrams(): number {
+    return this.nDg;
+  }
+
+  get pendingLoss(): boolean {
+    return this.socketOverflow + this.truncated + this.handlerErrors > 0;
+  }
+
+  private str(s: string): number {
+    let i = this.index.get(s);
+    if (i === undefined) {
+      i = this.strings.length;
+      this.strings.push(s);
+      this.index.set(s, i);
+    }
+    return i;
+  }
+
+  addrKey(s: string): number {
+    return TEXT_KEY + this.str(s);
+  }
+
+  add(
+    exporter: string,
+    sub: number,
+    inIf: number,
+    outIf: number,
+    vlan: number,
+    src: number,
+    dst: number,
+    proto: number,
+    sp: number,
+    dp: number,
+    smac: number,
+    dmac: number,
+    et: number,
+    bytes: number,
+    rate: number,
+  ): void {
+    if ((this.nRows + 1) * ROW > this.rows.length) this.rows = grow(this.rows);
+    const r = this.rows;
+    const o = this.nRows++ * ROW;
+    r[o] = this.str(exporter);
+    r[o + 1] = sub;
+    r[o + 2] = inIf;
+    r[o + 3] = outIf;
+    r[o + 4] = vlan;
+    r[o + 5] = src;
+    r[o + 6] = dst;
+    r[o + 7] = proto;
+    r[o + 8] = sp;
+    r[o + 9] = dp;
+    r[o + 10] = smac;
+    r[o + 11] = dmac;
+    r[o + 12] = et;
+    r[o + 13] = bytes;
+    r[o + 14] = rate;
+  }
+
+  /** After decodeSflow(data, { flowSink: this }): the datagram's row (its fast samples are already in). */
+  datagram(address: string, receivedAt: number, dg: SflowDatagram): void {
+    if ((this.nDg + 1) * DG > this.dgs.length) this.dgs = grow(this.dgs);
+    const d = this.dgs;
+    const o = this.nDg++ * DG;
+    const s = dg.stats;
+    d[o + DG_ADDRESS] = this.str(address);
+    d[o + DG_AGENT] = dg.agent ? this.str(dg.agent) : -1;
+    d[o + DG_OK] = dg.ok ? 1 : 0;
+    d[o + DG_SUB] = dg.subAgentId;
+    d[o + DG_SEQ] = dg.sequence;
+    d[o + DG_AT] = receivedAt;
+    d[o + DG_FLOW_SAMPLES] = s.flowSamples;
+    d[o + DG_COUNTER_SAMPLES] = s.counterSamples;
+    d[o + DG_DROP_SAMPLES] = s.dropSamples;
+    d[o + DG_UNKNOWN_SAMPLES] = s.unknownSamples;
+    d[o + DG_UNKNOWN_RECORDS] = s.unknownRecords;
+    d[o + DG_FAST_FLOWS] = dg.fastFlows;
+    d[o + DG_ROWS_END] = this.nRows;
+    d[o + DG_UPTIME] = dg.uptime;
+    // Only the counter formats the main thread applies (component.ts applyCounters) cross over:
+    // cloning a record costs more than decoding it.
+    let counters = dg.counters;
+    if (counters.length && counters.some((c) => !APPLIED_COUNTERS.has(c.format)))
+      counters = counters.filter((c) => APPLIED_COUNTERS.has(c.format));
+    if (dg.errors.length || dg.flows.length || counters.length) {
+      d[o + DG_EXTRA] = this.extras.length;
+      this.extras.push({
+        errors: dg.errors.map((e) => ({ code: e.code, text: formatError(e) })),
+        flows: dg.flows,
+        counters,
+      });
+    } else d[o + DG_EXTRA] = -1;
+  }
+
+  /** The batch so far (its buffers to transfer), and a fresh start. */
+  take(): { batch: SflowBatch; transfer: ArrayBuffer[] } {
+    const batch: SflowBatch = {
+      type: 'batch',
+      datagrams: this.nDg,
+      dgs: this.dgs,
+      rows: this.rows,
+      strings: this.strings,
+      extras: this.extras.length ? JSON.stringify(this.extras) : '',
+      socketOverflow: this.socketOverflow,
+      truncated: this.truncated,
+      handlerErrors: this.handlerErrors,
+    };
+    const transfer = [this.dgs.buffer, this.rows.buffer];
+    // The next batch starts at the size this one needed: no growing in steady state, no big
+    // allocations for small batches.
+    this.dgs = new Float64Array(Math.max(64, this.nDg) * DG);
+    this.rows = new Float64Array(Math.max(64, this.nRows) * ROW);
+    this.nDg = this.nRows = 0;
+    this.strings = [];
+    this.index = new Map();
+    this.extras = [];
+    this.socketOverflow = this.truncated = this.handlerErrors = 0;
+    return { batch, transfer };
+  }
+}
+
+function grow(a: Float64Array<ArrayBuffer>): Float64Array<ArrayBuffer> {
+  const b = new Float64Array(a.length * 2);
+  b.set(a);
+  return b;
+}
+
+/** The batch's general-path records, counter records and errors (one parse per batch). */
+export function extrasOf(b: SflowBatch): DatagramExtra[] {
+  return b.extras ? (JSON.parse(b.extras) as DatagramExtra[]) : [];
+}
