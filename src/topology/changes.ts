@@ -129,7 +129,7 @@ function transition(prev: El | undefined, next: El, out: Change[]): void {
  * A MAC placed from forwarding tables that leaves one port and lands on another within the window:
  * the removal and addition of its FDB-only links become one move of the end they share.
  */
-function foldMoves(changes: Change[], revs: Map<string, El[]>): Change[] {
+function foldMoves(store: GraphStore, changes: Change[], revs: Map<string, El[]>): Change[] {
   const removed = new Map<string, Change[]>();
   const fdb = (c: Change) => {
     const list = revs.get(c.ID);
@@ -150,7 +150,8 @@ function foldMoves(changes: Change[], revs: Map<string, El[]>): Change[] {
       const newPort = c.Parent === end ? c.Child : c.Parent;
       if (oldPort === newPort) continue;
       drop.add(gone).add(c);
-      const node = stateAt(revs.get(end) ?? [], c.At);
+      // The moved end itself rarely changes: read it as it was then.
+      const node = revs.has(end) ? stateAt(revs.get(end)!, c.At) : store.at(c.At).getNode(end);
       const move: Change = { At: c.At, Kind: 'mac-moved', ID: end, Element: 'node', Type: node ? typeOf(node) : '', Key: 'port', Old: oldPort, New: newPort };
       if (node && typeof node.Metadata.Name === 'string') move.Name = node.Metadata.Name;
       moves.push(move);
@@ -180,7 +181,7 @@ export function changesBetween(store: GraphStore, req: ChangesRequest): Change[]
       if (r.DeletedAt !== undefined && r.DeletedAt > req.from && r.DeletedAt <= req.to) removal(r, r.DeletedAt, out);
     }
   }
-  out = foldMoves(out, revs);
+  out = foldMoves(store, out, revs);
   if (req.node !== undefined) {
     const scope = scopeOf(store, req.node, req.from, req.to);
     out = out.filter((c) => scope.has(c.ID) || (c.Parent !== undefined && scope.has(c.Parent)) || (c.Child !== undefined && scope.has(c.Child)));
