@@ -113,10 +113,12 @@ function transition(prev: El | undefined, next: El, out: Change[]): void {
   if (edge && b.RelationType === 'layer2' && !isLagMember(next)) {
     const was = isNeighbour(prev);
     const is = isNeighbour(next);
-    if (was !== is) out.push(keyChange(next, at, is ? 'lldp-neighbour-new' : 'lldp-neighbour-lost', 'Evidence', sources(prev), sources(next)));
+    if (was !== is)
+      out.push(keyChange(next, at, is ? 'lldp-neighbour-new' : 'lldp-neighbour-lost', 'Evidence', sources(prev), sources(next)));
   }
   if (!edge) {
-    if (a.Speed !== b.Speed && a.Speed !== undefined && b.Speed !== undefined) out.push(keyChange(next, at, 'speed-changed', 'Speed', a.Speed, b.Speed));
+    if (a.Speed !== b.Speed && a.Speed !== undefined && b.Speed !== undefined)
+      out.push(keyChange(next, at, 'speed-changed', 'Speed', a.Speed, b.Speed));
     if (a.MTU !== b.MTU && a.MTU !== undefined && b.MTU !== undefined) out.push(keyChange(next, at, 'mtu-changed', 'MTU', a.MTU, b.MTU));
     // The SNMP poller moves BootTime only when sysUpTime says the device booted again.
     if (typeof a.BootTime === 'number' && typeof b.BootTime === 'number' && b.BootTime > a.BootTime) {
@@ -152,7 +154,16 @@ function foldMoves(store: GraphStore, changes: Change[], revs: Map<string, El[]>
       drop.add(gone).add(c);
       // The moved end itself rarely changes: read it as it was then.
       const node = revs.has(end) ? stateAt(revs.get(end)!, c.At) : store.at(c.At).getNode(end);
-      const move: Change = { At: c.At, Kind: 'mac-moved', ID: end, Element: 'node', Type: node ? typeOf(node) : '', Key: 'port', Old: oldPort, New: newPort };
+      const move: Change = {
+        At: c.At,
+        Kind: 'mac-moved',
+        ID: end,
+        Element: 'node',
+        Type: node ? typeOf(node) : '',
+        Key: 'port',
+        Old: oldPort,
+        New: newPort,
+      };
       if (node && typeof node.Metadata.Name === 'string') move.Name = node.Metadata.Name;
       moves.push(move);
       break;
@@ -184,7 +195,9 @@ export function changesBetween(store: GraphStore, req: ChangesRequest): Change[]
   out = foldMoves(store, out, revs);
   if (req.node !== undefined) {
     const scope = scopeOf(store, req.node, req.from, req.to);
-    out = out.filter((c) => scope.has(c.ID) || (c.Parent !== undefined && scope.has(c.Parent)) || (c.Child !== undefined && scope.has(c.Child)));
+    out = out.filter(
+      (c) => scope.has(c.ID) || (c.Parent !== undefined && scope.has(c.Parent)) || (c.Child !== undefined && scope.has(c.Child)),
+    );
   }
   return out.sort((x, y) => x.At - y.At || x.ID.localeCompare(y.ID));
 }

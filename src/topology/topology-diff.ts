@@ -64,8 +64,8 @@ export function topologyDiff(store: GraphStore, from: number, to: number): Topol
       const { DeletedAt: _d, ...rest } = x;
       return rest as T;
     };
-    if (!before) (part.Added).push(strip(after!));
-    else if (!after) (part.Removed).push(strip(before));
+    if (!before) part.Added.push(strip(after!));
+    else if (!after) part.Removed.push(strip(before));
     else {
       const keys = metadataChanges(before.Metadata, after.Metadata);
       if (isEdge(before) && isEdge(after)) {

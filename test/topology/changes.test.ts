@@ -31,7 +31,9 @@ function at(t: number, fn: () => void): void {
 const node = (ID: string, Metadata: Metadata) => store.write((tx) => tx.upsertNode({ ID, Metadata, Origin: 'snmp' }, { merge: true }));
 function link(a: string, b: string, md: Metadata): void {
   const [x, y] = a < b ? [a, b] : [b, a];
-  store.write((tx) => tx.upsertEdge({ ID: l2(a, b), Parent: x, Child: y, Metadata: { RelationType: 'layer2', State: 'UP', ...md }, Origin: 'stitch' }));
+  store.write((tx) =>
+    tx.upsertEdge({ ID: l2(a, b), Parent: x, Child: y, Metadata: { RelationType: 'layer2', State: 'UP', ...md }, Origin: 'stitch' }),
+  );
 }
 const unlink = (a: string, b: string) => store.write((tx) => tx.deleteEdge(l2(a, b)));
 
@@ -62,7 +64,9 @@ afterEach(() => {
 });
 
 const kinds = (from: number, to: number, node?: string) =>
-  changesBetween(store, { from, to, ...(node ? { node } : {}) }).map((c) => `${c.Kind} ${c.ID}${c.Key ? ` ${c.Key}:${String(c.Old)}→${String(c.New)}` : ''}`);
+  changesBetween(store, { from, to, ...(node ? { node } : {}) }).map(
+    (c) => `${c.Kind} ${c.ID}${c.Key ? ` ${c.Key}:${String(c.Old)}→${String(c.New)}` : ''}`,
+  );
 
 describe('changesBetween', () => {
   it('port down then up: link-down and link-up with the old and new State, at the write time', () => {
@@ -111,7 +115,17 @@ describe('changesBetween', () => {
     at(T0 + 2500, () => link(p(sw2, 3), eth0, fdb));
     const list = changesBetween(store, { from: T0 + 1500, to: T0 + 3000 });
     expect(list).toEqual([
-      { At: T0 + 2500, Kind: 'mac-moved', ID: eth0, Element: 'node', Type: 'interface', Name: 'eth0', Key: 'port', Old: p(sw1, 3), New: p(sw2, 3) },
+      {
+        At: T0 + 2500,
+        Kind: 'mac-moved',
+        ID: eth0,
+        Element: 'node',
+        Type: 'interface',
+        Name: 'eth0',
+        Key: 'port',
+        Old: p(sw1, 3),
+        New: p(sw2, 3),
+      },
     ]);
   });
 
@@ -119,7 +133,17 @@ describe('changesBetween', () => {
     const lag = new LagIndex();
     // Port 4 aggregates ports 2 and 3 on leaf1 (IEEE8023-LAG-MIB membership from one poll).
     at(T0 + 1000, () =>
-      store.write((tx) => lag.replace(tx, 'snmp:leaf1', [[p(sw1, 2), p(sw1, 4)], [p(sw1, 3), p(sw1, 4)]], now)),
+      store.write((tx) =>
+        lag.replace(
+          tx,
+          'snmp:leaf1',
+          [
+            [p(sw1, 2), p(sw1, 4)],
+            [p(sw1, 3), p(sw1, 4)],
+          ],
+          now,
+        ),
+      ),
     );
     at(T0 + 2000, () => store.write((tx) => lag.replace(tx, 'snmp:leaf1', [[p(sw1, 2), p(sw1, 4)]], now)));
     expect(kinds(T0 + 1500, T0 + 3000)).toEqual([`lag-member-lost ${l2(p(sw1, 3), p(sw1, 4))}`]);
@@ -150,7 +174,10 @@ describe('changesBetween', () => {
 
   it('speed and MTU changes', () => {
     at(T0 + 1000, () => node(p(sw2, 2), { Speed: 1_000_000_000, MTU: 9000 }));
-    expect(kinds(T0, T0 + 2000)).toEqual([`speed-changed ${p(sw2, 2)} Speed:10000000000→1000000000`, `mtu-changed ${p(sw2, 2)} MTU:1500→9000`]);
+    expect(kinds(T0, T0 + 2000)).toEqual([
+      `speed-changed ${p(sw2, 2)} Speed:10000000000→1000000000`,
+      `mtu-changed ${p(sw2, 2)} MTU:1500→9000`,
+    ]);
   });
 
   it('devices added and removed; node= keeps one device, its ports and their links', () => {
