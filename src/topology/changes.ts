@@ -65,7 +65,12 @@ export function stateAt(revs: readonly El[], t: number): El | undefined {
 }
 
 const typeOf = (el: El) => String((isEdge(el) ? el.Metadata.RelationType : el.Metadata.Type) ?? '');
-const sources = (el: El | undefined) => Object.keys((el?.Metadata.Evidence as Record<string, unknown> | undefined) ?? {});
+/** Evidence sources: the stitcher keys an object by source; synthetic fabrics list them. */
+const sources = (el: El | undefined): string[] => {
+  const ev = el?.Metadata.Evidence;
+  if (Array.isArray(ev)) return ev.filter((x): x is string => typeof x === 'string');
+  return ev && typeof ev === 'object' ? Object.keys(ev) : [];
+};
 const isNeighbour = (el: El | undefined) => sources(el).some((s) => NEIGHBOUR_SOURCES.includes(s));
 const isLagMember = (el: El | undefined) => el?.Metadata.Lag === 'member';
 const isFdbOnly = (el: El | undefined) => {
