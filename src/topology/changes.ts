@@ -16,6 +16,7 @@ export type ChangeKind =
   | 'lldp-neighbour-lost'
   | 'lag-member-lost'
   | 'mac-moved'
+  | 'ip-moved'
   | 'rebooted'
   | 'speed-changed'
   | 'mtu-changed';
@@ -36,6 +37,8 @@ export interface Change {
   New?: unknown;
   Parent?: string;
   Child?: string;
+  /** ip-moved: the address (without its prefix length) that moved from node Old to node New. */
+  Address?: string;
 }
 
 type El = GraphNode | GraphEdge;
@@ -177,6 +180,45 @@ function foldMoves(store: GraphStore, changes: Change[], revs: Map<string, El[]>
   return [...changes.filter((c) => !drop.has(c)), ...moves];
 }
 
+const addressesOf = (el: El | undefined): Set<string> => {
+  const out = new Set<string>();
+  for (const key of ['IPV4', 'IPV6']) {
+    const v = el?.Metadata[key];
+    for (const a of Array.isArray(v) ? v : v === undefined ? [] : [v]) if (typeof a === 'string') out.add(a.split('/')[0]!);
+  }
+  return out;
+};
+
+/** An address that leaves one node and appears on another within the window (a VIP, a re-addressed host). */
+class IpMoves {
+  private readonly lost = new Map<string, { node: El; at: number }[]>();
+  private readonly gained: { addr: string; node: El; at: number }[] = [];
+
+  note(prev: El | undefined, next: El | undefined, at: number): void {
+    const was = addressesOf(prev);
+    const is = addressesOf(next);
+    for (const a of was) if (!is.has(a)) this.lost.set(a, [...(this.lost.get(a) ?? []), { node: prev!, at }]);
+    for (const a of is) if (!was.has(a)) this.gained.push({ addr: a, node: next!, at });
+  }
+
+  moves(): Change[] {
+    const out: Change[] = [];
+    for (const g of this.gained) {
+      const from = this.lost.get(g.addr)?.find((l) => l.node.ID !== g.node.ID);
+      if (!from) continue;
+      const c: Change = {
+        ...base(g.node, Math.max(g.at, from.at), 'ip-moved'),
+        Key: 'IP',
+        Old: from.node.ID,
+        New: g.node.ID,
+        Address: g.addr,
+      };
+      out.push(c);
+    }
+    return out;
+  }
+}
+
 export interface ChangesRequest {
   from: number;
   to: number;
@@ -187,17 +229,25 @@ export interface ChangesRequest {
 /** The timeline: every change in (from, to], oldest first. */
 export function changesBetween(store: GraphStore, req: ChangesRequest): Change[] {
   const revs = groupRevisions(store.revisionsBetween(req.from, req.to));
+  const ips = new IpMoves();
   let out: Change[] = [];
   for (const list of revs.values()) {
     for (let i = 0; i < list.length; i++) {
       const r = list[i]!;
       // After a deletion the next revision is a re-creation, not an update.
       const prev = i > 0 && list[i - 1]!.DeletedAt === undefined ? list[i - 1] : undefined;
-      if (r.UpdatedAt > req.from && r.UpdatedAt <= req.to) transition(prev, r, out);
-      if (r.DeletedAt !== undefined && r.DeletedAt > req.from && r.DeletedAt <= req.to) removal(r, r.DeletedAt, out);
+      if (r.UpdatedAt > req.from && r.UpdatedAt <= req.to) {
+        transition(prev, r, out);
+        if (!isEdge(r)) ips.note(prev, r, r.UpdatedAt);
+      }
+      if (r.DeletedAt !== undefined && r.DeletedAt > req.from && r.DeletedAt <= req.to) {
+        removal(r, r.DeletedAt, out);
+        if (!isEdge(r)) ips.note(r, undefined, r.DeletedAt);
+      }
     }
   }
   out = foldMoves(store, out, revs);
+  out.push(...ips.moves());
   if (req.node !== undefined) {
     const scope = scopeOf(store, req.node, req.from, req.to);
     out = out.filter(

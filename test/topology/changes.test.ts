@@ -129,6 +129,30 @@ describe('changesBetween', () => {
     ]);
   });
 
+  it('an IP moving to another interface (a VIP failing over) is one ip-moved naming both nodes', () => {
+    const eth1 = ids.hostInterface(ids.host('web2'), 'eth0');
+    at(T0 + 500, () => node(eth1, { Type: 'interface', Name: 'eth0', MAC: '02:00:00:00:00:bb', IPV4: ['10.0.0.11/24'] }));
+    at(T0 + 1000, () => node(eth0, { IPV4: [] }));
+    at(T0 + 1200, () => node(eth1, { IPV4: ['10.0.0.11/24', '10.0.0.10/24'] }));
+    const moves = changesBetween(store, { from: T0 + 800, to: T0 + 2000 }).filter((c) => c.Kind === 'ip-moved');
+    expect(moves).toEqual([
+      {
+        At: T0 + 1200,
+        Kind: 'ip-moved',
+        ID: eth1,
+        Element: 'node',
+        Type: 'interface',
+        Name: 'eth0',
+        Key: 'IP',
+        Old: eth0,
+        New: eth1,
+        Address: '10.0.0.10',
+      },
+    ]);
+    // An address only added (or only dropped) is no move.
+    expect(changesBetween(store, { from: T0, to: T0 + 900 }).filter((c) => c.Kind === 'ip-moved')).toEqual([]);
+  });
+
   it('a LAG member lost: the stitcher deletes the member edge', () => {
     const lag = new LagIndex();
     // Port 4 aggregates ports 2 and 3 on leaf1 (IEEE8023-LAG-MIB membership from one poll).

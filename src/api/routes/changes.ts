@@ -101,6 +101,7 @@ const KINDS = [
   'lldp-neighbour-lost',
   'lag-member-lost',
   'mac-moved',
+  'ip-moved',
   'rebooted',
   'speed-changed',
   'mtu-changed',
@@ -123,6 +124,7 @@ export function changesOpenApi(problemRef: object, ok: (d: string, s?: object) =
       New: {},
       Parent: { type: 'string' },
       Child: { type: 'string' },
+      Address: { type: 'string', description: 'ip-moved: the address that moved from node Old to node New' },
     },
   };
   const changed = {
