@@ -320,16 +320,16 @@ export class SqliteGraphStore extends SqliteReader implements GraphStore, GraphT
       UNION SELECT id FROM edges WHERE updated_at > @from AND updated_at <= @to`;
     this.revStmt ??= this.database.prepare(
       `WITH t(id) AS (${touched})
-       SELECT h.* FROM t JOIN history h ON h.id = t.id AND h.valid_to > @from AND h.valid_from <= @to
+       SELECT h.* FROM t CROSS JOIN history h ON h.id = t.id AND h.valid_to > @from AND h.valid_from <= @to
        ORDER BY h.id, h.valid_from, h.revision`,
     );
     this.liveStmt ??= this.database.prepare(
       `WITH t(id) AS (${touched})
        SELECT 'n' AS kind, n.id, n.host, n.origin, n.created_at, n.updated_at, n.revision, n.metadata, NULL AS parent, NULL AS child
-         FROM t JOIN nodes n ON n.id = t.id WHERE n.updated_at <= @to
+         FROM t CROSS JOIN nodes n ON n.id = t.id WHERE n.updated_at <= @to
        UNION ALL
        SELECT 'e', e.id, e.host, e.origin, e.created_at, e.updated_at, e.revision, e.metadata, e.parent, e.child
-         FROM t JOIN edges e ON e.id = t.id WHERE e.updated_at <= @to`,
+         FROM t CROSS JOIN edges e ON e.id = t.id WHERE e.updated_at <= @to`,
     );
     const byId = new Map<string, (GraphNode | GraphEdge)[]>();
     const add = (el: GraphNode | GraphEdge) => {
