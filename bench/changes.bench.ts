@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import type { Bench, Emit } from './run.ts';
 import { openGraphStore } from '../src/topology/store/sqlite-store.ts';
 import { generateFabric, DEFAULT_FABRIC } from '../src/topology/synthetic.ts';
-import { changesBetween } from '../src/topology/changes.ts';
-import { topologyDiff } from '../src/topology/topology-diff.ts';
+import { changesBetween } from '../src/topology/query/changes.ts';
+import { topologyDiff } from '../src/topology/query/topology-diff.ts';
 
 const HOUR = 3_600_000;
 

@@ -3,8 +3,8 @@
 // against the lists and /api/openapi.json describes them.
 import type { ApiApp, ApiDeps } from '../app.ts';
 import { json, problem } from '../problem.ts';
-import { changesBetween } from '../../topology/changes.ts';
-import { topologyDiff } from '../../topology/topology-diff.ts';
+import { changesBetween } from '../../topology/query/changes.ts';
+import { topologyDiff } from '../../topology/query/topology-diff.ts';
 
 const TIME = 'epoch milliseconds or RFC 3339 (2026-12-06T18:00:00Z)';
 

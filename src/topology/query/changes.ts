@@ -2,8 +2,8 @@
 // instants, read from the store's history (revisionsBetween) and named the way an operator asks —
 // link up/down, a MAC moved to another port, an LLDP neighbour appeared or went, a LAG member was
 // lost, a device rebooted, a port's speed or MTU changed. Reads through the graph store only.
-import type { GraphStore } from './store/graph-store.ts';
-import { isEdge, type GraphEdge, type GraphNode } from './types.ts';
+import type { GraphStore } from '../store/graph-store.ts';
+import { isEdge, type GraphEdge, type GraphNode } from '../types.ts';
 
 export type ChangeKind =
   | 'node-added'

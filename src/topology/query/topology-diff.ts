@@ -2,8 +2,8 @@
 // changed nodes and edges, each change as the metadata keys (dotted paths) with old and new values.
 // Only elements the store says changed in (from, to] are compared, so the cost follows the changes,
 // not the size of the graph.
-import type { GraphStore } from './store/graph-store.ts';
-import { isEdge, type GraphEdge, type GraphNode, type Metadata } from './types.ts';
+import type { GraphStore } from '../store/graph-store.ts';
+import { isEdge, type GraphEdge, type GraphNode, type Metadata } from '../types.ts';
 import { groupRevisions, stateAt } from './changes.ts';
 
 export interface KeyChange {
