@@ -15,6 +15,10 @@ const commands: Record<string, { help: string; load: () => Promise<{ run: Runner
     help: "who talks to whom: a collector's service dependency matrix (CSV, JSON, DOT, SVG)",
     load: () => import('./cli/flow-matrix.ts'),
   },
+  changes: {
+    help: 'what changed in the topology between two instants (link up/down, LLDP, MAC moves, reboots …)',
+    load: () => import('./cli/changes.ts'),
+  },
   'snmp-sim': { help: 'serve SNMP walk files as simulated devices', load: () => import('./collectors/snmp/sim/cli.ts') },
   demo: {
     help: 'start a collector with a simulated fabric and live changes (the wall display demo)',

@@ -13,6 +13,7 @@ import { Auth, cookieToken, type Principal, type Role } from './auth.ts';
 import { HttpProblem, json, problem } from './problem.ts';
 import { registerElementRoutes } from './routes/elements.ts';
 import { registerTopologyRoutes } from './routes/topology.ts';
+import { registerChangeRoutes } from './routes/changes.ts';
 import { flowsOpenApi, registerFlowRoutes } from './routes/flows.ts';
 import { registerDeviceRoutes } from './routes/devices.ts';
 import { registerUiRoutes } from './routes/ui.ts';
@@ -213,6 +214,7 @@ export function createApp(deps: ApiDeps): ApiApp {
     return json(c, { applied: true });
   });
 
+  registerChangeRoutes(app, deps);
   registerTopologyRoutes(app, deps);
   registerElementRoutes(app, deps);
   if (deps.flows) registerFlowRoutes(app, deps.flows, deps.store);

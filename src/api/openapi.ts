@@ -1,5 +1,6 @@
 // A compact OpenAPI 3.1 description of the API, served at /api/openapi.json.
 import { packageVersion } from '../util/version.ts';
+import { changesOpenApi } from './routes/changes.ts';
 
 const problem = {
   description: 'problem details (RFC 9457)',
@@ -76,6 +77,7 @@ export function openApiDocument(extraPaths: Record<string, object> = {}): object
           responses: { 200: ok('query result'), 204: { description: 'empty query' }, 400: problem },
         },
       },
+      ...changesOpenApi(problem, ok),
       ...crud('node'),
       ...crud('edge'),
       '/api': {

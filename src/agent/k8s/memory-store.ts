@@ -167,6 +167,11 @@ export class MemoryGraphStore implements GraphStore, GraphTx {
     return x ? [x] : [];
   }
 
+  /** No history is kept: the live elements last written within (from, to]. */
+  revisionsBetween(from: number, to: number): (GraphNode | GraphEdge)[] {
+    return [...this.nodes.values(), ...this.edges.values()].filter((x) => x.UpdatedAt > from && x.UpdatedAt <= to);
+  }
+
   subscribe(listener: GraphListener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);

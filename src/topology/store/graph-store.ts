@@ -43,6 +43,12 @@ export interface GraphStore extends GraphReader {
   at(t: number): GraphReader;
   /** Revisions of one element within retention, oldest first, the live one last (DeletedAt on the final one when deleted). */
   historyOf(id: string): (GraphNode | GraphEdge)[];
+  /**
+   * Elements that changed within (from, to] (added, updated or deleted): for each, its revisions valid at
+   * some instant of [from, to] (the one valid at `from` first, when there was one), oldest first,
+   * grouped by element; a deletion is the revision carrying DeletedAt. One indexed read, not one per element.
+   */
+  revisionsBetween(from: number, to: number): (GraphNode | GraphEdge)[];
   /** Subscribes to the change feed; returns an unsubscribe function. */
   subscribe(listener: GraphListener): () => void;
   resolveAlias(key: string): string | undefined;

@@ -244,6 +244,29 @@ export class PostgresGraphStore extends MemoryGraph implements GraphStore, Graph
     return out;
   }
 
+  revisionsBetween(from: number, to: number): (GraphNode | GraphEdge)[] {
+    // The live graph is in memory: only archived revisions are read from the table.
+    const rows = this.link.query<RawRow & { kind: string }>(
+      `WITH t AS (SELECT id FROM history WHERE valid_to > $1 AND valid_to <= $2
+                  UNION SELECT id FROM history WHERE valid_from > $1 AND valid_from <= $2)
+       SELECT h.* FROM t JOIN history h ON h.id = t.id AND h.valid_to > $1 AND h.valid_from <= $2
+       ORDER BY h.id, h.valid_from, h.revision`,
+      [from, to],
+    );
+    const byId = new Map<string, (GraphNode | GraphEdge)[]>();
+    const add = (el: GraphNode | GraphEdge) => {
+      const list = byId.get(el.ID);
+      if (list) list.push(el);
+      else byId.set(el.ID, [el]);
+    };
+    for (const r of rows) add(r.kind === 'e' ? rowToEdge(r) : rowToNode(r));
+    for (const el of [...this.allNodes(), ...this.allEdges()]) {
+      if (el.UpdatedAt > to) continue;
+      if (el.UpdatedAt > from || byId.has(el.ID)) add(el);
+    }
+    return [...byId.values()].flat();
+  }
+
   prune(olderThan: number): { nodes: number; edges: number } {
     const [counts] = this.link.sync(
       [

@@ -64,6 +64,14 @@ function graphTables(db: Database): void {
   `);
 }
 
+/** What changed between two instants reads live rows by updated_at without a scan. */
+function updatedAtIndexes(db: Database): void {
+  db.exec(`
+    CREATE INDEX IF NOT EXISTS nodes_updated ON nodes(updated_at);
+    CREATE INDEX IF NOT EXISTS edges_updated ON edges(updated_at);
+  `);
+}
+
 const hasColumn = (db: Database, table: string, col: string) =>
   db.prepare(`SELECT 1 FROM pragma_table_info('${table}') WHERE name = ?`).get(col) !== undefined;
 const hasTable = (db: Database, table: string) =>
@@ -201,6 +209,7 @@ const MIGRATIONS: Migration[] = [
   { version: 4, what: 'captures', up: captureTables },
   { version: 5, what: 'SNMP ARP/ND observations', up: arpTable },
   { version: 6, what: 'port series rollups (1 m, 5 m, 1 h) and oper status', up: portSeriesRollups },
+  { version: 7, what: 'live nodes and edges indexed by update time (the change timeline)', up: updatedAtIndexes },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -16,6 +16,22 @@ import { SqliteAtReader } from './sqlite-at-reader.ts';
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
+type HistRow = RawRow & { kind: string };
+
+function histElement(r: HistRow): GraphNode | GraphEdge {
+  const el: GraphNode = {
+    ID: r.id,
+    Metadata: JSON.parse(r.metadata) as Metadata,
+    Host: r.host,
+    Origin: r.origin,
+    CreatedAt: r.created_at,
+    UpdatedAt: r.updated_at,
+    Revision: r.revision,
+  };
+  if (r.deleted_at != null) el.DeletedAt = r.deleted_at;
+  return r.kind === 'e' ? { ...el, Parent: r.parent ?? '', Child: r.child ?? '' } : el;
+}
+
 export class GraphIntegrityError extends Error {}
 
 export interface SqliteStoreOptions {
@@ -55,6 +71,8 @@ export class SqliteGraphStore extends SqliteReader implements GraphStore, GraphT
   private pending: GraphEvent[] | null = null;
   private seq = 0;
   private readonly runTx: <T>(fn: () => T) => T;
+  private revStmt: Statement | undefined;
+  private liveStmt: Statement | undefined;
 
   constructor(
     readonly database: Db,
@@ -286,25 +304,42 @@ export class SqliteGraphStore extends SqliteReader implements GraphStore, GraphT
 
   /** Revisions of one element, oldest first, the live one last (DeletedAt on the final one when deleted). */
   historyOf(id: string): (GraphNode | GraphEdge)[] {
-    const rows = this.database.prepare('SELECT * FROM history WHERE id = ? ORDER BY valid_from, revision').all(id) as (RawRow & {
-      kind: string;
-    })[];
-    const out: (GraphNode | GraphEdge)[] = rows.map((r) => {
-      const el: GraphNode = {
-        ID: r.id,
-        Metadata: JSON.parse(r.metadata) as Metadata,
-        Host: r.host,
-        Origin: r.origin,
-        CreatedAt: r.created_at,
-        UpdatedAt: r.updated_at,
-        Revision: r.revision,
-      };
-      if (r.deleted_at != null) el.DeletedAt = r.deleted_at;
-      return r.kind === 'e' ? { ...el, Parent: r.parent ?? '', Child: r.child ?? '' } : el;
-    });
+    const rows = this.database.prepare('SELECT * FROM history WHERE id = ? ORDER BY valid_from, revision').all(id) as HistRow[];
+    const out = rows.map(histElement);
     const live = this.getNode(id) ?? this.getEdge(id);
     if (live) out.push(live);
     return out;
+  }
+
+  revisionsBetween(from: number, to: number): (GraphNode | GraphEdge)[] {
+    // Touched = a revision began or ended in (from, to]; each arm is one index range read.
+    const touched = `SELECT id FROM history WHERE valid_to > @from AND valid_to <= @to
+      UNION SELECT id FROM history WHERE kind = 'n' AND valid_from > @from AND valid_from <= @to
+      UNION SELECT id FROM history WHERE kind = 'e' AND valid_from > @from AND valid_from <= @to
+      UNION SELECT id FROM nodes WHERE updated_at > @from AND updated_at <= @to
+      UNION SELECT id FROM edges WHERE updated_at > @from AND updated_at <= @to`;
+    this.revStmt ??= this.database.prepare(
+      `WITH t(id) AS (${touched})
+       SELECT h.* FROM t CROSS JOIN history h ON h.id = t.id AND h.valid_to > @from AND h.valid_from <= @to
+       ORDER BY h.id, h.valid_from, h.revision`,
+    );
+    this.liveStmt ??= this.database.prepare(
+      `WITH t(id) AS (${touched})
+       SELECT 'n' AS kind, n.id, n.host, n.origin, n.created_at, n.updated_at, n.revision, n.metadata, NULL AS parent, NULL AS child
+         FROM t CROSS JOIN nodes n ON n.id = t.id WHERE n.updated_at <= @to
+       UNION ALL
+       SELECT 'e', e.id, e.host, e.origin, e.created_at, e.updated_at, e.revision, e.metadata, e.parent, e.child
+         FROM t CROSS JOIN edges e ON e.id = t.id WHERE e.updated_at <= @to`,
+    );
+    const byId = new Map<string, (GraphNode | GraphEdge)[]>();
+    const add = (el: GraphNode | GraphEdge) => {
+      const list = byId.get(el.ID);
+      if (list) list.push(el);
+      else byId.set(el.ID, [el]);
+    };
+    for (const r of this.revStmt.all({ from, to }) as HistRow[]) add(histElement(r));
+    for (const r of this.liveStmt.all({ from, to }) as HistRow[]) add(histElement({ ...r, deleted_at: null }));
+    return [...byId.values()].flat();
   }
 
   prune(olderThan: number): { nodes: number; edges: number } {

@@ -143,6 +143,37 @@ export function graphConformance(h: () => Harness): void {
     expect(store.getNode(p1)).toBeDefined();
   });
 
+  it('revisionsBetween: only elements changed in (from, to], each with its revisions valid in [from, to]', () => {
+    const store = h().storage.graph;
+    const clock = h().clock;
+    seed(); // t0 = 1_000_000: switch, port, ownership edge
+    const p2 = ids.port(sw, 2);
+    clock.now = 2_000_000;
+    store.write((tx) => tx.upsertNode({ ID: p1, Metadata: { State: 'DOWN' } }, { merge: true }));
+    clock.now = 3_000_000;
+    store.write((tx) => tx.upsertNode({ ID: p2, Metadata: { Type: 'port', Name: 'Ethernet2', State: 'UP' }, Origin: 'snmp' }));
+    clock.now = 4_000_000;
+    store.write((tx) => tx.deleteEdge(ids.edge(sw, p1, 'ownership')));
+    clock.now = 5_000_000;
+    store.write((tx) => tx.upsertNode({ ID: p1, Metadata: { State: 'UP' } }, { merge: true }));
+
+    const rev = (from: number, to: number) => store.revisionsBetween(from, to).map((x) => `${x.ID}@${x.Revision}${x.DeletedAt ? 'x' : ''}`);
+    // Nothing changed after the seed until 2 s; the switch never changed after it.
+    expect(rev(1_000_000, 1_999_999)).toEqual([]);
+    // p1 went DOWN: the revision valid at `from` and the new one, in order.
+    expect(rev(1_500_000, 2_000_000)).toEqual([`${p1}@1`, `${p1}@2`]);
+    // p2 created, the ownership edge deleted (its last revision carries DeletedAt); p1's later revision excluded.
+    expect(rev(2_500_000, 4_500_000).sort()).toEqual([`${p2}@1`, `${ids.edge(sw, p1, 'ownership')}@1x`].sort());
+    // The whole span: p1's three revisions in order, the live one last.
+    const all = store.revisionsBetween(0, 6_000_000).filter((x) => x.ID === p1);
+    expect(all.map((x) => [x.Revision, x.Metadata.State, x.UpdatedAt])).toEqual([
+      [1, 'UP', 1_000_000],
+      [2, 'DOWN', 2_000_000],
+      [3, 'UP', 5_000_000],
+    ]);
+    expect(store.revisionsBetween(0, 6_000_000).map((x) => x.ID)).toContain(sw);
+  });
+
   it('IDs and aliases are stable across restarts', () => {
     seed();
     h().storage.graph.write((tx) => tx.setAlias('sysname:leaf1.example.com', sw));
