@@ -15,6 +15,10 @@ const commands: Record<string, { help: string; load: () => Promise<{ run: Runner
     help: "who talks to whom: a collector's service dependency matrix (CSV, JSON, DOT, SVG)",
     load: () => import('./cli/flow-matrix.ts'),
   },
+  'verify-cabling': {
+    help: 'compare a cabling plan (CSV or fabric DSL) with the links a collector observed',
+    load: () => import('./cli/verify-cabling.ts'),
+  },
   'snmp-sim': { help: 'serve SNMP walk files as simulated devices', load: () => import('./collectors/snmp/sim/cli.ts') },
   demo: {
     help: 'start a collector with a simulated fabric and live changes (the wall display demo)',
@@ -37,6 +41,7 @@ export function usage(): string {
     '  0  success (also when the reader of the output goes away, e.g. `canopy decode x.pcap | head`)',
     '  1  runtime error: unreadable input, nothing decodable, unreachable collector, failed query',
     '  2  usage error: unknown command or option, missing argument, invalid config',
+    '  3  verify-cabling only: the plan and the observed links disagree',
     '',
     'Errors are one line on stderr; CANOPY_DEBUG=1 adds the stack trace of unexpected ones.',
   );

@@ -137,7 +137,11 @@ export function parseCablingDsl(text: string): PlannedCable[] {
 
 /** CSV when the first non-blank line is the CSV header, else the fabric DSL. */
 export function parseCablingPlan(text: string, format?: 'csv' | 'dsl'): PlannedCable[] {
-  const first = text.replace(/^\uFEFF/, '').split(/\r?\n/).find((l) => l.trim() !== '') ?? '';
+  const first =
+    text
+      .replace(/^\uFEFF/, '')
+      .split(/\r?\n/)
+      .find((l) => l.trim() !== '') ?? '';
   const fmt = format ?? (first.trim().toLowerCase().startsWith('a_device') ? 'csv' : 'dsl');
   return fmt === 'csv' ? parseCablingCsv(text) : parseCablingDsl(text);
 }

@@ -140,6 +140,15 @@ function oneSidedReporter(e: GraphEdge, c: ObservedCable): string | undefined {
   return undefined;
 }
 
+/**
+ * A link the stitcher keeps DOWN although both its ports are up: not re-seen in recent polls (the
+ * cable was pulled or moved). A link DOWN because a port is down is still cabled as observed.
+ */
+function stale(g: GraphReader, e: GraphEdge): boolean {
+  if (e.Metadata.State !== 'DOWN') return false;
+  return ![e.Parent, e.Child].some((id) => g.getNode(id)?.Metadata.State === 'DOWN');
+}
+
 export function verifyCabling(g: GraphReader, plan: readonly PlannedCable[]): CablingReport {
   const { byId, ownerOf } = devicesOf(g);
   const findDevice = deviceMatcher(byId.values());
@@ -173,7 +182,7 @@ export function verifyCabling(g: GraphReader, plan: readonly PlannedCable[]): Ca
     const direct = pa && pb ? (atPort.get(pa) ?? []).find((e) => e.Parent === pb || e.Child === pb) : undefined;
     if (direct) {
       accounted.add(direct.ID);
-      if (direct.Metadata.State === 'DOWN') report.missing.push({ planned: cable, reason: 'the link is DOWN (not seen in recent polls)' });
+      if (stale(g, direct)) report.missing.push({ planned: cable, reason: 'the link was not seen in recent polls' });
       else report.ok.push({ planned: cable, observed: observedOf(g, direct, ownerOf) });
       continue;
     }
@@ -185,7 +194,7 @@ export function verifyCabling(g: GraphReader, plan: readonly PlannedCable[]): Ca
     ] as const) {
       if (!here) continue;
       for (const e of atPort.get(here) ?? []) {
-        if (e.Metadata.State === 'DOWN') continue;
+        if (stale(g, e)) continue;
         const other = e.Parent === here ? e.Child : e.Parent;
         const obs = observedOf(g, e, ownerOf);
         const far = obs.a.portId === other ? obs.a : obs.b;
@@ -202,7 +211,7 @@ export function verifyCabling(g: GraphReader, plan: readonly PlannedCable[]): Ca
     const planned = plannedDevices.has(da) && plannedDevices.has(db);
     if (!planned && !accounted.has(e.ID)) continue;
     const obs = observedOf(g, e, ownerOf);
-    if (!accounted.has(e.ID) && e.Metadata.State !== 'DOWN') report.unexpected.push(obs);
+    if (!accounted.has(e.ID) && !stale(g, e)) report.unexpected.push(obs);
     const by = oneSidedReporter(e, obs);
     if (by) report.oneSided.push({ ...obs, reportedBy: by });
     if (obs.a.speed !== undefined && obs.b.speed !== undefined && obs.a.speed !== obs.b.speed) report.speedMismatch.push(obs);

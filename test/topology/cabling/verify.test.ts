@@ -19,7 +19,10 @@ const CH = { spine: '02:00:00:00:aa:01', leaf1: '02:00:00:00:bb:01', leaf2: '02:
 function fabric(opts: { leaf2Speaks?: boolean; leaf2Mtu?: number; leaf2Speed?: number } = {}) {
   const { store, storage, clock } = tempStore();
   const st = new Stitcher(store, storage.stitchInputs, { sweepIntervalMs: 0, now: () => clock.now });
-  closers.push(() => store.close(), () => st.stop());
+  closers.push(
+    () => store.close(),
+    () => st.stop(),
+  );
   st.start();
   const spine = addSwitch(store, {
     name: 'spine1.example.org',
@@ -122,7 +125,10 @@ describe('verifyCabling', () => {
     expect(b.r.missing[0]!.reason).toBe('no link observed at either planned port');
     expect(b.r.unexpected).toHaveLength(1);
     const u = b.r.unexpected[0]!;
-    expect([`${u.a.device}:${u.a.port}`, `${u.b.device}:${u.b.port}`].sort()).toEqual(['leaf1:GigabitEthernet1/0/1', 'spine1.example.org:Ethernet1']);
+    expect([`${u.a.device}:${u.a.port}`, `${u.b.device}:${u.b.port}`].sort()).toEqual([
+      'leaf1:GigabitEthernet1/0/1',
+      'spine1.example.org:Ethernet1',
+    ]);
     // A device the graph does not know: missing, with the reason.
     const m = brief(store, `a_device,a_port,b_device,b_port\nspine9,Ethernet1,leaf9,Gi1/0/1\n`);
     expect(m.r.missing[0]!.reason).toMatch(/device spine9 is not in the graph/);
