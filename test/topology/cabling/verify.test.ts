@@ -134,6 +134,23 @@ describe('verifyCabling', () => {
     expect(m.r.missing[0]!.reason).toMatch(/device spine9 is not in the graph/);
   });
 
+  it('a pulled cable (link DOWN, not re-seen, both ports up) is missing, not ok', () => {
+    const { store, st, spine, leaf1, leaf2 } = fabric();
+    st.replaceNeighbours(spine, 'lldp-snmp', [lldpRow(1, { chassisId: CH.leaf1, portId: 'Gi1/0/1', sysName: 'leaf1' })]);
+    st.replaceNeighbours(leaf1, 'lldp-snmp', [lldpRow(1, { chassisId: CH.spine, portId: 'Ethernet1', sysName: 'spine1.example.org' })]);
+    st.replaceNeighbours(leaf2, 'lldp-snmp', []);
+    expect(brief(store, PLAN).ok).toEqual(['spine1:Et1—leaf1:Gi1/0/1']);
+    // Two polls without the row: the stitcher marks the link DOWN (kept until retention).
+    for (let i = 0; i < 2; i++) {
+      st.replaceNeighbours(spine, 'lldp-snmp', []);
+      st.replaceNeighbours(leaf1, 'lldp-snmp', []);
+    }
+    const b = brief(store, PLAN);
+    expect(b.ok).toEqual([]);
+    expect(b.r.missing.map((m) => m.reason)).toEqual(['the link was not seen in recent polls', 'no link observed at either planned port']);
+    expect(b.unexpected).toEqual([]);
+  });
+
   it('one-sided LLDP, speed and MTU mismatch across a cable', () => {
     const { store, cable } = fabric({ leaf2Speaks: false, leaf2Mtu: 1500, leaf2Speed: 1_000_000_000 });
     cable(1, 1);
