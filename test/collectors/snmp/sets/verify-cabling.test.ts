@@ -101,6 +101,16 @@ describe('verify-cabling against a collector polling the dc-mixed SNMP set', () 
       set.links.map(([a, ap, bb, bp]) => ends({ a: { device: a, port: ap }, b: { device: bb, port: bp } })).sort(),
     );
     expect([b.missing, b.unexpected, b.miswired]).toEqual([[], [], []]);
+    // The same plan in the fabric DSL (Content-Type text/plain): the same answer.
+    const label = (d: string, p: string) => `${d}_${p}`.replace(/[^A-Za-z0-9_]/g, '_');
+    const dsl = set.links.flatMap(([a, ap, bb, bp]) => [
+      `${label(a, ap)}_DEV[Name=${a}] -> ${label(a, ap)}[Name=${ap}]`,
+      `${label(bb, bp)}_DEV[Name=${bb}] -> ${label(bb, bp)}[Name=${bp}]`,
+      `${label(a, ap)} --> ${label(bb, bp)}`,
+    ]);
+    const d = await post(dsl.join('\n'), 'text/plain');
+    expect(d.status).toBe(200);
+    expect((d.body as Report).ok.map((x) => ends(x.planned)).sort()).toEqual(b.ok.map((x) => ends(x.planned)).sort());
   });
 
   it('one end moved → miswired naming both ports; a cable left out → unexpected; an extra cable → missing (API and CLI --json)', async () => {
