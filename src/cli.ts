@@ -19,6 +19,10 @@ const commands: Record<string, { help: string; load: () => Promise<{ run: Runner
     help: 'what changed in the topology between two instants (link up/down, LLDP, MAC moves, reboots …)',
     load: () => import('./cli/changes.ts'),
   },
+  'verify-cabling': {
+    help: 'compare a cabling plan (CSV or fabric DSL) with the links a collector observed',
+    load: () => import('./cli/verify-cabling.ts'),
+  },
   'snmp-sim': { help: 'serve SNMP walk files as simulated devices', load: () => import('./collectors/snmp/sim/cli.ts') },
   demo: {
     help: 'start a collector with a simulated fabric and live changes (the wall display demo)',
@@ -29,8 +33,8 @@ const commands: Record<string, { help: string; load: () => Promise<{ run: Runner
 
 export function usage(): string {
   const lines = ['usage: canopy <command> [options]', '', 'commands:'];
-  for (const [name, c] of Object.entries(commands)) lines.push(`  ${name.padEnd(12)} ${c.help}`);
-  lines.push(`  ${'version'.padEnd(12)} print the version`);
+  for (const [name, c] of Object.entries(commands)) lines.push(`  ${name.padEnd(14)} ${c.help}`);
+  lines.push(`  ${'version'.padEnd(14)} print the version`);
   lines.push(
     '',
     'options:',
@@ -41,6 +45,7 @@ export function usage(): string {
     '  0  success (also when the reader of the output goes away, e.g. `canopy decode x.pcap | head`)',
     '  1  runtime error: unreadable input, nothing decodable, unreachable collector, failed query',
     '  2  usage error: unknown command or option, missing argument, invalid config',
+    '  3  verify-cabling only: the plan and the observed links disagree',
     '',
     'Errors are one line on stderr; CANOPY_DEBUG=1 adds the stack trace of unexpected ones.',
   );

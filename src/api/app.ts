@@ -26,6 +26,7 @@ import type { UiFiles } from '../ui/files.ts';
 import { openApiDocument } from './openapi.ts';
 import { answerUnrouted, registerSkydiveRoutes, skydiveRoutesOpenApi } from './skydive-routes.ts';
 import { flowMatrixOpenApi, registerFlowMatrixRoutes } from './routes/flow-matrix.ts';
+import { registerCablingRoutes } from './routes/cabling.ts';
 
 export type ApiEnv = { Variables: { principal: Principal } };
 export type ApiApp = Hono<ApiEnv>;
@@ -67,7 +68,7 @@ export function credentialsOf(c: Context) {
 /** Routes anyone may call without credentials (`METHOD /pattern`); every other route authenticates. */
 export const PUBLIC_ROUTES: ReadonlySet<string> = new Set(['GET /healthz', 'POST /login', 'POST /logout']);
 /** Routes that only read although their method is not GET (a Gremlin query in a body): viewers may call them. */
-export const READ_ONLY_POSTS: ReadonlySet<string> = new Set(['POST /api/topology']);
+export const READ_ONLY_POSTS: ReadonlySet<string> = new Set(['POST /api/topology', 'POST /api/verify-cabling']);
 
 /**
  * The role a route needs: reads (GET/HEAD) need any authenticated user, anything else the admin role
@@ -220,6 +221,7 @@ export function createApp(deps: ApiDeps): ApiApp {
   if (deps.flows) registerFlowRoutes(app, deps.flows, deps.store);
   // Sockets come from agents; flows (useFlows) only when the flow pipeline runs.
   registerFlowMatrixRoutes(app, deps);
+  registerCablingRoutes(app, deps);
   if (deps.devices) registerDeviceRoutes(app, deps.devices);
   if (deps.captures) registerCaptureRoutes(app, deps.captures, deps);
   if (deps.metrics) registerMetricRoutes(app, deps.store, deps.metrics);

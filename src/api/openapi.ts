@@ -95,6 +95,32 @@ export function openApiDocument(extraPaths: Record<string, object> = {}): object
       '/api/config/reload': {
         post: { summary: 're-read the config file and apply the fabric', responses: { 200: ok('applied'), 400: problem } },
       },
+      '/api/verify-cabling': {
+        post: {
+          summary: 'a cabling plan against the observed LLDP/CDP/FDB links (docs/architecture.md#cabling-intent)',
+          requestBody: {
+            required: true,
+            content: {
+              'text/csv': { schema: { type: 'string', description: 'header a_device,a_port,b_device,b_port' } },
+              'text/plain': { schema: { type: 'string', description: 'fabric DSL: DEV -> PORT, PORT --> PORT' } },
+            },
+          },
+          responses: {
+            200: ok('the comparison', {
+              type: 'object',
+              required: ['ok', 'missing', 'unexpected', 'miswired'],
+              properties: Object.fromEntries(
+                ['ok', 'missing', 'unexpected', 'miswired', 'oneSided', 'speedMismatch', 'mtuMismatch'].map((k) => [
+                  k,
+                  { type: 'array', items: { type: 'object' } },
+                ]),
+              ),
+            }),
+            400: problem,
+            415: problem,
+          },
+        },
+      },
       '/login': {
         post: { summary: 'form fields username, password; sets the authtoken cookie', responses: { 200: ok('logged in'), 401: problem } },
       },

@@ -85,7 +85,11 @@ export interface SetRun {
   stop(): Promise<void>;
 }
 
-export async function runCollector(built: BuiltDevice[], order: 'forward' | 'reverse' = 'forward'): Promise<SetRun> {
+export async function runCollector(
+  built: BuiltDevice[],
+  order: 'forward' | 'reverse' = 'forward',
+  overrides: Record<string, unknown> = {},
+): Promise<SetRun> {
   const dataDir = mkdtempSync(join(tmpdir(), 'canopy-set-db-'));
   const list = order === 'forward' ? built : [...built].reverse();
   const config = loadConfig({
@@ -100,6 +104,7 @@ export async function runCollector(built: BuiltDevice[], order: 'forward' | 'rev
       'snmp.counterInterval': 3600,
       'snmp.timeout': 3,
       'snmp.retries': 1,
+      ...overrides,
     },
   });
   const collector = new Collector({

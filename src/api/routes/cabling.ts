@@ -1,0 +1,36 @@
+// POST /api/verify-cabling: a cabling plan (CSV or fabric DSL, by Content-Type) against the
+// observed links (docs/architecture.md#cabling-intent). It only reads, so viewers may call it.
+import type { ApiApp, ApiDeps } from '../app.ts';
+import { json, problem } from '../problem.ts';
+import { CablingPlanError, parseCablingPlan } from '../../topology/cabling/plan.ts';
+import { verifyCabling } from '../../topology/cabling/verify.ts';
+
+/** Media types → plan syntax. */
+export const CABLING_TYPES: Record<string, 'csv' | 'dsl'> = {
+  'text/csv': 'csv',
+  'text/plain': 'dsl',
+  'text/x-canopy-fabric': 'dsl',
+};
+
+export function registerCablingRoutes(app: ApiApp, deps: Pick<ApiDeps, 'store'>): void {
+  app.post('/api/verify-cabling', async (c) => {
+    const type = (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+    const format = CABLING_TYPES[type];
+    if (!format)
+      return problem(
+        c,
+        415,
+        'Unsupported Media Type',
+        `send the plan as text/csv (header a_device,a_port,b_device,b_port) or text/plain (fabric DSL), not "${type || 'none'}"`,
+      );
+    const text = await c.req.text();
+    let plan;
+    try {
+      plan = parseCablingPlan(text, format);
+    } catch (e) {
+      if (e instanceof CablingPlanError) return problem(c, 400, 'Bad cabling plan', e.message, { line: e.line });
+      throw e;
+    }
+    return json(c, verifyCabling(deps.store, plan));
+  });
+}
