@@ -2,8 +2,8 @@
 // observed links (docs/architecture.md#cabling-intent). It only reads, so viewers may call it.
 import type { ApiApp, ApiDeps } from '../app.ts';
 import { json, problem } from '../problem.ts';
-import { CablingPlanError, parseCablingPlan } from '../../topology/cabling/plan.ts';
-import { verifyCabling } from '../../topology/cabling/verify.ts';
+import { CablingPlanError, parseCablingPlan } from '../../cabling/plan.ts';
+import { verifyCabling } from '../../cabling/verify.ts';
 
 /** Media types → plan syntax. */
 export const CABLING_TYPES: Record<string, 'csv' | 'dsl'> = {

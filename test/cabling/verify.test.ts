@@ -1,12 +1,12 @@
 // Cabling intent vs observed over a real SQLite graph store whose links the real stitcher made from
 // LLDP rows, one test per outcome.
 import { afterEach, describe, expect, it } from 'vitest';
-import { Stitcher } from '../../../src/topology/stitch/stitcher.ts';
-import { ids } from '../../../src/topology/ids.ts';
-import { parseCablingPlan, CablingPlanError } from '../../../src/topology/cabling/plan.ts';
-import { verifyCabling, cablingClean } from '../../../src/topology/cabling/verify.ts';
-import { addSwitch, lldpRow, tempStore } from '../stitch/helpers.ts';
-import type { SqliteGraphStore } from '../../../src/topology/store/sqlite-store.ts';
+import { Stitcher } from '../../src/topology/stitch/stitcher.ts';
+import { ids } from '../../src/topology/ids.ts';
+import { parseCablingPlan, CablingPlanError } from '../../src/cabling/plan.ts';
+import { verifyCabling, cablingClean } from '../../src/cabling/verify.ts';
+import { addSwitch, lldpRow, tempStore } from '../topology/stitch/helpers.ts';
+import type { SqliteGraphStore } from '../../src/topology/store/sqlite-store.ts';
 
 const closers: (() => void)[] = [];
 afterEach(() => {

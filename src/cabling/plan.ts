@@ -1,7 +1,7 @@
 // A cabling plan (docs/architecture.md#cabling-intent): a CSV with the header
 // `a_device,a_port,b_device,b_port`, or the static fabric DSL (topology/fabric-dsl.ts), read into
 // one list of planned cables. Both throw CablingPlanError naming the line, so a bad plan is a 400 / exit 2.
-import { FabricSyntaxError, parseFabricLine, type FabricRef } from '../fabric-dsl.ts';
+import { FabricSyntaxError, parseFabricLine, type FabricRef } from '../topology/fabric-dsl.ts';
 
 export interface PlanEnd {
   device: string;

@@ -1,9 +1,9 @@
 // Cabling intent vs observed (docs/architecture.md#cabling-intent): a plan's cables against the
 // stitched `layer2` links read through a GraphReader. Ports are matched as the stitcher matches
 // them (topology/port-names.ts), so `Gi1/0/1` in a plan is the observed `GigabitEthernet1/0/1`.
-import type { GraphReader } from '../store/graph-store.ts';
-import type { GraphEdge, GraphNode } from '../types.ts';
-import { matchPortName, type NamedPort } from '../port-names.ts';
+import type { GraphReader } from '../topology/store/graph-store.ts';
+import type { GraphEdge, GraphNode } from '../topology/types.ts';
+import { matchPortName, type NamedPort } from '../topology/port-names.ts';
 import type { PlanEnd, PlannedCable } from './plan.ts';
 
 export interface CableEnd {
