@@ -7,6 +7,8 @@ import { startTestCollector, type TestCollector } from '../api/helpers.ts';
 
 const bin = resolve('bin/canopy.js');
 let t: TestCollector;
+/** When the hosts were posted: `--at=-1s` must fall after it. */
+let postedAt = 0;
 
 /** Runs the CLI without blocking the event loop: the collector answers from this process. */
 function cli(...args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
@@ -67,6 +69,7 @@ beforeAll(async () => {
       Sockets: [sock('10.8.0.2', 50000, '10.8.0.1', 5432, 'ESTABLISHED', 'django')],
     },
   });
+  postedAt = Date.now();
 });
 afterAll(async () => {
   await t?.stop();
@@ -81,6 +84,8 @@ describe('canopy flow-matrix', () => {
       'protocol,server,server_ip,port,server_proc,server_procname,client,client_ip,client_proc,client_procname\n' +
         'TCP,db,10.8.0.1,5432,/opt/postgres,postgres,app,10.8.0.2,/opt/django,django\n',
     );
+    // The graph one second ago must already hold both hosts (a fast machine gets here sooner).
+    await new Promise((r) => setTimeout(r, Math.max(0, postedAt + 1500 - Date.now())));
     const j = await cli('--collector', t.base, '--token', 'tok-matrix-cli-1', '--format', 'json', '--at=-1s', '--duration', '5m');
     expect(j.status).toBe(0);
     expect(JSON.parse(j.stdout)).toEqual([expect.objectContaining({ server: 'db', client: 'app', port: 5432, client_procname: 'django' })]);

@@ -243,7 +243,8 @@ describe.skipIf(skip !== null)(`SNMP poller against real agents in the lab${skip
       await lab.exec(
         lab.mgmtNs,
         'snmpbulkwalk',
-        ['-v2c', '-c', leaf.snmp.community, '-On', '-Cc', `${leaf.snmp.host}:${leaf.snmp.port}`, '1.3.6.1.2.1.4.35.1.4'],
+        // -Ox: a MAC whose bytes happen to be printable (6a:47:2a:27:44:30 is "jG*'D0") still prints as hex.
+        ['-v2c', '-c', leaf.snmp.community, '-On', '-Ox', '-Cc', `${leaf.snmp.host}:${leaf.snmp.port}`, '1.3.6.1.2.1.4.35.1.4'],
         {
           allowFail: true,
         },
