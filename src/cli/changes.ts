@@ -1,7 +1,8 @@
 // `canopy changes`: a collector's change timeline (GET /api/changes, docs/architecture.md#change-timeline)
 // as one line per change, or the JSON answer with --json.
 import { parseFlags } from '../util/args.ts';
-import { emit, reason } from './output.ts';
+import { emit } from './output.ts';
+import { COLLECTOR_FLAGS, askCollector, collectorTarget } from './collector-request.ts';
 
 const HELP = `usage: canopy changes [options]
   What changed in the topology between two instants, oldest first: link up/down, links added or
@@ -47,11 +48,7 @@ export async function run(args: string[]): Promise<number> {
   let parsed;
   try {
     parsed = parseFlags(args, {
-      collector: { type: 'string' },
-      username: { type: 'string' },
-      user: { type: 'string' },
-      password: { type: 'string' },
-      token: { type: 'string' },
+      ...COLLECTOR_FLAGS,
       from: { type: 'string' },
       to: { type: 'string' },
       node: { type: 'string' },
@@ -67,40 +64,21 @@ export async function run(args: string[]): Promise<number> {
     return 0;
   }
   if (positionals.length > 0) return fail(`unexpected argument "${positionals[0]}"\n${HELP}`);
-  const user = f.username ?? f.user;
-  if (f.token && user) return fail('give --token or --username/--password, not both');
+  const target = collectorTarget(f);
+  if ('error' in target) return fail(target.error);
   const q = new URLSearchParams();
   if (f.from !== undefined) q.set('from', f.from);
   if (f.to !== undefined) q.set('to', f.to);
   if (f.node !== undefined) q.set('node', f.node);
-  const base = (f.collector ?? 'http://127.0.0.1:8082').replace(/\/+$/, '');
-  const headers: Record<string, string> = { 'X-Requested-With': 'XMLHttpRequest' };
-  if (f.token) headers.Authorization = `Bearer ${f.token}`;
-  else if (user) headers.Authorization = `Basic ${Buffer.from(`${user}:${f.password ?? ''}`).toString('base64')}`;
-  let res: Response;
-  try {
-    res = await fetch(`${base}/api/changes?${q}`, { headers });
-  } catch (e) {
-    process.stderr.write(`canopy changes: cannot reach a collector at ${base}: ${reason((e as { cause?: unknown }).cause ?? e)}\n`);
-    return 1;
-  }
-  const text = await res.text();
-  if (!res.ok) {
-    let p: { detail?: string; parameter?: string } = {};
-    try {
-      p = JSON.parse(text) as typeof p;
-    } catch {
-      // not problem+json: print the body as is
-    }
-    process.stderr.write(`canopy changes: ${res.status}: ${p.detail ?? text}\n`);
-    // A parameter the collector refused is this command line's mistake.
-    return res.status === 400 && p.parameter ? 2 : 1;
-  }
+  const a = await askCollector('changes', target, `/api/changes?${q}`);
+  // A parameter the collector refused is this command line's mistake.
+  if (!a.ok) return a.status === 400 && a.problem.parameter ? 2 : 1;
+  const text = a.body;
   let body: { From: number; To: number; Changes: Change[] };
   try {
     body = JSON.parse(text) as typeof body;
   } catch {
-    process.stderr.write(`canopy changes: ${base} answered something other than JSON\n`);
+    process.stderr.write(`canopy changes: ${target.base} answered something other than JSON\n`);
     return 1;
   }
   if (f.json) emit(JSON.stringify(body, null, 2) + '\n');

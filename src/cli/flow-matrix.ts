@@ -1,7 +1,8 @@
 // `canopy flow-matrix`: the service dependency matrix a collector computes from its host agents'
 // sockets (and flows with --use-flows), fetched from GET /api/flow-matrix (docs/architecture.md#flow-matrix).
 import { parseFlags } from '../util/args.ts';
-import { emit, reason } from './output.ts';
+import { emit } from './output.ts';
+import { COLLECTOR_FLAGS, askCollector, collectorTarget } from './collector-request.ts';
 
 const FORMATS = ['csv', 'json', 'dot', 'svg'];
 
@@ -24,11 +25,7 @@ export async function run(args: string[]): Promise<number> {
   let parsed;
   try {
     parsed = parseFlags(args, {
-      collector: { type: 'string' },
-      username: { type: 'string' },
-      user: { type: 'string' },
-      password: { type: 'string' },
-      token: { type: 'string' },
+      ...COLLECTOR_FLAGS,
       format: { type: 'string' },
       at: { type: 'string' },
       duration: { type: 'string' },
@@ -55,9 +52,9 @@ export async function run(args: string[]): Promise<number> {
     process.stderr.write(`canopy flow-matrix: --format must be one of ${FORMATS.join(', ')}, not "${format}"\n`);
     return 2;
   }
-  const user = f.username ?? f.user;
-  if (f.token && user) {
-    process.stderr.write('canopy flow-matrix: give --token or --username/--password, not both\n');
+  const target = collectorTarget(f);
+  if ('error' in target) {
+    process.stderr.write(`canopy flow-matrix: ${target.error}\n`);
     return 2;
   }
   const q = new URLSearchParams({ format });
@@ -66,29 +63,10 @@ export async function run(args: string[]): Promise<number> {
   if (f['use-flows']) q.set('useFlows', 'true');
   if (f['list-no-peers']) q.set('listNoPeers', 'true');
   if (f.host !== undefined) q.set('host', f.host);
-  const base = (f.collector ?? 'http://127.0.0.1:8082').replace(/\/+$/, '');
-  const headers: Record<string, string> = { 'X-Requested-With': 'XMLHttpRequest' };
-  if (f.token) headers.Authorization = `Bearer ${f.token}`;
-  else if (user) headers.Authorization = `Basic ${Buffer.from(`${user}:${f.password ?? ''}`).toString('base64')}`;
-  let res: Response;
-  try {
-    res = await fetch(`${base}/api/flow-matrix?${q}`, { headers });
-  } catch (e) {
-    process.stderr.write(`canopy flow-matrix: cannot reach a collector at ${base}: ${reason((e as { cause?: unknown }).cause ?? e)}\n`);
-    return 1;
-  }
-  const text = await res.text();
-  if (!res.ok) {
-    let p: { detail?: string; parameter?: string } = {};
-    try {
-      p = JSON.parse(text) as typeof p;
-    } catch {
-      // not problem+json: print the body as is
-    }
-    process.stderr.write(`canopy flow-matrix: ${res.status}: ${p.detail ?? text}\n`);
-    // A parameter the collector refused is this command line's mistake.
-    return res.status === 400 && p.parameter ? 2 : 1;
-  }
+  const a = await askCollector('flow-matrix', target, `/api/flow-matrix?${q}`);
+  // A parameter the collector refused is this command line's mistake.
+  if (!a.ok) return a.status === 400 && a.problem.parameter ? 2 : 1;
+  const text = a.body;
   emit(format === 'json' ? JSON.stringify(JSON.parse(text), null, 2) + '\n' : text);
   return 0;
 }

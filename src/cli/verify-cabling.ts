@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { parseFlags } from '../util/args.ts';
 import { emit, reason } from './output.ts';
+import { COLLECTOR_FLAGS, askCollector, collectorTarget } from './collector-request.ts';
 
 /** Exit status when the plan and the observed links disagree. */
 export const MISMATCH_EXIT = 3;
@@ -60,11 +61,7 @@ export async function run(args: string[]): Promise<number> {
   try {
     parsed = parseFlags(args, {
       intent: { type: 'string' },
-      collector: { type: 'string' },
-      username: { type: 'string' },
-      user: { type: 'string' },
-      password: { type: 'string' },
-      token: { type: 'string' },
+      ...COLLECTOR_FLAGS,
       json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     });
@@ -85,9 +82,9 @@ export async function run(args: string[]): Promise<number> {
     process.stderr.write(`canopy verify-cabling: --intent FILE is required\n${HELP}\n`);
     return 2;
   }
-  const user = f.username ?? f.user;
-  if (f.token && user) {
-    process.stderr.write('canopy verify-cabling: give --token or --username/--password, not both\n');
+  const target = collectorTarget(f);
+  if ('error' in target) {
+    process.stderr.write(`canopy verify-cabling: ${target.error}\n`);
     return 2;
   }
   let plan: string;
@@ -103,32 +100,14 @@ export async function run(args: string[]): Promise<number> {
       .split(/\r?\n/)
       .find((l) => l.trim() !== '') ?? '';
   const csv = f.intent.toLowerCase().endsWith('.csv') || first.trim().toLowerCase().startsWith('a_device');
-  const base = (f.collector ?? 'http://127.0.0.1:8082').replace(/\/+$/, '');
-  const headers: Record<string, string> = {
-    'X-Requested-With': 'XMLHttpRequest',
-    'Content-Type': csv ? 'text/csv' : 'text/plain',
-  };
-  if (f.token) headers.Authorization = `Bearer ${f.token}`;
-  else if (user) headers.Authorization = `Basic ${Buffer.from(`${user}:${f.password ?? ''}`).toString('base64')}`;
-  let res: Response;
-  try {
-    res = await fetch(`${base}/api/verify-cabling`, { method: 'POST', headers, body: plan });
-  } catch (e) {
-    process.stderr.write(`canopy verify-cabling: cannot reach a collector at ${base}: ${reason((e as { cause?: unknown }).cause ?? e)}\n`);
-    return 1;
-  }
-  const body = await res.text();
-  if (!res.ok) {
-    let p: { detail?: string } = {};
-    try {
-      p = JSON.parse(body) as typeof p;
-    } catch {
-      // not problem+json: print the body as is
-    }
-    process.stderr.write(`canopy verify-cabling: ${res.status}: ${p.detail ?? body}\n`);
-    // A plan the collector refused is this command line's input at fault.
-    return res.status === 400 || res.status === 415 ? 2 : 1;
-  }
+  const a = await askCollector('verify-cabling', target, '/api/verify-cabling', {
+    method: 'POST',
+    headers: { 'Content-Type': csv ? 'text/csv' : 'text/plain' },
+    body: plan,
+  });
+  // A plan the collector refused is this command line's input at fault.
+  if (!a.ok) return a.status === 400 || a.status === 415 ? 2 : 1;
+  const body = a.body;
   const r = JSON.parse(body) as Report;
   emit(f.json ? JSON.stringify(r, null, 2) + '\n' : text(r));
   const flagged =

@@ -1,7 +1,7 @@
 // Loads canopy.yml, applies CANOPY_* env overrides and CLI flags, validates, and reports errors
 // naming the file, the key path and the reason.
 import { readFileSync } from 'node:fs';
-import { parse as parseYaml, YAMLParseError } from 'yaml';
+import { parseDocument, YAMLError } from 'yaml';
 import { z } from 'zod';
 import { configSchema, type CanopyConfig } from './schema.ts';
 
@@ -78,6 +78,17 @@ function setPath(obj: Record<string, unknown>, path: string[], value: unknown): 
 // Env names that belong to the process, not to config keys.
 const NON_CONFIG_ENV = new Set(['CANOPY_CONFIG', 'CANOPY_LOG_LEVEL']);
 
+/**
+ * YAML to plain data; what the yaml library only warns about (an unknown tag such as `!!binary`,
+ * which it would print on the process's stderr and then ignore) is an error here, as a parse error is.
+ */
+function parseStrict(text: string): unknown {
+  const doc = parseDocument(text, { logLevel: 'silent' });
+  const bad = doc.errors[0] ?? doc.warnings[0];
+  if (bad) throw bad;
+  return doc.toJS();
+}
+
 export function loadConfig(opts: LoadOptions = {}): CanopyConfig {
   const file = opts.file ?? '(defaults)';
   let raw: unknown = {};
@@ -89,9 +100,9 @@ export function loadConfig(opts: LoadOptions = {}): CanopyConfig {
       throw new ConfigError(file, [{ path: '', reason: `cannot read: ${(e as Error).message}` }]);
     }
     try {
-      raw = parseYaml(text) ?? {};
+      raw = parseStrict(text) ?? {};
     } catch (e) {
-      const where = e instanceof YAMLParseError && e.linePos ? ` (line ${e.linePos[0].line})` : '';
+      const where = e instanceof YAMLError && e.linePos ? ` (line ${e.linePos[0].line})` : '';
       throw new ConfigError(file, [{ path: '', reason: `not valid YAML${where}: ${(e as Error).message.split('\n')[0]}` }]);
     }
     if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
@@ -111,7 +122,7 @@ export function loadConfig(opts: LoadOptions = {}): CanopyConfig {
     // Parsed as YAML so numbers, booleans and lists work; text that is not YAML stays text.
     let parsed: unknown;
     try {
-      parsed = parseYaml(value);
+      parsed = parseStrict(value);
     } catch {
       parsed = value;
     }

@@ -97,6 +97,19 @@ describe('config', () => {
     expect(p[0]!.reason).toMatch(/not valid YAML \(line \d+\)/);
   });
 
+  it('rejects a tag YAML does not know, with its line, instead of warning on stderr and going on', () => {
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(w.message);
+    process.on('warning', onWarning);
+    try {
+      const p = problems(() => loadConfig({ env: {}, file: file('api:\n  listen: !custom 127.0.0.1:9\n') }));
+      expect(p[0]!.reason).toMatch(/not valid YAML \(line 2\): .*tag/i);
+    } finally {
+      process.off('warning', onWarning);
+    }
+    expect(warnings).toEqual([]);
+  });
+
   it('rejects a missing file', () => {
     const p = problems(() => loadConfig({ env: {}, file: join(dir, 'nope.yml') }));
     expect(p[0]!.reason).toMatch(/cannot read/);
