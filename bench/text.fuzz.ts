@@ -16,6 +16,7 @@ import { ConfigError, defaultConfig, loadConfig } from '../src/config/load.ts';
 import { Fabric } from '../src/topology/fabric.ts';
 import { FabricSyntaxError, parseFabricLine } from '../src/topology/fabric-dsl.ts';
 import { QueryError, runQuery } from '../src/topology/query/index.ts';
+import { STEP_NAMES } from '../src/topology/query/parser.ts';
 import type { GraphStore } from '../src/topology/store/graph-store.ts';
 import { silentLogger } from '../src/util/log.ts';
 import { smallGraph, T0 } from '../test/topology/query/fixture-graph.ts';
@@ -177,38 +178,8 @@ const call: fc.Arbitrary<string> = fc.letrec((tie) => ({
 })).arg;
 const step = fc
   .tuple(
-    fc.constantFrom(
-      'Has',
-      'HasKey',
-      'HasNot',
-      'HasEither',
-      'Out',
-      'In',
-      'Both',
-      'OutE',
-      'InE',
-      'BothE',
-      'OutV',
-      'InV',
-      'BothV',
-      'Dedup',
-      'Count',
-      'Values',
-      'Keys',
-      'Sort',
-      'Range',
-      'Limit',
-      'ShortestPathTo',
-      'SubGraph',
-      'Descendants',
-      'Ascendants',
-      'Flows',
-      'Metrics',
-      'Aggregates',
-      'At',
-      'Context',
-      'Sockets',
-    ),
+    // Every step the parser knows but the two sources, V and E.
+    fc.constantFrom(...STEP_NAMES.filter((n) => n !== 'V' && n !== 'E')),
     fc.array(
       fc.oneof(
         key.map((k) => `'${k}'`),

@@ -14,7 +14,7 @@ export const LIMITS = {
 };
 
 /** Steps after G, by lower-case name → canonical spelling. */
-const STEP_NAMES = [
+export const STEP_NAMES = [
   'V',
   'E',
   'At',

@@ -3,9 +3,9 @@
 // queues the batch's rows as one transaction behind: live rows, archived revisions (history, for
 // At()), aliases, and one change-log row that other collectors replay through LISTEN/NOTIFY.
 import { randomUUID } from 'node:crypto';
-import type { EdgeInput, GraphEdge, GraphEvent, GraphNode, Metadata, NodeInput } from '../types.ts';
+import type { EdgeInput, GraphEdge, GraphEvent, GraphNode, NodeInput } from '../types.ts';
 import type { GraphListener, GraphReader, GraphStore, GraphTx } from './graph-store.ts';
-import { deepMerge } from '../metadata.ts';
+import { nextRevision } from './revision.ts';
 import { MemoryGraph } from './memory-graph.ts';
 import type { PostgresLink } from './postgres-link.ts';
 import type { ChangeRow, Stmt } from './postgres-protocol.ts';
@@ -119,42 +119,8 @@ export class PostgresGraphStore extends MemoryGraph implements GraphStore, Graph
     b.undo.push(() => (old ? this.setEdge(old) : this.removeEdge(e.ID)));
   }
 
-  /** Revision rules shared with SQLite: the element to store, or undefined when nothing changes. */
   private next<T extends GraphNode>(existing: T | undefined, input: NodeInput, merge: boolean, extra: Partial<T>): T | undefined {
-    const now = this.now();
-    if (existing) {
-      if (input.Revision !== undefined && input.Revision < existing.Revision) return undefined;
-      if (input.UpdatedAt !== undefined && input.UpdatedAt < existing.UpdatedAt) return undefined;
-      const md: Metadata = merge ? deepMerge(existing.Metadata, input.Metadata) : input.Metadata;
-      const host = input.Host ?? existing.Host;
-      const origin = input.Origin ?? existing.Origin;
-      const same =
-        JSON.stringify(md) === JSON.stringify(existing.Metadata) &&
-        host === existing.Host &&
-        origin === existing.Origin &&
-        Object.entries(extra).every(([k, v]) => (existing as Record<string, unknown>)[k] === v);
-      if (same) return undefined;
-      return {
-        ...existing,
-        ...extra,
-        Metadata: md,
-        Host: host,
-        Origin: origin,
-        UpdatedAt: Math.max(input.UpdatedAt ?? now, existing.UpdatedAt),
-        Revision: Math.max(existing.Revision + 1, input.Revision ?? 0),
-      };
-    }
-    const t = input.UpdatedAt ?? now;
-    return {
-      ID: input.ID,
-      Metadata: input.Metadata,
-      Host: input.Host ?? '',
-      Origin: input.Origin ?? '',
-      CreatedAt: input.CreatedAt ?? t,
-      UpdatedAt: t,
-      Revision: input.Revision ?? 1,
-      ...extra,
-    } as T;
+    return nextRevision(existing, input, merge, extra, this.now());
   }
 
   upsertNode(input: NodeInput, opts: { merge?: boolean } = {}): GraphNode | undefined {

@@ -12,21 +12,12 @@ import type {
   FdbObservation,
   LldpInput,
   LldpObservation,
-  LldpRemote,
-  ResolvedVia,
   RowFilter,
   SnmpObservationStore,
 } from './snmp-rows.ts';
+import { arpFromRow, cdpFromRow, fdbFromRow, lldpFromRow, lldpKey, type Row } from './snmp-row-codec.ts';
 
-type Row = Record<string, unknown>;
-const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
-const str = (v: unknown) => (v === null || v === undefined ? null : String(v));
 const C = (c: string) => `${c} COLLATE "C" NULLS FIRST`;
-
-function lldpKey(r: LldpRemote): string {
-  // Not rawIndex: its timeMark changes for the same neighbour (see sqlite-observations.ts).
-  return [r.localPortNum ?? '', r.remIndex ?? '', r.chassisIdSubtype, r.chassisId, r.portIdSubtype, r.portId].join('|');
-}
 
 /** The last row per key: an upsert may touch a row once per statement. */
 function lastPerKey<T>(rows: T[], key: (r: T) => string): T[] {
@@ -221,75 +212,18 @@ export class PostgresObservationStore implements SnmpObservationStore {
       ],
       `${C('device')}, if_index, ${C('ip')}`,
     );
-    return rows.map((r) => ({
-      device: String(r.device),
-      switchId: String(r.switch_id),
-      ifIndex: Number(r.if_index),
-      family: r.family as 'ipv4' | 'ipv6',
-      ip: String(r.ip),
-      mac: String(r.mac),
-      kind: r.kind as ArpObservation['kind'],
-      mib: r.mib as ArpObservation['mib'],
-      firstSeen: Number(r.first_seen),
-      lastSeen: Number(r.last_seen),
-      missed: Number(r.missed),
-    }));
+    return rows.map(arpFromRow);
   }
 
   lldpRows(f: RowFilter = {}): LldpObservation[] {
-    return this.select('snmp_lldp', f, [], `${C('device')}, local_port_num NULLS FIRST, ${C('raw_index')}`).map((r) => ({
-      device: String(r.device),
-      switchId: String(r.switch_id),
-      rawIndex: String(r.raw_index),
-      localPortNum: num(r.local_port_num),
-      localIfIndex: num(r.local_if_index),
-      localPortVia: str(r.local_port_via) as ResolvedVia | null,
-      chassisIdSubtype: num(r.chassis_id_subtype),
-      chassisId: str(r.chassis_id),
-      portIdSubtype: num(r.port_id_subtype),
-      portId: str(r.port_id),
-      portDesc: str(r.port_desc),
-      sysName: str(r.sys_name),
-      sysDesc: str(r.sys_desc),
-      capSupported: JSON.parse(String(r.cap_supported)) as string[],
-      capEnabled: JSON.parse(String(r.cap_enabled)) as string[],
-      managementAddresses: JSON.parse(String(r.man_addrs)) as string[],
-      mib: r.mib as 'lldp' | 'lldp-v2',
-      firstSeen: Number(r.first_seen),
-      lastSeen: Number(r.last_seen),
-      missed: Number(r.missed),
-    }));
+    return this.select('snmp_lldp', f, [], `${C('device')}, local_port_num NULLS FIRST, ${C('raw_index')}`).map(lldpFromRow);
   }
 
   fdbRows(f: RowFilter & { mac?: string } = {}): FdbObservation[] {
-    return this.select('snmp_fdb', f, [['mac', f.mac]], `${C('device')}, vlan, ${C('mac')}`).map((r) => ({
-      device: String(r.device),
-      switchId: String(r.switch_id),
-      vlan: Number(r.vlan) < 0 ? null : Number(r.vlan),
-      mac: String(r.mac),
-      bridgePort: Number(r.bridge_port),
-      ifIndex: num(r.if_index),
-      mib: r.mib as 'qbridge' | 'bridge',
-      firstSeen: Number(r.first_seen),
-      lastSeen: Number(r.last_seen),
-      missed: Number(r.missed),
-    }));
+    return this.select('snmp_fdb', f, [['mac', f.mac]], `${C('device')}, vlan, ${C('mac')}`).map(fdbFromRow);
   }
 
   cdpRows(f: RowFilter = {}): CdpObservation[] {
-    return this.select('snmp_cdp', f, [], `${C('device')}, if_index, device_index`).map((r) => ({
-      device: String(r.device),
-      switchId: String(r.switch_id),
-      ifIndex: Number(r.if_index),
-      deviceIndex: Number(r.device_index),
-      remoteDeviceId: str(r.remote_device_id),
-      remotePort: str(r.remote_port),
-      platform: str(r.platform),
-      address: str(r.address),
-      capabilities: num(r.capabilities),
-      firstSeen: Number(r.first_seen),
-      lastSeen: Number(r.last_seen),
-      missed: Number(r.missed),
-    }));
+    return this.select('snmp_cdp', f, [], `${C('device')}, if_index, device_index`).map(cdpFromRow);
   }
 }

@@ -10,21 +10,10 @@ import type {
   FdbObservation,
   LldpInput,
   LldpObservation,
-  LldpRemote,
-  ResolvedVia,
   RowFilter,
   SnmpObservationStore,
 } from './snmp-rows.ts';
-
-type Row = Record<string, unknown>;
-const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
-const str = (v: unknown) => (v === null || v === undefined ? null : String(v));
-
-function lldpKey(r: LldpRemote): string {
-  // Not rawIndex: its timeMark changes for the same neighbour (a re-learnt row gets a new
-  // remIndex too and the old one ages out). Agents do list one neighbour under several remIndexes.
-  return [r.localPortNum ?? '', r.remIndex ?? '', r.chassisIdSubtype, r.chassisId, r.portIdSubtype, r.portId].join('|');
-}
+import { arpFromRow, cdpFromRow, fdbFromRow, lldpFromRow, lldpKey, type Row } from './snmp-row-codec.ts';
 
 export class SqliteObservationStore implements SnmpObservationStore {
   private readonly stmts = new Map<string, Statement>();
@@ -142,45 +131,12 @@ export class SqliteObservationStore implements SnmpObservationStore {
       w.args.push(f.ip.toLowerCase());
     }
     const sql = w.sql + (extra.length ? (w.sql ? ' AND ' : ' WHERE ') + extra.join(' AND ') : '');
-    return (this.st(`SELECT * FROM snmp_arp${sql} ORDER BY device, if_index, ip`).all(...w.args) as Row[]).map((r) => ({
-      device: String(r.device),
-      switchId: String(r.switch_id),
-      ifIndex: Number(r.if_index),
-      family: r.family as 'ipv4' | 'ipv6',
-      ip: String(r.ip),
-      mac: String(r.mac),
-      kind: r.kind as ArpObservation['kind'],
-      mib: r.mib as ArpObservation['mib'],
-      firstSeen: Number(r.first_seen),
-      lastSeen: Number(r.last_seen),
-      missed: Number(r.missed),
-    }));
+    return (this.st(`SELECT * FROM snmp_arp${sql} ORDER BY device, if_index, ip`).all(...w.args) as Row[]).map(arpFromRow);
   }
 
   lldpRows(f: RowFilter = {}): LldpObservation[] {
     const w = this.where(f);
-    return (this.st(`SELECT * FROM snmp_lldp${w.sql} ORDER BY device, local_port_num, raw_index`).all(...w.args) as Row[]).map((r) => ({
-      device: String(r.device),
-      switchId: String(r.switch_id),
-      rawIndex: String(r.raw_index),
-      localPortNum: num(r.local_port_num),
-      localIfIndex: num(r.local_if_index),
-      localPortVia: str(r.local_port_via) as ResolvedVia | null,
-      chassisIdSubtype: num(r.chassis_id_subtype),
-      chassisId: str(r.chassis_id),
-      portIdSubtype: num(r.port_id_subtype),
-      portId: str(r.port_id),
-      portDesc: str(r.port_desc),
-      sysName: str(r.sys_name),
-      sysDesc: str(r.sys_desc),
-      capSupported: JSON.parse(String(r.cap_supported)) as string[],
-      capEnabled: JSON.parse(String(r.cap_enabled)) as string[],
-      managementAddresses: JSON.parse(String(r.man_addrs)) as string[],
-      mib: r.mib as 'lldp' | 'lldp-v2',
-      firstSeen: Number(r.first_seen),
-      lastSeen: Number(r.last_seen),
-      missed: Number(r.missed),
-    }));
+    return (this.st(`SELECT * FROM snmp_lldp${w.sql} ORDER BY device, local_port_num, raw_index`).all(...w.args) as Row[]).map(lldpFromRow);
   }
 
   fdbRows(f: RowFilter & { mac?: string } = {}): FdbObservation[] {
@@ -190,35 +146,11 @@ export class SqliteObservationStore implements SnmpObservationStore {
       sql += w.sql ? ' AND mac = ?' : ' WHERE mac = ?';
       w.args.push(f.mac.toLowerCase());
     }
-    return (this.st(sql + ' ORDER BY device, vlan, mac').all(...w.args) as Row[]).map((r) => ({
-      device: String(r.device),
-      switchId: String(r.switch_id),
-      vlan: Number(r.vlan) < 0 ? null : Number(r.vlan),
-      mac: String(r.mac),
-      bridgePort: Number(r.bridge_port),
-      ifIndex: num(r.if_index),
-      mib: r.mib as 'qbridge' | 'bridge',
-      firstSeen: Number(r.first_seen),
-      lastSeen: Number(r.last_seen),
-      missed: Number(r.missed),
-    }));
+    return (this.st(sql + ' ORDER BY device, vlan, mac').all(...w.args) as Row[]).map(fdbFromRow);
   }
 
   cdpRows(f: RowFilter = {}): CdpObservation[] {
     const w = this.where(f);
-    return (this.st(`SELECT * FROM snmp_cdp${w.sql} ORDER BY device, if_index, device_index`).all(...w.args) as Row[]).map((r) => ({
-      device: String(r.device),
-      switchId: String(r.switch_id),
-      ifIndex: Number(r.if_index),
-      deviceIndex: Number(r.device_index),
-      remoteDeviceId: str(r.remote_device_id),
-      remotePort: str(r.remote_port),
-      platform: str(r.platform),
-      address: str(r.address),
-      capabilities: num(r.capabilities),
-      firstSeen: Number(r.first_seen),
-      lastSeen: Number(r.last_seen),
-      missed: Number(r.missed),
-    }));
+    return (this.st(`SELECT * FROM snmp_cdp${w.sql} ORDER BY device, if_index, device_index`).all(...w.args) as Row[]).map(cdpFromRow);
   }
 }

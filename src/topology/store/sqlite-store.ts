@@ -8,7 +8,8 @@ import { dirname } from 'node:path';
 import type { EdgeInput, GraphEdge, GraphEvent, GraphNode, NodeInput, Metadata } from '../types.ts';
 import type { GraphListener, GraphReader, GraphStore, GraphTx } from './graph-store.ts';
 import { INDEXED_KEYS } from './graph-store.ts';
-import { deepMerge, getPath, indexValues } from '../metadata.ts';
+import { getPath, indexValues } from '../metadata.ts';
+import { nextRevision } from './revision.ts';
 import { checkVersion, migrate } from './sqlite-migrations.ts';
 import { SqliteReader } from './sqlite-reader.ts';
 import { type RawRow } from './rows.ts';
@@ -164,44 +165,8 @@ export class SqliteGraphStore extends SqliteReader implements GraphStore, GraphT
     }
   }
 
-  /** Common revision logic: returns the element to store, or undefined when nothing changes. */
   private next<T extends GraphNode>(existing: T | undefined, input: NodeInput, merge: boolean, extra: Partial<T>): T | undefined {
-    const now = this.now();
-    if (existing) {
-      // An older revision never overwrites a newer one.
-      if (input.Revision !== undefined && input.Revision < existing.Revision) return undefined;
-      if (input.UpdatedAt !== undefined && input.UpdatedAt < existing.UpdatedAt) return undefined;
-      const md = merge ? deepMerge(existing.Metadata, input.Metadata) : input.Metadata;
-      const host = input.Host ?? existing.Host;
-      const origin = input.Origin ?? existing.Origin;
-      const same =
-        JSON.stringify(md) === JSON.stringify(existing.Metadata) &&
-        host === existing.Host &&
-        origin === existing.Origin &&
-        Object.entries(extra).every(([k, v]) => (existing as Record<string, unknown>)[k] === v);
-      if (same) return undefined;
-      const updatedAt = Math.max(input.UpdatedAt ?? now, existing.UpdatedAt);
-      return {
-        ...existing,
-        ...extra,
-        Metadata: md,
-        Host: host,
-        Origin: origin,
-        UpdatedAt: updatedAt,
-        Revision: Math.max(existing.Revision + 1, input.Revision ?? 0),
-      };
-    }
-    const t = input.UpdatedAt ?? now;
-    return {
-      ID: input.ID,
-      Metadata: input.Metadata,
-      Host: input.Host ?? '',
-      Origin: input.Origin ?? '',
-      CreatedAt: input.CreatedAt ?? t,
-      UpdatedAt: t,
-      Revision: input.Revision ?? 1,
-      ...extra,
-    } as T;
+    return nextRevision(existing, input, merge, extra, this.now());
   }
 
   upsertNode(input: NodeInput, opts: { merge?: boolean } = {}): GraphNode | undefined {
