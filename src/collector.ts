@@ -23,7 +23,7 @@ import { loadApiTls } from './api/tls.ts';
 import { makeFilterCompiler } from './api/ws/compile-filter.ts';
 import { give, type ComponentContext, type ComponentSpec, type Provision } from './component/contract.ts';
 import { ComponentSet, type LifecycleHooks } from './component/lifecycle.ts';
-import { AGENT_HUB, CAPTURE_ADMIN, DEVICE_ADMIN, FLOWS_READER, GRAPH_STORE, UI_FILES } from './component/provisions.ts';
+import { AGENT_HUB, CAPTURE_ADMIN, DEVICE_ADMIN, FLOW_PATHS, FLOWS_READER, GRAPH_STORE, UI_FILES } from './component/provisions.ts';
 
 export interface CollectorOptions {
   config: CanopyConfig;
@@ -143,6 +143,7 @@ export class Collector {
       status: () => this.status(),
       reload: this.opts.configFile ? () => this.reload() : undefined,
       flows,
+      flowPaths: components.find(FLOW_PATHS),
       devices: components.find(DEVICE_ADMIN),
       captures: components.find(CAPTURE_ADMIN),
       ui: components.find(UI_FILES),

@@ -16,6 +16,7 @@ import { ovsdbComponent } from './ovs/component.ts';
 import { Stitcher } from './topology/stitch/stitcher.ts';
 import { agentsComponent } from './api/ws/agents-component.ts';
 import { AgentSeries } from './collectors/common/agent-series.ts';
+import { flowPathComponent } from './flow-path/component.ts';
 
 /** One flow table, store and attribution shared by sFlow, NetFlow and IPFIX; flows for readers. */
 export const flowsComponent: ComponentSpec = {
@@ -97,6 +98,7 @@ export function defaultComponents(): ComponentSpec[] {
     sflowComponent,
     netflowComponent,
     mirrorComponent,
+    flowPathComponent,
     stitchComponent,
     snmpComponent,
     agentsComponent,

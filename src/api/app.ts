@@ -27,6 +27,8 @@ import { openApiDocument } from './openapi.ts';
 import { answerUnrouted, registerSkydiveRoutes, skydiveRoutesOpenApi } from './skydive-routes.ts';
 import { flowMatrixOpenApi, registerFlowMatrixRoutes } from './routes/flow-matrix.ts';
 import { registerCablingRoutes } from './routes/cabling.ts';
+import { flowPathOpenApi, registerFlowPathRoutes } from './routes/flow-path.ts';
+import type { FlowPaths } from '../flow-path/service.ts';
 
 export type ApiEnv = { Variables: { principal: Principal } };
 export type ApiApp = Hono<ApiEnv>;
@@ -46,6 +48,8 @@ export interface ApiDeps {
   // What components expose; each one present adds its routes (docs/architecture.md, "Components").
   /** Flows (the flow pipeline): GET /api/flows. */
   flows?: FlowsReader;
+  /** Observed paths and flow-vs-counter reconciliation: /api/flows/path, /api/flows/reconcile. */
+  flowPaths?: FlowPaths;
   /** The SNMP device table: /api/devices. */
   devices?: DeviceAdmin;
   /** Captures configured through OVSDB: /api/capture, /api/captures. */
@@ -199,6 +203,7 @@ export function createApp(deps: ApiDeps): ApiApp {
       c,
       openApiDocument({
         ...(deps.flows ? flowsOpenApi() : {}),
+        ...(deps.flowPaths ? flowPathOpenApi() : {}),
         ...(deps.captures ? capturesOpenApi() : {}),
         ...(deps.metrics ? metricsOpenApi() : {}),
         ...skydiveRoutesOpenApi({ captures: deps.captures !== undefined }),
@@ -218,6 +223,7 @@ export function createApp(deps: ApiDeps): ApiApp {
   registerChangeRoutes(app, deps);
   registerTopologyRoutes(app, deps);
   registerElementRoutes(app, deps);
+  if (deps.flowPaths) registerFlowPathRoutes(app, deps.flowPaths);
   if (deps.flows) registerFlowRoutes(app, deps.flows, deps.store);
   // Sockets come from agents; flows (useFlows) only when the flow pipeline runs.
   registerFlowMatrixRoutes(app, deps);

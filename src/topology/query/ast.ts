@@ -63,6 +63,8 @@ export type Step =
   | { type: 'subGraph'; pos: number }
   /** Flows seen on the current nodes (or all flows as a source), optionally filtered like Has. */
   | { type: 'flows'; filter: ElementFilter | undefined; pos: number }
+  /** The observed paths of the current flows (docs/flow-path.md): values, one per path. */
+  | { type: 'flowPath'; pos: number }
   | { type: 'descendants' | 'ascendants'; depth: number; pos: number }
   /** Interface counters of the current nodes, as Skydive's Metrics(): one source ('sflow', 'snmp') or the one feeding Metric. */
   | { type: 'metrics'; source: string | undefined; pos: number }

@@ -44,6 +44,7 @@ export const STEP_NAMES = [
   'Descendants',
   'Ascendants',
   'Flows',
+  'FlowPath',
   'Sockets',
   'Metrics',
   'Aggregates',

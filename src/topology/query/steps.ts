@@ -8,6 +8,7 @@ import { QueryError } from './errors.ts';
 import { aggregates, metricsOf, type MetricMap } from './metrics-steps.ts';
 import { withSkydiveFields } from './flow-fields.ts';
 import { socketsOfFlows, socketsOfNodes, type SocketMap } from './sockets-step.ts';
+import { observedPaths, type PathRow } from '../flow-path.ts';
 
 export type State =
   | { kind: 'nodes'; items: GraphNode[] }
@@ -252,6 +253,12 @@ export function applyStep(ctx: EvalContext, s: State, step: Step): State {
         step.pos,
       );
       return { kind: 'flows', items: step.filter ? items.filter(compileFilter(step.filter)) : items };
+    }
+    case 'flowPath': {
+      // Flows() rows carry the stored key (deviceId, in/out ports): the path is built from them as /api/flows/path does.
+      const rows = (s as { items: GraphNode[] }).items.map((n) => n.Metadata as unknown as PathRow);
+      ctx.tick(rows.length);
+      return { kind: 'values', items: observedPaths(ctx.reader, rows).paths };
     }
     case 'out':
     case 'in':

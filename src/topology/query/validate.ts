@@ -260,6 +260,9 @@ function stepOf(s: RawStep): { step: Step; accepts: StepKind[]; yields: (k: Step
       };
     case 'Flows':
       return { step: { type: 'flows', filter: optionalFilter(s), pos: p }, accepts: ['nodes'], yields: () => 'flows' };
+    case 'FlowPath':
+      arity(s, 0, 0);
+      return { step: { type: 'flowPath', pos: p }, accepts: ['flows'], yields: () => 'values' };
     case 'Sockets':
       arity(s, 0, 0);
       return { step: { type: 'sockets', pos: p }, accepts: ['nodes', 'flows'], yields: () => 'sockets' };
