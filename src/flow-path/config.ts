@@ -19,6 +19,8 @@ export const reconcileSection = section({
     .nonnegative()
     .default(1000)
     .describe('Links carrying less than this (bytes/s by the counters) are not judged: too little traffic to compare.'),
-});
+}).describe(
+  'Flow vs counters per link (docs/flow-path.md): flow-derived bytes/s against the interface counters of both ends; mismatches show in /api/status and GET /api/flows/reconcile.',
+);
 
 export type ReconcileConfig = z.infer<typeof reconcileSection>;
