@@ -72,6 +72,7 @@ export async function configureInterfaces(topo: Topology, s: LabState): Promise<
   for (const n of topo.nodes) {
     const ns = s.nodes[n.name]!.ns;
     if (n.ipForward) await run(ns, 'sysctl', ['-qw', 'net.ipv4.ip_forward=1']);
+    if (n.sysctls.length) await run(ns, 'sysctl', ['-qw', ...n.sysctls]);
     if (n.role === 'host' && n.ifaces.length > 1) {
       // Several NICs in one subnet: answer ARP only on the NIC that owns the address.
       await run(ns, 'sysctl', ['-qw', 'net.ipv4.conf.all.arp_ignore=1', 'net.ipv4.conf.all.arp_announce=2']);

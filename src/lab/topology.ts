@@ -46,6 +46,8 @@ export interface TopoNode {
   bridgeIpv4?: string;
   routes: Route[];
   ipForward: boolean;
+  /** Extra sysctls (`canopy.sysctls: net.ipv4.fib_multipath_hash_policy=1`), set before routes. */
+  sysctls: string[];
   sflow: boolean;
   netflow: { versions: number[]; iface: string } | null;
   /** Extra Open vSwitch layout (hypervisor-style hosts/switches). */
@@ -208,6 +210,7 @@ export function parseTopology(text: string): Topology {
       bridgePorts: list(lab('bridge-ports')),
       routes: parseRoutes(nodeName, lab('routes')),
       ipForward: lab('ip-forward') === 'true',
+      sysctls: list(lab('sysctls')),
       sflow: lab('sflow') === 'true',
       netflow: null,
       ovs: null,
@@ -235,6 +238,7 @@ export function parseTopology(text: string): Topology {
         patches: parseOvsPatches(nodeName, lab('ovs-patches')),
         vxlans: parseOvsVxlans(nodeName, lab('ovs-vxlan')),
       };
+    for (const s of node.sysctls) if (!/^[\w.-]+=[\w.-]+$/.test(s)) throw new TopologyError(`node ${nodeName}: bad canopy.sysctls entry "${s}" (want KEY=VALUE)`);
     if (node.sflow && node.switchKind !== 'ovs' && !node.ovs) throw new TopologyError(`node ${nodeName}: canopy.sflow needs Open vSwitch`);
     nodes.set(nodeName, node);
   }

@@ -211,7 +211,10 @@ export function observedPaths(g: GraphReader, rows: readonly PathRow[]): FlowPat
     a.push(r);
     byTuple.set(k, a);
   }
-  const groups = new Map<string, { legs: Leg[]; bytes: number; packets: number; tuples: FiveTuple[]; flows: number }>();
+  const groups = new Map<
+    string,
+    { legs: Leg[]; legSums: { bytes: number; packets: number }[]; bytes: number; packets: number; tuples: FiveTuple[]; flows: number }
+  >();
   let bytes = 0,
     packets = 0;
   for (const tr of byTuple.values()) {
@@ -231,7 +234,19 @@ export function observedPaths(g: GraphReader, rows: readonly PathRow[]): FlowPat
       bytes += pb;
       packets += pp;
       const sig = path.map((l) => l.key).join('>');
-      const gr = groups.get(sig) ?? { legs: path, bytes: 0, packets: 0, tuples: [], flows: 0 };
+      const gr = groups.get(sig) ?? {
+        legs: path,
+        legSums: path.map(() => ({ bytes: 0, packets: 0 })),
+        bytes: 0,
+        packets: 0,
+        tuples: [],
+        flows: 0,
+      };
+      // Each hop's own figures, summed over the 5-tuples that took this path.
+      path.forEach((l, i) => {
+        gr.legSums[i]!.bytes += l.bytes;
+        gr.legSums[i]!.packets += l.packets;
+      });
       gr.bytes += pb;
       gr.packets += pp;
       gr.flows++;
@@ -244,7 +259,7 @@ export function observedPaths(g: GraphReader, rows: readonly PathRow[]): FlowPat
   const paths: ObservedPath[] = [...groups.values()]
     .sort((a, b) => b.bytes - a.bytes)
     .map((gr) => {
-      const hops = gr.legs.map((l): PathHop => {
+      const hops = gr.legs.map((l, i): PathHop => {
         for (const id of [l.deviceId, l.inPortId, l.outPortId]) if (id !== null) nodes.add(id);
         return {
           deviceId: l.deviceId,
@@ -254,8 +269,8 @@ export function observedPaths(g: GraphReader, rows: readonly PathRow[]): FlowPat
           outPortId: l.outPortId,
           outPort: nameOf(g, l.outPortId),
           exporters: [...l.exporters].sort(),
-          bytes: l.bytes,
-          packets: l.packets,
+          bytes: gr.legSums[i]!.bytes,
+          packets: gr.legSums[i]!.packets,
         };
       });
       const links: PathLink[] = [];
