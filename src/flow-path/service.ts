@@ -5,7 +5,7 @@ import type { FlowQuery } from '../collectors/flows/flow-store.ts';
 import type { GraphReader } from '../topology/store/graph-store.ts';
 import type { PortSeriesStore } from '../topology/store/port-series.ts';
 import { observedPaths, type FlowPathResult } from '../topology/flow-path.ts';
-import { reconcileLinks, type LinkReconciliation } from '../topology/flow-reconcile.ts';
+import { counterCoverage, reconcileLinks, type LinkReconciliation } from '../topology/flow-reconcile.ts';
 import type { ReconcileConfig } from './config.ts';
 
 /** Rows a path or a reconciliation reads at most (the flow store's answers are biggest first). */
@@ -49,20 +49,30 @@ export class FlowPaths {
     return observedPaths(this.graph, rows);
   }
 
-  /** Every layer2 link's flows against its counters over [from, to). */
-  reconcile(from: number, to: number, now = Date.now()): Reconciliation {
-    const rows = this.flows.query({ from, to, top: MAX_ROWS }, now);
+  /** Every layer2 link's flows against its counters within [windowFrom, windowTo) (narrowed to what the counters cover). */
+  reconcile(windowFrom: number, windowTo: number, now = Date.now()): Reconciliation {
     const ports = new Set<string>();
     for (const e of this.graph.allEdges()) {
       if (e.Metadata.RelationType !== 'layer2') continue;
       ports.add(e.Parent);
       ports.add(e.Child);
     }
-    const series = this.series.read([...ports], 0, from, to);
-    const links = reconcileLinks(this.graph, rows, series, to - from, {
-      tolerance: this.config.tolerance,
-      minBytesPerSec: this.config.minBytesPerSec,
-    });
+    const series = this.series.read([...ports], 0, windowFrom, windowTo);
+    // Flows and counters over the same span: the one the stored counter readings cover.
+    const cov = counterCoverage(series);
+    const from = cov && cov.to - cov.from >= 1000 ? cov.from : windowFrom;
+    const to = cov && cov.to - cov.from >= 1000 ? cov.to : windowTo;
+    const rows = this.flows.query({ from, to, top: MAX_ROWS }, now);
+    const links = reconcileLinks(
+      this.graph,
+      rows,
+      series,
+      { from, to },
+      {
+        tolerance: this.config.tolerance,
+        minBytesPerSec: this.config.minBytesPerSec,
+      },
+    );
     return { at: now, from, to, tolerance: this.config.tolerance, links };
   }
 }

@@ -54,23 +54,58 @@ export interface LinkReconciliation {
 const PREFERENCE = ['sflow', 'snmp', 'agent'];
 const rank = (s: string) => (PREFERENCE.includes(s) ? PREFERENCE.indexOf(s) : PREFERENCE.length);
 
-/** Per port: rx+tx bytes/s of its best counter source over the rows given. */
-function counterRates(series: readonly SeriesBucket[]): Map<string, { rate: number; source: string }> {
-  const sums = new Map<string, Map<string, { bytes: number; span: number }>>();
+/**
+ * Per port: rx+tx bytes/s of its best counter source within [from, to). A reading straddling an
+ * edge counts by its overlap (its bytes spread evenly over its interval); the rate is over the time
+ * the readings cover, so a gap in them is not read as silence.
+ */
+function counterRates(series: readonly SeriesBucket[], from: number, to: number): Map<string, { rate: number; source: string }> {
+  const sums = new Map<string, Map<string, { bytes: number; covered: number }>>();
   for (const b of series) {
+    if (b.span <= 0) continue;
+    const overlap = Math.min(b.t, to) - Math.max(b.t - b.span, from);
+    if (overlap <= 0) continue;
     let m = sums.get(b.nodeId);
     if (!m) sums.set(b.nodeId, (m = new Map()));
-    const s = m.get(b.source) ?? { bytes: 0, span: 0 };
-    s.bytes += b.rxBytes + b.txBytes;
-    s.span += b.span;
+    const s = m.get(b.source) ?? { bytes: 0, covered: 0 };
+    s.bytes += ((b.rxBytes + b.txBytes) * overlap) / b.span;
+    s.covered += overlap;
     m.set(b.source, s);
   }
   const out = new Map<string, { rate: number; source: string }>();
   for (const [node, m] of sums) {
-    const best = [...m].filter(([, s]) => s.span > 0).sort((a, b) => rank(a[0]) - rank(b[0]))[0];
-    if (best) out.set(node, { rate: best[1].bytes / (best[1].span / 1000), source: best[0] });
+    const best = [...m].sort((a, b) => rank(a[0]) - rank(b[0]))[0];
+    if (best) out.set(node, { rate: best[1].bytes / (best[1].covered / 1000), source: best[0] });
   }
   return out;
+}
+
+/**
+ * The span every port's counter readings cover within a window: from the latest first reading's
+ * start to the earliest last reading. Flows are summed over this span, so a reading not yet stored
+ * (series are buffered) or one straddling the window's start does not skew the comparison.
+ */
+export function counterCoverage(series: readonly SeriesBucket[]): { from: number; to: number } | undefined {
+  const best = new Map<string, string>();
+  for (const b of series) {
+    const cur = best.get(b.nodeId);
+    if (cur === undefined || rank(b.source) < rank(cur)) best.set(b.nodeId, b.source);
+  }
+  const span = new Map<string, { from: number; to: number }>();
+  for (const b of series) {
+    if (best.get(b.nodeId) !== b.source || b.span <= 0) continue;
+    const s = span.get(b.nodeId);
+    const start = b.t - b.span;
+    if (!s) span.set(b.nodeId, { from: start, to: b.t });
+    else {
+      s.from = Math.min(s.from, start);
+      s.to = Math.max(s.to, b.t);
+    }
+  }
+  if (span.size === 0) return undefined;
+  const from = Math.max(...[...span.values()].map((s) => s.from));
+  const to = Math.min(...[...span.values()].map((s) => s.to));
+  return to > from ? { from, to } : undefined;
 }
 
 const nameOf = (g: GraphReader, id: string): string => {
@@ -78,16 +113,16 @@ const nameOf = (g: GraphReader, id: string): string => {
   return typeof v === 'string' ? v : id;
 };
 
-/** Every layer2 link between two ports whose devices are known, reconciled over windowMs. */
+/** Every layer2 link between two ports whose devices are known, reconciled over [window.from, window.to). */
 export function reconcileLinks(
   g: GraphReader,
   flows: readonly ReconcileRow[],
   series: readonly SeriesBucket[],
-  windowMs: number,
+  window: { from: number; to: number },
   o: ReconcileOptions,
 ): LinkReconciliation[] {
   const l2 = o.l2HeaderBytes ?? 14;
-  const secs = windowMs / 1000;
+  const secs = (window.to - window.from) / 1000;
   const portFlow = new Map<string, { bytes: number; exporters: Set<string> }>();
   const exportingDevices = new Set<string>();
   for (const r of flows) {
@@ -101,7 +136,7 @@ export function reconcileLinks(
       portFlow.set(p, s);
     }
   }
-  const counters = counterRates(series);
+  const counters = counterRates(series, window.from, window.to);
   const deviceOf = (port: string): string | undefined => g.edgesOf(port, 'in').find((e) => e.Metadata.RelationType === 'ownership')?.Parent;
 
   const out: LinkReconciliation[] = [];

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryGraph } from '../../src/topology/store/memory-graph.ts';
 import { observedPaths, type PathRow } from '../../src/topology/flow-path.ts';
-import { reconcileLinks } from '../../src/topology/flow-reconcile.ts';
+import { counterCoverage, reconcileLinks } from '../../src/topology/flow-reconcile.ts';
 import type { SeriesBucket } from '../../src/topology/store/port-series.ts';
 import { parseQuery, runQuery } from '../../src/topology/query/evaluate.ts';
 import type { GraphEdge, GraphNode } from '../../src/topology/types.ts';
@@ -106,6 +106,8 @@ describe('observed path of a flow', () => {
       ['spine2', 2, 0.25],
     ]);
     expect(r.paths[0]!.tuples.map((t) => t.srcPort)).toEqual([40001, 40003]);
+    // A hop's figures are summed over the flows that took the path.
+    expect(r.paths[0]!.hops.map((h) => h.bytes)).toEqual([6000, 6000, 6000]);
   });
 
   it('one 5-tuple split between two spines (rehash) gives both branches, each with the bytes its spine saw', () => {
@@ -147,6 +149,8 @@ describe('observed path of a flow', () => {
 
 describe('flow vs counters per link', () => {
   const win = 10_000;
+  /** The window the buckets below cover (t 5000, span 10 s). */
+  const WIN = { from: -5000, to: 5000 };
   const bucket = (nodeId: string, rx: number, tx: number, source = 'sflow'): SeriesBucket => ({
     nodeId,
     source,
@@ -173,7 +177,7 @@ describe('flow vs counters per link', () => {
 
   it('an exporter whose flows are a quarter of the counters is flagged on its links as a sampling-rate fault; the others are not', () => {
     const { rows, series } = setup(4);
-    const links = reconcileLinks(fabric(), rows, series, win, { tolerance: 0.3, minBytesPerSec: 1000 });
+    const links = reconcileLinks(fabric(), rows, series, WIN, { tolerance: 0.3, minBytesPerSec: 1000 });
     const bad = links
       .filter((l) => l.mismatch)
       .map((l) => l.linkId)
@@ -192,18 +196,23 @@ describe('flow vs counters per link', () => {
 
   it('agreeing flows and counters flag nothing; a link below minBytesPerSec is not judged', () => {
     const { rows, series } = setup(1);
-    expect(reconcileLinks(fabric(), rows, series, win, { tolerance: 0.3, minBytesPerSec: 1000 }).filter((l) => l.mismatch)).toEqual([]);
+    expect(reconcileLinks(fabric(), rows, series, WIN, { tolerance: 0.3, minBytesPerSec: 1000 }).filter((l) => l.mismatch)).toEqual([]);
     const quiet = reconcileLinks(
       fabric(),
       rows.map((r) => ({ ...r, bytes: r.bytes / 100 })),
       series.map((b) => ({ ...b, rxBytes: b.rxBytes / 1e6, txBytes: b.txBytes / 1e6 })),
-      win,
+      WIN,
       {
         tolerance: 0.3,
         minBytesPerSec: 1000,
       },
     );
     expect(quiet.every((l) => !l.mismatch && l.ends.every((e) => e.ratio === null))).toBe(true);
+    // A reading straddling the window's end counts by its overlap: twice the bytes over twice the time agree.
+    const straddling = series.map((b) => ({ ...b, t: 15_000, span: 20_000, rxBytes: 2 * b.rxBytes, txBytes: 2 * b.txBytes }));
+    const l = reconcileLinks(fabric(), rows, straddling, WIN, { tolerance: 0.3, minBytesPerSec: 1000 });
+    expect(l.filter((x) => x.mismatch)).toEqual([]);
+    expect(l.find((x) => x.linkId === 'l2:leaf1/eth1~spine1/eth1')!.counterBytesPerSec).toBe(1_000_000);
   });
 
   it("flows short on one link only, where the exporter's other links agree, read as unmonitored ingress", () => {
@@ -212,9 +221,25 @@ describe('flow vs counters per link', () => {
     const series = s0.map((b) =>
       b.nodeId === 'leaf1/eth1' || b.nodeId === 'spine1/eth1' ? { ...b, rxBytes: 2 * b.rxBytes, txBytes: 2 * b.txBytes } : b,
     );
-    const links = reconcileLinks(fabric(), rows, series, win, { tolerance: 0.3, minBytesPerSec: 1000 });
+    const links = reconcileLinks(fabric(), rows, series, WIN, { tolerance: 0.3, minBytesPerSec: 1000 });
     const l = links.find((x) => x.linkId === 'l2:leaf1/eth1~spine1/eth1')!;
     expect(l.mismatch).toBe(true);
     expect(l.cause).toBe('unmonitored-ingress');
+  });
+
+  it("compares over the span every port's counter readings cover (the newest reading of one port not stored yet)", () => {
+    const row = (nodeId: string, t: number, source = 'sflow') => ({ ...bucket(nodeId, 1000, 0, source), t, span: 1000 });
+    const series = [
+      row('a', 2000),
+      row('a', 3000),
+      row('a', 4000),
+      row('b', 3000),
+      row('b', 4000),
+      row('b', 5000),
+      row('b', 60_000, 'snmp'),
+    ];
+    // a: 1000–4000, b (sflow preferred over snmp): 2000–5000 → both cover 2000–4000.
+    expect(counterCoverage(series)).toEqual({ from: 2000, to: 4000 });
+    expect(counterCoverage([])).toBeUndefined();
   });
 });
