@@ -5,7 +5,7 @@ import { St, type GEdge, type GNode } from './model/types.ts';
 import { ViewModel, type VNode } from './model/view-model.ts';
 import { CanvasRenderer } from './render/canvas-renderer.ts';
 import { SubscriberClient } from './net/subscriber.ts';
-import { Unauthorized, gremlin, idsIn } from './net/api.ts';
+import { Unauthorized, flowPathNodes, gremlin, idsIn } from './net/api.ts';
 import { SearchIndex } from './ui/search.ts';
 import { Panel } from './ui/panel.ts';
 import { $, h } from './ui/dom.ts';
@@ -22,6 +22,8 @@ export interface AppOptions {
   kiosk: boolean;
   cycleSeconds: number;
   expandAll: boolean;
+  /** Filter applied once the graph is loaded (`?path=SRC,DST` → "path SRC DST"). */
+  filter?: string;
 }
 
 export class App {
@@ -89,6 +91,10 @@ export class App {
     this.g.reset(nodes, edges);
     this.rebuild();
     if (!this.synced || this.opts.kiosk) this.r.fit(this.currentFit(), false);
+    if (!this.synced && this.opts.filter) {
+      ($('filter') as HTMLInputElement).value = this.opts.filter;
+      void this.applyFilter(this.opts.filter).catch(() => {});
+    }
     this.synced = true;
     this.syncs++;
   }
@@ -204,7 +210,9 @@ export class App {
       this.r.invalidate();
       return 0;
     }
-    const ids = idsIn(await gremlin(this.filterQuery));
+    // "path SRC DST": the observed path of the flows from SRC to DST (docs/flow-path.md).
+    const path = /^path\s+(\S+)\s+(\S+)$/i.exec(this.filterQuery);
+    const ids = path ? (await flowPathNodes(path[1]!, path[2]!)).nodes : idsIn(await gremlin(this.filterQuery));
     const n = this.vm.setHighlight(ids);
     this.r.invalidate();
     if (n > 0) this.r.fit((v) => !v.dim);

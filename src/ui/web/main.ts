@@ -1,5 +1,6 @@
 // Boot: log in when the API asks for it, then start the display. `?kiosk=1` is the wall mode
-// (`&cycle=N` seconds per saved view); `?expand=all` opens every host group.
+// (`&cycle=N` seconds per saved view); `?expand=all` opens every host group; `?path=SRC,DST` highlights
+// the observed path of the flows from SRC to DST.
 import { App } from './app.ts';
 import { authorized, login } from './net/api.ts';
 import { $ } from './ui/dom.ts';
@@ -37,6 +38,7 @@ async function boot(): Promise<void> {
     kiosk: params.get('kiosk') === '1',
     cycleSeconds: Number(params.get('cycle') ?? 20),
     expandAll: params.get('expand') === 'all',
+    ...(params.get('path') ? { filter: `path ${params.get('path')!.split(',').join(' ')}` } : {}),
   });
   installTestHooks(app);
   app.start();

@@ -72,7 +72,7 @@ export async function topFlows(id: string): Promise<FlowAnswer> {
   }
 }
 
-/** Graph node IDs in a query result (node lists, edge lists, SubGraph objects). */
+/** Graph node IDs in a query result (node lists, edge lists, SubGraph objects, FlowPath() paths). */
 export function idsIn(result: unknown): string[] {
   const out: string[] = [];
   const visit = (v: unknown, depth: number) => {
@@ -84,7 +84,12 @@ export function idsIn(result: unknown): string[] {
     const o = v as Record<string, unknown>;
     if (typeof o.ID === 'string' && typeof o.Parent === 'string' && typeof o.Child === 'string') out.push(o.Parent, o.Child);
     else if (typeof o.ID === 'string') out.push(o.ID);
-    else for (const k of ['Nodes', 'Edges']) if (k in o) visit(o[k], depth + 1);
+    else if (Array.isArray(o.hops)) {
+      // An observed path (FlowPath(), /api/flows/path): its devices and the ports it crossed.
+      for (const hop of o.hops as Record<string, unknown>[]) {
+        for (const k of ['deviceId', 'inPortId', 'outPortId']) if (typeof hop[k] === 'string') out.push(hop[k]);
+      }
+    } else for (const k of ['Nodes', 'Edges']) if (k in o) visit(o[k], depth + 1);
   };
   visit(result, 0);
   return out;
@@ -135,4 +140,12 @@ export async function hostMatrixSvg(id: string): Promise<MatrixAnswer> {
   } catch (e) {
     return { kind: 'error', message: (e as Error).message };
   }
+}
+
+/** GET /api/flows/path: the graph nodes on the observed paths of the flows from src to dst. */
+export async function flowPathNodes(src: string, dst: string): Promise<{ nodes: string[]; paths: number }> {
+  const q = new URLSearchParams({ src, dst });
+  const r = await check(await fetch(`/api/flows/path?${q.toString()}`, { headers: XHR }));
+  const a = (await r.json()) as { nodes?: string[]; paths?: unknown[] };
+  return { nodes: a.nodes ?? [], paths: a.paths?.length ?? 0 };
 }
