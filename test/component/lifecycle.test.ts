@@ -77,7 +77,8 @@ describe('component start order', () => {
       expect(names.indexOf('stitch')).toBeLessThan(names.indexOf('snmp'));
       expect(names.indexOf('flows')).toBeLessThan(names.indexOf('sflow'));
       expect(names.indexOf('flows')).toBeLessThan(names.indexOf('netflow'));
-      expect(names.sort()).toEqual(['agents', 'flows', 'k8s-joins', 'netflow', 'ovsdb', 'sflow', 'snmp', 'stitch', 'ui']);
+      expect(names.indexOf('flows')).toBeLessThan(names.indexOf('reconcile'));
+      expect(names.sort()).toEqual(['agents', 'flows', 'k8s-joins', 'netflow', 'ovsdb', 'reconcile', 'sflow', 'snmp', 'stitch', 'ui']);
     }
   });
 

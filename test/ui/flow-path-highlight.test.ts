@@ -5,7 +5,7 @@ import { GraphModel } from '../../src/ui/web/model/graph-model.ts';
 import { ViewModel } from '../../src/ui/web/model/view-model.ts';
 import type { GEdge } from '../../src/ui/web/model/types.ts';
 import { generateFabric } from '../../src/ui/web/fabric.ts';
-import { idsIn } from '../../src/ui/web/net/api.ts';
+import { idsIn } from '../../src/ui/web/net/ids.ts';
 
 describe('flow path highlight on the wall', () => {
   it('lights leaf-001 → spine-02 → leaf-002 of a FlowPath() answer and dims the other spine and leaf', () => {

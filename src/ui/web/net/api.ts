@@ -1,6 +1,7 @@
 // REST calls the UI makes (same origin; the authtoken cookie rides along).
 import type { GNode } from '../model/types.ts';
 import type { FlowRow } from '../ui/describe.ts';
+export { idsIn } from './ids.ts';
 
 export class Unauthorized extends Error {}
 
@@ -70,29 +71,6 @@ export async function topFlows(id: string): Promise<FlowAnswer> {
   } catch (e) {
     return { kind: 'error', message: (e as Error).message };
   }
-}
-
-/** Graph node IDs in a query result (node lists, edge lists, SubGraph objects, FlowPath() paths). */
-export function idsIn(result: unknown): string[] {
-  const out: string[] = [];
-  const visit = (v: unknown, depth: number) => {
-    if (depth > 4 || v === null || typeof v !== 'object') return;
-    if (Array.isArray(v)) {
-      for (const x of v) visit(x, depth + 1);
-      return;
-    }
-    const o = v as Record<string, unknown>;
-    if (typeof o.ID === 'string' && typeof o.Parent === 'string' && typeof o.Child === 'string') out.push(o.Parent, o.Child);
-    else if (typeof o.ID === 'string') out.push(o.ID);
-    else if (Array.isArray(o.hops)) {
-      // An observed path (FlowPath(), /api/flows/path): its devices and the ports it crossed.
-      for (const hop of o.hops as Record<string, unknown>[]) {
-        for (const k of ['deviceId', 'inPortId', 'outPortId']) if (typeof hop[k] === 'string') out.push(hop[k]);
-      }
-    } else for (const k of ['Nodes', 'Edges']) if (k in o) visit(o[k], depth + 1);
-  };
-  visit(result, 0);
-  return out;
 }
 
 /** One bucket of GET /api/metrics as the wall reads it. */
