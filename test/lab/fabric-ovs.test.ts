@@ -15,6 +15,9 @@ import { parse, stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitForValue } from '../../src/lab/wait.ts';
 import { labSkipReason, startLab, type LabChild, type TestLab } from './lab-fixture.ts';
+import { chromiumMissing, launchChromiumIn } from '../ui/browser.ts';
+import { waitForGraph } from '../ui/helpers.ts';
+import { ensureUiBuilt } from '../../src/ui/build.ts';
 
 const skip = labSkipReason();
 const FILE = 'containerlab/fabric-ovs.clab.yml';
@@ -133,8 +136,11 @@ describe.skipIf(skip !== null)(`fabric-ovs: observed flow paths and flow vs coun
         }),
     );
   let phase1: { from: number; to: number };
+  /** Source port → the spine leaf1's kernel sent it to (test 1). */
+  const chosen = new Map<number, 1 | 2>();
 
   beforeAll(async () => {
+    if (!chromiumMissing) await ensureUiBuilt();
     lab = await startLab(FILE);
     h1 = lab.nodes.h1!.ifaces[0]!.ipv4[0]!.split('/')[0]!;
     h2 = lab.nodes.h2!.ifaces[0]!.ipv4[0]!.split('/')[0]!;
@@ -168,7 +174,6 @@ describe.skipIf(skip !== null)(`fabric-ovs: observed flow paths and flow vs coun
       ]);
       return r.stdout.includes('dev br-u1') ? 1 : 2;
     };
-    const chosen = new Map<number, 1 | 2>();
     for (let p = 40_001; p < 40_001 + FLOWS; p++) chosen.set(p, await route(p));
     // The hash seed is per namespace: in the rare case all 12 ports hash alike, one more port takes the other spine.
     for (let p = 40_001 + FLOWS; new Set(chosen.values()).size < 2 && p < 40_100; p++) {
@@ -225,6 +230,37 @@ describe.skipIf(skip !== null)(`fabric-ovs: observed flow paths and flow vs coun
       }
     }
   });
+
+  it.skipIf(chromiumMissing !== undefined)(
+    "the wall lights the path: ?path=h1,h2 both spines; one 5-tuple's FlowPath() only the spine it took",
+    async () => {
+      const browser = (await launchChromiumIn(lab.mgmtNs, lab.stateDir))!;
+      try {
+        const page = await browser.newPage({ viewport: { width: 1400, height: 800 } });
+        await page.goto(`${API}/?path=${h1},${h2}`);
+        await waitForGraph(page, 4, 30_000);
+        await page.waitForFunction(() => ((globalThis as any).__canopy.app.vm.highlight?.size ?? 0) > 0, undefined, { timeout: 10_000 });
+        const dims = () =>
+          page.evaluate(
+            (labels) => {
+              const c = (globalThis as any).__canopy;
+              return labels.map((l: string) => c.node(c.byLabel(l))?.dim ?? null);
+            },
+            ['leaf1', 'spine1', 'spine2', 'leaf2'],
+          );
+        expect(await dims()).toEqual([false, false, false, false]);
+        const [sport, spine] = [...chosen][0]!;
+        const n = await page.evaluate(
+          (q) => (globalThis as any).__canopy.app.applyFilter(q) as Promise<number>,
+          `G.Flows().Has('srcAddr', '${h1}', 'dstAddr', '${h2}', 'srcPort', ${sport}).FlowPath()`,
+        );
+        expect(n).toBeGreaterThanOrEqual(3);
+        expect(await dims()).toEqual([false, spine !== 1, spine !== 2, false]);
+      } finally {
+        await browser.close();
+      }
+    },
+  );
 
   it('spine2 sampling 1:4 while declaring 1:1 is flagged on both its links (API and /api/status); the others are not', async () => {
     const relay = lab.spawnInMgmt(process.execPath, ['-e', RELAY, lab.collector.address, '6399', String(lab.collector.sflowPort)]);

@@ -25,7 +25,9 @@ export function installTestHooks(app: App): void {
     node: (id: string) => {
       const i = app.vm.index.get(id);
       const v = i === undefined ? undefined : app.vm.nodes[i];
-      return v ? { id: v.id, kind: v.kind, label: v.label, x: v.x, y: v.y, state: v.state, screen: app.r.toScreen(v.x, v.y) } : null;
+      return v
+        ? { id: v.id, kind: v.kind, label: v.label, x: v.x, y: v.y, state: v.state, dim: v.dim, screen: app.r.toScreen(v.x, v.y) }
+        : null;
     },
     /** The displayed link between two displayed elements (order-free). */
     link: (a: string, b: string) => {
