@@ -238,7 +238,8 @@ export function parseTopology(text: string): Topology {
         patches: parseOvsPatches(nodeName, lab('ovs-patches')),
         vxlans: parseOvsVxlans(nodeName, lab('ovs-vxlan')),
       };
-    for (const s of node.sysctls) if (!/^[\w.-]+=[\w.-]+$/.test(s)) throw new TopologyError(`node ${nodeName}: bad canopy.sysctls entry "${s}" (want KEY=VALUE)`);
+    for (const s of node.sysctls)
+      if (!/^[\w.-]+=[\w.-]+$/.test(s)) throw new TopologyError(`node ${nodeName}: bad canopy.sysctls entry "${s}" (want KEY=VALUE)`);
     if (node.sflow && node.switchKind !== 'ovs' && !node.ovs) throw new TopologyError(`node ${nodeName}: canopy.sflow needs Open vSwitch`);
     nodes.set(nodeName, node);
   }
