@@ -12,6 +12,8 @@ export const flowPathComponent: ComponentSpec = {
   provides: [FLOW_PATHS],
   create(ctx, provided) {
     const cfg = ctx.config.reconcile;
+    const c = ctx.config;
+    const flowSources = c.sflow.enabled || c.netflow.enabled || c.ipfix.enabled || c.mirror.interfaces.length > 0;
     const svc = new FlowPaths(provided.get(GRAPH_STORE), provided.get(FLOWS_READER), ctx.storage.portSeries, cfg);
     const log = ctx.log.child({ component: 'reconcile' });
     const mismatched = gauge(
@@ -43,7 +45,8 @@ export const flowPathComponent: ComponentSpec = {
     const component: Component = {
       name: 'reconcile',
       async start() {
-        if (!cfg.enabled) return;
+        // Without a flow source there is nothing to compare the counters with.
+        if (!cfg.enabled || !flowSources) return;
         timer = setInterval(runOnce, cfg.interval * 1000);
         timer.unref();
       },
@@ -52,7 +55,7 @@ export const flowPathComponent: ComponentSpec = {
         timer = undefined;
       },
       status: () => ({
-        enabled: cfg.enabled,
+        enabled: cfg.enabled && flowSources,
         tolerance: cfg.tolerance,
         windowSeconds: cfg.window,
         lastRun: last?.at ?? null,

@@ -52,8 +52,7 @@ export class FlowPaths {
   /** Every layer2 link's flows against its counters within [windowFrom, windowTo) (narrowed to what the counters cover). */
   reconcile(windowFrom: number, windowTo: number, now = Date.now()): Reconciliation {
     const ports = new Set<string>();
-    for (const e of this.graph.allEdges()) {
-      if (e.Metadata.RelationType !== 'layer2') continue;
+    for (const e of this.graph.findEdges('RelationType', 'layer2')) {
       ports.add(e.Parent);
       ports.add(e.Child);
     }

@@ -140,8 +140,7 @@ export function reconcileLinks(
   const deviceOf = (port: string): string | undefined => g.edgesOf(port, 'in').find((e) => e.Metadata.RelationType === 'ownership')?.Parent;
 
   const out: LinkReconciliation[] = [];
-  for (const e of g.allEdges()) {
-    if (e.Metadata.RelationType !== 'layer2') continue;
+  for (const e of g.findEdges('RelationType', 'layer2')) {
     const ends = [e.Parent, e.Child].map((portId): LinkEnd => {
       const deviceId = deviceOf(portId) ?? '';
       const c = counters.get(portId);
