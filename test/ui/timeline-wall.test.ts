@@ -177,6 +177,25 @@ describe.skipIf(chromiumMissing)('the wall: change list of the slider window, ca
     expect(m.nodes[await page.evaluate((id) => (globalThis as any).__canopy.app.vm.displayOf(id), byName('spine-02'))]).toBe('#ff3b30');
   }, 30_000);
 
+  it('a plan that cannot be read or parsed is a 503 naming the file (and the line)', async () => {
+    const plan = join(dir, 'plan.csv');
+    try {
+      writeFileSync(plan, 'a_device,a_port,b_device,b_port\nspine-01,Ethernet1,leaf-001\n');
+      const bad = await fetch(`${c.base}/api/cabling`);
+      expect(bad.status).toBe(503);
+      const p = (await bad.json()) as { detail: string; line: number };
+      expect(p.detail).toContain(plan);
+      expect(p.line).toBe(2);
+      rmSync(plan);
+      const gone = await fetch(`${c.base}/api/cabling`);
+      expect(gone.status).toBe(503);
+      expect(((await gone.json()) as { detail: string }).detail).toContain('ENOENT');
+    } finally {
+      writeFileSync(plan, PLAN);
+    }
+    expect((await fetch(`${c.base}/api/cabling`)).status).toBe(200);
+  });
+
   it('no plan configured: GET /api/cabling says so ({"Intent": null}) and the wall shows no cabling box', async () => {
     const r = await fetch(`${bare.base}/api/cabling`);
     expect(r.status).toBe(200);
