@@ -95,6 +95,13 @@ export function openApiDocument(extraPaths: Record<string, object> = {}): object
       '/api/config/reload': {
         post: { summary: 're-read the config file and apply the fabric', responses: { 200: ok('applied'), 400: problem } },
       },
+      '/api/cabling': {
+        get: {
+          summary:
+            'the configured cabling plan (topology.cablingIntent) against the observed links, as POST /api/verify-cabling answers it, plus Intent and At; {"Intent": null} when no plan is configured',
+          responses: { 200: ok('the comparison'), 503: problem },
+        },
+      },
       '/api/verify-cabling': {
         post: {
           summary: 'a cabling plan against the observed LLDP/CDP/FDB links (docs/architecture.md#cabling-intent)',

@@ -179,7 +179,16 @@ export function verifyCabling(g: GraphReader, plan: readonly PlannedCable[]): Ca
     const rb = resolve(cable.b);
     const pa = ra.port?.ID;
     const pb = rb.port?.ID;
-    const direct = pa && pb ? (atPort.get(pa) ?? []).find((e) => e.Parent === pb || e.Child === pb) : undefined;
+    let direct = pa && pb ? (atPort.get(pa) ?? []).find((e) => e.Parent === pb || e.Child === pb) : undefined;
+    // A DOWN link between the planned ports gives way to a live one at either of them: the cable
+    // was moved (the old link stays DOWN, its far port dark, until the stitcher ages it out).
+    const live = (p: string | undefined) => (p ? (atPort.get(p) ?? []).some((e) => e !== direct && e.Metadata.State !== 'DOWN') : false);
+    let superseded: GraphEdge | undefined;
+    if (direct?.Metadata.State === 'DOWN' && (live(pa) || live(pb))) {
+      accounted.add(direct.ID);
+      superseded = direct;
+      direct = undefined;
+    }
     if (direct) {
       accounted.add(direct.ID);
       if (stale(g, direct)) report.missing.push({ planned: cable, reason: 'the link was not seen in recent polls' });
@@ -194,7 +203,7 @@ export function verifyCabling(g: GraphReader, plan: readonly PlannedCable[]): Ca
     ] as const) {
       if (!here) continue;
       for (const e of atPort.get(here) ?? []) {
-        if (stale(g, e)) continue;
+        if (e === superseded || stale(g, e)) continue;
         const other = e.Parent === here ? e.Child : e.Parent;
         const obs = observedOf(g, e, ownerOf);
         const far = obs.a.portId === other ? obs.a : obs.b;

@@ -101,6 +101,12 @@ export const topologySection = section({
     .describe(
       'Static fabric in the Skydive fabric DSL, one statement per line (`"TOR1[Name=tor1] -> TOR1_PORT1[Name=port1]"`, `"TOR1_PORT1 --> *[Type=host,Name=web1]/eth0"`); reloaded on SIGHUP or `POST /api/config/reload`.',
     ),
+  cablingIntent: z
+    .string()
+    .default('')
+    .describe(
+      'A cabling plan (a `.csv` with the header `a_device,a_port,b_device,b_port`, any other file the fabric DSL) that `GET /api/cabling` and the wall display check the observed links against; read on each request. Empty: none.',
+    ),
   linkRetention: durationSeconds.default(86400).describe('Links DOWN for this long are removed (never on the first missed poll).'),
   roles: z
     .record(z.string(), z.enum(['spine', 'leaf', 'border', 'switch']))
@@ -108,4 +114,4 @@ export const topologySection = section({
     .describe(
       "Switch roles by name pattern (regular expression → role). Accepted but not applied yet: the wall takes a switch's `Role` metadata (set it with `topology.fabric`) and otherwise infers spine/leaf from the cabling.",
     ),
-}).describe('What is not discovered: static fabric statements, link ageing, switch roles.');
+}).describe('What is not discovered: static fabric statements, the cabling plan, link ageing, switch roles.');

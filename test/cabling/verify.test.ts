@@ -151,6 +151,21 @@ describe('verifyCabling', () => {
     expect(b.unexpected).toEqual([]);
   });
 
+  it('a cable moved to another port while the old far port went dark is miswired, not ok plus unexpected', () => {
+    const { store, cable, leaf1 } = fabric();
+    cable(1, 1);
+    expect(brief(store, PLAN).ok).toEqual(['spine1:Et1—leaf1:Gi1/0/1', 'spine1:Ethernet2—leaf2:swp1']);
+    // The leaf1 end moves to Gi1/0/2: Gi1/0/1 loses its carrier, so the old link stays DOWN (a port
+    // down) until retention, and the new one comes up.
+    store.write((tx) =>
+      tx.upsertNode({ ID: ids.port(leaf1, 1), Origin: 'snmp', Host: 'test', Metadata: { State: 'DOWN' } }, { merge: true }),
+    );
+    for (let i = 0; i < 2; i++) cable(1, 2);
+    const b = brief(store, PLAN);
+    expect(b.miswired).toEqual(['spine1:Et1—leaf1:Gi1/0/1 expected leaf1:Gi1/0/1 found leaf1:GigabitEthernet1/0/2']);
+    expect([b.ok, b.missing, b.unexpected]).toEqual([['spine1:Ethernet2—leaf2:swp1'], [], []]);
+  });
+
   it('one-sided LLDP, speed and MTU mismatch across a cable', () => {
     const { store, cable } = fabric({ leaf2Speaks: false, leaf2Mtu: 1500, leaf2Speed: 1_000_000_000 });
     cable(1, 1);

@@ -81,6 +81,9 @@ export interface DeviceStatusView {
   tasks: Partial<Record<Task, { lastPoll: number; durationMs: number; ok: boolean }>>;
 }
 
+/** How long LLDP-MIB may be missing from a device that served it before its neighbours count as gone (LLDP's usual TTL). */
+export const LLDP_ABSENT_GRACE_MS = 120_000;
+
 export class DevicePoller {
   switchId: string | undefined;
   private community: string | undefined;
@@ -93,6 +96,8 @@ export class DevicePoller {
   // Oper status per ifIndex as polling last read it (the graph's State is also written by traps).
   private readonly polledOper = new Map<number, number>();
   private polledAt = 0;
+  // When LLDP-MIB last answered (epoch ms): rows are kept while it is briefly absent.
+  private lldpServedAt = 0;
   failures = 0;
   readonly status: DeviceStatusView;
 
@@ -364,15 +369,21 @@ export class DevicePoller {
   }
 
   private async lldp(c: SnmpClient, p: Problems): Promise<void> {
-    const { basePorts, rows, cdp, adverts } = await pollLldp(c, p, this.inventory);
+    const { basePorts, rows, cdp, adverts, served } = await pollLldp(c, p, this.inventory);
     this.basePorts = basePorts;
     const id = this.switchId!;
     const now = Date.now();
-    // Ports' own LLDP identities first: the stitcher, fed next, matches neighbours against them.
-    this.ctx.store.write((tx) => writePortAdverts(tx, id, adverts));
-    this.ctx.obs.recordLldp(this.target.key, id, rows, now);
+    const stale = !served && now - this.lldpServedAt < LLDP_ABSENT_GRACE_MS;
+    if (served) this.lldpServedAt = now;
+    // The MIB vanished (an AgentX subagent reconnecting after snmpd restarted): the neighbours it
+    // last listed stand, as a neighbour's own LLDP entry stands for its TTL.
+    if (!stale) {
+      // Ports' own LLDP identities first: the stitcher, fed next, matches neighbours against them.
+      this.ctx.store.write((tx) => writePortAdverts(tx, id, adverts));
+      this.ctx.obs.recordLldp(this.target.key, id, rows, now);
+      this.status.counts.lldp = rows.length;
+    }
     this.ctx.obs.recordCdp(this.target.key, id, cdp, now);
-    this.status.counts.lldp = rows.length;
     this.status.counts.cdp = cdp.length;
     // Links are the stitcher's: it reads these rows through the observation tables' change feed.
   }

@@ -15,6 +15,12 @@ export interface LldpPoll {
   rows: LldpInput[];
   cdp: ReturnType<typeof parseCdp>;
   adverts: PortAdvert[];
+  /**
+   * Whether the device serves LLDP-MIB (or LLDP-V2-MIB) at all: an agent running LLDP lists its
+   * local ports. Absent, the walk is no reading (e.g. lldpd's AgentX subagent not yet back after
+   * snmpd restarted), not "every neighbour gone".
+   */
+  served: boolean;
 }
 
 export async function pollLldp(c: SnmpClient, p: Problems, inventory: Map<number, IfInventory>): Promise<LldpPoll> {
@@ -50,5 +56,6 @@ export async function pollLldp(c: SnmpClient, p: Problems, inventory: Map<number
         : resolveLocalPort(r.localPortNum, locPorts, inventory, basePorts);
     return { ...r, localIfIndex: res.ifIndex, localPortVia: res.via };
   });
-  return { basePorts, rows, cdp, adverts: portAdverts(locPorts, inventory, basePorts, v2) };
+  const served = rem.varbinds.length > 0 || [...loc.values()].some((w) => w.varbinds.length > 0);
+  return { basePorts, rows, cdp, adverts: portAdverts(locPorts, inventory, basePorts, v2), served };
 }

@@ -135,33 +135,52 @@ function transition(prev: El | undefined, next: El, out: Change[]): void {
   }
 }
 
+/** What an end of a link is at instant t (its revisions in the window, else the store then). */
+function nodeAt(store: GraphStore, revs: Map<string, El[]>, id: string, t: number): El | undefined {
+  return revs.has(id) ? (stateAt(revs.get(id)!, t) ?? revs.get(id)!.at(-1)) : store.at(t).getNode(id);
+}
+
+/** A link change that takes an end away from a port, and one that brings it to a port. */
+const DEPARTS: ReadonlySet<ChangeKind> = new Set(['link-removed', 'link-down', 'lldp-neighbour-lost']);
+const ARRIVES: ReadonlySet<ChangeKind> = new Set(['link-added', 'link-up', 'lldp-neighbour-new']);
+
 /**
- * A MAC placed from forwarding tables that leaves one port and lands on another within the window:
- * the removal and addition of its FDB-only links become one move of the end they share.
+ * A MAC that leaves one port and lands on another within the window becomes one move of the end
+ * the two links share: links placed from forwarding tables (removed, then made elsewhere), and a
+ * host NIC — anything but a switch port — whose LLDP link goes down or away while another comes up
+ * (a server re-cabled to another port). A switch port's neighbour changing is left as lost/new:
+ * that is re-cabling, not a MAC moving.
  */
 function foldMoves(store: GraphStore, changes: Change[], revs: Map<string, El[]>): Change[] {
-  const removed = new Map<string, Change[]>();
   const fdb = (c: Change) => {
     const list = revs.get(c.ID);
     return isFdbOnly(list?.[list.length - 1]) || isFdbOnly(list?.[0]);
   };
+  const movable = (c: Change, end: string) => {
+    if (c.Element !== 'edge' || c.Type !== 'layer2') return false;
+    if (fdb(c)) return c.Kind === 'link-removed' || c.Kind === 'link-added';
+    const n = nodeAt(store, revs, end, c.At);
+    return n !== undefined && n.Metadata.Type !== 'port';
+  };
+  const removed = new Map<string, Change[]>();
   for (const c of changes) {
-    if (c.Element !== 'edge' || c.Kind !== 'link-removed' || !fdb(c)) continue;
-    for (const end of [c.Parent!, c.Child!]) removed.set(end, [...(removed.get(end) ?? []), c]);
+    if (!DEPARTS.has(c.Kind)) continue;
+    for (const end of [c.Parent!, c.Child!]) if (movable(c, end)) removed.set(end, [...(removed.get(end) ?? []), c]);
   }
   const drop = new Set<Change>();
   const moves: Change[] = [];
   for (const c of changes) {
-    if (c.Element !== 'edge' || c.Kind !== 'link-added' || !fdb(c)) continue;
+    if (!ARRIVES.has(c.Kind)) continue;
     for (const end of [c.Parent!, c.Child!]) {
-      const gone = removed.get(end)?.find((r) => !drop.has(r) && r.At <= c.At);
+      if (!movable(c, end)) continue;
+      const gone = removed.get(end)?.find((r) => !drop.has(r) && r.At <= c.At && r.ID !== c.ID);
       if (!gone) continue;
       const oldPort = gone.Parent === end ? gone.Child : gone.Parent;
       const newPort = c.Parent === end ? c.Child : c.Parent;
       if (oldPort === newPort) continue;
       drop.add(gone).add(c);
       // The moved end itself rarely changes: read it as it was then.
-      const node = revs.has(end) ? stateAt(revs.get(end)!, c.At) : store.at(c.At).getNode(end);
+      const node = nodeAt(store, revs, end, c.At);
       const move: Change = {
         At: c.At,
         Kind: 'mac-moved',
@@ -177,7 +196,10 @@ function foldMoves(store: GraphStore, changes: Change[], revs: Map<string, El[]>
       break;
     }
   }
-  return [...changes.filter((c) => !drop.has(c)), ...moves];
+  // The folded links' other changes at the same instant (a link going DOWN may lose its LLDP evidence too).
+  const folded = new Set([...drop].map((c) => `${c.ID} ${c.At}`));
+  const kept = changes.filter((c) => !drop.has(c) && !(c.Element === 'edge' && folded.has(`${c.ID} ${c.At}`)));
+  return [...kept, ...moves];
 }
 
 const addressesOf = (el: El | undefined): Set<string> => {

@@ -5,6 +5,7 @@ import { App } from './app.ts';
 import { authorized, login } from './net/api.ts';
 import { $ } from './ui/dom.ts';
 import { installTestHooks } from './test-hooks.ts';
+import { installTimelineWall } from './ui/timeline-wall.ts';
 
 const params = new URLSearchParams(location.search);
 
@@ -41,6 +42,8 @@ async function boot(): Promise<void> {
     ...(params.get('path') ? { filter: `path ${params.get('path')!.split(',').join(' ')}` } : {}),
   });
   installTestHooks(app);
+  // The change list and cabling check (read by the browser tests as window.__canopyTimeline).
+  (window as unknown as { __canopyTimeline: unknown }).__canopyTimeline = installTimelineWall(app);
   app.start();
 }
 

@@ -129,6 +129,31 @@ describe('changesBetween', () => {
     ]);
   });
 
+  it('a server re-cabled to another port: its LLDP link going DOWN and a new one coming up is one mac-moved', () => {
+    const lldp = (t: number) => ({ Evidence: { 'lldp-snmp': { FirstSeen: t, LastSeen: t } } });
+    at(T0 + 1000, () => link(p(sw1, 3), eth0, lldp(T0 + 1000)));
+    at(T0 + 2000, () => node(p(sw1, 3), { State: 'DOWN' }));
+    at(T0 + 2001, () => link(p(sw1, 3), eth0, { State: 'DOWN' }));
+    at(T0 + 2002, () => node(p(sw1, 4), { State: 'DOWN' }));
+    at(T0 + 2500, () => node(p(sw1, 4), { State: 'UP' }));
+    at(T0 + 3000, () => link(p(sw1, 4), eth0, lldp(T0 + 3000)));
+    const list = changesBetween(store, { from: T0 + 1500, to: T0 + 4000 });
+    expect(list.map((c) => [c.At, c.Kind, c.ID, c.Key, c.Old, c.New])).toEqual([
+      [T0 + 2000, 'link-down', p(sw1, 3), 'State', 'UP', 'DOWN'],
+      [T0 + 2002, 'link-down', p(sw1, 4), 'State', 'UP', 'DOWN'],
+      [T0 + 2500, 'link-up', p(sw1, 4), 'State', 'DOWN', 'UP'],
+      [T0 + 3000, 'mac-moved', eth0, 'port', p(sw1, 3), p(sw1, 4)],
+    ]);
+    // A switch port whose neighbour changes is re-cabling, not a move: lost and new stay apart.
+    at(T0 + 5000, () => link(p(sw1, 1), p(sw2, 1), lldp(T0 + 5000)));
+    at(T0 + 6000, () => unlink(p(sw1, 1), p(sw2, 1)));
+    at(T0 + 6500, () => link(p(sw1, 1), p(sw2, 2), lldp(T0 + 6500)));
+    expect(kinds(T0 + 5500, T0 + 7000)).toEqual([
+      `lldp-neighbour-lost ${l2(p(sw1, 1), p(sw2, 1))}`,
+      `lldp-neighbour-new ${l2(p(sw1, 1), p(sw2, 2))}`,
+    ]);
+  });
+
   it('an IP moving to another interface (a VIP failing over) is one ip-moved naming both nodes', () => {
     const eth1 = ids.hostInterface(ids.host('web2'), 'eth0');
     at(T0 + 500, () => node(eth1, { Type: 'interface', Name: 'eth0', MAC: '02:00:00:00:00:bb', IPV4: ['10.0.0.11/24'] }));

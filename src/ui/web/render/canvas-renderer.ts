@@ -31,6 +31,18 @@ const CELL: Record<VNode['kind'], number> = {
   iface: LAYOUT.CONTAINER_DX,
   other: LAYOUT.UNATTACHED_DX,
 };
+/** What an overlay draws with: world → screen mapping, zoom and type scale of this frame. */
+export interface OverlayFrame {
+  ctx: CanvasRenderingContext2D;
+  nodes: VNode[];
+  links: VLink[];
+  sx: (x: number) => number;
+  sy: (y: number) => number;
+  k: number;
+  scale: number;
+}
+export type Overlay = (f: OverlayFrame) => void;
+
 const NO_INSETS: Insets = { top: 0, right: 0, bottom: 0, left: 0 };
 
 export class CanvasRenderer {
@@ -47,6 +59,8 @@ export class CanvasRenderer {
   fontScale = 1;
   /** Frames actually drawn (the after-render hook's count). */
   frames = 0;
+  /** Layers drawn over links and nodes, under the selection and labels (render/marks-layer.ts). */
+  readonly overlays: Overlay[] = [];
   private dirty = true;
   private raf = 0;
   private anim: { from: Cam; to: Cam; t0: number; ms: number } | undefined;
@@ -328,6 +342,7 @@ export class CanvasRenderer {
       ctx.fillStyle = f;
       ctx.fill();
     }
+    for (const o of this.overlays) o({ ctx, nodes, links, sx, sy, k, scale: this.fontScale });
     if (this.selected >= 0 && nodes[this.selected]) {
       const n = nodes[this.selected]!;
       const r = Math.max(6, (NODE_SIZE[n.kind] * k) / 2) + 5;
