@@ -45,6 +45,8 @@ export interface PollContext {
   addresses?: AddressWriter;
   /** Polling saw a port's oper status cross up↔down since the poll that read it at `since` (the trap watch). */
   onLinkChange?(device: string, ifIndex: number, state: 'UP' | 'DOWN', since: number, at: number): void;
+  /** Absent: always. With device leases (leases.ts): whether this collector may poll the device now. */
+  mayPoll?(key: string): boolean;
   /** Each counter read, for the port series (counter-series.ts); uptime in ms from sysUpTime. */
   onCounters?(switchId: string, states: Map<number, IfState>, uptimeMs: number | undefined, at: number, nominalMs: number): void;
 }
@@ -133,6 +135,8 @@ export class DevicePoller {
     // Nothing else can be polled before the device has an identity.
     const list = !this.switchId && !tasks.includes('discover') ? (['discover', ...tasks] as Task[]) : tasks;
     for (const task of list) {
+      // The lease ran out mid-poll: no further task (another collector may have the device soon).
+      if (this.ctx.mayPoll && !this.ctx.mayPoll(this.target.key)) break;
       const started = Date.now();
       // Discovery walked and wrote the counter columns a moment ago: do not walk them twice.
       if (task === 'counters' && this.status.tasks.discover?.ok && this.status.tasks.discover.lastPoll >= t0) {
