@@ -62,6 +62,8 @@ export class DeviceLeases {
   /** Device key → monotonic time (performance.now()) until which it may be polled. */
   private readonly held = new Map<string, number>();
   private live: string[] = [];
+  /** Devices being handed over: no longer polled, not renewed, released once their polls ended. */
+  private readonly leaving = new Set<string>();
   private round: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private sweeper: NodeJS.Timeout | undefined;
@@ -145,7 +147,7 @@ export class DeviceLeases {
     if (this.stopped) return;
     this.live = live;
     this.m.collectors.set(live.length);
-    const keys = this.keys;
+    const keys = this.keys.filter((k) => !this.leaving.has(k));
     const preferred = keys.map((k) => preferredHolder(live, k) === this.me);
     const got = await store.claim(
       this.me,
@@ -183,15 +185,13 @@ export class DeviceLeases {
       if (want.has(key)) this.o.log.warn({ device: key }, 'snmp device lease lost');
     }
     if (handOver.length) {
-      for (const k of handOver) this.held.delete(k);
-      this.m.held.set(this.held.size);
-      await this.o.stopPolling(handOver);
-      await store.release(
-        this.me,
-        handOver.map((k) => RESOURCE + k),
-      );
-      this.o.log.info({ devices: handOver.length }, 'snmp devices handed over');
+      for (const k of handOver) {
+        this.held.delete(k);
+        this.leaving.add(k);
+      }
       changed = true;
+      // In the background: the renewals of the other devices must not wait for these polls to end.
+      void this.handOver(handOver);
     }
     await store.want(
       this.me,
@@ -199,6 +199,22 @@ export class DeviceLeases {
     );
     this.m.held.set(this.held.size);
     if (changed) this.o.onChange();
+  }
+
+  private async handOver(keys: string[]): Promise<void> {
+    try {
+      await this.o.stopPolling(keys);
+      await this.o.store.release(
+        this.me,
+        keys.map((k) => RESOURCE + k),
+      );
+      this.o.log.info({ devices: keys }, 'snmp devices handed over');
+    } catch (e) {
+      // Not released: the leases run out on their own (not renewed meanwhile).
+      this.o.log.warn({ err: (e as Error).message, devices: keys }, 'snmp devices not released');
+    } finally {
+      for (const k of keys) this.leaving.delete(k);
+    }
   }
 
   /** Drops devices whose validity ran out (renewals failed or came too late). */

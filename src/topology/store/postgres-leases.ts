@@ -82,10 +82,12 @@ export class PostgresLeaseStore {
       `WITH hb AS (
          INSERT INTO canopy_collectors (id, expires_at, started_at) VALUES ($1, now() + $2 * interval '1 millisecond', now())
          ON CONFLICT (id) DO UPDATE SET expires_at = excluded.expires_at)
-       SELECT id FROM canopy_collectors WHERE expires_at > now() OR id = $1`,
+       SELECT id FROM canopy_collectors WHERE expires_at > now()`,
       [me, ttlMs],
     );
-    return rows.map((r) => r.id);
+    // The statement's snapshot predates its own insert: a first heartbeat does not list itself.
+    const ids = rows.map((r) => r.id);
+    return ids.includes(me) ? ids : [...ids, me];
   }
 
   /**
