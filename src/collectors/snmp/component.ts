@@ -73,7 +73,7 @@ export function createSnmpComponent(ctx: ComponentContext, opts: { schedule?: bo
   };
   const onPolled = (p: DevicePoller, ok: boolean, ms: number) => {
     const failure = ok ? undefined : p.status.lastError?.code;
-    log.debug({ device: p.target.key, ok, ms: Math.round(ms) }, 'snmp device polled');
+    log.debug({ device: p.target.key, ok, ms: Math.round(ms), lastSentAt: p.lastSentAt }, 'snmp device polled');
     metrics.polled(p.target.key, ms / 1000, failure);
     if (p.target.source === 'discovered') discovery?.polled(p.target, failure === undefined || !NO_ANSWER.includes(failure));
   };

@@ -96,6 +96,9 @@ export class DevicePoller {
   private readonly polledOper = new Map<number, number>();
   private polledAt = 0;
   failures = 0;
+  /** When the latest poll sent its last datagram (0: it sent none). */
+  lastSentAt = 0;
+  private sessions: SnmpClient[] = [];
   readonly status: DeviceStatusView;
 
   constructor(
@@ -123,7 +126,14 @@ export class DevicePoller {
 
   private client(community = this.community): SnmpClient {
     const s = this.settings;
-    return new SnmpClient(this.target, community, { timeoutMs: s.timeoutMs, retries: s.retries, maxRepetitions: s.maxRepetitions });
+    const c = new SnmpClient(this.target, community, {
+      timeoutMs: s.timeoutMs,
+      retries: s.retries,
+      maxRepetitions: s.maxRepetitions,
+      ...(this.ctx.mayPoll ? { mayRequest: () => this.ctx.mayPoll?.(this.target.key) ?? true } : {}),
+    });
+    this.sessions.push(c);
+    return c;
   }
 
   /** Runs tasks in order on fresh sessions; returns false when the device failed. */
@@ -132,6 +142,8 @@ export class DevicePoller {
     const problems = new Problems();
     let problemTask: Task | undefined;
     let ok = true;
+    let notLeased = false;
+    this.sessions = [];
     // Nothing else can be polled before the device has an identity.
     const list = !this.switchId && !tasks.includes('discover') ? (['discover', ...tasks] as Task[]) : tasks;
     for (const task of list) {
@@ -151,6 +163,11 @@ export class DevicePoller {
         this.status.tasks[task] = { lastPoll: started, durationMs: Date.now() - started, ok: problems.count === before };
         this.ctx.countPoll('ok');
       } catch (e) {
+        // The lease ran out mid-task: stop, and leave the device's state as the last whole poll left it.
+        if (e instanceof SnmpError && e.code === 'not-leased') {
+          notLeased = true;
+          break;
+        }
         ok = false;
         const err = e instanceof SnmpError ? e : new SnmpError('internal', (e as Error).message);
         this.status.lastError = { code: err.code, message: err.message, task, at: Date.now() };
@@ -164,6 +181,9 @@ export class DevicePoller {
         client.close();
       }
     }
+    this.lastSentAt = Math.max(0, ...this.sessions.map((c) => c.lastSentAt));
+    this.sessions = [];
+    if (notLeased) return true;
     const now = Date.now();
     this.status.polls++;
     this.status.lastPoll = now;
