@@ -209,6 +209,15 @@ describe.skipIf(missing)(`three collectors share six SNMP devices through leases
     ) as [string, string];
     const its = keys.filter((k) => after[k] === frozen);
     const fz = cols.get(frozen)!;
+    // Frozen mid-poll when it can be (a datagram's retry then falls due while the device is someone else's).
+    await until(
+      `${frozen} has a poll in flight`,
+      async () =>
+        ((await (await fetch(fz.base + '/api/status')).json()) as { components: { snmp: { pollsInFlight: number } } }).components.snmp
+          .pollsInFlight,
+      (n) => n > 0,
+      5000,
+    ).catch(() => undefined);
     const stoppedAt = Date.now();
     process.kill(fz.pid, 'SIGSTOP');
     try {
