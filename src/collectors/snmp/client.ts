@@ -14,6 +14,7 @@ export type SnmpErrorCode =
   | 'wrong-type'
   | 'no-such-object'
   | 'end-of-mib'
+  | 'not-leased'
   | 'internal';
 
 export class SnmpError extends Error {
@@ -32,6 +33,12 @@ export interface ClientOptions {
   maxRepetitions: number;
   /** A runaway agent cannot make one walk hold more than this many varbinds. */
   maxRowsPerWalk?: number;
+  /** Asked before every datagram, retries included: false → nothing is sent, the request fails 'not-leased'. */
+  mayRequest?: () => boolean;
+}
+
+class NotLeasedError extends Error {
+  override name = 'NotLeasedError';
 }
 
 /** Why a walk stopped (besides leaving its subtree). */
@@ -84,6 +91,8 @@ export class SnmpClient {
   /** Varbinds received (for stats and the benchmark). */
   varbinds = 0;
   requests = 0;
+  /** When the last datagram went out (ms since the epoch; 0: none). */
+  lastSentAt = 0;
 
   constructor(
     readonly target: Target,
@@ -103,6 +112,16 @@ export class SnmpClient {
         : snmp.createSession(target.address, community ?? 'public', { ...common, version: snmp.Version2c });
     // net-snmp emits 'error' for datagrams it cannot decode; without a listener that would throw.
     this.session.on('error', (e) => (this.lastMalformed = e.message));
+    // The device may be another collector's by the time a retry is due: each datagram asks first.
+    const send = this.session.send.bind(this.session);
+    this.session.send = (req, noWait) => {
+      if (opts.mayRequest && !opts.mayRequest()) {
+        req.responseCb(new NotLeasedError('not sent: this collector no longer holds the device lease'));
+        return this.session;
+      }
+      this.lastSentAt = Date.now();
+      return send(req, noWait);
+    };
   }
 
   close(): void {
@@ -125,6 +144,7 @@ export class SnmpClient {
       return new SnmpError('malformed', err.message, oid);
     }
     if (name === 'RequestFailedError') return new SnmpError('agent-error', err.message, oid);
+    if (name === 'NotLeasedError') return new SnmpError('not-leased', err.message, oid);
     return new SnmpError('internal', err.message, oid);
   }
 

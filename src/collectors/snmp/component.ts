@@ -20,6 +20,8 @@ import { deviceSchema, type DeviceConfig } from './config.ts';
 import { TrapListener, type Trap } from './traps.ts';
 import { TrapWatch } from './trap-watch.ts';
 import { SnmpCounterSeries } from './counter-series.ts';
+import { PostgresLeaseStore } from '../../topology/store/postgres-leases.ts';
+import { DeviceLeases } from './leases.ts';
 
 export interface SnmpComponent extends Component {
   readonly observations: SnmpObservations;
@@ -71,6 +73,7 @@ export function createSnmpComponent(ctx: ComponentContext, opts: { schedule?: bo
   };
   const onPolled = (p: DevicePoller, ok: boolean, ms: number) => {
     const failure = ok ? undefined : p.status.lastError?.code;
+    log.debug({ device: p.target.key, ok, ms: Math.round(ms), lastSentAt: p.lastSentAt }, 'snmp device polled');
     metrics.polled(p.target.key, ms / 1000, failure);
     if (p.target.source === 'discovered') discovery?.polled(p.target, failure === undefined || !NO_ANSWER.includes(failure));
   };
@@ -82,6 +85,25 @@ export function createSnmpComponent(ctx: ComponentContext, opts: { schedule?: bo
     onPolled,
   });
   const apiErrors: string[] = [];
+  // With PostgreSQL, the collectors on the database share the devices: this one polls those it leases.
+  const pgc = ctx.config.storage.backend === 'postgres' ? ctx.config.storage.postgres : undefined;
+  const leases = pgc
+    ? new DeviceLeases({
+        store: new PostgresLeaseStore({
+          url: pgc.url,
+          connectTimeoutMs: pgc.connectTimeout * 1000,
+          // A renewal slower than a quarter of the TTL is as good as failed.
+          statementTimeoutMs: Math.min(pgc.statementTimeout * 1000, (cfg.lease.ttl * 1000) / 4),
+        }),
+        ...(cfg.lease.collectorId ? { me: cfg.lease.collectorId } : {}),
+        ttlMs: cfg.lease.ttl * 1000,
+        log,
+        registry: ctx.registry,
+        onChange: () => apply(),
+        stopPolling: (keys) => poller.drop(current.filter((t) => keys.includes(t.key)).map((t) => t.id)),
+      })
+    : undefined;
+  if (leases) pctx.mayPoll = (key) => leases.holds(key);
 
   const targets = (): Target[] => {
     const out = new Map<string, Target>();
@@ -118,6 +140,7 @@ export function createSnmpComponent(ctx: ComponentContext, opts: { schedule?: bo
         isPolled: (address) => polledAddresses.has(address.toLowerCase()),
         // One device at a time (no full re-sync: a fabric is discovered one neighbour after another).
         added: (t) => {
+          if (leases) return sync(); // leased like any other device
           if (poller.get(t.id)) return;
           poller.add(t);
           polledAddresses.add(t.address.toLowerCase());
@@ -179,12 +202,19 @@ export function createSnmpComponent(ctx: ComponentContext, opts: { schedule?: bo
         })
       : undefined;
   if (watch) pctx.onLinkChange = (device, ifIndex, state, since, at) => watch.polledChange(device, ifIndex, state, since, at);
+  // Every device (any collector may poll it), and of those the ones this collector polls.
+  let current: Target[] = [];
+  const apply = () => {
+    const mine = leases ? current.filter((t) => leases.holds(t.key)) : current;
+    poller.setTargets(mine);
+    metrics.setDevices(mine.map((t) => t.key));
+    watch?.known(mine.map((t) => t.key));
+  };
   const sync = () => {
-    const ts = targets();
-    poller.setTargets(ts);
+    const ts = (current = targets());
+    leases?.setKeys(ts.map((t) => t.key));
+    apply();
     polledAddresses = new Set(ts.map((t) => t.address.toLowerCase()));
-    metrics.setDevices(ts.map((t) => t.key));
-    watch?.known(ts.map((t) => t.key));
     for (const t of ts) for (const c of t.communities) traps?.addCommunity(c);
   };
 
@@ -220,12 +250,16 @@ export function createSnmpComponent(ctx: ComponentContext, opts: { schedule?: bo
     async start() {
       if (traps) await traps.start();
       sync();
+      await leases?.start();
       discovery?.start();
     },
     async stop() {
       watch?.stop();
       await discovery?.stop();
+      // No new poll task once stopped; the leases are released when no poll is in flight any more.
+      await leases?.stop();
       await poller.stop();
+      await leases?.leave();
       await traps?.stop();
     },
     status() {
@@ -239,6 +273,7 @@ export function createSnmpComponent(ctx: ComponentContext, opts: { schedule?: bo
         ...(watch ? { trapsNotReceived: Object.fromEntries(watch.missed) } : {}),
         ...(apiErrors.length ? { invalidStoredDevices: apiErrors } : {}),
         ...(discovery ? { discovery: discovery.status() } : {}),
+        ...(leases ? { leases: leases.status() } : {}),
       };
     },
   };

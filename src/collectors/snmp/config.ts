@@ -124,6 +124,22 @@ const discovery = section({
   'Discovery from neighbours: a candidate is polled when `snmp.credentials` has an entry for its subnet and it answers; discovered devices are kept in storage and show `Source: discovered` in /api/devices.',
 );
 
+const lease = section({
+  ttl: durationSeconds
+    .refine((v) => v >= 1, 'at least 1s')
+    .default(15)
+    .describe(
+      'How long a device lease lasts without renewal (PostgreSQL storage only). Renewed every quarter of it; a collector that cannot renew stops polling the device a third of it before expiry; a device of a collector that died is polled by another within 1.25 × this + 2 s (21 s at 15 s).',
+    ),
+  collectorId: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('This collector in the lease and collector tables; absent: host name, process ID and a random suffix (new at each start).'),
+}).describe(
+  'With `storage.backend: postgres`, collectors on one database share the SNMP devices: each device is leased to one collector at a time (docs/scale-out.md). Ignored with SQLite.',
+);
+
 export const snmpSection = section({
   enabled: z.boolean().default(true).describe('Poll devices and receive traps.'),
   devices: z
@@ -138,6 +154,7 @@ export const snmpSection = section({
     .default([])
     .describe('Credentials by subnet, filling in what a device entry leaves out; the first matching entry of the right version wins.'),
   discovery,
+  lease,
   traps: section({
     enabled: z.boolean().default(true).describe('Receive SNMP traps and informs.'),
     listen: listenSchema

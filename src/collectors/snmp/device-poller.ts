@@ -45,6 +45,8 @@ export interface PollContext {
   addresses?: AddressWriter;
   /** Polling saw a port's oper status cross up↔down since the poll that read it at `since` (the trap watch). */
   onLinkChange?(device: string, ifIndex: number, state: 'UP' | 'DOWN', since: number, at: number): void;
+  /** Absent: always. With device leases (leases.ts): whether this collector may poll the device now. */
+  mayPoll?(key: string): boolean;
   /** Each counter read, for the port series (counter-series.ts); uptime in ms from sysUpTime. */
   onCounters?(switchId: string, states: Map<number, IfState>, uptimeMs: number | undefined, at: number, nominalMs: number): void;
 }
@@ -99,6 +101,9 @@ export class DevicePoller {
   // When LLDP-MIB last answered (epoch ms): rows are kept while it is briefly absent.
   private lldpServedAt = 0;
   failures = 0;
+  /** When the latest poll sent its last datagram (0: it sent none). */
+  lastSentAt = 0;
+  private sessions: SnmpClient[] = [];
   readonly status: DeviceStatusView;
 
   constructor(
@@ -126,7 +131,14 @@ export class DevicePoller {
 
   private client(community = this.community): SnmpClient {
     const s = this.settings;
-    return new SnmpClient(this.target, community, { timeoutMs: s.timeoutMs, retries: s.retries, maxRepetitions: s.maxRepetitions });
+    const c = new SnmpClient(this.target, community, {
+      timeoutMs: s.timeoutMs,
+      retries: s.retries,
+      maxRepetitions: s.maxRepetitions,
+      ...(this.ctx.mayPoll ? { mayRequest: () => this.ctx.mayPoll?.(this.target.key) ?? true } : {}),
+    });
+    this.sessions.push(c);
+    return c;
   }
 
   /** Runs tasks in order on fresh sessions; returns false when the device failed. */
@@ -135,9 +147,13 @@ export class DevicePoller {
     const problems = new Problems();
     let problemTask: Task | undefined;
     let ok = true;
+    let notLeased = false;
+    this.sessions = [];
     // Nothing else can be polled before the device has an identity.
     const list = !this.switchId && !tasks.includes('discover') ? (['discover', ...tasks] as Task[]) : tasks;
     for (const task of list) {
+      // The lease ran out mid-poll: no further task (another collector may have the device soon).
+      if (this.ctx.mayPoll && !this.ctx.mayPoll(this.target.key)) break;
       const started = Date.now();
       // Discovery walked and wrote the counter columns a moment ago: do not walk them twice.
       if (task === 'counters' && this.status.tasks.discover?.ok && this.status.tasks.discover.lastPoll >= t0) {
@@ -152,6 +168,11 @@ export class DevicePoller {
         this.status.tasks[task] = { lastPoll: started, durationMs: Date.now() - started, ok: problems.count === before };
         this.ctx.countPoll('ok');
       } catch (e) {
+        // The lease ran out mid-task: stop, and leave the device's state as the last whole poll left it.
+        if (e instanceof SnmpError && e.code === 'not-leased') {
+          notLeased = true;
+          break;
+        }
         ok = false;
         const err = e instanceof SnmpError ? e : new SnmpError('internal', (e as Error).message);
         this.status.lastError = { code: err.code, message: err.message, task, at: Date.now() };
@@ -165,6 +186,9 @@ export class DevicePoller {
         client.close();
       }
     }
+    this.lastSentAt = Math.max(0, ...this.sessions.map((c) => c.lastSentAt));
+    this.sessions = [];
+    if (notLeased) return true;
     const now = Date.now();
     this.status.polls++;
     this.status.lastPoll = now;

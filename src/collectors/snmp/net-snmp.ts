@@ -20,6 +20,8 @@ export interface SnmpSession {
     cb: (err: Error | null, vbs?: (Varbind | Varbind[])[]) => void,
   ): void;
   close(): void;
+  /** Every datagram of a request goes out here: the first one and each retry (net-snmp calls it on itself). */
+  send(req: { responseCb(err: Error | null): void }, noWait?: boolean): unknown;
   on(ev: 'error', cb: (err: Error) => void): void;
   on(ev: 'close', cb: () => void): void;
 }

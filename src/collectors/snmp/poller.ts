@@ -75,6 +75,13 @@ export class SnmpPoller {
     this.entries.delete(id);
   }
 
+  /** Removes devices and resolves once none of their polls is in flight any more. */
+  async drop(ids: string[]): Promise<void> {
+    const running = ids.map((id) => this.entries.get(id)?.running);
+    for (const id of ids) this.remove(id);
+    await Promise.all(running.map((r) => r ?? Promise.resolve()));
+  }
+
   devices(): DevicePoller[] {
     return [...this.entries.values()].map((e) => e.poller);
   }
@@ -134,6 +141,11 @@ export class SnmpPoller {
     e.running = this.limiter
       .run(async () => {
         if (e.removed || this.stopped) return;
+        if (this.ctx.mayPoll && !this.ctx.mayPoll(e.poller.target.key)) {
+          // Not ours (any more): the owner removes it shortly; until then, no busy re-arming.
+          e.deadUntil = Date.now() + 1000;
+          return;
+        }
         const now = Date.now();
         const tasks = TASKS.filter((t) => e.due[t] <= now + 50);
         if (tasks.length === 0 && !force) return;

@@ -1,8 +1,6 @@
 // The graph's SQL on PostgreSQL: one batch's rows as a handful of set-based statements (rows go as
 // one JSON parameter each, whatever their number), and the graph at an instant read back for At().
 import type { GraphEdge, GraphNode } from '../types.ts';
-import type { GraphReader } from './graph-store.ts';
-import { MemoryGraph } from './memory-graph.ts';
 import type { PostgresLink } from './postgres-link.ts';
 import type { Stmt } from './postgres-protocol.ts';
 import { rowToEdge, rowToNode, type RawRow } from './rows.ts';
@@ -126,18 +124,16 @@ export function graphStatements(b: BatchRows): Stmt[] {
   return s;
 }
 
-/** The graph at instant t: live rows unchanged since t plus the archived revision valid at t; an edge only with both ends. */
-export function loadAt(link: PostgresLink, t: number): GraphReader {
-  const hist = (kind: string, cols: string) => `SELECT ${cols} FROM history WHERE kind = '${kind}' AND valid_from <= $1 AND valid_to > $1`;
+/** The archived revisions valid at instant t (the rest of the graph at t is the live graph, unchanged since). */
+export function archivedAt(link: PostgresLink, t: number): { nodes: GraphNode[]; edges: GraphEdge[] } {
+  const hist = (kind: string, cols: string) =>
+    `SELECT ${cols} FROM history WHERE valid_to > $1 AND valid_from <= $1 AND kind = '${kind}'`;
   const [nodes, edges] = link.sync([
-    { sql: `SELECT ${N_COLS} FROM nodes WHERE updated_at <= $1 UNION ALL ${hist('n', N_COLS)}`, params: [t] },
-    { sql: `SELECT ${E_COLS} FROM edges WHERE updated_at <= $1 UNION ALL ${hist('e', E_COLS)}`, params: [t] },
+    { sql: hist('n', N_COLS), params: [t] },
+    { sql: hist('e', E_COLS), params: [t] },
   ]);
-  const g = new MemoryGraph();
-  for (const r of nodes!.rows) g.setNode(rowToNode(r as unknown as RawRow));
-  for (const r of edges!.rows) {
-    const e = rowToEdge(r as unknown as RawRow);
-    if (g.nodes.has(e.Parent) && g.nodes.has(e.Child)) g.setEdge(e);
-  }
-  return g;
+  return {
+    nodes: nodes!.rows.map((r) => rowToNode(r as unknown as RawRow)),
+    edges: edges!.rows.map((r) => rowToEdge(r as unknown as RawRow)),
+  };
 }

@@ -10,7 +10,8 @@ import { MemoryGraph } from './memory-graph.ts';
 import type { PostgresLink } from './postgres-link.ts';
 import type { ChangeRow, Stmt } from './postgres-protocol.ts';
 import { rowToEdge, rowToNode, type RawRow } from './rows.ts';
-import { historyRow, loadAt, nodeRow, edgeRow, graphStatements, type HistoryRow } from './postgres-graph-sql.ts';
+import { historyRow, archivedAt, nodeRow, edgeRow, graphStatements, type HistoryRow } from './postgres-graph-sql.ts';
+import { PostgresAtReader } from './postgres-at-reader.ts';
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 type Event = DistributiveOmit<GraphEvent, 'seq'>;
@@ -197,9 +198,9 @@ export class PostgresGraphStore extends MemoryGraph implements GraphStore, Graph
     return () => this.listeners.delete(listener);
   }
 
-  /** The graph at t, read from the tables (after the queued writes) into memory. */
+  /** The graph at t: the live graph in memory, overlaid with the revisions valid at t (read after the queued writes). */
   at(t: number): GraphReader {
-    return loadAt(this.link, t);
+    return new PostgresAtReader(this, t, archivedAt(this.link, t));
   }
 
   historyOf(id: string): (GraphNode | GraphEdge)[] {

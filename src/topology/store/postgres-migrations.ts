@@ -91,6 +91,15 @@ const MIGRATIONS: Migration[] = [
       CREATE TABLE stitch_input (source text NOT NULL, reporter text NOT NULL, rows text NOT NULL, updated_at bigint NOT NULL,
         PRIMARY KEY (source, reporter));`,
   },
+  {
+    version: 3,
+    what: 'leases on shared work (SNMP devices) and the live collectors',
+    // Expiries are the server's timestamps: collectors compare them with now(), never with their own clocks.
+    sql: `
+      CREATE TABLE canopy_collectors (id text PRIMARY KEY, expires_at timestamptz NOT NULL, started_at timestamptz NOT NULL);
+      CREATE TABLE canopy_leases (resource text PRIMARY KEY, holder text NOT NULL, expires_at timestamptz NOT NULL,
+        acquired_at timestamptz NOT NULL, previous text, wanted_by text);`,
+  },
 ];
 
 export const PG_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
