@@ -16,6 +16,7 @@ import { ovsdbComponent } from './ovs/component.ts';
 import { Stitcher } from './topology/stitch/stitcher.ts';
 import { agentsComponent } from './api/ws/agents-component.ts';
 import { AgentSeries } from './collectors/common/agent-series.ts';
+import { flowBusComponent } from './collectors/flows/bus/component.ts';
 
 /** One flow table, store and attribution shared by sFlow, NetFlow and IPFIX; flows for readers. */
 export const flowsComponent: ComponentSpec = {
@@ -94,6 +95,8 @@ export const stitchComponent: ComponentSpec = {
 export function defaultComponents(): ComponentSpec[] {
   return [
     flowsComponent,
+    // Before the listeners: they stop before it, so their last flows are published.
+    flowBusComponent,
     sflowComponent,
     netflowComponent,
     mirrorComponent,

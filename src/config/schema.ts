@@ -9,6 +9,7 @@ import { ovsdbSection } from '../ovs/config.ts';
 import { k8sSection } from '../collectors/k8s/config.ts';
 import { agentSection } from '../agent/config.ts';
 import { mirrorSection } from '../collectors/mirror/config.ts';
+import { flowsSection } from '../collectors/flows/bus/config.ts';
 
 export const configSchema = z
   .object({
@@ -18,6 +19,7 @@ export const configSchema = z
     netflow: netflowSection,
     ipfix: ipfixSection,
     mirror: mirrorSection,
+    flows: flowsSection,
     snmp: snmpSection,
     ovsdb: ovsdbSection,
     k8s: k8sSection,
