@@ -6,7 +6,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { execFile } from 'node:child_process';
+import { join, resolve } from 'node:path';
 import { Registry } from 'prom-client';
 import { flowsSection, type FlowBusConfig } from '../../../../src/collectors/flows/bus/config.ts';
 import { closeLink, ensureStream, openLink, checkFlowBus, type NatsLink } from '../../../../src/collectors/flows/bus/nats-link.ts';
@@ -23,6 +24,7 @@ import { natsMissing, startNats, type NatsServer } from '../../../support/nats-s
 import { V9Exporter, DATA_TEMPLATE } from '../../../support/netflow-v9.ts';
 
 const log = createLogger('silent');
+const ROOT = resolve(import.meta.dirname, '../../../..');
 const until = async (what: string, ok: () => boolean, ms = 10_000) => {
   const end = Date.now() + ms;
   while (!ok()) {
@@ -171,9 +173,45 @@ describe.skipIf(natsMissing)(`flow bus on a real nats-server${natsMissing ? ` (s
     for (const i of [a, b, c]) await i.shared.stop();
   });
 
-  it('--check probe: JetStream reachable, or why not', async () => {
+  it('canopy collector --check reaches JetStream, and exits 1 naming flows.nats.url when it cannot', async () => {
     expect(await checkFlowBus(cfg)).toBeUndefined();
-    const dead = flowsSection.parse({ bus: 'nats', nats: { url: 'nats://127.0.0.1:1', connectTimeout: 2 } }).nats;
-    expect(await checkFlowBus(dead)).toMatch(/.+/);
+    const check = (url: string) =>
+      new Promise<{ code: number; err: string }>((res) => {
+        execFile(
+          process.execPath,
+          [join(ROOT, 'bin/canopy.js'), 'collector', '--check'],
+          {
+            env: {
+              ...process.env,
+              CANOPY_STORAGE_DATADIR: join(dir, 'check'),
+              CANOPY_FLOWS_BUS: 'nats',
+              CANOPY_FLOWS_NATS_URL: url,
+              CANOPY_FLOWS_NATS_CONNECTTIMEOUT: '2',
+            },
+          },
+          (e, _out, err) => res({ code: e ? ((e as { code?: number }).code ?? -1) : 0, err }),
+        );
+      });
+    const [ok, down] = await Promise.all([check(nats.url), check('nats://127.0.0.1:1')]);
+    expect(ok).toEqual({ code: 0, err: '' });
+    expect(down.code).toBe(1);
+    expect(down.err).toMatch(/flow bus unreachable[\s\S]*flows\.nats\.url: \S/);
+  }, 30_000);
+});
+
+describe('flows.bus config', () => {
+  it('defaults to no bus, role both, a local server; refuses other buses, roles and URLs', () => {
+    const d = flowsSection.parse({});
+    expect(d).toMatchObject({
+      bus: 'none',
+      role: 'both',
+      nats: { url: 'nats://127.0.0.1:4222', stream: 'CANOPY_FLOWS', subject: 'canopy.flows' },
+    });
+    expect(flowsSection.safeParse({ bus: 'kafka' }).success).toBe(false);
+    expect(flowsSection.safeParse({ role: 'reader' }).success).toBe(false);
+    expect(flowsSection.safeParse({ nats: { url: 'http://x:4222' } }).success).toBe(false);
+    expect(flowsSection.safeParse({ nats: { url: 'nats://a:4222, nats://b:4222' } }).success).toBe(true);
+    expect(flowsSection.safeParse({ nats: { subject: 'canopy.>' } }).success).toBe(false);
+    expect(flowsSection.safeParse({ nats: { stream: 'a.b' } }).success).toBe(false);
   });
 });
