@@ -4,10 +4,13 @@
 // sprays its data across all three: every flow lands in the writer's store exactly once, at the
 // announced sampling rate. Then the inlet that got the templates is SIGKILLed mid-stream and the
 // exporter keeps spraying across the other two without sending templates again: no template is
-// lost (the others have them from the KV bucket) and the flows keep landing, once.
+// lost (the others have them from the KV bucket) and the flows keep landing, once. An sFlow
+// datagram (a real capture) sent to an inlet lands in the writer the same way.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSocket, type Socket } from 'node:dgram';
-import { resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { udpPayloads } from '../../../../src/collectors/common/pcap.ts';
 import { natsMissing, startNats, type NatsServer } from '../../../support/nats-server.ts';
 import { V9Exporter } from '../../../support/netflow-v9.ts';
 import { startCollector, type RunningCollector } from '../../../install/collector-process.ts';
@@ -105,6 +108,19 @@ describe.skipIf(natsMissing)(`flow bus: 3 inlets + 1 writer${natsMissing ? ` (sk
       expect((nf.decoder as { flows: number }).flows).toBe(50 * RECORDS);
       expect(nf.samplingRateMissing).toBe(0);
     }
+
+    // sFlow takes the same path: a real capture's datagram at inlet B lands in the writer.
+    const sflowPort = Number(((await status(b)).components.sflow?.listen as string[])[0]!.split(':').pop());
+    const pcap = readFileSync(join(ROOT, 'fixtures/pcaps/akvorado__data-sflow-ipv4-data.pcap'));
+    for (const u of udpPayloads(pcap)) await send(u.payload, sflowPort);
+    await until(
+      'the sFlow flow in the writer',
+      async () => {
+        const rows = (await (await fetch(`${writer.url}/api/flows?exporter=49.49.49.49&since=-1h`)).json()) as { protocol: string }[];
+        return rows.length > 0 && rows.every((r) => r.protocol === 'sflow');
+      },
+      10_000,
+    );
 
     // Mid-stream: spraying continues while A dies (its part of this burst may be lost with it).
     const spraying = spray(60, ports.slice(1), 1);
