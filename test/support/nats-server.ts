@@ -53,6 +53,10 @@ export interface NatsServer {
   pid: number;
   /** What the server printed (for failure messages). */
   output(): string;
+  /** Stops the server (by PID), keeping its store. */
+  pause(): Promise<void>;
+  /** Starts it again on the same port with the same store. */
+  resume(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -77,14 +81,24 @@ export async function startNats(): Promise<NatsServer> {
       '',
     ].join('\n'),
   );
-  const child: ChildProcess = spawn(BIN, ['-c', conf], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    ...(user ? { uid: user.uid, gid: user.gid } : {}),
-  });
   let out = '';
-  child.stdout?.on('data', (b: Buffer) => (out += b.toString()));
-  child.stderr?.on('data', (b: Buffer) => (out += b.toString()));
-  const stop = async () => {
+  let child: ChildProcess;
+  const launch = async () => {
+    out = '';
+    child = spawn(BIN, ['-c', conf], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      ...(user ? { uid: user.uid, gid: user.gid } : {}),
+    });
+    child.stdout?.on('data', (b: Buffer) => (out += b.toString()));
+    child.stderr?.on('data', (b: Buffer) => (out += b.toString()));
+    const deadline = Date.now() + 15_000;
+    while (Date.now() < deadline && child.exitCode === null) {
+      if (/Server is ready/.test(out) && (await accepts(port))) return true;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    return false;
+  };
+  const halt = async () => {
     if (child.exitCode === null && child.signalCode === null && child.pid) {
       const exited = new Promise<void>((r) => child.once('exit', () => r()));
       process.kill(child.pid, 'SIGTERM');
@@ -92,15 +106,28 @@ export async function startNats(): Promise<NatsServer> {
       await exited;
       clearTimeout(t);
     }
+  };
+  const stop = async () => {
+    await halt();
     rmSync(dir, { recursive: true, force: true });
   };
-  const deadline = Date.now() + 15_000;
-  while (Date.now() < deadline && child.exitCode === null) {
-    if (/Server is ready/.test(out) && (await accepts(port))) {
-      return { port, url: `nats://127.0.0.1:${port}`, pid: child.pid!, output: () => out, stop };
-    }
-    await new Promise((r) => setTimeout(r, 50));
+  if (!(await launch())) {
+    await stop();
+    throw new Error(`nats-server did not start:\n${out.slice(-2000)}`);
   }
-  await stop();
-  throw new Error(`nats-server did not start:\n${out.slice(-2000)}`);
+  return {
+    port,
+    url: `nats://127.0.0.1:${port}`,
+    get pid() {
+      return child.pid!;
+    },
+    output: () => out,
+    async pause() {
+      await halt();
+    },
+    async resume() {
+      if (!(await launch())) throw new Error(`nats-server did not start again:\n${out.slice(-2000)}`);
+    },
+    stop,
+  };
 }

@@ -1,7 +1,8 @@
 // The flow bus against a real nats-server with JetStream: batches published by an inlet land once in
 // a flow store even with two writers and a republished batch; a batch that does not decode is
 // refused, not redelivered; NetFlow templates and options-learned sampling rates reach another
-// inlet through the KV bucket (watched, loaded at start, and adopted for data held before); and
+// inlet through the KV bucket (watched, loaded at start, and adopted for data held before); batches
+// published while the server restarts go out afterwards and land once; and
 // `--check`'s probe tells a reachable JetStream from an unreachable server.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -172,6 +173,31 @@ describe.skipIf(natsMissing)(`flow bus on a real nats-server${natsMissing ? ` (s
     expect(b.shared.adopted).toBeGreaterThanOrEqual(2);
     for (const i of [a, b, c]) await i.shared.stop();
   });
+
+  it('an inlet rides out a server restart: its batches wait, go out under their IDs, and land once', async () => {
+    const storage = openSqliteStorage({ path: join(dir, 'restart.db') });
+    const store = new FlowStore(storage.flows);
+    const inlet = await link();
+    await ensureStream(inlet, cfg);
+    const pub = new FlowPublisher(inlet.js, cfg, 'inlet-r', new Registry(), log);
+    const w = new FlowBusWriter(await link(), cfg, (e) => store.write(e), new Registry(), log);
+    await w.start();
+    await nats.pause();
+    pub.submit(Array.from({ length: 1000 }, (_, i) => entry(i, '192.0.2.30')));
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(pub.published).toBe(0);
+    expect(pub.pending).toBe(3);
+    await nats.resume();
+    expect(await pub.drain(30_000)).toBe(0);
+    await until('the 1000 entries written after the restart', () => w.entries >= 1000, 30_000);
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(w.entries).toBe(1000);
+    const rows = store.query({ exporter: '192.0.2.30', top: 10_000 }, 0);
+    expect(rows.reduce((s, r) => s + r.packets, 0)).toBe(3000);
+    await w.stop();
+    pub.stop();
+    storage.close();
+  }, 60_000);
 
   it('canopy collector --check reaches JetStream, and exits 1 naming flows.nats.url when it cannot', async () => {
     expect(await checkFlowBus(cfg)).toBeUndefined();
