@@ -30,21 +30,22 @@ async function landedPackets(writer: RunningCollector): Promise<number> {
   return rows.reduce((s, r) => s + r.packets, 0);
 }
 
+/** `n` inlets and a writer; `n` = 0: one collector with `flows.bus: none` (what an inlet is compared with). */
 async function runN(n: number): Promise<Record<string, number>> {
-  const nats = await startNats();
-  const env = (role: string) => ({
+  const nats = n > 0 ? await startNats() : undefined;
+  const env = (role: string): Record<string, string> => ({
     CANOPY_LOG_LEVEL: 'warn',
-    CANOPY_FLOWS_BUS: 'nats',
-    CANOPY_FLOWS_ROLE: role,
-    CANOPY_FLOWS_NATS_URL: nats.url,
     CANOPY_STORAGE_FLOWFLUSHINTERVAL: '2',
+    ...(nats ? { CANOPY_FLOWS_BUS: 'nats', CANOPY_FLOWS_ROLE: role, CANOPY_FLOWS_NATS_URL: nats.url } : {}),
   });
   const bin = [resolve(ROOT, 'bin/canopy.js')];
   const all = await Promise.all([
     startCollector(process.execPath, bin, { env: env('writer') }),
     ...Array.from({ length: n }, () => startCollector(process.execPath, bin, { env: env('inlet') })),
   ]);
-  const [writer, ...inlets] = all as [RunningCollector, ...RunningCollector[]];
+  const writer = all[0];
+  const inlets = n > 0 ? all.slice(1) : all;
+  n = inlets.length;
   const sock = createSocket('udp4');
   try {
     const ports: number[] = [];
@@ -101,10 +102,10 @@ async function runN(n: number): Promise<Record<string, number>> {
       if (landed >= want) break;
       await sleep(500);
     }
-    const writtenEntries = (await status(writer)).components.flowBus?.writtenEntries as number;
-    const wcpu = Math.max(0, treeCpuNs(writer.child.pid!) - wcpu0 - writerIdleNsPerMs * (performance.now() - t0));
+    const writtenEntries = nats ? ((await status(writer)).components.flowBus?.writtenEntries as number) : 0;
+    const wcpu = !nats ? 0 : Math.max(0, treeCpuNs(writer.child.pid!) - wcpu0 - writerIdleNsPerMs * (performance.now() - t0));
     return {
-      inlets: n,
+      inlets: nats ? n : 0,
       sent: DATAGRAMS,
       decoded: total,
       decodedPerSecond: Math.round(total / elapsed),
@@ -119,7 +120,7 @@ async function runN(n: number): Promise<Record<string, number>> {
   } finally {
     sock.close();
     await Promise.all(all.map((c) => c.stop()));
-    await nats.stop();
+    await nats?.stop();
   }
 }
 
@@ -128,6 +129,15 @@ async function measure(emit: Emit): Promise<void> {
     process.stderr.write(`flows.bus.inlets skipped: ${natsMissing}\n`);
     return;
   }
+  const local = await runN(0);
+  emit({
+    bench: 'flows.bus.local',
+    value: local.decodedPerSecond!,
+    unit: 'datagrams/s decoded',
+    ...local,
+    recordsPerDatagram: RECORDS,
+    note: 'one collector, flows.bus none: decode and SQLite writes in one process (cpuNsPerDatagram includes the writes)',
+  });
   let base: number | undefined;
   for (const n of [1, 2, 3]) {
     const r = await runN(n);
