@@ -28,6 +28,7 @@ export class FlowPublisher {
   private seq = 0;
   private retryTimer: NodeJS.Timeout | undefined;
   private idleWaiters: (() => void)[] = [];
+  private stopped = false;
   private readonly warn: RateLimitedLog;
   private readonly m: {
     batches: Counter;
@@ -93,7 +94,7 @@ export class FlowPublisher {
   }
 
   private pump(): void {
-    if (this.retryTimer) return;
+    if (this.retryTimer || this.stopped) return;
     while (this.inFlight < IN_FLIGHT && this.queue.length > 0) {
       const o = this.queue.shift()!;
       this.inFlight++;
@@ -119,7 +120,7 @@ export class FlowPublisher {
       this.inFlight--;
       // Back to the front with the same ID: if the server did store it, the retry is a duplicate it drops.
       this.queue.unshift(o);
-      if (!this.retryTimer) {
+      if (!this.retryTimer && !this.stopped) {
         this.retryTimer = setTimeout(() => {
           this.retryTimer = undefined;
           this.pump();
@@ -143,6 +144,8 @@ export class FlowPublisher {
   }
 
   stop(): void {
+    this.stopped = true;
+    for (const w of this.idleWaiters.splice(0)) w();
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.retryTimer = undefined;
   }
