@@ -42,6 +42,8 @@ export class SharedNetflowState {
   /** Set while a remote value is applied: the decoder's change hooks must not put it back. */
   private applying = false;
   private readonly lookups = new Map<string, number>();
+  private readonly outbox: { key: string; value: TemplateValue | RateValue | null }[] = [];
+  private flushTimer: NodeJS.Immediate | undefined;
   private readonly warn: RateLimitedLog;
   adopted = 0;
   put = 0;
@@ -96,6 +98,10 @@ export class SharedNetflowState {
   }
 
   async stop(): Promise<void> {
+    if (this.flushTimer) {
+      clearImmediate(this.flushTimer);
+      this.flushOutbox();
+    }
     this.decoder.onMissingTemplate = undefined;
     this.decoder.sampling.onLearn = undefined;
     this.watcher?.stop();
@@ -108,20 +114,36 @@ export class SharedNetflowState {
   private local(c: TemplateChange): void {
     if (this.applying || !this.kv) return;
     if (c.kind === 'learn') this.send(templateKvKey(c.exporter, c.domain, c.template.id), { inlet: this.inlet, template: c.template });
-    else {
-      this.kv.delete(templateKvKey(c.exporter, c.domain, c.templateId)).catch((err: unknown) => this.failed(err));
-    }
+    else this.send(templateKvKey(c.exporter, c.domain, c.templateId), null);
   }
 
-  private send(key: string, value: TemplateValue | RateValue): void {
+  /**
+   * Queued until the decoding turn is over, then put rates first: an inlet holding data for one of
+   * these templates replays it on the template's arrival, and the rate from the same message must
+   * be there by then (the decoder itself replays at the message end for the same reason).
+   */
+  private send(key: string, value: TemplateValue | RateValue | null): void {
     if (!this.kv) return;
-    this.kv.put(key, JSON.stringify(value)).then(
-      () => {
-        this.put++;
-        this.count('put');
-      },
-      (err: unknown) => this.failed(err),
-    );
+    this.outbox.push({ key, value });
+    this.flushTimer ??= setImmediate(() => this.flushOutbox());
+  }
+
+  private flushOutbox(): void {
+    this.flushTimer = undefined;
+    const kv = this.kv;
+    const out = this.outbox.splice(0);
+    if (!kv) return;
+    const ordered = [...out.filter((o) => o.key.startsWith('s.')), ...out.filter((o) => !o.key.startsWith('s.'))];
+    for (const o of ordered) {
+      const done = o.value === null ? kv.delete(o.key) : kv.put(o.key, JSON.stringify(o.value));
+      done.then(
+        () => {
+          this.put++;
+          this.count('put');
+        },
+        (err: unknown) => this.failed(err),
+      );
+    }
   }
 
   private failed(err: unknown): void {

@@ -23,6 +23,7 @@ import type { FlowRecord } from '../../../../src/collectors/common/flow-record.t
 import { createLogger } from '../../../../src/util/log.ts';
 import { natsMissing, startNats, type NatsServer } from '../../../support/nats-server.ts';
 import { V9Exporter, DATA_TEMPLATE } from '../../../support/netflow-v9.ts';
+import { ipfixField, ipfixMessage, set, u16, u32 } from '../../netflow/build.ts';
 
 const log = createLogger('silent');
 const ROOT = resolve(import.meta.dirname, '../../../..');
@@ -171,6 +172,28 @@ describe.skipIf(natsMissing)(`flow bus on a real nats-server${natsMissing ? ` (s
     expect(b.emitted.map((f) => f.srcPort)).toEqual([300, 301, 302, 303]);
     expect(b.emitted.every((f) => f.exporter === '192.0.2.21' && f.protocol === 'netflow9')).toBe(true);
     expect(b.shared.adopted).toBeGreaterThanOrEqual(2);
+
+    // IPFIX from an IPv6 exporter, held at C; A gets template and options in one message: C's held
+    // record is replayed at the rate from that message, not as rate-missing.
+    const v6 = '2001:db8::7';
+    const tpl300 = set(2, [...u16(300), ...u16(4), ...ipfixField(8, 4), ...ipfixField(12, 4), ...ipfixField(1, 4), ...ipfixField(2, 4)]);
+    const opt301 = set(3, [...u16(301), ...u16(2), ...u16(1), ...ipfixField(149, 4), ...ipfixField(34, 4)]);
+    const optData = set(301, [...u32(7), ...u32(100)]);
+    const data300 = set(300, [10, 0, 0, 1, 10, 0, 0, 2, ...u32(1500), ...u32(3)]);
+    out.length = 0;
+    c.decoder.decode(ipfixMessage(7, 1, [data300]), v6, out);
+    expect(out).toHaveLength(0);
+    a.decoder.decode(ipfixMessage(7, 2, [tpl300, opt301, optData]), v6, []);
+    await until('C to replay the IPFIX record', () => c.emitted.length === 1);
+    expect(c.emitted[0]).toMatchObject({
+      protocol: 'ipfix',
+      exporter: v6,
+      subAgentId: 7,
+      srcAddr: '10.0.0.1',
+      packets: 3,
+      samplingRate: 100,
+    });
+    expect(c.emitted[0]!.samplingRateMissing).toBeUndefined();
     for (const i of [a, b, c]) await i.shared.stop();
   });
 
