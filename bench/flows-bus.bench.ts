@@ -31,7 +31,21 @@ async function landedPackets(writer: RunningCollector): Promise<number> {
 }
 
 /** `n` inlets and a writer; `n` = 0: one collector with `flows.bus: none` (what an inlet is compared with). */
-async function runN(n: number): Promise<Record<string, number>> {
+interface RunFigures {
+  inlets: number;
+  sent: number;
+  decoded: number;
+  decodedPerSecond: number;
+  sendSeconds: number;
+  cpuNsPerDatagram: number;
+  cpuNsPerDatagramByInlet: number[];
+  writerCpuNsPerEntry: number;
+  writtenEntries: number;
+  idleCpuMsPerSecond: number;
+  landedShare: number;
+}
+
+async function runN(n: number): Promise<RunFigures> {
   const nats = n > 0 ? await startNats() : undefined;
   const env = (role: string): Record<string, string> => ({
     CANOPY_LOG_LEVEL: 'warn',
@@ -111,7 +125,7 @@ async function runN(n: number): Promise<Record<string, number>> {
       decodedPerSecond: Math.round(total / elapsed),
       sendSeconds: +(sendMs / 1000).toFixed(2),
       cpuNsPerDatagram: Math.round(cpu.reduce((s, v) => s + v, 0) / Math.max(1, total)),
-      cpuNsPerDatagramByInlet: got.map((g, i) => Math.round(cpu[i]! / Math.max(1, g))) as unknown as number,
+      cpuNsPerDatagramByInlet: got.map((g, i) => Math.round(cpu[i]! / Math.max(1, g))),
       writerCpuNsPerEntry: Math.round(wcpu / Math.max(1, writtenEntries)),
       writtenEntries,
       idleCpuMsPerSecond: +((idleNsPerMs.reduce((a, b) => a + b, 0) / n) * 1e-3).toFixed(1),
@@ -132,7 +146,7 @@ async function measure(emit: Emit): Promise<void> {
   const local = await runN(0);
   emit({
     bench: 'flows.bus.local',
-    value: local.decodedPerSecond!,
+    value: local.decodedPerSecond,
     unit: 'datagrams/s decoded',
     ...local,
     recordsPerDatagram: RECORDS,
@@ -142,13 +156,13 @@ async function measure(emit: Emit): Promise<void> {
   for (const n of [1, 2, 3]) {
     const r = await runN(n);
     base ??= r.decodedPerSecond;
-    const perInlet = r.cpuNsPerDatagram!;
+    const perInlet = r.cpuNsPerDatagram;
     emit({
       bench: 'flows.bus.inlets',
-      value: r.decodedPerSecond!,
+      value: r.decodedPerSecond,
       unit: 'datagrams/s decoded',
       ...r,
-      ratioToOne: +(r.decodedPerSecond! / base!).toFixed(2),
+      ratioToOne: +(r.decodedPerSecond / base).toFixed(2),
       // The sender is one node process on the same 2 cores: a burst it sends slower than the inlets take caps this ratio.
       // N inlets on N free cores: each takes 1e9 / (its CPU ns per datagram) datagrams/s.
       predictedPerSecondOnNCores: Math.round((n * 1e9) / perInlet),
