@@ -17,6 +17,7 @@ import { Stitcher } from './topology/stitch/stitcher.ts';
 import { agentsComponent } from './api/ws/agents-component.ts';
 import { AgentSeries } from './collectors/common/agent-series.ts';
 import { flowPathComponent } from './flow-path/component.ts';
+import { flowBusComponent } from './collectors/flows/bus/component.ts';
 
 /** One flow table, store and attribution shared by sFlow, NetFlow and IPFIX; flows for readers. */
 export const flowsComponent: ComponentSpec = {
@@ -95,6 +96,8 @@ export const stitchComponent: ComponentSpec = {
 export function defaultComponents(): ComponentSpec[] {
   return [
     flowsComponent,
+    // Before the listeners: they stop before it, so their last flows are published.
+    flowBusComponent,
     sflowComponent,
     netflowComponent,
     mirrorComponent,

@@ -10,11 +10,12 @@ import { defaultComponents } from '../components.ts';
 import { redactSecrets } from '../config/redact.ts';
 import { ComponentStartError } from '../component/lifecycle.ts';
 import { checkStorage } from '../topology/store/open-storage.ts';
+import { checkFlowBus } from '../collectors/flows/bus/nats-link.ts';
 
 const HELP = `usage: canopy collector [--config FILE] [--data-dir DIR] [--check] [--print-config]
   --config FILE    YAML config (default: $CANOPY_CONFIG, else built-in defaults)
   --data-dir DIR   storage.dataDir (default ./data)
-  --check          validate the config and reach its storage, then exit (0 = valid, 2 = invalid, 1 = storage unreachable)
+  --check          validate the config and reach its storage and flow bus, then exit (0 = valid, 2 = invalid, 1 = unreachable)
   --print-config   print the effective config (defaults + file + CANOPY_* env; secrets as ***) and exit
 Environment: CANOPY_<SECTION>_<KEY>=value overrides any key, e.g. CANOPY_API_LISTEN=127.0.0.1:9000`;
 
@@ -58,6 +59,11 @@ export async function run(args: string[]): Promise<number> {
     const reason = await checkStorage(config.storage);
     if (reason) {
       process.stderr.write(`canopy: storage unreachable\n${file ?? '(defaults)'}: storage.postgres.url: ${reason}\n`);
+      return 1;
+    }
+    const bus = config.flows.bus === 'nats' ? await checkFlowBus(config.flows.nats) : undefined;
+    if (bus) {
+      process.stderr.write(`canopy: flow bus unreachable\n${file ?? '(defaults)'}: flows.nats.url: ${bus}\n`);
       return 1;
     }
     process.stdout.write(`${file ?? '(defaults)'}: config OK\n`);

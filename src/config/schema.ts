@@ -10,6 +10,7 @@ import { k8sSection } from '../collectors/k8s/config.ts';
 import { agentSection } from '../agent/config.ts';
 import { mirrorSection } from '../collectors/mirror/config.ts';
 import { reconcileSection } from '../flow-path/config.ts';
+import { flowsSection } from '../collectors/flows/bus/config.ts';
 
 export const configSchema = z
   .object({
@@ -19,6 +20,7 @@ export const configSchema = z
     netflow: netflowSection,
     ipfix: ipfixSection,
     mirror: mirrorSection,
+    flows: flowsSection,
     snmp: snmpSection,
     ovsdb: ovsdbSection,
     k8s: k8sSection,

@@ -14,7 +14,7 @@ import { WriteFailures } from '../../util/write-failures.ts';
 import type { FlowRecord } from '../common/flow-record.ts';
 import { PortMetrics } from '../common/port-metrics.ts';
 import { Attribution } from './attribution.ts';
-import { FlowStore } from './flow-store.ts';
+import { FlowStore, type FlowEntry } from './flow-store.ts';
 import { FlowTable, type Attributed } from './flow-table.ts';
 import { FlowWriter } from './flow-writer.ts';
 
@@ -54,6 +54,8 @@ export class FlowPipeline {
   private readonly attributors = new Map<string, (r: FlowRecord, now: number) => Attributed>();
   private readonly exporters = new Map<string, ExporterStats>();
   private timer: NodeJS.Timeout | undefined;
+  /** Where flushes go instead of the local writer (the flow bus's inlets, docs/scale-out.md). */
+  private sink: ((entries: FlowEntry[]) => void) | undefined;
   /** Counts kept in plain numbers on the hot path, added to Prometheus before a scrape reads them. */
   readonly beforeScrape = new Set<() => void>();
   readonly writer: FlowWriter;
@@ -70,7 +72,7 @@ export class FlowPipeline {
     this.writer = new FlowWriter(this.store, log);
     this.table = new FlowTable(
       config.storage.flowTableSize,
-      (entries) => this.writer.enqueue(entries),
+      (entries) => this.emit(entries),
       (origin, r, now) => this.attribute(origin, r, now),
       {
         maxEntries: config.storage.flowTableMaxEntries,
@@ -240,9 +242,19 @@ export class FlowPipeline {
     this.table.add(origin, r, rate, rateMissing, now, first);
   }
 
+  /** Flow-table flushes go to `fn` (publish to the flow bus) instead of this collector's store; undefined: back to the store. */
+  setSink(fn: ((entries: FlowEntry[]) => void) | undefined): void {
+    this.sink = fn;
+  }
+
+  private emit(entries: FlowEntry[]): void {
+    if (this.sink) this.sink(entries);
+    else this.writer.enqueue(entries);
+  }
+
   /** Synchronous flush, for readers that must see everything (/api/flows) and for stop(). */
   flush(): void {
-    this.writer.enqueue(this.table.drain());
+    this.emit(this.table.drain());
     this.writer.flushAll();
     this.ports.flushSeries();
   }
@@ -252,7 +264,7 @@ export class FlowPipeline {
     if (this.timer) return;
     const every = this.config.storage.flowFlushInterval * 1000;
     this.timer = setInterval(() => {
-      this.writer.enqueue(this.table.drain());
+      this.emit(this.table.drain());
       this.ports.flushSeries();
       const now = Date.now();
       this.writer.pruneBefore(now - this.config.storage.flowWindow * 1000, now - this.config.storage.flowRollupRetention * 1000);

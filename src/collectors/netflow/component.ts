@@ -14,6 +14,7 @@ import { SamplingResolver } from './sampling.ts';
 import { NETFLOW_ERROR_CODES, formatNetflowError } from './errors.ts';
 import { mayName } from '../common/port-name.ts';
 import { flowWorkers } from '../flows/listener-config.ts';
+import { sharedNetflowState } from './shared-state.ts';
 
 const ORIGIN = 'netflow';
 const PROTOCOL: Record<number, 'netflow5' | 'netflow9' | 'ipfix'> = { 5: 'netflow5', 9: 'netflow9', 10: 'ipfix' };
@@ -62,6 +63,16 @@ export function createNetflowComponent(ctx: ComponentContext, pipeline: FlowPipe
     }
   };
 
+  const addFlows = (fs: FlowRecord[], now: number, ex?: { samplingRateMissing: number }) => {
+    for (const f of fs) {
+      const missing = f.samplingRateMissing === true;
+      if (missing && ex) ex.samplingRateMissing++;
+      pipeline.addFlow(ORIGIN, f, f.samplingRate && f.samplingRate > 0 ? f.samplingRate : 1, missing, now);
+    }
+  };
+  // flows.bus: nats — templates and sampling rates shared with the other inlets (docs/scale-out.md).
+  const shared = sharedNetflowState(ctx, decoder, (fs, now) => addFlows(fs, now));
+
   const handle = (d: Datagram) => {
     const now = d.receivedAt;
     flows.length = 0;
@@ -82,11 +93,7 @@ export function createNetflowComponent(ctx: ComponentContext, pipeline: FlowPipe
       learned = decoder.stats.templatesLearned;
     }
     accounts.records(acc, flows.length);
-    for (const f of flows) {
-      const missing = f.samplingRateMissing === true;
-      if (missing) ex.samplingRateMissing++;
-      pipeline.addFlow(ORIGIN, f, f.samplingRate && f.samplingRate > 0 ? f.samplingRate : 1, missing, now);
-    }
+    addFlows(flows, now, ex);
   };
 
   const mk = (protocol: string, c: { listen: string | string[] }) =>
@@ -110,6 +117,7 @@ export function createNetflowComponent(ctx: ComponentContext, pipeline: FlowPipe
       // netflow.workers is read but not acted on yet (docs/performance.md, "Workers").
       const workers = flowWorkers(netflow.workers);
       if (workers > 1) log.info({ workers }, 'NetFlow/IPFIX receive in the main thread (no worker path for them yet)');
+      await shared?.start();
       for (const l of listeners) await l.start();
       log.info(
         { listen: listeners.flatMap((l) => l.bound), receiver: listeners[0]?.mode, templatesLoaded: loaded },
@@ -118,6 +126,7 @@ export function createNetflowComponent(ctx: ComponentContext, pipeline: FlowPipe
     },
     async stop() {
       for (const l of listeners) await l.stop();
+      await shared?.stop();
     },
     status() {
       return {
@@ -128,6 +137,7 @@ export function createNetflowComponent(ctx: ComponentContext, pipeline: FlowPipe
         truncated: listeners.reduce((s, l) => s + l.truncated, 0),
         templates: templates.size,
         templatesLoaded: loaded,
+        ...(shared ? { shared: { adopted: shared.adopted, put: shared.put, lookedUp: shared.lookedUp, failures: shared.failures } } : {}),
         samplingRateMissing: decoder.samplingRateMissing,
         decoder: decoder.stats,
         ...pipeline.status(['netflow5', 'netflow9', 'ipfix']),

@@ -8,7 +8,7 @@ import { reverseRecord } from './biflow.ts';
 import { nfError, type NetflowError } from './errors.ts';
 import { InterfaceNames } from './interface-names.ts';
 import { PendingSets } from './pending.ts';
-import type { DecodeContext, Plan } from './plan.ts';
+import type { DecodeContext, Plan, Template } from './plan.ts';
 import { DOMAIN_SAMPLER, SamplingResolver, rateFromFields, samplerIdOf } from './sampling.ts';
 import { TemplateCache, type CachedTemplate } from './template-cache.ts';
 import { parseIpfixTemplates, parseV9OptionsTemplates, parseV9Templates, type TemplateItem } from './template-parse.ts';
@@ -99,6 +99,8 @@ export class NetflowDecoder {
   /** Templates learned in the message being walked whose held data waits for the message end. */
   private readonly replays: { exporter: string; domain: number; id: number; entry: CachedTemplate }[] = [];
   private setsInMessage = 0;
+  /** Told of each data set held for an unknown template (the flow bus looks the template up in its KV). */
+  onMissingTemplate: ((scope: string, domain: number, templateId: number) => void) | undefined;
 
   constructor(opts: NetflowDecoderOptions = {}) {
     this.templates = opts.templates ?? new TemplateCache();
@@ -296,6 +298,30 @@ export class NetflowDecoder {
     }
   }
 
+  /**
+   * A template learned elsewhere (another inlet, through the flow bus's KV): cached without telling
+   * the cache's listeners, and the data sets held for it decoded into `out`. `scope` is the
+   * template cache's exporter key. Returns the number of records added.
+   */
+  adopt(scope: string, domain: number, template: Template, out: FlowRecord[]): number {
+    let entry: CachedTemplate;
+    try {
+      entry = this.templates.learn(scope, domain, template, false).entry;
+    } catch {
+      return 0; // a template we cannot compile decodes nothing here either
+    }
+    if (entry.plan.minLength === 0) return 0;
+    const before = out.length;
+    const c = this.ctx;
+    c.protocol = template.version === 9 ? 'netflow9' : 'ipfix';
+    c.exporter = scope.endsWith('#v9') ? scope.slice(0, -3) : scope;
+    c.domain = domain;
+    this.scope = scope;
+    this.replays.push({ exporter: scope, domain, id: template.id, entry });
+    this.replayHeld(out, { version: template.version, length: 0, errors: [], lost: 0 });
+    return out.length - before;
+  }
+
   private replayHeld(out: FlowRecord[], res: DecodeResult): void {
     const c = this.ctx;
     for (const r of this.replays) {
@@ -326,6 +352,7 @@ export class NetflowDecoder {
       });
       this.stats.pendingHeld++;
       this.pendingInMessage++;
+      this.onMissingTemplate?.(this.scope, c.domain, id);
       return;
     }
     if (t.plan.minLength === 0) {

@@ -50,6 +50,8 @@ export class SamplingResolver {
   private defaults = new Map<string, number>();
   /** `exporter|domain` → sampler ID → rate. */
   private options = new Map<string, Map<number, number>>();
+  /** Told of each options-learned rate that is new or changed (the flow bus shares them). */
+  onLearn: ((exporter: string, domain: number, samplerId: number, rate: number) => void) | undefined;
 
   constructor(cfg: SamplingConfig = {}) {
     this.configure(cfg);
@@ -77,7 +79,10 @@ export class SamplingResolver {
       m = new Map();
       this.options.set(key, m);
     }
-    if (m.size < 4096 || m.has(samplerId)) m.set(samplerId, rate);
+    if ((m.size < 4096 || m.has(samplerId)) && m.get(samplerId) !== rate) {
+      m.set(samplerId, rate);
+      this.onLearn?.(exporter, domain, samplerId, rate);
+    }
   }
 
   optionsRate(exporter: string, domain: number, samplerId: number | undefined): number | undefined {
