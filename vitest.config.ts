@@ -8,6 +8,10 @@ import { defineConfig } from 'vitest/config';
 const PEERS = [
   'test/lab/acceptance.test.ts',
   'test/lab/fabric.test.ts',
+  // sFlow 1:1 through five bridges: flows are compared with counters, so no datagram may drop.
+  'test/lab/fabric-ovs.test.ts',
+  // Lease takeover is timed (TTL 3 s) across three collector processes.
+  'test/collectors/snmp/leases.test.ts',
   'test/topology/stitch-lab.test.ts',
   'test/collectors/**/lab*.test.ts',
   'test/ovs/lab*.test.ts',
