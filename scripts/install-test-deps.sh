@@ -12,7 +12,10 @@ PKGS=(lldpd snmpd snmp libsnmp-perl openvswitch-switch openvswitch-common softfl
       ansible ansible-lint systemd debootstrap prometheus
       # storage.backend postgres tests run their own server (initdb/pg_ctl in a temp dir,
       # test/support/postgres-server.ts); the packaged cluster stays stopped under the policy-rc.d below
-      postgresql)
+      postgresql
+      # flows.store clickhouse tests run their own clickhouse-server as nobody in a temp dir
+      # (test/support/clickhouse-server.ts); the packaged service stays stopped likewise
+      clickhouse-server clickhouse-client)
 
 missing=()
 for p in "${PKGS[@]}"; do
@@ -38,7 +41,7 @@ apt-get install -y -qq --no-install-recommends "${missing[@]}" >/tmp/canopy-apt.
 restore; trap - EXIT
 # No daemon may have started in the root namespace.
 bad=0
-for name in lldpd snmpd ovsdb-server ovs-vswitchd softflowd sfacctd nfacctd prometheus prometheus-node-exporter; do
+for name in lldpd snmpd ovsdb-server ovs-vswitchd softflowd sfacctd nfacctd prometheus prometheus-node-exporter clickhouse-server; do
   for pid in $(pgrep -x "$name" 2>/dev/null); do
     if [ "$(readlink /proc/$pid/ns/net)" = "$(readlink /proc/1/ns/net)" ]; then
       echo "ERROR: $name (pid $pid) is running in the root namespace after install"; bad=1

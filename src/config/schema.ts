@@ -9,11 +9,13 @@ import { ovsdbSection } from '../ovs/config.ts';
 import { k8sSection } from '../collectors/k8s/config.ts';
 import { agentSection } from '../agent/config.ts';
 import { mirrorSection } from '../collectors/mirror/config.ts';
+import { flowsSection } from '../collectors/flows/flows-config.ts';
 
 export const configSchema = z
   .object({
     api: apiSection,
     storage: storageSection,
+    flows: flowsSection,
     sflow: sflowSection,
     netflow: netflowSection,
     ipfix: ipfixSection,
@@ -26,6 +28,14 @@ export const configSchema = z
     agents: agentsSection,
     agent: agentSection,
   })
-  .strict();
+  .strict()
+  .superRefine((c, ctx) => {
+    // The flow store's connection is checked here: it depends on two sections.
+    const store = c.flows.store ?? c.storage.backend;
+    if (store === 'clickhouse' && !c.flows.clickhouse.url)
+      ctx.addIssue({ code: 'custom', path: ['flows', 'clickhouse', 'url'], message: 'required when flows.store is clickhouse' });
+    if (store === 'postgres' && c.storage.backend !== 'postgres' && !c.storage.postgres.url)
+      ctx.addIssue({ code: 'custom', path: ['storage', 'postgres', 'url'], message: 'required when flows.store is postgres' });
+  });
 
 export type CanopyConfig = z.infer<typeof configSchema>;
