@@ -41,7 +41,7 @@ apt-get install -y -qq --no-install-recommends "${missing[@]}" >/tmp/canopy-apt.
 restore; trap - EXIT
 # No daemon may have started in the root namespace.
 bad=0
-for name in lldpd snmpd ovsdb-server ovs-vswitchd softflowd sfacctd nfacctd prometheus prometheus-node-exporter clickhouse-server; do
+for name in lldpd snmpd ovsdb-server ovs-vswitchd softflowd sfacctd nfacctd prometheus prometheus-node-exporter clickhouse-serv; do
   for pid in $(pgrep -x "$name" 2>/dev/null); do
     if [ "$(readlink /proc/$pid/ns/net)" = "$(readlink /proc/1/ns/net)" ]; then
       echo "ERROR: $name (pid $pid) is running in the root namespace after install"; bad=1

@@ -4,6 +4,7 @@
 import type { PostgresLink } from './postgres-link.ts';
 import { redactUrl } from './postgres-link.ts';
 import { StorageVersionError } from './storage.ts';
+import { PARTITION_FLOWS_SQL } from './postgres-flow-partitions.ts';
 
 interface Migration {
   version: number;
@@ -90,6 +91,11 @@ const MIGRATIONS: Migration[] = [
       CREATE INDEX snmp_arp_ip ON snmp_arp(ip);
       CREATE TABLE stitch_input (source text NOT NULL, reporter text NOT NULL, rows text NOT NULL, updated_at bigint NOT NULL,
         PRIMARY KEY (source, reporter));`,
+  },
+  {
+    version: 3,
+    what: 'flows and flows_1m partitioned by day (retention drops partitions)',
+    sql: PARTITION_FLOWS_SQL,
   },
 ];
 
