@@ -105,6 +105,25 @@ if (clickhouseMissing) {
       }
     });
 
+    it('round-trips quotes, backslashes, control and non-ASCII characters in stored values and in query literals', () => {
+      const f = new ClickhouseFlowStore({ url: `${server.url}/escapes` });
+      try {
+        const odd = ["it's", 'back\\slash', 'quote"d', 'line\nbreak\ttab', 'ünï\u2028cödé', "'); DROP TABLE canopy_flows; --"];
+        f.writeSome(
+          odd.map((id, i) => entry({ deviceId: id, inPortId: id, exporter: id, srcPort: i, last: 1 })),
+          0,
+          Infinity,
+        );
+        for (const id of odd) {
+          expect(f.query({ node: id }, 0), id).toEqual([expect.objectContaining({ deviceId: id, inPortId: id, exporter: id })]);
+          expect(f.query({ exporter: id }, 0)).toHaveLength(1);
+        }
+        expect(f.query({ top: 100 }, 0)).toHaveLength(odd.length);
+      } finally {
+        f.close();
+      }
+    });
+
     it('never blocks or fails the writer while the server is down: bounded queue, counted drops, fast failing reads, then catches up', async () => {
       const problems: string[] = [];
       const f = new ClickhouseFlowStore({
