@@ -33,7 +33,11 @@ export const flowsSection = section({
       .positive()
       .default(1_000_000)
       .describe('Flow rows waiting for the server at most; while it is slow or down, rows beyond this are dropped and counted.'),
-    requestTimeout: durationSeconds.default(10).describe('One HTTP request (an insert, a query) gives up after this long.'),
+    requestTimeout: durationSeconds
+      .default(10)
+      .describe(
+        'A query gives up after this long, an insert after six times this (its rows then count as dropped: sent again, they could be stored twice).',
+      ),
     retention5m: durationSeconds
       .default(0)
       .describe('How long the 5-minute rollups are kept; 0: as long as the 1-minute ones (`storage.flowRollupRetention`).'),

@@ -19,10 +19,17 @@ const auth =
     : undefined;
 const endpoint = `${base.protocol}//${base.host}/`;
 
-/** The server did not answer (refused, reset, timed out): worth retrying, unlike an error it sent. */
+/** The server could not be reached or dropped the connection: worth retrying, unlike an error it sent. */
 class Unreachable extends Error {}
+/**
+ * The server took the request but did not answer in time: it may still apply it, so an insert is
+ * not sent again (a retry would store the rows twice; plain MergeTree does not deduplicate).
+ */
+class Unanswered extends Error {}
 
 async function request(sql: string, body?: string, withDb = true): Promise<string> {
+  // An insert may take longer than a query on a busy server; giving up on it early only loses rows.
+  const timeoutMs = body === undefined ? cfg.requestTimeoutMs : cfg.requestTimeoutMs * 6;
   const params = new URLSearchParams();
   if (withDb) params.set('database', database);
   if (body !== undefined) params.set('query', sql);
@@ -32,14 +39,16 @@ async function request(sql: string, body?: string, withDb = true): Promise<strin
       method: 'POST',
       body: body ?? sql,
       ...(auth ? { headers: auth } : {}),
-      signal: AbortSignal.timeout(cfg.requestTimeoutMs),
+      signal: AbortSignal.timeout(timeoutMs),
     });
   } catch (e) {
+    const name = (e as Error).name;
+    if (name === 'TimeoutError' || name === 'AbortError') throw new Unanswered(`no answer within ${timeoutMs} ms`);
     const c = (e as { cause?: { code?: string; message?: string } }).cause;
     throw new Unreachable(c?.code ?? c?.message ?? (e as Error).message);
   }
   const text = await r.text().catch((e: unknown) => {
-    throw new Unreachable(String(e));
+    throw new Unanswered(String(e));
   });
   if (!r.ok) throw new Error(`HTTP ${r.status}: ${text.trim().slice(0, 500)}`);
   return text;
@@ -85,7 +94,8 @@ async function persist(work: () => Promise<void>): Promise<string | undefined> {
         attempt = 0;
         continue;
       }
-      if (attempt >= 3) return message(e);
+      // Unanswered: given up at once (see above); an error the server sent: retried twice.
+      if (e instanceof Unanswered || attempt >= 3) return message(e);
       await sleep(50 * attempt);
     }
   }

@@ -124,6 +124,35 @@ if (clickhouseMissing) {
       }
     });
 
+    it('does not send an insert again when the server took it but did not answer in time (no flow stored twice)', async () => {
+      const f = new ClickhouseFlowStore({ url: `${server.url}/stalled`, requestTimeoutMs: 300 });
+      try {
+        f.writeSome([entry({ last: 1 })], 0, Infinity);
+        expect(f.query({}, 0)).toHaveLength(1);
+        // A stopped server: the connection is accepted by the kernel, the insert waits unanswered.
+        process.kill(server.pid, 'SIGSTOP');
+        try {
+          f.writeSome(
+            Array.from({ length: 100 }, (_, i) => entry({ srcPort: i + 1, last: 2 })),
+            0,
+            Infinity,
+          );
+          await f.flush(); // gives up after the insert timeout (6 × 300 ms)
+        } finally {
+          process.kill(server.pid, 'SIGCONT');
+        }
+        expect(f.stats.droppedRows).toBe(100);
+        // Whatever the server made of the abandoned request, the rows are there at most once.
+        await new Promise((r) => setTimeout(r, 1000));
+        const rows = Number((await server.query('SELECT count() FROM stalled.canopy_flows')).trim());
+        expect([1, 101]).toContain(rows);
+        f.writeSome([entry({ srcPort: 1000, last: 3 })], 0, Infinity);
+        expect(f.query({ top: 1000 }, 0)).toHaveLength(rows + 1);
+      } finally {
+        f.close();
+      }
+    }, 30_000);
+
     it('never blocks or fails the writer while the server is down: bounded queue, counted drops, fast failing reads, then catches up', async () => {
       const problems: string[] = [];
       const f = new ClickhouseFlowStore({
