@@ -183,6 +183,8 @@ export class ClickhouseFlowStore implements FlowRecordStore {
     const tables: string[] = [RAW.table, ...TIERS.map((t) => t.table)];
     const olds = [this.cutRaw, ...this.cuts];
     const news = [rawCut, ...next];
+    // The writer asks at every flush (seconds apart): a round trip to the server once the cuts have moved a minute is enough.
+    if (news.every((c, k) => c - olds[k]! < 60_000)) return 0;
     // What leaves the visible range now, counted before its partitions go.
     const counts = tables.map(
       (t, k) => `SELECT count() FROM ${t} WHERE ${k ? 't' : 'last'} >= ${int(olds[k]!)} AND ${k ? 't' : 'last'} < ${int(news[k]!)}`,

@@ -53,28 +53,33 @@ export function int(v: number): string {
 
 const list = (vs: readonly string[]) => `(${vs.map(str).join(', ')})`;
 
-/** True when a string needs no JSON escaping (no quote, backslash or control character). */
-function plain(v: string): boolean {
-  for (let i = 0; i < v.length; i++) {
-    const c = v.charCodeAt(i);
-    if (c < 0x20 || c === 0x22 || c === 0x5c) return false;
-  }
-  return true;
-}
-/** A JSON string; the common case (nothing to escape) without JSON.stringify, which dominated the collector's share of an insert. */
-const q = (v: string) => (plain(v) ? `"${v}"` : JSON.stringify(v));
-/** A JSON number that ClickHouse stores as an integer (anything else would be refused by the server for the whole batch). */
-const n = (v: number) => (Number.isFinite(v) ? String(Math.trunc(v)) : '0');
-
-/** One JSONEachRow line of the raw table. */
+/** One JSONEachRow line of the raw table (JSON.stringify of a flat object: measured faster than building the text by hand). */
 export function rowLine(e: FlowEntry): string {
-  return (
-    `{"first":${n(e.first)},"last":${n(e.last)},"protocol":${q(e.protocol)},"exporter":${q(e.exporter)},"in_if":${n(e.inIf)},` +
-    `"out_if":${n(e.outIf)},"vlan":${n(e.vlan)},"src_addr":${q(e.srcAddr)},"dst_addr":${q(e.dstAddr)},"proto":${n(e.proto)},` +
-    `"src_port":${n(e.srcPort)},"dst_port":${n(e.dstPort)},"src_mac":${q(e.srcMac)},"dst_mac":${q(e.dstMac)},"ether_type":${n(e.etherType)},` +
-    `"device_id":${q(e.deviceId)},"in_port_id":${q(e.inPortId ?? '')},"out_port_id":${q(e.outPortId ?? '')},"bytes":${n(e.bytes)},` +
-    `"packets":${n(e.packets)},"flows":${n(e.flows)},"sampling_rate":${n(e.samplingRate)},"sampling_missing":${e.samplingMissing ? 1 : 0}}`
-  );
+  return JSON.stringify({
+    first: e.first,
+    last: e.last,
+    protocol: e.protocol,
+    exporter: e.exporter,
+    in_if: e.inIf,
+    out_if: e.outIf,
+    vlan: e.vlan,
+    src_addr: e.srcAddr,
+    dst_addr: e.dstAddr,
+    proto: e.proto,
+    src_port: e.srcPort,
+    dst_port: e.dstPort,
+    src_mac: e.srcMac,
+    dst_mac: e.dstMac,
+    ether_type: e.etherType,
+    device_id: e.deviceId,
+    in_port_id: e.inPortId ?? '',
+    out_port_id: e.outPortId ?? '',
+    bytes: e.bytes,
+    packets: e.packets,
+    flows: e.flows,
+    sampling_rate: e.samplingRate,
+    sampling_missing: e.samplingMissing ? 1 : 0,
+  });
 }
 
 export const INSERT_QUERY = `INSERT INTO ${RAW.table} FORMAT JSONEachRow`;
