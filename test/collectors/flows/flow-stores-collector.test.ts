@@ -1,6 +1,7 @@
-// One real sFlow capture (fixtures/pcaps/ovs-sflow.pcap) into three collectors whose graphs are
-// SQLite and whose flows are in SQLite, in PostgreSQL (flows.store: postgres) and in ClickHouse
-// (flows.store: clickhouse): /api/flows and Flows() give the same answers from each; `--check`
+// One real sFlow capture (fixtures/pcaps/ovs-sflow.pcap) into collectors whose graphs are SQLite
+// and whose flows are in SQLite, in PostgreSQL (flows.store: postgres) and in ClickHouse
+// (flows.store: clickhouse), and one with the graph on PostgreSQL and the flows in SQLite:
+// /api/flows and Flows() give the same answers from each; `--check`
 // reaches ClickHouse and names the key and reason when it cannot. Real servers (temp dirs, loopback,
 // stopped by PID); skips with the reason when postgresql or clickhouse-server is absent.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -39,11 +40,13 @@ describe.skipIf(missing)(`flows.store sqlite | postgres | clickhouse${missing ? 
   let ch: ClickhouseServer;
   let pg: PostgresServer;
   let freePort = 0;
-  // Graph in SQLite each time; flows in the store named.
+  // Graph in SQLite (but the last); flows in the store named.
   const stores = (): Record<string, Record<string, unknown>> => ({
     sqlite: {},
     postgres: { 'flows.store': 'postgres', 'storage.postgres.url': pg.url('flows') },
     clickhouse: { 'flows.store': 'clickhouse', 'flows.clickhouse.url': `${ch.url}/canopy` },
+    // And the other way round: the graph on PostgreSQL, the flows in the SQLite file.
+    'sqlite beside a postgres graph': { 'storage.backend': 'postgres', 'storage.postgres.url': pg.url('graph'), 'flows.store': 'sqlite' },
   });
   const sw = ids.switchByChassis(4, '02:00:00:00:00:fe');
   beforeAll(async () => {
@@ -54,6 +57,7 @@ describe.skipIf(missing)(`flows.store sqlite | postgres | clickhouse${missing ? 
     freePort = (s.address() as AddressInfo).port;
     await new Promise((r) => s.close(r));
     pg.createDatabase('flows');
+    pg.createDatabase('graph');
   }, 120_000);
   afterAll(async () => {
     await Promise.all([ch?.stop(), pg?.stop()]);
@@ -113,7 +117,7 @@ describe.skipIf(missing)(`flows.store sqlite | postgres | clickhouse${missing ? 
     const base = answers.sqlite!;
     queries.forEach((q, i) => expect(base.api[i]!.length, q).toBeGreaterThan(0));
     expect(base.flows.reduce((x, y) => x + y, 0)).toBe(total);
-    for (const kind of ['postgres', 'clickhouse']) {
+    for (const kind of ['postgres', 'clickhouse', 'sqlite beside a postgres graph']) {
       queries.forEach((q, i) => expect(answers[kind]!.api[i], `${kind}: ${q}`).toEqual(base.api[i]));
       expect(answers[kind]!.flows, `${kind}: Flows()`).toEqual(base.flows);
     }
