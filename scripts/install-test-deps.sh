@@ -15,7 +15,10 @@ PKGS=(lldpd snmpd snmp libsnmp-perl openvswitch-switch openvswitch-common softfl
       postgresql
       # flows.bus nats tests run their own JetStream server (test/support/nats-server.ts); the packaged
       # service stays stopped under the policy-rc.d below
-      nats-server)
+      nats-server
+      # flows.store clickhouse tests run their own clickhouse-server as nobody in a temp dir
+      # (test/support/clickhouse-server.ts); the packaged service stays stopped likewise
+      clickhouse-server clickhouse-client)
 
 missing=()
 for p in "${PKGS[@]}"; do
@@ -41,7 +44,7 @@ apt-get install -y -qq --no-install-recommends "${missing[@]}" >/tmp/canopy-apt.
 restore; trap - EXIT
 # No daemon may have started in the root namespace.
 bad=0
-for name in lldpd snmpd ovsdb-server ovs-vswitchd softflowd sfacctd nfacctd prometheus prometheus-node-exporter nats-server; do
+for name in lldpd snmpd ovsdb-server ovs-vswitchd softflowd sfacctd nfacctd prometheus prometheus-node-exporter nats-server clickhouse-serv; do
   for pid in $(pgrep -x "$name" 2>/dev/null); do
     if [ "$(readlink /proc/$pid/ns/net)" = "$(readlink /proc/1/ns/net)" ]; then
       echo "ERROR: $name (pid $pid) is running in the root namespace after install"; bad=1

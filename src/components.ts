@@ -5,6 +5,7 @@ import { give } from './component/contract.ts';
 import { FLOW_PIPELINE, FLOWS_READER, GRAPH_STORE, STITCH_INPUT } from './component/provisions.ts';
 import { FlowPipeline } from './collectors/flows/pipeline.ts';
 import { flowsReader } from './collectors/flows/flows-reader.ts';
+import { openFlowStore } from './collectors/flows/open-flow-store.ts';
 import { createSflowComponent } from './collectors/sflow/component.ts';
 import { createNetflowComponent } from './collectors/netflow/component.ts';
 import { createMirrorComponent } from './collectors/mirror/component.ts';
@@ -25,7 +26,15 @@ export const flowsComponent: ComponentSpec = {
   // Its stores (graph, flows, port series) come with the context's storage.
   provides: [FLOW_PIPELINE, FLOWS_READER],
   create(ctx) {
-    const p = new FlowPipeline(ctx.config, ctx.storage, ctx.registry, ctx.log.child({ component: 'flows' }));
+    const log = ctx.log.child({ component: 'flows' });
+    // flows.store may put flows elsewhere than the graph (ClickHouse, docs/scale-out.md).
+    const flows = openFlowStore(ctx.config, ctx.storage, ctx.registry, log);
+    const p = new FlowPipeline(
+      ctx.config,
+      { graph: ctx.storage.graph, flows: flows.records, portSeries: ctx.storage.portSeries },
+      ctx.registry,
+      log,
+    );
     // Agent interfaces' counters join the port series (source `agent`) beside SNMP's and sFlow's.
     const agentSeries = new AgentSeries(ctx.store, ctx.storage.portSeries);
     const component: Component = {
@@ -37,6 +46,7 @@ export const flowsComponent: ComponentSpec = {
       async stop() {
         agentSeries.stop();
         p.stop();
+        flows.close();
       },
       // Exporters are listed under the listener that received them.
       status: () => ({ ...p.status([]), exporters: undefined, table: p.tableStatus() }),

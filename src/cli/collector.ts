@@ -9,6 +9,7 @@ import { Auth } from '../api/auth.ts';
 import { defaultComponents } from '../components.ts';
 import { redactSecrets } from '../config/redact.ts';
 import { ComponentStartError } from '../component/lifecycle.ts';
+import { checkFlowStore } from '../collectors/flows/open-flow-store.ts';
 import { checkStorage } from '../topology/store/open-storage.ts';
 import { checkFlowBus } from '../collectors/flows/bus/nats-link.ts';
 
@@ -59,6 +60,11 @@ export async function run(args: string[]): Promise<number> {
     const reason = await checkStorage(config.storage);
     if (reason) {
       process.stderr.write(`canopy: storage unreachable\n${file ?? '(defaults)'}: storage.postgres.url: ${reason}\n`);
+      return 1;
+    }
+    const flows = await checkFlowStore(config);
+    if (flows) {
+      process.stderr.write(`canopy: flow store unreachable\n${file ?? '(defaults)'}: ${flows.key}: ${flows.reason}\n`);
       return 1;
     }
     const bus = config.flows.bus === 'nats' ? await checkFlowBus(config.flows.nats) : undefined;

@@ -10,17 +10,17 @@ import { k8sSection } from '../collectors/k8s/config.ts';
 import { agentSection } from '../agent/config.ts';
 import { mirrorSection } from '../collectors/mirror/config.ts';
 import { reconcileSection } from '../flow-path/config.ts';
-import { flowsSection } from '../collectors/flows/bus/config.ts';
+import { flowsSection } from '../collectors/flows/flows-config.ts';
 
 export const configSchema = z
   .object({
     api: apiSection,
     storage: storageSection,
+    flows: flowsSection,
     sflow: sflowSection,
     netflow: netflowSection,
     ipfix: ipfixSection,
     mirror: mirrorSection,
-    flows: flowsSection,
     snmp: snmpSection,
     ovsdb: ovsdbSection,
     k8s: k8sSection,
@@ -30,6 +30,14 @@ export const configSchema = z
     agent: agentSection,
     reconcile: reconcileSection,
   })
-  .strict();
+  .strict()
+  .superRefine((c, ctx) => {
+    // The flow store's connection is checked here: it depends on two sections.
+    const store = c.flows.store ?? c.storage.backend;
+    if (store === 'clickhouse' && !c.flows.clickhouse.url)
+      ctx.addIssue({ code: 'custom', path: ['flows', 'clickhouse', 'url'], message: 'required when flows.store is clickhouse' });
+    if (store === 'postgres' && c.storage.backend !== 'postgres' && !c.storage.postgres.url)
+      ctx.addIssue({ code: 'custom', path: ['storage', 'postgres', 'url'], message: 'required when flows.store is postgres' });
+  });
 
 export type CanopyConfig = z.infer<typeof configSchema>;

@@ -4,6 +4,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { flowWorkers } from '../../src/collectors/flows/listener-config.ts';
 import { ConfigError, defaultConfig, envPath, loadConfig } from '../../src/config/load.ts';
+import { flowStoreKind } from '../../src/collectors/flows/flows-config.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'canopy-cfg-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -90,6 +91,32 @@ describe('config', () => {
       { path: 'storage.postgres.url', reason: 'expected postgres://user@host:port/db' },
     ]);
     expect(problems(() => loadConfig({ env: {}, file: file('storage:\n  backend: oracle\n') }))[0]!.path).toBe('storage.backend');
+  });
+
+  it('flows.store follows storage.backend unless set; clickhouse needs flows.clickhouse.url as http(s)://host:port[/database]', () => {
+    const kind = (yaml: string) => flowStoreKind(loadConfig({ env: {}, file: file(yaml) }));
+    expect(kind('')).toBe('sqlite');
+    expect(kind('storage:\n  backend: postgres\n  postgres:\n    url: postgres://canopy@db:5432/canopy\n')).toBe('postgres');
+    expect(kind('flows:\n  store: clickhouse\n  clickhouse:\n    url: http://ch:8123/canopy\n')).toBe('clickhouse');
+    expect(
+      loadConfig({ env: {}, file: file('flows:\n  store: clickhouse\n  clickhouse:\n    url: http://ch:8123\n') }).flows.clickhouse,
+    ).toEqual({
+      url: 'http://ch:8123',
+      maxQueuedRows: 1_000_000,
+      requestTimeout: 10,
+      retention5m: 0,
+      retention1h: 0,
+    });
+    expect(problems(() => loadConfig({ env: {}, file: file('flows:\n  store: clickhouse\n') }))).toEqual([
+      { path: 'flows.clickhouse.url', reason: 'required when flows.store is clickhouse' },
+    ]);
+    expect(problems(() => loadConfig({ env: {}, file: file('flows:\n  clickhouse:\n    url: tcp://ch:9000\n') }))).toEqual([
+      { path: 'flows.clickhouse.url', reason: 'expected http://[user[:password]@]host:port[/database]' },
+    ]);
+    expect(problems(() => loadConfig({ env: {}, file: file('flows:\n  store: postgres\n') }))).toEqual([
+      { path: 'storage.postgres.url', reason: 'required when flows.store is postgres' },
+    ]);
+    expect(problems(() => loadConfig({ env: {}, file: file('flows:\n  store: mongo\n') }))[0]!.path).toBe('flows.store');
   });
 
   it('rejects invalid YAML with the line number', () => {

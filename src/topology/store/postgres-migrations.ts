@@ -4,6 +4,7 @@
 import type { PostgresLink } from './postgres-link.ts';
 import { redactUrl } from './postgres-link.ts';
 import { StorageVersionError } from './storage.ts';
+import { PARTITION_FLOWS_SQL } from './postgres-flow-partitions.ts';
 
 interface Migration {
   version: number;
@@ -99,6 +100,11 @@ const MIGRATIONS: Migration[] = [
       CREATE TABLE canopy_collectors (id text PRIMARY KEY, expires_at timestamptz NOT NULL, started_at timestamptz NOT NULL);
       CREATE TABLE canopy_leases (resource text PRIMARY KEY, holder text NOT NULL, expires_at timestamptz NOT NULL,
         acquired_at timestamptz NOT NULL, previous text, wanted_by text);`,
+  },
+  {
+    version: 4,
+    what: 'flows and flows_1m partitioned by day (retention drops partitions)',
+    sql: PARTITION_FLOWS_SQL,
   },
 ];
 

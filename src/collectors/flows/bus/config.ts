@@ -1,6 +1,6 @@
 // `flows.bus`, `flows.role` and `flows.nats.*` (docs/scale-out.md, "Flow bus"): the keys of the flows
-// section that carry flow batches between collectors over NATS JetStream. Kept apart so the flows
-// section can gather keys from several modules (the flow store's sit beside these).
+// section that carry flow batches between collectors over NATS JetStream. The flows section
+// (flows-config.ts) gathers them beside the flow store's keys.
 import { z } from 'zod';
 import { durationSeconds, section } from '../../../config/common.ts';
 
@@ -64,7 +64,4 @@ export const flowBusKeys = {
   }).describe('The NATS JetStream flow bus (`flows.bus: nats`).'),
 };
 
-export const flowsSection = section(flowBusKeys).describe('Flow batches between collectors (docs/scale-out.md, "Flow bus").');
-
-export type FlowsConfig = z.infer<typeof flowsSection>;
-export type FlowBusConfig = FlowsConfig['nats'];
+export type FlowBusConfig = z.infer<typeof flowBusKeys.nats>;
