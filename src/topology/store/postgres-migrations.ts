@@ -91,6 +91,11 @@ const MIGRATIONS: Migration[] = [
       CREATE TABLE stitch_input (source text NOT NULL, reporter text NOT NULL, rows text NOT NULL, updated_at bigint NOT NULL,
         PRIMARY KEY (source, reporter));`,
   },
+  {
+    version: 3,
+    what: 'alert rules created through the API',
+    sql: `CREATE TABLE alert_rules (id text PRIMARY KEY, body text NOT NULL, created_at bigint NOT NULL, updated_at bigint NOT NULL);`,
+  },
 ];
 
 export const PG_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
