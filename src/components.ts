@@ -16,6 +16,7 @@ import { ovsdbComponent } from './ovs/component.ts';
 import { Stitcher } from './topology/stitch/stitcher.ts';
 import { agentsComponent } from './api/ws/agents-component.ts';
 import { AgentSeries } from './collectors/common/agent-series.ts';
+import { alertsComponent } from './alerts/component.ts';
 
 /** One flow table, store and attribution shared by sFlow, NetFlow and IPFIX; flows for readers. */
 export const flowsComponent: ComponentSpec = {
@@ -103,6 +104,7 @@ export function defaultComponents(): ComponentSpec[] {
     ovsdbComponent,
     k8sComponent,
     k8sJoinsComponent,
+    alertsComponent,
     uiComponent(),
   ];
 }

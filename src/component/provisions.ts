@@ -9,6 +9,7 @@ import type { UiFiles } from '../ui/files.ts';
 import type { AgentHub } from '../api/ws/agents.ts';
 import type { CaptureAdmin, CaptureReaders } from '../ovs/captures.ts';
 import type { GraphStore } from '../topology/store/graph-store.ts';
+import type { AlertAdmin } from '../alerts/component.ts';
 import { provision } from './contract.ts';
 
 /** The graph store; the collector gives it (and, with the storage seam, the other stores). */
@@ -30,3 +31,5 @@ export const AGENT_HUB = provision<AgentHub>('agent-hub');
 export const CAPTURE_ADMIN = provision<CaptureAdmin>('capture-admin');
 /** Hosts where a port-mirror capture reader runs (a mirror capture needs one on the bridge's host). */
 export const CAPTURE_READERS = provision<CaptureReaders>('capture-readers');
+/** Alert rules and their state (/api/alert). */
+export const ALERT_ADMIN = provision<AlertAdmin>('alert-admin');

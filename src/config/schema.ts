@@ -9,6 +9,7 @@ import { ovsdbSection } from '../ovs/config.ts';
 import { k8sSection } from '../collectors/k8s/config.ts';
 import { agentSection } from '../agent/config.ts';
 import { mirrorSection } from '../collectors/mirror/config.ts';
+import { alertsSection } from '../alerts/config.ts';
 
 export const configSchema = z
   .object({
@@ -25,6 +26,7 @@ export const configSchema = z
     topology: topologySection,
     agents: agentsSection,
     agent: agentSection,
+    alerts: alertsSection,
   })
   .strict();
 

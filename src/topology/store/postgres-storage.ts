@@ -8,7 +8,13 @@ import { PostgresGraphStore } from './postgres-graph.ts';
 import { PostgresFlowStore } from './postgres-flows.ts';
 import { PostgresPortSeries } from './postgres-port-series.ts';
 import { PostgresObservationStore } from './postgres-observations.ts';
-import { PostgresAlertRuleStore, PostgresCaptureStore, PostgresDeviceStore, PostgresStitchInputs, PostgresTemplateStore } from './postgres-tables.ts';
+import {
+  PostgresAlertRuleStore,
+  PostgresCaptureStore,
+  PostgresDeviceStore,
+  PostgresStitchInputs,
+  PostgresTemplateStore,
+} from './postgres-tables.ts';
 
 export interface PostgresStorageOptions extends PostgresOptions {
   now?: () => number;
