@@ -2,34 +2,35 @@
 // and the webhooks every firing and resolved alert is sent to.
 import { z } from 'zod';
 import { durationSeconds, section } from '../config/common.ts';
+import { parseQuery } from '../topology/query/index.ts';
 
 const linkDown = z
   .object({
-    kind: z.literal('link-down'),
+    kind: z.literal('link-down').describe('Condition kind.'),
     role: z.string().default('spine').describe('Fires for a DOWN link one of whose two devices has this `Role`.'),
   })
   .strict();
 const utilisation = z
   .object({
-    kind: z.literal('utilisation'),
+    kind: z.literal('utilisation').describe('Condition kind.'),
     above: z.number().positive().max(100).describe('Percent of the port `Speed`, receive or transmit, averaged over `window`.'),
     window: durationSeconds.default(60).describe('Averaging window of the port series.'),
   })
   .strict();
 const silent = z
   .object({
-    kind: z.literal('silent'),
+    kind: z.literal('silent').describe('Condition kind.'),
     after: durationSeconds.default(300).describe('An exporter or SNMP device heard nothing from for this long.'),
   })
   .strict();
-const newDevice = z.object({ kind: z.literal('new-device') }).strict();
+const newDevice = z.object({ kind: z.literal('new-device').describe('Condition kind.') }).strict();
 const cabling = z
   .object({
-    kind: z.literal('cabling'),
+    kind: z.literal('cabling').describe('Condition kind.'),
     intent: z.string().min(1).describe('Cabling plan file (CSV `a_device,a_port,b_device,b_port` or the fabric DSL).'),
   })
   .strict();
-const match = z.object({ kind: z.literal('match') }).strict();
+const match = z.object({ kind: z.literal('match').describe('Condition kind.') }).strict();
 
 export const conditionSchema = z.preprocess(
   // `condition: link-down` is shorthand for `{kind: link-down}` (with that kind's defaults).
@@ -48,7 +49,19 @@ export const ruleSchema = z
     for: durationSeconds.default(0).describe('Hold-down: the condition must hold this long before the alert fires.'),
     description: z.string().optional().describe('Sent as the `description` annotation.'),
   })
-  .strict();
+  .strict()
+  // A bad query stops start-up naming the rule, rather than failing at every evaluation.
+  .superRefine((r, ctx) => {
+    if (r.query === undefined) {
+      if (r.condition.kind === 'match') ctx.addIssue({ code: 'custom', path: ['query'], message: 'a match rule needs a query' });
+      return;
+    }
+    try {
+      parseQuery(r.query);
+    } catch (e) {
+      ctx.addIssue({ code: 'custom', path: ['query'], message: `bad Gremlin query: ${(e as Error).message}` });
+    }
+  });
 export type RuleConfig = z.infer<typeof ruleSchema>;
 
 const webhookSchema = z
@@ -64,7 +77,11 @@ export type WebhookConfig = z.infer<typeof webhookSchema>;
 
 export const alertsSection = section({
   enabled: z.boolean().default(true).describe('Evaluate alert rules and serve /api/alert.'),
-  rules: z.array(ruleSchema).default([]).describe('Alert rules (docs/alerts.md).'),
+  rules: z
+    .array(ruleSchema)
+    .default([])
+    .refine((rs) => new Set(rs.map((r) => r.name)).size === rs.length, 'alert rule names must be unique')
+    .describe('Alert rules (docs/alerts.md).'),
   webhooks: z.array(webhookSchema).default([]).describe('Every alert goes to each of these.'),
   interval: durationSeconds.default(10).describe('Rules are evaluated this often, and soon after each graph change.'),
   settle: durationSeconds.default(0.2).describe('Wait after a graph change before evaluating, so a burst of writes is one evaluation.'),
@@ -74,5 +91,7 @@ export const alertsSection = section({
   retries: z.number().int().min(0).default(5).describe('Retries of a failed delivery, with doubling backoff.'),
   retryBackoff: durationSeconds.default(1).describe('First retry delay; doubles per retry.'),
   timeout: durationSeconds.default(5).describe('Time limit of one webhook request.'),
-});
+}).describe(
+  'Alert rules evaluated over the live graph, port series and who was heard from; firing and resolved alerts go to webhooks (docs/alerts.md).',
+);
 export type AlertsConfig = z.infer<typeof alertsSection>;

@@ -77,7 +77,10 @@ describe('component start order', () => {
       expect(names.indexOf('stitch')).toBeLessThan(names.indexOf('snmp'));
       expect(names.indexOf('flows')).toBeLessThan(names.indexOf('sflow'));
       expect(names.indexOf('flows')).toBeLessThan(names.indexOf('netflow'));
-      expect(names.sort()).toEqual(['agents', 'flows', 'k8s-joins', 'netflow', 'ovsdb', 'sflow', 'snmp', 'stitch', 'ui']);
+      // Alerts read who was heard from (exporters, SNMP devices): after both.
+      expect(names.indexOf('alerts')).toBeGreaterThan(names.indexOf('snmp'));
+      expect(names.indexOf('alerts')).toBeGreaterThan(names.indexOf('flows'));
+      expect(names.sort()).toEqual(['agents', 'alerts', 'flows', 'k8s-joins', 'netflow', 'ovsdb', 'sflow', 'snmp', 'stitch', 'ui']);
     }
   });
 
