@@ -1,5 +1,8 @@
 // The alerts config section: shorthand conditions and durations, and rules refused at load naming the key.
 import { describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { loadConfig } from '../../src/config/load.ts';
 
 const load = (alerts: Record<string, unknown>) =>
@@ -40,5 +43,19 @@ describe('alerts config', () => {
     expect(() => load({ rules: [{ name: 'a', condition: 'weather' }] })).toThrow(/alerts\.rules\.0\.condition/);
     expect(() => load({ rules: [{ name: 'a', condition: { kind: 'utilisation', above: 150 } }] })).toThrow(/above/);
     expect(() => load({ webhooks: [{ url: 'file:///etc/passwd' }] })).toThrow(/alerts\.webhooks\.0\.url/);
+  });
+
+  it('loads the example of docs/alerts.md', () => {
+    const doc = readFileSync(new URL('../../docs/alerts.md', import.meta.url), 'utf8');
+    const yaml = /```yaml\n([\s\S]*?)```/.exec(doc)![1]!;
+    const dir = mkdtempSync(join(tmpdir(), 'canopy-alerts-doc-'));
+    try {
+      writeFileSync(join(dir, 'canopy.yaml'), yaml);
+      const a = loadConfig({ env: {}, file: join(dir, 'canopy.yaml') }).alerts;
+      expect(a.rules.map((r) => r.condition.kind)).toEqual(['link-down', 'utilisation', 'silent', 'new-device', 'cabling', 'match']);
+      expect(a.webhooks.map((w) => w.format)).toEqual(['alertmanager', 'slack']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
