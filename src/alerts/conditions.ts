@@ -34,6 +34,33 @@ export interface ConditionContext {
   heard: () => Heard[];
   /** When the rule started being evaluated: `new-device` fires for devices created after it. */
   ruleSince: number;
+  /** Query results of this cycle: rules sharing a query (every default one) run it once. */
+  memo?: Map<string, QueryOutcome>;
+  /** What the default queries select, kept from the change feed (live-set.ts); else they run. */
+  live?: { downLinks(): GraphEdge[]; placeholders(): GraphNode[] };
+  /**
+   * Cabling results kept between evaluations: the check reads every ownership and layer2 edge
+   * (seconds on a 100k-node graph), so it runs again only when the plan file changed, or when
+   * `generation` (bumped on link, ownership and device changes) moved and `minIntervalMs` passed.
+   */
+  cabling?: { cache: Map<string, CablingResult>; generation: number; minIntervalMs: number };
+}
+
+export interface CablingResult {
+  mtimeMs: number;
+  generation: number;
+  at: number;
+  subjects: Subject[];
+}
+
+const PLACEHOLDER_TYPES = new Set(['switch', 'host', 'device']);
+/** What DEFAULT_QUERY selects for link-down and new-device, as predicates (for live sets). */
+export const isDownLink = (e: GraphEdge) => e.Metadata.RelationType === 'layer2' && e.Metadata.State === 'DOWN';
+export const isPlaceholder = (n: GraphNode) => n.Metadata.Probe === 'lldp' && PLACEHOLDER_TYPES.has(String(n.Metadata.Type));
+
+export interface QueryOutcome {
+  elements: Element[];
+  truthy: boolean;
 }
 
 /** The query each kind uses when the rule gives none. */
@@ -51,7 +78,15 @@ const isEdge = (e: Element): e is GraphEdge => 'Parent' in e && 'Child' in e;
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
 
 /** Runs the rule's query; a result of elements, a count or values. */
-export function runRuleQuery(ctx: ConditionContext, query: string): { elements: Element[]; truthy: boolean } {
+export function runRuleQuery(ctx: ConditionContext, query: string): QueryOutcome {
+  const hit = ctx.memo?.get(query);
+  if (hit) return hit;
+  const out = queryOutcome(ctx, query);
+  ctx.memo?.set(query, out);
+  return out;
+}
+
+function queryOutcome(ctx: ConditionContext, query: string): QueryOutcome {
   const r = runQuery(ctx.store, query, { ...ctx.limits, now: ctx.now });
   switch (r.kind) {
     case 'nodes':
@@ -201,6 +236,17 @@ const endText = (e: { device: string; port: string }) => `${e.device}:${e.port}`
 const cableKey = (a: { device: string; port: string }, b: { device: string; port: string }) => [endText(a), endText(b)].sort().join(' — ');
 
 function cabling(ctx: ConditionContext, intent: string): Subject[] {
+  const c = ctx.cabling;
+  if (!c) return checkCabling(ctx, intent);
+  const mtimeMs = statSync(intent).mtimeMs;
+  const hit = c.cache.get(intent);
+  if (hit && hit.mtimeMs === mtimeMs && (hit.generation === c.generation || ctx.now - hit.at < c.minIntervalMs)) return hit.subjects;
+  const subjects = checkCabling(ctx, intent);
+  c.cache.set(intent, { mtimeMs, generation: c.generation, at: ctx.now, subjects });
+  return subjects;
+}
+
+function checkCabling(ctx: ConditionContext, intent: string): Subject[] {
   const r = verifyCabling(ctx.store, planOf(intent));
   const out: Subject[] = [];
   const add = (problem: string, key: string, summary: string) =>
@@ -220,7 +266,15 @@ function cabling(ctx: ConditionContext, intent: string): Subject[] {
 /** The subjects a rule's condition holds for now. Throws on a bad query or plan (the engine counts it). */
 export function evaluateCondition(ctx: ConditionContext, condition: Condition, query: string | undefined): Subject[] {
   const q = query ?? DEFAULT_QUERY[condition.kind];
-  const result = q === undefined ? undefined : runRuleQuery(ctx, q);
+  const live =
+    query !== undefined || !ctx.live
+      ? undefined
+      : condition.kind === 'link-down'
+        ? ctx.live.downLinks()
+        : condition.kind === 'new-device'
+          ? ctx.live.placeholders()
+          : undefined;
+  const result = live ? { elements: live, truthy: live.length > 0 } : q === undefined ? undefined : runRuleQuery(ctx, q);
   const elements = result?.elements ?? [];
   switch (condition.kind) {
     case 'match':

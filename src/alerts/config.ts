@@ -91,6 +91,11 @@ export const alertsSection = section({
   retries: z.number().int().min(0).default(5).describe('Retries of a failed delivery, with doubling backoff.'),
   retryBackoff: durationSeconds.default(1).describe('First retry delay; doubles per retry.'),
   timeout: durationSeconds.default(5).describe('Time limit of one webhook request.'),
+  cablingInterval: durationSeconds
+    .default(60)
+    .describe(
+      'A `cabling` rule re-runs the check at most this often after links change (it reads the whole graph); at once when its plan file changes.',
+    ),
 }).describe(
   'Alert rules evaluated over the live graph, port series and who was heard from; firing and resolved alerts go to webhooks (docs/alerts.md).',
 );

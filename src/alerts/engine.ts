@@ -9,7 +9,9 @@ import type { AlertRuleStore } from '../topology/store/alert-rules.ts';
 import { counter, gauge, preset } from '../util/metrics.ts';
 import { RateLimitedLog, type Logger } from '../util/log.ts';
 import type { AlertsConfig } from './config.ts';
-import { evaluateCondition, type ConditionContext, type Heard } from './conditions.ts';
+import { evaluateCondition, isDownLink, isPlaceholder, type ConditionContext, type Heard, type QueryOutcome } from './conditions.ts';
+import { LiveSet } from './live-set.ts';
+import type { GraphEdge, GraphEvent, GraphNode } from '../topology/types.ts';
 import { RuleState, type Transition } from './state.ts';
 import { Webhook, type DeliveryOptions } from './delivery.ts';
 import type { Notice, WebhookFormat } from './formats.ts';
@@ -36,6 +38,12 @@ interface Running {
   lastEvaluated?: number;
 }
 
+/** A change the cabling check could see: links, ownership, devices and ports coming or going or renamed. */
+function touchesCabling(ev: GraphEvent): boolean {
+  if ('edge' in ev) return ev.edge.Metadata.RelationType === 'layer2' || ev.edge.Metadata.RelationType === 'ownership';
+  return ev.type !== 'NodeUpdated' || ev.node.Metadata.Type === 'port' || ev.node.Metadata.Type === 'switch';
+}
+
 /** Work between yields to the event loop (ms). */
 const SLICE_MS = 20;
 
@@ -58,11 +66,22 @@ export class AlertEngine {
   private readonly deliveries;
   private readonly cycleSeconds;
   private readonly errors: RateLimitedLog;
+  private readonly live: { downLinks: LiveSet<GraphEdge>; placeholders: LiveSet<GraphNode> };
+  private readonly liveView: NonNullable<ConditionContext['live']>;
+  private readonly cabling: NonNullable<ConditionContext['cabling']>;
 
   constructor(private readonly d: EngineDeps) {
     this.now = d.now ?? Date.now;
     this.startedAt = this.now();
     this.errors = new RateLimitedLog(d.log);
+    this.live = {
+      downLinks: new LiveSet<GraphEdge>(d.store, 'edge', isDownLink, (s) => s.findEdges('RelationType', 'layer2')),
+      placeholders: new LiveSet<GraphNode>(d.store, 'node', isPlaceholder, (s) =>
+        ['switch', 'host', 'device'].flatMap((t) => s.findNodes('Type', t)),
+      ),
+    };
+    this.cabling = { cache: new Map(), generation: 0, minIntervalMs: d.config.cablingInterval * 1000 };
+    this.liveView = { downLinks: () => this.live.downLinks.get(), placeholders: () => this.live.placeholders.get() };
     this.evaluations = counter(d.registry, 'canopy_alert_evaluations_total', 'Alert rule evaluations', ['result']);
     preset(this.evaluations, { result: ['ok', 'error'] });
     this.firing = gauge(d.registry, 'canopy_alerts_firing', 'Alert instances firing, per rule', ['rule']);
@@ -85,7 +104,10 @@ export class AlertEngine {
         this.d.log.warn({ id, error: (e as Error).message }, 'stored alert rule no longer valid; skipped');
       }
     }
-    this.unsubscribe = this.d.store.subscribe(() => this.soon());
+    this.unsubscribe = this.d.store.subscribe((evs) => {
+      if (evs.some(touchesCabling)) this.cabling.generation++;
+      this.soon();
+    });
     this.timer = setInterval(() => void this.kick(), this.d.config.interval * 1000);
     this.timer.unref();
     void this.kick();
@@ -98,6 +120,8 @@ export class AlertEngine {
     clearTimeout(this.settleTimer);
     await this.cycling;
     for (const w of this.webhooks.values()) w.stop();
+    this.live.downLinks.close();
+    this.live.placeholders.close();
   }
 
   /** A graph change: evaluate once the burst has settled. */
@@ -137,15 +161,18 @@ export class AlertEngine {
     let slice = t0;
     const notices: Notice[] = [];
     const byAction = new Map<string, Notice[]>();
+    const memo = new Map<string, QueryOutcome>();
     for (const r of [...this.running.values()]) {
       if (this.stopped) return;
       if (!this.running.has(r.rule.id)) continue;
-      const got = this.evaluateRule(r, this.now());
+      // The graph may change while the cycle yields: a query's result is shared only within a slice.
+      const got = this.evaluateRule(r, this.now(), memo);
       notices.push(...got);
       if (r.rule.action && got.length) byAction.set(r.rule.action, [...(byAction.get(r.rule.action) ?? []), ...got]);
       if (performance.now() - slice > SLICE_MS) {
         await new Promise((resolve) => setImmediate(resolve));
         slice = performance.now();
+        memo.clear();
       }
     }
     this.lastCycleMs = performance.now() - t0;
@@ -157,11 +184,12 @@ export class AlertEngine {
   /** Evaluates every rule once, synchronously (the bench; the running engine uses cycle()). */
   evaluateAll(now = this.now()): Notice[] {
     const out: Notice[] = [];
-    for (const r of this.running.values()) out.push(...this.evaluateRule(r, now));
+    const memo = new Map<string, QueryOutcome>();
+    for (const r of this.running.values()) out.push(...this.evaluateRule(r, now, memo));
     return out;
   }
 
-  private evaluateRule(r: Running, now: number): Notice[] {
+  private evaluateRule(r: Running, now: number, memo?: Map<string, QueryOutcome>): Notice[] {
     const ctx: ConditionContext = {
       store: this.d.store,
       now,
@@ -170,6 +198,9 @@ export class AlertEngine {
       rawSeriesMs: this.d.rawSeriesMs,
       heard: this.d.heard ?? (() => []),
       ruleSince: r.since,
+      ...(memo ? { memo } : {}),
+      live: this.liveView,
+      cabling: this.cabling,
     };
     let transitions: Transition[];
     try {
@@ -223,7 +254,12 @@ export class AlertEngine {
     for (const r of this.running.values())
       if (r.rule.name === rule.name && r.rule.id !== rule.id) throw new RuleError(`an alert rule named ${rule.name} exists`);
     const c = this.d.config;
-    this.running.get(rule.id)?.state.resolveAll(this.now());
+    // Replaced (same UUID): what the old rule had fired resolves.
+    const old = this.running.get(rule.id);
+    if (old) {
+      const resolved = old.state.resolveAll(this.now()).map((transition) => ({ rule: old.rule.name, transition }));
+      this.send(resolved, new Map(old.rule.action ? [[old.rule.action, resolved]] : []));
+    }
     const state = new RuleState({ forMs: rule.forS * 1000, flapChanges: c.flapChanges, flapWindowMs: c.flapWindow * 1000 });
     this.running.set(rule.id, { rule, state, since: Math.max(rule.createdAt, this.startedAt) });
   }

@@ -1,12 +1,14 @@
 // Each condition kind over a real SQLite graph whose links the real stitcher made from LLDP rows,
 // real port series rows, and a cabling plan file.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Stitcher } from '../../src/topology/stitch/stitcher.ts';
 import { ids } from '../../src/topology/ids.ts';
-import { evaluateCondition, type ConditionContext, type Heard } from '../../src/alerts/conditions.ts';
+import { evaluateCondition, isDownLink, isPlaceholder, type ConditionContext, type Heard } from '../../src/alerts/conditions.ts';
+import { LiveSet } from '../../src/alerts/live-set.ts';
+import type { GraphEdge, GraphNode } from '../../src/topology/types.ts';
 import { conditionSchema } from '../../src/alerts/config.ts';
 import type { SqliteStorage } from '../../src/topology/store/sqlite-storage.ts';
 import { addSwitch, lldpRow, tempStore } from '../topology/stitch/helpers.ts';
@@ -191,5 +193,50 @@ describe('alert conditions', () => {
     ]);
     expect(run('match', "G.V().Has('Name', 'nobody').Count()")).toEqual([]);
     expect(() => run('match', 'G.V().Nope(')).toThrow();
+  });
+
+  it('the live sets (link-down and new-device defaults) follow the change feed and agree with the queries', async () => {
+    const down = new LiveSet<GraphEdge>(storage.graph, 'edge', isDownLink, (g) => g.findEdges('RelationType', 'layer2'));
+    const found = new LiveSet<GraphNode>(storage.graph, 'node', isPlaceholder, (g) =>
+      ['switch', 'host', 'device'].flatMap((t) => g.findNodes('Type', t)),
+    );
+    try {
+      const live = { downLinks: () => down.get(), placeholders: () => found.get() };
+      const both = (c: string) => [run(c, undefined, { live }), run(c)];
+      expect(down.get()).toEqual([]);
+      setPort(leaf1, 1, { State: 'DOWN' });
+      await until(() => linkState(ids.port(spine, 1)) === 'DOWN');
+      const [viaSet, viaQuery] = both('link-down');
+      expect(viaSet).toHaveLength(1);
+      expect(viaSet).toEqual(viaQuery);
+      const [n1, n2] = both('new-device');
+      expect(n1.map((x) => x.labels.name)).toEqual(['mystery-box']);
+      expect(n1).toEqual(n2);
+      setPort(leaf1, 1, { State: 'UP' });
+      await until(() => linkState(ids.port(spine, 1)) === 'UP');
+      expect(run('link-down', undefined, { live })).toEqual([]);
+    } finally {
+      down.close();
+      found.close();
+    }
+  });
+
+  it('cabling results are kept until links change and the interval passed, or the plan file changes', () => {
+    const plan = join(dir, 'plan2.csv');
+    writeFileSync(plan, 'a_device,a_port,b_device,b_port\nspine1,Ethernet1,leaf1,swp1\n');
+    const cabling = { cache: new Map(), generation: 0, minIntervalMs: 60_000 };
+    const at = (now: number) => run({ kind: 'cabling', intent: plan }, undefined, { cabling, now });
+    expect(at(clock.now)).toEqual([]);
+    // The plan names a cable that does not exist; the file's mtime moves: checked again at once.
+    writeFileSync(plan, 'a_device,a_port,b_device,b_port\nspine1,Ethernet1,leaf1,swp1\nspine1,Ethernet2,leaf2,swp9\n');
+    utimesSync(plan, new Date(), new Date(Date.now() + 5000));
+    expect(at(clock.now).map((x) => x.labels.problem)).toContain('missing');
+    // Links changed (generation moved) but within the interval: the kept result.
+    cabling.generation++;
+    const kept = cabling.cache.get(plan)!;
+    kept.subjects = [];
+    expect(at(clock.now + 1000)).toEqual([]);
+    // After the interval: checked again.
+    expect(at(clock.now + 61_000).map((x) => x.labels.problem)).toContain('missing');
   });
 });
