@@ -202,7 +202,7 @@ describe('alert conditions', () => {
     );
     try {
       const live = { downLinks: () => down.get(), placeholders: () => found.get() };
-      const both = (c: string) => [run(c, undefined, { live }), run(c)];
+      const both = (c: string) => [run(c, undefined, { live }), run(c)] as const;
       expect(down.get()).toEqual([]);
       setPort(leaf1, 1, { State: 'DOWN' });
       await until(() => linkState(ids.port(spine, 1)) === 'DOWN');
