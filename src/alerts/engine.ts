@@ -126,7 +126,7 @@ export class AlertEngine {
 
   /** A graph change: evaluate once the burst has settled. */
   private soon(): void {
-    if (this.stopped || this.settleTimer) return;
+    if (this.stopped || this.settleTimer || this.running.size === 0) return;
     // A slow cycle spaces change-driven ones further apart, so evaluation stays a fraction of the CPU.
     const wait = Math.max(this.d.config.settle * 1000, 2 * this.lastCycleMs);
     this.settleTimer = setTimeout(() => {
