@@ -6,6 +6,8 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { Bench, Emit } from './run.ts';
 import { openSqliteStorage } from '../src/topology/store/sqlite-storage.ts';
 import { generateFabric, DEFAULT_FABRIC } from '../src/topology/synthetic.ts';
@@ -98,7 +100,20 @@ async function run(emit: Emit): Promise<void> {
     for (let i = 0; i < 15; i++) rules.push({ name: `silent-${i}`, condition: { kind: 'silent', after: `${i + 1}m` } });
     for (let i = 0; i < 9; i++) rules.push({ name: `unknown-${i}`, condition: 'new-device' });
     rules.push({ name: 'cabling', condition: { kind: 'cabling', intent: plan } });
-    const config = alertsSection.parse({ rules, interval: 3600, cablingInterval: 3600 });
+    // A local webhook receiver: when each alert arrives (the latency figure below).
+    const arrived: { at: number; body: { labels: Record<string, string>; endsAt?: string }[] }[] = [];
+    const receiver = createServer((req, res) => {
+      let b = '';
+      req.on('data', (d: Buffer) => (b += d.toString()));
+      req.on('end', () => {
+        arrived.push({ at: performance.now(), body: JSON.parse(b) as { labels: Record<string, string>; endsAt?: string }[] });
+        res.writeHead(200).end();
+      });
+    });
+    await new Promise<void>((ok) => receiver.listen(0, '127.0.0.1', ok));
+    const hook = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/`;
+    // flapChanges high: the bench flips one link 20 times on purpose.
+    const config = alertsSection.parse({ rules, interval: 3600, cablingInterval: 3600, flapChanges: 100, webhooks: [{ url: hook }] });
     const engine = new AlertEngine({
       config,
       store,
@@ -110,7 +125,6 @@ async function run(emit: Emit): Promise<void> {
       limits: { maxResults: 200_000, timeoutMs: 30_000 },
       heard: () => heard,
     });
-    engine.start();
     // The first cycle scans for the live sets and runs the cabling check once.
     let t = performance.now();
     const first = engine.evaluateAll(now);
@@ -142,7 +156,47 @@ async function run(emit: Emit): Promise<void> {
     });
     // Once per start (live-set scans) and per link change after cablingInterval (the cabling check).
     emit({ bench: 'alerts.first_cycle', value: Math.round(firstMs), unit: 'ms', rules: rules.length });
+
+    // Change → webhook: a spine link set DOWN (then UP) as a trap would write it, the engine running
+    // with the same 100 rules (evaluation driven by the change feed), until its alert (resolve) arrives.
+    engine.start();
+    await engine.idle();
+    const lat: number[] = [];
+    const link = spineLinks[40]!;
+    for (let i = 0; i < 20; i++) {
+      const state = i % 2 ? 'UP' : 'DOWN';
+      const seen = arrived.length;
+      const t0 = performance.now();
+      store.write((tx) =>
+        tx.upsertEdge({ ID: link.ID, Parent: link.Parent, Child: link.Child, Metadata: { State: state } }, { merge: true }),
+      );
+      for (;;) {
+        const got = arrived
+          .slice(seen)
+          .find((a) => a.body.some((x) => x.labels.element === link.ID && (state === 'UP') === (x.endsAt !== undefined)));
+        if (got) {
+          lat.push(got.at - t0);
+          break;
+        }
+        if (performance.now() - t0 > 60_000) throw new Error('no alert within 60 s');
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      // Past the flap window's count: each flip is a fresh alert, not damping.
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    lat.sort((a, b) => a - b);
+    emit({
+      bench: 'alerts.fire_latency',
+      value: Math.round(lat[Math.floor(lat.length / 2)]!),
+      unit: 'ms',
+      p99: Math.round(lat[Math.min(lat.length - 1, Math.ceil(lat.length * 0.99) - 1)]!),
+      max: Math.round(lat[lat.length - 1]!),
+      goal: 5000,
+      samples: lat.length,
+      rules: rules.length,
+    });
     await engine.stop();
+    await new Promise((r) => receiver.close(r));
   } finally {
     storage.close();
     rmSync(dir, { recursive: true, force: true });

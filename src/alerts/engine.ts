@@ -286,6 +286,20 @@ export class AlertEngine {
     this.firing.remove({ rule: r.rule.name });
     const resolved = r.state.resolveAll(this.now()).map((transition) => ({ rule: r.rule.name, transition }));
     this.send(resolved, new Map(r.rule.action ? [[r.rule.action, resolved]] : []));
+    const action = r.rule.action;
+    if (action && ![...this.running.values()].some((o) => o.rule.action === action)) {
+      // Its Action URL has no rule left: drop the sender once the resolves are out.
+      const key = `alertmanager ${action}`;
+      const w = this.webhooks.get(key);
+      const configured = this.d.config.webhooks.some((c) => c.url === action && c.format === 'alertmanager');
+      if (w && !configured)
+        void w.idle().then(() => {
+          if (![...this.running.values()].some((o) => o.rule.action === action) && this.webhooks.get(key) === w) {
+            w.stop();
+            this.webhooks.delete(key);
+          }
+        });
+    }
     return 'deleted';
   }
 

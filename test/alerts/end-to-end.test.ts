@@ -140,6 +140,8 @@ describe('alerts end to end', () => {
     expect(metrics).toMatch(/canopy_alerts_firing\{rule="spine-link-down"\} 1/);
     expect(metrics).toMatch(/canopy_alert_deliveries_total\{format="alertmanager",result="ok"\} 1/);
     expect(metrics).toMatch(/canopy_alert_evaluations_total\{result="ok"\} [1-9]/);
+    const status = (await (await fetch(`${t.base}/api/status`)).json()) as { components: { alerts: { rules: number; firing: number } } };
+    expect(status.components.alerts).toMatchObject({ rules: 1, firing: 1 });
 
     const t1 = Date.now();
     t.collector.store.write((tx) => writeLinkState(tx, leaf, 1, 'UP'));
