@@ -35,7 +35,7 @@ module.exports = {
       name: 'parts-not-wiring',
       comment: 'Only the entry points import the wiring (src/collector.ts, src/components.ts); parts import the contract in src/component/.',
       severity: 'error',
-      from: { path: '^src/(collectors|topology|api|lldp|ovs|ui|component|config|util)/' },
+      from: { path: '^src/(collectors|topology|api|lldp|ovs|ui|component|config|util|alerts|cabling)/' },
       to: { path: '^src/(collector|components)\\.ts$' },
     },
     {

@@ -23,7 +23,7 @@ import { loadApiTls } from './api/tls.ts';
 import { makeFilterCompiler } from './api/ws/compile-filter.ts';
 import { give, type ComponentContext, type ComponentSpec, type Provision } from './component/contract.ts';
 import { ComponentSet, type LifecycleHooks } from './component/lifecycle.ts';
-import { AGENT_HUB, CAPTURE_ADMIN, DEVICE_ADMIN, FLOW_PATHS, FLOWS_READER, GRAPH_STORE, UI_FILES } from './component/provisions.ts';
+import { AGENT_HUB, ALERT_ADMIN, CAPTURE_ADMIN, DEVICE_ADMIN, FLOW_PATHS, FLOWS_READER, GRAPH_STORE, UI_FILES } from './component/provisions.ts';
 
 export interface CollectorOptions {
   config: CanopyConfig;
@@ -146,6 +146,7 @@ export class Collector {
       flowPaths: components.find(FLOW_PATHS),
       devices: components.find(DEVICE_ADMIN),
       captures: components.find(CAPTURE_ADMIN),
+      alerts: components.find(ALERT_ADMIN),
       ui: components.find(UI_FILES),
       metrics: { series: this.storage.portSeries, retention, interfaceGauges: config.api.interfaceMetrics },
     }));

@@ -19,6 +19,7 @@ import { agentsComponent } from './api/ws/agents-component.ts';
 import { AgentSeries } from './collectors/common/agent-series.ts';
 import { flowPathComponent } from './flow-path/component.ts';
 import { flowBusComponent } from './collectors/flows/bus/component.ts';
+import { alertsComponent } from './alerts/component.ts';
 
 /** One flow table, store and attribution shared by sFlow, NetFlow and IPFIX; flows for readers. */
 export const flowsComponent: ComponentSpec = {
@@ -118,6 +119,7 @@ export function defaultComponents(): ComponentSpec[] {
     ovsdbComponent,
     k8sComponent,
     k8sJoinsComponent,
+    alertsComponent,
     uiComponent(),
   ];
 }

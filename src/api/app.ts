@@ -29,6 +29,8 @@ import { flowMatrixOpenApi, registerFlowMatrixRoutes } from './routes/flow-matri
 import { registerCablingRoutes } from './routes/cabling.ts';
 import { flowPathOpenApi, registerFlowPathRoutes } from './routes/flow-path.ts';
 import type { FlowPaths } from '../flow-path/service.ts';
+import { alertsOpenApi, registerAlertRoutes } from './routes/alerts.ts';
+import type { AlertAdmin } from '../alerts/component.ts';
 
 export type ApiEnv = { Variables: { principal: Principal } };
 export type ApiApp = Hono<ApiEnv>;
@@ -58,6 +60,15 @@ export interface ApiDeps {
   metrics?: MetricsDeps;
   /** The wall display's files at /; its public paths need no credentials (the login page loads first). */
   ui?: UiFiles;
+  /** Alert rules and their state: /api/alert. */
+  alerts?: AlertAdmin;
+}
+
+/** OpenAPI path items from several parts: methods of one path from different parts are kept together. */
+function mergePaths(...parts: Record<string, object>[]): Record<string, object> {
+  const out: Record<string, Record<string, unknown>> = {};
+  for (const p of parts) for (const [path, item] of Object.entries(p)) out[path] = { ...out[path], ...(item as Record<string, unknown>) };
+  return out;
 }
 
 export function credentialsOf(c: Context) {
@@ -116,6 +127,7 @@ export function requireAdmin(c: Context<ApiEnv>): void {
 export function createApp(deps: ApiDeps): ApiApp {
   const app = new Hono<ApiEnv>();
   const { auth, log } = deps;
+  const running = { captures: deps.captures !== undefined, alerts: deps.alerts !== undefined };
 
   app.onError((err, c) => {
     if (err instanceof HttpProblem) return problem(c, err.status, err.title, err.detail, err.extra);
@@ -201,14 +213,17 @@ export function createApp(deps: ApiDeps): ApiApp {
   app.get('/api/openapi.json', (c) =>
     json(
       c,
-      openApiDocument({
-        ...(deps.flows ? flowsOpenApi() : {}),
-        ...(deps.flowPaths ? flowPathOpenApi() : {}),
-        ...(deps.captures ? capturesOpenApi() : {}),
-        ...(deps.metrics ? metricsOpenApi() : {}),
-        ...skydiveRoutesOpenApi({ captures: deps.captures !== undefined }),
-        ...flowMatrixOpenApi(),
-      }),
+      openApiDocument(
+        mergePaths(
+          deps.flows ? flowsOpenApi() : {},
+          deps.flowPaths ? flowPathOpenApi() : {},
+          deps.captures ? capturesOpenApi() : {},
+          deps.metrics ? metricsOpenApi() : {},
+          deps.alerts ? alertsOpenApi() : {},
+          skydiveRoutesOpenApi(running),
+          flowMatrixOpenApi(),
+        ),
+      ),
     ),
   );
 
@@ -231,8 +246,9 @@ export function createApp(deps: ApiDeps): ApiApp {
   if (deps.devices) registerDeviceRoutes(app, deps.devices);
   if (deps.captures) registerCaptureRoutes(app, deps.captures, deps);
   if (deps.metrics) registerMetricRoutes(app, deps.store, deps.metrics);
-  // Skydive's routes Canopy does not serve answer 501 with the reason (alerts, rules, workflows …).
-  registerSkydiveRoutes(app, { captures: deps.captures !== undefined });
+  if (deps.alerts) registerAlertRoutes(app, deps.alerts);
+  // Skydive's routes Canopy does not serve answer 501 with the reason (rules, workflows …).
+  registerSkydiveRoutes(app, running);
   // Last: the UI only sees what no API route answered.
   if (deps.ui) registerUiRoutes(app, deps.ui);
   return app;

@@ -23,14 +23,27 @@ function resource(base: string, detail: string): Gap[] {
   ];
 }
 
-const ALERTS =
-  "Skydive's alerts (/api/alert) are not implemented yet: Canopy has no alert engine. Alert rules, in the config and " +
-  'through this route with the same fields (UUID, Expression, Action, Trigger), are planned in issue 29 ' +
-  `("Beyond the anchors"); until then alert on /metrics with Prometheus. See ${SKYDIVE_ROUTES_DOC}.`;
+export const ALERTS_DOC = 'docs/architecture.md#alerts';
+
+/** Served when the alerts component is not running (alerts.enabled: false), so /api/alert still says why. */
+export const ALERT_GAPS: Gap[] = resource(
+  'alert',
+  `Alerts (/api/alert) need the alerts component, which this collector does not run (alerts.enabled is false). See ${ALERTS_DOC}.`,
+);
+
+/** Skydive updates an alert with PATCH; Canopy's alert rules are created and deleted, not changed. */
+export const ALERT_PATCH_GAPS: Gap[] = [
+  {
+    path: '/api/alert/:id',
+    methods: ['PATCH'],
+    detail:
+      'Changing an alert in place (PATCH /api/alert/{id}) is not implemented: delete it and create it again with the ' +
+      `same UUID; its firing alerts resolve and fire again. See ${ALERTS_DOC}.`,
+  },
+];
 
 /** HTTP routes of Skydive's analyzer that answer 501 here. */
 export const HTTP_GAPS: Gap[] = [
-  ...resource('alert', ALERTS),
   ...resource(
     'noderule',
     "Skydive's node rules (/api/noderule) are not implemented: Canopy has no rule-driven user topology. " +
@@ -113,8 +126,13 @@ export const WS_GAPS: Record<string, string> = {
 /** The WebSocket endpoints Canopy serves (server.ts routes their upgrades). */
 export const WS_ENDPOINTS = ['/ws/subscriber', '/ws/publisher', '/ws/agent', '/ws/agent/ovsdb'];
 
-function httpGaps(opts: { captures: boolean }): Gap[] {
-  return [...HTTP_GAPS, ...(opts.captures ? CAPTURE_PATCH_GAPS : CAPTURE_GAPS)];
+export interface RunningParts {
+  captures: boolean;
+  alerts: boolean;
+}
+
+function httpGaps(opts: RunningParts): Gap[] {
+  return [...HTTP_GAPS, ...(opts.captures ? CAPTURE_PATCH_GAPS : CAPTURE_GAPS), ...(opts.alerts ? ALERT_PATCH_GAPS : ALERT_GAPS)];
 }
 
 function notImplemented(c: Context, detail: string) {
@@ -122,7 +140,7 @@ function notImplemented(c: Context, detail: string) {
 }
 
 /** Skydive's `GET /api` (host, version, service) and the 501/426 answers for what is not served here. */
-export function registerSkydiveRoutes(app: ApiApp, opts: { captures: boolean }): void {
+export function registerSkydiveRoutes(app: ApiApp, opts: RunningParts): void {
   // Skydive's Info: the host, the version, and the role Canopy plays for Skydive clients.
   app.get('/api', (c) => json(c, { Host: hostname(), Version: packageVersion(), Service: 'analyzer' }));
   for (const g of httpGaps(opts)) {
@@ -169,7 +187,7 @@ export function answerUnrouted(app: ApiApp, c: Context) {
 }
 
 /** The 501 paths for /api/openapi.json. */
-export function skydiveRoutesOpenApi(opts: { captures: boolean }): Record<string, object> {
+export function skydiveRoutesOpenApi(opts: RunningParts): Record<string, object> {
   const notImpl = (detail: string) => ({
     summary: 'Skydive route Canopy does not serve',
     description: detail,

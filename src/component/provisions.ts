@@ -10,6 +10,7 @@ import type { AgentHub } from '../api/ws/agents.ts';
 import type { CaptureAdmin, CaptureReaders } from '../ovs/captures.ts';
 import type { GraphStore } from '../topology/store/graph-store.ts';
 import type { FlowPaths } from '../flow-path/service.ts';
+import type { AlertAdmin } from '../alerts/component.ts';
 import { provision } from './contract.ts';
 
 /** The graph store; the collector gives it (and, with the storage seam, the other stores). */
@@ -33,3 +34,6 @@ export const CAPTURE_ADMIN = provision<CaptureAdmin>('capture-admin');
 export const CAPTURE_READERS = provision<CaptureReaders>('capture-readers');
 /** Observed flow paths and flow-vs-counter reconciliation (/api/flows/path, /api/flows/reconcile). */
 export const FLOW_PATHS = provision<FlowPaths>('flow-paths');
+
+/** Alert rules and their state (/api/alert). */
+export const ALERT_ADMIN = provision<AlertAdmin>('alert-admin');

@@ -11,6 +11,7 @@ import { agentSection } from '../agent/config.ts';
 import { mirrorSection } from '../collectors/mirror/config.ts';
 import { reconcileSection } from '../flow-path/config.ts';
 import { flowsSection } from '../collectors/flows/flows-config.ts';
+import { alertsSection } from '../alerts/config.ts';
 
 export const configSchema = z
   .object({
@@ -29,6 +30,7 @@ export const configSchema = z
     agents: agentsSection,
     agent: agentSection,
     reconcile: reconcileSection,
+    alerts: alertsSection,
   })
   .strict()
   .superRefine((c, ctx) => {

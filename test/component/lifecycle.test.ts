@@ -78,7 +78,10 @@ describe('component start order', () => {
       expect(names.indexOf('flows')).toBeLessThan(names.indexOf('sflow'));
       expect(names.indexOf('flows')).toBeLessThan(names.indexOf('netflow'));
       expect(names.indexOf('flows')).toBeLessThan(names.indexOf('reconcile'));
-      expect(names.sort()).toEqual(['agents', 'flows', 'k8s-joins', 'netflow', 'ovsdb', 'reconcile', 'sflow', 'snmp', 'stitch', 'ui']);
+      // Alerts read who was heard from (exporters, SNMP devices): after both.
+      expect(names.indexOf('alerts')).toBeGreaterThan(names.indexOf('snmp'));
+      expect(names.indexOf('alerts')).toBeGreaterThan(names.indexOf('flows'));
+      expect(names.sort()).toEqual(['agents', 'alerts', 'flows', 'k8s-joins', 'netflow', 'ovsdb', 'reconcile', 'sflow', 'snmp', 'stitch', 'ui']);
     }
   });
 

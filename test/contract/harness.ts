@@ -11,6 +11,7 @@ import { loadConfig } from '../../src/config/load.ts';
 import { Collector } from '../../src/collector.ts';
 import { ovsdbComponent } from '../../src/ovs/component.ts';
 import { flowsComponent, netflowComponent } from '../../src/components.ts';
+import { alertsComponent } from '../../src/alerts/component.ts';
 import { silentLogger } from '../../src/util/log.ts';
 import { createRegistry } from '../../src/util/metrics.ts';
 
@@ -70,13 +71,15 @@ export interface Canopy {
 
 /** A real collector on 127.0.0.1:0; with auth, one admin user configured with a bcrypt hash. */
 /** `flows`: also the flow pipeline and a NetFlow listener on 127.0.0.1 (its port in `netflow`). */
-export async function startCanopy(opts: { auth: boolean; flows?: boolean }): Promise<Canopy> {
+/** `alerts: false`: without the alerts component (/api/alert answers 501). */
+export async function startCanopy(opts: { auth: boolean; flows?: boolean; alerts?: boolean }): Promise<Canopy> {
   const dir = mkdtempSync(join(tmpdir(), 'canopy-contract-'));
   const users = opts.auth ? [{ name: ADMIN.username, passwordHash: bcrypt.hashSync(ADMIN.password, 4), role: 'admin' }] : [];
   const overrides: Record<string, unknown> = { 'api.listen': '127.0.0.1:0', 'storage.dataDir': dir, 'auth.users': users };
   if (opts.flows) Object.assign(overrides, { 'netflow.listen': '127.0.0.1:0', 'ipfix.enabled': false, 'sflow.enabled': false });
   const config = loadConfig({ env: {}, overrides });
-  const components = opts.flows ? [ovsdbComponent, flowsComponent, netflowComponent] : [ovsdbComponent];
+  const base = opts.alerts === false ? [ovsdbComponent] : [ovsdbComponent, alertsComponent];
+  const components = opts.flows ? [...base, flowsComponent, netflowComponent] : base;
   const collector = new Collector({ config, log: silentLogger(), registry: createRegistry(false), components });
   await collector.start();
   return {

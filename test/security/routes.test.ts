@@ -39,6 +39,7 @@ describe('route × role sweep (auth on)', () => {
       'POST /api/node',
       'GET /api/devices',
       'POST /api/capture',
+      'POST /api/alert',
       'GET /api/flows',
       'GET /metrics/interfaces',
     ])

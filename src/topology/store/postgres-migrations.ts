@@ -106,6 +106,11 @@ const MIGRATIONS: Migration[] = [
     what: 'flows and flows_1m partitioned by day (retention drops partitions)',
     sql: PARTITION_FLOWS_SQL,
   },
+  {
+    version: 5,
+    what: 'alert rules created through the API',
+    sql: `CREATE TABLE alert_rules (id text PRIMARY KEY, body text NOT NULL, created_at bigint NOT NULL, updated_at bigint NOT NULL);`,
+  },
 ];
 
 export const PG_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

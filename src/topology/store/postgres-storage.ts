@@ -8,7 +8,13 @@ import { PostgresGraphStore } from './postgres-graph.ts';
 import { PostgresFlowStore } from './postgres-flows.ts';
 import { PostgresPortSeries } from './postgres-port-series.ts';
 import { PostgresObservationStore } from './postgres-observations.ts';
-import { PostgresCaptureStore, PostgresDeviceStore, PostgresStitchInputs, PostgresTemplateStore } from './postgres-tables.ts';
+import {
+  PostgresAlertRuleStore,
+  PostgresCaptureStore,
+  PostgresDeviceStore,
+  PostgresStitchInputs,
+  PostgresTemplateStore,
+} from './postgres-tables.ts';
 
 export interface PostgresStorageOptions extends PostgresOptions {
   now?: () => number;
@@ -25,6 +31,7 @@ export class PostgresStorage implements Storage {
   readonly snmpObservations: PostgresObservationStore;
   readonly stitchInputs: PostgresStitchInputs;
   readonly captures: PostgresCaptureStore;
+  readonly alertRules: PostgresAlertRuleStore;
   private readonly link: PostgresLink;
 
   constructor(opts: PostgresStorageOptions) {
@@ -44,6 +51,7 @@ export class PostgresStorage implements Storage {
     this.snmpObservations = new PostgresObservationStore(link);
     this.stitchInputs = new PostgresStitchInputs(link);
     this.captures = new PostgresCaptureStore(link);
+    this.alertRules = new PostgresAlertRuleStore(link);
   }
 
   /** Queued writes, retries, failures and the change feed's state. */

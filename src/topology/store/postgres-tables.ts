@@ -1,6 +1,7 @@
 // The small stores on PostgreSQL: NetFlow templates, SNMP devices (API-created and discovered),
 // captures and the stitcher's inputs. Writes are sent behind; a delete that answers whether the row
 // existed, and every read, runs synchronously after them.
+import type { AlertRuleStore } from './alert-rules.ts';
 import type { CaptureStore } from './captures.ts';
 import type { PostgresLink } from './postgres-link.ts';
 import type { DiscoveredDevice, SnmpDeviceStore } from './snmp-rows.ts';
@@ -73,7 +74,7 @@ export class PostgresTemplateStore implements NetflowTemplateStore {
 class JsonBodyTable {
   constructor(
     protected readonly link: PostgresLink,
-    private readonly table: 'snmp_devices' | 'captures',
+    private readonly table: 'snmp_devices' | 'captures' | 'alert_rules',
   ) {}
 
   all(): { id: string; body: unknown }[] {
@@ -131,6 +132,12 @@ export class PostgresDeviceStore extends JsonBodyTable implements SnmpDeviceStor
 export class PostgresCaptureStore extends JsonBodyTable implements CaptureStore {
   constructor(link: PostgresLink) {
     super(link, 'captures');
+  }
+}
+
+export class PostgresAlertRuleStore extends JsonBodyTable implements AlertRuleStore {
+  constructor(link: PostgresLink) {
+    super(link, 'alert_rules');
   }
 }
 

@@ -202,6 +202,13 @@ function portSeriesRollups(db: Database): void {
   }
 }
 
+/** Alert rules created through /api/alert (docs/alerts.md#api). */
+function alertRuleTable(db: Database): void {
+  db.exec(
+    `CREATE TABLE IF NOT EXISTS alert_rules (id TEXT PRIMARY KEY, body TEXT NOT NULL, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL)`,
+  );
+}
+
 const MIGRATIONS: Migration[] = [
   { version: 1, what: 'graph, history and aliases', up: graphTables },
   { version: 2, what: 'flows, rollups, port series, templates, SNMP devices and observations, stitch inputs', up: collectorTables },
@@ -210,6 +217,7 @@ const MIGRATIONS: Migration[] = [
   { version: 5, what: 'SNMP ARP/ND observations', up: arpTable },
   { version: 6, what: 'port series rollups (1 m, 5 m, 1 h) and oper status', up: portSeriesRollups },
   { version: 7, what: 'live nodes and edges indexed by update time (the change timeline)', up: updatedAtIndexes },
+  { version: 8, what: 'alert rules created through the API', up: alertRuleTable },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -5,7 +5,7 @@ import { SqliteFlowStore } from './sqlite-flows.ts';
 import { SqliteObservationStore } from './sqlite-observations.ts';
 import { openSqliteDatabase, SqliteGraphStore, type SqliteStoreOptions } from './sqlite-store.ts';
 import { SqlitePortSeries } from './sqlite-port-series.ts';
-import { SqliteCaptureStore, SqliteDeviceStore, SqliteStitchInputs, SqliteTemplateStore } from './sqlite-tables.ts';
+import { SqliteAlertRuleStore, SqliteCaptureStore, SqliteDeviceStore, SqliteStitchInputs, SqliteTemplateStore } from './sqlite-tables.ts';
 
 export class SqliteStorage implements Storage {
   readonly graph: SqliteGraphStore;
@@ -16,6 +16,7 @@ export class SqliteStorage implements Storage {
   readonly snmpObservations: SqliteObservationStore;
   readonly stitchInputs: SqliteStitchInputs;
   readonly captures: SqliteCaptureStore;
+  readonly alertRules: SqliteAlertRuleStore;
 
   constructor(opts: Omit<SqliteStoreOptions, 'readonly'>) {
     const db = openSqliteDatabase(opts);
@@ -27,6 +28,7 @@ export class SqliteStorage implements Storage {
     this.snmpObservations = new SqliteObservationStore(db);
     this.stitchInputs = new SqliteStitchInputs(db);
     this.captures = new SqliteCaptureStore(db);
+    this.alertRules = new SqliteAlertRuleStore(db);
   }
 
   /** Every call commits before it returns. */

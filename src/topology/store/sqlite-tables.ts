@@ -1,6 +1,7 @@
 // The small SQLite stores: NetFlow templates, API-created SNMP devices and
 // the stitcher's inputs.
 import type { Database, Statement } from 'better-sqlite3';
+import type { AlertRuleStore } from './alert-rules.ts';
 import type { CaptureStore } from './captures.ts';
 import type { DiscoveredDevice, SnmpDeviceStore } from './snmp-rows.ts';
 import type { InputSource, StitchInputStore, StoredInput } from './stitch-inputs.ts';
@@ -71,7 +72,7 @@ class JsonBodyTable {
   private readonly upsert: Statement;
   private readonly remove: Statement;
 
-  constructor(db: Database, table: 'snmp_devices' | 'captures') {
+  constructor(db: Database, table: 'snmp_devices' | 'captures' | 'alert_rules') {
     this.selectAll = db.prepare(`SELECT id, body FROM ${table} ORDER BY created_at, id`);
     this.upsert = db.prepare(
       `INSERT INTO ${table} VALUES (?,?,?,?) ON CONFLICT(id) DO UPDATE SET body = excluded.body, updated_at = excluded.updated_at`,
@@ -132,6 +133,12 @@ export class SqliteDeviceStore extends JsonBodyTable implements SnmpDeviceStore 
 export class SqliteCaptureStore extends JsonBodyTable implements CaptureStore {
   constructor(db: Database) {
     super(db, 'captures');
+  }
+}
+
+export class SqliteAlertRuleStore extends JsonBodyTable implements AlertRuleStore {
+  constructor(db: Database) {
+    super(db, 'alert_rules');
   }
 }
 

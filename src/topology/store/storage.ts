@@ -1,6 +1,7 @@
 // Everything Canopy persists, behind one seam. SQLite implements it (sqlite-storage.ts); a network
 // backend implements the same interfaces and must pass test/topology/store/conformance.ts.
 // Why reads stay synchronous: docs/architecture.md, "Storage".
+import type { AlertRuleStore } from './alert-rules.ts';
 import type { CaptureStore } from './captures.ts';
 import type { FlowRecordStore } from './flow-records.ts';
 import type { GraphStore } from './graph-store.ts';
@@ -18,6 +19,8 @@ export interface Storage {
   readonly snmpObservations: SnmpObservationStore;
   readonly stitchInputs: StitchInputStore;
   readonly captures: CaptureStore;
+  /** Alert rules created through /api/alert. */
+  readonly alertRules: AlertRuleStore;
   /**
    * Resolves once everything written so far is durable. SQLite commits inside each call, so at
    * once; a backend that writes behind (to a server) resolves when its queue has drained.

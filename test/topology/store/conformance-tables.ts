@@ -127,6 +127,27 @@ export function tableConformance(h: () => Harness): void {
     ).toEqual(['c2']);
   });
 
+  it('alert rules: put, update in place, list oldest first, delete, persist', () => {
+    const a = h().storage.alertRules;
+    a.put('u2', { Expression: "G.V().Has('State', 'DOWN')", Trigger: 'graph' }, 1);
+    a.put('u1', { Expression: 'G.E()', Action: 'http://127.0.0.1:9/hook' }, 2);
+    a.put('u2', { Expression: "G.V().Has('State', 'DOWN')", Trigger: 'duration:10s' }, 3);
+    expect(a.all()).toEqual([
+      { id: 'u2', body: { Expression: "G.V().Has('State', 'DOWN')", Trigger: 'duration:10s' } },
+      { id: 'u1', body: { Expression: 'G.E()', Action: 'http://127.0.0.1:9/hook' } },
+    ]);
+    expect(a.delete('u1')).toBe(true);
+    expect(a.delete('u1')).toBe(false);
+    // Captures share the shape, not the table.
+    expect(h().storage.captures.all()).toEqual([]);
+    expect(
+      h()
+        .reopen()
+        .alertRules.all()
+        .map((x) => x.id),
+    ).toEqual(['u2']);
+  });
+
   it('LLDP observations: first seen kept, missed polls counted, rows gone after keepMissed', () => {
     const o = h().storage.snmpObservations;
     o.recordLldp('dev1', 'sw1', [lldp('swp1'), lldp('swp2', { localPortNum: 2, localIfIndex: 2, localPortVia: null })], 100, 2);
