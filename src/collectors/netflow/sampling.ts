@@ -48,6 +48,8 @@ export class SamplingResolver {
   missing = 0;
   private overrides = new Map<string, number>();
   private defaults = new Map<string, number>();
+  /** Called when options data teaches a rate not known before (receive workers share it). */
+  onLearn?: (exporter: string, domain: number, samplerId: number, rate: number) => void;
   /** `exporter|domain` → sampler ID → rate. */
   private options = new Map<string, Map<number, number>>();
 
@@ -69,7 +71,7 @@ export class SamplingResolver {
   }
 
   /** From options data: `samplerId` DOMAIN_SAMPLER when the options record names no sampler. */
-  learnOptionsRate(exporter: string, domain: number, samplerId: number, rate: number): void {
+  learnOptionsRate(exporter: string, domain: number, samplerId: number, rate: number, notify = true): void {
     const key = `${exporter}|${domain}`;
     let m = this.options.get(key);
     if (!m) {
@@ -77,7 +79,10 @@ export class SamplingResolver {
       m = new Map();
       this.options.set(key, m);
     }
-    if (m.size < 4096 || m.has(samplerId)) m.set(samplerId, rate);
+    if (m.size >= 4096 && !m.has(samplerId)) return;
+    const was = m.get(samplerId);
+    m.set(samplerId, rate);
+    if (notify && was !== rate) this.onLearn?.(exporter, domain, samplerId, rate);
   }
 
   optionsRate(exporter: string, domain: number, samplerId: number | undefined): number | undefined {
