@@ -82,6 +82,8 @@ export function createNetflowComponent(ctx: ComponentContext, pipeline: FlowPipe
         workerRestarts: sum('workerRestarts'),
         // Per listener (netflow, then ipfix), per listen address, per worker.
         workerDatagrams: st.map((s) => s.workerDatagrams),
+        // Records a worker held until another worker's template reached it (not in exporters' records).
+        sharedReleased: h.sharedReleased,
         queueDrops: sum('queueDrops'),
         socketOverflows: sum('socketOverflows'),
         truncated: sum('truncated'),

@@ -14,7 +14,15 @@ import { TemplateCache, type CachedTemplate } from './template-cache.ts';
 import { parseIpfixTemplates, parseV9OptionsTemplates, parseV9Templates, type TemplateItem } from './template-parse.ts';
 import { decodeV5Message } from './v5.ts';
 import type { NetflowSink } from './key-plan.ts';
-import { icmpFromPort, isZero, looksLikeIpfixHeader, newStats, type DecodeResult, type NetflowStats, type OptionsRecord } from './decode-result.ts';
+import {
+  icmpFromPort,
+  isZero,
+  looksLikeIpfixHeader,
+  newStats,
+  type DecodeResult,
+  type NetflowStats,
+  type OptionsRecord,
+} from './decode-result.ts';
 
 export { icmpFromPort, type DecodeResult, type NetflowStats, type OptionsRecord };
 
@@ -400,5 +408,4 @@ export class NetflowDecoder {
       if (this.ctx.protocol === 'ipfix') this.ctx.uptimeBase = r.systemInitTimeMs;
     }
   }
-
 }

@@ -149,6 +149,8 @@ export function createNetflowHandler(ctx: ComponentContext, pipeline: FlowPipeli
     decoded(d.address, results[0]?.version ?? 0, now, errors, lost, decoder.fastRecords - fast0, fastMissing, flows);
   };
 
+  /** Records held in a worker for a template another worker learned, released when it was shared. */
+  let sharedReleased = 0;
   const noExtra: DatagramExtra = { errors: [], flows: [] };
   /** A worker's batch, datagram by datagram in the order its socket got them. */
   const applyBatch = (b: NetflowBatch) => {
@@ -196,8 +198,10 @@ export function createNetflowHandler(ctx: ComponentContext, pipeline: FlowPipeli
       if (version < 0) {
         // Held records a shared template released: stored, but no datagram to account them to.
         if (missing)
-          for (let j = first; j < r; j++) if (rows[j * ROW + 17] === 1) pipeline.samplingMissing.inc({ protocol: protocolOfRow(rows[j * ROW + 1]!) });
+          for (let j = first; j < r; j++)
+            if (rows[j * ROW + 17] === 1) pipeline.samplingMissing.inc({ protocol: protocolOfRow(rows[j * ROW + 1]!) });
         added(extra.flows, now);
+        sharedReleased += r - first + extra.flows.length;
         continue;
       }
       decoded(strings[dgs[o + DG_ADDRESS]!]!, version, now, extra.errors, dgs[o + DG_LOST]!, r - first, missing, extra.flows);
@@ -222,5 +226,17 @@ export function createNetflowHandler(ctx: ComponentContext, pipeline: FlowPipeli
     ...sampling.optionsEntries().map((e): SharedChange => ({ kind: 'rate', ...e })),
   ];
 
-  return { handle, flushMetrics, applyBatch, applyShared, knownState, decoder, templates, loaded };
+  return {
+    handle,
+    flushMetrics,
+    applyBatch,
+    applyShared,
+    knownState,
+    decoder,
+    templates,
+    loaded,
+    get sharedReleased() {
+      return sharedReleased;
+    },
+  };
 }

@@ -159,9 +159,10 @@ export function compileKeyPlan(t: Template): KeyDecoder | undefined {
   );
   // Deliberate code generation, as in plan.ts.
   // eslint-disable-next-line @typescript-eslint/no-implied-eval
-  const make = new Function('H', `return function decodeKey(b,o,h,s,rate,missing){"use strict";${body.join('')}}`) as (
-    h: { readUint: (b: Buffer, o: number, n: number) => number; ip6: typeof ip6 },
-  ) => KeyDecoder;
+  const make = new Function('H', `return function decodeKey(b,o,h,s,rate,missing){"use strict";${body.join('')}}`) as (h: {
+    readUint: (b: Buffer, o: number, n: number) => number;
+    ip6: typeof ip6;
+  }) => KeyDecoder;
   return make({ readUint, ip6 });
 }
 
