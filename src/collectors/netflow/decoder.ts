@@ -13,7 +13,7 @@ import { DOMAIN_SAMPLER, SamplingResolver, rateFromFields, samplerIdOf } from '.
 import { TemplateCache, type CachedTemplate } from './template-cache.ts';
 import { parseIpfixTemplates, parseV9OptionsTemplates, parseV9Templates, type TemplateItem } from './template-parse.ts';
 import { decodeV5Message } from './v5.ts';
-import type { NetflowSink } from './key-plan.ts';
+import { keyedSet, type NetflowSink } from './key-plan.ts';
 import {
   icmpFromPort,
   isZero,
@@ -340,21 +340,15 @@ export class NetflowDecoder {
     const domain = c.domain;
     const min = plan.minLength;
     const setRate = options ? 1 : this.sampling.setRate(exporter, domain, plan.hasRecordRate, plan.hasSamplerId);
-    const key = plan.key;
-    if (!options && key !== undefined && setRate !== undefined && this.sink) {
-      // Fixed-length records: none can overrun, and trailing bytes shorter than a record are padding.
-      const rate = setRate > 0 ? setRate : 1;
-      const missing = setRate <= 0;
-      const sink = this.sink;
-      let n = 0;
-      for (; off + min <= end; off += min) {
-        key(buf, off, c, sink, rate, missing);
-        n++;
-      }
-      this.dataRecords += n;
-      this.stats.flows += n;
-      this.fastRecords += n;
-      if (missing) this.sampling.missing += n;
+    if (!options && plan.key !== undefined && setRate !== undefined && this.sink) {
+      const k = keyedSet(plan.key, buf, off, end, min, c, this.sink, setRate);
+      this.dataRecords += k.records;
+      this.stats.flows += k.added;
+      this.fastRecords += k.added;
+      // Counted per record read, not per direction (as the full decoder counts).
+      if (setRate <= 0) this.sampling.missing += k.records;
+      if (k.overrun >= 0 && !isZero(buf, k.overrun, end))
+        res.errors.push(nfError('truncated-record', k.overrun - msg, `template ${id}: record overruns its set`));
       return;
     }
     const dec = plan.decode;
