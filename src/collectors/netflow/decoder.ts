@@ -9,7 +9,7 @@ import { nfError } from './errors.ts';
 import { InterfaceNames } from './interface-names.ts';
 import { PendingSets } from './pending.ts';
 import type { DecodeContext, Plan, Template } from './plan.ts';
-import { DOMAIN_SAMPLER, SamplingResolver, rateFromFields, samplerIdOf } from './sampling.ts';
+import { SamplingResolver, learnFromOptions } from './sampling.ts';
 import { TemplateCache, type CachedTemplate } from './template-cache.ts';
 import { parseIpfixTemplates, parseV9OptionsTemplates, parseV9Templates, type TemplateItem } from './template-parse.ts';
 import { decodeV5Message } from './v5.ts';
@@ -388,14 +388,7 @@ export class NetflowDecoder {
   }
 
   private applyOptions(r: Record<string, unknown>, exporter: string, domain: number): void {
-    const rate = rateFromFields(r);
-    if (rate !== undefined) this.sampling.learnOptionsRate(exporter, domain, samplerIdOf(r) ?? DOMAIN_SAMPLER, rate);
-    if (typeof r.ifName === 'string' || typeof r.ifDescription === 'string') {
-      const idx = r.scopeInterface ?? r.inIf ?? r.outIf;
-      if (typeof idx === 'number') {
-        this.interfaceNames.set(exporter, idx, r.ifName as string | undefined, r.ifDescription as string | undefined);
-      }
-    }
+    learnFromOptions(r, exporter, domain, this.sampling, this.interfaceNames);
     if (typeof r.systemInitTimeMs === 'number') {
       const key = `${exporter}|${domain}`;
       if (this.systemInit.has(key) || this.systemInit.size < 65_536) this.systemInit.set(key, r.systemInitTimeMs);

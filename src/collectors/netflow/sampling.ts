@@ -3,6 +3,7 @@
 // exporter + domain) → the v5 header → configured per-exporter default. With none of these the record
 // keeps rate 1 but is flagged `samplingRateMissing` and counted, so nobody mistakes it for unsampled.
 import type { FlowRecord } from '../common/flow-record.ts';
+import type { InterfaceNames } from './interface-names.ts';
 
 export interface SamplingRule {
   exporter: string;
@@ -154,5 +155,21 @@ export class SamplingResolver {
     }
     rec.samplingRate = rate;
     return src;
+  }
+}
+
+/** What an options data record teaches: a sampling rate (per sampler or domain), interface names. */
+export function learnFromOptions(
+  r: Record<string, unknown>,
+  exporter: string,
+  domain: number,
+  sampling: SamplingResolver,
+  names: InterfaceNames,
+): void {
+  const rate = rateFromFields(r);
+  if (rate !== undefined) sampling.learnOptionsRate(exporter, domain, samplerIdOf(r) ?? DOMAIN_SAMPLER, rate);
+  if (typeof r.ifName === 'string' || typeof r.ifDescription === 'string') {
+    const idx = r.scopeInterface ?? r.inIf ?? r.outIf;
+    if (typeof idx === 'number') names.set(exporter, idx, r.ifName as string | undefined, r.ifDescription as string | undefined);
   }
 }
