@@ -212,11 +212,17 @@ export function createNetflowHandler(ctx: ComponentContext, pipeline: FlowPipeli
   /** What a worker learned: kept here (templates persist), the interface names applied. */
   const applyShared = (changes: readonly SharedChange[]) => {
     for (const c of changes) {
-      if (c.kind === 'learn') {
-        if (templates.learn(c.scope, c.domain, c.template).changed) templatesGauge.inc();
-      } else if (c.kind === 'withdraw') templates.withdraw(c.scope, c.domain, c.templateId);
-      else if (c.kind === 'rate') sampling.learnOptionsRate(c.exporter, c.domain, c.samplerId, c.rate);
-      else decoder.interfaceNames.set(c.exporter, c.ifIndex, c.name, c.description);
+      try {
+        if (c.kind === 'learn') {
+          if (templates.learn(c.scope, c.domain, c.template).changed) templatesGauge.inc();
+        } else if (c.kind === 'withdraw') templates.withdraw(c.scope, c.domain, c.templateId);
+        else if (c.kind === 'rate') sampling.learnOptionsRate(c.exporter, c.domain, c.samplerId, c.rate);
+        else decoder.interfaceNames.set(c.exporter, c.ifIndex, c.name, c.description);
+      } catch (err) {
+        // A template that does not compile here did not in the worker either (it would not have
+        // been learned); a failing store write must not stop the rest.
+        pipeline.warn.error(`netflow:shared:${c.kind}`, { err }, 'applying what a NetFlow worker learned failed');
+      }
     }
   };
 

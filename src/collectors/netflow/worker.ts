@@ -46,7 +46,13 @@ const applyShared = (changes: SharedChange[]) => {
   for (const c of changes) {
     if (c.kind === 'learn') {
       flows.length = 0;
-      const res = decoder.learnShared(c.scope, c.domain, c.template, flows);
+      let res: ReturnType<typeof decoder.learnShared>;
+      try {
+        res = decoder.learnShared(c.scope, c.domain, c.template, flows);
+      } catch {
+        builder.handlerErrors++;
+        continue;
+      }
       // Held records it released: a row of their own (no datagram).
       if (flows.length || res.errors.length || builder.rowsSinceDatagram) builder.datagram(c.scope.replace(/#v9$/, ''), now, [], flows);
     } else if (c.kind === 'withdraw') templates.withdraw(c.scope, c.domain, c.templateId, false);
