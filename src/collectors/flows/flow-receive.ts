@@ -37,6 +37,11 @@ export interface FlowReceiveOptions<B extends WorkerLoss> {
   afterBatch: () => void;
   /** Worker path. */
   onBatch: (b: B) => void;
+  /** Worker path: other messages from worker `worker` of listen address `pool` (worker-pool.ts onMessage). */
+  onWorkerMessage?: (m: { type: string }, pool: number, worker: number) => void;
+  /** Worker path: worker `worker` of listen address `pool` is up. */
+  onWorkerReady?: (pool: number, worker: number) => void;
+  workerData?: Record<string, unknown>;
 }
 
 /** Datagrams the native receiver reads ahead in each worker. */
@@ -88,6 +93,7 @@ export class FlowReceive<B extends WorkerLoss> {
     for (const l of listenList(o.listen)) {
       const { host, port } = parseListen(l);
       const addr = isIP(host) ? host : (await lookup(host)).address;
+      const index = this.pools.length;
       const pool = new WorkerPool<B>({
         protocol: o.protocol,
         entry: o.entry,
@@ -96,6 +102,9 @@ export class FlowReceive<B extends WorkerLoss> {
         log: o.log,
         restarts: this.restarts,
         onBatch: (b) => this.batch(b),
+        onMessage: o.onWorkerMessage && ((m, w) => o.onWorkerMessage!(m, index, w)),
+        onReady: o.onWorkerReady && ((w) => o.onWorkerReady!(index, w)),
+        workerData: o.workerData,
       });
       this.pools.push(pool);
       await pool.start();
@@ -118,6 +127,15 @@ export class FlowReceive<B extends WorkerLoss> {
       this.failures.error(`${protocol}:worker-handler`, { count: b.handlerErrors }, 'datagram handler failed in a worker');
     }
     this.opts.onBatch(b);
+  }
+
+  /** Posts `msg` to every worker (but worker `except.worker` of listen address `except.pool`). */
+  post(msg: unknown, except?: { pool: number; worker: number }): void {
+    this.pools.forEach((p, i) => p.post(msg, except?.pool === i ? except.worker : -1));
+  }
+
+  postTo(pool: number, worker: number, msg: unknown): void {
+    this.pools[pool]?.postTo(worker, msg);
   }
 
   /** Worker threads alive (none after stop()). */

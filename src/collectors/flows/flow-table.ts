@@ -198,6 +198,36 @@ export class FlowTable {
     );
   }
 
+  /**
+   * One NetFlow/IPFIX record read straight off the wire (collectors/netflow/key-plan.ts): the key as
+   * numbers (as addSflow), its bytes and packets unscaled, the rate resolved by the decoder.
+   */
+  addKeyed(
+    origin: string,
+    protocol: FlowRecord['protocol'],
+    exporter: string,
+    sub: number,
+    inIf: number,
+    outIf: number,
+    vlan: number,
+    src: number,
+    dst: number,
+    proto: number,
+    sp: number,
+    dp: number,
+    smac: number,
+    dmac: number,
+    et: number,
+    bytes: number,
+    packets: number,
+    rate: number,
+    rateMissing: boolean,
+    now: number,
+  ): void {
+    // prettier-ignore
+    this.put(origin, undefined, protocol, exporter, sub, inIf, outIf, vlan, src, dst, proto, sp, dp, smac, dmac, et, bytes * rate, packets * rate, rate, rateMissing, now, now);
+  }
+
   /** Key of an address text (IPv6) for addSflow. */
   addrKey(s: string): number {
     return this.keys.addr(s);

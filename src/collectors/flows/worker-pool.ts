@@ -27,6 +27,12 @@ export interface WorkerPoolOptions<B extends { datagrams: number }> {
   /** canopy_flow_worker_restarts_total, labelled by protocol. */
   restarts: Counter<'protocol'>;
   onBatch: (b: B) => void;
+  /** Other messages a worker posts (NetFlow: templates it learned), with the worker's index. */
+  onMessage?: (m: { type: string }, worker: number) => void;
+  /** A worker is up (first start or restart): e.g. hand it the state the others learned. */
+  onReady?: (worker: number) => void;
+  /** More workerData beside the socket options (the protocol's own settings). */
+  workerData?: Record<string, unknown>;
 }
 
 /** Started again this long after a crash (a worker failing at once must not spin a core). */
@@ -68,7 +74,7 @@ export class WorkerPool<B extends { datagrams: number }> {
   }
 
   private spawn(i: number): Promise<void> {
-    const worker = startWorker(this.opts.entry, { ...this.opts.socket, port: this.port });
+    const worker = startWorker(this.opts.entry, { ...this.opts.workerData, ...this.opts.socket, port: this.port });
     let ready!: () => void;
     let failed!: (e: Error) => void;
     const isReady = new Promise<void>((res, rej) => {
@@ -91,7 +97,8 @@ export class WorkerPool<B extends { datagrams: number }> {
         this.port = m.port!;
         this.receiveBufferBytes = m.receiveBuffer!;
         ready();
-      }
+        this.opts.onReady?.(i);
+      } else this.opts.onMessage?.(m, i);
     });
     worker.on('error', (err) => {
       // Before it was ready (bind failed): start() fails with the reason, nothing restarts.
@@ -125,6 +132,18 @@ export class WorkerPool<B extends { datagrams: number }> {
       }),
     );
     this.slots.length = 0;
+  }
+
+  /** Posts `msg` to every live worker but `except`. */
+  post(msg: unknown, except = -1): void {
+    this.slots.forEach((s, i) => {
+      if (i !== except) s.worker?.postMessage(msg);
+    });
+  }
+
+  /** Posts `msg` to worker `i` (if it is alive). */
+  postTo(i: number, msg: unknown): void {
+    this.slots[i]?.worker?.postMessage(msg);
   }
 
   /** Makes worker `i` throw (tests: a crash is counted, logged and the worker restarted). */

@@ -20,7 +20,7 @@ export const netflowSection = section({
     .describe('Requested SO_RCVBUF in bytes (capped at `net.core.rmem_max`); shared by the NetFlow and IPFIX sockets.'),
   ...udpReceiverKeys,
   workers: flowWorkersKey.describe(
-    'Receive/decode threads for NetFlow/IPFIX (`auto`: cores − 1, at least 1). Validated and reported, but NetFlow and IPFIX still receive and decode in the main thread: the worker path (each exporter kept on one thread by SO_REUSEPORT, templates persisted through the main thread) is not built yet — see docs/performance.md, "Workers".',
+    'Receive/decode threads per NetFlow and per IPFIX listen address (`auto`: cores − 1, at least 1), each with its own SO_REUSEPORT socket; templates and options sampling rates one of them learns reach the others through the main thread (docs/performance.md, "Workers").',
   ),
   samplingOverrides: z
     .array(samplingOverride)

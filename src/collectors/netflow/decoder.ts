@@ -2,58 +2,41 @@
 // options-learned sampling rates and interface names). Never throws on input: problems come back as
 // typed errors in the result and decoding continues with the next set where that is safe.
 import { u16, u32 } from '../common/packet-bytes.ts';
-import { lostBetween, nextSequence } from '../common/sequence.ts';
+import { SequenceCheck } from './sequence-check.ts';
 import type { FlowRecord } from '../common/flow-record.ts';
 import { reverseRecord } from './biflow.ts';
-import { nfError, type NetflowError } from './errors.ts';
+import { nfError } from './errors.ts';
 import { InterfaceNames } from './interface-names.ts';
 import { PendingSets } from './pending.ts';
 import type { DecodeContext, Plan, Template } from './plan.ts';
-import { DOMAIN_SAMPLER, SamplingResolver, rateFromFields, samplerIdOf } from './sampling.ts';
+import { SamplingResolver, learnFromOptions } from './sampling.ts';
 import { TemplateCache, type CachedTemplate } from './template-cache.ts';
 import { parseIpfixTemplates, parseV9OptionsTemplates, parseV9Templates, type TemplateItem } from './template-parse.ts';
-import { decodeV5Records, readV5Header } from './v5.ts';
+import { decodeV5Message } from './v5.ts';
+import { keyedSet, type NetflowSink } from './key-plan.ts';
+import {
+  icmpFromPort,
+  isZero,
+  looksLikeIpfixHeader,
+  newStats,
+  type DecodeResult,
+  type NetflowStats,
+  type OptionsRecord,
+} from './decode-result.ts';
 
-/** Decoded options data record (not a flow): sampler tables, interface names, system init time … */
-export interface OptionsRecord {
-  type: 'options';
-  protocol: 'netflow9' | 'ipfix';
-  exporter: string;
-  subAgentId: number;
-  sequence: number;
-  templateId: number;
-  [field: string]: unknown;
-}
-
-export interface DecodeResult {
-  /** 5, 9 or 10; 0 when the header was unreadable. */
-  version: number;
-  /** Bytes this message occupied (so concatenated messages can be split); 0 when unknown. */
-  length: number;
-  errors: NetflowError[];
-  /** Lost before this message per its sequence number: records (v5, IPFIX) or packets (v9). */
-  lost: number;
-}
-
-export interface NetflowStats {
-  messages: number;
-  flows: number;
-  optionsRecords: number;
-  templatesLearned: number;
-  templatesWithdrawn: number;
-  /** Data sets held because their template was unknown, replayed later, or dropped unreplayed. */
-  pendingHeld: number;
-  pendingReplayed: number;
-  errors: number;
-  /** Messages whose sequence number was not the one expected from the previous message. */
-  sequenceGaps: number;
-}
+export { icmpFromPort, type DecodeResult, type NetflowStats, type OptionsRecord };
 
 export interface NetflowDecoderOptions {
   templates?: TemplateCache;
   sampling?: SamplingResolver;
   interfaceNames?: InterfaceNames;
   pending?: PendingSets;
+  /**
+   * The fast path (key-plan.ts): records of templates with a key plan, whose sampling rate is one
+   * for the whole set, go straight into this sink instead of `out`. Without one every record is
+   * decoded in full.
+   */
+  sink?: NetflowSink;
 }
 
 export class NetflowDecoder {
@@ -61,20 +44,13 @@ export class NetflowDecoder {
   readonly sampling: SamplingResolver;
   readonly interfaceNames: InterfaceNames;
   readonly pending: PendingSets;
-  readonly stats: NetflowStats = {
-    messages: 0,
-    flows: 0,
-    optionsRecords: 0,
-    templatesLearned: 0,
-    templatesWithdrawn: 0,
-    pendingHeld: 0,
-    pendingReplayed: 0,
-    errors: 0,
-    sequenceGaps: 0,
-  };
+  sink: NetflowSink | undefined;
+  /** Flow records that went to the sink (counted in stats.flows too). */
+  fastRecords = 0;
+  readonly stats: NetflowStats = newStats();
   /** `exporter|domain` → absolute ms of exporter boot, from IPFIX options (IE 160). */
   private readonly systemInit = new Map<string, number>();
-  private readonly nextSeq = new Map<string, number>();
+  private readonly sequences = new SequenceCheck();
   /**
    * Key of template, pending-data and sequence state: the exporter address, plus the version for
    * v5/v9. One host often runs several exporters (softflowd per version) whose v9 and IPFIX
@@ -107,6 +83,13 @@ export class NetflowDecoder {
     this.sampling = opts.sampling ?? new SamplingResolver();
     this.interfaceNames = opts.interfaceNames ?? new InterfaceNames();
     this.pending = opts.pending ?? new PendingSets();
+    this.sink = opts.sink;
+  }
+
+  private checkSequence(res: DecodeResult, scope: string, domain: number, seq: number, advance: number): void {
+    const before = this.sequences.gaps;
+    res.lost += this.sequences.check(scope, domain, seq, advance);
+    this.stats.sequenceGaps += this.sequences.gaps - before;
   }
 
   /** Sampling-rate-missing count (`sampling_rate_missing`). */
@@ -151,23 +134,10 @@ export class NetflowDecoder {
   }
 
   private decodeV5(buf: Buffer, start: number, exporter: string, out: FlowRecord[], res: DecodeResult): void {
-    const h = readV5Header(buf, start);
-    if ('code' in h) {
-      res.errors.push(h);
-      return;
-    }
-    const first = out.length;
-    res.length = decodeV5Records(buf, start, h, exporter, out);
-    // v5 records carry no sampling fields: the override, else the header (interval 0 = unsampled).
-    const rate = this.sampling.override(exporter) ?? (h.samplingInterval === 0 ? 1 : h.samplingInterval);
-    const domain = (h.engineType << 8) | h.engineId;
-    for (let i = first; i < out.length; i++) {
-      const f = out[i]!;
-      f.samplingRate = rate;
-      if (f.proto === 1 || f.proto === 58) icmpFromPort(f);
-    }
+    const h = decodeV5Message(buf, start, exporter, out, res, this.sampling.override(exporter));
+    if (!h) return;
     this.stats.flows += h.count;
-    this.checkSequence(res, `${exporter}#v5`, domain, h.sequence, h.count);
+    this.checkSequence(res, `${exporter}#v5`, (h.engineType << 8) | h.engineId, h.sequence, h.count);
   }
 
   private decodeV9(buf: Buffer, start: number, exporter: string, out: FlowRecord[], res: DecodeResult): void {
@@ -299,27 +269,28 @@ export class NetflowDecoder {
   }
 
   /**
-   * A template learned elsewhere (another inlet, through the flow bus's KV): cached without telling
-   * the cache's listeners, and the data sets held for it decoded into `out`. `scope` is the
-   * template cache's exporter key. Returns the number of records added.
+   * A template learned elsewhere — another receive worker (netflow.workers > 1) or another inlet
+   * through the flow bus's KV: kept as if this decoder had learned it, without announcing it again,
+   * and data sets held for it here are decoded now. `scope` is the template cache's exporter key
+   * (the address, `#v9` appended for v9).
    */
-  adopt(scope: string, domain: number, template: Template, out: FlowRecord[]): number {
+  learnShared(scope: string, domain: number, template: Template, out: FlowRecord[]): DecodeResult {
+    const res: DecodeResult = { version: template.version, length: 0, errors: [], lost: 0 };
     let entry: CachedTemplate;
     try {
       entry = this.templates.learn(scope, domain, template, false).entry;
     } catch {
-      return 0; // a template we cannot compile decodes nothing here either
+      return res; // a template we cannot compile decodes nothing here either
     }
-    if (entry.plan.minLength === 0) return 0;
-    const before = out.length;
+    if (entry.plan.minLength === 0) return res;
     const c = this.ctx;
     c.protocol = template.version === 9 ? 'netflow9' : 'ipfix';
     c.exporter = scope.endsWith('#v9') ? scope.slice(0, -3) : scope;
     c.domain = domain;
     this.scope = scope;
     this.replays.push({ exporter: scope, domain, id: template.id, entry });
-    this.replayHeld(out, { version: template.version, length: 0, errors: [], lost: 0 });
-    return out.length - before;
+    this.replayHeld(out, res);
+    return res;
   }
 
   private replayHeld(out: FlowRecord[], res: DecodeResult): void {
@@ -378,6 +349,17 @@ export class NetflowDecoder {
     const domain = c.domain;
     const min = plan.minLength;
     const setRate = options ? 1 : this.sampling.setRate(exporter, domain, plan.hasRecordRate, plan.hasSamplerId);
+    if (!options && plan.key !== undefined && setRate !== undefined && this.sink) {
+      const k = keyedSet(plan.key, buf, off, end, min, c, this.sink, setRate);
+      this.dataRecords += k.records;
+      this.stats.flows += k.added;
+      this.fastRecords += k.added;
+      // Counted per record read, not per direction (as the full decoder counts).
+      if (setRate <= 0) this.sampling.missing += k.records;
+      if (k.overrun >= 0 && !isZero(buf, k.overrun, end))
+        res.errors.push(nfError('truncated-record', k.overrun - msg, `template ${id}: record overruns its set`));
+      return;
+    }
     const dec = plan.decode;
     while (off + min <= end) {
       const r = dec(buf, off, end, c);
@@ -415,45 +397,11 @@ export class NetflowDecoder {
   }
 
   private applyOptions(r: Record<string, unknown>, exporter: string, domain: number): void {
-    const rate = rateFromFields(r);
-    if (rate !== undefined) this.sampling.learnOptionsRate(exporter, domain, samplerIdOf(r) ?? DOMAIN_SAMPLER, rate);
-    if (typeof r.ifName === 'string' || typeof r.ifDescription === 'string') {
-      const idx = r.scopeInterface ?? r.inIf ?? r.outIf;
-      if (typeof idx === 'number') {
-        this.interfaceNames.set(exporter, idx, r.ifName as string | undefined, r.ifDescription as string | undefined);
-      }
-    }
+    learnFromOptions(r, exporter, domain, this.sampling, this.interfaceNames);
     if (typeof r.systemInitTimeMs === 'number') {
       const key = `${exporter}|${domain}`;
       if (this.systemInit.has(key) || this.systemInit.size < 65_536) this.systemInit.set(key, r.systemInitTimeMs);
       if (this.ctx.protocol === 'ipfix') this.ctx.uptimeBase = r.systemInitTimeMs;
     }
   }
-
-  private checkSequence(res: DecodeResult, exporter: string, domain: number, seq: number, advance: number): void {
-    const key = `${exporter}|${domain}`;
-    const want = this.nextSeq.get(key);
-    if (want !== undefined && want !== seq) {
-      this.stats.sequenceGaps++;
-      res.lost += lostBetween(want, seq);
-    }
-    if (want === undefined && this.nextSeq.size >= 65_536) this.nextSeq.clear();
-    this.nextSeq.set(key, nextSequence(seq, advance));
-  }
-}
-
-/** Many exporters put ICMP type/code in the destination port (type << 8 | code). */
-export function icmpFromPort(f: FlowRecord): void {
-  if (typeof f.dstPort !== 'number') return;
-  f.icmpType = f.dstPort >> 8;
-  f.icmpCode = f.dstPort & 255;
-}
-
-function looksLikeIpfixHeader(b: Buffer, o: number): boolean {
-  return o + 16 <= b.length && u16(b, o) === 10 && u16(b, o + 2) >= 16 && o + u16(b, o + 2) <= b.length;
-}
-
-function isZero(b: Buffer, from: number, to: number): boolean {
-  for (let i = from; i < to; i++) if (b[i] !== 0) return false;
-  return true;
 }

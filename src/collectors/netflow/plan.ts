@@ -6,6 +6,7 @@ import type { FlowRecord } from '../common/flow-record.ts';
 import { parsePacket } from '../common/packet.ts';
 import { ieDef, v9ScopeDef, type FieldDef } from './fields.ts';
 import * as R from './read.ts';
+import { compileKeyPlan, type KeyDecoder } from './key-plan.ts';
 import type { Template, TemplateField } from '../../topology/store/templates.ts';
 
 export const VARIABLE_LENGTH = 65535;
@@ -45,6 +46,8 @@ export interface Plan {
   hasSamplerId: boolean;
   /** RFC 5103 biflow: the template carries reverse IEs (PEN 29305). */
   hasReverse: boolean;
+  /** The fast path's key decoder (key-plan.ts); undefined when the template needs the full decoder. */
+  key: KeyDecoder | undefined;
 }
 
 /**
@@ -245,6 +248,7 @@ export function compilePlan(t: Template): Plan {
     hasRecordRate: names.has('samplingInterval') || names.has('samplerRandomInterval') || names.has('samplingPacketInterval'),
     hasSamplerId: names.has('samplerId') || names.has('selectorId'),
     hasReverse: !t.options && t.fields.some((f) => f.pen === REVERSE_PEN),
+    key: compileKeyPlan(t),
   };
 }
 

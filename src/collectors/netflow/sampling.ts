@@ -3,6 +3,7 @@
 // exporter + domain) → the v5 header → configured per-exporter default. With none of these the record
 // keeps rate 1 but is flagged `samplingRateMissing` and counted, so nobody mistakes it for unsampled.
 import type { FlowRecord } from '../common/flow-record.ts';
+import type { InterfaceNames } from './interface-names.ts';
 
 export interface SamplingRule {
   exporter: string;
@@ -50,7 +51,7 @@ export class SamplingResolver {
   private defaults = new Map<string, number>();
   /** `exporter|domain` → sampler ID → rate. */
   private options = new Map<string, Map<number, number>>();
-  /** Told of each options-learned rate that is new or changed (the flow bus shares them). */
+  /** Told of each options-learned rate that is new or changed (receive workers and the flow bus share them). */
   onLearn: ((exporter: string, domain: number, samplerId: number, rate: number) => void) | undefined;
 
   constructor(cfg: SamplingConfig = {}) {
@@ -71,7 +72,7 @@ export class SamplingResolver {
   }
 
   /** From options data: `samplerId` DOMAIN_SAMPLER when the options record names no sampler. */
-  learnOptionsRate(exporter: string, domain: number, samplerId: number, rate: number): void {
+  learnOptionsRate(exporter: string, domain: number, samplerId: number, rate: number, notify = true): void {
     const key = `${exporter}|${domain}`;
     let m = this.options.get(key);
     if (!m) {
@@ -79,10 +80,10 @@ export class SamplingResolver {
       m = new Map();
       this.options.set(key, m);
     }
-    if ((m.size < 4096 || m.has(samplerId)) && m.get(samplerId) !== rate) {
-      m.set(samplerId, rate);
-      this.onLearn?.(exporter, domain, samplerId, rate);
-    }
+    if (m.size >= 4096 && !m.has(samplerId)) return;
+    const was = m.get(samplerId);
+    m.set(samplerId, rate);
+    if (notify && was !== rate) this.onLearn?.(exporter, domain, samplerId, rate);
   }
 
   optionsRate(exporter: string, domain: number, samplerId: number | undefined): number | undefined {
@@ -154,5 +155,21 @@ export class SamplingResolver {
     }
     rec.samplingRate = rate;
     return src;
+  }
+}
+
+/** What an options data record teaches: a sampling rate (per sampler or domain), interface names. */
+export function learnFromOptions(
+  r: Record<string, unknown>,
+  exporter: string,
+  domain: number,
+  sampling: SamplingResolver,
+  names: InterfaceNames,
+): void {
+  const rate = rateFromFields(r);
+  if (rate !== undefined) sampling.learnOptionsRate(exporter, domain, samplerIdOf(r) ?? DOMAIN_SAMPLER, rate);
+  if (typeof r.ifName === 'string' || typeof r.ifDescription === 'string') {
+    const idx = r.scopeInterface ?? r.inIf ?? r.outIf;
+    if (typeof idx === 'number') names.set(exporter, idx, r.ifName as string | undefined, r.ifDescription as string | undefined);
   }
 }

@@ -15,6 +15,7 @@ import { closeLink, inletName, openBucket, openLink, type NatsLink } from '../fl
 import type { NetflowDecoder } from './decoder.ts';
 import type { Template } from './plan.ts';
 import type { TemplateChange } from './template-cache.ts';
+import type { SharedChange } from './worker-batch.ts';
 
 const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64url');
 const unb64 = (s: string) => Buffer.from(s, 'base64url').toString('utf8');
@@ -47,6 +48,8 @@ export class SharedNetflowState {
   private readonly warn: RateLimitedLog;
   adopted = 0;
   put = 0;
+  /** Told of each template or rate taken from the bucket (receive workers get it from here). */
+  onRemote: ((c: SharedChange) => void) | undefined;
   lookedUp = 0;
   failures = 0;
 
@@ -188,7 +191,10 @@ export class SharedNetflowState {
     this.applying = true;
     try {
       if (e.operation !== 'PUT') {
-        if (kind === 't') this.decoder.templates.withdraw(name, domain, id);
+        if (kind === 't') {
+          this.decoder.templates.withdraw(name, domain, id);
+          this.onRemote?.({ kind: 'withdraw', scope: name, domain, templateId: id });
+        }
         return;
       }
       let v: Partial<TemplateValue & RateValue>;
@@ -200,12 +206,14 @@ export class SharedNetflowState {
       if (v.inlet === this.inlet && !force) return;
       if (kind === 's' && typeof v.rate === 'number' && v.rate > 0) {
         this.decoder.sampling.learnOptionsRate(name, domain, id, v.rate);
+        this.onRemote?.({ kind: 'rate', exporter: name, domain, samplerId: id, rate: v.rate });
       } else if (kind === 't' && v.template && Array.isArray(v.template.fields)) {
         const out: FlowRecord[] = [];
-        this.decoder.adopt(name, domain, v.template, out);
+        this.decoder.learnShared(name, domain, v.template, out);
         this.adopted++;
         this.count('adopted');
         if (out.length > 0) this.emit(out, Date.now());
+        this.onRemote?.({ kind: 'learn', scope: name, domain, template: v.template });
       }
     } finally {
       this.applying = false;

@@ -57,9 +57,9 @@ export class TemplateCache {
     return { entry, changed: true };
   }
 
-  withdraw(exporter: string, domain: number, id: number): boolean {
+  withdraw(exporter: string, domain: number, id: number, notify = true): boolean {
     const ok = this.map.delete(templateKey(exporter, domain, id));
-    if (ok) for (const l of this.listeners) l({ kind: 'withdraw', exporter, domain, templateId: id });
+    if (ok && notify) for (const l of this.listeners) l({ kind: 'withdraw', exporter, domain, templateId: id });
     return ok;
   }
 

@@ -4,6 +4,7 @@ import { u16, u32 } from '../common/packet-bytes.ts';
 import type { FlowRecord } from '../common/flow-record.ts';
 import { nfError, type NetflowError } from './errors.ts';
 import { ip4 } from './read.ts';
+import { icmpFromPort, type DecodeResult } from './decode-result.ts';
 
 export const V5_HEADER = 24;
 export const V5_RECORD = 48;
@@ -78,4 +79,33 @@ export function decodeV5Records(b: Buffer, start: number, h: V5Header, exporter:
     });
   }
   return V5_HEADER + h.count * V5_RECORD;
+}
+
+/**
+ * One v5 message at `start` into `out` (its length and errors into `res`); the header, or undefined
+ * when it was unreadable. v5 records carry no sampling fields: `override`, else the header's rate
+ * (interval 0 = unsampled).
+ */
+export function decodeV5Message(
+  buf: Buffer,
+  start: number,
+  exporter: string,
+  out: FlowRecord[],
+  res: DecodeResult,
+  override: number | undefined,
+): V5Header | undefined {
+  const h = readV5Header(buf, start);
+  if ('code' in h) {
+    res.errors.push(h);
+    return undefined;
+  }
+  const first = out.length;
+  res.length = decodeV5Records(buf, start, h, exporter, out);
+  const rate = override ?? (h.samplingInterval === 0 ? 1 : h.samplingInterval);
+  for (let i = first; i < out.length; i++) {
+    const f = out[i]!;
+    f.samplingRate = rate;
+    if (f.proto === 1 || f.proto === 58) icmpFromPort(f);
+  }
+  return h;
 }

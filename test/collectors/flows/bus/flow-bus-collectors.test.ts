@@ -61,8 +61,9 @@ describe.skipIf(natsMissing)(`flow bus: 3 inlets + 1 writer${natsMissing ? ` (sk
 
   beforeAll(async () => {
     nats = await startNats();
-    const env = (role: string) => ({
+    const env = (role: string, workers = 1) => ({
       CANOPY_LOG_LEVEL: 'warn',
+      CANOPY_NETFLOW_WORKERS: String(workers),
       CANOPY_FLOWS_BUS: 'nats',
       CANOPY_FLOWS_ROLE: role,
       CANOPY_FLOWS_NATS_URL: nats.url,
@@ -71,7 +72,8 @@ describe.skipIf(natsMissing)(`flow bus: 3 inlets + 1 writer${natsMissing ? ` (sk
     const bin = [resolve(ROOT, 'bin/canopy.js')];
     [writer, ...inlets] = await Promise.all([
       startCollector(process.execPath, bin, { env: env('writer') }),
-      ...[0, 1, 2].map(() => startCollector(process.execPath, bin, { env: env('inlet') })),
+      // Inlet C decodes in two receive workers: what the bucket holds must reach both.
+      ...[1, 1, 2].map((w) => startCollector(process.execPath, bin, { env: env('inlet', w) })),
     ]);
     for (const c of inlets) {
       const listen = (await status(c)).components.netflow?.listen as string[];
@@ -103,11 +105,15 @@ describe.skipIf(natsMissing)(`flow bus: 3 inlets + 1 writer${natsMissing ? ` (sk
     const want0 = await spray(150, ports, 0);
     await until('phase-0 flows in the writer', async () => (await landed(writer, 0)) >= want0, 15_000);
     expect(await landed(writer, 0)).toBe(want0);
-    for (const i of inlets) {
+    for (const i of [a, b]) {
       const nf = (await status(i)).components.netflow!;
       expect((nf.decoder as { flows: number }).flows).toBe(50 * RECORDS);
       expect(nf.samplingRateMissing).toBe(0);
     }
+    // C's workers decoded its 50 datagrams between them (the landed total above shows none lacked a template).
+    const perWorker = ((await status(c)).components.netflow!.workerDatagrams as unknown[]).flat(2) as number[];
+    expect(perWorker).toHaveLength(2);
+    expect(perWorker.reduce((x, y) => x + y, 0)).toBe(50);
 
     // sFlow takes the same path: a real capture's datagram at inlet B lands in the writer.
     const sflowPort = Number(((await status(b)).components.sflow?.listen as string[])[0]!.split(':').pop());
