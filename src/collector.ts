@@ -23,7 +23,16 @@ import { loadApiTls } from './api/tls.ts';
 import { makeFilterCompiler } from './api/ws/compile-filter.ts';
 import { give, type ComponentContext, type ComponentSpec, type Provision } from './component/contract.ts';
 import { ComponentSet, type LifecycleHooks } from './component/lifecycle.ts';
-import { AGENT_HUB, ALERT_ADMIN, CAPTURE_ADMIN, DEVICE_ADMIN, FLOW_PATHS, FLOWS_READER, GRAPH_STORE, UI_FILES } from './component/provisions.ts';
+import {
+  AGENT_HUB,
+  ALERT_ADMIN,
+  CAPTURE_ADMIN,
+  DEVICE_ADMIN,
+  FLOW_PATHS,
+  FLOWS_READER,
+  GRAPH_STORE,
+  UI_FILES,
+} from './component/provisions.ts';
 
 export interface CollectorOptions {
   config: CanopyConfig;

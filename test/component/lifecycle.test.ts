@@ -81,7 +81,19 @@ describe('component start order', () => {
       // Alerts read who was heard from (exporters, SNMP devices): after both.
       expect(names.indexOf('alerts')).toBeGreaterThan(names.indexOf('snmp'));
       expect(names.indexOf('alerts')).toBeGreaterThan(names.indexOf('flows'));
-      expect(names.sort()).toEqual(['agents', 'alerts', 'flows', 'k8s-joins', 'netflow', 'ovsdb', 'reconcile', 'sflow', 'snmp', 'stitch', 'ui']);
+      expect(names.sort()).toEqual([
+        'agents',
+        'alerts',
+        'flows',
+        'k8s-joins',
+        'netflow',
+        'ovsdb',
+        'reconcile',
+        'sflow',
+        'snmp',
+        'stitch',
+        'ui',
+      ]);
     }
   });
 

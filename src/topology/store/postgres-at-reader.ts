@@ -62,8 +62,7 @@ export class PostgresAtReader implements GraphReader {
 
   edgesOf(nodeId: string, dir: Direction): GraphEdge[] {
     const out = this.live.edgesOf(nodeId, dir).filter((e) => this.unchanged(e, this.edges));
-    for (const e of this.edges.values())
-      if ((dir !== 'in' && e.Parent === nodeId) || (dir !== 'out' && e.Child === nodeId)) out.push(e);
+    for (const e of this.edges.values()) if ((dir !== 'in' && e.Parent === nodeId) || (dir !== 'out' && e.Child === nodeId)) out.push(e);
     return out.filter((e) => this.whole(e));
   }
 

@@ -126,8 +126,7 @@ export function graphStatements(b: BatchRows): Stmt[] {
 
 /** The archived revisions valid at instant t (the rest of the graph at t is the live graph, unchanged since). */
 export function archivedAt(link: PostgresLink, t: number): { nodes: GraphNode[]; edges: GraphEdge[] } {
-  const hist = (kind: string, cols: string) =>
-    `SELECT ${cols} FROM history WHERE valid_to > $1 AND valid_from <= $1 AND kind = '${kind}'`;
+  const hist = (kind: string, cols: string) => `SELECT ${cols} FROM history WHERE valid_to > $1 AND valid_from <= $1 AND kind = '${kind}'`;
   const [nodes, edges] = link.sync([
     { sql: hist('n', N_COLS), params: [t] },
     { sql: hist('e', E_COLS), params: [t] },
