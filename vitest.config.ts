@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
+import { SlowFirstSequencer } from './test/support/slow-first-sequencer.ts';
 
 // Files whose checks are timed against real peers (a trap in the graph within a second, a link
 // red on the wall within two, frames per second): one at a time, after the rest, so that no other
@@ -28,6 +29,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    sequence: { sequencer: SlowFirstSequencer },
     reporters: ['default', 'json', './test/support/slowest-files.ts'],
     outputFile: { json: '.ci/results.json' },
     projects: [
