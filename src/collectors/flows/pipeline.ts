@@ -17,6 +17,7 @@ import { Attribution } from './attribution.ts';
 import { FlowStore } from './flow-store.ts';
 import { FlowTable, type Attributed } from './flow-table.ts';
 import { FlowWriter } from './flow-writer.ts';
+import { FlowWriterThread } from './flow-writer-thread.ts';
 
 /** What a failed graph write cost, per kind of record. */
 const FAILED = {
@@ -56,7 +57,7 @@ export class FlowPipeline {
   private timer: NodeJS.Timeout | undefined;
   /** Counts kept in plain numbers on the hot path, added to Prometheus before a scrape reads them. */
   readonly beforeScrape = new Set<() => void>();
-  readonly writer: FlowWriter;
+  readonly writer: FlowWriter | FlowWriterThread;
   readonly graph: GraphStore;
 
   constructor(
@@ -67,7 +68,9 @@ export class FlowPipeline {
   ) {
     const graph = (this.graph = storage.graph);
     this.store = new FlowStore(storage.flows);
-    this.writer = new FlowWriter(this.store, log);
+    // SQLite on a file: the writer gets a thread and a connection of its own (docs/performance.md#writer).
+    const file = (storage.flows as { writerFile?: string }).writerFile;
+    this.writer = file ? new FlowWriterThread(file, log) : new FlowWriter(this.store, log);
     this.table = new FlowTable(
       config.storage.flowTableSize,
       (entries) => this.writer.enqueue(entries),
@@ -263,8 +266,10 @@ export class FlowPipeline {
   stop(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
+    // What the table holds goes to the writer before it stops (the thread takes no rows after).
+    this.writer.enqueue(this.table.drain());
+    this.ports.flushSeries();
     this.writer.stop();
-    this.flush();
   }
 
   /** components.flows.table in /api/status: what the flow table holds against its bounds. */

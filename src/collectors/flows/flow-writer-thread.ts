@@ -1,0 +1,147 @@
+// The flow writer on a thread of its own (issue 25): flow-table flushes, retention deletes and
+// the repointing of merged nodes run on a second better-sqlite3 connection in a worker thread
+// (flow-writer-worker.ts), so a slow flush never stalls the receive path. Entries go over as one
+// transferred Float64Array and a string table (flow-entry-codec.ts). Same surface as FlowWriter;
+// readers that must see every flow still call flushAll(), which waits for the thread.
+import type { Worker } from 'node:worker_threads';
+import type { Logger } from '../../util/log.ts';
+import { encodeEntries } from './flow-entry-codec.ts';
+import type { FlowEntry } from './flow-store.ts';
+import { STATE, STATE_SLOTS, type WriterMessage, type WriterReport, type WriterThreadData } from './flow-writer-protocol.ts';
+import { siblingModule, startWorker } from './worker-pool.ts';
+
+export interface FlowWriterThreadOptions {
+  stepMs: number;
+  pauseMs: number;
+  pruneBatch: number;
+  /** How long a synchronous flush waits for the thread before giving up (and logging). */
+  flushWaitMs: number;
+}
+
+// 5 ms transactions with 2 ms between them: a graph write on the main connection waits for the
+// SQLite lock about one transaction at most; a 10-second flush of 20–60k entries (~10 µs each)
+// is written in well under a second.
+const DEFAULTS: FlowWriterThreadOptions = { stepMs: 5, pauseMs: 2, pruneBatch: 500, flushWaitMs: 30_000 };
+
+export class FlowWriterThread {
+  private worker: Worker | undefined;
+  private readonly state = new Float64Array(new SharedArrayBuffer(STATE_SLOTS * 8));
+  private readonly done = new Int32Array(new SharedArrayBuffer(4));
+  private seq = 0;
+  private sent = 0;
+  private stopped = false;
+  private readonly opts: FlowWriterThreadOptions;
+  onTransaction: (() => void) | undefined;
+  onFailure: ((err: unknown, rows: number) => void) | undefined;
+
+  constructor(
+    private readonly file: string,
+    private readonly log: Logger,
+    opts: Partial<FlowWriterThreadOptions> = {},
+  ) {
+    this.opts = { ...DEFAULTS, ...opts };
+  }
+
+  get written(): number {
+    return this.state[STATE.written]!;
+  }
+
+  get transactions(): number {
+    return this.state[STATE.transactions]!;
+  }
+
+  get lastWrite(): number {
+    return this.state[STATE.lastWrite]!;
+  }
+
+  /** Entries handed over and neither written nor dropped yet. */
+  get pending(): number {
+    return this.sent - this.state[STATE.written]! - this.state[STATE.dropped]!;
+  }
+
+  private post(m: WriterMessage, transfer: ArrayBuffer[] = []): void {
+    this.thread().postMessage(m, transfer);
+  }
+
+  private thread(): Worker {
+    if (this.worker) return this.worker;
+    const data: WriterThreadData = {
+      file: this.file,
+      state: this.state.buffer as SharedArrayBuffer,
+      done: this.done.buffer as SharedArrayBuffer,
+      stepMs: this.opts.stepMs,
+      pauseMs: this.opts.pauseMs,
+      pruneBatch: this.opts.pruneBatch,
+      busyTimeoutMs: 5000,
+    };
+    const w = startWorker(siblingModule(import.meta.url, 'flow-writer-worker'), data);
+    // Never keeps the process alive by itself: stop() writes what is pending and closes it.
+    w.unref();
+    w.on('message', (r: WriterReport) => {
+      if (r.type === 'wrote') for (let i = 0; i < r.transactions; i++) this.onTransaction?.();
+      else this.failed(new Error(r.message), r.rows);
+    });
+    w.on('error', (err) => {
+      // What the thread held is lost with it; the next enqueue starts another.
+      const rows = this.pending;
+      this.state[STATE.dropped] = this.state[STATE.dropped]! + rows;
+      this.failed(err, rows);
+    });
+    w.on('exit', () => {
+      if (this.worker === w) this.worker = undefined;
+    });
+    this.worker = w;
+    return w;
+  }
+
+  private failed(err: unknown, rows: number): void {
+    if (this.onFailure) this.onFailure(err, rows);
+    else this.log.error({ err, rows }, 'flow write failed; pending entries dropped');
+  }
+
+  enqueue(entries: FlowEntry[]): void {
+    if (entries.length === 0 || this.stopped) return;
+    const b = encodeEntries(entries);
+    this.sent += b.count;
+    this.post({ type: 'rows', ...b }, [b.nums.buffer as ArrayBuffer]);
+  }
+
+  /** Pending rows and rows already stored that name a node merged away name where it lives now. */
+  repoint(moved: ReadonlyMap<string, string>): void {
+    if (moved.size === 0 || this.stopped) return;
+    this.post({ type: 'repoint', moved: [...moved] });
+  }
+
+  pruneBefore(windowCut: number, rollupCut: number): void {
+    if (this.stopped) return;
+    this.post({ type: 'prune', windowCut, rollupCut });
+  }
+
+  /** Waits until the thread has written everything handed over so far. */
+  flushAll(): void {
+    if (!this.worker || this.stopped) return;
+    this.request('flush');
+  }
+
+  /** Writes what is pending and closes the thread's connection; later entries are ignored. */
+  stop(): void {
+    if (this.stopped) return;
+    if (this.worker) this.request('stop');
+    this.stopped = true;
+  }
+
+  private request(type: 'flush' | 'stop'): void {
+    const seq = ++this.seq;
+    this.post({ type, seq });
+    const until = Date.now() + this.opts.flushWaitMs;
+    // Atomics.wait on the main thread: a synchronous reader (/api/flows) must see every flow.
+    while (Atomics.load(this.done, 0) < seq) {
+      const left = until - Date.now();
+      if (left <= 0 || !this.worker) {
+        this.log.error({ waitedMs: this.opts.flushWaitMs }, 'flow writer thread did not answer; flows may be missing from this read');
+        return;
+      }
+      Atomics.wait(this.done, 0, Atomics.load(this.done, 0), Math.min(left, 100));
+    }
+  }
+}
