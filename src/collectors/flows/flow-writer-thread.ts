@@ -67,8 +67,8 @@ export class FlowWriterThread {
     if (this.worker) return this.worker;
     const data: WriterThreadData = {
       file: this.file,
-      state: this.state.buffer as SharedArrayBuffer,
-      done: this.done.buffer as SharedArrayBuffer,
+      state: this.state.buffer,
+      done: this.done.buffer,
       stepMs: this.opts.stepMs,
       pauseMs: this.opts.pauseMs,
       pruneBatch: this.opts.pruneBatch,

@@ -5,7 +5,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { SqliteFlowStore } from '../../topology/store/sqlite-flows.ts';
-import { decodeEntries, type EncodedEntries } from './flow-entry-codec.ts';
+import { decodeEntries } from './flow-entry-codec.ts';
 import type { FlowEntry } from './flow-store.ts';
 import { STATE, type WriterMessage, type WriterThreadData } from './flow-writer-protocol.ts';
 
@@ -89,7 +89,7 @@ function flushAll(seq: number, close = false): void {
 port.on('message', (m: WriterMessage) => {
   switch (m.type) {
     case 'rows':
-      batches.push(decodeEntries(m as EncodedEntries & { type: 'rows' }));
+      batches.push(decodeEntries(m));
       schedule();
       break;
     case 'repoint': {
