@@ -35,6 +35,8 @@ export const flowsComponent: ComponentSpec = {
       async stop() {
         agentSeries.stop();
         p.stop();
+        // The flow writer's thread is gone before the storage closes.
+        await p.closed();
       },
       // Exporters are listed under the listener that received them.
       status: () => ({ ...p.status([]), exporters: undefined, table: p.tableStatus() }),

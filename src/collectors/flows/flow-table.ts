@@ -171,6 +171,9 @@ export class FlowTable {
     bytes: number,
     rate: number,
     now: number,
+    /** Records summed into this call (a receive worker aggregates its batch), and when the first came. */
+    records = 1,
+    since = now,
   ): void {
     this.put(
       'sflow',
@@ -190,11 +193,12 @@ export class FlowTable {
       dmac,
       et,
       bytes * rate,
-      rate,
+      records * rate,
       rate,
       false,
       now,
-      now,
+      since,
+      records,
     );
   }
 
@@ -226,6 +230,7 @@ export class FlowTable {
     rateMissing: boolean,
     now: number,
     since: number,
+    records = 1,
   ): void {
     let h = Math.imul(this.exporterId(exporter) ^ (this.protocolId(protocol) << 24), 0x9e3779b1);
     h = Math.imul(h ^ keyBits(src), 0x85ebca6b);
@@ -259,7 +264,7 @@ export class FlowTable {
       ) {
         e.bytes += bytes;
         e.packets += packets;
-        e.flows++;
+        e.flows += records;
         e.last = now;
         if (since < e.first) e.first = since;
         if (rateMissing) e.samplingMissing = true;
@@ -292,12 +297,13 @@ export class FlowTable {
         rateMissing,
         now,
         since,
+        records,
       );
       return;
     }
     const held = this.count + this.bounds.pending();
     if (held >= this.bounds.maxEntries || held * ENTRY_BYTES >= this.bounds.maxBytes) {
-      this.evicted++;
+      this.evicted += records;
       return;
     }
     const srcAddr = r ? (r.srcAddr ?? '') : addrTextOf(this.keys, src);
@@ -325,7 +331,7 @@ export class FlowTable {
       last: now,
       bytes,
       packets,
-      flows: 1,
+      flows: records,
       samplingRate: rate,
       samplingMissing: rateMissing,
       subAgentId: sub,

@@ -130,6 +130,17 @@ export class FlowWriterThread {
     this.stopped = true;
   }
 
+  /** Resolves once the thread has exited (at once when none runs). */
+  exited(): Promise<void> {
+    const w = this.worker;
+    if (!w) return Promise.resolve();
+    return new Promise((res) => {
+      w.once('exit', () => res());
+      // Its connection is closed and everything written (stop()): nothing is lost by ending it now.
+      if (this.stopped) void w.terminate();
+    });
+  }
+
   private request(type: 'flush' | 'stop'): void {
     const seq = ++this.seq;
     this.post({ type, seq });

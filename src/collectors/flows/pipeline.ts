@@ -272,6 +272,11 @@ export class FlowPipeline {
     this.writer.stop();
   }
 
+  /** Resolves once the writer's thread (if it has one) has exited, after stop(). */
+  closed(): Promise<void> {
+    return this.writer instanceof FlowWriterThread ? this.writer.exited() : Promise.resolve();
+  }
+
   /** components.flows.table in /api/status: what the flow table holds against its bounds. */
   tableStatus(): { entries: number; bytes: number; maxEntries: number; maxBytes: number; evicted: number } {
     return {
