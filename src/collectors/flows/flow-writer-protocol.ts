@@ -11,6 +11,8 @@ export interface WriterThreadData {
   pauseMs: number;
   pruneBatch: number;
   busyTimeoutMs: number;
+  /** Nice value of the writer thread (0: the process's own). */
+  nice: number;
 }
 
 export const STATE = { written: 0, transactions: 1, lastWrite: 2, dropped: 3 } as const;

@@ -16,12 +16,14 @@ export interface FlowWriterThreadOptions {
   pruneBatch: number;
   /** How long a synchronous flush waits for the thread before giving up (and logging). */
   flushWaitMs: number;
+  /** Nice value of the thread: the receive thread comes first on a busy core. */
+  nice: number;
 }
 
 // 5 ms transactions with 2 ms between them: a graph write on the main connection waits for the
 // SQLite lock about one transaction at most; a 10-second flush of 20–60k entries (~10 µs each)
 // is written in well under a second.
-const DEFAULTS: FlowWriterThreadOptions = { stepMs: 5, pauseMs: 2, pruneBatch: 500, flushWaitMs: 30_000 };
+const DEFAULTS: FlowWriterThreadOptions = { stepMs: 5, pauseMs: 2, pruneBatch: 500, flushWaitMs: 30_000, nice: 10 };
 
 export class FlowWriterThread {
   private worker: Worker | undefined;
@@ -73,6 +75,7 @@ export class FlowWriterThread {
       pauseMs: this.opts.pauseMs,
       pruneBatch: this.opts.pruneBatch,
       busyTimeoutMs: 5000,
+      nice: this.opts.nice,
     };
     const w = startWorker(siblingModule(import.meta.url, 'flow-writer-worker'), data);
     // Never keeps the process alive by itself: stop() writes what is pending and closes it.

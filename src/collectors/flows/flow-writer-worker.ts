@@ -2,6 +2,8 @@
 // the collector's file, the same SqliteFlowStore statements, so a flush of tens of thousands of
 // entries never holds the receive thread. Writes go in short transactions with a pause between
 // them: the main connection (graph writes) waits on SQLite's lock for one transaction at most.
+import { readlinkSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { SqliteFlowStore } from '../../topology/store/sqlite-flows.ts';
@@ -13,6 +15,15 @@ const data = workerData as WriterThreadData;
 const port = parentPort!;
 const state = new Float64Array(data.state);
 const done = new Int32Array(data.done);
+// Lower priority for this thread alone (Linux: a thread's ID names it to setpriority): on a busy
+// core the receive thread is served first and the flush takes the idle time, its backlog held
+// within storage.flowTableMaxEntries/MaxBytes (pending rows count against them).
+try {
+  const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
+  if (tid > 0 && data.nice > 0) setPriority(tid, data.nice);
+} catch {
+  // Not Linux, or /proc not mounted: the thread keeps the process's priority.
+}
 const db = new Database(data.file);
 // Per connection: the main connection's settings (sqlite-migrations.ts) do not carry over.
 db.pragma('synchronous = NORMAL');

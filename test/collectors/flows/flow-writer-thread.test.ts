@@ -2,7 +2,7 @@
 // flow pipeline writes its flushes from a thread of its own, on its own connection, so a flush
 // goes in while the receive (main) thread is busy, and readers still see every flow after flush().
 import { afterEach, describe, it, expect } from 'vitest';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
@@ -57,6 +57,12 @@ function rig() {
 }
 
 const threads = () => readdirSync('/proc/self/task').length;
+/** Nice values of this process's threads (/proc/self/task/TID/stat, field 19). */
+const nices = () =>
+  readdirSync('/proc/self/task').map((t) => {
+    const stat = readFileSync(`/proc/self/task/${t}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+  });
 
 describe('flow writer thread', () => {
   it('entries cross to the thread unchanged', () => {
@@ -64,7 +70,7 @@ describe('flow writer thread', () => {
     expect(decodeEntries(encodeEntries(e))).toEqual(e);
   });
 
-  it('writes a flush while the main thread is busy; flush() makes every row visible; stop() ends the thread', async () => {
+  it('writes a flush while the main thread is busy, at a lower priority; flush() makes every row visible; stop() ends the thread', async () => {
     const before = threads();
     const { storage, pipeline, count } = rig();
     pipeline.writer.enqueue(entries(20_000));
@@ -74,6 +80,9 @@ describe('flow writer thread', () => {
     let seen = 0;
     while (Date.now() < until && (seen = count()) === 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
     expect(seen).toBeGreaterThan(0);
+    // The writer yields the core to the receive thread: it alone runs at a lower priority.
+    expect(nices().filter((n) => n === 10)).toHaveLength(1);
+    expect(nices().filter((n) => n === 0).length).toBeGreaterThan(0);
     pipeline.writer.enqueue(entries(500));
     pipeline.flush();
     expect(count()).toBe(20_500);
