@@ -216,7 +216,7 @@ export class SflowBatchBuilder implements FlowSink {
       d[o + DG_EXTRA] = this.extras.length;
       this.extras.push({
         errors: dg.errors.map((e) => ({ code: e.code, text: formatError(e) })),
-        flows: dg.flows,
+        flows: dg.flows.length ? dg.flows.map(slim) : dg.flows,
         counters,
       });
     } else d[o + DG_EXTRA] = -1;
@@ -248,6 +248,35 @@ export class SflowBatchBuilder implements FlowSink {
     this.socketOverflow = this.truncated = this.handlerErrors = 0;
     return { batch, transfer };
   }
+}
+
+/**
+ * What the main thread reads of a general-path flow record (the flow table's key and counts,
+ * attribution, the sampling rate): the JSON of a full record is three times as long, and its
+ * parse on the main thread was a fifth of what applying a batch cost.
+ */
+function slim(f: FlowRecord): FlowRecord {
+  return {
+    type: 'flow',
+    protocol: f.protocol,
+    exporter: f.exporter,
+    subAgentId: f.subAgentId,
+    inIf: f.inIf,
+    outIf: f.outIf,
+    srcVlan: f.srcVlan,
+    dstVlan: f.dstVlan,
+    srcAddr: f.srcAddr,
+    dstAddr: f.dstAddr,
+    proto: f.proto,
+    srcPort: f.srcPort,
+    dstPort: f.dstPort,
+    srcMac: f.srcMac,
+    dstMac: f.dstMac,
+    etherType: f.etherType,
+    bytes: f.bytes,
+    packets: f.packets,
+    samplingRate: f.samplingRate,
+  };
 }
 
 function grow(a: Float64Array<ArrayBuffer>): Float64Array<ArrayBuffer> {
