@@ -68,7 +68,7 @@ export class FlowPipeline {
   ) {
     const graph = (this.graph = storage.graph);
     this.store = new FlowStore(storage.flows);
-    // SQLite on a file: the writer gets a thread and a connection of its own (docs/performance.md#writer).
+    // SQLite on a file: the writer gets a thread and a connection of its own (docs/performance.md, "The writer thread").
     const file = (storage.flows as { writerFile?: string }).writerFile;
     this.writer = file ? new FlowWriterThread(file, log) : new FlowWriter(this.store, log);
     this.table = new FlowTable(
