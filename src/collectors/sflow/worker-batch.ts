@@ -210,8 +210,7 @@ export class SflowBatchBuilder implements FlowSink {
     // Only the counter formats the main thread applies (component.ts applyCounters) cross over:
     // cloning a record costs more than decoding it.
     let counters = dg.counters;
-    if (counters.length && counters.some((c) => !APPLIED_COUNTERS.has(c.format)))
-      counters = counters.filter((c) => APPLIED_COUNTERS.has(c.format));
+    if (counters.length) counters = counters.filter((c) => APPLIED_COUNTERS.has(c.format)).map(slimCounter);
     if (dg.errors.length || dg.flows.length || counters.length) {
       d[o + DG_EXTRA] = this.extras.length;
       this.extras.push({
@@ -277,6 +276,40 @@ function slim(f: FlowRecord): FlowRecord {
     packets: f.packets,
     samplingRate: f.samplingRate,
   };
+}
+
+/** Fields of the generic interface counters (format 1) the main thread applies (component.ts). */
+const GENERIC_FIELDS = [
+  'ifOperStatus',
+  'ifSpeed',
+  'ifInOctets',
+  'ifOutOctets',
+  'ifInUcastPkts',
+  'ifInMulticastPkts',
+  'ifInBroadcastPkts',
+  'ifOutUcastPkts',
+  'ifOutMulticastPkts',
+  'ifOutBroadcastPkts',
+  'ifInErrors',
+  'ifOutErrors',
+  'ifInDiscards',
+  'ifOutDiscards',
+] as const;
+
+/** A counter record with what applyCounters reads (port counters, state, speed, datapath, name). */
+function slimCounter(c: CounterRecord): CounterRecord {
+  const out: CounterRecord = {
+    type: 'counter',
+    protocol: c.protocol,
+    exporter: c.exporter,
+    subAgentId: c.subAgentId,
+    format: c.format,
+    ifIndex: c.ifIndex,
+  };
+  if (c.format === 1) for (const f of GENERIC_FIELDS) out[f] = c[f];
+  else if (c.format === 1004) out.datapathId = c.datapathId;
+  else if (c.format === 1005) out.portName = c.portName;
+  return out;
 }
 
 function grow(a: Float64Array<ArrayBuffer>): Float64Array<ArrayBuffer> {
