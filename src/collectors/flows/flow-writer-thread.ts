@@ -8,6 +8,7 @@ import type { Logger } from '../../util/log.ts';
 import { encodeEntries } from './flow-entry-codec.ts';
 import type { FlowEntry } from './flow-store.ts';
 import { STATE, STATE_SLOTS, type WriterMessage, type WriterReport, type WriterThreadData } from './flow-writer-protocol.ts';
+import type { FlowWriter } from './flow-writer.ts';
 import { siblingModule, startWorker } from './worker-pool.ts';
 
 export interface FlowWriterThreadOptions {
@@ -39,6 +40,8 @@ export class FlowWriterThread {
   constructor(
     private readonly file: string,
     private readonly log: Logger,
+    /** Writes on the main connection what comes after stop() (a last reader's flush at shutdown). */
+    private readonly after: FlowWriter,
     opts: Partial<FlowWriterThreadOptions> = {},
   ) {
     this.opts = { ...DEFAULTS, ...opts };
@@ -58,7 +61,7 @@ export class FlowWriterThread {
 
   /** Entries handed over and neither written nor dropped yet. */
   get pending(): number {
-    return this.sent - this.state[STATE.written]! - this.state[STATE.dropped]!;
+    return this.sent - this.state[STATE.written]! - this.state[STATE.dropped]! + this.after.pending;
   }
 
   private post(m: WriterMessage, transfer: ArrayBuffer[] = []): void {
@@ -74,7 +77,8 @@ export class FlowWriterThread {
       stepMs: this.opts.stepMs,
       pauseMs: this.opts.pauseMs,
       pruneBatch: this.opts.pruneBatch,
-      busyTimeoutMs: 5000,
+      // Waiting on the main connection's lock costs this thread only.
+      busyTimeoutMs: 30_000,
       nice: this.opts.nice,
     };
     const w = startWorker(siblingModule(import.meta.url, 'flow-writer-worker'), data);
@@ -103,7 +107,8 @@ export class FlowWriterThread {
   }
 
   enqueue(entries: FlowEntry[]): void {
-    if (entries.length === 0 || this.stopped) return;
+    if (this.stopped) return this.after.enqueue(entries);
+    if (entries.length === 0) return;
     const b = encodeEntries(entries);
     this.sent += b.count;
     this.post({ type: 'rows', ...b }, [b.nums.buffer as ArrayBuffer]);
@@ -122,7 +127,8 @@ export class FlowWriterThread {
 
   /** Waits until the thread has written everything handed over so far. */
   flushAll(): void {
-    if (!this.worker || this.stopped) return;
+    if (this.stopped) return this.after.flushAll();
+    if (!this.worker) return;
     this.request('flush');
   }
 

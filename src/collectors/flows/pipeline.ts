@@ -70,7 +70,8 @@ export class FlowPipeline {
     this.store = new FlowStore(storage.flows);
     // SQLite on a file: the writer gets a thread and a connection of its own (docs/performance.md, "The writer thread").
     const file = (storage.flows as { writerFile?: string }).writerFile;
-    this.writer = file ? new FlowWriterThread(file, log) : new FlowWriter(this.store, log);
+    const paced = new FlowWriter(this.store, log);
+    this.writer = file ? new FlowWriterThread(file, log, paced) : paced;
     this.table = new FlowTable(
       config.storage.flowTableSize,
       (entries) => this.writer.enqueue(entries),
@@ -107,10 +108,10 @@ export class FlowPipeline {
       () => this.table.evicted,
     );
     gaugeOf(registry, 'canopy_flow_table_entries', 'Entries in the in-memory flow table', () => this.table.size);
-    this.writer.onTransaction = () => flushes.inc();
+    this.writer.onTransaction = paced.onTransaction = () => flushes.inc();
     const failures = new WriteFailures(registry, log);
     failures.preset(['flows', 'port_series']);
-    this.writer.onFailure = (err, rows) => failures.record('flows', err, rows);
+    this.writer.onFailure = paced.onFailure = (err, rows) => failures.record('flows', err, rows);
     this.ports.onFailure = (err, rows) => failures.record('port_series', err, rows);
     this.warn = new RateLimitedLog(log);
     this.attributionFailures = counter(

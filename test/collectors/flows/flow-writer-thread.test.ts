@@ -92,6 +92,10 @@ describe('flow writer thread', () => {
     pipeline.stop();
     await pipeline.closed();
     expect(threads()).toBeLessThanOrEqual(before);
+    // A reader's flush after stop() still stores (on the main connection).
+    pipeline.writer.enqueue(entries(5));
+    pipeline.flush();
+    expect(count()).toBe(20_505);
     storage.close();
   });
 
