@@ -6,7 +6,7 @@
 import type { Worker } from 'node:worker_threads';
 import type { Logger } from '../../util/log.ts';
 import { encodeEntries } from './flow-entry-codec.ts';
-import type { FlowEntry } from './flow-store.ts';
+import { repointEntry, type FlowEntry } from './flow-store.ts';
 import { STATE, STATE_SLOTS, type WriterMessage, type WriterReport, type WriterThreadData } from './flow-writer-protocol.ts';
 import type { FlowWriter } from './flow-writer.ts';
 import { siblingModule, startWorker } from './worker-pool.ts';
@@ -19,12 +19,14 @@ export interface FlowWriterThreadOptions {
   flushWaitMs: number;
   /** Nice value of the thread: the receive thread comes first on a busy core. */
   nice: number;
+  /** Entries encoded and handed over per turn of the event loop. */
+  chunk: number;
 }
 
 // 5 ms transactions with 2 ms between them: a graph write on the main connection waits for the
 // SQLite lock about one transaction at most; a 10-second flush of 20–60k entries (~10 µs each)
 // is written in well under a second.
-const DEFAULTS: FlowWriterThreadOptions = { stepMs: 5, pauseMs: 2, pruneBatch: 500, flushWaitMs: 30_000, nice: 10 };
+const DEFAULTS: FlowWriterThreadOptions = { stepMs: 5, pauseMs: 2, pruneBatch: 500, flushWaitMs: 30_000, nice: 10, chunk: 2_000 };
 
 export class FlowWriterThread {
   private worker: Worker | undefined;
@@ -32,6 +34,11 @@ export class FlowWriterThread {
   private readonly done = new Int32Array(new SharedArrayBuffer(4));
   private seq = 0;
   private sent = 0;
+  /** Entries not handed over yet: encoding a 180k-entry flush at once held the receive thread ~0.2 s. */
+  private readonly queue: FlowEntry[][] = [];
+  private at = 0;
+  private queued = 0;
+  private pump: NodeJS.Immediate | undefined;
   private stopped = false;
   private readonly opts: FlowWriterThreadOptions;
   onTransaction: (() => void) | undefined;
@@ -61,7 +68,11 @@ export class FlowWriterThread {
 
   /** Entries handed over and neither written nor dropped yet. */
   get pending(): number {
-    return this.sent - this.state[STATE.written]! - this.state[STATE.dropped]! + this.after.pending;
+    return this.inThread() + this.queued + this.after.pending;
+  }
+
+  private inThread(): number {
+    return this.sent - this.state[STATE.written]! - this.state[STATE.dropped]!;
   }
 
   private post(m: WriterMessage, transfer: ArrayBuffer[] = []): void {
@@ -90,7 +101,7 @@ export class FlowWriterThread {
     });
     w.on('error', (err) => {
       // What the thread held is lost with it; the next enqueue starts another.
-      const rows = this.pending;
+      const rows = this.inThread();
       this.state[STATE.dropped] = this.state[STATE.dropped]! + rows;
       this.failed(err, rows);
     });
@@ -109,14 +120,38 @@ export class FlowWriterThread {
   enqueue(entries: FlowEntry[]): void {
     if (this.stopped) return this.after.enqueue(entries);
     if (entries.length === 0) return;
-    const b = encodeEntries(entries);
-    this.sent += b.count;
-    this.post({ type: 'rows', ...b }, [b.nums.buffer as ArrayBuffer]);
+    this.queue.push(entries);
+    this.queued += entries.length;
+    this.pump ??= setImmediate(() => this.handOver(this.opts.chunk));
+  }
+
+  /** Encodes and posts up to `max` queued entries; the rest a turn of the event loop later. */
+  private handOver(max: number): void {
+    this.pump = undefined;
+    let left = max;
+    while (left > 0 && this.queue.length > 0) {
+      const b = this.queue[0]!;
+      const end = Math.min(b.length, this.at + left);
+      const enc = encodeEntries(this.at === 0 && end === b.length ? b : b.slice(this.at, end));
+      left -= enc.count;
+      this.queued -= enc.count;
+      this.sent += enc.count;
+      this.post({ type: 'rows', ...enc }, [enc.nums.buffer as ArrayBuffer]);
+      this.at = end;
+      if (this.at >= b.length) {
+        this.queue.shift();
+        this.at = 0;
+      }
+    }
+    if (this.queue.length > 0) this.pump = setImmediate(() => this.handOver(this.opts.chunk));
   }
 
   /** Pending rows and rows already stored that name a node merged away name where it lives now. */
   repoint(moved: ReadonlyMap<string, string>): void {
     if (moved.size === 0 || this.stopped) return;
+    this.queue.forEach((b, n) => {
+      for (let i = n === 0 ? this.at : 0; i < b.length; i++) repointEntry(b[i]!, moved);
+    });
     this.post({ type: 'repoint', moved: [...moved] });
   }
 
@@ -128,14 +163,14 @@ export class FlowWriterThread {
   /** Waits until the thread has written everything handed over so far. */
   flushAll(): void {
     if (this.stopped) return this.after.flushAll();
-    if (!this.worker) return;
+    if (!this.worker && this.queued === 0) return;
     this.request('flush');
   }
 
   /** Writes what is pending and closes the thread's connection; later entries are ignored. */
   stop(): void {
     if (this.stopped) return;
-    if (this.worker) this.request('stop');
+    if (this.worker || this.queued > 0) this.request('stop');
     this.stopped = true;
   }
 
@@ -151,6 +186,8 @@ export class FlowWriterThread {
   }
 
   private request(type: 'flush' | 'stop'): void {
+    if (this.pump) clearImmediate(this.pump);
+    this.handOver(Infinity);
     const seq = ++this.seq;
     this.post({ type, seq });
     const until = Date.now() + this.opts.flushWaitMs;
