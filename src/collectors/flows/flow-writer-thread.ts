@@ -117,6 +117,14 @@ export class FlowWriterThread {
     else this.log.error({ err, rows }, 'flow write failed; pending entries dropped');
   }
 
+  /**
+   * Starts the thread now rather than at the first flush: loading its modules costs a core for a
+   * moment, better spent before the listeners open than in the middle of ingest.
+   */
+  start(): void {
+    if (!this.stopped) this.thread();
+  }
+
   enqueue(entries: FlowEntry[]): void {
     if (this.stopped) return this.after.enqueue(entries);
     if (entries.length === 0) return;

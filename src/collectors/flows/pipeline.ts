@@ -254,6 +254,7 @@ export class FlowPipeline {
   /** Runs the flush timer; the flows component starts it before the listeners that feed it. */
   start(): void {
     if (this.timer) return;
+    if (this.writer instanceof FlowWriterThread) this.writer.start();
     const every = this.config.storage.flowFlushInterval * 1000;
     this.timer = setInterval(() => {
       this.writer.enqueue(this.table.drain());
