@@ -7,7 +7,9 @@
 //               flow pipeline on a real SQLite file
 //   aggregate — the flow table's add() alone, records decoded beforehand, attribution cached
 //   attribute — the attribution of each new flow-table entry (exporter, ports), cache hits
-//   flush     — writing the table's entries to SQLite, per datagram that fed them
+//   worker    — a receive worker's side (sflow.workers > 1): decode into an aggregated batch
+//   apply     — the main thread's side of the same batches (accounting, table, counters)
+//   flush     — writing the table's entries to SQLite (the writer thread, for a file), per datagram that fed them
 //   total     — the whole collector process (all threads) fed over loopback at a fixed rate by the
 //               sflow.ingest sender, beside sfacctd (with its plugin process) fed the same way
 // CPU time (user + system), so a shared machine's waits are not counted.
@@ -21,6 +23,7 @@ import { openSqliteStorage } from '../src/topology/store/sqlite-storage.ts';
 import { FlowPipeline } from '../src/collectors/flows/pipeline.ts';
 import { createSflowHandler } from '../src/collectors/sflow/component.ts';
 import { decodeSflow } from '../src/collectors/sflow/decode.ts';
+import { DG, DG_ROWS_END, SflowBatchBuilder, type SflowBatch } from '../src/collectors/sflow/worker-batch.ts';
 import { BatchSocket, loadUdpBatch } from '../src/collectors/flows/udp-batch.ts';
 import type { FlowRecord } from '../src/collectors/common/flow-record.ts';
 import type { Datagram } from '../src/collectors/flows/udp-listener.ts';
@@ -71,6 +74,7 @@ interface Rig {
   pipeline: FlowPipeline;
   handle: (d: Datagram) => void;
   flushMetrics: () => void;
+  applyBatch: (b: SflowBatch) => void;
   close: () => void;
 }
 
@@ -84,11 +88,12 @@ export function rig(overrides: (c: ReturnType<typeof defaultConfig>) => void = (
   const log = silentLogger();
   const pipeline = new FlowPipeline(config, storage, registry, log);
   const ctx = { config, store: storage.graph, storage, registry, log } as unknown as ComponentContext;
-  const { handle, flushMetrics } = createSflowHandler(ctx, pipeline);
+  const { handle, flushMetrics, applyBatch } = createSflowHandler(ctx, pipeline);
   return {
     pipeline,
     handle,
     flushMetrics,
+    applyBatch,
     close: () => {
       pipeline.stop();
       storage.close();
@@ -154,6 +159,41 @@ function fastDecodeStage(set: Buffer[]): number | undefined {
   const c0 = process.cpuUsage();
   for (let i = 0; i < set.length; i++) decodeSflow(set[i]!, opts);
   return cpuNs(c0) / set.length;
+}
+
+/**
+ * The two sides of a receive worker (sflow.workers > 1), in this thread: the worker's decode into
+ * a batch (aggregated rows, extras as JSON) per 1,024 datagrams, and the main thread's apply.
+ */
+function workerStages(set: Buffer[]): { worker: number; apply: number; rows: number } {
+  const b = new SflowBatchBuilder();
+  const r = rig();
+  let applyNs = 0;
+  let rows = 0;
+  // Each batch applied as soon as it is taken (as the main thread would): keeping them all would
+  // time the garbage collector.
+  const apply = () => {
+    const { batch } = b.take();
+    if (batch.datagrams) rows += batch.dgs[(batch.datagrams - 1) * DG + DG_ROWS_END]!;
+    const c1 = process.cpuUsage();
+    r.applyBatch(batch);
+    applyNs += cpuNs(c1);
+  };
+  try {
+    const c0 = process.cpuUsage();
+    for (let i = 0; i < set.length; i++) {
+      const at = 1_000_000 + i;
+      b.at = at;
+      b.datagram('127.0.0.1', at, decodeSflow(set[i]!, { flowSink: b }));
+      if (b.datagrams >= 1024) apply();
+    }
+    apply();
+    // The worker's side is the loop less the applies timed inside it.
+    return { worker: (cpuNs(c0) - applyNs) / set.length, apply: applyNs / set.length, rows: rows / set.length };
+  } finally {
+    r.pipeline.table.drain();
+    r.close();
+  }
 }
 
 /** The flow table's add() with attribution asked of a cache; and the attribution alone. */
@@ -361,6 +401,7 @@ async function run(emit: Emit): Promise<void> {
   const fast = fastDecodeStage(set);
   const tab = tableStages(dec.records);
   const h = handleStage(set);
+  const w = workerStages(set);
   const base = { datagrams: set.length, samplesPerDatagram: Math.round(samples * 100) / 100 };
   if (process.env.INGEST_STAGES_TOTAL !== '0') {
     const ours = await canopyTotal();
@@ -382,6 +423,8 @@ async function run(emit: Emit): Promise<void> {
   emit({ bench: 'ingest.stages.aggregate', value: Math.round(tab.aggregate), unit: 'ns/datagram', ...base });
   emit({ bench: 'ingest.stages.attribute', value: Math.round(tab.attribute), unit: 'ns/datagram', ...base });
   emit({ bench: 'ingest.stages.handle', value: Math.round(h.handle), unit: 'ns/datagram', ...base });
+  emit({ bench: 'ingest.stages.worker', value: Math.round(w.worker), unit: 'ns/datagram', rowsPerDatagram: +w.rows.toFixed(2), ...base });
+  emit({ bench: 'ingest.stages.apply', value: Math.round(w.apply), unit: 'ns/datagram', ...base });
   emit({ bench: 'ingest.stages.flush', value: Math.round(h.flush), unit: 'ns/datagram', entries: h.entries, ...base });
 }
 
