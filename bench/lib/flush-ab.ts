@@ -24,13 +24,13 @@ const variants: Record<string, { prep?: (db: import('better-sqlite3').Database) 
     noSrcDst: { prep: (db) => db.exec('DROP INDEX flows_src; DROP INDEX flows_dst') },
     noNodeIdx: { prep: (db) => db.exec('DROP INDEX flows_device; DROP INDEX flows_in_port; DROP INDEX flows_out_port') },
     rollupWithoutRowid: {
-    prep: (db) => {
-      const sql = (db.prepare(`SELECT sql FROM sqlite_master WHERE name = 'flows_1m'`).get() as { sql: string }).sql;
-      db.exec(`DROP TABLE flows_1m; ${sql} WITHOUT ROWID`);
+      prep: (db) => {
+        const sql = (db.prepare(`SELECT sql FROM sqlite_master WHERE name = 'flows_1m'`).get() as { sql: string }).sql;
+        db.exec(`DROP TABLE flows_1m; ${sql} WITHOUT ROWID`);
+      },
     },
-  },
-  noRollup: { prep: (db) => db.exec(`CREATE TRIGGER no_roll BEFORE INSERT ON flows_1m BEGIN SELECT RAISE(IGNORE); END`) },
-  no1mDevice: { prep: (db) => db.exec('DROP INDEX flows_1m_device') },
+    noRollup: { prep: (db) => db.exec(`CREATE TRIGGER no_roll BEFORE INSERT ON flows_1m BEGIN SELECT RAISE(IGNORE); END`) },
+    no1mDevice: { prep: (db) => db.exec('DROP INDEX flows_1m_device') },
   };
 const which = process.argv.slice(3);
 for (const [name, v] of Object.entries(variants)) {
