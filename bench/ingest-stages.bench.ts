@@ -6,8 +6,11 @@
 //   handle    — the whole sFlow handler (decode, accounting, aggregate, attribute, metrics) into a
 //               flow pipeline on a real SQLite file
 //   aggregate — the flow table's add() alone, records decoded beforehand, attribution cached
+//   aggregate.fast — the table's addSflow() alone, fed the fast path's numbers (what the handler calls)
 //   attribute — the attribution of each new flow-table entry (exporter, ports), cache hits
-//   flush     — writing the table's entries to SQLite, per datagram that fed them
+//   worker    — a receive worker's side (sflow.workers > 1): decode into an aggregated batch
+//   apply     — the main thread's side of the same batches (accounting, table, counters)
+//   flush     — writing the table's entries to SQLite (the writer thread, for a file), per datagram that fed them
 //   total     — the whole collector process (all threads) fed over loopback at a fixed rate by the
 //               sflow.ingest sender, beside sfacctd (with its plugin process) fed the same way
 // CPU time (user + system), so a shared machine's waits are not counted.
@@ -21,8 +24,11 @@ import { openSqliteStorage } from '../src/topology/store/sqlite-storage.ts';
 import { FlowPipeline } from '../src/collectors/flows/pipeline.ts';
 import { createSflowHandler } from '../src/collectors/sflow/component.ts';
 import { decodeSflow } from '../src/collectors/sflow/decode.ts';
+import { DG, DG_ROWS_END, SflowBatchBuilder, type SflowBatch } from '../src/collectors/sflow/worker-batch.ts';
 import { BatchSocket, loadUdpBatch } from '../src/collectors/flows/udp-batch.ts';
 import type { FlowRecord } from '../src/collectors/common/flow-record.ts';
+import type { FlowTable } from '../src/collectors/flows/flow-table.ts';
+import type { FlowSink } from '../src/collectors/sflow/fast-flow.ts';
 import type { Datagram } from '../src/collectors/flows/udp-listener.ts';
 import { silentLogger } from '../src/util/log.ts';
 import type { ComponentContext } from '../src/component/contract.ts';
@@ -71,6 +77,7 @@ interface Rig {
   pipeline: FlowPipeline;
   handle: (d: Datagram) => void;
   flushMetrics: () => void;
+  applyBatch: (b: SflowBatch) => void;
   close: () => void;
 }
 
@@ -84,11 +91,12 @@ export function rig(overrides: (c: ReturnType<typeof defaultConfig>) => void = (
   const log = silentLogger();
   const pipeline = new FlowPipeline(config, storage, registry, log);
   const ctx = { config, store: storage.graph, storage, registry, log } as unknown as ComponentContext;
-  const { handle, flushMetrics } = createSflowHandler(ctx, pipeline);
+  const { handle, flushMetrics, applyBatch } = createSflowHandler(ctx, pipeline);
   return {
     pipeline,
     handle,
     flushMetrics,
+    applyBatch,
     close: () => {
       pipeline.stop();
       storage.close();
@@ -156,8 +164,69 @@ function fastDecodeStage(set: Buffer[]): number | undefined {
   return cpuNs(c0) / set.length;
 }
 
-/** The flow table's add() with attribution asked of a cache; and the attribution alone. */
-function tableStages(records: FlowRecord[][]): { aggregate: number; attribute: number } {
+/**
+ * The two sides of a receive worker (sflow.workers > 1), in this thread: the worker's decode into
+ * a batch (aggregated rows, extras as JSON) per 1,024 datagrams, and the main thread's apply.
+ */
+function workerStages(set: Buffer[]): { worker: number; apply: number; rows: number } {
+  const b = new SflowBatchBuilder();
+  const r = rig();
+  let applyNs = 0;
+  let rows = 0;
+  // Each batch applied as soon as it is taken (as the main thread would): keeping them all would
+  // time the garbage collector.
+  const apply = () => {
+    const { batch } = b.take();
+    if (batch.datagrams) rows += batch.dgs[(batch.datagrams - 1) * DG + DG_ROWS_END]!;
+    const c1 = process.cpuUsage();
+    r.applyBatch(batch);
+    applyNs += cpuNs(c1);
+  };
+  try {
+    const c0 = process.cpuUsage();
+    for (let i = 0; i < set.length; i++) {
+      const at = 1_000_000 + i;
+      b.at = at;
+      b.datagram('127.0.0.1', at, decodeSflow(set[i]!, { flowSink: b }));
+      if (b.datagrams >= 1024) apply();
+    }
+    apply();
+    // The worker's side is the loop less the applies timed inside it.
+    return { worker: (cpuNs(c0) - applyNs) / set.length, apply: applyNs / set.length, rows: rows / set.length };
+  } finally {
+    r.pipeline.table.drain();
+    r.close();
+  }
+}
+
+/**
+ * The fast path's calls for the stream (numbers off the wire, collectors/sflow/fast-flow.ts), kept
+ * flat so replaying them into addSflow times the table and not the replay.
+ */
+function fastCalls(set: Buffer[]): { exporters: string[]; nums: Float64Array } {
+  const exporters: string[] = [];
+  const rows: number[] = [];
+  const sink: FlowSink = {
+    addrKey: () => 0,
+    add: (exporter, ...rest) => {
+      exporters.push(exporter);
+      rows.push(...rest);
+    },
+  };
+  for (const b of set) decodeSflow(b, { flowSink: sink } as Parameters<typeof decodeSflow>[1]);
+  return { exporters, nums: Float64Array.from(rows) };
+}
+
+function replayFast(t: FlowTable, calls: { exporters: string[]; nums: Float64Array }, now: number): void {
+  const n = calls.nums;
+  for (let i = 0, o = 0; i < calls.exporters.length; i++, o += 14) {
+    // prettier-ignore
+    t.addSflow(calls.exporters[i]!, n[o]!, n[o + 1]!, n[o + 2]!, n[o + 3]!, n[o + 4]!, n[o + 5]!, n[o + 6]!, n[o + 7]!, n[o + 8]!, n[o + 9]!, n[o + 10]!, n[o + 11]!, n[o + 12]!, n[o + 13]!, now);
+  }
+}
+
+/** The flow table's add() with attribution asked of a cache; the fast path's addSflow; and the attribution alone. */
+function tableStages(records: FlowRecord[][], set: Buffer[]): { aggregate: number; aggregateFast: number; attribute: number } {
   const r = rig();
   try {
     const t = r.pipeline.table;
@@ -169,11 +238,18 @@ function tableStages(records: FlowRecord[][]): { aggregate: number; attribute: n
     for (const fs of records) for (const f of fs) t.add('sflow', f, f.samplingRate ?? 1, false, now);
     const aggregate = cpuNs(c0) / records.length;
     t.drain();
+    const calls = fastCalls(set);
+    replayFast(t, calls, now);
+    t.drain();
+    const c2 = process.cpuUsage();
+    replayFast(t, calls, now);
+    const aggregateFast = cpuNs(c2) / set.length;
+    t.drain();
     const a = r.pipeline.attribution('sflow');
     const c1 = process.cpuUsage();
     for (const fs of records) for (const f of fs) a.attribute(f.exporter, f.subAgentId ?? 0, f.inIf, f.outIf, now);
     const attribute = cpuNs(c1) / records.length;
-    return { aggregate, attribute };
+    return { aggregate, aggregateFast, attribute };
   } finally {
     r.close();
   }
@@ -359,8 +435,9 @@ async function run(emit: Emit): Promise<void> {
   const samples = set.reduce((s, b) => s + decodeSflow(b).stats.samples, 0) / set.length;
   const dec = decodeStage(set);
   const fast = fastDecodeStage(set);
-  const tab = tableStages(dec.records);
+  const tab = tableStages(dec.records, set);
   const h = handleStage(set);
+  const w = workerStages(set);
   const base = { datagrams: set.length, samplesPerDatagram: Math.round(samples * 100) / 100 };
   if (process.env.INGEST_STAGES_TOTAL !== '0') {
     const ours = await canopyTotal();
@@ -380,8 +457,11 @@ async function run(emit: Emit): Promise<void> {
   emit({ bench: 'ingest.stages.decode', value: Math.round(dec.ns), unit: 'ns/datagram', ...base });
   if (fast !== undefined) emit({ bench: 'ingest.stages.decode.fast', value: Math.round(fast), unit: 'ns/datagram', ...base });
   emit({ bench: 'ingest.stages.aggregate', value: Math.round(tab.aggregate), unit: 'ns/datagram', ...base });
+  emit({ bench: 'ingest.stages.aggregate.fast', value: Math.round(tab.aggregateFast), unit: 'ns/datagram', ...base });
   emit({ bench: 'ingest.stages.attribute', value: Math.round(tab.attribute), unit: 'ns/datagram', ...base });
   emit({ bench: 'ingest.stages.handle', value: Math.round(h.handle), unit: 'ns/datagram', ...base });
+  emit({ bench: 'ingest.stages.worker', value: Math.round(w.worker), unit: 'ns/datagram', rowsPerDatagram: +w.rows.toFixed(2), ...base });
+  emit({ bench: 'ingest.stages.apply', value: Math.round(w.apply), unit: 'ns/datagram', ...base });
   emit({ bench: 'ingest.stages.flush', value: Math.round(h.flush), unit: 'ns/datagram', entries: h.entries, ...base });
 }
 

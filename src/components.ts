@@ -47,6 +47,8 @@ export const flowsComponent: ComponentSpec = {
       async stop() {
         agentSeries.stop();
         p.stop();
+        // The flow writer's thread is gone before the storage closes.
+        await p.closed();
         flows.close();
       },
       // Exporters are listed under the listener that received them.

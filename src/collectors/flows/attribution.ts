@@ -28,11 +28,30 @@ export interface DeviceRef {
   checkedAt: number;
 }
 
+/** A cached device with its port map found once (portsGen says whether that map is still current). */
+interface Cached extends DeviceRef {
+  ports: Map<number, string> | undefined;
+  portsGen: number;
+}
+
 export class Attribution {
-  private readonly devices = new Map<string, DeviceRef>();
+  /**
+   * Exporter address → sub-agent → device: a string and a number lookup per record, no key text
+   * built per record (a concatenated key costs its flattening and hashing on every call).
+   */
+  private readonly devices = new Map<string, Map<number, Cached>>();
   /** deviceId → ifIndex → port ID of ports known to exist (UUIDv5 is too slow per record). */
   private readonly knownPorts = new Map<string, Map<number, string>>();
   private portsCheckedAt = 0;
+  /** Bumped whenever knownPorts loses or gains a device's map: a Cached's `ports` is then looked up again. */
+  private portsGen = 0;
+  /** The last device looked up (a datagram's records share it), valid while `devicesGen` is unchanged. */
+  private lastAddr: string | undefined;
+  private lastSub = 0;
+  private lastDev: Cached | undefined;
+  private lastGen = -1;
+  /** Bumped whenever a cached device is dropped. */
+  private devicesGen = 0;
 
   constructor(
     private readonly store: GraphStore,
@@ -46,18 +65,20 @@ export class Attribution {
 
   /** Device and in/out port nodes of one flow (the flow table asks once per entry). */
   attribute(addr: string, sub: number, inIf: number | undefined, outIf: number | undefined, now: number): Attributed {
-    let dev: DeviceRef;
+    // One clock read for both ports (the port map's recheck runs on the wall clock, not `now`).
+    const wall = Date.now();
+    let dev: Cached;
     let inPortId: string | null;
     let outPortId: string | null;
     try {
       dev = this.device(addr, sub, now);
-      inPortId = this.port(dev, inIf);
-      outPortId = this.port(dev, outIf);
+      inPortId = this.port(dev, inIf, wall);
+      outPortId = this.port(dev, outIf, wall);
     } catch (err) {
       this.stale(addr, sub, err);
       dev = this.device(addr, sub, now);
-      inPortId = this.port(dev, inIf);
-      outPortId = this.port(dev, outIf);
+      inPortId = this.port(dev, inIf, wall);
+      outPortId = this.port(dev, outIf, wall);
     }
     return { deviceId: dev.id, inPortId, outPortId };
   }
@@ -65,10 +86,10 @@ export class Attribution {
   /** The port node counters or interface names of an exporter's ifIndex go to (null for 0). */
   portOf(addr: string, sub: number, ifIndex: number | undefined, now: number): string | null {
     try {
-      return this.port(this.device(addr, sub, now), ifIndex);
+      return this.port(this.device(addr, sub, now), ifIndex, Date.now());
     } catch (err) {
       this.stale(addr, sub, err);
-      return this.port(this.device(addr, sub, now), ifIndex);
+      return this.port(this.device(addr, sub, now), ifIndex, Date.now());
     }
   }
 
@@ -78,17 +99,23 @@ export class Attribution {
    */
   private stale(addr: string, sub: number, err: unknown): void {
     if (!(err instanceof GraphIntegrityError)) throw err;
-    const dev = this.devices.get(`${addr}|${sub}`);
+    const dev = this.devices.get(addr)?.get(sub);
     if (dev) this.forget(new Set([dev.id]));
+    this.devicesGen++;
   }
 
   /** Nodes deleted (merged away or not): no cached reference to them survives. */
   forget(gone: ReadonlySet<string>): void {
-    for (const [k, d] of this.devices) if (gone.has(d.id)) this.devices.delete(k);
+    for (const [addr, bySub] of this.devices) {
+      for (const [sub, d] of bySub) if (gone.has(d.id)) bySub.delete(sub);
+      if (bySub.size === 0) this.devices.delete(addr);
+    }
+    this.devicesGen++;
     for (const [dev, byIf] of this.knownPorts) {
       if (gone.has(dev)) this.knownPorts.delete(dev);
       else for (const [i, p] of byIf) if (gone.has(p)) byIf.delete(i);
     }
+    this.portsGen++;
   }
 
   /**
@@ -97,7 +124,9 @@ export class Attribution {
    * of up to RECHECK_MS later — until then its flows would sit on ports no host or query expects.
    */
   switchAt(addr: string): void {
-    for (const [k, d] of this.devices) if (d.exporterOnly && k.slice(0, k.lastIndexOf('|')) === addr) this.devices.delete(k);
+    const bySub = this.devices.get(addr);
+    if (bySub) for (const [sub, d] of bySub) if (d.exporterOnly) bySub.delete(sub);
+    this.devicesGen++;
   }
 
   /** agent|sub-agent → the OVS datapath ID its counter samples named, and whether a bridge was found for it. */
@@ -122,7 +151,8 @@ export class Attribution {
       const exporterId = ids.exporter(addr, sub);
       if (tx.getNode(exporterId)) this.merge(tx, exporterId, bridge.ID);
     });
-    if (this.devices.get(key)?.id !== bridge.ID) this.devices.delete(key);
+    if (this.devices.get(addr)?.get(sub)?.id !== bridge.ID) this.devices.get(addr)?.delete(sub);
+    this.devicesGen++;
   }
 
   /** A polled switch answering at this address, if any. */
@@ -132,13 +162,31 @@ export class Attribution {
     return undefined;
   }
 
-  private device(addr: string, sub: number, now: number): DeviceRef {
-    const key = `${addr}|${sub}`;
-    const cached = this.devices.get(key);
-    if (cached && (!cached.exporterOnly || now - cached.checkedAt < RECHECK_MS)) return cached;
+  private device(addr: string, sub: number, now: number): Cached {
+    let bySub: Map<number, Cached> | undefined;
+    let cached: Cached | undefined;
+    if (addr === this.lastAddr && sub === this.lastSub && this.lastGen === this.devicesGen) cached = this.lastDev;
+    else {
+      bySub = this.devices.get(addr);
+      cached = bySub?.get(sub);
+    }
+    if (cached && (!cached.exporterOnly || now - cached.checkedAt < RECHECK_MS)) {
+      this.lastAddr = addr;
+      this.lastSub = sub;
+      this.lastDev = cached;
+      this.lastGen = this.devicesGen;
+      return cached;
+    }
+    bySub ??= this.devices.get(addr);
     const ref = this.store.write((tx) => this.resolve(tx, addr, sub, now, cached));
-    this.devices.set(key, ref);
-    return ref;
+    const entry: Cached = { ...ref, ports: undefined, portsGen: -1 };
+    if (!bySub) this.devices.set(addr, (bySub = new Map()));
+    bySub.set(sub, entry);
+    this.lastAddr = addr;
+    this.lastSub = sub;
+    this.lastDev = entry;
+    this.lastGen = this.devicesGen;
+    return entry;
   }
 
   private resolve(tx: GraphTx, addr: string, sub: number, now: number, cached: DeviceRef | undefined): DeviceRef {
@@ -193,19 +241,28 @@ export class Attribution {
   }
 
   /** The port node for an ifIndex on a device; created when the device has none. */
-  private port(dev: DeviceRef, ifIndex: number | undefined): string | null {
+  private port(dev: Cached, ifIndex: number | undefined, now: number): string | null {
     if (ifIndex === undefined || ifIndex === 0) return null;
-    let byIf = this.knownPorts.get(dev.id);
-    const known = byIf?.get(ifIndex);
-    const now = Date.now();
     // Forget now and then, so a port deleted by another writer is recreated.
     if (now - this.portsCheckedAt > RECHECK_MS) {
       this.knownPorts.clear();
-      byIf = undefined;
+      this.portsGen++;
       this.portsCheckedAt = now;
-    } else if (known) return known;
+    } else {
+      // The device's port map, found in knownPorts once per change of it rather than per record.
+      if (dev.portsGen !== this.portsGen) {
+        dev.ports = this.knownPorts.get(dev.id);
+        dev.portsGen = this.portsGen;
+      }
+      const known = dev.ports?.get(ifIndex);
+      if (known !== undefined) return known;
+    }
     const id = this.findPort(dev.id, ifIndex) ?? this.createPort(dev.id, ifIndex);
-    if (!byIf) this.knownPorts.set(dev.id, (byIf = new Map()));
+    let byIf = this.knownPorts.get(dev.id);
+    if (!byIf) {
+      this.knownPorts.set(dev.id, (byIf = new Map()));
+      this.portsGen++;
+    }
     byIf.set(ifIndex, id);
     return id;
   }

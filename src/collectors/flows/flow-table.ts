@@ -171,6 +171,9 @@ export class FlowTable {
     bytes: number,
     rate: number,
     now: number,
+    /** Records summed into this call (a receive worker aggregates its batch), and when the first came. */
+    records = 1,
+    since = now,
   ): void {
     this.put(
       'sflow',
@@ -190,11 +193,12 @@ export class FlowTable {
       dmac,
       et,
       bytes * rate,
-      rate,
+      records * rate,
       rate,
       false,
       now,
-      now,
+      since,
+      records,
     );
   }
 
@@ -256,6 +260,7 @@ export class FlowTable {
     rateMissing: boolean,
     now: number,
     since: number,
+    records = 1,
   ): void {
     let h = Math.imul(this.exporterId(exporter) ^ (this.protocolId(protocol) << 24), 0x9e3779b1);
     h = Math.imul(h ^ keyBits(src), 0x85ebca6b);
@@ -289,7 +294,7 @@ export class FlowTable {
       ) {
         e.bytes += bytes;
         e.packets += packets;
-        e.flows++;
+        e.flows += records;
         e.last = now;
         if (since < e.first) e.first = since;
         if (rateMissing) e.samplingMissing = true;
@@ -322,12 +327,13 @@ export class FlowTable {
         rateMissing,
         now,
         since,
+        records,
       );
       return;
     }
     const held = this.count + this.bounds.pending();
     if (held >= this.bounds.maxEntries || held * ENTRY_BYTES >= this.bounds.maxBytes) {
-      this.evicted++;
+      this.evicted += records;
       return;
     }
     const srcAddr = r ? (r.srcAddr ?? '') : addrTextOf(this.keys, src);
@@ -355,7 +361,7 @@ export class FlowTable {
       last: now,
       bytes,
       packets,
-      flows: 1,
+      flows: records,
       samplingRate: rate,
       samplingMissing: rateMissing,
       subAgentId: sub,

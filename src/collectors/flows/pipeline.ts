@@ -17,6 +17,7 @@ import { Attribution } from './attribution.ts';
 import { FlowStore, type FlowEntry } from './flow-store.ts';
 import { FlowTable, type Attributed } from './flow-table.ts';
 import { FlowWriter } from './flow-writer.ts';
+import { FlowWriterThread } from './flow-writer-thread.ts';
 
 /** What a failed graph write cost, per kind of record. */
 const FAILED = {
@@ -58,7 +59,7 @@ export class FlowPipeline {
   private sink: ((entries: FlowEntry[]) => void) | undefined;
   /** Counts kept in plain numbers on the hot path, added to Prometheus before a scrape reads them. */
   readonly beforeScrape = new Set<() => void>();
-  readonly writer: FlowWriter;
+  readonly writer: FlowWriter | FlowWriterThread;
   readonly graph: GraphStore;
 
   constructor(
@@ -69,7 +70,10 @@ export class FlowPipeline {
   ) {
     const graph = (this.graph = storage.graph);
     this.store = new FlowStore(storage.flows);
-    this.writer = new FlowWriter(this.store, log);
+    // SQLite on a file: the writer gets a thread and a connection of its own (docs/performance.md, "The writer thread").
+    const file = (storage.flows as { writerFile?: string }).writerFile;
+    const paced = new FlowWriter(this.store, log);
+    this.writer = file ? new FlowWriterThread(file, log, paced) : paced;
     this.table = new FlowTable(
       config.storage.flowTableSize,
       (entries) => this.emit(entries),
@@ -106,10 +110,10 @@ export class FlowPipeline {
       () => this.table.evicted,
     );
     gaugeOf(registry, 'canopy_flow_table_entries', 'Entries in the in-memory flow table', () => this.table.size);
-    this.writer.onTransaction = () => flushes.inc();
+    this.writer.onTransaction = paced.onTransaction = () => flushes.inc();
     const failures = new WriteFailures(registry, log);
     failures.preset(['flows', 'port_series']);
-    this.writer.onFailure = (err, rows) => failures.record('flows', err, rows);
+    this.writer.onFailure = paced.onFailure = (err, rows) => failures.record('flows', err, rows);
     this.ports.onFailure = (err, rows) => failures.record('port_series', err, rows);
     this.warn = new RateLimitedLog(log);
     this.attributionFailures = counter(
@@ -262,6 +266,7 @@ export class FlowPipeline {
   /** Runs the flush timer; the flows component starts it before the listeners that feed it. */
   start(): void {
     if (this.timer) return;
+    if (this.writer instanceof FlowWriterThread) this.writer.start();
     const every = this.config.storage.flowFlushInterval * 1000;
     this.timer = setInterval(() => {
       this.emit(this.table.drain());
@@ -275,8 +280,15 @@ export class FlowPipeline {
   stop(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
+    // What the table holds goes to the writer before it stops (the thread takes no rows after).
+    this.writer.enqueue(this.table.drain());
+    this.ports.flushSeries();
     this.writer.stop();
-    this.flush();
+  }
+
+  /** Resolves once the writer's thread (if it has one) has exited, after stop(). */
+  closed(): Promise<void> {
+    return this.writer instanceof FlowWriterThread ? this.writer.exited() : Promise.resolve();
   }
 
   /** components.flows.table in /api/status: what the flow table holds against its bounds. */

@@ -156,7 +156,7 @@ export class WorkerPool<B extends { datagrams: number }> {
  * A worker on the module at `entry`. TypeScript sources (run by tsx or vitest) need tsx's loader
  * inside the new thread too: it is registered there before the module is imported.
  */
-function startWorker(entry: URL, data: WorkerSocketOptions): Worker {
+export function startWorker(entry: URL, data: object): Worker {
   if (!entry.pathname.endsWith('.ts')) return new Worker(entry, { workerData: data });
   // The ESM build of tsx's API (its CommonJS one cannot register from an eval'd script).
   const tsx = pathToFileURL(

@@ -33,6 +33,8 @@ import {
   DG_UNKNOWN_SAMPLES,
   DG_UPTIME,
   ROW,
+  ROW_LAST,
+  ROW_RECORDS,
   TEXT_KEY,
   extrasOf,
   type DatagramExtra,
@@ -223,8 +225,10 @@ export function createSflowHandler(ctx: ComponentContext, pipeline: FlowPipeline
           rows[k + 10]!,
           rows[k + 11]!,
           rows[k + 12]! | 0,
-          rows[k + 13]! >>> 0,
+          rows[k + 13]!,
           rows[k + 14]! >>> 0,
+          rows[k + ROW_LAST]!,
+          rows[k + ROW_RECORDS],
           now,
         );
       }

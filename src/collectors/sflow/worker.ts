@@ -43,6 +43,7 @@ const sock = new BatchSocket({
   slots: opts.slots,
   batch: opts.batch,
   handle: (d, receivedAt) => {
+    builder.at = receivedAt;
     try {
       builder.datagram(d.address, receivedAt, decodeSflow(d.data, decodeOpts));
     } catch {

@@ -37,6 +37,14 @@ export class SqliteFlowStore implements FlowRecordStore {
     );
   }
 
+  /**
+   * The database file, for a flow writer on another connection (collectors/flows/flow-writer-thread.ts);
+   * undefined for an in-memory database, which no other connection can open.
+   */
+  get writerFile(): string | undefined {
+    return this.db.memory ? undefined : this.db.name;
+  }
+
   writeSome(entries: readonly FlowEntry[], start: number, deadline: number): number {
     let i = start;
     if (i >= entries.length) return i;
