@@ -213,7 +213,7 @@ function fastCalls(set: Buffer[]): { exporters: string[]; nums: Float64Array } {
       rows.push(...rest);
     },
   };
-  for (const b of set) decodeSflow(b, { flowSink: sink } as Parameters<typeof decodeSflow>[1]);
+  for (const b of set) decodeSflow(b, { flowSink: sink });
   return { exporters, nums: Float64Array.from(rows) };
 }
 

@@ -13,7 +13,7 @@ const cpu = (c0: NodeJS.CpuUsage): number => {
 // The fast path's calls (numbers off the wire), replayed into addSflow: the table's put alone.
 const calls: Parameters<FlowSink['add']>[] = [];
 const sink: FlowSink = { addrKey: () => 0, add: (...a) => void calls.push(a) };
-for (const b of set) decodeSflow(b, { flowSink: sink } as Parameters<typeof decodeSflow>[1]);
+for (const b of set) decodeSflow(b, { flowSink: sink });
 const nums = new Float64Array(calls.length * 14);
 const exps = calls.map((c) => c[0]);
 calls.forEach((c, i) => nums.set(c.slice(1) as number[], i * 14));
