@@ -81,6 +81,8 @@ export async function startNats(): Promise<NatsServer> {
       '',
     ].join('\n'),
   );
+  // Written by root under CI's umask 077: the server, run as nobody, must still read it.
+  if (user) chownSync(conf, user.uid, user.gid);
   let out = '';
   let child: ChildProcess;
   const launch = async () => {

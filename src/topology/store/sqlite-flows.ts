@@ -84,7 +84,7 @@ export class SqliteFlowStore implements FlowRecordStore {
         }
       }
       this.roll.run(from);
-    })();
+    }).immediate();
     return i;
   }
 
@@ -93,7 +93,7 @@ export class SqliteFlowStore implements FlowRecordStore {
     const json = JSON.stringify(Object.fromEntries(moved));
     this.db.transaction(() => {
       for (const s of this.repoint) s.run({ moved: json });
-    })();
+    }).immediate();
   }
 
   prune(windowCut: number, rollupCut: number, limit = Number.MAX_SAFE_INTEGER): number {

@@ -98,7 +98,7 @@ export class SqlitePortSeries implements PortSeriesStore {
         const [key, step, t] = b.split('|').map(Number);
         this.upsert.run(key, step, t, ...s);
       }
-    })();
+    }).immediate();
   }
 
   repoint(moved: ReadonlyMap<string, string>): void {
@@ -126,7 +126,7 @@ export class SqlitePortSeries implements PortSeriesStore {
           this.keys.delete(`${from}|${source}`);
         }
       }
-    })();
+    }).immediate();
   }
 
   rows(nodeId: string): PortSeriesRow[] {
@@ -163,6 +163,6 @@ export class SqlitePortSeries implements PortSeriesStore {
       const del = this.db.prepare('DELETE FROM port_metrics_rollup WHERE step = ? AND t < ?');
       for (const step of ROLLUP_STEPS) n += del.run(step, cutoffs[step]).changes;
       return n;
-    })();
+    }).immediate();
   }
 }

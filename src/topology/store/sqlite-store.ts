@@ -106,7 +106,10 @@ export class SqliteGraphStore extends SqliteReader implements GraphStore, GraphT
         pruneCount: p('SELECT kind, count(*) AS c FROM history WHERE valid_to < ? GROUP BY kind'),
       };
     }
-    this.runTx = (fn) => database.transaction(fn)();
+    // IMMEDIATE: the flow writer thread writes the same file on its own connection, and a deferred
+    // transaction that read first cannot take the write lock after that thread committed (SQLITE_BUSY at
+    // once, no busy wait).
+    this.runTx = (fn) => database.transaction(fn).immediate();
   }
 
   write<T>(fn: (tx: GraphTx) => T): T {

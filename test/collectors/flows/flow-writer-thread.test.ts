@@ -102,6 +102,34 @@ describe('flow writer thread', () => {
     storage.close();
   });
 
+  it('graph and series writes on the main connection wait for the thread instead of failing with SQLITE_BUSY', async () => {
+    const { storage, pipeline, count } = rig();
+    pipeline.writer.enqueue(entries(60_000));
+    // While the thread commits its flush transaction after transaction, the main connection writes
+    // in transactions that read first (an upsert archives the node's previous version): a deferred
+    // one could not take the write lock after the thread committed, busy handler or not.
+    const failures: unknown[] = [];
+    let writes = 0;
+    const until = Date.now() + 10_000;
+    while (Date.now() < until) {
+      try {
+        storage.graph.write((tx) => tx.upsertNode({ ID: 'n1', Metadata: { Type: 'host', Name: `h${writes}` } }, { merge: true }));
+        writes++;
+      } catch (err) {
+        failures.push(err);
+      }
+      await new Promise((r) => setImmediate(r));
+      if (count() >= 60_000 && writes > 200) break;
+    }
+    pipeline.flush();
+    expect(failures.map(String)).toEqual([]);
+    expect(count()).toBe(60_000);
+    expect(writes).toBeGreaterThan(200);
+    pipeline.stop();
+    await pipeline.closed();
+    storage.close();
+  });
+
   it('stores the same rows as the writer on the main connection (in-memory database)', () => {
     const rows = (file: boolean) => {
       const dir = mkdtempSync(join(tmpdir(), 'canopy-writer-'));
