@@ -9,7 +9,7 @@ import { encodeEntries } from './flow-entry-codec.ts';
 import { repointEntry, type FlowEntry } from './flow-store.ts';
 import { STATE, STATE_SLOTS, type WriterMessage, type WriterReport, type WriterThreadData } from './flow-writer-protocol.ts';
 import type { FlowWriter } from './flow-writer.ts';
-import { siblingModule, startWorker } from './worker-pool.ts';
+import { siblingModule, startWorker } from '../../util/worker-module.ts';
 
 export interface FlowWriterThreadOptions {
   stepMs: number;

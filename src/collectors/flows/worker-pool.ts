@@ -3,9 +3,8 @@
 // and one exporter's datagrams stay on one thread, in order. Their batches come back to the main
 // thread through `onBatch`. A worker that throws or exits is counted, logged and started again on
 // the same port; stop() closes every socket and waits for each thread's last batch and its exit.
-import { Worker } from 'node:worker_threads';
-import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
+import type { Worker } from 'node:worker_threads';
+import { startWorker } from '../../util/worker-module.ts';
 import type { Counter } from 'prom-client';
 import type { Logger } from '../../util/log.ts';
 
@@ -150,25 +149,4 @@ export class WorkerPool<B extends { datagrams: number }> {
   crash(i: number): void {
     this.slots[i]?.worker?.postMessage({ type: 'throw' });
   }
-}
-
-/**
- * A worker on the module at `entry`. TypeScript sources (run by tsx or vitest) need tsx's loader
- * inside the new thread too: it is registered there before the module is imported.
- */
-export function startWorker(entry: URL, data: object): Worker {
-  if (!entry.pathname.endsWith('.ts')) return new Worker(entry, { workerData: data });
-  // The ESM build of tsx's API (its CommonJS one cannot register from an eval'd script).
-  const tsx = pathToFileURL(
-    createRequire(import.meta.url)
-      .resolve('tsx/esm/api')
-      .replace(/\.cjs$/, '.mjs'),
-  ).href;
-  const code = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry.href)}); });`;
-  return new Worker(code, { eval: true, workerData: data });
-}
-
-/** The URL of a worker module beside `base` (import.meta.url), in the caller's own extension. */
-export function siblingModule(base: string, name: string): URL {
-  return new URL(`${name}${base.endsWith('.ts') ? '.ts' : '.js'}`, base);
 }

@@ -6,7 +6,7 @@
 import type { Component, ComponentContext } from '../../component/contract.ts';
 import type { FlowPipeline } from '../flows/pipeline.ts';
 import { FlowReceive } from '../flows/flow-receive.ts';
-import { siblingModule } from '../flows/worker-pool.ts';
+import { siblingModule } from '../../util/worker-module.ts';
 import { flowWorkers } from '../flows/listener-config.ts';
 import { createNetflowHandler } from './handler.ts';
 import type { NetflowBatch, SharedChange, SharedMessage } from './worker-batch.ts';

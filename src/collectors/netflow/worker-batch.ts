@@ -8,6 +8,7 @@ import type { DecodeResult } from './decode-result.ts';
 import { formatNetflowError } from './errors.ts';
 import type { NetflowSink } from './key-plan.ts';
 import type { Template } from './plan.ts';
+import { WorkerBatchBase, type WorkerBatch } from '../flows/worker-batch-base.ts';
 
 /** Numbers per datagram row. */
 export const DG = 7;
@@ -26,25 +27,14 @@ export const DG_MISSING = 6;
 /** Numbers per record row: exporter and protocol (string indexes), then NetflowSink.add's numbers. */
 export const ROW = 18;
 /** Addresses at or above this in a row are an index into the batch's strings (IPv6 text). */
-export const TEXT_KEY = 2 ** 48;
+export { TEXT_KEY } from '../flows/worker-batch-base.ts';
 
 export interface DatagramExtra {
   errors: { code: string; text: string }[];
   flows: FlowRecord[];
 }
 
-export interface NetflowBatch {
-  type: 'batch';
-  datagrams: number;
-  dgs: Float64Array;
-  rows: Float64Array;
-  strings: string[];
-  /** DatagramExtra[] as JSON (cheaper than structured clone, see sflow/worker-batch.ts). */
-  extras: string;
-  socketOverflow: number;
-  truncated: number;
-  handlerErrors: number;
-}
+export type NetflowBatch = WorkerBatch;
 
 /** Decoder state one worker learned, for the main thread to keep (templates persist) and pass on. */
 export type SharedChange =
@@ -61,45 +51,17 @@ export interface SharedMessage {
 const PROTOCOLS = ['netflow9', 'ipfix'] as const;
 
 /** Worker side: the fast path's sink, and a row per decoded datagram. */
-export class NetflowBatchBuilder implements NetflowSink {
-  private dgs = new Float64Array(64 * DG);
-  private rows = new Float64Array(64 * ROW);
-  private nDg = 0;
-  private nRows = 0;
+export class NetflowBatchBuilder extends WorkerBatchBase<DatagramExtra> implements NetflowSink {
   private missing = 0;
   private rowsEnd = 0;
-  private strings: string[] = [];
-  private index = new Map<string, number>();
-  private extras: DatagramExtra[] = [];
-  socketOverflow = 0;
-  truncated = 0;
-  handlerErrors = 0;
 
-  get datagrams(): number {
-    return this.nDg;
+  constructor() {
+    super(DG, ROW);
   }
 
   /** Fast records added since the last datagram row (a shared template released held ones). */
   get rowsSinceDatagram(): boolean {
     return this.nRows > this.rowsEnd;
-  }
-
-  get pendingLoss(): boolean {
-    return this.socketOverflow + this.truncated + this.handlerErrors > 0;
-  }
-
-  private str(s: string): number {
-    let i = this.index.get(s);
-    if (i === undefined) {
-      i = this.strings.length;
-      this.strings.push(s);
-      this.index.set(s, i);
-    }
-    return i;
-  }
-
-  addrKey(s: string): number {
-    return TEXT_KEY + this.str(s);
   }
 
   add(
@@ -122,9 +84,8 @@ export class NetflowBatchBuilder implements NetflowSink {
     rate: number,
     rateMissing: boolean,
   ): void {
-    if ((this.nRows + 1) * ROW > this.rows.length) this.rows = grow(this.rows);
+    const o = this.nextRow();
     const r = this.rows;
-    const o = this.nRows++ * ROW;
     r[o] = this.str(exporter);
     r[o + 1] = protocol === 'ipfix' ? 1 : 0;
     r[o + 2] = sub;
@@ -151,9 +112,8 @@ export class NetflowBatchBuilder implements NetflowSink {
    * fast records are already in). `results` empty: held records a shared template released.
    */
   datagram(address: string, receivedAt: number, results: readonly DecodeResult[], flows: FlowRecord[]): void {
-    if ((this.nDg + 1) * DG > this.dgs.length) this.dgs = grow(this.dgs);
+    const o = this.nextDatagram();
     const d = this.dgs;
-    const o = this.nDg++ * DG;
     let lost = 0;
     let errors: DatagramExtra['errors'] | undefined;
     for (const r of results) {
@@ -173,35 +133,10 @@ export class NetflowBatchBuilder implements NetflowSink {
     } else d[o + DG_EXTRA] = -1;
   }
 
-  /** The batch so far (its buffers to transfer), and a fresh start. */
-  take(): { batch: NetflowBatch; transfer: ArrayBuffer[] } {
-    const batch: NetflowBatch = {
-      type: 'batch',
-      datagrams: this.nDg,
-      dgs: this.dgs,
-      rows: this.rows,
-      strings: this.strings,
-      extras: this.extras.length ? JSON.stringify(this.extras) : '',
-      socketOverflow: this.socketOverflow,
-      truncated: this.truncated,
-      handlerErrors: this.handlerErrors,
-    };
-    const transfer = [this.dgs.buffer, this.rows.buffer];
-    this.dgs = new Float64Array(Math.max(64, this.nDg) * DG);
-    this.rows = new Float64Array(Math.max(64, this.nRows) * ROW);
-    this.nDg = this.nRows = this.rowsEnd = 0;
-    this.strings = [];
-    this.index = new Map();
-    this.extras = [];
-    this.socketOverflow = this.truncated = this.handlerErrors = 0;
-    return { batch, transfer };
+  override take(): { batch: NetflowBatch; transfer: ArrayBuffer[] } {
+    this.rowsEnd = 0;
+    return super.take();
   }
-}
-
-function grow(a: Float64Array<ArrayBuffer>): Float64Array<ArrayBuffer> {
-  const b = new Float64Array(a.length * 2);
-  b.set(a);
-  return b;
 }
 
 export function protocolOfRow(v: number): 'netflow9' | 'ipfix' {

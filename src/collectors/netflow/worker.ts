@@ -5,7 +5,7 @@
 // once, which persists templates and passes everything on to the other workers; data sets a worker
 // got before their template are held and decoded when the template comes (from the wire or shared).
 import { parentPort, workerData } from 'node:worker_threads';
-import { BatchSocket } from '../flows/udp-batch.ts';
+import { runWorkerLoop } from '../flows/worker-loop.ts';
 import type { WorkerSocketOptions } from '../flows/worker-pool.ts';
 import type { FlowRecord } from '../common/flow-record.ts';
 import { NetflowDecoder } from './decoder.ts';
@@ -61,33 +61,8 @@ const applyShared = (changes: SharedChange[]) => {
   }
 };
 
-const BATCH_DATAGRAMS = 1024;
-const BATCH_MS = 10;
-let lastPost = Date.now();
-let timer: NodeJS.Timeout | undefined;
-
-const post = () => {
-  if (timer) clearTimeout(timer);
-  timer = undefined;
-  lastPost = Date.now();
-  if (builder.datagrams === 0 && !builder.pendingLoss) return;
-  const { batch, transfer } = builder.take();
-  port.postMessage(batch, transfer);
-};
-
-const afterBatch = () => {
-  share();
-  if (builder.datagrams >= BATCH_DATAGRAMS || Date.now() - lastPost >= BATCH_MS) post();
-  else timer ??= setTimeout(post, BATCH_MS);
-};
-
-const sock = new BatchSocket({
-  host: opts.host,
-  port: opts.port,
-  reusePort: true,
-  receiveBuffer: opts.receiveBuffer,
-  slots: opts.slots,
-  batch: opts.batch,
+runWorkerLoop({
+  builder,
   handle: (d, receivedAt) => {
     flows.length = 0;
     try {
@@ -97,26 +72,11 @@ const sock = new BatchSocket({
       builder.handlerErrors++;
     }
   },
-  afterBatch,
-  onLoss: (overflow, truncated) => {
-    builder.socketOverflow += overflow;
-    builder.truncated += truncated;
+  // Templates learned go ahead of the data that needs them.
+  beforePost: share,
+  onMessage: (m, loop) => {
+    if (m.type !== 'shared') return;
+    applyShared((m as unknown as SharedMessage).changes);
+    if (builder.datagrams) loop.afterBatch();
   },
 });
-
-port.on('message', (m: { type: string; changes?: SharedChange[] }) => {
-  if (m.type === 'shared') {
-    applyShared(m.changes ?? []);
-    if (builder.datagrams) afterBatch();
-  } else if (m.type === 'stop') {
-    sock.close();
-    share();
-    post();
-    port.postMessage({ type: 'stopped' });
-    port.close();
-  } else if (m.type === 'throw') {
-    throw new Error('worker asked to crash');
-  }
-});
-
-port.postMessage({ type: 'ready', port: sock.port, receiveBuffer: sock.receiveBufferBytes });

@@ -4,7 +4,7 @@ import type { Component, ComponentContext } from '../../component/contract.ts';
 import { counter, preset } from '../../util/metrics.ts';
 import type { Datagram } from '../flows/udp-listener.ts';
 import { FlowReceive } from '../flows/flow-receive.ts';
-import { siblingModule } from '../flows/worker-pool.ts';
+import { siblingModule } from '../../util/worker-module.ts';
 import { flowWorkers } from '../flows/listener-config.ts';
 import type { FlowPipeline } from '../flows/pipeline.ts';
 import { ExporterAccounts } from '../flows/exporter-accounts.ts';

@@ -6,6 +6,9 @@
 import type { CounterRecord, FlowRecord } from '../common/flow-record.ts';
 import type { FlowSink } from './fast-flow.ts';
 import { formatError, type SflowDatagram } from './decode.ts';
+import { WorkerBatchBase, type WorkerBatch } from '../flows/worker-batch-base.ts';
+
+export { TEXT_KEY } from '../flows/worker-batch-base.ts';
 
 /** Numbers per datagram row. */
 export const DG = 15;
@@ -40,70 +43,24 @@ export const ROW = 17;
 export const ROW_RECORDS = 15;
 export const ROW_LAST = 16;
 
-/** Addresses at or above this in a sample row are an index into the batch's strings (IPv6 text). */
-export const TEXT_KEY = 2 ** 48;
-
 export interface DatagramExtra {
   errors: { code: string; text: string }[];
   flows: FlowRecord[];
   counters: CounterRecord[];
 }
 
-export interface SflowBatch {
-  type: 'batch';
-  datagrams: number;
-  dgs: Float64Array;
-  rows: Float64Array;
-  strings: string[];
-  /**
-   * DatagramExtra[] as JSON: V8 writes and reads it several times faster than structured clone
-   * copies objects of fifty fields (a decoded flow record). Main side: `extrasOf(batch)`.
-   */
-  extras: string;
-  /** Receive losses since the last batch (socket overflow, cut datagrams) and handler failures. */
-  socketOverflow: number;
-  truncated: number;
-  handlerErrors: number;
-}
+export type SflowBatch = WorkerBatch;
 
 /** Worker side: the fast path's sink, and a row per decoded datagram. */
-export class SflowBatchBuilder implements FlowSink {
-  private dgs = new Float64Array(64 * DG);
-  private rows = new Float64Array(64 * ROW);
-  private nDg = 0;
-  private nRows = 0;
-  private strings: string[] = [];
-  private index = new Map<string, number>();
-  private extras: DatagramExtra[] = [];
+export class SflowBatchBuilder extends WorkerBatchBase<DatagramExtra> implements FlowSink {
   /** Rows of this batch by a hash of their key; `next` chains rows whose keys hashed alike. */
   private byKey = new Map<number, number>();
   private next = new Int32Array(64);
   /** Receive time of the datagram being decoded (set before each decode). */
   at = 0;
-  socketOverflow = 0;
-  truncated = 0;
-  handlerErrors = 0;
 
-  get datagrams(): number {
-    return this.nDg;
-  }
-
-  get pendingLoss(): boolean {
-    return this.socketOverflow + this.truncated + this.handlerErrors > 0;
-  }
-
-  private str(s: string): number {
-    let i = this.index.get(s);
-    if (i === undefined) {
-      i = this.strings.length;
-      this.strings.push(s);
-      this.index.set(s, i);
-    }
-    return i;
-  }
-
-  addrKey(s: string): number {
-    return TEXT_KEY + this.str(s);
+  constructor() {
+    super(DG, ROW);
   }
 
   add(
@@ -158,7 +115,6 @@ export class SflowBatchBuilder implements FlowSink {
         return;
       }
     }
-    if ((this.nRows + 1) * ROW > this.rows.length) this.rows = grow(this.rows);
     if (this.nRows + 1 > this.next.length) {
       const n = new Int32Array(this.next.length * 2);
       n.set(this.next);
@@ -166,8 +122,8 @@ export class SflowBatchBuilder implements FlowSink {
     }
     this.next[this.nRows] = head ?? -1;
     this.byKey.set(h, this.nRows);
+    const o = this.nextRow();
     const r = this.rows;
-    const o = this.nRows++ * ROW;
     r[o] = ex;
     r[o + 1] = sub;
     r[o + 2] = inIf;
@@ -189,9 +145,8 @@ export class SflowBatchBuilder implements FlowSink {
 
   /** After decodeSflow(data, { flowSink: this }): the datagram's row (its fast samples are already in). */
   datagram(address: string, receivedAt: number, dg: SflowDatagram): void {
-    if ((this.nDg + 1) * DG > this.dgs.length) this.dgs = grow(this.dgs);
+    const o = this.nextDatagram();
     const d = this.dgs;
-    const o = this.nDg++ * DG;
     const s = dg.stats;
     d[o + DG_ADDRESS] = this.str(address);
     d[o + DG_AGENT] = dg.agent ? this.str(dg.agent) : -1;
@@ -221,31 +176,9 @@ export class SflowBatchBuilder implements FlowSink {
     } else d[o + DG_EXTRA] = -1;
   }
 
-  /** The batch so far (its buffers to transfer), and a fresh start. */
-  take(): { batch: SflowBatch; transfer: ArrayBuffer[] } {
-    const batch: SflowBatch = {
-      type: 'batch',
-      datagrams: this.nDg,
-      dgs: this.dgs,
-      rows: this.rows,
-      strings: this.strings,
-      extras: this.extras.length ? JSON.stringify(this.extras) : '',
-      socketOverflow: this.socketOverflow,
-      truncated: this.truncated,
-      handlerErrors: this.handlerErrors,
-    };
-    const transfer = [this.dgs.buffer, this.rows.buffer];
-    // The next batch starts at the size this one needed: no growing in steady state, no big
-    // allocations for small batches.
-    this.dgs = new Float64Array(Math.max(64, this.nDg) * DG);
-    this.rows = new Float64Array(Math.max(64, this.nRows) * ROW);
-    this.nDg = this.nRows = 0;
-    this.strings = [];
-    this.index = new Map();
+  override take(): { batch: SflowBatch; transfer: ArrayBuffer[] } {
     this.byKey = new Map();
-    this.extras = [];
-    this.socketOverflow = this.truncated = this.handlerErrors = 0;
-    return { batch, transfer };
+    return super.take();
   }
 }
 
@@ -310,12 +243,6 @@ function slimCounter(c: CounterRecord): CounterRecord {
   else if (c.format === 1004) out.datapathId = c.datapathId;
   else if (c.format === 1005) out.portName = c.portName;
   return out;
-}
-
-function grow(a: Float64Array<ArrayBuffer>): Float64Array<ArrayBuffer> {
-  const b = new Float64Array(a.length * 2);
-  b.set(a);
-  return b;
 }
 
 /** The batch's general-path records, counter records and errors (one parse per batch). */

@@ -4,9 +4,8 @@
 // wait on the worker, which answers them after the inserts queued before (fast failure while down).
 // Raw rows plus 1 m / 5 m / 1 h rollups (materialized views); retention drops whole partitions and
 // hides the rows of a partition that is only partly past its cut until it goes.
-import { MessageChannel, receiveMessageOnPort, Worker } from 'node:worker_threads';
-import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
+import { MessageChannel, receiveMessageOnPort, type Worker } from 'node:worker_threads';
+import { siblingModule, startWorker } from '../../util/worker-module.ts';
 import type { FlowAggregate, FlowEntry, FlowQuery, FlowRecordStore } from './flow-records.ts';
 import type { ChNotice, ChReply, ChRequest, ChWorkerConfig } from './clickhouse-protocol.ts';
 import { aggregateOf, int, querySql, RAW, repointStatements, rowLine, str, TIERS, type Source } from './clickhouse-sql.ts';
@@ -38,20 +37,6 @@ export interface ClickhouseStats {
   lastError: string | null;
 }
 
-const here = import.meta.url;
-const workerEntry = new URL(here.endsWith('.ts') ? './clickhouse-worker.ts' : './clickhouse-worker.js', here).href;
-// As for the PostgreSQL worker: a source checkout registers tsx in the worker, a built install has plain .js.
-const tsxApi = here.endsWith('.ts')
-  ? pathToFileURL(
-      createRequire(here)
-        .resolve('tsx/esm/api')
-        .replace(/\.cjs$/, '.mjs'),
-    ).href
-  : '';
-const BOOT = `import { workerData } from 'node:worker_threads';
-if (workerData.entry.endsWith('.ts')) (await import(${JSON.stringify(tsxApi)})).register();
-await import(workerData.entry);`;
-
 export class ClickhouseFlowStore implements FlowRecordStore {
   readonly stats: ClickhouseStats = { queuedRows: 0, writtenRows: 0, droppedRows: 0, up: true, lastError: null };
   private readonly worker: Worker;
@@ -73,8 +58,7 @@ export class ClickhouseFlowStore implements FlowRecordStore {
     this.maxQueued = opts.maxQueuedRows ?? 1_000_000;
     this.syncTimeoutMs = opts.syncTimeoutMs ?? 15_000;
     this.now = opts.now ?? Date.now;
-    const cfg: ChWorkerConfig & { entry: string } = {
-      entry: workerEntry,
+    const cfg: ChWorkerConfig = {
       url: opts.url,
       requestTimeoutMs: opts.requestTimeoutMs ?? 10_000,
       // Inserts of this size take a few seconds on a busy 18.16 server, well inside their timeout.
@@ -82,10 +66,7 @@ export class ClickhouseFlowStore implements FlowRecordStore {
       signal: this.signal.buffer,
       replies: this.replies.port2,
     };
-    this.worker = new Worker(new URL(`data:text/javascript,${encodeURIComponent(BOOT)}`), {
-      workerData: cfg,
-      transferList: [this.replies.port2],
-    });
+    this.worker = startWorker(siblingModule(import.meta.url, 'clickhouse-worker'), cfg, [this.replies.port2]);
     this.worker.unref();
     this.worker.on('message', (n: ChNotice) => this.notice(n));
     this.worker.on('error', (e) => this.problem('failed', `worker: ${e.message}`));

@@ -3,9 +3,8 @@
 // this link either queues statements behind (writes: `send`, acknowledged later, `flush` awaits them)
 // or blocks on an Atomics wait until the worker answers (reads and the few writes that return a
 // value: `sync`). One queue in the worker keeps both in order, so a read sees every write before it.
-import { MessageChannel, receiveMessageOnPort, Worker } from 'node:worker_threads';
-import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
+import { MessageChannel, receiveMessageOnPort, type Worker } from 'node:worker_threads';
+import { siblingModule, startWorker } from '../../util/worker-module.ts';
 import type { ChangeRow, Notice, Request, Stmt, StmtResult, SyncReply, WorkerConfig } from './postgres-protocol.ts';
 
 export interface PostgresOptions {
@@ -39,22 +38,6 @@ export function redactUrl(url: string): string {
   }
 }
 
-// The worker runs TypeScript like the rest of Canopy: a tiny module registers tsx, then imports it.
-const here = import.meta.url;
-const workerEntry = new URL(here.endsWith('.ts') ? './postgres-worker.ts' : './postgres-worker.js', here).href;
-// The ESM build of tsx's API (require.resolve finds the CommonJS one, which cannot register in a worker).
-// Only a source checkout needs it: a packed install runs the built .js and has no tsx.
-const tsxApi = here.endsWith('.ts')
-  ? pathToFileURL(
-      createRequire(here)
-        .resolve('tsx/esm/api')
-        .replace(/\.cjs$/, '.mjs'),
-    ).href
-  : '';
-const BOOT = `import { workerData } from 'node:worker_threads';
-if (workerData.entry.endsWith('.ts')) (await import(${JSON.stringify(tsxApi)})).register();
-await import(workerData.entry);`;
-
 export class PostgresLink {
   private readonly worker: Worker;
   private readonly replies: MessageChannel;
@@ -76,8 +59,7 @@ export class PostgresLink {
   constructor(readonly opts: PostgresOptions) {
     this.syncTimeoutMs = opts.syncTimeoutMs ?? 30_000;
     this.replies = new MessageChannel();
-    const cfg: WorkerConfig & { entry: string } = {
-      entry: workerEntry,
+    const cfg: WorkerConfig = {
       url: opts.url,
       statementTimeoutMs: opts.statementTimeoutMs ?? 15_000,
       connectTimeoutMs: opts.connectTimeoutMs ?? 5_000,
@@ -86,10 +68,7 @@ export class PostgresLink {
       replies: this.replies.port2,
       channel: 'canopy_graph',
     };
-    this.worker = new Worker(new URL(`data:text/javascript,${encodeURIComponent(BOOT)}`), {
-      workerData: cfg,
-      transferList: [this.replies.port2],
-    });
+    this.worker = startWorker(siblingModule(import.meta.url, 'postgres-worker'), cfg, [this.replies.port2]);
     // The worker never keeps the process alive by itself; close() drains it.
     this.worker.unref();
     this.worker.on('message', (n: Notice) => this.notice(n));

@@ -9,7 +9,7 @@ import Database from 'better-sqlite3';
 import { pino } from 'pino';
 import { Counter, Registry } from 'prom-client';
 import { FlowReceive } from '../../../src/collectors/flows/flow-receive.ts';
-import { siblingModule } from '../../../src/collectors/flows/worker-pool.ts';
+import { siblingModule } from '../../../src/util/worker-module.ts';
 import { DG, DG_ROWS_END, extrasOf, type SflowBatch } from '../../../src/collectors/sflow/worker-batch.ts';
 import { loadUdpBatch } from '../../../src/collectors/flows/udp-batch.ts';
 import { startTestCollector, type TestCollector } from '../../api/helpers.ts';
