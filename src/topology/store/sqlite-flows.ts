@@ -48,52 +48,56 @@ export class SqliteFlowStore implements FlowRecordStore {
   writeSome(entries: readonly FlowEntry[], start: number, deadline: number): number {
     let i = start;
     if (i >= entries.length) return i;
-    this.db.transaction(() => {
-      const from = (this.maxRowid.get() as { r: number | null }).r ?? 0;
-      for (; i < entries.length; i++) {
-        const e = entries[i]!;
-        this.ins.run(
-          e.first,
-          e.last,
-          e.protocol,
-          e.exporter,
-          e.deviceId,
-          e.inIf,
-          e.outIf,
-          e.inPortId,
-          e.outPortId,
-          e.vlan,
-          e.srcAddr,
-          e.dstAddr,
-          e.proto,
-          e.srcPort,
-          e.dstPort,
-          e.srcMac,
-          e.dstMac,
-          e.etherType,
-          e.bytes,
-          e.packets,
-          e.flows,
-          e.samplingRate,
-          e.samplingMissing ? 1 : 0,
-        );
-        // Checking the clock every row would cost more than it saves.
-        if ((i & 31) === 31 && performance.now() > deadline) {
-          i++;
-          break;
+    this.db
+      .transaction(() => {
+        const from = (this.maxRowid.get() as { r: number | null }).r ?? 0;
+        for (; i < entries.length; i++) {
+          const e = entries[i]!;
+          this.ins.run(
+            e.first,
+            e.last,
+            e.protocol,
+            e.exporter,
+            e.deviceId,
+            e.inIf,
+            e.outIf,
+            e.inPortId,
+            e.outPortId,
+            e.vlan,
+            e.srcAddr,
+            e.dstAddr,
+            e.proto,
+            e.srcPort,
+            e.dstPort,
+            e.srcMac,
+            e.dstMac,
+            e.etherType,
+            e.bytes,
+            e.packets,
+            e.flows,
+            e.samplingRate,
+            e.samplingMissing ? 1 : 0,
+          );
+          // Checking the clock every row would cost more than it saves.
+          if ((i & 31) === 31 && performance.now() > deadline) {
+            i++;
+            break;
+          }
         }
-      }
-      this.roll.run(from);
-    }).immediate();
+        this.roll.run(from);
+      })
+      .immediate();
     return i;
   }
 
   repointNodes(moved: ReadonlyMap<string, string>): void {
     if (moved.size === 0) return;
     const json = JSON.stringify(Object.fromEntries(moved));
-    this.db.transaction(() => {
-      for (const s of this.repoint) s.run({ moved: json });
-    }).immediate();
+    this.db
+      .transaction(() => {
+        for (const s of this.repoint) s.run({ moved: json });
+      })
+      .immediate();
   }
 
   prune(windowCut: number, rollupCut: number, limit = Number.MAX_SAFE_INTEGER): number {

@@ -43,11 +43,13 @@ export class SqliteObservationStore implements SnmpObservationStore {
 
   /** Ages the device's rows of `table`, runs `upsert` for this poll's, drops the long-missed. */
   private replace(table: string, device: string, keepMissed: number, upsert: () => void): void {
-    this.db.transaction(() => {
-      this.st(`UPDATE ${table} SET missed = missed + 1 WHERE device = ?`).run(device);
-      upsert();
-      this.st(`DELETE FROM ${table} WHERE device = ? AND missed > ?`).run(device, keepMissed);
-    }).immediate();
+    this.db
+      .transaction(() => {
+        this.st(`UPDATE ${table} SET missed = missed + 1 WHERE device = ?`).run(device);
+        upsert();
+        this.st(`DELETE FROM ${table} WHERE device = ? AND missed > ?`).run(device, keepMissed);
+      })
+      .immediate();
   }
 
   recordLldp(device: string, switchId: string, rows: readonly LldpInput[], now: number, keepMissed: number): void {
@@ -114,9 +116,11 @@ export class SqliteObservationStore implements SnmpObservationStore {
   }
 
   forgetDevice(device: string): void {
-    this.db.transaction(() => {
-      for (const t of ['snmp_lldp', 'snmp_fdb', 'snmp_cdp', 'snmp_arp']) this.st(`DELETE FROM ${t} WHERE device = ?`).run(device);
-    }).immediate();
+    this.db
+      .transaction(() => {
+        for (const t of ['snmp_lldp', 'snmp_fdb', 'snmp_cdp', 'snmp_arp']) this.st(`DELETE FROM ${t} WHERE device = ?`).run(device);
+      })
+      .immediate();
   }
 
   arpRows(f: RowFilter & { mac?: string; ip?: string } = {}): ArpObservation[] {

@@ -63,70 +63,84 @@ export class SqlitePortSeries implements PortSeriesStore {
 
   append(rows: readonly PortSeriesRow[]): void {
     if (rows.length === 0) return;
-    this.db.transaction(() => {
-      const buckets = new Map<string, Sums>();
-      for (const r of rows) {
-        const oper = r.oper ?? null;
-        this.ins.run(
-          r.nodeId,
-          r.source,
-          r.start,
-          r.last,
-          r.rxBytes,
-          r.txBytes,
-          r.rxPackets,
-          r.txPackets,
-          r.rxErrors,
-          r.txErrors,
-          r.rxDropped,
-          r.txDropped,
-          oper,
-        );
-        const key = this.key(r.nodeId, r.source, true)!;
-        for (const step of ROLLUP_STEPS) {
-          const b = `${key}|${step}|${Math.floor(r.last / step) * step}`;
-          const s = buckets.get(b);
-          const vals = [r.last - r.start, r.rxBytes, r.txBytes, r.rxPackets, r.txPackets, r.rxErrors, r.txErrors, r.rxDropped, r.txDropped];
-          if (!s) buckets.set(b, [...vals, oper] as Sums);
-          else {
-            for (let i = 0; i < 9; i++) s[i] = s[i]! + vals[i]!;
-            if (oper !== null && (s[9] === null || oper > s[9])) s[9] = oper;
+    this.db
+      .transaction(() => {
+        const buckets = new Map<string, Sums>();
+        for (const r of rows) {
+          const oper = r.oper ?? null;
+          this.ins.run(
+            r.nodeId,
+            r.source,
+            r.start,
+            r.last,
+            r.rxBytes,
+            r.txBytes,
+            r.rxPackets,
+            r.txPackets,
+            r.rxErrors,
+            r.txErrors,
+            r.rxDropped,
+            r.txDropped,
+            oper,
+          );
+          const key = this.key(r.nodeId, r.source, true)!;
+          for (const step of ROLLUP_STEPS) {
+            const b = `${key}|${step}|${Math.floor(r.last / step) * step}`;
+            const s = buckets.get(b);
+            const vals = [
+              r.last - r.start,
+              r.rxBytes,
+              r.txBytes,
+              r.rxPackets,
+              r.txPackets,
+              r.rxErrors,
+              r.txErrors,
+              r.rxDropped,
+              r.txDropped,
+            ];
+            if (!s) buckets.set(b, [...vals, oper] as Sums);
+            else {
+              for (let i = 0; i < 9; i++) s[i] = s[i]! + vals[i]!;
+              if (oper !== null && (s[9] === null || oper > s[9])) s[9] = oper;
+            }
           }
         }
-      }
-      for (const [b, s] of buckets) {
-        const [key, step, t] = b.split('|').map(Number);
-        this.upsert.run(key, step, t, ...s);
-      }
-    }).immediate();
+        for (const [b, s] of buckets) {
+          const [key, step, t] = b.split('|').map(Number);
+          this.upsert.run(key, step, t, ...s);
+        }
+      })
+      .immediate();
   }
 
   repoint(moved: ReadonlyMap<string, string>): void {
     if (moved.size === 0) return;
-    this.db.transaction(() => {
-      this.move.run({ moved: JSON.stringify(Object.fromEntries(moved)) });
-      const sources = this.db.prepare('SELECT id, source FROM port_series_keys WHERE node_id = ?');
-      for (const [from, to] of moved) {
-        for (const { id, source } of sources.all(from) as { id: number; source: string }[]) {
-          const target = this.key(to, source, false);
-          if (target === undefined) this.db.prepare('UPDATE port_series_keys SET node_id = ? WHERE id = ?').run(to, id);
-          else {
-            // Both had this source: the merged-away port's buckets add into the canonical one's.
-            const cols = COUNTERS.join(', ');
-            this.db
-              .prepare(
-                `INSERT INTO port_metrics_rollup SELECT ?, step, t, span, ${cols}, oper FROM port_metrics_rollup WHERE key = ? AND true
+    this.db
+      .transaction(() => {
+        this.move.run({ moved: JSON.stringify(Object.fromEntries(moved)) });
+        const sources = this.db.prepare('SELECT id, source FROM port_series_keys WHERE node_id = ?');
+        for (const [from, to] of moved) {
+          for (const { id, source } of sources.all(from) as { id: number; source: string }[]) {
+            const target = this.key(to, source, false);
+            if (target === undefined) this.db.prepare('UPDATE port_series_keys SET node_id = ? WHERE id = ?').run(to, id);
+            else {
+              // Both had this source: the merged-away port's buckets add into the canonical one's.
+              const cols = COUNTERS.join(', ');
+              this.db
+                .prepare(
+                  `INSERT INTO port_metrics_rollup SELECT ?, step, t, span, ${cols}, oper FROM port_metrics_rollup WHERE key = ? AND true
                  ON CONFLICT (key, step, t) DO UPDATE SET span = span + excluded.span, ${COUNTERS.map((c) => `${c} = ${c} + excluded.${c}`).join(', ')},
                  oper = ${WORST('oper', 'excluded.oper')}`,
-              )
-              .run(target, id);
-            this.db.prepare('DELETE FROM port_metrics_rollup WHERE key = ?').run(id);
-            this.db.prepare('DELETE FROM port_series_keys WHERE id = ?').run(id);
+                )
+                .run(target, id);
+              this.db.prepare('DELETE FROM port_metrics_rollup WHERE key = ?').run(id);
+              this.db.prepare('DELETE FROM port_series_keys WHERE id = ?').run(id);
+            }
+            this.keys.delete(`${from}|${source}`);
           }
-          this.keys.delete(`${from}|${source}`);
         }
-      }
-    }).immediate();
+      })
+      .immediate();
   }
 
   rows(nodeId: string): PortSeriesRow[] {
@@ -158,11 +172,13 @@ export class SqlitePortSeries implements PortSeriesStore {
   }
 
   prune(cutoffs: SeriesCutoffs): number {
-    return this.db.transaction(() => {
-      let n = this.db.prepare('DELETE FROM port_metrics WHERE last < ?').run(cutoffs[0]).changes;
-      const del = this.db.prepare('DELETE FROM port_metrics_rollup WHERE step = ? AND t < ?');
-      for (const step of ROLLUP_STEPS) n += del.run(step, cutoffs[step]).changes;
-      return n;
-    }).immediate();
+    return this.db
+      .transaction(() => {
+        let n = this.db.prepare('DELETE FROM port_metrics WHERE last < ?').run(cutoffs[0]).changes;
+        const del = this.db.prepare('DELETE FROM port_metrics_rollup WHERE step = ? AND t < ?');
+        for (const step of ROLLUP_STEPS) n += del.run(step, cutoffs[step]).changes;
+        return n;
+      })
+      .immediate();
   }
 }
