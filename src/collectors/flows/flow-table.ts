@@ -175,31 +175,8 @@ export class FlowTable {
     records = 1,
     since = now,
   ): void {
-    this.put(
-      'sflow',
-      undefined,
-      'sflow',
-      exporter,
-      sub,
-      inIf,
-      outIf,
-      vlan,
-      src,
-      dst,
-      proto,
-      sp,
-      dp,
-      smac,
-      dmac,
-      et,
-      bytes * rate,
-      records * rate,
-      rate,
-      false,
-      now,
-      since,
-      records,
-    );
+    // prettier-ignore
+    this.put('sflow', undefined, 'sflow', exporter, sub, inIf, outIf, vlan, src, dst, proto, sp, dp, smac, dmac, et, bytes * rate, records * rate, rate, false, now, since, records);
   }
 
   /**
