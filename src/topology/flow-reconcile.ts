@@ -12,6 +12,9 @@ export interface ReconcileRow {
   outPortId: string | null;
   bytes: number;
   packets: number;
+  /** First and last sample time of the row (ms); a row reaching past the window counts by its overlap. */
+  first?: number;
+  last?: number;
 }
 
 export interface ReconcileOptions {
@@ -108,6 +111,19 @@ export function counterCoverage(series: readonly SeriesBucket[]): { from: number
   return to > from ? { from, to } : undefined;
 }
 
+/**
+ * The part of a row's bytes inside the window, its samples taken as spread evenly over [first, last].
+ * The window is often narrowed to what the counter readings cover (a port's newest reading not
+ * stored yet), and a row (one flush, or several summed by the query) can reach past it: counted
+ * whole, its bytes outside the window would read as flows above the counters.
+ */
+function overlapShare(r: ReconcileRow, w: { from: number; to: number }): number {
+  if (r.first === undefined || r.last === undefined) return 1;
+  if (r.last <= r.first) return r.last >= w.from && r.first <= w.to ? 1 : 0;
+  const overlap = Math.min(r.last, w.to) - Math.max(r.first, w.from);
+  return Math.max(0, Math.min(1, overlap / (r.last - r.first)));
+}
+
 const nameOf = (g: GraphReader, id: string): string => {
   const v = g.getNode(id)?.Metadata.Name;
   return typeof v === 'string' ? v : id;
@@ -127,11 +143,13 @@ export function reconcileLinks(
   const exportingDevices = new Set<string>();
   for (const r of flows) {
     exportingDevices.add(r.deviceId);
+    const share = overlapShare(r, window);
+    if (share <= 0) continue;
     // A packet in and out of the same port (hairpin) crossed the link twice: counted twice, as the counters do.
     for (const p of [r.inPortId, r.outPortId]) {
       if (p === null) continue;
       const s = portFlow.get(p) ?? { bytes: 0, exporters: new Set<string>() };
-      s.bytes += r.bytes + l2 * r.packets;
+      s.bytes += share * (r.bytes + l2 * r.packets);
       s.exporters.add(r.exporter);
       portFlow.set(p, s);
     }

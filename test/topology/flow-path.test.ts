@@ -215,6 +215,23 @@ describe('flow vs counters per link', () => {
     expect(l.find((x) => x.linkId === 'l2:leaf1/eth1~spine1/eth1')!.counterBytesPerSec).toBe(1_000_000);
   });
 
+  it('a flow row reaching past the window counts by its overlap (the window narrowed to the counters)', () => {
+    const { rows, series } = setup(1);
+    // The same traffic rate over twice the window: half of each row's bytes fall before it.
+    const longer = rows.map((r) => ({ ...r, bytes: 2 * r.bytes, packets: 2 * r.packets, first: WIN.from - 10_000, last: WIN.to }));
+    const links = reconcileLinks(fabric(), longer, series, WIN, { tolerance: 0.3, minBytesPerSec: 1000 });
+    expect(links.filter((l) => l.mismatch)).toEqual([]);
+    const l = links.find((x) => x.linkId === 'l2:leaf1/eth1~spine1/eth1')!;
+    expect(l.ends[0].ratio).toBeCloseTo(1, 5);
+    // Rows wholly outside the window add nothing; a single-sample row inside counts whole.
+    const outside = rows.map((r) => ({ ...r, first: WIN.to + 1, last: WIN.to + 500 }));
+    const none = reconcileLinks(fabric(), outside, series, WIN, { tolerance: 0.3, minBytesPerSec: 1000 });
+    expect(none.find((x) => x.linkId === 'l2:leaf1/eth1~spine1/eth1')!.ends[0].flowBytesPerSec).toBe(0);
+    const point = rows.map((r) => ({ ...r, first: 0, last: 0 }));
+    const whole = reconcileLinks(fabric(), point, series, WIN, { tolerance: 0.3, minBytesPerSec: 1000 });
+    expect(whole.find((x) => x.linkId === 'l2:leaf1/eth1~spine1/eth1')!.ends[0].ratio).toBeCloseTo(1, 5);
+  });
+
   it("flows short on one link only, where the exporter's other links agree, read as unmonitored ingress", () => {
     const { rows, series: s0 } = setup(1);
     // Twice what the flows say crosses leaf1 eth1 — spine1 eth1: half of it entered unsampled.
