@@ -28,7 +28,7 @@ export const flowPathComponent: ComponentSpec = {
     const runOnce = () => {
       const now = Date.now();
       try {
-        last = svc.reconcile(now - cfg.window * 1000, now, now);
+        last = svc.reconcile(now - cfg.window * 1000, now, now, true);
         lastError = undefined;
         const bad = last.links.filter((l) => l.mismatch);
         mismatched.set(bad.length);

@@ -57,65 +57,57 @@ export interface LinkReconciliation {
 const PREFERENCE = ['sflow', 'snmp', 'agent'];
 const rank = (s: string) => (PREFERENCE.includes(s) ? PREFERENCE.indexOf(s) : PREFERENCE.length);
 
-/**
- * Per port: rx+tx bytes/s of its best counter source within [from, to). A reading straddling an
- * edge counts by its overlap (its bytes spread evenly over its interval); the rate is over the time
- * the readings cover, so a gap in them is not read as silence.
- */
-function counterRates(series: readonly SeriesBucket[], from: number, to: number): Map<string, { rate: number; source: string }> {
-  const sums = new Map<string, Map<string, { bytes: number; covered: number }>>();
+/** Per port: its preferred counter source and the span [from, to] its readings of that source cover. */
+function portCoverage(series: readonly SeriesBucket[]): Map<string, { source: string; from: number; to: number }> {
+  const out = new Map<string, { source: string; from: number; to: number }>();
   for (const b of series) {
     if (b.span <= 0) continue;
-    const overlap = Math.min(b.t, to) - Math.max(b.t - b.span, from);
-    if (overlap <= 0) continue;
-    let m = sums.get(b.nodeId);
-    if (!m) sums.set(b.nodeId, (m = new Map()));
-    const s = m.get(b.source) ?? { bytes: 0, covered: 0 };
-    s.bytes += ((b.rxBytes + b.txBytes) * overlap) / b.span;
-    s.covered += overlap;
-    m.set(b.source, s);
-  }
-  const out = new Map<string, { rate: number; source: string }>();
-  for (const [node, m] of sums) {
-    const best = [...m].sort((a, b) => rank(a[0]) - rank(b[0]))[0];
-    if (best) out.set(node, { rate: best[1].bytes / (best[1].covered / 1000), source: best[0] });
+    const cur = out.get(b.nodeId);
+    const start = b.t - b.span;
+    if (cur === undefined || rank(b.source) < rank(cur.source)) out.set(b.nodeId, { source: b.source, from: start, to: b.t });
+    else if (cur.source === b.source) {
+      cur.from = Math.min(cur.from, start);
+      cur.to = Math.max(cur.to, b.t);
+    }
   }
   return out;
 }
 
 /**
+ * A port's rx+tx bytes/s from its source's readings within [from, to): a reading straddling an
+ * edge counts by its overlap (its bytes spread evenly over its interval), and the rate is over the
+ * time the readings cover, so a gap in them is not read as silence.
+ */
+function counterRate(buckets: readonly SeriesBucket[], source: string, from: number, to: number): number | undefined {
+  let bytes = 0;
+  let covered = 0;
+  for (const b of buckets) {
+    if (b.source !== source || b.span <= 0) continue;
+    const overlap = Math.min(b.t, to) - Math.max(b.t - b.span, from);
+    if (overlap <= 0) continue;
+    bytes += ((b.rxBytes + b.txBytes) * overlap) / b.span;
+    covered += overlap;
+  }
+  return covered > 0 ? bytes / (covered / 1000) : undefined;
+}
+
+/**
  * The span every port's counter readings cover within a window: from the latest first reading's
- * start to the earliest last reading. Flows are summed over this span, so a reading not yet stored
- * (series are buffered) or one straddling the window's start does not skew the comparison.
+ * start to the earliest last reading (series are buffered: a port's newest reading may not be
+ * stored yet). reconcileLinks compares each link over its own two ports' span.
  */
 export function counterCoverage(series: readonly SeriesBucket[]): { from: number; to: number } | undefined {
-  const best = new Map<string, string>();
-  for (const b of series) {
-    const cur = best.get(b.nodeId);
-    if (cur === undefined || rank(b.source) < rank(cur)) best.set(b.nodeId, b.source);
-  }
-  const span = new Map<string, { from: number; to: number }>();
-  for (const b of series) {
-    if (best.get(b.nodeId) !== b.source || b.span <= 0) continue;
-    const s = span.get(b.nodeId);
-    const start = b.t - b.span;
-    if (!s) span.set(b.nodeId, { from: start, to: b.t });
-    else {
-      s.from = Math.min(s.from, start);
-      s.to = Math.max(s.to, b.t);
-    }
-  }
-  if (span.size === 0) return undefined;
-  const from = Math.max(...[...span.values()].map((s) => s.from));
-  const to = Math.min(...[...span.values()].map((s) => s.to));
+  const spans = [...portCoverage(series).values()];
+  if (spans.length === 0) return undefined;
+  const from = Math.max(...spans.map((s) => s.from));
+  const to = Math.min(...spans.map((s) => s.to));
   return to > from ? { from, to } : undefined;
 }
 
 /**
  * The part of a row's bytes inside the window, its samples taken as spread evenly over [first, last].
- * The window is often narrowed to what the counter readings cover (a port's newest reading not
- * stored yet), and a row (one flush, or several summed by the query) can reach past it: counted
- * whole, its bytes outside the window would read as flows above the counters.
+ * A row (one flush, or several summed by the query) can reach past the span a link's counters
+ * cover: counted whole, its bytes outside would read as flows above the counters.
  */
 function overlapShare(r: ReconcileRow, w: { from: number; to: number }): number {
   if (r.first === undefined || r.last === undefined) return 1;
@@ -129,7 +121,12 @@ const nameOf = (g: GraphReader, id: string): string => {
   return typeof v === 'string' ? v : id;
 };
 
-/** Every layer2 link between two ports whose devices are known, reconciled over [window.from, window.to). */
+/**
+ * Every layer2 link between two ports whose devices are known, reconciled within [window.from,
+ * window.to): each link over the span its two ports' counter readings both cover (one port's
+ * sparse or late readings do not narrow every other link's comparison), flows counted by their
+ * overlap with that span.
+ */
 export function reconcileLinks(
   g: GraphReader,
   flows: readonly ReconcileRow[],
@@ -138,41 +135,68 @@ export function reconcileLinks(
   o: ReconcileOptions,
 ): LinkReconciliation[] {
   const l2 = o.l2HeaderBytes ?? 14;
-  const secs = (window.to - window.from) / 1000;
-  const portFlow = new Map<string, { bytes: number; exporters: Set<string> }>();
+  const portRows = new Map<string, ReconcileRow[]>();
   const exportingDevices = new Set<string>();
   for (const r of flows) {
     exportingDevices.add(r.deviceId);
-    const share = overlapShare(r, window);
-    if (share <= 0) continue;
     // A packet in and out of the same port (hairpin) crossed the link twice: counted twice, as the counters do.
     for (const p of [r.inPortId, r.outPortId]) {
       if (p === null) continue;
-      const s = portFlow.get(p) ?? { bytes: 0, exporters: new Set<string>() };
-      s.bytes += share * (r.bytes + l2 * r.packets);
-      s.exporters.add(r.exporter);
-      portFlow.set(p, s);
+      const a = portRows.get(p);
+      if (a) a.push(r);
+      else portRows.set(p, [r]);
     }
   }
-  const counters = counterRates(series, window.from, window.to);
+  const coverage = portCoverage(series);
+  const byPort = new Map<string, SeriesBucket[]>();
+  for (const b of series) {
+    const a = byPort.get(b.nodeId);
+    if (a) a.push(b);
+    else byPort.set(b.nodeId, [b]);
+  }
   const deviceOf = (port: string): string | undefined => g.edgesOf(port, 'in').find((e) => e.Metadata.RelationType === 'ownership')?.Parent;
 
   const out: LinkReconciliation[] = [];
   for (const e of g.findEdges('RelationType', 'layer2')) {
-    const ends = [e.Parent, e.Child].map((portId): LinkEnd => {
+    const ports = [e.Parent, e.Child];
+    // The link's span: the window, narrowed to what both ends' readings cover (either, if one has none).
+    let from = window.from;
+    let to = window.to;
+    for (const p of ports) {
+      const c = coverage.get(p);
+      if (!c) continue;
+      from = Math.max(from, c.from);
+      to = Math.min(to, c.to);
+    }
+    if (to - from < 1000) {
+      from = window.from;
+      to = window.to;
+    }
+    const w = { from, to };
+    const secs = (to - from) / 1000;
+    const ends = ports.map((portId): LinkEnd => {
       const deviceId = deviceOf(portId) ?? '';
-      const c = counters.get(portId);
-      const f = portFlow.get(portId);
+      const c = coverage.get(portId);
+      const rate = c ? counterRate(byPort.get(portId) ?? [], c.source, from, to) : undefined;
+      const rows = portRows.get(portId) ?? [];
+      let bytes = 0;
+      const exporters = new Set<string>();
+      for (const r of rows) {
+        const share = overlapShare(r, w);
+        if (share <= 0) continue;
+        bytes += share * (r.bytes + l2 * r.packets);
+        exporters.add(r.exporter);
+      }
       const exports = deviceId !== '' && exportingDevices.has(deviceId);
       return {
         portId,
         port: nameOf(g, portId),
         deviceId,
         device: deviceId ? nameOf(g, deviceId) : '',
-        counterBytesPerSec: c ? c.rate : null,
-        counterSource: c ? c.source : null,
-        flowBytesPerSec: exports ? (f?.bytes ?? 0) / secs : null,
-        exporters: f ? [...f.exporters].sort() : [],
+        counterBytesPerSec: rate ?? null,
+        counterSource: rate !== undefined ? c!.source : null,
+        flowBytesPerSec: exports ? bytes / secs : null,
+        exporters: [...exporters].sort(),
         ratio: null,
         mismatch: false,
       };

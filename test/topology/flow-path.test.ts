@@ -232,6 +232,20 @@ describe('flow vs counters per link', () => {
     expect(whole.find((x) => x.linkId === 'l2:leaf1/eth1~spine1/eth1')!.ends[0].ratio).toBeCloseTo(1, 5);
   });
 
+  it("each link is compared over its own ports' readings: one port read only lately does not narrow the others", () => {
+    const { rows, series: s0 } = setup(1);
+    // leaf2 eth2 — spine2 eth2 read only over the window's last 2 s (same rate), the others all along.
+    const late = new Set(['leaf2/eth2', 'spine2/eth2']);
+    const series = s0.map((b) => (late.has(b.nodeId) ? { ...b, span: 2000, rxBytes: b.rxBytes / 5, txBytes: b.txBytes / 5 } : b));
+    const links = reconcileLinks(fabric(), rows, series, WIN, { tolerance: 0.3, minBytesPerSec: 1000 });
+    // The flows (1000–2000) fall inside the window the first link's readings cover: they agree.
+    const l = links.find((x) => x.linkId === 'l2:leaf1/eth1~spine1/eth1')!;
+    expect(l.mismatch).toBe(false);
+    expect(l.ends[0].ratio).toBeCloseTo(1, 5);
+    // The late link's counters saw its traffic at a time no flow row covers: flagged, alone.
+    expect(links.filter((x) => x.mismatch).map((x) => x.linkId)).toEqual(['l2:leaf2/eth2~spine2/eth2']);
+  });
+
   it("flows short on one link only, where the exporter's other links agree, read as unmonitored ingress", () => {
     const { rows, series: s0 } = setup(1);
     // Twice what the flows say crosses leaf1 eth1 — spine1 eth1: half of it entered unsampled.

@@ -11,6 +11,12 @@ export interface FlowsReader {
    * start ("since=-1h" with a one-hour window) is answered from the window.
    */
   query(q: FlowQuery, now?: number): FlowRow[];
+  /**
+   * Like query, without flushing the table or waiting for the writer first: the rows stored so
+   * far, which hold every flow before storedThrough(). For periodic readers on the receive thread.
+   */
+  stored(q: FlowQuery, now?: number): FlowRow[];
+  storedThrough(): number;
   /** Flows of graph nodes: hosts by their scope, devices and ports directly; all flows without ids. */
   ofNodes(ids: string[] | undefined, top: number): FlowRow[];
 }
@@ -22,6 +28,8 @@ export function flowsReader(pipeline: FlowPipeline): FlowsReader {
       pipeline.flush();
       return pipeline.store.query(q, pipeline.windowStart(now));
     },
+    stored: (q, now = Date.now()) => pipeline.store.query(q, pipeline.windowStart(now)),
+    storedThrough: () => pipeline.storedThrough(),
     ofNodes: (ids, top) => flowsOfNodes(pipeline, ids, top),
   };
 }

@@ -59,6 +59,11 @@ export class FlowPipeline {
   private sink: ((entries: FlowEntry[]) => void) | undefined;
   /** Counts kept in plain numbers on the hot path, added to Prometheus before a scrape reads them. */
   readonly beforeScrape = new Set<() => void>();
+  /** Drains handed to the writer (or sink) and not known written yet: when, and the running entry count. */
+  private readonly handed: { at: number; upTo: number }[] = [];
+  private handedTotal = 0;
+  /** See storedThrough(): the table held nothing before the pipeline existed. */
+  private storedAt = Date.now();
   readonly writer: FlowWriter | FlowWriterThread;
   readonly graph: GraphStore;
 
@@ -252,8 +257,23 @@ export class FlowPipeline {
   }
 
   private emit(entries: FlowEntry[]): void {
+    this.handedTotal += entries.length;
+    this.handed.push({ at: Date.now(), upTo: this.handedTotal });
     if (this.sink) this.sink(entries);
     else this.writer.enqueue(entries);
+    this.storedThrough();
+  }
+
+  /**
+   * The latest instant before which every flow the table took is in the store: the time of the
+   * newest drain the writer has finished. Readers that must not wait for the writer (the periodic
+   * reconciliation) read the store as it is and stop there, where `flush()` would block the
+   * receive thread until the writer caught up (seconds, at high rates).
+   */
+  storedThrough(): number {
+    const done = this.handedTotal - (this.sink ? 0 : this.writer.pending);
+    while (this.handed.length > 0 && this.handed[0]!.upTo <= done) this.storedAt = this.handed.shift()!.at;
+    return this.storedAt;
   }
 
   /** Synchronous flush, for readers that must see everything (/api/flows) and for stop(). */

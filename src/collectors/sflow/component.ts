@@ -9,7 +9,7 @@ import { flowWorkers } from '../flows/listener-config.ts';
 import type { FlowPipeline } from '../flows/pipeline.ts';
 import { ExporterAccounts } from '../flows/exporter-accounts.ts';
 import type { CounterRecord, FlowRecord } from '../common/flow-record.ts';
-import { decodeSflow, formatError } from './decode.ts';
+import { formatError, sflowDecoder } from './decode.ts';
 import type { FlowSink } from './fast-flow.ts';
 import { SFLOW_ERROR_CODES } from './errors.ts';
 import type { InterfaceCounters } from '../../topology/store/port-series.ts';
@@ -42,6 +42,12 @@ import {
 } from './worker-batch.ts';
 
 const ORIGIN = 'sflow';
+
+interface LastReading {
+  at: number;
+  uptime: number;
+  status: unknown;
+}
 /** Counter readings of one port closer together than this are skipped (see applyCounters). */
 const MIN_COUNTER_STEP_MS = 1000;
 
@@ -95,8 +101,24 @@ export function createSflowHandler(ctx: ComponentContext, pipeline: FlowPipeline
   const portNames = new Map<string, string>();
   /** Ports whose name we already settled (avoids a graph read per counter record). */
   const named = new Set<string>();
-  /** Last counter reading applied per exporter|sub-agent|ifIndex: our time, the agent's uptime, oper status. */
-  const lastCounters = new Map<string, { at: number; uptime: number; status: unknown }>();
+  /**
+   * Last counter reading applied per exporter, then sub-agent × 2^32 + ifIndex: our time, the
+   * agent's uptime, oper status. Numbers below the exporter, so the gate builds no text per sample.
+   */
+  const lastCounters = new Map<string, Map<number, LastReading>>();
+  const lastReading = (exporter: string, sub: number, ifIndex: number): LastReading | undefined =>
+    lastCounters.get(exporter)?.get(sub * 4294967296 + ifIndex);
+  /**
+   * A reading less than a second after the last one, by our clock and by the agent's, adds
+   * nothing to a rate series (exporters send every 10–30 s) and would flood it; a capture
+   * replayed fast still passes (its uptimes advance), and a status change always does.
+   */
+  const tooSoon = (last: LastReading | undefined, now: number, uptime: number, status: unknown): boolean =>
+    last !== undefined &&
+    now - last.at < MIN_COUNTER_STEP_MS &&
+    uptime - last.uptime >= 0 &&
+    uptime - last.uptime < MIN_COUNTER_STEP_MS &&
+    last.status === status;
   // Datagrams, records and their sequence per agent; counted in Prometheus once per drain turn.
   const accounts = new ExporterAccounts(pipeline, ctx.registry, { sequenced: true });
   // prom-client's inc() costs more than decoding a sample: counts gather in plain numbers and
@@ -127,12 +149,16 @@ export function createSflowHandler(ctx: ComponentContext, pipeline: FlowPipeline
     add: (exporter, sub, inIf, outIf, vlan, src, dst, proto, sp, dp, smac, dmac, et, bytes, rate) =>
       table.addSflow(exporter, sub, inIf, outIf, vlan, src, dst, proto, sp, dp, smac, dmac, et, bytes, rate, sinkNow),
   };
-  const decodeOpts = opts.fastPath === false ? undefined : { flowSink };
+  // Counter samples of a port read less than a second ago are walked, not decoded (the test
+  // applyCounters makes, asked before decoding).
+  const counterGate = (exporter: string, sub: number, ifIndex: number, status: number, uptime: number) =>
+    !tooSoon(lastReading(exporter, sub, ifIndex), sinkNow, uptime, status);
+  const decode = sflowDecoder(opts.fastPath === false ? { counterGate } : { flowSink, counterGate });
 
   const handle = (d: Datagram) => {
     const now = d.receivedAt;
     sinkNow = now;
-    const dg = decodeSflow(d.data, decodeOpts);
+    const dg = decode(d.data);
     const acc = accounts.datagram('sflow', dg.agent || d.address, now);
     for (const e of dg.errors) accounts.decodeError(acc, e.code, 'sflow', d.address, formatError(e), 'sFlow decode error');
     if (!dg.ok) {
@@ -155,6 +181,7 @@ export function createSflowHandler(ctx: ComponentContext, pipeline: FlowPipeline
       dg.uptime,
       now,
     );
+    n.counters += st.skippedCounterRecords;
   };
 
   /** What follows a decoded datagram, in the main thread whether it was decoded here or in a worker. */
@@ -273,24 +300,18 @@ export function createSflowHandler(ctx: ComponentContext, pipeline: FlowPipeline
     }
     for (const c of counters) {
       if (c.format !== 1 || !c.ifIndex) continue;
-      // A reading less than a second after the last one, by our clock and by the agent's, adds
-      // nothing to a rate series (exporters send every 10–30 s) and would flood it; a capture
-      // replayed fast still passes (its uptimes advance), and a status change always does.
-      const key = `${c.exporter}|${c.subAgentId ?? 0}|${c.ifIndex}`;
-      const last = lastCounters.get(key);
-      if (
-        last &&
-        now - last.at < MIN_COUNTER_STEP_MS &&
-        uptime - last.uptime >= 0 &&
-        uptime - last.uptime < MIN_COUNTER_STEP_MS &&
-        last.status === c.ifOperStatus
-      )
-        continue;
+      const sub = c.subAgentId ?? 0;
+      const last = lastReading(c.exporter, sub, c.ifIndex);
+      if (tooSoon(last, now, uptime, c.ifOperStatus)) continue;
       if (last) {
         last.at = now;
         last.uptime = uptime;
         last.status = c.ifOperStatus;
-      } else lastCounters.set(key, { at: now, uptime, status: c.ifOperStatus });
+      } else {
+        let m = lastCounters.get(c.exporter);
+        if (!m) lastCounters.set(c.exporter, (m = new Map()));
+        m.set(sub * 4294967296 + c.ifIndex, { at: now, uptime, status: c.ifOperStatus });
+      }
       // One record's failing graph write costs only that record.
       try {
         applyCounter(a, c, now, uptime);

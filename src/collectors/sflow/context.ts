@@ -5,6 +5,14 @@ import type { SflowDecodeError, SflowDecodeStats, SflowErrorCode } from './error
 import { u32 } from '../common/packet-bytes.ts';
 import type { FlowSink } from './fast-flow.ts';
 
+/**
+ * Asked before a counter sample is decoded, with its generic interface record's ifIndex and
+ * operational status (1 up, 2 down) and the datagram's uptime (ms): false turns the sample away,
+ * its records walked (bounds, counts) but not decoded. The collector turns away a port it read
+ * less than a second ago (component.ts), so a fast stream does not pay for readings it discards.
+ */
+export type CounterGate = (agent: string, subAgentId: number, ifIndex: number, operStatus: number, uptime: number) => boolean;
+
 export interface SflowDecodeOptions {
   /** Replace VXLAN-encapsulated sampled packets by their inner frame (akvorado's decap option). */
   decapVxlan?: boolean;
@@ -17,6 +25,8 @@ export interface SflowDecodeOptions {
    * (fast-flow.ts; the ingest hot path). Without it every sample is decoded in full.
    */
   flowSink?: FlowSink;
+  /** Counter samples the caller would discard are not decoded (see CounterGate). */
+  counterGate?: CounterGate;
 }
 
 export interface Ctx {
@@ -41,6 +51,9 @@ export interface Ctx {
   l3FromSampledIp: number;
   frameLength: number;
   ethLength: number;
+  /** The datagram header's uptime (ms), for the counter gate. */
+  uptime: number;
+  counterGate: CounterGate | undefined;
 }
 
 /** "flow sample 2 record 3" / "counter sample 1" for error contexts. */

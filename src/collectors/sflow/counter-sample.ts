@@ -26,6 +26,7 @@ export function decodeCounterSample(ctx: Ctx, format: number, o: number, end: nu
     srcIndex = u32(b, o + 8);
     p = o + 12;
   }
+  if (ctx.counterGate !== undefined && turnedAway(ctx, p, end)) return;
   walkRecords(ctx, p, end, (enterprise, rf, body, bodyEnd) => {
     const name = enterprise === 0 ? counterName(rf) : undefined;
     if (name === undefined) return false;
@@ -48,4 +49,40 @@ export function decodeCounterSample(ctx: Ctx, format: number, o: number, end: nu
     else pushError(ctx, 'short-body', body, `${where(ctx)} (format 0:${rf}): ${bodyEnd - body} bytes is too short`);
     return true;
   });
+}
+
+/**
+ * The counter gate's pre-pass: the sample's records walked with walkRecords' checks, its generic
+ * interface record's ifIndex and status read, and the gate asked. True (counted, not decoded) only
+ * for a well-formed sample the gate turns away; anything walkRecords would report, or a sample
+ * without a generic record, is decoded in full as before.
+ */
+function turnedAway(ctx: Ctx, p: number, end: number): boolean {
+  const b = ctx.buf;
+  const n = u32(b, p);
+  p += 4;
+  if (n > ctx.maxRecords || n > (end - p) / 8) return false;
+  let generic = -1;
+  let unknown = 0;
+  for (let i = 0; i < n; i++) {
+    if (p + 8 > end) return false;
+    const df = u32(b, p);
+    const len = u32(b, p + 4);
+    const body = p + 8;
+    if (len > end - body || body + len > ctx.declaredEnd) return false;
+    if (df >>> 12 !== 0 || counterName(df & 0xfff) === undefined) unknown++;
+    else if ((df & 0xfff) === 1) {
+      if (generic >= 0 || len < 88) return false;
+      generic = body;
+    }
+    const next = body + ((len + 3) & ~3);
+    p = next > end ? end : next;
+  }
+  if (generic < 0) return false;
+  const oper = u32(b, generic + 20) & 2 ? 1 : 2;
+  if (ctx.counterGate!(ctx.agent, ctx.subAgentId, u32(b, generic), oper, ctx.uptime)) return false;
+  ctx.stats.records += n;
+  ctx.stats.unknownRecords += unknown;
+  ctx.stats.skippedCounterRecords += n - unknown;
+  return true;
 }

@@ -60,7 +60,40 @@ export function isSflowV5(buf: Buffer): boolean {
 }
 
 export function decodeSflow(buf: Buffer, opts?: SflowDecodeOptions): SflowDatagram {
-  const out: SflowDatagram = {
+  const out = newDatagram();
+  return decodeInto(buf, out, newCtx(buf, out, opts), opts, undefined);
+}
+
+/**
+ * A decoder for the ingest hot path: each call returns the same datagram object (its arrays
+ * emptied and refilled), valid until the next call, and keeps the text of the agent addresses it
+ * saw, so a datagram costs no allocation beyond its records. Callers that keep a datagram, or its
+ * `flows`/`counters`/`errors` arrays, past the next call use decodeSflow.
+ */
+export function sflowDecoder(opts?: SflowDecodeOptions): (buf: Buffer) => SflowDatagram {
+  const out = newDatagram();
+  const ctx = newCtx(Buffer.alloc(0), out, opts);
+  const agents = new Map<number, string>();
+  const stats = out.stats;
+  return (buf) => {
+    out.ok = false;
+    out.version = out.subAgentId = out.sequence = out.uptime = out.sampleCount = out.fastFlows = 0;
+    out.agent = '';
+    out.flows.length = out.counters.length = out.errors.length = 0;
+    stats.samples = stats.flowSamples = stats.counterSamples = stats.dropSamples = stats.records = 0;
+    stats.unknownSamples = stats.unknownRecords = stats.skippedCounterRecords = 0;
+    ctx.buf = buf;
+    ctx.agent = '';
+    ctx.sampleName = 'sample';
+    ctx.subAgentId = ctx.datagramSequence = ctx.declaredEnd = ctx.sampleIndex = ctx.recordIndex = ctx.uptime = 0;
+    ctx.l3FromHeader = ctx.l3FromSampledIp = 0;
+    ctx.frameLength = ctx.ethLength = -1;
+    return decodeInto(buf, out, ctx, opts, agents);
+  };
+}
+
+function newDatagram(): SflowDatagram {
+  return {
     ok: false,
     version: 0,
     agent: '',
@@ -74,7 +107,10 @@ export function decodeSflow(buf: Buffer, opts?: SflowDecodeOptions): SflowDatagr
     errors: [],
     stats: newStats(),
   };
-  const ctx: Ctx = {
+}
+
+function newCtx(buf: Buffer, out: SflowDatagram, opts: SflowDecodeOptions | undefined): Ctx {
+  return {
     buf,
     agent: '',
     subAgentId: 0,
@@ -93,7 +129,30 @@ export function decodeSflow(buf: Buffer, opts?: SflowDecodeOptions): SflowDatagr
     l3FromSampledIp: 0,
     frameLength: -1,
     ethLength: -1,
+    uptime: 0,
+    counterGate: opts?.counterGate,
   };
+}
+
+/** Agent address text, from the decoder's cache when it has one (bounded: agents are few). */
+function agentV4(buf: Buffer, agents: Map<number, string> | undefined): string {
+  if (agents === undefined) return ipv4Str(buf, 8);
+  const a = u32(buf, 8);
+  let s = agents.get(a);
+  if (s === undefined) {
+    if (agents.size >= 4096) agents.clear();
+    agents.set(a, (s = ipv4Str(buf, 8)));
+  }
+  return s;
+}
+
+function decodeInto(
+  buf: Buffer,
+  out: SflowDatagram,
+  ctx: Ctx,
+  opts: SflowDecodeOptions | undefined,
+  agents: Map<number, string> | undefined,
+): SflowDatagram {
   const end = buf.length;
   if (end < 8) {
     pushError(ctx, 'short-datagram', 0, `datagram of ${end} bytes`);
@@ -115,10 +174,10 @@ export function decodeSflow(buf: Buffer, opts?: SflowDecodeOptions): SflowDatagr
     pushError(ctx, 'short-datagram', 0, `datagram of ${end} bytes, header needs ${p + 16}`);
     return out;
   }
-  out.agent = ctx.agent = alen === 4 ? ipv4Str(buf, 8) : ipv6Str(buf, 8);
+  out.agent = ctx.agent = alen === 4 ? agentV4(buf, agents) : ipv6Str(buf, 8);
   out.subAgentId = ctx.subAgentId = u32(buf, p);
   out.sequence = ctx.datagramSequence = u32(buf, p + 4);
-  out.uptime = u32(buf, p + 8);
+  out.uptime = ctx.uptime = u32(buf, p + 8);
   const n = u32(buf, p + 12);
   out.sampleCount = n;
   out.ok = true;

@@ -55,10 +55,21 @@ export interface SflowDecodeStats {
   unknownSamples: number;
   /** Records of an unknown enterprise/format, skipped by their length. */
   unknownRecords: number;
+  /** Counter records of samples the counter gate turned away (walked, not decoded). */
+  skippedCounterRecords: number;
 }
 
 export function newStats(): SflowDecodeStats {
-  return { samples: 0, flowSamples: 0, counterSamples: 0, dropSamples: 0, records: 0, unknownSamples: 0, unknownRecords: 0 };
+  return {
+    samples: 0,
+    flowSamples: 0,
+    counterSamples: 0,
+    dropSamples: 0,
+    records: 0,
+    unknownSamples: 0,
+    unknownRecords: 0,
+    skippedCounterRecords: 0,
+  };
 }
 
 export function formatError(e: SflowDecodeError): string {

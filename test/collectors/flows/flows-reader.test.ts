@@ -27,3 +27,26 @@ describe('flows reader', () => {
     expect(late.every((r) => r.first % 60_000 === 0)).toBe(true);
   });
 });
+
+describe('flows reader without waiting (the periodic reconciliation)', () => {
+  it('stored() leaves the table alone; storedThrough() moves to a drain once the writer has written it', () => {
+    const e = env();
+    const { handle } = createSflowHandler(e.ctx, e.pipeline);
+    const reader = flowsReader(e.pipeline);
+    const t0 = reader.storedThrough();
+    const at = Date.now();
+    for (const d of ovsDatagrams()) handle({ data: d.data, address: AGENT, port: 6343, localPort: 6343, receivedAt: at });
+    const held = e.pipeline.table.size;
+    expect(held).toBeGreaterThan(0);
+    // Nothing stored yet, and reading does not flush.
+    expect(reader.stored({ top: 10_000 })).toEqual([]);
+    expect(e.pipeline.table.size).toBe(held);
+    expect(reader.storedThrough()).toBe(t0);
+    // A drain handed over and written: everything before it is in the store.
+    const before = Date.now();
+    e.pipeline.flush();
+    expect(reader.storedThrough()).toBeGreaterThanOrEqual(before);
+    expect(reader.stored({ top: 10_000 }).length).toBeGreaterThan(0);
+    expect(e.pipeline.table.size).toBe(0);
+  });
+});
