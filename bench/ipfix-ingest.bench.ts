@@ -14,7 +14,11 @@ import type { Bench, Emit } from './run.ts';
 
 // Canopy's IPFIX path starts well below its sFlow one (about 5 records per datagram, each decoded by
 // the compiled template): the steps start lower so both receivers' loss-free rates are found.
-const RATES = (process.env.BENCH_INGEST_RATES ?? '10000,20000,30000,40000,50000,75000,100000,125000,150000,175000').split(',').map(Number);
+const RATES = (
+  process.env.BENCH_INGEST_RATES ?? '25000,50000,75000,100000,125000,150000,175000,200000,225000,250000,275000,300000,350000,400000'
+)
+  .split(',')
+  .map(Number);
 
 async function measure(emit: Emit): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'ipfix-tpl-'));

@@ -8,7 +8,9 @@ import { join, resolve } from 'node:path';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 export const STEP = Number(process.env.BENCH_STEP_SECONDS ?? 60);
-export const RATES = (process.env.BENCH_INGEST_RATES ?? '50000,100000,125000,150000,175000,200000,250000').split(',').map(Number);
+export const RATES = (process.env.BENCH_INGEST_RATES ?? '50000,100000,150000,200000,225000,250000,275000,300000,325000,350000,400000')
+  .split(',')
+  .map(Number);
 /** The collector under test and its peer run here; the sender runs on SENDER_CORE. */
 export const COLLECTOR_CORE = 0;
 export const SENDER_CORE = 1;

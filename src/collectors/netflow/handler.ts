@@ -71,7 +71,14 @@ export function createNetflowHandler(ctx: ComponentContext, pipeline: FlowPipeli
   // Datagrams and records per (protocol, exporter); counted in Prometheus once per drain turn.
   // The decoder follows the sequence numbers itself (per observation domain) and reports the loss.
   const accounts = new ExporterAccounts(pipeline, ctx.registry, { sequenced: true });
-  const flushMetrics = () => accounts.flush();
+  // Records without a sampling rate, per protocol label: added to Prometheus per drain turn, as the
+  // accounts are (an inc() with labels per datagram cost as much as decoding it).
+  const missingPending = new Map<string, number>();
+  const flushMetrics = () => {
+    accounts.flush();
+    for (const [protocol, n] of missingPending) if (n) pipeline.samplingMissing.inc({ protocol }, n);
+    missingPending.clear();
+  };
   let learned = decoder.stats.templatesLearned;
 
   decoder.interfaceNames.onChange = (exporter, ifIndex, v) => {
@@ -112,7 +119,7 @@ export function createNetflowHandler(ctx: ComponentContext, pipeline: FlowPipeli
     accounts.records(acc, records.length + fast);
     if (missing) {
       acc.stats.samplingRateMissing += missing;
-      pipeline.samplingMissing.inc({ protocol }, missing);
+      missingPending.set(protocol, (missingPending.get(protocol) ?? 0) + missing);
     }
     added(records, now, acc.stats);
   };

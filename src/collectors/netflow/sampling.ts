@@ -51,6 +51,8 @@ export class SamplingResolver {
   private defaults = new Map<string, number>();
   /** `exporter|domain` → sampler ID → rate. */
   private options = new Map<string, Map<number, number>>();
+  /** The same maps by exporter, then domain: the per-set lookup builds no key text. */
+  private optionsByExporter = new Map<string, Map<number, Map<number, number>>>();
   /** Told of each options-learned rate that is new or changed (receive workers and the flow bus share them). */
   onLearn: ((exporter: string, domain: number, samplerId: number, rate: number) => void) | undefined;
 
@@ -76,9 +78,16 @@ export class SamplingResolver {
     const key = `${exporter}|${domain}`;
     let m = this.options.get(key);
     if (!m) {
-      if (this.options.size >= 65_536) this.options.clear(); // bound memory against address spoofing
+      if (this.options.size >= 65_536) {
+        // bound memory against address spoofing
+        this.options.clear();
+        this.optionsByExporter.clear();
+      }
       m = new Map();
       this.options.set(key, m);
+      let d = this.optionsByExporter.get(exporter);
+      if (!d) this.optionsByExporter.set(exporter, (d = new Map()));
+      d.set(domain, m);
     }
     if (m.size >= 4096 && !m.has(samplerId)) return;
     const was = m.get(samplerId);
@@ -87,7 +96,7 @@ export class SamplingResolver {
   }
 
   optionsRate(exporter: string, domain: number, samplerId: number | undefined): number | undefined {
-    const m = this.options.get(`${exporter}|${domain}`);
+    const m = this.optionsByExporter.get(exporter)?.get(domain);
     if (!m) return undefined;
     if (samplerId !== undefined) {
       const r = m.get(samplerId);
@@ -120,7 +129,7 @@ export class SamplingResolver {
     if (o !== undefined) return o;
     if (hasRecordRate) return undefined;
     // Sampler IDs only matter when options data announced samplers for this domain.
-    if (hasSamplerId && this.options.size > 0 && this.options.has(`${exporter}|${domain}`)) return undefined;
+    if (hasSamplerId && this.options.size > 0 && this.optionsByExporter.get(exporter)?.has(domain)) return undefined;
     return (this.options.size > 0 ? this.optionsRate(exporter, domain, undefined) : undefined) ?? this.defaults.get(exporter) ?? 0;
   }
 

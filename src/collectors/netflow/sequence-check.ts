@@ -3,22 +3,32 @@
 import { lostBetween, nextSequence } from '../common/sequence.ts';
 
 export class SequenceCheck {
-  private readonly next = new Map<string, number>();
+  /** Next expected number by scope, then domain: no key text built per message. */
+  private readonly next = new Map<string, Map<number, number>>();
+  private streams = 0;
   /** Messages whose number was not the one expected. */
   gaps = 0;
 
   /** Lost before this message; `advance`: what the message counts for the next number. */
   check(scope: string, domain: number, seq: number, advance: number): number {
-    const key = `${scope}|${domain}`;
-    const want = this.next.get(key);
+    let m = this.next.get(scope);
+    const want = m?.get(domain);
     let lost = 0;
     if (want !== undefined && want !== seq) {
       this.gaps++;
       lost = lostBetween(want, seq);
     }
-    // Bounded against address spoofing.
-    if (want === undefined && this.next.size >= 65_536) this.next.clear();
-    this.next.set(key, nextSequence(seq, advance));
+    if (want === undefined) {
+      // Bounded against address spoofing: 65,536 scope × domain streams.
+      if (this.streams >= 65_536) {
+        this.next.clear();
+        this.streams = 0;
+        m = undefined;
+      }
+      if (!m) this.next.set(scope, (m = new Map()));
+      this.streams++;
+    }
+    m!.set(domain, nextSequence(seq, advance));
     return lost;
   }
 }
