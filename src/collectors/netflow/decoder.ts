@@ -13,7 +13,8 @@ import { SamplingResolver, learnFromOptions } from './sampling.ts';
 import { TemplateCache, type CachedTemplate } from './template-cache.ts';
 import { parseIpfixTemplates, parseV9OptionsTemplates, parseV9Templates, type TemplateItem } from './template-parse.ts';
 import { decodeV5Message } from './v5.ts';
-import { keyedSet, type NetflowSink } from './key-plan.ts';
+import { keyedSet, type KeyContext, type NetflowSink } from './key-plan.ts';
+import { SystemInitTimes } from './system-init.ts';
 import {
   icmpFromPort,
   isZero,
@@ -48,8 +49,8 @@ export class NetflowDecoder {
   /** Flow records that went to the sink (counted in stats.flows too). */
   fastRecords = 0;
   readonly stats: NetflowStats = newStats();
-  /** `exporter|domain` → absolute ms of exporter boot, from IPFIX options (IE 160). */
-  private readonly systemInit = new Map<string, number>();
+  /** Absolute ms of exporter boot per exporter and domain, from IPFIX options (IE 160). */
+  private readonly systemInit = new SystemInitTimes();
   private readonly sequences = new SequenceCheck();
   /**
    * Key of template, pending-data and sequence state: the exporter address, plus the version for
@@ -57,7 +58,7 @@ export class NetflowDecoder {
    * template IDs and sequence spaces would otherwise collide; IPFIX keeps the bare address.
    */
   private scope = '';
-  private readonly ctx: DecodeContext = {
+  private readonly ctx: DecodeContext & KeyContext = {
     protocol: 'netflow9',
     exporter: '',
     domain: 0,
@@ -65,6 +66,13 @@ export class NetflowDecoder {
     exportMs: 0,
     uptimeBase: -1,
     next: 0,
+    bySampler: false,
+    // A fast-path record's rate from its sampler ID; counted missing per record, as resolve() counts.
+    rateFor: (sid) => {
+      const r = this.sampling.samplerRate(this.ctx.exporter, this.ctx.domain, sid);
+      if (r === undefined) this.sampling.missing++;
+      return r;
+    },
   };
   private readonly items: TemplateItem[] = [];
   private optionsOut: OptionsRecord[] | undefined;
@@ -182,7 +190,7 @@ export class NetflowDecoder {
     c.exportMs = u32(buf, start + 4) * 1000;
     c.sequence = u32(buf, start + 8);
     c.domain = u32(buf, start + 12);
-    c.uptimeBase = this.systemInit.get(`${exporter}|${c.domain}`) ?? -1;
+    c.uptimeBase = this.systemInit.get(exporter, c.domain);
     res.length = this.walkSets(buf, start, start + 16, start + len, 10, out, res);
     // IPFIX sequence counts data records, not messages.
     this.checkSequence(res, this.scope, c.domain, c.sequence, this.dataRecords);
@@ -349,13 +357,17 @@ export class NetflowDecoder {
     const domain = c.domain;
     const min = plan.minLength;
     const setRate = options ? 1 : this.sampling.setRate(exporter, domain, plan.hasRecordRate, plan.hasSamplerId);
-    if (!options && plan.key !== undefined && setRate !== undefined && this.sink) {
-      const k = keyedSet(plan.key, buf, off, end, min, c, this.sink, setRate);
+    // Rates per record from sampler IDs (options data) are resolved by the key decoder too.
+    const bySampler = setRate === undefined && !plan.hasRecordRate && plan.key?.samplerAware === true;
+    if (!options && plan.key !== undefined && (setRate !== undefined || bySampler) && this.sink) {
+      c.bySampler = bySampler;
+      const k = keyedSet(plan.key, buf, off, end, min, c, this.sink, setRate ?? 1);
+      c.bySampler = false;
       this.dataRecords += k.records;
       this.stats.flows += k.added;
       this.fastRecords += k.added;
       // Counted per record read, not per direction (as the full decoder counts).
-      if (setRate <= 0) this.sampling.missing += k.records;
+      if (setRate !== undefined && setRate <= 0) this.sampling.missing += k.records;
       if (k.overrun >= 0 && !isZero(buf, k.overrun, end))
         res.errors.push(nfError('truncated-record', k.overrun - msg, `template ${id}: record overruns its set`));
       return;
@@ -399,8 +411,7 @@ export class NetflowDecoder {
   private applyOptions(r: Record<string, unknown>, exporter: string, domain: number): void {
     learnFromOptions(r, exporter, domain, this.sampling, this.interfaceNames);
     if (typeof r.systemInitTimeMs === 'number') {
-      const key = `${exporter}|${domain}`;
-      if (this.systemInit.has(key) || this.systemInit.size < 65_536) this.systemInit.set(key, r.systemInitTimeMs);
+      this.systemInit.set(exporter, domain, r.systemInitTimeMs);
       if (this.ctx.protocol === 'ipfix') this.ctx.uptimeBase = r.systemInitTimeMs;
     }
   }

@@ -47,6 +47,10 @@ export interface KeyContext {
   domain: number;
   /** Set by the decoder: offset just after the record. */
   next: number;
+  /** The set's rate depends on each record's sampler ID (options data): ask `rateFor`. */
+  bySampler: boolean;
+  /** A record's rate from its sampler ID, as SamplingResolver.resolve gives it; undefined: none known. */
+  rateFor(samplerId: number): number | undefined;
 }
 
 /**
@@ -54,12 +58,17 @@ export interface KeyContext {
  * RFC 5103 biflow record whose reverse direction saw traffic), or -1 with nothing added when the
  * record overruns the set. Sets `h.next` to the offset after the record.
  */
-export type KeyDecoder = (b: Buffer, o: number, e: number, h: KeyContext, s: NetflowSink, rate: number, missing: boolean) => number;
+export type KeyDecoder = ((b: Buffer, o: number, e: number, h: KeyContext, s: NetflowSink, rate: number, missing: boolean) => number) & {
+  /** The template names a sampler (IE 48 or 302) the decoder reads: with `h.bySampler` each record's rate comes from it. */
+  samplerAware?: boolean;
+};
 
 const NUMERIC = ['inIf', 'outIf', 'srcVlan', 'dstVlan', 'proto', 'srcPort', 'dstPort', 'etherType', 'bytes', 'packets'] as const;
 const ADDRS = ['srcAddr', 'dstAddr'] as const;
 const MACS = ['srcMac', 'dstMac'] as const;
 const KEY_NAMES: ReadonlySet<string> = new Set<string>([...NUMERIC, ...ADDRS, ...MACS]);
+/** What sampling.ts samplerIdOf reads: samplerId when the record has one, else selectorId. */
+const SAMPLER_NAMES = ['samplerId', 'selectorId'] as const;
 
 interface Feeder {
   d: FieldDef;
@@ -102,6 +111,7 @@ export function compileKeyPlan(t: Template): KeyDecoder | undefined {
     for (let j = from; j < t.fields.length && t.fields[j]!.length !== VARIABLE_LENGTH; j++) n += t.fields[j]!.length;
     return n;
   };
+  let samplerReadable = true;
   const first = runLength(0);
   if (first > 0) body.push(`if(o+${first}>e)return -1;`);
   let base = 'o';
@@ -110,6 +120,7 @@ export function compileKeyPlan(t: Template): KeyDecoder | undefined {
     const f = t.fields[i]!;
     let d = defs[i]!;
     if (f.length === VARIABLE_LENGTH) {
+      if ((SAMPLER_NAMES as readonly string[]).includes(d.name)) samplerReadable = false;
       // Only fields the table does not read may vary in length.
       if (
         KEY_NAMES.has(d.name) ||
@@ -134,7 +145,7 @@ export function compileKeyPlan(t: Template): KeyDecoder | undefined {
       // One IE twice would be picked between (read.ts pick): not mirrored here.
       if (reverse.has(f.id)) return undefined;
       reverse.set(f.id, { x, n: f.length });
-    } else if (f.length > 0 && KEY_NAMES.has(d.name)) {
+    } else if (f.length > 0 && (KEY_NAMES.has(d.name) || (SAMPLER_NAMES as readonly string[]).includes(d.name))) {
       const l = feeders.get(d.name);
       if (l) l.push({ d, x, n: f.length });
       else feeders.set(d.name, [{ d, x, n: f.length }]);
@@ -187,6 +198,18 @@ export function compileKeyPlan(t: Template): KeyDecoder | undefined {
     body.push(`const ${name}=(b[${m}]<<8|b[${m}+1])*4294967296+(b[${m}+2]*16777216+(b[${m}+3]<<16|b[${m}+4]<<8|b[${m}+5]));`);
     v[name] = name;
   }
+  // A rate per record from its sampler ID (sampling.ts resolve: options data, else the default).
+  const sampler = feeders.get(SAMPLER_NAMES[0]) ?? feeders.get(SAMPLER_NAMES[1]);
+  const samplerAware = samplerReadable && sampler !== undefined && sampler.every((fd) => fd.d.kind === 'u' && fd.n <= 4);
+  if (samplerAware) {
+    const ids = sampler.map((fd, j) => {
+      body.push(`const sid${j}=${uintExpr(fd.x, fd.n)};`);
+      return `sid${j}`;
+    });
+    body.push(
+      `if(h.bySampler){const sr=h.rateFor(${pickNumbers(ids)});if(sr===undefined){rate=1;missing=true;}else{rate=sr>0?sr:1;missing=false;}}`,
+    );
+  }
   body.push(add(v));
   if (reverse.size > 0) {
     // biflow.ts reverseRecord: src/dst swapped, forward counters dropped, then each reverse IE of a
@@ -226,7 +249,9 @@ export function compileKeyPlan(t: Template): KeyDecoder | undefined {
     ip6: typeof ip6;
     readUint: typeof readUint;
   }) => KeyDecoder;
-  return make({ ip6, readUint });
+  const decoder = make({ ip6, readUint });
+  if (samplerAware) decoder.samplerAware = true;
+  return decoder;
 }
 
 const keyed = { records: 0, added: 0, overrun: -1 };

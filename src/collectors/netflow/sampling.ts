@@ -134,6 +134,14 @@ export class SamplingResolver {
   }
 
   /**
+   * What resolve() gives a record naming sampler `samplerId` whose template has no rate fields of
+   * its own, when no override applies (setRate() returned undefined): options data, else the default.
+   */
+  samplerRate(exporter: string, domain: number, samplerId: number): number | undefined {
+    return (this.options.size > 0 ? this.optionsRate(exporter, domain, samplerId) : undefined) ?? this.defaults.get(exporter);
+  }
+
+  /**
    * Sets `samplingRate` (and `samplingRateMissing` when unknown) on a decoded record.
    * `headerRate`: the v5 header's rate (1 when its interval is 0), undefined for v9/IPFIX.
    */

@@ -81,6 +81,36 @@ describe('NetFlow/IPFIX fast path', () => {
     expect(fast).toBeGreaterThan(all / 2);
   });
 
+  it('records naming their sampler (options data gives a rate per sampler) take the fast path with those rates', () => {
+    // akvorado's capture: options data teaches a rate per sampler ID, each data record names one.
+    const files = [
+      'akvorado__multiplesamplingrates-template.pcap',
+      'akvorado__multiplesamplingrates-options-template.pcap',
+      'akvorado__multiplesamplingrates-options-data.pcap',
+      'akvorado__multiplesamplingrates-data.pcap',
+    ];
+    const full = run(files, false);
+    const quick = run(files, true);
+    expect(quick.rows).toEqual(full.rows);
+    expect(quick.flows).toBeGreaterThan(0);
+    expect(quick.fast).toBe(quick.flows);
+    // More than one rate reached the table, none missing.
+    expect(new Set(quick.rows.map((r) => (JSON.parse(r) as { samplingRate: number }).samplingRate)).size).toBeGreaterThan(1);
+    expect(quick.missing).toBe(0);
+    // Without the options data no sampler has a rate: the records are flagged, counted alike, and
+    // a default for the exporter is taken as the full decoder takes it.
+    const noOptions = [files[0]!, files[3]!];
+    const a = run(noOptions, false);
+    const b = run(noOptions, true);
+    expect(b.rows).toEqual(a.rows);
+    expect(b.missing).toBe(a.missing);
+    const exporter = payloads(files[3]!)[0]!.exporter;
+    const cfg = { samplingDefaults: [{ exporter, rate: 9 }] };
+    const withOptions = run(files, true, new SamplingResolver(cfg));
+    expect(withOptions.rows).toEqual(run(files, false, new SamplingResolver(cfg)).rows);
+    expect(run(noOptions, true, new SamplingResolver(cfg)).rows.join()).toMatch(/"samplingRate":9/);
+  });
+
   it('a configured sampling rate and a default reach fast-path entries as they reach decoded records', () => {
     for (const cfg of [
       { samplingOverrides: [{ exporter: '192.0.2.1', rate: 100 }] },

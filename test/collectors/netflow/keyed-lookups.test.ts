@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { TemplateCache } from '../../../src/collectors/netflow/template-cache.ts';
 import { SequenceCheck } from '../../../src/collectors/netflow/sequence-check.ts';
 import { SamplingResolver } from '../../../src/collectors/netflow/sampling.ts';
+import { SystemInitTimes } from '../../../src/collectors/netflow/system-init.ts';
 import type { Template } from '../../../src/topology/store/templates.ts';
 
 const tpl = (id: number, extra = 0): Template => ({
@@ -84,5 +85,20 @@ describe('options-learned sampling rates', () => {
     expect(r.setRate('192.0.2.1', 0, false, true)).toBeUndefined(); // per-record sampler IDs decide
     expect(r.setRate('192.0.2.2', 0, false, true)).toBe(0);
     expect(r.optionsEntries()).toHaveLength(2);
+  });
+});
+
+describe('system init times (IPFIX IE 160)', () => {
+  it('per exporter and domain; a known one is updated past the bound, a new one is not kept', () => {
+    const t = new SystemInitTimes();
+    t.set('192.0.2.1', 5, 1000);
+    expect(t.get('192.0.2.1', 5)).toBe(1000);
+    expect(t.get('192.0.2.1', 6)).toBe(-1);
+    expect(t.get('192.0.2.2', 5)).toBe(-1);
+    for (let d = 0; d < 70_000; d++) t.set('192.0.2.9', d, d);
+    expect(t.get('192.0.2.9', 65_534)).toBe(65_534);
+    expect(t.get('192.0.2.9', 65_535)).toBe(-1); // the 65,537th entry
+    t.set('192.0.2.1', 5, 2000);
+    expect(t.get('192.0.2.1', 5)).toBe(2000);
   });
 });
