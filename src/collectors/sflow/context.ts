@@ -109,6 +109,23 @@ export function walkRecords(
   ctx.recordIndex = 0;
 }
 
+/** The last header checkedRecord read: the record's data-format word and length. */
+export const recordHeader = { df: 0, len: 0 };
+
+/**
+ * The record header at `p` of a sample ending at `end`, with walkRecords' checks (the header and
+ * body inside the sample, the body inside the declared end): the body's offset, or -1 where
+ * walkRecords would report an error. The fast paths then leave the sample to the full decoder.
+ */
+export function checkedRecord(ctx: Ctx, p: number, end: number): number {
+  if (p + 8 > end) return -1;
+  const h = recordHeader;
+  h.df = u32(ctx.buf, p);
+  h.len = u32(ctx.buf, p + 4);
+  const body = p + 8;
+  return h.len > end - body || body + h.len > ctx.declaredEnd ? -1 : body;
+}
+
 export function pushError(ctx: Ctx, code: SflowErrorCode, offset: number, context: string): void {
   // A hostile datagram could announce thousands of broken records; keep the list bounded.
   if (ctx.errors.length < 64) ctx.errors.push({ code, offset, context });

@@ -2,7 +2,7 @@
 // sample's source so the collector can attach it to the right port node.
 import type { CounterRecord } from '../common/flow-record.ts';
 import { u32 } from '../common/packet-bytes.ts';
-import { type Ctx, pushError, walkRecords, where } from './context.ts';
+import { type Ctx, checkedRecord, pushError, recordHeader, walkRecords, where } from './context.ts';
 import { counterName, decodeCounterRecord } from './counter-records.ts';
 
 export function decodeCounterSample(ctx: Ctx, format: number, o: number, end: number): void {
@@ -65,11 +65,9 @@ function turnedAway(ctx: Ctx, p: number, end: number): boolean {
   let generic = -1;
   let unknown = 0;
   for (let i = 0; i < n; i++) {
-    if (p + 8 > end) return false;
-    const df = u32(b, p);
-    const len = u32(b, p + 4);
-    const body = p + 8;
-    if (len > end - body || body + len > ctx.declaredEnd) return false;
+    const body = checkedRecord(ctx, p, end);
+    if (body < 0) return false;
+    const { df, len } = recordHeader;
     if (df >>> 12 !== 0 || counterName(df & 0xfff) === undefined) unknown++;
     else if ((df & 0xfff) === 1) {
       if (generic >= 0 || len < 88) return false;

@@ -5,7 +5,7 @@
 // table for it. Anything else, or anything the general decoder would report an error for, returns
 // false before touching the sink, and the general decoder takes that sample.
 import { ipv6Str, u16, u32 } from '../common/packet-bytes.ts';
-import type { Ctx } from './context.ts';
+import { checkedRecord, recordHeader, type Ctx } from './context.ts';
 import { isFlowRecordFormat } from './flow-records.ts';
 
 const INTERNAL_IF = 0x3fffffff;
@@ -79,11 +79,9 @@ export function fastFlowSample(ctx: Ctx, format: number, o: number, end: number,
   let switchSeen = false;
   let unknown = 0;
   for (let i = 0; i < n; i++) {
-    if (p + 8 > end) return false;
-    const df = u32(b, p);
-    const len = u32(b, p + 4);
-    const body = p + 8;
-    if (len > end - body || body + len > ctx.declaredEnd) return false;
+    const body = checkedRecord(ctx, p, end);
+    if (body < 0) return false;
+    const { df, len } = recordHeader;
     const fmt = df & 0xfff;
     if (df >>> 12 !== 0 || !isFlowRecordFormat(fmt)) unknown++;
     else if (fmt === 1) {

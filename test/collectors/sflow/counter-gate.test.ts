@@ -3,15 +3,9 @@
 // gate turns away is walked and counted, not decoded; the handler turns away exactly the readings
 // it used to discard after decoding (a port read less than a second ago, same status).
 import { describe, it, expect } from 'vitest';
-import { Registry } from 'prom-client';
-import { defaultConfig } from '../../../src/config/load.ts';
-import { openSqliteStorage } from '../../../src/topology/store/sqlite-storage.ts';
-import { FlowPipeline } from '../../../src/collectors/flows/pipeline.ts';
-import { createSflowHandler } from '../../../src/collectors/sflow/component.ts';
 import { decodeSflow, sflowDecoder } from '../../../src/collectors/sflow/decode.ts';
-import type { ComponentContext } from '../../../src/component/contract.ts';
-import { silentLogger } from '../../../src/util/log.ts';
 import { SFLOW_FIXTURES, datagrams } from './fixtures.ts';
+import { sflowRig } from './handler-rig.ts';
 
 const OVS = 'ovs-sflow.pcap';
 
@@ -116,13 +110,8 @@ describe('counter gate', () => {
   });
 
   it('the handler applies a port reading once a second, a status change at once: as before, but without decoding the rest', async () => {
-    const config = defaultConfig();
-    const storage = openSqliteStorage({ path: ':memory:' });
-    const registry = new Registry();
-    const log = silentLogger();
-    const pipeline = new FlowPipeline(config, storage, registry, log);
-    const ctx = { config, store: storage.graph, storage, registry, log } as unknown as ComponentContext;
-    const h = createSflowHandler(ctx, pipeline);
+    const h = sflowRig();
+    const { pipeline, registry, storage } = h;
     const applied: string[] = [];
     const orig = pipeline.ports.record.bind(pipeline.ports);
     pipeline.ports.record = (portId, source, c, now, extra, o) => {

@@ -2,16 +2,11 @@
 // decoder stores: every sFlow fixture, and the bench's rewritten stream, through the sFlow handler
 // with the fast path and without it give the same flow-table entries.
 import { describe, it, expect } from 'vitest';
-import { Registry } from 'prom-client';
-import { defaultConfig } from '../../../src/config/load.ts';
-import { openSqliteStorage } from '../../../src/topology/store/sqlite-storage.ts';
-import { FlowPipeline } from '../../../src/collectors/flows/pipeline.ts';
-import { createSflowHandler } from '../../../src/collectors/sflow/component.ts';
 import { decodeSflow } from '../../../src/collectors/sflow/decode.ts';
 import type { FlowSink } from '../../../src/collectors/sflow/fast-flow.ts';
-import type { ComponentContext } from '../../../src/component/contract.ts';
-import { silentLogger } from '../../../src/util/log.ts';
 import { SFLOW_FIXTURES, datagrams } from './fixtures.ts';
+import { sflowRig } from './handler-rig.ts';
+import type { Registry } from 'prom-client';
 import { stream } from '../../../bench/ingest-stages.bench.ts';
 
 const FIELDS = [
@@ -42,13 +37,7 @@ const FIELDS = [
 
 /** The table's entries after handling `set`, as sorted JSON rows of the stored fields. */
 function entries(set: Buffer[], fastPath: boolean): { rows: string[]; registry: Registry } {
-  const config = defaultConfig();
-  const storage = openSqliteStorage({ path: ':memory:' });
-  const registry = new Registry();
-  const log = silentLogger();
-  const pipeline = new FlowPipeline(config, storage, registry, log);
-  const ctx = { config, store: storage.graph, storage, registry, log } as unknown as ComponentContext;
-  const { handle, flushMetrics } = createSflowHandler(ctx, pipeline, { fastPath });
+  const { pipeline, storage, registry, handle, flushMetrics } = sflowRig({ fastPath });
   set.forEach((data, i) => handle({ data, address: '192.0.2.99', port: 6343, localPort: 6343, receivedAt: 1_000_000 + i }));
   flushMetrics();
   const rows = pipeline.table

@@ -2,27 +2,13 @@
 // (src/collectors/sflow/worker-batch.ts): what the flow table then holds must be exactly what the
 // single-thread handler holds for the same datagrams, times included.
 import { describe, it, expect } from 'vitest';
-import { Registry } from 'prom-client';
-import { defaultConfig } from '../../../src/config/load.ts';
-import { openSqliteStorage } from '../../../src/topology/store/sqlite-storage.ts';
-import { FlowPipeline } from '../../../src/collectors/flows/pipeline.ts';
-import { createSflowHandler } from '../../../src/collectors/sflow/component.ts';
 import { decodeSflow } from '../../../src/collectors/sflow/decode.ts';
 import { DG, DG_ROWS_END, SflowBatchBuilder } from '../../../src/collectors/sflow/worker-batch.ts';
-import type { ComponentContext } from '../../../src/component/contract.ts';
-import { silentLogger } from '../../../src/util/log.ts';
 import { SFLOW_FIXTURES, datagrams } from './fixtures.ts';
+import { sflowRig } from './handler-rig.ts';
 import { stream } from '../../../bench/ingest-stages.bench.ts';
 
-function rig() {
-  const config = defaultConfig();
-  const storage = openSqliteStorage({ path: ':memory:' });
-  const registry = new Registry();
-  const log = silentLogger();
-  const pipeline = new FlowPipeline(config, storage, registry, log);
-  const ctx = { config, store: storage.graph, storage, registry, log } as unknown as ComponentContext;
-  return { pipeline, storage, ...createSflowHandler(ctx, pipeline) };
-}
+const rig = () => sflowRig();
 
 const at = (i: number) => 1_000_000 + i;
 
