@@ -269,8 +269,10 @@ describe.skipIf(skip !== null)(`timeline lab: what changed, and the cabling chec
       ].sort((a, b) => seen.indexOf(a) - seen.indexOf(b)),
     );
     // Times: port state by trap (2 s), the move by the next LLDP poll after leaf1's lldpd lists it
-    // (a poll interval, plus 500 ms for that poll's round trips), the reboot by the coldStart trap's re-poll (2 s).
-    const after = (c: Change, t: number, ms: number) => c.At >= t && c.At - t <= ms;
+    // (a poll interval, plus 500 ms for that poll's round trips), the reboot by the coldStart trap's
+    // re-poll (2 s; from the restart, which stops one snmpd and starts another). Asserted with the
+    // suite's 3× margin for times: once the loaded CI machine took 3.0 s from restart to reboot.
+    const after = (c: Change, t: number, ms: number) => c.At >= t && c.At - t <= 3 * ms;
     for (const c of list) {
       const why = `${c.Kind} ${c.ID} at +${c.At - t0}\n${log}`;
       if (c.Kind === 'rebooted') {
@@ -279,7 +281,7 @@ describe.skipIf(skip !== null)(`timeline lab: what changed, and the cabling chec
         expect(Math.abs((c.New as number) - tRestart), why).toBeLessThan(TRAP_MS);
       } else if (c.Kind === 'mac-moved') {
         expect(after(c, tMove, 10_000), why).toBe(true);
-        expect(c.At - tSeen, why).toBeLessThanOrEqual(POLL_MS + 500);
+        expect(c.At - tSeen, why).toBeLessThanOrEqual(3 * (POLL_MS + 500));
       } else if (c.ID === l1e3 || c.ID === l1e4) expect(after(c, tMove, TRAP_MS), why).toBe(true);
       else if (c.Kind === 'link-up') expect(after(c, tRestore, TRAP_MS), why).toBe(true);
       else expect(after(c, tPull, TRAP_MS), why).toBe(true);
