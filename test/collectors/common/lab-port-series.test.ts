@@ -113,7 +113,9 @@ describe.skipIf(skip !== null)(`port series in the lab: SNMP and sFlow against t
     process.stderr.write(`[lab port series] ${line}\n`);
     // About 40 Mbit/s of payload: the pacing held.
     expect(kernel, line).toBeGreaterThan(30e6);
-    expect(snmp.pts, line).toBeGreaterThanOrEqual(4);
+    // The interior holds 4 or 5 whole 5 s buckets. SNMP polls every 5 s ± 10 % jitter, counted from
+    // the end of the last poll, so one bucket in a few has no poll ending in it: a documented gap.
+    expect(snmp.pts, line).toBeGreaterThanOrEqual(3);
     expect(sflow.pts, line).toBeGreaterThanOrEqual(4);
     expect(Math.abs(pct(snmp.bps)), line).toBeLessThanOrEqual(5);
     expect(Math.abs(pct(sflow.bps)), line).toBeLessThanOrEqual(5);
