@@ -1,15 +1,22 @@
-// Collector CPU (all its threads, /proc utime+stime) per sFlow datagram at a fixed rate with
-// CANOPY_SFLOW_WORKERS=1 and =2: the figures of docs/performance.md "Workers". SENDERS sender
-// processes (each its own socket, so SO_REUSEPORT can spread them) share the rate.
-// Usage: tsx bench/workers-cpu.ts [RATE=30000] [SECONDS=15] [SENDERS=4] [WORKERS=1,2]
+// Collector CPU (all its threads, /proc utime+stime, and each of the busiest threads) per datagram
+// at a fixed rate with 1 and 2 receive/decode workers: the figures of docs/performance.md
+// "Workers". SENDERS sender processes (each its own socket, so SO_REUSEPORT can spread them) share
+// the rate. PROTOCOL: sflow (the sflow.ingest stream, sflow.workers) or ipfix (the ipfix.ingest
+// stream, netflow.workers).
+// Usage: tsx bench/workers-cpu.ts [RATE=30000] [SECONDS=15] [SENDERS=4] [WORKERS=1,2] [PROTOCOL=sflow]
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { treeCpuNs } from './lib/process-cpu.ts';
 import { templates } from './sflow-ingest.bench.ts';
+import { ipfixTemplates } from './lib/ipfix-templates.ts';
 
-const [rateText = '30000', secondsText = '15', sendersText = '4', workersText = '1,2'] = process.argv.slice(2);
+const [rateText = '30000', secondsText = '15', sendersText = '4', workersText = '1,2', protocolText = 'sflow'] = process.argv.slice(2);
+const IPFIX = protocolText === 'ipfix';
+if (!IPFIX && protocolText !== 'sflow') throw new Error(`PROTOCOL: sflow or ipfix, not ${protocolText}`);
+/** The component whose status carries the listener's figures. */
+const COMPONENT = IPFIX ? 'netflow' : 'sflow';
 const RATE = Number(rateText);
 const SECONDS = Number(secondsText);
 const SENDERS = Number(sendersText);
@@ -56,15 +63,16 @@ async function sendAt(file: string, port: number, rate: number, seconds: number)
 
 async function status(base: string): Promise<{ got: number; spread: unknown; socketOverflows: unknown }> {
   const text = await (await fetch(`${base}/metrics`)).text();
-  const got = Number(/^canopy_datagrams_received_total\{protocol="sflow"\} (\d+)/m.exec(text)?.[1] ?? 0);
-  const st = (await (await fetch(`${base}/api/status`)).json()) as { components: { sflow: Record<string, unknown> } };
-  return { got, spread: st.components.sflow.workerDatagrams, socketOverflows: st.components.sflow.socketOverflows };
+  const got = Number(new RegExp(`^canopy_datagrams_received_total\\{protocol="${protocolText}"\\} (\\d+)`, 'm').exec(text)?.[1] ?? 0);
+  const st = (await (await fetch(`${base}/api/status`)).json()) as { components: Record<string, Record<string, unknown>> };
+  const c = st.components[COMPONENT]!;
+  return { got, spread: c.workerDatagrams, socketOverflows: c.socketOverflows };
 }
 
 async function run(workers: number): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'canopy-workers-'));
   const file = join(dir, 'templates.json');
-  writeFileSync(file, JSON.stringify(templates()));
+  writeFileSync(file, JSON.stringify(IPFIX ? ipfixTemplates() : templates()));
   const port = 26643;
   const base = 'http://127.0.0.1:28382';
   const proc: ChildProcess = spawn(process.execPath, [join(import.meta.dirname, '../bin/canopy.js'), 'collector'], {
@@ -72,10 +80,20 @@ async function run(workers: number): Promise<void> {
       ...process.env,
       CANOPY_LOG_LEVEL: 'error',
       CANOPY_API_LISTEN: '127.0.0.1:28382',
-      CANOPY_SFLOW_LISTEN: `127.0.0.1:${port}`,
-      CANOPY_SFLOW_WORKERS: String(workers),
-      CANOPY_NETFLOW_ENABLED: 'false',
-      CANOPY_IPFIX_ENABLED: 'false',
+      ...(IPFIX
+        ? {
+            CANOPY_SFLOW_ENABLED: 'false',
+            CANOPY_NETFLOW_ENABLED: 'false',
+            CANOPY_IPFIX_ENABLED: 'true',
+            CANOPY_IPFIX_LISTEN: `127.0.0.1:${port}`,
+            CANOPY_NETFLOW_WORKERS: String(workers),
+          }
+        : {
+            CANOPY_SFLOW_LISTEN: `127.0.0.1:${port}`,
+            CANOPY_SFLOW_WORKERS: String(workers),
+            CANOPY_NETFLOW_ENABLED: 'false',
+            CANOPY_IPFIX_ENABLED: 'false',
+          }),
       CANOPY_SNMP_TRAPS_LISTEN: '127.0.0.1:0',
       CANOPY_STORAGE_DATADIR: dir,
     },
@@ -104,7 +122,7 @@ async function run(workers: number): Promise<void> {
     const t1 = threadCpu(proc.pid!);
     // Per thread (ns per datagram), the busiest first: where the time goes.
     const threads = [...t1]
-      .map(([tid, v]) => ({ tid, name: v.name, ns: v.ns - (t0.get(tid)?.ns ?? 0) }))
+      .map(([tid, v]) => ({ tid, name: tid === proc.pid ? 'main' : v.name, ns: v.ns - (t0.get(tid)?.ns ?? 0) }))
       .filter((t) => t.ns > 0)
       .sort((a, b) => b.ns - a.ns)
       .slice(0, 6);
@@ -112,6 +130,7 @@ async function run(workers: number): Promise<void> {
     const got = s.got - g0;
     console.log(
       JSON.stringify({
+        protocol: protocolText,
         workers,
         rate: RATE,
         seconds: SECONDS,

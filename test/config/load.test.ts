@@ -162,10 +162,10 @@ describe('config', () => {
     expect(c.sflow.listen).toEqual(['127.0.0.1:1', '127.0.0.1:2']);
   });
 
-  it('sflow.workers / netflow.workers: 1 by default, auto is cores − 1 (at least 1), CANOPY_SFLOW_WORKERS overrides, 0 is refused', () => {
+  it('sflow.workers / netflow.workers: auto by default, which is cores − 1 (at least 1), CANOPY_SFLOW_WORKERS overrides, 0 is refused', () => {
     const d = defaultConfig();
-    expect([d.sflow.workers, d.netflow.workers]).toEqual([1, 1]);
-    expect(loadConfig({ env: { CANOPY_SFLOW_WORKERS: 'auto' } }).sflow.workers).toBe('auto');
+    expect([d.sflow.workers, d.netflow.workers]).toEqual(['auto', 'auto']);
+    expect(loadConfig({ env: { CANOPY_SFLOW_WORKERS: '1' } }).sflow.workers).toBe(1);
     expect(flowWorkers('auto')).toBe(Math.max(1, availableParallelism() - 1));
     expect(flowWorkers(3)).toBe(3);
     const c = loadConfig({ env: { CANOPY_SFLOW_WORKERS: '2', CANOPY_NETFLOW_WORKERS: '3' } });

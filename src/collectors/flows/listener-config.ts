@@ -23,7 +23,7 @@ export function flowWorkers(v: 'auto' | number): number {
 /** `workers` of the sflow and netflow sections. */
 export const flowWorkersKey = z
   .union([z.literal('auto'), z.number().int().min(1).max(64)])
-  .default(1)
+  .default('auto')
   .describe(
-    'Receive/decode threads on each listen address (SO_REUSEPORT: the kernel keeps each exporter on one thread). `auto`: cores − 1, at least 1. `1` (the default until the flow writer leaves the main thread: measured, more threads cost more CPU per datagram and do not yet raise the loss-free rate, docs/performance.md#workers): receive and decode in the main thread. More than 1 needs the native receiver (`receiver: recvmmsg`, or `auto` with it built); without it the main thread receives alone.',
+    'Receive/decode threads on each listen address (SO_REUSEPORT: the kernel keeps each exporter on one thread). `auto` (the default): cores − 1, at least 1, so 1 on a 2-core machine. With workers the main thread only applies what they decoded, at roughly half to two thirds of its single-thread CPU per datagram (docs/performance.md#workers); `1`: receive and decode in the main thread. More than 1 needs the native receiver (`receiver: recvmmsg`, or `auto` with it built); without it the main thread receives alone.',
   );

@@ -20,7 +20,7 @@ export const netflowSection = section({
     .describe('Requested SO_RCVBUF in bytes (capped at `net.core.rmem_max`); shared by the NetFlow and IPFIX sockets.'),
   ...udpReceiverKeys,
   workers: flowWorkersKey.describe(
-    'Receive/decode threads per NetFlow and per IPFIX listen address (`auto`: cores − 1, at least 1), each with its own SO_REUSEPORT socket; templates and options sampling rates one of them learns reach the others through the main thread (docs/performance.md, "Workers").',
+    'Receive/decode threads per NetFlow and per IPFIX listen address (`auto`, the default: cores − 1, at least 1), each with its own SO_REUSEPORT socket; templates and options sampling rates one of them learns reach the others through the main thread (docs/performance.md, "Workers").',
   ),
   samplingOverrides: z
     .array(samplingOverride)

@@ -15,11 +15,13 @@ import { SFLOW_ERROR_CODES } from './errors.ts';
 import type { InterfaceCounters } from '../../topology/store/port-series.ts';
 import type { Attribution } from '../flows/attribution.ts';
 import { mayName } from '../common/port-name.ts';
+import { CounterReadings } from './counter-readings.ts';
 import {
   DG,
   DG_ADDRESS,
   DG_AGENT,
   DG_AT,
+  DG_COUNTER_RECORDS,
   DG_COUNTER_SAMPLES,
   DG_DROP_SAMPLES,
   DG_EXTRA,
@@ -42,14 +44,6 @@ import {
 } from './worker-batch.ts';
 
 const ORIGIN = 'sflow';
-
-interface LastReading {
-  at: number;
-  uptime: number;
-  status: unknown;
-}
-/** Counter readings of one port closer together than this are skipped (see applyCounters). */
-const MIN_COUNTER_STEP_MS = 1000;
 
 /** A counter value; sFlow's "unknown" (all ones, 32 or 64 bits) counts as 0. */
 function num(v: unknown): number {
@@ -101,24 +95,8 @@ export function createSflowHandler(ctx: ComponentContext, pipeline: FlowPipeline
   const portNames = new Map<string, string>();
   /** Ports whose name we already settled (avoids a graph read per counter record). */
   const named = new Set<string>();
-  /**
-   * Last counter reading applied per exporter, then sub-agent × 2^32 + ifIndex: our time, the
-   * agent's uptime, oper status. Numbers below the exporter, so the gate builds no text per sample.
-   */
-  const lastCounters = new Map<string, Map<number, LastReading>>();
-  const lastReading = (exporter: string, sub: number, ifIndex: number): LastReading | undefined =>
-    lastCounters.get(exporter)?.get(sub * 4294967296 + ifIndex);
-  /**
-   * A reading less than a second after the last one, by our clock and by the agent's, adds
-   * nothing to a rate series (exporters send every 10–30 s) and would flood it; a capture
-   * replayed fast still passes (its uptimes advance), and a status change always does.
-   */
-  const tooSoon = (last: LastReading | undefined, now: number, uptime: number, status: unknown): boolean =>
-    last !== undefined &&
-    now - last.at < MIN_COUNTER_STEP_MS &&
-    uptime - last.uptime >= 0 &&
-    uptime - last.uptime < MIN_COUNTER_STEP_MS &&
-    last.status === status;
+  /** The last counter reading applied per port (one a second; a status change at once). */
+  const readings = new CounterReadings();
   // Datagrams, records and their sequence per agent; counted in Prometheus once per drain turn.
   const accounts = new ExporterAccounts(pipeline, ctx.registry, { sequenced: true });
   // prom-client's inc() costs more than decoding a sample: counts gather in plain numbers and
@@ -152,7 +130,7 @@ export function createSflowHandler(ctx: ComponentContext, pipeline: FlowPipeline
   // Counter samples of a port read less than a second ago are walked, not decoded (the test
   // applyCounters makes, asked before decoding).
   const counterGate = (exporter: string, sub: number, ifIndex: number, status: number, uptime: number) =>
-    !tooSoon(lastReading(exporter, sub, ifIndex), sinkNow, uptime, status);
+    !readings.tooSoon(exporter, sub, ifIndex, sinkNow, uptime, status);
   const decode = sflowDecoder(opts.fastPath === false ? { counterGate } : { flowSink, counterGate });
 
   const handle = (d: Datagram) => {
@@ -178,10 +156,10 @@ export function createSflowHandler(ctx: ComponentContext, pipeline: FlowPipeline
       dg.fastFlows,
       dg.flows,
       dg.counters,
+      dg.counters.length + st.skippedCounterRecords,
       dg.uptime,
       now,
     );
-    n.counters += st.skippedCounterRecords;
   };
 
   /** What follows a decoded datagram, in the main thread whether it was decoded here or in a worker. */
@@ -197,6 +175,8 @@ export function createSflowHandler(ctx: ComponentContext, pipeline: FlowPipeline
     fastFlows: number,
     flows: readonly FlowRecord[],
     counters: CounterRecord[],
+    /** Counter records in the datagram: decoded, turned away by the gate, or not handed over. */
+    counterRecords: number,
     uptime: number,
     now: number,
   ) => {
@@ -208,7 +188,7 @@ export function createSflowHandler(ctx: ComponentContext, pipeline: FlowPipeline
     if (unknownSamples) samples.inc({ type: 'unknown' }, unknownSamples);
     if (unknownRecords) records.inc({ kind: 'unknown' }, unknownRecords);
     n.flows += flows.length + fastFlows;
-    n.counters += counters.length;
+    n.counters += counterRecords;
     accounts.records(acc, flows.length + fastFlows);
     for (const f of flows) {
       const rate = f.samplingRate && f.samplingRate > 0 ? f.samplingRate : 1;
@@ -277,6 +257,7 @@ export function createSflowHandler(ctx: ComponentContext, pipeline: FlowPipeline
         dgs[o + DG_FAST_FLOWS]!,
         extra.flows,
         extra.counters,
+        dgs[o + DG_COUNTER_RECORDS]!,
         dgs[o + DG_UPTIME]!,
         now,
       );
@@ -300,18 +281,7 @@ export function createSflowHandler(ctx: ComponentContext, pipeline: FlowPipeline
     }
     for (const c of counters) {
       if (c.format !== 1 || !c.ifIndex) continue;
-      const sub = c.subAgentId ?? 0;
-      const last = lastReading(c.exporter, sub, c.ifIndex);
-      if (tooSoon(last, now, uptime, c.ifOperStatus)) continue;
-      if (last) {
-        last.at = now;
-        last.uptime = uptime;
-        last.status = c.ifOperStatus;
-      } else {
-        let m = lastCounters.get(c.exporter);
-        if (!m) lastCounters.set(c.exporter, (m = new Map()));
-        m.set(sub * 4294967296 + c.ifIndex, { at: now, uptime, status: c.ifOperStatus });
-      }
+      if (!readings.take(c.exporter, c.subAgentId ?? 0, c.ifIndex, now, uptime, c.ifOperStatus)) continue;
       // One record's failing graph write costs only that record.
       try {
         applyCounter(a, c, now, uptime);

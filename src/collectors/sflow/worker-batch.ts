@@ -7,11 +7,12 @@ import type { CounterRecord, FlowRecord } from '../common/flow-record.ts';
 import type { FlowSink } from './fast-flow.ts';
 import { formatError, type SflowDatagram } from './decode.ts';
 import { WorkerBatchBase, type WorkerBatch } from '../flows/worker-batch-base.ts';
+import { CounterReadings } from './counter-readings.ts';
 
 export { TEXT_KEY } from '../flows/worker-batch-base.ts';
 
 /** Numbers per datagram row. */
-export const DG = 15;
+export const DG = 16;
 export const DG_ADDRESS = 0;
 export const DG_AGENT = 1;
 export const DG_OK = 2;
@@ -29,6 +30,11 @@ export const DG_ROWS_END = 12;
 /** Index into `extras`, or -1. */
 export const DG_EXTRA = 13;
 export const DG_UPTIME = 14;
+/**
+ * Counter records in the datagram: those handed over, those of formats the main thread does not
+ * apply, and those the counter gate turned away (walked and counted, not decoded).
+ */
+export const DG_COUNTER_RECORDS = 15;
 
 /** Counter record formats the sFlow handler uses: generic interface (1), OVS datapath (1004), port name (1005). */
 export const APPLIED_COUNTERS: ReadonlySet<number> = new Set([1, 1004, 1005]);
@@ -58,6 +64,14 @@ export class SflowBatchBuilder extends WorkerBatchBase<DatagramExtra> implements
   private next = new Int32Array(64);
   /** Receive time of the datagram being decoded (set before each decode). */
   at = 0;
+  /**
+   * The main thread's counter readings, kept here from the same datagrams in the same order
+   * (SO_REUSEPORT keeps an exporter's socket on one worker): a sample of a port read less than a
+   * second ago is turned away before it is decoded, copied and parsed on the main thread.
+   */
+  private readonly readings = new CounterReadings();
+  readonly counterGate = (exporter: string, sub: number, ifIndex: number, status: number, uptime: number): boolean =>
+    !this.readings.tooSoon(exporter, sub, ifIndex, this.at, uptime, status);
 
   constructor() {
     super(DG, ROW);
@@ -162,15 +176,24 @@ export class SflowBatchBuilder extends WorkerBatchBase<DatagramExtra> implements
     d[o + DG_FAST_FLOWS] = dg.fastFlows;
     d[o + DG_ROWS_END] = this.nRows;
     d[o + DG_UPTIME] = dg.uptime;
+    d[o + DG_COUNTER_RECORDS] = dg.counters.length + s.skippedCounterRecords;
     // Only the counter formats the main thread applies (component.ts applyCounters) cross over:
     // cloning a record costs more than decoding it.
-    let counters = dg.counters;
-    if (counters.length) counters = counters.filter((c) => APPLIED_COUNTERS.has(c.format)).map(slimCounter);
+    // Never the decoder's own arrays: it refills them for the next datagram.
+    let counters: CounterRecord[] = NO_COUNTERS;
+    if (dg.counters.length) {
+      counters = dg.counters.filter((c) => APPLIED_COUNTERS.has(c.format)).map(slimCounter);
+      // The readings the main thread takes (component.ts applyCounters, for a datagram it accepts).
+      if (dg.ok)
+        for (const c of counters)
+          if (c.format === 1 && c.ifIndex)
+            this.readings.take(c.exporter, c.subAgentId ?? 0, c.ifIndex, receivedAt, dg.uptime, c.ifOperStatus);
+    }
     if (dg.errors.length || dg.flows.length || counters.length) {
       d[o + DG_EXTRA] = this.extras.length;
       this.extras.push({
         errors: dg.errors.map((e) => ({ code: e.code, text: formatError(e) })),
-        flows: dg.flows.length ? dg.flows.map(slim) : dg.flows,
+        flows: dg.flows.length ? dg.flows.map(slim) : NO_FLOWS,
         counters,
       });
     } else d[o + DG_EXTRA] = -1;
@@ -210,6 +233,9 @@ function slim(f: FlowRecord): FlowRecord {
     samplingRate: f.samplingRate,
   };
 }
+
+const NO_COUNTERS: CounterRecord[] = [];
+const NO_FLOWS: FlowRecord[] = [];
 
 /** Fields of the generic interface counters (format 1) the main thread applies (component.ts). */
 const GENERIC_FIELDS = [
