@@ -55,13 +55,14 @@ export function encodeEntries(entries: readonly FlowEntry[]): EncodedEntries {
   return { count: entries.length, nums, strs };
 }
 
-export function decodeEntries(b: EncodedEntries): FlowEntry[] {
+/** Entries `from` up to `to` (the writer thread decodes a chunk just before writing it). */
+export function decodeEntries(b: EncodedEntries, from = 0, to = b.count): FlowEntry[] {
   const { nums, strs } = b;
   const s = (i: number): string => strs[i]!;
   const sn = (i: number): string | null => (i < 0 ? null : strs[i]!);
-  const out = new Array<FlowEntry>(b.count);
-  for (let i = 0, k = 0; i < b.count; i++, k += W) {
-    out[i] = {
+  const out = new Array<FlowEntry>(Math.max(0, to - from));
+  for (let i = from, k = from * W; i < to; i++, k += W) {
+    out[i - from] = {
       first: nums[k]!,
       last: nums[k + 1]!,
       protocol: s(nums[k + 2]!),
@@ -88,4 +89,28 @@ export function decodeEntries(b: EncodedEntries): FlowEntry[] {
     };
   }
   return out;
+}
+
+/** Node-ID fields of an entry: device, in port, out port. */
+const NODE_FIELDS = [4, 7, 8] as const;
+
+/** Entries from `from` on renamed where a node ID moved (a device or port merged into another). */
+export function repointEncoded(b: EncodedEntries, from: number, moved: ReadonlyMap<string, string>): void {
+  const { nums, strs } = b;
+  const added = new Map<string, number>();
+  for (let i = from, k = from * W; i < b.count; i++, k += W) {
+    for (const f of NODE_FIELDS) {
+      const ix = nums[k + f]!;
+      if (ix < 0) continue;
+      const to = moved.get(strs[ix]!);
+      if (to === undefined) continue;
+      let n = added.get(to);
+      if (n === undefined) {
+        n = strs.length;
+        strs.push(to);
+        added.set(to, n);
+      }
+      nums[k + f] = n;
+    }
+  }
 }

@@ -2,12 +2,16 @@
 // the collector's file, the same SqliteFlowStore statements, so a flush of tens of thousands of
 // entries never holds the receive thread. Writes go in short transactions with a pause between
 // them: the main connection (graph writes) waits on SQLite's lock for one transaction at most.
+// Batches wait here encoded and are decoded a chunk at a time just before they are written, so
+// the entries die young: a flush of a few hundred thousand entries decoded at once grew this
+// thread's heap to tens of MB, and its major collections ran on V8's helper threads beside the
+// receive thread at full priority (docs/performance.md, "The writer's heap").
 import { readlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { SqliteFlowStore } from '../../topology/store/sqlite-flows.ts';
-import { decodeEntries } from './flow-entry-codec.ts';
+import { decodeEntries, repointEncoded, type EncodedEntries } from './flow-entry-codec.ts';
 import type { FlowEntry } from './flow-store.ts';
 import { STATE, type WriterMessage, type WriterThreadData } from './flow-writer-protocol.ts';
 
@@ -30,15 +34,43 @@ db.pragma('synchronous = NORMAL');
 db.pragma(`busy_timeout = ${data.busyTimeoutMs}`);
 const store = new SqliteFlowStore(db);
 
-const batches: FlowEntry[][] = [];
+/** Entries decoded per chunk: about one write step's worth (stepMs at a few µs an entry). */
+const CHUNK = 1024;
+/** Encoded batches waiting; `at`: entries of the first already taken into `chunk`. */
+const batches: EncodedEntries[] = [];
 let at = 0;
+/** The decoded chunk being written; `inChunk`: its next entry. */
+let chunk: FlowEntry[] = [];
+let inChunk = 0;
 let prune: { windowCut: number; rollupCut: number } | undefined;
 let timer: NodeJS.Timeout | undefined;
 
+function pendingRows(): number {
+  return chunk.length - inChunk + batches.reduce((n, b) => n + b.count, 0) - at;
+}
+
+/** Makes `chunk` hold entries not yet written, decoding the next ones; false when none are left. */
+function nextChunk(): boolean {
+  if (inChunk < chunk.length) return true;
+  while (batches.length > 0 && at >= batches[0]!.count) {
+    batches.shift();
+    at = 0;
+  }
+  const b = batches[0];
+  if (!b) return false;
+  const to = Math.min(b.count, at + CHUNK);
+  chunk = decodeEntries(b, at, to);
+  inChunk = 0;
+  at = to;
+  return true;
+}
+
 function dropPending(err: unknown): void {
-  const rows = batches.reduce((n, b) => n + b.length, 0) - at;
+  const rows = pendingRows();
   batches.length = 0;
   at = 0;
+  chunk = [];
+  inChunk = 0;
   state[STATE.dropped] = state[STATE.dropped]! + rows;
   port.postMessage({ type: 'failed', message: err instanceof Error ? err.message : String(err), rows });
 }
@@ -47,19 +79,14 @@ function dropPending(err: unknown): void {
 function writeUntil(deadline: number): boolean {
   let transactions = 0;
   try {
-    while (batches.length > 0 && performance.now() < deadline) {
-      const b = batches[0]!;
-      const next = store.writeSome(b, at, deadline);
-      state[STATE.written] = state[STATE.written]! + (next - at);
+    while (performance.now() < deadline && nextChunk()) {
+      const next = store.writeSome(chunk, inChunk, deadline);
+      state[STATE.written] = state[STATE.written]! + (next - inChunk);
       state[STATE.lastWrite] = Date.now();
       transactions++;
-      at = next;
-      if (at >= b.length) {
-        batches.shift();
-        at = 0;
-      }
+      inChunk = next;
     }
-    while (batches.length === 0 && prune && performance.now() < deadline) {
+    while (prune && !nextChunk() && performance.now() < deadline) {
       if (store.prune(prune.windowCut, prune.rollupCut, data.pruneBatch) === 0) prune = undefined;
     }
   } catch (err) {
@@ -70,7 +97,7 @@ function writeUntil(deadline: number): boolean {
     state[STATE.transactions] = state[STATE.transactions]! + transactions;
     port.postMessage({ type: 'wrote', transactions });
   }
-  return batches.length > 0 || prune !== undefined;
+  return nextChunk() || prune !== undefined;
 }
 
 function schedule(): void {
@@ -100,19 +127,18 @@ function flushAll(seq: number, close = false): void {
 port.on('message', (m: WriterMessage) => {
   switch (m.type) {
     case 'rows':
-      batches.push(decodeEntries(m));
+      batches.push(m);
       schedule();
       break;
     case 'repoint': {
       const moved = new Map(m.moved);
-      batches.forEach((b, n) => {
-        for (let i = n === 0 ? at : 0; i < b.length; i++) {
-          const e = b[i]!;
-          e.deviceId = moved.get(e.deviceId) ?? e.deviceId;
-          if (e.inPortId !== null) e.inPortId = moved.get(e.inPortId) ?? e.inPortId;
-          if (e.outPortId !== null) e.outPortId = moved.get(e.outPortId) ?? e.outPortId;
-        }
-      });
+      for (let i = inChunk; i < chunk.length; i++) {
+        const e = chunk[i]!;
+        e.deviceId = moved.get(e.deviceId) ?? e.deviceId;
+        if (e.inPortId !== null) e.inPortId = moved.get(e.inPortId) ?? e.inPortId;
+        if (e.outPortId !== null) e.outPortId = moved.get(e.outPortId) ?? e.outPortId;
+      }
+      batches.forEach((b, n) => repointEncoded(b, n === 0 ? at : 0, moved));
       // Rows this thread committed after the main thread repointed the stored ones.
       try {
         store.repointNodes(moved);
