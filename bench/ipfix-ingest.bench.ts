@@ -50,6 +50,8 @@ async function measure(emit: Emit): Promise<void> {
       unit: 'datagrams/s (loss-free)',
       ...(peer ? { peer: 'nfacctd', peerValue: peer.rate, ratio: ratio(ours.rate, peer.rate) } : {}),
       receiver: ours.receiver,
+      // True: the collector lost nothing at the top step the sender reached; its limit is higher.
+      senderLimited: { canopy: ours.senderLimited, peer: peer?.senderLimited },
       stepSeconds: STEP,
       templateMessages: tpl.length - data.length,
       dataMessages: data.length,

@@ -70,6 +70,8 @@ async function measure(emit: Emit): Promise<void> {
       unit: 'datagrams/s (loss-free)',
       ...(peer ? { peer: 'sfacctd', peerValue: peer.rate, ratio: ratio(ours.rate, peer.rate) } : {}),
       receiver: ours.receiver,
+      // True: the collector lost nothing at the top step the sender reached; its limit is higher.
+      senderLimited: { canopy: ours.senderLimited, peer: peer?.senderLimited },
       stepSeconds: STEP,
       distinctKeysPerMinute: KEYS_PER_MINUTE,
       templates: tpl.length,

@@ -11,6 +11,11 @@ import { startCollector, startPmacct } from './collector-process.ts';
 
 export interface RunResult {
   rate: number;
+  /**
+   * The last step was loss-free but the sender fell short of its rate (under 95 %): the receiver
+   * took everything the sender could send, so `rate` is a floor, not its limit.
+   */
+  senderLimited: boolean;
   steps: object[];
   /** Every process and thread of the receiver was confined to the collector core. */
   pinned: boolean;
@@ -123,7 +128,8 @@ async function openPmacct(daemon: 'sfacctd' | 'nfacctd', port: number, tplFile: 
 
 /**
  * Canopy and its pmacct peer, each rate step taken by one then the other, each stopping at its
- * first lossy step; the figure is the last loss-free rate (datagrams sent / step seconds).
+ * first lossy step; the figure is the highest loss-free rate (datagrams sent / step seconds). A
+ * top step the sender could not reach (one sender process on one core) does not lower it.
  */
 export async function compareRun(
   o: CanopyRunOptions,
@@ -134,7 +140,7 @@ export async function compareRun(
   let peer: Receiver | undefined;
   try {
     peer = await openPmacct(daemon, peerPort, o.tplFile);
-    const runs = [ours, ...(peer ? [peer] : [])].map((r) => ({ r, steps: [] as object[], best: 0, done: false }));
+    const runs = [ours, ...(peer ? [peer] : [])].map((r) => ({ r, steps: [] as object[], best: 0, done: false, short: false }));
     for (const rate of o.rates ?? RATES) {
       for (const run of runs) {
         if (run.done) continue;
@@ -142,13 +148,22 @@ export async function compareRun(
         run.steps.push({ rate, ...s });
         process.stderr.write(`${run.r.name} ${rate}/s: ${JSON.stringify(s)}\n`);
         if (s.loss > 0) run.done = true;
-        else run.best = Math.round(s.sent / STEP);
+        else {
+          run.best = Math.max(run.best, Math.round(s.sent / STEP));
+          run.short = s.sent < 0.95 * rate * STEP;
+        }
       }
       if (runs.every((r) => r.done)) break;
     }
     const result = (i: number): RunResult => {
       const run = runs[i]!;
-      return { rate: run.best, steps: run.steps, processes: run.r.processes, pinned: allPinned(run.r.processes, COLLECTOR_CORE) };
+      return {
+        rate: run.best,
+        senderLimited: !run.done && run.short,
+        steps: run.steps,
+        processes: run.r.processes,
+        pinned: allPinned(run.r.processes, COLLECTOR_CORE),
+      };
     };
     return { ours: { ...result(0), receiver: ours.receiver }, peer: peer ? result(1) : undefined };
   } finally {
