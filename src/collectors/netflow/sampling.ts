@@ -49,10 +49,10 @@ export class SamplingResolver {
   missing = 0;
   private overrides = new Map<string, number>();
   private defaults = new Map<string, number>();
-  /** `exporter|domain` → sampler ID → rate. */
-  private options = new Map<string, Map<number, number>>();
-  /** The same maps by exporter, then domain: the per-set lookup builds no key text. */
-  private optionsByExporter = new Map<string, Map<number, Map<number, number>>>();
+  /** Exporter → domain → sampler ID → rate: the per-set lookup builds no key text. */
+  private options = new Map<string, Map<number, Map<number, number>>>();
+  /** Exporter × domain pairs in `options` (bounded against address spoofing). */
+  private optionDomains = 0;
   /** Told of each options-learned rate that is new or changed (receive workers and the flow bus share them). */
   onLearn: ((exporter: string, domain: number, samplerId: number, rate: number) => void) | undefined;
 
@@ -75,19 +75,17 @@ export class SamplingResolver {
 
   /** From options data: `samplerId` DOMAIN_SAMPLER when the options record names no sampler. */
   learnOptionsRate(exporter: string, domain: number, samplerId: number, rate: number, notify = true): void {
-    const key = `${exporter}|${domain}`;
-    let m = this.options.get(key);
+    let m = this.options.get(exporter)?.get(domain);
     if (!m) {
-      if (this.options.size >= 65_536) {
+      if (this.optionDomains >= 65_536) {
         // bound memory against address spoofing
         this.options.clear();
-        this.optionsByExporter.clear();
+        this.optionDomains = 0;
       }
-      m = new Map();
-      this.options.set(key, m);
-      let d = this.optionsByExporter.get(exporter);
-      if (!d) this.optionsByExporter.set(exporter, (d = new Map()));
-      d.set(domain, m);
+      let d = this.options.get(exporter);
+      if (!d) this.options.set(exporter, (d = new Map()));
+      d.set(domain, (m = new Map()));
+      this.optionDomains++;
     }
     if (m.size >= 4096 && !m.has(samplerId)) return;
     const was = m.get(samplerId);
@@ -96,7 +94,7 @@ export class SamplingResolver {
   }
 
   optionsRate(exporter: string, domain: number, samplerId: number | undefined): number | undefined {
-    const m = this.optionsByExporter.get(exporter)?.get(domain);
+    const m = this.options.get(exporter)?.get(domain);
     if (!m) return undefined;
     if (samplerId !== undefined) {
       const r = m.get(samplerId);
@@ -112,10 +110,8 @@ export class SamplingResolver {
   /** All learned options rates, for persistence. */
   optionsEntries(): { exporter: string; domain: number; samplerId: number; rate: number }[] {
     const out: { exporter: string; domain: number; samplerId: number; rate: number }[] = [];
-    for (const [key, m] of this.options) {
-      const i = key.lastIndexOf('|');
-      for (const [samplerId, rate] of m) out.push({ exporter: key.slice(0, i), domain: Number(key.slice(i + 1)), samplerId, rate });
-    }
+    for (const [exporter, domains] of this.options)
+      for (const [domain, m] of domains) for (const [samplerId, rate] of m) out.push({ exporter, domain, samplerId, rate });
     return out;
   }
 
@@ -129,7 +125,7 @@ export class SamplingResolver {
     if (o !== undefined) return o;
     if (hasRecordRate) return undefined;
     // Sampler IDs only matter when options data announced samplers for this domain.
-    if (hasSamplerId && this.options.size > 0 && this.optionsByExporter.get(exporter)?.has(domain)) return undefined;
+    if (hasSamplerId && this.options.get(exporter)?.has(domain)) return undefined;
     return (this.options.size > 0 ? this.optionsRate(exporter, domain, undefined) : undefined) ?? this.defaults.get(exporter) ?? 0;
   }
 
